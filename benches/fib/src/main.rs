@@ -1,0 +1,2 @@
+//! FIB benchmark: ours against crates.io peers, side by side
+fn main() {}

@@ -1,0 +1,3 @@
+//! Board: QEMU malta (MIPS 24Kc, big-endian)
+#![no_std]
+#![no_main]

@@ -1,0 +1,3 @@
+//! Board: QEMU ppce500 (e500v2)
+#![no_std]
+#![no_main]

@@ -1,0 +1,2 @@
+//! RouterOS-semantics RIB and fixed-capacity FIB (portable, no_std)
+#![no_std]

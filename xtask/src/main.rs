@@ -1,0 +1,2 @@
+//! Task runner: `./x help`.
+fn main() {}
