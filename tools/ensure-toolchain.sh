@@ -19,6 +19,8 @@ if [ -z "${X_CROSS_CARGO:-}" ]; then
     fi
 fi
 command -v ld.lld >/dev/null 2>&1 || need_pkgs="$need_pkgs lld"
+# llvm-objcopy/llvm-size: stripped images and section sizes.
+command -v llvm-objcopy >/dev/null 2>&1 || need_pkgs="$need_pkgs llvm"
 need_backports=""
 qemu_ok() {
     command -v "$1" >/dev/null 2>&1 || return 1

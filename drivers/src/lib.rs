@@ -1,2 +1,15 @@
-//! Device drivers shared by boards: 16550 UART, i8259, MPIC, CFI flash
+//! Device drivers shared by boards.
+//!
+//! Each controller that appears on more than one board lives here once: the 16550 UART (malta,
+//! ppce500, RB400, RB1100), the i8259 pair (malta), the OpenPIC/MPIC (ppce500, RB1100). Boards
+//! only say where a controller is and how it is wired.
+//!
+//! Register access goes through [`mmio`]: one `unsafe` constructor per register block, safe
+//! typed accessors after that, explicit endianness.
 #![no_std]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod i8259;
+pub mod mmio;
+pub mod mpic;
+pub mod uart16550;

@@ -1,2 +1,23 @@
-//! Guest address newtypes and bounds-checked guest memory access (portable, no_std)
+//! Guest addresses and the one place where guest pointers are translated and bounds-checked.
+//!
+//! A MetaROUTER guest hands the hypervisor guest-virtual addresses (descriptor rings, buffers, the
+//! virq word). Its RAM is one physically contiguous partition that appears to the guest as a
+//! linear window: on MIPS guest-virtual `0xC000_0000 + x` is guest-physical `x`, on PowerPC the
+//! window starts at `PAGE_OFFSET` `0x8000_0000`. This crate gives the three address spaces distinct
+//! types ([`Gva`], [`Gpa`], [`Hpa`]), the window arithmetic ([`GuestWindow`], [`Partition`]) and a
+//! checked view of a guest's RAM ([`GuestRam`]) through which every device access goes.
+//!
+//! Nothing here panics on guest-controlled input: every access returns a [`MemError`] that says
+//! what was wrong (outside the window, misaligned, or an address range that wraps around).
 #![no_std]
+#![forbid(unsafe_code)]
+
+mod addr;
+mod error;
+mod ram;
+mod window;
+
+pub use addr::{Gpa, Gva, Hpa};
+pub use error::{LayoutError, MemError};
+pub use ram::GuestRam;
+pub use window::{GuestWindow, Partition, MIPS_RAM_WINDOW, PPC_RAM_WINDOW};

@@ -1,2 +1,28 @@
-//! The hypervisor kernel: arch layer, traps, scheduling, console, board interface
+//! The hypervisor kernel.
+//!
+//! This crate is everything that runs on the bare machine and is not specific to one board: the
+//! CPU architecture layer ([`arch`]: entry, exception vectors, timer, interrupt masking), the
+//! [`board`] interface each board implements, the console ([`console`]), time keeping
+//! ([`time`]), the heap ([`heap`]), the panic handler ([`panic`]) and the kernel's main loop
+//! ([`kernel`]). Portable logic (CLI, routing, devices, switch, image parsing) lives in the
+//! host-tested crates it depends on; this crate glues them to the hardware.
+//!
+//! A board is a binary crate: it defines its entry with [`board_entry!`], builds its devices and
+//! hands them to [`kernel::run`].
 #![no_std]
+#![feature(asm_experimental_arch)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+extern crate alloc;
+
+pub mod arch;
+pub mod board;
+pub mod console;
+pub mod heap;
+pub mod kernel;
+pub mod panic;
+pub mod sync;
+pub mod time;
+
+/// The product's version, shown in the banner and `/system resource print`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,1 +1,27 @@
-//! QEMU integration tests.
+//! Host-side harness for the hypervisor images.
+//!
+//! - [`boards`]: the boards `./x` knows, their targets and QEMU machines.
+//! - [`toolchain`] and [`image`]: cross-build a board's image with the toolchain that has the
+//!   standard library sources (`-Zbuild-std`).
+//! - [`qemu`]: the QEMU command line for a board, shared by `./x run` and the tests.
+//! - [`session`]: boot an image and talk to its serial console: send, wait for text with a
+//!   timeout, capture the transcript. A QEMU that hangs is killed at the deadline and the
+//!   failure carries the transcript.
+//! - [`golden`]: compare transcripts with files under `golden/`, masking what varies between
+//!   runs (uptime, free memory); `UPDATE_GOLDEN=1` rewrites them.
+//!
+//! The integration tests under `tests/` use all of it; `./x test` runs them.
+
+pub mod boards;
+pub mod golden;
+pub mod image;
+pub mod qemu;
+pub mod session;
+pub mod toolchain;
+
+use std::path::PathBuf;
+
+/// The workspace root (this crate's parent directory).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("qemu-tests sits in the workspace").to_path_buf()
+}

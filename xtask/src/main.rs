@@ -1,2 +1,155 @@
-//! Task runner: `./x help`.
-fn main() {}
+//! The task runner behind `./x`: one entry point for building, running, testing and
+//! benchmarking. CI runs exactly what a developer runs (`./x test`).
+
+mod run;
+
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use qemu_tests::boards::Board;
+use qemu_tests::image;
+use qemu_tests::workspace_root;
+
+const HELP: &str = "\
+usage: ./x <task> [options]
+
+tasks:
+  run   [--board B] [--file PATH]... [-- QEMU-ARGS...]
+        build and boot in QEMU; the hypervisor console is this terminal
+        (Ctrl-] ends QEMU; with a pipe on stdin, QEMU ends once the input is
+        consumed and the console has been quiet for 3 s)
+  build [--board B|all]
+        build a board image; the image path is the last line printed
+  size  [--board B|all]
+        section sizes (.text/.data/.bss) of board images
+  test  run every test: host unit tests, then QEMU integration tests
+  sim   [--login] [--ports N]
+        the management plane on the host (stdin/stdout), no QEMU
+  bench fib [--table FILE]...
+        FIB lookup/update benchmark against crates.io peers
+
+boards: qemu-malta (default), qemu-ppce500, rb400, rb1100
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((task, rest)) = args.split_first() else {
+        eprint!("{HELP}");
+        return ExitCode::from(2);
+    };
+    let result = match task.as_str() {
+        "help" | "-h" | "--help" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        "build" => build(rest),
+        "size" => size(rest),
+        "run" => run::run(rest),
+        "test" => test(rest),
+        "sim" => cargo_run("sim", &[], rest),
+        "bench" => bench(rest),
+        other => Err(format!("unknown task `{other}`\n\n{HELP}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("x: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Parse `--board B` (default qemu-malta; `all` where allowed) from `args`.
+pub fn boards_arg(args: &[String], allow_all: bool) -> Result<Vec<Board>, String> {
+    let mut boards = vec![Board::QemuMalta];
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--board" => {
+                let name = it.next().ok_or("--board needs a board name")?;
+                boards = if allow_all && name == "all" { Board::ALL.to_vec() } else { vec![name.parse()?] };
+            }
+            other => return Err(format!("unexpected argument `{other}`")),
+        }
+    }
+    Ok(boards)
+}
+
+fn build(args: &[String]) -> Result<(), String> {
+    let boards = boards_arg(args, true)?;
+    for board in boards {
+        eprintln!("x: building {board}");
+        let img = image::build(board, false)?;
+        println!("{}", img.image.display());
+    }
+    Ok(())
+}
+
+fn size(args: &[String]) -> Result<(), String> {
+    let boards = boards_arg(args, true)?;
+    println!("{:<14} {:>9} {:>9} {:>9} {:>11}", "board", ".text", ".data", ".bss", "image-file");
+    for board in boards {
+        let img = image::build(board, true)?;
+        let elf = std::fs::read(&img.elf).map_err(|e| format!("{}: {e}", img.elf.display()))?;
+        let s = image::section_sizes(&elf)?;
+        let file = std::fs::metadata(&img.image).map_err(|e| e.to_string())?.len();
+        println!("{:<14} {:>9} {:>9} {:>9} {:>11}", board.name(), s.text, s.data, s.bss, file);
+    }
+    Ok(())
+}
+
+fn status_ok(mut cmd: Command, what: &str) -> Result<(), String> {
+    let status = cmd.status().map_err(|e| format!("{what}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed ({status})"))
+    }
+}
+
+fn host_cargo() -> Command {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(workspace_root());
+    cmd
+}
+
+fn cargo_run(package: &str, cargo_flags: &[&str], args: &[String]) -> Result<(), String> {
+    let mut cmd = host_cargo();
+    cmd.args(["run", "--quiet", "--package", package]).args(cargo_flags).arg("--").args(args);
+    status_ok(cmd, package)
+}
+
+fn bench(args: &[String]) -> Result<(), String> {
+    match args.split_first() {
+        Some((what, rest)) if what == "fib" => cargo_run("fib-bench", &["--release"], rest),
+        _ => Err("usage: ./x bench fib [--table FILE]...".into()),
+    }
+}
+
+fn test(args: &[String]) -> Result<(), String> {
+    if !args.is_empty() {
+        return Err(format!("`./x test` takes no arguments (got {args:?})"));
+    }
+    let started = Instant::now();
+    eprintln!("x: host tests");
+    let mut cmd = host_cargo();
+    cmd.args(["test", "--workspace", "--exclude", "qemu-tests"]);
+    // Target-only crates are not host-buildable; exclude them explicitly.
+    for board in Board::ALL {
+        cmd.args(["--exclude", &board.package()]);
+    }
+    cmd.args(["--exclude", "hypervisor", "--exclude", "drivers"]);
+    status_ok(cmd, "host tests")?;
+    eprintln!("x: building every board image");
+    for board in Board::ALL {
+        let img = image::build(board, true)?;
+        eprintln!("x:   {board}: {}", img.image.display());
+    }
+    eprintln!("x: QEMU integration tests");
+    let mut cmd = host_cargo();
+    cmd.args(["test", "--package", "qemu-tests"]);
+    status_ok(cmd, "QEMU tests")?;
+    eprintln!("x: all tests passed in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}

@@ -1,3 +1,139 @@
-//! Board: QEMU malta (MIPS 24Kc, big-endian)
+//! Board: QEMU `malta` with a MIPS 24Kc (big-endian), the test stand-in for the RB400.
+//!
+//! Devices: COM1 16550 at ISA port 0x3F8 (IRQ 4 on the PIIX4 i8259 pair, which drives CPU
+//! interrupt line IP2); CP0 Count at 160 MHz; reset through the FPGA's SOFTRES register;
+//! power-off through the PIIX4 power-management function. RAM size comes from the boot
+//! stub's environment (`memsize`, `ememsize`) or, failing that, from `a3`.
 #![no_std]
 #![no_main]
+
+mod bootenv;
+mod piix4;
+
+use drivers::i8259::I8259Pair;
+use drivers::mmio::Mmio;
+use drivers::uart16550::{RegLayout, Uart16550};
+use hypervisor::arch::BootRegs;
+use hypervisor::board::{Board, BoardInfo, EventSink, PhysRange};
+use spin::Once;
+
+/// kseg1 (uncached) view of physical address `pa`.
+const fn kseg1(pa: usize) -> usize {
+    0xA000_0000 + pa
+}
+
+const ISA_IO_PHYS: usize = 0x1800_0000;
+const ISA_IO_LEN: usize = 0x1_0000;
+const COM1_PORT: usize = 0x3F8;
+const COM1_IRQ: u8 = 4;
+const SOFTRES_PHYS: usize = 0x1F00_0500;
+const SOFTRES_RESET: u32 = 0x42;
+/// The i8259 pair's output reaches the CPU on Cause.IP2.
+const PIC_CPU_LINE: u32 = 2;
+const COUNT_HZ: u64 = 160_000_000;
+const CPU_HZ: u64 = 320_000_000;
+/// Low RAM (aliased at physical 0) is at most 256 MiB; the rest sits above 0x9000_0000.
+const LOW_RAM_MAX: u64 = 256 << 20;
+const HIGH_RAM_BASE: u64 = 0x9000_0000;
+
+struct Malta {
+    info: BoardInfo,
+    uart: Uart16550,
+    pic: I8259Pair,
+    isa_io: Mmio,
+}
+
+impl Malta {
+    fn new(regs: BootRegs) -> Self {
+        // SAFETY: on malta, physical 0x1800_0000.. is the PCI/ISA I/O window (the boot stub set
+        // it up), seen uncached through kseg1; nothing else in the program maps it.
+        let isa_io = unsafe { Mmio::new(kseg1(ISA_IO_PHYS), ISA_IO_LEN) };
+        // SAFETY: COM1's eight byte registers, inside the ISA I/O window above.
+        let com1 = unsafe { Mmio::new(kseg1(ISA_IO_PHYS + COM1_PORT), RegLayout::Bytes.window_len()) };
+        let uart = Uart16550::new(com1, RegLayout::Bytes);
+        uart.init(None, 115_200);
+        let ram_bytes = bootenv::ram_size(&regs);
+        let low = ram_bytes.min(LOW_RAM_MAX);
+        let high = ram_bytes - low;
+        let mut ram = [None; 4];
+        ram[0] = Some(PhysRange { base: 0, size: low });
+        if high > 0 {
+            ram[1] = Some(PhysRange { base: HIGH_RAM_BASE, size: high });
+        }
+        Malta {
+            info: BoardInfo {
+                name: "qemu-malta",
+                model: "QEMU malta",
+                cpu: "MIPS 24Kc V0.0",
+                architecture: "mipsbe",
+                cpu_hz: Some(CPU_HZ),
+                timer_hz: COUNT_HZ,
+                ram,
+                irq_lines: 1 << PIC_CPU_LINE,
+            },
+            uart,
+            pic: I8259Pair::new(isa_io),
+            isa_io,
+        }
+    }
+}
+
+impl Board for Malta {
+    fn info(&self) -> &BoardInfo {
+        &self.info
+    }
+
+    fn console_write(&self, bytes: &[u8]) {
+        for &b in bytes {
+            self.uart.write_byte(b);
+        }
+    }
+
+    fn console_read(&self) -> Option<u8> {
+        self.uart.read_byte()
+    }
+
+    fn init_interrupts(&self) {
+        self.pic.init();
+        self.pic.unmask(COM1_IRQ);
+        self.uart.set_rx_interrupt(true);
+    }
+
+    fn handle_interrupt(&self, line: u32, events: &mut dyn EventSink) {
+        if line != PIC_CPU_LINE {
+            return;
+        }
+        while let Some(irq) = self.pic.poll() {
+            if irq == COM1_IRQ {
+                if !hypervisor::board::drain_console(|| self.uart.read_byte(), events) {
+                    self.uart.set_rx_interrupt(false);
+                }
+            }
+            self.pic.eoi(irq);
+        }
+    }
+
+    fn console_rx_interrupt(&self, enable: bool) {
+        self.uart.set_rx_interrupt(enable);
+    }
+
+    fn reset(&self) -> ! {
+        // SAFETY: SOFTRES is the malta FPGA's 32-bit software reset register.
+        let softres = unsafe { Mmio::new(kseg1(SOFTRES_PHYS), 4) };
+        softres.write_be32(0, SOFTRES_RESET);
+        hypervisor::arch::halt()
+    }
+
+    fn power_off(&self) -> ! {
+        piix4::power_off(&self.isa_io);
+        hypervisor::arch::halt()
+    }
+}
+
+static MALTA: Once<Malta> = Once::new();
+
+fn main(regs: BootRegs) -> ! {
+    hypervisor::kernel::run(MALTA.call_once(|| Malta::new(regs)))
+}
+
+hypervisor::board_entry!(main);

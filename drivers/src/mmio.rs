@@ -1,0 +1,77 @@
+//! Memory-mapped register access.
+//!
+//! A [`Mmio`] is a window of device registers at a fixed virtual address. Creating one is the
+//! only unsafe step (the caller vouches that the window is a device mapped uncached for the life
+//! of the program); after that every access is a volatile load or store at a checked offset.
+//!
+//! Both CPUs here are big-endian. `read_be32`/`write_be32` are native accesses; the `_le`
+//! variants byte-swap for little-endian devices such as PCI functions.
+
+/// A block of device registers of `len` bytes at virtual address `base`.
+#[derive(Clone, Copy, Debug)]
+pub struct Mmio {
+    base: usize,
+    len: usize,
+}
+
+impl Mmio {
+    /// # Safety
+    /// `base .. base + len` must be device registers (or memory) mapped for the lifetime of the
+    /// program, with no other Rust references to it, and accessing any naturally aligned offset
+    /// inside it with a volatile load or store of the width used must have no effect beyond the
+    /// device's documented register semantics.
+    pub const unsafe fn new(base: usize, len: usize) -> Self {
+        Self { base, len }
+    }
+
+    /// The virtual address of the window.
+    pub const fn base(&self) -> usize {
+        self.base
+    }
+
+    fn addr(&self, offset: usize, width: usize) -> usize {
+        assert!(
+            offset + width <= self.len && offset % width == 0,
+            "MMIO access outside its register block or misaligned"
+        );
+        self.base + offset
+    }
+
+    pub fn read8(&self, offset: usize) -> u8 {
+        let a = self.addr(offset, 1);
+        // SAFETY: `a` lies inside the window the constructor's caller vouched for.
+        unsafe { (a as *const u8).read_volatile() }
+    }
+
+    pub fn write8(&self, offset: usize, value: u8) {
+        let a = self.addr(offset, 1);
+        // SAFETY: as in `read8`.
+        unsafe { (a as *mut u8).write_volatile(value) }
+    }
+
+    /// A 32-bit register in the CPU's (big-endian) byte order.
+    pub fn read_be32(&self, offset: usize) -> u32 {
+        let a = self.addr(offset, 4);
+        // SAFETY: as in `read8`; `addr` checked 4-byte alignment.
+        u32::from_be(unsafe { (a as *const u32).read_volatile() })
+    }
+
+    pub fn write_be32(&self, offset: usize, value: u32) {
+        let a = self.addr(offset, 4);
+        // SAFETY: as in `read_be32`.
+        unsafe { (a as *mut u32).write_volatile(value.to_be()) }
+    }
+
+    /// A 32-bit little-endian register (PCI devices on these big-endian CPUs).
+    pub fn read_le32(&self, offset: usize) -> u32 {
+        let a = self.addr(offset, 4);
+        // SAFETY: as in `read_be32`.
+        u32::from_le(unsafe { (a as *const u32).read_volatile() })
+    }
+
+    pub fn write_le32(&self, offset: usize, value: u32) {
+        let a = self.addr(offset, 4);
+        // SAFETY: as in `read_be32`.
+        unsafe { (a as *mut u32).write_volatile(value.to_le()) }
+    }
+}

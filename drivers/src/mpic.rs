@@ -1,0 +1,1 @@
+//! OpenPIC / Freescale MPIC (e500 SoCs): see the PowerPC boards.

@@ -1,0 +1,2 @@
+//! Fuzz target bodies.
+pub mod samples;

@@ -1,0 +1,209 @@
+//! [`GuestRam`]: a checked view of one guest's RAM, addressed by guest-virtual address.
+//!
+//! The hypervisor maps a guest's partition and hands its bytes over as a `&mut [u8]`; everything
+//! else (the device layer, the switch path) reads and writes guest memory only through this type.
+//! Multi-byte values are big-endian (both supported guest CPUs are), and the typed accessors
+//! demand natural alignment, as the guest's own loads and stores do. Distinct guests are distinct
+//! `GuestRam`s over disjoint slices, so a frame can be copied from one guest's RAM into another's
+//! with a single `copy_from_slice`.
+
+use crate::{Gpa, GuestWindow, Gva, LayoutError, MemError};
+
+/// A guest's RAM as seen through its guest-virtual window.
+#[derive(Debug)]
+pub struct GuestRam<'a> {
+    bytes: &'a mut [u8],
+    window: GuestWindow,
+}
+
+impl<'a> GuestRam<'a> {
+    /// A view of `bytes`, which the guest sees at guest-virtual `base`.
+    pub fn new(bytes: &'a mut [u8], base: Gva) -> Result<Self, LayoutError> {
+        let size = u32::try_from(bytes.len())
+            .map_err(|_| LayoutError::WindowPastAddressSpace { base, size: bytes.len() as u64 })?;
+        let window = GuestWindow::new(base, size)?;
+        Ok(Self { bytes, window })
+    }
+
+    /// The window this RAM is seen through.
+    pub fn window(&self) -> GuestWindow {
+        self.window
+    }
+
+    /// A shorter-lived view of the same RAM (to pass on without giving this one away).
+    pub fn reborrow(&mut self) -> GuestRam<'_> {
+        GuestRam { bytes: self.bytes, window: self.window }
+    }
+
+    /// The whole RAM, indexed by guest-physical address.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes
+    }
+
+    #[inline]
+    fn span(start: Gpa, len: u32) -> core::ops::Range<usize> {
+        let start = start.get() as usize;
+        start..start + len as usize
+    }
+
+    /// The `len` bytes at `addr`.
+    #[inline]
+    pub fn bytes(&self, addr: Gva, len: u32) -> Result<&[u8], MemError> {
+        let start = self.window.range(addr, len)?;
+        Ok(&self.bytes[Self::span(start, len)])
+    }
+
+    /// The `len` bytes at `addr`, writable.
+    #[inline]
+    pub fn bytes_mut(&mut self, addr: Gva, len: u32) -> Result<&mut [u8], MemError> {
+        let start = self.window.range(addr, len)?;
+        Ok(&mut self.bytes[Self::span(start, len)])
+    }
+
+    /// The `len` bytes at `addr`, which must be `align`-byte aligned.
+    #[inline]
+    pub fn aligned_bytes(&self, addr: Gva, len: u32, align: u32) -> Result<&[u8], MemError> {
+        let start = self.window.aligned_range(addr, len, align)?;
+        Ok(&self.bytes[Self::span(start, len)])
+    }
+
+    #[inline]
+    fn array<const N: usize>(&self, addr: Gva) -> Result<[u8; N], MemError> {
+        let mut out = [0; N];
+        out.copy_from_slice(self.aligned_bytes(addr, N as u32, N as u32)?);
+        Ok(out)
+    }
+
+    /// Reads a big-endian `u16` at a 2-byte aligned `addr`.
+    #[inline]
+    pub fn read_u16(&self, addr: Gva) -> Result<u16, MemError> {
+        self.array(addr).map(u16::from_be_bytes)
+    }
+
+    /// Reads a big-endian `u32` at a 4-byte aligned `addr`.
+    #[inline]
+    pub fn read_u32(&self, addr: Gva) -> Result<u32, MemError> {
+        self.array(addr).map(u32::from_be_bytes)
+    }
+
+    /// Writes a big-endian `u16` at a 2-byte aligned `addr`.
+    #[inline]
+    pub fn write_u16(&mut self, addr: Gva, value: u16) -> Result<(), MemError> {
+        self.write_aligned(addr, &value.to_be_bytes())
+    }
+
+    /// Writes a big-endian `u32` at a 4-byte aligned `addr`.
+    #[inline]
+    pub fn write_u32(&mut self, addr: Gva, value: u32) -> Result<(), MemError> {
+        self.write_aligned(addr, &value.to_be_bytes())
+    }
+
+    #[inline]
+    fn write_aligned(&mut self, addr: Gva, value: &[u8]) -> Result<(), MemError> {
+        let len = value.len() as u32;
+        let start = self.window.aligned_range(addr, len, len)?;
+        self.bytes[Self::span(start, len)].copy_from_slice(value);
+        Ok(())
+    }
+
+    /// Copies guest memory at `addr` into `dst` (which gives the length).
+    pub fn read_into(&self, addr: Gva, dst: &mut [u8]) -> Result<(), MemError> {
+        let len = length(addr, dst.len())?;
+        dst.copy_from_slice(self.bytes(addr, len)?);
+        Ok(())
+    }
+
+    /// Copies `src` into guest memory at `addr`.
+    pub fn write_from(&mut self, addr: Gva, src: &[u8]) -> Result<(), MemError> {
+        let len = length(addr, src.len())?;
+        self.bytes_mut(addr, len)?.copy_from_slice(src);
+        Ok(())
+    }
+
+    /// Copies `len` bytes from `src` to `dst` inside this guest's RAM (ranges may overlap).
+    pub fn copy_within(&mut self, src: Gva, len: u32, dst: Gva) -> Result<(), MemError> {
+        let from = self.window.range(src, len)?;
+        let to = self.window.range(dst, len)?;
+        self.bytes.copy_within(Self::span(from, len), to.get() as usize);
+        Ok(())
+    }
+}
+
+/// A host-side length as a guest length; anything above 4 GiB cannot fit any window.
+fn length(addr: Gva, len: usize) -> Result<u32, MemError> {
+    u32::try_from(len).map_err(|_| MemError::Overflow { addr, len: u32::MAX })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MIPS_RAM_WINDOW;
+
+    const BASE: u32 = 0xC000_0000;
+
+    #[test]
+    fn big_endian_accessors() {
+        let mut mem = [0u8; 64];
+        let mut ram = GuestRam::new(&mut mem, MIPS_RAM_WINDOW).unwrap();
+        ram.write_u32(Gva::new(BASE + 8), 0x8000_0640).unwrap();
+        ram.write_u16(Gva::new(BASE + 2), 0x0003).unwrap();
+        assert_eq!(ram.read_u32(Gva::new(BASE + 8)), Ok(0x8000_0640));
+        assert_eq!(ram.read_u16(Gva::new(BASE + 2)), Ok(3));
+        assert_eq!(&mem[0..4], &[0, 0, 0, 3]);
+        assert_eq!(&mem[8..12], &[0x80, 0, 0x06, 0x40]);
+    }
+
+    #[test]
+    fn typed_accessors_demand_natural_alignment() {
+        let mut mem = [0u8; 64];
+        let mut ram = GuestRam::new(&mut mem, MIPS_RAM_WINDOW).unwrap();
+        let odd = Gva::new(BASE + 2);
+        assert_eq!(ram.read_u32(odd), Err(MemError::Misaligned { addr: odd, align: 4 }));
+        assert_eq!(ram.write_u32(odd, 1), Err(MemError::Misaligned { addr: odd, align: 4 }));
+        let odd = Gva::new(BASE + 1);
+        assert_eq!(ram.read_u16(odd), Err(MemError::Misaligned { addr: odd, align: 2 }));
+        // Byte slices carry no alignment requirement.
+        assert!(ram.bytes(odd, 3).is_ok());
+    }
+
+    #[test]
+    fn accesses_outside_the_window_fail_without_touching_memory() {
+        let mut mem = [0xAAu8; 64];
+        let mut ram = GuestRam::new(&mut mem, MIPS_RAM_WINDOW).unwrap();
+        let last = Gva::new(BASE + 60);
+        assert_eq!(ram.write_u32(last, 7), Ok(()));
+        let past = Gva::new(BASE + 64);
+        assert_eq!(ram.write_u32(past, 7), Err(MemError::OutOfWindow { addr: past, len: 4 }));
+        assert_eq!(
+            ram.write_from(Gva::new(BASE + 62), &[1, 2, 3]),
+            Err(MemError::OutOfWindow { addr: Gva::new(BASE + 62), len: 3 })
+        );
+        let below = Gva::new(BASE - 4);
+        assert_eq!(ram.read_u32(below), Err(MemError::OutOfWindow { addr: below, len: 4 }));
+        assert!(mem[..60].iter().all(|&b| b == 0xAA));
+        assert_eq!(&mem[60..], &[0, 0, 0, 7]);
+    }
+
+    #[test]
+    fn copy_within_handles_overlap_and_checks_both_ends() {
+        let mut mem: [u8; 16] = core::array::from_fn(|i| i as u8);
+        let mut ram = GuestRam::new(&mut mem, MIPS_RAM_WINDOW).unwrap();
+        ram.copy_within(Gva::new(BASE), 8, Gva::new(BASE + 4)).unwrap();
+        assert!(ram.copy_within(Gva::new(BASE), 8, Gva::new(BASE + 9)).is_err());
+        assert_eq!(&mem[..12], &[0, 1, 2, 3, 0, 1, 2, 3, 4, 5, 6, 7]);
+    }
+
+    #[test]
+    fn read_into_and_reborrow() {
+        let mut mem = [0u8; 32];
+        let mut ram = GuestRam::new(&mut mem, MIPS_RAM_WINDOW).unwrap();
+        {
+            let mut inner = ram.reborrow();
+            inner.write_from(Gva::new(BASE + 3), b"abc").unwrap();
+        }
+        let mut out = [0u8; 3];
+        ram.read_into(Gva::new(BASE + 3), &mut out).unwrap();
+        assert_eq!(&out, b"abc");
+        assert_eq!(&ram.as_bytes()[3..6], b"abc");
+    }
+}

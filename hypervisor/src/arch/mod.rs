@@ -1,0 +1,32 @@
+//! The CPU architecture layer, one module per CPU family, chosen at compile time.
+//!
+//! Every arch module provides the same surface, used by the rest of the kernel:
+//!
+//! - `BootRegs`: the registers the boot loader left at entry; `_start` (assembly) sets up the
+//!   stack, clears `.bss` and calls the board's entry (see [`crate::board_entry!`]) with them.
+//! - `install_vectors()`: point the CPU's exception vectors at the hypervisor's.
+//! - `TrapFrame` and the trap path: every exception lands in `trap::dispatch`.
+//! - `interrupts_enable()`, `interrupts_disable() -> bool`, `interrupts_restore(bool)`,
+//!   `unmask_external(lines)`: interrupt masking.
+//! - `counter() -> u64`: the free-running CPU timer (64-bit, never wraps in practice).
+//! - `timer_start(period)`: a periodic tick every `period` counter units, calling
+//!   [`crate::kernel::on_tick`].
+//! - `idle()`: sleep until an interrupt has been handled, without the lost-wakeup race.
+//! - `halt() -> !`: stop for good, interrupts off.
+//! - `NAME`: the architecture's name.
+
+#[cfg(target_arch = "mips")]
+mod mips;
+#[cfg(target_arch = "mips")]
+pub use mips::*;
+
+#[cfg(target_arch = "powerpc")]
+mod powerpc;
+#[cfg(target_arch = "powerpc")]
+pub use powerpc::*;
+
+#[cfg(not(any(target_arch = "mips", target_arch = "powerpc")))]
+compile_error!(
+    "the hypervisor crate runs on MIPS32 and PowerPC e500 only; build it with `./x build --board ...` \
+     (host-testable logic belongs in the portable crates)"
+);

@@ -1,0 +1,107 @@
+//! The board interface: what the hypervisor needs from a machine.
+//!
+//! A board (real or QEMU) is a small binary crate under `boards/`. It knows where its devices
+//! are and how they are wired, builds drivers from `drivers/`, and implements [`Board`]. The
+//! kernel calls the board only through this trait, so every board, real or emulated, is driven
+//! by the same code.
+//!
+//! Contract:
+//! - Methods take `&self`: device registers have their own interior mutability, and the kernel
+//!   is single-core with interrupts masked while it runs trap handlers.
+//! - [`Board::console_write`] must work from any context (including the panic handler) and
+//!   before [`Board::init_interrupts`].
+//! - [`Board::handle_interrupt`] is called with interrupts masked, for every external interrupt
+//!   line the board declared in [`BoardInfo::irq_lines`]; it acknowledges its interrupt
+//!   controller and reports what happened through an [`EventSink`].
+
+/// A range of physical memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PhysRange {
+    pub base: u64,
+    pub size: u64,
+}
+
+impl PhysRange {
+    pub const fn end(&self) -> u64 {
+        self.base + self.size
+    }
+}
+
+/// Static facts about a board, gathered once at boot.
+#[derive(Clone, Debug)]
+pub struct BoardInfo {
+    /// The board's short name as `./x build --board` knows it, e.g. `qemu-malta`.
+    pub name: &'static str,
+    /// What `/system resource print` shows as board-name, e.g. `QEMU malta`.
+    pub model: &'static str,
+    /// CPU model, e.g. `MIPS 24Kc`.
+    pub cpu: &'static str,
+    /// Architecture name as RouterOS prints it: `mipsbe` or `powerpc`.
+    pub architecture: &'static str,
+    /// CPU clock, when the board knows it.
+    pub cpu_hz: Option<u64>,
+    /// Rate of the CPU timer the arch layer uses (MIPS CP0 Count, e500 timebase).
+    pub timer_hz: u64,
+    /// Physical RAM, as found in the boot information. At most four banks.
+    pub ram: [Option<PhysRange>; 4],
+    /// Arch-specific external interrupt lines to enable (MIPS: Cause.IP bits 2..6 as a mask of
+    /// bit numbers; e500: bit 0 = External Input).
+    pub irq_lines: u32,
+}
+
+impl BoardInfo {
+    /// Total RAM in bytes.
+    pub fn total_ram(&self) -> u64 {
+        self.ram.iter().flatten().map(|r| r.size).sum()
+    }
+}
+
+/// Where a board's interrupt handler delivers what its devices brought in.
+pub trait EventSink {
+    /// Whether the console input queue has room for another byte. When it has none, the board
+    /// leaves further bytes in the UART (so the sender is flow-controlled) and turns the UART's
+    /// receive interrupt off until the kernel calls [`Board::console_rx_interrupt`]`(true)`.
+    fn console_has_room(&self) -> bool;
+    /// A byte arrived on the management console.
+    fn console_rx(&mut self, byte: u8);
+}
+
+/// What the kernel needs from a machine. See the module documentation for the contract.
+pub trait Board: Sync {
+    fn info(&self) -> &BoardInfo;
+
+    /// Write bytes to the management console, polling the transmitter.
+    fn console_write(&self, bytes: &[u8]);
+
+    /// A byte from the console receiver, if one is waiting (polled input).
+    fn console_read(&self) -> Option<u8>;
+
+    /// Program interrupt controllers and device interrupt enables. Called once, before the
+    /// kernel unmasks [`BoardInfo::irq_lines`].
+    fn init_interrupts(&self);
+
+    /// Service external interrupt `line` (one of [`BoardInfo::irq_lines`]).
+    fn handle_interrupt(&self, line: u32, events: &mut dyn EventSink);
+
+    /// Turn the console UART's receive interrupt on or off (flow control, see [`EventSink`]).
+    fn console_rx_interrupt(&self, enable: bool);
+
+    /// Reset the machine (`/system reboot`). In QEMU with `-no-reboot` this ends QEMU.
+    fn reset(&self) -> !;
+
+    /// Power the machine off (`/system shutdown`). Boards that cannot cut power halt the CPU.
+    fn power_off(&self) -> !;
+}
+
+/// Move received console bytes from `read` into `events` while the queue has room. Returns
+/// `false` when the queue filled up: the board must then turn its receive interrupt off (the
+/// kernel turns it back on once it has consumed the queue).
+pub fn drain_console(mut read: impl FnMut() -> Option<u8>, events: &mut dyn EventSink) -> bool {
+    while events.console_has_room() {
+        match read() {
+            Some(byte) => events.console_rx(byte),
+            None => return true,
+        }
+    }
+    false
+}

@@ -1,0 +1,293 @@
+//! Arguments: the declared type of each `name=value` a command takes, parsing of a value against
+//! it (with RouterOS errors), and the parsed argument list handed to menus.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::error::CmdError;
+use crate::config::{Config, IfaceRef, ItemId};
+use crate::platform::Platform;
+use crate::value;
+
+/// What kind of existing thing a reference argument names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefKind {
+    /// Any interface (ether, bridge, vif).
+    Interface,
+    /// A physical port.
+    Ethernet,
+    Bridge,
+    /// A `/metarouter` virtual machine.
+    Vm,
+    /// A file in the file store.
+    File,
+    /// A routing table.
+    RoutingTable,
+}
+
+/// Declared type of an argument.
+#[derive(Clone, Copy, Debug)]
+pub enum Kind {
+    /// Any string.
+    Text,
+    /// A non-empty name.
+    Name,
+    /// `yes`/`no`.
+    Bool,
+    /// An integer in `min..=max`, optionally written with `unit`.
+    Int { min: u64, max: u64, unit: &'static str },
+    /// An integer, or `word` (e.g. `unlimited`, `none`).
+    IntOr { min: u64, max: u64, unit: &'static str, word: &'static str },
+    /// One of a fixed list (unique prefixes accepted).
+    Choice(&'static [&'static str]),
+    Mac,
+    /// `a.b.c.d`
+    Ipv4,
+    /// `a.b.c.d/n`
+    Ipv4Prefix,
+    /// IPv6 `addr/n`
+    Ipv6Prefix,
+    /// A duration (`5m`, `20s`) in seconds within `min..=max`.
+    Duration { min: u64, max: u64 },
+    /// A name of an existing thing.
+    Ref(RefKind),
+    /// A name of an existing thing, or `word` (e.g. `none`).
+    RefOr(RefKind, &'static str),
+    /// A gateway: an address or an interface name (menus check further).
+    Gateway,
+}
+
+/// One argument a command takes.
+#[derive(Debug)]
+pub struct Field {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub help: &'static str,
+}
+
+/// A parsed value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Text(String),
+    Bool(bool),
+    Int(u64),
+    /// A choice, or the special word of `IntOr`/`RefOr`.
+    Word(&'static str),
+    Mac([u8; 6]),
+    Ipv4([u8; 4]),
+    Ipv4Prefix([u8; 4], u8),
+    Ipv6Prefix([u8; 16], u8),
+    Iface(IfaceRef),
+    Port(u16),
+    Item(ItemId),
+    /// A file or routing table name that exists.
+    Name(String),
+}
+
+/// One argument given.
+#[derive(Clone, Debug)]
+pub struct Arg {
+    pub field: &'static Field,
+    pub value: Value,
+}
+
+/// The arguments of one command, in the order given (a repeated argument keeps the last value).
+#[derive(Clone, Debug, Default)]
+pub struct Args {
+    pub list: Vec<Arg>,
+}
+
+impl Args {
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.list.iter().rev().find(|a| a.field.name == name).map(|a| &a.value)
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    pub fn text(&self, name: &str) -> Option<&str> {
+        match self.get(name) {
+            Some(Value::Text(s)) | Some(Value::Name(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn bool(&self, name: &str) -> Option<bool> {
+        match self.get(name) {
+            Some(Value::Bool(b)) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn int(&self, name: &str) -> Option<u64> {
+        match self.get(name) {
+            Some(Value::Int(n)) => Some(*n),
+            _ => None,
+        }
+    }
+
+    pub fn word(&self, name: &str) -> Option<&'static str> {
+        match self.get(name) {
+            Some(Value::Word(w)) => Some(w),
+            _ => None,
+        }
+    }
+
+    pub fn push(&mut self, field: &'static Field, value: Value) {
+        self.list.push(Arg { field, value });
+    }
+}
+
+/// Finds the field `word` names among `fields`: exact name, or the only one it is a prefix of.
+pub fn find_field(
+    fields: &'static [Field],
+    word: &str,
+    column: usize,
+) -> Result<&'static Field, CmdError> {
+    if let Some(field) = fields.iter().find(|f| f.name == word) {
+        return Ok(field);
+    }
+    let mut matches = fields.iter().filter(|f| !word.is_empty() && f.name.starts_with(word));
+    match (matches.next(), matches.next()) {
+        (Some(field), None) => Ok(field),
+        (Some(_), Some(_)) => Err(CmdError::AmbiguousArgument { word: String::from(word), column }),
+        _ => Err(CmdError::ExpectedEnd { column }),
+    }
+}
+
+/// Picks `text` from `choices`: exact, or the only choice it is a prefix of.
+pub fn match_choice(choices: &'static [&'static str], text: &str) -> Option<&'static str> {
+    if let Some(c) = choices.iter().find(|c| **c == text) {
+        return Some(c);
+    }
+    let mut it = choices.iter().filter(|c| !text.is_empty() && c.starts_with(text));
+    match (it.next(), it.next()) {
+        (Some(c), None) => Some(c),
+        _ => None,
+    }
+}
+
+/// Names a reference argument may take, for completion and matching.
+pub fn ref_names(kind: RefKind, config: &Config, platform: &dyn Platform) -> Vec<String> {
+    match kind {
+        RefKind::Interface => config
+            .interfaces()
+            .into_iter()
+            .filter_map(|r| config.iface_name(r).map(String::from))
+            .collect(),
+        RefKind::Ethernet => config.ethernet.iter().map(|e| e.name.clone()).collect(),
+        RefKind::Bridge => config.bridges.iter().map(|b| b.name.clone()).collect(),
+        RefKind::Vm => config.vms.iter().map(|v| v.name.clone()).collect(),
+        RefKind::File => (0..platform.file_count()).filter_map(|i| platform.file(i)).map(|f| f.name).collect(),
+        RefKind::RoutingTable => config.routing.table_names(),
+    }
+}
+
+fn resolve_ref(kind: RefKind, text: &str, config: &Config, platform: &dyn Platform) -> Option<Value> {
+    match kind {
+        RefKind::Interface => config.find_iface(text).map(Value::Iface),
+        RefKind::Ethernet => {
+            config.ethernet.iter().position(|e| e.name == text).map(|i| Value::Port(i as u16))
+        }
+        RefKind::Bridge => config.bridges.iter().find(|b| b.name == text).map(|b| Value::Item(b.id)),
+        RefKind::Vm => config.vm_by_name(text).map(|v| Value::Item(v.id)),
+        RefKind::File | RefKind::RoutingTable => ref_names(kind, config, platform)
+            .into_iter()
+            .find(|n| n == text)
+            .map(Value::Name),
+    }
+}
+
+/// Parses `text` as a value of `field`.
+pub fn parse_value(
+    field: &'static Field,
+    text: &str,
+    config: &Config,
+    platform: &dyn Platform,
+) -> Result<Value, CmdError> {
+    let argument = field.name;
+    let invalid = CmdError::InvalidValue { argument };
+    let no_match = CmdError::NoMatch { argument };
+    let ranged = |n: u64, min: u64, max: u64| {
+        if n < min || n > max {
+            Err(CmdError::OutOfRange { argument, min, max })
+        } else {
+            Ok(Value::Int(n))
+        }
+    };
+    match field.kind {
+        Kind::Text => Ok(Value::Text(String::from(text))),
+        Kind::Name => {
+            if text.is_empty() {
+                Err(invalid)
+            } else {
+                Ok(Value::Text(String::from(text)))
+            }
+        }
+        Kind::Bool => match text {
+            "yes" | "true" => Ok(Value::Bool(true)),
+            "no" | "false" => Ok(Value::Bool(false)),
+            _ => Err(invalid),
+        },
+        Kind::Int { min, max, unit } => {
+            ranged(value::parse_with_unit(text, unit).ok_or(invalid)?, min, max)
+        }
+        Kind::IntOr { min, max, unit, word } => {
+            if text == word {
+                return Ok(Value::Word(word));
+            }
+            ranged(value::parse_with_unit(text, unit).ok_or(invalid)?, min, max)
+        }
+        Kind::Choice(choices) => match_choice(choices, text).map(Value::Word).ok_or(no_match),
+        Kind::Mac => value::parse_mac(text).map(Value::Mac).ok_or(invalid),
+        Kind::Ipv4 => value::parse_ipv4(text).map(Value::Ipv4).ok_or(invalid),
+        Kind::Ipv4Prefix => {
+            value::parse_ipv4_prefix(text).map(|(a, l)| Value::Ipv4Prefix(a, l)).ok_or(invalid)
+        }
+        Kind::Ipv6Prefix => {
+            value::parse_ipv6_prefix(text).map(|(a, l)| Value::Ipv6Prefix(a, l)).ok_or(invalid)
+        }
+        Kind::Duration { min, max } => {
+            let secs = value::parse_duration(text).ok_or(invalid)?;
+            ranged(secs, min, max)
+        }
+        Kind::Ref(kind) => resolve_ref(kind, text, config, platform).ok_or(no_match),
+        Kind::RefOr(kind, word) => {
+            if text == word {
+                return Ok(Value::Word(word));
+            }
+            resolve_ref(kind, text, config, platform).ok_or(no_match)
+        }
+        Kind::Gateway => {
+            if let Some(addr) = value::parse_ipv4(text) {
+                Ok(Value::Ipv4(addr))
+            } else if let Some(addr) = value::parse_ipv6(text) {
+                Ok(Value::Ipv6Prefix(addr, 128))
+            } else if let Some(iface) = config.find_iface(text) {
+                Ok(Value::Iface(iface))
+            } else {
+                Err(invalid)
+            }
+        }
+    }
+}
+
+/// The fixed values a field can take (for completion and `?`).
+pub fn value_choices(field: &Field, config: &Config, platform: &dyn Platform) -> Vec<String> {
+    let mut out: Vec<String> = match field.kind {
+        Kind::Bool => alloc::vec![String::from("yes"), String::from("no")],
+        Kind::Choice(choices) => choices.iter().map(|c| String::from(*c)).collect(),
+        Kind::IntOr { word, .. } => alloc::vec![String::from(word)],
+        Kind::Ref(kind) => ref_names(kind, config, platform),
+        Kind::RefOr(kind, word) => {
+            let mut names = ref_names(kind, config, platform);
+            names.insert(0, String::from(word));
+            names
+        }
+        Kind::Gateway => ref_names(RefKind::Interface, config, platform),
+        _ => Vec::new(),
+    };
+    out.dedup();
+    out
+}

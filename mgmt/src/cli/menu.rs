@@ -1,0 +1,181 @@
+//! The shape of the menu tree: menus, the item tables and single-item menus behind them, and
+//! menu-specific commands. The generic commands (`add`, `set`, `remove`, `print`, `enable`,
+//! `disable`, `export`) come from the menu's kind; `crate::menus` defines the actual tree.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::args::{Args, Field};
+use super::error::CmdError;
+use super::table::{Row, View};
+use crate::config::{Config, ItemId};
+use crate::platform::{GuestId, Platform};
+
+/// A table of items (`/metarouter`, `/ip address`, ...).
+pub trait Table: Sync {
+    /// How `print` lays the items out.
+    fn view(&self) -> &'static View;
+    /// Arguments of `add` and `set`.
+    fn fields(&self) -> &'static [Field];
+    /// Arguments `add` cannot do without.
+    fn required(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Every item, in print order, with every property (for detail and `where`).
+    fn rows(&self, config: &Config, platform: &dyn Platform) -> Vec<Row>;
+    /// Whether `add`, `set` and `remove` exist here.
+    fn can_add(&self) -> bool {
+        true
+    }
+    fn can_set(&self) -> bool {
+        true
+    }
+    fn can_remove(&self) -> bool {
+        true
+    }
+    /// Adds an item (optionally starting from a copy of `copy_from`).
+    fn add(
+        &self,
+        _config: &mut Config,
+        _platform: &dyn Platform,
+        _args: &Args,
+        _copy_from: Option<ItemId>,
+    ) -> Result<ItemId, CmdError> {
+        Err(CmdError::failure("items cannot be added here"))
+    }
+    /// Changes an item.
+    fn set(
+        &self,
+        _config: &mut Config,
+        _platform: &dyn Platform,
+        _id: ItemId,
+        _args: &Args,
+    ) -> Result<(), CmdError> {
+        Err(CmdError::failure("items cannot be changed here"))
+    }
+    /// Removes an item.
+    fn remove(&self, _config: &mut Config, _id: ItemId) -> Result<(), CmdError> {
+        Err(CmdError::failure("items cannot be removed here"))
+    }
+    /// The commands that recreate this menu's items (without the menu line).
+    fn export(&self, _config: &Config) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// A menu with one set of properties (`/system identity`).
+pub trait Single: Sync {
+    fn fields(&self) -> &'static [Field];
+    /// Properties as printed, in order.
+    fn values(&self, config: &Config, platform: &dyn Platform) -> Vec<(&'static str, String)>;
+    fn set(&self, _config: &mut Config, _args: &Args) -> Result<(), CmdError> {
+        Err(CmdError::failure("nothing can be changed here"))
+    }
+    fn export(&self, _config: &Config) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// What a menu holds.
+#[derive(Clone, Copy)]
+pub enum MenuKind {
+    /// Only submenus and commands.
+    Plain,
+    Table(&'static dyn Table),
+    Single(&'static dyn Single),
+}
+
+/// How many items a menu-specific command takes before its named arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Items {
+    None,
+    One,
+    Many,
+}
+
+/// What the shell does after a command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Back to the prompt.
+    Prompt,
+    /// Connect the terminal to a guest console.
+    Attach(GuestId),
+    /// Ask `Reboot, yes? [y/N]:`, then reboot.
+    ConfirmReboot,
+    /// Ask `Shutdown, yes? [y/N]:`, then power off.
+    ConfirmShutdown,
+    /// An image import is under way into a new virtual machine (added when it completes).
+    Import { vm: crate::config::Vm },
+    /// End the session.
+    Quit,
+}
+
+/// What a menu-specific command gets.
+pub struct Exec<'a> {
+    /// A copy of the configuration; changes become live only if the command succeeds.
+    pub config: Config,
+    pub platform: &'a mut dyn Platform,
+    /// Text to print (`\n` line ends).
+    pub out: String,
+    pub outcome: Outcome,
+}
+
+/// A command given with its items and arguments.
+pub struct Invocation {
+    pub items: Vec<ItemId>,
+    pub args: Args,
+}
+
+/// A menu-specific command.
+pub struct Command {
+    pub name: &'static str,
+    pub help: &'static str,
+    pub items: Items,
+    pub args: &'static [Field],
+    pub required: &'static [&'static str],
+    pub run: fn(&mut Exec<'_>, &Invocation) -> Result<(), CmdError>,
+}
+
+/// A node of the menu tree.
+pub struct Menu {
+    pub name: &'static str,
+    pub help: &'static str,
+    pub kind: MenuKind,
+    pub commands: &'static [Command],
+    pub children: &'static [&'static Menu],
+}
+
+/// The generic commands a menu kind provides, with their help.
+pub fn generic_commands(kind: MenuKind) -> Vec<(&'static str, &'static str)> {
+    let mut out = Vec::new();
+    match kind {
+        MenuKind::Plain => {}
+        MenuKind::Table(table) => {
+            let has_disabled = table.fields().iter().any(|f| f.name == "disabled");
+            if table.can_add() {
+                out.push(("add", "Create a new item"));
+            }
+            if has_disabled && table.can_set() {
+                out.push(("disable", "Disable items"));
+                out.push(("enable", "Enable items"));
+            }
+            out.push(("export", "Print or save an export script"));
+            out.push(("find", "Find items by value"));
+            out.push(("print", "Print values of item properties"));
+            if table.can_remove() {
+                out.push(("remove", "Remove items"));
+            }
+            if table.can_set() && !table.fields().is_empty() {
+                out.push(("set", "Change item properties"));
+            }
+        }
+        MenuKind::Single(single) => {
+            out.push(("export", "Print or save an export script"));
+            out.push(("print", "Print values of properties"));
+            if !single.fields().is_empty() {
+                out.push(("set", "Change properties"));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,273 @@
+//! The configuration: plain data, cloned before every change so that a failing command leaves
+//! the live copy untouched. Items carry stable internal ids; cross references use those ids, so
+//! renaming an interface keeps every reference to it.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::platform::GuestId;
+
+/// Stable internal id of a configuration item (RouterOS `*N`).
+pub type ItemId = u32;
+
+/// A reference to any interface.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum IfaceRef {
+    /// Physical port (0-based).
+    Ether(u16),
+    Bridge(ItemId),
+    /// Host side of a dynamic `/metarouter interface` item.
+    Vif(ItemId),
+}
+
+/// ARP mode of an interface.
+pub const ARP_MODES: &[&str] = &["enabled", "disabled", "proxy-arp", "reply-only"];
+
+/// Settings of a physical port (its MAC and link come from the platform).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ethernet {
+    pub default_name: String,
+    pub name: String,
+    pub mtu: u16,
+    pub arp: &'static str,
+    pub disabled: bool,
+    pub comment: String,
+}
+
+/// Bridge protocol modes.
+pub const PROTOCOL_MODES: &[&str] = &["none", "stp", "rstp"];
+
+/// A bridge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bridge {
+    pub id: ItemId,
+    pub name: String,
+    pub mtu: u16,
+    pub arp: &'static str,
+    pub auto_mac: bool,
+    pub admin_mac: [u8; 6],
+    pub protocol_mode: &'static str,
+    pub priority: u16,
+    pub max_message_age: u64,
+    pub forward_delay: u64,
+    pub transmit_hold_count: u64,
+    pub ageing_time: u64,
+    pub disabled: bool,
+    pub comment: String,
+}
+
+/// A port of a bridge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BridgePort {
+    pub id: ItemId,
+    pub interface: IfaceRef,
+    pub bridge: ItemId,
+    pub priority: u8,
+    pub path_cost: u32,
+    pub horizon: Option<u32>,
+    pub disabled: bool,
+    pub comment: String,
+}
+
+/// A virtual machine (`/metarouter`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vm {
+    pub id: ItemId,
+    pub slot: GuestId,
+    pub name: String,
+    pub memory_mib: u32,
+    /// KiB; `None` is unlimited.
+    pub disk_kib: Option<u32>,
+    pub disabled: bool,
+    pub comment: String,
+}
+
+/// Kind of a `/metarouter interface`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VmIfaceType {
+    Dynamic,
+    Static,
+}
+
+/// A guest interface (`/metarouter interface`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VmIface {
+    pub id: ItemId,
+    pub vm: ItemId,
+    pub kind: VmIfaceType,
+    pub dynamic_bridge: Option<ItemId>,
+    pub dynamic_mac: [u8; 6],
+    pub vm_mac: [u8; 6],
+    pub static_interface: Option<u16>,
+    /// Host interface name for a dynamic interface (`vifN`).
+    pub host_name: String,
+    /// Interface id inside the guest (1..=7).
+    pub guest_iface_id: u8,
+    pub disabled: bool,
+    pub comment: String,
+}
+
+/// An IPv4 or IPv6 address on an interface.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Address<A> {
+    pub id: ItemId,
+    pub address: A,
+    pub prefix_len: u8,
+    pub interface: IfaceRef,
+    pub disabled: bool,
+    pub comment: String,
+}
+
+/// User groups.
+pub const GROUPS: &[&str] = &["full", "write", "read"];
+
+/// A console user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: ItemId,
+    pub name: String,
+    pub group: &'static str,
+    /// SHA-256 of the password; `None` is the empty password.
+    pub password_hash: Option<[u8; 32]>,
+    pub disabled: bool,
+    pub comment: String,
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub identity: String,
+    pub users: Vec<User>,
+    pub ethernet: Vec<Ethernet>,
+    pub bridges: Vec<Bridge>,
+    pub bridge_ports: Vec<BridgePort>,
+    pub vms: Vec<Vm>,
+    pub vm_ifaces: Vec<VmIface>,
+    pub ipv4_addresses: Vec<Address<[u8; 4]>>,
+    pub ipv6_addresses: Vec<Address<[u8; 16]>>,
+    pub routing: crate::menus::routing_config::RoutingConfig,
+    next_id: ItemId,
+}
+
+impl Config {
+    /// The configuration of an empty box with `ports` physical ports.
+    pub fn new(ports: usize) -> Config {
+        let ethernet = (0..ports)
+            .map(|i| {
+                let name = alloc::format!("ether{}", i + 1);
+                Ethernet {
+                    default_name: name.clone(),
+                    name,
+                    mtu: 1500,
+                    arp: "enabled",
+                    disabled: false,
+                    comment: String::new(),
+                }
+            })
+            .collect();
+        let mut config = Config {
+            identity: String::from("MikroTik"),
+            users: Vec::new(),
+            ethernet,
+            bridges: Vec::new(),
+            bridge_ports: Vec::new(),
+            vms: Vec::new(),
+            vm_ifaces: Vec::new(),
+            ipv4_addresses: Vec::new(),
+            ipv6_addresses: Vec::new(),
+            routing: Default::default(),
+            next_id: 1,
+        };
+        let id = config.new_id();
+        config.users.push(User {
+            id,
+            name: String::from("admin"),
+            group: "full",
+            password_hash: None,
+            disabled: false,
+            comment: String::from("system default user"),
+        });
+        config
+    }
+
+    /// A fresh item id.
+    pub fn new_id(&mut self) -> ItemId {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// Current name of an interface, if it exists.
+    pub fn iface_name(&self, iface: IfaceRef) -> Option<&str> {
+        match iface {
+            IfaceRef::Ether(port) => self.ethernet.get(usize::from(port)).map(|e| e.name.as_str()),
+            IfaceRef::Bridge(id) => self.bridge(id).map(|b| b.name.as_str()),
+            IfaceRef::Vif(id) => self
+                .vm_ifaces
+                .iter()
+                .find(|i| i.id == id && i.kind == VmIfaceType::Dynamic)
+                .map(|i| i.host_name.as_str()),
+        }
+    }
+
+    /// Name of an interface, or `*ID` for one that is gone.
+    pub fn iface_label(&self, iface: IfaceRef) -> String {
+        match self.iface_name(iface) {
+            Some(name) => String::from(name),
+            None => match iface {
+                IfaceRef::Ether(port) => alloc::format!("*E{port}"),
+                IfaceRef::Bridge(id) | IfaceRef::Vif(id) => alloc::format!("*{id:X}"),
+            },
+        }
+    }
+
+    /// Every interface in `/interface print` order: ports, then bridges and vifs by creation.
+    pub fn interfaces(&self) -> Vec<IfaceRef> {
+        let mut out: Vec<IfaceRef> =
+            (0..self.ethernet.len()).map(|i| IfaceRef::Ether(i as u16)).collect();
+        let mut others: Vec<(ItemId, IfaceRef)> =
+            self.bridges.iter().map(|b| (b.id, IfaceRef::Bridge(b.id))).collect();
+        others.extend(
+            self.vm_ifaces
+                .iter()
+                .filter(|i| i.kind == VmIfaceType::Dynamic)
+                .map(|i| (i.id, IfaceRef::Vif(i.id))),
+        );
+        others.sort();
+        out.extend(others.into_iter().map(|(_, r)| r));
+        out
+    }
+
+    /// Looks an interface up by exact name.
+    pub fn find_iface(&self, name: &str) -> Option<IfaceRef> {
+        self.interfaces().into_iter().find(|&r| self.iface_name(r) == Some(name))
+    }
+
+    pub fn bridge(&self, id: ItemId) -> Option<&Bridge> {
+        self.bridges.iter().find(|b| b.id == id)
+    }
+
+    pub fn vm(&self, id: ItemId) -> Option<&Vm> {
+        self.vms.iter().find(|v| v.id == id)
+    }
+
+    pub fn vm_by_name(&self, name: &str) -> Option<&Vm> {
+        self.vms.iter().find(|v| v.name == name)
+    }
+
+    /// Whether an interface is disabled (gone interfaces count as disabled).
+    pub fn iface_disabled(&self, iface: IfaceRef) -> bool {
+        match iface {
+            IfaceRef::Ether(port) => self.ethernet.get(usize::from(port)).is_none_or(|e| e.disabled),
+            IfaceRef::Bridge(id) => self.bridge(id).is_none_or(|b| b.disabled),
+            IfaceRef::Vif(id) => self.vm_ifaces.iter().find(|i| i.id == id).is_none_or(|i| i.disabled),
+        }
+    }
+
+    /// The lowest free guest slot.
+    pub fn free_slot(&self) -> Option<GuestId> {
+        (0..crate::platform::MAX_GUESTS as u8)
+            .map(GuestId)
+            .find(|slot| self.vms.iter().all(|vm| vm.slot != *slot))
+    }
+}

@@ -1,0 +1,315 @@
+//! `/metarouter`: the virtual machines, with `console`, `start`, `shut-down`, `reboot` and
+//! `import-image`.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::cli::args::{Args, Field, Kind, RefKind, Value};
+use crate::cli::error::CmdError;
+use crate::cli::menu::{Command, Exec, Invocation, Items, Outcome, Table};
+use crate::cli::table::{Column, FlagSlot, Row, Style, View};
+use crate::config::{Config, ItemId, Vm};
+use crate::platform::{GuestState, Platform, MAX_GUESTS};
+use crate::value::quote_if_needed;
+
+const MEMORY: Kind = Kind::Int { min: 16, max: 256, unit: "MiB" };
+const DISK: Kind = Kind::IntOr { min: 0, max: 4_294_967_295, unit: "kiB", word: "unlimited" };
+
+static FIELDS: [Field; 5] = [
+    Field { name: "comment", kind: Kind::Text, help: "Short description of the item" },
+    Field { name: "disabled", kind: Kind::Bool, help: "Whether the virtual machine is stopped and kept stopped" },
+    Field { name: "disk-size", kind: DISK, help: "Disk size in kiB (unlimited or 0 for no limit)" },
+    Field { name: "memory-size", kind: MEMORY, help: "RAM of the virtual machine in MiB (16..256)" },
+    Field { name: "name", kind: Kind::Name, help: "Name of the virtual machine" },
+];
+
+static VIEW: View = View {
+    style: Style::Classic,
+    slots: &[FlagSlot { flags: &[('X', "disabled")], optional: false }],
+    columns: &[
+        Column { prop: "name", header: "NAME", abbreviate: false },
+        Column { prop: "memory-size", header: "MEMORY-SIZE", abbreviate: false },
+        Column { prop: "disk-size", header: "DISK-SIZE", abbreviate: false },
+        Column { prop: "used-disk", header: "USED-DISK", abbreviate: false },
+        Column { prop: "state", header: "STATE", abbreviate: false },
+    ],
+    detail_default: false,
+    numbers: true,
+};
+
+/// The `/metarouter` table.
+pub struct Metarouter;
+
+/// The first free default name `mrN`.
+pub fn default_name(config: &Config) -> String {
+    (1..)
+        .map(|n| format!("mr{n}"))
+        .find(|name| config.vm_by_name(name).is_none())
+        .unwrap_or_default()
+}
+
+fn disk_text(disk: Option<u32>) -> String {
+    match disk {
+        None => String::from("unlimited"),
+        Some(kib) => format!("{kib}kiB"),
+    }
+}
+
+fn disk_value(value: &Value) -> Option<u32> {
+    match value {
+        Value::Int(0) | Value::Word(_) => None,
+        Value::Int(n) => Some(*n as u32),
+        _ => None,
+    }
+}
+
+fn check_name(config: &Config, name: &str, except: Option<ItemId>) -> Result<(), CmdError> {
+    if config.vms.iter().any(|vm| vm.name == name && Some(vm.id) != except) {
+        return Err(CmdError::failure("item with such name already exists"));
+    }
+    Ok(())
+}
+
+/// Builds a new virtual machine from `add`/`import-image` arguments (not yet in `config`).
+pub fn new_vm(config: &mut Config, args: &Args) -> Result<Vm, CmdError> {
+    let name = args.text("name").map(String::from).unwrap_or_else(|| default_name(config));
+    check_name(config, &name, None)?;
+    let slot = config
+        .free_slot()
+        .ok_or_else(|| CmdError::failure(format!("too many virtual machines (at most {MAX_GUESTS})")))?;
+    Ok(Vm {
+        id: config.new_id(),
+        slot,
+        name,
+        memory_mib: args.int("memory-size").unwrap_or(16) as u32,
+        disk_kib: args.get("disk-size").and_then(disk_value),
+        disabled: args.bool("disabled").unwrap_or(false),
+        comment: args.text("comment").map(String::from).unwrap_or_default(),
+    })
+}
+
+/// The state word of a virtual machine.
+pub fn state_of(vm: &Vm, platform: &dyn Platform) -> GuestState {
+    if vm.disabled {
+        return GuestState::Disabled;
+    }
+    platform.guest_status(vm.slot).map_or(GuestState::Stopped, |s| s.state)
+}
+
+impl Table for Metarouter {
+    fn view(&self) -> &'static View {
+        &VIEW
+    }
+
+    fn fields(&self) -> &'static [Field] {
+        &FIELDS
+    }
+
+    fn rows(&self, config: &Config, platform: &dyn Platform) -> Vec<Row> {
+        config
+            .vms
+            .iter()
+            .map(|vm| {
+                let status = platform.guest_status(vm.slot);
+                let (used, reads, writes) =
+                    status.as_ref().map_or((0, 0, 0), |s| (s.used_disk_kib, s.disk_reads, s.disk_writes));
+                let mut row = Row::item(vm.id)
+                    .flag_if(vm.disabled, 'X')
+                    .text("name", vm.name.clone())
+                    .word("memory-size", format!("{}MiB", vm.memory_mib))
+                    .word("disk-size", disk_text(vm.disk_kib))
+                    .word("used-disk", format!("{used}kiB"))
+                    .num("disk-reads", format!("{reads}"))
+                    .num("disk-writes", format!("{writes}"))
+                    .word("state", state_of(vm, platform).as_str());
+                if let Some(message) = status.and_then(|s| s.last_message) {
+                    row = row.text("last-message", message);
+                }
+                row.comment = vm.comment.clone();
+                row
+            })
+            .collect()
+    }
+
+    fn add(
+        &self,
+        config: &mut Config,
+        _platform: &dyn Platform,
+        args: &Args,
+        _copy_from: Option<ItemId>,
+    ) -> Result<ItemId, CmdError> {
+        let vm = new_vm(config, args)?;
+        let id = vm.id;
+        config.vms.push(vm);
+        Ok(id)
+    }
+
+    fn set(&self, config: &mut Config, _platform: &dyn Platform, id: ItemId, args: &Args) -> Result<(), CmdError> {
+        if let Some(name) = args.text("name") {
+            check_name(config, name, Some(id))?;
+        }
+        let vm = config.vms.iter_mut().find(|vm| vm.id == id).ok_or(CmdError::NoSuchItem)?;
+        for arg in &args.list {
+            match (arg.field.name, &arg.value) {
+                ("name", Value::Text(name)) => vm.name = name.clone(),
+                ("memory-size", Value::Int(mib)) => vm.memory_mib = *mib as u32,
+                ("disk-size", value) => vm.disk_kib = disk_value(value),
+                ("disabled", Value::Bool(b)) => vm.disabled = *b,
+                ("comment", Value::Text(text)) => vm.comment = text.clone(),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn remove(&self, config: &mut Config, id: ItemId) -> Result<(), CmdError> {
+        let before = config.vms.len();
+        config.vms.retain(|vm| vm.id != id);
+        if config.vms.len() == before {
+            return Err(CmdError::NoSuchItem);
+        }
+        let gone: Vec<ItemId> = config.vm_ifaces.iter().filter(|i| i.vm == id).map(|i| i.id).collect();
+        for iface in gone {
+            super::mr_interface::remove_iface(config, iface);
+        }
+        Ok(())
+    }
+
+    fn export(&self, config: &Config) -> Vec<String> {
+        config
+            .vms
+            .iter()
+            .map(|vm| {
+                let mut line = String::from("add");
+                if !vm.comment.is_empty() {
+                    line.push_str(&format!(" comment={}", quote_if_needed(&vm.comment)));
+                }
+                if vm.disabled {
+                    line.push_str(" disabled=yes");
+                }
+                if let Some(kib) = vm.disk_kib {
+                    line.push_str(&format!(" disk-size={kib}"));
+                }
+                if vm.memory_mib != 16 {
+                    line.push_str(&format!(" memory-size={}MiB", vm.memory_mib));
+                }
+                line.push_str(&format!(" name={}", quote_if_needed(&vm.name)));
+                line
+            })
+            .collect()
+    }
+}
+
+fn vm_of(exec: &Exec<'_>, id: ItemId) -> Result<Vm, CmdError> {
+    exec.config.vm(id).cloned().ok_or(CmdError::NoSuchItem)
+}
+
+fn console(exec: &mut Exec<'_>, inv: &Invocation) -> Result<(), CmdError> {
+    let vm = vm_of(exec, inv.items[0])?;
+    if exec.platform.guest_status(vm.slot).is_none() {
+        return Err(CmdError::failure("virtual machine is not defined"));
+    }
+    exec.out.push_str("[Ctrl-A is the prefix key]\n");
+    exec.outcome = Outcome::Attach(vm.slot);
+    Ok(())
+}
+
+/// Refuses to start `vm` if its RAM is not free (before anything is changed).
+pub fn check_memory(platform: &dyn Platform, vms: &[&Vm]) -> Result<(), CmdError> {
+    let need: u64 = vms.iter().map(|vm| u64::from(vm.memory_mib)).sum();
+    let free = platform.guest_memory().free / crate::platform::MIB;
+    if need > free {
+        let names: Vec<&str> = vms.iter().map(|vm| vm.name.as_str()).collect();
+        return Err(CmdError::failure(format!(
+            "not enough memory for {}: needs {need}MiB, {free}MiB free for guests",
+            names.join(",")
+        )));
+    }
+    Ok(())
+}
+
+fn start(exec: &mut Exec<'_>, inv: &Invocation) -> Result<(), CmdError> {
+    let vms: Vec<Vm> = inv.items.iter().map(|&id| vm_of(exec, id)).collect::<Result<_, _>>()?;
+    let mut to_start = Vec::new();
+    for vm in &vms {
+        match state_of(vm, &*exec.platform) {
+            GuestState::Disabled => return Err(CmdError::failure("virtual machine is disabled")),
+            GuestState::Stopped => to_start.push(vm),
+            _ => {}
+        }
+    }
+    check_memory(&*exec.platform, &to_start)?;
+    for vm in to_start {
+        exec.platform.guest_start(vm.slot)?;
+    }
+    Ok(())
+}
+
+fn shut_down(exec: &mut Exec<'_>, inv: &Invocation) -> Result<(), CmdError> {
+    for &id in &inv.items {
+        let vm = vm_of(exec, id)?;
+        if state_of(&vm, &*exec.platform).holds_memory() {
+            exec.platform.guest_shutdown(vm.slot)?;
+        }
+    }
+    Ok(())
+}
+
+fn reboot(exec: &mut Exec<'_>, inv: &Invocation) -> Result<(), CmdError> {
+    for &id in &inv.items {
+        let vm = vm_of(exec, id)?;
+        match state_of(&vm, &*exec.platform) {
+            GuestState::Disabled => return Err(CmdError::failure("virtual machine is disabled")),
+            GuestState::Stopped => {
+                check_memory(&*exec.platform, &[&vm])?;
+                exec.platform.guest_start(vm.slot)?;
+            }
+            _ => exec.platform.guest_reboot(vm.slot)?,
+        }
+    }
+    Ok(())
+}
+
+static IMPORT_ARGS: [Field; 4] = [
+    Field { name: "disk-size", kind: DISK, help: "Disk size of the new virtual machine in kiB" },
+    Field { name: "file-name", kind: Kind::Ref(RefKind::File), help: "Image file (gzip'd tar with ./kernel)" },
+    Field { name: "memory-size", kind: MEMORY, help: "RAM of the new virtual machine in MiB" },
+    Field { name: "name", kind: Kind::Name, help: "Name of the new virtual machine" },
+];
+
+fn import_image(exec: &mut Exec<'_>, inv: &Invocation) -> Result<(), CmdError> {
+    let vm = new_vm(&mut exec.config, &inv.args)?;
+    check_memory(&*exec.platform, &[&vm])?;
+    let file = inv.args.text("file-name").unwrap_or_default();
+    exec.platform.guest_define(vm.slot, &super::guest_config(&vm))?;
+    if let Err(error) = exec.platform.image_import_start(vm.slot, file) {
+        exec.platform.guest_undefine(vm.slot);
+        return Err(error.into());
+    }
+    exec.outcome = Outcome::Import { vm };
+    Ok(())
+}
+
+/// Commands of `/metarouter`.
+pub static COMMANDS: [Command; 5] = [
+    Command {
+        name: "console",
+        help: "Connect to the virtual machine's console",
+        items: Items::One,
+        args: &[],
+        required: &[],
+        run: console,
+    },
+    Command {
+        name: "import-image",
+        help: "Import an image into a new virtual machine",
+        items: Items::None,
+        args: &IMPORT_ARGS,
+        required: &["file-name"],
+        run: import_image,
+    },
+    Command { name: "reboot", help: "Reboot virtual machines", items: Items::Many, args: &[], required: &[], run: reboot },
+    Command { name: "shut-down", help: "Shut virtual machines down", items: Items::Many, args: &[], required: &[], run: shut_down },
+    Command { name: "start", help: "Boot virtual machines", items: Items::Many, args: &[], required: &[], run: start },
+];

@@ -1,0 +1,81 @@
+//! The network configuration handed to the platform after every change
+//! ([`crate::Platform::apply_network`]): interfaces, bridges with their ports, and addresses.
+//!
+//! It is a complete snapshot, derived from the configuration, so the platform can program its
+//! switch without keeping track of individual commands. Only enabled items appear; references
+//! are indexes into [`NetworkConfig::interfaces`].
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::platform::GuestId;
+
+/// Where an interface's frames go inside a guest: the virtual ethernet interface id (1..=7) the
+/// host announces with NEWIFACE, and the MAC the guest sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GuestLink {
+    pub guest: GuestId,
+    pub interface_id: u8,
+    pub guest_mac: [u8; 6],
+}
+
+/// Kind of a host interface.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NetInterfaceKind {
+    /// Physical port `port` (0-based). With `guest` set it is a static interface: the port is
+    /// bound directly to that guest and the host does not use it.
+    Ethernet { port: u16, guest: Option<GuestLink> },
+    /// A software bridge.
+    Bridge { stp: bool, priority: u16, ageing_time_s: u32 },
+    /// Host side of a dynamic `/metarouter interface` (`vifN`).
+    Vif { link: GuestLink },
+}
+
+/// One host interface.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetInterface {
+    pub name: String,
+    pub kind: NetInterfaceKind,
+    /// Host-side MAC address.
+    pub mac: [u8; 6],
+    pub mtu: u16,
+    /// Answer ARP on this interface.
+    pub arp: bool,
+}
+
+/// A port of a bridge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NetBridgePort {
+    /// The bridge (index into `interfaces`).
+    pub bridge: usize,
+    /// The member interface (index into `interfaces`).
+    pub interface: usize,
+    /// Split-horizon group: ports with the same horizon do not forward to each other.
+    pub horizon: Option<u32>,
+    pub priority: u8,
+    pub path_cost: u32,
+}
+
+/// An IP address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IpAddress {
+    V4([u8; 4]),
+    V6([u8; 16]),
+}
+
+/// An address configured on an interface.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NetAddress {
+    /// Index into `interfaces`.
+    pub interface: usize,
+    pub address: IpAddress,
+    pub prefix_len: u8,
+}
+
+/// The whole network configuration.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NetworkConfig {
+    pub interfaces: Vec<NetInterface>,
+    pub bridge_ports: Vec<NetBridgePort>,
+    pub addresses: Vec<NetAddress>,
+}

@@ -1,0 +1,266 @@
+//! The boundary between the management plane and the machine it runs on.
+//!
+//! The management plane never touches hardware. Everything it needs from the machine goes through
+//! the object-safe [`Platform`] trait (system facts, guests, files, ports, network programming,
+//! flash), and everything it prints goes to a [`Terminal`]. The hypervisor implements both for
+//! real; the host simulator implements them with a documented model.
+
+use alloc::string::String;
+
+use crate::network::NetworkConfig;
+
+/// Raw byte sink for the console. Guest console output passes through unchanged, so this must
+/// not interpret or translate anything.
+pub trait Terminal {
+    /// Writes bytes to the console (blocking or buffering is up to the implementation).
+    fn write(&mut self, bytes: &[u8]);
+}
+
+/// Slot of a guest in the hypervisor (0..[`MAX_GUESTS`]). Chosen by the management plane when a
+/// virtual machine is added and stable while it exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GuestId(pub u8);
+
+/// Most guests the management plane will define at once.
+pub const MAX_GUESTS: usize = 16;
+
+/// Mebibyte, for memory sizes.
+pub const MIB: u64 = 1024 * 1024;
+
+/// What the platform must know to run a guest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuestConfig {
+    /// The `/metarouter` name. The guest's disk (its imported file tree) is kept under this name.
+    pub name: String,
+    /// RAM for the guest in MiB (16..=256).
+    pub memory_mib: u32,
+    /// Disk quota in KiB; `None` is unlimited.
+    pub disk_limit_kib: Option<u32>,
+}
+
+/// Run state of a guest as `/metarouter print` shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GuestState {
+    Booting,
+    Running,
+    Rebooting,
+    ShuttingDown,
+    Stopped,
+    Disabled,
+}
+
+impl GuestState {
+    /// The RouterOS word for this state.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GuestState::Booting => "booting",
+            GuestState::Running => "running",
+            GuestState::Rebooting => "rebooting",
+            GuestState::ShuttingDown => "shutting-down",
+            GuestState::Stopped => "stopped",
+            GuestState::Disabled => "disabled",
+        }
+    }
+
+    /// Whether the guest holds its RAM in this state.
+    pub fn holds_memory(self) -> bool {
+        matches!(
+            self,
+            GuestState::Booting
+                | GuestState::Running
+                | GuestState::Rebooting
+                | GuestState::ShuttingDown
+        )
+    }
+}
+
+/// Run-time facts about one guest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuestStatus {
+    pub state: GuestState,
+    /// KiB used by the guest's file tree.
+    pub used_disk_kib: u64,
+    pub disk_reads: u64,
+    pub disk_writes: u64,
+    /// Why it last stopped (e.g. "halted by guest", "guest fault: ..."), if it did.
+    pub last_message: Option<String>,
+}
+
+/// RAM the platform can give to guests, in bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GuestMemory {
+    pub total: u64,
+    /// Not held by any guest right now.
+    pub free: u64,
+}
+
+/// Progress of an image import started with [`Platform::image_import_start`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportProgress {
+    /// Still working; percent done (0..=100).
+    Working(u8),
+    /// Finished; the guest's disk now holds the image.
+    Done,
+    /// Gave up; the guest's disk is as it was.
+    Failed(PlatformError),
+}
+
+/// Facts for `/system resource print`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SystemInfo {
+    /// Software version, e.g. "0.1.0".
+    pub version: String,
+    pub board_name: String,
+    /// CPU model, e.g. "MIPS 24Kc V7.4".
+    pub cpu: String,
+    pub cpu_count: u32,
+    /// Clock in MHz when known.
+    pub cpu_frequency_mhz: Option<u32>,
+    /// RouterOS architecture word: "mipsbe" or "powerpc".
+    pub architecture_name: String,
+    /// RAM of the whole machine and the part the hypervisor has not handed out, in bytes.
+    pub total_memory: u64,
+    pub free_memory: u64,
+}
+
+/// A file in the platform's file store (`/file print`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileInfo {
+    pub name: String,
+    /// RouterOS type word, e.g. ".tgz file", "directory".
+    pub kind: String,
+    pub size: u64,
+    /// Seconds since 1970-01-01 UTC, when known.
+    pub created: Option<u64>,
+}
+
+/// A physical Ethernet port, numbered from 0 in board order (ether1 is port 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortInfo {
+    pub mac: [u8; 6],
+    /// Link up.
+    pub running: bool,
+}
+
+/// Failures the platform reports; each says who is to blame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlatformError {
+    /// Not enough free guest RAM (the user asked for more than there is).
+    OutOfMemory,
+    /// The guest slot is not defined (a management-plane bug).
+    NoSuchGuest,
+    /// The request does not fit the guest's current state (e.g. start while running).
+    WrongState,
+    /// The named file is not in the file store.
+    NoSuchFile,
+    /// The image is not a valid guest image (the file's fault).
+    BadImage,
+    /// The guest's disk quota is too small for the image.
+    DiskFull,
+    /// This platform cannot do it.
+    Unsupported,
+    /// The hardware failed.
+    Hardware,
+}
+
+impl PlatformError {
+    /// Human-readable reason, printed after `failure: `.
+    pub fn message(self) -> &'static str {
+        match self {
+            PlatformError::OutOfMemory => "not enough memory for guests",
+            PlatformError::NoSuchGuest => "no such virtual machine",
+            PlatformError::WrongState => "virtual machine is not in a state that allows this",
+            PlatformError::NoSuchFile => "no such file",
+            PlatformError::BadImage => "file is not a valid guest image",
+            PlatformError::DiskFull => "image does not fit the disk size",
+            PlatformError::Unsupported => "not supported on this machine",
+            PlatformError::Hardware => "hardware error",
+        }
+    }
+}
+
+/// Errors of a [`Flash`] device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlashError {
+    /// Offset or length outside the device, or an erase not on a block boundary (caller's bug).
+    OutOfRange,
+    /// The device reported a failed erase or program (hardware).
+    Device,
+    /// Power was lost (only the simulated flash reports this).
+    PowerLost,
+}
+
+/// Raw NOR-style flash region for the configuration store: erased bytes read 0xFF, programming
+/// can only clear bits, erase works on whole blocks. The store keeps two copies with checksums
+/// inside this region, so the region should be at least two erase blocks.
+pub trait Flash {
+    /// Size of the region in bytes (a multiple of the erase block size).
+    fn size(&self) -> u32;
+    /// Erase block size in bytes.
+    fn erase_block_size(&self) -> u32;
+    /// Reads `buf.len()` bytes at `offset`.
+    fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), FlashError>;
+    /// Erases the block that starts at `offset` (must be block aligned).
+    fn erase(&mut self, offset: u32) -> Result<(), FlashError>;
+    /// Programs `data` at `offset` into erased flash (any alignment; the driver splits it).
+    fn program(&mut self, offset: u32, data: &[u8]) -> Result<(), FlashError>;
+}
+
+/// Everything the management plane needs from the machine. Object safe: the shell takes
+/// `&mut dyn Platform` on every call and keeps no reference to it.
+///
+/// Calls happen only from inside [`crate::Shell::input`] and [`crate::Shell::poll`] (never
+/// concurrently). None may block for long, except `Flash` writes.
+pub trait Platform {
+    /// Monotonic milliseconds since boot (uptime, login delays, timeouts).
+    fn now_ms(&self) -> u64;
+    /// Facts for `/system resource print`.
+    fn system_info(&self) -> SystemInfo;
+    /// Reboot the machine soon. Called after the user confirmed.
+    fn request_reboot(&mut self);
+    /// Power the machine off soon. Called after the user confirmed.
+    fn request_shutdown(&mut self);
+
+    /// Guest RAM: total and currently free.
+    fn guest_memory(&self) -> GuestMemory;
+    /// Defines (or redefines) guest `id` with `config`; does not start it. A running guest keeps
+    /// its current RAM until it is next started.
+    fn guest_define(&mut self, id: GuestId, config: &GuestConfig) -> Result<(), PlatformError>;
+    /// Stops guest `id` at once if needed and forgets it; its disk is deleted.
+    fn guest_undefine(&mut self, id: GuestId);
+    /// Boots a defined, stopped guest (state goes booting, then running).
+    fn guest_start(&mut self, id: GuestId) -> Result<(), PlatformError>;
+    /// Asks the guest to halt (state shutting-down, then stopped; forced after a timeout).
+    fn guest_shutdown(&mut self, id: GuestId) -> Result<(), PlatformError>;
+    /// Asks the guest to restart (state rebooting, then booting, running).
+    fn guest_reboot(&mut self, id: GuestId) -> Result<(), PlatformError>;
+    /// Current run state and disk counters of a defined guest (`None` if not defined).
+    fn guest_status(&self, id: GuestId) -> Option<GuestStatus>;
+    /// Takes pending output of the guest's console (the platform buffers a little while nobody
+    /// reads). Returns the number of bytes written into `buf`.
+    fn guest_console_read(&mut self, id: GuestId, buf: &mut [u8]) -> usize;
+    /// Gives console input to the guest; returns how many bytes it accepted.
+    fn guest_console_write(&mut self, id: GuestId, bytes: &[u8]) -> usize;
+    /// Sends a break on the guest's console.
+    fn guest_console_break(&mut self, id: GuestId);
+    /// Starts importing image `file_name` from the file store onto the disk of defined guest `id`.
+    fn image_import_start(&mut self, id: GuestId, file_name: &str) -> Result<(), PlatformError>;
+    /// Advances and reports the import started for `id`.
+    fn image_import_poll(&mut self, id: GuestId) -> ImportProgress;
+
+    /// Number of files in the file store.
+    fn file_count(&self) -> usize;
+    /// File number `index` (0-based, stable order).
+    fn file(&self, index: usize) -> Option<FileInfo>;
+
+    /// Number of physical Ethernet ports (named ether1.. by default).
+    fn port_count(&self) -> usize;
+    /// Port `index` (0-based).
+    fn port(&self, index: usize) -> Option<PortInfo>;
+
+    /// Programs the switch: the complete network configuration after a change.
+    fn apply_network(&mut self, config: &NetworkConfig);
+
+    /// The configuration flash region, if the machine has one.
+    fn flash(&mut self) -> Option<&mut dyn Flash>;
+}

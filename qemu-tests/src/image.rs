@@ -1,0 +1,124 @@
+//! Building a board's hypervisor image.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+
+use crate::boards::{Arch, Board};
+use crate::toolchain::CrossToolchain;
+use crate::workspace_root;
+
+/// The cargo profile images are built with (see the workspace Cargo.toml).
+pub const PROFILE: &str = "firmware";
+
+/// A built image.
+#[derive(Clone, Debug)]
+pub struct Image {
+    pub board: Board,
+    /// The linked ELF with symbols and debug information (for debugging, `addr2line`).
+    pub elf: PathBuf,
+    /// The stripped ELF that QEMU and RouterBOOT load.
+    pub image: PathBuf,
+}
+
+/// Where cross builds keep their artifacts (apart from host builds: another toolchain).
+pub fn cross_target_dir() -> PathBuf {
+    workspace_root().join("target/cross")
+}
+
+/// Cross-build the hypervisor for `board` and write its stripped image. `quiet` hides cargo's
+/// progress output (errors are still shown).
+pub fn build(board: Board, quiet: bool) -> Result<Image, String> {
+    let tc = CrossToolchain::find()?;
+    let root = workspace_root();
+    let mut cmd = tc.cargo();
+    cmd.current_dir(&root)
+        .args(["build", "--package", &board.package(), "--bin", &board.binary()])
+        .args(["--target", board.arch().target(), "--profile", PROFILE])
+        .args(["-Zbuild-std=core,alloc", "-Zbuild-std-features=compiler-builtins-mem"])
+        .arg("--target-dir")
+        .arg(cross_target_dir());
+    if board.arch() == Arch::PowerPc {
+        cmd.arg("-Zjson-target-spec");
+    }
+    if quiet {
+        cmd.arg("--quiet");
+    }
+    let status = cmd.status().map_err(|e| format!("cannot run {}: {e}", tc.cargo.display()))?;
+    if !status.success() {
+        return Err(format!("building {board} failed ({status})"));
+    }
+    let elf = cross_target_dir().join(board.arch().target_dir_name()).join(PROFILE).join(board.binary());
+    let out_dir = root.join("target/images").join(board.name());
+    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let image = out_dir.join("hypervisor.elf");
+    let tmp = out_dir.join(format!("hypervisor.elf.tmp{}", std::process::id()));
+    let status = Command::new("llvm-objcopy")
+        .arg("--strip-all")
+        .arg(&elf)
+        .arg(&tmp)
+        .status()
+        .map_err(|e| format!("cannot run llvm-objcopy (package llvm): {e}"))?;
+    if !status.success() {
+        return Err(format!("llvm-objcopy failed on {}", elf.display()));
+    }
+    std::fs::rename(&tmp, &image).map_err(|e| format!("{}: {e}", image.display()))?;
+    Ok(Image { board, elf, image })
+}
+
+/// Build each board at most once per process (tests share images).
+pub fn build_once(board: Board) -> Result<Image, String> {
+    static BUILT: OnceLock<Mutex<Vec<Image>>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| Mutex::new(Vec::new()));
+    let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(image) = built.iter().find(|i| i.board == board) {
+        return Ok(image.clone());
+    }
+    let image = build(board, true)?;
+    built.push(image.clone());
+    Ok(image)
+}
+
+/// Sizes of an image's loaded sections, summed by kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SectionSizes {
+    /// Code and read-only data (everything allocated and not writable).
+    pub text: u64,
+    /// Initialised writable data.
+    pub data: u64,
+    /// Zero-initialised data: .bss, plus the stacks and heap the linker script reserves.
+    pub bss: u64,
+}
+
+/// Read the section sizes of a big-endian ELF32 file.
+pub fn section_sizes(elf: &[u8]) -> Result<SectionSizes, String> {
+    let be16 = |o: usize| elf.get(o..o + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+    let be32 = |o: usize| elf.get(o..o + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+    if elf.get(0..6) != Some(&[0x7F, b'E', b'L', b'F', 1, 2][..]) {
+        return Err("not a big-endian ELF32 file".into());
+    }
+    let shoff = be32(0x20).ok_or("truncated header")? as usize;
+    let shentsize = be16(0x2E).ok_or("truncated header")? as usize;
+    let shnum = be16(0x30).ok_or("truncated header")? as usize;
+    let mut sizes = SectionSizes::default();
+    for i in 0..shnum {
+        let sh = shoff + i * shentsize;
+        let kind = be32(sh + 4).ok_or("truncated section header")?;
+        let flags = be32(sh + 8).ok_or("truncated section header")?;
+        let size = u64::from(be32(sh + 20).ok_or("truncated section header")?);
+        const SHF_WRITE: u32 = 1;
+        const SHF_ALLOC: u32 = 2;
+        const SHT_NOBITS: u32 = 8;
+        if flags & SHF_ALLOC == 0 {
+            continue;
+        }
+        if kind == SHT_NOBITS {
+            sizes.bss += size;
+        } else if flags & SHF_WRITE != 0 {
+            sizes.data += size;
+        } else {
+            sizes.text += size;
+        }
+    }
+    Ok(sizes)
+}

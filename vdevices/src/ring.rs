@@ -1,0 +1,271 @@
+//! The vdma ring engine: one guest descriptor ring and the host's cursor in it.
+//!
+//! A ring is a circular list of descriptors linked by `next` (a one-entry ring links to itself).
+//! [`Ring::attach`] walks it once from the head and refuses it if any link is outside the RAM
+//! window or misaligned, if it enters a cycle that does not come back to the head (Brent's cycle
+//! detection, no memory needed), or if it is longer than the bound. After that the host keeps a
+//! cursor and its position from the head; every link followed later is checked again, and a
+//! chain rewired so that more links than the ring had are followed without meeting the head is
+//! reported as a loop. Nothing here panics on guest data.
+//!
+//! TX (guest to host): [`Ring::tx_peek`] returns the descriptor at the cursor once the guest has
+//! set DONE; [`Ring::tx_complete`] clears DONE (leaving the length) and moves on.
+//! RX (host to guest): a descriptor is posted when DONE is clear and `size` (the capacity) is
+//! not zero; [`Ring::rx_fill`] writes at most that many bytes, sets `size = len | DONE` and moves
+//! on. The cursor never skips a descriptor the guest has not handed over: guests consume RX
+//! strictly in ring order, so skipping one would desynchronise them.
+
+use crate::abi::{DESCRIPTOR_ALIGN, DESCRIPTOR_LEN, DONE};
+use crate::descriptor::Descriptor;
+use crate::fault::RingError;
+use guest_mem::{GuestRam, Gva};
+
+/// The host's view of one guest ring.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ring {
+    head: Gva,
+    cursor: Gva,
+    /// Descriptors on the cycle through the head, as found by `attach`.
+    entries: u32,
+    /// Links followed since the cursor was last at the head.
+    position: u32,
+    /// Descriptors handed back so far (wrapping); makes TX tokens single-use.
+    handed_back: u32,
+}
+
+/// A TX descriptor the guest has handed over: `len` bytes at `addr` (already checked to be
+/// inside the RAM window).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxBuffer {
+    /// The descriptor.
+    pub descriptor: Gva,
+    /// The buffer.
+    pub addr: Gva,
+    /// Bytes in the buffer.
+    pub len: u32,
+    next: Gva,
+    serial: u32,
+}
+
+/// An RX descriptor the guest has posted: room for `capacity` bytes at `addr`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RxBuffer {
+    /// The descriptor.
+    pub descriptor: Gva,
+    /// The buffer.
+    pub addr: Gva,
+    /// How many bytes the guest allows the host to write.
+    pub capacity: u32,
+    next: Gva,
+}
+
+/// What [`Ring::rx_fill`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RxFill {
+    /// `len` bytes were written into the buffer of `descriptor` and handed to the guest.
+    Filled {
+        /// The descriptor that was filled.
+        descriptor: Gva,
+        /// Bytes written.
+        len: u32,
+    },
+    /// No buffer is posted at the cursor (`size` is 0 or DONE is still set): nothing written.
+    NoBuffer,
+    /// The data is longer than the posted buffer: nothing written, the buffer stays posted.
+    TooLong {
+        /// The posted capacity.
+        capacity: u32,
+    },
+}
+
+/// Checks that `at` can hold a descriptor.
+#[inline]
+fn check_descriptor(ram: &GuestRam<'_>, at: Gva) -> Result<(), RingError> {
+    ram.window()
+        .aligned_range(at, DESCRIPTOR_LEN, DESCRIPTOR_ALIGN)
+        .map(|_| ())
+        .map_err(RingError::Descriptor)
+}
+
+#[inline]
+fn read(ram: &GuestRam<'_>, at: Gva) -> Result<Descriptor, RingError> {
+    Descriptor::read(ram, at).map_err(RingError::Descriptor)
+}
+
+/// The checked `next` link of the descriptor at `at`.
+fn link_after(ram: &GuestRam<'_>, at: Gva) -> Result<Gva, RingError> {
+    let next = read(ram, at)?.next;
+    check_descriptor(ram, next)?;
+    Ok(next)
+}
+
+impl Ring {
+    /// Attaches to the ring whose first descriptor is at `head`, after checking the whole chain
+    /// (see the module documentation). `max_entries` bounds the walk.
+    pub fn attach(ram: &GuestRam<'_>, head: Gva, max_entries: u32) -> Result<Self, RingError> {
+        check_descriptor(ram, head)?;
+        // Brent: the tortoise jumps to the hare at powers of two; meeting it means a cycle.
+        let (mut tortoise, mut hare) = (head, link_after(ram, head)?);
+        let (mut power, mut lambda, mut entries) = (1u32, 1u32, 1u32);
+        while hare != head {
+            if hare == tortoise {
+                return Err(RingError::Loop { at: hare });
+            }
+            if entries >= max_entries {
+                return Err(RingError::TooLong { limit: max_entries });
+            }
+            if power == lambda {
+                tortoise = hare;
+                power = power.saturating_mul(2);
+                lambda = 0;
+            }
+            hare = link_after(ram, hare)?;
+            lambda += 1;
+            entries += 1;
+        }
+        Ok(Self { head, cursor: head, entries, position: 0, handed_back: 0 })
+    }
+
+    /// The first descriptor, as the guest gave it.
+    pub fn head(&self) -> Gva {
+        self.head
+    }
+
+    /// The descriptor the host looks at next.
+    pub fn cursor(&self) -> Gva {
+        self.cursor
+    }
+
+    /// Descriptors on the ring, as found when attaching.
+    pub fn entries(&self) -> u32 {
+        self.entries
+    }
+
+    /// Moves the cursor to `next` (the cursor descriptor's link, read by the caller).
+    fn advance_to(&mut self, ram: &GuestRam<'_>, next: Gva) -> Result<(), RingError> {
+        check_descriptor(ram, next)?;
+        if next == self.head {
+            self.position = 0;
+        } else {
+            self.position += 1;
+            if self.position >= self.entries {
+                return Err(RingError::Loop { at: next });
+            }
+        }
+        self.cursor = next;
+        Ok(())
+    }
+
+    /// The TX descriptor at the cursor if the guest has set DONE on it.
+    #[inline]
+    pub fn tx_peek(&self, ram: &GuestRam<'_>) -> Result<Option<TxBuffer>, RingError> {
+        let d = read(ram, self.cursor)?;
+        if !d.done() {
+            return Ok(None);
+        }
+        let len = d.len();
+        ram.window()
+            .range(d.addr, len)
+            .map_err(|error| RingError::Buffer { descriptor: self.cursor, error })?;
+        Ok(Some(TxBuffer { descriptor: self.cursor, addr: d.addr, len, next: d.next, serial: self.handed_back }))
+    }
+
+    /// Whether `tx` came from the latest [`Ring::tx_peek`] and has not been completed yet.
+    pub fn is_current(&self, tx: &TxBuffer) -> bool {
+        tx.descriptor == self.cursor && tx.serial == self.handed_back
+    }
+
+    /// Hands the TX descriptor `tx` (from [`Ring::tx_peek`]) back: clears DONE, keeping the
+    /// length, and moves the cursor on. The caller checks [`Ring::is_current`] first.
+    #[inline]
+    pub fn tx_complete(&mut self, ram: &mut GuestRam<'_>, tx: &TxBuffer) -> Result<(), RingError> {
+        Descriptor::write_size(ram, tx.descriptor, tx.len).map_err(RingError::Descriptor)?;
+        self.handed_back = self.handed_back.wrapping_add(1);
+        self.advance_to(ram, tx.next)
+    }
+
+    /// The RX buffer posted at the cursor: DONE clear and a non-zero capacity.
+    #[inline]
+    pub fn rx_peek(&self, ram: &GuestRam<'_>) -> Result<Option<RxBuffer>, RingError> {
+        let d = read(ram, self.cursor)?;
+        if d.done() || d.size == 0 {
+            return Ok(None);
+        }
+        Ok(Some(RxBuffer { descriptor: self.cursor, addr: d.addr, capacity: d.size, next: d.next }))
+    }
+
+    /// Writes `parts` back to back into the buffer posted at the cursor, if they fit its
+    /// capacity, hands it to the guest (`size = len | DONE`) and moves on. Only the bytes written
+    /// must be inside the RAM window, not the whole capacity.
+    #[inline]
+    pub fn rx_fill(&mut self, ram: &mut GuestRam<'_>, parts: &[&[u8]]) -> Result<RxFill, RingError> {
+        let total = parts.iter().map(|p| p.len()).sum::<usize>();
+        self.rx_fill_with(ram, total, |buf| {
+            let mut at = 0;
+            for part in parts {
+                buf[at..at + part.len()].copy_from_slice(part);
+                at += part.len();
+            }
+        })
+    }
+
+    /// Like [`Ring::rx_fill`], for data that is already in this guest's RAM: writes `header`,
+    /// then copies `len` bytes from `src` (checked) after it.
+    pub fn rx_fill_from_own(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+        header: &[u8],
+        src: Gva,
+        len: u32,
+    ) -> Result<RxFill, RingError> {
+        let Some(rx) = self.rx_peek(ram)? else { return Ok(RxFill::NoBuffer) };
+        let buffer_error = |error| RingError::Buffer { descriptor: rx.descriptor, error };
+        let total = header.len() as u64 + len as u64;
+        if total > rx.capacity as u64 {
+            return Ok(RxFill::TooLong { capacity: rx.capacity });
+        }
+        let total = total as u32;
+        ram.window().range(rx.addr, total).map_err(buffer_error)?;
+        let body = Gva::new(rx.addr.get() + header.len() as u32);
+        // The source is guest data too: a bad source range is this guest's fault as well.
+        ram.copy_within(src, len, body).map_err(buffer_error)?;
+        ram.write_from(rx.addr, header).map_err(buffer_error)?;
+        self.hand_over(ram, &rx, total)
+    }
+
+    /// Fills the posted buffer through `fill`, which gets exactly `total` bytes to write.
+    #[inline]
+    fn rx_fill_with(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+        total: usize,
+        fill: impl FnOnce(&mut [u8]),
+    ) -> Result<RxFill, RingError> {
+        let Some(rx) = self.rx_peek(ram)? else { return Ok(RxFill::NoBuffer) };
+        if total > rx.capacity as usize {
+            return Ok(RxFill::TooLong { capacity: rx.capacity });
+        }
+        let total = total as u32;
+        let buf = ram
+            .bytes_mut(rx.addr, total)
+            .map_err(|error| RingError::Buffer { descriptor: rx.descriptor, error })?;
+        fill(buf);
+        self.hand_over(ram, &rx, total)
+    }
+
+    #[inline]
+    fn hand_over(&mut self, ram: &mut GuestRam<'_>, rx: &RxBuffer, len: u32) -> Result<RxFill, RingError> {
+        debug_assert!(len <= rx.capacity && len & DONE == 0);
+        Descriptor::write_size(ram, rx.descriptor, len | DONE).map_err(RingError::Descriptor)?;
+        self.handed_back = self.handed_back.wrapping_add(1);
+        self.advance_to(ram, rx.next)?;
+        Ok(RxFill::Filled { descriptor: rx.descriptor, len })
+    }
+
+    /// Moves past the posted RX buffer at the cursor without writing it (used where the guest
+    /// posted a buffer for a reply part it will not wait for).
+    pub fn rx_skip(&mut self, ram: &GuestRam<'_>) -> Result<(), RingError> {
+        let next = read(ram, self.cursor)?.next;
+        self.advance_to(ram, next)
+    }
+}
