@@ -49,6 +49,13 @@ impl Mmio {
         unsafe { (a as *mut u8).write_volatile(value) }
     }
 
+    /// A 16-bit little-endian register (PCI/ISA devices on these big-endian CPUs).
+    pub fn write_le16(&self, offset: usize, value: u16) {
+        let a = self.addr(offset, 2);
+        // SAFETY: as in `read8`; `addr` checked 2-byte alignment.
+        unsafe { (a as *mut u16).write_volatile(value.to_le()) }
+    }
+
     /// A 32-bit register in the CPU's (big-endian) byte order.
     pub fn read_be32(&self, offset: usize) -> u32 {
         let a = self.addr(offset, 4);

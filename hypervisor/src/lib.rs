@@ -17,6 +17,7 @@ extern crate alloc;
 
 pub mod arch;
 pub mod board;
+pub mod bootmem;
 pub mod console;
 pub mod heap;
 pub mod kernel;

@@ -170,6 +170,13 @@ impl Ring {
         Ok(Some(TxBuffer { descriptor: self.cursor, addr: d.addr, len, next: d.next, serial: self.handed_back }))
     }
 
+    /// Whether the TX descriptor after the cursor has been handed over too (for requests that
+    /// span two descriptors).
+    pub fn tx_peek_second_done(&self, ram: &GuestRam<'_>) -> Result<bool, RingError> {
+        let second = link_after(ram, self.cursor)?;
+        Ok(read(ram, second)?.done())
+    }
+
     /// Whether `tx` came from the latest [`Ring::tx_peek`] and has not been completed yet.
     pub fn is_current(&self, tx: &TxBuffer) -> bool {
         tx.descriptor == self.cursor && tx.serial == self.handed_back
@@ -199,14 +206,34 @@ impl Ring {
     /// must be inside the RAM window, not the whole capacity.
     #[inline]
     pub fn rx_fill(&mut self, ram: &mut GuestRam<'_>, parts: &[&[u8]]) -> Result<RxFill, RingError> {
-        let total = parts.iter().map(|p| p.len()).sum::<usize>();
-        self.rx_fill_with(ram, total, |buf| {
-            let mut at = 0;
-            for part in parts {
-                buf[at..at + part.len()].copy_from_slice(part);
-                at += part.len();
-            }
-        })
+        self.rx_fill_prefixed(ram, &[], parts)
+    }
+
+    /// Like [`Ring::rx_fill`], with `prefix` written before the parts.
+    #[inline]
+    pub fn rx_fill_prefixed(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+        prefix: &[u8],
+        parts: &[&[u8]],
+    ) -> Result<RxFill, RingError> {
+        let Some(rx) = self.rx_peek(ram)? else { return Ok(RxFill::NoBuffer) };
+        let total = prefix.len() + parts.iter().map(|p| p.len()).sum::<usize>();
+        if total > rx.capacity as usize {
+            return Ok(RxFill::TooLong { capacity: rx.capacity });
+        }
+        let total = total as u32;
+        let buf = ram
+            .bytes_mut(rx.addr, total)
+            .map_err(|error| RingError::Buffer { descriptor: rx.descriptor, error })?;
+        let (head, mut rest) = buf.split_at_mut(prefix.len());
+        head.copy_from_slice(prefix);
+        for part in parts {
+            let (this, tail) = rest.split_at_mut(part.len());
+            this.copy_from_slice(part);
+            rest = tail;
+        }
+        self.hand_over(ram, &rx, total)
     }
 
     /// Like [`Ring::rx_fill`], for data that is already in this guest's RAM: writes `header`,
@@ -230,26 +257,6 @@ impl Ring {
         // The source is guest data too: a bad source range is this guest's fault as well.
         ram.copy_within(src, len, body).map_err(buffer_error)?;
         ram.write_from(rx.addr, header).map_err(buffer_error)?;
-        self.hand_over(ram, &rx, total)
-    }
-
-    /// Fills the posted buffer through `fill`, which gets exactly `total` bytes to write.
-    #[inline]
-    fn rx_fill_with(
-        &mut self,
-        ram: &mut GuestRam<'_>,
-        total: usize,
-        fill: impl FnOnce(&mut [u8]),
-    ) -> Result<RxFill, RingError> {
-        let Some(rx) = self.rx_peek(ram)? else { return Ok(RxFill::NoBuffer) };
-        if total > rx.capacity as usize {
-            return Ok(RxFill::TooLong { capacity: rx.capacity });
-        }
-        let total = total as u32;
-        let buf = ram
-            .bytes_mut(rx.addr, total)
-            .map_err(|error| RingError::Buffer { descriptor: rx.descriptor, error })?;
-        fill(buf);
         self.hand_over(ram, &rx, total)
     }
 

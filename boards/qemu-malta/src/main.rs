@@ -10,6 +10,7 @@
 mod bootenv;
 mod piix4;
 
+use drivers::gt64120::Gt64120Pci;
 use drivers::i8259::I8259Pair;
 use drivers::mmio::Mmio;
 use drivers::uart16550::{RegLayout, Uart16550};
@@ -26,6 +27,8 @@ const ISA_IO_PHYS: usize = 0x1800_0000;
 const ISA_IO_LEN: usize = 0x1_0000;
 const COM1_PORT: usize = 0x3F8;
 const COM1_IRQ: u8 = 4;
+/// Where QEMU's boot stub (like YAMON) moves the GT-64120's registers.
+const GT64120_PHYS: usize = 0x1BE0_0000;
 const SOFTRES_PHYS: usize = 0x1F00_0500;
 const SOFTRES_RESET: u32 = 0x42;
 /// The i8259 pair's output reaches the CPU on Cause.IP2.
@@ -41,6 +44,7 @@ struct Malta {
     uart: Uart16550,
     pic: I8259Pair,
     isa_io: Mmio,
+    pci: Gt64120Pci,
 }
 
 impl Malta {
@@ -51,6 +55,8 @@ impl Malta {
         // SAFETY: COM1's eight byte registers, inside the ISA I/O window above.
         let com1 = unsafe { Mmio::new(kseg1(ISA_IO_PHYS + COM1_PORT), RegLayout::Bytes.window_len()) };
         let uart = Uart16550::new(com1, RegLayout::Bytes);
+        // SAFETY: the GT-64120's 4 KiB register block, uncached through kseg1.
+        let gt = unsafe { Mmio::new(kseg1(GT64120_PHYS), 0x1000) };
         uart.init(None, 115_200);
         let ram_bytes = bootenv::ram_size(&regs);
         let low = ram_bytes.min(LOW_RAM_MAX);
@@ -74,6 +80,7 @@ impl Malta {
             uart,
             pic: I8259Pair::new(isa_io),
             isa_io,
+            pci: Gt64120Pci::new(gt),
         }
     }
 }
@@ -125,7 +132,7 @@ impl Board for Malta {
     }
 
     fn power_off(&self) -> ! {
-        piix4::power_off(&self.isa_io);
+        piix4::power_off(&self.pci, &self.isa_io);
         hypervisor::arch::halt()
     }
 }

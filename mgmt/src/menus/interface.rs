@@ -1,0 +1,267 @@
+//! `/interface` (every interface, read-only here) and `/interface ethernet` (the physical ports:
+//! rename, MTU, ARP, enable/disable).
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::cli::args::{Args, Field, Kind, Value};
+use crate::cli::error::CmdError;
+use crate::cli::menu::Table;
+use crate::cli::table::{Column, FlagSlot, Row, Style, View};
+use crate::config::{Config, IfaceRef, ItemId, VmIfaceType, ARP_MODES};
+use crate::platform::{GuestState, Platform};
+use crate::value::{format_mac, quote_if_needed};
+
+/// Item ids of physical ports in tables (ports are not configuration items).
+pub fn port_item(port: u16) -> ItemId {
+    0x8000_0000 | u32::from(port)
+}
+
+/// Whether an interface is up: enabled and, for ports, link up and not handed to a guest; for
+/// vifs, the guest is running.
+pub fn running(config: &Config, platform: &dyn Platform, iface: IfaceRef) -> bool {
+    if config.iface_disabled(iface) {
+        return false;
+    }
+    match iface {
+        IfaceRef::Ether(port) => {
+            platform.port(usize::from(port)).is_some_and(|p| p.running) && static_owner(config, port).is_none()
+        }
+        IfaceRef::Bridge(_) => true,
+        IfaceRef::Vif(id) => config
+            .vm_ifaces
+            .iter()
+            .find(|i| i.id == id)
+            .and_then(|i| config.vm(i.vm))
+            .is_some_and(|vm| super::metarouter::state_of(vm, platform) == GuestState::Running),
+    }
+}
+
+/// The guest interface a port is handed to, if any.
+pub fn static_owner(config: &Config, port: u16) -> Option<ItemId> {
+    config
+        .vm_ifaces
+        .iter()
+        .find(|i| i.kind == VmIfaceType::Static && i.static_interface == Some(port) && !i.disabled)
+        .map(|i| i.id)
+}
+
+/// Host MAC of an interface.
+pub fn mac_of(config: &Config, platform: &dyn Platform, iface: IfaceRef) -> [u8; 6] {
+    match iface {
+        IfaceRef::Ether(port) => platform.port(usize::from(port)).map_or([0; 6], |p| p.mac),
+        IfaceRef::Bridge(id) => super::bridge::bridge_mac(config, platform, id),
+        IfaceRef::Vif(id) => config.vm_ifaces.iter().find(|i| i.id == id).map_or([0; 6], |i| i.dynamic_mac),
+    }
+}
+
+fn is_slave(config: &Config, iface: IfaceRef) -> bool {
+    config.bridge_ports.iter().any(|p| p.interface == iface)
+        || matches!(iface, IfaceRef::Vif(id) if config.vm_ifaces.iter().any(|i| i.id == id && i.dynamic_bridge.is_some()))
+}
+
+/// MTU of an interface.
+pub fn mtu_of(config: &Config, iface: IfaceRef) -> u16 {
+    match iface {
+        IfaceRef::Ether(port) => config.ethernet.get(usize::from(port)).map_or(1500, |e| e.mtu),
+        IfaceRef::Bridge(id) => config.bridge(id).map_or(1500, |b| b.mtu),
+        IfaceRef::Vif(_) => 1500,
+    }
+}
+
+static ALL_VIEW: View = View {
+    style: Style::Classic,
+    slots: &[
+        FlagSlot { flags: &[('D', "dynamic")], optional: false },
+        FlagSlot { flags: &[('X', "disabled"), ('R', "running")], optional: false },
+        FlagSlot { flags: &[('S', "slave")], optional: false },
+    ],
+    columns: &[
+        Column { prop: "name", header: "NAME", abbreviate: false },
+        Column { prop: "type", header: "TYPE", abbreviate: false },
+        Column { prop: "mtu", header: "MTU", abbreviate: false },
+    ],
+    detail_default: false,
+    numbers: true,
+};
+
+/// The `/interface` table: every interface, read-only.
+pub struct Interfaces;
+
+fn iface_item(iface: IfaceRef) -> ItemId {
+    match iface {
+        IfaceRef::Ether(port) => port_item(port),
+        IfaceRef::Bridge(id) | IfaceRef::Vif(id) => id,
+    }
+}
+
+impl Table for Interfaces {
+    fn view(&self) -> &'static View {
+        &ALL_VIEW
+    }
+
+    fn fields(&self) -> &'static [Field] {
+        &[]
+    }
+
+    fn can_add(&self) -> bool {
+        false
+    }
+
+    fn can_set(&self) -> bool {
+        false
+    }
+
+    fn can_remove(&self) -> bool {
+        false
+    }
+
+    fn rows(&self, config: &Config, platform: &dyn Platform) -> Vec<Row> {
+        config
+            .interfaces()
+            .into_iter()
+            .map(|iface| {
+                let kind = match iface {
+                    IfaceRef::Ether(_) => "ether",
+                    IfaceRef::Bridge(_) => "bridge",
+                    IfaceRef::Vif(_) => "vif",
+                };
+                let disabled = config.iface_disabled(iface);
+                Row::item(iface_item(iface))
+                    .flag_if(matches!(iface, IfaceRef::Vif(_)), 'D')
+                    .flag_if(disabled, 'X')
+                    .flag_if(!disabled && running(config, platform, iface), 'R')
+                    .flag_if(is_slave(config, iface), 'S')
+                    .text("name", config.iface_label(iface))
+                    .word("type", kind)
+                    .num("mtu", format!("{}", mtu_of(config, iface)))
+                    .word("mac-address", format_mac(&mac_of(config, platform, iface)))
+            })
+            .collect()
+    }
+}
+
+static ETHER_FIELDS: [Field; 5] = [
+    Field { name: "arp", kind: Kind::Choice(ARP_MODES), help: "ARP mode" },
+    Field { name: "comment", kind: Kind::Text, help: "Short description of the item" },
+    Field { name: "disabled", kind: Kind::Bool, help: "Whether the port is disabled" },
+    Field { name: "mtu", kind: Kind::Int { min: 68, max: 9000, unit: "" }, help: "Layer 3 MTU" },
+    Field { name: "name", kind: Kind::Name, help: "Interface name" },
+];
+
+static ETHER_VIEW: View = View {
+    style: Style::Classic,
+    slots: &[
+        FlagSlot { flags: &[('X', "disabled"), ('R', "running")], optional: false },
+        FlagSlot { flags: &[('S', "slave")], optional: false },
+    ],
+    columns: &[
+        Column { prop: "name", header: "NAME", abbreviate: false },
+        Column { prop: "mtu", header: "MTU", abbreviate: false },
+        Column { prop: "mac-address", header: "MAC-ADDRESS", abbreviate: false },
+        Column { prop: "arp", header: "ARP", abbreviate: false },
+    ],
+    detail_default: false,
+    numbers: true,
+};
+
+/// The `/interface ethernet` table.
+pub struct Ethernet;
+
+/// Refuses a name another interface already has.
+pub fn check_iface_name(config: &Config, name: &str, this: IfaceRef) -> Result<(), CmdError> {
+    match config.find_iface(name) {
+        Some(other) if other != this => Err(CmdError::failure("already have interface with such name")),
+        _ => Ok(()),
+    }
+}
+
+impl Table for Ethernet {
+    fn view(&self) -> &'static View {
+        &ETHER_VIEW
+    }
+
+    fn fields(&self) -> &'static [Field] {
+        &ETHER_FIELDS
+    }
+
+    fn can_add(&self) -> bool {
+        false
+    }
+
+    fn can_remove(&self) -> bool {
+        false
+    }
+
+    fn rows(&self, config: &Config, platform: &dyn Platform) -> Vec<Row> {
+        config
+            .ethernet
+            .iter()
+            .enumerate()
+            .map(|(i, port)| {
+                let iface = IfaceRef::Ether(i as u16);
+                let mut row = Row::item(port_item(i as u16))
+                    .flag_if(port.disabled, 'X')
+                    .flag_if(!port.disabled && running(config, platform, iface), 'R')
+                    .flag_if(is_slave(config, iface), 'S')
+                    .text("name", port.name.clone())
+                    .text("default-name", port.default_name.clone())
+                    .num("mtu", format!("{}", port.mtu))
+                    .word("mac-address", format_mac(&mac_of(config, platform, iface)))
+                    .word("arp", port.arp);
+                row.comment = port.comment.clone();
+                row
+            })
+            .collect()
+    }
+
+    fn set(&self, config: &mut Config, _platform: &dyn Platform, id: ItemId, args: &Args) -> Result<(), CmdError> {
+        let port = (id & 0xFFFF) as u16;
+        if id & 0x8000_0000 == 0 || usize::from(port) >= config.ethernet.len() {
+            return Err(CmdError::NoSuchItem);
+        }
+        if let Some(name) = args.text("name") {
+            check_iface_name(config, name, IfaceRef::Ether(port))?;
+        }
+        let entry = &mut config.ethernet[usize::from(port)];
+        for arg in &args.list {
+            match (arg.field.name, &arg.value) {
+                ("arp", Value::Word(mode)) => entry.arp = mode,
+                ("comment", Value::Text(text)) => entry.comment = text.clone(),
+                ("disabled", Value::Bool(b)) => entry.disabled = *b,
+                ("mtu", Value::Int(mtu)) => entry.mtu = *mtu as u16,
+                ("name", Value::Text(name)) => entry.name = name.clone(),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn export(&self, config: &Config) -> Vec<String> {
+        config
+            .ethernet
+            .iter()
+            .filter_map(|port| {
+                let mut changes = String::new();
+                if !port.comment.is_empty() {
+                    changes.push_str(&format!(" comment={}", quote_if_needed(&port.comment)));
+                }
+                if port.arp != "enabled" {
+                    changes.push_str(&format!(" arp={}", port.arp));
+                }
+                if port.disabled {
+                    changes.push_str(" disabled=yes");
+                }
+                if port.mtu != 1500 {
+                    changes.push_str(&format!(" mtu={}", port.mtu));
+                }
+                if port.name != port.default_name {
+                    changes.push_str(&format!(" name={}", quote_if_needed(&port.name)));
+                }
+                (!changes.is_empty())
+                    .then(|| format!("set [ find default-name={} ]{changes}", port.default_name))
+            })
+            .collect()
+    }
+}

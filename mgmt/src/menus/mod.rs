@@ -1,0 +1,118 @@
+//! The menu tree: which menus exist, what each holds, and the export order.
+
+pub mod address;
+pub mod bridge;
+pub mod file;
+pub mod interface;
+pub mod metarouter;
+pub mod mr_interface;
+pub mod routing_config;
+pub mod system;
+pub mod user;
+
+use alloc::string::String;
+
+use crate::cli::menu::{Command, Exec, Invocation, Items, Menu, MenuKind, Outcome};
+use crate::cli::error::CmdError;
+use crate::config::Vm;
+use crate::platform::GuestConfig;
+
+/// What the platform needs to know about a virtual machine.
+pub fn guest_config(vm: &Vm) -> GuestConfig {
+    GuestConfig { name: vm.name.clone(), memory_mib: vm.memory_mib, disk_limit_kib: vm.disk_kib }
+}
+
+macro_rules! menu {
+    ($name:literal, $help:literal, $kind:expr, $commands:expr, [$($child:expr),*]) => {
+        Menu { name: $name, help: $help, kind: $kind, commands: $commands, children: &[$(&$child),*] }
+    };
+}
+
+static BRIDGE_PORT: Menu = menu!("port", "Bridge ports", MenuKind::Table(&bridge::BridgePorts), &[], []);
+static BRIDGE: Menu = menu!("bridge", "Bridges", MenuKind::Table(&bridge::Bridges), &[], [BRIDGE_PORT]);
+static ETHERNET: Menu = menu!("ethernet", "Physical ports", MenuKind::Table(&interface::Ethernet), &[], []);
+static INTERFACE: Menu =
+    menu!("interface", "All interfaces", MenuKind::Table(&interface::Interfaces), &[], [BRIDGE, ETHERNET]);
+
+static IP_ADDRESS: Menu = menu!("address", "IPv4 addresses", MenuKind::Table(&address::Ipv4Addresses), &[], []);
+static IP_ROUTE: Menu = menu!("route", "IPv4 routes", MenuKind::Table(&routing_config::Ipv4Routes), &[], []);
+static IP: Menu = menu!("ip", "IPv4 settings", MenuKind::Plain, &[], [IP_ADDRESS, IP_ROUTE]);
+static IPV6_ADDRESS: Menu = menu!("address", "IPv6 addresses", MenuKind::Table(&address::Ipv6Addresses), &[], []);
+static IPV6_ROUTE: Menu = menu!("route", "IPv6 routes", MenuKind::Table(&routing_config::Ipv6Routes), &[], []);
+static IPV6: Menu = menu!("ipv6", "IPv6 settings", MenuKind::Plain, &[], [IPV6_ADDRESS, IPV6_ROUTE]);
+
+static MR_INTERFACE: Menu =
+    menu!("interface", "Guest interfaces", MenuKind::Table(&mr_interface::MrInterface), &[], []);
+static METAROUTER: Menu = menu!(
+    "metarouter",
+    "Virtual machines",
+    MenuKind::Table(&metarouter::Metarouter),
+    &metarouter::COMMANDS,
+    [MR_INTERFACE]
+);
+
+static ROUTING_ROUTE: Menu =
+    menu!("route", "All routes (read-only)", MenuKind::Table(&routing_config::AllRoutes), &[], []);
+static ROUTING_TABLE: Menu =
+    menu!("table", "Routing tables", MenuKind::Table(&routing_config::Tables), &[], []);
+static ROUTING_RULE: Menu =
+    menu!("rule", "Policy routing rules", MenuKind::Table(&routing_config::Rules), &[], []);
+static ROUTING: Menu =
+    menu!("routing", "Routing", MenuKind::Plain, &[], [ROUTING_ROUTE, ROUTING_RULE, ROUTING_TABLE]);
+
+static IDENTITY: Menu = menu!("identity", "Router name", MenuKind::Single(&system::Identity), &[], []);
+static RESOURCE: Menu = menu!("resource", "System resources", MenuKind::Single(&system::Resource), &[], []);
+static SYSTEM: Menu = menu!("system", "System", MenuKind::Plain, &system::COMMANDS, [IDENTITY, RESOURCE]);
+
+static USER: Menu = menu!("user", "Users", MenuKind::Table(&user::Users), &[], []);
+static FILE: Menu = menu!("file", "Files", MenuKind::Table(&file::Files), &[], []);
+
+fn quit(exec: &mut Exec<'_>, _inv: &Invocation) -> Result<(), CmdError> {
+    exec.outcome = Outcome::Quit;
+    Ok(())
+}
+
+static ROOT_COMMANDS: [Command; 1] =
+    [Command { name: "quit", help: "Log out", items: Items::None, args: &[], required: &[], run: quit }];
+
+/// The root of the menu tree.
+pub static ROOT: Menu = menu!(
+    "",
+    "",
+    MenuKind::Plain,
+    &ROOT_COMMANDS,
+    [FILE, INTERFACE, IP, IPV6, METAROUTER, ROUTING, SYSTEM, USER]
+);
+
+/// Menus in the order `export` writes them (each after everything it refers to).
+pub static EXPORT_ORDER: [&[&str]; 13] = [
+    &["interface", "bridge"],
+    &["interface", "ethernet"],
+    &["metarouter"],
+    &["metarouter", "interface"],
+    &["interface", "bridge", "port"],
+    &["ip", "address"],
+    &["ipv6", "address"],
+    &["routing", "table"],
+    &["ip", "route"],
+    &["ipv6", "route"],
+    &["routing", "rule"],
+    &["system", "identity"],
+    &["user"],
+];
+
+/// Finds a menu by its path from the root.
+pub fn find_menu(path: &[&str]) -> Option<&'static Menu> {
+    let mut menu: &'static Menu = &ROOT;
+    for name in path {
+        menu = menu.children.iter().copied().find(|c| c.name == *name)?;
+    }
+    Some(menu)
+}
+
+/// `/a b c` for a path.
+pub fn path_string(path: &[&str]) -> String {
+    let mut out = String::from("/");
+    out.push_str(&path.join(" "));
+    out
+}

@@ -1,0 +1,88 @@
+//! `/system`: `identity`, `resource`, `reboot`, `shutdown`.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::cli::args::{Args, Field, Kind};
+use crate::cli::error::CmdError;
+use crate::cli::menu::{Command, Exec, Invocation, Items, Outcome, Single};
+use crate::config::Config;
+use crate::platform::Platform;
+use crate::value::{format_bytes, format_duration, quote_if_needed};
+
+static IDENTITY_FIELDS: [Field; 1] =
+    [Field { name: "name", kind: Kind::Name, help: "Name of the router, shown in the prompt" }];
+
+/// `/system identity`.
+pub struct Identity;
+
+impl Single for Identity {
+    fn fields(&self) -> &'static [Field] {
+        &IDENTITY_FIELDS
+    }
+
+    fn values(&self, config: &Config, _platform: &dyn Platform) -> Vec<(&'static str, String)> {
+        alloc::vec![("name", config.identity.clone())]
+    }
+
+    fn set(&self, config: &mut Config, args: &Args) -> Result<(), CmdError> {
+        if let Some(name) = args.text("name") {
+            config.identity = String::from(name);
+        }
+        Ok(())
+    }
+
+    fn export(&self, config: &Config) -> Vec<String> {
+        if config.identity == "MikroTik" {
+            return Vec::new();
+        }
+        alloc::vec![format!("set name={}", quote_if_needed(&config.identity))]
+    }
+}
+
+/// `/system resource`.
+pub struct Resource;
+
+impl Single for Resource {
+    fn fields(&self) -> &'static [Field] {
+        &[]
+    }
+
+    fn values(&self, _config: &Config, platform: &dyn Platform) -> Vec<(&'static str, String)> {
+        let info = platform.system_info();
+        let mut out = alloc::vec![
+            ("uptime", format_duration(platform.now_ms() / 1000)),
+            ("version", info.version),
+            ("free-memory", format_bytes(info.free_memory)),
+            ("total-memory", format_bytes(info.total_memory)),
+            ("cpu", info.cpu),
+            ("cpu-count", format!("{}", info.cpu_count)),
+        ];
+        if let Some(mhz) = info.cpu_frequency_mhz {
+            out.push(("cpu-frequency", format!("{mhz}MHz")));
+        }
+        let guests = platform.guest_memory();
+        out.push(("free-guest-memory", format_bytes(guests.free)));
+        out.push(("total-guest-memory", format_bytes(guests.total)));
+        out.push(("architecture-name", info.architecture_name));
+        out.push(("board-name", info.board_name));
+        out
+    }
+}
+
+fn reboot(exec: &mut Exec<'_>, _inv: &Invocation) -> Result<(), CmdError> {
+    exec.outcome = Outcome::ConfirmReboot;
+    Ok(())
+}
+
+fn shutdown(exec: &mut Exec<'_>, _inv: &Invocation) -> Result<(), CmdError> {
+    exec.outcome = Outcome::ConfirmShutdown;
+    Ok(())
+}
+
+/// Commands of `/system`.
+pub static COMMANDS: [Command; 2] = [
+    Command { name: "reboot", help: "Reboot the router", items: Items::None, args: &[], required: &[], run: reboot },
+    Command { name: "shutdown", help: "Power the router off", items: Items::None, args: &[], required: &[], run: shutdown },
+];

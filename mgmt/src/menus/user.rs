@@ -1,0 +1,195 @@
+//! `/user`: console users. Passwords are kept as SHA-256 hashes; the saved configuration carries
+//! the hash (`password-hash=`), `export` never shows it.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::Write;
+
+use sha2::{Digest, Sha256};
+
+use crate::cli::args::{Args, Field, Kind, Value};
+use crate::cli::error::CmdError;
+use crate::cli::menu::Table;
+use crate::cli::table::{Column, FlagSlot, Row, Style, View};
+use crate::config::{Config, ItemId, User, GROUPS};
+use crate::platform::Platform;
+use crate::value::quote_if_needed;
+
+/// Hash of a password as stored.
+pub fn hash_password(password: &str) -> Option<[u8; 32]> {
+    if password.is_empty() {
+        return None;
+    }
+    Some(Sha256::digest(password.as_bytes()).into())
+}
+
+/// Whether `password` is right for `user`.
+pub fn password_matches(user: &User, password: &str) -> bool {
+    user.password_hash == hash_password(password)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+fn parse_hex32(text: &str) -> Option<[u8; 32]> {
+    if text.len() != 64 || !text.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
+}
+
+static FIELDS: [Field; 6] = [
+    Field { name: "comment", kind: Kind::Text, help: "Short description of the item" },
+    Field { name: "disabled", kind: Kind::Bool, help: "Whether the user may log in" },
+    Field { name: "group", kind: Kind::Choice(GROUPS), help: "full, write or read (read may not change anything)" },
+    Field { name: "name", kind: Kind::Name, help: "User name" },
+    Field { name: "password", kind: Kind::Text, help: "Password (empty for none)" },
+    Field { name: "password-hash", kind: Kind::Text, help: "SHA-256 of the password in hex (saved configuration)" },
+];
+
+static VIEW: View = View {
+    style: Style::Classic,
+    slots: &[FlagSlot { flags: &[('X', "disabled")], optional: false }],
+    columns: &[
+        Column { prop: "name", header: "NAME", abbreviate: false },
+        Column { prop: "group", header: "GROUP", abbreviate: false },
+    ],
+    detail_default: false,
+    numbers: true,
+};
+
+/// The `/user` table.
+pub struct Users;
+
+fn apply(user: &mut User, args: &Args) -> Result<(), CmdError> {
+    for arg in &args.list {
+        match (arg.field.name, &arg.value) {
+            ("comment", Value::Text(text)) => user.comment = text.clone(),
+            ("disabled", Value::Bool(b)) => user.disabled = *b,
+            ("group", Value::Word(group)) => user.group = group,
+            ("name", Value::Text(name)) => user.name = name.clone(),
+            ("password", Value::Text(password)) => user.password_hash = hash_password(password),
+            ("password-hash", Value::Text(text)) if text.is_empty() => user.password_hash = None,
+            ("password-hash", Value::Text(text)) => {
+                user.password_hash =
+                    Some(parse_hex32(text).ok_or(CmdError::InvalidValue { argument: "password-hash" })?)
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn validate(config: &Config, user: &User) -> Result<(), CmdError> {
+    if config.users.iter().any(|u| u.id != user.id && u.name == user.name) {
+        return Err(CmdError::failure("user with the same name already exists"));
+    }
+    Ok(())
+}
+
+fn keeps_full_user(config: &Config) -> Result<(), CmdError> {
+    if config.users.iter().any(|u| u.group == "full" && !u.disabled) {
+        Ok(())
+    } else {
+        Err(CmdError::failure("at least one enabled user of group full must remain"))
+    }
+}
+
+impl Table for Users {
+    fn view(&self) -> &'static View {
+        &VIEW
+    }
+
+    fn fields(&self) -> &'static [Field] {
+        &FIELDS
+    }
+
+    fn required(&self) -> &'static [&'static str] {
+        &["name", "group"]
+    }
+
+    fn rows(&self, config: &Config, _platform: &dyn Platform) -> Vec<Row> {
+        config
+            .users
+            .iter()
+            .map(|u| {
+                let mut row = Row::item(u.id).flag_if(u.disabled, 'X').text("name", u.name.clone()).word("group", u.group);
+                row.comment = u.comment.clone();
+                row
+            })
+            .collect()
+    }
+
+    fn add(&self, config: &mut Config, _platform: &dyn Platform, args: &Args, _copy_from: Option<ItemId>) -> Result<ItemId, CmdError> {
+        let mut user = User {
+            id: config.new_id(),
+            name: String::new(),
+            group: "read",
+            password_hash: None,
+            disabled: false,
+            comment: String::new(),
+        };
+        apply(&mut user, args)?;
+        validate(config, &user)?;
+        let id = user.id;
+        config.users.push(user);
+        Ok(id)
+    }
+
+    fn set(&self, config: &mut Config, _platform: &dyn Platform, id: ItemId, args: &Args) -> Result<(), CmdError> {
+        let index = config.users.iter().position(|u| u.id == id).ok_or(CmdError::NoSuchItem)?;
+        let mut user = config.users[index].clone();
+        apply(&mut user, args)?;
+        validate(config, &user)?;
+        config.users[index] = user;
+        keeps_full_user(config)
+    }
+
+    fn remove(&self, config: &mut Config, id: ItemId) -> Result<(), CmdError> {
+        let before = config.users.len();
+        config.users.retain(|u| u.id != id);
+        if before == config.users.len() {
+            return Err(CmdError::NoSuchItem);
+        }
+        keeps_full_user(config)
+    }
+}
+
+/// The `/user` lines of the saved configuration (with password hashes; never printed). Run on
+/// an empty box (which has only `admin`), they recreate the users.
+pub fn saved_lines(config: &Config) -> Vec<String> {
+    let mut out: Vec<String> = config
+        .users
+        .iter()
+        .map(|u| {
+            let mut line = if u.name == "admin" {
+                String::from("set admin")
+            } else {
+                format!("add name={}", quote_if_needed(&u.name))
+            };
+            line.push_str(&format!(" group={}", u.group));
+            if let Some(hash) = u.password_hash {
+                line.push_str(&format!(" password-hash={}", hex(&hash)));
+            }
+            if u.disabled {
+                line.push_str(" disabled=yes");
+            }
+            line.push_str(&format!(" comment={}", quote_if_needed(&u.comment)));
+            line
+        })
+        .collect();
+    if !config.users.iter().any(|u| u.name == "admin") {
+        out.push(String::from("remove admin"));
+    }
+    out
+}

@@ -1,0 +1,348 @@
+//! [`GuestDevices`]: all of one guest's virtual devices, its virq word and its hypercalls.
+//!
+//! The hypervisor keeps one `GuestDevices` per guest and calls it with that guest's
+//! [`GuestRam`]: from the trap path for hypercalls, from its main loop to scan the rings (the ABI
+//! has no doorbell: scan when the guest waits or yields, on timer ticks and when it is scheduled
+//! out), and from the switch path for frames. After any call it takes the [`Events`]: whether to
+//! assert the guest's virtual interrupt, whether the guest yielded, whether it asked to restart
+//! or halt, and which queues faulted (log [`GuestDevices::queue_status`], maybe stop the guest).
+
+use crate::abi::{errno, QueueId, MAX_VIRQS, NO_IRQ};
+use crate::console::Console;
+use crate::control::{Control, ControlWord};
+use crate::fault::DeviceError;
+use crate::hypercall::Hypercall;
+use crate::metafs::Metafs;
+use crate::queue::{QueueStatus, Slot};
+use crate::veth::{Delivery, InterfaceError, Mac, TxToken, Veth, VethStats, VethTx};
+use crate::virq::{VirqSetupError, VirqWord};
+use guest_mem::{GuestRam, Gva};
+
+/// TX descriptors handled per queue in one [`GuestDevices::service`] call.
+pub const SERVICE_BUDGET: u32 = 64;
+
+/// What the hypervisor has to act on after device calls (accumulated until taken).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Events {
+    /// A virq bit was set: assert the guest's virtual interrupt (MIPS IP1, PowerPC external
+    /// input), delivered when the guest's virtual interrupt enable allows.
+    pub interrupt: bool,
+    /// The guest called `vm_yield` (hypercall 16): deschedule it until an interrupt is due.
+    pub yielded: bool,
+    /// The guest sent "restart" or "halt" on its control queue: restart or stop that guest.
+    pub request: Option<ControlWord>,
+    /// Bit n: queue n faulted (see [`GuestDevices::queue_status`] for the reason).
+    pub faulted: u8,
+}
+
+/// Counters of all devices of a guest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeviceStats {
+    /// Control messages that were neither "restart" nor "halt".
+    pub control_unknown: u64,
+    /// Console output transfers too long to drain.
+    pub console_oversized: u64,
+    /// metafs requests refused with -ENOSYS.
+    pub metafs_refused: u64,
+    /// Virtual ethernet counters.
+    pub veth: VethStats,
+}
+
+/// One guest's devices.
+#[derive(Debug)]
+pub struct GuestDevices {
+    virq: VirqWord,
+    control: Control,
+    console: Console,
+    metafs: Metafs,
+    veth: Veth,
+    events: Events,
+}
+
+impl Default for GuestDevices {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl GuestDevices {
+    /// A guest with no queues, no virq word and no interfaces.
+    pub const fn new() -> Self {
+        Self {
+            virq: VirqWord::new(),
+            control: Control::new(),
+            console: Console::new(),
+            metafs: Metafs::new(),
+            veth: Veth::new(),
+            events: Events { interrupt: false, yielded: false, request: None, faulted: 0 },
+        }
+    }
+
+    /// The guest is restarting: forget its queues, its virq word and pending events. The
+    /// configured interfaces stay and are announced again when it creates queue 3.
+    pub fn reset(&mut self) {
+        self.virq = VirqWord::new();
+        for queue in QueueId::ALL {
+            self.slot_mut(queue).release();
+        }
+        self.veth.forget_announcements();
+        self.events = Events::default();
+    }
+
+    fn slot_mut(&mut self, queue: QueueId) -> &mut Slot {
+        match queue {
+            QueueId::Control => &mut self.control.slot,
+            QueueId::Console => &mut self.console.slot,
+            QueueId::Metafs => &mut self.metafs.slot,
+            QueueId::Veth => &mut self.veth.slot,
+        }
+    }
+
+    /// A queue's state (with the reason, if it faulted).
+    pub fn queue_status(&self, queue: QueueId) -> QueueStatus {
+        match queue {
+            QueueId::Control => self.control.slot.status(),
+            QueueId::Console => self.console.slot.status(),
+            QueueId::Metafs => self.metafs.slot.status(),
+            QueueId::Veth => self.veth.slot.status(),
+        }
+    }
+
+    /// The registered virq word, if any.
+    pub fn virq_word(&self) -> Option<Gva> {
+        self.virq.addr()
+    }
+
+    /// Takes the accumulated events, leaving none.
+    pub fn take_events(&mut self) -> Events {
+        core::mem::take(&mut self.events)
+    }
+
+    /// The device counters.
+    pub fn stats(&self) -> DeviceStats {
+        DeviceStats {
+            control_unknown: self.control.unknown,
+            console_oversized: self.console.oversized,
+            metafs_refused: self.metafs.refused,
+            veth: self.veth.stats,
+        }
+    }
+
+    /// Records a queue fault in the events and passes the result on.
+    #[inline]
+    fn note<T>(&mut self, result: Result<T, DeviceError>) -> Result<T, DeviceError> {
+        if let Err(DeviceError::Faulted(fault)) = &result {
+            self.events.faulted |= 1 << fault.queue.id();
+        }
+        result
+    }
+
+    /// Sets the queue's virq bit and flags the interrupt.
+    #[inline]
+    fn raise(&mut self, ram: &mut GuestRam<'_>, queue: QueueId) {
+        let irq = match queue {
+            QueueId::Control => self.control.slot.irq(),
+            QueueId::Console => self.console.slot.irq(),
+            QueueId::Metafs => self.metafs.slot.irq(),
+            QueueId::Veth => self.veth.slot.irq(),
+        };
+        if let Some(bit) = irq {
+            if self.virq.raise(ram, bit) {
+                self.events.interrupt = true;
+            }
+        }
+    }
+
+    /// Handles hypercall `number` with argument registers `args`; returns the value for the
+    /// result register. See [`GuestDevices::execute`].
+    pub fn hypercall(&mut self, ram: &mut GuestRam<'_>, number: u32, args: [u32; 4]) -> i32 {
+        self.execute(ram, Hypercall::decode(number, args))
+    }
+
+    /// Executes a decoded hypercall. Results: 0 on success; -EINVAL for an unknown queue id, an
+    /// irq that is neither -1 nor below 32, a virq count outside 1..=32, or releasing a queue
+    /// that does not exist; -EFAULT for a ring or virq word the guest cannot own (the queue is
+    /// then faulted and reported in the events); -ENOSYS for unknown numbers. `vm_running`
+    /// answers 0; `vm_yield` answers 0 and sets [`Events::yielded`]. Creating a queue that
+    /// exists replaces it (fresh cursors at the new heads).
+    pub fn execute(&mut self, ram: &mut GuestRam<'_>, call: Hypercall) -> i32 {
+        match call {
+            Hypercall::CreateQueue { queue, irq, tx, rx } => {
+                let Some(queue) = QueueId::from_id(queue) else { return -errno::EINVAL };
+                let irq = match irq {
+                    NO_IRQ => None,
+                    bit if bit < MAX_VIRQS => Some(bit as u8),
+                    _ => return -errno::EINVAL,
+                };
+                if let Err(fault) = self.slot_mut(queue).open(ram, irq, tx, rx) {
+                    self.events.faulted |= 1 << fault.queue.id();
+                    if queue == QueueId::Veth {
+                        self.veth.forget_announcements();
+                    }
+                    return -errno::EFAULT;
+                }
+                if queue == QueueId::Veth {
+                    self.veth.forget_announcements();
+                    self.sync_interfaces(ram);
+                }
+                0
+            }
+            Hypercall::ReleaseQueue { queue } => {
+                let Some(queue) = QueueId::from_id(queue) else { return -errno::EINVAL };
+                if queue == QueueId::Veth {
+                    self.veth.forget_announcements();
+                }
+                if self.slot_mut(queue).release() { 0 } else { -errno::EINVAL }
+            }
+            Hypercall::Running => 0,
+            Hypercall::SetupIrqs { word, count } => match self.virq.register(ram, word, count) {
+                Ok(()) => 0,
+                Err(VirqSetupError::BadAddress(_)) => -errno::EFAULT,
+                Err(VirqSetupError::BadCount(_)) => -errno::EINVAL,
+            },
+            Hypercall::Yield => {
+                self.events.yielded = true;
+                0
+            }
+            Hypercall::Unknown(_) => -errno::ENOSYS,
+        }
+    }
+
+    /// Scans the control, console and metafs rings (up to [`SERVICE_BUDGET`] descriptors
+    /// each), sends console output to `console_out`, and sends pending interface announcements.
+    /// Faults and requests land in the events; veth frames are left to the switch path.
+    pub fn service(&mut self, ram: &mut GuestRam<'_>, console_out: &mut dyn FnMut(&[u8])) {
+        if self.control.slot.is_open() {
+            let word = self.control.poll(ram);
+            if let Ok(Some(word)) = self.note(word) {
+                self.events.request = Some(word);
+            }
+        }
+        if self.console.slot.is_open() {
+            let drained = self.console.drain(ram, SERVICE_BUDGET, console_out);
+            let _ = self.note(drained);
+        }
+        if self.metafs.slot.is_open() {
+            let refused = self.metafs.poll(ram, SERVICE_BUDGET);
+            let _ = self.note(refused);
+        }
+        self.sync_interfaces(ram);
+    }
+
+    /// Sends "restart" or "halt" to the guest; `Ok(false)` when it has no buffer posted.
+    pub fn send_control(&mut self, ram: &mut GuestRam<'_>, word: ControlWord) -> Result<bool, DeviceError> {
+        let sent = self.control.send(ram, word);
+        if let Ok(true) = self.note(sent) {
+            self.raise(ram, QueueId::Control);
+        }
+        sent
+    }
+
+    /// Drains up to `budget` console output descriptors into `sink`; returns the bytes.
+    pub fn console_output(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+        budget: u32,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<usize, DeviceError> {
+        let drained = self.console.drain(ram, budget, sink);
+        self.note(drained)
+    }
+
+    /// Offers console input; returns how many bytes the guest's posted buffer took (keep the
+    /// rest and offer it again after the guest has read this).
+    pub fn console_input(&mut self, ram: &mut GuestRam<'_>, input: &[u8]) -> Result<usize, DeviceError> {
+        let taken = self.console.input(ram, input);
+        if let Ok(1..) = self.note(taken) {
+            self.raise(ram, QueueId::Console);
+        }
+        taken
+    }
+
+    /// Configures virtual interface `id` (1..=7) with `mac`, or removes it (`None`), and tells
+    /// the guest (NEWIFACE / DELIFACE) as soon as its queue 3 has buffers for it.
+    pub fn set_veth_interface(&mut self, ram: &mut GuestRam<'_>, id: u16, mac: Option<Mac>) -> Result<(), InterfaceError> {
+        self.veth.set_interface(id, mac)?;
+        self.sync_interfaces(ram);
+        Ok(())
+    }
+
+    /// The MAC configured for interface `id`.
+    pub fn veth_interface(&self, id: u16) -> Option<Mac> {
+        self.veth.interface(id)
+    }
+
+    /// The MAC the guest was told for interface `id` (what it believes it has).
+    pub fn veth_announced(&self, id: u16) -> Option<Mac> {
+        self.veth.announced(id)
+    }
+
+    /// Sets the longest TX transfer (id included) accepted from this guest.
+    pub fn set_veth_max_transfer(&mut self, max: u32) {
+        self.veth.set_max_transfer(max);
+    }
+
+    fn sync_interfaces(&mut self, ram: &mut GuestRam<'_>) {
+        let sent = self.veth.sync(ram);
+        if let Ok(1..) = self.note(sent) {
+            self.raise(ram, QueueId::Veth);
+        }
+    }
+
+    /// The next frame the guest sent, borrowed from its RAM. Deliver it (or drop it), then give
+    /// the token to [`GuestDevices::veth_complete_tx`]. Malformed transfers and frames on
+    /// interfaces that are not up are handed back and counted on the way.
+    #[inline]
+    pub fn veth_next_tx<'r>(&mut self, ram: &'r mut GuestRam<'_>) -> Result<Option<VethTx<'r>>, DeviceError> {
+        let next = self.veth.next_tx(ram);
+        if let Err(DeviceError::Faulted(fault)) = &next {
+            self.events.faulted |= 1 << fault.queue.id();
+        }
+        next
+    }
+
+    /// Hands a taken frame's descriptor back to the guest (clears DONE).
+    #[inline]
+    pub fn veth_complete_tx(&mut self, ram: &mut GuestRam<'_>, token: TxToken) -> Result<(), DeviceError> {
+        let done = self.veth.complete_tx(ram, token);
+        self.note(done)
+    }
+
+    /// Delivers an Ethernet frame to interface `iface` of this guest (one copy, into the next
+    /// posted RX buffer, never past its capacity) and raises virq 3 if it was delivered.
+    #[inline]
+    pub fn veth_deliver(&mut self, ram: &mut GuestRam<'_>, iface: u16, frame: &[u8]) -> Result<Delivery, DeviceError> {
+        self.veth_deliver_parts(ram, iface, &[frame])
+    }
+
+    /// Like [`GuestDevices::veth_deliver`], for a frame given as consecutive parts (to insert
+    /// or strip a VLAN tag while copying).
+    #[inline]
+    pub fn veth_deliver_parts(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+        iface: u16,
+        parts: &[&[u8]],
+    ) -> Result<Delivery, DeviceError> {
+        let delivery = self.veth.deliver(ram, iface, parts);
+        if let Ok(Delivery::Delivered) = self.note(delivery) {
+            self.raise(ram, QueueId::Veth);
+        }
+        delivery
+    }
+
+    /// Delivers a frame that lies in this same guest's RAM (from
+    /// [`TxToken::frame_location`]) to its interface `iface`: the hairpin case.
+    pub fn veth_deliver_own(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+        iface: u16,
+        frame: (Gva, u32),
+    ) -> Result<Delivery, DeviceError> {
+        let delivery = self.veth.deliver_own(ram, iface, frame.0, frame.1);
+        if let Ok(Delivery::Delivered) = self.note(delivery) {
+            self.raise(ram, QueueId::Veth);
+        }
+        delivery
+    }
+}
