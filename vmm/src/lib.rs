@@ -1,0 +1,30 @@
+//! Guest management core: the policy half of running guests, with no hardware in it.
+//!
+//! - [`partition`]: carving guests' RAM partitions out of the machine's RAM (contiguous,
+//!   aligned, never overlapping each other or the hypervisor).
+//! - [`sched`]: which guest runs next (round-robin with a time slice; guests waiting for an
+//!   interrupt cost nothing until it is due).
+//! - [`lifecycle`]: a guest's states as `/metarouter print` shows them, and the legal moves
+//!   between them.
+//!
+//! The hypervisor's arch layer does the mechanism (world switch, TLB, timer programming) and
+//! asks these modules what to do. Everything here is tested on the host.
+#![no_std]
+#![forbid(unsafe_code)]
+
+#[cfg(test)]
+extern crate std;
+
+pub mod lifecycle;
+pub mod partition;
+pub mod sched;
+
+/// A guest slot: index into the hypervisor's fixed guest table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GuestSlot(pub u8);
+
+impl GuestSlot {
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+}

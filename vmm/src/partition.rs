@@ -1,0 +1,289 @@
+//! Guest RAM partitions.
+//!
+//! Each guest gets one physically contiguous partition, a whole number of MiB, aligned to
+//! [`ALIGN`]. The allocator manages up to [`MAX_REGIONS`] RAM regions in 1 MiB granules with a
+//! bitmap; it never hands out a granule twice and refuses what does not fit with
+//! [`PartitionError::OutOfMemory`] (nothing is reserved on failure).
+//!
+//! Alignment: 1 MiB is larger than a way of the 24Kc's data cache (8 KiB for 32 KiB 4-way), so
+//! guest-virtual window addresses (0xC000_0000 + x), the partition's physical addresses
+//! (base + x) and the hypervisor's kseg0 view (0x8000_0000 + base + x) share their cache
+//! colour: the hypervisor and a guest's kernel never see one line under two indexes.
+
+/// Granule and alignment of partitions.
+pub const GRANULE: u64 = 1 << 20;
+/// Partition alignment (equal to the granule).
+pub const ALIGN: u64 = GRANULE;
+/// RAM regions the allocator can manage.
+pub const MAX_REGIONS: usize = 4;
+/// Partitions that can exist at once.
+pub const MAX_PARTITIONS: usize = 32;
+/// Granules per region (a region holds at most 4 GiB).
+const MAX_GRANULES: usize = 4096;
+const WORDS: usize = MAX_GRANULES / 64;
+
+/// A physical memory range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PhysRange {
+    pub base: u64,
+    pub size: u64,
+}
+
+impl PhysRange {
+    pub const fn end(&self) -> u64 {
+        self.base + self.size
+    }
+
+    pub fn overlaps(&self, other: &PhysRange) -> bool {
+        self.base < other.end() && other.base < self.end()
+    }
+}
+
+/// Why a partition could not be made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartitionError {
+    /// No free contiguous range of that size (the request is too big for what is left).
+    OutOfMemory,
+    /// Size zero or not a multiple of the granule (the caller's mistake).
+    BadSize,
+    /// Freeing a range that is not exactly an allocated partition (the caller's bug).
+    NotAllocated,
+    /// More regions than [`MAX_REGIONS`], or a region larger than 4 GiB (configuration).
+    TooManyRegions,
+}
+
+#[derive(Clone, Copy)]
+struct Region {
+    base: u64,
+    granules: usize,
+    used: [u64; WORDS],
+}
+
+impl Region {
+    fn is_used(&self, g: usize) -> bool {
+        self.used[g / 64] & (1 << (g % 64)) != 0
+    }
+
+    fn set(&mut self, g: usize, used: bool) {
+        if used {
+            self.used[g / 64] |= 1 << (g % 64);
+        } else {
+            self.used[g / 64] &= !(1 << (g % 64));
+        }
+    }
+
+    fn find_free(&self, count: usize) -> Option<usize> {
+        let mut run = 0;
+        for g in 0..self.granules {
+            if self.is_used(g) {
+                run = 0;
+            } else {
+                run += 1;
+                if run == count {
+                    return Some(g + 1 - count);
+                }
+            }
+        }
+        None
+    }
+
+    fn free_granules(&self) -> usize {
+        (0..self.granules).filter(|&g| !self.is_used(g)).count()
+    }
+}
+
+/// Allocator of guest partitions over the machine's guest RAM.
+pub struct PartitionAllocator {
+    regions: [Option<Region>; MAX_REGIONS],
+    /// Granules withheld at construction (the hypervisor's memory).
+    reserved_granules: usize,
+    /// The partitions handed out, so only exactly those can be freed.
+    live: [Option<PhysRange>; MAX_PARTITIONS],
+}
+
+impl PartitionAllocator {
+    /// Manage `ram` minus `reserved` (the hypervisor's own memory). Regions are trimmed inward
+    /// to the granule.
+    pub fn new(ram: &[PhysRange], reserved: &[PhysRange]) -> Result<Self, PartitionError> {
+        let mut regions = [None; MAX_REGIONS];
+        let mut n = 0;
+        let mut reserved_granules = 0;
+        for r in ram {
+            let base = r.base.div_ceil(GRANULE) * GRANULE;
+            let end = (r.end() / GRANULE) * GRANULE;
+            if end <= base {
+                continue;
+            }
+            let granules = usize::try_from((end - base) / GRANULE).map_err(|_| PartitionError::TooManyRegions)?;
+            if granules > MAX_GRANULES || n == MAX_REGIONS {
+                return Err(PartitionError::TooManyRegions);
+            }
+            let mut region = Region { base, granules, used: [0; WORDS] };
+            for g in 0..granules {
+                let granule = PhysRange { base: base + g as u64 * GRANULE, size: GRANULE };
+                if reserved.iter().any(|res| res.overlaps(&granule)) {
+                    region.set(g, true);
+                    reserved_granules += 1;
+                }
+            }
+            regions[n] = Some(region);
+            n += 1;
+        }
+        Ok(Self { regions, reserved_granules, live: [None; MAX_PARTITIONS] })
+    }
+
+    /// Allocate a partition of `size` bytes (a multiple of the granule).
+    pub fn allocate(&mut self, size: u64) -> Result<PhysRange, PartitionError> {
+        if size == 0 || size % GRANULE != 0 {
+            return Err(PartitionError::BadSize);
+        }
+        let count = usize::try_from(size / GRANULE).map_err(|_| PartitionError::OutOfMemory)?;
+        let slot = self.live.iter().position(Option::is_none).ok_or(PartitionError::OutOfMemory)?;
+        for region in self.regions.iter_mut().flatten() {
+            if let Some(first) = region.find_free(count) {
+                for g in first..first + count {
+                    region.set(g, true);
+                }
+                let part = PhysRange { base: region.base + first as u64 * GRANULE, size };
+                self.live[slot] = Some(part);
+                return Ok(part);
+            }
+        }
+        Err(PartitionError::OutOfMemory)
+    }
+
+    /// Return a partition [`Self::allocate`] gave out.
+    pub fn free(&mut self, part: PhysRange) -> Result<(), PartitionError> {
+        let slot = self.live.iter().position(|p| *p == Some(part)).ok_or(PartitionError::NotAllocated)?;
+        self.live[slot] = None;
+        let region = self
+            .regions
+            .iter_mut()
+            .flatten()
+            .find(|r| part.base >= r.base && part.end() <= r.base + r.granules as u64 * GRANULE)
+            .ok_or(PartitionError::NotAllocated)?;
+        let first = ((part.base - region.base) / GRANULE) as usize;
+        for g in first..first + (part.size / GRANULE) as usize {
+            region.set(g, false);
+        }
+        Ok(())
+    }
+
+    /// Bytes of guest RAM managed (the reserved granules excluded).
+    pub fn total(&self) -> u64 {
+        let granules: usize = self.regions.iter().flatten().map(|r| r.granules).sum();
+        (granules - self.reserved_granules) as u64 * GRANULE
+    }
+
+    /// Bytes free right now.
+    pub fn free_bytes(&self) -> u64 {
+        self.regions.iter().flatten().map(|r| r.free_granules() as u64 * GRANULE).sum()
+    }
+
+    /// The largest partition that could be allocated right now.
+    pub fn largest_free(&self) -> u64 {
+        let mut best = 0;
+        for region in self.regions.iter().flatten() {
+            let mut run = 0u64;
+            for g in 0..region.granules {
+                if region.is_used(g) {
+                    run = 0;
+                } else {
+                    run += GRANULE;
+                    best = best.max(run);
+                }
+            }
+        }
+        best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::vec::Vec;
+
+    const MIB: u64 = 1 << 20;
+
+    fn malta() -> PartitionAllocator {
+        let ram = [PhysRange { base: 0, size: 256 * MIB }];
+        let hv = [PhysRange { base: 0, size: 16 * MIB }];
+        PartitionAllocator::new(&ram, &hv).unwrap()
+    }
+
+    #[test]
+    fn reserved_memory_is_never_handed_out() {
+        let mut a = malta();
+        assert_eq!(a.total(), 240 * MIB);
+        let p = a.allocate(16 * MIB).unwrap();
+        assert_eq!(p.base, 16 * MIB);
+        assert_eq!(a.free_bytes(), 224 * MIB);
+    }
+
+    #[test]
+    fn refuses_what_does_not_fit_and_reserves_nothing() {
+        let mut a = malta();
+        let _big = a.allocate(200 * MIB).unwrap();
+        assert_eq!(a.allocate(41 * MIB), Err(PartitionError::OutOfMemory));
+        assert_eq!(a.free_bytes(), 40 * MIB);
+        assert!(a.allocate(40 * MIB).is_ok());
+    }
+
+    #[test]
+    fn fragmentation_is_reported_by_largest_free() {
+        let mut a = malta();
+        let parts: Vec<_> = (0..15).map(|_| a.allocate(16 * MIB).unwrap()).collect();
+        a.free(parts[3]).unwrap();
+        a.free(parts[5]).unwrap();
+        assert_eq!(a.free_bytes(), 32 * MIB);
+        assert_eq!(a.largest_free(), 16 * MIB);
+        assert_eq!(a.allocate(32 * MIB), Err(PartitionError::OutOfMemory));
+    }
+
+    #[test]
+    fn bad_sizes_and_double_free_are_refused() {
+        let mut a = malta();
+        assert_eq!(a.allocate(0), Err(PartitionError::BadSize));
+        assert_eq!(a.allocate(MIB + 1), Err(PartitionError::BadSize));
+        let p = a.allocate(16 * MIB).unwrap();
+        a.free(p).unwrap();
+        assert_eq!(a.free(p), Err(PartitionError::NotAllocated));
+        assert_eq!(a.free(PhysRange { base: 0, size: MIB }), Err(PartitionError::NotAllocated));
+    }
+
+    #[test]
+    fn several_regions() {
+        let ram = [PhysRange { base: 0, size: 256 * MIB }, PhysRange { base: 0x9000_0000, size: 768 * MIB }];
+        let hv = [PhysRange { base: 0, size: 16 * MIB }];
+        let mut a = PartitionAllocator::new(&ram, &hv).unwrap();
+        assert_eq!(a.total(), 1008 * MIB);
+        let parts: Vec<_> = (0..16).map(|_| a.allocate(32 * MIB).unwrap()).collect();
+        assert!(parts.iter().any(|p| p.base >= 0x9000_0000));
+    }
+
+    proptest! {
+        #[test]
+        fn partitions_never_overlap_each_other_or_the_hypervisor(ops in proptest::collection::vec((any::<bool>(), 1u64..64, any::<prop::sample::Index>()), 1..200)) {
+            let mut a = malta();
+            let hv = PhysRange { base: 0, size: 16 * MIB };
+            let mut live: Vec<PhysRange> = Vec::new();
+            for (alloc, mib, idx) in ops {
+                if alloc || live.is_empty() {
+                    if let Ok(p) = a.allocate(mib * MIB) {
+                        prop_assert!(!p.overlaps(&hv));
+                        prop_assert!(p.end() <= 256 * MIB);
+                        prop_assert_eq!(p.base % ALIGN, 0);
+                        for q in &live { prop_assert!(!p.overlaps(q)); }
+                        live.push(p);
+                    }
+                } else {
+                    let p = live.swap_remove(idx.index(live.len()));
+                    prop_assert!(a.free(p).is_ok());
+                }
+                let used: u64 = live.iter().map(|p| p.size).sum();
+                prop_assert_eq!(a.free_bytes(), a.total() - used);
+            }
+        }
+    }
+}
