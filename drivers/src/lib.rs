@@ -9,6 +9,7 @@
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod cfi_flash;
 pub mod gt64120;
 pub mod i8259;
 pub mod mmio;

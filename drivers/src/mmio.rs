@@ -29,6 +29,16 @@ impl Mmio {
         self.base
     }
 
+    /// The window's length in bytes.
+    pub const fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the window is empty.
+    pub const fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     fn addr(&self, offset: usize, width: usize) -> usize {
         assert!(
             offset + width <= self.len && offset % width == 0,
@@ -47,6 +57,13 @@ impl Mmio {
         let a = self.addr(offset, 1);
         // SAFETY: as in `read8`.
         unsafe { (a as *mut u8).write_volatile(value) }
+    }
+
+    /// A 16-bit register in the CPU's (big-endian) byte order.
+    pub fn write_be16(&self, offset: usize, value: u16) {
+        let a = self.addr(offset, 2);
+        // SAFETY: as in `read8`; `addr` checked 2-byte alignment.
+        unsafe { (a as *mut u16).write_volatile(value.to_be()) }
     }
 
     /// A 16-bit little-endian register (PCI/ISA devices on these big-endian CPUs).

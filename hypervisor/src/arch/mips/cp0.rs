@@ -18,6 +18,7 @@ pub const CAUSE_EXCCODE_MASK: u32 = 0x1F;
 macro_rules! cp0_register {
     ($read:ident, $write:ident, $reg:literal, $sel:literal) => {
         #[inline(always)]
+        #[allow(dead_code)]
         pub fn $read() -> u32 {
             let value: u32;
             // SAFETY: reading this CP0 register has no side effects.
@@ -25,6 +26,7 @@ macro_rules! cp0_register {
             value
         }
         #[inline(always)]
+        #[allow(dead_code)]
         pub fn $write(value: u32) {
             // SAFETY: the kernel owns CP0; callers of this module change only the fields they
             // document, and `ehb` clears the execution hazard before the next instruction.
@@ -33,8 +35,14 @@ macro_rules! cp0_register {
     };
 }
 
+cp0_register!(read_index, write_index, "0", "0");
+cp0_register!(read_entrylo0, write_entrylo0, "2", "0");
+cp0_register!(read_entrylo1, write_entrylo1, "3", "0");
+cp0_register!(read_pagemask, write_pagemask, "5", "0");
+cp0_register!(read_wired, write_wired, "6", "0");
 cp0_register!(read_badvaddr, write_badvaddr, "8", "0");
 cp0_register!(read_count, write_count, "9", "0");
+cp0_register!(read_entryhi, write_entryhi, "10", "0");
 cp0_register!(read_compare, write_compare, "11", "0");
 cp0_register!(read_status, write_status, "12", "0");
 cp0_register!(read_cause, write_cause, "13", "0");
@@ -42,6 +50,7 @@ cp0_register!(read_epc, write_epc, "14", "0");
 cp0_register!(read_prid, write_prid, "15", "0");
 cp0_register!(read_ebase, write_ebase, "15", "1");
 cp0_register!(read_config, write_config, "16", "0");
+cp0_register!(read_config1, write_config1, "16", "1");
 
 /// Disable interrupts; returns Status as it was.
 #[inline(always)]

@@ -1,0 +1,333 @@
+//! Exception vectors (IVPR/IVORn) and the trap path.
+//!
+//! Book E has no fixed vector table: IVPR gives the upper 16 bits of every vector and IVORn the
+//! lower 16 of vector n. All stubs live in `.vectors` (first in the image, 64 KiB aligned).
+//!
+//! Base-class interrupts (SRR0/SRR1: storage, external input, alignment, program, system call,
+//! decrementer, TLB errors, SPE, ...) enter `__hv_trap_common`, which saves the full register
+//! state in a [`TrapFrame`], calls [`__hv_trap`] with interrupts off, restores the (possibly
+//! changed) frame and returns with `rfi`. Three scratch SPRs carry r1, r3 and CR across the first
+//! instructions: SPRG0..SPRG2, which only supervisor state can read (SPRG4..7 are user-readable).
+//!
+//! Stack: a trap from supervisor state pushes its frame on the current stack; a trap from problem
+//! state (MSR[PR] = 1, a guest) switches to the trap stack (`__hv_trap_stack_top`) first, so a
+//! guest's r1 is never trusted.
+//!
+//! Critical-class (critical input, watchdog, debug: CSRR0/CSRR1) and machine-check
+//! (MCSRR0/MCSRR1) interrupts are fatal: they switch to a stack of their own and panic with the
+//! saved state.
+
+use core::arch::global_asm;
+
+use super::spr::{self, mfspr};
+use crate::kernel;
+
+/// The state of the interrupted context. The assembly below depends on this exact layout.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TrapFrame {
+    /// General registers r0..r31.
+    pub gpr: [u32; 32],
+    pub cr: u32,
+    pub lr: u32,
+    pub ctr: u32,
+    pub xer: u32,
+    /// Where the interrupted context resumes (SRR0).
+    pub srr0: u32,
+    /// The interrupted context's MSR (SRR1).
+    pub srr1: u32,
+    /// Exception syndrome and data exception address at the time of the trap.
+    pub esr: u32,
+    pub dear: u32,
+    /// The IVOR number of the interrupt.
+    pub vector: u32,
+}
+
+const _: () = assert!(core::mem::size_of::<TrapFrame>() == 164);
+
+/// IVOR numbers the kernel tells apart.
+pub const IVOR_CRITICAL_INPUT: u32 = 0;
+pub const IVOR_MACHINE_CHECK: u32 = 1;
+pub const IVOR_EXTERNAL_INPUT: u32 = 4;
+pub const IVOR_DECREMENTER: u32 = 10;
+pub const IVOR_WATCHDOG: u32 = 12;
+pub const IVOR_DEBUG: u32 = 15;
+
+global_asm!(
+    r#"
+    .equ SPR_SRR0, 26
+    .equ SPR_SRR1, 27
+    .equ SPR_DEAR, 61
+    .equ SPR_ESR, 62
+    .equ SPR_SPRG0, 272
+    .equ SPR_SPRG1, 273
+    .equ SPR_SPRG2, 274
+    .equ MSR_PR, 0x4000
+    .equ F, 8                       # back chain and LR save word of the ABI frame header
+    .equ FRAME_SIZE, 176            # header + TrapFrame (164), 16-byte multiple
+    .equ F_CR, F + 128
+    .equ F_LR, F + 132
+    .equ F_CTR, F + 136
+    .equ F_XER, F + 140
+    .equ F_SRR0, F + 144
+    .equ F_SRR1, F + 148
+    .equ F_ESR, F + 152
+    .equ F_DEAR, F + 156
+    .equ F_VECTOR, F + 160
+
+    .macro BASE_STUB n
+    .balign 16
+    .globl __hv_ivor\n
+__hv_ivor\n:
+    mtspr   SPR_SPRG0, 1
+    mtspr   SPR_SPRG1, 3
+    li      3, \n
+    b       __hv_trap_common
+    .endm
+
+    .macro FATAL_STUB n
+    .balign 16
+    .globl __hv_ivor\n
+__hv_ivor\n:
+    lis     1, __hv_fatal_stack_top@ha
+    addi    1, 1, __hv_fatal_stack_top@l
+    li      3, \n
+    b       __hv_fatal_common
+    .endm
+
+    .section .vectors, "ax"
+    .balign 65536
+    .globl __hv_vectors
+__hv_vectors:
+    FATAL_STUB 0                    # critical input (CSRR)
+    FATAL_STUB 1                    # machine check (MCSRR)
+    BASE_STUB 2                     # data storage
+    BASE_STUB 3                     # instruction storage
+    BASE_STUB 4                     # external input
+    BASE_STUB 5                     # alignment
+    BASE_STUB 6                     # program
+    BASE_STUB 7                     # floating-point unavailable
+    BASE_STUB 8                     # system call
+    BASE_STUB 9                     # auxiliary processor unavailable
+    BASE_STUB 10                    # decrementer
+    BASE_STUB 11                    # fixed-interval timer
+    FATAL_STUB 12                   # watchdog (CSRR)
+    BASE_STUB 13                    # data TLB error
+    BASE_STUB 14                    # instruction TLB error
+    FATAL_STUB 15                   # debug (CSRR)
+    BASE_STUB 32                    # SPE unavailable
+    BASE_STUB 33                    # SPE floating-point data
+    BASE_STUB 34                    # SPE floating-point round
+    BASE_STUB 35                    # performance monitor
+
+    .section .text.hv_trap, "ax"
+    .globl __hv_trap_common
+    .type __hv_trap_common, @function
+__hv_trap_common:
+    # r1, r3 are in SPRG0, SPRG1; r3 = IVOR number. Save CR before testing MSR[PR].
+    mfcr    1
+    mtspr   SPR_SPRG2, 1
+    mfspr   1, SPR_SRR1
+    andi.   1, 1, MSR_PR
+    beq     1f
+    lis     1, __hv_trap_stack_top@ha   # from problem state: the hypervisor's trap stack
+    addi    1, 1, __hv_trap_stack_top@l
+    b       2f
+1:  mfspr   1, SPR_SPRG0                # from supervisor state: the interrupted stack
+2:  addi    1, 1, -FRAME_SIZE
+    stw     0, F + 0(1)
+    stw     3, F_VECTOR(1)
+    mfspr   0, SPR_SPRG0
+    stw     0, F + 4(1)
+    stw     2, F + 8(1)
+    mfspr   0, SPR_SPRG1
+    stw     0, F + 12(1)
+    .irp n, 4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    stw     \n, F + 4*\n(1)
+    .endr
+    mfspr   0, SPR_SPRG2
+    stw     0, F_CR(1)
+    mflr    0
+    stw     0, F_LR(1)
+    mfctr   0
+    stw     0, F_CTR(1)
+    mfxer   0
+    stw     0, F_XER(1)
+    mfspr   0, SPR_SRR0
+    stw     0, F_SRR0(1)
+    mfspr   0, SPR_SRR1
+    stw     0, F_SRR1(1)
+    mfspr   0, SPR_ESR
+    stw     0, F_ESR(1)
+    mfspr   0, SPR_DEAR
+    stw     0, F_DEAR(1)
+    li      0, 0
+    stw     0, 0(1)                     # null back chain: unwinding stops at a trap
+    addi    3, 1, F
+    bl      __hv_trap
+
+    # MSR[EE] is still 0: nothing can overwrite SRR0/SRR1 between here and rfi.
+    lwz     0, F_SRR0(1)
+    mtspr   SPR_SRR0, 0
+    lwz     0, F_SRR1(1)
+    mtspr   SPR_SRR1, 0
+    lwz     0, F_CR(1)
+    mtcr    0
+    lwz     0, F_LR(1)
+    mtlr    0
+    lwz     0, F_CTR(1)
+    mtctr   0
+    lwz     0, F_XER(1)
+    mtxer   0
+    lwz     0, F + 0(1)
+    lwz     2, F + 8(1)
+    .irp n, 3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    lwz     \n, F + 4*\n(1)
+    .endr
+    lwz     1, F + 4(1)
+    rfi
+    .size __hv_trap_common, . - __hv_trap_common
+
+    .globl __hv_fatal_common
+    .type __hv_fatal_common, @function
+__hv_fatal_common:
+    li      0, 0
+    stwu    0, -16(1)
+    bl      __hv_fatal_trap
+3:  b       3b
+    .size __hv_fatal_common, . - __hv_fatal_common
+
+    # Point IVPR and every IVOR at the stubs above.
+    .globl __hv_set_ivors
+    .type __hv_set_ivors, @function
+__hv_set_ivors:
+    lis     3, __hv_vectors@h
+    mtspr   63, 3
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+    li      3, __hv_ivor\n - __hv_vectors
+    mtspr   400 + \n, 3
+    .endr
+    .irp n, 32,33,34,35
+    li      3, __hv_ivor\n - __hv_vectors
+    mtspr   528 - 32 + \n, 3
+    .endr
+    isync
+    blr
+    .size __hv_set_ivors, . - __hv_set_ivors
+
+    .section .bss.hv_fatal_stack, "aw", @nobits
+    .balign 16
+    .space 4096
+__hv_fatal_stack_top:
+"#
+);
+
+/// Point IVPR/IVORn at the hypervisor's vectors.
+pub fn install() {
+    extern "C" {
+        static __hv_vectors: u8;
+        fn __hv_set_ivors();
+    }
+    // Only the symbol's address is used.
+    let base = core::ptr::addr_of!(__hv_vectors) as usize;
+    assert!(base % 0x1_0000 == 0, "exception vectors must be 64 KiB aligned (IVPR)");
+    // SAFETY: `__hv_set_ivors` (above) writes IVPR and IVOR0..15, 32..35 with the addresses of
+    // the stubs, clobbering only r3; the stubs are ready to run from this point on.
+    unsafe { __hv_set_ivors() }
+}
+
+/// Every base-class interrupt comes here, with interrupts off.
+#[no_mangle]
+extern "C" fn __hv_trap(frame: &mut TrapFrame) {
+    match frame.vector {
+        IVOR_EXTERNAL_INPUT => {
+            leave_idle_region(frame);
+            super::external_input();
+        }
+        IVOR_DECREMENTER => {
+            leave_idle_region(frame);
+            super::timer_acknowledge();
+            kernel::on_tick();
+        }
+        _ => unexpected(frame),
+    }
+}
+
+/// An interrupt taken in the idle sequence (after `mtmsr` set EE and WE together, whether or
+/// not the core got to doze) resumes after it, with WE clear: the saved MSR has WE = 1, and
+/// returning to it would doze again on work the handler just queued.
+fn leave_idle_region(frame: &mut TrapFrame) {
+    extern "C" {
+        static __hv_idle_region_start: u8;
+        static __hv_idle_region_end: u8;
+    }
+    let start = core::ptr::addr_of!(__hv_idle_region_start) as u32;
+    let end = core::ptr::addr_of!(__hv_idle_region_end) as u32;
+    if (start..end).contains(&frame.srr0) {
+        frame.srr0 = end;
+        frame.srr1 &= !spr::MSR_WE;
+    }
+}
+
+fn unexpected(frame: &TrapFrame) -> ! {
+    panic!(
+        "unexpected exception IVOR{} ({}) at srr0={:#010x} srr1={:#010x} esr={:#010x} \
+         dear={:#010x} lr={:#010x} r1={:#010x}",
+        frame.vector,
+        exception_name(frame.vector),
+        frame.srr0,
+        frame.srr1,
+        frame.esr,
+        frame.dear,
+        frame.lr,
+        frame.gpr[1],
+    )
+}
+
+/// Critical-class and machine-check interrupts: report and stop.
+#[no_mangle]
+extern "C" fn __hv_fatal_trap(vector: u32) -> ! {
+    if vector == IVOR_MACHINE_CHECK {
+        panic!(
+            "machine check at mcsrr0={:#010x} mcsrr1={:#010x} mcsr={:#010x} mcar={:#010x}",
+            mfspr!(spr::MCSRR0),
+            mfspr!(spr::MCSRR1),
+            mfspr!(spr::MCSR),
+            mfspr!(spr::MCAR),
+        )
+    }
+    panic!(
+        "critical interrupt IVOR{} ({}) at csrr0={:#010x} csrr1={:#010x} esr={:#010x}",
+        vector,
+        exception_name(vector),
+        mfspr!(spr::CSRR0),
+        mfspr!(spr::CSRR1),
+        mfspr!(spr::ESR),
+    )
+}
+
+fn exception_name(vector: u32) -> &'static str {
+    match vector {
+        IVOR_CRITICAL_INPUT => "critical input",
+        IVOR_MACHINE_CHECK => "machine check",
+        2 => "data storage",
+        3 => "instruction storage",
+        IVOR_EXTERNAL_INPUT => "external input",
+        5 => "alignment",
+        6 => "program",
+        7 => "floating-point unavailable",
+        8 => "system call",
+        9 => "auxiliary processor unavailable",
+        IVOR_DECREMENTER => "decrementer",
+        11 => "fixed-interval timer",
+        IVOR_WATCHDOG => "watchdog",
+        13 => "data TLB error",
+        14 => "instruction TLB error",
+        IVOR_DEBUG => "debug",
+        32 => "SPE unavailable",
+        33 => "SPE floating-point data",
+        34 => "SPE floating-point round",
+        35 => "performance monitor",
+        _ => "other",
+    }
+}
