@@ -2,7 +2,8 @@
 //!
 //! Each controller that appears on more than one board lives here once: the 16550 UART (malta,
 //! ppce500, RB400, RB1100), the i8259 pair (malta), the OpenPIC/MPIC (ppce500, RB1100). Boards
-//! only say where a controller is and how it is wired.
+//! only say where a controller is and how it is wired. [`fsl_soc`] is the MPC85xx (e500) SoC
+//! platform both PowerPC boards share: its devices found through the device tree.
 //!
 //! Register access goes through [`mmio`]: one `unsafe` constructor per register block, safe
 //! typed accessors after that, explicit endianness.
@@ -11,7 +12,10 @@
 
 pub mod cfi_flash;
 pub mod gt64120;
+pub mod fsl_guts;
+pub mod fsl_soc;
 pub mod i8259;
 pub mod mmio;
+pub mod mpc8xxx_gpio;
 pub mod mpic;
 pub mod uart16550;

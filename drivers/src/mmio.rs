@@ -29,6 +29,17 @@ impl Mmio {
         self.base
     }
 
+    /// The `len` bytes at `offset` inside this window, as a window of their own (a device
+    /// block inside a bus window such as the e500 CCSR). Panics if it does not fit.
+    pub fn window(&self, offset: usize, len: usize) -> Mmio {
+        assert!(
+            offset.checked_add(len).is_some_and(|end| end <= self.len),
+            "MMIO sub-window outside its parent window"
+        );
+        // The constructor's caller vouched for the whole parent window, so for any part of it.
+        Mmio { base: self.base + offset, len }
+    }
+
     /// The window's length in bytes.
     pub const fn len(&self) -> usize {
         self.len
@@ -42,7 +53,9 @@ impl Mmio {
     fn addr(&self, offset: usize, width: usize) -> usize {
         assert!(
             offset + width <= self.len && offset % width == 0,
-            "MMIO access outside its register block or misaligned"
+            "MMIO access at {:#x}+{offset:#x} (width {width}) outside its {:#x}-byte register block or misaligned",
+            self.base,
+            self.len
         );
         self.base + offset
     }

@@ -32,7 +32,6 @@ impl RegLayout {
 // Register indices (DLAB = 0 unless noted).
 const RBR_THR: usize = 0; // receive buffer / transmit holding; DLL when DLAB = 1
 const IER: usize = 1; // interrupt enable; DLM when DLAB = 1
-const FCR: usize = 2; // FIFO control (write)
 const LCR: usize = 3; // line control
 const MCR: usize = 4; // modem control
 const LSR: usize = 5; // line status
@@ -40,7 +39,6 @@ const LSR: usize = 5; // line status
 const IER_RX_AVAILABLE: u8 = 1 << 0;
 const LCR_8N1: u8 = 0x03;
 const LCR_DLAB: u8 = 0x80;
-const FCR_ENABLE_AND_CLEAR: u8 = 0x07;
 const MCR_DTR_RTS_OUT2: u8 = 0x0B;
 const LSR_DATA_READY: u8 = 1 << 0;
 const LSR_THR_EMPTY: u8 = 1 << 5;
@@ -72,8 +70,10 @@ impl Uart16550 {
         }
     }
 
-    /// 8N1 with FIFOs on and interrupts off. When `clock_hz` is known the divisor for `baud` is
-    /// programmed; otherwise the rate the boot loader left is kept.
+    /// 8N1 with interrupts off. When `clock_hz` is known the divisor for `baud` is programmed;
+    /// otherwise the rate the boot loader left is kept. The FIFO setting is left alone:
+    /// changing it would discard bytes that arrived before the hypervisor started (a pasted
+    /// script), and a console does not need it.
     pub fn init(&self, clock_hz: Option<u32>, baud: u32) {
         self.write(IER, 0);
         if let Some(clock) = clock_hz {
@@ -83,7 +83,6 @@ impl Uart16550 {
             self.write(IER, (divisor >> 8) as u8);
         }
         self.write(LCR, LCR_8N1);
-        self.write(FCR, FCR_ENABLE_AND_CLEAR);
         self.write(MCR, MCR_DTR_RTS_OUT2);
     }
 

@@ -82,9 +82,15 @@ impl fmt::Display for InitrdError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Self::BadPageSize { page_size } => {
-                write!(f, "page size {page_size} is not a power of two of at least 16")
+                write!(
+                    f,
+                    "page size {page_size} is not a power of two of at least 16"
+                )
             }
-            Self::KernelEndOutsideRam { kernel_end, ram_size } => write!(
+            Self::KernelEndOutsideRam {
+                kernel_end,
+                ram_size,
+            } => write!(
                 f,
                 "kernel end {} leaves no room for an initrd header in {} of guest RAM",
                 Hex(kernel_end.into()),
@@ -101,7 +107,11 @@ impl fmt::Display for InitrdError {
                 "bytes after the kernel's ELF contents (file offset {}) are not an INRD block",
                 Hex(offset)
             ),
-            Self::AppendedSizeWrong { offset, size, available } => write!(
+            Self::AppendedSizeWrong {
+                offset,
+                size,
+                available,
+            } => write!(
                 f,
                 "INRD block at file offset {} announces {size} bytes but {available} follow",
                 Hex(offset)
@@ -112,14 +122,28 @@ impl fmt::Display for InitrdError {
 
 /// The window offsets the guest will look at, for a kernel ending at `kernel_end` (before any
 /// check against RAM size). Refused if the page size is bad or the offsets leave 32 bits.
-pub fn placement_for(kernel_end: u32, page_size: u32, size: u32) -> Result<InitrdPlacement, InitrdError> {
+pub fn placement_for(
+    kernel_end: u32,
+    page_size: u32,
+    size: u32,
+) -> Result<InitrdPlacement, InitrdError> {
     if !page_size.is_power_of_two() || page_size < 16 {
         return Err(InitrdError::BadPageSize { page_size });
     }
-    let data = align_up(u64::from(kernel_end) + u64::from(HEADER_LEN), page_size.into())
-        .filter(|&d| d <= u64::from(u32::MAX))
-        .ok_or(InitrdError::KernelEndOutsideRam { kernel_end, ram_size: 1 << 32 })?;
-    Ok(InitrdPlacement { header_offset: (data - 8) as u32, data_offset: data as u32, size })
+    let data = align_up(
+        u64::from(kernel_end) + u64::from(HEADER_LEN),
+        page_size.into(),
+    )
+    .filter(|&d| d <= u64::from(u32::MAX))
+    .ok_or(InitrdError::KernelEndOutsideRam {
+        kernel_end,
+        ram_size: 1 << 32,
+    })?;
+    Ok(InitrdPlacement {
+        header_offset: (data - 8) as u32,
+        data_offset: data as u32,
+        size,
+    })
 }
 
 /// Writes the header and `initrd` where a guest whose kernel ends at `kernel_end` will find
@@ -131,14 +155,22 @@ pub fn place_initrd(
     page_size: u32,
 ) -> Result<InitrdPlacement, InitrdError> {
     let ram_size = guest_ram.len() as u64;
-    let size = u32::try_from(initrd.len())
-        .map_err(|_| InitrdError::DoesNotFit { data_end: u64::MAX, ram_size })?;
+    let size = u32::try_from(initrd.len()).map_err(|_| InitrdError::DoesNotFit {
+        data_end: u64::MAX,
+        ram_size,
+    })?;
     let p = placement_for(kernel_end, page_size, size)?;
     if u64::from(kernel_end) > ram_size || u64::from(p.data_offset) > ram_size {
-        return Err(InitrdError::KernelEndOutsideRam { kernel_end, ram_size });
+        return Err(InitrdError::KernelEndOutsideRam {
+            kernel_end,
+            ram_size,
+        });
     }
     if p.data_end() > ram_size {
-        return Err(InitrdError::DoesNotFit { data_end: p.data_end(), ram_size });
+        return Err(InitrdError::DoesNotFit {
+            data_end: p.data_end(),
+            ram_size,
+        });
     }
     let h = p.header_offset as usize;
     guest_ram[h..h + 4].copy_from_slice(&INRD_MAGIC.to_be_bytes());
@@ -158,7 +190,10 @@ pub fn find_initrd(
     let ram_size = guest_ram.len() as u64;
     let p = placement_for(kernel_end, page_size, 0)?;
     if u64::from(kernel_end) > ram_size || u64::from(p.data_offset) > ram_size {
-        return Err(InitrdError::KernelEndOutsideRam { kernel_end, ram_size });
+        return Err(InitrdError::KernelEndOutsideRam {
+            kernel_end,
+            ram_size,
+        });
     }
     let h = p.header_offset as usize;
     if be32(guest_ram, h) != Some(INRD_MAGIC) {
@@ -167,7 +202,10 @@ pub fn find_initrd(
     let size = be32(guest_ram, h + 4).unwrap_or(0);
     let p = InitrdPlacement { size, ..p };
     if p.data_end() > ram_size {
-        return Err(InitrdError::DoesNotFit { data_end: p.data_end(), ram_size });
+        return Err(InitrdError::DoesNotFit {
+            data_end: p.data_end(),
+            ram_size,
+        });
     }
     Ok(Some(p))
 }
@@ -193,7 +231,11 @@ pub fn split_appended(image: &[u8], elf_extent: u64) -> Result<Option<&[u8]>, In
     let available = len.saturating_sub(data as u64);
     let end = data as u64 + u64::from(size);
     if end > len || image[end as usize..].iter().any(|&b| b != 0) {
-        return Err(InitrdError::AppendedSizeWrong { offset: header, size, available });
+        return Err(InitrdError::AppendedSizeWrong {
+            offset: header,
+            size,
+            available,
+        });
     }
     Ok(Some(&image[data..end as usize]))
 }
@@ -207,11 +249,17 @@ mod tests {
     #[test]
     fn header_ends_at_the_first_page_boundary_after_end_plus_8() {
         // end + 8 exactly on a page: the header sits in the last 8 bytes before it.
-        assert_eq!(placement_for(0x1FF8, 4096, 0).unwrap().header_offset, 0x1FF8);
+        assert_eq!(
+            placement_for(0x1FF8, 4096, 0).unwrap().header_offset,
+            0x1FF8
+        );
         assert_eq!(placement_for(0x1FF9, 4096, 0).unwrap().data_offset, 0x3000);
         assert_eq!(placement_for(0x1000, 4096, 0).unwrap().data_offset, 0x2000);
         assert_eq!(placement_for(0, 4096, 0).unwrap().data_offset, 0x1000);
-        assert_eq!(placement_for(0x1000, 3000, 0), Err(InitrdError::BadPageSize { page_size: 3000 }));
+        assert_eq!(
+            placement_for(0x1000, 3000, 0),
+            Err(InitrdError::BadPageSize { page_size: 3000 })
+        );
         assert!(matches!(
             placement_for(u32::MAX - 4, 4096, 0),
             Err(InitrdError::KernelEndOutsideRam { .. })
@@ -223,7 +271,14 @@ mod tests {
         let mut ram = vec![0u8; 0x10000];
         let rd: Vec<u8> = (0..5000u32).map(|i| i as u8).collect();
         let p = place_initrd(&mut ram, 0x2345, &rd, 4096).unwrap();
-        assert_eq!(p, InitrdPlacement { header_offset: 0x2FF8, data_offset: 0x3000, size: 5000 });
+        assert_eq!(
+            p,
+            InitrdPlacement {
+                header_offset: 0x2FF8,
+                data_offset: 0x3000,
+                size: 5000
+            }
+        );
         assert_eq!(&ram[0x2FF8..0x3000], b"INRD\x00\x00\x13\x88");
         assert_eq!(&ram[0x3000..0x3000 + 5000], &rd[..]);
         assert_eq!(find_initrd(&ram, 0x2345, 4096), Ok(Some(p)));
@@ -235,19 +290,28 @@ mod tests {
         let mut ram = vec![0u8; 0x4000];
         assert_eq!(
             place_initrd(&mut ram, 0x2000, &[1; 0x1001], 4096),
-            Err(InitrdError::DoesNotFit { data_end: 0x4001, ram_size: 0x4000 })
+            Err(InitrdError::DoesNotFit {
+                data_end: 0x4001,
+                ram_size: 0x4000
+            })
         );
         assert!(ram.iter().all(|&b| b == 0), "nothing written on refusal");
         assert!(place_initrd(&mut ram, 0x2000, &[1; 0x1000], 4096).is_ok());
         assert_eq!(
             place_initrd(&mut ram, 0x3FF9, &[], 4096),
-            Err(InitrdError::KernelEndOutsideRam { kernel_end: 0x3FF9, ram_size: 0x4000 })
+            Err(InitrdError::KernelEndOutsideRam {
+                kernel_end: 0x3FF9,
+                ram_size: 0x4000
+            })
         );
         // A header announcing more than RAM holds is refused when found.
         ram[0x2FF8..0x3000].copy_from_slice(b"INRD\x00\x01\x00\x00");
         assert_eq!(
             find_initrd(&ram, 0x2F00, 4096),
-            Err(InitrdError::DoesNotFit { data_end: 0x13000, ram_size: 0x4000 })
+            Err(InitrdError::DoesNotFit {
+                data_end: 0x13000,
+                ram_size: 0x4000
+            })
         );
     }
 
@@ -261,15 +325,25 @@ mod tests {
         assert_eq!(split_appended(&img, 101), Ok(Some(&b"abc"[..])));
         let mut bad = img.clone();
         bad[102] = 1;
-        assert_eq!(split_appended(&bad, 101), Err(InitrdError::TrailingBytesNotInitrd { offset: 101 }));
+        assert_eq!(
+            split_appended(&bad, 101),
+            Err(InitrdError::TrailingBytesNotInitrd { offset: 101 })
+        );
         let mut long = img.clone();
         long[111] = 9;
         assert_eq!(
             split_appended(&long, 101),
-            Err(InitrdError::AppendedSizeWrong { offset: 104, size: 9, available: 4 })
+            Err(InitrdError::AppendedSizeWrong {
+                offset: 104,
+                size: 9,
+                available: 4
+            })
         );
         let mut junk = img.clone();
         junk.push(1);
-        assert!(matches!(split_appended(&junk, 101), Err(InitrdError::AppendedSizeWrong { .. })));
+        assert!(matches!(
+            split_appended(&junk, 101),
+            Err(InitrdError::AppendedSizeWrong { .. })
+        ));
     }
 }

@@ -88,7 +88,7 @@ impl GuestWindow {
 
     /// A window of `size` bytes at guest-virtual `base`.
     pub const fn new(base: u32, size: u32) -> Result<Self, WindowError> {
-        if size == 0 || size % WINDOW_GRANULE != 0 {
+        if size == 0 || size & (WINDOW_GRANULE - 1) != 0 {
             return Err(WindowError::BadSize { size });
         }
         if base as u64 + size as u64 > 1 << 32 {
@@ -100,7 +100,10 @@ impl GuestWindow {
     /// The window of a MIPS guest with `size` bytes of RAM.
     pub const fn mips(size: u32) -> Result<Self, WindowError> {
         if size > Self::MIPS_MAX_SIZE {
-            return Err(WindowError::TooLarge { size, max: Self::MIPS_MAX_SIZE });
+            return Err(WindowError::TooLarge {
+                size,
+                max: Self::MIPS_MAX_SIZE,
+            });
         }
         Self::new(Self::MIPS_BASE, size)
     }
@@ -157,10 +160,19 @@ mod tests {
         assert_eq!(w.end(), 0xC800_0000);
         assert_eq!(
             GuestWindow::mips(0x1000_1000),
-            Err(WindowError::TooLarge { size: 0x1000_1000, max: 0x1000_0000 })
+            Err(WindowError::TooLarge {
+                size: 0x1000_1000,
+                max: 0x1000_0000
+            })
         );
-        assert_eq!(GuestWindow::mips(100), Err(WindowError::BadSize { size: 100 }));
-        assert_eq!(GuestWindow::new(0, 0), Err(WindowError::BadSize { size: 0 }));
+        assert_eq!(
+            GuestWindow::mips(100),
+            Err(WindowError::BadSize { size: 100 })
+        );
+        assert_eq!(
+            GuestWindow::new(0, 0),
+            Err(WindowError::BadSize { size: 0 })
+        );
     }
 
     #[test]

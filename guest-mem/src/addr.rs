@@ -78,8 +78,14 @@ mod tests {
     #[test]
     fn checked_add_detects_wrap() {
         assert_eq!(Gva::new(0xFFFF_FFF0).checked_add(0x10), None);
-        assert_eq!(Gva::new(0xFFFF_FFF0).checked_add(0xF), Some(Gva::new(0xFFFF_FFFF)));
-        assert_eq!(Hpa::new(0xF_E000_0000).checked_add(0x1000), Some(Hpa::new(0xF_E000_1000)));
+        assert_eq!(
+            Gva::new(0xFFFF_FFF0).checked_add(0xF),
+            Some(Gva::new(0xFFFF_FFFF))
+        );
+        assert_eq!(
+            Hpa::new(0xF_E000_0000).checked_add(0x1000),
+            Some(Hpa::new(0xF_E000_1000))
+        );
     }
 
     #[test]

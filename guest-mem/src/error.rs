@@ -37,7 +37,10 @@ impl fmt::Display for MemError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             MemError::OutOfWindow { addr, len } => {
-                write!(f, "{len} bytes at {addr} are outside the guest's RAM window")
+                write!(
+                    f,
+                    "{len} bytes at {addr} are outside the guest's RAM window"
+                )
             }
             MemError::Misaligned { addr, align } => {
                 write!(f, "{addr} is not {align}-byte aligned")

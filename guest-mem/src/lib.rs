@@ -13,11 +13,13 @@
 #![forbid(unsafe_code)]
 
 mod addr;
+mod copy;
 mod error;
 mod ram;
 mod window;
 
 pub use addr::{Gpa, Gva, Hpa};
+pub use copy::copy;
 pub use error::{LayoutError, MemError};
 pub use ram::GuestRam;
 pub use window::{GuestWindow, Partition, MIPS_RAM_WINDOW, PPC_RAM_WINDOW};

@@ -19,8 +19,10 @@ pub struct GuestRam<'a> {
 impl<'a> GuestRam<'a> {
     /// A view of `bytes`, which the guest sees at guest-virtual `base`.
     pub fn new(bytes: &'a mut [u8], base: Gva) -> Result<Self, LayoutError> {
-        let size = u32::try_from(bytes.len())
-            .map_err(|_| LayoutError::WindowPastAddressSpace { base, size: bytes.len() as u64 })?;
+        let size = u32::try_from(bytes.len()).map_err(|_| LayoutError::WindowPastAddressSpace {
+            base,
+            size: bytes.len() as u64,
+        })?;
         let window = GuestWindow::new(base, size)?;
         Ok(Self { bytes, window })
     }
@@ -32,7 +34,10 @@ impl<'a> GuestRam<'a> {
 
     /// A shorter-lived view of the same RAM (to pass on without giving this one away).
     pub fn reborrow(&mut self) -> GuestRam<'_> {
-        GuestRam { bytes: self.bytes, window: self.window }
+        GuestRam {
+            bytes: self.bytes,
+            window: self.window,
+        }
     }
 
     /// The whole RAM, indexed by guest-physical address.
@@ -65,6 +70,18 @@ impl<'a> GuestRam<'a> {
     pub fn aligned_bytes(&self, addr: Gva, len: u32, align: u32) -> Result<&[u8], MemError> {
         let start = self.window.aligned_range(addr, len, align)?;
         Ok(&self.bytes[Self::span(start, len)])
+    }
+
+    /// The `len` bytes at `addr`, which must be `align`-byte aligned, writable.
+    #[inline]
+    pub fn aligned_bytes_mut(
+        &mut self,
+        addr: Gva,
+        len: u32,
+        align: u32,
+    ) -> Result<&mut [u8], MemError> {
+        let start = self.window.aligned_range(addr, len, align)?;
+        Ok(&mut self.bytes[Self::span(start, len)])
     }
 
     #[inline]
@@ -124,14 +141,18 @@ impl<'a> GuestRam<'a> {
     pub fn copy_within(&mut self, src: Gva, len: u32, dst: Gva) -> Result<(), MemError> {
         let from = self.window.range(src, len)?;
         let to = self.window.range(dst, len)?;
-        self.bytes.copy_within(Self::span(from, len), to.get() as usize);
+        self.bytes
+            .copy_within(Self::span(from, len), to.get() as usize);
         Ok(())
     }
 }
 
 /// A host-side length as a guest length; anything above 4 GiB cannot fit any window.
 fn length(addr: Gva, len: usize) -> Result<u32, MemError> {
-    u32::try_from(len).map_err(|_| MemError::Overflow { addr, len: u32::MAX })
+    u32::try_from(len).map_err(|_| MemError::Overflow {
+        addr,
+        len: u32::MAX,
+    })
 }
 
 #[cfg(test)]
@@ -158,10 +179,28 @@ mod tests {
         let mut mem = [0u8; 64];
         let mut ram = GuestRam::new(&mut mem, MIPS_RAM_WINDOW).unwrap();
         let odd = Gva::new(BASE + 2);
-        assert_eq!(ram.read_u32(odd), Err(MemError::Misaligned { addr: odd, align: 4 }));
-        assert_eq!(ram.write_u32(odd, 1), Err(MemError::Misaligned { addr: odd, align: 4 }));
+        assert_eq!(
+            ram.read_u32(odd),
+            Err(MemError::Misaligned {
+                addr: odd,
+                align: 4
+            })
+        );
+        assert_eq!(
+            ram.write_u32(odd, 1),
+            Err(MemError::Misaligned {
+                addr: odd,
+                align: 4
+            })
+        );
         let odd = Gva::new(BASE + 1);
-        assert_eq!(ram.read_u16(odd), Err(MemError::Misaligned { addr: odd, align: 2 }));
+        assert_eq!(
+            ram.read_u16(odd),
+            Err(MemError::Misaligned {
+                addr: odd,
+                align: 2
+            })
+        );
         // Byte slices carry no alignment requirement.
         assert!(ram.bytes(odd, 3).is_ok());
     }
@@ -173,13 +212,25 @@ mod tests {
         let last = Gva::new(BASE + 60);
         assert_eq!(ram.write_u32(last, 7), Ok(()));
         let past = Gva::new(BASE + 64);
-        assert_eq!(ram.write_u32(past, 7), Err(MemError::OutOfWindow { addr: past, len: 4 }));
+        assert_eq!(
+            ram.write_u32(past, 7),
+            Err(MemError::OutOfWindow { addr: past, len: 4 })
+        );
         assert_eq!(
             ram.write_from(Gva::new(BASE + 62), &[1, 2, 3]),
-            Err(MemError::OutOfWindow { addr: Gva::new(BASE + 62), len: 3 })
+            Err(MemError::OutOfWindow {
+                addr: Gva::new(BASE + 62),
+                len: 3
+            })
         );
         let below = Gva::new(BASE - 4);
-        assert_eq!(ram.read_u32(below), Err(MemError::OutOfWindow { addr: below, len: 4 }));
+        assert_eq!(
+            ram.read_u32(below),
+            Err(MemError::OutOfWindow {
+                addr: below,
+                len: 4
+            })
+        );
         assert!(mem[..60].iter().all(|&b| b == 0xAA));
         assert_eq!(&mem[60..], &[0, 0, 0, 7]);
     }
@@ -188,8 +239,11 @@ mod tests {
     fn copy_within_handles_overlap_and_checks_both_ends() {
         let mut mem: [u8; 16] = core::array::from_fn(|i| i as u8);
         let mut ram = GuestRam::new(&mut mem, MIPS_RAM_WINDOW).unwrap();
-        ram.copy_within(Gva::new(BASE), 8, Gva::new(BASE + 4)).unwrap();
-        assert!(ram.copy_within(Gva::new(BASE), 8, Gva::new(BASE + 9)).is_err());
+        ram.copy_within(Gva::new(BASE), 8, Gva::new(BASE + 4))
+            .unwrap();
+        assert!(ram
+            .copy_within(Gva::new(BASE), 8, Gva::new(BASE + 9))
+            .is_err());
         assert_eq!(&mem[..12], &[0, 1, 2, 3, 0, 1, 2, 3, 4, 5, 6, 7]);
     }
 

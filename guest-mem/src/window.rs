@@ -22,7 +22,10 @@ impl GuestWindow {
     /// A window of `size` bytes at `base`; it must end at or below 4 GiB.
     pub const fn new(base: Gva, size: u32) -> Result<Self, LayoutError> {
         if base.get() as u64 + size as u64 > 1 << 32 {
-            return Err(LayoutError::WindowPastAddressSpace { base, size: size as u64 });
+            return Err(LayoutError::WindowPastAddressSpace {
+                base,
+                size: size as u64,
+            });
         }
         Ok(Self { base, size })
     }
@@ -41,8 +44,9 @@ impl GuestWindow {
     /// guest's RAM. A zero-length range is valid anywhere from `base` to `base + size` inclusive.
     #[inline]
     pub const fn range(&self, addr: Gva, len: u32) -> Result<Gpa, MemError> {
-        // A range may end exactly at 4 GiB, but not past it.
-        if addr.get() as u64 + len as u64 > 1 << 32 {
+        // 32-bit arithmetic only (this runs several times per frame on a 32-bit CPU). A range
+        // may end exactly at 4 GiB, but not past it: `addr + len - 1` must not wrap.
+        if len != 0 && len - 1 > u32::MAX - addr.get() {
             return Err(MemError::Overflow { addr, len });
         }
         let offset = addr.get().wrapping_sub(self.base.get());
@@ -127,7 +131,10 @@ mod tests {
         assert!(GuestWindow::new(MIPS_RAM_WINDOW, 0x4000_0000).is_ok());
         assert_eq!(
             GuestWindow::new(MIPS_RAM_WINDOW, 0x4000_0001),
-            Err(LayoutError::WindowPastAddressSpace { base: MIPS_RAM_WINDOW, size: 0x4000_0001 })
+            Err(LayoutError::WindowPastAddressSpace {
+                base: MIPS_RAM_WINDOW,
+                size: 0x4000_0001
+            })
         );
     }
 
@@ -140,15 +147,24 @@ mod tests {
         assert_eq!(w.range(Gva::new(end), 0), Ok(Gpa::new(16 << 20)));
         assert_eq!(
             w.range(Gva::new(end - 4), 5),
-            Err(MemError::OutOfWindow { addr: Gva::new(end - 4), len: 5 })
+            Err(MemError::OutOfWindow {
+                addr: Gva::new(end - 4),
+                len: 5
+            })
         );
         assert_eq!(
             w.range(Gva::new(0xBFFF_FFFF), 1),
-            Err(MemError::OutOfWindow { addr: Gva::new(0xBFFF_FFFF), len: 1 })
+            Err(MemError::OutOfWindow {
+                addr: Gva::new(0xBFFF_FFFF),
+                len: 1
+            })
         );
         assert_eq!(
             w.range(Gva::new(0x0000_0010), 4),
-            Err(MemError::OutOfWindow { addr: Gva::new(0x10), len: 4 })
+            Err(MemError::OutOfWindow {
+                addr: Gva::new(0x10),
+                len: 4
+            })
         );
     }
 
@@ -157,9 +173,15 @@ mod tests {
         let w = GuestWindow::new(Gva::new(0xF000_0000), 0x1000_0000).unwrap();
         assert_eq!(
             w.range(Gva::new(0xFFFF_FFF0), 0x20),
-            Err(MemError::Overflow { addr: Gva::new(0xFFFF_FFF0), len: 0x20 })
+            Err(MemError::Overflow {
+                addr: Gva::new(0xFFFF_FFF0),
+                len: 0x20
+            })
         );
-        assert_eq!(w.range(Gva::new(0xFFFF_FFF0), 0x10), Ok(Gpa::new(0x0FFF_FFF0)));
+        assert_eq!(
+            w.range(Gva::new(0xFFFF_FFF0), 0x10),
+            Ok(Gpa::new(0x0FFF_FFF0))
+        );
         assert_eq!(w.range(Gva::new(0xFFFF_FFFF), 1), Ok(Gpa::new(0x0FFF_FFFF)));
     }
 
@@ -168,9 +190,15 @@ mod tests {
         let w = mips_16m();
         assert_eq!(
             w.aligned_range(Gva::new(0x1234), 12, 16),
-            Err(MemError::Misaligned { addr: Gva::new(0x1234), align: 16 })
+            Err(MemError::Misaligned {
+                addr: Gva::new(0x1234),
+                align: 16
+            })
         );
-        assert_eq!(w.aligned_range(Gva::new(0xC000_1230), 12, 16), Ok(Gpa::new(0x1230)));
+        assert_eq!(
+            w.aligned_range(Gva::new(0xC000_1230), 12, 16),
+            Ok(Gpa::new(0x1230))
+        );
     }
 
     #[test]
@@ -180,7 +208,10 @@ mod tests {
         assert_eq!(w.to_gva(Gpa::new(0x1000)), Some(Gva::new(0x8000_1000)));
         assert_eq!(w.to_gva(Gpa::new(0x100_0000)), None);
         let p = Partition::new(Hpa::new(0x0400_0000), 0x100_0000).unwrap();
-        assert_eq!(p.to_hpa(Gpa::new(0x1000), 0x1000), Some(Hpa::new(0x0400_1000)));
+        assert_eq!(
+            p.to_hpa(Gpa::new(0x1000), 0x1000),
+            Some(Hpa::new(0x0400_1000))
+        );
         assert_eq!(p.to_hpa(Gpa::new(0xFF_F000), 0x1001), None);
         assert_eq!(
             Partition::new(Hpa::new(u64::MAX - 10), 0x100),

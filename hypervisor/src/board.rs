@@ -56,6 +56,21 @@ impl BoardInfo {
     }
 }
 
+/// A flash region for the configuration store (NOR semantics: erased bytes read 0xFF,
+/// programming only clears bits, erase works on whole blocks). Offsets are relative to the
+/// region. Errors carry no detail: the store treats any failure as "this copy is unusable".
+pub trait ConfigFlash: Sync {
+    fn size(&self) -> u32;
+    fn erase_block_size(&self) -> u32;
+    fn read(&self, offset: u32, buf: &mut [u8]) -> Result<(), FlashFailure>;
+    fn erase(&self, offset: u32) -> Result<(), FlashFailure>;
+    fn program(&self, offset: u32, data: &[u8]) -> Result<(), FlashFailure>;
+}
+
+/// A flash operation failed (out of range, or the chip reported an error).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlashFailure;
+
 /// Where a board's interrupt handler delivers what its devices brought in.
 pub trait EventSink {
     /// Whether the console input queue has room for another byte. When it has none, the board
@@ -85,6 +100,18 @@ pub trait Board: Sync {
 
     /// Turn the console UART's receive interrupt on or off (flow control, see [`EventSink`]).
     fn console_rx_interrupt(&self, enable: bool);
+
+    /// Where the boot loader may have preloaded the file store (QEMU's `-device loader`, see
+    /// `./x run --file`). The kernel keeps the part holding a valid store and gives the rest to
+    /// guests.
+    fn preload_area(&self) -> Option<PhysRange> {
+        None
+    }
+
+    /// The flash region that holds the saved configuration, if the board has one.
+    fn config_flash(&self) -> Option<&dyn ConfigFlash> {
+        None
+    }
 
     /// Reset the machine (`/system reboot`). In QEMU with `-no-reboot` this ends QEMU.
     fn reset(&self) -> !;

@@ -1,18 +1,26 @@
 //! The kernel's main loop and the hooks the arch layer calls.
 //!
 //! Boot: the arch entry calls the board's main, which builds its devices and calls [`run`].
-//! `run` installs the exception vectors, the heap and the tick, prints the banner, and then
-//! serves the management console: input arrives by interrupt into the console queue, and the
-//! loop feeds it to the shell, sleeping with `arch::idle` when there is nothing to do.
+//! `run` installs the exception vectors, the heap and the tick, prints the banner, finds the
+//! preloaded files, sets up guest management and the management shell, and then loops:
+//! console input to the shell, the shell's periodic work, host-side guest device work, one time
+//! slice for the next runnable guest, and `arch::idle` when there is nothing to do.
 
+use guest_loader::store::{FileStore, StoreError};
+use mgmt::{Shell, ShellOptions};
 use spin::Once;
+use vmm::partition::PhysRange;
 
 use crate::arch;
 use crate::board::{Board, EventSink};
-use crate::{console, heap, println, time};
+use crate::platform::{ConsoleTerminal, HvPlatform, PowerRequest};
+use crate::vm::Manager;
+use crate::{console, heap, println, stack, time};
 
 /// Kernel timer ticks per second.
 pub const TICK_HZ: u64 = 100;
+/// Partition granule: what the hypervisor reserves is rounded up to it.
+const MIB: u64 = 1 << 20;
 
 static BOARD: Once<&'static dyn Board> = Once::new();
 
@@ -33,9 +41,39 @@ macro_rules! board_entry {
     };
 }
 
+/// The hypervisor's own memory: from physical 0 to the end of its image (heap included).
+fn hypervisor_memory() -> PhysRange {
+    extern "C" {
+        static __image_end: u8;
+    }
+    let end = arch::virt_to_phys(core::ptr::addr_of!(__image_end) as usize);
+    PhysRange { base: 0, size: end.div_ceil(MIB) * MIB }
+}
+
+/// The file store QEMU preloaded, if there is a valid one; the memory it occupies.
+fn preloaded_files(board: &dyn Board) -> (Option<FileStore<'static>>, Option<PhysRange>) {
+    let Some(area) = board.preload_area() else { return (None, None) };
+    // SAFETY: the board reserves this RAM for the preloaded store; nothing writes it (guests
+    // get it only if no store is found there, after this view is dropped).
+    let bytes = unsafe { arch::phys_bytes(area.base, area.size as usize) };
+    match FileStore::parse(bytes) {
+        Ok(store) => {
+            let used = (store.total_len() as u64).div_ceil(MIB) * MIB;
+            println!("files: {} preloaded ({} KiB)", store.len(), store.total_len() / 1024);
+            (Some(store), Some(PhysRange { base: area.base, size: used }))
+        }
+        Err(StoreError::NotAStore) => (None, None),
+        Err(e) => {
+            println!("files: the preloaded file store is damaged and was ignored: {e}");
+            (None, None)
+        }
+    }
+}
+
 /// Start the kernel on `board`. Never returns.
 pub fn run(board: &'static dyn Board) -> ! {
     BOARD.call_once(|| board);
+    stack::paint();
     time::mark_boot();
     arch::install_vectors();
     heap::init();
@@ -49,25 +87,59 @@ pub fn run(board: &'static dyn Board) -> ! {
         info.timer_hz / 1_000_000,
         heap::size() >> 10
     );
+    let (files, files_memory) = preloaded_files(board);
+    let ram: alloc::vec::Vec<PhysRange> =
+        info.ram.iter().flatten().map(|r| PhysRange { base: r.base, size: r.size }).collect();
+    let mut reserved = alloc::vec![hypervisor_memory()];
+    reserved.extend(files_memory);
+    let vms = Manager::new(&ram, &reserved, files, info.timer_hz);
+    let mut platform = HvPlatform::new(board, vms);
     board.init_interrupts();
     arch::unmask_external(info.irq_lines);
     arch::timer_start(info.timer_hz / TICK_HZ);
     arch::interrupts_enable();
-    main_loop(board)
+    let shell = Shell::new(&mut platform, ShellOptions { login: true, width: 80 });
+    main_loop(board, platform, shell)
 }
 
-fn main_loop(board: &'static dyn Board) -> ! {
-    let mut buf = [0u8; 64];
+fn main_loop(board: &'static dyn Board, mut platform: HvPlatform, mut shell: Shell) -> ! {
+    let mut terminal = ConsoleTerminal;
+    let mut buf = [0u8; 128];
     loop {
-        arch::interrupts_disable();
-        if !console::has_input() {
-            arch::idle();
+        stack::check();
+        let n = console::take_input(&mut buf);
+        if n > 0 {
+            board.console_rx_interrupt(true);
+            shell.input(&buf[..n], &mut platform, &mut terminal);
+        }
+        shell.poll(&mut platform, &mut terminal);
+        if let Some(request) = platform.power.take() {
+            power(board, request);
+        }
+        platform.vms.service();
+        if platform.vms.run_next() || shell.is_busy() {
             continue;
         }
-        arch::interrupts_enable();
-        let n = console::take_input(&mut buf);
-        board.console_rx_interrupt(true);
-        board.console_write(&buf[..n]);
+        arch::interrupts_disable();
+        if console::has_input() {
+            arch::interrupts_enable();
+            continue;
+        }
+        arch::timer_set_deadline(platform.vms.next_wake());
+        arch::idle();
+    }
+}
+
+fn power(board: &dyn Board, request: PowerRequest) -> ! {
+    match request {
+        PowerRequest::Reboot => {
+            println!("\nRebooting...");
+            board.reset()
+        }
+        PowerRequest::Shutdown => {
+            println!("\nShutting down...");
+            board.power_off()
+        }
     }
 }
 

@@ -10,7 +10,7 @@
 //! A board is a binary crate: it defines its entry with [`board_entry!`], builds its devices and
 //! hands them to [`kernel::run`].
 #![no_std]
-#![feature(asm_experimental_arch)]
+#![cfg_attr(target_arch = "mips", feature(asm_experimental_arch))]
 #![deny(unsafe_op_in_unsafe_fn)]
 
 extern crate alloc;
@@ -22,8 +22,11 @@ pub mod console;
 pub mod heap;
 pub mod kernel;
 pub mod panic;
+pub mod platform;
+pub mod stack;
 pub mod sync;
 pub mod time;
+pub mod vm;
 
 /// The product's version, shown in the banner and `/system resource print`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -5,6 +5,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::network::IpAddress;
 use crate::platform::GuestId;
 
 /// Stable internal id of a configuration item (RouterOS `*N`).
@@ -118,6 +119,64 @@ pub struct Address<A> {
     pub comment: String,
 }
 
+/// A gateway of a static route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gateway {
+    Address(IpAddress),
+    Interface(IfaceRef),
+    /// `10.0.0.1%ether1`
+    AddressOnInterface(IpAddress, IfaceRef),
+}
+
+/// Route types.
+pub const ROUTE_TYPES: &[&str] = &["unicast", "blackhole", "unreachable", "prohibit"];
+
+/// A static route (`/ip route`, `/ipv6 route`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaticRoute {
+    pub id: ItemId,
+    pub dst: IpAddress,
+    pub dst_len: u8,
+    /// Several gateways make an ECMP route.
+    pub gateways: Vec<Gateway>,
+    pub route_type: &'static str,
+    pub distance: u8,
+    pub scope: u8,
+    pub target_scope: u8,
+    /// Routing table name (`main` by default).
+    pub table: String,
+    pub pref_src: Option<IpAddress>,
+    pub disabled: bool,
+    pub comment: String,
+}
+
+/// A routing table besides `main` (`/routing table`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoutingTable {
+    pub id: ItemId,
+    pub name: String,
+    /// Installed in the FIB (usable for forwarding).
+    pub fib: bool,
+    pub comment: String,
+}
+
+/// Rule actions.
+pub const RULE_ACTIONS: &[&str] = &["lookup", "lookup-only-in-table", "drop", "unreachable"];
+
+/// A policy routing rule (`/routing rule`), in evaluation order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoutingRule {
+    pub id: ItemId,
+    pub src: Option<(IpAddress, u8)>,
+    pub dst: Option<(IpAddress, u8)>,
+    pub interface: Option<IfaceRef>,
+    pub routing_mark: Option<String>,
+    pub action: &'static str,
+    pub table: String,
+    pub disabled: bool,
+    pub comment: String,
+}
+
 /// User groups.
 pub const GROUPS: &[&str] = &["full", "write", "read"];
 
@@ -145,7 +204,9 @@ pub struct Config {
     pub vm_ifaces: Vec<VmIface>,
     pub ipv4_addresses: Vec<Address<[u8; 4]>>,
     pub ipv6_addresses: Vec<Address<[u8; 16]>>,
-    pub routing: crate::menus::routing_config::RoutingConfig,
+    pub routes: Vec<StaticRoute>,
+    pub routing_tables: Vec<RoutingTable>,
+    pub routing_rules: Vec<RoutingRule>,
     next_id: ItemId,
 }
 
@@ -175,7 +236,9 @@ impl Config {
             vm_ifaces: Vec::new(),
             ipv4_addresses: Vec::new(),
             ipv6_addresses: Vec::new(),
-            routing: Default::default(),
+            routes: Vec::new(),
+            routing_tables: Vec::new(),
+            routing_rules: Vec::new(),
             next_id: 1,
         };
         let id = config.new_id();
@@ -200,7 +263,10 @@ impl Config {
     /// Current name of an interface, if it exists.
     pub fn iface_name(&self, iface: IfaceRef) -> Option<&str> {
         match iface {
-            IfaceRef::Ether(port) => self.ethernet.get(usize::from(port)).map(|e| e.name.as_str()),
+            IfaceRef::Ether(port) => self
+                .ethernet
+                .get(usize::from(port))
+                .map(|e| e.name.as_str()),
             IfaceRef::Bridge(id) => self.bridge(id).map(|b| b.name.as_str()),
             IfaceRef::Vif(id) => self
                 .vm_ifaces
@@ -223,10 +289,14 @@ impl Config {
 
     /// Every interface in `/interface print` order: ports, then bridges and vifs by creation.
     pub fn interfaces(&self) -> Vec<IfaceRef> {
-        let mut out: Vec<IfaceRef> =
-            (0..self.ethernet.len()).map(|i| IfaceRef::Ether(i as u16)).collect();
-        let mut others: Vec<(ItemId, IfaceRef)> =
-            self.bridges.iter().map(|b| (b.id, IfaceRef::Bridge(b.id))).collect();
+        let mut out: Vec<IfaceRef> = (0..self.ethernet.len())
+            .map(|i| IfaceRef::Ether(i as u16))
+            .collect();
+        let mut others: Vec<(ItemId, IfaceRef)> = self
+            .bridges
+            .iter()
+            .map(|b| (b.id, IfaceRef::Bridge(b.id)))
+            .collect();
         others.extend(
             self.vm_ifaces
                 .iter()
@@ -240,7 +310,9 @@ impl Config {
 
     /// Looks an interface up by exact name.
     pub fn find_iface(&self, name: &str) -> Option<IfaceRef> {
-        self.interfaces().into_iter().find(|&r| self.iface_name(r) == Some(name))
+        self.interfaces()
+            .into_iter()
+            .find(|&r| self.iface_name(r) == Some(name))
     }
 
     pub fn bridge(&self, id: ItemId) -> Option<&Bridge> {
@@ -258,10 +330,24 @@ impl Config {
     /// Whether an interface is disabled (gone interfaces count as disabled).
     pub fn iface_disabled(&self, iface: IfaceRef) -> bool {
         match iface {
-            IfaceRef::Ether(port) => self.ethernet.get(usize::from(port)).is_none_or(|e| e.disabled),
+            IfaceRef::Ether(port) => self
+                .ethernet
+                .get(usize::from(port))
+                .is_none_or(|e| e.disabled),
             IfaceRef::Bridge(id) => self.bridge(id).is_none_or(|b| b.disabled),
-            IfaceRef::Vif(id) => self.vm_ifaces.iter().find(|i| i.id == id).is_none_or(|i| i.disabled),
+            IfaceRef::Vif(id) => self
+                .vm_ifaces
+                .iter()
+                .find(|i| i.id == id)
+                .is_none_or(|i| i.disabled),
         }
+    }
+
+    /// Names of the routing tables (`main` first).
+    pub fn table_names(&self) -> Vec<String> {
+        let mut out = alloc::vec![String::from("main")];
+        out.extend(self.routing_tables.iter().map(|t| t.name.clone()));
+        out
     }
 
     /// The lowest free guest slot.

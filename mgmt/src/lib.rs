@@ -1,2 +1,35 @@
-//! Management plane: RouterOS-style CLI, configuration model, persistence (portable, no_std + alloc)
+//! Management plane: a RouterOS-style CLI on the serial console, the configuration model, its
+//! power-cut-safe store on flash, and guest console attach. Portable (`no_std` + `alloc`, no
+//! unsafe code): the hypervisor and the host simulator run the same code, each implementing
+//! [`Platform`] and [`Terminal`].
+//!
+//! ```text
+//! let mut shell = Shell::new(&mut platform, ShellOptions::default());
+//! shell.input(bytes_from_uart, &mut platform, &mut terminal);   // whenever input arrives
+//! shell.poll(&mut platform, &mut terminal);                     // every few ms
+//! ```
 #![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+pub mod apply;
+pub mod cli;
+pub mod config;
+pub mod export;
+pub mod menus;
+pub mod network;
+pub mod network_derive;
+pub mod platform;
+pub mod rib_view;
+pub mod shell;
+pub mod store;
+pub mod value;
+
+pub use network::NetworkConfig;
+pub use platform::{
+    FileInfo, Flash, FlashError, GuestConfig, GuestId, GuestMemory, GuestState, GuestStatus,
+    ImportProgress, Platform, PlatformError, PortInfo, SystemInfo, Terminal, MAX_GUESTS, MIB,
+};
+pub use shell::{Shell, ShellOptions};
+pub use store::mem_flash::MemFlash;

@@ -2,8 +2,12 @@
 //! ([`crate::Platform::apply_network`]): interfaces, bridges with their ports, and addresses.
 //!
 //! It is a complete snapshot, derived from the configuration, so the platform can program its
-//! switch without keeping track of individual commands. Only enabled items appear; references
-//! are indexes into [`NetworkConfig::interfaces`].
+//! switch without keeping track of individual commands. Every interface appears (with
+//! `enabled`); bridge ports and addresses appear only when enabled; routes and rules appear as
+//! configured (a disabled one has `disabled` set). References are indexes into
+//! [`NetworkConfig::interfaces`]; in routes and rules an interface is `IfId(index)` and a table
+//! is `TableId(0)` for `main` or `TableId(k)` for `tables[k - 1]`. [`crate::rib_view::build_rib`]
+//! turns the routing part into a `routing::Rib`.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -26,7 +30,11 @@ pub enum NetInterfaceKind {
     /// bound directly to that guest and the host does not use it.
     Ethernet { port: u16, guest: Option<GuestLink> },
     /// A software bridge.
-    Bridge { stp: bool, priority: u16, ageing_time_s: u32 },
+    Bridge {
+        stp: bool,
+        priority: u16,
+        ageing_time_s: u32,
+    },
     /// Host side of a dynamic `/metarouter interface` (`vifN`).
     Vif { link: GuestLink },
 }
@@ -41,6 +49,8 @@ pub struct NetInterface {
     pub mtu: u16,
     /// Answer ARP on this interface.
     pub arp: bool,
+    /// Disabled interfaces pass no traffic (they are listed so that indexes stay stable).
+    pub enabled: bool,
 }
 
 /// A port of a bridge.
@@ -72,10 +82,24 @@ pub struct NetAddress {
     pub prefix_len: u8,
 }
 
+/// A routing table besides `main`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetTable {
+    pub name: String,
+    /// Installed in the FIB.
+    pub fib: bool,
+}
+
 /// The whole network configuration.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NetworkConfig {
     pub interfaces: Vec<NetInterface>,
     pub bridge_ports: Vec<NetBridgePort>,
     pub addresses: Vec<NetAddress>,
+    /// Routing tables besides `main`, in `TableId` order from 1.
+    pub tables: Vec<NetTable>,
+    /// Static routes, in configuration order.
+    pub routes: Vec<routing::RouteSpec>,
+    /// Policy rules, in evaluation order.
+    pub rules: Vec<routing::RuleSpec>,
 }

@@ -125,7 +125,10 @@ pub fn parse_ipv6(text: &str) -> Option<[u8; 16]> {
 
 /// Formats an IPv6 address in RFC 5952 form (longest run of two or more zero words as `::`).
 pub fn format_ipv6(addr: &[u8; 16]) -> String {
-    let words: Vec<u16> = addr.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+    let words: Vec<u16> = addr
+        .chunks(2)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        .collect();
     let (mut best_start, mut best_len, mut run_start, mut run_len) = (0, 0, 0, 0);
     for (i, &word) in words.iter().enumerate() {
         if word == 0 {
@@ -141,11 +144,20 @@ pub fn format_ipv6(addr: &[u8; 16]) -> String {
             run_len = 0;
         }
     }
-    let hex = |ws: &[u16]| ws.iter().map(|w| format!("{w:x}")).collect::<Vec<_>>().join(":");
+    let hex = |ws: &[u16]| {
+        ws.iter()
+            .map(|w| format!("{w:x}"))
+            .collect::<Vec<_>>()
+            .join(":")
+    };
     if best_len < 2 {
         return hex(&words);
     }
-    format!("{}::{}", hex(&words[..best_start]), hex(&words[best_start + best_len..]))
+    format!(
+        "{}::{}",
+        hex(&words[..best_start]),
+        hex(&words[best_start + best_len..])
+    )
 }
 
 /// Parses `addr/len` or `addr` (prefix 128).
@@ -163,7 +175,11 @@ pub fn parse_ipv6_prefix(text: &str) -> Option<([u8; 16], u8)> {
 /// Clears the host bits of an IPv6 prefix.
 pub fn ipv6_network(addr: [u8; 16], len: u8) -> [u8; 16] {
     let bits = u128::from_be_bytes(addr);
-    let mask = if len == 0 { 0 } else { u128::MAX << (128 - u32::from(len)) };
+    let mask = if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - u32::from(len))
+    };
     (bits & mask).to_be_bytes()
 }
 
@@ -237,7 +253,13 @@ pub fn format_duration(mut seconds: u64) -> String {
         return String::from("0s");
     }
     let mut out = String::new();
-    for (unit, scale) in [('w', 604_800), ('d', 86_400), ('h', 3_600), ('m', 60), ('s', 1)] {
+    for (unit, scale) in [
+        ('w', 604_800),
+        ('d', 86_400),
+        ('h', 3_600),
+        ('m', 60),
+        ('s', 1),
+    ] {
         if seconds >= scale {
             let _ = write!(out, "{}{}", seconds / scale, unit);
             seconds %= scale;
@@ -260,8 +282,9 @@ pub fn format_bytes(bytes: u64) -> String {
 
 /// Formats seconds since 1970 as RouterOS dates: `jan/02/1970 00:12:01`.
 pub fn format_date(unix_seconds: u64) -> String {
-    const MONTHS: [&str; 12] =
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
     let days = (unix_seconds / 86_400) as i64;
     let secs = unix_seconds % 86_400;
     // Civil date from day count (H. Hinnant's algorithm).
@@ -289,7 +312,11 @@ pub fn format_date(unix_seconds: u64) -> String {
 pub fn needs_quotes(text: &str) -> bool {
     text.is_empty()
         || text.chars().any(|c| {
-            c.is_whitespace() || matches!(c, '"' | '\\' | '=' | ';' | '[' | ']' | '{' | '}' | '$' | '?')
+            c.is_whitespace()
+                || matches!(
+                    c,
+                    '"' | '\\' | '=' | ';' | '[' | ']' | '{' | '}' | '$' | '?'
+                )
         })
 }
 

@@ -38,8 +38,15 @@ pub fn build(board: Board, quiet: bool) -> Result<Image, String> {
         .args(["-Zbuild-std=core,alloc", "-Zbuild-std-features=compiler-builtins-mem"])
         .arg("--target-dir")
         .arg(cross_target_dir());
-    if board.arch() == Arch::PowerPc {
-        cmd.arg("-Zjson-target-spec");
+    match board.arch() {
+        Arch::PowerPc => {
+            cmd.arg("-Zjson-target-spec");
+        }
+        Arch::Mips => {
+            // MIPS images carry the `hello` guest, booted when no image was imported.
+            let guests = crate::guests::build(quiet)?;
+            cmd.env("HV_BUILTIN_GUEST", guests.elf("hello"));
+        }
     }
     if quiet {
         cmd.arg("--quiet");

@@ -3,6 +3,7 @@
 //! - [`boards`]: the boards `./x` knows, their targets and QEMU machines.
 //! - [`toolchain`] and [`image`]: cross-build a board's image with the toolchain that has the
 //!   standard library sources (`-Zbuild-std`).
+//! - [`guests`]: build the sample guests and pack them as import archives.
 //! - [`qemu`]: the QEMU command line for a board, shared by `./x run` and the tests.
 //! - [`session`]: boot an image and talk to its serial console: send, wait for text with a
 //!   timeout, capture the transcript. A QEMU that hangs is killed at the deadline and the
@@ -13,7 +14,9 @@
 //! The integration tests under `tests/` use all of it; `./x test` runs them.
 
 pub mod boards;
+pub mod files;
 pub mod golden;
+pub mod guests;
 pub mod image;
 pub mod qemu;
 pub mod session;

@@ -18,8 +18,30 @@ pub struct QemuConfig {
     pub memory_mib: u32,
     /// End QEMU on a reset request instead of rebooting (tests).
     pub no_reboot: bool,
+    /// A raw image for the board's configuration flash (malta: its 4 MiB CFI flash).
+    pub flash: Option<PathBuf>,
+    /// A file store (`guest_loader::store` format) to preload where the board expects it.
+    pub files: Option<PathBuf>,
     /// Extra arguments appended verbatim.
     pub extra: Vec<String>,
+}
+
+/// Size of malta's flash, and the byte an erased flash reads as.
+pub const MALTA_FLASH_SIZE: u64 = 4 << 20;
+/// Where the malta board looks for a preloaded file store (physical).
+pub const MALTA_PRELOAD_ADDR: u64 = 0x0100_0000;
+/// The largest store the malta board accepts.
+pub const MALTA_PRELOAD_MAX: u64 = 32 << 20;
+
+/// Create `path` as an erased (all 0xFF) flash image of `size` bytes, unless it exists.
+pub fn ensure_flash_image(path: &Path, size: u64) -> Result<(), String> {
+    if path.exists() {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, vec![0xFF; size as usize]).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 impl QemuConfig {
@@ -28,7 +50,7 @@ impl QemuConfig {
             Board::QemuMalta => 256,
             _ => 512,
         };
-        Self { board, image: image.to_path_buf(), memory_mib, no_reboot: false, extra: Vec::new() }
+        Self { board, image: image.to_path_buf(), memory_mib, no_reboot: false, flash: None, files: None, extra: Vec::new() }
     }
 
     /// The QEMU executable and machine arguments for the board.
@@ -53,6 +75,23 @@ impl QemuConfig {
             .args(["-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console"]);
         if self.no_reboot {
             cmd.arg("-no-reboot");
+        }
+        if let Some(flash) = &self.flash {
+            if self.board != Board::QemuMalta {
+                return Err(format!("{}: no configuration flash is modelled on this machine yet", self.board));
+            }
+            cmd.arg("-drive").arg(format!("if=pflash,format=raw,file={}", flash.display()));
+        }
+        if let Some(files) = &self.files {
+            if self.board != Board::QemuMalta {
+                return Err(format!("{}: preloading files is only supported on qemu-malta so far", self.board));
+            }
+            let len = std::fs::metadata(files).map_err(|e| format!("{}: {e}", files.display()))?.len();
+            if len > MALTA_PRELOAD_MAX {
+                return Err(format!("the files add up to {len} bytes; at most {MALTA_PRELOAD_MAX} fit the preload area"));
+            }
+            cmd.arg("-device")
+                .arg(format!("loader,file={},addr={MALTA_PRELOAD_ADDR:#x},force-raw=on", files.display()));
         }
         cmd.args(&self.extra);
         Ok(cmd)

@@ -166,6 +166,17 @@ impl Session {
         }
     }
 
+    /// Log in at the serial console's `Login:` as admin with an empty password (the
+    /// default), and wait for the prompt.
+    pub fn login(&mut self, timeout: Duration) -> String {
+        let before = self.expect_within("Login: ", timeout);
+        self.send_line("admin");
+        self.expect("Password: ");
+        self.send_line("");
+        self.expect(PROMPT);
+        before
+    }
+
     /// Wait for QEMU to exit.
     pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
         let deadline = Instant::now() + timeout;

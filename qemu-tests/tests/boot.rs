@@ -11,7 +11,7 @@ const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
 
 fn boot_to_prompt(board: Board) -> (Session, String) {
     let mut s = Session::boot(board);
-    let banner = s.expect_within(PROMPT, BOOT_TIMEOUT);
+    let banner = s.login(BOOT_TIMEOUT);
     (s, banner)
 }
 

@@ -1,12 +1,12 @@
-//! Guest and host address types and the guest's RAM partition.
+//! The guest's RAM partition as the MIPS vcpu needs it.
 //!
-//! Three address spaces meet in this crate and are kept apart by type:
-//! - [`GuestVirt`]: an address the guest uses (what its `EPC`, `BadVAddr` and pointers hold);
-//! - [`GuestPhys`]: a guest-physical address, `0..memory size`, as written into the guest's
-//!   `EntryLo` PFNs and as seen through the RAM window (`0xC000_0000 + x` is guest-physical `x`);
-//! - [`HostPhys`]: a real physical address inside the guest's partition.
-//!
-//! [`Partition`] is the one place where guest-physical addresses become host-physical ones.
+//! Address types come from `guest-mem`: [`Gva`] (guest-virtual), [`Gpa`] (guest-physical,
+//! `0..memory size`, as written into the guest's EntryLo PFNs and seen through the RAM window,
+//! where `0xC000_0000 + x` is guest-physical `x`) and [`Hpa`] (host-physical). [`Partition`]
+//! adds the MIPS rules (1 MiB alignment, at most 256 MiB, reachable through kseg0) and the
+//! choice of large host pages; it is where guest-physical addresses become host-physical ones.
+
+pub use guest_mem::{Gpa, Gva, Hpa};
 
 /// Guest-virtual address of guest-physical 0: the start of the RAM window.
 pub const RAM_WINDOW_BASE: u32 = 0xC000_0000;
@@ -18,25 +18,6 @@ pub const PARTITION_GRANULE: u32 = 1 << 20;
 pub const KSEG0_REACH: u32 = 0x2000_0000;
 /// kseg0: the unmapped, cached view of the low 512 MiB of host-physical memory.
 pub const KSEG0_BASE: u32 = 0x8000_0000;
-
-/// A guest-virtual address.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct GuestVirt(pub u32);
-
-/// A guest-physical address.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct GuestPhys(pub u32);
-
-/// A host-physical address.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct HostPhys(pub u32);
-
-impl HostPhys {
-    /// The kseg0 (cached, unmapped) hypervisor address of this host-physical address.
-    pub const fn kseg0(self) -> u32 {
-        KSEG0_BASE | self.0
-    }
-}
 
 /// Why a partition description was refused (the caller's configuration is at fault).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,22 +42,31 @@ impl Partition {
     ///
     /// The base must be 1 MiB aligned, the size a multiple of 1 MiB in 1..=256 MiB, and the whole
     /// block below 512 MiB (the hypervisor reaches guest memory through kseg0).
-    pub const fn new(host_base: HostPhys, size: u32) -> Result<Self, PartitionError> {
-        if host_base.0 % PARTITION_GRANULE != 0 {
+    pub const fn new(host_base: Hpa, size: u32) -> Result<Self, PartitionError> {
+        if host_base.get() & (PARTITION_GRANULE as u64 - 1) != 0 {
             return Err(PartitionError::BaseNotAligned);
         }
-        if size == 0 || size % PARTITION_GRANULE != 0 || size > MAX_GUEST_RAM {
+        if size == 0 || size & (PARTITION_GRANULE - 1) != 0 || size > MAX_GUEST_RAM {
             return Err(PartitionError::BadSize);
         }
-        if host_base.0 >= KSEG0_REACH || KSEG0_REACH - host_base.0 < size {
+        let base = host_base.get();
+        if base >= KSEG0_REACH as u64 || KSEG0_REACH - (base as u32) < size {
             return Err(PartitionError::OutOfKseg0Reach);
         }
-        Ok(Self { host_base: host_base.0, size })
+        Ok(Self {
+            host_base: base as u32,
+            size,
+        })
     }
 
     /// Host-physical base.
-    pub const fn host_base(&self) -> HostPhys {
-        HostPhys(self.host_base)
+    pub const fn host_base(&self) -> Hpa {
+        Hpa::new(self.host_base as u64)
+    }
+
+    /// Host-physical base as a kseg0-reachable 32-bit address.
+    pub const fn host_base_u32(&self) -> u32 {
+        self.host_base
     }
 
     /// Size in bytes (also the guest's memory size).
@@ -85,14 +75,14 @@ impl Partition {
     }
 
     /// Whether guest-physical `gpa` is guest RAM.
-    pub const fn contains(&self, gpa: GuestPhys) -> bool {
-        gpa.0 < self.size
+    pub const fn contains(&self, gpa: Gpa) -> bool {
+        gpa.get() < self.size
     }
 
     /// Translate a guest-physical address; `None` when it is not guest RAM.
-    pub const fn to_host(&self, gpa: GuestPhys) -> Option<HostPhys> {
-        if gpa.0 < self.size {
-            Some(HostPhys(self.host_base + gpa.0))
+    pub const fn to_host(&self, gpa: Gpa) -> Option<Hpa> {
+        if gpa.get() < self.size {
+            Some(Hpa::new((self.host_base + gpa.get()) as u64))
         } else {
             None
         }
@@ -104,10 +94,10 @@ impl Partition {
     }
 
     /// Guest-physical address of a RAM-window address, if `va` is in the window.
-    pub const fn window_to_phys(&self, va: GuestVirt) -> Option<GuestPhys> {
-        let off = va.0.wrapping_sub(RAM_WINDOW_BASE);
+    pub const fn window_to_phys(&self, va: Gva) -> Option<Gpa> {
+        let off = va.get().wrapping_sub(RAM_WINDOW_BASE);
         if off < self.size {
-            Some(GuestPhys(off))
+            Some(Gpa::new(off))
         } else {
             None
         }
@@ -128,7 +118,7 @@ impl Partition {
                 break;
             }
             let start = offset & !(pair - 1);
-            if self.host_base % page == 0 && pair <= self.size && start <= self.size - pair {
+            if self.host_base & (page - 1) == 0 && pair <= self.size && start <= self.size - pair {
                 return (start, page);
             }
             page /= 4;
@@ -143,34 +133,52 @@ mod tests {
 
     #[test]
     fn partition_rules() {
-        assert!(Partition::new(HostPhys(0x0100_0000), 16 << 20).is_ok());
-        assert_eq!(Partition::new(HostPhys(0x0108_0000), 16 << 20), Err(PartitionError::BaseNotAligned));
-        assert_eq!(Partition::new(HostPhys(0x0100_0000), 0), Err(PartitionError::BadSize));
-        assert_eq!(Partition::new(HostPhys(0x0100_0000), (16 << 20) + 4096), Err(PartitionError::BadSize));
-        assert_eq!(Partition::new(HostPhys(0), 512 << 20), Err(PartitionError::BadSize));
-        assert_eq!(Partition::new(HostPhys(0x1FF0_0000), 2 << 20), Err(PartitionError::OutOfKseg0Reach));
-        assert!(Partition::new(HostPhys(0x1F00_0000), 16 << 20).is_ok());
+        assert!(Partition::new(Hpa::new(0x0100_0000), 16 << 20).is_ok());
+        assert_eq!(
+            Partition::new(Hpa::new(0x0108_0000), 16 << 20),
+            Err(PartitionError::BaseNotAligned)
+        );
+        assert_eq!(
+            Partition::new(Hpa::new(0x0100_0000), 0),
+            Err(PartitionError::BadSize)
+        );
+        assert_eq!(
+            Partition::new(Hpa::new(0x0100_0000), (16 << 20) + 4096),
+            Err(PartitionError::BadSize)
+        );
+        assert_eq!(
+            Partition::new(Hpa::new(0), 512 << 20),
+            Err(PartitionError::BadSize)
+        );
+        assert_eq!(
+            Partition::new(Hpa::new(0x1FF0_0000), 2 << 20),
+            Err(PartitionError::OutOfKseg0Reach)
+        );
+        assert!(Partition::new(Hpa::new(0x1F00_0000), 16 << 20).is_ok());
     }
 
     #[test]
     fn window_translation() {
-        let p = Partition::new(HostPhys(0x0200_0000), 32 << 20).unwrap();
-        assert_eq!(p.window_to_phys(GuestVirt(0xC000_0000)), Some(GuestPhys(0)));
-        assert_eq!(p.window_to_phys(GuestVirt(0xC1FF_FFFF)), Some(GuestPhys(0x01FF_FFFF)));
-        assert_eq!(p.window_to_phys(GuestVirt(0xC200_0000)), None);
-        assert_eq!(p.window_to_phys(GuestVirt(0xBFFF_FFFF)), None);
-        assert_eq!(p.to_host(GuestPhys(0x10)), Some(HostPhys(0x0200_0010)));
-        assert_eq!(p.to_host(GuestPhys(32 << 20)), None);
+        let p = Partition::new(Hpa::new(0x0200_0000), 32 << 20).unwrap();
+        assert_eq!(p.window_to_phys(Gva::new(0xC000_0000)), Some(Gpa::new(0)));
+        assert_eq!(
+            p.window_to_phys(Gva::new(0xC1FF_FFFF)),
+            Some(Gpa::new(0x01FF_FFFF))
+        );
+        assert_eq!(p.window_to_phys(Gva::new(0xC200_0000)), None);
+        assert_eq!(p.window_to_phys(Gva::new(0xBFFF_FFFF)), None);
+        assert_eq!(p.to_host(Gpa::new(0x10)), Some(Hpa::new(0x0200_0010)));
+        assert_eq!(p.to_host(Gpa::new(32 << 20)), None);
     }
 
     #[test]
     fn large_pairs_fit_and_are_aligned() {
         // 1 MiB aligned base, 17 MiB: 1 MiB pages up to 16 MiB, then smaller ones.
-        let p = Partition::new(HostPhys(0x0010_0000), 17 << 20).unwrap();
+        let p = Partition::new(Hpa::new(0x0010_0000), 17 << 20).unwrap();
         assert_eq!(p.large_pair(0x0012_3456), (0, 1 << 20));
         assert_eq!(p.large_pair(0x0100_0000), (0x0100_0000, 256 << 10));
         // 16 MiB aligned base of 64 MiB: 16 MiB pages.
-        let q = Partition::new(HostPhys(0x0400_0000), 64 << 20).unwrap();
+        let q = Partition::new(Hpa::new(0x0400_0000), 64 << 20).unwrap();
         assert_eq!(q.large_pair(0x0234_5678), (0x0200_0000, 16 << 20));
         for p in [p, q] {
             let mut off = 0;
@@ -178,7 +186,7 @@ mod tests {
                 let (start, page) = p.large_pair(off);
                 assert!(start <= off && off < start + 2 * page);
                 assert!(start + 2 * page <= p.size());
-                assert_eq!((p.host_base().0 + start) % page, 0);
+                assert_eq!((p.host_base_u32() + start) % page, 0);
                 off += 4096 * 7;
             }
         }

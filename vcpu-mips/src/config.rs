@@ -33,7 +33,11 @@ impl CacheGeometry {
         if l == 0 || l == 7 || s == 7 {
             return None;
         }
-        Some(Self { line_bytes: 2 << l, sets_per_way: 64 << s, ways: a + 1 })
+        Some(Self {
+            line_bytes: 2 << l,
+            sets_per_way: 64 << s,
+            ways: a + 1,
+        })
     }
 
     /// Encode back into (S, L, A).
@@ -43,6 +47,19 @@ impl CacheGeometry {
             self.line_bytes.trailing_zeros() - 1,
             self.ways - 1,
         )
+    }
+
+    /// Whether Config1 can encode this geometry: lines 4..=128 bytes, 64..=8192 sets, 1..=8
+    /// ways, sizes powers of two.
+    pub const fn is_valid(&self) -> bool {
+        self.line_bytes.is_power_of_two()
+            && self.line_bytes >= 4
+            && self.line_bytes <= 128
+            && self.sets_per_way.is_power_of_two()
+            && self.sets_per_way >= 64
+            && self.sets_per_way <= 8192
+            && self.ways >= 1
+            && self.ways <= 8
     }
 
     /// Bytes per way (the span of the index bits).
@@ -72,14 +89,24 @@ pub enum ConfigError {
     NoL1Cache,
     /// The virtual TLB size must be 16, 32 or 64 entries.
     BadTlbSize,
+    /// A cache geometry no MIPS32 Config1 can express (hand-built `HostCpu`).
+    BadCacheGeometry,
 }
 
 impl HostCpu {
     /// The AR7161's 24Kc: 64 KiB 4-way I-cache and 32 KiB 4-way D-cache, 32-byte lines, D-cache
     /// alias removal present (unverified on hardware here: prefer [`HostCpu::from_registers`]).
     pub const AR7161: HostCpu = HostCpu {
-        icache: CacheGeometry { line_bytes: 32, sets_per_way: 512, ways: 4 },
-        dcache: CacheGeometry { line_bytes: 32, sets_per_way: 256, ways: 4 },
+        icache: CacheGeometry {
+            line_bytes: 32,
+            sets_per_way: 512,
+            ways: 4,
+        },
+        dcache: CacheGeometry {
+            line_bytes: 32,
+            sets_per_way: 256,
+            ways: 4,
+        },
         dcache_aliases: false,
         mips16e: true,
     };
@@ -122,10 +149,17 @@ pub struct VcpuConfig {
 impl VcpuConfig {
     /// A configuration with a 16-entry TLB like the AR7161's 24Kc.
     pub const fn new(partition: Partition, host: HostCpu) -> Self {
-        Self { partition, tlb_entries: 16, host }
+        Self {
+            partition,
+            tlb_entries: 16,
+            host,
+        }
     }
 
     pub(crate) const fn validate(&self) -> Result<(), ConfigError> {
+        if !self.host.icache.is_valid() || !self.host.dcache.is_valid() {
+            return Err(ConfigError::BadCacheGeometry);
+        }
         match self.tlb_entries {
             16 | 32 | 64 => Ok(()),
             _ => Err(ConfigError::BadTlbSize),
@@ -167,7 +201,12 @@ impl VcpuConfig {
     /// Config register 7 (24K implementation register): WII, and AR when the host D-cache has no
     /// aliases.
     pub const fn config7(&self) -> u32 {
-        CONFIG7_WII | if self.host.dcache_aliases { 0 } else { CONFIG7_AR }
+        CONFIG7_WII
+            | if self.host.dcache_aliases {
+                0
+            } else {
+                CONFIG7_AR
+            }
     }
 
     /// SYNCI step reported by `rdhwr $1`: the smaller L1 line size.
@@ -185,11 +224,11 @@ impl VcpuConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::addr::HostPhys;
+    use crate::addr::Hpa;
 
     #[test]
     fn ar7161_config1_round_trips() {
-        let part = Partition::new(HostPhys(0x0100_0000), 16 << 20).unwrap();
+        let part = Partition::new(Hpa::new(0x0100_0000), 16 << 20).unwrap();
         let cfg = VcpuConfig::new(part, HostCpu::AR7161);
         // M | MMU=15 | IS=3 IL=4 IA=3 | DS=2 DL=4 DA=3 | CA
         assert_eq!(cfg.config1(), 0x9EE3_5184);
@@ -205,12 +244,36 @@ mod tests {
         // QEMU's 24Kc Config1: MMU 15, IS=0 IL=3 IA=1, DS=0 DL=3 DA=1, CA, EP.
         let config1 = (1 << 31) | (15 << 25) | (3 << 19) | (1 << 16) | (3 << 10) | (1 << 7) | 0b110;
         let host = HostCpu::from_registers(config1, 0).unwrap();
-        assert_eq!(host.icache, CacheGeometry { line_bytes: 16, sets_per_way: 64, ways: 2 });
+        assert_eq!(
+            host.icache,
+            CacheGeometry {
+                line_bytes: 16,
+                sets_per_way: 64,
+                ways: 2
+            }
+        );
         assert!(!host.dcache_aliases);
         assert!(host.mips16e);
         // 32 KiB 4-way without alias removal aliases.
         let aliasing = HostCpu::from_registers(0x9EE3_5184, 0).unwrap();
         assert!(aliasing.dcache_aliases);
         assert_eq!(HostCpu::from_registers(0, 0), Err(ConfigError::NoL1Cache));
+    }
+
+    #[test]
+    fn hand_built_geometry_is_checked() {
+        let part = Partition::new(Hpa::new(0x0100_0000), 16 << 20).unwrap();
+        let mut host = HostCpu::AR7161;
+        host.dcache.line_bytes = 0;
+        assert_eq!(
+            VcpuConfig::new(part, host).validate(),
+            Err(ConfigError::BadCacheGeometry)
+        );
+        let bad_tlb = VcpuConfig {
+            tlb_entries: 48,
+            ..VcpuConfig::new(part, HostCpu::AR7161)
+        };
+        assert_eq!(bad_tlb.validate(), Err(ConfigError::BadTlbSize));
+        assert_eq!(VcpuConfig::new(part, HostCpu::AR7161).validate(), Ok(()));
     }
 }

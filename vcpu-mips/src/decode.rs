@@ -65,7 +65,11 @@ pub const fn decode(word: u32) -> Instruction {
     let rd = field(word, 11, 5);
     match opcode {
         0x10 => decode_cop0(word, rs, rt, rd),
-        0x2F => Instruction::Cache { op: rt, base: rs, offset: word as u16 as i16 },
+        0x2F => Instruction::Cache {
+            op: rt,
+            base: rs,
+            offset: word as u16 as i16,
+        },
         0x1F if word & 0x3F == 0x3B => {
             if rs == 0 && field(word, 6, 5) == 0 {
                 Instruction::Rdhwr { rt, rd }
@@ -120,9 +124,30 @@ mod tests {
     #[test]
     fn cop0_moves() {
         // mfc0 $k0, $12 (Status); mtc0 $k1, $14 (EPC); mfc0 $t0, $16, 1 (Config1)
-        assert_eq!(decode(0x401A_6000), Mfc0 { rt: 26, rd: 12, sel: 0 });
-        assert_eq!(decode(0x409B_7000), Mtc0 { rt: 27, rd: 14, sel: 0 });
-        assert_eq!(decode(0x4008_8001), Mfc0 { rt: 8, rd: 16, sel: 1 });
+        assert_eq!(
+            decode(0x401A_6000),
+            Mfc0 {
+                rt: 26,
+                rd: 12,
+                sel: 0
+            }
+        );
+        assert_eq!(
+            decode(0x409B_7000),
+            Mtc0 {
+                rt: 27,
+                rd: 14,
+                sel: 0
+            }
+        );
+        assert_eq!(
+            decode(0x4008_8001),
+            Mfc0 {
+                rt: 8,
+                rd: 16,
+                sel: 1
+            }
+        );
         // Non-zero bits 10:3 are reserved.
         assert_eq!(decode(0x401A_6008), Reserved);
         // dmfc0 / mfhc0 do not exist on MIPS32r2.
@@ -134,9 +159,23 @@ mod tests {
     fn hypercall_is_exact() {
         assert_eq!(decode(HYPERCALL_WORD), Hypercall);
         // mtc0 $v0, $1 is an ordinary (ignored) write to Random.
-        assert_eq!(decode(0x4082_0800), Mtc0 { rt: 2, rd: 1, sel: 0 });
+        assert_eq!(
+            decode(0x4082_0800),
+            Mtc0 {
+                rt: 2,
+                rd: 1,
+                sel: 0
+            }
+        );
         // mtc0 $zero, $1, 1 is not the hypercall either.
-        assert_eq!(decode(0x4080_0801), Mtc0 { rt: 0, rd: 1, sel: 1 });
+        assert_eq!(
+            decode(0x4080_0801),
+            Mtc0 {
+                rt: 0,
+                rd: 1,
+                sel: 1
+            }
+        );
     }
 
     #[test]
@@ -175,7 +214,14 @@ mod tests {
     #[test]
     fn cache_and_rdhwr() {
         // cache 0x15, -32($a0)
-        assert_eq!(decode(0xBC95_FFE0), Cache { op: 0x15, base: 4, offset: -32 });
+        assert_eq!(
+            decode(0xBC95_FFE0),
+            Cache {
+                op: 0x15,
+                base: 4,
+                offset: -32
+            }
+        );
         // rdhwr $v1, $29 = 0x7c03e83b
         assert_eq!(decode(0x7C03_E83B), Rdhwr { rt: 3, rd: 29 });
         assert_eq!(decode(0x7C23_E83B), Reserved);

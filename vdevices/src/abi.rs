@@ -64,7 +64,12 @@ pub enum QueueId {
 
 impl QueueId {
     /// All queues, in id order.
-    pub const ALL: [QueueId; 4] = [QueueId::Control, QueueId::Console, QueueId::Metafs, QueueId::Veth];
+    pub const ALL: [QueueId; 4] = [
+        QueueId::Control,
+        QueueId::Console,
+        QueueId::Metafs,
+        QueueId::Veth,
+    ];
 
     /// The queue with this id, if there is one.
     pub const fn from_id(id: u32) -> Option<Self> {

@@ -25,11 +25,17 @@ pub(crate) struct Console {
     pub(crate) slot: Slot,
     /// Output transfers longer than [`CONSOLE_MAX_TRANSFER`], dropped.
     pub(crate) oversized: u64,
+    /// Output descriptors were handed back since virq 1 was last raised for that.
+    pub(crate) handed_back: bool,
 }
 
 impl Console {
     pub(crate) const fn new() -> Self {
-        Self { slot: Slot::new(QueueId::Console), oversized: 0 }
+        Self {
+            slot: Slot::new(QueueId::Console),
+            oversized: 0,
+            handed_back: false,
+        }
     }
 
     /// Drains up to `budget` TX descriptors into `sink`; returns the bytes drained.
@@ -39,15 +45,20 @@ impl Console {
         budget: u32,
         sink: &mut dyn FnMut(&[u8]),
     ) -> Result<usize, DeviceError> {
-        let oversized = &mut self.oversized;
+        let (oversized, handed_back) = (&mut self.oversized, &mut self.handed_back);
         self.slot.run(|ch| {
             let mut drained = 0;
             for _ in 0..budget {
-                let Some(tx) = ch.tx.tx_peek(ram).tx()? else { break };
+                let Some(tx) = ch.tx.tx_peek(ram).tx()? else {
+                    break;
+                };
                 if tx.len <= CONSOLE_MAX_TRANSFER {
                     let bytes = ram
                         .bytes(tx.addr, tx.len)
-                        .map_err(|error| RingError::Buffer { descriptor: tx.descriptor, error })
+                        .map_err(|error| RingError::Buffer {
+                            descriptor: tx.descriptor,
+                            error,
+                        })
                         .tx()?;
                     sink(bytes);
                     drained += bytes.len();
@@ -55,6 +66,7 @@ impl Console {
                     *oversized += 1;
                 }
                 ch.tx.tx_complete(ram, &tx).tx()?;
+                *handed_back = true;
             }
             Ok(drained)
         })
@@ -62,12 +74,18 @@ impl Console {
 
     /// Puts as much of `input` as fits into the posted RX buffer; returns how many bytes were
     /// taken (0 when the guest has not re-posted its buffer yet: try again later).
-    pub(crate) fn input(&mut self, ram: &mut GuestRam<'_>, input: &[u8]) -> Result<usize, DeviceError> {
+    pub(crate) fn input(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+        input: &[u8],
+    ) -> Result<usize, DeviceError> {
         if input.is_empty() {
             return Ok(0);
         }
         self.slot.run(|ch| {
-            let Some(rx) = ch.rx.rx_peek(ram).rx()? else { return Ok(0) };
+            let Some(rx) = ch.rx.rx_peek(ram).rx()? else {
+                return Ok(0);
+            };
             let take = input.len().min(rx.capacity as usize);
             match ch.rx.rx_fill(ram, &[&input[..take]]).rx()? {
                 RxFill::Filled { len, .. } => Ok(len as usize),

@@ -54,15 +54,26 @@ pub(crate) struct Control {
     pub(crate) slot: Slot,
     /// Guest messages that were neither "restart" nor "halt".
     pub(crate) unknown: u64,
+    /// Messages were handed back since virq 0 was last raised for that (a guest waiting for a
+    /// free descriptor sleeps in `wait` until an interrupt).
+    pub(crate) handed_back: bool,
 }
 
 impl Control {
     pub(crate) const fn new() -> Self {
-        Self { slot: Slot::new(crate::abi::QueueId::Control), unknown: 0 }
+        Self {
+            slot: Slot::new(crate::abi::QueueId::Control),
+            unknown: 0,
+            handed_back: false,
+        }
     }
 
     /// Puts `word` into the guest's next posted RX buffer; `Ok(false)` if none is posted.
-    pub(crate) fn send(&mut self, ram: &mut GuestRam<'_>, word: ControlWord) -> Result<bool, DeviceError> {
+    pub(crate) fn send(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+        word: ControlWord,
+    ) -> Result<bool, DeviceError> {
         self.slot.run(|ch| {
             let filled = ch.rx.rx_fill(ram, &[word.message()]).rx()?;
             Ok(matches!(filled, RxFill::Filled { .. }))
@@ -71,13 +82,19 @@ impl Control {
 
     /// Consumes the guest's messages until one is a control word (returned) or none is left;
     /// unrecognised messages are consumed and counted.
-    pub(crate) fn poll(&mut self, ram: &mut GuestRam<'_>) -> Result<Option<ControlWord>, DeviceError> {
-        let unknown = &mut self.unknown;
+    pub(crate) fn poll(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+    ) -> Result<Option<ControlWord>, DeviceError> {
+        let (unknown, handed_back) = (&mut self.unknown, &mut self.handed_back);
         self.slot.run(|ch| {
             for _ in 0..ch.tx.entries() {
-                let Some(tx) = ch.tx.tx_peek(ram).tx()? else { return Ok(None) };
+                let Some(tx) = ch.tx.tx_peek(ram).tx()? else {
+                    return Ok(None);
+                };
                 let word = ram.bytes(tx.addr, tx.len).ok().and_then(ControlWord::parse);
                 ch.tx.tx_complete(ram, &tx).tx()?;
+                *handed_back = true;
                 match word {
                     Some(word) => return Ok(Some(word)),
                     None => *unknown += 1,
@@ -97,7 +114,10 @@ mod tests {
         assert_eq!(ControlWord::parse(b"restart\0"), Some(ControlWord::Restart));
         assert_eq!(ControlWord::parse(b"halt\0"), Some(ControlWord::Halt));
         assert_eq!(ControlWord::parse(b"halt"), Some(ControlWord::Halt));
-        assert_eq!(ControlWord::parse(b"halt\0garbage after the nul......"), Some(ControlWord::Halt));
+        assert_eq!(
+            ControlWord::parse(b"halt\0garbage after the nul......"),
+            Some(ControlWord::Halt)
+        );
         assert_eq!(ControlWord::parse(b"hal"), None);
         assert_eq!(ControlWord::parse(b"halting\0"), None);
         assert_eq!(ControlWord::parse(b""), None);

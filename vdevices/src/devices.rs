@@ -74,7 +74,12 @@ impl GuestDevices {
             console: Console::new(),
             metafs: Metafs::new(),
             veth: Veth::new(),
-            events: Events { interrupt: false, yielded: false, request: None, faulted: 0 },
+            events: Events {
+                interrupt: false,
+                yielded: false,
+                request: None,
+                faulted: 0,
+            },
         }
     }
 
@@ -168,7 +173,9 @@ impl GuestDevices {
     pub fn execute(&mut self, ram: &mut GuestRam<'_>, call: Hypercall) -> i32 {
         match call {
             Hypercall::CreateQueue { queue, irq, tx, rx } => {
-                let Some(queue) = QueueId::from_id(queue) else { return -errno::EINVAL };
+                let Some(queue) = QueueId::from_id(queue) else {
+                    return -errno::EINVAL;
+                };
                 let irq = match irq {
                     NO_IRQ => None,
                     bit if bit < MAX_VIRQS => Some(bit as u8),
@@ -188,11 +195,17 @@ impl GuestDevices {
                 0
             }
             Hypercall::ReleaseQueue { queue } => {
-                let Some(queue) = QueueId::from_id(queue) else { return -errno::EINVAL };
+                let Some(queue) = QueueId::from_id(queue) else {
+                    return -errno::EINVAL;
+                };
                 if queue == QueueId::Veth {
                     self.veth.forget_announcements();
                 }
-                if self.slot_mut(queue).release() { 0 } else { -errno::EINVAL }
+                if self.slot_mut(queue).release() {
+                    0
+                } else {
+                    -errno::EINVAL
+                }
             }
             Hypercall::Running => 0,
             Hypercall::SetupIrqs { word, count } => match self.virq.register(ram, word, count) {
@@ -222,6 +235,7 @@ impl GuestDevices {
             let drained = self.console.drain(ram, SERVICE_BUDGET, console_out);
             let _ = self.note(drained);
         }
+        self.raise_for_handed_back(ram);
         if self.metafs.slot.is_open() {
             let refused = self.metafs.poll(ram, SERVICE_BUDGET);
             let _ = self.note(refused);
@@ -230,7 +244,11 @@ impl GuestDevices {
     }
 
     /// Sends "restart" or "halt" to the guest; `Ok(false)` when it has no buffer posted.
-    pub fn send_control(&mut self, ram: &mut GuestRam<'_>, word: ControlWord) -> Result<bool, DeviceError> {
+    pub fn send_control(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+        word: ControlWord,
+    ) -> Result<bool, DeviceError> {
         let sent = self.control.send(ram, word);
         if let Ok(true) = self.note(sent) {
             self.raise(ram, QueueId::Control);
@@ -246,12 +264,28 @@ impl GuestDevices {
         sink: &mut dyn FnMut(&[u8]),
     ) -> Result<usize, DeviceError> {
         let drained = self.console.drain(ram, budget, sink);
+        self.raise_for_handed_back(ram);
         self.note(drained)
+    }
+
+    /// Raises the virq of the control and console queues if TX descriptors were handed back
+    /// since the last time (a guest waiting for room may be sleeping in `wait`).
+    fn raise_for_handed_back(&mut self, ram: &mut GuestRam<'_>) {
+        if core::mem::take(&mut self.control.handed_back) {
+            self.raise(ram, QueueId::Control);
+        }
+        if core::mem::take(&mut self.console.handed_back) {
+            self.raise(ram, QueueId::Console);
+        }
     }
 
     /// Offers console input; returns how many bytes the guest's posted buffer took (keep the
     /// rest and offer it again after the guest has read this).
-    pub fn console_input(&mut self, ram: &mut GuestRam<'_>, input: &[u8]) -> Result<usize, DeviceError> {
+    pub fn console_input(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+        input: &[u8],
+    ) -> Result<usize, DeviceError> {
         let taken = self.console.input(ram, input);
         if let Ok(1..) = self.note(taken) {
             self.raise(ram, QueueId::Console);
@@ -261,7 +295,12 @@ impl GuestDevices {
 
     /// Configures virtual interface `id` (1..=7) with `mac`, or removes it (`None`), and tells
     /// the guest (NEWIFACE / DELIFACE) as soon as its queue 3 has buffers for it.
-    pub fn set_veth_interface(&mut self, ram: &mut GuestRam<'_>, id: u16, mac: Option<Mac>) -> Result<(), InterfaceError> {
+    pub fn set_veth_interface(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+        id: u16,
+        mac: Option<Mac>,
+    ) -> Result<(), InterfaceError> {
         self.veth.set_interface(id, mac)?;
         self.sync_interfaces(ram);
         Ok(())
@@ -291,10 +330,17 @@ impl GuestDevices {
 
     /// The next frame the guest sent, borrowed from its RAM. Deliver it (or drop it), then give
     /// the token to [`GuestDevices::veth_complete_tx`]. Malformed transfers and frames on
-    /// interfaces that are not up are handed back and counted on the way.
+    /// interfaces that are not up are handed back and counted on the way. When nothing is left
+    /// and descriptors were handed back since, virq 3 is raised (once per scan): the guest
+    /// reclaims its TX buffers in its interrupt handler. Scan until `Ok(None)` (or an error).
     #[inline]
-    pub fn veth_next_tx<'r>(&mut self, ram: &'r mut GuestRam<'_>) -> Result<Option<VethTx<'r>>, DeviceError> {
-        let next = self.veth.next_tx(ram);
+    pub fn veth_next_tx<'r>(
+        &mut self,
+        ram: &'r mut GuestRam<'_>,
+    ) -> Result<Option<VethTx<'r>>, DeviceError> {
+        let next = self
+            .veth
+            .next_tx(ram, &self.virq, &mut self.events.interrupt);
         if let Err(DeviceError::Faulted(fault)) = &next {
             self.events.faulted |= 1 << fault.queue.id();
         }
@@ -303,7 +349,11 @@ impl GuestDevices {
 
     /// Hands a taken frame's descriptor back to the guest (clears DONE).
     #[inline]
-    pub fn veth_complete_tx(&mut self, ram: &mut GuestRam<'_>, token: TxToken) -> Result<(), DeviceError> {
+    pub fn veth_complete_tx(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+        token: TxToken,
+    ) -> Result<(), DeviceError> {
         let done = self.veth.complete_tx(ram, token);
         self.note(done)
     }
@@ -311,7 +361,12 @@ impl GuestDevices {
     /// Delivers an Ethernet frame to interface `iface` of this guest (one copy, into the next
     /// posted RX buffer, never past its capacity) and raises virq 3 if it was delivered.
     #[inline]
-    pub fn veth_deliver(&mut self, ram: &mut GuestRam<'_>, iface: u16, frame: &[u8]) -> Result<Delivery, DeviceError> {
+    pub fn veth_deliver(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+        iface: u16,
+        frame: &[u8],
+    ) -> Result<Delivery, DeviceError> {
         self.veth_deliver_parts(ram, iface, &[frame])
     }
 

@@ -62,9 +62,14 @@ impl fmt::Display for RingError {
             RingError::Buffer { descriptor, error } => {
                 write!(f, "descriptor {descriptor} has a bad buffer: {error}")
             }
-            RingError::Loop { at } => write!(f, "next chain loops at {at} without reaching the head"),
+            RingError::Loop { at } => {
+                write!(f, "next chain loops at {at} without reaching the head")
+            }
             RingError::TooLong { limit } => {
-                write!(f, "next chain does not return to the head within {limit} descriptors")
+                write!(
+                    f,
+                    "next chain does not return to the head within {limit} descriptors"
+                )
             }
         }
     }
@@ -83,7 +88,14 @@ pub struct QueueFault {
 
 impl fmt::Display for QueueFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "queue {} ({}) {}: {}", self.queue.id(), self.queue.name(), self.side.name(), self.error)
+        write!(
+            f,
+            "queue {} ({}) {}: {}",
+            self.queue.id(),
+            self.queue.name(),
+            self.side.name(),
+            self.error
+        )
     }
 }
 

@@ -35,6 +35,6 @@ pub use fault::{DeviceError, QueueFault, RingError, Side};
 pub use metafs::{CMD_READPAGE, CMD_WRITEPAGE};
 pub use queue::{Channel, QueueStatus};
 pub use veth::{
-    control_message, Delivery, InterfaceError, Mac, TxToken, VethStats, VethTx, CMD_DELIFACE, CMD_NEWIFACE,
-    DEFAULT_MAX_TRANSFER, ID_LEN, MAX_INTERFACES, MIN_TRANSFER,
+    control_message, Delivery, InterfaceError, Mac, TxToken, VethStats, VethTx, CMD_DELIFACE,
+    CMD_NEWIFACE, DEFAULT_MAX_TRANSFER, ID_LEN, MAX_INTERFACES, MIN_TRANSFER,
 };

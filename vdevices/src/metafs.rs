@@ -36,7 +36,10 @@ pub(crate) struct Metafs {
 
 impl Metafs {
     pub(crate) const fn new() -> Self {
-        Self { slot: Slot::new(QueueId::Metafs), refused: 0 }
+        Self {
+            slot: Slot::new(QueueId::Metafs),
+            refused: 0,
+        }
     }
 
     /// Refuses up to `budget` pending requests; returns how many.
@@ -45,12 +48,18 @@ impl Metafs {
         self.slot.run(|ch| {
             let mut done = 0;
             while done < budget {
-                let Some(request) = ch.tx.tx_peek(ram).tx()? else { break };
+                let Some(request) = ch.tx.tx_peek(ram).tx()? else {
+                    break;
+                };
                 let cmd = match ram.bytes(request.addr, request.len.min(4)) {
                     Ok(&[_, _, hi, lo]) => Some(u16::from_be_bytes([hi, lo])),
                     Ok(_) => None,
                     Err(error) => {
-                        return Err(RingError::Buffer { descriptor: request.descriptor, error }).tx();
+                        return Err(RingError::Buffer {
+                            descriptor: request.descriptor,
+                            error,
+                        })
+                        .tx();
                     }
                 };
                 let two_requests = cmd == Some(CMD_WRITEPAGE);

@@ -60,7 +60,10 @@ pub(crate) struct Slot {
 
 impl Slot {
     pub(crate) const fn new(queue: QueueId) -> Self {
-        Self { queue, status: QueueStatus::Absent }
+        Self {
+            queue,
+            status: QueueStatus::Absent,
+        }
     }
 
     pub(crate) fn status(&self) -> QueueStatus {
@@ -69,7 +72,13 @@ impl Slot {
 
     /// Opens the queue on the guest's rings; on a bad ring the queue is faulted and the fault
     /// returned.
-    pub(crate) fn open(&mut self, ram: &GuestRam<'_>, irq: Option<u8>, tx: Gva, rx: Gva) -> Result<(), QueueFault> {
+    pub(crate) fn open(
+        &mut self,
+        ram: &GuestRam<'_>,
+        irq: Option<u8>,
+        tx: Gva,
+        rx: Gva,
+    ) -> Result<(), QueueFault> {
         let rings = Ring::attach(ram, tx, MAX_RING_ENTRIES)
             .tx()
             .and_then(|tx| Ok((tx, Ring::attach(ram, rx, MAX_RING_ENTRIES).rx()?)));
@@ -79,7 +88,11 @@ impl Slot {
                 Ok(())
             }
             Err((side, error)) => {
-                let fault = QueueFault { queue: self.queue, side, error };
+                let fault = QueueFault {
+                    queue: self.queue,
+                    side,
+                    error,
+                };
                 self.status = QueueStatus::Faulted(fault);
                 Err(fault)
             }
@@ -91,6 +104,13 @@ impl Slot {
         let existed = self.status != QueueStatus::Absent;
         self.status = QueueStatus::Absent;
         existed
+    }
+
+    pub(crate) fn channel(&self) -> Option<&Channel> {
+        match &self.status {
+            QueueStatus::Open(channel) => Some(channel),
+            _ => None,
+        }
     }
 
     pub(crate) fn is_open(&self) -> bool {
@@ -117,7 +137,11 @@ impl Slot {
             QueueStatus::Faulted(_) => return Err(DeviceError::Dead),
         };
         op(channel).map_err(|(side, error)| {
-            let fault = QueueFault { queue: self.queue, side, error };
+            let fault = QueueFault {
+                queue: self.queue,
+                side,
+                error,
+            };
             self.status = QueueStatus::Faulted(fault);
             DeviceError::Faulted(fault)
         })

@@ -15,7 +15,7 @@
 //! on. The cursor never skips a descriptor the guest has not handed over: guests consume RX
 //! strictly in ring order, so skipping one would desynchronise them.
 
-use crate::abi::{DESCRIPTOR_ALIGN, DESCRIPTOR_LEN, DONE};
+use crate::abi::{DESCRIPTOR_ALIGN, DESCRIPTOR_LEN, DESCRIPTOR_SIZE_OFFSET, DONE};
 use crate::descriptor::Descriptor;
 use crate::fault::RingError;
 use guest_mem::{GuestRam, Gva};
@@ -92,6 +92,17 @@ fn read(ram: &GuestRam<'_>, at: Gva) -> Result<Descriptor, RingError> {
     Descriptor::read(ram, at).map_err(RingError::Descriptor)
 }
 
+/// Writes the `size` word of the descriptor at `at`, which the ring has checked already (the
+/// write is still bounds-checked, like every access).
+#[inline]
+fn write_size(ram: &mut GuestRam<'_>, at: Gva, size: u32) -> Result<(), RingError> {
+    ram.write_u32(
+        Gva::new(at.get().wrapping_add(DESCRIPTOR_SIZE_OFFSET)),
+        size,
+    )
+    .map_err(RingError::Descriptor)
+}
+
 /// The checked `next` link of the descriptor at `at`.
 fn link_after(ram: &GuestRam<'_>, at: Gva) -> Result<Gva, RingError> {
     let next = read(ram, at)?.next;
@@ -123,7 +134,13 @@ impl Ring {
             lambda += 1;
             entries += 1;
         }
-        Ok(Self { head, cursor: head, entries, position: 0, handed_back: 0 })
+        Ok(Self {
+            head,
+            cursor: head,
+            entries,
+            position: 0,
+            handed_back: 0,
+        })
     }
 
     /// The first descriptor, as the guest gave it.
@@ -163,11 +180,20 @@ impl Ring {
         if !d.done() {
             return Ok(None);
         }
-        let len = d.len();
+        let len = d.length();
         ram.window()
             .range(d.addr, len)
-            .map_err(|error| RingError::Buffer { descriptor: self.cursor, error })?;
-        Ok(Some(TxBuffer { descriptor: self.cursor, addr: d.addr, len, next: d.next, serial: self.handed_back }))
+            .map_err(|error| RingError::Buffer {
+                descriptor: self.cursor,
+                error,
+            })?;
+        Ok(Some(TxBuffer {
+            descriptor: self.cursor,
+            addr: d.addr,
+            len,
+            next: d.next,
+            serial: self.handed_back,
+        }))
     }
 
     /// Whether the TX descriptor after the cursor has been handed over too (for requests that
@@ -186,7 +212,7 @@ impl Ring {
     /// length, and moves the cursor on. The caller checks [`Ring::is_current`] first.
     #[inline]
     pub fn tx_complete(&mut self, ram: &mut GuestRam<'_>, tx: &TxBuffer) -> Result<(), RingError> {
-        Descriptor::write_size(ram, tx.descriptor, tx.len).map_err(RingError::Descriptor)?;
+        write_size(ram, tx.descriptor, tx.len)?;
         self.handed_back = self.handed_back.wrapping_add(1);
         self.advance_to(ram, tx.next)
     }
@@ -198,14 +224,23 @@ impl Ring {
         if d.done() || d.size == 0 {
             return Ok(None);
         }
-        Ok(Some(RxBuffer { descriptor: self.cursor, addr: d.addr, capacity: d.size, next: d.next }))
+        Ok(Some(RxBuffer {
+            descriptor: self.cursor,
+            addr: d.addr,
+            capacity: d.size,
+            next: d.next,
+        }))
     }
 
     /// Writes `parts` back to back into the buffer posted at the cursor, if they fit its
     /// capacity, hands it to the guest (`size = len | DONE`) and moves on. Only the bytes written
     /// must be inside the RAM window, not the whole capacity.
     #[inline]
-    pub fn rx_fill(&mut self, ram: &mut GuestRam<'_>, parts: &[&[u8]]) -> Result<RxFill, RingError> {
+    pub fn rx_fill(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+        parts: &[&[u8]],
+    ) -> Result<RxFill, RingError> {
         self.rx_fill_prefixed(ram, &[], parts)
     }
 
@@ -217,20 +252,27 @@ impl Ring {
         prefix: &[u8],
         parts: &[&[u8]],
     ) -> Result<RxFill, RingError> {
-        let Some(rx) = self.rx_peek(ram)? else { return Ok(RxFill::NoBuffer) };
+        let Some(rx) = self.rx_peek(ram)? else {
+            return Ok(RxFill::NoBuffer);
+        };
         let total = prefix.len() + parts.iter().map(|p| p.len()).sum::<usize>();
         if total > rx.capacity as usize {
-            return Ok(RxFill::TooLong { capacity: rx.capacity });
+            return Ok(RxFill::TooLong {
+                capacity: rx.capacity,
+            });
         }
         let total = total as u32;
         let buf = ram
             .bytes_mut(rx.addr, total)
-            .map_err(|error| RingError::Buffer { descriptor: rx.descriptor, error })?;
+            .map_err(|error| RingError::Buffer {
+                descriptor: rx.descriptor,
+                error,
+            })?;
         let (head, mut rest) = buf.split_at_mut(prefix.len());
         head.copy_from_slice(prefix);
         for part in parts {
             let (this, tail) = rest.split_at_mut(part.len());
-            this.copy_from_slice(part);
+            guest_mem::copy(this, part);
             rest = tail;
         }
         self.hand_over(ram, &rx, total)
@@ -245,11 +287,18 @@ impl Ring {
         src: Gva,
         len: u32,
     ) -> Result<RxFill, RingError> {
-        let Some(rx) = self.rx_peek(ram)? else { return Ok(RxFill::NoBuffer) };
-        let buffer_error = |error| RingError::Buffer { descriptor: rx.descriptor, error };
+        let Some(rx) = self.rx_peek(ram)? else {
+            return Ok(RxFill::NoBuffer);
+        };
+        let buffer_error = |error| RingError::Buffer {
+            descriptor: rx.descriptor,
+            error,
+        };
         let total = header.len() as u64 + len as u64;
         if total > rx.capacity as u64 {
-            return Ok(RxFill::TooLong { capacity: rx.capacity });
+            return Ok(RxFill::TooLong {
+                capacity: rx.capacity,
+            });
         }
         let total = total as u32;
         ram.window().range(rx.addr, total).map_err(buffer_error)?;
@@ -261,12 +310,20 @@ impl Ring {
     }
 
     #[inline]
-    fn hand_over(&mut self, ram: &mut GuestRam<'_>, rx: &RxBuffer, len: u32) -> Result<RxFill, RingError> {
+    fn hand_over(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+        rx: &RxBuffer,
+        len: u32,
+    ) -> Result<RxFill, RingError> {
         debug_assert!(len <= rx.capacity && len & DONE == 0);
-        Descriptor::write_size(ram, rx.descriptor, len | DONE).map_err(RingError::Descriptor)?;
+        write_size(ram, rx.descriptor, len | DONE)?;
         self.handed_back = self.handed_back.wrapping_add(1);
         self.advance_to(ram, rx.next)?;
-        Ok(RxFill::Filled { descriptor: rx.descriptor, len })
+        Ok(RxFill::Filled {
+            descriptor: rx.descriptor,
+            len,
+        })
     }
 
     /// Moves past the posted RX buffer at the cursor without writing it (used where the guest

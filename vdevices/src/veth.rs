@@ -21,8 +21,9 @@
 
 use crate::abi::QueueId;
 use crate::fault::{DeviceError, RingError};
-use crate::queue::{Channel, OnSide, QueueStatus, SideError, Slot};
+use crate::queue::{Channel, OnSide, SideError, Slot};
 use crate::ring::{RxFill, TxBuffer};
+use crate::virq::VirqWord;
 use guest_mem::{GuestRam, Gva};
 
 /// Interface ids a guest accepts: 1..=7 (0 is the control channel).
@@ -125,6 +126,10 @@ pub(crate) struct Veth {
     announced: [Option<Mac>; MAX_INTERFACES],
     /// Bit n: interface n is wanted and announced with the wanted MAC (frames may flow).
     up: u8,
+    /// `wanted == announced`: nothing to tell the guest.
+    synced: bool,
+    /// TX descriptors were handed back since virq 3 was last raised for that.
+    handed_back: bool,
     max_transfer: u32,
     pub(crate) stats: VethStats,
 }
@@ -136,6 +141,8 @@ impl Veth {
             wanted: [None; MAX_INTERFACES],
             announced: [None; MAX_INTERFACES],
             up: 0,
+            synced: true,
+            handed_back: false,
             max_transfer: DEFAULT_MAX_TRANSFER,
             stats: VethStats {
                 tx_frames: 0,
@@ -150,7 +157,9 @@ impl Veth {
         }
     }
 
+    /// Recomputes `up` and `synced` after `wanted` or `announced` changed.
     fn refresh_up(&mut self) {
+        self.synced = self.wanted == self.announced;
         self.up = 0;
         for id in 1..MAX_INTERFACES {
             if self.wanted[id].is_some() && self.announced[id] == self.wanted[id] {
@@ -159,8 +168,9 @@ impl Veth {
         }
     }
 
+    #[inline]
     fn in_sync(&self) -> bool {
-        self.wanted == self.announced
+        self.synced
     }
 
     /// Whether frames may flow on interface `id`.
@@ -179,7 +189,11 @@ impl Veth {
         self.max_transfer = max.max(MIN_TRANSFER);
     }
 
-    pub(crate) fn set_interface(&mut self, id: u16, mac: Option<Mac>) -> Result<(), InterfaceError> {
+    pub(crate) fn set_interface(
+        &mut self,
+        id: u16,
+        mac: Option<Mac>,
+    ) -> Result<(), InterfaceError> {
         if id == 0 || id as usize >= MAX_INTERFACES {
             return Err(InterfaceError::BadId(id));
         }
@@ -213,10 +227,30 @@ impl Veth {
     /// The next frame the guest has sent on an interface it has; malformed transfers and frames
     /// on interfaces that are not up are handed back and counted on the way.
     #[inline]
-    pub(crate) fn next_tx<'r>(&mut self, ram: &'r mut GuestRam<'_>) -> Result<Option<VethTx<'r>>, DeviceError> {
+    ///
+    /// When the scan finds nothing more and descriptors were handed back since the last time, it
+    /// raises the queue's virq (through `virq`, setting `interrupt`): Linux guests reclaim TX
+    /// buffers only in their interrupt handler and stop an interface after 128 unreclaimed
+    /// frames, so the host must interrupt them once it has consumed frames. Once per scan, not
+    /// once per frame.
+    pub(crate) fn next_tx<'r>(
+        &mut self,
+        ram: &'r mut GuestRam<'_>,
+        virq: &VirqWord,
+        interrupt: &mut bool,
+    ) -> Result<Option<VethTx<'r>>, DeviceError> {
         let (max, up, stats) = (self.max_transfer, self.up, &mut self.stats);
+        let handed_back = &mut self.handed_back;
         self.slot.run(move |ch| loop {
-            let Some(tx) = ch.tx.tx_peek(ram).tx()? else { return Ok(None) };
+            let Some(tx) = ch.tx.tx_peek(ram).tx()? else {
+                if *handed_back {
+                    *handed_back = false;
+                    if let Some(bit) = ch.irq {
+                        *interrupt |= virq.raise(ram, bit);
+                    }
+                }
+                return Ok(None);
+            };
             let counter = if tx.len < MIN_TRANSFER {
                 Some(&mut stats.tx_runts)
             } else if tx.len > max {
@@ -227,37 +261,53 @@ impl Veth {
             if let Some(counter) = counter {
                 *counter += 1;
                 ch.tx.tx_complete(ram, &tx).tx()?;
+                *handed_back = true;
                 continue;
             }
-            let bytes = ram
-                .bytes(tx.addr, tx.len)
-                .map_err(|error| RingError::Buffer { descriptor: tx.descriptor, error })
-                .tx()?;
-            let iface = u16::from_be_bytes([bytes[0], bytes[1]]);
+            let iface = match ram.bytes(tx.addr, ID_LEN) {
+                Ok(&[hi, lo]) => u16::from_be_bytes([hi, lo]),
+                _ => u16::MAX,
+            };
             if iface >= MAX_INTERFACES as u16 || up & (1 << iface) == 0 {
                 stats.tx_bad_iface += 1;
                 ch.tx.tx_complete(ram, &tx).tx()?;
+                *handed_back = true;
                 continue;
             }
             let ram: &'r GuestRam<'_> = ram;
-            let frame = ram
-                .bytes(Gva::new(tx.addr.get() + ID_LEN), tx.len - ID_LEN)
-                .map_err(|error| RingError::Buffer { descriptor: tx.descriptor, error })
+            // `tx_peek` checked the whole buffer; slicing it again cannot fail, but is checked.
+            let transfer = ram
+                .bytes(tx.addr, tx.len)
+                .map_err(|error| RingError::Buffer {
+                    descriptor: tx.descriptor,
+                    error,
+                })
                 .tx()?;
+            let frame = transfer.get(ID_LEN as usize..).unwrap_or_default();
             stats.tx_frames += 1;
-            return Ok(Some(VethTx { iface, frame, token: TxToken(tx) }));
+            return Ok(Some(VethTx {
+                iface,
+                frame,
+                token: TxToken(tx),
+            }));
         })
     }
 
     /// Hands the descriptor of a taken frame back to the guest.
     #[inline]
-    pub(crate) fn complete_tx(&mut self, ram: &mut GuestRam<'_>, token: TxToken) -> Result<(), DeviceError> {
-        if let QueueStatus::Open(ch) = self.slot.status() {
+    pub(crate) fn complete_tx(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+        token: TxToken,
+    ) -> Result<(), DeviceError> {
+        if let Some(ch) = self.slot.channel() {
             if !ch.tx.is_current(&token.0) {
                 return Err(DeviceError::StaleToken);
             }
         }
-        self.slot.run(|ch| ch.tx.tx_complete(ram, &token.0).tx())
+        self.slot.run(|ch| ch.tx.tx_complete(ram, &token.0).tx())?;
+        self.handed_back = true;
+        Ok(())
     }
 
     /// Delivers a frame given as consecutive `parts` to interface `iface` of this guest.
@@ -272,10 +322,13 @@ impl Veth {
             self.sync(ram)?;
         }
         if !self.is_up(iface) {
-            return Ok(Delivery::InterfaceDown);
+            // NotOpen / Dead take precedence over "interface down".
+            return self.slot.run(|_| Ok(Delivery::InterfaceDown));
         }
         let id = iface.to_be_bytes();
-        let filled = self.slot.run(|ch| ch.rx.rx_fill_prefixed(ram, &id, parts).rx())?;
+        let filled = self
+            .slot
+            .run(|ch| ch.rx.rx_fill_prefixed(ram, &id, parts).rx())?;
         Ok(self.count(filled))
     }
 
@@ -291,10 +344,13 @@ impl Veth {
             self.sync(ram)?;
         }
         if !self.is_up(iface) {
-            return Ok(Delivery::InterfaceDown);
+            // NotOpen / Dead take precedence over "interface down".
+            return self.slot.run(|_| Ok(Delivery::InterfaceDown));
         }
         let id = iface.to_be_bytes();
-        let filled = self.slot.run(|ch| ch.rx.rx_fill_from_own(ram, &id, src, len).rx())?;
+        let filled = self
+            .slot
+            .run(|ch| ch.rx.rx_fill_from_own(ram, &id, src, len).rx())?;
         Ok(self.count(filled))
     }
 

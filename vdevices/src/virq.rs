@@ -28,17 +28,30 @@ pub struct VirqWord {
 impl VirqWord {
     /// No word registered yet.
     pub const fn new() -> Self {
-        Self { addr: None, count: 0 }
+        Self {
+            addr: None,
+            count: 0,
+        }
     }
 
     /// Registers (or moves) the word: `addr` must be 4-byte aligned and inside the RAM window,
     /// `count` between 1 and 32. Bits at or above `count` are never raised.
-    pub fn register(&mut self, ram: &GuestRam<'_>, addr: Gva, count: u32) -> Result<(), VirqSetupError> {
-        ram.window().aligned_range(addr, 4, 4).map_err(VirqSetupError::BadAddress)?;
+    pub fn register(
+        &mut self,
+        ram: &GuestRam<'_>,
+        addr: Gva,
+        count: u32,
+    ) -> Result<(), VirqSetupError> {
+        ram.window()
+            .aligned_range(addr, 4, 4)
+            .map_err(VirqSetupError::BadAddress)?;
         if count == 0 || count > MAX_VIRQS {
             return Err(VirqSetupError::BadCount(count));
         }
-        *self = Self { addr: Some(addr), count };
+        *self = Self {
+            addr: Some(addr),
+            count,
+        };
         Ok(())
     }
 
@@ -55,12 +68,16 @@ impl VirqWord {
         if u32::from(bit) >= self.count {
             return false;
         }
-        // The address was checked at registration and the window never changes, so these
-        // accesses succeed; if they did not, no interrupt is raised.
-        match ram.read_u32(addr) {
-            Ok(word) => ram.write_u32(addr, word | 1 << bit).is_ok(),
-            Err(_) => false,
-        }
+        // The address was checked at registration and the window never changes, so this
+        // access succeeds; if it did not, no interrupt is raised.
+        let Ok(word) = ram.aligned_bytes_mut(addr, 4, 4) else {
+            return false;
+        };
+        let Ok(bytes) = <&mut [u8; 4]>::try_from(word) else {
+            return false;
+        };
+        *bytes = (u32::from_be_bytes(*bytes) | 1 << bit).to_be_bytes();
+        true
     }
 }
 
@@ -91,15 +108,27 @@ mod tests {
         let odd = Gva::new(0xC000_0006);
         assert_eq!(
             virq.register(&ram, odd, 32),
-            Err(VirqSetupError::BadAddress(MemError::Misaligned { addr: odd, align: 4 }))
+            Err(VirqSetupError::BadAddress(MemError::Misaligned {
+                addr: odd,
+                align: 4
+            }))
         );
         let past = Gva::new(0xC000_0020);
         assert_eq!(
             virq.register(&ram, past, 32),
-            Err(VirqSetupError::BadAddress(MemError::OutOfWindow { addr: past, len: 4 }))
+            Err(VirqSetupError::BadAddress(MemError::OutOfWindow {
+                addr: past,
+                len: 4
+            }))
         );
-        assert_eq!(virq.register(&ram, Gva::new(0xC000_0004), 33), Err(VirqSetupError::BadCount(33)));
-        assert_eq!(virq.register(&ram, Gva::new(0xC000_0004), 0), Err(VirqSetupError::BadCount(0)));
+        assert_eq!(
+            virq.register(&ram, Gva::new(0xC000_0004), 33),
+            Err(VirqSetupError::BadCount(33))
+        );
+        assert_eq!(
+            virq.register(&ram, Gva::new(0xC000_0004), 0),
+            Err(VirqSetupError::BadCount(0))
+        );
         assert_eq!(virq.addr(), None);
         assert_eq!(virq.register(&ram, Gva::new(0xC000_0004), 32), Ok(()));
         assert_eq!(virq.addr(), Some(Gva::new(0xC000_0004)));

@@ -4,6 +4,7 @@
 //!   aligned, never overlapping each other or the hypervisor).
 //! - [`sched`]: which guest runs next (round-robin with a time slice; guests waiting for an
 //!   interrupt cost nothing until it is due).
+//! - [`ring`]: byte rings for guest console traffic.
 //! - [`lifecycle`]: a guest's states as `/metarouter print` shows them, and the legal moves
 //!   between them.
 //!
@@ -17,6 +18,7 @@ extern crate std;
 
 pub mod lifecycle;
 pub mod partition;
+pub mod ring;
 pub mod sched;
 
 /// A guest slot: index into the hypervisor's fixed guest table.

@@ -12,8 +12,13 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use std::path::PathBuf;
+
+use qemu_tests::boards::Board;
+use qemu_tests::files::build_store;
 use qemu_tests::image;
-use qemu_tests::qemu::QemuConfig;
+use qemu_tests::qemu::{ensure_flash_image, QemuConfig, MALTA_FLASH_SIZE};
+use qemu_tests::workspace_root;
 
 use crate::boards_arg;
 
@@ -59,12 +64,22 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
     }
     let board = boards_arg(&board_args, false)?[0];
-    if !files.is_empty() {
-        return Err("--file: the file store is not available on this build yet".into());
-    }
     eprintln!("x: building {board}");
     let img = image::build(board, true)?;
     let mut config = QemuConfig::new(board, &img.image);
+    let state_dir = workspace_root().join("target/qemu");
+    if board == Board::QemuMalta {
+        // The configuration survives `./x run` sessions in this flash image.
+        let flash = state_dir.join(format!("{board}-flash.img"));
+        ensure_flash_image(&flash, MALTA_FLASH_SIZE)?;
+        config.flash = Some(flash);
+    }
+    if !files.is_empty() {
+        let paths: Vec<PathBuf> = files.iter().map(PathBuf::from).collect();
+        let store = state_dir.join(format!("{board}-files.bin"));
+        build_store(&paths, &store)?;
+        config.files = Some(store);
+    }
     config.extra = qemu_args.to_vec();
     let mut cmd = config.command()?;
     cmd.stdin(Stdio::piped()).stdout(Stdio::piped());

@@ -10,12 +10,13 @@
 mod bootenv;
 mod piix4;
 
+use drivers::cfi_flash::CfiFlash;
 use drivers::gt64120::Gt64120Pci;
 use drivers::i8259::I8259Pair;
 use drivers::mmio::Mmio;
 use drivers::uart16550::{RegLayout, Uart16550};
 use hypervisor::arch::BootRegs;
-use hypervisor::board::{Board, BoardInfo, EventSink, PhysRange};
+use hypervisor::board::{Board, BoardInfo, ConfigFlash, EventSink, FlashFailure, PhysRange};
 use spin::Once;
 
 /// kseg1 (uncached) view of physical address `pa`.
@@ -33,6 +34,13 @@ const SOFTRES_PHYS: usize = 0x1F00_0500;
 const SOFTRES_RESET: u32 = 0x42;
 /// The i8259 pair's output reaches the CPU on Cause.IP2.
 const PIC_CPU_LINE: u32 = 2;
+/// The 4 MiB boot flash (CFI, Intel command set, 32-bit bus); QEMU's boot stub lives in its
+/// first kilobytes, the configuration store in its last 256 KiB.
+const FLASH_PHYS: usize = 0x1E00_0000;
+const FLASH_LEN: usize = 4 << 20;
+const CONFIG_LEN: u32 = 256 << 10;
+/// Where `./x run --file` has QEMU preload the file store (right above the hypervisor's 16 MiB).
+const PRELOAD: PhysRange = PhysRange { base: 0x0100_0000, size: 32 << 20 };
 const COUNT_HZ: u64 = 160_000_000;
 const CPU_HZ: u64 = 320_000_000;
 /// Low RAM (aliased at physical 0) is at most 256 MiB; the rest sits above 0x9000_0000.
@@ -45,6 +53,56 @@ struct Malta {
     pic: I8259Pair,
     isa_io: Mmio,
     pci: Gt64120Pci,
+    config: Option<ConfigRegion>,
+}
+
+/// The configuration store's part of the boot flash.
+struct ConfigRegion {
+    flash: CfiFlash,
+    base: u32,
+}
+
+impl ConfigFlash for ConfigRegion {
+    fn size(&self) -> u32 {
+        CONFIG_LEN
+    }
+    fn erase_block_size(&self) -> u32 {
+        self.flash.geometry().erase_block
+    }
+    fn read(&self, offset: u32, buf: &mut [u8]) -> Result<(), FlashFailure> {
+        self.check(offset, buf.len())?;
+        self.flash.read(self.base + offset, buf).map_err(|_| FlashFailure)
+    }
+    fn erase(&self, offset: u32) -> Result<(), FlashFailure> {
+        self.check(offset, 1)?;
+        self.flash.erase(self.base + offset).map_err(|_| FlashFailure)
+    }
+    fn program(&self, offset: u32, data: &[u8]) -> Result<(), FlashFailure> {
+        self.check(offset, data.len())?;
+        self.flash.program(self.base + offset, data).map_err(|_| FlashFailure)
+    }
+}
+
+impl ConfigRegion {
+    fn check(&self, offset: u32, len: usize) -> Result<(), FlashFailure> {
+        let end = u64::from(offset) + len as u64;
+        if end > u64::from(CONFIG_LEN) {
+            return Err(FlashFailure);
+        }
+        Ok(())
+    }
+
+    fn probe() -> Option<Self> {
+        // SAFETY: the malta boot flash, seen uncached through kseg1; only this driver uses it.
+        let window = unsafe { Mmio::new(kseg1(FLASH_PHYS), FLASH_LEN) };
+        // QEMU's malta flash reports the whole 32-bit bank in its CFI query.
+        let flash = CfiFlash::probe(window, 4, 1).ok()?;
+        let g = flash.geometry();
+        if g.size < CONFIG_LEN || CONFIG_LEN % g.erase_block != 0 {
+            return None;
+        }
+        Some(ConfigRegion { base: g.size - CONFIG_LEN, flash })
+    }
 }
 
 impl Malta {
@@ -81,6 +139,7 @@ impl Malta {
             pic: I8259Pair::new(isa_io),
             isa_io,
             pci: Gt64120Pci::new(gt),
+            config: ConfigRegion::probe(),
         }
     }
 }
@@ -122,6 +181,14 @@ impl Board for Malta {
 
     fn console_rx_interrupt(&self, enable: bool) {
         self.uart.set_rx_interrupt(enable);
+    }
+
+    fn preload_area(&self) -> Option<PhysRange> {
+        Some(PRELOAD)
+    }
+
+    fn config_flash(&self) -> Option<&dyn ConfigFlash> {
+        self.config.as_ref().map(|c| c as &dyn ConfigFlash)
     }
 
     fn reset(&self) -> ! {

@@ -1,3 +1,13 @@
-//! Board: QEMU ppce500 (e500v2)
+//! Board: QEMU `ppce500` with an e500v2 core, the test stand-in for the RB1100.
+//!
+//! The MPC85xx platform (`drivers::fsl_soc`) finds everything through the device tree QEMU
+//! passes in r3: RAM from `/memory`, time base and core clock from `/cpus`, the console (DUART
+//! channel 0 at CCSR + 0x4500, MPIC source 42) from `/chosen/stdout-path`, the MPIC at
+//! CCSR + 0x4_0000, reset through the global utilities (RSTCR), power-off through the
+//! `gpio-poweroff` line (pin 0 of the GPIO block at CCSR + 0xF_F000). What is specific to this
+//! board is its memory map: CCSR at physical 0xF_E000_0000 and the load address, in
+//! `memory.ld`.
 #![no_std]
 #![no_main]
+
+drivers::fsl_soc_board!(name: "qemu-ppce500");

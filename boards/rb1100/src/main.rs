@@ -1,3 +1,14 @@
-//! Board: MikroTik RB1100 (MPC8544, e500v2)
+//! Board: MikroTik RB1100 / RB1100AH (Freescale MPC8544E, e500v2).
+//!
+//! RouterBOOT enters with r3 = its device tree (model "RB1100", `/soc8544@e0000000`, kernel
+//! arguments in `/chosen/bootargs`). The MPC85xx platform (`drivers::fsl_soc`) finds everything
+//! through that tree, exactly as on QEMU ppce500: RAM from `/memory`, time base and core clock
+//! from `/cpus`, the console (DUART channel 0, its clock from the tree), the MPIC, reset
+//! through the global utilities (RSTCR). The board has no software power switch (no
+//! `gpio-poweroff` in its tree): power-off halts. What is specific to this board is its memory
+//! map: CCSR at physical 0xE000_0000 and the load address, in `memory.ld`. Not run on hardware
+//! yet: see README.md.
 #![no_std]
 #![no_main]
+
+drivers::fsl_soc_board!(name: "rb1100");

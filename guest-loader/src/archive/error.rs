@@ -167,7 +167,9 @@ impl fmt::Display for GzipError {
             Self::UnsupportedMethod { method } => {
                 write!(f, "gzip compression method {method} is not DEFLATE (8)")
             }
-            Self::ReservedFlags { flags } => write!(f, "gzip header flags {flags:#04x} use reserved bits"),
+            Self::ReservedFlags { flags } => {
+                write!(f, "gzip header flags {flags:#04x} use reserved bits")
+            }
             Self::HeaderCrcMismatch => f.write_str("gzip header CRC mismatch"),
             Self::CorruptData { at } => write!(f, "corrupt compressed data near byte {at}"),
             Self::CrcMismatch { stored, computed } => write!(
@@ -209,8 +211,13 @@ impl fmt::Display for TarError {
                 "tar header at {at}: path is empty, contains NUL, or leaves the root with '..'"
             ),
             Self::BadPaxHeader { at } => write!(f, "tar header at {at}: bad pax extended header"),
-            Self::DataAfterEnd { at } => write!(f, "tar data after the end-of-archive marker at {at}"),
-            Self::Truncated { at } => write!(f, "tar stream ends at {at} inside an entry or before its end marker"),
+            Self::DataAfterEnd { at } => {
+                write!(f, "tar data after the end-of-archive marker at {at}")
+            }
+            Self::Truncated { at } => write!(
+                f,
+                "tar stream ends at {at} inside an entry or before its end marker"
+            ),
         }
     }
 }

@@ -93,7 +93,10 @@ impl GzipDecoder {
                 Stage::Body => self.inflate(input, true, out)?,
                 Stage::Done => {
                     if let Some(i) = input.iter().position(|&b| b != 0) {
-                        return Err(GzipError::TrailingData { at: self.consumed + i as u64 }.into());
+                        return Err(GzipError::TrailingData {
+                            at: self.consumed + i as u64,
+                        }
+                        .into());
                     }
                     input.len()
                 }
@@ -130,11 +133,20 @@ impl GzipDecoder {
         more_input: bool,
         out: &mut dyn FnMut(&[u8]) -> Result<(), ImportError>,
     ) -> Result<usize, ImportError> {
-        let flags = if more_input { TINFL_FLAG_HAS_MORE_INPUT } else { 0 };
+        let flags = if more_input {
+            TINFL_FLAG_HAS_MORE_INPUT
+        } else {
+            0
+        };
         let mut used = 0;
         loop {
-            let (status, read, written) =
-                decompress(&mut self.inflater, &input[used..], &mut self.dict, self.dict_pos, flags);
+            let (status, read, written) = decompress(
+                &mut self.inflater,
+                &input[used..],
+                &mut self.dict,
+                self.dict_pos,
+                flags,
+            );
             used += read;
             if written > 0 {
                 let piece = &self.dict[self.dict_pos..self.dict_pos + written];
@@ -154,13 +166,21 @@ impl GzipDecoder {
                         return Ok(used);
                     }
                     if read == 0 && written == 0 {
-                        return Err(GzipError::CorruptData { at: self.consumed + used as u64 }.into());
+                        return Err(GzipError::CorruptData {
+                            at: self.consumed + used as u64,
+                        }
+                        .into());
                     }
                 }
                 TINFLStatus::NeedsMoreInput | TINFLStatus::FailedCannotMakeProgress => {
                     return Err(GzipError::Truncated.into())
                 }
-                _ => return Err(GzipError::CorruptData { at: self.consumed + used as u64 }.into()),
+                _ => {
+                    return Err(GzipError::CorruptData {
+                        at: self.consumed + used as u64,
+                    }
+                    .into())
+                }
             }
         }
     }
@@ -178,14 +198,21 @@ impl GzipDecoder {
                 }
                 if self.small_len == 10 {
                     if self.small[2] != 8 {
-                        return Err(GzipError::UnsupportedMethod { method: self.small[2] }.into());
+                        return Err(GzipError::UnsupportedMethod {
+                            method: self.small[2],
+                        }
+                        .into());
                     }
                     self.flags = self.small[3];
                     if self.flags & 0xE0 != 0 {
                         return Err(GzipError::ReservedFlags { flags: self.flags }.into());
                     }
                     self.small_len = 0;
-                    self.stage = if self.flags & FEXTRA != 0 { Stage::ExtraLen } else { Stage::Extra(0) };
+                    self.stage = if self.flags & FEXTRA != 0 {
+                        Stage::ExtraLen
+                    } else {
+                        Stage::Extra(0)
+                    };
                     self.after_optional_fields();
                 }
             }
@@ -268,11 +295,19 @@ impl GzipDecoder {
         let stored_len = u32::from_le_bytes([t[4], t[5], t[6], t[7]]);
         let computed = self.data_crc.value();
         if stored_crc != computed {
-            return Err(GzipError::CrcMismatch { stored: stored_crc, computed }.into());
+            return Err(GzipError::CrcMismatch {
+                stored: stored_crc,
+                computed,
+            }
+            .into());
         }
         let computed = self.data_len as u32;
         if stored_len != computed {
-            return Err(GzipError::LengthMismatch { stored: stored_len, computed }.into());
+            return Err(GzipError::LengthMismatch {
+                stored: stored_len,
+                computed,
+            }
+            .into());
         }
         Ok(())
     }

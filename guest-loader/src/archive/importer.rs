@@ -59,7 +59,10 @@ struct Visit<'a, S: ImportSink> {
 
 impl<S: ImportSink> Visit<'_, S> {
     fn sink_result(&self, r: Result<(), SinkError>) -> Result<(), ImportError> {
-        r.map_err(|error| ImportError::Sink { error, at: self.router.current_at })
+        r.map_err(|error| ImportError::Sink {
+            error,
+            at: self.router.current_at,
+        })
     }
 }
 
@@ -192,7 +195,9 @@ impl ArchiveImporter {
         if let Some(e) = self.failed {
             return Err(e);
         }
-        let Self { gzip, tar, router, .. } = self;
+        let Self {
+            gzip, tar, router, ..
+        } = self;
         let mut visit = Visit { router, sink };
         let r = gzip.push(chunk, &mut |out| tar.push(out, &mut visit));
         self.consumed += chunk.len() as u64;
@@ -209,7 +214,9 @@ impl ArchiveImporter {
     }
 
     fn finish_inner<S: ImportSink>(&mut self, sink: &mut S) -> Result<ImportSummary, ImportError> {
-        let Self { gzip, tar, router, .. } = self;
+        let Self {
+            gzip, tar, router, ..
+        } = self;
         let mut visit = Visit { router, sink };
         gzip.finish(&mut |out| tar.push(out, &mut visit))?;
         tar.finish()?;

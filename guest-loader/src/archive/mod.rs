@@ -25,6 +25,7 @@ mod gzip;
 mod importer;
 mod path;
 mod tar;
+mod tar_fields;
 
 pub use error::{GzipError, ImportError, SinkError, TarError};
 pub use importer::{ArchiveImporter, ImportSummary};
@@ -147,4 +148,4 @@ pub fn check_archive(archive: &[u8], spec: &ElfSpec) -> Result<ImportSummary, Im
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -15,7 +15,10 @@ pub(crate) enum PathProblem {
 pub(crate) fn normalize(parts: &[&[u8]], out: &mut [u8]) -> Result<usize, PathProblem> {
     let mut len = 0;
     let mut component = 0;
-    let bytes = parts.iter().flat_map(|p| p.iter().copied()).chain(core::iter::once(b'/'));
+    let bytes = parts
+        .iter()
+        .flat_map(|p| p.iter().copied())
+        .chain(core::iter::once(b'/'));
     for b in bytes {
         match b {
             0 => return Err(PathProblem::Bad),

@@ -6,10 +6,9 @@
 
 use super::error::{ImportError, TarError};
 use super::path::{normalize, PathProblem};
+use super::tar_fields::{check_checksum, field_str, number, parse_pax, PaxFields, BLOCK};
 use super::{EntryKind, TreeEntry, MAX_PATH, MAX_PAX};
 use alloc::boxed::Box;
-
-const BLOCK: usize = 512;
 
 /// Receives what the tar stream holds, in order.
 pub(crate) trait TarVisitor {
@@ -90,7 +89,11 @@ impl TarReader {
     }
 
     /// Feeds the next decompressed bytes.
-    pub(crate) fn push(&mut self, mut input: &[u8], v: &mut dyn TarVisitor) -> Result<(), ImportError> {
+    pub(crate) fn push(
+        &mut self,
+        mut input: &[u8],
+        v: &mut dyn TarVisitor,
+    ) -> Result<(), ImportError> {
         while !input.is_empty() {
             let used = self.step(input, v)?;
             self.offset += used as u64;
@@ -155,7 +158,10 @@ impl TarReader {
                 Ok(n)
             }
             State::End => match input.iter().position(|&b| b != 0) {
-                Some(i) => Err(TarError::DataAfterEnd { at: self.offset + i as u64 }.into()),
+                Some(i) => Err(TarError::DataAfterEnd {
+                    at: self.offset + i as u64,
+                }
+                .into()),
                 None => Ok(input.len()),
             },
         }
@@ -180,7 +186,14 @@ impl TarReader {
     /// A complete 512-byte header is in `buf.block`.
     fn header(&mut self, v: &mut dyn TarVisitor) -> Result<(), ImportError> {
         let at = self.header_at;
-        let Buffers { block, long_name, long_link, pax: pax_data, path, link } = &mut *self.buf;
+        let Buffers {
+            block,
+            long_name,
+            long_link,
+            pax: pax_data,
+            path,
+            link,
+        } = &mut *self.buf;
         if block.iter().all(|&b| b == 0) {
             self.state = State::End;
             return Ok(());
@@ -209,7 +222,11 @@ impl TarReader {
             }
             // Metadata applies to the next real entry; what is already pending stays.
             self.collected = 0;
-            self.state = State::Collect { meta, left: size, pad: padding(size) };
+            self.state = State::Collect {
+                meta,
+                left: size,
+                pad: padding(size),
+            };
             if size == 0 {
                 self.meta_complete(meta);
                 self.state = State::Header;
@@ -239,14 +256,22 @@ impl TarReader {
             _ => return Err(TarError::UnsupportedType { at, typeflag }.into()),
         }
         let name = field_str(&block[0..100]);
-        let prefix = if posix { field_str(&block[345..500]) } else { &[][..] };
+        let prefix = if posix {
+            field_str(&block[345..500])
+        } else {
+            &[][..]
+        };
         let raw: [&[u8]; 3] = match (pax.path, pending.long_name) {
             (Some(p), _) => [p, b"", b""],
             (None, Some(len)) => [&long_name[..len], b"", b""],
             (None, None) if !prefix.is_empty() => [prefix, b"/", name],
             (None, None) => [name, b"", b""],
         };
-        let trailing_slash = raw.iter().rev().find(|p| !p.is_empty()).is_some_and(|p| p.ends_with(b"/"));
+        let trailing_slash = raw
+            .iter()
+            .rev()
+            .find(|p| !p.is_empty())
+            .is_some_and(|p| p.ends_with(b"/"));
         let path_len = normalize(&raw, path).map_err(|e| path_error(e, at))?;
         let target: &[u8] = match (pax.linkpath, pending.long_link) {
             (Some(p), _) => p,
@@ -287,14 +312,23 @@ impl TarReader {
             path: &path[..path_len],
             kind,
             mode: (number(&block[100..108], at, "mode")? & 0o7777) as u16,
-            uid: pax.uid.map_or_else(|| number(&block[108..116], at, "uid"), Ok)? as u32,
-            gid: pax.gid.map_or_else(|| number(&block[116..124], at, "gid"), Ok)? as u32,
-            mtime: pax.mtime.map_or_else(|| number(&block[136..148], at, "mtime"), Ok)?,
+            uid: pax
+                .uid
+                .map_or_else(|| number(&block[108..116], at, "uid"), Ok)? as u32,
+            gid: pax
+                .gid
+                .map_or_else(|| number(&block[116..124], at, "gid"), Ok)? as u32,
+            mtime: pax
+                .mtime
+                .map_or_else(|| number(&block[136..148], at, "mtime"), Ok)?,
             size: if is_file { size } else { 0 },
         };
         v.entry(&entry, at)?;
         if is_file && size > 0 {
-            self.state = State::FileData { left: size, pad: padding(size) };
+            self.state = State::FileData {
+                left: size,
+                pad: padding(size),
+            };
         } else {
             v.entry_end()?;
             self.state = skip_all;
@@ -327,94 +361,4 @@ fn path_error(p: PathProblem, at: u64) -> ImportError {
         PathProblem::Bad => TarError::BadPath { at },
     }
     .into()
-}
-
-/// A NUL-terminated (or full-width) header text field.
-fn field_str(field: &[u8]) -> &[u8] {
-    let end = field.iter().position(|&b| b == 0).unwrap_or(field.len());
-    &field[..end]
-}
-
-/// An octal field (spaces/NULs around the digits) or a GNU base-256 field (top bit set).
-fn number(field: &[u8], at: u64, name: &'static str) -> Result<u64, TarError> {
-    let bad = TarError::BadNumber { at, field: name };
-    if field[0] & 0x80 != 0 {
-        // Base-256: big-endian two's complement; only non-negative values that fit in 64 bits.
-        let rest = &field[1..];
-        let (high, low) = rest.split_at(rest.len().saturating_sub(8));
-        if field[0] != 0x80 || high.iter().any(|&b| b != 0) {
-            return Err(bad);
-        }
-        return Ok(low.iter().fold(0u64, |v, &b| v << 8 | u64::from(b)));
-    }
-    let text = field.iter().skip_while(|&&b| b == b' ');
-    let mut v: u64 = 0;
-    let mut ended = false;
-    for &b in text {
-        match b {
-            b'0'..=b'7' if !ended => {
-                v = v.checked_mul(8).ok_or(bad)? + u64::from(b - b'0');
-            }
-            0 | b' ' => ended = true,
-            _ => return Err(bad),
-        }
-    }
-    Ok(v)
-}
-
-fn check_checksum(block: &[u8; BLOCK], at: u64) -> Result<(), TarError> {
-    let stored = number(&block[148..156], at, "checksum").map_err(|_| TarError::BadChecksum { at })?;
-    let (mut unsigned, mut signed) = (0u64, 0i64);
-    for (i, &b) in block.iter().enumerate() {
-        let b = if (148..156).contains(&i) { b' ' } else { b };
-        unsigned += u64::from(b);
-        signed += i64::from(b as i8);
-    }
-    if stored == unsigned || stored as i64 == signed {
-        Ok(())
-    } else {
-        Err(TarError::BadChecksum { at })
-    }
-}
-
-/// The pax keys the importer honours.
-#[derive(Clone, Copy, Debug, Default)]
-struct PaxFields<'a> {
-    path: Option<&'a [u8]>,
-    linkpath: Option<&'a [u8]>,
-    size: Option<u64>,
-    mtime: Option<u64>,
-    uid: Option<u64>,
-    gid: Option<u64>,
-}
-
-/// Parses `"<len> <key>=<value>\n"` records; `None` if malformed.
-fn parse_pax(mut data: &[u8]) -> Option<PaxFields<'_>> {
-    let mut f = PaxFields::default();
-    while !data.is_empty() {
-        let space = data.iter().position(|&b| b == b' ')?;
-        let len: usize = core::str::from_utf8(&data[..space]).ok()?.parse().ok()?;
-        if len <= space + 1 || len > data.len() || data[len - 1] != b'\n' {
-            return None;
-        }
-        let record = &data[space + 1..len - 1];
-        let eq = record.iter().position(|&b| b == b'=')?;
-        let (key, value) = (&record[..eq], &record[eq + 1..]);
-        let decimal = |v: &[u8]| -> Option<u64> {
-            // mtime may carry a fraction ("1700000000.25"): keep whole seconds.
-            let whole = v.split(|&b| b == b'.').next()?;
-            core::str::from_utf8(whole).ok()?.parse().ok()
-        };
-        match key {
-            b"path" => f.path = Some(value),
-            b"linkpath" => f.linkpath = Some(value),
-            b"size" => f.size = Some(decimal(value)?),
-            b"mtime" => f.mtime = Some(decimal(value).unwrap_or(0)),
-            b"uid" => f.uid = Some(decimal(value)?),
-            b"gid" => f.gid = Some(decimal(value)?),
-            _ => {}
-        }
-        data = &data[len..];
-    }
-    Some(f)
 }

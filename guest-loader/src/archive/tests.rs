@@ -65,7 +65,11 @@ impl ImportSink for RecordingSink {
         if self.limit.is_some_and(|l| total + data.len() > l) {
             return Err(SinkError::NoSpace);
         }
-        self.entries.last_mut().unwrap().data.extend_from_slice(data);
+        self.entries
+            .last_mut()
+            .unwrap()
+            .data
+            .extend_from_slice(data);
         Ok(())
     }
     fn entry_end(&mut self) -> Result<(), SinkError> {
@@ -81,7 +85,14 @@ pub(crate) fn spec() -> ElfSpec {
 }
 
 /// Appends one entry with a raw (≤ 100 byte) ustar name, no path rewriting.
-pub(crate) fn raw_entry(ar: &mut ::tar::Builder<Vec<u8>>, name: &[u8], ty: u8, mode: u32, link: &[u8], data: &[u8]) {
+pub(crate) fn raw_entry(
+    ar: &mut ::tar::Builder<Vec<u8>>,
+    name: &[u8],
+    ty: u8,
+    mode: u32,
+    link: &[u8],
+    data: &[u8],
+) {
     let mut h = ::tar::Header::new_ustar();
     h.as_mut_bytes()[..name.len()].copy_from_slice(name);
     h.as_mut_bytes()[157..157 + link.len()].copy_from_slice(link);
@@ -106,7 +117,14 @@ pub(crate) fn sample_tar(big_file: usize) -> (Vec<u8>, Vec<u8>) {
     raw_entry(&mut ar, b"./", b'5', 0o755, b"", b"");
     raw_entry(&mut ar, b"./kernel", b'0', 0o644, b"", &kernel);
     raw_entry(&mut ar, b"./bin/", b'5', 0o755, b"", b"");
-    raw_entry(&mut ar, b"./bin/busybox", b'0', 0o4755, b"", b"\x7FELF-not-really");
+    raw_entry(
+        &mut ar,
+        b"./bin/busybox",
+        b'0',
+        0o4755,
+        b"",
+        b"\x7FELF-not-really",
+    );
     raw_entry(&mut ar, b"./bin/sh", b'2', 0o777, b"busybox", b"");
     raw_entry(&mut ar, b"./bin/ash", b'1', 0o755, b"./bin/busybox", b"");
     raw_entry(&mut ar, b"./etc/empty", b'0', 0o600, b"", b"");
@@ -144,18 +162,45 @@ fn round_trip_reports_kernel_and_tree() {
     assert_eq!(summary.kernel.entry, 0xC010_0000);
     assert_eq!(summary.kernel.end_offset, 0x10_3000 + 0x400 + 0x1000);
     assert_eq!(summary.kernel_size, kernel.len() as u64);
-    assert_eq!((summary.files, summary.directories, summary.symlinks, summary.hard_links), (4, 1, 1, 1));
+    assert_eq!(
+        (
+            summary.files,
+            summary.directories,
+            summary.symlinks,
+            summary.hard_links
+        ),
+        (4, 1, 1, 1)
+    );
     assert_eq!(summary.skipped_special, 1);
-    assert_eq!(summary.file_bytes, 200_000 + 5 + b"\x7FELF-not-really".len() as u64);
+    assert_eq!(
+        summary.file_bytes,
+        200_000 + 5 + b"\x7FELF-not-really".len() as u64
+    );
     assert_eq!(summary.compressed_len, gz.len() as u64);
     assert_eq!(summary.tar_len, tar.len() as u64);
     let paths: Vec<&[u8]> = sink.entries.iter().map(|e| &e.path[..]).collect();
-    assert_eq!(paths[..6], [&b"bin"[..], b"bin/busybox", b"bin/sh", b"bin/ash", b"etc/empty", b"lib/big.bin"]);
+    assert_eq!(
+        paths[..6],
+        [
+            &b"bin"[..],
+            b"bin/busybox",
+            b"bin/sh",
+            b"bin/ash",
+            b"etc/empty",
+            b"lib/big.bin"
+        ]
+    );
     assert!(paths[6].starts_with(b"usr/share/deep/deep/") && paths[6].ends_with(b"/file.txt"));
     let e = &sink.entries;
-    assert_eq!((e[1].kind, e[1].mode, &e[1].data[..]), ("file", 0o4755, &b"\x7FELF-not-really"[..]));
+    assert_eq!(
+        (e[1].kind, e[1].mode, &e[1].data[..]),
+        ("file", 0o4755, &b"\x7FELF-not-really"[..])
+    );
     assert_eq!((e[2].kind, &e[2].target[..]), ("symlink", &b"busybox"[..]));
-    assert_eq!((e[3].kind, &e[3].target[..]), ("hardlink", &b"bin/busybox"[..]));
+    assert_eq!(
+        (e[3].kind, &e[3].target[..]),
+        ("hardlink", &b"bin/busybox"[..])
+    );
     assert_eq!((e[4].size, e[4].data.len()), (0, 0));
     assert_eq!(e[5].data.len(), 200_000);
     assert_eq!(e[5].data[1000], (1000 * 31 % 251) as u8);
@@ -203,7 +248,10 @@ fn gzip_header_options_are_accepted() {
     with_crc.extend_from_slice(&plain[10..]);
     assert!(import(&with_crc).is_ok());
     with_crc[10] ^= 1;
-    assert_eq!(import_err(&with_crc), ImportError::Gzip(GzipError::HeaderCrcMismatch));
+    assert_eq!(
+        import_err(&with_crc),
+        ImportError::Gzip(GzipError::HeaderCrcMismatch)
+    );
 }
 
 #[test]
@@ -216,25 +264,46 @@ fn gzip_errors() {
     assert_eq!(import_err(&bad), ImportError::Gzip(GzipError::NotGzip));
     let mut bad = gz.clone();
     bad[2] = 7;
-    assert_eq!(import_err(&bad), ImportError::Gzip(GzipError::UnsupportedMethod { method: 7 }));
+    assert_eq!(
+        import_err(&bad),
+        ImportError::Gzip(GzipError::UnsupportedMethod { method: 7 })
+    );
     let mut bad = gz.clone();
     bad[3] = 0x80;
-    assert_eq!(import_err(&bad), ImportError::Gzip(GzipError::ReservedFlags { flags: 0x80 }));
+    assert_eq!(
+        import_err(&bad),
+        ImportError::Gzip(GzipError::ReservedFlags { flags: 0x80 })
+    );
     let mut bad = gz.clone();
     bad[n - 8] ^= 0xFF;
-    assert!(matches!(import_err(&bad), ImportError::Gzip(GzipError::CrcMismatch { .. })));
+    assert!(matches!(
+        import_err(&bad),
+        ImportError::Gzip(GzipError::CrcMismatch { .. })
+    ));
     let mut bad = gz.clone();
     bad[n - 1] ^= 0x01;
-    assert!(matches!(import_err(&bad), ImportError::Gzip(GzipError::LengthMismatch { .. })));
+    assert!(matches!(
+        import_err(&bad),
+        ImportError::Gzip(GzipError::LengthMismatch { .. })
+    ));
     let mut bad = gz.clone();
     bad.extend_from_slice(&[0, 0, 0]);
-    assert!(import(&bad).is_ok(), "zero padding after the member is fine");
+    assert!(
+        import(&bad).is_ok(),
+        "zero padding after the member is fine"
+    );
     bad.push(1);
-    assert_eq!(import_err(&bad), ImportError::Gzip(GzipError::TrailingData { at: n as u64 + 3 }));
+    assert_eq!(
+        import_err(&bad),
+        ImportError::Gzip(GzipError::TrailingData { at: n as u64 + 3 })
+    );
     for cut in [0, 1, 5, 10, n / 2, n - 9, n - 1] {
         let e = import_err(&gz[..cut]);
         assert!(
-            matches!(e, ImportError::Gzip(GzipError::Truncated) | ImportError::Gzip(GzipError::NotGzip)),
+            matches!(
+                e,
+                ImportError::Gzip(GzipError::Truncated) | ImportError::Gzip(GzipError::NotGzip)
+            ),
             "cut {cut}: {e}"
         );
     }
@@ -261,43 +330,77 @@ fn tar_errors() {
     let (tar, _) = sample_tar(100);
     let mut bad = tar.clone();
     bad[512 + 148] = b'9'; // the kernel header's checksum field
-    assert_eq!(import_err(&gzip(&bad)), ImportError::Tar(TarError::BadChecksum { at: 512 }));
+    assert_eq!(
+        import_err(&gzip(&bad)),
+        ImportError::Tar(TarError::BadChecksum { at: 512 })
+    );
 
     let mut ar = ::tar::Builder::new(Vec::new());
     raw_entry(&mut ar, b"sparse", b'S', 0o644, b"", b"");
     assert_eq!(
         import_err(&gzip(&ar.into_inner().unwrap())),
-        ImportError::Tar(TarError::UnsupportedType { at: 0, typeflag: b'S' })
+        ImportError::Tar(TarError::UnsupportedType {
+            at: 0,
+            typeflag: b'S'
+        })
     );
     for name in [&b"../etc/passwd"[..], b"a/../../b", b"/x/.."] {
         let mut ar = ::tar::Builder::new(Vec::new());
         raw_entry(&mut ar, name, b'0', 0o644, b"", b"x");
-        assert_eq!(import_err(&gzip(&ar.into_inner().unwrap())), ImportError::Tar(TarError::BadPath { at: 0 }));
+        assert_eq!(
+            import_err(&gzip(&ar.into_inner().unwrap())),
+            ImportError::Tar(TarError::BadPath { at: 0 })
+        );
     }
     let mut ar = ::tar::Builder::new(Vec::new());
     raw_entry(&mut ar, b"ln", b'1', 0o644, b"../outside", b"");
-    assert_eq!(import_err(&gzip(&ar.into_inner().unwrap())), ImportError::Tar(TarError::BadPath { at: 0 }));
+    assert_eq!(
+        import_err(&gzip(&ar.into_inner().unwrap())),
+        ImportError::Tar(TarError::BadPath { at: 0 })
+    );
 
     let mut ar = ::tar::Builder::new(Vec::new());
     let mut h = ::tar::Header::new_gnu();
     h.set_size(0);
     let long = "x/".repeat(600);
     ar.append_data(&mut h, &long, &b""[..]).unwrap();
-    assert_eq!(import_err(&gzip(&ar.into_inner().unwrap())), ImportError::Tar(TarError::PathTooLong { at: 0 }));
+    assert_eq!(
+        import_err(&gzip(&ar.into_inner().unwrap())),
+        ImportError::Tar(TarError::PathTooLong { at: 0 })
+    );
 
     // No end-of-archive marker, and data after it.
     let no_end = &tar[..tar.len() - 1024];
-    assert!(matches!(import_err(&gzip(no_end)), ImportError::Tar(TarError::Truncated { .. })));
+    assert!(matches!(
+        import_err(&gzip(no_end)),
+        ImportError::Tar(TarError::Truncated { .. })
+    ));
     let mut after = tar.clone();
     let at = tar.len() - 100;
     after[at] = 1;
-    assert_eq!(import_err(&gzip(&after)), ImportError::Tar(TarError::DataAfterEnd { at: at as u64 }));
+    assert_eq!(
+        import_err(&gzip(&after)),
+        ImportError::Tar(TarError::DataAfterEnd { at: at as u64 })
+    );
 
     let mut magic = tar.clone();
     magic[512 + 257..512 + 263].copy_from_slice(b"ustaR\0");
-    let sum: u32 = magic[512..1024].iter().enumerate().map(|(i, &b)| if (148..156).contains(&i) { 32 } else { b as u32 }).sum();
+    let sum: u32 = magic[512..1024]
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                b as u32
+            }
+        })
+        .sum();
     magic[512 + 148..512 + 156].copy_from_slice(std::format!("{sum:06o}\0 ").as_bytes());
-    assert_eq!(import_err(&gzip(&magic)), ImportError::Tar(TarError::BadMagic { at: 512 }));
+    assert_eq!(
+        import_err(&gzip(&magic)),
+        ImportError::Tar(TarError::BadMagic { at: 512 })
+    );
 }
 
 #[test]
@@ -306,7 +409,11 @@ fn pax_headers_override_path_size_and_time() {
     let kernel = mips_kernel(0x100, 0, 0);
     raw_entry(&mut ar, b"kernel", b'0', 0o644, b"", &kernel);
     let long = "opt/".to_string() + &"p".repeat(150);
-    let records = [("path", long.as_str()), ("mtime", "1700000123.5"), ("size", "3")];
+    let records = [
+        ("path", long.as_str()),
+        ("mtime", "1700000123.5"),
+        ("size", "3"),
+    ];
     let mut pax = Vec::new();
     for (k, v) in records {
         let body = std::format!(" {k}={v}\n");
@@ -329,7 +436,10 @@ fn pax_headers_override_path_size_and_time() {
     raw_entry(&mut ar, b"short", b'0', 0o644, b"", b"abc");
     ar.finish().unwrap();
     broken.extend_from_slice(&ar.into_inner().unwrap());
-    assert_eq!(import_err(&gzip(&broken)), ImportError::Tar(TarError::BadPaxHeader { at: 1024 }));
+    assert_eq!(
+        import_err(&gzip(&broken)),
+        ImportError::Tar(TarError::BadPaxHeader { at: 1024 })
+    );
 }
 
 #[test]
@@ -337,7 +447,10 @@ fn kernel_rules() {
     let mut ar = ::tar::Builder::new(Vec::new());
     raw_entry(&mut ar, b"./etc/", b'5', 0o755, b"", b"");
     ar.finish().unwrap();
-    assert_eq!(import_err(&gzip(&ar.into_inner().unwrap())), ImportError::MissingKernel);
+    assert_eq!(
+        import_err(&gzip(&ar.into_inner().unwrap())),
+        ImportError::MissingKernel
+    );
 
     let kernel = mips_kernel(0x100, 0, 0);
     let mut ar = ::tar::Builder::new(Vec::new());
@@ -345,19 +458,31 @@ fn kernel_rules() {
     raw_entry(&mut ar, b"kernel", b'0', 0o644, b"", &kernel);
     ar.finish().unwrap();
     let second = 512 + ((kernel.len() as u64 + 511) & !511);
-    assert_eq!(import_err(&gzip(&ar.into_inner().unwrap())), ImportError::DuplicateKernel { at: second });
+    assert_eq!(
+        import_err(&gzip(&ar.into_inner().unwrap())),
+        ImportError::DuplicateKernel { at: second }
+    );
 
     let mut ar = ::tar::Builder::new(Vec::new());
     raw_entry(&mut ar, b"./kernel/", b'5', 0o755, b"", b"");
     ar.finish().unwrap();
-    assert_eq!(import_err(&gzip(&ar.into_inner().unwrap())), ImportError::KernelNotRegularFile { at: 0 });
+    assert_eq!(
+        import_err(&gzip(&ar.into_inner().unwrap())),
+        ImportError::KernelNotRegularFile { at: 0 }
+    );
 
     let ppc = crate::fuzz::samples::powerpc_kernel(0x100, 0);
     let mut ar = ::tar::Builder::new(Vec::new());
     raw_entry(&mut ar, b"./kernel", b'0', 0o644, b"", &ppc);
     ar.finish().unwrap();
     let e = import_err(&gzip(&ar.into_inner().unwrap()));
-    assert_eq!(e, ImportError::Kernel(ElfError::WrongMachine { found: 20, expected: Machine::Mips }));
+    assert_eq!(
+        e,
+        ImportError::Kernel(ElfError::WrongMachine {
+            found: 20,
+            expected: Machine::Mips
+        })
+    );
     assert_eq!(e.to_string(), "kernel: ELF machine 20 is not MIPS (8)");
 }
 
@@ -365,10 +490,24 @@ fn kernel_rules() {
 fn sink_refusal_stops_the_import_and_sticks() {
     let (tar, _) = sample_tar(100_000);
     let gz = gzip(&tar);
-    let mut sink = RecordingSink { limit: Some(50_000), ..Default::default() };
+    let mut sink = RecordingSink {
+        limit: Some(50_000),
+        ..Default::default()
+    };
     let mut imp = ArchiveImporter::new(spec(), gz.len() as u64);
-    let e = gz.chunks(1000).map(|c| imp.push(c, &mut sink)).find(|r| r.is_err()).unwrap().unwrap_err();
-    assert!(matches!(e, ImportError::Sink { error: SinkError::NoSpace, .. }));
+    let e = gz
+        .chunks(1000)
+        .map(|c| imp.push(c, &mut sink))
+        .find(|r| r.is_err())
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(
+        e,
+        ImportError::Sink {
+            error: SinkError::NoSpace,
+            ..
+        }
+    ));
     assert_eq!(imp.finish(&mut sink), Err(e));
     assert_eq!(imp.percent(), 0);
 }
@@ -378,4 +517,54 @@ fn check_archive_keeps_nothing_and_agrees_with_import() {
     let (tar, _) = sample_tar(1234);
     let gz = gzip(&tar);
     assert_eq!(check_archive(&gz, &spec()).unwrap(), import(&gz).unwrap().0);
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Any tree of files and directories built by the `tar` crate comes back entry for entry.
+        #[test]
+        fn random_trees_round_trip(
+            files in proptest::collection::btree_map(
+                "[a-z]{1,8}(/[a-z0-9._-]{1,12}){0,3}",
+                (proptest::collection::vec(any::<u8>(), 0..3000), 0u32..0o7777),
+                0..25,
+            ),
+            chunk in 1usize..3000,
+        ) {
+            let kernel = mips_kernel(0x80, 0, 0);
+            let mut ar = ::tar::Builder::new(Vec::new());
+            raw_entry(&mut ar, b"kernel", b'0', 0o644, b"", &kernel);
+            // A path must not be both a file and a directory: keep leaves only.
+            let leaves: Vec<(&alloc::string::String, &(Vec<u8>, u32))> = files
+                .iter()
+                .filter(|(p, _)| !files.keys().any(|q| q.starts_with(&std::format!("{p}/"))))
+                .filter(|(p, _)| p.split('/').all(|c| c != "." && c != ".."))
+                .collect();
+            for (path, (data, mode)) in &leaves {
+                let mut h = ::tar::Header::new_gnu();
+                h.set_size(data.len() as u64);
+                h.set_mode(*mode);
+                ar.append_data(&mut h, path.as_str(), &data[..]).unwrap();
+            }
+            ar.finish().unwrap();
+            let gz = gzip(&ar.into_inner().unwrap());
+            let mut sink = RecordingSink::default();
+            let mut imp = ArchiveImporter::new(spec(), gz.len() as u64);
+            for piece in gz.chunks(chunk) {
+                imp.push(piece, &mut sink).unwrap();
+            }
+            let summary = imp.finish(&mut sink).unwrap();
+            prop_assert_eq!(summary.files as usize, leaves.len());
+            prop_assert_eq!(sink.kernel, kernel);
+            for (seen, (path, (data, mode))) in sink.entries.iter().zip(&leaves) {
+                prop_assert_eq!(&seen.path[..], path.as_bytes());
+                prop_assert_eq!(&seen.data, data);
+                prop_assert_eq!(u32::from(seen.mode), *mode);
+            }
+        }
+    }
 }

@@ -149,8 +149,12 @@ fn mac_text(mac: [u8; 6]) -> [u8; 17] {
 /// `argv[0..argc]` pointers and a NULL, then the NUL-terminated words `HZ=<count_hz>`,
 /// `board=vm`, `mem=<mem_mib>M`, `kmac=<mac>`, then the user's words. Checks everything before
 /// writing.
-pub fn build_mips_argv(args: &MipsBootArgs<'_>, base: u32, area: &mut [u8]) -> Result<ArgvLayout, ArgvError> {
-    if base % 4 != 0 || u64::from(base) + area.len() as u64 > 1 << 32 {
+pub fn build_mips_argv(
+    args: &MipsBootArgs<'_>,
+    base: u32,
+    area: &mut [u8],
+) -> Result<ArgvLayout, ArgvError> {
+    if base & 3 != 0 || u64::from(base) + area.len() as u64 > 1 << 32 {
         return Err(ArgvError::BadArea { base });
     }
     if args.count_hz == 0 || args.mem_mib == 0 {
@@ -173,7 +177,10 @@ pub fn build_mips_argv(args: &MipsBootArgs<'_>, base: u32, area: &mut [u8]) -> R
         [b"mem=", decimal(args.mem_mib, &mut mem_buf), b"M"],
         [b"kmac=", &mac, b""],
     ];
-    let user = args.command_line.split_ascii_whitespace().map(|w| -> Word<'_> { [w.as_bytes(), b"", b""] });
+    let user = args
+        .command_line
+        .split_ascii_whitespace()
+        .map(|w| -> Word<'_> { [w.as_bytes(), b"", b""] });
     let words = || fixed.iter().copied().chain(user.clone());
     let word_len = |w: &Word<'_>| w.iter().map(|p| p.len()).sum::<usize>();
     // The guest copies every word but HZ= into its command line, each followed by a space.
@@ -185,7 +192,10 @@ pub fn build_mips_argv(args: &MipsBootArgs<'_>, base: u32, area: &mut [u8]) -> R
     let strings: usize = words().map(|w| word_len(&w) + 1).sum();
     let needed = 4 * (argc + 1) + strings;
     if needed > area.len() {
-        return Err(ArgvError::DoesNotFit { needed, available: area.len() });
+        return Err(ArgvError::DoesNotFit {
+            needed,
+            available: area.len(),
+        });
     }
     let mut at = 4 * (argc + 1);
     for (i, w) in words().enumerate() {
@@ -199,7 +209,11 @@ pub fn build_mips_argv(args: &MipsBootArgs<'_>, base: u32, area: &mut [u8]) -> R
         at += 1;
     }
     area[4 * argc..4 * argc + 4].fill(0);
-    Ok(ArgvLayout { argc: argc as u32, argv: base, used: needed as u32 })
+    Ok(ArgvLayout {
+        argc: argc as u32,
+        argv: base,
+        used: needed as u32,
+    })
 }
 
 #[cfg(test)]

@@ -176,7 +176,10 @@ pub enum ElfError {
 impl ElfError {
     /// True when the caller, not the image, is at fault.
     pub const fn is_caller_error(&self) -> bool {
-        matches!(self, Self::WindowBufferMismatch { .. } | Self::ExcessInput { .. })
+        matches!(
+            self,
+            Self::WindowBufferMismatch { .. } | Self::ExcessInput { .. }
+        )
     }
 }
 
@@ -184,7 +187,10 @@ impl fmt::Display for ElfError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Self::TooShort { len } => {
-                write!(f, "file of {len} bytes is shorter than an ELF32 header (52 bytes)")
+                write!(
+                    f,
+                    "file of {len} bytes is shorter than an ELF32 header (52 bytes)"
+                )
             }
             Self::NotElf => f.write_str("not an ELF file (no \\x7FELF magic)"),
             Self::NotElf32 { class } => write!(f, "ELF class {class} is not ELF32 (1)"),
@@ -221,7 +227,11 @@ impl fmt::Display for ElfError {
                 Hex(start),
                 Hex(end)
             ),
-            Self::SectionHeadersOutOfBounds { start, end, file_len } => write!(
+            Self::SectionHeadersOutOfBounds {
+                start,
+                end,
+                file_len,
+            } => write!(
                 f,
                 "section header table {}..{} runs past the end of the {file_len}-byte file",
                 Hex(start),
@@ -235,19 +245,34 @@ impl fmt::Display for ElfError {
                 write!(f, "more than {max} PT_LOAD segments")
             }
             Self::NoLoadSegments => f.write_str("no PT_LOAD segment to load"),
-            Self::FileSizeExceedsMemSize { index, file_size, mem_size } => write!(
+            Self::FileSizeExceedsMemSize {
+                index,
+                file_size,
+                mem_size,
+            } => write!(
                 f,
                 "segment {index} has file size {} above its memory size {}",
                 Hex(file_size.into()),
                 Hex(mem_size.into())
             ),
-            Self::SegmentDataOutsideFile { index, offset, end, file_len } => write!(
+            Self::SegmentDataOutsideFile {
+                index,
+                offset,
+                end,
+                file_len,
+            } => write!(
                 f,
                 "segment {index} data {}..{} runs past the end of the {file_len}-byte file",
                 Hex(offset.into()),
                 Hex(end)
             ),
-            Self::SegmentOutsideWindow { index, start, end, window, field } => match field {
+            Self::SegmentOutsideWindow {
+                index,
+                start,
+                end,
+                window,
+                field,
+            } => match field {
                 AddressField::Virtual => write!(
                     f,
                     "segment {index} at {}..{} lies outside the guest window {window}",
@@ -263,7 +288,12 @@ impl fmt::Display for ElfError {
                     Hex(window.size().into())
                 ),
             },
-            Self::AddressFieldsDisagree { index, vaddr, paddr, expected_vaddr } => write!(
+            Self::AddressFieldsDisagree {
+                index,
+                vaddr,
+                paddr,
+                expected_vaddr,
+            } => write!(
                 f,
                 "segment {index} virtual address {} does not match its physical address {} \
                  (expected virtual {})",
@@ -282,11 +312,13 @@ impl fmt::Display for ElfError {
                 "entry point {} is not inside the loaded bytes of an executable segment",
                 Hex(entry.into())
             ),
-            Self::Truncated { received, expected } => write!(
-                f,
-                "image ends after {received} of its {expected} bytes"
-            ),
-            Self::WindowBufferMismatch { buffer_len, window_size } => write!(
+            Self::Truncated { received, expected } => {
+                write!(f, "image ends after {received} of its {expected} bytes")
+            }
+            Self::WindowBufferMismatch {
+                buffer_len,
+                window_size,
+            } => write!(
                 f,
                 "guest RAM buffer of {buffer_len} bytes does not match the window size {}",
                 Hex(window_size.into())

@@ -96,13 +96,22 @@ impl ElfLayout {
 
     /// Lowest window offset used by a segment.
     pub fn start_offset(&self) -> u32 {
-        self.segments().iter().map(|s| s.window_offset).min().unwrap_or(0)
+        self.segments()
+            .iter()
+            .map(|s| s.window_offset)
+            .min()
+            .unwrap_or(0)
     }
 
     /// One past the highest window offset used by a segment (the kernel's `_end`, physical).
     pub fn end_offset(&self) -> u32 {
         // Every segment ends inside the window, whose size fits in a u32.
-        let end = self.segments().iter().map(Segment::window_end).max().unwrap_or(0);
+        let end = self
+            .segments()
+            .iter()
+            .map(Segment::window_end)
+            .max()
+            .unwrap_or(0);
         u32::try_from(end).unwrap_or(u32::MAX)
     }
 
@@ -120,7 +129,9 @@ pub(crate) fn parse_file_header(
     spec: &ElfSpec,
 ) -> Result<FileHeader, ElfError> {
     if file_len < EHDR_SIZE as u64 || ehdr.len() < EHDR_SIZE {
-        return Err(ElfError::TooShort { len: file_len.min(ehdr.len() as u64) });
+        return Err(ElfError::TooShort {
+            len: file_len.min(ehdr.len() as u64),
+        });
     }
     if ehdr[..4] != *b"\x7FELF" {
         return Err(ElfError::NotElf);
@@ -132,7 +143,9 @@ pub(crate) fn parse_file_header(
         return Err(ElfError::NotBigEndian { data: ehdr[5] });
     }
     if ehdr[6] != 1 {
-        return Err(ElfError::BadVersion { version: ehdr[6].into() });
+        return Err(ElfError::BadVersion {
+            version: ehdr[6].into(),
+        });
     }
     let field16 = |at| be16(ehdr, at).unwrap_or(0);
     let field32 = |at| be32(ehdr, at).unwrap_or(0);
@@ -142,7 +155,10 @@ pub(crate) fn parse_file_header(
     }
     let machine = field16(18);
     if machine != spec.machine as u16 {
-        return Err(ElfError::WrongMachine { found: machine, expected: spec.machine });
+        return Err(ElfError::WrongMachine {
+            found: machine,
+            expected: spec.machine,
+        });
     }
     let version = field32(20);
     if version != 1 {
@@ -175,7 +191,11 @@ pub(crate) fn parse_file_header(
     if shnum != 0 {
         let end = u64::from(shoff) + u64::from(shnum) * u64::from(shentsize);
         if shentsize != SHDR_SIZE || end > file_len {
-            return Err(ElfError::SectionHeadersOutOfBounds { start: shoff.into(), end, file_len });
+            return Err(ElfError::SectionHeadersOutOfBounds {
+                start: shoff.into(),
+                end,
+                file_len,
+            });
         }
         shdr_end = end;
     }
@@ -224,22 +244,44 @@ pub(crate) fn parse_program_headers(
         let (offset, vaddr, paddr) = (word(1), word(2), word(3));
         let (file_size, mem_size, flags) = (word(4), word(5), word(6));
         if file_size > mem_size {
-            return Err(ElfError::FileSizeExceedsMemSize { index, file_size, mem_size });
+            return Err(ElfError::FileSizeExceedsMemSize {
+                index,
+                file_size,
+                mem_size,
+            });
         }
         let data_end = u64::from(offset) + u64::from(file_size);
         if data_end > file_len {
-            return Err(ElfError::SegmentDataOutsideFile { index, offset, end: data_end, file_len });
+            return Err(ElfError::SegmentDataOutsideFile {
+                index,
+                offset,
+                end: data_end,
+                file_len,
+            });
         }
         if mem_size == 0 {
             continue;
         }
         let window_offset = place(spec, index, vaddr, paddr, mem_size)?;
         if layout.count == MAX_LOAD_SEGMENTS {
-            return Err(ElfError::TooManyLoadSegments { max: MAX_LOAD_SEGMENTS as u16 });
+            return Err(ElfError::TooManyLoadSegments {
+                max: MAX_LOAD_SEGMENTS as u16,
+            });
         }
-        let segment = Segment { index, file_offset: offset, file_size, mem_size, vaddr, window_offset, flags };
+        let segment = Segment {
+            index,
+            file_offset: offset,
+            file_size,
+            mem_size,
+            vaddr,
+            window_offset,
+            flags,
+        };
         if let Some(other) = layout.segments().iter().find(|s| overlap(s, &segment)) {
-            return Err(ElfError::SegmentsOverlap { first: other.index, second: index });
+            return Err(ElfError::SegmentsOverlap {
+                first: other.index,
+                second: index,
+            });
         }
         layout.segments[layout.count] = segment;
         layout.count += 1;
@@ -249,11 +291,13 @@ pub(crate) fn parse_program_headers(
         return Err(ElfError::NoLoadSegments);
     }
     let entry = header.entry;
-    if entry % 4 != 0 {
+    if entry & 3 != 0 {
         return Err(ElfError::EntryMisaligned { entry });
     }
     let home = layout.segments().iter().find(|s| {
-        s.is_executable() && entry >= s.vaddr && u64::from(entry) < u64::from(s.vaddr) + u64::from(s.file_size)
+        s.is_executable()
+            && entry >= s.vaddr
+            && u64::from(entry) < u64::from(s.vaddr) + u64::from(s.file_size)
     });
     match home {
         Some(s) => layout.entry_offset = s.window_offset + (entry - s.vaddr),
@@ -263,17 +307,27 @@ pub(crate) fn parse_program_headers(
 }
 
 /// The window offset of a segment, by the address field the spec names.
-fn place(spec: &ElfSpec, index: u16, vaddr: u32, paddr: u32, mem_size: u32) -> Result<u32, ElfError> {
+fn place(
+    spec: &ElfSpec,
+    index: u16,
+    vaddr: u32,
+    paddr: u32,
+    mem_size: u32,
+) -> Result<u32, ElfError> {
     let window = spec.window;
     let len = u64::from(mem_size);
     match spec.address {
-        AddressField::Virtual => window.offset_of(vaddr, len).ok_or(ElfError::SegmentOutsideWindow {
-            index,
-            start: vaddr.into(),
-            end: u64::from(vaddr) + len,
-            window,
-            field: AddressField::Virtual,
-        }),
+        AddressField::Virtual => {
+            window
+                .offset_of(vaddr, len)
+                .ok_or(ElfError::SegmentOutsideWindow {
+                    index,
+                    start: vaddr.into(),
+                    end: u64::from(vaddr) + len,
+                    window,
+                    field: AddressField::Virtual,
+                })
+        }
         AddressField::Physical => {
             if u64::from(paddr) + len > u64::from(window.size()) {
                 return Err(ElfError::SegmentOutsideWindow {
@@ -286,7 +340,12 @@ fn place(spec: &ElfSpec, index: u16, vaddr: u32, paddr: u32, mem_size: u32) -> R
             }
             let expected_vaddr = window.address_of(paddr);
             if u64::from(vaddr) != expected_vaddr {
-                return Err(ElfError::AddressFieldsDisagree { index, vaddr, paddr, expected_vaddr });
+                return Err(ElfError::AddressFieldsDisagree {
+                    index,
+                    vaddr,
+                    paddr,
+                    expected_vaddr,
+                });
             }
             Ok(paddr)
         }

@@ -21,7 +21,9 @@ mod header;
 mod stream;
 
 pub use error::ElfError;
-pub use header::{ElfLayout, Segment, EHDR_SIZE, HEADER_LIMIT, MAX_LOAD_SEGMENTS, MAX_PROGRAM_HEADERS};
+pub use header::{
+    ElfLayout, Segment, EHDR_SIZE, HEADER_LIMIT, MAX_LOAD_SEGMENTS, MAX_PROGRAM_HEADERS,
+};
 pub use stream::ElfStream;
 
 use crate::window::{AddressField, GuestWindow};
@@ -60,12 +62,20 @@ pub struct ElfSpec {
 impl ElfSpec {
     /// A MIPS MetaROUTER guest: window 0xC000_0000 + `window.size()`, placed by `p_vaddr`.
     pub const fn mips(window: GuestWindow) -> Self {
-        Self { machine: Machine::Mips, window, address: AddressField::Virtual }
+        Self {
+            machine: Machine::Mips,
+            window,
+            address: AddressField::Virtual,
+        }
     }
 
     /// A PowerPC RouterOS guest: kernel linked at 0x8000_0000, placed by `p_paddr`.
     pub const fn powerpc(window: GuestWindow) -> Self {
-        Self { machine: Machine::PowerPc, window, address: AddressField::Physical }
+        Self {
+            machine: Machine::PowerPc,
+            window,
+            address: AddressField::Physical,
+        }
     }
 }
 
@@ -108,7 +118,11 @@ pub fn parse_elf(file: &[u8], spec: &ElfSpec) -> Result<ElfLayout, ElfError> {
 
 /// Validates `file` and, only if it is entirely valid, loads it into `guest_ram` (the whole
 /// window: its length must equal `spec.window.size()`).
-pub fn load_elf(file: &[u8], spec: &ElfSpec, guest_ram: &mut [u8]) -> Result<LoadedImage, ElfError> {
+pub fn load_elf(
+    file: &[u8],
+    spec: &ElfSpec,
+    guest_ram: &mut [u8],
+) -> Result<LoadedImage, ElfError> {
     check_window_buffer(spec, guest_ram)?;
     let layout = parse_elf(file, spec)?;
     for s in layout.segments() {
@@ -129,7 +143,11 @@ pub(crate) fn check_window_buffer(spec: &ElfSpec, guest_ram: &[u8]) -> Result<()
 
 /// Copies a validated segment's bytes and zeroes its bss.
 fn write_segment(s: &Segment, file: &[u8], guest_ram: &mut [u8]) {
-    let (off, fsz, msz) = (s.file_offset as usize, s.file_size as usize, s.mem_size as usize);
+    let (off, fsz, msz) = (
+        s.file_offset as usize,
+        s.file_size as usize,
+        s.mem_size as usize,
+    );
     let at = s.window_offset as usize;
     guest_ram[at..at + fsz].copy_from_slice(&file[off..off + fsz]);
     guest_ram[at + fsz..at + msz].fill(0);

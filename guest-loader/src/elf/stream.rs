@@ -46,12 +46,18 @@ impl ElfStream {
     }
 
     /// Feeds the next `chunk` of the file; with `guest_ram`, loads what it can.
-    pub fn push(&mut self, mut chunk: &[u8], mut guest_ram: Option<&mut [u8]>) -> Result<(), ElfError> {
+    pub fn push(
+        &mut self,
+        mut chunk: &[u8],
+        mut guest_ram: Option<&mut [u8]>,
+    ) -> Result<(), ElfError> {
         if let Some(ram) = guest_ram.as_deref() {
             check_window_buffer(&self.spec, ram)?;
         }
         if chunk.len() as u64 > self.file_len - self.received {
-            return Err(ElfError::ExcessInput { expected: self.file_len });
+            return Err(ElfError::ExcessInput {
+                expected: self.file_len,
+            });
         }
         if self.layout.is_none() {
             let taken = self.take_header_bytes(chunk)?;
@@ -80,7 +86,10 @@ impl ElfStream {
         let layout = match (&self.layout, self.received == self.file_len) {
             (Some(layout), true) => layout,
             _ => {
-                return Err(ElfError::Truncated { received: self.received, expected: self.file_len })
+                return Err(ElfError::Truncated {
+                    received: self.received,
+                    expected: self.file_len,
+                })
             }
         };
         if let Some(ram) = guest_ram {
@@ -103,7 +112,8 @@ impl ElfStream {
                 Some(h) => h.phdr_end,
             };
             let n = (needed - self.prefix_len).min(chunk.len() - taken);
-            self.prefix[self.prefix_len..self.prefix_len + n].copy_from_slice(&chunk[taken..taken + n]);
+            self.prefix[self.prefix_len..self.prefix_len + n]
+                .copy_from_slice(&chunk[taken..taken + n]);
             self.prefix_len += n;
             taken += n;
             self.received += n as u64;
@@ -112,7 +122,11 @@ impl ElfStream {
             }
             match self.file_header {
                 None => {
-                    let h = header::parse_file_header(&self.prefix[..self.prefix_len], self.file_len, &self.spec)?;
+                    let h = header::parse_file_header(
+                        &self.prefix[..self.prefix_len],
+                        self.file_len,
+                        &self.spec,
+                    )?;
                     self.file_header = Some(h);
                 }
                 Some(h) => {

@@ -14,6 +14,10 @@
 //! - `idle()`: sleep until an interrupt has been handled, without the lost-wakeup race.
 //! - `halt() -> !`: stop for good, interrupts off.
 //! - `NAME`: the architecture's name.
+//! - Guests: `GuestCpu` (`new`, `run`, `runnable`, `wake`, `raise_device_interrupt`,
+//!   `timer_deadline`), `RunExit`, `GuestHalt`, `guest_ram`, `phys_bytes`, `virt_to_phys`,
+//!   `timer_set_deadline`. An arch without guest support yet (PowerPC) refuses to create a
+//!   `GuestCpu` (see `no_guests.rs`).
 
 #[cfg(target_arch = "mips")]
 mod mips;
@@ -24,6 +28,10 @@ pub use mips::*;
 mod powerpc;
 #[cfg(target_arch = "powerpc")]
 pub use powerpc::*;
+#[cfg(target_arch = "powerpc")]
+mod no_guests;
+#[cfg(target_arch = "powerpc")]
+pub use no_guests::*;
 
 #[cfg(not(any(target_arch = "mips", target_arch = "powerpc")))]
 compile_error!(

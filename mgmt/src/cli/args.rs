@@ -5,7 +5,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::error::CmdError;
-use crate::config::{Config, IfaceRef, ItemId};
+use crate::config::{Config, Gateway, IfaceRef, ItemId};
+use crate::network::IpAddress;
 use crate::platform::Platform;
 use crate::value;
 
@@ -35,9 +36,18 @@ pub enum Kind {
     /// `yes`/`no`.
     Bool,
     /// An integer in `min..=max`, optionally written with `unit`.
-    Int { min: u64, max: u64, unit: &'static str },
+    Int {
+        min: u64,
+        max: u64,
+        unit: &'static str,
+    },
     /// An integer, or `word` (e.g. `unlimited`, `none`).
-    IntOr { min: u64, max: u64, unit: &'static str, word: &'static str },
+    IntOr {
+        min: u64,
+        max: u64,
+        unit: &'static str,
+        word: &'static str,
+    },
     /// One of a fixed list (unique prefixes accepted).
     Choice(&'static [&'static str]),
     Mac,
@@ -48,13 +58,23 @@ pub enum Kind {
     /// IPv6 `addr/n`
     Ipv6Prefix,
     /// A duration (`5m`, `20s`) in seconds within `min..=max`.
-    Duration { min: u64, max: u64 },
+    Duration {
+        min: u64,
+        max: u64,
+    },
     /// A name of an existing thing.
     Ref(RefKind),
     /// A name of an existing thing, or `word` (e.g. `none`).
     RefOr(RefKind, &'static str),
-    /// A gateway: an address or an interface name (menus check further).
-    Gateway,
+    /// Gateways of a route: comma-separated addresses of the family (`v6`), interface names, or
+    /// `address%interface`.
+    Gateways {
+        v6: bool,
+    },
+    /// An IPv4 or IPv6 prefix.
+    AnyPrefix,
+    /// `yes`/`no`, which may also be given as a bare word (`fib`).
+    Flag,
 }
 
 /// One argument a command takes.
@@ -82,6 +102,8 @@ pub enum Value {
     Item(ItemId),
     /// A file or routing table name that exists.
     Name(String),
+    Gateways(Vec<Gateway>),
+    Prefix(IpAddress, u8),
 }
 
 /// One argument given.
@@ -99,7 +121,11 @@ pub struct Args {
 
 impl Args {
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.list.iter().rev().find(|a| a.field.name == name).map(|a| &a.value)
+        self.list
+            .iter()
+            .rev()
+            .find(|a| a.field.name == name)
+            .map(|a| &a.value)
     }
 
     pub fn has(&self, name: &str) -> bool {
@@ -148,10 +174,15 @@ pub fn find_field(
     if let Some(field) = fields.iter().find(|f| f.name == word) {
         return Ok(field);
     }
-    let mut matches = fields.iter().filter(|f| !word.is_empty() && f.name.starts_with(word));
+    let mut matches = fields
+        .iter()
+        .filter(|f| !word.is_empty() && f.name.starts_with(word));
     match (matches.next(), matches.next()) {
         (Some(field), None) => Ok(field),
-        (Some(_), Some(_)) => Err(CmdError::AmbiguousArgument { word: String::from(word), column }),
+        (Some(_), Some(_)) => Err(CmdError::AmbiguousArgument {
+            word: String::from(word),
+            column,
+        }),
         _ => Err(CmdError::ExpectedEnd { column }),
     }
 }
@@ -161,7 +192,9 @@ pub fn match_choice(choices: &'static [&'static str], text: &str) -> Option<&'st
     if let Some(c) = choices.iter().find(|c| **c == text) {
         return Some(c);
     }
-    let mut it = choices.iter().filter(|c| !text.is_empty() && c.starts_with(text));
+    let mut it = choices
+        .iter()
+        .filter(|c| !text.is_empty() && c.starts_with(text));
     match (it.next(), it.next()) {
         (Some(c), None) => Some(c),
         _ => None,
@@ -179,18 +212,32 @@ pub fn ref_names(kind: RefKind, config: &Config, platform: &dyn Platform) -> Vec
         RefKind::Ethernet => config.ethernet.iter().map(|e| e.name.clone()).collect(),
         RefKind::Bridge => config.bridges.iter().map(|b| b.name.clone()).collect(),
         RefKind::Vm => config.vms.iter().map(|v| v.name.clone()).collect(),
-        RefKind::File => (0..platform.file_count()).filter_map(|i| platform.file(i)).map(|f| f.name).collect(),
-        RefKind::RoutingTable => config.routing.table_names(),
+        RefKind::File => (0..platform.file_count())
+            .filter_map(|i| platform.file(i))
+            .map(|f| f.name)
+            .collect(),
+        RefKind::RoutingTable => config.table_names(),
     }
 }
 
-fn resolve_ref(kind: RefKind, text: &str, config: &Config, platform: &dyn Platform) -> Option<Value> {
+fn resolve_ref(
+    kind: RefKind,
+    text: &str,
+    config: &Config,
+    platform: &dyn Platform,
+) -> Option<Value> {
     match kind {
         RefKind::Interface => config.find_iface(text).map(Value::Iface),
-        RefKind::Ethernet => {
-            config.ethernet.iter().position(|e| e.name == text).map(|i| Value::Port(i as u16))
-        }
-        RefKind::Bridge => config.bridges.iter().find(|b| b.name == text).map(|b| Value::Item(b.id)),
+        RefKind::Ethernet => config
+            .ethernet
+            .iter()
+            .position(|e| e.name == text)
+            .map(|i| Value::Port(i as u16)),
+        RefKind::Bridge => config
+            .bridges
+            .iter()
+            .find(|b| b.name == text)
+            .map(|b| Value::Item(b.id)),
         RefKind::Vm => config.vm_by_name(text).map(|v| Value::Item(v.id)),
         RefKind::File | RefKind::RoutingTable => ref_names(kind, config, platform)
             .into_iter()
@@ -233,7 +280,12 @@ pub fn parse_value(
         Kind::Int { min, max, unit } => {
             ranged(value::parse_with_unit(text, unit).ok_or(invalid)?, min, max)
         }
-        Kind::IntOr { min, max, unit, word } => {
+        Kind::IntOr {
+            min,
+            max,
+            unit,
+            word,
+        } => {
             if text == word {
                 return Ok(Value::Word(word));
             }
@@ -242,12 +294,12 @@ pub fn parse_value(
         Kind::Choice(choices) => match_choice(choices, text).map(Value::Word).ok_or(no_match),
         Kind::Mac => value::parse_mac(text).map(Value::Mac).ok_or(invalid),
         Kind::Ipv4 => value::parse_ipv4(text).map(Value::Ipv4).ok_or(invalid),
-        Kind::Ipv4Prefix => {
-            value::parse_ipv4_prefix(text).map(|(a, l)| Value::Ipv4Prefix(a, l)).ok_or(invalid)
-        }
-        Kind::Ipv6Prefix => {
-            value::parse_ipv6_prefix(text).map(|(a, l)| Value::Ipv6Prefix(a, l)).ok_or(invalid)
-        }
+        Kind::Ipv4Prefix => value::parse_ipv4_prefix(text)
+            .map(|(a, l)| Value::Ipv4Prefix(a, l))
+            .ok_or(invalid),
+        Kind::Ipv6Prefix => value::parse_ipv6_prefix(text)
+            .map(|(a, l)| Value::Ipv6Prefix(a, l))
+            .ok_or(invalid),
         Kind::Duration { min, max } => {
             let secs = value::parse_duration(text).ok_or(invalid)?;
             ranged(secs, min, max)
@@ -259,18 +311,51 @@ pub fn parse_value(
             }
             resolve_ref(kind, text, config, platform).ok_or(no_match)
         }
-        Kind::Gateway => {
-            if let Some(addr) = value::parse_ipv4(text) {
-                Ok(Value::Ipv4(addr))
-            } else if let Some(addr) = value::parse_ipv6(text) {
-                Ok(Value::Ipv6Prefix(addr, 128))
-            } else if let Some(iface) = config.find_iface(text) {
-                Ok(Value::Iface(iface))
+        Kind::Gateways { v6 } => {
+            let gateways: Option<Vec<Gateway>> = text
+                .split(',')
+                .map(|part| parse_gateway(part, v6, config))
+                .collect();
+            gateways
+                .filter(|g| !g.is_empty())
+                .map(Value::Gateways)
+                .ok_or(invalid)
+        }
+        Kind::AnyPrefix => {
+            if let Some((addr, len)) = value::parse_ipv4_prefix(text) {
+                Ok(Value::Prefix(IpAddress::V4(addr), len))
+            } else if let Some((addr, len)) = value::parse_ipv6_prefix(text) {
+                Ok(Value::Prefix(IpAddress::V6(addr), len))
             } else {
                 Err(invalid)
             }
         }
+        Kind::Flag => match text {
+            "yes" | "true" => Ok(Value::Bool(true)),
+            "no" | "false" => Ok(Value::Bool(false)),
+            _ => Err(invalid),
+        },
     }
+}
+
+/// One gateway: an address of the family, an interface name, or `address%interface`.
+fn parse_gateway(text: &str, v6: bool, config: &Config) -> Option<Gateway> {
+    let address = |t: &str| {
+        if v6 {
+            value::parse_ipv6(t).map(IpAddress::V6)
+        } else {
+            value::parse_ipv4(t).map(IpAddress::V4)
+        }
+    };
+    if let Some((addr, iface)) = text.split_once('%') {
+        return Some(Gateway::AddressOnInterface(
+            address(addr)?,
+            config.find_iface(iface)?,
+        ));
+    }
+    address(text)
+        .map(Gateway::Address)
+        .or_else(|| config.find_iface(text).map(Gateway::Interface))
 }
 
 /// The fixed values a field can take (for completion and `?`).
@@ -285,7 +370,8 @@ pub fn value_choices(field: &Field, config: &Config, platform: &dyn Platform) ->
             names.insert(0, String::from(word));
             names
         }
-        Kind::Gateway => ref_names(RefKind::Interface, config, platform),
+        Kind::Gateways { .. } => ref_names(RefKind::Interface, config, platform),
+        Kind::Flag => alloc::vec![String::from("yes"), String::from("no")],
         _ => Vec::new(),
     };
     out.dedup();

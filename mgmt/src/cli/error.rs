@@ -24,7 +24,11 @@ pub enum CmdError {
     /// The value does not parse as this argument's type.
     InvalidValue { argument: &'static str },
     /// A number outside the argument's range.
-    OutOfRange { argument: &'static str, min: u64, max: u64 },
+    OutOfRange {
+        argument: &'static str,
+        min: u64,
+        max: u64,
+    },
     /// Required arguments were not given.
     Missing { arguments: String },
     /// An item number or name that does not exist.
@@ -54,7 +58,9 @@ impl CmdError {
                 format!("ambiguous argument name {word} (line 1 column {column})")
             }
             CmdError::Syntax { column } => format!("syntax error (line 1 column {column})"),
-            CmdError::NoMatch { argument } => format!("input does not match any value of {argument}"),
+            CmdError::NoMatch { argument } => {
+                format!("input does not match any value of {argument}")
+            }
             CmdError::InvalidValue { argument } => format!("invalid value for argument {argument}"),
             CmdError::OutOfRange { argument, min, max } => {
                 format!("value of {argument} out of range ({min}..{max})")

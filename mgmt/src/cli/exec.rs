@@ -6,118 +6,15 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::args::{find_field, parse_value, Args, Field, Kind};
 use super::error::CmdError;
 use super::filter::Filter;
 use super::lex::{tokenize, Token};
-use super::menu::{generic_commands, Command, Exec, Invocation, Items, Menu, MenuKind, Outcome, Table};
+use super::menu::{Command, Exec, Invocation, Items, Menu, MenuKind, Outcome, Table};
+use super::resolve::{path_text, resolve, CommandRef};
 use super::table::{number_rows, push_line, render_detail, render_table, Row};
+use super::words::{check_required, parse_args, parse_find, props};
 use crate::config::{Config, ItemId};
 use crate::platform::Platform;
-
-/// A resolved command word.
-#[derive(Clone, Copy)]
-pub enum CommandRef {
-    Generic(&'static str),
-    Specific(&'static Command),
-}
-
-/// What a word names in a menu.
-#[derive(Clone, Copy)]
-pub enum Word {
-    Child(&'static Menu),
-    Command(CommandRef),
-}
-
-/// Looks `word` up among a menu's submenus and commands (exact, or unique prefix).
-pub fn lookup(menu: &'static Menu, word: &str, column: usize) -> Result<Word, CmdError> {
-    let mut names: Vec<(&'static str, Word)> =
-        menu.children.iter().map(|c| (c.name, Word::Child(c))).collect();
-    names.extend(menu.commands.iter().map(|c| (c.name, Word::Command(CommandRef::Specific(c)))));
-    for (name, _) in generic_commands(menu.kind) {
-        names.push((name, Word::Command(CommandRef::Generic(name))));
-    }
-    names.push(("export", Word::Command(CommandRef::Generic("export"))));
-    if let Some((_, w)) = names.iter().find(|(n, _)| *n == word) {
-        return Ok(*w);
-    }
-    let mut matches: Vec<&(&str, Word)> =
-        names.iter().filter(|(n, _)| !word.is_empty() && n.starts_with(word)).collect();
-    matches.dedup_by_key(|(n, _)| *n);
-    match matches.len() {
-        1 => Ok(matches[0].1),
-        0 => Err(CmdError::BadCommand { word: String::from(word), column }),
-        _ => Err(CmdError::AmbiguousCommand { word: String::from(word), column }),
-    }
-}
-
-/// Every name a word could take in `menu` (for help and completion), sorted.
-pub fn words_of(menu: &'static Menu) -> Vec<(&'static str, &'static str)> {
-    let mut out: Vec<(&str, &str)> = menu.children.iter().map(|c| (c.name, c.help)).collect();
-    out.extend(menu.commands.iter().map(|c| (c.name, c.help)));
-    out.extend(generic_commands(menu.kind));
-    if !out.iter().any(|(n, _)| *n == "export") {
-        out.push(("export", "Print or save an export script"));
-    }
-    out.sort();
-    out.dedup_by_key(|(n, _)| *n);
-    out
-}
-
-/// Result of resolving the start of a line.
-pub struct Resolved {
-    pub path: Vec<&'static Menu>,
-    pub command: Option<CommandRef>,
-    /// Index of the first token after the command (or after the path).
-    pub next: usize,
-}
-
-/// Resolves the menu path and command word at the start of `tokens`.
-pub fn resolve(
-    root: &'static Menu,
-    cwd: &[&'static Menu],
-    tokens: &[Token],
-) -> Result<Resolved, CmdError> {
-    let mut path: Vec<&'static Menu> = cwd.to_vec();
-    for (index, token) in tokens.iter().enumerate() {
-        if token.eq.is_some() || token.inner.is_some() || token.quoted {
-            return Err(CmdError::BadCommand { word: token.text.clone(), column: token.column });
-        }
-        let mut text = token.text.as_str();
-        let mut column = token.column;
-        if index == 0 && text.starts_with('/') {
-            path.clear();
-        }
-        while let Some(rest) = text.strip_prefix('/') {
-            text = rest;
-            column += 1;
-        }
-        let segments: Vec<&str> = text.split('/').collect();
-        for (i, segment) in segments.iter().enumerate() {
-            let last_segment = i + 1 == segments.len();
-            if segment.is_empty() {
-                column += 1;
-                continue;
-            }
-            if *segment == ".." {
-                path.pop();
-            } else {
-                let menu = path.last().copied().unwrap_or(root);
-                match lookup(menu, segment, column)? {
-                    Word::Child(child) => path.push(child),
-                    Word::Command(command) if last_segment => {
-                        return Ok(Resolved { path, command: Some(command), next: index + 1 });
-                    }
-                    Word::Command(_) => {
-                        return Err(CmdError::BadCommand { word: String::from(*segment), column })
-                    }
-                }
-            }
-            column += segment.len() + 1;
-        }
-    }
-    Ok(Resolved { path, command: None, next: tokens.len() })
-}
 
 /// Per-session interpreter state.
 pub struct Session {
@@ -137,21 +34,14 @@ pub struct LineResult {
     pub outcome: Outcome,
 }
 
-/// Text path of a menu path (`/ip address`).
-pub fn path_text(path: &[&'static Menu]) -> String {
-    let mut out = String::new();
-    for menu in path {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(menu.name);
-    }
-    out
-}
-
 impl Session {
     pub fn new(root: &'static Menu) -> Session {
-        Session { root, cwd: Vec::new(), numbering: Vec::new(), width: 80 }
+        Session {
+            root,
+            cwd: Vec::new(),
+            numbering: Vec::new(),
+            width: 80,
+        }
     }
 
     /// The menu part of the prompt: `/metarouter interface` or nothing at the root.
@@ -173,23 +63,42 @@ impl Session {
         platform: &mut dyn Platform,
     ) -> Result<LineResult, CmdError> {
         let tokens = tokenize(line)?;
-        let mut exec = Exec { config: config.clone(), platform, out: String::new(), outcome: Outcome::Prompt };
+        let mut exec = Exec {
+            config: config.clone(),
+            platform,
+            out: String::new(),
+            outcome: Outcome::Prompt,
+        };
         if tokens.is_empty() {
-            return Ok(LineResult { out: exec.out, config: exec.config, outcome: exec.outcome });
+            return Ok(LineResult {
+                out: exec.out,
+                config: exec.config,
+                outcome: exec.outcome,
+            });
         }
         let resolved = resolve(self.root, &self.cwd, &tokens)?;
         let Some(command) = resolved.command else {
             self.cwd = resolved.path;
-            return Ok(LineResult { out: exec.out, config: exec.config, outcome: exec.outcome });
+            return Ok(LineResult {
+                out: exec.out,
+                config: exec.config,
+                outcome: exec.outcome,
+            });
         };
         let menu = resolved.path.last().copied().unwrap_or(self.root);
         let key = path_text(&resolved.path);
         let rest = &tokens[resolved.next..];
         match command {
             CommandRef::Specific(cmd) => self.run_specific(&key, menu, cmd, rest, &mut exec)?,
-            CommandRef::Generic(name) => self.run_generic(&key, menu, &resolved.path, name, rest, &mut exec)?,
+            CommandRef::Generic(name) => {
+                self.run_generic(&key, menu, &resolved.path, name, rest, &mut exec)?
+            }
         }
-        Ok(LineResult { out: exec.out, config: exec.config, outcome: exec.outcome })
+        Ok(LineResult {
+            out: exec.out,
+            config: exec.config,
+            outcome: exec.outcome,
+        })
     }
 
     fn run_specific(
@@ -206,11 +115,17 @@ impl Session {
             (_, Some(token), MenuKind::Table(table)) => {
                 let ids = self.resolve_items(key, table, &token, exec)?;
                 if cmd.items == Items::One && ids.len() != 1 {
-                    return Err(CmdError::ExpectedEnd { column: token.column });
+                    return Err(CmdError::ExpectedEnd {
+                        column: token.column,
+                    });
                 }
                 ids
             }
-            _ => return Err(CmdError::Missing { arguments: String::from("numbers") }),
+            _ => {
+                return Err(CmdError::Missing {
+                    arguments: String::from("numbers"),
+                })
+            }
         };
         check_required(cmd.required, &args)?;
         (cmd.run)(exec, &Invocation { items, args })
@@ -228,12 +143,17 @@ impl Session {
     ) -> Result<(), CmdError> {
         if name == "export" {
             for token in tokens {
-                if !matches!(token.text.as_str(), "compact" | "verbose" | "terse") || token.eq.is_some() {
-                    return Err(CmdError::ExpectedEnd { column: token.column });
+                if !matches!(token.text.as_str(), "compact" | "verbose" | "terse")
+                    || token.eq.is_some()
+                {
+                    return Err(CmdError::ExpectedEnd {
+                        column: token.column,
+                    });
                 }
             }
             let header = exec.platform.system_info().version;
-            exec.out.push_str(&crate::export::export_menu(path, &exec.config, &header));
+            exec.out
+                .push_str(&crate::export::export_menu(path, &exec.config, &header));
             return Ok(());
         }
         match menu.kind {
@@ -241,7 +161,9 @@ impl Session {
             MenuKind::Single(single) => match name {
                 "print" => {
                     if let Some(token) = tokens.first() {
-                        return Err(CmdError::ExpectedEnd { column: token.column });
+                        return Err(CmdError::ExpectedEnd {
+                            column: token.column,
+                        });
                     }
                     let values = single.values(&exec.config, &*exec.platform);
                     let width = values.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 2;
@@ -255,7 +177,10 @@ impl Session {
                     single.set(&mut exec.config, &args)
                 }
             },
-            MenuKind::Plain => Err(CmdError::BadCommand { word: String::from(name), column: 1 }),
+            MenuKind::Plain => Err(CmdError::BadCommand {
+                word: String::from(name),
+                column: 1,
+            }),
         }
     }
 
@@ -278,7 +203,13 @@ impl Session {
                 let (_, args) = parse_args(tokens, table.fields(), false, exec)?;
                 let copy_from = match args.text("copy-from") {
                     Some(text) => {
-                        let token = Token { text: String::from(text), eq: None, column: 1, inner: None, quoted: false };
+                        let token = Token {
+                            text: String::from(text),
+                            eq: None,
+                            column: 1,
+                            inner: None,
+                            quoted: false,
+                        };
                         let ids = self.resolve_items(key, table, &token, exec)?;
                         Some(*ids.first().ok_or(CmdError::NoSuchItem)?)
                     }
@@ -293,14 +224,17 @@ impl Session {
             "set" | "remove" | "enable" | "disable" => {
                 let fields = if name == "set" { table.fields() } else { &[] };
                 let (positional, mut args) = parse_args(tokens, fields, true, exec)?;
-                let token = positional.ok_or(CmdError::Missing { arguments: String::from("numbers") })?;
+                let token = positional.ok_or(CmdError::Missing {
+                    arguments: String::from("numbers"),
+                })?;
                 let ids = self.resolve_items(key, table, &token, exec)?;
                 if name == "enable" || name == "disable" {
-                    let field = table
-                        .fields()
-                        .iter()
-                        .find(|f| f.name == "disabled")
-                        .ok_or(CmdError::BadCommand { word: String::from(name), column: 1 })?;
+                    let field = table.fields().iter().find(|f| f.name == "disabled").ok_or(
+                        CmdError::BadCommand {
+                            word: String::from(name),
+                            column: 1,
+                        },
+                    )?;
                     args.push(field, super::args::Value::Bool(name == "disable"));
                 }
                 for id in ids {
@@ -312,7 +246,10 @@ impl Session {
                 }
                 Ok(())
             }
-            _ => Err(CmdError::BadCommand { word: String::from(name), column: 1 }),
+            _ => Err(CmdError::BadCommand {
+                word: String::from(name),
+                column: 1,
+            }),
         }
     }
 
@@ -337,10 +274,18 @@ impl Session {
                     has_filter = true;
                     break;
                 }
-                _ => return Err(CmdError::ExpectedEnd { column: token.column }),
+                _ => {
+                    return Err(CmdError::ExpectedEnd {
+                        column: token.column,
+                    })
+                }
             }
         }
-        let rows: Vec<Row> = if has_filter { rows.into_iter().filter(|r| filter.matches(r)).collect() } else { rows };
+        let rows: Vec<Row> = if has_filter {
+            rows.into_iter().filter(|r| filter.matches(r)).collect()
+        } else {
+            rows
+        };
         if count_only {
             push_line(&mut exec.out, &format!("{}", rows.len()));
             return Ok(());
@@ -379,7 +324,11 @@ impl Session {
                     column: token.column + 1,
                 });
             }
-            return Ok(rows.iter().filter(|r| filter.matches(r)).filter_map(|r| r.id).collect());
+            return Ok(rows
+                .iter()
+                .filter(|r| filter.matches(r))
+                .filter_map(|r| r.id)
+                .collect());
         }
         let mut ids = Vec::new();
         for part in token.text.split(',') {
@@ -390,10 +339,16 @@ impl Session {
                     None => number_rows(&rows).1,
                 };
                 let id = *numbered.get(index).ok_or(CmdError::NoSuchItem)?;
-                rows.iter().find(|r| r.id == Some(id)).and(Some(id)).ok_or(CmdError::NoSuchItem)?
+                rows.iter()
+                    .find(|r| r.id == Some(id))
+                    .and(Some(id))
+                    .ok_or(CmdError::NoSuchItem)?
             } else if let Some(hex) = part.strip_prefix('*') {
                 let id = u32::from_str_radix(hex, 16).map_err(|_| CmdError::NoSuchItem)?;
-                rows.iter().find(|r| r.id == Some(id)).and(Some(id)).ok_or(CmdError::NoSuchItem)?
+                rows.iter()
+                    .find(|r| r.id == Some(id))
+                    .and(Some(id))
+                    .ok_or(CmdError::NoSuchItem)?
             } else {
                 rows.iter()
                     .find(|r| r.id.is_some() && r.get("name").map(|c| c.text()) == Some(part))
@@ -406,70 +361,4 @@ impl Session {
         }
         Ok(ids)
     }
-}
-
-/// Every property name a `where` may compare for this table.
-fn props(table: &dyn Table, rows: &[Row]) -> Vec<&'static str> {
-    let mut out: Vec<&'static str> = table.view().columns.iter().map(|c| c.prop).collect();
-    out.extend(table.fields().iter().map(|f| f.name));
-    for row in rows {
-        out.extend(row.cells.iter().map(|(name, _)| *name));
-    }
-    out.sort();
-    out.dedup();
-    out
-}
-
-fn parse_find(table: &'static dyn Table, tokens: &[Token], exec: &Exec<'_>) -> Result<Filter, CmdError> {
-    let tokens = match tokens.first() {
-        Some(t) if t.text == "where" && t.eq.is_none() => &tokens[1..],
-        _ => tokens,
-    };
-    let rows = table.rows(&exec.config, &*exec.platform);
-    Filter::parse(tokens, table.view(), &props(table, &rows))
-}
-
-fn check_required(required: &[&str], args: &Args) -> Result<(), CmdError> {
-    let missing: Vec<&str> = required.iter().copied().filter(|name| !args.has(name)).collect();
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(CmdError::Missing { arguments: missing.join(",") })
-    }
-}
-
-/// Parses `name=value` arguments against `fields`; with `positional`, one bare word (or
-/// `numbers=`) is the item list and is returned unparsed.
-fn parse_args(
-    tokens: &[Token],
-    fields: &'static [Field],
-    positional: bool,
-    exec: &Exec<'_>,
-) -> Result<(Option<Token>, Args), CmdError> {
-    let mut items: Option<Token> = None;
-    let mut args = Args::default();
-    for token in tokens {
-        let is_item = positional
-            && items.is_none()
-            && (token.eq.is_none() || (token.name() == "numbers" && token.inner.is_none()));
-        if is_item {
-            let mut item = token.clone();
-            if let Some(value) = token.value() {
-                item.text = String::from(value);
-                item.eq = None;
-            }
-            items = Some(item);
-            continue;
-        }
-        let Some(value) = token.value() else {
-            return Err(CmdError::ExpectedEnd { column: token.column });
-        };
-        let field = find_field(fields, token.name(), token.column)?;
-        let parsed = match field.kind {
-            Kind::Text if field.name == "copy-from" => super::args::Value::Text(String::from(value)),
-            _ => parse_value(field, value, &exec.config, &*exec.platform)?,
-        };
-        args.push(field, parsed);
-    }
-    Ok((items, args))
 }

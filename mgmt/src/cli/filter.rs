@@ -42,13 +42,21 @@ pub struct Filter {
     any_of: Vec<Vec<Term>>,
 }
 
-const OPS: [(&str, Op); 6] =
-    [("!=", Op::Ne), ("<=", Op::Le), (">=", Op::Ge), ("=", Op::Eq), ("<", Op::Lt), (">", Op::Gt)];
+const OPS: [(&str, Op); 6] = [
+    ("!=", Op::Ne),
+    ("<=", Op::Le),
+    (">=", Op::Ge),
+    ("=", Op::Eq),
+    ("<", Op::Lt),
+    (">", Op::Gt),
+];
 
 impl Filter {
     /// Parses the words after `where`. `props` are the properties the menu prints.
     pub fn parse(tokens: &[Token], view: &View, props: &[&str]) -> Result<Filter, CmdError> {
-        let mut filter = Filter { any_of: alloc::vec![Vec::new()] };
+        let mut filter = Filter {
+            any_of: alloc::vec![Vec::new()],
+        };
         let mut negate = false;
         for token in tokens {
             let word = token.text.as_str();
@@ -76,7 +84,9 @@ impl Filter {
                 Some((i, text, op)) => {
                     let prop = &word[..i];
                     if !props.contains(&prop) {
-                        return Err(CmdError::ExpectedEnd { column: token.column });
+                        return Err(CmdError::ExpectedEnd {
+                            column: token.column,
+                        });
                     }
                     Test::Compare {
                         prop: String::from(prop),
@@ -87,22 +97,33 @@ impl Filter {
                 None => match flag_word(view, word) {
                     Some(flag) => Test::Flag(flag),
                     None if props.contains(&word) => Test::Present(String::from(word)),
-                    None => return Err(CmdError::ExpectedEnd { column: token.column }),
+                    None => {
+                        return Err(CmdError::ExpectedEnd {
+                            column: token.column,
+                        })
+                    }
                 },
             };
             let last = filter.any_of.last_mut().expect("at least one group");
-            last.push(Term { negate: negate ^ bang, test });
+            last.push(Term {
+                negate: negate ^ bang,
+                test,
+            });
             negate = false;
         }
         if filter.any_of.iter().any(|group| group.is_empty()) && filter.any_of.len() > 1 {
-            return Err(CmdError::ExpectedEnd { column: tokens.last().map_or(1, |t| t.column) });
+            return Err(CmdError::ExpectedEnd {
+                column: tokens.last().map_or(1, |t| t.column),
+            });
         }
         Ok(filter)
     }
 
     /// Whether `row` passes.
     pub fn matches(&self, row: &Row) -> bool {
-        self.any_of.iter().any(|group| group.iter().all(|term| term.matches(row)))
+        self.any_of
+            .iter()
+            .any(|group| group.iter().all(|term| term.matches(row)))
     }
 }
 
@@ -123,7 +144,9 @@ impl Term {
 }
 
 fn leading_number(text: &str) -> Option<u64> {
-    let end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     if end == 0 {
         return None;
     }
@@ -158,18 +181,30 @@ mod tests {
     use crate::cli::lex::tokenize;
     use crate::cli::table::{FlagSlot, Style};
 
-    static SLOTS: [FlagSlot; 1] = [FlagSlot { flags: &[('X', "disabled")], optional: false }];
-    static VIEW: View =
-        View { style: Style::Classic, slots: &SLOTS, columns: &[], detail_default: false, numbers: true };
+    static SLOTS: [FlagSlot; 1] = [FlagSlot {
+        flags: &[('X', "disabled")],
+        optional: false,
+    }];
+    static VIEW: View = View {
+        style: Style::Classic,
+        slots: &SLOTS,
+        columns: &[],
+        detail_default: false,
+        numbers: true,
+    };
     const PROPS: &[&str] = &["name", "memory-size"];
 
     fn check(expr: &str, row: &Row) -> bool {
-        Filter::parse(&tokenize(expr).unwrap(), &VIEW, PROPS).unwrap().matches(row)
+        Filter::parse(&tokenize(expr).unwrap(), &VIEW, PROPS)
+            .unwrap()
+            .matches(row)
     }
 
     #[test]
     fn comparisons() {
-        let row = Row::item(1).text("name", "mr0").word("memory-size", "32MiB");
+        let row = Row::item(1)
+            .text("name", "mr0")
+            .word("memory-size", "32MiB");
         assert!(check("name=mr0", &row));
         assert!(!check("name!=mr0", &row));
         assert!(check("memory-size>16", &row));

@@ -60,7 +60,10 @@ pub fn tokenize_partial(line: &str) -> Partial {
     let mut pos = 0;
     match split(&chars, &mut pos, false, true) {
         Ok((tokens, in_word)) => Partial { tokens, in_word },
-        Err(_) => Partial { tokens: Vec::new(), in_word: false },
+        Err(_) => Partial {
+            tokens: Vec::new(),
+            in_word: false,
+        },
     }
 }
 
@@ -146,7 +149,13 @@ fn split(
             *pos += 1;
         }
         in_word = true;
-        tokens.push(Token { text, eq, column: start + 1, inner: None, quoted });
+        tokens.push(Token {
+            text,
+            eq,
+            column: start + 1,
+            inner: None,
+            quoted,
+        });
     }
 }
 
@@ -172,7 +181,10 @@ mod tests {
         let inner = t[1].inner.as_ref().unwrap();
         assert_eq!(inner[0].text, "find");
         assert_eq!(inner[1].value(), Some("ether1"));
-        assert_eq!(tokenize("add name=\"x"), Err(CmdError::Syntax { column: 10 }));
+        assert_eq!(
+            tokenize("add name=\"x"),
+            Err(CmdError::Syntax { column: 10 })
+        );
         assert_eq!(tokenize("set [ find"), Err(CmdError::Syntax { column: 11 }));
         assert_eq!(tokenize("a ] b"), Err(CmdError::Syntax { column: 3 }));
     }

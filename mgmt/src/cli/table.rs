@@ -5,7 +5,7 @@
 //! wrapped to the terminal width.
 
 use alloc::format;
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use crate::config::ItemId;
@@ -80,7 +80,11 @@ pub struct Row {
 impl Row {
     /// A numbered row for item `id`.
     pub fn item(id: ItemId) -> Row {
-        Row { id: Some(id), numbered: true, ..Row::default() }
+        Row {
+            id: Some(id),
+            numbered: true,
+            ..Row::default()
+        }
     }
 
     pub fn text(mut self, prop: &'static str, value: impl Into<String>) -> Row {
@@ -106,7 +110,10 @@ impl Row {
     }
 
     pub fn get(&self, prop: &str) -> Option<&Cell> {
-        self.cells.iter().find(|(name, _)| *name == prop).map(|(_, cell)| cell)
+        self.cells
+            .iter()
+            .find(|(name, _)| *name == prop)
+            .map(|(_, cell)| cell)
     }
 }
 
@@ -131,11 +138,19 @@ fn legend(view: &View, rows: &[Row]) -> Option<String> {
     if slots.is_empty() {
         return None;
     }
-    let group_sep = if view.style == Style::Modern { "; " } else { ", " };
+    let group_sep = if view.style == Style::Modern {
+        "; "
+    } else {
+        ", "
+    };
     let groups: Vec<String> = slots
         .iter()
         .map(|slot| {
-            slot.flags.iter().map(|(c, name)| format!("{c} - {name}")).collect::<Vec<_>>().join(", ")
+            slot.flags
+                .iter()
+                .map(|(c, name)| format!("{c} - {name}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         })
         .collect();
     Some(format!("Flags: {}", groups.join(group_sep)))
@@ -146,7 +161,11 @@ fn visible_slots<'v>(view: &'v View, rows: &[Row]) -> Vec<&'v FlagSlot> {
         .iter()
         .filter(|slot| {
             !slot.optional
-                || rows.iter().any(|r| r.flags.iter().any(|f| slot.flags.iter().any(|(c, _)| c == f)))
+                || rows.iter().any(|r| {
+                    r.flags
+                        .iter()
+                        .any(|f| slot.flags.iter().any(|(c, _)| c == f))
+                })
         })
         .collect()
 }
@@ -207,11 +226,19 @@ pub fn render_table(view: &View, rows: &[Row], out: &mut String) {
     let columns = view.columns;
     let numeric: Vec<bool> = columns
         .iter()
-        .map(|c| rows.iter().any(|r| matches!(r.get(c.prop), Some(Cell::Num(_)))))
+        .map(|c| {
+            rows.iter()
+                .any(|r| matches!(r.get(c.prop), Some(Cell::Num(_))))
+        })
         .collect();
     let value_width: Vec<usize> = columns
         .iter()
-        .map(|c| rows.iter().map(|r| r.get(c.prop).map_or(0, |v| v.text().chars().count())).max().unwrap_or(0))
+        .map(|c| {
+            rows.iter()
+                .map(|r| r.get(c.prop).map_or(0, |v| v.text().chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let headers: Vec<String> = columns
         .iter()
@@ -236,8 +263,11 @@ pub fn render_table(view: &View, rows: &[Row], out: &mut String) {
             .collect();
         push_line(out, &format!("Columns: {}", names.join(", ")));
     }
-    let widths: Vec<usize> =
-        headers.iter().zip(&value_width).map(|(h, &w)| w.max(h.len())).collect();
+    let widths: Vec<usize> = headers
+        .iter()
+        .zip(&value_width)
+        .map(|(h, &w)| w.max(h.len()))
+        .collect();
     let (head_prefix, row_prefixes) = prefixes(view, rows);
     let line = |prefix: &str, cells: Vec<String>| {
         let mut text = String::from(prefix);
@@ -258,7 +288,11 @@ pub fn render_table(view: &View, rows: &[Row], out: &mut String) {
     for (row, prefix) in rows.iter().zip(&row_prefixes) {
         let cells: Vec<String> = columns
             .iter()
-            .map(|c| row.get(c.prop).map(|v| String::from(v.text())).unwrap_or_default())
+            .map(|c| {
+                row.get(c.prop)
+                    .map(|v| String::from(v.text()))
+                    .unwrap_or_default()
+            })
             .collect();
         if !row.comment.is_empty() {
             push_line(out, &format!("{prefix};;; {}", row.comment));
@@ -323,21 +357,50 @@ pub fn flag_word(view: &View, word: &str) -> Option<char> {
 mod tests {
     use super::*;
 
-    static SLOTS: [FlagSlot; 1] = [FlagSlot { flags: &[('X', "disabled")], optional: false }];
+    static SLOTS: [FlagSlot; 1] = [FlagSlot {
+        flags: &[('X', "disabled")],
+        optional: false,
+    }];
     static COLS: [Column; 2] = [
-        Column { prop: "name", header: "NAME", abbreviate: false },
-        Column { prop: "distance", header: "DISTANCE", abbreviate: true },
+        Column {
+            prop: "name",
+            header: "NAME",
+            abbreviate: false,
+        },
+        Column {
+            prop: "distance",
+            header: "DISTANCE",
+            abbreviate: true,
+        },
     ];
-    static CLASSIC: View =
-        View { style: Style::Classic, slots: &SLOTS, columns: &COLS, detail_default: false, numbers: true };
-    static MODERN: View =
-        View { style: Style::Modern, slots: &SLOTS, columns: &COLS, detail_default: false, numbers: true };
+    static CLASSIC: View = View {
+        style: Style::Classic,
+        slots: &SLOTS,
+        columns: &COLS,
+        detail_default: false,
+        numbers: true,
+    };
+    static MODERN: View = View {
+        style: Style::Modern,
+        slots: &SLOTS,
+        columns: &COLS,
+        detail_default: false,
+        numbers: true,
+    };
 
     fn rows() -> Vec<Row> {
         alloc::vec![
             Row::item(1).text("name", "a").num("distance", "1"),
-            Row::item(2).flag_if(true, 'X').text("name", "bb").num("distance", "10"),
-            Row { numbered: false, ..Row::default() }.text("name", "dyn").num("distance", "0"),
+            Row::item(2)
+                .flag_if(true, 'X')
+                .text("name", "bb")
+                .num("distance", "10"),
+            Row {
+                numbered: false,
+                ..Row::default()
+            }
+            .text("name", "dyn")
+            .num("distance", "0"),
         ]
     }
 
@@ -364,7 +427,9 @@ mod tests {
     #[test]
     fn detail_wraps() {
         let mut out = String::new();
-        let row = Row::item(1).text("name", "bridge1").word("mac-address", "00:00:00:00:00:00");
+        let row = Row::item(1)
+            .text("name", "bridge1")
+            .word("mac-address", "00:00:00:00:00:00");
         render_detail(&CLASSIC, &[row], 30, &mut out);
         assert_eq!(
             out,

@@ -21,21 +21,60 @@ pub fn address_valid(config: &Config, iface: IfaceRef) -> bool {
 }
 
 static V4_FIELDS: [Field; 5] = [
-    Field { name: "address", kind: Kind::Ipv4Prefix, help: "Address and prefix length, a.b.c.d/n" },
-    Field { name: "comment", kind: Kind::Text, help: "Short description of the item" },
-    Field { name: "disabled", kind: Kind::Bool, help: "Whether the address is disabled" },
-    Field { name: "interface", kind: Kind::Ref(RefKind::Interface), help: "Interface the address is on" },
-    Field { name: "network", kind: Kind::Ipv4, help: "Network address (computed when not given)" },
+    Field {
+        name: "address",
+        kind: Kind::Ipv4Prefix,
+        help: "Address and prefix length, a.b.c.d/n",
+    },
+    Field {
+        name: "comment",
+        kind: Kind::Text,
+        help: "Short description of the item",
+    },
+    Field {
+        name: "disabled",
+        kind: Kind::Bool,
+        help: "Whether the address is disabled",
+    },
+    Field {
+        name: "interface",
+        kind: Kind::Ref(RefKind::Interface),
+        help: "Interface the address is on",
+    },
+    Field {
+        name: "network",
+        kind: Kind::Ipv4,
+        help: "Network address (computed when not given)",
+    },
 ];
 
 static V4_VIEW: View = View {
     style: Style::Classic,
-    slots: &[FlagSlot { flags: &[('X', "disabled"), ('I', "invalid"), ('D', "dynamic")], optional: false }],
+    slots: &[FlagSlot {
+        flags: &[('X', "disabled"), ('I', "invalid"), ('D', "dynamic")],
+        optional: false,
+    }],
     columns: &[
-        Column { prop: "address", header: "ADDRESS", abbreviate: false },
-        Column { prop: "network", header: "NETWORK", abbreviate: false },
-        Column { prop: "broadcast", header: "BROADCAST", abbreviate: false },
-        Column { prop: "interface", header: "INTERFACE", abbreviate: false },
+        Column {
+            prop: "address",
+            header: "ADDRESS",
+            abbreviate: false,
+        },
+        Column {
+            prop: "network",
+            header: "NETWORK",
+            abbreviate: false,
+        },
+        Column {
+            prop: "broadcast",
+            header: "BROADCAST",
+            abbreviate: false,
+        },
+        Column {
+            prop: "interface",
+            header: "INTERFACE",
+            abbreviate: false,
+        },
     ],
     detail_default: false,
     numbers: true,
@@ -44,11 +83,7 @@ static V4_VIEW: View = View {
 /// The `/ip address` table.
 pub struct Ipv4Addresses;
 
-fn apply<A: Copy>(
-    address: &mut Address<A>,
-    args: &Args,
-    pick: impl Fn(&Value) -> Option<(A, u8)>,
-) {
+fn apply<A: Copy>(address: &mut Address<A>, args: &Args, pick: impl Fn(&Value) -> Option<(A, u8)>) {
     for arg in &args.list {
         match (arg.field.name, &arg.value) {
             ("address", value) => {
@@ -123,9 +158,18 @@ impl Table for Ipv4Addresses {
                 let mut row = Row::item(a.id)
                     .flag_if(a.disabled, 'X')
                     .flag_if(!a.disabled && !valid, 'I')
-                    .word("address", format!("{}/{}", format_ipv4(a.address), a.prefix_len))
-                    .word("network", format_ipv4(ipv4_network(a.address, a.prefix_len)))
-                    .word("broadcast", format_ipv4(ipv4_broadcast(a.address, a.prefix_len)))
+                    .word(
+                        "address",
+                        format!("{}/{}", format_ipv4(a.address), a.prefix_len),
+                    )
+                    .word(
+                        "network",
+                        format_ipv4(ipv4_network(a.address, a.prefix_len)),
+                    )
+                    .word(
+                        "broadcast",
+                        format_ipv4(ipv4_broadcast(a.address, a.prefix_len)),
+                    )
                     .word("interface", config.iface_label(a.interface));
                 row.comment = a.comment.clone();
                 row
@@ -133,7 +177,13 @@ impl Table for Ipv4Addresses {
             .collect()
     }
 
-    fn add(&self, config: &mut Config, _platform: &dyn Platform, args: &Args, _copy_from: Option<ItemId>) -> Result<ItemId, CmdError> {
+    fn add(
+        &self,
+        config: &mut Config,
+        _platform: &dyn Platform,
+        args: &Args,
+        _copy_from: Option<ItemId>,
+    ) -> Result<ItemId, CmdError> {
         let mut address = Address {
             id: config.new_id(),
             address: [0; 4],
@@ -154,8 +204,18 @@ impl Table for Ipv4Addresses {
         Ok(id)
     }
 
-    fn set(&self, config: &mut Config, _platform: &dyn Platform, id: ItemId, args: &Args) -> Result<(), CmdError> {
-        let index = config.ipv4_addresses.iter().position(|a| a.id == id).ok_or(CmdError::NoSuchItem)?;
+    fn set(
+        &self,
+        config: &mut Config,
+        _platform: &dyn Platform,
+        id: ItemId,
+        args: &Args,
+    ) -> Result<(), CmdError> {
+        let index = config
+            .ipv4_addresses
+            .iter()
+            .position(|a| a.id == id)
+            .ok_or(CmdError::NoSuchItem)?;
         let mut address = config.ipv4_addresses[index].clone();
         apply(&mut address, args, pick_v4);
         duplicate(&config.ipv4_addresses, &address)?;
@@ -186,18 +246,45 @@ impl Table for Ipv4Addresses {
 }
 
 static V6_FIELDS: [Field; 4] = [
-    Field { name: "address", kind: Kind::Ipv6Prefix, help: "Address and prefix length" },
-    Field { name: "comment", kind: Kind::Text, help: "Short description of the item" },
-    Field { name: "disabled", kind: Kind::Bool, help: "Whether the address is disabled" },
-    Field { name: "interface", kind: Kind::Ref(RefKind::Interface), help: "Interface the address is on" },
+    Field {
+        name: "address",
+        kind: Kind::Ipv6Prefix,
+        help: "Address and prefix length",
+    },
+    Field {
+        name: "comment",
+        kind: Kind::Text,
+        help: "Short description of the item",
+    },
+    Field {
+        name: "disabled",
+        kind: Kind::Bool,
+        help: "Whether the address is disabled",
+    },
+    Field {
+        name: "interface",
+        kind: Kind::Ref(RefKind::Interface),
+        help: "Interface the address is on",
+    },
 ];
 
 static V6_VIEW: View = View {
     style: Style::Classic,
-    slots: &[FlagSlot { flags: &[('X', "disabled"), ('I', "invalid"), ('D', "dynamic")], optional: false }],
+    slots: &[FlagSlot {
+        flags: &[('X', "disabled"), ('I', "invalid"), ('D', "dynamic")],
+        optional: false,
+    }],
     columns: &[
-        Column { prop: "address", header: "ADDRESS", abbreviate: false },
-        Column { prop: "interface", header: "INTERFACE", abbreviate: false },
+        Column {
+            prop: "address",
+            header: "ADDRESS",
+            abbreviate: false,
+        },
+        Column {
+            prop: "interface",
+            header: "INTERFACE",
+            abbreviate: false,
+        },
     ],
     detail_default: false,
     numbers: true,
@@ -228,8 +315,18 @@ impl Table for Ipv6Addresses {
                 let mut row = Row::item(a.id)
                     .flag_if(a.disabled, 'X')
                     .flag_if(!a.disabled && !valid, 'I')
-                    .word("address", format!("{}/{}", format_ipv6(&a.address), a.prefix_len))
-                    .word("network", format!("{}/{}", format_ipv6(&ipv6_network(a.address, a.prefix_len)), a.prefix_len))
+                    .word(
+                        "address",
+                        format!("{}/{}", format_ipv6(&a.address), a.prefix_len),
+                    )
+                    .word(
+                        "network",
+                        format!(
+                            "{}/{}",
+                            format_ipv6(&ipv6_network(a.address, a.prefix_len)),
+                            a.prefix_len
+                        ),
+                    )
                     .word("interface", config.iface_label(a.interface));
                 row.comment = a.comment.clone();
                 row
@@ -237,7 +334,13 @@ impl Table for Ipv6Addresses {
             .collect()
     }
 
-    fn add(&self, config: &mut Config, _platform: &dyn Platform, args: &Args, _copy_from: Option<ItemId>) -> Result<ItemId, CmdError> {
+    fn add(
+        &self,
+        config: &mut Config,
+        _platform: &dyn Platform,
+        args: &Args,
+        _copy_from: Option<ItemId>,
+    ) -> Result<ItemId, CmdError> {
         let mut address = Address {
             id: config.new_id(),
             address: [0; 16],
@@ -253,8 +356,18 @@ impl Table for Ipv6Addresses {
         Ok(id)
     }
 
-    fn set(&self, config: &mut Config, _platform: &dyn Platform, id: ItemId, args: &Args) -> Result<(), CmdError> {
-        let index = config.ipv6_addresses.iter().position(|a| a.id == id).ok_or(CmdError::NoSuchItem)?;
+    fn set(
+        &self,
+        config: &mut Config,
+        _platform: &dyn Platform,
+        id: ItemId,
+        args: &Args,
+    ) -> Result<(), CmdError> {
+        let index = config
+            .ipv6_addresses
+            .iter()
+            .position(|a| a.id == id)
+            .ok_or(CmdError::NoSuchItem)?;
         let mut address = config.ipv6_addresses[index].clone();
         apply(&mut address, args, pick_v6);
         duplicate(&config.ipv6_addresses, &address)?;

@@ -1,6 +1,5 @@
 //! `/file`: the platform's file store (images to import), read-only.
 
-use alloc::format;
 use alloc::vec::Vec;
 
 use crate::cli::args::Field;
@@ -14,10 +13,26 @@ static VIEW: View = View {
     style: Style::Classic,
     slots: &[],
     columns: &[
-        Column { prop: "name", header: "NAME", abbreviate: false },
-        Column { prop: "type", header: "TYPE", abbreviate: false },
-        Column { prop: "size", header: "SIZE", abbreviate: false },
-        Column { prop: "creation-time", header: "CREATION-TIME", abbreviate: false },
+        Column {
+            prop: "name",
+            header: "NAME",
+            abbreviate: false,
+        },
+        Column {
+            prop: "type",
+            header: "TYPE",
+            abbreviate: false,
+        },
+        Column {
+            prop: "size",
+            header: "SIZE",
+            abbreviate: false,
+        },
+        Column {
+            prop: "creation-time",
+            header: "CREATION-TIME",
+            abbreviate: false,
+        },
     ],
     detail_default: false,
     numbers: true,
@@ -53,12 +68,11 @@ impl Table for Files {
             .map(|(i, file)| {
                 let mut row = Row::item(0x4000_0000 | i as u32)
                     .text("name", file.name)
-                    .word("type", file.kind)
+                    .text("type", file.kind)
                     .num("size", format_bytes(file.size));
                 if let Some(created) = file.created {
                     row = row.word("creation-time", format_date(created));
                 }
-                row.cells.push(("bytes", crate::cli::table::Cell::Num(format!("{}", file.size))));
                 row
             })
             .collect()

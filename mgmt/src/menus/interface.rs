@@ -26,7 +26,8 @@ pub fn running(config: &Config, platform: &dyn Platform, iface: IfaceRef) -> boo
     }
     match iface {
         IfaceRef::Ether(port) => {
-            platform.port(usize::from(port)).is_some_and(|p| p.running) && static_owner(config, port).is_none()
+            platform.port(usize::from(port)).is_some_and(|p| p.running)
+                && static_owner(config, port).is_none()
         }
         IfaceRef::Bridge(_) => true,
         IfaceRef::Vif(id) => config
@@ -52,7 +53,11 @@ pub fn mac_of(config: &Config, platform: &dyn Platform, iface: IfaceRef) -> [u8;
     match iface {
         IfaceRef::Ether(port) => platform.port(usize::from(port)).map_or([0; 6], |p| p.mac),
         IfaceRef::Bridge(id) => super::bridge::bridge_mac(config, platform, id),
-        IfaceRef::Vif(id) => config.vm_ifaces.iter().find(|i| i.id == id).map_or([0; 6], |i| i.dynamic_mac),
+        IfaceRef::Vif(id) => config
+            .vm_ifaces
+            .iter()
+            .find(|i| i.id == id)
+            .map_or([0; 6], |i| i.dynamic_mac),
     }
 }
 
@@ -64,7 +69,10 @@ fn is_slave(config: &Config, iface: IfaceRef) -> bool {
 /// MTU of an interface.
 pub fn mtu_of(config: &Config, iface: IfaceRef) -> u16 {
     match iface {
-        IfaceRef::Ether(port) => config.ethernet.get(usize::from(port)).map_or(1500, |e| e.mtu),
+        IfaceRef::Ether(port) => config
+            .ethernet
+            .get(usize::from(port))
+            .map_or(1500, |e| e.mtu),
         IfaceRef::Bridge(id) => config.bridge(id).map_or(1500, |b| b.mtu),
         IfaceRef::Vif(_) => 1500,
     }
@@ -73,14 +81,35 @@ pub fn mtu_of(config: &Config, iface: IfaceRef) -> u16 {
 static ALL_VIEW: View = View {
     style: Style::Classic,
     slots: &[
-        FlagSlot { flags: &[('D', "dynamic")], optional: false },
-        FlagSlot { flags: &[('X', "disabled"), ('R', "running")], optional: false },
-        FlagSlot { flags: &[('S', "slave")], optional: false },
+        FlagSlot {
+            flags: &[('D', "dynamic")],
+            optional: false,
+        },
+        FlagSlot {
+            flags: &[('X', "disabled"), ('R', "running")],
+            optional: false,
+        },
+        FlagSlot {
+            flags: &[('S', "slave")],
+            optional: false,
+        },
     ],
     columns: &[
-        Column { prop: "name", header: "NAME", abbreviate: false },
-        Column { prop: "type", header: "TYPE", abbreviate: false },
-        Column { prop: "mtu", header: "MTU", abbreviate: false },
+        Column {
+            prop: "name",
+            header: "NAME",
+            abbreviate: false,
+        },
+        Column {
+            prop: "type",
+            header: "TYPE",
+            abbreviate: false,
+        },
+        Column {
+            prop: "mtu",
+            header: "MTU",
+            abbreviate: false,
+        },
     ],
     detail_default: false,
     numbers: true,
@@ -143,24 +172,70 @@ impl Table for Interfaces {
 }
 
 static ETHER_FIELDS: [Field; 5] = [
-    Field { name: "arp", kind: Kind::Choice(ARP_MODES), help: "ARP mode" },
-    Field { name: "comment", kind: Kind::Text, help: "Short description of the item" },
-    Field { name: "disabled", kind: Kind::Bool, help: "Whether the port is disabled" },
-    Field { name: "mtu", kind: Kind::Int { min: 68, max: 9000, unit: "" }, help: "Layer 3 MTU" },
-    Field { name: "name", kind: Kind::Name, help: "Interface name" },
+    Field {
+        name: "arp",
+        kind: Kind::Choice(ARP_MODES),
+        help: "ARP mode",
+    },
+    Field {
+        name: "comment",
+        kind: Kind::Text,
+        help: "Short description of the item",
+    },
+    Field {
+        name: "disabled",
+        kind: Kind::Bool,
+        help: "Whether the port is disabled",
+    },
+    Field {
+        name: "mtu",
+        kind: Kind::Int {
+            min: 68,
+            max: 9000,
+            unit: "",
+        },
+        help: "Layer 3 MTU",
+    },
+    Field {
+        name: "name",
+        kind: Kind::Name,
+        help: "Interface name",
+    },
 ];
 
 static ETHER_VIEW: View = View {
     style: Style::Classic,
     slots: &[
-        FlagSlot { flags: &[('X', "disabled"), ('R', "running")], optional: false },
-        FlagSlot { flags: &[('S', "slave")], optional: false },
+        FlagSlot {
+            flags: &[('X', "disabled"), ('R', "running")],
+            optional: false,
+        },
+        FlagSlot {
+            flags: &[('S', "slave")],
+            optional: false,
+        },
     ],
     columns: &[
-        Column { prop: "name", header: "NAME", abbreviate: false },
-        Column { prop: "mtu", header: "MTU", abbreviate: false },
-        Column { prop: "mac-address", header: "MAC-ADDRESS", abbreviate: false },
-        Column { prop: "arp", header: "ARP", abbreviate: false },
+        Column {
+            prop: "name",
+            header: "NAME",
+            abbreviate: false,
+        },
+        Column {
+            prop: "mtu",
+            header: "MTU",
+            abbreviate: false,
+        },
+        Column {
+            prop: "mac-address",
+            header: "MAC-ADDRESS",
+            abbreviate: false,
+        },
+        Column {
+            prop: "arp",
+            header: "ARP",
+            abbreviate: false,
+        },
     ],
     detail_default: false,
     numbers: true,
@@ -172,7 +247,9 @@ pub struct Ethernet;
 /// Refuses a name another interface already has.
 pub fn check_iface_name(config: &Config, name: &str, this: IfaceRef) -> Result<(), CmdError> {
     match config.find_iface(name) {
-        Some(other) if other != this => Err(CmdError::failure("already have interface with such name")),
+        Some(other) if other != this => {
+            Err(CmdError::failure("already have interface with such name"))
+        }
         _ => Ok(()),
     }
 }
@@ -216,7 +293,13 @@ impl Table for Ethernet {
             .collect()
     }
 
-    fn set(&self, config: &mut Config, _platform: &dyn Platform, id: ItemId, args: &Args) -> Result<(), CmdError> {
+    fn set(
+        &self,
+        config: &mut Config,
+        _platform: &dyn Platform,
+        id: ItemId,
+        args: &Args,
+    ) -> Result<(), CmdError> {
         let port = (id & 0xFFFF) as u16;
         if id & 0x8000_0000 == 0 || usize::from(port) >= config.ethernet.len() {
             return Err(CmdError::NoSuchItem);

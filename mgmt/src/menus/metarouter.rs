@@ -13,26 +13,78 @@ use crate::config::{Config, ItemId, Vm};
 use crate::platform::{GuestState, Platform, MAX_GUESTS};
 use crate::value::quote_if_needed;
 
-const MEMORY: Kind = Kind::Int { min: 16, max: 256, unit: "MiB" };
-const DISK: Kind = Kind::IntOr { min: 0, max: 4_294_967_295, unit: "kiB", word: "unlimited" };
+const MEMORY: Kind = Kind::Int {
+    min: 16,
+    max: 256,
+    unit: "MiB",
+};
+const DISK: Kind = Kind::IntOr {
+    min: 0,
+    max: 4_294_967_295,
+    unit: "kiB",
+    word: "unlimited",
+};
 
 static FIELDS: [Field; 5] = [
-    Field { name: "comment", kind: Kind::Text, help: "Short description of the item" },
-    Field { name: "disabled", kind: Kind::Bool, help: "Whether the virtual machine is stopped and kept stopped" },
-    Field { name: "disk-size", kind: DISK, help: "Disk size in kiB (unlimited or 0 for no limit)" },
-    Field { name: "memory-size", kind: MEMORY, help: "RAM of the virtual machine in MiB (16..256)" },
-    Field { name: "name", kind: Kind::Name, help: "Name of the virtual machine" },
+    Field {
+        name: "comment",
+        kind: Kind::Text,
+        help: "Short description of the item",
+    },
+    Field {
+        name: "disabled",
+        kind: Kind::Bool,
+        help: "Whether the virtual machine is stopped and kept stopped",
+    },
+    Field {
+        name: "disk-size",
+        kind: DISK,
+        help: "Disk size in kiB (unlimited or 0 for no limit)",
+    },
+    Field {
+        name: "memory-size",
+        kind: MEMORY,
+        help: "RAM of the virtual machine in MiB (16..256)",
+    },
+    Field {
+        name: "name",
+        kind: Kind::Name,
+        help: "Name of the virtual machine",
+    },
 ];
 
 static VIEW: View = View {
     style: Style::Classic,
-    slots: &[FlagSlot { flags: &[('X', "disabled")], optional: false }],
+    slots: &[FlagSlot {
+        flags: &[('X', "disabled")],
+        optional: false,
+    }],
     columns: &[
-        Column { prop: "name", header: "NAME", abbreviate: false },
-        Column { prop: "memory-size", header: "MEMORY-SIZE", abbreviate: false },
-        Column { prop: "disk-size", header: "DISK-SIZE", abbreviate: false },
-        Column { prop: "used-disk", header: "USED-DISK", abbreviate: false },
-        Column { prop: "state", header: "STATE", abbreviate: false },
+        Column {
+            prop: "name",
+            header: "NAME",
+            abbreviate: false,
+        },
+        Column {
+            prop: "memory-size",
+            header: "MEMORY-SIZE",
+            abbreviate: false,
+        },
+        Column {
+            prop: "disk-size",
+            header: "DISK-SIZE",
+            abbreviate: false,
+        },
+        Column {
+            prop: "used-disk",
+            header: "USED-DISK",
+            abbreviate: false,
+        },
+        Column {
+            prop: "state",
+            header: "STATE",
+            abbreviate: false,
+        },
     ],
     detail_default: false,
     numbers: true,
@@ -65,7 +117,11 @@ fn disk_value(value: &Value) -> Option<u32> {
 }
 
 fn check_name(config: &Config, name: &str, except: Option<ItemId>) -> Result<(), CmdError> {
-    if config.vms.iter().any(|vm| vm.name == name && Some(vm.id) != except) {
+    if config
+        .vms
+        .iter()
+        .any(|vm| vm.name == name && Some(vm.id) != except)
+    {
         return Err(CmdError::failure("item with such name already exists"));
     }
     Ok(())
@@ -73,11 +129,14 @@ fn check_name(config: &Config, name: &str, except: Option<ItemId>) -> Result<(),
 
 /// Builds a new virtual machine from `add`/`import-image` arguments (not yet in `config`).
 pub fn new_vm(config: &mut Config, args: &Args) -> Result<Vm, CmdError> {
-    let name = args.text("name").map(String::from).unwrap_or_else(|| default_name(config));
+    let name = args
+        .text("name")
+        .map(String::from)
+        .unwrap_or_else(|| default_name(config));
     check_name(config, &name, None)?;
-    let slot = config
-        .free_slot()
-        .ok_or_else(|| CmdError::failure(format!("too many virtual machines (at most {MAX_GUESTS})")))?;
+    let slot = config.free_slot().ok_or_else(|| {
+        CmdError::failure(format!("too many virtual machines (at most {MAX_GUESTS})"))
+    })?;
     Ok(Vm {
         id: config.new_id(),
         slot,
@@ -94,7 +153,9 @@ pub fn state_of(vm: &Vm, platform: &dyn Platform) -> GuestState {
     if vm.disabled {
         return GuestState::Disabled;
     }
-    platform.guest_status(vm.slot).map_or(GuestState::Stopped, |s| s.state)
+    platform
+        .guest_status(vm.slot)
+        .map_or(GuestState::Stopped, |s| s.state)
 }
 
 impl Table for Metarouter {
@@ -112,8 +173,9 @@ impl Table for Metarouter {
             .iter()
             .map(|vm| {
                 let status = platform.guest_status(vm.slot);
-                let (used, reads, writes) =
-                    status.as_ref().map_or((0, 0, 0), |s| (s.used_disk_kib, s.disk_reads, s.disk_writes));
+                let (used, reads, writes) = status.as_ref().map_or((0, 0, 0), |s| {
+                    (s.used_disk_kib, s.disk_reads, s.disk_writes)
+                });
                 let mut row = Row::item(vm.id)
                     .flag_if(vm.disabled, 'X')
                     .text("name", vm.name.clone())
@@ -145,11 +207,21 @@ impl Table for Metarouter {
         Ok(id)
     }
 
-    fn set(&self, config: &mut Config, _platform: &dyn Platform, id: ItemId, args: &Args) -> Result<(), CmdError> {
+    fn set(
+        &self,
+        config: &mut Config,
+        _platform: &dyn Platform,
+        id: ItemId,
+        args: &Args,
+    ) -> Result<(), CmdError> {
         if let Some(name) = args.text("name") {
             check_name(config, name, Some(id))?;
         }
-        let vm = config.vms.iter_mut().find(|vm| vm.id == id).ok_or(CmdError::NoSuchItem)?;
+        let vm = config
+            .vms
+            .iter_mut()
+            .find(|vm| vm.id == id)
+            .ok_or(CmdError::NoSuchItem)?;
         for arg in &args.list {
             match (arg.field.name, &arg.value) {
                 ("name", Value::Text(name)) => vm.name = name.clone(),
@@ -169,9 +241,14 @@ impl Table for Metarouter {
         if config.vms.len() == before {
             return Err(CmdError::NoSuchItem);
         }
-        let gone: Vec<ItemId> = config.vm_ifaces.iter().filter(|i| i.vm == id).map(|i| i.id).collect();
+        let gone: Vec<ItemId> = config
+            .vm_ifaces
+            .iter()
+            .filter(|i| i.vm == id)
+            .map(|i| i.id)
+            .collect();
         for iface in gone {
-            super::mr_interface::remove_iface(config, iface);
+            super::mr_interface::remove_iface(config, iface)?;
         }
         Ok(())
     }
@@ -230,7 +307,11 @@ pub fn check_memory(platform: &dyn Platform, vms: &[&Vm]) -> Result<(), CmdError
 }
 
 fn start(exec: &mut Exec<'_>, inv: &Invocation) -> Result<(), CmdError> {
-    let vms: Vec<Vm> = inv.items.iter().map(|&id| vm_of(exec, id)).collect::<Result<_, _>>()?;
+    let vms: Vec<Vm> = inv
+        .items
+        .iter()
+        .map(|&id| vm_of(exec, id))
+        .collect::<Result<_, _>>()?;
     let mut to_start = Vec::new();
     for vm in &vms {
         match state_of(vm, &*exec.platform) {
@@ -257,32 +338,59 @@ fn shut_down(exec: &mut Exec<'_>, inv: &Invocation) -> Result<(), CmdError> {
 }
 
 fn reboot(exec: &mut Exec<'_>, inv: &Invocation) -> Result<(), CmdError> {
-    for &id in &inv.items {
-        let vm = vm_of(exec, id)?;
-        match state_of(&vm, &*exec.platform) {
+    let vms: Vec<Vm> = inv
+        .items
+        .iter()
+        .map(|&id| vm_of(exec, id))
+        .collect::<Result<_, _>>()?;
+    let mut to_start = Vec::new();
+    let mut to_reboot = Vec::new();
+    for vm in &vms {
+        match state_of(vm, &*exec.platform) {
             GuestState::Disabled => return Err(CmdError::failure("virtual machine is disabled")),
-            GuestState::Stopped => {
-                check_memory(&*exec.platform, &[&vm])?;
-                exec.platform.guest_start(vm.slot)?;
-            }
-            _ => exec.platform.guest_reboot(vm.slot)?,
+            GuestState::Stopped => to_start.push(vm),
+            _ => to_reboot.push(vm),
         }
+    }
+    check_memory(&*exec.platform, &to_start)?;
+    for vm in to_start {
+        exec.platform.guest_start(vm.slot)?;
+    }
+    for vm in to_reboot {
+        exec.platform.guest_reboot(vm.slot)?;
     }
     Ok(())
 }
 
 static IMPORT_ARGS: [Field; 4] = [
-    Field { name: "disk-size", kind: DISK, help: "Disk size of the new virtual machine in kiB" },
-    Field { name: "file-name", kind: Kind::Ref(RefKind::File), help: "Image file (gzip'd tar with ./kernel)" },
-    Field { name: "memory-size", kind: MEMORY, help: "RAM of the new virtual machine in MiB" },
-    Field { name: "name", kind: Kind::Name, help: "Name of the new virtual machine" },
+    Field {
+        name: "disk-size",
+        kind: DISK,
+        help: "Disk size of the new virtual machine in kiB",
+    },
+    Field {
+        name: "file-name",
+        kind: Kind::Ref(RefKind::File),
+        help: "Image file (gzip'd tar with ./kernel)",
+    },
+    Field {
+        name: "memory-size",
+        kind: MEMORY,
+        help: "RAM of the new virtual machine in MiB",
+    },
+    Field {
+        name: "name",
+        kind: Kind::Name,
+        help: "Name of the new virtual machine",
+    },
 ];
 
 fn import_image(exec: &mut Exec<'_>, inv: &Invocation) -> Result<(), CmdError> {
     let vm = new_vm(&mut exec.config, &inv.args)?;
     check_memory(&*exec.platform, &[&vm])?;
     let file = inv.args.text("file-name").unwrap_or_default();
-    exec.platform.guest_define(vm.slot, &super::guest_config(&vm))?;
+    exec.platform
+        .guest_define(vm.slot, &super::guest_config(&vm))?;
     if let Err(error) = exec.platform.image_import_start(vm.slot, file) {
         exec.platform.guest_undefine(vm.slot);
         return Err(error.into());
@@ -309,7 +417,28 @@ pub static COMMANDS: [Command; 5] = [
         required: &["file-name"],
         run: import_image,
     },
-    Command { name: "reboot", help: "Reboot virtual machines", items: Items::Many, args: &[], required: &[], run: reboot },
-    Command { name: "shut-down", help: "Shut virtual machines down", items: Items::Many, args: &[], required: &[], run: shut_down },
-    Command { name: "start", help: "Boot virtual machines", items: Items::Many, args: &[], required: &[], run: start },
+    Command {
+        name: "reboot",
+        help: "Reboot virtual machines",
+        items: Items::Many,
+        args: &[],
+        required: &[],
+        run: reboot,
+    },
+    Command {
+        name: "shut-down",
+        help: "Shut virtual machines down",
+        items: Items::Many,
+        args: &[],
+        required: &[],
+        run: shut_down,
+    },
+    Command {
+        name: "start",
+        help: "Boot virtual machines",
+        items: Items::Many,
+        args: &[],
+        required: &[],
+        run: start,
+    },
 ];

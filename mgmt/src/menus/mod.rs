@@ -2,24 +2,62 @@
 
 pub mod address;
 pub mod bridge;
+pub mod bridge_port;
 pub mod file;
 pub mod interface;
 pub mod metarouter;
 pub mod mr_interface;
-pub mod routing_config;
+pub mod route_view;
+pub mod routes;
+pub mod routing;
+pub mod routing_policy;
+pub mod routing_route;
 pub mod system;
 pub mod user;
 
 use alloc::string::String;
 
-use crate::cli::menu::{Command, Exec, Invocation, Items, Menu, MenuKind, Outcome};
 use crate::cli::error::CmdError;
+use crate::cli::menu::{Command, Exec, Invocation, Items, Menu, MenuKind, Outcome};
 use crate::config::Vm;
 use crate::platform::GuestConfig;
 
+/// Frees everything attached to an interface that is about to disappear: its addresses and
+/// bridge ports go with it; routes or rules that use it make the removal fail (dropping them
+/// silently could change forwarding or open a policy hole).
+pub fn release_interface(
+    config: &mut crate::config::Config,
+    iface: crate::config::IfaceRef,
+) -> Result<(), CmdError> {
+    use crate::config::Gateway;
+    let in_route = config.routes.iter().any(|r| {
+        r.gateways
+            .iter()
+            .any(|g| matches!(g, Gateway::Interface(i) | Gateway::AddressOnInterface(_, i) if *i == iface))
+    });
+    if in_route
+        || config
+            .routing_rules
+            .iter()
+            .any(|r| r.interface == Some(iface))
+    {
+        return Err(CmdError::failure(
+            "interface is used by a route or routing rule",
+        ));
+    }
+    config.ipv4_addresses.retain(|a| a.interface != iface);
+    config.ipv6_addresses.retain(|a| a.interface != iface);
+    config.bridge_ports.retain(|p| p.interface != iface);
+    Ok(())
+}
+
 /// What the platform needs to know about a virtual machine.
 pub fn guest_config(vm: &Vm) -> GuestConfig {
-    GuestConfig { name: vm.name.clone(), memory_mib: vm.memory_mib, disk_limit_kib: vm.disk_kib }
+    GuestConfig {
+        name: vm.name.clone(),
+        memory_mib: vm.memory_mib,
+        disk_limit_kib: vm.disk_kib,
+    }
 }
 
 macro_rules! menu {
@@ -28,21 +66,85 @@ macro_rules! menu {
     };
 }
 
-static BRIDGE_PORT: Menu = menu!("port", "Bridge ports", MenuKind::Table(&bridge::BridgePorts), &[], []);
-static BRIDGE: Menu = menu!("bridge", "Bridges", MenuKind::Table(&bridge::Bridges), &[], [BRIDGE_PORT]);
-static ETHERNET: Menu = menu!("ethernet", "Physical ports", MenuKind::Table(&interface::Ethernet), &[], []);
-static INTERFACE: Menu =
-    menu!("interface", "All interfaces", MenuKind::Table(&interface::Interfaces), &[], [BRIDGE, ETHERNET]);
+static BRIDGE_PORT: Menu = menu!(
+    "port",
+    "Bridge ports",
+    MenuKind::Table(&bridge_port::BridgePorts),
+    &[],
+    []
+);
+static BRIDGE: Menu = menu!(
+    "bridge",
+    "Bridges",
+    MenuKind::Table(&bridge::Bridges),
+    &[],
+    [BRIDGE_PORT]
+);
+static ETHERNET: Menu = menu!(
+    "ethernet",
+    "Physical ports",
+    MenuKind::Table(&interface::Ethernet),
+    &[],
+    []
+);
+static INTERFACE: Menu = menu!(
+    "interface",
+    "All interfaces",
+    MenuKind::Table(&interface::Interfaces),
+    &[],
+    [BRIDGE, ETHERNET]
+);
 
-static IP_ADDRESS: Menu = menu!("address", "IPv4 addresses", MenuKind::Table(&address::Ipv4Addresses), &[], []);
-static IP_ROUTE: Menu = menu!("route", "IPv4 routes", MenuKind::Table(&routing_config::Ipv4Routes), &[], []);
-static IP: Menu = menu!("ip", "IPv4 settings", MenuKind::Plain, &[], [IP_ADDRESS, IP_ROUTE]);
-static IPV6_ADDRESS: Menu = menu!("address", "IPv6 addresses", MenuKind::Table(&address::Ipv6Addresses), &[], []);
-static IPV6_ROUTE: Menu = menu!("route", "IPv6 routes", MenuKind::Table(&routing_config::Ipv6Routes), &[], []);
-static IPV6: Menu = menu!("ipv6", "IPv6 settings", MenuKind::Plain, &[], [IPV6_ADDRESS, IPV6_ROUTE]);
+static IP_ADDRESS: Menu = menu!(
+    "address",
+    "IPv4 addresses",
+    MenuKind::Table(&address::Ipv4Addresses),
+    &[],
+    []
+);
+static IP_ROUTE: Menu = menu!(
+    "route",
+    "IPv4 routes",
+    MenuKind::Table(&routing::IPV4_ROUTES),
+    &[],
+    []
+);
+static IP: Menu = menu!(
+    "ip",
+    "IPv4 settings",
+    MenuKind::Plain,
+    &[],
+    [IP_ADDRESS, IP_ROUTE]
+);
+static IPV6_ADDRESS: Menu = menu!(
+    "address",
+    "IPv6 addresses",
+    MenuKind::Table(&address::Ipv6Addresses),
+    &[],
+    []
+);
+static IPV6_ROUTE: Menu = menu!(
+    "route",
+    "IPv6 routes",
+    MenuKind::Table(&routing::IPV6_ROUTES),
+    &[],
+    []
+);
+static IPV6: Menu = menu!(
+    "ipv6",
+    "IPv6 settings",
+    MenuKind::Plain,
+    &[],
+    [IPV6_ADDRESS, IPV6_ROUTE]
+);
 
-static MR_INTERFACE: Menu =
-    menu!("interface", "Guest interfaces", MenuKind::Table(&mr_interface::MrInterface), &[], []);
+static MR_INTERFACE: Menu = menu!(
+    "interface",
+    "Guest interfaces",
+    MenuKind::Table(&mr_interface::MrInterface),
+    &[],
+    []
+);
 static METAROUTER: Menu = menu!(
     "metarouter",
     "Virtual machines",
@@ -51,18 +153,56 @@ static METAROUTER: Menu = menu!(
     [MR_INTERFACE]
 );
 
-static ROUTING_ROUTE: Menu =
-    menu!("route", "All routes (read-only)", MenuKind::Table(&routing_config::AllRoutes), &[], []);
-static ROUTING_TABLE: Menu =
-    menu!("table", "Routing tables", MenuKind::Table(&routing_config::Tables), &[], []);
-static ROUTING_RULE: Menu =
-    menu!("rule", "Policy routing rules", MenuKind::Table(&routing_config::Rules), &[], []);
-static ROUTING: Menu =
-    menu!("routing", "Routing", MenuKind::Plain, &[], [ROUTING_ROUTE, ROUTING_RULE, ROUTING_TABLE]);
+static ROUTING_ROUTE: Menu = menu!(
+    "route",
+    "All routes (read-only)",
+    MenuKind::Table(&routing_route::AllRoutes),
+    &[],
+    []
+);
+static ROUTING_TABLE: Menu = menu!(
+    "table",
+    "Routing tables",
+    MenuKind::Table(&routing_policy::Tables),
+    &[],
+    []
+);
+static ROUTING_RULE: Menu = menu!(
+    "rule",
+    "Policy routing rules",
+    MenuKind::Table(&routing_policy::Rules),
+    &[],
+    []
+);
+static ROUTING: Menu = menu!(
+    "routing",
+    "Routing",
+    MenuKind::Plain,
+    &[],
+    [ROUTING_ROUTE, ROUTING_RULE, ROUTING_TABLE]
+);
 
-static IDENTITY: Menu = menu!("identity", "Router name", MenuKind::Single(&system::Identity), &[], []);
-static RESOURCE: Menu = menu!("resource", "System resources", MenuKind::Single(&system::Resource), &[], []);
-static SYSTEM: Menu = menu!("system", "System", MenuKind::Plain, &system::COMMANDS, [IDENTITY, RESOURCE]);
+static IDENTITY: Menu = menu!(
+    "identity",
+    "Router name",
+    MenuKind::Single(&system::Identity),
+    &[],
+    []
+);
+static RESOURCE: Menu = menu!(
+    "resource",
+    "System resources",
+    MenuKind::Single(&system::Resource),
+    &[],
+    []
+);
+static SYSTEM: Menu = menu!(
+    "system",
+    "System",
+    MenuKind::Plain,
+    &system::COMMANDS,
+    [IDENTITY, RESOURCE]
+);
 
 static USER: Menu = menu!("user", "Users", MenuKind::Table(&user::Users), &[], []);
 static FILE: Menu = menu!("file", "Files", MenuKind::Table(&file::Files), &[], []);
@@ -72,8 +212,14 @@ fn quit(exec: &mut Exec<'_>, _inv: &Invocation) -> Result<(), CmdError> {
     Ok(())
 }
 
-static ROOT_COMMANDS: [Command; 1] =
-    [Command { name: "quit", help: "Log out", items: Items::None, args: &[], required: &[], run: quit }];
+static ROOT_COMMANDS: [Command; 1] = [Command {
+    name: "quit",
+    help: "Log out",
+    items: Items::None,
+    args: &[],
+    required: &[],
+    run: quit,
+}];
 
 /// The root of the menu tree.
 pub static ROOT: Menu = menu!(

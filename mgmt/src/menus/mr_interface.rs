@@ -18,25 +18,80 @@ use crate::value::{format_mac, quote_if_needed};
 pub const MAX_PER_GUEST: u8 = 7;
 
 static FIELDS: [Field; 10] = [
-    Field { name: "comment", kind: Kind::Text, help: "Short description of the item" },
-    Field { name: "copy-from", kind: Kind::Text, help: "Item to copy properties from" },
-    Field { name: "disabled", kind: Kind::Bool, help: "Whether the interface is unplugged" },
-    Field { name: "dynamic-bridge", kind: Kind::RefOr(RefKind::Bridge, "none"), help: "Bridge the host side joins by itself" },
-    Field { name: "dynamic-mac-address", kind: Kind::Mac, help: "MAC of the host side (vifN)" },
-    Field { name: "host-interface", kind: Kind::Name, help: "Name of the host side of a dynamic interface" },
-    Field { name: "static-interface", kind: Kind::RefOr(RefKind::Ethernet, "none"), help: "Physical port handed to the guest" },
-    Field { name: "type", kind: Kind::Choice(&["dynamic", "static"]), help: "dynamic (host side vifN) or static (a physical port)" },
-    Field { name: "virtual-machine", kind: Kind::Ref(RefKind::Vm), help: "Virtual machine the interface belongs to" },
-    Field { name: "vm-mac-address", kind: Kind::Mac, help: "MAC the guest sees" },
+    Field {
+        name: "comment",
+        kind: Kind::Text,
+        help: "Short description of the item",
+    },
+    Field {
+        name: "copy-from",
+        kind: Kind::Text,
+        help: "Item to copy properties from",
+    },
+    Field {
+        name: "disabled",
+        kind: Kind::Bool,
+        help: "Whether the interface is unplugged",
+    },
+    Field {
+        name: "dynamic-bridge",
+        kind: Kind::RefOr(RefKind::Bridge, "none"),
+        help: "Bridge the host side joins by itself",
+    },
+    Field {
+        name: "dynamic-mac-address",
+        kind: Kind::Mac,
+        help: "MAC of the host side (vifN)",
+    },
+    Field {
+        name: "host-interface",
+        kind: Kind::Name,
+        help: "Name of the host side of a dynamic interface",
+    },
+    Field {
+        name: "static-interface",
+        kind: Kind::RefOr(RefKind::Ethernet, "none"),
+        help: "Physical port handed to the guest",
+    },
+    Field {
+        name: "type",
+        kind: Kind::Choice(&["dynamic", "static"]),
+        help: "dynamic (host side vifN) or static (a physical port)",
+    },
+    Field {
+        name: "virtual-machine",
+        kind: Kind::Ref(RefKind::Vm),
+        help: "Virtual machine the interface belongs to",
+    },
+    Field {
+        name: "vm-mac-address",
+        kind: Kind::Mac,
+        help: "MAC the guest sees",
+    },
 ];
 
 static VIEW: View = View {
     style: Style::Classic,
-    slots: &[FlagSlot { flags: &[('X', "disabled"), ('A', "active")], optional: false }],
+    slots: &[FlagSlot {
+        flags: &[('X', "disabled"), ('A', "active")],
+        optional: false,
+    }],
     columns: &[
-        Column { prop: "virtual-machine", header: "VIRTUAL-MACHINE", abbreviate: false },
-        Column { prop: "type", header: "TYPE", abbreviate: false },
-        Column { prop: "vm-mac-address", header: "VM-MAC-ADDRESS", abbreviate: false },
+        Column {
+            prop: "virtual-machine",
+            header: "VIRTUAL-MACHINE",
+            abbreviate: false,
+        },
+        Column {
+            prop: "type",
+            header: "TYPE",
+            abbreviate: false,
+        },
+        Column {
+            prop: "vm-mac-address",
+            header: "VM-MAC-ADDRESS",
+            abbreviate: false,
+        },
     ],
     detail_default: false,
     numbers: true,
@@ -45,10 +100,11 @@ static VIEW: View = View {
 /// The `/metarouter interface` table.
 pub struct MrInterface;
 
-/// Removes a guest interface and the bridge ports of its host side.
-pub fn remove_iface(config: &mut Config, id: ItemId) {
+/// Removes a guest interface and what is attached to its host side.
+pub fn remove_iface(config: &mut Config, id: ItemId) -> Result<(), CmdError> {
+    super::release_interface(config, IfaceRef::Vif(id))?;
     config.vm_ifaces.retain(|i| i.id != id);
-    config.bridge_ports.retain(|p| p.interface != IfaceRef::Vif(id));
+    Ok(())
 }
 
 /// A locally administered MAC derived from the box's first port MAC and `seed`, unique in `config`.
@@ -66,7 +122,10 @@ fn generate_mac(config: &Config, platform: &dyn Platform, seed: u64) -> [u8; 6] 
         z ^= z >> 31;
         let bytes = z.to_be_bytes();
         let mac = [0x02, bytes[1], bytes[2], bytes[3], bytes[4], bytes[5]];
-        let used = config.vm_ifaces.iter().any(|i| i.vm_mac == mac || i.dynamic_mac == mac)
+        let used = config
+            .vm_ifaces
+            .iter()
+            .any(|i| i.vm_mac == mac || i.dynamic_mac == mac)
             || (0..platform.port_count()).any(|p| platform.port(p).is_some_and(|p| p.mac == mac));
         if !used {
             return mac;
@@ -75,7 +134,10 @@ fn generate_mac(config: &Config, platform: &dyn Platform, seed: u64) -> [u8; 6] 
 }
 
 fn free_vif_name(config: &Config) -> String {
-    (1..).map(|n| format!("vif{n}")).find(|name| config.find_iface(name).is_none()).unwrap_or_default()
+    (1..)
+        .map(|n| format!("vif{n}"))
+        .find(|name| config.find_iface(name).is_none())
+        .unwrap_or_default()
 }
 
 fn apply(config: &Config, iface: &mut VmIface, args: &Args) -> Result<(), CmdError> {
@@ -87,7 +149,10 @@ fn apply(config: &Config, iface: &mut VmIface, args: &Args) -> Result<(), CmdErr
             ("dynamic-bridge", _) => iface.dynamic_bridge = None,
             ("dynamic-mac-address", Value::Mac(mac)) => iface.dynamic_mac = *mac,
             ("host-interface", Value::Text(name)) => {
-                if config.find_iface(name).is_some_and(|r| r != IfaceRef::Vif(iface.id)) {
+                if config
+                    .find_iface(name)
+                    .is_some_and(|r| r != IfaceRef::Vif(iface.id))
+                {
                     return Err(CmdError::failure("already have interface with such name"));
                 }
                 iface.host_name = name.clone();
@@ -95,7 +160,11 @@ fn apply(config: &Config, iface: &mut VmIface, args: &Args) -> Result<(), CmdErr
             ("static-interface", Value::Port(port)) => iface.static_interface = Some(*port),
             ("static-interface", _) => iface.static_interface = None,
             ("type", Value::Word(word)) => {
-                iface.kind = if *word == "static" { VmIfaceType::Static } else { VmIfaceType::Dynamic }
+                iface.kind = if *word == "static" {
+                    VmIfaceType::Static
+                } else {
+                    VmIfaceType::Dynamic
+                }
             }
             ("virtual-machine", Value::Item(vm)) => iface.vm = *vm,
             ("vm-mac-address", Value::Mac(mac)) => iface.vm_mac = *mac,
@@ -107,7 +176,11 @@ fn apply(config: &Config, iface: &mut VmIface, args: &Args) -> Result<(), CmdErr
 
 /// Checks an interface against the rest of the configuration.
 fn validate(config: &Config, iface: &VmIface) -> Result<(), CmdError> {
-    let siblings = config.vm_ifaces.iter().filter(|i| i.vm == iface.vm && i.id != iface.id).count();
+    let siblings = config
+        .vm_ifaces
+        .iter()
+        .filter(|i| i.vm == iface.vm && i.id != iface.id)
+        .count();
     if siblings >= usize::from(MAX_PER_GUEST) {
         return Err(CmdError::failure(format!(
             "a virtual machine can have at most {MAX_PER_GUEST} interfaces"
@@ -115,15 +188,23 @@ fn validate(config: &Config, iface: &VmIface) -> Result<(), CmdError> {
     }
     if iface.kind == VmIfaceType::Static {
         let Some(port) = iface.static_interface else {
-            return Err(CmdError::failure("static interface requires static-interface"));
+            return Err(CmdError::failure(
+                "static interface requires static-interface",
+            ));
         };
         let taken = config.vm_ifaces.iter().any(|i| {
             i.id != iface.id && i.kind == VmIfaceType::Static && i.static_interface == Some(port)
         });
         if taken {
-            return Err(CmdError::failure("interface is already given to a virtual machine"));
+            return Err(CmdError::failure(
+                "interface is already given to a virtual machine",
+            ));
         }
-        if config.bridge_ports.iter().any(|p| p.interface == IfaceRef::Ether(port)) {
+        if config
+            .bridge_ports
+            .iter()
+            .any(|p| p.interface == IfaceRef::Ether(port))
+        {
             return Err(CmdError::failure("interface is a bridge port"));
         }
     }
@@ -155,8 +236,18 @@ impl Table for MrInterface {
                 let mut row = Row::item(iface.id)
                     .flag_if(iface.disabled, 'X')
                     .flag_if(!iface.disabled && running, 'A')
-                    .word("virtual-machine", vm.map_or(String::new(), |vm| vm.name.clone()))
-                    .word("type", if iface.kind == VmIfaceType::Static { "static" } else { "dynamic" });
+                    .word(
+                        "virtual-machine",
+                        vm.map_or(String::new(), |vm| vm.name.clone()),
+                    )
+                    .word(
+                        "type",
+                        if iface.kind == VmIfaceType::Static {
+                            "static"
+                        } else {
+                            "dynamic"
+                        },
+                    );
                 match iface.kind {
                     VmIfaceType::Dynamic => {
                         row = row
@@ -172,7 +263,10 @@ impl Table for MrInterface {
                     }
                     VmIfaceType::Static => {
                         let port = iface.static_interface.map(IfaceRef::Ether);
-                        row = row.word("static-interface", port.map_or(String::from("none"), |p| config.iface_label(p)));
+                        row = row.word(
+                            "static-interface",
+                            port.map_or(String::from("none"), |p| config.iface_label(p)),
+                        );
                     }
                 }
                 row = row.word("vm-mac-address", format_mac(&iface.vm_mac));
@@ -190,24 +284,27 @@ impl Table for MrInterface {
         copy_from: Option<ItemId>,
     ) -> Result<ItemId, CmdError> {
         let id = config.new_id();
-        let mut iface = match copy_from.and_then(|from| config.vm_ifaces.iter().find(|i| i.id == from)) {
-            Some(from) => VmIface { id, ..from.clone() },
-            None => VmIface {
-                id,
-                vm: 0,
-                kind: VmIfaceType::Dynamic,
-                dynamic_bridge: None,
-                dynamic_mac: [0; 6],
-                vm_mac: [0; 6],
-                static_interface: None,
-                host_name: String::new(),
-                guest_iface_id: 0,
-                disabled: false,
-                comment: String::new(),
-            },
-        };
+        let mut iface =
+            match copy_from.and_then(|from| config.vm_ifaces.iter().find(|i| i.id == from)) {
+                Some(from) => VmIface { id, ..from.clone() },
+                None => VmIface {
+                    id,
+                    vm: 0,
+                    kind: VmIfaceType::Dynamic,
+                    dynamic_bridge: None,
+                    dynamic_mac: [0; 6],
+                    vm_mac: [0; 6],
+                    static_interface: None,
+                    host_name: String::new(),
+                    guest_iface_id: 0,
+                    disabled: false,
+                    comment: String::new(),
+                },
+            };
         if copy_from.is_some() && !args.has("virtual-machine") && iface.vm == 0 {
-            return Err(CmdError::Missing { arguments: String::from("virtual-machine") });
+            return Err(CmdError::Missing {
+                arguments: String::from("virtual-machine"),
+            });
         }
         iface.host_name = String::new();
         apply(config, &mut iface, args)?;
@@ -223,26 +320,49 @@ impl Table for MrInterface {
             iface.host_name = free_vif_name(config);
         }
         iface.guest_iface_id = (1..=MAX_PER_GUEST)
-            .find(|n| !config.vm_ifaces.iter().any(|i| i.vm == iface.vm && i.guest_iface_id == *n))
+            .find(|n| {
+                !config
+                    .vm_ifaces
+                    .iter()
+                    .any(|i| i.vm == iface.vm && i.guest_iface_id == *n)
+            })
             .unwrap_or(MAX_PER_GUEST);
         validate(config, &iface)?;
         config.vm_ifaces.push(iface);
         Ok(id)
     }
 
-    fn set(&self, config: &mut Config, _platform: &dyn Platform, id: ItemId, args: &Args) -> Result<(), CmdError> {
-        let index = config.vm_ifaces.iter().position(|i| i.id == id).ok_or(CmdError::NoSuchItem)?;
+    fn set(
+        &self,
+        config: &mut Config,
+        _platform: &dyn Platform,
+        id: ItemId,
+        args: &Args,
+    ) -> Result<(), CmdError> {
+        let index = config
+            .vm_ifaces
+            .iter()
+            .position(|i| i.id == id)
+            .ok_or(CmdError::NoSuchItem)?;
         let mut iface = config.vm_ifaces[index].clone();
-        let moved = args.get("virtual-machine").is_some_and(|v| *v != Value::Item(iface.vm));
+        let moved = args
+            .get("virtual-machine")
+            .is_some_and(|v| *v != Value::Item(iface.vm));
         apply(config, &mut iface, args)?;
         if moved {
             iface.guest_iface_id = (1..=MAX_PER_GUEST)
-                .find(|n| !config.vm_ifaces.iter().any(|i| i.vm == iface.vm && i.guest_iface_id == *n))
+                .find(|n| {
+                    !config
+                        .vm_ifaces
+                        .iter()
+                        .any(|i| i.vm == iface.vm && i.guest_iface_id == *n)
+                })
                 .unwrap_or(MAX_PER_GUEST);
         }
         validate(config, &iface)?;
-        if iface.kind == VmIfaceType::Static {
-            config.bridge_ports.retain(|p| p.interface != IfaceRef::Vif(id));
+        if iface.kind == VmIfaceType::Static && config.vm_ifaces[index].kind == VmIfaceType::Dynamic
+        {
+            super::release_interface(config, IfaceRef::Vif(id))?;
         }
         config.vm_ifaces[index] = iface;
         Ok(())
@@ -252,8 +372,7 @@ impl Table for MrInterface {
         if !config.vm_ifaces.iter().any(|i| i.id == id) {
             return Err(CmdError::NoSuchItem);
         }
-        remove_iface(config, id);
-        Ok(())
+        remove_iface(config, id)
     }
 
     fn export(&self, config: &Config) -> Vec<String> {
@@ -272,7 +391,10 @@ impl Table for MrInterface {
                 match iface.kind {
                     VmIfaceType::Dynamic => {
                         if let Some(bridge) = iface.dynamic_bridge.and_then(|b| config.bridge(b)) {
-                            line.push_str(&format!(" dynamic-bridge={}", quote_if_needed(&bridge.name)));
+                            line.push_str(&format!(
+                                " dynamic-bridge={}",
+                                quote_if_needed(&bridge.name)
+                            ));
                         }
                         line.push_str(&format!(
                             " dynamic-mac-address={} host-interface={}",
@@ -281,8 +403,14 @@ impl Table for MrInterface {
                         ));
                     }
                     VmIfaceType::Static => {
-                        if let Some(name) = iface.static_interface.and_then(|p| config.iface_name(IfaceRef::Ether(p))) {
-                            line.push_str(&format!(" static-interface={} type=static", quote_if_needed(name)));
+                        if let Some(name) = iface
+                            .static_interface
+                            .and_then(|p| config.iface_name(IfaceRef::Ether(p)))
+                        {
+                            line.push_str(&format!(
+                                " static-interface={} type=static",
+                                quote_if_needed(name)
+                            ));
                         }
                     }
                 }

@@ -11,8 +11,11 @@ use crate::config::Config;
 use crate::platform::Platform;
 use crate::value::{format_bytes, format_duration, quote_if_needed};
 
-static IDENTITY_FIELDS: [Field; 1] =
-    [Field { name: "name", kind: Kind::Name, help: "Name of the router, shown in the prompt" }];
+static IDENTITY_FIELDS: [Field; 1] = [Field {
+    name: "name",
+    kind: Kind::Name,
+    help: "Name of the router, shown in the prompt",
+}];
 
 /// `/system identity`.
 pub struct Identity;
@@ -83,6 +86,20 @@ fn shutdown(exec: &mut Exec<'_>, _inv: &Invocation) -> Result<(), CmdError> {
 
 /// Commands of `/system`.
 pub static COMMANDS: [Command; 2] = [
-    Command { name: "reboot", help: "Reboot the router", items: Items::None, args: &[], required: &[], run: reboot },
-    Command { name: "shutdown", help: "Power the router off", items: Items::None, args: &[], required: &[], run: shutdown },
+    Command {
+        name: "reboot",
+        help: "Reboot the router",
+        items: Items::None,
+        args: &[],
+        required: &[],
+        run: reboot,
+    },
+    Command {
+        name: "shutdown",
+        help: "Power the router off",
+        items: Items::None,
+        args: &[],
+        required: &[],
+        run: shutdown,
+    },
 ];

@@ -49,20 +49,55 @@ fn parse_hex32(text: &str) -> Option<[u8; 32]> {
 }
 
 static FIELDS: [Field; 6] = [
-    Field { name: "comment", kind: Kind::Text, help: "Short description of the item" },
-    Field { name: "disabled", kind: Kind::Bool, help: "Whether the user may log in" },
-    Field { name: "group", kind: Kind::Choice(GROUPS), help: "full, write or read (read may not change anything)" },
-    Field { name: "name", kind: Kind::Name, help: "User name" },
-    Field { name: "password", kind: Kind::Text, help: "Password (empty for none)" },
-    Field { name: "password-hash", kind: Kind::Text, help: "SHA-256 of the password in hex (saved configuration)" },
+    Field {
+        name: "comment",
+        kind: Kind::Text,
+        help: "Short description of the item",
+    },
+    Field {
+        name: "disabled",
+        kind: Kind::Bool,
+        help: "Whether the user may log in",
+    },
+    Field {
+        name: "group",
+        kind: Kind::Choice(GROUPS),
+        help: "full, write or read (read may not change anything)",
+    },
+    Field {
+        name: "name",
+        kind: Kind::Name,
+        help: "User name",
+    },
+    Field {
+        name: "password",
+        kind: Kind::Text,
+        help: "Password (empty for none)",
+    },
+    Field {
+        name: "password-hash",
+        kind: Kind::Text,
+        help: "SHA-256 of the password in hex (saved configuration)",
+    },
 ];
 
 static VIEW: View = View {
     style: Style::Classic,
-    slots: &[FlagSlot { flags: &[('X', "disabled")], optional: false }],
+    slots: &[FlagSlot {
+        flags: &[('X', "disabled")],
+        optional: false,
+    }],
     columns: &[
-        Column { prop: "name", header: "NAME", abbreviate: false },
-        Column { prop: "group", header: "GROUP", abbreviate: false },
+        Column {
+            prop: "name",
+            header: "NAME",
+            abbreviate: false,
+        },
+        Column {
+            prop: "group",
+            header: "GROUP",
+            abbreviate: false,
+        },
     ],
     detail_default: false,
     numbers: true,
@@ -81,8 +116,9 @@ fn apply(user: &mut User, args: &Args) -> Result<(), CmdError> {
             ("password", Value::Text(password)) => user.password_hash = hash_password(password),
             ("password-hash", Value::Text(text)) if text.is_empty() => user.password_hash = None,
             ("password-hash", Value::Text(text)) => {
-                user.password_hash =
-                    Some(parse_hex32(text).ok_or(CmdError::InvalidValue { argument: "password-hash" })?)
+                user.password_hash = Some(parse_hex32(text).ok_or(CmdError::InvalidValue {
+                    argument: "password-hash",
+                })?)
             }
             _ => {}
         }
@@ -91,17 +127,27 @@ fn apply(user: &mut User, args: &Args) -> Result<(), CmdError> {
 }
 
 fn validate(config: &Config, user: &User) -> Result<(), CmdError> {
-    if config.users.iter().any(|u| u.id != user.id && u.name == user.name) {
+    if config
+        .users
+        .iter()
+        .any(|u| u.id != user.id && u.name == user.name)
+    {
         return Err(CmdError::failure("user with the same name already exists"));
     }
     Ok(())
 }
 
 fn keeps_full_user(config: &Config) -> Result<(), CmdError> {
-    if config.users.iter().any(|u| u.group == "full" && !u.disabled) {
+    if config
+        .users
+        .iter()
+        .any(|u| u.group == "full" && !u.disabled)
+    {
         Ok(())
     } else {
-        Err(CmdError::failure("at least one enabled user of group full must remain"))
+        Err(CmdError::failure(
+            "at least one enabled user of group full must remain",
+        ))
     }
 }
 
@@ -123,14 +169,23 @@ impl Table for Users {
             .users
             .iter()
             .map(|u| {
-                let mut row = Row::item(u.id).flag_if(u.disabled, 'X').text("name", u.name.clone()).word("group", u.group);
+                let mut row = Row::item(u.id)
+                    .flag_if(u.disabled, 'X')
+                    .text("name", u.name.clone())
+                    .word("group", u.group);
                 row.comment = u.comment.clone();
                 row
             })
             .collect()
     }
 
-    fn add(&self, config: &mut Config, _platform: &dyn Platform, args: &Args, _copy_from: Option<ItemId>) -> Result<ItemId, CmdError> {
+    fn add(
+        &self,
+        config: &mut Config,
+        _platform: &dyn Platform,
+        args: &Args,
+        _copy_from: Option<ItemId>,
+    ) -> Result<ItemId, CmdError> {
         let mut user = User {
             id: config.new_id(),
             name: String::new(),
@@ -146,8 +201,18 @@ impl Table for Users {
         Ok(id)
     }
 
-    fn set(&self, config: &mut Config, _platform: &dyn Platform, id: ItemId, args: &Args) -> Result<(), CmdError> {
-        let index = config.users.iter().position(|u| u.id == id).ok_or(CmdError::NoSuchItem)?;
+    fn set(
+        &self,
+        config: &mut Config,
+        _platform: &dyn Platform,
+        id: ItemId,
+        args: &Args,
+    ) -> Result<(), CmdError> {
+        let index = config
+            .users
+            .iter()
+            .position(|u| u.id == id)
+            .ok_or(CmdError::NoSuchItem)?;
         let mut user = config.users[index].clone();
         apply(&mut user, args)?;
         validate(config, &user)?;

@@ -13,6 +13,12 @@ const CLASSES: usize = 256;
 /// Largest arena: block offsets (with flag bits) must fit in 31 bits.
 pub(crate) const MAX_BYTES: usize = 1 << 31;
 
+/// Bytes reserved at the start: offset 0 means "no block".
+const RESERVED: usize = UNIT;
+/// Bytes never handed out at the end, so a lookup may read a little past the last block
+/// (see `chunk::leaf`).
+pub(crate) const READ_SLACK: usize = 64;
+
 pub(crate) struct Arena {
     pub(crate) bytes: Box<[u8]>,
     /// Bump pointer: everything at or after it has never been handed out.
@@ -42,21 +48,24 @@ pub(crate) fn block_bytes(len: usize) -> usize {
 }
 
 impl Arena {
+    /// An arena of `capacity` bytes (rounded down to whole units; at least room for the
+    /// reserved areas and one unit).
     pub(crate) fn new(capacity: usize) -> Self {
-        let capacity = (capacity.clamp(2 * UNIT, MAX_BYTES - UNIT) / UNIT) * UNIT;
-        Arena { bytes: vec![0u8; capacity].into_boxed_slice(), top: UNIT, free: [0; CLASSES], live: 0 }
+        let capacity = (capacity.clamp(RESERVED + READ_SLACK + UNIT, MAX_BYTES - UNIT) / UNIT) * UNIT;
+        Arena { bytes: vec![0u8; capacity].into_boxed_slice(), top: RESERVED, free: [0; CLASSES], live: 0 }
     }
 
     pub(crate) fn capacity(&self) -> usize {
         self.bytes.len()
     }
 
+
     pub(crate) fn live_bytes(&self) -> usize {
         self.live
     }
 
     pub(crate) fn clear(&mut self) {
-        self.top = UNIT;
+        self.top = RESERVED;
         self.free = [0; CLASSES];
         self.live = 0;
     }
@@ -69,7 +78,7 @@ impl Arena {
         let off = if head != 0 {
             self.free[class] = rd_u32(&self.bytes, head);
             head
-        } else if self.top + size <= self.bytes.len() {
+        } else if self.top + size + READ_SLACK <= self.bytes.len() {
             self.top += size;
             self.top - size
         } else {
@@ -162,7 +171,7 @@ mod tests {
 
     #[test]
     fn blocks_are_reused_and_exhaustion_is_reported() {
-        let mut a = Arena::new(1024);
+        let mut a = Arena::new(1024 + RESERVED + READ_SLACK);
         let x = a.alloc(100).unwrap();
         let y = a.alloc(100).unwrap();
         assert_ne!(x, y);
@@ -175,12 +184,13 @@ mod tests {
 
     #[test]
     fn a_large_free_block_is_split_when_the_bump_area_is_gone() {
-        let mut a = Arena::new(8 * 100);
+        let mut a = Arena::new(8 * 100 + RESERVED + READ_SLACK);
         let big = a.alloc(8 * 90).unwrap();
         assert!(a.alloc(8 * 20).is_none());
         a.free(big, 8 * 90);
         let s = a.alloc(8 * 20).unwrap();
         assert_eq!(s, big);
+        assert!(big >= RESERVED);
         assert!(a.alloc(8 * 60).is_some());
     }
 }

@@ -2,7 +2,7 @@
 //! instead of re-encoding a chunk per prefix.
 
 use super::chunk::MAX_PREFIXES;
-use super::{check, chunk, position, Fib, FibError, NextHop, CHUNK, TOP};
+use super::{check, position, Fib, FibError, NextHop, CHUNK, TOP};
 use crate::addr::Address;
 use alloc::vec::Vec;
 
@@ -24,7 +24,7 @@ impl<A: Address> Fib<A> {
         }
         let mut sorted: Vec<(A, u8, u16)> = entries.iter().map(|&(a, l, h)| (a, l, h.code())).collect();
         // Stable: equal prefixes keep their input order, and the last one wins.
-        sorted.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+        sorted.sort_by_key(|x| (x.0, x.1));
         let mut unique: Vec<(A, u8, u16)> = Vec::with_capacity(sorted.len());
         for e in sorted {
             match unique.last_mut() {
@@ -112,6 +112,3 @@ impl<A: Address> Fib<A> {
         Ok(w.write(&mut self.arena.bytes, off, &enc))
     }
 }
-
-#[allow(unused_imports)]
-use chunk as _;

@@ -18,13 +18,16 @@ mod arena;
 mod build;
 mod chunk;
 mod short;
+mod update;
+mod work;
 
 use crate::addr::Address;
 use alloc::boxed::Box;
 use alloc::vec;
 use alloc::vec::Vec;
-use arena::{wr_u32, Arena};
-use chunk::{Work, CHILD};
+use arena::Arena;
+use chunk::CHILD;
+use work::Work;
 use core::marker::PhantomData;
 use short::ShortLists;
 
@@ -87,14 +90,19 @@ impl FibConfig {
         FibConfig { arena_bytes }
     }
 
-    /// Room for `prefixes` IPv4 prefixes of an Internet-like table (measured on the global
-    /// table: about 3.2 arena bytes per prefix; this allows 4.5, plus 64 KiB).
+    /// Room for `prefixes` IPv4 prefixes of an Internet-like table, with headroom: the global
+    /// table uses about 3.9 arena bytes per prefix; this reserves 5, plus 64 KiB.
+    ///
+    /// Scattered prefixes cost more: a /17../24 alone under its /16 takes a 32-byte chunk, a
+    /// /25../32 alone about 56 bytes. Size the arena with [`FibConfig::with_arena_bytes`] for
+    /// such tables; [`FibError::TableFull`] says when it is too small.
     pub const fn ipv4_prefixes(prefixes: usize) -> FibConfig {
-        FibConfig { arena_bytes: prefixes * 9 / 2 + (64 << 10) }
+        FibConfig { arena_bytes: prefixes * 5 + (64 << 10) }
     }
 
-    /// Room for `prefixes` IPv6 prefixes of an Internet-like table (measured on the global
-    /// table: about 11 arena bytes per prefix; this allows 13.5, plus 64 KiB).
+    /// Room for `prefixes` IPv6 prefixes of an Internet-like table: the global table uses about
+    /// 11.1 arena bytes per prefix; this reserves 13.5, plus 64 KiB. A prefix alone under its
+    /// /16 costs one chunk of 24..32 bytes per 8 bits beyond /16 (a lone /48: about 120 bytes).
     pub const fn ipv6_prefixes(prefixes: usize) -> FibConfig {
         FibConfig { arena_bytes: prefixes * 27 / 2 + (64 << 10) }
     }
@@ -103,37 +111,6 @@ impl FibConfig {
 const TOP: usize = 1 << 16;
 /// Direct-table flag: the entry points to a chunk.
 const CHUNK: u32 = 0x8000_0000;
-
-/// Where the pointer to a chunk is kept: a direct-table entry or a parent chunk's child table.
-#[derive(Clone, Copy)]
-enum Parent {
-    Top(usize),
-    /// Child `k` (at `slot`) of the chunk at `ptr`.
-    Child { ptr: u32, k: usize, slot: u8 },
-}
-
-/// Chunk levels of the deepest address (IPv6) plus the level below the direct table.
-const MAX_DEPTH: usize = 16;
-type Path = [(Parent, u32); MAX_DEPTH];
-
-/// A change to one chunk.
-#[derive(Clone, Copy)]
-enum Edit {
-    Insert { key: u16, code: u16 },
-    Remove { key: u16 },
-    AddChild { slot: u8, ptr: u32 },
-    RemoveChild { slot: u8 },
-}
-
-struct Rebuilt {
-    /// The chunk's pointer after the edit (unchanged if it was rewritten in place).
-    ptr: u32,
-    /// Previous next-hop code of the edited prefix, if any.
-    old: Option<u16>,
-    /// The chunk became empty and was freed; its parent must forget it.
-    emptied: bool,
-    default: u16,
-}
 
 /// A longest-prefix-match table over addresses `A` (`u32` for IPv4, `u128` for IPv6).
 pub struct Fib<A: Address> {
@@ -168,7 +145,8 @@ impl<A: Address> Fib<A> {
         }
     }
 
-    /// The next hop of the longest prefix containing `addr`.
+    /// The next hop of the longest prefix containing `addr`: the direct entry, then one chunk
+    /// per 8 bits beyond /16 that the table needs there (one for /17../24).
     #[inline]
     pub fn lookup(&self, addr: A) -> Option<NextHop> {
         let entry = self.top[addr.top16()];
@@ -264,6 +242,7 @@ impl<A: Address> Fib<A> {
         let ptr = self.find_chunk(addr, depth)?;
         let mut w = Box::new(Work::new());
         w.decode(&self.arena.bytes, ptr);
+        w.recover_full_stride_hops(&self.arena.bytes);
         let i = w.find(key).ok()?;
         NextHop::from_code(w.hops[i])
     }
@@ -287,6 +266,7 @@ impl<A: Address> Fib<A> {
 
     fn collect(&self, w: &mut Work, ptr: u32, base: A, depth: usize, out: &mut Vec<(A, u8, NextHop)>) {
         w.decode(&self.arena.bytes, ptr);
+        w.recover_full_stride_hops(&self.arena.bytes);
         let shift = u32::from(A::BITS) - 24 - 8 * depth as u32;
         for i in 0..w.prefixes {
             let (rel, off) = (w.keys[i] >> 8, w.keys[i] & 0xff);
@@ -315,233 +295,17 @@ impl<A: Address> Fib<A> {
         }
         Some(ptr)
     }
-
-    fn long_insert(&mut self, addr: A, len: u8, code: u16) -> Result<Option<u16>, FibError> {
-        let (depth, key) = position(addr, len);
-        let t = addr.top16();
-        let mut created = false;
-        if self.top[t] & CHUNK == 0 {
-            let ptr = self.new_chunk(self.top[t] as u16)?;
-            self.top[t] = CHUNK | ptr;
-            created = true;
-        }
-        let mut parent = Parent::Top(t);
-        let mut ptr = self.top[t] & !CHUNK;
-        for d in 0..depth {
-            let slot = addr.chunk_byte(d);
-            let mut v = chunk::leaf(&self.arena.bytes, ptr, slot);
-            if v & CHILD == 0 {
-                // `v` is the value the new child inherits.
-                let child = match self.new_chunk(v) {
-                    Ok(c) => c,
-                    Err(e) => return Err(self.abandon(addr, depth, created, e)),
-                };
-                match self.rebuild(parent, ptr, Edit::AddChild { slot, ptr: child }) {
-                    Ok(r) => ptr = r.ptr,
-                    Err(e) => {
-                        let len = chunk::content_len(&self.arena.bytes, child);
-                        self.arena.free((child & !7) as usize, len);
-                        return Err(self.abandon(addr, depth, created, e));
-                    }
-                }
-                created = true;
-                v = chunk::leaf(&self.arena.bytes, ptr, slot);
-            }
-            parent = Parent::Child { ptr, k: usize::from(v & 0xff), slot };
-            ptr = chunk::child(&self.arena.bytes, ptr, v);
-        }
-        match self.rebuild(parent, ptr, Edit::Insert { key, code }) {
-            Ok(r) => Ok(r.old),
-            Err(e) => Err(self.abandon(addr, depth, created, e)),
-        }
-    }
-
-    /// Undoes the empty chunks a failed insertion created on its way down.
-    fn abandon(&mut self, addr: A, depth: usize, created: bool, e: FibError) -> FibError {
-        if created {
-            let (path, n) = self.path(addr, depth);
-            for d in (0..n).rev() {
-                let (parent, ptr) = path[d];
-                self.work.decode(&self.arena.bytes, ptr);
-                if !self.work.is_empty() {
-                    break;
-                }
-                let default = self.work.default;
-                let len = chunk::content_len(&self.arena.bytes, ptr);
-                self.arena.free((ptr & !7) as usize, len);
-                self.detach(&path, d, parent, default);
-            }
-        }
-        e
-    }
-
-    /// The chunks on `addr`'s way down to `depth` (fewer if the way stops early): for each,
-    /// where its pointer is kept and the chunk's own pointer.
-    fn path(&self, addr: A, depth: usize) -> (Path, usize) {
-        let mut path = [(Parent::Top(0), 0u32); MAX_DEPTH];
-        let t = addr.top16();
-        if self.top[t] & CHUNK == 0 {
-            return (path, 0);
-        }
-        path[0] = (Parent::Top(t), self.top[t] & !CHUNK);
-        let mut n = 1;
-        for d in 0..depth {
-            let ptr = path[d].1;
-            let slot = addr.chunk_byte(d);
-            let v = chunk::leaf(&self.arena.bytes, ptr, slot);
-            if v & CHILD == 0 {
-                break;
-            }
-            let child = chunk::child(&self.arena.bytes, ptr, v);
-            path[n] = (Parent::Child { ptr, k: usize::from(v & 0xff), slot }, child);
-            n += 1;
-        }
-        (path, n)
-    }
-
-    fn long_remove(&mut self, addr: A, len: u8) -> Result<Option<u16>, FibError> {
-        let (depth, key) = position(addr, len);
-        let (path, n) = self.path(addr, depth);
-        if n != depth + 1 {
-            return Ok(None);
-        }
-        let (parent, ptr) = path[depth];
-        let r = self.rebuild(parent, ptr, Edit::Remove { key })?;
-        if r.emptied {
-            self.detach(&path, depth, parent, r.default);
-        }
-        Ok(r.old)
-    }
-
-    /// The chunk at `path[d]` was freed: drop it from its parent (which may empty in turn).
-    fn detach(&mut self, path: &Path, d: usize, parent: Parent, default: u16) {
-        match parent {
-            Parent::Top(t) => self.top[t] = u32::from(default),
-            Parent::Child { ptr, slot, .. } => {
-                let (grand, _) = path[d - 1];
-                // Removing a child never grows a chunk, so this cannot run out of room.
-                if let Ok(r) = self.rebuild(grand, ptr, Edit::RemoveChild { slot }) {
-                    if r.emptied {
-                        self.detach(path, d - 1, grand, r.default);
-                    }
-                }
-            }
-        }
-    }
-
-    /// An empty chunk inheriting `default`.
-    fn new_chunk(&mut self, default: u16) -> Result<u32, FibError> {
-        self.work.reset(default);
-        let enc = self.work.layout();
-        let off = self.arena.alloc(enc.len).ok_or(FibError::TableFull)?;
-        Ok(self.work.write(&mut self.arena.bytes, off, &enc))
-    }
-
-    /// Applies `edit` to the chunk at `ptr` and re-encodes it (in place when it still fits its
-    /// block), then repoints its parent and pushes changed defaults to its children.
-    fn rebuild(&mut self, parent: Parent, ptr: u32, edit: Edit) -> Result<Rebuilt, FibError> {
-        let w = &mut self.work;
-        w.decode(&self.arena.bytes, ptr);
-        let old = match edit {
-            Edit::Insert { key, code } => w.insert_prefix(key, code),
-            Edit::Remove { key } => match w.remove_prefix(key) {
-                Some(h) => Some(h),
-                None => return Ok(Rebuilt { ptr, old: None, emptied: false, default: w.default }),
-            },
-            Edit::AddChild { slot, ptr } => {
-                w.add_child(slot, ptr);
-                None
-            }
-            Edit::RemoveChild { slot } => {
-                w.remove_child(slot);
-                None
-            }
-        };
-        let old_off = (ptr & !7) as usize;
-        let old_len = chunk::content_len(&self.arena.bytes, ptr);
-        if w.is_empty() {
-            self.arena.free(old_off, old_len);
-            return Ok(Rebuilt { ptr, old, emptied: true, default: w.default });
-        }
-        let enc = w.layout();
-        let same_block = arena::block_bytes(enc.len) == arena::block_bytes(old_len);
-        let off = if same_block {
-            old_off
-        } else if let Some(off) = self.arena.alloc(enc.len) {
-            self.arena.free(old_off, old_len);
-            off
-        } else if enc.len <= old_len {
-            old_off
-        } else {
-            return Err(FibError::TableFull);
-        };
-        // Freeing first is fine: the old block is not reused before this write.
-        let new = w.write(&mut self.arena.bytes, off, &enc);
-        match parent {
-            Parent::Top(t) => self.top[t] = CHUNK | new,
-            Parent::Child { ptr: p, k, .. } => {
-                let at = chunk::child_ref_offset(&self.arena.bytes, p, k);
-                wr_u32(&mut self.arena.bytes, at, new);
-            }
-        }
-        for k in 0..w.children {
-            let want = w.inherited(w.child_slot[k]);
-            chunk::cascade_default(&mut self.arena.bytes, w.child_ptr[k], want);
-        }
-        Ok(Rebuilt { ptr: new, old, emptied: false, default: w.default })
-    }
-
-    /// Points direct entry `t` at hop `code` (a chunk there inherits it instead).
-    fn set_top(&mut self, t: usize, code: u16) {
-        let e = self.top[t];
-        if e & CHUNK != 0 {
-            chunk::cascade_default(&mut self.arena.bytes, e & !CHUNK, code);
-        } else {
-            self.top[t] = u32::from(code);
-        }
-    }
-
-    fn short_insert(&mut self, v16: u16, len: u8, code: u16) -> Result<Option<u16>, FibError> {
-        let old = self.short.insert(&mut self.arena, len, v16, code)?;
-        let (lo, hi) = top_range(v16, len);
-        for t in lo..hi {
-            if self.origin[t] <= len + 1 {
-                self.origin[t] = len + 1;
-                self.set_top(t, code);
-            }
-        }
-        Ok(old)
-    }
-
-    fn short_remove(&mut self, v16: u16, len: u8) -> Option<u16> {
-        let old = self.short.remove(&mut self.arena.bytes, len, v16)?;
-        let (cover_len, cover_code) = (0..len)
-            .rev()
-            .find_map(|l| {
-                let c = self.short.get(&self.arena.bytes, l, v16 & top_mask(l))?;
-                Some((l + 1, c))
-            })
-            .unwrap_or((0, 0));
-        let (lo, hi) = top_range(v16, len);
-        for t in lo..hi {
-            if self.origin[t] == len + 1 {
-                self.origin[t] = cover_len;
-                self.set_top(t, cover_code);
-            }
-        }
-        Some(old)
-    }
 }
 
 /// Chunk depth and `(relative length << 8) | offset` key of a prefix longer than /16.
-fn position<A: Address>(addr: A, len: u8) -> (usize, u16) {
+pub(crate) fn position<A: Address>(addr: A, len: u8) -> (usize, u16) {
     let depth = usize::from(len - 17) / 8;
     let rel = len - 16 - 8 * depth as u8;
     let off = addr.chunk_byte(depth) >> (8 - rel);
     (depth, (u16::from(rel) << 8) | u16::from(off))
 }
 
-fn top_mask(len: u8) -> u16 {
+pub(crate) fn top_mask(len: u8) -> u16 {
     if len == 0 {
         0
     } else {
@@ -549,12 +313,12 @@ fn top_mask(len: u8) -> u16 {
     }
 }
 
-fn top_range(v16: u16, len: u8) -> (usize, usize) {
+pub(crate) fn top_range(v16: u16, len: u8) -> (usize, usize) {
     let lo = usize::from(v16 & top_mask(len));
     (lo, lo + (1 << (16 - len)))
 }
 
-fn check<A: Address>(addr: A, len: u8) -> Result<(), FibError> {
+pub(crate) fn check<A: Address>(addr: A, len: u8) -> Result<(), FibError> {
     if len > A::BITS || addr.masked(len) != addr {
         return Err(FibError::InvalidPrefix);
     }
@@ -563,4 +327,3 @@ fn check<A: Address>(addr: A, len: u8) -> Result<(), FibError> {
 
 #[cfg(test)]
 mod tests;
-

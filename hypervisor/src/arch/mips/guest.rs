@@ -29,38 +29,40 @@ unsafe impl Send for Switch {}
 static SWITCH: spin::Mutex<Option<Switch>> = spin::Mutex::new(None);
 
 /// Run the guest whose registers are in `regs` until the kernel ends its turn; returns the exit
-/// code given to [`exit`]. `regs` must hold a guest-mode Status (KSU = supervisor or user,
-/// EXL set, interrupts enabled): the trap path restores it with `eret`.
-pub fn run(regs: &mut TrapFrame) -> u32 {
+/// code given to [`exit`]. `context` is handed to the trap handler unchanged (see [`enter`]).
+///
+/// # Safety
+/// `regs` must be valid for the whole call and hold a guest-mode Status (KSU = supervisor or
+/// user, EXL set, interrupts enabled), since the trap path restores it with `eret`; `context`
+/// must be what the trap handler's `enter` expects.
+pub unsafe fn run(regs: *mut TrapFrame, context: usize) -> u32 {
     let code: u32;
     // SAFETY: the `syscall` traps into `__hv_trap`, which (ENTER_GUEST in $v0) keeps the host's
     // registers and resumes the guest from `regs`; when the guest's turn ends, every host
-    // register is restored except $v0, which carries the exit code. `regs` stays valid and
-    // unaliased for the whole call (the host is suspended in it).
+    // register is restored except $v0, which carries the exit code. The caller guarantees
+    // `regs` and `context`.
     unsafe {
-        asm!("syscall", inout("$2") ENTER_GUEST => code, in("$4") regs as *mut TrapFrame);
+        asm!("syscall", inout("$2") ENTER_GUEST => code, in("$4") regs, in("$5") context);
     }
     code
 }
 
-/// Trap handler side of [`run`]: `frame` is the host's `syscall` frame.
-pub(super) fn enter(frame: &mut TrapFrame) {
+/// Trap handler side of [`run`]: `frame` is the host's `syscall` frame; afterwards it holds the
+/// guest's registers. Returns the `context` given to `run`.
+pub(super) fn enter(frame: &mut TrapFrame) -> usize {
     let guest = frame.gpr[4] as *mut TrapFrame;
+    let context = frame.gpr[5] as usize;
     let mut host = *frame;
     host.epc += 4;
     // SAFETY: `guest` is the `regs` of the `run` call that trapped here (see `run`).
     *frame = unsafe { *guest };
     *SWITCH.lock() = Some(Switch { host, guest });
-}
-
-/// Whether a guest is running (the trap came from, or will return to, a guest).
-pub fn active() -> bool {
-    SWITCH.lock().is_some()
+    context
 }
 
 /// End the running guest's turn: save its registers from `frame`, and make `frame` the host's,
 /// so the trap returns from [`run`] with `code`.
-pub fn exit(frame: &mut TrapFrame, code: u32) {
+pub(super) fn exit(frame: &mut TrapFrame, code: u32) {
     let switch = SWITCH.lock().take().expect("exit without a running guest");
     // SAFETY: see `Switch`: the save area outlives the `run` call that is still suspended.
     unsafe { *switch.guest = *frame };

@@ -4,8 +4,13 @@
 //! own vector page. See `crate::arch` for the surface every arch provides.
 
 pub mod cp0;
+mod guest;
 mod start;
+mod tlb;
 pub mod trap;
+mod vcpu;
+
+pub use vcpu::{GuestCpu, GuestHalt, RunExit};
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -80,24 +85,85 @@ pub fn counter() -> u64 {
 }
 
 static TICK_PERIOD: AtomicU32 = AtomicU32::new(0);
+/// Count value of the next host tick.
+static NEXT_TICK: AtomicU32 = AtomicU32::new(0);
+/// Count value of an extra deadline (a guest's timer), valid when HAS_DEADLINE is set.
+static DEADLINE: AtomicU32 = AtomicU32::new(0);
+static HAS_DEADLINE: AtomicU32 = AtomicU32::new(0);
 
 /// Start the periodic tick: CP0 Compare on IP7, every `period` Count cycles.
 pub fn timer_start(period: u64) {
     let period = u32::try_from(period).expect("tick period must fit CP0 Count");
     TICK_PERIOD.store(period, Ordering::Relaxed);
-    cp0::write_compare(cp0::read_count().wrapping_add(period));
+    NEXT_TICK.store(cp0::read_count().wrapping_add(period), Ordering::Relaxed);
+    program_compare();
     unmask_external(1 << 7);
 }
 
-/// Acknowledge the tick and schedule the next one, skipping ticks that were missed.
-fn timer_rearm() {
+/// Also interrupt at `deadline` (an absolute [`counter`] value), or drop the extra deadline.
+/// Used for guests' timers: the running guest's, or the earliest of the waiting ones.
+pub fn timer_set_deadline(deadline: Option<u64>) {
+    match deadline {
+        Some(d) => {
+            DEADLINE.store(d as u32, Ordering::Relaxed);
+            HAS_DEADLINE.store(1, Ordering::Relaxed);
+        }
+        None => HAS_DEADLINE.store(0, Ordering::Relaxed),
+    }
+    program_compare();
+}
+
+/// [`timer_set_deadline`] relative to now: `cycles` from now.
+pub(crate) fn timer_set_guest_deadline(cycles: Option<u32>) {
+    match cycles {
+        Some(c) => {
+            DEADLINE.store(cp0::read_count().wrapping_add(c), Ordering::Relaxed);
+            HAS_DEADLINE.store(1, Ordering::Relaxed);
+        }
+        None => HAS_DEADLINE.store(0, Ordering::Relaxed),
+    }
+    program_compare();
+}
+
+/// Compare = the earliest of the next tick and the extra deadline (never in the past).
+fn program_compare() {
+    let now = cp0::read_count();
+    let tick = NEXT_TICK.load(Ordering::Relaxed);
+    let mut target = tick;
+    if HAS_DEADLINE.load(Ordering::Relaxed) != 0 {
+        let d = DEADLINE.load(Ordering::Relaxed);
+        if (d.wrapping_sub(now) as i32) < (tick.wrapping_sub(now) as i32) {
+            target = d;
+        }
+    }
+    // A deadline already passed (or too close to catch) fires a few cycles from now.
+    if (target.wrapping_sub(now) as i32) < 64 {
+        target = now.wrapping_add(64);
+    }
+    cp0::write_compare(target);
+}
+
+/// The timer interrupt: run the host tick if it is due (skipping missed ticks) and re-arm.
+/// Returns whether the host tick was due.
+fn timer_interrupt() -> bool {
     let period = TICK_PERIOD.load(Ordering::Relaxed);
     let now = cp0::read_count();
-    let mut next = cp0::read_compare().wrapping_add(period);
-    if next.wrapping_sub(now) as i32 <= 0 || next.wrapping_sub(now) > period {
-        next = now.wrapping_add(period);
+    let mut next = NEXT_TICK.load(Ordering::Relaxed);
+    let due = now.wrapping_sub(next) as i32 >= 0;
+    if due {
+        while now.wrapping_sub(next) as i32 >= 0 {
+            next = next.wrapping_add(period);
+        }
+        NEXT_TICK.store(next, Ordering::Relaxed);
     }
-    cp0::write_compare(next);
+    // An extra deadline that has passed is done with; its owner re-arms as needed.
+    if HAS_DEADLINE.load(Ordering::Relaxed) != 0
+        && now.wrapping_sub(DEADLINE.load(Ordering::Relaxed)) as i32 >= 0
+    {
+        HAS_DEADLINE.store(0, Ordering::Relaxed);
+    }
+    program_compare();
+    due
 }
 
 /// Sleep until an interrupt has been handled. Returns with interrupts enabled.
@@ -112,6 +178,38 @@ pub fn idle() {
     // SAFETY: `__hv_idle` (start.rs) only sets Status.IE and executes `wait`; it follows the
     // o32 ABI and clobbers only $t0.
     unsafe { __hv_idle() }
+}
+
+/// Physical memory below 512 MiB seen through kseg0 (cached, unmapped).
+fn kseg0(pa: u64, len: usize) -> usize {
+    assert!(pa + len as u64 <= 0x2000_0000, "physical memory above 512 MiB is not reachable through kseg0");
+    0x8000_0000 + pa as usize
+}
+
+/// A guest's RAM partition as bytes.
+///
+/// # Safety
+/// `base .. base + size` must be RAM owned by one guest, and the caller must not create a
+/// second live view of it (nor let the guest run while this one is used).
+pub unsafe fn guest_ram(base: u64, size: usize) -> &'static mut [u8] {
+    let va = kseg0(base, size);
+    // SAFETY: RAM reachable through kseg0; exclusivity is the caller's contract.
+    unsafe { core::slice::from_raw_parts_mut(va as *mut u8, size) }
+}
+
+/// Read-only view of physical memory the boot loader filled (preloaded files).
+///
+/// # Safety
+/// `base .. base + size` must be RAM that nothing writes for as long as the view is used.
+pub unsafe fn phys_bytes(base: u64, size: usize) -> &'static [u8] {
+    let va = kseg0(base, size);
+    // SAFETY: RAM reachable through kseg0; immutability is the caller's contract.
+    unsafe { core::slice::from_raw_parts(va as *const u8, size) }
+}
+
+/// The physical address of a kernel (kseg0) address.
+pub fn virt_to_phys(va: usize) -> u64 {
+    (va & 0x1FFF_FFFF) as u64
 }
 
 /// Stop for good: interrupts off, `wait` forever.

@@ -34,6 +34,7 @@ macro_rules! tlb_op {
 }
 
 tlb_op!(tlbp, "tlbp");
+tlb_op!(tlbr, "tlbr");
 tlb_op!(tlbwi, "tlbwi");
 tlb_op!(tlbwr, "tlbwr");
 
@@ -70,6 +71,25 @@ pub fn flush_all() {
         cp0::write_index(i);
         tlbwi();
     }
+    cp0::write_entryhi(saved);
+}
+
+/// Invalidate every entry for which `stale(entry_hi, page_mask)` holds (read back with
+/// `tlbr`). Leaves EntryHi as it was.
+pub fn invalidate_matching(stale: impl Fn(u32, u32) -> bool) {
+    let saved = cp0::read_entryhi();
+    for i in 0..size() {
+        cp0::write_index(i);
+        tlbr();
+        if stale(cp0::read_entryhi(), cp0::read_pagemask()) {
+            cp0::write_entryhi(0x8000_0000 + (i << 13));
+            cp0::write_entrylo0(0);
+            cp0::write_entrylo1(0);
+            cp0::write_pagemask(0);
+            tlbwi();
+        }
+    }
+    cp0::write_pagemask(0);
     cp0::write_entryhi(saved);
 }
 

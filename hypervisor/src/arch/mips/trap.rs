@@ -14,32 +14,52 @@ use core::arch::global_asm;
 use super::cp0;
 use crate::kernel;
 
-/// The state of the interrupted context. Assembly below depends on this exact layout.
+/// The state of the interrupted context. Assembly below depends on this exact layout, and its
+/// first 133 bytes are laid out like `vcpu_mips::GuestRegs` (registers, PC, branch-delay flag),
+/// so a guest's frame can be handed to the guest CPU model in place.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TrapFrame {
-    /// General registers $0..$31 ($0, $k0, $k1 slots are not restored).
+    /// General registers $0..$31 ($0 is not restored; $k0/$k1 are the interrupted context's,
+    /// parked in ErrorEPC/DataLo on the way in, because a guest's exception handler keeps
+    /// live values there).
     pub gpr: [u32; 32],
+    /// Where the context resumes (EPC).
+    pub epc: u32,
+    /// Cause.BD at the trap: `epc` is a branch whose delay slot was interrupted.
+    pub branch_delay: bool,
+    _pad: [u8; 3],
     pub hi: u32,
     pub lo: u32,
-    pub epc: u32,
     pub status: u32,
     pub cause: u32,
     pub badvaddr: u32,
 }
 
-const _: () = assert!(core::mem::size_of::<TrapFrame>() == 152);
+impl TrapFrame {
+    /// A frame that starts executing at `pc` with `status` (all registers zero).
+    pub fn at(pc: u32, status: u32) -> Self {
+        TrapFrame { epc: pc, status, ..Default::default() }
+    }
+}
+
+const _: () = assert!(core::mem::size_of::<TrapFrame>() == 156);
+const _: () = assert!(core::mem::offset_of!(TrapFrame, epc) == 128);
+const _: () = assert!(core::mem::offset_of!(TrapFrame, branch_delay) == 132);
+const _: () = assert!(core::mem::offset_of!(TrapFrame, hi) == 136);
+const _: () = assert!(core::mem::offset_of!(TrapFrame, badvaddr) == 152);
 
 global_asm!(
     r#"
     .equ FRAME, 16                  # o32 argument area below the frame
-    .equ FRAME_SIZE, 16 + 152
-    .equ F_HI, FRAME + 128
-    .equ F_LO, FRAME + 132
-    .equ F_EPC, FRAME + 136
-    .equ F_STATUS, FRAME + 140
-    .equ F_CAUSE, FRAME + 144
-    .equ F_BADVADDR, FRAME + 148
+    .equ FRAME_SIZE, 16 + 160       # frame (156) rounded up to 8
+    .equ F_EPC, FRAME + 128
+    .equ F_BD, FRAME + 132
+    .equ F_HI, FRAME + 136
+    .equ F_LO, FRAME + 140
+    .equ F_STATUS, FRAME + 144
+    .equ F_CAUSE, FRAME + 148
+    .equ F_BADVADDR, FRAME + 152
 
     .section .vectors, "ax"
     .balign 4096
@@ -48,8 +68,47 @@ global_asm!(
     .set noreorder
     .set noat
 __hv_vectors:
-    j       __hv_trap_entry         # +0x000 TLB refill
-    nop
+    # +0x000 TLB refill. A refill taken by a guest is first looked up in the running guest's
+    # refill cache (vcpu_mips::RefillCache: 256 slots of (entry_hi, lo0, lo1, page_mask),
+    # slot = (EntryHi >> 13) & 255); on a hit the entry is written with tlbwr and the guest
+    # resumes. Everything else takes the general path. The guest's $k0/$k1 (live in its own
+    # exception handlers) are parked in ErrorEPC and DataLo meanwhile.
+    mtc0    $k0, $30                # ErrorEPC <- guest $k0
+    mtc0    $k1, $28, 1             # DataLo <- guest $k1
+    mfc0    $k0, $12
+    andi    $k0, $k0, 0x18          # Status.KSU: zero for the hypervisor itself
+    beqz    $k0, 8f
+    lui     $k1, %hi(__hv_refill_cache)
+    lw      $k1, %lo(__hv_refill_cache)($k1)
+    beqz    $k1, 8f
+    mfc0    $k0, $10                # EntryHi = faulting VPN2 | current ASID
+    srl     $k0, $k0, 9
+    andi    $k0, $k0, 0xFF0
+    addu    $k1, $k1, $k0           # &slot
+    lw      $k0, 0($k1)             # slot tag
+    mfc0    $k1, $10
+    bne     $k0, $k1, 8f
+    srl     $k1, $k1, 9
+    andi    $k1, $k1, 0xFF0
+    lui     $k0, %hi(__hv_refill_cache)
+    lw      $k0, %lo(__hv_refill_cache)($k0)
+    addu    $k1, $k1, $k0
+    lw      $k0, 4($k1)
+    mtc0    $k0, $2                 # EntryLo0
+    lw      $k0, 8($k1)
+    mtc0    $k0, $3                 # EntryLo1
+    lw      $k0, 12($k1)
+    mtc0    $k0, $5                 # PageMask
+    ehb
+    tlbwr
+    mtc0    $zero, $5
+    mfc0    $k0, $30
+    mfc0    $k1, $28, 1
+    ehb
+    eret
+8:  mfc0    $k0, $30                # miss: give the guest its $k0/$k1 back, take the slow path
+    j       __hv_trap_entry
+    mfc0    $k1, $28, 1
     .org 0x100
     j       __hv_trap_entry         # +0x100 cache error
     nop
@@ -64,6 +123,8 @@ __hv_vectors:
     .globl __hv_trap_entry
     .type __hv_trap_entry, @function
 __hv_trap_entry:
+    mtc0    $k0, $30                # park the interrupted $k0/$k1 (ErrorEPC, DataLo)
+    mtc0    $k1, $28, 1
     mfc0    $k0, $12
     andi    $k0, $k0, 0x18          # Status.KSU of the interrupted context
     beqz    $k0, 1f
@@ -71,6 +132,10 @@ __hv_trap_entry:
     la      $sp, __hv_trap_stack_top
 1:  addiu   $sp, $sp, -FRAME_SIZE
     sw      $k1, FRAME + 29*4($sp)
+    mfc0    $k0, $30
+    sw      $k0, FRAME + 26*4($sp)
+    mfc0    $k0, $28, 1
+    sw      $k0, FRAME + 27*4($sp)
     sw      $zero, FRAME + 0*4($sp)
     sw      $1, FRAME + 1*4($sp)
     sw      $2, FRAME + 2*4($sp)
@@ -108,6 +173,8 @@ __hv_trap_entry:
     sw      $t0, F_EPC($sp)
     mfc0    $t0, $13
     sw      $t0, F_CAUSE($sp)
+    srl     $t1, $t0, 31            # Cause.BD
+    sb      $t1, F_BD($sp)
     mfc0    $t0, $8
     sw      $t0, F_BADVADDR($sp)
     mfc0    $t0, $12
@@ -153,6 +220,8 @@ __hv_trap_entry:
     lw      $23, FRAME + 23*4($sp)
     lw      $24, FRAME + 24*4($sp)
     lw      $25, FRAME + 25*4($sp)
+    lw      $26, FRAME + 26*4($sp)
+    lw      $27, FRAME + 27*4($sp)
     lw      $28, FRAME + 28*4($sp)
     lw      $30, FRAME + 30*4($sp)
     lw      $31, FRAME + 31*4($sp)
@@ -167,22 +236,32 @@ __hv_trap_entry:
 /// Exception codes (Cause.ExcCode) the kernel tells apart.
 const EXC_INTERRUPT: u32 = 0;
 
+const EXC_SYSCALL: u32 = 8;
+
+/// The exception code of a trap.
+pub(super) fn exc_code(frame: &TrapFrame) -> u32 {
+    (frame.cause >> cp0::CAUSE_EXCCODE_SHIFT) & cp0::CAUSE_EXCCODE_MASK
+}
+
 /// Every exception comes here, with interrupts off.
 #[no_mangle]
 extern "C" fn __hv_trap(frame: &mut TrapFrame) {
-    let code = (frame.cause >> cp0::CAUSE_EXCCODE_SHIFT) & cp0::CAUSE_EXCCODE_MASK;
-    if code == EXC_INTERRUPT {
-        interrupt(frame);
-    } else {
-        unexpected(frame, code);
+    if frame.status & cp0::STATUS_KSU_MASK != 0 {
+        super::vcpu::trap(frame);
+        return;
+    }
+    match exc_code(frame) {
+        EXC_INTERRUPT => interrupt(frame),
+        EXC_SYSCALL if frame.gpr[2] == super::guest::ENTER_GUEST => super::vcpu::enter(frame),
+        code => unexpected(frame, code),
     }
 }
 
-fn interrupt(frame: &mut TrapFrame) {
+/// Dispatch the pending hardware interrupts of `frame`.
+pub(super) fn interrupt(frame: &mut TrapFrame) {
     leave_idle_region(frame);
     let pending = (frame.cause & frame.status) >> cp0::CAUSE_IP_SHIFT & 0xFF;
-    if pending & (1 << 7) != 0 {
-        super::timer_rearm();
+    if pending & (1 << 7) != 0 && super::timer_interrupt() {
         kernel::on_tick();
     }
     for line in 2..7 {

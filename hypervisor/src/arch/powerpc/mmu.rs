@@ -12,7 +12,8 @@
 //! The CCSR physical base is a board parameter: each e500 board's `memory.ld` defines
 //! `__ccsr_phys_high` (bits 35..32) and `__ccsr_phys_low` (bits 31..0). QEMU's ppce500 has CCSR
 //! at 0xF_E000_0000, the MPC8544 on the RB1100 at 0xE000_0000; both appear at [`CCSR_VIRT`].
-//! Entries 2..15 are free (the boot code uses 14 or 15 briefly and clears it again).
+//! Entries 2..15 are free (the boot code uses 14 or 15 briefly, as a 16 MiB address-space-1
+//! map of itself, and clears it again).
 
 /// TLB1 entry of the low RAM mapping.
 pub const RAM_ENTRY: u32 = 0;
@@ -38,7 +39,7 @@ const MAS3_SR: u32 = 1 << 0;
 
 /// The TSIZE encoding of a page of `bytes` (a power of 4 from 4 KiB): size = 4^TSIZE KiB.
 const fn tsize(bytes: usize) -> u32 {
-    assert!(bytes.is_power_of_two() && bytes.trailing_zeros() % 2 == 0 && bytes >= 4096);
+    assert!(bytes.is_power_of_two() && bytes.trailing_zeros() & 1 == 0 && bytes >= 4096);
     (bytes.trailing_zeros() - 10) / 2
 }
 
@@ -50,6 +51,13 @@ pub const RAM_MAS2: u32 = 0;
 /// RPN 0, supervisor read/write/execute, no user access.
 pub const RAM_MAS3: u32 = MAS3_SX | MAS3_SW | MAS3_SR;
 
+/// The temporary entry `_start` runs from while it rewrites TLB1: 16 MiB, address space 1.
+pub const fn temp_mas1() -> u32 {
+    MAS1_VALID | MAS1_TS | (tsize(TEMP_PAGE) << MAS1_TSIZE_SHIFT)
+}
+const TEMP_PAGE: usize = 16 << 20;
+const MAS1_TS: u32 = 1 << 12;
+
 pub const fn ccsr_mas1() -> u32 {
     MAS1_VALID | MAS1_IPROT | (tsize(CCSR_SIZE) << MAS1_TSIZE_SHIFT)
 }
@@ -58,7 +66,7 @@ pub const CCSR_MAS2_ATTRIBUTES: u32 = MAS2_I | MAS2_G;
 /// Low half of MAS3 for CCSR: supervisor read/write, never executable.
 pub const CCSR_MAS3_PERMISSIONS: u32 = MAS3_SW | MAS3_SR;
 
-const _: () = assert!(CCSR_VIRT % CCSR_SIZE == 0 && RAM_MAPPED <= CCSR_VIRT);
+const _: () = assert!(CCSR_VIRT & (CCSR_SIZE - 1) == 0 && RAM_MAPPED <= CCSR_VIRT);
 
 /// The CCSR physical base the image was linked for (the board's `memory.ld`).
 pub fn ccsr_phys() -> u64 {

@@ -43,10 +43,32 @@ impl BootRegs {
     /// The value ePAPR boot loaders put in r6 ("EPAP").
     pub const EPAPR_MAGIC: u32 = 0x4550_4150;
 
-    /// The device tree's address, if it lies in the RAM the hypervisor maps.
-    pub fn device_tree(&self) -> Option<usize> {
-        let addr = self.r3 as usize;
-        (addr != 0 && addr < mmu::RAM_MAPPED).then_some(addr)
+    /// The flattened device tree the boot loader left at r3, if all of it (its header gives the
+    /// length) lies in the RAM the hypervisor maps and outside the hypervisor's own image (whose
+    /// `.bss`, stacks and heap are overwritten at boot).
+    pub fn device_tree(&self) -> Option<&'static [u8]> {
+        extern "C" {
+            static __image_start: u8;
+            static __image_end: u8;
+        }
+        const HEADER: usize = 8; // magic, total size
+        let start = self.r3 as usize;
+        if start == 0 || start.checked_add(HEADER)? > mmu::RAM_MAPPED {
+            return None;
+        }
+        // SAFETY: the header's first two words lie in RAM the entry code mapped (checked above);
+        // reading RAM has no side effects.
+        let total = u32::from_be(unsafe { ((start + 4) as *const u32).read_unaligned() }) as usize;
+        let end = start.checked_add(total)?;
+        // Only the symbols' addresses are used.
+        let image =
+            core::ptr::addr_of!(__image_start) as usize..core::ptr::addr_of!(__image_end) as usize;
+        if total < HEADER || end > mmu::RAM_MAPPED || (start < image.end && image.start < end) {
+            return None;
+        }
+        // SAFETY: `start..end` is mapped RAM (checked above) outside the image, which ePAPR gives
+        // to the device tree; nothing in the hypervisor writes it.
+        Some(unsafe { core::slice::from_raw_parts(start as *const u8, total) })
     }
 }
 
@@ -110,20 +132,55 @@ pub fn counter() -> u64 {
     }
 }
 
-/// Start the periodic tick: the decrementer counts down at the time base rate and reloads
-/// itself from DECAR (TCR[ARE]), so ticks stay evenly spaced with no re-arming; a tick missed
-/// while interrupts were off is not queued (TSR[DIS] is one bit), so late ticks are skipped.
-pub fn timer_start(period: u64) {
-    let period = u32::try_from(period).ok().filter(|&p| p > 0).expect("tick period must fit the 32-bit decrementer");
-    mtspr!(spr::DECAR, period);
-    mtspr!(spr::DEC, period);
-    mtspr!(spr::TSR, spr::TSR_DIS);
-    mtspr!(spr::TCR, mfspr!(spr::TCR) | spr::TCR_DIE | spr::TCR_ARE);
+// The tick: period in time-base units and the time-base value of the next tick (64-bit, kept
+// as two halves: e500 has 32-bit atomics only). Written only with interrupts off: by
+// `timer_start` before the kernel enables them, and by the decrementer handler.
+static TICK_PERIOD: AtomicU32 = AtomicU32::new(0);
+static NEXT_TICK_HIGH: AtomicU32 = AtomicU32::new(0);
+static NEXT_TICK_LOW: AtomicU32 = AtomicU32::new(0);
+
+fn set_next_tick(at: u64) {
+    NEXT_TICK_HIGH.store((at >> 32) as u32, Ordering::Relaxed);
+    NEXT_TICK_LOW.store(at as u32, Ordering::Relaxed);
 }
 
-/// Acknowledge the decrementer interrupt (write-one-to-clear TSR[DIS]).
-fn timer_acknowledge() {
+fn next_tick() -> u64 {
+    (u64::from(NEXT_TICK_HIGH.load(Ordering::Relaxed)) << 32)
+        | u64::from(NEXT_TICK_LOW.load(Ordering::Relaxed))
+}
+
+/// Start the periodic tick: the decrementer (counting down at the time-base rate, IVOR10)
+/// fires every `period` time-base units. Each tick is scheduled against the time base, not
+/// from the moment the previous interrupt was taken, so a late interrupt does not delay the
+/// following ticks; ticks missed while interrupts were off are skipped, not queued.
+pub fn timer_start(period: u64) {
+    let period = u32::try_from(period)
+        .ok()
+        .filter(|&p| p > 0)
+        .expect("tick period must fit the 32-bit decrementer");
+    TICK_PERIOD.store(period, Ordering::Relaxed);
+    set_next_tick(counter() + u64::from(period));
+    mtspr!(spr::TCR, mfspr!(spr::TCR) & !spr::TCR_ARE);
+    mtspr!(spr::DEC, period);
     mtspr!(spr::TSR, spr::TSR_DIS);
+    mtspr!(spr::TCR, mfspr!(spr::TCR) | spr::TCR_DIE);
+}
+
+/// Acknowledge the decrementer interrupt (write-one-to-clear TSR[DIS]) and program the next
+/// tick, skipping any that were missed. The same write services the core's watchdog (TSR[ENW],
+/// TSR[WIS]) in case the boot loader enabled it: once enabled it cannot be turned off, and it
+/// then resets the board only if ticks stop.
+fn timer_rearm() {
+    mtspr!(spr::TSR, spr::TSR_DIS | spr::TSR_ENW | spr::TSR_WIS);
+    let period = u64::from(TICK_PERIOD.load(Ordering::Relaxed));
+    let now = counter();
+    let mut next = next_tick() + period;
+    if next <= now {
+        next += ((now - next) / period + 1) * period;
+    }
+    set_next_tick(next);
+    // 1..=period: the decrementer interrupts on its 1 -> 0 transition.
+    mtspr!(spr::DEC, (next - now) as u32);
 }
 
 /// Sleep until an interrupt has been handled. Returns with interrupts enabled.
@@ -141,8 +198,8 @@ pub fn idle() {
         fn __hv_idle();
     }
     // SAFETY: `__hv_idle` (start.rs) only sets MSR[EE] and MSR[WE] and returns through the trap
-    // handler's idle-region fix-up; it clobbers only r3 (a caller-saved register).
-    unsafe { core::arch::asm!("bl __hv_idle", out("r3") _, clobber_abi("C")) };
+    // handler's idle-region fix-up; it follows the SysV ABI and clobbers only r3.
+    unsafe { __hv_idle() }
 }
 
 /// Stop for good: interrupts off, doze forever.

@@ -21,9 +21,8 @@ pub const DEAR: u32 = 61;
 pub const ESR: u32 = 62;
 /// Interrupt vector prefix (upper 16 bits of every vector address).
 pub const IVPR: u32 = 63;
-/// Decrementer, its auto-reload value, timer control and status.
+/// Decrementer, timer control and status.
 pub const DEC: u32 = 22;
-pub const DECAR: u32 = 54;
 pub const TSR: u32 = 336;
 pub const TCR: u32 = 340;
 /// Time base, read side (user-readable SPR numbers).
@@ -31,12 +30,13 @@ pub const TBL_READ: u32 = 268;
 pub const TBU_READ: u32 = 269;
 /// Hardware implementation-dependent register 0.
 pub const HID0: u32 = 1008;
-/// Processor version.
-pub const PVR: u32 = 287;
+/// Scratch registers only supervisor state can read or write (SPRG4..7 are user-readable).
+pub const SPRG0: u32 = 272;
+pub const SPRG1: u32 = 273;
+pub const SPRG2: u32 = 274;
 
 /// MSR bits.
 pub const MSR_WE: u32 = 1 << 18; // wait state enable (power management)
-pub const MSR_CE: u32 = 1 << 17; // critical interrupt enable
 pub const MSR_EE: u32 = 1 << 15; // external (and decrementer) interrupt enable
 pub const MSR_PR: u32 = 1 << 14; // problem state (user mode)
 pub const MSR_ME: u32 = 1 << 12; // machine check enable
@@ -50,8 +50,10 @@ pub const HID0_EN_MAS7_UPDATE: u32 = 1 << 7;
 
 /// TCR/TSR bits.
 pub const TCR_DIE: u32 = 1 << 26; // decrementer interrupt enable
-pub const TCR_ARE: u32 = 1 << 22; // decrementer auto-reload from DECAR
+pub const TCR_ARE: u32 = 1 << 22; // decrementer auto-reload (not used: the tick re-arms)
 pub const TSR_DIS: u32 = 1 << 27; // decrementer interrupt status (write 1 to clear)
+pub const TSR_ENW: u32 = 1 << 31; // watchdog: enable next watchdog time-out (write 1 to clear)
+pub const TSR_WIS: u32 = 1 << 30; // watchdog interrupt status (write 1 to clear)
 
 /// Read SPR `$spr` (a constant expression).
 macro_rules! mfspr {
@@ -82,6 +84,8 @@ pub(crate) use {mfspr, mtspr};
 pub fn read_msr() -> u32 {
     let value: u32;
     // SAFETY: reading the MSR has no side effects.
-    unsafe { core::arch::asm!("mfmsr {0}", out(reg) value, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!("mfmsr {0}", out(reg) value, options(nomem, nostack, preserves_flags))
+    };
     value
 }

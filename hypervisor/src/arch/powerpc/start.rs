@@ -7,13 +7,14 @@
 //! `head_fsl_booke.S` does:
 //!
 //! 1. find the entry that maps the running code (`tlbsx` on the program counter);
-//! 2. copy it into a spare TLB1 slot in address space 1 and `rfi` into AS1;
+//! 2. map the 16 MiB around the code (virtual = physical) in a spare TLB1 slot in address
+//!    space 1 and `rfi` into AS1;
 //! 3. from AS1, invalidate every other TLB1 entry and flash-invalidate TLB0, then write the
 //!    hypervisor's own entries (see [`super::mmu`]) in AS0;
 //! 4. `rfi` back to AS0 and drop the temporary entry.
 //!
-//! Then it sets HID0 (time base on, doze as the power-saving state, MAS7 updates), loads the
-//! stack, clears `.bss` and calls `__hv_start` with the boot loader's r3..r7.
+//! Before that it sets HID0 (time base on, doze as the power-saving state, MAS7 updates); after
+//! it, it loads the stack, clears `.bss` and calls `__hv_start` with the boot loader's r3..r7.
 
 use core::arch::global_asm;
 
@@ -21,8 +22,8 @@ use super::mmu;
 
 global_asm!(
     r#"
-    .equ SPR_SRR0, 26
-    .equ SPR_SRR1, 27
+    .equ SPR_SRR0, {srr0}
+    .equ SPR_SRR1, {srr1}
     .equ SPR_MAS0, 624
     .equ SPR_MAS1, 625
     .equ SPR_MAS2, 626
@@ -31,8 +32,8 @@ global_asm!(
     .equ SPR_MAS7, 944
     .equ SPR_TLB1CFG, 689
     .equ SPR_MMUCSR0, 1012
-    .equ SPR_HID0, 1008
-    .equ MSR_ME, 0x1000
+    .equ SPR_HID0, {hid0}
+    .equ MSR_ME, {msr_me}
     .equ MSR_IS_DS, 0x0030
     .equ MAS0_TLB1, 0x1000          # MAS0[TLBSEL] = 1, upper half
     .equ MAS1_TS, 0x1000
@@ -70,7 +71,8 @@ _start:
     andis.  20, 20, 0x8000          # MAS1[V]: found?
     beq     .Lno_boot_mapping
 
-    # 2. Temporary slot 15, or 14 when the boot entry is TLB1[15] itself.
+    # 2. Temporary slot 15, or 14 when the boot entry is TLB1[15] itself. It maps the 16 MiB
+    #    around this code one to one (ePAPR: the image runs at virtual = physical), in AS1.
     mfspr   21, SPR_MAS0
     li      22, 15
     rlwinm  23, 21, 16, 20, 31      # ESEL
@@ -83,12 +85,15 @@ _start:
 2:  slwi    25, 22, 16
     oris    25, 25, MAS0_TLB1
     mtspr   SPR_MAS0, 25
-    lis     26, 0x8000              # keep V and TSIZE; no IPROT, TID 0; TS = 1
-    ori     26, 26, 0x0f00
-    mfspr   20, SPR_MAS1
-    and     20, 20, 26
-    ori     20, 20, MAS1_TS
-    mtspr   SPR_MAS1, 20            # MAS2/MAS3/MAS7 still hold the boot translation
+    lis     20, {temp_mas1_hi}
+    ori     20, 20, {temp_mas1_lo}
+    mtspr   SPR_MAS1, 20
+    rlwinm  20, 19, 0, 0, 7         # EPN: the 16 MiB page holding this code
+    mtspr   SPR_MAS2, 20
+    ori     20, 20, {temp_mas3_lo}
+    mtspr   SPR_MAS3, 20
+    li      20, 0
+    mtspr   SPR_MAS7, 20
     isync
     tlbwe
     isync
@@ -217,9 +222,16 @@ __hv_idle_region_end:
     blr
     .size __hv_idle, . - __hv_idle
 "#,
+    srr0 = const super::spr::SRR0,
+    srr1 = const super::spr::SRR1,
+    hid0 = const super::spr::HID0,
+    msr_me = const super::spr::MSR_ME,
     hid0_clear_hi = const (super::spr::HID0_NAP | super::spr::HID0_SLEEP) >> 16,
     hid0_set_hi = const super::spr::HID0_DOZE >> 16,
     hid0_set_lo = const super::spr::HID0_TBEN | super::spr::HID0_EN_MAS7_UPDATE,
+    temp_mas1_hi = const mmu::temp_mas1() >> 16,
+    temp_mas1_lo = const mmu::temp_mas1() & 0xFFFF,
+    temp_mas3_lo = const mmu::RAM_MAS3,
     ram_esel = const mmu::RAM_ENTRY,
     ram_mas1_hi = const mmu::ram_mas1() >> 16,
     ram_mas1_lo = const mmu::ram_mas1() & 0xFFFF,

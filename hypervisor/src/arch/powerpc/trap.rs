@@ -55,14 +55,14 @@ pub const IVOR_DEBUG: u32 = 15;
 
 global_asm!(
     r#"
-    .equ SPR_SRR0, 26
-    .equ SPR_SRR1, 27
-    .equ SPR_DEAR, 61
-    .equ SPR_ESR, 62
-    .equ SPR_SPRG0, 272
-    .equ SPR_SPRG1, 273
-    .equ SPR_SPRG2, 274
-    .equ MSR_PR, 0x4000
+    .equ SPR_SRR0, {srr0}
+    .equ SPR_SRR1, {srr1}
+    .equ SPR_DEAR, {dear}
+    .equ SPR_ESR, {esr}
+    .equ SPR_SPRG0, {sprg0}
+    .equ SPR_SPRG1, {sprg1}
+    .equ SPR_SPRG2, {sprg2}
+    .equ MSR_PR, {msr_pr}
     .equ F, 8                       # back chain and LR save word of the ABI frame header
     .equ FRAME_SIZE, 176            # header + TrapFrame (164), 16-byte multiple
     .equ F_CR, F + 128
@@ -202,7 +202,7 @@ __hv_fatal_common:
     .type __hv_set_ivors, @function
 __hv_set_ivors:
     lis     3, __hv_vectors@h
-    mtspr   63, 3
+    mtspr   {ivpr}, 3
     .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
     li      3, __hv_ivor\n - __hv_vectors
     mtspr   400 + \n, 3
@@ -219,7 +219,16 @@ __hv_set_ivors:
     .balign 16
     .space 4096
 __hv_fatal_stack_top:
-"#
+"#,
+    srr0 = const spr::SRR0,
+    srr1 = const spr::SRR1,
+    dear = const spr::DEAR,
+    esr = const spr::ESR,
+    sprg0 = const spr::SPRG0,
+    sprg1 = const spr::SPRG1,
+    sprg2 = const spr::SPRG2,
+    msr_pr = const spr::MSR_PR,
+    ivpr = const spr::IVPR,
 );
 
 /// Point IVPR/IVORn at the hypervisor's vectors.
@@ -230,7 +239,10 @@ pub fn install() {
     }
     // Only the symbol's address is used.
     let base = core::ptr::addr_of!(__hv_vectors) as usize;
-    assert!(base % 0x1_0000 == 0, "exception vectors must be 64 KiB aligned (IVPR)");
+    assert!(
+        base & 0xFFFF == 0,
+        "exception vectors must be 64 KiB aligned (IVPR)"
+    );
     // SAFETY: `__hv_set_ivors` (above) writes IVPR and IVOR0..15, 32..35 with the addresses of
     // the stubs, clobbering only r3; the stubs are ready to run from this point on.
     unsafe { __hv_set_ivors() }
@@ -246,7 +258,7 @@ extern "C" fn __hv_trap(frame: &mut TrapFrame) {
         }
         IVOR_DECREMENTER => {
             leave_idle_region(frame);
-            super::timer_acknowledge();
+            super::timer_rearm();
             kernel::on_tick();
         }
         _ => unexpected(frame),

@@ -1,0 +1,1 @@
+fn main() { board_link::configure(); }

@@ -1,0 +1,108 @@
+//! `attacker`: runs the isolation probes one after another and reports each on the console as
+//! `probe <name>: <outcome>` (see `mr_proto::probe` for the exact wording), then
+//! `probes host-checked: K` and `probes done: N contained, M not contained`.
+//!
+//! The guest survives its own faults: every access that must fail runs under
+//! `mr_guest::fault::catch`, so a reflected exception is recorded and execution resumes at the
+//! probe's recovery point. Probes whose containment only the host can see (a faulted queue, a
+//! log line, the other guests still running) print what the guest observed and `host-checked`.
+//! Lines starting with `check ` are sanity checks of the guest's own view (not counted).
+//!
+//! Meant to run under the hypervisor: on bare metal (kernel mode) most probes succeed.
+#![no_std]
+#![no_main]
+#![feature(asm_experimental_arch)]
+
+mod machine;
+mod memory;
+mod queues;
+
+use mr_guest::proto::probe::{Outcome, Report, Tally};
+use mr_guest::{control, event, println, Boot};
+
+mr_guest::entry!(main);
+
+/// Where the probes report.
+pub struct Probes {
+    tally: Tally,
+    /// End of the guest's RAM (guest-virtual).
+    pub ram_end: u32,
+    /// RAM size in bytes.
+    pub ram_bytes: u32,
+}
+
+impl Probes {
+    /// Print and count one probe's outcome.
+    pub fn report(&mut self, name: &str, outcome: Outcome) {
+        self.tally.add(&outcome);
+        println!(
+            "{}",
+            Report {
+                name,
+                outcome: &outcome
+            }
+        );
+    }
+
+    /// Print a sanity check of the guest's own view.
+    pub fn check(&self, name: &str, ok: bool, detail: core::fmt::Arguments<'_>) {
+        if ok {
+            println!("check {name}: ok ({detail})");
+        } else {
+            println!("check {name}: FAILED ({detail})");
+        }
+    }
+}
+
+/// RAM assumed when `mem=` is missing.
+const DEFAULT_RAM: u32 = 16 << 20;
+
+fn main(boot: &'static Boot) -> ! {
+    println!();
+    println!(
+        "attacker: MetaROUTER isolation probes (mr-guest {})",
+        env!("CARGO_PKG_VERSION")
+    );
+    let ram_bytes = if boot.ram_bytes != 0 {
+        boot.ram_bytes
+    } else {
+        DEFAULT_RAM
+    };
+    println!(
+        "memory-size: {}MiB{}",
+        ram_bytes >> 20,
+        if boot.ram_bytes == 0 {
+            " (assumed: no mem= word)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "virtualized: {}",
+        if boot.virtualized { "yes" } else { "no" }
+    );
+    let mut p = Probes {
+        tally: Tally::default(),
+        ram_end: 0xC000_0000 + ram_bytes,
+        ram_bytes,
+    };
+    memory::segments(&mut p);
+    memory::tlb(&mut p);
+    queues::run(&mut p);
+    machine::cp0_writes(&mut p);
+    machine::cache_ops(&mut p);
+    machine::hypercalls(&mut p);
+    machine::storms(&mut p);
+    machine::spin_with_interrupts_off(&mut p);
+    println!("{}", p.tally.closing());
+    println!("attacker: idle");
+    loop {
+        if event::wait() & event::CONTROL != 0 {
+            match control::poll() {
+                Some(mr_guest::proto::control::ControlMessage::Halt) => control::halt(),
+                Some(mr_guest::proto::control::ControlMessage::Restart) => control::reboot(),
+                None => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! `hello`: the smallest useful MetaROUTER guest.
+//!
+//! Console banner (memory size from `mem=`, Count frequency from `HZ=`), then a shell on the
+//! console: `help`, `uptime`, `halt` (sends "halt" on the control queue and stops), `reboot`
+//! (sends "restart"); any other line is echoed back as `echo: <line>`. A "halt" or "restart"
+//! from the host on the control queue is answered the same way.
+#![no_std]
+#![no_main]
+
+use mr_guest::proto::command::Command;
+use mr_guest::proto::control::ControlMessage;
+use mr_guest::proto::line::{Edit, LineEditor};
+use mr_guest::proto::uptime::Uptime;
+use mr_guest::{console, control, event, print, println, timer, Boot};
+
+mr_guest::entry!(main);
+
+const PROMPT: &str = "hello> ";
+
+fn main(boot: &'static Boot) -> ! {
+    println!();
+    println!(
+        "hello: MetaROUTER guest (mr-guest {})",
+        env!("CARGO_PKG_VERSION")
+    );
+    match boot.ram_bytes {
+        0 => println!("memory-size: unknown"),
+        b => println!("memory-size: {}MiB", b >> 20),
+    }
+    println!("count-frequency: {}Hz", boot.count_hz);
+    println!(
+        "virtualized: {}",
+        if boot.virtualized { "yes" } else { "no" }
+    );
+    println!(
+        "command-line: {}",
+        core::str::from_utf8(boot.command_line.as_bytes()).unwrap_or("?")
+    );
+    println!("type help for commands");
+    print!("{PROMPT}");
+    let mut editor = LineEditor::<128>::new();
+    loop {
+        let events = event::wait();
+        if events & event::CONTROL != 0 {
+            while let Some(msg) = control::poll() {
+                on_control(msg);
+            }
+        }
+        let mut input = [0u8; 64];
+        loop {
+            let n = console::read(&mut input);
+            if n == 0 {
+                break;
+            }
+            for &b in &input[..n] {
+                match editor.push(b) {
+                    Edit::None => {}
+                    Edit::Echo(c) => console::write_bytes(&[c]),
+                    Edit::Erase => console::write_bytes(b"\x08 \x08"),
+                    Edit::Cancel => {
+                        println!("^C");
+                        print!("{PROMPT}");
+                    }
+                    Edit::Line => {
+                        println!();
+                        run(editor.line());
+                        editor.clear();
+                        print!("{PROMPT}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn run(line: &[u8]) {
+    let cmd = Command::parse(line);
+    match cmd.name {
+        b"" => {}
+        b"help" => {
+            println!("commands:");
+            println!("  help     this list");
+            println!("  uptime   time since start");
+            println!("  halt     power off (tells the host)");
+            println!("  reboot   restart (tells the host)");
+            println!("  anything else is echoed back");
+        }
+        b"uptime" => println!("uptime: {}", Uptime(timer::uptime_ms())),
+        b"halt" => {
+            println!("halting");
+            control::halt();
+        }
+        b"reboot" => {
+            println!("rebooting");
+            control::reboot();
+        }
+        _ => println!("echo: {}", core::str::from_utf8(line).unwrap_or("?")),
+    }
+}
+
+fn on_control(msg: ControlMessage) {
+    match msg {
+        ControlMessage::Halt => {
+            println!();
+            println!("host requested halt: halting");
+            control::halt();
+        }
+        ControlMessage::Restart => {
+            println!();
+            println!("host requested restart: rebooting");
+            control::reboot();
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! `netguest`: a MetaROUTER guest with an IPv4 stack (smoltcp) on its first virtual interface.
+//!
+//! Command-line words (after the host's `HZ=`, `board=vm`, `mem=`, `kmac=`):
+//! - `ip=A.B.C.D/N`: the static address of the first interface (required to be reachable);
+//! - `gw=A.B.C.D`: an optional default gateway.
+//!
+//! It answers ICMP echo (ping) and UDP echo on port 7, and has a console shell: `ping <addr>
+//! [count]` (RouterOS-like output ending in `sent=N received=M packet-loss=P%`), `ip`,
+//! `uptime`, `help`, `halt`, `reboot`. "halt"/"restart" from the host are obeyed.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod device;
+mod net;
+mod ping;
+
+use mr_guest::proto::command::Command;
+use mr_guest::proto::control::ControlMessage;
+use mr_guest::proto::ipv4::{self, Dotted, Mac};
+use mr_guest::proto::line::{Edit, LineEditor};
+use mr_guest::proto::ping::PingArgs;
+use mr_guest::proto::uptime::Uptime;
+use mr_guest::proto::veth::InterfaceChange;
+use mr_guest::veth::Veth;
+use mr_guest::{console, control, event, print, println, timer, Boot};
+
+use net::Net;
+use ping::PingRun;
+
+mr_guest::entry!(main);
+
+const PROMPT: &str = "netguest> ";
+
+fn main(boot: &'static Boot) -> ! {
+    println!();
+    println!(
+        "netguest: MetaROUTER guest with smoltcp (mr-guest {})",
+        env!("CARGO_PKG_VERSION")
+    );
+    match boot.ram_bytes {
+        0 => println!("memory-size: unknown"),
+        b => println!("memory-size: {}MiB", b >> 20),
+    }
+    let address = boot.value("ip").and_then(ipv4::parse_cidr);
+    let gateway = boot.value("gw").and_then(ipv4::parse_addr);
+    match (boot.value("ip"), address) {
+        (_, Some((a, len))) => println!("address: {}/{}", Dotted(a), len),
+        (Some(_), None) => println!("address: invalid ip= word (expected ip=A.B.C.D/N)"),
+        (None, None) => println!("address: none (add ip=A.B.C.D/N to the command line)"),
+    }
+    if let Some(g) = gateway {
+        println!("gateway: {}", Dotted(g));
+    }
+    let mut veth = match Veth::init() {
+        Ok(v) => v,
+        Err(e) => {
+            println!("veth: cannot create queue 3: {e:?}");
+            control::halt();
+        }
+    };
+    println!("veth: waiting for an interface");
+    print!("{PROMPT}");
+    let mut net: Option<Net> = None;
+    let mut ping: Option<PingRun> = None;
+    let mut editor = LineEditor::<128>::new();
+    loop {
+        let events = event::wait();
+        if events & event::CONTROL != 0 {
+            while let Some(msg) = control::poll() {
+                on_control(msg);
+            }
+        }
+        match &mut net {
+            Some(n) => n.poll(&mut veth),
+            None => drop(veth.rx.receive_on(0)),
+        }
+        while let Some(change) = veth.rx.take_change() {
+            match change {
+                InterfaceChange::Added { id, mac } => {
+                    println!();
+                    println!("veth: interface {id} added, mac-address={}", Mac(mac));
+                    if net.is_none() {
+                        net = Net::new(&mut veth, id, mac, address, gateway);
+                        if let Some(n) = &net {
+                            n.show();
+                        }
+                    }
+                }
+                InterfaceChange::Removed { id } => {
+                    println!();
+                    println!("veth: interface {id} removed");
+                    if net.as_ref().is_some_and(|n| n.id == id) {
+                        net = None;
+                        ping = None;
+                    }
+                }
+                InterfaceChange::Ignored => {}
+            }
+            print!("{PROMPT}");
+        }
+        if let (Some(run), Some(n)) = (&mut ping, &mut net) {
+            if !run.step(n.icmp(), timer::uptime_us()) {
+                ping = None;
+                print!("{PROMPT}");
+            }
+            n.poll(&mut veth);
+        }
+        let mut input = [0u8; 64];
+        loop {
+            let count = console::read(&mut input);
+            if count == 0 {
+                break;
+            }
+            for &b in &input[..count] {
+                if ping.is_some() {
+                    if editor.push(b) == Edit::Cancel {
+                        if let Some(mut run) = ping.take() {
+                            run.finish();
+                        }
+                        print!("{PROMPT}");
+                    }
+                    editor.clear();
+                    continue;
+                }
+                match editor.push(b) {
+                    Edit::None => {}
+                    Edit::Echo(c) => console::write_bytes(&[c]),
+                    Edit::Erase => console::write_bytes(b"\x08 \x08"),
+                    Edit::Cancel => {
+                        println!("^C");
+                        print!("{PROMPT}");
+                    }
+                    Edit::Line => {
+                        println!();
+                        ping = run(editor.line(), net.as_mut());
+                        editor.clear();
+                        if ping.is_none() {
+                            print!("{PROMPT}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Run a shell command; returns a started `ping`.
+fn run(line: &[u8], net: Option<&mut Net>) -> Option<PingRun> {
+    let cmd = Command::parse(line);
+    match cmd.name {
+        b"" => {}
+        b"help" => {
+            println!("commands:");
+            println!(
+                "  ping <address> [count]   send ICMP echo requests (default 4, one per second)"
+            );
+            println!("  ip                       show the interface and address");
+            println!("  uptime                   time since start");
+            println!("  halt                     power off (tells the host)");
+            println!("  reboot                   restart (tells the host)");
+        }
+        b"uptime" => println!("uptime: {}", Uptime(timer::uptime_ms())),
+        b"ip" => match net {
+            Some(n) => n.show(),
+            None => println!("no interface yet"),
+        },
+        b"ping" => match (PingArgs::parse(&cmd), net) {
+            (Err(e), _) => println!("{e}"),
+            (Ok(_), None) => println!("no interface yet"),
+            (Ok(_), Some(n)) if n.address.is_none() => {
+                println!("no address (add ip=A.B.C.D/N to the command line)")
+            }
+            (Ok(args), Some(_)) => return Some(PingRun::start(args, timer::uptime_us())),
+        },
+        b"halt" => {
+            println!("halting");
+            control::halt();
+        }
+        b"reboot" => {
+            println!("rebooting");
+            control::reboot();
+        }
+        _ => println!(
+            "unknown command: {} (try help)",
+            core::str::from_utf8(cmd.name).unwrap_or("?")
+        ),
+    }
+    None
+}
+
+fn on_control(msg: ControlMessage) {
+    println!();
+    match msg {
+        ControlMessage::Halt => {
+            println!("host requested halt: halting");
+            control::halt();
+        }
+        ControlMessage::Restart => {
+            println!("host requested restart: rebooting");
+            control::reboot();
+        }
+    }
+}

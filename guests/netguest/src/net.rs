@@ -1,0 +1,132 @@
+//! The IP side: one smoltcp interface on the guest's first virtual interface, a UDP echo
+//! socket (port 7) and the ICMP socket `ping` uses. smoltcp itself answers echo requests.
+
+use alloc::vec;
+
+use mr_guest::proto::ipv4::{Dotted, Mac};
+use mr_guest::veth::Veth;
+use mr_guest::{println, timer};
+use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
+use smoltcp::socket::{icmp, udp};
+use smoltcp::time::Instant;
+use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr};
+
+use crate::device::VethDevice;
+use crate::ping::IDENT;
+
+/// UDP echo port.
+pub const ECHO_PORT: u16 = 7;
+
+/// The guest's IP stack on one interface.
+pub struct Net {
+    /// Interface id on the veth queue.
+    pub id: u16,
+    /// Its MAC address.
+    pub mac: [u8; 6],
+    /// Its address and prefix, if the command line gave one.
+    pub address: Option<([u8; 4], u8)>,
+    iface: Interface,
+    sockets: SocketSet<'static>,
+    udp: SocketHandle,
+    icmp: SocketHandle,
+}
+
+/// The current time for smoltcp.
+pub fn now() -> Instant {
+    Instant::from_micros(timer::uptime_us() as i64)
+}
+
+impl Net {
+    /// Bring up interface `id` with `mac`; `None` if the MAC is not unicast.
+    pub fn new(
+        veth: &mut Veth,
+        id: u16,
+        mac: [u8; 6],
+        address: Option<([u8; 4], u8)>,
+        gateway: Option<[u8; 4]>,
+    ) -> Option<Self> {
+        let hw = EthernetAddress(mac);
+        if !hw.is_unicast() {
+            println!(
+                "veth: interface {id} has a non-unicast mac-address {}: ignored",
+                Mac(mac)
+            );
+            return None;
+        }
+        let mut config = Config::new(HardwareAddress::Ethernet(hw));
+        config.random_seed = timer::counter();
+        let mut iface = Interface::new(config, &mut VethDevice { veth, id }, now());
+        if let Some((a, len)) = address {
+            iface.update_ip_addrs(|addrs| {
+                let _ = addrs.push(IpCidr::new(IpAddress::v4(a[0], a[1], a[2], a[3]), len));
+            });
+        }
+        if let Some(g) = gateway {
+            let _ = iface.routes_mut().add_default_ipv4_route(g.into());
+        }
+        let mut sockets = SocketSet::new(vec![]);
+        let mut udp = udp::Socket::new(
+            udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; 8], vec![0; 8192]),
+            udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; 8], vec![0; 8192]),
+        );
+        let _ = udp.bind(ECHO_PORT);
+        let mut icmp = icmp::Socket::new(
+            icmp::PacketBuffer::new(vec![icmp::PacketMetadata::EMPTY; 8], vec![0; 2048]),
+            icmp::PacketBuffer::new(vec![icmp::PacketMetadata::EMPTY; 8], vec![0; 2048]),
+        );
+        let _ = icmp.bind(icmp::Endpoint::Ident(IDENT));
+        let udp = sockets.add(udp);
+        let icmp = sockets.add(icmp);
+        Some(Self {
+            id,
+            mac,
+            address,
+            iface,
+            sockets,
+            udp,
+            icmp,
+        })
+    }
+
+    /// Process received frames, answer UDP echo, send what is queued.
+    pub fn poll(&mut self, veth: &mut Veth) {
+        let mut device = VethDevice { veth, id: self.id };
+        self.iface.poll(now(), &mut device, &mut self.sockets);
+        let socket = self.sockets.get_mut::<udp::Socket>(self.udp);
+        let mut echoed = false;
+        while socket.can_send() {
+            let mut data = [0u8; 1500];
+            let Ok((len, meta)) = socket.recv_slice(&mut data) else {
+                break;
+            };
+            let _ = socket.send_slice(&data[..len], meta.endpoint);
+            echoed = true;
+        }
+        if echoed {
+            self.iface.poll(now(), &mut device, &mut self.sockets);
+        }
+    }
+
+    /// The ICMP socket of `ping`.
+    pub fn icmp(&mut self) -> &mut icmp::Socket<'static> {
+        self.sockets.get_mut::<icmp::Socket>(self.icmp)
+    }
+
+    /// Print the interface and address.
+    pub fn show(&self) {
+        match self.address {
+            Some((a, len)) => println!(
+                "interface {} mac-address={} address={}/{}",
+                self.id,
+                Mac(self.mac),
+                Dotted(a),
+                len
+            ),
+            None => println!(
+                "interface {} mac-address={} address=none",
+                self.id,
+                Mac(self.mac)
+            ),
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Time from CP0 Count, and the tick on Count/Compare (IP7).
+//!
+//! The frequency comes from the `HZ=` boot word. The tick runs at [`TICK_HZ`]; it extends
+//! Count to 64 bits (it runs far more often than Count wraps: 43 s at 100 MHz), acknowledges
+//! the interrupt by writing Compare, skips ticks that were missed while the guest was not
+//! running, and posts [`crate::event::TIMER`].
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use crate::arch::cp0;
+use crate::event;
+
+/// Tick rate.
+pub const TICK_HZ: u32 = 100;
+
+static COUNT_HZ: AtomicU32 = AtomicU32::new(crate::boot::DEFAULT_COUNT_HZ);
+static PERIOD: AtomicU32 = AtomicU32::new(0);
+static TICKS: AtomicU32 = AtomicU32::new(0);
+static COUNT_HIGH: AtomicU32 = AtomicU32::new(0);
+static COUNT_LAST: AtomicU32 = AtomicU32::new(0);
+static START_HIGH: AtomicU32 = AtomicU32::new(0);
+static START_LOW: AtomicU32 = AtomicU32::new(0);
+
+/// Start the tick.
+pub(crate) fn init(count_hz: u32) {
+    COUNT_HZ.store(count_hz, Ordering::Relaxed);
+    let period = (count_hz / TICK_HZ).max(1);
+    PERIOD.store(period, Ordering::Relaxed);
+    let now = cp0::read_count();
+    COUNT_LAST.store(now, Ordering::Relaxed);
+    START_LOW.store(now, Ordering::Relaxed);
+    START_HIGH.store(0, Ordering::Relaxed);
+    cp0::write_compare(now.wrapping_add(period));
+}
+
+/// IP7. Runs in the trap handler.
+pub(crate) fn on_tick() {
+    let period = PERIOD.load(Ordering::Relaxed).max(1);
+    let now = cp0::read_count();
+    let mut next = cp0::read_compare().wrapping_add(period);
+    if next.wrapping_sub(now) as i32 <= 0 || next.wrapping_sub(now) > period {
+        next = now.wrapping_add(period);
+    }
+    cp0::write_compare(next);
+    TICKS.store(
+        TICKS.load(Ordering::Relaxed).wrapping_add(1),
+        Ordering::Relaxed,
+    );
+    counter();
+    event::post(event::TIMER);
+}
+
+/// Count extended to 64 bits.
+pub fn counter() -> u64 {
+    cp0::without_interrupts(|| {
+        let low = cp0::read_count();
+        let mut high = COUNT_HIGH.load(Ordering::Relaxed);
+        if low < COUNT_LAST.load(Ordering::Relaxed) {
+            high = high.wrapping_add(1);
+            COUNT_HIGH.store(high, Ordering::Relaxed);
+        }
+        COUNT_LAST.store(low, Ordering::Relaxed);
+        (u64::from(high) << 32) | u64::from(low)
+    })
+}
+
+/// The Count frequency in Hz.
+pub fn count_hz() -> u32 {
+    COUNT_HZ.load(Ordering::Relaxed)
+}
+
+/// Microseconds since the tick was started.
+pub fn uptime_us() -> u64 {
+    let start = (u64::from(START_HIGH.load(Ordering::Relaxed)) << 32)
+        | u64::from(START_LOW.load(Ordering::Relaxed));
+    (counter() - start) * 1_000_000 / u64::from(count_hz().max(1))
+}
+
+/// Milliseconds since start-up.
+pub fn uptime_ms() -> u64 {
+    uptime_us() / 1000
+}
+
+/// Ticks taken so far.
+pub fn ticks() -> u32 {
+    TICKS.load(Ordering::Relaxed)
+}
+
+/// A point in time `ms` milliseconds from now, in Count cycles.
+pub fn deadline_ms(ms: u64) -> u64 {
+    counter() + ms * u64::from(count_hz()) / 1000
+}
+
+/// Whether `deadline` (from [`deadline_ms`]) has passed.
+pub fn expired(deadline: u64) -> bool {
+    counter() >= deadline
+}
+
+/// Sleep `ms` milliseconds; other events stay pending for the caller. Call with interrupts
+/// enabled.
+pub fn sleep_ms(ms: u64) {
+    let until = deadline_ms(ms);
+    while !expired(until) {
+        event::wait_for(event::TIMER);
+    }
+}

@@ -1,0 +1,282 @@
+//! Guests on MIPS: the arch half of running a guest CPU.
+//!
+//! The guest CPU model (virtual CP0 and TLB, decoding, reflection, shadow translation) is the
+//! portable `vcpu_mips` crate. This module does what needs the real machine: entering the
+//! guest ([`GuestCpu::run`], through the world switch in `guest.rs`), handing every guest trap
+//! to the model and carrying out its [`Outcome`] (writing host TLB entries, cache operations,
+//! hypercalls through the kernel's [`GuestEnv`]), delivering virtual interrupts on the way
+//! back in, and publishing the running guest's refill cache to the assembly refill handler.
+
+use alloc::boxed::Box;
+use core::arch::asm;
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+
+use vcpu_mips::{
+    GuestRegs, HaltReason, HostAsidAllocator, HostCacheAction, HostCpu, Hpa, Hypercall, Outcome, RealMode,
+    Trap, Vcpu, VcpuConfig,
+};
+
+use super::trap::{self, TrapFrame};
+use super::{cp0, guest, tlb};
+use crate::vm::GuestEnv;
+
+/// Exit codes of a guest's turn.
+const EXIT_PREEMPTED: u32 = 1;
+const EXIT_WAITING: u32 = 2;
+const EXIT_HALTED: u32 = 3;
+
+/// Why a guest's turn ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunExit {
+    /// The host wanted the CPU back (time slice over, host work pending).
+    Preempted,
+    /// The guest executed `wait`: run it again once [`GuestCpu::runnable`] says so.
+    Waiting,
+    /// The guest cannot continue; the reason says why.
+    Halted(GuestHalt),
+}
+
+/// Why a guest was stopped by the CPU layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GuestHalt {
+    /// The guest CPU model gave up (vectors outside RAM, exception with BEV set).
+    Cpu(HaltReason),
+    /// An exception the hypervisor cannot attribute to the guest (machine check, cache error).
+    HostException(u8),
+}
+
+impl core::fmt::Display for GuestHalt {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            GuestHalt::Cpu(HaltReason::ExceptionWithBev { code }) => {
+                write!(f, "exception {code} with Status.BEV set (no boot ROM to take it)")
+            }
+            GuestHalt::Cpu(HaltReason::VectorOutsideRam { vector }) => {
+                write!(f, "exception vector {vector:#010x} lies outside the guest's RAM")
+            }
+            GuestHalt::HostException(code) => write!(f, "unexpected exception {code} in guest mode"),
+        }
+    }
+}
+
+/// The address of the running guest's refill cache, or 0. Read by the refill vector.
+#[no_mangle]
+static __hv_refill_cache: AtomicU32 = AtomicU32::new(0);
+
+/// The running guest's [`RunContext`] (0 when none runs).
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+
+/// Host ASIDs, shared by all guests.
+static ASIDS: spin::Mutex<HostAsidAllocator> = spin::Mutex::new(HostAsidAllocator::new());
+
+/// What the trap handler needs while a guest runs.
+struct RunContext<'a> {
+    cpu: &'a mut GuestCpu,
+    env: &'a mut dyn GuestEnv,
+}
+
+/// One guest CPU.
+pub struct GuestCpu {
+    regs: TrapFrame,
+    vcpu: Vcpu,
+    halt: Option<GuestHalt>,
+}
+
+/// Reads guest memory through kseg0 (partitions lie below 512 MiB).
+struct Kseg0;
+
+impl vcpu_mips::GuestMemory for Kseg0 {
+    fn read_word(&self, addr: Hpa) -> u32 {
+        let va = 0x8000_0000 | addr.get() as usize;
+        // SAFETY: the model only reads aligned words inside the guest's partition, which is RAM
+        // below 512 MiB (so kseg0 maps it) owned by this guest.
+        unsafe { (va as *const u32).read_volatile() }
+    }
+}
+
+/// Real Status for a guest: KSU for `mode`, EXL (so the trap return can restore EPC), IE, and
+/// the host's interrupt lines; no CU bits, BEV clear.
+fn guest_status(mode: RealMode) -> u32 {
+    let ksu = match mode {
+        RealMode::Supervisor => 1 << 3,
+        RealMode::User => 2 << 3,
+    };
+    let host_lines = cp0::read_status() & 0xFF00;
+    host_lines | ksu | cp0::STATUS_EXL | cp0::STATUS_IE
+}
+
+fn host_cpu() -> HostCpu {
+    HostCpu::from_registers(cp0::read_config1(), 0).unwrap_or(HostCpu::AR7161)
+}
+
+impl GuestCpu {
+    /// A guest CPU for the partition at host-physical `base` of `size` bytes, starting at
+    /// `entry` with `$a0 = a0`, `$a1 = a1`.
+    pub fn new(base: u32, size: u32, entry: u32, a0: u32, a1: u32) -> Result<Box<Self>, &'static str> {
+        let partition = vcpu_mips::Partition::new(Hpa::new(u64::from(base)), size)
+            .map_err(|_| "the partition cannot hold a guest (alignment, size or placement)")?;
+        let vcpu = Vcpu::new(VcpuConfig::new(partition, host_cpu()), cp0::read_count())
+            .map_err(|_| "the host CPU's caches cannot be described to a guest")?;
+        let mut regs = TrapFrame::at(entry, guest_status(RealMode::Supervisor));
+        regs.gpr[4] = a0;
+        regs.gpr[5] = a1;
+        Ok(Box::new(GuestCpu { regs, vcpu, halt: None }))
+    }
+
+    /// Run the guest until its turn ends.
+    pub fn run(&mut self, env: &mut dyn GuestEnv) -> RunExit {
+        if let Some(halt) = self.halt {
+            return RunExit::Halted(halt);
+        }
+        let regs: *mut TrapFrame = &mut self.regs;
+        let mut context = RunContext { cpu: self, env };
+        // SAFETY: `regs` and `context` live until `run` returns; the trap handler reaches them
+        // only between `enter` and `exit`, while this function is suspended in the `syscall`,
+        // and `regs` holds a guest-mode Status (set by `new` and by every exit).
+        let code = unsafe { guest::run(regs, &mut context as *mut RunContext as usize) };
+        match code {
+            EXIT_PREEMPTED => RunExit::Preempted,
+            EXIT_WAITING => RunExit::Waiting,
+            _ => RunExit::Halted(self.halt.unwrap_or(GuestHalt::HostException(0))),
+        }
+    }
+
+    /// Whether the guest can run (not waiting, or an interrupt it waits for is pending).
+    pub fn runnable(&mut self) -> bool {
+        self.vcpu.runnable(cp0::read_count())
+    }
+
+    /// End a `wait` for a host reason (a frame or console input arrived).
+    pub fn wake(&mut self) {
+        self.vcpu.wake();
+    }
+
+    /// Assert the guest's device interrupt (virq word set).
+    pub fn raise_device_interrupt(&mut self) {
+        self.vcpu.raise_device_interrupt();
+    }
+
+    /// Counter cycles until the guest's timer fires, if it is armed.
+    pub fn timer_deadline(&self) -> Option<u64> {
+        self.vcpu.timer_deadline(cp0::read_count()).map(u64::from)
+    }
+}
+
+/// The guest's registers as the model sees them: the first fields of the frame.
+fn guest_regs(frame: &mut TrapFrame) -> &mut GuestRegs {
+    // SAFETY: `TrapFrame` is `repr(C)` and starts with exactly `GuestRegs`' fields (gpr at 0,
+    // PC at 128, the branch-delay bool at 132; asserted in trap.rs), and the trap entry stores
+    // only 0 or 1 in that byte.
+    unsafe { &mut *(frame as *mut TrapFrame as *mut GuestRegs) }
+}
+
+/// Trap handler: a guest is being entered (`frame` is the host's `syscall` frame).
+pub(super) fn enter(frame: &mut TrapFrame) {
+    let context = guest::enter(frame);
+    CURRENT.store(context, Ordering::Relaxed);
+    resume(frame, context);
+}
+
+fn context_of(raw: usize) -> &'static mut RunContext<'static> {
+    // SAFETY: `raw` is the `RunContext` of the `GuestCpu::run` call suspended in its `syscall`
+    // (published in CURRENT between enter and exit); nothing else touches it meanwhile.
+    unsafe { &mut *(raw as *mut RunContext<'static>) }
+}
+
+/// End the guest's turn.
+fn leave(frame: &mut TrapFrame, code: u32) {
+    __hv_refill_cache.store(0, Ordering::Relaxed);
+    CURRENT.store(0, Ordering::Relaxed);
+    guest::exit(frame, code);
+}
+
+/// Trap handler: an exception taken while a guest ran.
+pub(super) fn trap(frame: &mut TrapFrame) {
+    let raw = CURRENT.load(Ordering::Relaxed);
+    assert!(raw != 0, "a trap from supervisor/user mode without a running guest");
+    let code = trap::exc_code(frame);
+    if code == 0 {
+        trap::interrupt(frame);
+    } else {
+        let ctx = context_of(raw);
+        let t = Trap { cause: frame.cause, bad_vaddr: frame.badvaddr, now: cp0::read_count() };
+        let outcome = {
+            let asids = ASIDS.lock();
+            ctx.cpu.vcpu.handle_trap(guest_regs(frame), &t, &Kseg0, &asids)
+        };
+        match outcome {
+            Outcome::Resume | Outcome::Reflected { .. } => {}
+            Outcome::MapHost(e) => tlb::write(&tlb::Entry {
+                entry_hi: e.entry_hi,
+                entry_lo0: e.entry_lo0,
+                entry_lo1: e.entry_lo1,
+                page_mask: e.page_mask,
+            }),
+            Outcome::InvalidateHost(inv) => tlb::invalidate_matching(|hi, mask| inv.covers(hi, mask)),
+            Outcome::Cache(action) => cache_ops(&action),
+            Outcome::Hypercall(call) => {
+                let result = ctx.env.hypercall(call.nr, call.args);
+                Hypercall::complete(guest_regs(frame), result);
+            }
+            Outcome::Wait => return leave(frame, EXIT_WAITING),
+            Outcome::HostException { code } => {
+                ctx.cpu.halt = Some(GuestHalt::HostException(code));
+                return leave(frame, EXIT_HALTED);
+            }
+            Outcome::Halt(reason) => {
+                ctx.cpu.halt = Some(GuestHalt::Cpu(reason));
+                return leave(frame, EXIT_HALTED);
+            }
+        }
+    }
+    if context_of(raw).env.host_wants_cpu() {
+        return leave(frame, EXIT_PREEMPTED);
+    }
+    resume(frame, raw);
+}
+
+/// Prepare `frame` (the guest's registers) for the return into the guest.
+fn resume(frame: &mut TrapFrame, raw: usize) {
+    let ctx = context_of(raw);
+    if ctx.env.take_device_interrupt() {
+        ctx.cpu.vcpu.raise_device_interrupt();
+    }
+    let entry = {
+        let mut asids = ASIDS.lock();
+        ctx.cpu.vcpu.prepare_entry(guest_regs(frame), cp0::read_count(), &mut asids)
+    };
+    let entry = match entry {
+        Ok(entry) => entry,
+        Err(reason) => {
+            ctx.cpu.halt = Some(GuestHalt::Cpu(reason));
+            return leave(frame, EXIT_HALTED);
+        }
+    };
+    if entry.flush_host_tlb {
+        tlb::flush_all();
+    }
+    tlb::set_asid(entry.host_asid);
+    frame.status = guest_status(entry.mode);
+    let cache = ctx.cpu.vcpu.refill_cache().slots().as_ptr() as u32;
+    __hv_refill_cache.store(cache, Ordering::Relaxed);
+    super::timer_set_guest_deadline(ctx.cpu.vcpu.timer_deadline(cp0::read_count()));
+}
+
+/// Execute the cache operations the model asked for (kseg0 addresses: no TLB fault possible).
+fn cache_ops(action: &HostCacheAction) {
+    for k in 0..action.count {
+        let addr = action.first.wrapping_add(k.wrapping_mul(action.stride));
+        // SAFETY: `cache` on a kseg0 address cannot fault; the model only produces
+        // write-back-and-invalidate / invalidate operations, which never lose dirty data
+        // (instruction-cache invalidation and D-cache write-back only).
+        unsafe {
+            match action.op {
+                0x00 => asm!("cache 0x00, 0({0})", in(reg) addr, options(nostack)),
+                0x01 => asm!("cache 0x01, 0({0})", in(reg) addr, options(nostack)),
+                0x15 => asm!("cache 0x15, 0({0})", in(reg) addr, options(nostack)),
+                0x19 => asm!("cache 0x19, 0({0})", in(reg) addr, options(nostack)),
+                _ => {}
+            }
+        }
+    }
+}

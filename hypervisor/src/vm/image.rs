@@ -1,0 +1,165 @@
+//! Guest images: loading a guest's kernel into its partition at boot, and checking an
+//! `import-image` archive step by step with progress.
+//!
+//! A guest boots from its imported archive (a file in the file store: the kernel is inflated
+//! straight into the guest's RAM, the file tree is skipped) or, without one, from the built-in
+//! guest linked into the hypervisor image. Its RouterBOOT-style arguments go into the last page
+//! of its RAM, which the kernel must leave free.
+
+use core::fmt;
+
+use guest_loader::archive::{ArchiveImporter, ImportError, ImportSink, ImportSummary, NullSink, SinkError, TreeEntry};
+use guest_loader::bootargs::{build_mips_argv, MipsBootArgs};
+use guest_loader::elf::{load_elf, ElfError, ElfSpec, ElfStream, LoadedImage};
+use guest_loader::store::StoredFile;
+use guest_loader::GuestWindow;
+
+/// The guest linked into this hypervisor image (the SDK's `hello`), or empty.
+static BUILTIN_GUEST: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/builtin-guest.elf"));
+
+/// Where the arguments go: the last page of guest RAM.
+const ARGS_AREA: u32 = 4096;
+/// Compressed bytes inflated per import step (one step per shell poll).
+const IMPORT_STEP: usize = 64 * 1024;
+
+pub enum Source {
+    Builtin,
+    Archive(StoredFile<'static>),
+}
+
+/// Why a guest cannot boot from its image.
+#[derive(Clone, Copy, Debug)]
+pub enum LoadError {
+    NoBuiltin,
+    Window,
+    Elf(ElfError),
+    Archive(ImportError),
+    NoRoomForArguments,
+    Arguments,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::NoBuiltin => f.write_str("no image imported and this build has no built-in guest"),
+            LoadError::Window => f.write_str("memory size is not a valid guest RAM window"),
+            LoadError::Elf(e) => write!(f, "kernel: {e}"),
+            LoadError::Archive(e) => write!(f, "image: {e}"),
+            LoadError::NoRoomForArguments => f.write_str("the kernel leaves no room for its arguments in the last page of RAM"),
+            LoadError::Arguments => f.write_str("the boot arguments do not fit"),
+        }
+    }
+}
+
+/// Where the guest starts.
+pub struct Boot {
+    pub entry: u32,
+    pub argc: u32,
+    pub argv: u32,
+}
+
+fn spec(memory_mib: u32) -> Result<ElfSpec, LoadError> {
+    Ok(ElfSpec::mips(GuestWindow::mips(memory_mib << 20).map_err(|_| LoadError::Window)?))
+}
+
+/// Streams the kernel of an archive into guest RAM; keeps nothing of the tree.
+struct KernelIntoRam<'r> {
+    ram: &'r mut [u8],
+    elf: Option<ElfStream>,
+    spec: ElfSpec,
+}
+
+impl ImportSink for KernelIntoRam<'_> {
+    fn kernel_start(&mut self, size: u64) -> Result<(), SinkError> {
+        self.elf = Some(ElfStream::new(self.spec, size));
+        Ok(())
+    }
+    fn kernel_data(&mut self, data: &[u8]) -> Result<(), SinkError> {
+        let elf = self.elf.as_mut().ok_or(SinkError::WriteFailed)?;
+        elf.push(data, Some(self.ram)).map_err(|_| SinkError::WriteFailed)
+    }
+    fn entry_start(&mut self, _: &TreeEntry<'_>) -> Result<(), SinkError> {
+        Ok(())
+    }
+    fn file_data(&mut self, _: &[u8]) -> Result<(), SinkError> {
+        Ok(())
+    }
+}
+
+/// Load `source` into `ram` (zeroed, the guest's whole RAM) and write the boot arguments.
+pub fn load(source: &Source, ram: &mut [u8], memory_mib: u32, timer_hz: u64, kmac: [u8; 6]) -> Result<Boot, LoadError> {
+    let spec = spec(memory_mib)?;
+    let image: LoadedImage = match source {
+        Source::Builtin => {
+            if BUILTIN_GUEST.is_empty() {
+                return Err(LoadError::NoBuiltin);
+            }
+            load_elf(BUILTIN_GUEST, &spec, ram).map_err(LoadError::Elf)?
+        }
+        Source::Archive(file) => {
+            let mut sink = KernelIntoRam { ram: &mut *ram, elf: None, spec };
+            let mut importer = ArchiveImporter::new(spec, file.data.len() as u64);
+            for chunk in file.data.chunks(IMPORT_STEP) {
+                importer.push(chunk, &mut sink).map_err(LoadError::Archive)?;
+            }
+            importer.finish(&mut sink).map_err(LoadError::Archive)?;
+            let elf = sink.elf.ok_or(LoadError::Archive(ImportError::MissingKernel))?;
+            elf.finish(None).map_err(LoadError::Elf)?
+        }
+    };
+    let size = memory_mib << 20;
+    let area_start = size - ARGS_AREA;
+    if image.end_offset > area_start {
+        return Err(LoadError::NoRoomForArguments);
+    }
+    let args = MipsBootArgs {
+        count_hz: u32::try_from(timer_hz).map_err(|_| LoadError::Arguments)?,
+        mem_mib: memory_mib,
+        kmac,
+        command_line: "",
+    };
+    let layout = build_mips_argv(&args, 0xC000_0000 + area_start, &mut ram[area_start as usize..])
+        .map_err(|_| LoadError::Arguments)?;
+    Ok(Boot { entry: image.entry, argc: layout.argc, argv: layout.argv })
+}
+
+/// An import in progress: the archive is checked a step at a time.
+pub struct Import {
+    file: StoredFile<'static>,
+    importer: ArchiveImporter,
+    pos: usize,
+}
+
+/// What an import found.
+pub struct Imported {
+    /// Bytes of the guest's file tree.
+    pub tree_bytes: u64,
+}
+
+impl Import {
+    pub fn new(file: StoredFile<'static>, memory_mib: u32) -> Result<Self, LoadError> {
+        let importer = ArchiveImporter::new(spec(memory_mib)?, file.data.len() as u64);
+        Ok(Self { file, importer, pos: 0 })
+    }
+
+    pub fn file_name(&self) -> &'static str {
+        self.file.name
+    }
+
+    pub fn percent(&self) -> u8 {
+        self.importer.percent()
+    }
+
+    /// Inflate the next piece; `Some` once the whole archive checked out.
+    pub fn step(&mut self) -> Result<Option<Imported>, ImportError> {
+        let data = self.file.data;
+        if self.pos < data.len() {
+            let end = (self.pos + IMPORT_STEP).min(data.len());
+            self.importer.push(&data[self.pos..end], &mut NullSink)?;
+            self.pos = end;
+            return Ok(None);
+        }
+        let summary: ImportSummary = self.importer.finish(&mut NullSink)?;
+        Ok(Some(Imported { tree_bytes: summary.file_bytes }))
+    }
+}

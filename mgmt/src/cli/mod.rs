@@ -1,0 +1,13 @@
+//! The command language: words and quoting, menus, arguments, `print` layout, `where`, help and
+//! completion, and the interpreter that ties them together.
+
+pub mod args;
+pub mod complete;
+pub mod error;
+pub mod exec;
+pub mod filter;
+pub mod lex;
+pub mod menu;
+pub mod resolve;
+pub mod table;
+pub mod words;

@@ -1,0 +1,104 @@
+//! Reading a command's words after the command name: `name=value` arguments against the
+//! command's fields, the item list (`0,1`, names, `numbers=`, `[ find ... ]` left for the
+//! caller), bare flag words, `where` clauses, and required arguments.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::args::{find_field, parse_value, Args, Field, Kind};
+use super::error::CmdError;
+use super::filter::Filter;
+use super::lex::Token;
+use super::menu::{Exec, Table};
+use super::table::Row;
+
+/// Every property name a `where` may compare for this table.
+pub fn props(table: &dyn Table, rows: &[Row]) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = table.view().columns.iter().map(|c| c.prop).collect();
+    out.extend(table.fields().iter().map(|f| f.name));
+    for row in rows {
+        out.extend(row.cells.iter().map(|(name, _)| *name));
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+pub fn parse_find(
+    table: &'static dyn Table,
+    tokens: &[Token],
+    exec: &Exec<'_>,
+) -> Result<Filter, CmdError> {
+    let tokens = match tokens.first() {
+        Some(t) if t.text == "where" && t.eq.is_none() => &tokens[1..],
+        _ => tokens,
+    };
+    let rows = table.rows(&exec.config, &*exec.platform);
+    Filter::parse(tokens, table.view(), &props(table, &rows))
+}
+
+pub fn check_required(required: &[&str], args: &Args) -> Result<(), CmdError> {
+    let missing: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|name| !args.has(name))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(CmdError::Missing {
+            arguments: missing.join(","),
+        })
+    }
+}
+
+/// Parses `name=value` arguments against `fields`; with `positional`, one bare word (or
+/// `numbers=`) is the item list and is returned unparsed.
+pub fn parse_args(
+    tokens: &[Token],
+    fields: &'static [Field],
+    positional: bool,
+    exec: &Exec<'_>,
+) -> Result<(Option<Token>, Args), CmdError> {
+    let mut items: Option<Token> = None;
+    let mut args = Args::default();
+    for token in tokens {
+        let is_item = positional
+            && items.is_none()
+            && (token.eq.is_none() || (token.name() == "numbers" && token.inner.is_none()));
+        if is_item {
+            let mut item = token.clone();
+            if let Some(value) = token.value() {
+                item.text = String::from(value);
+                item.eq = None;
+            }
+            items = Some(item);
+            continue;
+        }
+        let Some(value) = token.value() else {
+            match fields
+                .iter()
+                .find(|f| f.name == token.text && matches!(f.kind, Kind::Flag))
+            {
+                Some(field) if !token.quoted => {
+                    args.push(field, super::args::Value::Bool(true));
+                    continue;
+                }
+                _ => {
+                    return Err(CmdError::ExpectedEnd {
+                        column: token.column,
+                    })
+                }
+            }
+        };
+        let field = find_field(fields, token.name(), token.column)?;
+        let parsed = match field.kind {
+            Kind::Text if field.name == "copy-from" => {
+                super::args::Value::Text(String::from(value))
+            }
+            _ => parse_value(field, value, &exec.config, &*exec.platform)?,
+        };
+        args.push(field, parsed);
+    }
+    Ok((items, args))
+}

@@ -1,0 +1,241 @@
+//! Configuration side of `/ip route`, `/ipv6 route`, `/routing table` and `/routing rule`:
+//! argument handling, validation and export of static routes, tables and rules. What `print`
+//! shows (connected routes, active/inactive, immediate gateways) comes from the routing crate's
+//! RIB, built from this configuration in `menus::rib_view`.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::cli::args::{Args, Value};
+use crate::cli::error::CmdError;
+use crate::config::{Config, Gateway, ItemId, RoutingRule, RoutingTable, StaticRoute};
+use crate::network::IpAddress;
+use crate::value::{format_ipv4, format_ipv6, quote_if_needed};
+
+/// Formats an address.
+pub fn address_text(addr: &IpAddress) -> String {
+    match addr {
+        IpAddress::V4(a) => format_ipv4(*a),
+        IpAddress::V6(a) => format_ipv6(a),
+    }
+}
+
+/// Formats a prefix (`10.0.0.0/24`, `::/0`).
+pub fn prefix_text(addr: &IpAddress, len: u8) -> String {
+    format!("{}/{}", address_text(addr), len)
+}
+
+/// Formats a gateway list as configured (`10.0.0.1,ether1`, `10.0.0.1%ether1`).
+pub fn gateways_text(config: &Config, gateways: &[Gateway]) -> String {
+    let parts: Vec<String> = gateways
+        .iter()
+        .map(|g| match g {
+            Gateway::Address(a) => address_text(a),
+            Gateway::Interface(i) => config.iface_label(*i),
+            Gateway::AddressOnInterface(a, i) => {
+                format!("{}%{}", address_text(a), config.iface_label(*i))
+            }
+        })
+        .collect();
+    parts.join(",")
+}
+
+fn masked(addr: IpAddress, len: u8) -> IpAddress {
+    match addr {
+        IpAddress::V4(a) => IpAddress::V4(crate::value::ipv4_network(a, len)),
+        IpAddress::V6(a) => IpAddress::V6(crate::value::ipv6_network(a, len)),
+    }
+}
+
+/// A new static route of the family with RouterOS defaults (`0.0.0.0/0` or `::/0`).
+pub fn default_route(id: ItemId, v6: bool) -> StaticRoute {
+    StaticRoute {
+        id,
+        dst: if v6 {
+            IpAddress::V6([0; 16])
+        } else {
+            IpAddress::V4([0; 4])
+        },
+        dst_len: 0,
+        gateways: Vec::new(),
+        route_type: "unicast",
+        distance: 1,
+        scope: 30,
+        target_scope: 10,
+        table: String::from("main"),
+        pref_src: None,
+        disabled: false,
+        comment: String::new(),
+    }
+}
+
+/// Applies `add`/`set` arguments to a route and checks it.
+pub fn apply_route(route: &mut StaticRoute, args: &Args) -> Result<(), CmdError> {
+    for arg in &args.list {
+        match (arg.field.name, &arg.value) {
+            ("comment", Value::Text(t)) => route.comment = t.clone(),
+            ("disabled", Value::Bool(b)) => route.disabled = *b,
+            ("distance", Value::Int(n)) => route.distance = *n as u8,
+            ("dst-address", Value::Ipv4Prefix(a, l)) => {
+                route.dst = masked(IpAddress::V4(*a), *l);
+                route.dst_len = *l;
+            }
+            ("dst-address", Value::Ipv6Prefix(a, l)) => {
+                route.dst = masked(IpAddress::V6(*a), *l);
+                route.dst_len = *l;
+            }
+            ("gateway", Value::Gateways(g)) => route.gateways = g.clone(),
+            ("pref-src", Value::Ipv4(a)) => route.pref_src = Some(IpAddress::V4(*a)),
+            ("routing-table", Value::Name(t)) => route.table = t.clone(),
+            ("scope", Value::Int(n)) => route.scope = *n as u8,
+            ("target-scope", Value::Int(n)) => route.target_scope = *n as u8,
+            ("type", Value::Word(w)) => route.route_type = w,
+            _ => {}
+        }
+    }
+    if route.route_type == "unicast" && route.gateways.is_empty() {
+        return Err(CmdError::Missing {
+            arguments: String::from("gateway"),
+        });
+    }
+    Ok(())
+}
+
+/// The `add` line of a route for export.
+pub fn export_route(config: &Config, r: &StaticRoute) -> String {
+    let mut line = String::from("add");
+    if !r.comment.is_empty() {
+        line.push_str(&format!(" comment={}", quote_if_needed(&r.comment)));
+    }
+    if r.disabled {
+        line.push_str(" disabled=yes");
+    }
+    if r.distance != 1 {
+        line.push_str(&format!(" distance={}", r.distance));
+    }
+    line.push_str(&format!(" dst-address={}", prefix_text(&r.dst, r.dst_len)));
+    if !r.gateways.is_empty() {
+        line.push_str(&format!(" gateway={}", gateways_text(config, &r.gateways)));
+    }
+    if let Some(src) = &r.pref_src {
+        line.push_str(&format!(" pref-src={}", address_text(src)));
+    }
+    if r.table != "main" {
+        line.push_str(&format!(" routing-table={}", quote_if_needed(&r.table)));
+    }
+    if r.scope != 30 {
+        line.push_str(&format!(" scope={}", r.scope));
+    }
+    if r.target_scope != 10 {
+        line.push_str(&format!(" target-scope={}", r.target_scope));
+    }
+    if r.route_type != "unicast" {
+        line.push_str(&format!(" type={}", r.route_type));
+    }
+    line
+}
+
+/// Applies `/routing table` arguments.
+pub fn apply_table(config: &Config, table: &mut RoutingTable, args: &Args) -> Result<(), CmdError> {
+    for arg in &args.list {
+        match (arg.field.name, &arg.value) {
+            ("comment", Value::Text(t)) => table.comment = t.clone(),
+            ("fib", Value::Bool(b)) => table.fib = *b,
+            ("name", Value::Text(n)) => table.name = n.clone(),
+            _ => {}
+        }
+    }
+    if table.name == "main"
+        || config
+            .routing_tables
+            .iter()
+            .any(|t| t.id != table.id && t.name == table.name)
+    {
+        return Err(CmdError::failure(
+            "already have routing table with such name",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a routing table is used by routes or rules.
+pub fn table_in_use(config: &Config, name: &str) -> bool {
+    config.routes.iter().any(|r| r.table == name)
+        || config
+            .routing_rules
+            .iter()
+            .any(|r| r.table == name || r.routing_mark.as_deref() == Some(name))
+}
+
+/// Renames references to a routing table.
+pub fn rename_table(config: &mut Config, from: &str, to: &str) {
+    for route in &mut config.routes {
+        if route.table == from {
+            route.table = String::from(to);
+        }
+    }
+    for rule in &mut config.routing_rules {
+        if rule.table == from {
+            rule.table = String::from(to);
+        }
+        if rule.routing_mark.as_deref() == Some(from) {
+            rule.routing_mark = Some(String::from(to));
+        }
+    }
+}
+
+/// Applies `/routing rule` arguments.
+pub fn apply_rule(rule: &mut RoutingRule, args: &Args) -> Result<(), CmdError> {
+    for arg in &args.list {
+        match (arg.field.name, &arg.value) {
+            ("action", Value::Word(w)) => rule.action = w,
+            ("comment", Value::Text(t)) => rule.comment = t.clone(),
+            ("disabled", Value::Bool(b)) => rule.disabled = *b,
+            ("dst-address", Value::Prefix(a, l)) => rule.dst = Some((masked(*a, *l), *l)),
+            ("interface", Value::Iface(i)) => rule.interface = Some(*i),
+            ("interface", _) => rule.interface = None,
+            ("routing-mark", Value::Name(t)) => rule.routing_mark = Some(t.clone()),
+            ("routing-mark", _) => rule.routing_mark = None,
+            ("src-address", Value::Prefix(a, l)) => rule.src = Some((masked(*a, *l), *l)),
+            ("table", Value::Name(t)) => rule.table = t.clone(),
+            _ => {}
+        }
+    }
+    let family = |p: &Option<(IpAddress, u8)>| p.map(|(a, _)| matches!(a, IpAddress::V6(_)));
+    if let (Some(a), Some(b)) = (family(&rule.src), family(&rule.dst)) {
+        if a != b {
+            return Err(CmdError::failure(
+                "src-address and dst-address are of different families",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The `add` line of a rule for export.
+pub fn export_rule(config: &Config, r: &RoutingRule) -> String {
+    let mut line = format!("add action={}", r.action);
+    if !r.comment.is_empty() {
+        line.push_str(&format!(" comment={}", quote_if_needed(&r.comment)));
+    }
+    if r.disabled {
+        line.push_str(" disabled=yes");
+    }
+    if let Some((a, l)) = &r.dst {
+        line.push_str(&format!(" dst-address={}", prefix_text(a, *l)));
+    }
+    if let Some(i) = r.interface.and_then(|i| config.iface_name(i)) {
+        line.push_str(&format!(" interface={}", quote_if_needed(i)));
+    }
+    if let Some(mark) = &r.routing_mark {
+        line.push_str(&format!(" routing-mark={}", quote_if_needed(mark)));
+    }
+    if let Some((a, l)) = &r.src {
+        line.push_str(&format!(" src-address={}", prefix_text(a, *l)));
+    }
+    if matches!(r.action, "lookup" | "lookup-only-in-table") {
+        line.push_str(&format!(" table={}", quote_if_needed(&r.table)));
+    }
+    line
+}

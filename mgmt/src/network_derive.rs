@@ -1,0 +1,207 @@
+//! Derives the [`NetworkConfig`] the platform programs from the configuration: interfaces with
+//! their kinds and MACs, bridge ports (configured and dynamic), addresses, and the routing part
+//! (tables, static routes, rules) in the routing crate's types.
+
+use alloc::vec::Vec;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use routing::{IfId, Prefix, RouteSpec, RouteType, RuleAction, RuleSpec, TableId};
+
+use crate::config::{Config, Gateway, IfaceRef, VmIfaceType};
+use crate::menus::{bridge_port, interface};
+use crate::network::{
+    GuestLink, IpAddress, NetAddress, NetBridgePort, NetInterface, NetInterfaceKind, NetTable,
+    NetworkConfig,
+};
+use crate::platform::Platform;
+
+/// An address as `core::net::IpAddr`.
+pub fn ip_addr(addr: IpAddress) -> IpAddr {
+    match addr {
+        IpAddress::V4(a) => IpAddr::V4(Ipv4Addr::from(a)),
+        IpAddress::V6(a) => IpAddr::V6(Ipv6Addr::from(a)),
+    }
+}
+
+/// The interface id of a gone interface: unknown to the RIB, so routes through it are inactive.
+pub const GONE: IfId = IfId(u16::MAX);
+
+fn kind_of(config: &Config, iface: IfaceRef) -> Option<NetInterfaceKind> {
+    let link_of = |id| {
+        let link = config.vm_ifaces.iter().find(|i| i.id == id)?;
+        let vm = config.vm(link.vm)?;
+        Some(GuestLink {
+            guest: vm.slot,
+            interface_id: link.guest_iface_id,
+            guest_mac: link.vm_mac,
+        })
+    };
+    Some(match iface {
+        IfaceRef::Ether(port) => NetInterfaceKind::Ethernet {
+            port,
+            guest: interface::static_owner(config, port).and_then(link_of),
+        },
+        IfaceRef::Bridge(id) => {
+            let b = config.bridge(id)?;
+            NetInterfaceKind::Bridge {
+                stp: b.protocol_mode != "none",
+                priority: b.priority,
+                ageing_time_s: b.ageing_time as u32,
+            }
+        }
+        IfaceRef::Vif(id) => {
+            config
+                .vm_ifaces
+                .iter()
+                .find(|i| i.id == id && i.kind == VmIfaceType::Dynamic)?;
+            NetInterfaceKind::Vif { link: link_of(id)? }
+        }
+    })
+}
+
+fn arp_of(config: &Config, iface: IfaceRef) -> bool {
+    match iface {
+        IfaceRef::Ether(port) => config.ethernet[usize::from(port)].arp != "disabled",
+        IfaceRef::Bridge(id) => config.bridge(id).is_some_and(|b| b.arp != "disabled"),
+        IfaceRef::Vif(_) => true,
+    }
+}
+
+/// The interfaces of [`NetworkConfig::interfaces`], in order (`IfId(i)` is element `i`).
+pub fn interface_order(config: &Config) -> Vec<IfaceRef> {
+    config
+        .interfaces()
+        .into_iter()
+        .filter(|&iface| kind_of(config, iface).is_some())
+        .collect()
+}
+
+/// The network configuration of `config`, in the order of [`interface_order`].
+pub fn network_config(config: &Config, platform: &dyn Platform) -> NetworkConfig {
+    let mut net = NetworkConfig::default();
+    let order = interface_order(config);
+    for &iface in &order {
+        let Some(kind) = kind_of(config, iface) else {
+            continue;
+        };
+        net.interfaces.push(NetInterface {
+            name: config.iface_label(iface),
+            kind,
+            mac: interface::mac_of(config, platform, iface),
+            mtu: interface::mtu_of(config, iface),
+            arp: arp_of(config, iface),
+            enabled: !config.iface_disabled(iface),
+        });
+    }
+    let index = |iface: IfaceRef| order.iter().position(|r| *r == iface);
+    let if_id = |iface: IfaceRef| index(iface).map_or(GONE, |i| IfId(i as u16));
+    for (_, port) in bridge_port::all_ports(config) {
+        let enabled = |i: Option<usize>| i.filter(|&i| net.interfaces[i].enabled);
+        if port.disabled {
+            continue;
+        }
+        if let (Some(bridge), Some(member)) = (
+            enabled(index(IfaceRef::Bridge(port.bridge))),
+            enabled(index(port.interface)),
+        ) {
+            net.bridge_ports.push(NetBridgePort {
+                bridge,
+                interface: member,
+                horizon: port.horizon,
+                priority: port.priority,
+                path_cost: port.path_cost,
+            });
+        }
+    }
+    let v4 = config.ipv4_addresses.iter().map(|a| {
+        (
+            IpAddress::V4(a.address),
+            a.prefix_len,
+            a.interface,
+            a.disabled,
+        )
+    });
+    let v6 = config.ipv6_addresses.iter().map(|a| {
+        (
+            IpAddress::V6(a.address),
+            a.prefix_len,
+            a.interface,
+            a.disabled,
+        )
+    });
+    for (address, prefix_len, iface, disabled) in v4.chain(v6) {
+        if let (false, Some(interface)) = (disabled, index(iface)) {
+            net.addresses.push(NetAddress {
+                interface,
+                address,
+                prefix_len,
+            });
+        }
+    }
+    net.tables = config
+        .routing_tables
+        .iter()
+        .map(|t| NetTable {
+            name: t.name.clone(),
+            fib: t.fib,
+        })
+        .collect();
+    let table_id = |name: &str| {
+        config
+            .routing_tables
+            .iter()
+            .position(|t| t.name == name)
+            .map_or(TableId::MAIN, |k| TableId(k as u16 + 1))
+    };
+    for route in &config.routes {
+        let dst = Prefix::new(ip_addr(route.dst), route.dst_len)
+            .unwrap_or_else(|_| Prefix::host(ip_addr(route.dst)));
+        let mut spec = RouteSpec::new(dst);
+        spec.gateways = route
+            .gateways
+            .iter()
+            .map(|g| match *g {
+                Gateway::Address(a) => routing::Gateway::Address(ip_addr(a)),
+                Gateway::Interface(i) => routing::Gateway::Interface(if_id(i)),
+                Gateway::AddressOnInterface(a, i) => {
+                    routing::Gateway::AddressOnInterface(ip_addr(a), if_id(i))
+                }
+            })
+            .collect();
+        spec.route_type = match route.route_type {
+            "blackhole" => RouteType::Blackhole,
+            "unreachable" => RouteType::Unreachable,
+            "prohibit" => RouteType::Prohibit,
+            _ => RouteType::Unicast,
+        };
+        if spec.route_type != RouteType::Unicast {
+            spec.gateways.clear();
+        }
+        spec.distance = route.distance;
+        spec.scope = route.scope;
+        spec.target_scope = route.target_scope;
+        spec.table = table_id(&route.table);
+        spec.pref_src = route.pref_src.map(ip_addr);
+        spec.disabled = route.disabled;
+        net.routes.push(spec);
+    }
+    for rule in &config.routing_rules {
+        let prefix =
+            |p: Option<(IpAddress, u8)>| p.and_then(|(a, l)| Prefix::new(ip_addr(a), l).ok());
+        let table = table_id(&rule.table);
+        let action = match rule.action {
+            "lookup-only-in-table" => RuleAction::LookupOnlyInTable(table),
+            "drop" => RuleAction::Drop,
+            "unreachable" => RuleAction::Unreachable,
+            _ => RuleAction::Lookup(table),
+        };
+        let mut spec = RuleSpec::new(action);
+        spec.src = prefix(rule.src);
+        spec.dst = prefix(rule.dst);
+        spec.interface = rule.interface.map(if_id);
+        spec.routing_mark = rule.routing_mark.as_deref().map(table_id);
+        spec.disabled = rule.disabled;
+        net.rules.push(spec);
+    }
+    net
+}

@@ -1,0 +1,363 @@
+//! Line editing on a VT100 terminal: insert and delete anywhere on the line, cursor keys,
+//! Home/End, history (up/down), and the keys the shell handles itself (Enter, Tab, `?`, Ctrl-C,
+//! Ctrl-D). The editor writes its own echo; the shell writes prompts and command output.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// Most lines kept in the history.
+const HISTORY: usize = 64;
+/// Longest line accepted.
+pub const MAX_LINE: usize = 1024;
+
+/// What a key did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Key {
+    /// Nothing for the shell to do.
+    None,
+    /// Enter: the line.
+    Submit(String),
+    /// Tab: complete the word before the cursor.
+    Complete,
+    /// `?` outside quotes: show what can follow.
+    Help,
+    /// Ctrl-C: the line was dropped.
+    Cancel,
+    /// Ctrl-D on an empty line.
+    EndOfInput,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Escape {
+    None,
+    Esc,
+    Csi(String),
+    Ss3,
+}
+
+/// The line being edited.
+pub struct Editor {
+    line: Vec<char>,
+    cursor: usize,
+    history: Vec<String>,
+    /// Position while browsing history (index into `history`), and the line being edited.
+    browsing: Option<(usize, Vec<char>)>,
+    escape: Escape,
+    /// Echo typed characters (off for passwords).
+    pub echo: bool,
+    /// Keep lines in the history (off for login).
+    pub remember: bool,
+}
+
+fn left(out: &mut Vec<u8>, n: usize) {
+    if n > 0 {
+        out.extend_from_slice(format!("\x1b[{n}D").as_bytes());
+    }
+}
+
+impl Default for Editor {
+    fn default() -> Editor {
+        Editor::new()
+    }
+}
+
+impl Editor {
+    pub fn new() -> Editor {
+        Editor {
+            line: Vec::new(),
+            cursor: 0,
+            history: Vec::new(),
+            browsing: None,
+            escape: Escape::None,
+            echo: true,
+            remember: true,
+        }
+    }
+
+    /// The text before the cursor.
+    pub fn before_cursor(&self) -> String {
+        self.line[..self.cursor].iter().collect()
+    }
+
+    /// The whole line.
+    pub fn text(&self) -> String {
+        self.line.iter().collect()
+    }
+
+    /// Clears the line (no output).
+    pub fn clear(&mut self) {
+        self.line.clear();
+        self.cursor = 0;
+        self.browsing = None;
+        self.escape = Escape::None;
+    }
+
+    /// Writes the line and puts the cursor where it belongs (after a prompt was written).
+    pub fn redraw(&self, out: &mut Vec<u8>) {
+        if !self.echo {
+            return;
+        }
+        out.extend(self.line.iter().map(|&c| c as u8));
+        left(out, self.line.len() - self.cursor);
+    }
+
+    /// Inserts text at the cursor (completion).
+    pub fn insert(&mut self, text: &str, out: &mut Vec<u8>) {
+        for c in text.chars() {
+            self.insert_char(c, out);
+        }
+    }
+
+    fn insert_char(&mut self, c: char, out: &mut Vec<u8>) {
+        if self.line.len() >= MAX_LINE {
+            out.push(0x07);
+            return;
+        }
+        self.line.insert(self.cursor, c);
+        self.cursor += 1;
+        if self.echo {
+            out.push(c as u8);
+            if self.cursor < self.line.len() {
+                self.redraw_tail(out);
+            }
+        }
+    }
+
+    /// Rewrites from the cursor to the end of the line and returns the cursor.
+    fn redraw_tail(&self, out: &mut Vec<u8>) {
+        out.extend(self.line[self.cursor..].iter().map(|&c| c as u8));
+        out.extend_from_slice(b"\x1b[K");
+        left(out, self.line.len() - self.cursor);
+    }
+
+    fn move_to(&mut self, pos: usize, out: &mut Vec<u8>) {
+        if self.echo {
+            if pos < self.cursor {
+                left(out, self.cursor - pos);
+            } else if pos > self.cursor {
+                out.extend_from_slice(format!("\x1b[{}C", pos - self.cursor).as_bytes());
+            }
+        }
+        self.cursor = pos;
+    }
+
+    fn replace_line(&mut self, new: Vec<char>, out: &mut Vec<u8>) {
+        self.move_to(0, out);
+        self.line = new;
+        self.cursor = 0;
+        if self.echo {
+            self.redraw_tail(out);
+        }
+        let end = self.line.len();
+        self.move_to(end, out);
+    }
+
+    fn backspace(&mut self, out: &mut Vec<u8>) {
+        if self.cursor == 0 {
+            return;
+        }
+        self.move_to(self.cursor - 1, out);
+        self.delete(out);
+    }
+
+    fn delete(&mut self, out: &mut Vec<u8>) {
+        if self.cursor < self.line.len() {
+            self.line.remove(self.cursor);
+            if self.echo {
+                self.redraw_tail(out);
+            }
+        }
+    }
+
+    fn history_step(&mut self, back: bool, out: &mut Vec<u8>) {
+        let current = match &self.browsing {
+            Some((index, _)) => *index,
+            None => self.history.len(),
+        };
+        let target = if back {
+            if current == 0 {
+                return;
+            }
+            current - 1
+        } else {
+            if current >= self.history.len() {
+                return;
+            }
+            current + 1
+        };
+        if self.browsing.is_none() {
+            self.browsing = Some((current, self.line.clone()));
+        }
+        let new: Vec<char> = if target == self.history.len() {
+            self.browsing
+                .take()
+                .map(|(_, saved)| saved)
+                .unwrap_or_default()
+        } else {
+            self.browsing = self.browsing.take().map(|(_, saved)| (target, saved));
+            self.history[target].chars().collect()
+        };
+        self.replace_line(new, out);
+    }
+
+    fn in_quotes(&self) -> bool {
+        let mut inside = false;
+        let mut escaped = false;
+        for &c in &self.line[..self.cursor] {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' && inside {
+                escaped = true;
+            } else if c == '"' {
+                inside = !inside;
+            }
+        }
+        inside
+    }
+
+    fn submit(&mut self) -> Key {
+        let text = self.text();
+        if self.remember && !text.trim().is_empty() && self.history.last() != Some(&text) {
+            if self.history.len() == HISTORY {
+                self.history.remove(0);
+            }
+            self.history.push(text.clone());
+        }
+        self.clear();
+        Key::Submit(text)
+    }
+
+    /// Handles one input byte; echo and cursor movement go to `out`.
+    pub fn feed(&mut self, byte: u8, out: &mut Vec<u8>) -> Key {
+        match core::mem::replace(&mut self.escape, Escape::None) {
+            Escape::Esc => {
+                match byte {
+                    b'[' => self.escape = Escape::Csi(String::new()),
+                    b'O' => self.escape = Escape::Ss3,
+                    _ => {}
+                }
+                return Key::None;
+            }
+            Escape::Csi(mut params) => {
+                if (0x30..=0x3F).contains(&byte) && params.len() < 8 {
+                    params.push(byte as char);
+                    self.escape = Escape::Csi(params);
+                    return Key::None;
+                }
+                match (byte, params.as_str()) {
+                    (b'~', "1" | "7") => self.move_to(0, out),
+                    (b'~', "4" | "8") => self.move_to(self.line.len(), out),
+                    (b'~', "3") => self.delete(out),
+                    (b'A'..=b'H', _) => self.cursor_key(byte, out),
+                    _ => {}
+                }
+                return Key::None;
+            }
+            Escape::Ss3 => {
+                self.cursor_key(byte, out);
+                return Key::None;
+            }
+            Escape::None => {}
+        }
+        match byte {
+            0x1B => self.escape = Escape::Esc,
+            b'\r' | b'\n' => return self.submit(),
+            b'\t' => return Key::Complete,
+            b'?' if !self.in_quotes() => return Key::Help,
+            0x03 => {
+                self.clear();
+                return Key::Cancel;
+            }
+            0x04 if self.line.is_empty() => return Key::EndOfInput,
+            0x04 => self.delete(out),
+            0x08 | 0x7F => self.backspace(out),
+            0x01 => self.move_to(0, out),
+            0x05 => self.move_to(self.line.len(), out),
+            0x02 => self.cursor_key(b'D', out),
+            0x06 => self.cursor_key(b'C', out),
+            0x10 => self.history_step(true, out),
+            0x0E => self.history_step(false, out),
+            0x0B => {
+                self.line.truncate(self.cursor);
+                if self.echo {
+                    out.extend_from_slice(b"\x1b[K");
+                }
+            }
+            0x15 => {
+                let rest = self.line.split_off(self.cursor);
+                self.replace_line(rest, out);
+                self.move_to(0, out);
+            }
+            0x20..=0x7E => self.insert_char(byte as char, out),
+            _ => {}
+        }
+        Key::None
+    }
+
+    fn cursor_key(&mut self, key: u8, out: &mut Vec<u8>) {
+        match key {
+            b'A' => self.history_step(true, out),
+            b'B' => self.history_step(false, out),
+            b'C' if self.cursor < self.line.len() => self.move_to(self.cursor + 1, out),
+            b'D' if self.cursor > 0 => self.move_to(self.cursor - 1, out),
+            b'H' => self.move_to(0, out),
+            b'F' => self.move_to(self.line.len(), out),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn type_bytes(editor: &mut Editor, bytes: &[u8]) -> (Vec<Key>, Vec<u8>) {
+        let mut out = Vec::new();
+        let keys = bytes
+            .iter()
+            .map(|&b| editor.feed(b, &mut out))
+            .filter(|k| *k != Key::None)
+            .collect();
+        (keys, out)
+    }
+
+    #[test]
+    fn edits_in_the_middle() {
+        let mut e = Editor::new();
+        let (keys, _) = type_bytes(&mut e, b"pint\x1b[D\x1b[D\x1b[Dr\x1b[F x\x7f\r");
+        assert_eq!(keys, alloc::vec![Key::Submit(String::from("print "))]);
+    }
+
+    #[test]
+    fn history_and_home() {
+        let mut e = Editor::new();
+        type_bytes(&mut e, b"one\rtwo\r");
+        let (keys, _) = type_bytes(&mut e, b"\x1b[A\x1b[A\x1b[B\r");
+        assert_eq!(keys, alloc::vec![Key::Submit(String::from("two"))]);
+        let (keys, _) = type_bytes(&mut e, b"x\x1b[A\x1b[B\r");
+        assert_eq!(keys, alloc::vec![Key::Submit(String::from("x"))]);
+        let (keys, _) = type_bytes(&mut e, b"bc\x1b[1~a\x1b[3~\r");
+        assert_eq!(keys, alloc::vec![Key::Submit(String::from("ac"))]);
+    }
+
+    #[test]
+    fn question_mark_in_quotes_is_text() {
+        let mut e = Editor::new();
+        let (keys, _) = type_bytes(&mut e, b"comment=\"why?\"?");
+        assert_eq!(keys, alloc::vec![Key::Help]);
+        assert_eq!(e.text(), "comment=\"why?\"");
+    }
+
+    #[test]
+    fn control_keys() {
+        let mut e = Editor::new();
+        assert_eq!(type_bytes(&mut e, b"\x04").0, alloc::vec![Key::EndOfInput]);
+        assert_eq!(type_bytes(&mut e, b"abc\x03").0, alloc::vec![Key::Cancel]);
+        assert_eq!(e.text(), "");
+        type_bytes(&mut e, b"abcdef\x1b[D\x1b[D\x0b");
+        assert_eq!(e.text(), "abcd");
+        type_bytes(&mut e, b"\x1b[D\x15");
+        assert_eq!(e.text(), "d");
+    }
+}

@@ -1,0 +1,422 @@
+//! The console shell: the state machine between the terminal and the interpreter. It owns the
+//! configuration and its store, and moves between login, the command prompt, confirmations,
+//! guest console attach and running image imports. The hypervisor (or the simulator) feeds it
+//! input bytes with [`Shell::input`] and calls [`Shell::poll`] periodically.
+
+mod attach;
+mod commit;
+pub mod editor;
+mod login;
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::apply::apply_boot;
+use crate::cli::complete::{columns, complete, help};
+use crate::cli::exec::Session;
+use crate::cli::menu::Outcome;
+use crate::config::{Config, Vm};
+use crate::export::saved_script;
+use crate::menus::ROOT;
+use crate::platform::{GuestId, Platform, Terminal};
+use crate::store::{ConfigStore, Loaded};
+use editor::{Editor, Key};
+
+/// How the shell starts.
+#[derive(Clone, Copy, Debug)]
+pub struct ShellOptions {
+    /// Ask for user name and password (the serial console does; the simulator by default not).
+    pub login: bool,
+    /// Terminal width for wrapping `print detail`.
+    pub width: usize,
+}
+
+impl Default for ShellOptions {
+    fn default() -> ShellOptions {
+        ShellOptions {
+            login: true,
+            width: 80,
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Mode {
+    LoginUser,
+    LoginPassword {
+        user: String,
+    },
+    LoginDelay {
+        until: u64,
+    },
+    Command,
+    Confirm {
+        shutdown: bool,
+    },
+    Attached {
+        guest: GuestId,
+        prefix: bool,
+    },
+    Importing {
+        vm: Vm,
+        config: alloc::boxed::Box<Config>,
+        shown: Option<u8>,
+    },
+    /// A reboot or shutdown was requested, or the session ended.
+    Halted,
+}
+
+/// The management console.
+pub struct Shell {
+    config: Config,
+    store: Option<ConfigStore>,
+    session: Session,
+    editor: Editor,
+    mode: Mode,
+    user: String,
+    group: &'static str,
+    login: bool,
+    failures: u32,
+    /// Output not yet written to the terminal.
+    out: Vec<u8>,
+    after_cr: bool,
+    ended: bool,
+}
+
+impl Shell {
+    /// Boots the management plane: loads the saved configuration from the platform's flash
+    /// (reporting a corrupt store and starting with defaults), defines and starts the guests,
+    /// programs the network. Boot messages and the first prompt are written on the first
+    /// [`Shell::input`] or [`Shell::poll`].
+    pub fn new(platform: &mut dyn Platform, options: ShellOptions) -> Shell {
+        let mut session = Session::new(&ROOT);
+        session.width = options.width.max(20);
+        let mut shell = Shell {
+            config: Config::new(platform.port_count()),
+            store: None,
+            session,
+            editor: Editor::new(),
+            mode: Mode::Command,
+            user: String::from("admin"),
+            group: "full",
+            login: options.login,
+            failures: 0,
+            out: Vec::new(),
+            after_cr: false,
+            ended: false,
+        };
+        shell.load(platform);
+        for name in apply_boot(&shell.config, platform) {
+            shell.say(&format!(
+                "metarouter: {name} was not started: not enough memory\n"
+            ));
+        }
+        if shell.login {
+            shell.show_login();
+        } else {
+            shell.prompt();
+        }
+        shell
+    }
+
+    fn load(&mut self, platform: &mut dyn Platform) {
+        let Some(flash) = platform.flash() else {
+            self.say("configuration: no flash, changes will not be saved\n");
+            return;
+        };
+        let (store, loaded) = ConfigStore::load(flash);
+        self.store = Some(store);
+        match loaded {
+            Loaded::Empty => {}
+            Loaded::Config { text, damaged_other, .. } => {
+                if damaged_other {
+                    self.say("configuration: ignored a damaged copy (interrupted save), using the last good one\n");
+                }
+                self.run_script(&text, platform);
+            }
+            Loaded::Corrupt => {
+                self.say("configuration: saved configuration is corrupt, starting with the default configuration\n")
+            }
+            Loaded::Unreadable(_) => {
+                self.say("configuration: flash cannot be read, starting with the default configuration\n")
+            }
+        }
+    }
+
+    /// Runs a saved configuration script on the current configuration (no platform effects).
+    fn run_script(&mut self, text: &str, platform: &mut dyn Platform) {
+        let mut session = Session::new(&ROOT);
+        for (number, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            match session.run(line, &self.config, platform) {
+                Ok(result) => self.config = result.config,
+                Err(error) => self.say(&format!(
+                    "configuration line {}: {}\n",
+                    number + 1,
+                    error.message()
+                )),
+            }
+        }
+    }
+
+    /// The live configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The live configuration as an export script (what `/export` prints, without the header).
+    pub fn saved_configuration(&self) -> String {
+        saved_script(&self.config)
+    }
+
+    /// Whether the shell is working and ignores input for now (login delay, image import).
+    pub fn is_busy(&self) -> bool {
+        matches!(self.mode, Mode::LoginDelay { .. } | Mode::Importing { .. })
+    }
+
+    /// Whether the session ended (`/quit` without login) or a reboot/shutdown was confirmed.
+    pub fn is_halted(&self) -> bool {
+        matches!(self.mode, Mode::Halted)
+    }
+
+    /// Whether `/quit` ended a session that has no login to return to.
+    pub fn ended(&self) -> bool {
+        self.ended
+    }
+
+    /// Whether the terminal is connected to a guest console.
+    pub fn is_attached(&self) -> bool {
+        matches!(self.mode, Mode::Attached { .. })
+    }
+
+    /// Sets the terminal width (for `print detail`).
+    pub fn set_width(&mut self, width: usize) {
+        self.session.width = width.max(20);
+    }
+
+    /// Queues text, turning `\n` into CRLF.
+    fn say(&mut self, text: &str) {
+        for byte in text.bytes() {
+            if byte == b'\n' {
+                self.out.push(b'\r');
+            }
+            self.out.push(byte);
+        }
+    }
+
+    fn flush(&mut self, terminal: &mut dyn Terminal) {
+        if !self.out.is_empty() {
+            terminal.write(&self.out);
+            self.out.clear();
+        }
+    }
+
+    fn prompt(&mut self) {
+        let text = format!(
+            "[{}@{}] {}> ",
+            self.user,
+            self.config.identity,
+            self.session.prompt_path()
+        );
+        self.say(&text);
+    }
+
+    /// Console input as it arrives (any chunking; CR, LF and CRLF all end a line).
+    pub fn input(
+        &mut self,
+        bytes: &[u8],
+        platform: &mut dyn Platform,
+        terminal: &mut dyn Terminal,
+    ) {
+        let mut to_guest: Vec<u8> = Vec::new();
+        for &byte in bytes {
+            if let Mode::Attached { guest, .. } = self.mode {
+                self.attached_byte(guest, byte, &mut to_guest, platform);
+                if !matches!(self.mode, Mode::Attached { .. }) && !to_guest.is_empty() {
+                    platform.guest_console_write(guest, &to_guest);
+                    to_guest.clear();
+                }
+                continue;
+            }
+            let fold = self.after_cr && byte == b'\n';
+            self.after_cr = byte == b'\r';
+            if fold {
+                continue;
+            }
+            match &self.mode {
+                Mode::LoginUser | Mode::LoginPassword { .. } => self.login_byte(byte, platform),
+                Mode::Command => self.command_byte(byte, platform),
+                Mode::Confirm { shutdown } => {
+                    let shutdown = *shutdown;
+                    self.confirm_byte(byte, shutdown, platform);
+                }
+                Mode::LoginDelay { .. }
+                | Mode::Importing { .. }
+                | Mode::Halted
+                | Mode::Attached { .. } => {}
+            }
+        }
+        if let Mode::Attached { guest, .. } = self.mode {
+            if !to_guest.is_empty() {
+                platform.guest_console_write(guest, &to_guest);
+            }
+        }
+        self.flush(terminal);
+    }
+
+    /// Periodic work: guest console output while attached, login delays, import progress.
+    pub fn poll(&mut self, platform: &mut dyn Platform, terminal: &mut dyn Terminal) {
+        match &self.mode {
+            Mode::Attached { guest, .. } => {
+                let guest = *guest;
+                self.flush(terminal);
+                self.pump_guest(guest, platform, terminal);
+            }
+            Mode::LoginDelay { until } if platform.now_ms() >= *until => self.show_login(),
+            Mode::Importing { .. } => self.poll_import(platform),
+            _ => {}
+        }
+        self.flush(terminal);
+    }
+
+    fn command_byte(&mut self, byte: u8, platform: &mut dyn Platform) {
+        let mut echo = Vec::new();
+        let key = self.editor.feed(byte, &mut echo);
+        self.out.extend_from_slice(&echo);
+        match key {
+            Key::None => {}
+            Key::Submit(line) => {
+                self.say("\n");
+                self.run_line(&line, platform);
+            }
+            Key::Complete => {
+                let before = self.editor.before_cursor();
+                let done = complete(
+                    self.session.root,
+                    &self.session.cwd,
+                    &before,
+                    &self.config,
+                    &*platform,
+                );
+                let mut echo = Vec::new();
+                for _ in 0..done.erase {
+                    self.editor.feed(0x7F, &mut echo);
+                }
+                self.editor.insert(&done.insert, &mut echo);
+                self.out.extend_from_slice(&echo);
+                if !done.list.is_empty() {
+                    self.say("\n");
+                    self.say(&columns(&done.list, self.session.width));
+                    self.reprompt();
+                }
+            }
+            Key::Help => {
+                let before = self.editor.before_cursor();
+                let text = help(
+                    self.session.root,
+                    &self.session.cwd,
+                    &before,
+                    &self.config,
+                    &*platform,
+                );
+                self.say("\n");
+                self.say(&text);
+                self.reprompt();
+            }
+            Key::Cancel => {
+                self.say("\n");
+                self.prompt();
+            }
+            Key::EndOfInput => {
+                self.say("\n");
+                self.quit();
+            }
+        }
+    }
+
+    /// The prompt again with the line being edited.
+    fn reprompt(&mut self) {
+        self.prompt();
+        let mut echo = Vec::new();
+        self.editor.redraw(&mut echo);
+        self.out.extend_from_slice(&echo);
+    }
+
+    fn run_line(&mut self, line: &str, platform: &mut dyn Platform) {
+        let result = self.session.run(line, &self.config, platform);
+        let result = match result {
+            Ok(result) => result,
+            Err(error) => {
+                self.say(&format!("{}\n", error.message()));
+                self.prompt();
+                return;
+            }
+        };
+        self.say(&result.out);
+        if let Outcome::Import { vm } = result.outcome {
+            self.mode = Mode::Importing {
+                vm,
+                config: alloc::boxed::Box::new(result.config),
+                shown: None,
+            };
+            return;
+        }
+        if let Err(error) = self.commit(result.config, platform) {
+            self.say(&format!("{}\n", error.message()));
+            self.prompt();
+            return;
+        }
+        match result.outcome {
+            Outcome::Prompt | Outcome::Import { .. } => self.prompt(),
+            Outcome::Attach(guest) => {
+                self.mode = Mode::Attached {
+                    guest,
+                    prefix: false,
+                }
+            }
+            Outcome::ConfirmReboot => {
+                self.say("Reboot, yes? [y/N]: ");
+                self.mode = Mode::Confirm { shutdown: false };
+            }
+            Outcome::ConfirmShutdown => {
+                self.say("Shutdown, yes? [y/N]: ");
+                self.mode = Mode::Confirm { shutdown: true };
+            }
+            Outcome::Quit => self.quit(),
+        }
+    }
+
+    fn confirm_byte(&mut self, byte: u8, shutdown: bool, platform: &mut dyn Platform) {
+        if byte == b'y' || byte == b'Y' {
+            self.say("y\n");
+            if shutdown {
+                platform.request_shutdown();
+            } else {
+                platform.request_reboot();
+            }
+            self.mode = Mode::Halted;
+            return;
+        }
+        if (0x20..0x7F).contains(&byte) {
+            self.out.push(byte);
+        }
+        self.say("\naction cancelled\n");
+        self.mode = Mode::Command;
+        self.prompt();
+    }
+
+    fn quit(&mut self) {
+        self.session.cwd.clear();
+        if self.login {
+            self.say("\n");
+            self.show_login();
+        } else {
+            self.ended = true;
+            self.mode = Mode::Halted;
+        }
+    }
+}

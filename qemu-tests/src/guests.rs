@@ -1,0 +1,86 @@
+//! Building the sample guests (`guests/`, a separate cargo workspace of MIPS guest kernels) and
+//! packing each one as a MetaROUTER import archive: a gzip'd tar holding `./kernel`.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use crate::toolchain::CrossToolchain;
+use crate::workspace_root;
+
+/// The sample guests.
+pub const NAMES: [&str; 3] = ["hello", "netguest", "attacker"];
+
+/// Built guests: ELF kernels and their import archives.
+#[derive(Clone, Debug)]
+pub struct Guests {
+    pub dir: PathBuf,
+}
+
+impl Guests {
+    /// The kernel ELF of guest `name`.
+    pub fn elf(&self, name: &str) -> PathBuf {
+        self.dir.join("mips-mti-none-elf/release").join(name)
+    }
+
+    /// The import archive of guest `name` (`<name>.tgz`).
+    pub fn archive(&self, name: &str) -> PathBuf {
+        self.dir.join("archives").join(format!("{name}.tgz"))
+    }
+}
+
+/// Build every guest and pack its archive. `quiet` hides cargo's progress.
+pub fn build(quiet: bool) -> Result<Guests, String> {
+    let tc = CrossToolchain::find()?;
+    let root = workspace_root();
+    let dir = root.join("target/guests");
+    let mut cmd = tc.cargo();
+    cmd.current_dir(&root)
+        .args(["build", "--manifest-path", "guests/Cargo.toml", "--target", "mips-mti-none-elf", "--release"])
+        .args(["-Zbuild-std=core,alloc", "-Zbuild-std-features=compiler-builtins-mem"])
+        .arg("--target-dir")
+        .arg(&dir);
+    if quiet {
+        cmd.arg("--quiet");
+    }
+    let status = cmd.status().map_err(|e| format!("cannot run {}: {e}", tc.cargo.display()))?;
+    if !status.success() {
+        return Err(format!("building the guests failed ({status})"));
+    }
+    let guests = Guests { dir };
+    std::fs::create_dir_all(guests.dir.join("archives")).map_err(|e| e.to_string())?;
+    for name in NAMES {
+        pack(&guests.elf(name), &guests.archive(name))?;
+    }
+    Ok(guests)
+}
+
+/// Build the guests at most once per process.
+pub fn build_once() -> Result<Guests, String> {
+    static BUILT: OnceLock<Mutex<Option<Guests>>> = OnceLock::new();
+    let mut built = BUILT.get_or_init(|| Mutex::new(None)).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(g) = built.as_ref() {
+        return Ok(g.clone());
+    }
+    let g = build(true)?;
+    *built = Some(g.clone());
+    Ok(g)
+}
+
+/// Write a MetaROUTER import archive with `kernel` as `./kernel`, like the archives
+/// MetaROUTER's own images are.
+pub fn pack(kernel: &Path, archive: &Path) -> Result<(), String> {
+    let bytes = std::fs::read(kernel).map_err(|e| format!("{}: {e}", kernel.display()))?;
+    let tmp = archive.with_extension(format!("tmp{}", std::process::id()));
+    let file = std::fs::File::create(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    let gz = flate2::write::GzEncoder::new(file, flate2::Compression::best());
+    let mut tar = tar::Builder::new(gz);
+    let mut header = tar::Header::new_ustar();
+    header.set_size(bytes.len() as u64);
+    header.set_mode(0o755);
+    header.set_mtime(0);
+    header.set_entry_type(tar::EntryType::Regular);
+    tar.append_data(&mut header, "./kernel", bytes.as_slice()).map_err(|e| e.to_string())?;
+    let gz = tar.into_inner().map_err(|e| e.to_string())?;
+    gz.finish().map_err(|e| e.to_string())?;
+    std::fs::rename(&tmp, archive).map_err(|e| format!("{}: {e}", archive.display()))
+}

@@ -1,0 +1,416 @@
+//! The RIB: interfaces, addresses (connected routes), static and dynamic routes, routing
+//! tables and policy rules, with RouterOS semantics, and the FIBs it keeps in sync.
+//!
+//! Every change is applied to the configuration, then the derived state (route states and
+//! FIB contents) is recomputed: tables are re-selected, and each table's FIB receives only the
+//! prefixes whose forwarding action changed. A change that cannot be installed (a FIB or the
+//! next-hop table is full) is rolled back, so the RIB is unchanged after any error.
+//! Recomputing is O(routes x gateways) per change: sized for configured routes, not for
+//! importing a full BGP table through this API.
+
+mod decide;
+mod hops;
+mod resolve;
+mod sync;
+#[cfg(test)]
+mod tests;
+pub mod types;
+mod view;
+
+pub use resolve::GatewayState;
+pub use view::{AddressView, FlagLetters, RouteFlags, RouteView, RuleView, TableView};
+
+use crate::fib::{Fib4, Fib6, FibConfig, NextHop};
+use crate::prefix::{Afi, Prefix};
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::net::IpAddr;
+use hops::NextHopTable;
+use resolve::{Record, RouteState};
+use types::*;
+
+/// Fixed limits and FIB sizes.
+#[derive(Clone, Copy, Debug)]
+pub struct RibConfig {
+    pub max_routes: usize,
+    pub max_addresses: usize,
+    pub max_rules: usize,
+    /// Including `main`.
+    pub max_tables: usize,
+    /// Capacity of each table's IPv4 FIB (allocated when the table is created).
+    pub fib_v4: FibConfig,
+    /// Capacity of each table's IPv6 FIB.
+    pub fib_v6: FibConfig,
+    pub ecmp: EcmpMode,
+}
+
+impl Default for RibConfig {
+    fn default() -> Self {
+        RibConfig {
+            max_routes: 16384,
+            max_addresses: 1024,
+            max_rules: 256,
+            max_tables: 16,
+            fib_v4: FibConfig::ipv4_prefixes(16384),
+            fib_v6: FibConfig::ipv6_prefixes(4096),
+            ecmp: EcmpMode::RoundRobin,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct ConfiguredRoute {
+    origin: Origin,
+    spec: RouteSpec,
+}
+
+#[derive(Clone, Debug)]
+struct ConfiguredAddress {
+    spec: AddressSpec,
+    /// The id its connected route has whenever it exists.
+    route: RouteId,
+}
+
+#[derive(Clone, Debug)]
+struct ConfiguredTable {
+    name: String,
+    fib: bool,
+}
+
+/// The user's configuration: everything else is derived from it.
+#[derive(Clone, Debug, Default)]
+struct Config {
+    interfaces: BTreeMap<IfId, InterfaceState>,
+    addresses: BTreeMap<AddressId, ConfiguredAddress>,
+    routes: BTreeMap<RouteId, ConfiguredRoute>,
+    tables: BTreeMap<TableId, ConfiguredTable>,
+    rules: Vec<(RuleId, RuleSpec)>,
+    next_route: u32,
+    next_address: u32,
+    next_rule: u32,
+    next_table: u16,
+}
+
+/// A table's forwarding state: one FIB per family and what is installed in them.
+struct TableFib {
+    v4: Fib4,
+    v6: Fib6,
+    installed: BTreeMap<Prefix, NextHop>,
+}
+
+/// The routing information base. See the crate README for the API in brief.
+pub struct Rib {
+    limits: RibConfig,
+    config: Config,
+    /// All routes, connected ones included, sorted by id.
+    records: Vec<Record>,
+    /// Parallel to `records`.
+    states: Vec<RouteState>,
+    /// The router's own addresses (enabled ones), sorted.
+    local: Vec<IpAddr>,
+    fibs: BTreeMap<TableId, TableFib>,
+    hops: NextHopTable,
+}
+
+impl Rib {
+    /// An empty RIB with the `main` table (its FIBs are allocated now).
+    pub fn new(limits: RibConfig) -> Rib {
+        let mut config = Config { next_table: 1, ..Config::default() };
+        config.tables.insert(TableId::MAIN, ConfiguredTable { name: String::from("main"), fib: true });
+        let mut fibs = BTreeMap::new();
+        fibs.insert(TableId::MAIN, TableFib::new(&limits));
+        Rib { limits, config, records: Vec::new(), states: Vec::new(), local: Vec::new(), fibs, hops: NextHopTable::default() }
+    }
+
+    // ---- interfaces ----
+
+    /// Adds or updates an interface; connected routes follow its `running` state.
+    pub fn set_interface(&mut self, id: IfId, state: InterfaceState) -> Result<(), RibError> {
+        self.change(|c| {
+            c.interfaces.insert(id, state);
+            Ok(())
+        })
+    }
+
+    /// Forgets an interface: its addresses become invalid and routes through it unreachable.
+    pub fn remove_interface(&mut self, id: IfId) -> Result<(), RibError> {
+        self.change(|c| c.interfaces.remove(&id).map(|_| ()).ok_or(RibError::NoSuchInterface))
+    }
+
+    pub fn interface(&self, id: IfId) -> Option<InterfaceState> {
+        self.config.interfaces.get(&id).copied()
+    }
+
+    // ---- addresses ----
+
+    /// `/ip address add`: also creates the connected route (`DAC`) for its network.
+    pub fn add_address(&mut self, spec: AddressSpec) -> Result<AddressId, RibError> {
+        check_address(&spec)?;
+        if self.config.addresses.len() >= self.limits.max_addresses {
+            return Err(RibError::Full(Resource::Addresses));
+        }
+        let max_routes = self.limits.max_routes;
+        self.change(|c| {
+            if c.routes.len() + c.addresses.len() >= max_routes {
+                return Err(RibError::Full(Resource::Routes));
+            }
+            let id = AddressId(c.next_address);
+            c.next_address += 1;
+            let route = RouteId(c.next_route);
+            c.next_route += 1;
+            c.addresses.insert(id, ConfiguredAddress { spec, route });
+            Ok(id)
+        })
+    }
+
+    pub fn set_address(&mut self, id: AddressId, spec: AddressSpec) -> Result<(), RibError> {
+        check_address(&spec)?;
+        self.change(|c| {
+            let a = c.addresses.get_mut(&id).ok_or(RibError::NoSuchAddress)?;
+            a.spec = spec;
+            Ok(())
+        })
+    }
+
+    pub fn set_address_disabled(&mut self, id: AddressId, disabled: bool) -> Result<(), RibError> {
+        self.change(|c| {
+            c.addresses.get_mut(&id).ok_or(RibError::NoSuchAddress)?.spec.disabled = disabled;
+            Ok(())
+        })
+    }
+
+    pub fn remove_address(&mut self, id: AddressId) -> Result<(), RibError> {
+        self.change(|c| c.addresses.remove(&id).map(|_| ()).ok_or(RibError::NoSuchAddress))
+    }
+
+    // ---- routes ----
+
+    /// `/ip route add` (a static route).
+    pub fn add_route(&mut self, spec: RouteSpec) -> Result<RouteId, RibError> {
+        self.add_dynamic_route(Origin::Static, spec)
+    }
+
+    /// A route from another source (a DHCP client's default route, a VPN): shown with `D` and
+    /// its protocol flag, not editable through [`Rib::set_route`]. `Origin::Connected` is
+    /// refused: connected routes come from addresses.
+    pub fn add_dynamic_route(&mut self, origin: Origin, spec: RouteSpec) -> Result<RouteId, RibError> {
+        if origin == Origin::Connected {
+            return Err(RibError::NotEditable);
+        }
+        self.check_route(&spec)?;
+        let max_routes = self.limits.max_routes;
+        self.change(|c| {
+            if c.routes.len() + c.addresses.len() >= max_routes {
+                return Err(RibError::Full(Resource::Routes));
+            }
+            let id = RouteId(c.next_route);
+            c.next_route += 1;
+            c.routes.insert(id, ConfiguredRoute { origin, spec });
+            Ok(id)
+        })
+    }
+
+    /// Replaces a static route's whole configuration (read it with [`Rib::route_spec`]).
+    pub fn set_route(&mut self, id: RouteId, spec: RouteSpec) -> Result<(), RibError> {
+        self.check_route(&spec)?;
+        self.change(|c| {
+            let missing = not_a_route(c, id);
+            let r = c.routes.get_mut(&id).ok_or(missing)?;
+            if r.origin != Origin::Static {
+                return Err(RibError::NotEditable);
+            }
+            r.spec = spec;
+            Ok(())
+        })
+    }
+
+    /// Disables or enables a static route.
+    pub fn set_route_disabled(&mut self, id: RouteId, disabled: bool) -> Result<(), RibError> {
+        self.change(|c| {
+            let missing = not_a_route(c, id);
+            let r = c.routes.get_mut(&id).ok_or(missing)?;
+            if r.origin != Origin::Static {
+                return Err(RibError::NotEditable);
+            }
+            r.spec.disabled = disabled;
+            Ok(())
+        })
+    }
+
+    /// Removes a static or dynamic route (connected routes go with their address).
+    pub fn remove_route(&mut self, id: RouteId) -> Result<(), RibError> {
+        self.change(|c| c.routes.remove(&id).map(|_| ()).ok_or_else(|| not_a_route(c, id)))
+    }
+
+    /// The configuration of a static or dynamic route.
+    pub fn route_spec(&self, id: RouteId) -> Option<&RouteSpec> {
+        self.config.routes.get(&id).map(|r| &r.spec)
+    }
+
+    // ---- tables ----
+
+    /// `/routing table add name=... [fib]`. A table with `fib` gets its FIBs now.
+    pub fn add_table(&mut self, name: &str, fib: bool) -> Result<TableId, RibError> {
+        if self.config.tables.values().any(|t| t.name == name) {
+            return Err(RibError::DuplicateName);
+        }
+        if self.config.tables.len() >= self.limits.max_tables {
+            return Err(RibError::Full(Resource::Tables));
+        }
+        let id = TableId(self.config.next_table);
+        self.config.next_table += 1;
+        self.config.tables.insert(id, ConfiguredTable { name: String::from(name), fib });
+        if fib {
+            self.fibs.insert(id, TableFib::new(&self.limits));
+        }
+        Ok(id)
+    }
+
+    /// Removes a table no route or rule uses (`main` stays).
+    pub fn remove_table(&mut self, id: TableId) -> Result<(), RibError> {
+        if id == TableId::MAIN {
+            return Err(RibError::TableInUse);
+        }
+        if !self.config.tables.contains_key(&id) {
+            return Err(RibError::NoSuchTable);
+        }
+        let used_by_route = self.config.routes.values().any(|r| r.spec.table == id);
+        let used_by_rule = self.config.rules.iter().any(|(_, r)| rule_table(r) == Some(id) || r.routing_mark == Some(id));
+        if used_by_route || used_by_rule {
+            return Err(RibError::TableInUse);
+        }
+        self.config.tables.remove(&id);
+        self.fibs.remove(&id);
+        Ok(())
+    }
+
+    pub fn table_by_name(&self, name: &str) -> Option<TableId> {
+        self.config.tables.iter().find(|(_, t)| t.name == name).map(|(&id, _)| id)
+    }
+
+    pub fn table_name(&self, id: TableId) -> Option<&str> {
+        self.config.tables.get(&id).map(|t| t.name.as_str())
+    }
+
+    // ---- rules ----
+
+    /// `/routing rule add`: appended after the existing rules.
+    pub fn add_rule(&mut self, spec: RuleSpec) -> Result<RuleId, RibError> {
+        self.check_rule(&spec)?;
+        if self.config.rules.len() >= self.limits.max_rules {
+            return Err(RibError::Full(Resource::Rules));
+        }
+        let id = RuleId(self.config.next_rule);
+        self.config.next_rule += 1;
+        self.config.rules.push((id, spec));
+        Ok(id)
+    }
+
+    pub fn set_rule(&mut self, id: RuleId, spec: RuleSpec) -> Result<(), RibError> {
+        self.check_rule(&spec)?;
+        let r = self.config.rules.iter_mut().find(|(i, _)| *i == id).ok_or(RibError::NoSuchRule)?;
+        r.1 = spec;
+        Ok(())
+    }
+
+    pub fn set_rule_disabled(&mut self, id: RuleId, disabled: bool) -> Result<(), RibError> {
+        let r = self.config.rules.iter_mut().find(|(i, _)| *i == id).ok_or(RibError::NoSuchRule)?;
+        r.1.disabled = disabled;
+        Ok(())
+    }
+
+    /// Moves a rule before `before` (`None`: to the end).
+    pub fn move_rule(&mut self, id: RuleId, before: Option<RuleId>) -> Result<(), RibError> {
+        let from = self.config.rules.iter().position(|(i, _)| *i == id).ok_or(RibError::NoSuchRule)?;
+        if let Some(b) = before {
+            if !self.config.rules.iter().any(|(i, _)| *i == b) {
+                return Err(RibError::NoSuchRule);
+            }
+        }
+        let rule = self.config.rules.remove(from);
+        let to = match before {
+            Some(b) => self.config.rules.iter().position(|(i, _)| *i == b).unwrap_or(self.config.rules.len()),
+            None => self.config.rules.len(),
+        };
+        self.config.rules.insert(to, rule);
+        Ok(())
+    }
+
+    pub fn remove_rule(&mut self, id: RuleId) -> Result<(), RibError> {
+        let at = self.config.rules.iter().position(|(i, _)| *i == id).ok_or(RibError::NoSuchRule)?;
+        self.config.rules.remove(at);
+        Ok(())
+    }
+
+    /// What each table's FIBs hold, read back from the FIBs themselves (for tests and fuzzing).
+    pub(crate) fn fib_contents(&self) -> Vec<(TableId, Prefix, NextHop)> {
+        let mut out = Vec::new();
+        for (&t, f) in &self.fibs {
+            for (a, len, h) in f.v4.prefixes() {
+                out.extend(Prefix::new(IpAddr::from(core::net::Ipv4Addr::from(a)), len).ok().map(|p| (t, p, h)));
+            }
+            for (a, len, h) in f.v6.prefixes() {
+                out.extend(Prefix::new(IpAddr::from(core::net::Ipv6Addr::from(a)), len).ok().map(|p| (t, p, h)));
+            }
+        }
+        out
+    }
+
+    // ---- validation ----
+
+    fn check_route(&self, spec: &RouteSpec) -> Result<(), RibError> {
+        if !self.config.tables.contains_key(&spec.table) {
+            return Err(RibError::NoSuchTable);
+        }
+        let afi = spec.dst.afi();
+        let unicast = spec.route_type == RouteType::Unicast;
+        if unicast == spec.gateways.is_empty() {
+            return Err(RibError::BadGateways);
+        }
+        for g in &spec.gateways {
+            match *g {
+                Gateway::Address(a) | Gateway::AddressOnInterface(a, _) if Afi::of(a) != afi => return Err(RibError::AfiMismatch),
+                _ => {}
+            }
+        }
+        if spec.pref_src.is_some_and(|a| Afi::of(a) != afi) {
+            return Err(RibError::AfiMismatch);
+        }
+        Ok(())
+    }
+
+    fn check_rule(&self, spec: &RuleSpec) -> Result<(), RibError> {
+        if let (Some(s), Some(d)) = (spec.src, spec.dst) {
+            if s.afi() != d.afi() {
+                return Err(RibError::AfiMismatch);
+            }
+        }
+        for t in [rule_table(spec), spec.routing_mark].into_iter().flatten() {
+            if !self.config.tables.contains_key(&t) {
+                return Err(RibError::NoSuchTable);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn not_a_route(c: &Config, id: RouteId) -> RibError {
+    if c.addresses.values().any(|a| a.route == id) {
+        RibError::NotEditable
+    } else {
+        RibError::NoSuchRoute
+    }
+}
+
+fn check_address(spec: &AddressSpec) -> Result<(), RibError> {
+    Prefix::new(spec.address, spec.prefix_len).map(|_| ()).map_err(|_| RibError::InvalidPrefix)
+}
+
+fn rule_table(r: &RuleSpec) -> Option<TableId> {
+    match r.action {
+        RuleAction::Lookup(t) | RuleAction::LookupOnlyInTable(t) => Some(t),
+        RuleAction::Drop | RuleAction::Unreachable => None,
+    }
+}
+

@@ -1,0 +1,206 @@
+//! Route selection and next-hop resolution, RouterOS v7 style.
+//!
+//! - A gateway address is resolved by longest-prefix match over the candidate routes of `main`
+//!   whose scope is at most `min(target-scope, scope of the route being resolved)`: per
+//!   destination the lowest-distance candidates among those routes count, recursively. The
+//!   state is computed per gateway of each route, so the target-scope of one route never
+//!   changes the state of another route's gateway (the v7 rule; the seed's A/B/C example).
+//! - `main` is processed in ascending scope order, so routes with a larger scope cannot change
+//!   the resolution of routes with a smaller one; routes of equal scope that resolve through
+//!   each other are iterated to a fixed point. Other tables resolve through `main`'s result.
+//! - A route is a candidate when enabled and, if unicast, with a reachable gateway. Per
+//!   destination the lowest distance wins; equally good unicast routes are all active and
+//!   grouped as ECMP.
+
+use super::types::{Contribution, Gateway, Hop, IfId, InterfaceState, Origin, RouteId, RouteSpec, RouteType};
+use crate::prefix::Prefix;
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use core::net::IpAddr;
+
+/// A route with everything selection needs (connected routes included).
+#[derive(Clone, Debug)]
+pub(crate) struct Record {
+    pub id: RouteId,
+    pub origin: Origin,
+    pub spec: RouteSpec,
+    /// For IPv6 link-local connected routes: the interface the destination belongs to.
+    pub dst_interface: Option<IfId>,
+}
+
+/// Resolution of one configured gateway.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GatewayState {
+    pub gateway: Gateway,
+    pub reachable: bool,
+    /// The directly reachable next hops it resolves to (several through an ECMP route).
+    pub hops: Vec<Hop>,
+}
+
+/// The outcome of selection for one route.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct RouteState {
+    pub candidate: bool,
+    pub active: bool,
+    pub ecmp: bool,
+    pub contribution: Option<Contribution>,
+    pub gateways: Vec<GatewayState>,
+    /// Union of the reachable gateways' hops.
+    pub immediate: Vec<Hop>,
+}
+
+/// Resolution context: interface states and the routes gateways resolve through.
+pub(crate) struct Resolver<'a> {
+    pub interfaces: &'a BTreeMap<IfId, InterfaceState>,
+}
+
+impl Resolver<'_> {
+    fn running(&self, ifid: IfId) -> bool {
+        self.interfaces.get(&ifid).is_some_and(|s| s.running)
+    }
+
+    /// Evaluates `r`'s gateways against `view` (routes of `main` and their current states).
+    /// `exclude` is `r`'s own index in `view`, if it is there.
+    fn evaluate(&self, r: &Record, view: &[&Record], states: &[RouteState], exclude: Option<usize>) -> RouteState {
+        let level = r.spec.scope.min(r.spec.target_scope);
+        let mut gateways = Vec::with_capacity(r.spec.gateways.len());
+        for &g in &r.spec.gateways {
+            let hops: Vec<Hop> = match g {
+                Gateway::Interface(i) if self.running(i) => alloc::vec![Hop { address: None, interface: i }],
+                Gateway::AddressOnInterface(a, i) if self.running(i) => alloc::vec![Hop { address: Some(a), interface: i }],
+                Gateway::Address(a) => self.resolve(a, level, view, states, exclude),
+                _ => Vec::new(),
+            };
+            gateways.push(GatewayState { gateway: g, reachable: !hops.is_empty(), hops });
+        }
+        let mut immediate: Vec<Hop> = Vec::new();
+        for g in &gateways {
+            for h in &g.hops {
+                if !immediate.contains(h) {
+                    immediate.push(*h);
+                }
+            }
+        }
+        let candidate = !r.spec.disabled && (r.spec.route_type != RouteType::Unicast || !immediate.is_empty());
+        RouteState { candidate, gateways, immediate, ..RouteState::default() }
+    }
+
+    /// Next hops for gateway address `a`: longest match among candidates of `view` with
+    /// scope <= `max_scope`, lowest distance at that destination, expanded recursively.
+    fn resolve(&self, a: IpAddr, max_scope: u8, view: &[&Record], states: &[RouteState], exclude: Option<usize>) -> Vec<Hop> {
+        let mut best: Option<(u8, u8)> = None; // (dst length, distance)
+        let mut group: Vec<usize> = Vec::new();
+        for (j, rec) in view.iter().enumerate() {
+            if Some(j) == exclude || !states[j].candidate || rec.spec.scope > max_scope || rec.dst_interface.is_some() {
+                continue;
+            }
+            if !rec.spec.dst.contains(a) {
+                continue;
+            }
+            let key = (rec.spec.dst.len(), rec.spec.distance);
+            let better = match best {
+                None => true,
+                Some((len, dist)) => key.0 > len || (key.0 == len && key.1 < dist),
+            };
+            if better {
+                best = Some(key);
+                group.clear();
+                group.push(j);
+            } else if best == Some(key) {
+                group.push(j);
+            }
+        }
+        let Some(&first) = group.first() else { return Vec::new() };
+        if view[first].spec.route_type != RouteType::Unicast {
+            return Vec::new();
+        }
+        let mut hops = Vec::new();
+        for &j in &group {
+            if view[j].spec.route_type != RouteType::Unicast {
+                continue;
+            }
+            for g in &states[j].gateways {
+                if !g.reachable {
+                    continue;
+                }
+                for h in &g.hops {
+                    // Reaching `a` through a route whose gateway is an interface: `a` itself is
+                    // the next hop on that interface.
+                    let hop = if h.address.is_none() { Hop { address: Some(a), interface: h.interface } } else { *h };
+                    if !hops.contains(&hop) {
+                        hops.push(hop);
+                    }
+                }
+            }
+        }
+        hops
+    }
+
+    /// States of `main`'s routes: scope levels in ascending order, each iterated to a fixed
+    /// point (bounded: a cycle that never settles keeps its last state).
+    pub(crate) fn main_table(&self, routes: &[&Record]) -> Vec<RouteState> {
+        let mut states: Vec<RouteState> = alloc::vec![RouteState::default(); routes.len()];
+        let mut scopes: Vec<u8> = routes.iter().map(|r| r.spec.scope).collect();
+        scopes.sort_unstable();
+        scopes.dedup();
+        for level in scopes {
+            let members: Vec<usize> = (0..routes.len()).filter(|&i| routes[i].spec.scope == level).collect();
+            for _ in 0..=members.len() + 1 {
+                let mut changed = false;
+                for &i in &members {
+                    let s = self.evaluate(routes[i], routes, &states, Some(i));
+                    if s != states[i] {
+                        states[i] = s;
+                        changed = true;
+                    }
+                }
+                if !changed {
+                    break;
+                }
+            }
+        }
+        select(routes, &mut states);
+        states
+    }
+
+    /// States of another table's routes, resolving through `main`'s final states.
+    pub(crate) fn other_table(&self, routes: &[&Record], main: &[&Record], main_states: &[RouteState]) -> Vec<RouteState> {
+        let mut states: Vec<RouteState> = routes.iter().map(|r| self.evaluate(r, main, main_states, None)).collect();
+        select(routes, &mut states);
+        states
+    }
+}
+
+/// Picks the active routes per destination and sets ECMP flags and contributions.
+fn select(routes: &[&Record], states: &mut [RouteState]) {
+    let mut by_dst: BTreeMap<(Prefix, Option<IfId>), Vec<usize>> = BTreeMap::new();
+    for (i, r) in routes.iter().enumerate() {
+        by_dst.entry((r.spec.dst, r.dst_interface)).or_default().push(i);
+    }
+    for members in by_dst.values() {
+        let mut cands: Vec<usize> = members.iter().copied().filter(|&i| states[i].candidate).collect();
+        // Lowest distance first; connected before the rest; then by id (stable order).
+        cands.sort_by_key(|&i| (routes[i].spec.distance, routes[i].origin != Origin::Connected, routes[i].id));
+        let Some(&best) = cands.first() else { continue };
+        let best_distance = routes[best].spec.distance;
+        let active: Vec<usize> = if routes[best].spec.route_type == RouteType::Unicast {
+            cands
+                .iter()
+                .copied()
+                .filter(|&i| routes[i].spec.distance == best_distance && routes[i].spec.route_type == RouteType::Unicast)
+                .collect()
+        } else {
+            alloc::vec![best]
+        };
+        for &i in &active {
+            states[i].active = true;
+            states[i].ecmp = active.len() > 1;
+            states[i].contribution = Some(Contribution::Active);
+        }
+        let runner_up = cands.iter().copied().find(|i| !active.contains(i)).map(|i| routes[i].spec.distance);
+        for &i in cands.iter().filter(|i| !active.contains(i)) {
+            let best_of_rest = Some(routes[i].spec.distance) == runner_up;
+            states[i].contribution = Some(if best_of_rest { Contribution::BestCandidate } else { Contribution::Candidate });
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! Read-only views for the management plane: everything `print` and `print detail` show for
+//! routes, addresses, tables and rules.
+
+use super::resolve::{GatewayState, Record, RouteState};
+use super::types::{AddressId, AddressSpec, Contribution, Hop, IfId, Origin, RouteId, RouteSpec, RouteType, RuleId, RuleSpec, TableId};
+use super::Rib;
+use crate::prefix::Prefix;
+use alloc::vec::Vec;
+use core::fmt;
+
+/// One route with its selection state.
+#[derive(Clone, Copy)]
+pub struct RouteView<'a> {
+    rib: &'a Rib,
+    record: &'a Record,
+    state: &'a RouteState,
+}
+
+/// The flags of `/ip route print` and `/routing route print`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RouteFlags {
+    /// `D`: not configured by the user (connected, DHCP, ...).
+    pub dynamic: bool,
+    /// `X`
+    pub disabled: bool,
+    /// `A`: selected and installed in the FIB.
+    pub active: bool,
+    /// `I`: enabled but unusable (no reachable gateway). A usable route that lost selection
+    /// is neither `A` nor `I`.
+    pub inactive: bool,
+    /// Unicast route none of whose gateways is reachable (`U` in `/routing route`).
+    pub unreachable: bool,
+    /// `+`: one of several equally good active routes to the destination.
+    pub ecmp: bool,
+    pub origin: Option<Origin>,
+}
+
+/// A few flag letters, printable.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct FlagLetters {
+    buf: [u8; 4],
+    len: u8,
+}
+
+impl FlagLetters {
+    pub fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.buf[..usize::from(self.len)]).unwrap_or("")
+    }
+}
+
+impl fmt::Display for FlagLetters {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for FlagLetters {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+impl RouteFlags {
+    /// `/ip route print` letters in four fixed columns (dynamic, status, protocol, ECMP), a
+    /// space where a flag is absent: `"DAC "`, `" AS+"`, `" XS "`, `"D d "`.
+    pub fn ip_route_flags(&self) -> FlagLetters {
+        let status = if self.disabled {
+            b'X'
+        } else if self.active {
+            b'A'
+        } else if self.inactive {
+            b'I'
+        } else {
+            b' '
+        };
+        let proto = self.origin.map_or(b' ', |o| match o {
+            Origin::Connected => b'C',
+            Origin::Static => b'S',
+            Origin::Rip => b'r',
+            Origin::Bgp => b'b',
+            Origin::Ospf => b'o',
+            Origin::Dhcp => b'd',
+            Origin::Vpn => b'v',
+        });
+        FlagLetters { buf: [if self.dynamic { b'D' } else { b' ' }, status, proto, if self.ecmp { b'+' } else { b' ' }], len: 4 }
+    }
+
+    /// `/routing route print` letters, compact: status, lower-case protocol, ECMP
+    /// (`"As"`, `"Xs"`, `"Ic"`, `"d"`, `"As+"`).
+    pub fn routing_route_flags(&self) -> FlagLetters {
+        let mut out = FlagLetters { buf: [0; 4], len: 0 };
+        let mut push = |c: u8| {
+            out.buf[usize::from(out.len)] = c;
+            out.len += 1;
+        };
+        if self.disabled {
+            push(b'X');
+        } else if self.active {
+            push(b'A');
+        } else if self.inactive {
+            push(b'I');
+        }
+        if let Some(o) = self.origin {
+            push(match o {
+                Origin::Connected => b'c',
+                Origin::Static => b's',
+                Origin::Rip => b'r',
+                Origin::Bgp => b'b',
+                Origin::Ospf => b'o',
+                Origin::Dhcp => b'd',
+                Origin::Vpn => b'v',
+            });
+        }
+        if self.ecmp {
+            push(b'+');
+        }
+        out
+    }
+}
+
+impl<'a> RouteView<'a> {
+    pub fn id(&self) -> RouteId {
+        self.record.id
+    }
+
+    pub fn origin(&self) -> Origin {
+        self.record.origin
+    }
+
+    /// Destination, gateways, type, distance, scope, target-scope, table, pref-src, comment,
+    /// disabled (for connected routes: derived from the address; target-scope is 0 there).
+    pub fn spec(&self) -> &'a RouteSpec {
+        &self.record.spec
+    }
+
+    pub fn is_dynamic(&self) -> bool {
+        self.record.origin != Origin::Static
+    }
+
+    pub fn flags(&self) -> RouteFlags {
+        let spec = &self.record.spec;
+        let s = self.state;
+        RouteFlags {
+            dynamic: self.is_dynamic(),
+            disabled: spec.disabled,
+            active: s.active,
+            inactive: !spec.disabled && !s.candidate,
+            unreachable: !spec.disabled && spec.route_type == RouteType::Unicast && s.immediate.is_empty(),
+            ecmp: s.ecmp,
+            origin: Some(self.record.origin),
+        }
+    }
+
+    pub fn contribution(&self) -> Option<Contribution> {
+        self.state.contribution
+    }
+
+    /// Per configured gateway: whether it is reachable and the hops it resolves to.
+    pub fn gateway_states(&self) -> &'a [GatewayState] {
+        &self.state.gateways
+    }
+
+    /// `immediate-gw`: the directly reachable next hops of the reachable gateways.
+    pub fn immediate_gw(&self) -> &'a [Hop] {
+        &self.state.immediate
+    }
+
+    /// `belongs-to`.
+    pub fn belongs_to(&self) -> &'static str {
+        self.record.origin.belongs_to()
+    }
+
+    /// `routing-table` name.
+    pub fn table_name(&self) -> &'a str {
+        self.rib.table_name(self.record.spec.table).unwrap_or("")
+    }
+
+    /// For IPv6 link-local connected routes, the interface of the destination
+    /// (`fe80::%ether2/64`).
+    pub fn dst_interface(&self) -> Option<IfId> {
+        self.record.dst_interface
+    }
+
+    /// The address a connected route comes from.
+    pub fn address(&self) -> Option<AddressId> {
+        if self.record.origin != Origin::Connected {
+            return None;
+        }
+        self.rib.config.addresses.iter().find(|(_, a)| a.route == self.record.id).map(|(&id, _)| id)
+    }
+}
+
+/// An interface address.
+#[derive(Clone, Copy, Debug)]
+pub struct AddressView<'a> {
+    pub id: AddressId,
+    pub spec: &'a AddressSpec,
+    /// The network of the address (`network=` in RouterOS).
+    pub network: Prefix,
+    /// `I`: its interface is unknown to the RIB.
+    pub invalid: bool,
+    /// The id of its connected route (present while the address is enabled and valid).
+    pub route: RouteId,
+}
+
+/// A routing table.
+#[derive(Clone, Copy, Debug)]
+pub struct TableView<'a> {
+    pub id: TableId,
+    pub name: &'a str,
+    pub fib: bool,
+    /// `main`, which always exists.
+    pub builtin: bool,
+}
+
+/// A policy rule, in evaluation order.
+#[derive(Clone, Copy, Debug)]
+pub struct RuleView<'a> {
+    pub id: RuleId,
+    pub spec: &'a RuleSpec,
+}
+
+impl Rib {
+    /// Every route of both families, connected ones included, active or not, ordered by
+    /// table, destination and id.
+    pub fn routes(&self) -> impl Iterator<Item = RouteView<'_>> + '_ {
+        let mut order: Vec<usize> = (0..self.records.len()).collect();
+        order.sort_by_key(|&i| (self.records[i].spec.table, self.records[i].spec.dst, self.records[i].dst_interface, self.records[i].id));
+        order.into_iter().map(move |i| RouteView { rib: self, record: &self.records[i], state: &self.states[i] })
+    }
+
+    pub fn route(&self, id: RouteId) -> Option<RouteView<'_>> {
+        let i = self.records.binary_search_by_key(&id, |r| r.id).ok()?;
+        Some(RouteView { rib: self, record: &self.records[i], state: &self.states[i] })
+    }
+
+    pub fn addresses(&self) -> impl Iterator<Item = AddressView<'_>> + '_ {
+        self.config.addresses.iter().map(move |(&id, a)| AddressView {
+            id,
+            spec: &a.spec,
+            network: Prefix::new(a.spec.address, a.spec.prefix_len).unwrap_or_else(|_| Prefix::host(a.spec.address)),
+            invalid: !self.config.interfaces.contains_key(&a.spec.interface),
+            route: a.route,
+        })
+    }
+
+    pub fn address(&self, id: AddressId) -> Option<AddressView<'_>> {
+        self.addresses().find(|a| a.id == id)
+    }
+
+    pub fn tables(&self) -> impl Iterator<Item = TableView<'_>> + '_ {
+        self.config.tables.iter().map(|(&id, t)| TableView { id, name: &t.name, fib: t.fib, builtin: id == TableId::MAIN })
+    }
+
+    pub fn rules(&self) -> impl Iterator<Item = RuleView<'_>> + '_ {
+        self.config.rules.iter().map(|(id, spec)| RuleView { id: *id, spec })
+    }
+
+    /// Distinct forwarding actions installed in the FIBs (ECMP sets, blackholes, ...).
+    pub fn next_hop_count(&self) -> usize {
+        self.hops.len()
+    }
+}

@@ -1,0 +1,9 @@
+//! Host simulator of the management plane: the same `mgmt` shell on a modelled board
+//! ([`board`], [`guest`]), driven from stdin/stdout by the `sim` binary or from tests
+//! ([`driver`], [`script`]), plus the fuzz body ([`fuzz`]).
+
+pub mod board;
+pub mod driver;
+pub mod fuzz;
+pub mod guest;
+pub mod script;

@@ -1,0 +1,415 @@
+//! The virtual CPU: the state of one guest CPU and the two calls the arch layer makes.
+//!
+//! - [`Vcpu::handle_trap`] after every exception taken while the guest ran, with the guest's
+//!   registers saved into [`GuestRegs`]; it returns an [`Outcome`] telling the arch what to do.
+//! - [`Vcpu::prepare_entry`] before every return into the guest; it delivers a pending virtual
+//!   interrupt if the guest's Status allows it and says which real mode and host ASID to run in.
+//!
+//! Plus the scheduler's calls: [`Vcpu::runnable`], [`Vcpu::wake`], [`Vcpu::timer_deadline`] and
+//! the device side's [`Vcpu::raise_device_interrupt`].
+
+use crate::addr::{Hpa, Partition};
+use crate::asid::{GuestAsids, HostAsidAllocator, Space};
+use crate::config::{ConfigError, VcpuConfig};
+use crate::cp0::{Cp0, CAUSE_IP1, ST_ERL, ST_EXL, ST_IE, ST_IM, ST_KSU};
+use crate::exception::{code, deliver, GuestException, HaltReason};
+use crate::interface::{
+    AuditError, Entry, GuestMemory, GuestRegs, HostTlbEntry, Outcome, RealMode, Reflection, Trap,
+};
+use crate::refill::RefillCache;
+use crate::shadow::{translate, Access, GuestFault, HostMapping, Privilege, TranslateContext};
+use crate::tlb::{Tlb, LO_G};
+
+/// One guest CPU.
+#[derive(Clone, Debug)]
+pub struct Vcpu {
+    pub(crate) config: VcpuConfig,
+    pub(crate) cp0: Cp0,
+    pub(crate) tlb: Tlb,
+    pub(crate) asids: GuestAsids,
+    pub(crate) refill: RefillCache,
+    pub(crate) waiting: bool,
+}
+
+impl Vcpu {
+    /// A CPU at guest boot: kernel mode, interrupts off, BEV = 0, EBase 0x8000_0000 (vectors at
+    /// 0xC000_0000), Count 0 at host time `now`. Set the entry PC and $a0/$a1 in [`GuestRegs`].
+    pub fn new(config: VcpuConfig, now: u32) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Vcpu {
+            tlb: Tlb::new(config.tlb_entries),
+            config,
+            cp0: Cp0::at_boot(now),
+            asids: GuestAsids::new(),
+            refill: RefillCache::new(),
+            waiting: false,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &VcpuConfig {
+        &self.config
+    }
+
+    /// The virtual CP0 (read-only view).
+    pub fn cp0(&self) -> &Cp0 {
+        &self.cp0
+    }
+
+    /// The virtual TLB (read-only view).
+    pub fn tlb(&self) -> &Tlb {
+        &self.tlb
+    }
+
+    /// The refill cache: the arch's refill handler probes this table while this guest runs.
+    pub fn refill_cache(&self) -> &RefillCache {
+        &self.refill
+    }
+
+    /// The guest's virtual privilege.
+    pub fn privilege(&self) -> Privilege {
+        let s = self.cp0.status;
+        if s & (ST_EXL | ST_ERL) != 0 {
+            return Privilege::Kernel;
+        }
+        match (s & ST_KSU) >> 3 {
+            0 => Privilege::Kernel,
+            1 => Privilege::Supervisor,
+            _ => Privilege::User,
+        }
+    }
+
+    /// The real mode the guest runs in now.
+    pub fn real_mode(&self) -> RealMode {
+        match self.privilege() {
+            Privilege::User => RealMode::User,
+            _ => RealMode::Supervisor,
+        }
+    }
+
+    pub(crate) fn cp0_usable(&self) -> bool {
+        self.privilege() == Privilege::Kernel || self.cp0.status & crate::cp0::ST_CU0 != 0
+    }
+
+    pub(crate) fn space(&self) -> Space {
+        Space {
+            guest_asid: self.cp0.asid(),
+            erl: self.cp0.status & ST_ERL != 0,
+        }
+    }
+
+    pub(crate) fn translate(&self, va: u32, access: Access) -> Result<HostMapping, GuestFault> {
+        let ctx = TranslateContext {
+            partition: &self.config.partition,
+            tlb: &self.tlb,
+            asid: self.cp0.asid(),
+            privilege: self.privilege(),
+            erl: self.cp0.status & ST_ERL != 0,
+        };
+        translate(&ctx, va, access)
+    }
+
+    /// Read the instruction word at guest address `va` as the guest would fetch it.
+    pub(crate) fn fetch(&self, va: u32, mem: &impl GuestMemory) -> Result<u32, GuestFault> {
+        if va & 3 != 0 {
+            return Err(GuestFault::AddressError {
+                va,
+                access: Access::Fetch,
+            });
+        }
+        let mapping = self.translate(va, Access::Fetch)?;
+        match mapping.host_addr(va) {
+            Some(pa) => Ok(mem.read_word(Hpa::new(u64::from(pa)))),
+            None => Err(GuestFault::TlbInvalid {
+                va,
+                access: Access::Fetch,
+            }),
+        }
+    }
+
+    /// Deliver `exc` for the instruction at `regs.pc` (a branch if `regs.branch_delay`).
+    pub(crate) fn reflect(
+        &mut self,
+        regs: &mut GuestRegs,
+        exc: GuestException,
+        why: Reflection,
+    ) -> Outcome {
+        match deliver(
+            &mut self.cp0,
+            &self.config.partition,
+            &exc,
+            regs.pc,
+            regs.branch_delay,
+        ) {
+            Ok(vector) => {
+                regs.pc = vector;
+                regs.branch_delay = false;
+                Outcome::Reflected {
+                    code: exc.code,
+                    why,
+                }
+            }
+            Err(reason) => Outcome::Halt(reason),
+        }
+    }
+
+    pub(crate) fn fault_exception(fault: GuestFault) -> (GuestException, Reflection) {
+        let store_code = |access: Access| {
+            if access == Access::Store {
+                code::TLBS
+            } else {
+                code::TLBL
+            }
+        };
+        match fault {
+            GuestFault::TlbRefill { va, access } => (
+                GuestException::tlb(store_code(access), va, true),
+                Reflection::GuestTlb,
+            ),
+            GuestFault::TlbInvalid { va, access } => (
+                GuestException::tlb(store_code(access), va, false),
+                Reflection::GuestTlb,
+            ),
+            GuestFault::TlbModified { va } => (
+                GuestException::tlb(code::MOD, va, false),
+                Reflection::GuestTlb,
+            ),
+            GuestFault::AddressError { va, access } => (
+                GuestException::address_error(va, access == Access::Store),
+                Reflection::Guest,
+            ),
+            GuestFault::BusError { access } => (
+                GuestException::plain(if access == Access::Fetch {
+                    code::IBE
+                } else {
+                    code::DBE
+                }),
+                Reflection::OutsidePartition,
+            ),
+        }
+    }
+
+    pub(crate) fn reflect_fault(&mut self, regs: &mut GuestRegs, fault: GuestFault) -> Outcome {
+        let (exc, why) = Self::fault_exception(fault);
+        self.reflect(regs, exc, why)
+    }
+
+    /// Handle an exception taken while the guest ran. `regs` holds the guest's registers, with
+    /// `pc` = real EPC and `branch_delay` = real Cause.BD.
+    pub fn handle_trap(
+        &mut self,
+        regs: &mut GuestRegs,
+        trap: &Trap,
+        mem: &impl GuestMemory,
+        alloc: &HostAsidAllocator,
+    ) -> Outcome {
+        self.cp0.timer.update(trap.now);
+        let exc_code = ((trap.cause >> 2) & 0x1F) as u8;
+        match exc_code {
+            code::MOD | code::TLBL | code::TLBS => {
+                self.shadow_fault(regs, exc_code, trap.bad_vaddr, alloc)
+            }
+            code::ADEL | code::ADES => self.reflect(
+                regs,
+                GuestException::address_error(trap.bad_vaddr, exc_code == code::ADES),
+                Reflection::Guest,
+            ),
+            code::CPU if (trap.cause >> 28) & 3 != 0 => {
+                let ce = ((trap.cause >> 28) & 3) as u8;
+                self.reflect(
+                    regs,
+                    GuestException::coprocessor_unusable(ce),
+                    Reflection::Guest,
+                )
+            }
+            code::CPU | code::RI => self.emulate(regs, exc_code, trap.now, mem, alloc),
+            code::IBE
+            | code::DBE
+            | code::SYS
+            | code::BP
+            | code::OV
+            | code::TR
+            | code::FPE
+            | code::C2E
+            | code::MDMX
+            | code::DSPDIS => {
+                self.reflect(regs, GuestException::plain(exc_code), Reflection::Guest)
+            }
+            _ => Outcome::HostException { code: exc_code },
+        }
+    }
+
+    fn shadow_fault(
+        &mut self,
+        regs: &mut GuestRegs,
+        exc_code: u8,
+        va: u32,
+        alloc: &HostAsidAllocator,
+    ) -> Outcome {
+        let fetch_pc = if regs.branch_delay {
+            regs.pc.wrapping_add(4)
+        } else {
+            regs.pc
+        };
+        let access = match exc_code {
+            code::TLBL if va == fetch_pc => Access::Fetch,
+            code::TLBL => Access::Load,
+            _ => Access::Store,
+        };
+        match self.translate(va, access) {
+            Ok(m) => {
+                // The guest runs under this host ASID since prepare_entry; if it has none (no
+                // prepare_entry yet in this generation), retry after prepare_entry assigns one.
+                let Some(host_asid) = self.asids.current(self.space(), alloc) else {
+                    return Outcome::Resume;
+                };
+                self.refill.insert(
+                    (va & 0xFFFF_E000) | u32::from(host_asid),
+                    m.lo0,
+                    m.lo1,
+                    m.page_mask,
+                );
+                Outcome::MapHost(HostTlbEntry {
+                    entry_hi: m.vpn2 | u32::from(host_asid),
+                    page_mask: m.page_mask,
+                    entry_lo0: m.lo0,
+                    entry_lo1: m.lo1,
+                })
+            }
+            Err(fault) => self.reflect_fault(regs, fault),
+        }
+    }
+
+    /// Whether a virtual interrupt is pending and enabled by Status.IM (ignoring IE/EXL/ERL).
+    pub fn interrupt_pending(&self) -> bool {
+        u32::from(self.cp0.pending_lines()) & (self.cp0.status & ST_IM) >> 8 != 0
+    }
+
+    /// Whether the guest would take an interrupt now: pending under IM, IE = 1, EXL = ERL = 0.
+    pub fn interrupt_deliverable(&self) -> bool {
+        let s = self.cp0.status;
+        s & ST_IE != 0 && s & (ST_EXL | ST_ERL) == 0 && self.interrupt_pending()
+    }
+
+    /// Prepare to return into the guest at host time `now`: update the timer, deliver a virtual
+    /// interrupt if deliverable, and pick the host ASID.
+    pub fn prepare_entry(
+        &mut self,
+        regs: &mut GuestRegs,
+        now: u32,
+        alloc: &mut HostAsidAllocator,
+    ) -> Result<Entry, HaltReason> {
+        self.cp0.timer.update(now);
+        let mut interrupt_delivered = false;
+        if self.interrupt_deliverable() {
+            let vector = deliver(
+                &mut self.cp0,
+                &self.config.partition,
+                &GuestException::interrupt(),
+                regs.pc,
+                regs.branch_delay,
+            )?;
+            regs.pc = vector;
+            regs.branch_delay = false;
+            interrupt_delivered = true;
+        }
+        let grant = self.asids.obtain(self.space(), alloc);
+        if grant.guest_map_reset {
+            self.refill.clear();
+        }
+        Ok(Entry {
+            mode: self.real_mode(),
+            host_asid: grant.asid,
+            flush_host_tlb: grant.flush_host_tlb,
+            hwrena: self.cp0.hwrena & 0b1011,
+            interrupt_delivered,
+        })
+    }
+
+    /// Assert the device interrupt (Cause.IP1) after setting a bit in the guest's virq word.
+    pub fn raise_device_interrupt(&mut self) {
+        self.cp0.cause |= CAUSE_IP1;
+    }
+
+    /// Whether the guest is in `wait`.
+    pub fn is_waiting(&self) -> bool {
+        self.waiting
+    }
+
+    /// Whether the scheduler may run the guest: not waiting, or an interrupt enabled by IM is
+    /// pending (like a 24K with Config7.WII, `wait` ends even when Status.IE masks it).
+    pub fn runnable(&mut self, now: u32) -> bool {
+        if self.waiting {
+            self.cp0.timer.update(now);
+            if self.interrupt_pending() {
+                self.waiting = false;
+            }
+        }
+        !self.waiting
+    }
+
+    /// End a `wait` for a host reason (rings drained, control message...).
+    pub fn wake(&mut self) {
+        self.waiting = false;
+    }
+
+    /// Host Count ticks until the guest's timer fires, if it can: program the host Compare for
+    /// the earliest of these and the time slice. Call [`Vcpu::runnable`] (or enter the guest) at
+    /// least once per 2^32 ticks.
+    pub fn timer_deadline(&self, now: u32) -> Option<u32> {
+        self.cp0.timer.cycles_until_fire(now)
+    }
+
+    /// Check the invariants the isolation relies on, as they must hold when the guest is about
+    /// to run (after [`Vcpu::prepare_entry`]): every refill-cache slot maps only memory inside the
+    /// partition, without G, under one of this guest's live host ASIDs, and equals what
+    /// translating its address in its space gives now (no stale translation).
+    pub fn audit(&self, alloc: &HostAsidAllocator) -> Result<(), AuditError> {
+        audit_refill(&self.refill, &self.config.partition)?;
+        for (slot, s) in self.refill.slots().iter().enumerate() {
+            if s.entry_hi == 0 {
+                continue;
+            }
+            let stale = Err(AuditError::RefillStale { slot });
+            let Some(space) = self.asids.space_of(s.entry_hi as u8, alloc) else {
+                return stale;
+            };
+            let ctx = TranslateContext {
+                partition: &self.config.partition,
+                tlb: &self.tlb,
+                asid: space.guest_asid,
+                privilege: Privilege::Kernel,
+                erl: space.erl,
+            };
+            let va = s.entry_hi & 0xFFFF_E000;
+            let fresh = translate(&ctx, va, Access::Load)
+                .or_else(|_| translate(&ctx, va + 0x1000, Access::Load));
+            match fresh {
+                Ok(m) if (m.lo0, m.lo1, m.page_mask) == (s.entry_lo0, s.entry_lo1, s.page_mask) => {
+                }
+                _ => return stale,
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn audit_refill(refill: &RefillCache, partition: &Partition) -> Result<(), AuditError> {
+    for (slot, s) in refill.slots().iter().enumerate() {
+        if s.entry_hi == 0 {
+            continue;
+        }
+        if s.entry_hi & 0xFF == 0 || (s.entry_lo0 | s.entry_lo1) & LO_G != 0 {
+            return Err(AuditError::RefillGlobalOrHypervisorAsid { slot });
+        }
+        let page = crate::tlb::page_size_of(s.page_mask);
+        for lo in [s.entry_lo0, s.entry_lo1] {
+            if let Some((start, _)) = crate::shadow::lo_host_range(lo, page) {
+                if !partition.holds_host_range(start, page) {
+                    return Err(AuditError::RefillOutsidePartition { slot });
+                }
+            }
+        }
+    }
+    Ok(())
+}
