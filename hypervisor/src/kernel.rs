@@ -107,7 +107,9 @@ fn main_loop(board: &'static dyn Board, mut platform: HvPlatform, mut shell: She
     let mut buf = [0u8; 128];
     loop {
         stack::check();
-        let n = console::take_input(&mut buf);
+        // Input typed while the shell is busy (an image import, a login delay) waits in the
+        // console queue (and, when that is full, in the UART) until it can be handled.
+        let n = if shell.is_busy() { 0 } else { console::take_input(&mut buf) };
         if n > 0 {
             board.console_rx_interrupt(true);
             shell.input(&buf[..n], &mut platform, &mut terminal);
@@ -121,7 +123,7 @@ fn main_loop(board: &'static dyn Board, mut platform: HvPlatform, mut shell: She
             continue;
         }
         arch::interrupts_disable();
-        if console::has_input() {
+        if console::has_input() && !shell.is_busy() {
             arch::interrupts_enable();
             continue;
         }

@@ -195,6 +195,33 @@ impl Session {
     pub fn elapsed(&self) -> Duration {
         self.started.elapsed()
     }
+
+    /// Log in at the serial console's `Login:` as `user` with `password`, and wait for
+    /// `prompt` (it shows the identity, e.g. `[admin@router1] > `; a suffix such as `] > `
+    /// matches any identity). Returns the console output before `Login: `.
+    pub fn login_as(&mut self, user: &str, password: &str, prompt: &str, timeout: Duration) -> String {
+        let before = self.expect_within("Login: ", timeout);
+        self.send_line(user);
+        self.expect("Password: ");
+        self.send_line(password);
+        self.expect(prompt);
+        before
+    }
+
+    /// Pull the plug: SIGKILL QEMU at once (nothing in the machine gets to finish what it was
+    /// doing; what QEMU already wrote to its disk images stays there) and reap it. Returns
+    /// when the process is gone.
+    pub fn power_cut(&mut self) {
+        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(e) = child.kill() {
+            drop(child);
+            self.fail(&format!("cannot kill QEMU: {e}"));
+        }
+        if let Err(e) = child.wait() {
+            drop(child);
+            self.fail(&format!("waiting for the killed QEMU: {e}"));
+        }
+    }
 }
 
 impl Drop for Session {

@@ -26,5 +26,5 @@ pub use fib::{Fib, Fib4, Fib6, FibConfig, FibError, NextHop};
 pub use prefix::{Afi, Prefix, PrefixError};
 pub use reference::ReferenceLpm;
 pub use rib::types::*;
-pub use rib::{GatewayState, Rib, RibConfig};
 pub use rib::{AddressView, FlagLetters, RouteFlags, RouteView, RuleView, TableView};
+pub use rib::{GatewayState, Rib, RibConfig};

@@ -72,18 +72,30 @@ impl Prefix {
         if len > afi.bits() {
             return Err(PrefixError::Length);
         }
-        Ok(Prefix { afi, bits: mask(afi, addr_bits(addr), len), len })
+        Ok(Prefix {
+            afi,
+            bits: mask(afi, addr_bits(addr), len),
+            len,
+        })
     }
 
     /// The host route of `addr` (/32 or /128).
     pub fn host(addr: IpAddr) -> Prefix {
         let afi = Afi::of(addr);
-        Prefix { afi, bits: addr_bits(addr), len: afi.bits() }
+        Prefix {
+            afi,
+            bits: addr_bits(addr),
+            len: afi.bits(),
+        }
     }
 
     /// `0.0.0.0/0` or `::/0`.
     pub const fn default_route(afi: Afi) -> Prefix {
-        Prefix { afi, bits: 0, len: 0 }
+        Prefix {
+            afi,
+            bits: 0,
+            len: 0,
+        }
     }
 
     pub const fn afi(&self) -> Afi {
@@ -118,7 +130,9 @@ impl Prefix {
 
     /// Whether `other` is this network or a more specific one inside it.
     pub fn covers(&self, other: &Prefix) -> bool {
-        other.afi == self.afi && other.len >= self.len && mask(self.afi, other.bits, self.len) == self.bits
+        other.afi == self.afi
+            && other.len >= self.len
+            && mask(self.afi, other.bits, self.len) == self.bits
     }
 
     /// IPv6 link-local (`fe80::/10`): never forwarded.
@@ -144,7 +158,10 @@ impl FromStr for Prefix {
                 let len: u8 = l.parse().map_err(|_| PrefixError::Syntax)?;
                 Prefix::new(addr, len)
             }
-            None => s.parse::<IpAddr>().map(Prefix::host).map_err(|_| PrefixError::Syntax),
+            None => s
+                .parse::<IpAddr>()
+                .map(Prefix::host)
+                .map_err(|_| PrefixError::Syntax),
         }
     }
 }
@@ -161,8 +178,14 @@ mod tests {
         assert!(p.contains("10.1.255.1".parse().unwrap()));
         assert!(!p.contains("10.2.0.1".parse().unwrap()));
         assert!(!p.contains("::1".parse().unwrap()));
-        assert_eq!("8.8.8.8".parse::<Prefix>().unwrap().to_string(), "8.8.8.8/32");
-        assert_eq!("::/0".parse::<Prefix>().unwrap(), Prefix::default_route(Afi::Ipv6));
+        assert_eq!(
+            "8.8.8.8".parse::<Prefix>().unwrap().to_string(),
+            "8.8.8.8/32"
+        );
+        assert_eq!(
+            "::/0".parse::<Prefix>().unwrap(),
+            Prefix::default_route(Afi::Ipv6)
+        );
         assert_eq!("1.2.3.4/33".parse::<Prefix>(), Err(PrefixError::Length));
         assert_eq!("1.2.3/8".parse::<Prefix>(), Err(PrefixError::Syntax));
         let ll: Prefix = "fe80::1/64".parse().unwrap();

@@ -13,7 +13,9 @@ pub struct ReferenceLpm<A: Address, V: Copy> {
 
 impl<A: Address, V: Copy> Default for ReferenceLpm<A, V> {
     fn default() -> Self {
-        ReferenceLpm { by_len: (0..=A::BITS).map(|_| BTreeMap::new()).collect() }
+        ReferenceLpm {
+            by_len: (0..=A::BITS).map(|_| BTreeMap::new()).collect(),
+        }
     }
 }
 
@@ -32,12 +34,17 @@ impl<A: Address, V: Copy> ReferenceLpm<A, V> {
     }
 
     pub fn get(&self, addr: A, len: u8) -> Option<V> {
-        self.by_len[usize::from(len)].get(&addr.masked(len)).copied()
+        self.by_len[usize::from(len)]
+            .get(&addr.masked(len))
+            .copied()
     }
 
     /// The value of the longest prefix containing `addr`, with that prefix's length.
     pub fn lookup(&self, addr: A) -> Option<(u8, V)> {
-        (0..=A::BITS).rev().filter(|&len| !self.by_len[usize::from(len)].is_empty()).find_map(|len| self.get(addr, len).map(|v| (len, v)))
+        (0..=A::BITS)
+            .rev()
+            .filter(|&len| !self.by_len[usize::from(len)].is_empty())
+            .find_map(|len| self.get(addr, len).map(|v| (len, v)))
     }
 
     pub fn len(&self) -> usize {

@@ -33,10 +33,15 @@ fn hop(h: u16) -> NextHop {
 impl<A: Address> Contender<A> for Ours<A> {
     const NAME: &'static str = "routing";
     fn build(entries: &[(A, u8, u16)]) -> Result<Self, String> {
-        let config = if A::BITS == 32 { FibConfig::ipv4_prefixes(entries.len()) } else { FibConfig::ipv6_prefixes(entries.len()) };
+        let config = if A::BITS == 32 {
+            FibConfig::ipv4_prefixes(entries.len())
+        } else {
+            FibConfig::ipv6_prefixes(entries.len())
+        };
         let mut fib = Fib::new(config);
         let list: Vec<(A, u8, NextHop)> = entries.iter().map(|&(a, l, h)| (a, l, hop(h))).collect();
-        fib.build(&list).map_err(|e| format!("build failed: {e:?}"))?;
+        fib.build(&list)
+            .map_err(|e| format!("build failed: {e:?}"))?;
         Ok(Ours(fib))
     }
     #[inline]
@@ -70,7 +75,9 @@ macro_rules! poptrie_impl {
         impl Contender<$a> for Poptrie<$a> {
             const NAME: &'static str = "poptrie";
             fn build(entries: &[($a, u8, u16)]) -> Result<Self, String> {
-                Ok(Poptrie(entries.iter().map(|&(a, l, h)| ((a, l), h)).collect()))
+                Ok(Poptrie(
+                    entries.iter().map(|&(a, l, h)| ((a, l), h)).collect(),
+                ))
             }
             #[inline]
             fn lookup(&self, addr: $a) -> Option<u16> {
@@ -95,7 +102,9 @@ macro_rules! prefix_trie_impl {
         impl Contender<$a> for PrefixTrie<$a> {
             const NAME: &'static str = "prefix-trie";
             fn build(entries: &[($a, u8, u16)]) -> Result<Self, String> {
-                Ok(PrefixTrie(entries.iter().map(|&(a, l, h)| ((a, l), h)).collect()))
+                Ok(PrefixTrie(
+                    entries.iter().map(|&(a, l, h)| ((a, l), h)).collect(),
+                ))
             }
             #[inline]
             fn lookup(&self, addr: $a) -> Option<u16> {

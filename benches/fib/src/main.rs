@@ -40,7 +40,9 @@ fn main() -> ExitCode {
     match real_main() {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
-            eprintln!("FAIL: some implementation disagreed with the reference (see MISMATCH lines)");
+            eprintln!(
+                "FAIL: some implementation disagreed with the reference (see MISMATCH lines)"
+            );
             ExitCode::from(2)
         }
         Err(e) => {
@@ -53,7 +55,14 @@ fn main() -> ExitCode {
 fn real_main() -> Result<bool, String> {
     let opts = parse_args()?;
     let t = table::load(&opts.tables, opts.nexthops)?;
-    println!("# fib-bench: tables {}", opts.tables.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "));
+    println!(
+        "# fib-bench: tables {}",
+        opts.tables
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
     println!(
         "# next hops: hash(origin AS) mod {}; lookups: 2^21 addresses uniform at random, and pattern=repeat from a hot set of {}; updates: withdraw + announce of random table prefixes",
         opts.nexthops,
@@ -98,19 +107,41 @@ fn build<A: Address, C: Contender<A> + 'static>(w: &Workload<A>, o: &Options) ->
     Some(run::build::<A, C>(w))
 }
 
-fn family<A: Address>(w: &Workload<A>, afi: &str, o: &Options, built: Vec<Built<A>>) -> Result<bool, String> {
+fn family<A: Address>(
+    w: &Workload<A>,
+    afi: &str,
+    o: &Options,
+    built: Vec<Built<A>>,
+) -> Result<bool, String> {
     println!(
         "# {afi}: {} prefixes; every implementation is checked on {} probe addresses after building and after its updates",
         w.entries.len(),
         w.probes.len()
     );
-    let mut subjects: Vec<Box<dyn Subject<A>>> = built.into_iter().flatten().collect::<Result<_, _>>()?;
+    let mut subjects: Vec<Box<dyn Subject<A>>> =
+        built.into_iter().flatten().collect::<Result<_, _>>()?;
     run::lookups(&mut subjects, w, o.lookup_time);
-    for s in subjects.iter_mut() {
-        s.update(w, o.update_time);
-        s.verify(w);
-    }
     let mut ok = true;
+    for s in subjects.iter_mut() {
+        // A contender that panics while updating is reported; it only fails the run when no
+        // known upstream defect explains it.
+        let updated =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s.update(w, o.update_time)));
+        match (updated, s.broken_updates()) {
+            (Ok(()), _) => s.verify(w),
+            (Err(_), Some(why)) => println!(
+                "# WARNING {} {afi}: panicked while updating: {why}",
+                s.figures().name
+            ),
+            (Err(_), None) => {
+                eprintln!(
+                    "FAIL: impl={} afi={afi} panicked while updating",
+                    s.figures().name
+                );
+                ok = false;
+            }
+        }
+    }
     for s in subjects.iter_mut() {
         let f = s.figures();
         let line = |pattern: &str, rate: f64| {
@@ -140,10 +171,16 @@ fn family<A: Address>(w: &Workload<A>, afi: &str, o: &Options, built: Vec<Built<
         if f.excused > 0 {
             let why = f.excuse.unwrap_or("");
             println!("# WARNING {} {afi}: {} wrong answers after updates; its update figure measures a broken operation: {why}", f.name, f.excused);
-            eprintln!("WARNING: impl={} afi={afi}: {} wrong answers after updates ({why})", f.name, f.excused);
+            eprintln!(
+                "WARNING: impl={} afi={afi}: {} wrong answers after updates ({why})",
+                f.name, f.excused
+            );
         }
         if f.mismatches > 0 {
-            eprintln!("MISMATCH: impl={} afi={afi} gave {} wrong answers out of {}", f.name, f.mismatches, f.checked);
+            eprintln!(
+                "MISMATCH: impl={} afi={afi} gave {} wrong answers out of {}",
+                f.name, f.mismatches, f.checked
+            );
             ok = false;
         }
     }
@@ -161,9 +198,14 @@ fn parse_args() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--table" => opts.tables.push(PathBuf::from(args.next().ok_or("--table needs a file")?)),
+            "--table" => opts
+                .tables
+                .push(PathBuf::from(args.next().ok_or("--table needs a file")?)),
             "--nexthops" => {
-                let n: u16 = args.next().and_then(|v| v.parse().ok()).ok_or("--nexthops needs a number")?;
+                let n: u16 = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .ok_or("--nexthops needs a number")?;
                 if n == 0 || n > routing::NextHop::MAX {
                     return Err(format!("--nexthops must be 1..={}", routing::NextHop::MAX));
                 }
@@ -175,7 +217,9 @@ fn parse_args() -> Result<Options, String> {
                 opts.update_time = Duration::from_millis(300);
             }
             "-h" | "--help" => {
-                println!("usage: fib-bench [--table FILE]... [--nexthops N] [--only NAME] [--quick]");
+                println!(
+                    "usage: fib-bench [--table FILE]... [--nexthops N] [--only NAME] [--quick]"
+                );
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other:?} (try --help)")),
@@ -203,7 +247,9 @@ fn default_data_dir() -> Result<PathBuf, String> {
     let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     loop {
         let manifest = dir.join("Cargo.toml");
-        if std::fs::read_to_string(&manifest).is_ok_and(|s| s.lines().any(|l| l.trim() == "[workspace]")) {
+        if std::fs::read_to_string(&manifest)
+            .is_ok_and(|s| s.lines().any(|l| l.trim() == "[workspace]"))
+        {
             return Ok(dir.join("..").join("shared").join("data"));
         }
         if !dir.pop() {
@@ -225,7 +271,12 @@ mod tests {
         let mut rng = Rng::new(seed);
         let width = u32::from(A::BITS);
         let base_len: u8 = if width == 32 { 16 } else { 32 };
-        let bases: Vec<u128> = (0..48).map(|_| rng.addr::<A>().to_u128() >> (width - u32::from(base_len)) << (width - u32::from(base_len))).collect();
+        let bases: Vec<u128> = (0..48)
+            .map(|_| {
+                rng.addr::<A>().to_u128() >> (width - u32::from(base_len))
+                    << (width - u32::from(base_len))
+            })
+            .collect();
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
         while out.len() < n {
@@ -235,7 +286,11 @@ mod tests {
                 _ => base_len + 8,
             };
             let host = (u128::MAX >> (128 - width)) >> len;
-            let a = A::from_u128((bases[rng.below(bases.len())] | (rng.addr::<A>().to_u128() >> u32::from(base_len))) & !host);
+            let a = A::from_u128(
+                (bases[rng.below(bases.len())]
+                    | (rng.addr::<A>().to_u128() >> u32::from(base_len)))
+                    & !host,
+            );
             if seen.insert((a, len)) {
                 out.push((a, len, rng.below(16) as u16));
             }
@@ -244,9 +299,19 @@ mod tests {
     }
 
     fn check<A: Address>(built: Vec<Built<A>>, w: &Workload<A>) {
-        let mut subjects: Vec<Box<dyn Subject<A>>> = built.into_iter().flatten().collect::<Result<_, _>>().unwrap();
+        let mut subjects: Vec<Box<dyn Subject<A>>> = built
+            .into_iter()
+            .flatten()
+            .collect::<Result<_, _>>()
+            .unwrap();
         assert_eq!(subjects.len(), 6);
         for s in subjects.iter_mut() {
+            let (name, wrong) = (s.figures().name, s.figures().mismatches);
+            assert_eq!(wrong, 0, "{name} after building");
+            // iptrie's broken remove can even panic (debug builds): not worth testing here.
+            if s.broken_updates().is_some() {
+                continue;
+            }
             s.update(w, Duration::from_millis(50));
             s.verify(w);
             let f = s.figures();
@@ -255,11 +320,22 @@ mod tests {
         }
     }
 
-    const SMALL: Sizes = Sizes { lookup_stream: 1024, random_probes: 20_000, prefix_probes: 2_000, update_pairs: 200 };
+    const SMALL: Sizes = Sizes {
+        lookup_stream: 1024,
+        random_probes: 20_000,
+        prefix_probes: 2_000,
+        update_pairs: 200,
+    };
 
     #[test]
     fn every_contender_agrees_with_the_reference() {
-        let o = Options { tables: Vec::new(), nexthops: 16, lookup_time: Duration::ZERO, update_time: Duration::ZERO, only: None };
+        let o = Options {
+            tables: Vec::new(),
+            nexthops: 16,
+            lookup_time: Duration::ZERO,
+            update_time: Duration::ZERO,
+            only: None,
+        };
         let w = Workload::new(table::<u32>(1, 3000), 1, SMALL);
         check(
             vec![
@@ -291,9 +367,16 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("fib-bench-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("t.txt");
-        std::fs::write(&f, "10.1.2.3/16 65000\n# comment\n2001:db8::/32\n10.1.0.0/16 65001\nbogus\n1.2.3.4/40 1\n").unwrap();
+        std::fs::write(
+            &f,
+            "10.1.2.3/16 65000\n# comment\n2001:db8::/32\n10.1.0.0/16 65001\nbogus\n1.2.3.4/40 1\n",
+        )
+        .unwrap();
         let t = table::load(&[f], 8).unwrap();
-        assert_eq!(t.v4.entries, vec![(0x0a01_0000, 16, (table::hash_as(65001) % 8) as u16)]);
+        assert_eq!(
+            t.v4.entries,
+            vec![(0x0a01_0000, 16, (table::hash_as(65001) % 8) as u16)]
+        );
         assert_eq!(t.v6.entries.len(), 1);
         assert_eq!(t.skipped_lines, 2);
         std::fs::remove_dir_all(&dir).unwrap();

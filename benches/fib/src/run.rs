@@ -55,7 +55,12 @@ pub struct Sizes {
 
 impl Sizes {
     /// The benchmark's sizes.
-    pub const FULL: Sizes = Sizes { lookup_stream: 1 << 21, random_probes: 200_000, prefix_probes: 50_000, update_pairs: 200_000 };
+    pub const FULL: Sizes = Sizes {
+        lookup_stream: 1 << 21,
+        random_probes: 200_000,
+        prefix_probes: 50_000,
+        update_pairs: 200_000,
+    };
 }
 
 impl<A: Address> Workload<A> {
@@ -67,20 +72,43 @@ impl<A: Address> Workload<A> {
         }
         let random: Vec<A> = (0..sizes.lookup_stream).map(|_| rng.addr()).collect();
         let hot: Vec<A> = (0..HOT_SET).map(|_| rng.addr()).collect();
-        let repeat: Vec<A> = (0..sizes.lookup_stream).map(|_| hot[rng.below(HOT_SET)]).collect();
+        let repeat: Vec<A> = (0..sizes.lookup_stream)
+            .map(|_| hot[rng.below(HOT_SET)])
+            .collect();
         // Probes: uniform addresses, plus the first, last and next-after-last address of
         // random table prefixes (where off-by-one mistakes show).
         let mut probes: Vec<A> = (0..sizes.random_probes).map(|_| rng.addr()).collect();
         if !entries.is_empty() {
             for _ in 0..sizes.prefix_probes {
                 let (a, l, _) = entries[rng.below(entries.len())];
-                let host = if l >= A::BITS { 0 } else { (u128::MAX >> (128 - u32::from(A::BITS))) >> l };
+                let host = if l >= A::BITS {
+                    0
+                } else {
+                    (u128::MAX >> (128 - u32::from(A::BITS))) >> l
+                };
                 let first = a.to_u128();
-                probes.extend([A::from_u128(first), A::from_u128(first | host), A::from_u128((first | host).wrapping_add(1))]);
+                probes.extend([
+                    A::from_u128(first),
+                    A::from_u128(first | host),
+                    A::from_u128((first | host).wrapping_add(1)),
+                ]);
             }
         }
-        let updates = if entries.is_empty() { Vec::new() } else { (0..sizes.update_pairs).map(|_| rng.below(entries.len())).collect() };
-        Workload { entries, reference, random, repeat, probes, updates }
+        let updates = if entries.is_empty() {
+            Vec::new()
+        } else {
+            (0..sizes.update_pairs)
+                .map(|_| rng.below(entries.len()))
+                .collect()
+        };
+        Workload {
+            entries,
+            reference,
+            random,
+            repeat,
+            probes,
+            updates,
+        }
     }
 }
 
@@ -106,6 +134,8 @@ pub struct Figures {
 /// A built contender, behind a trait object; the per-lookup loops stay monomorphic.
 pub trait Subject<A: Address> {
     fn figures(&mut self) -> &mut Figures;
+    /// The contender's known upstream update defect, if any.
+    fn broken_updates(&self) -> Option<&'static str>;
     fn lookup_slice(&self, addrs: &[A], time: Duration) -> f64;
     fn verify(&mut self, w: &Workload<A>);
     fn update(&mut self, w: &Workload<A>, time: Duration);
@@ -117,13 +147,23 @@ struct Built<C> {
 }
 
 /// Builds `C` and checks it; `Err` if it cannot be built.
-pub fn build<A: Address, C: Contender<A> + 'static>(w: &Workload<A>) -> Result<Box<dyn Subject<A>>, String> {
+pub fn build<A: Address, C: Contender<A> + 'static>(
+    w: &Workload<A>,
+) -> Result<Box<dyn Subject<A>>, String> {
     let before = counting::live_bytes();
     let start = Instant::now();
     let contender = C::build(&w.entries)?;
     let build = start.elapsed();
     let bytes = counting::live_bytes().saturating_sub(before);
-    let mut b = Built { contender, figures: Figures { name: C::NAME, bytes, build, ..Figures::default() } };
+    let mut b = Built {
+        contender,
+        figures: Figures {
+            name: C::NAME,
+            bytes,
+            build,
+            ..Figures::default()
+        },
+    };
     b.verify(w);
     Ok(Box::new(b))
 }
@@ -132,6 +172,10 @@ impl<A: Address, C: Contender<A>> Subject<A> for Built<C> {
     fn figures(&mut self) -> &mut Figures {
         self.figures.detail = self.contender.describe();
         &mut self.figures
+    }
+
+    fn broken_updates(&self) -> Option<&'static str> {
+        C::BROKEN_UPDATES
     }
 
     /// Lookups per second over `addrs`, passes repeated for about `time`.
@@ -153,14 +197,22 @@ impl<A: Address, C: Contender<A>> Subject<A> for Built<C> {
     fn verify(&mut self, w: &Workload<A>) {
         let after_updates = self.figures.update_ops > 0;
         let excused = after_updates && C::BROKEN_UPDATES.is_some();
-        let label = if excused { "WRONG (known upstream defect)" } else { "MISMATCH" };
+        let label = if excused {
+            "WRONG (known upstream defect)"
+        } else {
+            "MISMATCH"
+        };
         let mut bad = 0;
         for &p in &w.probes {
             let want = w.reference.lookup(p).map(|x| x.1);
             let got = self.contender.lookup(p);
             if got != want {
                 if bad < 5 {
-                    eprintln!("{label} impl={} addr={:#x} got={got:?} want={want:?}", C::NAME, p.to_u128());
+                    eprintln!(
+                        "{label} impl={} addr={:#x} got={got:?} want={want:?}",
+                        C::NAME,
+                        p.to_u128()
+                    );
                 }
                 bad += 1;
             }
@@ -226,7 +278,10 @@ pub fn lookups<A: Address>(subjects: &mut [Box<dyn Subject<A>>], w: &Workload<A>
 
 /// CPU time of the calling thread, to show update rates independently of machine load.
 fn thread_cpu_seconds() -> f64 {
-    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `t` is a valid, writable timespec and CLOCK_THREAD_CPUTIME_ID is a valid clock.
     let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
     if rc != 0 {

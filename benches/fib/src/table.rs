@@ -42,7 +42,10 @@ pub fn load(paths: &[std::path::PathBuf], nexthops: u16) -> Result<Tables, Strin
             }
             let asn: u32 = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
             let hop = (hash_as(asn) % u32::from(nexthops)) as u16;
-            let Some((addr, len)) = prefix.split_once('/').and_then(|(a, l)| Some((a.parse::<IpAddr>().ok()?, l.parse::<u8>().ok()?))) else {
+            let Some((addr, len)) = prefix
+                .split_once('/')
+                .and_then(|(a, l)| Some((a.parse::<IpAddr>().ok()?, l.parse::<u8>().ok()?)))
+            else {
                 t.skipped_lines += 1;
                 continue;
             };
@@ -62,7 +65,11 @@ pub fn load(paths: &[std::path::PathBuf], nexthops: u16) -> Result<Tables, Strin
     Ok(t)
 }
 
-fn push<A: Copy + Eq + std::hash::Hash>(v: &mut Vec<(A, u8, u16)>, seen: &mut std::collections::HashMap<(A, u8), usize>, e: (A, u8, u16)) {
+fn push<A: Copy + Eq + std::hash::Hash>(
+    v: &mut Vec<(A, u8, u16)>,
+    seen: &mut std::collections::HashMap<(A, u8), usize>,
+    e: (A, u8, u16),
+) {
     match seen.get(&(e.0, e.1)) {
         Some(&i) => v[i] = e,
         None => {
@@ -81,7 +88,8 @@ fn mask(a: u128, len: u8, bits: u32) -> u128 {
 }
 
 fn open(path: &Path) -> Result<Box<dyn Read>, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open table {}: {e}", path.display()))?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| format!("cannot open table {}: {e}", path.display()))?;
     if path.extension().is_some_and(|e| e == "gz") {
         Ok(Box::new(flate2::read::MultiGzDecoder::new(file)))
     } else {

@@ -5,8 +5,10 @@
 //! - `gw=A.B.C.D`: an optional default gateway.
 //!
 //! It answers ICMP echo (ping) and UDP echo on port 7, and has a console shell: `ping <addr>
-//! [count]` (RouterOS-like output ending in `sent=N received=M packet-loss=P%`), `ip`,
-//! `uptime`, `help`, `halt`, `reboot`. "halt"/"restart" from the host are obeyed.
+//! [count]` (RouterOS-like output ending in `sent=N received=M packet-loss=P%`), `ip` (show)
+//! and `ip A.B.C.D/N` (set the address; MetaROUTER gives guests no way to pass their own
+//! command line, so this is how a user configures one), `uptime`, `help`, `halt`, `reboot`.
+//! "halt"/"restart" from the host are obeyed.
 #![no_std]
 #![no_main]
 
@@ -43,7 +45,7 @@ fn main(boot: &'static Boot) -> ! {
         0 => println!("memory-size: unknown"),
         b => println!("memory-size: {}MiB", b >> 20),
     }
-    let address = boot.value("ip").and_then(ipv4::parse_cidr);
+    let mut address = boot.value("ip").and_then(ipv4::parse_cidr);
     let gateway = boot.value("gw").and_then(ipv4::parse_addr);
     match (boot.value("ip"), address) {
         (_, Some((a, len))) => println!("address: {}/{}", Dotted(a), len),
@@ -134,7 +136,7 @@ fn main(boot: &'static Boot) -> ! {
                     }
                     Edit::Line => {
                         println!();
-                        ping = run(editor.line(), net.as_mut());
+                        ping = run(editor.line(), net.as_mut(), &mut address);
                         editor.clear();
                         if ping.is_none() {
                             print!("{PROMPT}");
@@ -146,8 +148,9 @@ fn main(boot: &'static Boot) -> ! {
     }
 }
 
-/// Run a shell command; returns a started `ping`.
-fn run(line: &[u8], net: Option<&mut Net>) -> Option<PingRun> {
+/// Run a shell command; returns a started `ping`. `address` is the one a future interface
+/// gets (`ip A.B.C.D/N` before the interface exists).
+fn run(line: &[u8], net: Option<&mut Net>, address: &mut Option<([u8; 4], u8)>) -> Option<PingRun> {
     let cmd = Command::parse(line);
     match cmd.name {
         b"" => {}
@@ -157,20 +160,34 @@ fn run(line: &[u8], net: Option<&mut Net>) -> Option<PingRun> {
                 "  ping <address> [count]   send ICMP echo requests (default 4, one per second)"
             );
             println!("  ip                       show the interface and address");
+            println!("  ip <A.B.C.D/N>           set the interface's address");
             println!("  uptime                   time since start");
             println!("  halt                     power off (tells the host)");
             println!("  reboot                   restart (tells the host)");
         }
         b"uptime" => println!("uptime: {}", Uptime(timer::uptime_ms())),
-        b"ip" => match net {
-            Some(n) => n.show(),
-            None => println!("no interface yet"),
+        b"ip" => match (cmd.args().next(), net) {
+            (None, Some(n)) => n.show(),
+            (None, None) => println!("no interface yet"),
+            (Some(word), net) => match ipv4::parse_cidr(word) {
+                None => println!("invalid address (expected A.B.C.D/N)"),
+                Some(a) => {
+                    *address = Some(a);
+                    match net {
+                        Some(n) => {
+                            n.set_address(a);
+                            n.show();
+                        }
+                        None => println!("address {}/{} set for the first interface", Dotted(a.0), a.1),
+                    }
+                }
+            },
         },
         b"ping" => match (PingArgs::parse(&cmd), net) {
             (Err(e), _) => println!("{e}"),
             (Ok(_), None) => println!("no interface yet"),
             (Ok(_), Some(n)) if n.address.is_none() => {
-                println!("no address (add ip=A.B.C.D/N to the command line)")
+                println!("no address (set one with ip A.B.C.D/N)")
             }
             (Ok(args), Some(_)) => return Some(PingRun::start(args, timer::uptime_us())),
         },

@@ -107,6 +107,16 @@ impl Net {
         }
     }
 
+    /// Replace the interface's address (`ip A.B.C.D/N` on the console).
+    pub fn set_address(&mut self, address: ([u8; 4], u8)) {
+        let (a, len) = address;
+        self.iface.update_ip_addrs(|addrs| {
+            addrs.clear();
+            let _ = addrs.push(IpCidr::new(IpAddress::v4(a[0], a[1], a[2], a[3]), len));
+        });
+        self.address = Some(address);
+    }
+
     /// The ICMP socket of `ping`.
     pub fn icmp(&mut self) -> &mut icmp::Socket<'static> {
         self.sockets.get_mut::<icmp::Socket>(self.icmp)

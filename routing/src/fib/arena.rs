@@ -51,14 +51,19 @@ impl Arena {
     /// An arena of `capacity` bytes (rounded down to whole units; at least room for the
     /// reserved areas and one unit).
     pub(crate) fn new(capacity: usize) -> Self {
-        let capacity = (capacity.clamp(RESERVED + READ_SLACK + UNIT, MAX_BYTES - UNIT) / UNIT) * UNIT;
-        Arena { bytes: vec![0u8; capacity].into_boxed_slice(), top: RESERVED, free: [0; CLASSES], live: 0 }
+        let capacity =
+            (capacity.clamp(RESERVED + READ_SLACK + UNIT, MAX_BYTES - UNIT) / UNIT) * UNIT;
+        Arena {
+            bytes: vec![0u8; capacity].into_boxed_slice(),
+            top: RESERVED,
+            free: [0; CLASSES],
+            live: 0,
+        }
     }
 
     pub(crate) fn capacity(&self) -> usize {
         self.bytes.len()
     }
-
 
     pub(crate) fn live_bytes(&self) -> usize {
         self.live
@@ -162,7 +167,10 @@ mod tests {
         let mut last = (0, 0);
         for units in 1..100_000 {
             let (c, size) = class_of(units);
-            assert!(size >= units && size <= units + units / 8 + 1, "{units} -> {size}");
+            assert!(
+                size >= units && size <= units + units / 8 + 1,
+                "{units} -> {size}"
+            );
             assert_eq!(class_size(c), size);
             assert!(c >= last.0 && size >= last.1);
             last = (c, size);

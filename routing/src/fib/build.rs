@@ -22,7 +22,8 @@ impl<A: Address> Fib<A> {
         for &(addr, len, _) in entries {
             check(addr, len)?;
         }
-        let mut sorted: Vec<(A, u8, u16)> = entries.iter().map(|&(a, l, h)| (a, l, h.code())).collect();
+        let mut sorted: Vec<(A, u8, u16)> =
+            entries.iter().map(|&(a, l, h)| (a, l, h.code())).collect();
         // Stable: equal prefixes keep their input order, and the last one wins.
         sorted.sort_by_key(|x| (x.0, x.1));
         let mut unique: Vec<(A, u8, u16)> = Vec::with_capacity(sorted.len());
@@ -35,9 +36,13 @@ impl<A: Address> Fib<A> {
         self.prefixes = unique.len();
         // Prefixes up to /16: lists per length, then expand them shortest first.
         for len in 0..=16u8 {
-            let of_len: Vec<(u16, u16)> =
-                unique.iter().filter(|e| e.1 == len).map(|e| (e.0.top16() as u16, e.2)).collect();
-            self.short.fill(&mut self.arena, len, of_len.iter().copied())?;
+            let of_len: Vec<(u16, u16)> = unique
+                .iter()
+                .filter(|e| e.1 == len)
+                .map(|e| (e.0.top16() as u16, e.2))
+                .collect();
+            self.short
+                .fill(&mut self.arena, len, of_len.iter().copied())?;
             for &(v16, code) in &of_len {
                 let (lo, hi) = super::top_range(v16, len);
                 self.top[lo..hi].fill(u32::from(code));
@@ -59,7 +64,12 @@ impl<A: Address> Fib<A> {
     }
 
     /// Encodes the chunk holding `entries` (all below it, sorted) and, first, its children.
-    fn build_chunk(&mut self, entries: &[(A, u8, u16)], depth: usize, default: u16) -> Result<u32, FibError> {
+    fn build_chunk(
+        &mut self,
+        entries: &[(A, u8, u16)],
+        depth: usize,
+        default: u16,
+    ) -> Result<u32, FibError> {
         let own_max = 24 + 8 * depth as u8;
         // Longest own prefix per slot, to know what each child inherits.
         let mut painted = [0u16; 256];
@@ -86,7 +96,10 @@ impl<A: Address> Fib<A> {
         let mut i = 0;
         while i < deeper.len() {
             let slot = deeper[i].0.chunk_byte(depth);
-            let j = i + deeper[i..].iter().take_while(|e| e.0.chunk_byte(depth) == slot).count();
+            let j = i + deeper[i..]
+                .iter()
+                .take_while(|e| e.0.chunk_byte(depth) == slot)
+                .count();
             let inherit = match painted[usize::from(slot)] {
                 0 => default,
                 v => v,

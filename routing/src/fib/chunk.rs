@@ -40,7 +40,14 @@ pub(crate) const MAX_PREFIXES: usize = 510;
 #[inline(always)]
 pub(crate) fn layout(ptr: u32) -> (usize, usize) {
     let off = (ptr & PTR_MASK) as usize;
-    (off, if ptr & SPARSE != 0 { SPARSE_HDR } else { DENSE_HDR })
+    (
+        off,
+        if ptr & SPARSE != 0 {
+            SPARSE_HDR
+        } else {
+            DENSE_HDR
+        },
+    )
 }
 
 /// Offset of the `R-1` byte; the children count follows it and then the default.
@@ -75,7 +82,8 @@ fn count_le(starts: u64, s: u8) -> usize {
 pub(crate) fn leaf(b: &[u8], ptr: u32, s: u8) -> u16 {
     let off = (ptr & PTR_MASK) as usize;
     let w = usize::from(s >> 6);
-    let dense_rank = usize::from(b[off + 32 + w]) + (rd_u64(b, off + 8 * w) << (63 - (s & 63))).count_ones() as usize;
+    let dense_rank = usize::from(b[off + 32 + w])
+        + (rd_u64(b, off + 8 * w) << (63 - (s & 63))).count_ones() as usize;
     let runs = usize::from(b[off + SPARSE_HDR - 4]) + 1;
     let sparse_rank = count_le(rd_u64(b, off), s).min(runs);
     let sparse = (ptr & SPARSE) as usize;
@@ -135,7 +143,11 @@ pub(crate) fn content_len(b: &[u8], ptr: u32) -> usize {
     let children = usize::from(b[m + 1]);
     let cold = off + hdr + 2 * runs + 4 * children;
     let prefixes = usize::from(rd_u16(b, cold));
-    let short = if prefixes > 0 { b[cold + 2..cold + 9].iter().map(|&c| usize::from(c)).sum() } else { 0 };
+    let short = if prefixes > 0 {
+        b[cold + 2..cold + 9].iter().map(|&c| usize::from(c)).sum()
+    } else {
+        0
+    };
     cold - off + cold_len(prefixes, short)
 }
 
@@ -154,14 +166,24 @@ mod tests {
 
     #[test]
     fn swar_rank_matches_a_plain_count() {
-        let sets: [&[u8]; 5] = [&[0], &[0, 1], &[0, 127, 128, 255], &[0, 3, 64, 100, 129, 200, 254, 255], &[0, 128]];
+        let sets: [&[u8]; 5] = [
+            &[0],
+            &[0, 1],
+            &[0, 127, 128, 255],
+            &[0, 3, 64, 100, 129, 200, 254, 255],
+            &[0, 128],
+        ];
         for starts in sets {
             let mut bytes = [0xffu8; 8];
             bytes[..starts.len()].copy_from_slice(starts);
             let word = u64::from_ne_bytes(bytes);
             for s in 0..=255u8 {
                 let expect = starts.iter().filter(|&&x| x <= s).count();
-                assert_eq!(count_le(word, s).min(starts.len()), expect, "{starts:?} {s}");
+                assert_eq!(
+                    count_le(word, s).min(starts.len()),
+                    expect,
+                    "{starts:?} {s}"
+                );
             }
         }
     }

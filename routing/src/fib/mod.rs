@@ -27,9 +27,9 @@ use alloc::vec;
 use alloc::vec::Vec;
 use arena::Arena;
 use chunk::CHILD;
-use work::Work;
 use core::marker::PhantomData;
 use short::ShortLists;
+use work::Work;
 
 /// A next-hop id installed in the FIB: `0..=NextHop::MAX`. Its meaning (an ECMP group, a
 /// blackhole, ...) belongs to whoever fills the FIB.
@@ -97,14 +97,18 @@ impl FibConfig {
     /// /25../32 alone about 56 bytes. Size the arena with [`FibConfig::with_arena_bytes`] for
     /// such tables; [`FibError::TableFull`] says when it is too small.
     pub const fn ipv4_prefixes(prefixes: usize) -> FibConfig {
-        FibConfig { arena_bytes: prefixes * 5 + (64 << 10) }
+        FibConfig {
+            arena_bytes: prefixes * 5 + (64 << 10),
+        }
     }
 
     /// Room for `prefixes` IPv6 prefixes of an Internet-like table: the global table uses about
     /// 11.1 arena bytes per prefix; this reserves 13.5, plus 64 KiB. A prefix alone under its
     /// /16 costs one chunk of 24..32 bytes per 8 bits beyond /16 (a lone /48: about 120 bytes).
     pub const fn ipv6_prefixes(prefixes: usize) -> FibConfig {
-        FibConfig { arena_bytes: prefixes * 27 / 2 + (64 << 10) }
+        FibConfig {
+            arena_bytes: prefixes * 27 / 2 + (64 << 10),
+        }
     }
 }
 
@@ -236,7 +240,10 @@ impl<A: Address> Fib<A> {
     pub fn get(&self, addr: A, len: u8) -> Option<NextHop> {
         check(addr, len).ok()?;
         if len <= 16 {
-            return self.short.get(&self.arena.bytes, len, addr.top16() as u16).and_then(NextHop::from_code);
+            return self
+                .short
+                .get(&self.arena.bytes, len, addr.top16() as u16)
+                .and_then(NextHop::from_code);
         }
         let (depth, key) = position(addr, len);
         let ptr = self.find_chunk(addr, depth)?;
@@ -264,16 +271,27 @@ impl<A: Address> Fib<A> {
         out
     }
 
-    fn collect(&self, w: &mut Work, ptr: u32, base: A, depth: usize, out: &mut Vec<(A, u8, NextHop)>) {
+    fn collect(
+        &self,
+        w: &mut Work,
+        ptr: u32,
+        base: A,
+        depth: usize,
+        out: &mut Vec<(A, u8, NextHop)>,
+    ) {
         w.decode(&self.arena.bytes, ptr);
         w.recover_full_stride_hops(&self.arena.bytes);
         let shift = u32::from(A::BITS) - 24 - 8 * depth as u32;
         for i in 0..w.prefixes {
             let (rel, off) = (w.keys[i] >> 8, w.keys[i] & 0xff);
             let addr = A::from_u128(base.to_u128() | (u128::from(off << (8 - rel)) << shift));
-            out.extend(NextHop::from_code(w.hops[i]).map(|h| (addr, 16 + 8 * depth as u8 + rel as u8, h)));
+            out.extend(
+                NextHop::from_code(w.hops[i]).map(|h| (addr, 16 + 8 * depth as u8 + rel as u8, h)),
+            );
         }
-        let children: Vec<(u8, u32)> = (0..w.children).map(|k| (w.child_slot[k], w.child_ptr[k])).collect();
+        let children: Vec<(u8, u32)> = (0..w.children)
+            .map(|k| (w.child_slot[k], w.child_ptr[k]))
+            .collect();
         for (slot, child) in children {
             let addr = A::from_u128(base.to_u128() | (u128::from(slot) << shift));
             self.collect(w, child, addr, depth + 1, out);

@@ -39,7 +39,13 @@ impl ShortLists {
     }
 
     /// Adds or replaces `v16/len`, returning the replaced code.
-    pub(crate) fn insert(&mut self, a: &mut Arena, len: u8, v16: u16, code: u16) -> Result<Option<u16>, FibError> {
+    pub(crate) fn insert(
+        &mut self,
+        a: &mut Arena,
+        len: u8,
+        v16: u16,
+        code: u16,
+    ) -> Result<Option<u16>, FibError> {
         let entry = (u32::from(v16) << 16) | u32::from(code);
         let i = match self.find(&a.bytes, len, v16) {
             Ok(i) => {
@@ -56,7 +62,8 @@ impl ShortLists {
             let off = a.alloc(want).ok_or(FibError::TableFull)?;
             let n = 4 * list.len as usize;
             if list.cap > 0 {
-                a.bytes.copy_within(list.off as usize..list.off as usize + n, off);
+                a.bytes
+                    .copy_within(list.off as usize..list.off as usize + n, off);
                 a.free(list.off as usize, 4 * list.cap as usize);
             }
             list.off = off as u32;
@@ -83,16 +90,29 @@ impl ShortLists {
     }
 
     /// Installs a whole sorted list for `len` (bulk build; the list must be empty).
-    pub(crate) fn fill(&mut self, a: &mut Arena, len: u8, entries: impl ExactSizeIterator<Item = (u16, u16)>) -> Result<(), FibError> {
+    pub(crate) fn fill(
+        &mut self,
+        a: &mut Arena,
+        len: u8,
+        entries: impl ExactSizeIterator<Item = (u16, u16)>,
+    ) -> Result<(), FibError> {
         let n = entries.len();
         if n == 0 {
             return Ok(());
         }
         let off = a.alloc(4 * n).ok_or(FibError::TableFull)?;
         for (i, (v16, code)) in entries.enumerate() {
-            wr_u32(&mut a.bytes, off + 4 * i, (u32::from(v16) << 16) | u32::from(code));
+            wr_u32(
+                &mut a.bytes,
+                off + 4 * i,
+                (u32::from(v16) << 16) | u32::from(code),
+            );
         }
-        self.lists[usize::from(len)] = List { off: off as u32, len: n as u32, cap: (arena::block_bytes(4 * n) / 4) as u32 };
+        self.lists[usize::from(len)] = List {
+            off: off as u32,
+            len: n as u32,
+            cap: (arena::block_bytes(4 * n) / 4) as u32,
+        };
         Ok(())
     }
 

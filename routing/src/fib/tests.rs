@@ -55,7 +55,12 @@ fn longest_prefix_wins_at_every_level() {
 #[test]
 fn removing_everything_frees_every_chunk() {
     let mut fib = Fib4::new(FibConfig::with_arena_bytes(1 << 16));
-    let prefixes = [(v4([10, 1, 2, 0]), 24), (v4([10, 1, 2, 7]), 32), (v4([10, 1, 0, 0]), 17), (v4([10, 9, 0, 0]), 16)];
+    let prefixes = [
+        (v4([10, 1, 2, 0]), 24),
+        (v4([10, 1, 2, 7]), 32),
+        (v4([10, 1, 0, 0]), 17),
+        (v4([10, 9, 0, 0]), 16),
+    ];
     for (i, &(a, l)) in prefixes.iter().enumerate() {
         fib.insert(a, l, hop(i as u16)).unwrap();
     }
@@ -69,7 +74,10 @@ fn removing_everything_frees_every_chunk() {
 #[test]
 fn host_bits_and_overlong_prefixes_are_refused() {
     let mut fib = Fib4::new(FibConfig::with_arena_bytes(4096));
-    assert_eq!(fib.insert(v4([10, 0, 0, 1]), 8, hop(1)), Err(FibError::InvalidPrefix));
+    assert_eq!(
+        fib.insert(v4([10, 0, 0, 1]), 8, hop(1)),
+        Err(FibError::InvalidPrefix)
+    );
     assert_eq!(fib.insert(0, 33, hop(1)), Err(FibError::InvalidPrefix));
     assert_eq!(NextHop::new(NextHop::MAX + 1), None);
 }
@@ -116,7 +124,17 @@ fn build_matches_incremental_inserts() {
     let entries: Vec<(u32, u8, NextHop)> = (0..3000u32)
         .map(|i| {
             let len = [8u8, 16, 19, 22, 24, 24, 24, 28, 32][(i % 9) as usize];
-            (v4([10 + (i % 3) as u8, (i * 7 % 256) as u8, (i * 13 % 256) as u8, (i * 29 % 256) as u8]).masked(len), len, hop((i % 11) as u16))
+            (
+                v4([
+                    10 + (i % 3) as u8,
+                    (i * 7 % 256) as u8,
+                    (i * 13 % 256) as u8,
+                    (i * 29 % 256) as u8,
+                ])
+                .masked(len),
+                len,
+                hop((i % 11) as u16),
+            )
         })
         .collect();
     let mut built = Fib4::new(FibConfig::with_arena_bytes(1 << 20));
@@ -160,11 +178,16 @@ fn fuzz_body_runs_on_generated_inputs() {
 
 /// A prefix in a crowded IPv4 space: few top-level values, lengths biased to /16../32.
 fn crowded_v4() -> impl Strategy<Value = (u32, u8)> {
-    (0usize..3, any::<u16>(), prop_oneof![0u8..=16, 17u8..=24, 17u8..=24, 24u8..=32]).prop_map(|(t, low, len)| {
-        let top = [0x0a00u32, 0x0a01, 0xc0a8][t];
-        let addr = (top << 16) | u32::from(low);
-        (addr.masked(len), len)
-    })
+    (
+        0usize..3,
+        any::<u16>(),
+        prop_oneof![0u8..=16, 17u8..=24, 17u8..=24, 24u8..=32],
+    )
+        .prop_map(|(t, low, len)| {
+            let top = [0x0a00u32, 0x0a01, 0xc0a8][t];
+            let addr = (top << 16) | u32::from(low);
+            (addr.masked(len), len)
+        })
 }
 
 fn crowded_v6() -> impl Strategy<Value = (u128, u8)> {
@@ -181,11 +204,17 @@ enum Op<A> {
     Remove(A, u8),
 }
 
-fn run_ops<A: Address>(initial: &[(A, u8, u16)], ops: &[Op<A>], probes: &[A], arena: usize) -> Result<(), TestCaseError> {
+fn run_ops<A: Address>(
+    initial: &[(A, u8, u16)],
+    ops: &[Op<A>],
+    probes: &[A],
+    arena: usize,
+) -> Result<(), TestCaseError> {
     let mut fib = Fib::<A>::new(FibConfig::with_arena_bytes(arena));
     let mut reference = ReferenceLpm::new();
     let entries: Vec<(A, u8, NextHop)> = initial.iter().map(|&(a, l, h)| (a, l, hop(h))).collect();
-    fib.build(&entries).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+    fib.build(&entries)
+        .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
     for &(a, l, h) in &entries {
         reference.insert(a, l, h);
     }
@@ -201,14 +230,24 @@ fn run_ops<A: Address>(initial: &[(A, u8, u16)], ops: &[Op<A>], probes: &[A], ar
             }
         }
         for &p in probes {
-            prop_assert_eq!(fib.lookup(p), reference.lookup(p).map(|x| x.1), "probe {:?}", p);
+            prop_assert_eq!(
+                fib.lookup(p),
+                reference.lookup(p).map(|x| x.1),
+                "probe {:?}",
+                p
+            );
         }
     }
     let mut got = fib.prefixes();
     got.sort_by_key(|x| (x.0, x.1));
     prop_assert_eq!(got, reference.entries());
     for (a, l, _) in reference.entries() {
-        let end = A::from_u128(a.to_u128() | ((u128::MAX >> (128 - u32::from(A::BITS))) >> l.min(A::BITS - 1) >> u8::from(l == A::BITS)));
+        let end = A::from_u128(
+            a.to_u128()
+                | ((u128::MAX >> (128 - u32::from(A::BITS)))
+                    >> l.min(A::BITS - 1)
+                    >> u8::from(l == A::BITS)),
+        );
         for p in [a, end] {
             prop_assert_eq!(fib.lookup(p), reference.lookup(p).map(|x| x.1));
         }

@@ -12,7 +12,11 @@ use crate::addr::Address;
 pub(super) enum Parent {
     Top(usize),
     /// Child `k` (at `slot`) of the chunk at `ptr`.
-    Child { ptr: u32, k: usize, slot: u8 },
+    Child {
+        ptr: u32,
+        k: usize,
+        slot: u8,
+    },
 }
 
 /// Chunk levels of the deepest address (IPv6) plus the level below the direct table.
@@ -39,7 +43,12 @@ pub(super) struct Rebuilt {
 }
 
 impl<A: Address> Fib<A> {
-    pub(super) fn long_insert(&mut self, addr: A, len: u8, code: u16) -> Result<Option<u16>, FibError> {
+    pub(super) fn long_insert(
+        &mut self,
+        addr: A,
+        len: u8,
+        code: u16,
+    ) -> Result<Option<u16>, FibError> {
         let (depth, key) = position(addr, len);
         let t = addr.top16();
         let mut created = false;
@@ -70,7 +79,11 @@ impl<A: Address> Fib<A> {
                 created = true;
                 v = chunk::leaf(&self.arena.bytes, ptr, slot);
             }
-            parent = Parent::Child { ptr, k: usize::from(v & 0xff), slot };
+            parent = Parent::Child {
+                ptr,
+                k: usize::from(v & 0xff),
+                slot,
+            };
             ptr = chunk::child(&self.arena.bytes, ptr, v);
         }
         match self.rebuild(parent, ptr, Edit::Insert { key, code }) {
@@ -117,7 +130,14 @@ impl<A: Address> Fib<A> {
                 break;
             }
             let child = chunk::child(&self.arena.bytes, ptr, v);
-            path[n] = (Parent::Child { ptr, k: usize::from(v & 0xff), slot }, child);
+            path[n] = (
+                Parent::Child {
+                    ptr,
+                    k: usize::from(v & 0xff),
+                    slot,
+                },
+                child,
+            );
             n += 1;
         }
         (path, n)
@@ -190,13 +210,23 @@ impl<A: Address> Fib<A> {
             }
         };
         if matches!(edit, Edit::Remove { .. }) && old.is_none() {
-            return Ok(Rebuilt { ptr, old: None, emptied: false, default: w.default });
+            return Ok(Rebuilt {
+                ptr,
+                old: None,
+                emptied: false,
+                default: w.default,
+            });
         }
         let old_off = (ptr & !7) as usize;
         let old_len = chunk::content_len(&self.arena.bytes, ptr);
         if w.is_empty() {
             self.arena.free(old_off, old_len);
-            return Ok(Rebuilt { ptr, old, emptied: true, default: w.default });
+            return Ok(Rebuilt {
+                ptr,
+                old,
+                emptied: true,
+                default: w.default,
+            });
         }
         let enc = if repaint { w.layout() } else { w.encoding() };
         let same_block = arena::block_bytes(enc.len) == arena::block_bytes(old_len);
@@ -224,7 +254,12 @@ impl<A: Address> Fib<A> {
             let want = w.inherited(k);
             chunk::cascade_default(&mut self.arena.bytes, w.child_ptr[k], want);
         }
-        Ok(Rebuilt { ptr: new, old, emptied: false, default: w.default })
+        Ok(Rebuilt {
+            ptr: new,
+            old,
+            emptied: false,
+            default: w.default,
+        })
     }
 
     /// Points direct entry `t` at hop `code` (a chunk there inherits it instead).
@@ -237,7 +272,12 @@ impl<A: Address> Fib<A> {
         }
     }
 
-    pub(super) fn short_insert(&mut self, v16: u16, len: u8, code: u16) -> Result<Option<u16>, FibError> {
+    pub(super) fn short_insert(
+        &mut self,
+        v16: u16,
+        len: u8,
+        code: u16,
+    ) -> Result<Option<u16>, FibError> {
         let old = self.short.insert(&mut self.arena, len, v16, code)?;
         let (lo, hi) = top_range(v16, len);
         for t in lo..hi {

@@ -35,10 +35,15 @@ impl Rib {
                         return d;
                     }
                 }
-                RuleAction::LookupOnlyInTable(t) => return self.lookup_in(t, packet).unwrap_or(Decision::NetworkUnreachable),
+                RuleAction::LookupOnlyInTable(t) => {
+                    return self
+                        .lookup_in(t, packet)
+                        .unwrap_or(Decision::NetworkUnreachable)
+                }
             }
         }
-        self.lookup_in(TableId::MAIN, packet).unwrap_or(Decision::NetworkUnreachable)
+        self.lookup_in(TableId::MAIN, packet)
+            .unwrap_or(Decision::NetworkUnreachable)
     }
 
     /// Whether `addr` is one of the router's (enabled) addresses.
@@ -66,11 +71,22 @@ impl Rib {
                 };
                 let hop = hops.get(pick)?;
                 match hop.address {
-                    Some(next_hop) => Decision::Forward { next_hop, interface: hop.interface },
-                    None if self.interface(hop.interface).is_some_and(|s| s.point_to_point) => {
-                        Decision::PointToPoint { interface: hop.interface }
+                    Some(next_hop) => Decision::Forward {
+                        next_hop,
+                        interface: hop.interface,
+                    },
+                    None if self
+                        .interface(hop.interface)
+                        .is_some_and(|s| s.point_to_point) =>
+                    {
+                        Decision::PointToPoint {
+                            interface: hop.interface,
+                        }
                     }
-                    None => Decision::Forward { next_hop: packet.dst, interface: hop.interface },
+                    None => Decision::Forward {
+                        next_hop: packet.dst,
+                        interface: hop.interface,
+                    },
                 }
             }
         })

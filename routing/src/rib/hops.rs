@@ -49,7 +49,11 @@ impl NextHopTable {
             None => return Err(RibError::Full(Resource::NextHops)),
         };
         self.index.insert(action.clone(), id);
-        self.entries[usize::from(id)] = Some(Entry { action, refs: 1, next: AtomicU32::new(0) });
+        self.entries[usize::from(id)] = Some(Entry {
+            action,
+            refs: 1,
+            next: AtomicU32::new(0),
+        });
         NextHop::new(id).ok_or(RibError::Full(Resource::NextHops))
     }
 
@@ -72,12 +76,19 @@ impl NextHopTable {
     }
 
     pub(crate) fn action(&self, id: NextHop) -> Option<&FibAction> {
-        self.entries.get(usize::from(id.get()))?.as_ref().map(|e| &e.action)
+        self.entries
+            .get(usize::from(id.get()))?
+            .as_ref()
+            .map(|e| &e.action)
     }
 
     /// The next round-robin position for `id`'s action.
     pub(crate) fn round_robin(&self, id: NextHop) -> u32 {
-        match self.entries.get(usize::from(id.get())).and_then(Option::as_ref) {
+        match self
+            .entries
+            .get(usize::from(id.get()))
+            .and_then(Option::as_ref)
+        {
             Some(e) => {
                 let n = e.next.load(Ordering::Relaxed);
                 e.next.store(n.wrapping_add(1), Ordering::Relaxed);

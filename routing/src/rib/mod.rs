@@ -116,11 +116,28 @@ pub struct Rib {
 impl Rib {
     /// An empty RIB with the `main` table (its FIBs are allocated now).
     pub fn new(limits: RibConfig) -> Rib {
-        let mut config = Config { next_table: 1, ..Config::default() };
-        config.tables.insert(TableId::MAIN, ConfiguredTable { name: String::from("main"), fib: true });
+        let mut config = Config {
+            next_table: 1,
+            ..Config::default()
+        };
+        config.tables.insert(
+            TableId::MAIN,
+            ConfiguredTable {
+                name: String::from("main"),
+                fib: true,
+            },
+        );
         let mut fibs = BTreeMap::new();
         fibs.insert(TableId::MAIN, TableFib::new(&limits));
-        Rib { limits, config, records: Vec::new(), states: Vec::new(), local: Vec::new(), fibs, hops: NextHopTable::default() }
+        Rib {
+            limits,
+            config,
+            records: Vec::new(),
+            states: Vec::new(),
+            local: Vec::new(),
+            fibs,
+            hops: NextHopTable::default(),
+        }
     }
 
     // ---- interfaces ----
@@ -135,7 +152,12 @@ impl Rib {
 
     /// Forgets an interface: its addresses become invalid and routes through it unreachable.
     pub fn remove_interface(&mut self, id: IfId) -> Result<(), RibError> {
-        self.change(|c| c.interfaces.remove(&id).map(|_| ()).ok_or(RibError::NoSuchInterface))
+        self.change(|c| {
+            c.interfaces
+                .remove(&id)
+                .map(|_| ())
+                .ok_or(RibError::NoSuchInterface)
+        })
     }
 
     pub fn interface(&self, id: IfId) -> Option<InterfaceState> {
@@ -175,13 +197,22 @@ impl Rib {
 
     pub fn set_address_disabled(&mut self, id: AddressId, disabled: bool) -> Result<(), RibError> {
         self.change(|c| {
-            c.addresses.get_mut(&id).ok_or(RibError::NoSuchAddress)?.spec.disabled = disabled;
+            c.addresses
+                .get_mut(&id)
+                .ok_or(RibError::NoSuchAddress)?
+                .spec
+                .disabled = disabled;
             Ok(())
         })
     }
 
     pub fn remove_address(&mut self, id: AddressId) -> Result<(), RibError> {
-        self.change(|c| c.addresses.remove(&id).map(|_| ()).ok_or(RibError::NoSuchAddress))
+        self.change(|c| {
+            c.addresses
+                .remove(&id)
+                .map(|_| ())
+                .ok_or(RibError::NoSuchAddress)
+        })
     }
 
     // ---- routes ----
@@ -194,7 +225,11 @@ impl Rib {
     /// A route from another source (a DHCP client's default route, a VPN): shown with `D` and
     /// its protocol flag, not editable through [`Rib::set_route`]. `Origin::Connected` is
     /// refused: connected routes come from addresses.
-    pub fn add_dynamic_route(&mut self, origin: Origin, spec: RouteSpec) -> Result<RouteId, RibError> {
+    pub fn add_dynamic_route(
+        &mut self,
+        origin: Origin,
+        spec: RouteSpec,
+    ) -> Result<RouteId, RibError> {
         if origin == Origin::Connected {
             return Err(RibError::NotEditable);
         }
@@ -240,7 +275,12 @@ impl Rib {
 
     /// Removes a static or dynamic route (connected routes go with their address).
     pub fn remove_route(&mut self, id: RouteId) -> Result<(), RibError> {
-        self.change(|c| c.routes.remove(&id).map(|_| ()).ok_or_else(|| not_a_route(c, id)))
+        self.change(|c| {
+            c.routes
+                .remove(&id)
+                .map(|_| ())
+                .ok_or_else(|| not_a_route(c, id))
+        })
     }
 
     /// The configuration of a static or dynamic route.
@@ -260,7 +300,13 @@ impl Rib {
         }
         let id = TableId(self.config.next_table);
         self.config.next_table += 1;
-        self.config.tables.insert(id, ConfiguredTable { name: String::from(name), fib });
+        self.config.tables.insert(
+            id,
+            ConfiguredTable {
+                name: String::from(name),
+                fib,
+            },
+        );
         if fib {
             self.fibs.insert(id, TableFib::new(&self.limits));
         }
@@ -276,7 +322,11 @@ impl Rib {
             return Err(RibError::NoSuchTable);
         }
         let used_by_route = self.config.routes.values().any(|r| r.spec.table == id);
-        let used_by_rule = self.config.rules.iter().any(|(_, r)| rule_table(r) == Some(id) || r.routing_mark == Some(id));
+        let used_by_rule = self
+            .config
+            .rules
+            .iter()
+            .any(|(_, r)| rule_table(r) == Some(id) || r.routing_mark == Some(id));
         if used_by_route || used_by_rule {
             return Err(RibError::TableInUse);
         }
@@ -286,7 +336,11 @@ impl Rib {
     }
 
     pub fn table_by_name(&self, name: &str) -> Option<TableId> {
-        self.config.tables.iter().find(|(_, t)| t.name == name).map(|(&id, _)| id)
+        self.config
+            .tables
+            .iter()
+            .find(|(_, t)| t.name == name)
+            .map(|(&id, _)| id)
     }
 
     pub fn table_name(&self, id: TableId) -> Option<&str> {
@@ -309,20 +363,35 @@ impl Rib {
 
     pub fn set_rule(&mut self, id: RuleId, spec: RuleSpec) -> Result<(), RibError> {
         self.check_rule(&spec)?;
-        let r = self.config.rules.iter_mut().find(|(i, _)| *i == id).ok_or(RibError::NoSuchRule)?;
+        let r = self
+            .config
+            .rules
+            .iter_mut()
+            .find(|(i, _)| *i == id)
+            .ok_or(RibError::NoSuchRule)?;
         r.1 = spec;
         Ok(())
     }
 
     pub fn set_rule_disabled(&mut self, id: RuleId, disabled: bool) -> Result<(), RibError> {
-        let r = self.config.rules.iter_mut().find(|(i, _)| *i == id).ok_or(RibError::NoSuchRule)?;
+        let r = self
+            .config
+            .rules
+            .iter_mut()
+            .find(|(i, _)| *i == id)
+            .ok_or(RibError::NoSuchRule)?;
         r.1.disabled = disabled;
         Ok(())
     }
 
     /// Moves a rule before `before` (`None`: to the end).
     pub fn move_rule(&mut self, id: RuleId, before: Option<RuleId>) -> Result<(), RibError> {
-        let from = self.config.rules.iter().position(|(i, _)| *i == id).ok_or(RibError::NoSuchRule)?;
+        let from = self
+            .config
+            .rules
+            .iter()
+            .position(|(i, _)| *i == id)
+            .ok_or(RibError::NoSuchRule)?;
         if let Some(b) = before {
             if !self.config.rules.iter().any(|(i, _)| *i == b) {
                 return Err(RibError::NoSuchRule);
@@ -330,7 +399,12 @@ impl Rib {
         }
         let rule = self.config.rules.remove(from);
         let to = match before {
-            Some(b) => self.config.rules.iter().position(|(i, _)| *i == b).unwrap_or(self.config.rules.len()),
+            Some(b) => self
+                .config
+                .rules
+                .iter()
+                .position(|(i, _)| *i == b)
+                .unwrap_or(self.config.rules.len()),
             None => self.config.rules.len(),
         };
         self.config.rules.insert(to, rule);
@@ -338,23 +412,30 @@ impl Rib {
     }
 
     pub fn remove_rule(&mut self, id: RuleId) -> Result<(), RibError> {
-        let at = self.config.rules.iter().position(|(i, _)| *i == id).ok_or(RibError::NoSuchRule)?;
+        let at = self
+            .config
+            .rules
+            .iter()
+            .position(|(i, _)| *i == id)
+            .ok_or(RibError::NoSuchRule)?;
         self.config.rules.remove(at);
         Ok(())
     }
 
-    /// What each table's FIBs hold, read back from the FIBs themselves (for tests and fuzzing).
-    pub(crate) fn fib_contents(&self) -> Vec<(TableId, Prefix, NextHop)> {
-        let mut out = Vec::new();
-        for (&t, f) in &self.fibs {
-            for (a, len, h) in f.v4.prefixes() {
-                out.extend(Prefix::new(IpAddr::from(core::net::Ipv4Addr::from(a)), len).ok().map(|p| (t, p, h)));
-            }
-            for (a, len, h) in f.v6.prefixes() {
-                out.extend(Prefix::new(IpAddr::from(core::net::Ipv6Addr::from(a)), len).ok().map(|p| (t, p, h)));
-            }
+    /// Whether table `t`'s FIB holds exactly `p` (read back from the FIB; for tests and fuzzing).
+    pub(crate) fn fib_holds(&self, t: TableId, p: &Prefix) -> bool {
+        let Some(f) = self.fibs.get(&t) else {
+            return false;
+        };
+        match p.afi() {
+            Afi::Ipv4 => f.v4.get(p.bits() as u32, p.len()).is_some(),
+            Afi::Ipv6 => f.v6.get(p.bits(), p.len()).is_some(),
         }
-        out
+    }
+
+    /// Number of prefixes in table `t`'s FIBs.
+    pub(crate) fn fib_len(&self, t: TableId) -> usize {
+        self.fibs.get(&t).map_or(0, |f| f.v4.len() + f.v6.len())
     }
 
     // ---- validation ----
@@ -370,7 +451,9 @@ impl Rib {
         }
         for g in &spec.gateways {
             match *g {
-                Gateway::Address(a) | Gateway::AddressOnInterface(a, _) if Afi::of(a) != afi => return Err(RibError::AfiMismatch),
+                Gateway::Address(a) | Gateway::AddressOnInterface(a, _) if Afi::of(a) != afi => {
+                    return Err(RibError::AfiMismatch)
+                }
                 _ => {}
             }
         }
@@ -404,7 +487,9 @@ fn not_a_route(c: &Config, id: RouteId) -> RibError {
 }
 
 fn check_address(spec: &AddressSpec) -> Result<(), RibError> {
-    Prefix::new(spec.address, spec.prefix_len).map(|_| ()).map_err(|_| RibError::InvalidPrefix)
+    Prefix::new(spec.address, spec.prefix_len)
+        .map(|_| ())
+        .map_err(|_| RibError::InvalidPrefix)
 }
 
 fn rule_table(r: &RuleSpec) -> Option<TableId> {
@@ -413,4 +498,3 @@ fn rule_table(r: &RuleSpec) -> Option<TableId> {
         RuleAction::Drop | RuleAction::Unreachable => None,
     }
 }
-

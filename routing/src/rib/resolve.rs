@@ -12,7 +12,9 @@
 //!   destination the lowest distance wins; equally good unicast routes are all active and
 //!   grouped as ECMP.
 
-use super::types::{Contribution, Gateway, Hop, IfId, InterfaceState, Origin, RouteId, RouteSpec, RouteType};
+use super::types::{
+    Contribution, Gateway, Hop, IfId, InterfaceState, Origin, RouteId, RouteSpec, RouteType,
+};
 use crate::prefix::Prefix;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -61,17 +63,33 @@ impl Resolver<'_> {
 
     /// Evaluates `r`'s gateways against `view` (routes of `main` and their current states).
     /// `exclude` is `r`'s own index in `view`, if it is there.
-    fn evaluate(&self, r: &Record, view: &[&Record], states: &[RouteState], exclude: Option<usize>) -> RouteState {
+    fn evaluate(
+        &self,
+        r: &Record,
+        view: &[&Record],
+        states: &[RouteState],
+        exclude: Option<usize>,
+    ) -> RouteState {
         let level = r.spec.scope.min(r.spec.target_scope);
         let mut gateways = Vec::with_capacity(r.spec.gateways.len());
         for &g in &r.spec.gateways {
             let hops: Vec<Hop> = match g {
-                Gateway::Interface(i) if self.running(i) => alloc::vec![Hop { address: None, interface: i }],
-                Gateway::AddressOnInterface(a, i) if self.running(i) => alloc::vec![Hop { address: Some(a), interface: i }],
+                Gateway::Interface(i) if self.running(i) => alloc::vec![Hop {
+                    address: None,
+                    interface: i
+                }],
+                Gateway::AddressOnInterface(a, i) if self.running(i) => alloc::vec![Hop {
+                    address: Some(a),
+                    interface: i
+                }],
                 Gateway::Address(a) => self.resolve(a, level, view, states, exclude),
                 _ => Vec::new(),
             };
-            gateways.push(GatewayState { gateway: g, reachable: !hops.is_empty(), hops });
+            gateways.push(GatewayState {
+                gateway: g,
+                reachable: !hops.is_empty(),
+                hops,
+            });
         }
         let mut immediate: Vec<Hop> = Vec::new();
         for g in &gateways {
@@ -81,17 +99,34 @@ impl Resolver<'_> {
                 }
             }
         }
-        let candidate = !r.spec.disabled && (r.spec.route_type != RouteType::Unicast || !immediate.is_empty());
-        RouteState { candidate, gateways, immediate, ..RouteState::default() }
+        let candidate =
+            !r.spec.disabled && (r.spec.route_type != RouteType::Unicast || !immediate.is_empty());
+        RouteState {
+            candidate,
+            gateways,
+            immediate,
+            ..RouteState::default()
+        }
     }
 
     /// Next hops for gateway address `a`: longest match among candidates of `view` with
     /// scope <= `max_scope`, lowest distance at that destination, expanded recursively.
-    fn resolve(&self, a: IpAddr, max_scope: u8, view: &[&Record], states: &[RouteState], exclude: Option<usize>) -> Vec<Hop> {
+    fn resolve(
+        &self,
+        a: IpAddr,
+        max_scope: u8,
+        view: &[&Record],
+        states: &[RouteState],
+        exclude: Option<usize>,
+    ) -> Vec<Hop> {
         let mut best: Option<(u8, u8)> = None; // (dst length, distance)
         let mut group: Vec<usize> = Vec::new();
         for (j, rec) in view.iter().enumerate() {
-            if Some(j) == exclude || !states[j].candidate || rec.spec.scope > max_scope || rec.dst_interface.is_some() {
+            if Some(j) == exclude
+                || !states[j].candidate
+                || rec.spec.scope > max_scope
+                || rec.dst_interface.is_some()
+            {
                 continue;
             }
             if !rec.spec.dst.contains(a) {
@@ -110,7 +145,9 @@ impl Resolver<'_> {
                 group.push(j);
             }
         }
-        let Some(&first) = group.first() else { return Vec::new() };
+        let Some(&first) = group.first() else {
+            return Vec::new();
+        };
         if view[first].spec.route_type != RouteType::Unicast {
             return Vec::new();
         }
@@ -126,7 +163,14 @@ impl Resolver<'_> {
                 for h in &g.hops {
                     // Reaching `a` through a route whose gateway is an interface: `a` itself is
                     // the next hop on that interface.
-                    let hop = if h.address.is_none() { Hop { address: Some(a), interface: h.interface } } else { *h };
+                    let hop = if h.address.is_none() {
+                        Hop {
+                            address: Some(a),
+                            interface: h.interface,
+                        }
+                    } else {
+                        *h
+                    };
                     if !hops.contains(&hop) {
                         hops.push(hop);
                     }
@@ -144,7 +188,9 @@ impl Resolver<'_> {
         scopes.sort_unstable();
         scopes.dedup();
         for level in scopes {
-            let members: Vec<usize> = (0..routes.len()).filter(|&i| routes[i].spec.scope == level).collect();
+            let members: Vec<usize> = (0..routes.len())
+                .filter(|&i| routes[i].spec.scope == level)
+                .collect();
             for _ in 0..=members.len() + 1 {
                 let mut changed = false;
                 for &i in &members {
@@ -164,8 +210,16 @@ impl Resolver<'_> {
     }
 
     /// States of another table's routes, resolving through `main`'s final states.
-    pub(crate) fn other_table(&self, routes: &[&Record], main: &[&Record], main_states: &[RouteState]) -> Vec<RouteState> {
-        let mut states: Vec<RouteState> = routes.iter().map(|r| self.evaluate(r, main, main_states, None)).collect();
+    pub(crate) fn other_table(
+        &self,
+        routes: &[&Record],
+        main: &[&Record],
+        main_states: &[RouteState],
+    ) -> Vec<RouteState> {
+        let mut states: Vec<RouteState> = routes
+            .iter()
+            .map(|r| self.evaluate(r, main, main_states, None))
+            .collect();
         select(routes, &mut states);
         states
     }
@@ -175,19 +229,35 @@ impl Resolver<'_> {
 fn select(routes: &[&Record], states: &mut [RouteState]) {
     let mut by_dst: BTreeMap<(Prefix, Option<IfId>), Vec<usize>> = BTreeMap::new();
     for (i, r) in routes.iter().enumerate() {
-        by_dst.entry((r.spec.dst, r.dst_interface)).or_default().push(i);
+        by_dst
+            .entry((r.spec.dst, r.dst_interface))
+            .or_default()
+            .push(i);
     }
     for members in by_dst.values() {
-        let mut cands: Vec<usize> = members.iter().copied().filter(|&i| states[i].candidate).collect();
+        let mut cands: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|&i| states[i].candidate)
+            .collect();
         // Lowest distance first; connected before the rest; then by id (stable order).
-        cands.sort_by_key(|&i| (routes[i].spec.distance, routes[i].origin != Origin::Connected, routes[i].id));
+        cands.sort_by_key(|&i| {
+            (
+                routes[i].spec.distance,
+                routes[i].origin != Origin::Connected,
+                routes[i].id,
+            )
+        });
         let Some(&best) = cands.first() else { continue };
         let best_distance = routes[best].spec.distance;
         let active: Vec<usize> = if routes[best].spec.route_type == RouteType::Unicast {
             cands
                 .iter()
                 .copied()
-                .filter(|&i| routes[i].spec.distance == best_distance && routes[i].spec.route_type == RouteType::Unicast)
+                .filter(|&i| {
+                    routes[i].spec.distance == best_distance
+                        && routes[i].spec.route_type == RouteType::Unicast
+                })
                 .collect()
         } else {
             alloc::vec![best]
@@ -197,10 +267,18 @@ fn select(routes: &[&Record], states: &mut [RouteState]) {
             states[i].ecmp = active.len() > 1;
             states[i].contribution = Some(Contribution::Active);
         }
-        let runner_up = cands.iter().copied().find(|i| !active.contains(i)).map(|i| routes[i].spec.distance);
+        let runner_up = cands
+            .iter()
+            .copied()
+            .find(|i| !active.contains(i))
+            .map(|i| routes[i].spec.distance);
         for &i in cands.iter().filter(|i| !active.contains(i)) {
             let best_of_rest = Some(routes[i].spec.distance) == runner_up;
-            states[i].contribution = Some(if best_of_rest { Contribution::BestCandidate } else { Contribution::Candidate });
+            states[i].contribution = Some(if best_of_rest {
+                Contribution::BestCandidate
+            } else {
+                Contribution::Candidate
+            });
         }
     }
 }

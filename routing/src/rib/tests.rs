@@ -19,15 +19,30 @@ fn net(s: &str) -> Prefix {
 }
 
 fn up() -> InterfaceState {
-    InterfaceState { running: true, point_to_point: false }
+    InterfaceState {
+        running: true,
+        point_to_point: false,
+    }
 }
 
 fn to(dst: &str) -> Packet {
-    Packet { src: ip(if dst.contains(':') { "2001:db8::99" } else { "192.168.1.50" }), dst: ip(dst), in_interface: None, routing_mark: None }
+    Packet {
+        src: ip(if dst.contains(':') {
+            "2001:db8::99"
+        } else {
+            "192.168.1.50"
+        }),
+        dst: ip(dst),
+        in_interface: None,
+        routing_mark: None,
+    }
 }
 
 fn fwd(next_hop: &str, interface: IfId) -> Decision {
-    Decision::Forward { next_hop: ip(next_hop), interface }
+    Decision::Forward {
+        next_hop: ip(next_hop),
+        interface,
+    }
 }
 
 /// Router1 of the seed: three connected networks.
@@ -36,14 +51,19 @@ fn router1() -> Rib {
     for i in [ETHER1, ETHER2, ETHER3] {
         rib.set_interface(i, up()).unwrap();
     }
-    rib.add_address(AddressSpec::new(ip("10.1.1.2"), 24, ETHER1)).unwrap();
-    rib.add_address(AddressSpec::new(ip("172.16.1.1"), 30, ETHER2)).unwrap();
-    rib.add_address(AddressSpec::new(ip("192.168.1.1"), 24, ETHER3)).unwrap();
+    rib.add_address(AddressSpec::new(ip("10.1.1.2"), 24, ETHER1))
+        .unwrap();
+    rib.add_address(AddressSpec::new(ip("172.16.1.1"), 30, ETHER2))
+        .unwrap();
+    rib.add_address(AddressSpec::new(ip("192.168.1.1"), 24, ETHER3))
+        .unwrap();
     rib
 }
 
 fn by_comment<'a>(rib: &'a Rib, c: &str) -> RouteView<'a> {
-    rib.routes().find(|r| r.spec().comment.as_deref() == Some(c)).unwrap()
+    rib.routes()
+        .find(|r| r.spec().comment.as_deref() == Some(c))
+        .unwrap()
 }
 
 fn comment(mut spec: RouteSpec, c: &str) -> RouteSpec {
@@ -54,7 +74,15 @@ fn comment(mut spec: RouteSpec, c: &str) -> RouteSpec {
 #[test]
 fn connected_networks_only_then_a_static_route() {
     let mut rib = router1();
-    let rows: Vec<(String, String)> = rib.routes().map(|r| (r.flags().ip_route_flags().to_string(), r.spec().dst.to_string())).collect();
+    let rows: Vec<(String, String)> = rib
+        .routes()
+        .map(|r| {
+            (
+                r.flags().ip_route_flags().to_string(),
+                r.spec().dst.to_string(),
+            )
+        })
+        .collect();
     assert_eq!(
         rows,
         vec![
@@ -65,11 +93,19 @@ fn connected_networks_only_then_a_static_route() {
     );
     // LAN2 is unknown: the packet is dropped.
     assert_eq!(rib.decide(&to("192.168.2.7")), Decision::NetworkUnreachable);
-    let r = rib.add_route(RouteSpec::new(net("192.168.2.0/24")).via(Gateway::Address(ip("172.16.1.2")))).unwrap();
+    let r = rib
+        .add_route(RouteSpec::new(net("192.168.2.0/24")).via(Gateway::Address(ip("172.16.1.2"))))
+        .unwrap();
     let v = rib.route(r).unwrap();
     assert_eq!(v.flags().ip_route_flags().as_str(), " AS ");
     assert_eq!(v.contribution(), Some(Contribution::Active));
-    assert_eq!(v.immediate_gw(), &[Hop { address: Some(ip("172.16.1.2")), interface: ETHER2 }]);
+    assert_eq!(
+        v.immediate_gw(),
+        &[Hop {
+            address: Some(ip("172.16.1.2")),
+            interface: ETHER2
+        }]
+    );
     assert_eq!(rib.decide(&to("192.168.2.7")), fwd("172.16.1.2", ETHER2));
     // A connected destination goes straight to the host; our own address is local.
     assert_eq!(rib.decide(&to("10.1.1.77")), fwd("10.1.1.77", ETHER1));
@@ -81,7 +117,10 @@ fn default_route_catches_everything_else() {
     let mut rib = router1();
     assert_eq!(rib.decide(&to("8.8.8.8")), Decision::NetworkUnreachable);
     // `/ip route add gateway=10.1.1.1` (dst left blank = 0.0.0.0/0).
-    rib.add_route(RouteSpec::new(Prefix::default_route(Afi::Ipv4)).via(Gateway::Address(ip("10.1.1.1")))).unwrap();
+    rib.add_route(
+        RouteSpec::new(Prefix::default_route(Afi::Ipv4)).via(Gateway::Address(ip("10.1.1.1"))),
+    )
+    .unwrap();
     assert_eq!(rib.decide(&to("8.8.8.8")), fwd("10.1.1.1", ETHER1));
     assert_eq!(rib.decide(&to("172.16.1.2")), fwd("172.16.1.2", ETHER2));
 }
@@ -91,34 +130,61 @@ fn equal_routes_are_grouped_as_ecmp_and_used_round_robin() {
     let mut rib = Rib::new(RibConfig::default());
     rib.set_interface(ETHER1, up()).unwrap();
     rib.set_interface(ETHER2, up()).unwrap();
-    rib.add_address(AddressSpec::new(ip("10.155.125.2"), 24, ETHER1)).unwrap();
-    rib.add_address(AddressSpec::new(ip("172.16.1.1"), 30, ETHER2)).unwrap();
-    let a = rib.add_route(RouteSpec::new(net("192.168.2.0/24")).via(Gateway::Address(ip("10.155.125.1")))).unwrap();
-    let b = rib.add_route(RouteSpec::new(net("192.168.2.0/24")).via(Gateway::Address(ip("172.16.1.2")))).unwrap();
+    rib.add_address(AddressSpec::new(ip("10.155.125.2"), 24, ETHER1))
+        .unwrap();
+    rib.add_address(AddressSpec::new(ip("172.16.1.1"), 30, ETHER2))
+        .unwrap();
+    let a = rib
+        .add_route(RouteSpec::new(net("192.168.2.0/24")).via(Gateway::Address(ip("10.155.125.1"))))
+        .unwrap();
+    let b = rib
+        .add_route(RouteSpec::new(net("192.168.2.0/24")).via(Gateway::Address(ip("172.16.1.2"))))
+        .unwrap();
     for id in [a, b] {
-        assert_eq!(rib.route(id).unwrap().flags().ip_route_flags().as_str(), " AS+");
+        assert_eq!(
+            rib.route(id).unwrap().flags().ip_route_flags().as_str(),
+            " AS+"
+        );
     }
     let picks: Vec<Decision> = (0..4).map(|_| rib.decide(&to("192.168.2.9"))).collect();
     let x = fwd("10.155.125.1", ETHER1);
     let y = fwd("172.16.1.2", ETHER2);
-    assert!(picks == vec![x, y, x, y] || picks == vec![y, x, y, x], "{picks:?}");
+    assert!(
+        picks == vec![x, y, x, y] || picks == vec![y, x, y, x],
+        "{picks:?}"
+    );
     // A worse distance takes the route out of the group; it stays listed as best candidate.
     let mut spec = rib.route_spec(b).unwrap().clone();
     spec.distance = 5;
     rib.set_route(b, spec).unwrap();
-    assert_eq!(rib.route(a).unwrap().flags().ip_route_flags().as_str(), " AS ");
-    assert_eq!(rib.route(b).unwrap().flags().ip_route_flags().as_str(), "  S ");
-    assert_eq!(rib.route(b).unwrap().contribution(), Some(Contribution::BestCandidate));
+    assert_eq!(
+        rib.route(a).unwrap().flags().ip_route_flags().as_str(),
+        " AS "
+    );
+    assert_eq!(
+        rib.route(b).unwrap().flags().ip_route_flags().as_str(),
+        "  S "
+    );
+    assert_eq!(
+        rib.route(b).unwrap().contribution(),
+        Some(Contribution::BestCandidate)
+    );
     assert!((0..4).all(|_| rib.decide(&to("192.168.2.9")) == x));
 }
 
 #[test]
 fn one_route_with_two_gateways_alternates_and_per_flow_hash_sticks() {
     for mode in [EcmpMode::RoundRobin, EcmpMode::PerFlowHash] {
-        let mut rib = Rib::new(RibConfig { ecmp: mode, ..RibConfig::default() });
+        let mut rib = Rib::new(RibConfig {
+            ecmp: mode,
+            ..RibConfig::default()
+        });
         rib.set_interface(ETHER1, up()).unwrap();
-        rib.add_address(AddressSpec::new(ip("10.0.0.1"), 24, ETHER1)).unwrap();
-        let spec = RouteSpec::new(Prefix::default_route(Afi::Ipv4)).via(Gateway::Address(ip("10.0.0.2"))).via(Gateway::Address(ip("10.0.0.3")));
+        rib.add_address(AddressSpec::new(ip("10.0.0.1"), 24, ETHER1))
+            .unwrap();
+        let spec = RouteSpec::new(Prefix::default_route(Afi::Ipv4))
+            .via(Gateway::Address(ip("10.0.0.2")))
+            .via(Gateway::Address(ip("10.0.0.3")));
         rib.add_route(spec).unwrap();
         let picks: Vec<Decision> = (0..6).map(|_| rib.decide(&to("9.9.9.9"))).collect();
         let distinct = picks.iter().filter(|d| **d == picks[0]).count();
@@ -135,19 +201,32 @@ fn one_route_with_two_gateways_alternates_and_per_flow_hash_sticks() {
 fn scope_and_target_scope_abc_example() {
     let mut rib = Rib::new(RibConfig::default());
     rib.set_interface(ETHER1, up()).unwrap();
-    rib.add_address(AddressSpec::new(ip("192.168.99.2"), 24, ETHER1)).unwrap();
-    let mut a = comment(RouteSpec::new(net("10.0.1.0/24")).via(Gateway::Address(ip("10.0.0.1"))), "A");
+    rib.add_address(AddressSpec::new(ip("192.168.99.2"), 24, ETHER1))
+        .unwrap();
+    let mut a = comment(
+        RouteSpec::new(net("10.0.1.0/24")).via(Gateway::Address(ip("10.0.0.1"))),
+        "A",
+    );
     a.scope = 50;
     a.target_scope = 30;
-    let mut b = comment(RouteSpec::new(net("10.0.2.0/24")).via(Gateway::Address(ip("10.0.0.1"))), "B");
+    let mut b = comment(
+        RouteSpec::new(net("10.0.2.0/24")).via(Gateway::Address(ip("10.0.0.1"))),
+        "B",
+    );
     b.scope = 30;
     b.target_scope = 20;
-    let mut c = comment(RouteSpec::new(net("10.0.0.0/24")).via(Gateway::Address(ip("192.168.99.1"))), "C");
+    let mut c = comment(
+        RouteSpec::new(net("10.0.0.0/24")).via(Gateway::Address(ip("192.168.99.1"))),
+        "C",
+    );
     c.scope = 20;
     let a = rib.add_route(a).unwrap();
     let b = rib.add_route(b).unwrap();
     rib.add_route(c).unwrap();
-    let hop = Hop { address: Some(ip("192.168.99.1")), interface: ETHER1 };
+    let hop = Hop {
+        address: Some(ip("192.168.99.1")),
+        interface: ETHER1,
+    };
     // 10.0.0.1 resolves recursively through C (scope 20) for both.
     for name in ["A", "B", "C"] {
         let v = by_comment(&rib, name);
@@ -181,23 +260,70 @@ fn larger_scope_routes_do_not_affect_smaller_scope_resolution() {
     let mut rib = Rib::new(RibConfig::default());
     rib.set_interface(ETHER1, up()).unwrap();
     rib.set_interface(ETHER2, up()).unwrap();
-    rib.add_address(AddressSpec::new(ip("192.168.99.2"), 24, ETHER1)).unwrap();
-    rib.add_address(AddressSpec::new(ip("192.168.98.2"), 24, ETHER2)).unwrap();
-    let mut c = comment(RouteSpec::new(net("10.0.0.0/16")).via(Gateway::Address(ip("192.168.99.1"))), "C");
+    rib.add_address(AddressSpec::new(ip("192.168.99.2"), 24, ETHER1))
+        .unwrap();
+    rib.add_address(AddressSpec::new(ip("192.168.98.2"), 24, ETHER2))
+        .unwrap();
+    let mut c = comment(
+        RouteSpec::new(net("10.0.0.0/16")).via(Gateway::Address(ip("192.168.99.1"))),
+        "C",
+    );
     c.scope = 20;
     rib.add_route(c).unwrap();
-    let mut y = comment(RouteSpec::new(net("10.9.0.0/16")).via(Gateway::Address(ip("10.0.0.1"))), "Y");
+    let mut y = comment(
+        RouteSpec::new(net("10.9.0.0/16")).via(Gateway::Address(ip("10.0.0.1"))),
+        "Y",
+    );
     y.target_scope = 25;
     rib.add_route(y).unwrap();
     // A more specific route to the gateway, but with scope 40 > Y's scope 30.
-    let mut x = comment(RouteSpec::new(net("10.0.0.0/24")).via(Gateway::Address(ip("192.168.98.1"))), "X");
+    let mut x = comment(
+        RouteSpec::new(net("10.0.0.0/24")).via(Gateway::Address(ip("192.168.98.1"))),
+        "X",
+    );
     x.scope = 40;
     rib.add_route(x).unwrap();
-    let hop = Hop { address: Some(ip("192.168.99.1")), interface: ETHER1 };
+    let hop = Hop {
+        address: Some(ip("192.168.99.1")),
+        interface: ETHER1,
+    };
     assert_eq!(by_comment(&rib, "Y").immediate_gw(), &[hop]);
     assert!(by_comment(&rib, "X").flags().active);
     // Packets to 10.0.0.1 itself do use X (the FIB is plain longest-prefix match).
     assert_eq!(rib.decide(&to("10.0.0.1")), fwd("192.168.98.1", ETHER2));
+}
+
+/// A route cannot resolve through a route of larger scope even if its target-scope would allow
+/// it: otherwise updates to larger-scope routes would change its state.
+#[test]
+fn target_scope_above_own_scope_is_capped_by_the_scope() {
+    let mut rib = Rib::new(RibConfig::default());
+    rib.set_interface(ETHER1, up()).unwrap();
+    rib.add_address(AddressSpec::new(ip("192.168.99.2"), 24, ETHER1))
+        .unwrap();
+    let mut s = comment(
+        RouteSpec::new(net("10.0.0.0/24")).via(Gateway::Address(ip("192.168.99.1"))),
+        "S",
+    );
+    s.scope = 20;
+    rib.add_route(s).unwrap();
+    let mut r = comment(
+        RouteSpec::new(net("10.7.0.0/16")).via(Gateway::Address(ip("10.0.0.1"))),
+        "R",
+    );
+    r.scope = 10;
+    r.target_scope = 30;
+    let mut other = r.clone();
+    let r = rib.add_route(r).unwrap();
+    assert!(rib.route(r).unwrap().flags().inactive);
+    // The same holds for a route in another table, resolved through `main`.
+    other.table = rib.add_table("t2", true).unwrap();
+    let other = rib.add_route(other).unwrap();
+    assert!(rib.route(other).unwrap().flags().inactive);
+    let mut spec = rib.route_spec(r).unwrap().clone();
+    spec.scope = 20;
+    rib.set_route(r, spec).unwrap();
+    assert!(rib.route(r).unwrap().flags().active);
 }
 
 #[test]
@@ -205,18 +331,31 @@ fn recursive_route_with_wide_target_scope() {
     // The seed's `8.8.8.8 via 2.2.2.2, scope 254, target-scope 254` resolved through the default route.
     let mut rib = Rib::new(RibConfig::default());
     rib.set_interface(IfId(12), up()).unwrap();
-    rib.add_address(AddressSpec::new(ip("10.155.101.217"), 24, IfId(12))).unwrap();
-    rib.add_route(RouteSpec::new(Prefix::default_route(Afi::Ipv4)).via(Gateway::Address(ip("10.155.101.1")))).unwrap();
+    rib.add_address(AddressSpec::new(ip("10.155.101.217"), 24, IfId(12)))
+        .unwrap();
+    rib.add_route(
+        RouteSpec::new(Prefix::default_route(Afi::Ipv4)).via(Gateway::Address(ip("10.155.101.1"))),
+    )
+    .unwrap();
     let mut s = RouteSpec::new(net("8.8.8.8/32")).via(Gateway::Address(ip("2.2.2.2")));
     let narrow = rib.add_route(s.clone()).unwrap();
-    assert!(rib.route(narrow).unwrap().flags().inactive, "target-scope 10 sees only connected routes");
+    assert!(
+        rib.route(narrow).unwrap().flags().inactive,
+        "target-scope 10 sees only connected routes"
+    );
     rib.remove_route(narrow).unwrap();
     s.scope = 254;
     s.target_scope = 254;
     let wide = rib.add_route(s).unwrap();
     let v = rib.route(wide).unwrap();
     assert_eq!(v.flags().routing_route_flags().as_str(), "As");
-    assert_eq!(v.immediate_gw(), &[Hop { address: Some(ip("10.155.101.1")), interface: IfId(12) }]);
+    assert_eq!(
+        v.immediate_gw(),
+        &[Hop {
+            address: Some(ip("10.155.101.1")),
+            interface: IfId(12)
+        }]
+    );
     assert_eq!(rib.decide(&to("8.8.8.8")), fwd("10.155.101.1", IfId(12)));
 }
 
@@ -224,19 +363,38 @@ fn recursive_route_with_wide_target_scope() {
 fn dynamic_dhcp_default_route_is_best_candidate_behind_static() {
     let mut rib = Rib::new(RibConfig::default());
     rib.set_interface(IfId(12), up()).unwrap();
-    rib.add_address(AddressSpec::new(ip("10.155.101.217"), 24, IfId(12))).unwrap();
-    let mut dhcp = RouteSpec::new(Prefix::default_route(Afi::Ipv4)).via(Gateway::Address(ip("10.155.101.1")));
+    rib.add_address(AddressSpec::new(ip("10.155.101.217"), 24, IfId(12)))
+        .unwrap();
+    let mut dhcp =
+        RouteSpec::new(Prefix::default_route(Afi::Ipv4)).via(Gateway::Address(ip("10.155.101.1")));
     dhcp.distance = 10;
     let d = rib.add_dynamic_route(Origin::Dhcp, dhcp).unwrap();
-    assert_eq!(rib.route(d).unwrap().flags().ip_route_flags().as_str(), "DAd ");
-    let s = rib.add_route(RouteSpec::new(Prefix::default_route(Afi::Ipv4)).via(Gateway::Address(ip("10.155.101.1")))).unwrap();
+    assert_eq!(
+        rib.route(d).unwrap().flags().ip_route_flags().as_str(),
+        "DAd "
+    );
+    let s = rib
+        .add_route(
+            RouteSpec::new(Prefix::default_route(Afi::Ipv4))
+                .via(Gateway::Address(ip("10.155.101.1"))),
+        )
+        .unwrap();
     let dv = rib.route(d).unwrap();
     assert_eq!(dv.flags().ip_route_flags().as_str(), "D d ");
     assert_eq!(dv.flags().routing_route_flags().as_str(), "d");
     assert_eq!(dv.contribution(), Some(Contribution::BestCandidate));
     assert_eq!(dv.belongs_to(), "DHCP route");
-    assert_eq!(rib.route(s).unwrap().contribution(), Some(Contribution::Active));
-    assert_eq!(rib.set_route(d, RouteSpec::new(net("1.0.0.0/8")).via(Gateway::Interface(IfId(12)))), Err(RibError::NotEditable));
+    assert_eq!(
+        rib.route(s).unwrap().contribution(),
+        Some(Contribution::Active)
+    );
+    assert_eq!(
+        rib.set_route(
+            d,
+            RouteSpec::new(net("1.0.0.0/8")).via(Gateway::Interface(IfId(12)))
+        ),
+        Err(RibError::NotEditable)
+    );
 }
 
 #[test]
@@ -249,7 +407,10 @@ fn disabled_routes_stay_listed_and_are_not_used() {
     assert_eq!(v.flags().ip_route_flags().as_str(), " XS ");
     assert_eq!(v.flags().routing_route_flags().as_str(), "Xs");
     assert_eq!(v.contribution(), None);
-    assert_eq!(rib.decide(&to("10.155.101.5")), Decision::NetworkUnreachable);
+    assert_eq!(
+        rib.decide(&to("10.155.101.5")),
+        Decision::NetworkUnreachable
+    );
     rib.set_route_disabled(id, false).unwrap();
     assert_eq!(rib.decide(&to("10.155.101.5")), fwd("10.1.1.10", ETHER1));
 }
@@ -257,7 +418,11 @@ fn disabled_routes_stay_listed_and_are_not_used() {
 #[test]
 fn route_types_give_their_decisions() {
     let mut rib = router1();
-    for (dst, t) in [("10.20.0.0/16", RouteType::Blackhole), ("10.21.0.0/16", RouteType::Unreachable), ("10.22.0.0/16", RouteType::Prohibit)] {
+    for (dst, t) in [
+        ("10.20.0.0/16", RouteType::Blackhole),
+        ("10.21.0.0/16", RouteType::Unreachable),
+        ("10.22.0.0/16", RouteType::Prohibit),
+    ] {
         let mut s = RouteSpec::new(net(dst));
         s.route_type = t;
         rib.add_route(s).unwrap();
@@ -269,17 +434,36 @@ fn route_types_give_their_decisions() {
     let mut bad = RouteSpec::new(net("10.23.0.0/16")).via(Gateway::Interface(ETHER1));
     bad.route_type = RouteType::Blackhole;
     assert_eq!(rib.add_route(bad), Err(RibError::BadGateways));
-    assert_eq!(rib.add_route(RouteSpec::new(net("10.24.0.0/16"))), Err(RibError::BadGateways));
+    assert_eq!(
+        rib.add_route(RouteSpec::new(net("10.24.0.0/16"))),
+        Err(RibError::BadGateways)
+    );
 }
 
 #[test]
 fn interface_gateways_and_point_to_point() {
     let mut rib = router1();
-    rib.set_interface(PPP, InterfaceState { running: true, point_to_point: true }).unwrap();
-    rib.add_route(RouteSpec::new(net("10.50.0.0/16")).via(Gateway::Interface(PPP))).unwrap();
-    rib.add_route(RouteSpec::new(net("10.51.0.0/16")).via(Gateway::Interface(ETHER2))).unwrap();
-    rib.add_route(RouteSpec::new(net("10.52.0.0/16")).via(Gateway::AddressOnInterface(ip("10.99.0.1"), ETHER3))).unwrap();
-    assert_eq!(rib.decide(&to("10.50.1.1")), Decision::PointToPoint { interface: PPP });
+    rib.set_interface(
+        PPP,
+        InterfaceState {
+            running: true,
+            point_to_point: true,
+        },
+    )
+    .unwrap();
+    rib.add_route(RouteSpec::new(net("10.50.0.0/16")).via(Gateway::Interface(PPP)))
+        .unwrap();
+    rib.add_route(RouteSpec::new(net("10.51.0.0/16")).via(Gateway::Interface(ETHER2)))
+        .unwrap();
+    rib.add_route(
+        RouteSpec::new(net("10.52.0.0/16"))
+            .via(Gateway::AddressOnInterface(ip("10.99.0.1"), ETHER3)),
+    )
+    .unwrap();
+    assert_eq!(
+        rib.decide(&to("10.50.1.1")),
+        Decision::PointToPoint { interface: PPP }
+    );
     assert_eq!(rib.decide(&to("10.51.1.1")), fwd("10.51.1.1", ETHER2));
     assert_eq!(rib.decide(&to("10.52.1.1")), fwd("10.99.0.1", ETHER3));
 }
@@ -287,9 +471,21 @@ fn interface_gateways_and_point_to_point() {
 #[test]
 fn interface_down_deactivates_connected_and_dependent_routes() {
     let mut rib = router1();
-    let r = rib.add_route(RouteSpec::new(net("192.168.2.0/24")).via(Gateway::Address(ip("172.16.1.2")))).unwrap();
-    rib.set_interface(ETHER2, InterfaceState { running: false, point_to_point: false }).unwrap();
-    let connected = rib.routes().find(|v| v.spec().dst == net("172.16.1.0/30")).unwrap();
+    let r = rib
+        .add_route(RouteSpec::new(net("192.168.2.0/24")).via(Gateway::Address(ip("172.16.1.2"))))
+        .unwrap();
+    rib.set_interface(
+        ETHER2,
+        InterfaceState {
+            running: false,
+            point_to_point: false,
+        },
+    )
+    .unwrap();
+    let connected = rib
+        .routes()
+        .find(|v| v.spec().dst == net("172.16.1.0/30"))
+        .unwrap();
     assert_eq!(connected.flags().ip_route_flags().as_str(), "DIC ");
     assert_eq!(connected.flags().routing_route_flags().as_str(), "Ic");
     assert!(connected.address().is_some());
@@ -304,14 +500,21 @@ fn interface_down_deactivates_connected_and_dependent_routes() {
 #[test]
 fn policy_rules_in_order_then_main() {
     let mut rib = router1();
-    rib.add_route(RouteSpec::new(Prefix::default_route(Afi::Ipv4)).via(Gateway::Address(ip("10.1.1.1")))).unwrap();
+    rib.add_route(
+        RouteSpec::new(Prefix::default_route(Afi::Ipv4)).via(Gateway::Address(ip("10.1.1.1"))),
+    )
+    .unwrap();
     let isp2 = rib.add_table("isp2", true).unwrap();
     let empty = rib.add_table("empty", true).unwrap();
-    let mut s = RouteSpec::new(Prefix::default_route(Afi::Ipv4)).via(Gateway::Address(ip("172.16.1.2")));
+    let mut s =
+        RouteSpec::new(Prefix::default_route(Afi::Ipv4)).via(Gateway::Address(ip("172.16.1.2")));
     s.table = isp2;
     let r2 = rib.add_route(s).unwrap();
     assert_eq!(rib.route(r2).unwrap().table_name(), "isp2");
-    assert!(rib.route(r2).unwrap().flags().active, "resolved through main's connected routes");
+    assert!(
+        rib.route(r2).unwrap().flags().active,
+        "resolved through main's connected routes"
+    );
     // From LAN 192.168.1.128/25: use isp2.
     let mut rule = RuleSpec::new(RuleAction::Lookup(isp2));
     rule.src = Some(net("192.168.1.128/25"));
@@ -322,11 +525,14 @@ fn policy_rules_in_order_then_main() {
     p.src = ip("192.168.1.20");
     assert_eq!(rib.decide(&p), fwd("10.1.1.1", ETHER1));
     // lookup in an empty table falls through; lookup-only-in-table does not.
-    let fall = rib.add_rule(RuleSpec::new(RuleAction::Lookup(empty))).unwrap();
+    let fall = rib
+        .add_rule(RuleSpec::new(RuleAction::Lookup(empty)))
+        .unwrap();
     rib.move_rule(fall, Some(by_src)).unwrap();
     p.src = ip("192.168.1.200");
     assert_eq!(rib.decide(&p), fwd("172.16.1.2", ETHER2));
-    rib.set_rule(fall, RuleSpec::new(RuleAction::LookupOnlyInTable(empty))).unwrap();
+    rib.set_rule(fall, RuleSpec::new(RuleAction::LookupOnlyInTable(empty)))
+        .unwrap();
     assert_eq!(rib.decide(&p), Decision::NetworkUnreachable);
     rib.set_rule_disabled(fall, true).unwrap();
     // Drop and unreachable, by incoming interface.
@@ -344,7 +550,10 @@ fn policy_rules_in_order_then_main() {
     let mut marked = to("8.8.4.4");
     marked.routing_mark = Some(isp2);
     assert_eq!(rib.decide(&marked), fwd("172.16.1.2", ETHER2));
-    assert_eq!(rib.rules().map(|r| r.id).collect::<Vec<_>>(), vec![fall, d, by_src, RuleId(3)]);
+    assert_eq!(
+        rib.rules().map(|r| r.id).collect::<Vec<_>>(),
+        vec![fall, d, by_src, RuleId(3)]
+    );
     assert_eq!(rib.remove_table(isp2), Err(RibError::TableInUse));
 }
 
@@ -352,16 +561,48 @@ fn policy_rules_in_order_then_main() {
 fn ipv6_connected_link_local_and_default() {
     let mut rib = Rib::new(RibConfig::default());
     rib.set_interface(ETHER1, up()).unwrap();
-    rib.set_interface(ETHER2, InterfaceState { running: false, point_to_point: false }).unwrap();
-    rib.add_address(AddressSpec::new(ip("2001:db8:1::1"), 64, ETHER1)).unwrap();
-    rib.add_address(AddressSpec::new(ip("2001:db8:2::1"), 64, ETHER2)).unwrap();
-    rib.add_address(AddressSpec::new(ip("fe80::1"), 64, ETHER1)).unwrap();
-    rib.add_address(AddressSpec::new(ip("fe80::2"), 64, ETHER2)).unwrap();
-    rib.add_route(RouteSpec::new(Prefix::default_route(Afi::Ipv6)).via(Gateway::Address(ip("2001:db8:1::ff")))).unwrap();
-    let ll: Vec<(Option<IfId>, String)> =
-        rib.routes().filter(|v| v.spec().dst.is_link_local()).map(|v| (v.dst_interface(), v.flags().routing_route_flags().to_string())).collect();
-    assert_eq!(ll, vec![(Some(ETHER1), "Ac".to_string()), (Some(ETHER2), "Ic".to_string())]);
-    assert_eq!(rib.decide(&to("2001:db8:1::5")), fwd("2001:db8:1::5", ETHER1));
+    rib.set_interface(
+        ETHER2,
+        InterfaceState {
+            running: false,
+            point_to_point: false,
+        },
+    )
+    .unwrap();
+    rib.add_address(AddressSpec::new(ip("2001:db8:1::1"), 64, ETHER1))
+        .unwrap();
+    rib.add_address(AddressSpec::new(ip("2001:db8:2::1"), 64, ETHER2))
+        .unwrap();
+    rib.add_address(AddressSpec::new(ip("fe80::1"), 64, ETHER1))
+        .unwrap();
+    rib.add_address(AddressSpec::new(ip("fe80::2"), 64, ETHER2))
+        .unwrap();
+    rib.add_route(
+        RouteSpec::new(Prefix::default_route(Afi::Ipv6))
+            .via(Gateway::Address(ip("2001:db8:1::ff"))),
+    )
+    .unwrap();
+    let ll: Vec<(Option<IfId>, String)> = rib
+        .routes()
+        .filter(|v| v.spec().dst.is_link_local())
+        .map(|v| {
+            (
+                v.dst_interface(),
+                v.flags().routing_route_flags().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ll,
+        vec![
+            (Some(ETHER1), "Ac".to_string()),
+            (Some(ETHER2), "Ic".to_string())
+        ]
+    );
+    assert_eq!(
+        rib.decide(&to("2001:db8:1::5")),
+        fwd("2001:db8:1::5", ETHER1)
+    );
     assert_eq!(rib.decide(&to("2a00::1")), fwd("2001:db8:1::ff", ETHER1));
     assert_eq!(rib.decide(&to("2001:db8:1::1")), Decision::Local);
     assert_eq!(rib.decide(&to("fe80::1")), Decision::Local);
@@ -375,13 +616,21 @@ fn ipv6_connected_link_local_and_default() {
 
 #[test]
 fn a_full_fib_refuses_the_change_and_keeps_the_old_state() {
-    let mut rib = Rib::new(RibConfig { fib_v4: FibConfig::with_arena_bytes(256), ..RibConfig::default() });
+    let mut rib = Rib::new(RibConfig {
+        fib_v4: FibConfig::with_arena_bytes(256),
+        ..RibConfig::default()
+    });
     rib.set_interface(ETHER1, up()).unwrap();
-    rib.add_address(AddressSpec::new(ip("10.0.0.1"), 24, ETHER1)).unwrap();
+    rib.add_address(AddressSpec::new(ip("10.0.0.1"), 24, ETHER1))
+        .unwrap();
     let mut added = 0;
     let mut refused = None;
     for i in 0..200u32 {
-        let dst = Prefix::new(IpAddr::from([10, (i % 200) as u8 + 1, (i * 7 % 256) as u8, 0]), 24).unwrap();
+        let dst = Prefix::new(
+            IpAddr::from([10, (i % 200) as u8 + 1, (i * 7 % 256) as u8, 0]),
+            24,
+        )
+        .unwrap();
         match rib.add_route(RouteSpec::new(dst).via(Gateway::Address(ip("10.0.0.9")))) {
             Ok(_) => added += 1,
             Err(e) => {
@@ -395,13 +644,16 @@ fn a_full_fib_refuses_the_change_and_keeps_the_old_state() {
     assert!(added > 0);
     assert!(rib.routes().all(|v| v.spec().dst != dst));
     assert_eq!(rib.routes().filter(|v| v.flags().active).count(), added + 1);
-    assert_eq!(rib.decide(&to(&dst.addr().to_string())), Decision::NetworkUnreachable);
+    assert_eq!(
+        rib.decide(&to(&dst.addr().to_string())),
+        Decision::NetworkUnreachable
+    );
 }
 
 #[test]
 fn rib_fuzz_body_runs_on_generated_inputs() {
     let mut x = 0x1234_5678u32;
-    for round in 0..2000 {
+    for round in 0..1000 {
         let data: Vec<u8> = (0..4 * (1 + round % 50))
             .map(|_| {
                 x ^= x << 13;
@@ -423,7 +675,12 @@ mod random {
 
     #[derive(Clone, Debug)]
     enum Op {
-        Add { dst: (u8, u8, u8), distance: u8, ifid: u16, disabled: bool },
+        Add {
+            dst: (u8, u8, u8),
+            distance: u8,
+            ifid: u16,
+            disabled: bool,
+        },
         Remove(usize),
         Toggle(usize),
         Link(u16, bool),
@@ -444,12 +701,20 @@ mod random {
         let mut out = Vec::new();
         for (&id, r) in &rib.config.routes {
             let _ = id;
-            let Gateway::Interface(i) = r.spec.gateways[0] else { unreachable!() };
-            if r.spec.disabled || !rib.interface(i).is_some_and(|s| s.running) || !r.spec.dst.contains(dst) {
+            let Gateway::Interface(i) = r.spec.gateways[0] else {
+                unreachable!()
+            };
+            if r.spec.disabled
+                || !rib.interface(i).is_some_and(|s| s.running)
+                || !r.spec.dst.contains(dst)
+            {
                 continue;
             }
             let key = (r.spec.dst.len(), u8::MAX - r.spec.distance);
-            let d = Decision::Forward { next_hop: dst, interface: i };
+            let d = Decision::Forward {
+                next_hop: dst,
+                interface: i,
+            };
             if best.is_none_or(|b| key > b) {
                 best = Some(key);
                 out = vec![d];

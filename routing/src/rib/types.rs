@@ -157,7 +157,13 @@ pub struct AddressSpec {
 
 impl AddressSpec {
     pub fn new(address: IpAddr, prefix_len: u8, interface: IfId) -> AddressSpec {
-        AddressSpec { address, prefix_len, interface, disabled: false, comment: None }
+        AddressSpec {
+            address,
+            prefix_len,
+            interface,
+            disabled: false,
+            comment: None,
+        }
     }
 }
 
@@ -190,7 +196,15 @@ pub struct RuleSpec {
 impl RuleSpec {
     /// A rule matching every packet.
     pub fn new(action: RuleAction) -> RuleSpec {
-        RuleSpec { src: None, dst: None, interface: None, routing_mark: None, action, disabled: false, comment: None }
+        RuleSpec {
+            src: None,
+            dst: None,
+            interface: None,
+            routing_mark: None,
+            action,
+            disabled: false,
+            comment: None,
+        }
     }
 }
 

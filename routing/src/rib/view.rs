@@ -2,7 +2,10 @@
 //! routes, addresses, tables and rules.
 
 use super::resolve::{GatewayState, Record, RouteState};
-use super::types::{AddressId, AddressSpec, Contribution, Hop, IfId, Origin, RouteId, RouteSpec, RouteType, RuleId, RuleSpec, TableId};
+use super::types::{
+    AddressId, AddressSpec, Contribution, Hop, IfId, Origin, RouteId, RouteSpec, RouteType, RuleId,
+    RuleSpec, TableId,
+};
 use super::Rib;
 use crate::prefix::Prefix;
 use alloc::vec::Vec;
@@ -82,13 +85,24 @@ impl RouteFlags {
             Origin::Dhcp => b'd',
             Origin::Vpn => b'v',
         });
-        FlagLetters { buf: [if self.dynamic { b'D' } else { b' ' }, status, proto, if self.ecmp { b'+' } else { b' ' }], len: 4 }
+        FlagLetters {
+            buf: [
+                if self.dynamic { b'D' } else { b' ' },
+                status,
+                proto,
+                if self.ecmp { b'+' } else { b' ' },
+            ],
+            len: 4,
+        }
     }
 
     /// `/routing route print` letters, compact: status, lower-case protocol, ECMP
     /// (`"As"`, `"Xs"`, `"Ic"`, `"d"`, `"As+"`).
     pub fn routing_route_flags(&self) -> FlagLetters {
-        let mut out = FlagLetters { buf: [0; 4], len: 0 };
+        let mut out = FlagLetters {
+            buf: [0; 4],
+            len: 0,
+        };
         let mut push = |c: u8| {
             out.buf[usize::from(out.len)] = c;
             out.len += 1;
@@ -145,7 +159,9 @@ impl<'a> RouteView<'a> {
             disabled: spec.disabled,
             active: s.active,
             inactive: !spec.disabled && !s.candidate,
-            unreachable: !spec.disabled && spec.route_type == RouteType::Unicast && s.immediate.is_empty(),
+            unreachable: !spec.disabled
+                && spec.route_type == RouteType::Unicast
+                && s.immediate.is_empty(),
             ecmp: s.ecmp,
             origin: Some(self.record.origin),
         }
@@ -186,7 +202,12 @@ impl<'a> RouteView<'a> {
         if self.record.origin != Origin::Connected {
             return None;
         }
-        self.rib.config.addresses.iter().find(|(_, a)| a.route == self.record.id).map(|(&id, _)| id)
+        self.rib
+            .config
+            .addresses
+            .iter()
+            .find(|(_, a)| a.route == self.record.id)
+            .map(|(&id, _)| id)
     }
 }
 
@@ -225,23 +246,42 @@ impl Rib {
     /// table, destination and id.
     pub fn routes(&self) -> impl Iterator<Item = RouteView<'_>> + '_ {
         let mut order: Vec<usize> = (0..self.records.len()).collect();
-        order.sort_by_key(|&i| (self.records[i].spec.table, self.records[i].spec.dst, self.records[i].dst_interface, self.records[i].id));
-        order.into_iter().map(move |i| RouteView { rib: self, record: &self.records[i], state: &self.states[i] })
+        order.sort_by_key(|&i| {
+            (
+                self.records[i].spec.table,
+                self.records[i].spec.dst,
+                self.records[i].dst_interface,
+                self.records[i].id,
+            )
+        });
+        order.into_iter().map(move |i| RouteView {
+            rib: self,
+            record: &self.records[i],
+            state: &self.states[i],
+        })
     }
 
     pub fn route(&self, id: RouteId) -> Option<RouteView<'_>> {
         let i = self.records.binary_search_by_key(&id, |r| r.id).ok()?;
-        Some(RouteView { rib: self, record: &self.records[i], state: &self.states[i] })
+        Some(RouteView {
+            rib: self,
+            record: &self.records[i],
+            state: &self.states[i],
+        })
     }
 
     pub fn addresses(&self) -> impl Iterator<Item = AddressView<'_>> + '_ {
-        self.config.addresses.iter().map(move |(&id, a)| AddressView {
-            id,
-            spec: &a.spec,
-            network: Prefix::new(a.spec.address, a.spec.prefix_len).unwrap_or_else(|_| Prefix::host(a.spec.address)),
-            invalid: !self.config.interfaces.contains_key(&a.spec.interface),
-            route: a.route,
-        })
+        self.config
+            .addresses
+            .iter()
+            .map(move |(&id, a)| AddressView {
+                id,
+                spec: &a.spec,
+                network: Prefix::new(a.spec.address, a.spec.prefix_len)
+                    .unwrap_or_else(|_| Prefix::host(a.spec.address)),
+                invalid: !self.config.interfaces.contains_key(&a.spec.interface),
+                route: a.route,
+            })
     }
 
     pub fn address(&self, id: AddressId) -> Option<AddressView<'_>> {
@@ -249,11 +289,19 @@ impl Rib {
     }
 
     pub fn tables(&self) -> impl Iterator<Item = TableView<'_>> + '_ {
-        self.config.tables.iter().map(|(&id, t)| TableView { id, name: &t.name, fib: t.fib, builtin: id == TableId::MAIN })
+        self.config.tables.iter().map(|(&id, t)| TableView {
+            id,
+            name: &t.name,
+            fib: t.fib,
+            builtin: id == TableId::MAIN,
+        })
     }
 
     pub fn rules(&self) -> impl Iterator<Item = RuleView<'_>> + '_ {
-        self.config.rules.iter().map(|(id, spec)| RuleView { id: *id, spec })
+        self.config
+            .rules
+            .iter()
+            .map(|(id, spec)| RuleView { id: *id, spec })
     }
 
     /// Distinct forwarding actions installed in the FIBs (ECMP sets, blackholes, ...).

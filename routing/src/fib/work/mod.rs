@@ -7,7 +7,10 @@
 //! Either way [`Work::write`] lays the runs out in the format described in `chunk`.
 
 use super::arena::{rd_u16, rd_u32, rd_u64, wr_u16, wr_u32, wr_u64};
-use super::chunk::{cold_len, default_of, layout, meta, CHILD, COVERED, DENSE_HDR, MAX_PREFIXES, SPARSE, SPARSE_HDR, SPARSE_MAX_RUNS};
+use super::chunk::{
+    cold_len, default_of, layout, meta, CHILD, COVERED, DENSE_HDR, MAX_PREFIXES, SPARSE,
+    SPARSE_HDR, SPARSE_MAX_RUNS,
+};
 
 pub(crate) struct Work {
     /// Own prefixes as `(relative length << 8) | offset`, ascending (length-major).
@@ -217,7 +220,10 @@ impl Work {
 
     /// Hop of the longest prefix shorter than a full stride that covers `slot` (0: none).
     fn covering_hop(&self, slot: u8) -> u16 {
-        (1..8u16).rev().find_map(|l| self.find((l << 8) | u16::from(slot >> (8 - l))).ok()).map_or(0, |i| self.hops[i])
+        (1..8u16)
+            .rev()
+            .find_map(|l| self.find((l << 8) | u16::from(slot >> (8 - l))).ok())
+            .map_or(0, |i| self.hops[i])
     }
 
     /// Gives `slot` (inside run `r`) the leaf `value`, splitting and merging runs around it.
@@ -226,7 +232,11 @@ impl Work {
         if old == value {
             return;
         }
-        let end = if r + 1 < self.runs { usize::from(self.run_start[r + 1]) } else { 256 };
+        let end = if r + 1 < self.runs {
+            usize::from(self.run_start[r + 1])
+        } else {
+            256
+        };
         // Runs lo..hi are rewritten as `seg` (at most: previous, before, slot, after, next).
         let lo = r.saturating_sub(1);
         let hi = (r + 2).min(self.runs);
@@ -397,7 +407,10 @@ impl Work {
                 wr_u16(b, hops_at + 2 * p, self.hops[p]);
             }
         }
-        debug_assert_eq!(super::chunk::content_len(b, off as u32 | u32::from(enc.sparse)), enc.len);
+        debug_assert_eq!(
+            super::chunk::content_len(b, off as u32 | u32::from(enc.sparse)),
+            enc.len
+        );
         off as u32 | if enc.sparse { SPARSE } else { 0 }
     }
 }

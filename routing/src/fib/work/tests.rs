@@ -48,7 +48,8 @@ fn chunks_round_trip_sparse_and_dense() {
     round_trip(&[(0x0100, 1), (0x0101, 2)], &[], 9);
     // A /1 covered by both /2 halves must keep its hop in the cold part.
     round_trip(&[(0x0100, 5), (0x0200, 1), (0x0201, 2)], &[], 0);
-    let many: [(u16, u16); 40] = core::array::from_fn(|i| (0x0800 | (i as u16 * 3), 1 + (i as u16 % 5)));
+    let many: [(u16, u16); 40] =
+        core::array::from_fn(|i| (0x0800 | (i as u16 * 3), 1 + (i as u16 % 5)));
     round_trip(&many, &[], 3);
     let mut mixed = many.to_vec();
     mixed.push((0x0100, 11));
@@ -77,7 +78,11 @@ fn full_stride_edits_match_a_full_repaint() {
         w.layout();
         for _ in 0..20 {
             let key = 0x0800 | (next() % 256) as u16;
-            let hop = if next() % 2 == 0 { Some(1 + (next() % 4) as u16) } else { None };
+            let hop = if next() % 2 == 0 {
+                Some(1 + (next() % 4) as u16)
+            } else {
+                None
+            };
             let mut fast = Work::new();
             let mut buf = [0u8; 4096];
             let enc = w.encoding();
