@@ -5,6 +5,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use routing::index_sort::sort_indexes;
+
 use crate::network::IpAddress;
 use crate::platform::GuestId;
 
@@ -303,8 +305,9 @@ impl Config {
                 .filter(|i| i.kind == VmIfaceType::Dynamic)
                 .map(|i| (i.id, IfaceRef::Vif(i.id))),
         );
-        others.sort();
-        out.extend(others.into_iter().map(|(_, r)| r));
+        let mut order: Vec<u32> = (0..others.len() as u32).collect();
+        sort_indexes(&mut order, &|a, b| others[a].cmp(&others[b]));
+        out.extend(order.iter().map(|&i| others[i as usize].1));
         out
     }
 

@@ -4,10 +4,20 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt::{self, Write};
 
 use crate::cli::menu::{Menu, MenuKind};
 use crate::config::Config;
 use crate::menus::{find_menu, path_string, user, EXPORT_ORDER};
+
+/// Appends ` name=value` to an export line: one formatting routine for every menu's `add`
+/// lines (a `format!` per property costs code at every call site).
+pub fn push_pair(line: &mut String, name: &str, value: &dyn fmt::Display) {
+    line.push(' ');
+    line.push_str(name);
+    line.push('=');
+    let _ = write!(line, "{value}");
+}
 
 fn section_lines(menu: &Menu, config: &Config) -> Vec<String> {
     match menu.kind {

@@ -1,13 +1,17 @@
 //! Builds a `routing::Rib` from a [`NetworkConfig`]: what the route menus print, and what the
 //! hypervisor can use for forwarding (it calls [`build_rib`] with its own limits and link
 //! states, then keeps the RIB's interface states current with `Rib::set_interface`).
+//!
+//! The management plane builds one for every route print and every change that touches
+//! routing, with [`limits_for`]: a RIB without FIBs (`RibConfig::fibs` false), so a build
+//! costs memory in proportion to the configuration (no FIB tables), and one recomputation
+//! (`Rib::batch`), not one per item.
 
-use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use routing::{
-    AddressSpec, FibConfig, IfId, InterfaceState, Rib, RibConfig, RibError, RouteId, RuleAction,
+    AddressSpec, IfId, InterfaceState, Resource, Rib, RibConfig, RibError, RouteId, RuleAction,
     RuleId, TableId,
 };
 
@@ -22,13 +26,12 @@ pub struct RibBuild {
     pub rules: Vec<RuleId>,
 }
 
-/// Limits sized for `net` (for a view; the hypervisor picks its own).
+/// Limits for a view of `net`: the default limits, room for its tables, and no FIBs (the
+/// hypervisor picks its own limits, with FIBs, for forwarding).
 pub fn limits_for(net: &NetworkConfig) -> RibConfig {
-    let prefixes = net.routes.len() + net.addresses.len() + 16;
     RibConfig {
-        fib_v4: FibConfig::ipv4_prefixes(prefixes),
-        fib_v6: FibConfig::ipv6_prefixes(prefixes),
         max_tables: net.tables.len() + 1,
+        fibs: false,
         ..RibConfig::default()
     }
 }
@@ -41,6 +44,16 @@ pub fn build_rib(
     running: &dyn Fn(usize) -> bool,
 ) -> Result<RibBuild, RibError> {
     let mut rib = Rib::new(limits);
+    let (routes, rules) = rib.batch(|rib| load(rib, net, running))?;
+    Ok(RibBuild { rib, routes, rules })
+}
+
+/// The changes that make an empty RIB hold `net`: the ids of its routes and rules.
+fn load(
+    rib: &mut Rib,
+    net: &NetworkConfig,
+    running: &dyn Fn(usize) -> bool,
+) -> Result<(Vec<RouteId>, Vec<RuleId>), RibError> {
     for (i, iface) in net.interfaces.iter().enumerate() {
         let state = InterfaceState {
             running: iface.enabled && running(i),
@@ -83,22 +96,29 @@ pub fn build_rib(
         spec.routing_mark = spec.routing_mark.map(remap);
         rules.push(rib.add_rule(spec)?);
     }
-    Ok(RibBuild { rib, routes, rules })
+    Ok((routes, rules))
 }
 
-/// Why the RIB refused a configuration, for `failure:` messages.
+/// Why the RIB refused a configuration, for `failure:` messages. (Spelled out rather than
+/// formatted with `Debug`, which would put the derived formatters in the image.)
 pub fn rib_error_text(error: RibError) -> String {
-    match error {
-        RibError::AfiMismatch => {
-            String::from("gateway or source address of another address family")
-        }
-        RibError::BadGateways => {
-            String::from("a unicast route needs a gateway, other types take none")
-        }
-        RibError::InvalidPrefix => String::from("invalid prefix"),
-        RibError::DuplicateName => String::from("already have routing table with such name"),
-        RibError::TableInUse => String::from("routing table is in use"),
-        RibError::Full(resource) => format!("routing table full ({resource:?})"),
-        other => format!("routing: {other:?}"),
-    }
+    String::from(match error {
+        RibError::AfiMismatch => "gateway or source address of another address family",
+        RibError::BadGateways => "a unicast route needs a gateway, other types take none",
+        RibError::InvalidPrefix => "invalid prefix",
+        RibError::DuplicateName => "already have routing table with such name",
+        RibError::TableInUse => "routing table is in use",
+        RibError::Full(Resource::Routes) => "routing table full (Routes)",
+        RibError::Full(Resource::Addresses) => "routing table full (Addresses)",
+        RibError::Full(Resource::Rules) => "routing table full (Rules)",
+        RibError::Full(Resource::Tables) => "routing table full (Tables)",
+        RibError::Full(Resource::Fib) => "routing table full (Fib)",
+        RibError::Full(Resource::NextHops) => "routing table full (NextHops)",
+        RibError::NoSuchRoute => "routing: NoSuchRoute",
+        RibError::NoSuchAddress => "routing: NoSuchAddress",
+        RibError::NoSuchRule => "routing: NoSuchRule",
+        RibError::NoSuchTable => "routing: NoSuchTable",
+        RibError::NoSuchInterface => "routing: NoSuchInterface",
+        RibError::NotEditable => "routing: NotEditable",
+    })
 }

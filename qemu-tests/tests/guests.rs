@@ -1,7 +1,8 @@
-//! Guests on qemu-malta: the built-in guest, imported images, console attach, life-cycle
-//! states, networking between guests through the switch, and isolation.
+//! Guests on qemu-malta: many guests at once with console attach and life-cycle states,
+//! networking between guests through the switch (and isolation between bridges), and the
+//! attacker's isolation probes while other guests keep running.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use qemu_tests::boards::Board;
 use qemu_tests::files::build_store;
@@ -11,9 +12,9 @@ use qemu_tests::session::{Session, PROMPT};
 const BOOT: Duration = Duration::from_secs(60);
 
 /// Boot malta with the sample guests' archives in the file store, and log in.
-fn boot_with_guests(memory_mib: u32) -> Session {
+fn boot_with_guests(memory_mib: u32, tag: &str) -> Session {
     let built = guests::build_once().expect("building the guests");
-    let dir = std::env::temp_dir().join(format!("mr-guests-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("mr-guests-{}-{tag}", std::process::id()));
     let store = dir.join("files.bin");
     let archives: Vec<_> = guests::NAMES.iter().map(|n| built.archive(n)).collect();
     build_store(&archives, &store).expect("packing the file store");
@@ -25,12 +26,12 @@ fn boot_with_guests(memory_mib: u32) -> Session {
     s
 }
 
-/// Run `line` at the prompt and return its output.
 fn cmd(s: &mut Session, line: &str) -> String {
     s.command(line, PROMPT)
 }
 
-/// Attach to `vm`'s console, type `line`, wait for `until`, detach.
+/// Attach to `vm`'s console, type `line`, wait for `until`, detach; returns what came before
+/// `until`.
 fn on_console(s: &mut Session, vm: &str, line: &str, until: &str, timeout: Duration) -> String {
     s.send_line(&format!("/metarouter console {vm}"));
     s.expect("[Ctrl-A is the prefix key]");
@@ -42,20 +43,124 @@ fn on_console(s: &mut Session, vm: &str, line: &str, until: &str, timeout: Durat
     out
 }
 
-#[test]
-fn two_netguests_ping_in_one_bridge() {
-    let mut s = boot_with_guests(256);
-    cmd(&mut s, "/interface bridge add name=br1");
-    cmd(&mut s, "/metarouter import-image file-name=netguest.tgz name=n1");
-    cmd(&mut s, "/metarouter import-image file-name=netguest.tgz name=n2");
-    cmd(&mut s, "/metarouter interface add virtual-machine=n1 dynamic-bridge=br1");
-    cmd(&mut s, "/metarouter interface add virtual-machine=n2 dynamic-bridge=br1");
-    let print = cmd(&mut s, "/metarouter print");
-    println!("{print}");
-    on_console(&mut s, "n1", "ip 10.0.0.1/24", "netguest> ", Duration::from_secs(10));
-    on_console(&mut s, "n2", "ip 10.0.0.2/24", "netguest> ", Duration::from_secs(10));
-    let out = on_console(&mut s, "n2", "ping 10.0.0.1 3", "packet-loss", Duration::from_secs(20));
-    println!("{}", s.transcript());
-    assert!(out.contains("received=3"), "{out}");
+/// The STATE column of `name` in `/metarouter print`.
+fn state_of(s: &mut Session, name: &str) -> String {
+    let out = cmd(s, "/metarouter print");
+    out.lines()
+        .find(|l| l.split_whitespace().nth(1) == Some(name) || l.split_whitespace().nth(2) == Some(name))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap_or_else(|| panic!("{name} not in /metarouter print:\n{out}"))
+        .to_string()
 }
 
+/// Poll `/metarouter print` until `name` is in `state`.
+fn wait_state(s: &mut Session, name: &str, state: &str, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let now = state_of(s, name);
+        if now == state {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{name} is {now}, not {state}, after {timeout:?}\n{}", s.transcript());
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+#[test]
+fn eight_guests_with_consoles_and_states() {
+    let mut s = boot_with_guests(256, "eight");
+    for i in 1..=8 {
+        let out = cmd(&mut s, &format!("/metarouter add name=g{i}"));
+        assert!(out.trim().is_empty(), "add g{i}: {out}");
+    }
+    for i in 1..=8 {
+        wait_state(&mut s, &format!("g{i}"), "running", Duration::from_secs(30));
+    }
+    for i in 1..=8 {
+        on_console(&mut s, &format!("g{i}"), "uptime", "uptime: ", Duration::from_secs(10));
+    }
+    // The host shuts a guest down: it is asked to halt, obeys, and stops.
+    cmd(&mut s, "/metarouter shut-down g1");
+    wait_state(&mut s, "g1", "stopped", Duration::from_secs(15));
+    cmd(&mut s, "/metarouter start g1");
+    wait_state(&mut s, "g1", "running", Duration::from_secs(15));
+    // The host reboots a guest: it comes back running, with a fresh uptime.
+    cmd(&mut s, "/metarouter reboot g2");
+    wait_state(&mut s, "g2", "running", Duration::from_secs(15));
+    // A disabled guest stops and shows as disabled.
+    cmd(&mut s, "/metarouter disable g3");
+    wait_state(&mut s, "g3", "disabled", Duration::from_secs(10));
+    // A guest halting itself stops.
+    on_console(&mut s, "g4", "halt", "halting", Duration::from_secs(10));
+    wait_state(&mut s, "g4", "stopped", Duration::from_secs(10));
+    // A guest restarting itself comes back.
+    on_console(&mut s, "g5", "reboot", "rebooting", Duration::from_secs(10));
+    wait_state(&mut s, "g5", "running", Duration::from_secs(15));
+    // Everybody else kept running.
+    for i in [1, 2, 5, 6, 7, 8] {
+        on_console(&mut s, &format!("g{i}"), "uptime", "uptime: ", Duration::from_secs(10));
+    }
+    let print = cmd(&mut s, "/metarouter print");
+    assert!(!s.transcript().contains("panic"), "{}", s.transcript());
+    println!("{print}");
+}
+
+/// Two netguests on vifs: `bridges` names the bridge of each.
+fn ping_between(bridges: [&str; 2], expect_reply: bool) {
+    let mut s = boot_with_guests(256, bridges.join("-").as_str());
+    for b in ["br1", "br2"] {
+        cmd(&mut s, &format!("/interface bridge add name={b}"));
+    }
+    for (i, b) in bridges.iter().enumerate() {
+        let n = i + 1;
+        cmd(&mut s, &format!("/metarouter import-image file-name=netguest.tgz name=n{n}"));
+        cmd(&mut s, &format!("/metarouter interface add virtual-machine=n{n} dynamic-bridge={b}"));
+    }
+    for n in 1..=2 {
+        wait_state(&mut s, &format!("n{n}"), "running", Duration::from_secs(30));
+        on_console(&mut s, &format!("n{n}"), &format!("ip 10.0.0.{n}/24"), &format!("address=10.0.0.{n}/24"), Duration::from_secs(10));
+    }
+    let out = on_console(&mut s, "n2", "ping 10.0.0.1 3", "packet-loss", Duration::from_secs(20));
+    if expect_reply {
+        assert!(out.contains("received=3"), "{out}\n{}", s.transcript());
+    } else {
+        assert!(out.contains("received=0"), "{out}\n{}", s.transcript());
+    }
+}
+
+#[test]
+fn netguests_in_one_bridge_reach_each_other() {
+    ping_between(["br1", "br1"], true);
+}
+
+#[test]
+fn netguests_in_different_bridges_do_not() {
+    ping_between(["br1", "br2"], false);
+}
+
+#[test]
+fn attacker_is_contained_while_others_keep_running() {
+    let mut s = boot_with_guests(256, "attacker");
+    cmd(&mut s, "/interface bridge add name=br1");
+    cmd(&mut s, "/metarouter add name=bystander");
+    cmd(&mut s, "/metarouter import-image file-name=attacker.tgz name=attacker");
+    cmd(&mut s, "/metarouter interface add virtual-machine=attacker dynamic-bridge=br1");
+    wait_state(&mut s, "bystander", "running", Duration::from_secs(30));
+    s.send_line("/metarouter console attacker");
+    s.expect("[Ctrl-A is the prefix key]");
+    let report = s.expect_within("attacker: idle", Duration::from_secs(400));
+    s.send("\x01q");
+    s.expect("Welcome back!");
+    s.expect(PROMPT);
+    println!("{report}");
+    let done = report.lines().find(|l| l.contains("probes done:")).unwrap_or_else(|| panic!("no summary:\n{report}"));
+    assert!(done.contains(" 0 not contained"), "{done}\n{report}");
+    assert!(!report.contains("NOT CONTAINED"), "{report}");
+    let probes = report.lines().filter(|l| l.starts_with("probe ")).count();
+    assert!(probes >= 20, "only {probes} probes ran:\n{report}");
+    // The bystander never noticed.
+    on_console(&mut s, "bystander", "uptime", "uptime: ", Duration::from_secs(10));
+    let state = state_of(&mut s, "bystander");
+    assert_eq!(state, "running");
+    assert!(!s.transcript().contains("hypervisor panic"), "{}", s.transcript());
+}

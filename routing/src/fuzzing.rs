@@ -141,66 +141,124 @@ impl<A: Address> Pair<A> {
 /// - an active route is enabled, and a unicast one has a reachable gateway;
 /// - every destination has at most one active route unless they are all unicast (ECMP);
 /// - the decision for probe packets follows the longest active route of `main` (without
-///   rules): its type's decision, or one of its immediate next hops.
+///   rules): its type's decision, or one of its immediate next hops;
+/// - a twin RIB without FIBs (`RibConfig::fibs` false) given the same changes answers the same
+///   and shows the same routes with the same states (changes the small FIBs refuse are not
+///   given to it).
 ///
 /// Each operation takes 4 bytes `[op][a][b][c]`.
 pub fn rib_change_sequence(data: &[u8]) {
-    let mut rib = Rib::new(RibConfig {
+    let limits = RibConfig {
         fib_v4: FibConfig::with_arena_bytes(1 << 14),
         fib_v6: FibConfig::with_arena_bytes(1 << 14),
         ..RibConfig::default()
+    };
+    let mut rib = Rib::new(limits);
+    let mut twin = Rib::new(RibConfig {
+        fibs: false,
+        ..limits
     });
-    let mut routes: Vec<RouteId> = Vec::new();
-    let mut addresses: Vec<AddressId> = Vec::new();
-    let mut tables = alloc::vec![TableId::MAIN];
-    let v4 = |x: u8, y: u8| IpAddr::from([10, x % 4, y % 8, y]);
-    let v6 = |x: u8, y: u8| {
-        IpAddr::from([
-            0x2001,
-            0xdb8,
-            u16::from(x % 4),
-            u16::from(y % 8),
-            0,
-            0,
-            0,
-            u16::from(y),
-        ])
+    let mut ids = Ids {
+        routes: Vec::new(),
+        addresses: Vec::new(),
+        tables: alloc::vec![TableId::MAIN],
     };
     for op in data.chunks_exact(4) {
+        let Some(change) = Change::read(op, &ids) else {
+            continue;
+        };
+        // Results are compared, not required: refusals (a full FIB, a bad reference) are part
+        // of the game.
+        let result = change.apply(&mut rib, &ids);
+        if result != Err(RibError::Full(Resource::Fib)) {
+            assert_eq!(change.apply(&mut twin, &ids), result, "{change:?}");
+        }
+        ids.record(&change, result);
+        let (a, b, c) = (op[1], op[2], op[3]);
+        let probes = [v4(a, b), v4(b, c), v6(a, b), v6(c, a)];
+        check_rib(&rib, &probes);
+        check_rib(&twin, &probes);
+        check_same_routes(&rib, &twin);
+    }
+}
+
+fn v4(x: u8, y: u8) -> IpAddr {
+    IpAddr::from([10, x % 4, y % 8, y])
+}
+
+fn v6(x: u8, y: u8) -> IpAddr {
+    IpAddr::from([
+        0x2001,
+        0xdb8,
+        u16::from(x % 4),
+        u16::from(y % 8),
+        0,
+        0,
+        0,
+        u16::from(y),
+    ])
+}
+
+/// What the fuzz sequence has created so far.
+struct Ids {
+    routes: Vec<RouteId>,
+    addresses: Vec<AddressId>,
+    tables: Vec<TableId>,
+}
+
+/// One change of [`rib_change_sequence`], decoded once and applied to both RIBs.
+#[derive(Debug)]
+enum Change {
+    Interface(IfId, InterfaceState),
+    AddAddress(AddressSpec),
+    /// Index into `Ids::addresses`.
+    RemoveAddress(usize),
+    AddRoute(RouteSpec),
+    /// Index into `Ids::routes`.
+    RemoveRoute(usize),
+    /// A route's new target-scope and distance.
+    EditRoute(RouteId, u8, u8),
+    DisableRoute(RouteId, bool),
+    AddTable(&'static str),
+}
+
+/// What a change created.
+#[derive(Debug, PartialEq, Eq)]
+enum Created {
+    Nothing,
+    Address(AddressId),
+    Route(RouteId),
+    Table(TableId),
+}
+
+impl Change {
+    fn read(op: &[u8], ids: &Ids) -> Option<Change> {
         let (a, b, c) = (op[1], op[2], op[3]);
         let ifid = IfId(u16::from(a % 3));
         let addr = if c & 1 == 0 { v4(a, b) } else { v6(a, b) };
-        // Results are ignored: refusals (a full FIB, a bad reference) are part of the game.
-        match op[0] % 10 {
-            0 => {
-                let state = InterfaceState {
+        let pick = |n: usize| usize::from(b) % n;
+        Some(match op[0] % 10 {
+            0 => Change::Interface(
+                ifid,
+                InterfaceState {
                     running: b & 1 == 0,
                     point_to_point: b & 2 != 0,
-                };
-                let _ = rib.set_interface(ifid, state);
-            }
-            1 => {
-                if let Ok(id) = rib.add_address(AddressSpec::new(
-                    addr,
-                    if c & 1 == 0 { 16 + c % 17 } else { 48 + c % 81 },
-                    ifid,
-                )) {
-                    addresses.push(id);
-                }
-            }
-            2 if !addresses.is_empty() => {
-                let _ = rib.remove_address(addresses.remove(usize::from(b) % addresses.len()));
-            }
+                },
+            ),
+            1 => Change::AddAddress(AddressSpec::new(
+                addr,
+                if c & 1 == 0 { 16 + c % 17 } else { 48 + c % 81 },
+                ifid,
+            )),
+            2 if !ids.addresses.is_empty() => Change::RemoveAddress(pick(ids.addresses.len())),
             3..=5 => {
                 let len = if c & 1 == 0 { c % 33 } else { c % 129 };
-                let Ok(dst) = Prefix::new(addr, len) else {
-                    continue;
-                };
+                let dst = Prefix::new(addr, len).ok()?;
                 let mut spec = RouteSpec::new(dst);
                 spec.distance = b % 4;
                 spec.scope = [10, 20, 30, 40][usize::from(b >> 2) % 4];
                 spec.target_scope = [10, 20, 30, 40][usize::from(b >> 4) % 4];
-                spec.table = tables[usize::from(a) % tables.len()];
+                spec.table = ids.tables[usize::from(a) % ids.tables.len()];
                 spec.disabled = b >> 6 == 3;
                 let gw = if c & 1 == 0 { v4(b, a) } else { v6(b, a) };
                 match op[0] % 10 {
@@ -217,33 +275,78 @@ pub fn rib_change_sequence(data: &[u8]) {
                         ][usize::from(b) % 3]
                     }
                 }
-                if let Ok(id) = rib.add_route(spec) {
-                    routes.push(id);
-                }
+                Change::AddRoute(spec)
             }
-            6 if !routes.is_empty() => {
-                let _ = rib.remove_route(routes.remove(usize::from(b) % routes.len()));
+            6 if !ids.routes.is_empty() => Change::RemoveRoute(pick(ids.routes.len())),
+            7 if !ids.routes.is_empty() => Change::EditRoute(
+                ids.routes[pick(ids.routes.len())],
+                [10, 20, 30, 40][usize::from(c) % 4],
+                a % 4,
+            ),
+            8 if !ids.routes.is_empty() => {
+                Change::DisableRoute(ids.routes[pick(ids.routes.len())], c & 1 == 0)
             }
-            7 if !routes.is_empty() => {
-                let id = routes[usize::from(b) % routes.len()];
-                if let Some(mut spec) = rib.route_spec(id).cloned() {
-                    spec.target_scope = [10, 20, 30, 40][usize::from(c) % 4];
-                    spec.distance = a % 4;
-                    let _ = rib.set_route(id, spec);
-                }
+            9 => Change::AddTable(if b & 1 == 0 { "red" } else { "blue" }),
+            _ => return None,
+        })
+    }
+
+    fn apply(&self, rib: &mut Rib, ids: &Ids) -> Result<Created, RibError> {
+        match self {
+            Change::Interface(id, state) => {
+                rib.set_interface(*id, *state).map(|()| Created::Nothing)
             }
-            8 if !routes.is_empty() => {
-                let _ = rib.set_route_disabled(routes[usize::from(b) % routes.len()], c & 1 == 0);
+            Change::AddAddress(spec) => rib.add_address(spec.clone()).map(Created::Address),
+            Change::RemoveAddress(i) => rib
+                .remove_address(ids.addresses[*i])
+                .map(|()| Created::Nothing),
+            Change::AddRoute(spec) => rib.add_route(spec.clone()).map(Created::Route),
+            Change::RemoveRoute(i) => rib.remove_route(ids.routes[*i]).map(|()| Created::Nothing),
+            Change::EditRoute(id, target_scope, distance) => {
+                let mut spec = rib.route_spec(*id).cloned().ok_or(RibError::NoSuchRoute)?;
+                spec.target_scope = *target_scope;
+                spec.distance = *distance;
+                rib.set_route(*id, spec).map(|()| Created::Nothing)
             }
-            9 => {
-                if let Ok(t) = rib.add_table(if b & 1 == 0 { "red" } else { "blue" }, true) {
-                    tables.push(t);
-                }
+            Change::DisableRoute(id, disabled) => rib
+                .set_route_disabled(*id, *disabled)
+                .map(|()| Created::Nothing),
+            Change::AddTable(name) => rib.add_table(name, true).map(Created::Table),
+        }
+    }
+}
+
+impl Ids {
+    fn record(&mut self, change: &Change, result: Result<Created, RibError>) {
+        match (change, result) {
+            (Change::RemoveAddress(i), _) => {
+                self.addresses.remove(*i);
             }
+            (Change::RemoveRoute(i), _) => {
+                self.routes.remove(*i);
+            }
+            (_, Ok(Created::Address(id))) => self.addresses.push(id),
+            (_, Ok(Created::Route(id))) => self.routes.push(id),
+            (_, Ok(Created::Table(id))) => self.tables.push(id),
             _ => {}
         }
-        check_rib(&rib, &[v4(a, b), v4(b, c), v6(a, b), v6(c, a)]);
     }
+}
+
+/// Both RIBs show the same routes, in the same order, with the same states.
+fn check_same_routes(a: &Rib, b: &Rib) {
+    let mut theirs = b.routes();
+    for x in a.routes() {
+        let y = theirs.next().expect("the twin has fewer routes");
+        assert_eq!(x.id(), y.id());
+        assert_eq!(x.spec(), y.spec());
+        assert_eq!(x.flags(), y.flags(), "{:?}", x.spec());
+        assert_eq!(x.contribution(), y.contribution(), "{:?}", x.spec());
+        assert_eq!(x.gateway_states(), y.gateway_states(), "{:?}", x.spec());
+        assert_eq!(x.immediate_gw(), y.immediate_gw(), "{:?}", x.spec());
+    }
+    assert!(theirs.next().is_none(), "the twin has more routes");
+    assert_eq!(a.next_hop_count(), b.next_hop_count());
 }
 
 fn check_rib(rib: &Rib, probes: &[IpAddr]) {

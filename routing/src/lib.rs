@@ -7,6 +7,8 @@
 //! - [`prefix`]: IP networks as the RIB and the CLI see them.
 //! - [`fuzzing`]: fuzz-target bodies, also run by `cargo test`.
 //! - [`reference`]: a brute-force LPM used as the oracle in tests, fuzzing and the benchmark.
+//! - [`index_sort`]: the one sort routine of the RIB (and the management plane), small on the
+//!   target.
 //!
 //! See `README.md` for the API in brief and the measured figures.
 #![no_std]
@@ -17,6 +19,7 @@ extern crate alloc;
 pub mod addr;
 pub mod fib;
 pub mod fuzzing;
+pub mod index_sort;
 pub mod prefix;
 pub mod reference;
 pub mod rib;

@@ -30,16 +30,27 @@ pub(crate) fn init(count_hz: u32) {
     COUNT_LAST.store(now, Ordering::Relaxed);
     START_LOW.store(now, Ordering::Relaxed);
     START_HIGH.store(0, Ordering::Relaxed);
-    cp0::write_compare(now.wrapping_add(period));
+    arm(now.wrapping_add(period), period);
 }
 
-/// IP7. Runs in the trap handler.
-///
-/// Compare is re-armed one period after the previous one, or one period from now when ticks
-/// were missed. Under a hypervisor the guest can be descheduled between reading Count and
-/// writing Compare, so after the write Count is read again: if it already passed the new
-/// Compare, no interrupt would come for a whole Count wrap (about 27 s at 160 MHz), so re-arm
-/// from the fresh Count (as Linux's `mips_next_event` checks for -ETIME).
+/// Write Compare = `next`, then make sure Count has not already passed it: under a hypervisor
+/// the guest can be descheduled between reading Count and writing Compare, and a Compare left
+/// behind Count raises no interrupt for a whole Count wrap (about 27 s at 160 MHz). If it was
+/// passed, re-arm one `period` from the fresh Count (as Linux's `mips_next_event` checks for
+/// -ETIME).
+fn arm(mut next: u32, period: u32) {
+    loop {
+        cp0::write_compare(next);
+        let after = cp0::read_count();
+        if (next.wrapping_sub(after) as i32) > 0 {
+            return;
+        }
+        next = after.wrapping_add(period);
+    }
+}
+
+/// IP7. Runs in the trap handler. Compare is re-armed one period after the previous one, or
+/// one period from now when ticks were missed (see [`arm`]).
 pub(crate) fn on_tick() {
     let period = PERIOD.load(Ordering::Relaxed).max(1);
     let now = cp0::read_count();
@@ -47,14 +58,7 @@ pub(crate) fn on_tick() {
     if next.wrapping_sub(now) as i32 <= 0 || next.wrapping_sub(now) > period {
         next = now.wrapping_add(period);
     }
-    loop {
-        cp0::write_compare(next);
-        let after = cp0::read_count();
-        if (next.wrapping_sub(after) as i32) > 0 {
-            break;
-        }
-        next = after.wrapping_add(period);
-    }
+    arm(next, period);
     TICKS.store(
         TICKS.load(Ordering::Relaxed).wrapping_add(1),
         Ordering::Relaxed,

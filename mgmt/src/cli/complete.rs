@@ -4,6 +4,9 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt::Write;
+
+use routing::index_sort::sort_indexes;
 
 use super::args::{find_field, value_choices, Field};
 use super::lex::tokenize_partial;
@@ -140,9 +143,9 @@ fn two_columns(entries: &[(String, String)], out: &mut String) {
     let width = entries.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
     for (name, help) in entries {
         if help.is_empty() {
-            out.push_str(&format!("{name}\n"));
+            let _ = writeln!(out, "{name}");
         } else {
-            out.push_str(&format!("{name:<width$} -- {help}\n"));
+            let _ = writeln!(out, "{name:<width$} -- {help}");
         }
     }
 }
@@ -297,8 +300,9 @@ pub fn complete(
 
 /// Lays out names in columns, filled top to bottom, within `width`.
 pub fn columns(names: &[String], width: usize) -> String {
-    let mut sorted: Vec<&String> = names.iter().collect();
-    sorted.sort();
+    let mut order: Vec<u32> = (0..names.len() as u32).collect();
+    sort_indexes(&mut order, &|a, b| names[a].cmp(&names[b]));
+    let sorted: Vec<&String> = order.iter().map(|&i| &names[i as usize]).collect();
     let cell = sorted.iter().map(|n| n.len()).max().unwrap_or(0) + 2;
     let per_line = (width / cell.max(1)).max(1);
     let rows = sorted.len().div_ceil(per_line);
@@ -307,7 +311,7 @@ pub fn columns(names: &[String], width: usize) -> String {
         let mut line = String::new();
         let mut col = 0;
         while let Some(name) = sorted.get(col * rows + row) {
-            line.push_str(&format!("{name:<cell$}"));
+            let _ = write!(line, "{name:<cell$}");
             col += 1;
         }
         out.push_str(line.trim_end());

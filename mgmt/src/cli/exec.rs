@@ -195,8 +195,8 @@ impl Session {
         match name {
             "print" => self.print(key, table, tokens, exec),
             "find" => {
-                let filter = parse_find(table, tokens, exec)?;
-                let _ = filter;
+                let rows = table.rows(&exec.config, &*exec.platform);
+                parse_find(table, tokens, &rows)?;
                 Ok(())
             }
             "add" => {
@@ -317,7 +317,7 @@ impl Session {
     ) -> Result<Vec<ItemId>, CmdError> {
         let rows = table.rows(&exec.config, &*exec.platform);
         if let Some(inner) = &token.inner {
-            let filter = parse_find(table, inner.get(1..).unwrap_or(&[]), exec)?;
+            let filter = parse_find(table, inner.get(1..).unwrap_or(&[]), &rows)?;
             if inner.first().map(|t| t.text.as_str()) != Some("find") {
                 return Err(CmdError::BadCommand {
                     word: inner.first().map(|t| t.text.clone()).unwrap_or_default(),

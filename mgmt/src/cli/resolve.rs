@@ -4,6 +4,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use routing::index_sort::sort_indexes;
+
 use super::error::CmdError;
 use super::lex::Token;
 use super::menu::{generic_commands, Command, Menu};
@@ -67,9 +69,11 @@ pub fn words_of(menu: &'static Menu) -> Vec<(&'static str, &'static str)> {
     if !out.iter().any(|(n, _)| *n == "export") {
         out.push(("export", "Print or save an export script"));
     }
-    out.sort();
-    out.dedup_by_key(|(n, _)| *n);
-    out
+    let mut order: Vec<u32> = (0..out.len() as u32).collect();
+    sort_indexes(&mut order, &|a, b| out[a].cmp(&out[b]));
+    let mut sorted: Vec<(&str, &str)> = order.iter().map(|&i| out[i as usize]).collect();
+    sorted.dedup_by_key(|(n, _)| *n);
+    sorted
 }
 
 /// Result of resolving the start of a line.

@@ -7,6 +7,7 @@
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use core::fmt::Write;
 
 use crate::config::ItemId;
 use crate::value::quote;
@@ -196,8 +197,12 @@ fn prefixes(view: &View, rows: &[Row]) -> (String, Vec<String>) {
         if view.numbers {
             let n = label.map(|n| n.to_string()).unwrap_or_default();
             match view.style {
-                Style::Classic => p.push_str(&format!("{n:>width$} ")),
-                Style::Modern => p.push_str(&format!("{n:<width$} ")),
+                Style::Classic => {
+                    let _ = write!(p, "{n:>width$} ");
+                }
+                Style::Modern => {
+                    let _ = write!(p, "{n:<width$} ");
+                }
             }
         }
         if !slots.is_empty() {
@@ -208,8 +213,12 @@ fn prefixes(view: &View, rows: &[Row]) -> (String, Vec<String>) {
     }
     if view.numbers {
         match view.style {
-            Style::Classic => head.push_str(&format!("{:>width$} ", "#")),
-            Style::Modern => head.push_str(&format!("{:<width$} ", "#")),
+            Style::Classic => {
+                let _ = write!(head, "{:>width$} ", "#");
+            }
+            Style::Modern => {
+                let _ = write!(head, "{:<width$} ", "#");
+            }
         }
     }
     if !slots.is_empty() {
@@ -277,9 +286,9 @@ pub fn render_table(view: &View, rows: &[Row], out: &mut String) {
             }
             let w = widths[i];
             if numeric[i] {
-                text.push_str(&format!("{cell:>w$}"));
+                let _ = write!(text, "{cell:>w$}");
             } else {
-                text.push_str(&format!("{cell:<w$}"));
+                let _ = write!(text, "{cell:<w$}");
             }
         }
         text

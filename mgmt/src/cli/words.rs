@@ -5,6 +5,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use routing::index_sort::sort_indexes;
+
 use super::args::{find_field, parse_value, Args, Field, Kind};
 use super::error::CmdError;
 use super::filter::Filter;
@@ -19,22 +21,25 @@ pub fn props(table: &dyn Table, rows: &[Row]) -> Vec<&'static str> {
     for row in rows {
         out.extend(row.cells.iter().map(|(name, _)| *name));
     }
-    out.sort();
-    out.dedup();
-    out
+    let mut order: Vec<u32> = (0..out.len() as u32).collect();
+    sort_indexes(&mut order, &|a, b| out[a].cmp(out[b]));
+    let mut sorted: Vec<&'static str> = order.iter().map(|&i| out[i as usize]).collect();
+    sorted.dedup();
+    sorted
 }
 
+/// The filter of `find [where] ...` over `rows` (the table's rows: they give the property
+/// names).
 pub fn parse_find(
     table: &'static dyn Table,
     tokens: &[Token],
-    exec: &Exec<'_>,
+    rows: &[Row],
 ) -> Result<Filter, CmdError> {
     let tokens = match tokens.first() {
         Some(t) if t.text == "where" && t.eq.is_none() => &tokens[1..],
         _ => tokens,
     };
-    let rows = table.rows(&exec.config, &*exec.platform);
-    Filter::parse(tokens, table.view(), &props(table, &rows))
+    Filter::parse(tokens, table.view(), &props(table, rows))
 }
 
 pub fn check_required(required: &[&str], args: &Args) -> Result<(), CmdError> {

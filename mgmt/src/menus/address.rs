@@ -10,6 +10,7 @@ use crate::cli::error::CmdError;
 use crate::cli::menu::Table;
 use crate::cli::table::{Column, FlagSlot, Row, Style, View};
 use crate::config::{Address, Config, IfaceRef, ItemId};
+use crate::export::push_pair;
 use crate::platform::Platform;
 use crate::value::{
     format_ipv4, format_ipv6, ipv4_broadcast, ipv4_network, ipv6_network, quote_if_needed,
@@ -127,12 +128,12 @@ fn pick_v6(value: &Value) -> Option<([u8; 16], u8)> {
 fn export_line(address: String, comment: &str, disabled: bool, interface: &str) -> String {
     let mut line = format!("add address={address}");
     if !comment.is_empty() {
-        line.push_str(&format!(" comment={}", quote_if_needed(comment)));
+        push_pair(&mut line, "comment", &quote_if_needed(comment));
     }
     if disabled {
         line.push_str(" disabled=yes");
     }
-    line.push_str(&format!(" interface={}", quote_if_needed(interface)));
+    push_pair(&mut line, "interface", &quote_if_needed(interface));
     line
 }
 

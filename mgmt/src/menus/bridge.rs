@@ -3,12 +3,14 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt::Write;
 
 use crate::cli::args::{Args, Field, Kind, Value};
 use crate::cli::error::CmdError;
 use crate::cli::menu::Table;
 use crate::cli::table::{Column, FlagSlot, Row, Style, View};
 use crate::config::{Bridge, Config, IfaceRef, ItemId, VmIfaceType, ARP_MODES, PROTOCOL_MODES};
+use crate::export::push_pair;
 use crate::platform::Platform;
 use crate::value::{format_duration, format_mac, quote_if_needed};
 
@@ -293,47 +295,49 @@ impl Table for Bridges {
             .map(|b| {
                 let mut line = String::from("add");
                 if b.admin_mac != defaults.admin_mac {
-                    line.push_str(&format!(" admin-mac={}", format_mac(&b.admin_mac)));
+                    push_pair(&mut line, "admin-mac", &format_mac(&b.admin_mac));
                 }
                 if b.ageing_time != defaults.ageing_time {
-                    line.push_str(&format!(" ageing-time={}", format_duration(b.ageing_time)));
+                    push_pair(&mut line, "ageing-time", &format_duration(b.ageing_time));
                 }
                 if b.arp != defaults.arp {
-                    line.push_str(&format!(" arp={}", b.arp));
+                    push_pair(&mut line, "arp", &b.arp);
                 }
                 if !b.auto_mac {
                     line.push_str(" auto-mac=no");
                 }
                 if !b.comment.is_empty() {
-                    line.push_str(&format!(" comment={}", quote_if_needed(&b.comment)));
+                    push_pair(&mut line, "comment", &quote_if_needed(&b.comment));
                 }
                 if b.disabled {
                     line.push_str(" disabled=yes");
                 }
                 if b.forward_delay != defaults.forward_delay {
-                    line.push_str(&format!(
-                        " forward-delay={}",
-                        format_duration(b.forward_delay)
-                    ));
+                    push_pair(
+                        &mut line,
+                        "forward-delay",
+                        &format_duration(b.forward_delay),
+                    );
                 }
                 if b.max_message_age != defaults.max_message_age {
-                    line.push_str(&format!(
-                        " max-message-age={}",
-                        format_duration(b.max_message_age)
-                    ));
+                    push_pair(
+                        &mut line,
+                        "max-message-age",
+                        &format_duration(b.max_message_age),
+                    );
                 }
                 if b.mtu != defaults.mtu {
-                    line.push_str(&format!(" mtu={}", b.mtu));
+                    push_pair(&mut line, "mtu", &b.mtu);
                 }
-                line.push_str(&format!(" name={}", quote_if_needed(&b.name)));
+                push_pair(&mut line, "name", &quote_if_needed(&b.name));
                 if b.priority != defaults.priority {
-                    line.push_str(&format!(" priority=0x{:X}", b.priority));
+                    let _ = write!(line, " priority=0x{:X}", b.priority);
                 }
                 if b.protocol_mode != defaults.protocol_mode {
-                    line.push_str(&format!(" protocol-mode={}", b.protocol_mode));
+                    push_pair(&mut line, "protocol-mode", &b.protocol_mode);
                 }
                 if b.transmit_hold_count != defaults.transmit_hold_count {
-                    line.push_str(&format!(" transmit-hold-count={}", b.transmit_hold_count));
+                    push_pair(&mut line, "transmit-hold-count", &b.transmit_hold_count);
                 }
                 line
             })

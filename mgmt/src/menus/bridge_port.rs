@@ -4,12 +4,14 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt::Write;
 
 use crate::cli::args::{Args, Field, Kind, RefKind, Value};
 use crate::cli::error::CmdError;
 use crate::cli::menu::Table;
 use crate::cli::table::{Column, FlagSlot, Row, Style, View};
 use crate::config::{BridgePort, Config, IfaceRef, ItemId, VmIfaceType};
+use crate::export::push_pair;
 use crate::platform::Platform;
 use crate::value::quote_if_needed;
 
@@ -302,20 +304,20 @@ impl Table for BridgePorts {
                 let iface = config.iface_name(p.interface)?;
                 let mut line = format!("add bridge={}", quote_if_needed(&bridge.name));
                 if !p.comment.is_empty() {
-                    line.push_str(&format!(" comment={}", quote_if_needed(&p.comment)));
+                    push_pair(&mut line, "comment", &quote_if_needed(&p.comment));
                 }
                 if p.disabled {
                     line.push_str(" disabled=yes");
                 }
                 if let Some(h) = p.horizon {
-                    line.push_str(&format!(" horizon={h}"));
+                    push_pair(&mut line, "horizon", &h);
                 }
-                line.push_str(&format!(" interface={}", quote_if_needed(iface)));
+                push_pair(&mut line, "interface", &quote_if_needed(iface));
                 if p.path_cost != 10 {
-                    line.push_str(&format!(" path-cost={}", p.path_cost));
+                    push_pair(&mut line, "path-cost", &p.path_cost);
                 }
                 if p.priority != 0x80 {
-                    line.push_str(&format!(" priority=0x{:X}", p.priority));
+                    let _ = write!(line, " priority=0x{:X}", p.priority);
                 }
                 Some(line)
             })

@@ -10,6 +10,7 @@ use crate::cli::error::CmdError;
 use crate::cli::menu::Table;
 use crate::cli::table::{Column, FlagSlot, Row, Style, View};
 use crate::config::{Config, IfaceRef, ItemId, VmIfaceType, ARP_MODES};
+use crate::export::push_pair;
 use crate::platform::{GuestState, Platform};
 use crate::value::{format_mac, quote_if_needed};
 
@@ -328,19 +329,19 @@ impl Table for Ethernet {
             .filter_map(|port| {
                 let mut changes = String::new();
                 if !port.comment.is_empty() {
-                    changes.push_str(&format!(" comment={}", quote_if_needed(&port.comment)));
+                    push_pair(&mut changes, "comment", &quote_if_needed(&port.comment));
                 }
                 if port.arp != "enabled" {
-                    changes.push_str(&format!(" arp={}", port.arp));
+                    push_pair(&mut changes, "arp", &port.arp);
                 }
                 if port.disabled {
                     changes.push_str(" disabled=yes");
                 }
                 if port.mtu != 1500 {
-                    changes.push_str(&format!(" mtu={}", port.mtu));
+                    push_pair(&mut changes, "mtu", &port.mtu);
                 }
                 if port.name != port.default_name {
-                    changes.push_str(&format!(" name={}", quote_if_needed(&port.name)));
+                    push_pair(&mut changes, "name", &quote_if_needed(&port.name));
                 }
                 (!changes.is_empty())
                     .then(|| format!("set [ find default-name={} ]{changes}", port.default_name))

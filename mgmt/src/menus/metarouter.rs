@@ -4,12 +4,14 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt::Write;
 
 use crate::cli::args::{Args, Field, Kind, RefKind, Value};
 use crate::cli::error::CmdError;
 use crate::cli::menu::{Command, Exec, Invocation, Items, Outcome, Table};
 use crate::cli::table::{Column, FlagSlot, Row, Style, View};
 use crate::config::{Config, ItemId, Vm};
+use crate::export::push_pair;
 use crate::platform::{GuestState, Platform, MAX_GUESTS};
 use crate::value::quote_if_needed;
 
@@ -260,18 +262,18 @@ impl Table for Metarouter {
             .map(|vm| {
                 let mut line = String::from("add");
                 if !vm.comment.is_empty() {
-                    line.push_str(&format!(" comment={}", quote_if_needed(&vm.comment)));
+                    push_pair(&mut line, "comment", &quote_if_needed(&vm.comment));
                 }
                 if vm.disabled {
                     line.push_str(" disabled=yes");
                 }
                 if let Some(kib) = vm.disk_kib {
-                    line.push_str(&format!(" disk-size={kib}"));
+                    push_pair(&mut line, "disk-size", &kib);
                 }
                 if vm.memory_mib != 16 {
-                    line.push_str(&format!(" memory-size={}MiB", vm.memory_mib));
+                    let _ = write!(line, " memory-size={}MiB", vm.memory_mib);
                 }
-                line.push_str(&format!(" name={}", quote_if_needed(&vm.name)));
+                push_pair(&mut line, "name", &quote_if_needed(&vm.name));
                 line
             })
             .collect()

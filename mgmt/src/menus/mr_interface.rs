@@ -5,12 +5,14 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt::Write;
 
 use crate::cli::args::{Args, Field, Kind, RefKind, Value};
 use crate::cli::error::CmdError;
 use crate::cli::menu::Table;
 use crate::cli::table::{Column, FlagSlot, Row, Style, View};
 use crate::config::{Config, IfaceRef, ItemId, VmIface, VmIfaceType};
+use crate::export::push_pair;
 use crate::platform::{GuestState, Platform};
 use crate::value::{format_mac, quote_if_needed};
 
@@ -383,7 +385,7 @@ impl Table for MrInterface {
                 let vm = config.vm(iface.vm)?;
                 let mut line = String::from("add");
                 if !iface.comment.is_empty() {
-                    line.push_str(&format!(" comment={}", quote_if_needed(&iface.comment)));
+                    push_pair(&mut line, "comment", &quote_if_needed(&iface.comment));
                 }
                 if iface.disabled {
                     line.push_str(" disabled=yes");
@@ -391,34 +393,34 @@ impl Table for MrInterface {
                 match iface.kind {
                     VmIfaceType::Dynamic => {
                         if let Some(bridge) = iface.dynamic_bridge.and_then(|b| config.bridge(b)) {
-                            line.push_str(&format!(
-                                " dynamic-bridge={}",
-                                quote_if_needed(&bridge.name)
-                            ));
+                            push_pair(&mut line, "dynamic-bridge", &quote_if_needed(&bridge.name));
                         }
-                        line.push_str(&format!(
+                        let _ = write!(
+                            line,
                             " dynamic-mac-address={} host-interface={}",
                             format_mac(&iface.dynamic_mac),
                             quote_if_needed(&iface.host_name)
-                        ));
+                        );
                     }
                     VmIfaceType::Static => {
                         if let Some(name) = iface
                             .static_interface
                             .and_then(|p| config.iface_name(IfaceRef::Ether(p)))
                         {
-                            line.push_str(&format!(
+                            let _ = write!(
+                                line,
                                 " static-interface={} type=static",
                                 quote_if_needed(name)
-                            ));
+                            );
                         }
                     }
                 }
-                line.push_str(&format!(
+                let _ = write!(
+                    line,
                     " virtual-machine={} vm-mac-address={}",
                     quote_if_needed(&vm.name),
                     format_mac(&iface.vm_mac)
-                ));
+                );
                 Some(line)
             })
             .collect()

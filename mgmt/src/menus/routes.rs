@@ -10,6 +10,7 @@ use alloc::vec::Vec;
 use crate::cli::args::{Args, Value};
 use crate::cli::error::CmdError;
 use crate::config::{Config, Gateway, ItemId, RoutingRule, RoutingTable, StaticRoute};
+use crate::export::push_pair;
 use crate::network::IpAddress;
 use crate::value::{format_ipv4, format_ipv6, quote_if_needed};
 
@@ -106,32 +107,32 @@ pub fn apply_route(route: &mut StaticRoute, args: &Args) -> Result<(), CmdError>
 pub fn export_route(config: &Config, r: &StaticRoute) -> String {
     let mut line = String::from("add");
     if !r.comment.is_empty() {
-        line.push_str(&format!(" comment={}", quote_if_needed(&r.comment)));
+        push_pair(&mut line, "comment", &quote_if_needed(&r.comment));
     }
     if r.disabled {
         line.push_str(" disabled=yes");
     }
     if r.distance != 1 {
-        line.push_str(&format!(" distance={}", r.distance));
+        push_pair(&mut line, "distance", &r.distance);
     }
-    line.push_str(&format!(" dst-address={}", prefix_text(&r.dst, r.dst_len)));
+    push_pair(&mut line, "dst-address", &prefix_text(&r.dst, r.dst_len));
     if !r.gateways.is_empty() {
-        line.push_str(&format!(" gateway={}", gateways_text(config, &r.gateways)));
+        push_pair(&mut line, "gateway", &gateways_text(config, &r.gateways));
     }
     if let Some(src) = &r.pref_src {
-        line.push_str(&format!(" pref-src={}", address_text(src)));
+        push_pair(&mut line, "pref-src", &address_text(src));
     }
     if r.table != "main" {
-        line.push_str(&format!(" routing-table={}", quote_if_needed(&r.table)));
+        push_pair(&mut line, "routing-table", &quote_if_needed(&r.table));
     }
     if r.scope != 30 {
-        line.push_str(&format!(" scope={}", r.scope));
+        push_pair(&mut line, "scope", &r.scope);
     }
     if r.target_scope != 10 {
-        line.push_str(&format!(" target-scope={}", r.target_scope));
+        push_pair(&mut line, "target-scope", &r.target_scope);
     }
     if r.route_type != "unicast" {
-        line.push_str(&format!(" type={}", r.route_type));
+        push_pair(&mut line, "type", &r.route_type);
     }
     line
 }
@@ -217,25 +218,25 @@ pub fn apply_rule(rule: &mut RoutingRule, args: &Args) -> Result<(), CmdError> {
 pub fn export_rule(config: &Config, r: &RoutingRule) -> String {
     let mut line = format!("add action={}", r.action);
     if !r.comment.is_empty() {
-        line.push_str(&format!(" comment={}", quote_if_needed(&r.comment)));
+        push_pair(&mut line, "comment", &quote_if_needed(&r.comment));
     }
     if r.disabled {
         line.push_str(" disabled=yes");
     }
     if let Some((a, l)) = &r.dst {
-        line.push_str(&format!(" dst-address={}", prefix_text(a, *l)));
+        push_pair(&mut line, "dst-address", &prefix_text(a, *l));
     }
     if let Some(i) = r.interface.and_then(|i| config.iface_name(i)) {
-        line.push_str(&format!(" interface={}", quote_if_needed(i)));
+        push_pair(&mut line, "interface", &quote_if_needed(i));
     }
     if let Some(mark) = &r.routing_mark {
-        line.push_str(&format!(" routing-mark={}", quote_if_needed(mark)));
+        push_pair(&mut line, "routing-mark", &quote_if_needed(mark));
     }
     if let Some((a, l)) = &r.src {
-        line.push_str(&format!(" src-address={}", prefix_text(a, *l)));
+        push_pair(&mut line, "src-address", &prefix_text(a, *l));
     }
     if matches!(r.action, "lookup" | "lookup-only-in-table") {
-        line.push_str(&format!(" table={}", quote_if_needed(&r.table)));
+        push_pair(&mut line, "table", &quote_if_needed(&r.table));
     }
     line
 }

@@ -1,7 +1,6 @@
 //! `/routing table` and `/routing rule`: routing tables besides `main`, and policy rules in
 //! evaluation order.
 
-use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -11,6 +10,7 @@ use crate::cli::error::CmdError;
 use crate::cli::menu::Table;
 use crate::cli::table::{Column, FlagSlot, Row, Style, View};
 use crate::config::{Config, ItemId, RoutingRule, RoutingTable, RULE_ACTIONS};
+use crate::export::push_pair;
 use crate::platform::Platform;
 use crate::value::quote_if_needed;
 
@@ -147,12 +147,12 @@ impl Table for Tables {
             .map(|t| {
                 let mut line = String::from("add");
                 if !t.comment.is_empty() {
-                    line.push_str(&format!(" comment={}", quote_if_needed(&t.comment)));
+                    push_pair(&mut line, "comment", &quote_if_needed(&t.comment));
                 }
                 if t.fib {
                     line.push_str(" fib");
                 }
-                line.push_str(&format!(" name={}", quote_if_needed(&t.name)));
+                push_pair(&mut line, "name", &quote_if_needed(&t.name));
                 line
             })
             .collect()

@@ -13,6 +13,7 @@ use crate::cli::error::CmdError;
 use crate::cli::menu::Table;
 use crate::cli::table::{Column, FlagSlot, Row, Style, View};
 use crate::config::{Config, ItemId, User, GROUPS};
+use crate::export::push_pair;
 use crate::platform::Platform;
 use crate::value::quote_if_needed;
 
@@ -242,14 +243,14 @@ pub fn saved_lines(config: &Config) -> Vec<String> {
             } else {
                 format!("add name={}", quote_if_needed(&u.name))
             };
-            line.push_str(&format!(" group={}", u.group));
+            push_pair(&mut line, "group", &u.group);
             if let Some(hash) = u.password_hash {
-                line.push_str(&format!(" password-hash={}", hex(&hash)));
+                push_pair(&mut line, "password-hash", &hex(&hash));
             }
             if u.disabled {
                 line.push_str(" disabled=yes");
             }
-            line.push_str(&format!(" comment={}", quote_if_needed(&u.comment)));
+            push_pair(&mut line, "comment", &quote_if_needed(&u.comment));
             line
         })
         .collect();

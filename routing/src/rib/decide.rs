@@ -1,7 +1,8 @@
 //! The routing decision for one packet, in the seed's order: local delivery, the implicit
 //! rule for a routing mark, the user's rules, the implicit `main` lookup, then "network
-//! unreachable". Only FIB lookups and small searches: nothing is allocated. IPv6 link-local
-//! destinations that are not the router's own are never forwarded (network unreachable).
+//! unreachable". Only FIB lookups (without FIBs: searches of the installed lists) and small
+//! searches: nothing is allocated. IPv6 link-local destinations that are not the router's own
+//! are never forwarded (network unreachable).
 
 use super::hops::FibAction;
 use super::types::{Decision, EcmpMode, Packet, RouteType, RuleAction, RuleSpec, TableId};
@@ -53,11 +54,7 @@ impl Rib {
 
     /// The decision from table `table` alone, `None` when no route there matches.
     fn lookup_in(&self, table: TableId, packet: &Packet) -> Option<Decision> {
-        let fib = self.fibs.get(&table)?;
-        let id = match packet.dst {
-            IpAddr::V4(a) => fib.v4.lookup(u32::from(a)),
-            IpAddr::V6(a) => fib.v6.lookup(u128::from(a)),
-        }?;
+        let id = self.fibs.get(&table)?.lookup(packet.dst)?;
         Some(match self.hops.action(id)? {
             FibAction::Special(RouteType::Blackhole) => Decision::Discard,
             FibAction::Special(RouteType::Prohibit) => Decision::Prohibited,

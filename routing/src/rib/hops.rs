@@ -4,7 +4,6 @@
 
 use super::types::{Hop, Resource, RibError, RouteType};
 use crate::fib::NextHop;
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -27,19 +26,24 @@ struct Entry {
 #[derive(Default)]
 pub(crate) struct NextHopTable {
     entries: Vec<Option<Entry>>,
-    index: BTreeMap<FibAction, u16>,
+    /// Ids of the actions in use, sorted by action.
+    index: Vec<(FibAction, u16)>,
     free: Vec<u16>,
 }
 
 impl NextHopTable {
     /// The id of `action`, with one more reference.
     pub(crate) fn intern(&mut self, action: FibAction) -> Result<NextHop, RibError> {
-        if let Some(&id) = self.index.get(&action) {
-            if let Some(e) = self.entries[usize::from(id)].as_mut() {
-                e.refs += 1;
+        let at = match self.find(&action) {
+            Ok(at) => {
+                let id = self.index[at].1;
+                if let Some(e) = self.entries[usize::from(id)].as_mut() {
+                    e.refs += 1;
+                }
+                return NextHop::new(id).ok_or(RibError::Full(Resource::NextHops));
             }
-            return NextHop::new(id).ok_or(RibError::Full(Resource::NextHops));
-        }
+            Err(at) => at,
+        };
         let id = match self.free.pop() {
             Some(id) => id,
             None if self.entries.len() <= usize::from(NextHop::MAX) => {
@@ -48,7 +52,7 @@ impl NextHopTable {
             }
             None => return Err(RibError::Full(Resource::NextHops)),
         };
-        self.index.insert(action.clone(), id);
+        self.index.insert(at, (action.clone(), id));
         self.entries[usize::from(id)] = Some(Entry {
             action,
             refs: 1,
@@ -69,7 +73,9 @@ impl NextHopTable {
         e.refs -= 1;
         if e.refs == 0 {
             if let Some(e) = slot.take() {
-                self.index.remove(&e.action);
+                if let Ok(at) = self.find(&e.action) {
+                    self.index.remove(at);
+                }
             }
             self.free.push(id.get());
         }
@@ -96,6 +102,10 @@ impl NextHopTable {
             }
             None => 0,
         }
+    }
+
+    fn find(&self, action: &FibAction) -> Result<usize, usize> {
+        self.index.binary_search_by(|(a, _)| a.cmp(action))
     }
 
     /// Number of distinct actions in use.

@@ -6,11 +6,20 @@
 //! prefixes whose forwarding action changed. A change that cannot be installed (a FIB or the
 //! next-hop table is full) is rolled back, so the RIB is unchanged after any error.
 //! Recomputing is O(routes x gateways) per change: sized for configured routes, not for
-//! importing a full BGP table through this API.
+//! importing a full BGP table through this API. [`Rib::batch`] makes many changes with one
+//! recomputation (loading a configuration).
+//!
+//! A RIB made with `RibConfig { fibs: false, .. }` allocates no FIB: it selects and resolves
+//! routes exactly as one with FIBs and keeps what it would install as a sorted list, which
+//! [`Rib::decide`] searches instead. That is what a management view needs (the route menus), in
+//! memory proportional to the configuration.
 
+#[cfg(test)]
+mod batch_tests;
 mod decide;
 mod hops;
 mod resolve;
+mod sorted_map;
 mod sync;
 #[cfg(test)]
 mod tests;
@@ -22,12 +31,13 @@ pub use view::{AddressView, FlagLetters, RouteFlags, RouteView, RuleView, TableV
 
 use crate::fib::{Fib4, Fib6, FibConfig, NextHop};
 use crate::prefix::{Afi, Prefix};
-use alloc::collections::BTreeMap;
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::net::IpAddr;
 use hops::NextHopTable;
 use resolve::{Record, RouteState};
+use sorted_map::SortedMap;
 use types::*;
 
 /// Fixed limits and FIB sizes.
@@ -43,6 +53,10 @@ pub struct RibConfig {
     /// Capacity of each table's IPv6 FIB.
     pub fib_v6: FibConfig,
     pub ecmp: EcmpMode,
+    /// Whether tables with `fib` get their FIBs (the data plane). `false`: no FIB memory at
+    /// all; the RIB keeps what it would install as a sorted list and [`Rib::decide`] answers
+    /// from it by longest match (same decisions, slower): for views of a configuration.
+    pub fibs: bool,
 }
 
 impl Default for RibConfig {
@@ -55,6 +69,7 @@ impl Default for RibConfig {
             fib_v4: FibConfig::ipv4_prefixes(16384),
             fib_v6: FibConfig::ipv6_prefixes(4096),
             ecmp: EcmpMode::RoundRobin,
+            fibs: true,
         }
     }
 }
@@ -81,10 +96,11 @@ struct ConfiguredTable {
 /// The user's configuration: everything else is derived from it.
 #[derive(Clone, Debug, Default)]
 struct Config {
-    interfaces: BTreeMap<IfId, InterfaceState>,
-    addresses: BTreeMap<AddressId, ConfiguredAddress>,
-    routes: BTreeMap<RouteId, ConfiguredRoute>,
-    tables: BTreeMap<TableId, ConfiguredTable>,
+    interfaces: SortedMap<IfId, InterfaceState>,
+    /// Ids only grow, so new entries go at the end.
+    addresses: SortedMap<AddressId, ConfiguredAddress>,
+    routes: SortedMap<RouteId, ConfiguredRoute>,
+    tables: SortedMap<TableId, ConfiguredTable>,
     rules: Vec<(RuleId, RuleSpec)>,
     next_route: u32,
     next_address: u32,
@@ -92,11 +108,16 @@ struct Config {
     next_table: u16,
 }
 
-/// A table's forwarding state: one FIB per family and what is installed in them.
+/// A table's forwarding state: one FIB per family (none in a RIB without FIBs) and what is
+/// installed in them.
 struct TableFib {
+    fib: Option<Box<Fibs>>,
+    installed: SortedMap<Prefix, NextHop>,
+}
+
+struct Fibs {
     v4: Fib4,
     v6: Fib6,
-    installed: BTreeMap<Prefix, NextHop>,
 }
 
 /// The routing information base. See the crate README for the API in brief.
@@ -107,10 +128,16 @@ pub struct Rib {
     records: Vec<Record>,
     /// Parallel to `records`.
     states: Vec<RouteState>,
+    /// Indexes into `records` by table, destination, destination interface and id: the print
+    /// order, in which the routes to one destination are adjacent.
+    order: Vec<u32>,
     /// The router's own addresses (enabled ones), sorted.
     local: Vec<IpAddr>,
-    fibs: BTreeMap<TableId, TableFib>,
+    /// One per table with `fib`.
+    fibs: SortedMap<TableId, TableFib>,
     hops: NextHopTable,
+    /// Inside [`Rib::batch`]: changes are not recomputed one by one.
+    deferred: bool,
 }
 
 impl Rib {
@@ -127,17 +154,19 @@ impl Rib {
                 fib: true,
             },
         );
-        let mut fibs = BTreeMap::new();
-        fibs.insert(TableId::MAIN, TableFib::new(&limits));
-        Rib {
+        let mut rib = Rib {
             limits,
             config,
             records: Vec::new(),
             states: Vec::new(),
+            order: Vec::new(),
             local: Vec::new(),
-            fibs,
+            fibs: SortedMap::default(),
             hops: NextHopTable::default(),
-        }
+            deferred: false,
+        };
+        rib.match_tables();
+        rib
     }
 
     // ---- interfaces ----
@@ -307,9 +336,7 @@ impl Rib {
                 fib,
             },
         );
-        if fib {
-            self.fibs.insert(id, TableFib::new(&self.limits));
-        }
+        self.match_tables();
         Ok(id)
     }
 
@@ -331,7 +358,7 @@ impl Rib {
             return Err(RibError::TableInUse);
         }
         self.config.tables.remove(&id);
-        self.fibs.remove(&id);
+        self.match_tables();
         Ok(())
     }
 
@@ -340,7 +367,7 @@ impl Rib {
             .tables
             .iter()
             .find(|(_, t)| t.name == name)
-            .map(|(&id, _)| id)
+            .map(|(id, _)| id)
     }
 
     pub fn table_name(&self, id: TableId) -> Option<&str> {
@@ -422,20 +449,25 @@ impl Rib {
         Ok(())
     }
 
-    /// Whether table `t`'s FIB holds exactly `p` (read back from the FIB; for tests and fuzzing).
+    /// Whether table `t`'s FIB holds exactly `p` (read back from the FIB, or from the list
+    /// of a RIB without FIBs; for tests and fuzzing).
     pub(crate) fn fib_holds(&self, t: TableId, p: &Prefix) -> bool {
-        let Some(f) = self.fibs.get(&t) else {
+        let Some(table) = self.fibs.get(&t) else {
             return false;
         };
-        match p.afi() {
-            Afi::Ipv4 => f.v4.get(p.bits() as u32, p.len()).is_some(),
-            Afi::Ipv6 => f.v6.get(p.bits(), p.len()).is_some(),
+        match (&table.fib, p.afi()) {
+            (Some(f), Afi::Ipv4) => f.v4.get(p.bits() as u32, p.len()).is_some(),
+            (Some(f), Afi::Ipv6) => f.v6.get(p.bits(), p.len()).is_some(),
+            (None, _) => table.installed.contains_key(p),
         }
     }
 
-    /// Number of prefixes in table `t`'s FIBs.
+    /// Number of prefixes in table `t`'s FIBs (or its list).
     pub(crate) fn fib_len(&self, t: TableId) -> usize {
-        self.fibs.get(&t).map_or(0, |f| f.v4.len() + f.v6.len())
+        self.fibs.get(&t).map_or(0, |table| match &table.fib {
+            Some(f) => f.v4.len() + f.v6.len(),
+            None => table.installed.len(),
+        })
     }
 
     // ---- validation ----

@@ -12,11 +12,11 @@
 //!   destination the lowest distance wins; equally good unicast routes are all active and
 //!   grouped as ECMP.
 
+use super::sorted_map::SortedMap;
 use super::types::{
     Contribution, Gateway, Hop, IfId, InterfaceState, Origin, RouteId, RouteSpec, RouteType,
+    TableId,
 };
-use crate::prefix::Prefix;
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::net::IpAddr;
 
@@ -53,7 +53,7 @@ pub(crate) struct RouteState {
 
 /// Resolution context: interface states and the routes gateways resolve through.
 pub(crate) struct Resolver<'a> {
-    pub interfaces: &'a BTreeMap<IfId, InterfaceState>,
+    pub interfaces: &'a SortedMap<IfId, InterfaceState>,
 }
 
 impl Resolver<'_> {
@@ -180,14 +180,42 @@ impl Resolver<'_> {
         hops
     }
 
-    /// States of `main`'s routes: scope levels in ascending order, each iterated to a fixed
-    /// point (bounded: a cycle that never settles keeps its last state).
-    pub(crate) fn main_table(&self, routes: &[&Record]) -> Vec<RouteState> {
+    /// States of all `records` (sorted by id; `order` as `Rib::order`): `main` first, then the
+    /// other tables (routes of tables `exists` denies keep the default state), then
+    /// selection per destination.
+    pub(crate) fn states(
+        &self,
+        records: &[Record],
+        order: &[u32],
+        exists: &dyn Fn(TableId) -> bool,
+    ) -> Vec<RouteState> {
+        let mut states: Vec<RouteState> = alloc::vec![RouteState::default(); records.len()];
+        let main_idx: Vec<usize> = (0..records.len())
+            .filter(|&i| records[i].spec.table == TableId::MAIN)
+            .collect();
+        let main: Vec<&Record> = main_idx.iter().map(|&i| &records[i]).collect();
+        let main_states = self.main_table(&main);
+        for (r, state) in records.iter().zip(states.iter_mut()) {
+            if r.spec.table != TableId::MAIN && exists(r.spec.table) {
+                *state = self.evaluate(r, &main, &main_states, None);
+            }
+        }
+        for (i, state) in main_idx.into_iter().zip(main_states) {
+            states[i] = state;
+        }
+        select(records, order, &mut states);
+        states
+    }
+
+    /// States of `main`'s routes before selection: scope levels in ascending order, each
+    /// iterated to a fixed point (bounded: a cycle that never settles keeps its last state).
+    fn main_table(&self, routes: &[&Record]) -> Vec<RouteState> {
         let mut states: Vec<RouteState> = alloc::vec![RouteState::default(); routes.len()];
-        let mut scopes: Vec<u8> = routes.iter().map(|r| r.spec.scope).collect();
-        scopes.sort_unstable();
-        scopes.dedup();
-        for level in scopes {
+        let mut scopes = [false; 256];
+        for r in routes {
+            scopes[usize::from(r.spec.scope)] = true;
+        }
+        for level in (0..=u8::MAX).filter(|&l| scopes[usize::from(l)]) {
             let members: Vec<usize> = (0..routes.len())
                 .filter(|&i| routes[i].spec.scope == level)
                 .collect();
@@ -205,80 +233,82 @@ impl Resolver<'_> {
                 }
             }
         }
-        select(routes, &mut states);
-        states
-    }
-
-    /// States of another table's routes, resolving through `main`'s final states.
-    pub(crate) fn other_table(
-        &self,
-        routes: &[&Record],
-        main: &[&Record],
-        main_states: &[RouteState],
-    ) -> Vec<RouteState> {
-        let mut states: Vec<RouteState> = routes
-            .iter()
-            .map(|r| self.evaluate(r, main, main_states, None))
-            .collect();
-        select(routes, &mut states);
         states
     }
 }
 
-/// Picks the active routes per destination and sets ECMP flags and contributions.
-fn select(routes: &[&Record], states: &mut [RouteState]) {
-    let mut by_dst: BTreeMap<(Prefix, Option<IfId>), Vec<usize>> = BTreeMap::new();
-    for (i, r) in routes.iter().enumerate() {
-        by_dst
-            .entry((r.spec.dst, r.dst_interface))
-            .or_default()
-            .push(i);
+/// Picks the active routes per destination (runs of `order` with the same table,
+/// destination and destination interface) and sets ECMP flags and contributions.
+fn select(records: &[Record], order: &[u32], states: &mut [RouteState]) {
+    let mut start = 0;
+    while start < order.len() {
+        let first = &records[order[start] as usize];
+        let len = order[start..]
+            .iter()
+            .take_while(|&&i| {
+                let r = &records[i as usize];
+                (r.spec.table, r.spec.dst, r.dst_interface)
+                    == (first.spec.table, first.spec.dst, first.dst_interface)
+            })
+            .count();
+        select_destination(records, &order[start..start + len], states);
+        start += len;
     }
-    for members in by_dst.values() {
-        let mut cands: Vec<usize> = members
-            .iter()
-            .copied()
-            .filter(|&i| states[i].candidate)
-            .collect();
-        // Lowest distance first; connected before the rest; then by id (stable order).
-        cands.sort_by_key(|&i| {
-            (
-                routes[i].spec.distance,
-                routes[i].origin != Origin::Connected,
-                routes[i].id,
-            )
-        });
-        let Some(&best) = cands.first() else { continue };
-        let best_distance = routes[best].spec.distance;
-        let active: Vec<usize> = if routes[best].spec.route_type == RouteType::Unicast {
-            cands
-                .iter()
-                .copied()
-                .filter(|&i| {
-                    routes[i].spec.distance == best_distance
-                        && routes[i].spec.route_type == RouteType::Unicast
-                })
-                .collect()
+}
+
+/// Selection among the routes to one destination: the best candidate is the one with the
+/// lowest distance, connected before the rest, then the oldest. A unicast best shares the
+/// place with every unicast candidate of its distance (ECMP); another type is active alone.
+/// Of the other candidates, those with the lowest distance are `best-candidate`.
+fn select_destination(records: &[Record], group: &[u32], states: &mut [RouteState]) {
+    let rank = |i: usize| {
+        let r = &records[i];
+        (r.spec.distance, r.origin != Origin::Connected, r.id)
+    };
+    let Some(best) = group
+        .iter()
+        .map(|&i| i as usize)
+        .filter(|&i| states[i].candidate)
+        .min_by_key(|&i| rank(i))
+    else {
+        return;
+    };
+    let best_distance = records[best].spec.distance;
+    let unicast = records[best].spec.route_type == RouteType::Unicast;
+    let is_active = |i: usize| {
+        let r = &records[i];
+        if unicast {
+            r.spec.distance == best_distance && r.spec.route_type == RouteType::Unicast
         } else {
-            alloc::vec![best]
-        };
-        for &i in &active {
-            states[i].active = true;
-            states[i].ecmp = active.len() > 1;
-            states[i].contribution = Some(Contribution::Active);
+            i == best
         }
-        let runner_up = cands
-            .iter()
-            .copied()
-            .find(|i| !active.contains(i))
-            .map(|i| routes[i].spec.distance);
-        for &i in cands.iter().filter(|i| !active.contains(i)) {
-            let best_of_rest = Some(routes[i].spec.distance) == runner_up;
-            states[i].contribution = Some(if best_of_rest {
-                Contribution::BestCandidate
-            } else {
-                Contribution::Candidate
-            });
+    };
+    let mut active = 0;
+    let mut runner_up: Option<u8> = None;
+    for i in group.iter().map(|&i| i as usize) {
+        if !states[i].candidate {
+            continue;
+        }
+        if is_active(i) {
+            active += 1;
+        } else {
+            let d = records[i].spec.distance;
+            runner_up = Some(runner_up.map_or(d, |r| r.min(d)));
+        }
+    }
+    for i in group.iter().map(|&i| i as usize) {
+        if !states[i].candidate {
+            continue;
+        }
+        let s = &mut states[i];
+        if is_active(i) {
+            s.active = true;
+            s.ecmp = active > 1;
+            s.contribution = Some(Contribution::Active);
+        } else if Some(records[i].spec.distance) == runner_up {
+            s.contribution = Some(Contribution::BestCandidate);
+        } else {
+            s.contribution = Some(Contribution::Candidate);
         }
     }
 }

@@ -699,8 +699,7 @@ mod random {
     fn expected(rib: &Rib, dst: IpAddr) -> Vec<Decision> {
         let mut best: Option<(u8, u8)> = None;
         let mut out = Vec::new();
-        for (&id, r) in &rib.config.routes {
-            let _ = id;
+        for r in rib.config.routes.values() {
             let Gateway::Interface(i) = r.spec.gateways[0] else {
                 unreachable!()
             };

@@ -8,7 +8,6 @@ use super::types::{
 };
 use super::Rib;
 use crate::prefix::Prefix;
-use alloc::vec::Vec;
 use core::fmt;
 
 /// One route with its selection state.
@@ -207,7 +206,7 @@ impl<'a> RouteView<'a> {
             .addresses
             .iter()
             .find(|(_, a)| a.route == self.record.id)
-            .map(|(&id, _)| id)
+            .map(|(id, _)| id)
     }
 }
 
@@ -244,20 +243,12 @@ pub struct RuleView<'a> {
 impl Rib {
     /// Every route of both families, connected ones included, active or not, ordered by
     /// table, destination and id.
+    /// (Allocates nothing: the order is kept from the last recomputation.)
     pub fn routes(&self) -> impl Iterator<Item = RouteView<'_>> + '_ {
-        let mut order: Vec<usize> = (0..self.records.len()).collect();
-        order.sort_by_key(|&i| {
-            (
-                self.records[i].spec.table,
-                self.records[i].spec.dst,
-                self.records[i].dst_interface,
-                self.records[i].id,
-            )
-        });
-        order.into_iter().map(move |i| RouteView {
+        self.order.iter().map(move |&i| RouteView {
             rib: self,
-            record: &self.records[i],
-            state: &self.states[i],
+            record: &self.records[i as usize],
+            state: &self.states[i as usize],
         })
     }
 
@@ -274,7 +265,7 @@ impl Rib {
         self.config
             .addresses
             .iter()
-            .map(move |(&id, a)| AddressView {
+            .map(move |(id, a)| AddressView {
                 id,
                 spec: &a.spec,
                 network: Prefix::new(a.spec.address, a.spec.prefix_len)
@@ -289,7 +280,7 @@ impl Rib {
     }
 
     pub fn tables(&self) -> impl Iterator<Item = TableView<'_>> + '_ {
-        self.config.tables.iter().map(|(&id, t)| TableView {
+        self.config.tables.iter().map(|(id, t)| TableView {
             id,
             name: &t.name,
             fib: t.fib,

@@ -126,21 +126,33 @@ pub(crate) fn timer_set_guest_deadline(cycles: Option<u32>) {
 }
 
 /// Compare = the earliest of the next tick and the extra deadline (never in the past).
+///
+/// Count keeps running between reading it and writing Compare, and under emulation that gap can
+/// be long (the emulator's thread may be descheduled). A Compare written behind Count raises
+/// nothing until Count wraps (27 s at 160 MHz), which would stop the tick; so after the write
+/// Count is read again, and Compare is moved further out until it is still ahead.
 fn program_compare() {
-    let now = cp0::read_count();
-    let tick = NEXT_TICK.load(Ordering::Relaxed);
-    let mut target = tick;
-    if HAS_DEADLINE.load(Ordering::Relaxed) != 0 {
-        let d = DEADLINE.load(Ordering::Relaxed);
-        if (d.wrapping_sub(now) as i32) < (tick.wrapping_sub(now) as i32) {
-            target = d;
+    let mut margin: u32 = 64;
+    loop {
+        let now = cp0::read_count();
+        let tick = NEXT_TICK.load(Ordering::Relaxed);
+        let mut target = tick;
+        if HAS_DEADLINE.load(Ordering::Relaxed) != 0 {
+            let d = DEADLINE.load(Ordering::Relaxed);
+            if (d.wrapping_sub(now) as i32) < (tick.wrapping_sub(now) as i32) {
+                target = d;
+            }
         }
+        // A deadline already passed (or too close to catch) fires shortly.
+        if (target.wrapping_sub(now) as i32) < margin as i32 {
+            target = now.wrapping_add(margin);
+        }
+        cp0::write_compare(target);
+        if (target.wrapping_sub(cp0::read_count()) as i32) > 0 {
+            return;
+        }
+        margin = margin.saturating_mul(4).min(1 << 20);
     }
-    // A deadline already passed (or too close to catch) fires a few cycles from now.
-    if (target.wrapping_sub(now) as i32) < 64 {
-        target = now.wrapping_add(64);
-    }
-    cp0::write_compare(target);
 }
 
 /// The timer interrupt: run the host tick if it is due (skipping missed ticks) and re-arm.
