@@ -93,6 +93,11 @@ pub fn run(board: &'static dyn Board) -> ! {
     let mut reserved = alloc::vec![hypervisor_memory()];
     reserved.extend(files_memory);
     let vms = Manager::new(&ram, &reserved, files, info.timer_hz);
+    println!(
+        "guests: {} MiB of RAM for guests, {} bytes of hypervisor memory per running guest",
+        vms.memory().total >> 20,
+        Manager::overhead_per_guest()
+    );
     let mut platform = HvPlatform::new(board, vms);
     board.init_interrupts();
     arch::unmask_external(info.irq_lines);

@@ -29,7 +29,7 @@ pub struct QemuConfig {
 /// Size of malta's flash, and the byte an erased flash reads as.
 pub const MALTA_FLASH_SIZE: u64 = 4 << 20;
 /// Where the malta board looks for a preloaded file store (physical).
-pub const MALTA_PRELOAD_ADDR: u64 = 0x0100_0000;
+pub const MALTA_PRELOAD_ADDR: u64 = 0x0040_0000;
 /// The largest store the malta board accepts.
 pub const MALTA_PRELOAD_MAX: u64 = 32 << 20;
 

@@ -164,3 +164,26 @@ fn attacker_is_contained_while_others_keep_running() {
     assert_eq!(state, "running");
     assert!(!s.transcript().contains("hypervisor panic"), "{}", s.transcript());
 }
+
+/// MetaROUTER's stated future limit is 16 guests. On malta (and on an RB400) the hypervisor
+/// can give guests the low 256 MiB of RAM minus its own 4 MiB, so fifteen 16 MiB guests run
+/// at once and a sixteenth is refused with a clear message, nothing half-created.
+#[test]
+fn fifteen_guests_run_and_a_sixteenth_is_refused() {
+    let mut s = boot_with_guests(256, "sixteen");
+    for i in 1..=15 {
+        let out = cmd(&mut s, &format!("/metarouter add name=g{i}"));
+        assert!(out.trim().is_empty(), "add g{i}: {out}");
+    }
+    let out = cmd(&mut s, "/metarouter add name=g16");
+    assert!(out.contains("not enough memory"), "{out}");
+    for i in 1..=15 {
+        wait_state(&mut s, &format!("g{i}"), "running", Duration::from_secs(60));
+    }
+    for i in [1, 8, 15] {
+        on_console(&mut s, &format!("g{i}"), "uptime", "uptime: ", Duration::from_secs(20));
+    }
+    let print = cmd(&mut s, "/metarouter print");
+    assert!(!print.contains("g16"), "{print}");
+    assert_eq!(print.matches("running").count(), 15, "{print}");
+}

@@ -22,6 +22,7 @@ pub mod cp0;
 pub mod decode;
 mod emulate;
 pub mod exception;
+mod fast;
 pub mod fuzz;
 pub mod interface;
 pub mod refill;
@@ -35,6 +36,7 @@ pub use asid::{HostAsidAllocator, HYPERVISOR_ASID};
 pub use cache_op::HostCacheAction;
 pub use config::{ConfigError, HostCpu, VcpuConfig};
 pub use exception::HaltReason;
+pub use fast::Fast;
 pub use interface::{
     AuditError, Entry, GuestMemory, GuestRegs, HostInvalidation, HostTlbEntry, Hypercall, Outcome,
     RealMode, Reflection, Trap,

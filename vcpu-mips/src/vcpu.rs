@@ -67,6 +67,7 @@ impl Vcpu {
     }
 
     /// The guest's virtual privilege.
+    #[inline]
     pub fn privilege(&self) -> Privilege {
         let s = self.cp0.status;
         if s & (ST_EXL | ST_ERL) != 0 {
@@ -87,6 +88,7 @@ impl Vcpu {
         }
     }
 
+    #[inline]
     pub(crate) fn cp0_usable(&self) -> bool {
         self.privilege() == Privilege::Kernel || self.cp0.status & crate::cp0::ST_CU0 != 0
     }

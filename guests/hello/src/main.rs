@@ -13,6 +13,8 @@ use mr_guest::proto::line::{Edit, LineEditor};
 use mr_guest::proto::uptime::Uptime;
 use mr_guest::{console, control, event, print, println, timer, Boot};
 
+mod bench;
+
 mr_guest::entry!(main);
 
 const PROMPT: &str = "hello> ";
@@ -83,9 +85,11 @@ fn run(line: &[u8]) {
             println!("  uptime   time since start");
             println!("  halt     power off (tells the host)");
             println!("  reboot   restart (tells the host)");
+            println!("  bench    measure hypercall, CP0 and TLB refill costs");
             println!("  anything else is echoed back");
         }
         b"uptime" => println!("uptime: {}", Uptime(timer::uptime_ms())),
+        b"bench" => bench::run(),
         b"halt" => {
             println!("halting");
             control::halt();

@@ -357,6 +357,10 @@ impl GuestEnv for RunEnv<'_> {
         core::mem::take(&mut self.interrupt)
     }
 
+    fn wants_attention(&self) -> bool {
+        self.interrupt || self.pending.yielded || self.pending.request.is_some()
+    }
+
     fn host_wants_cpu(&self) -> bool {
         self.pending.yielded
             || self.pending.request.is_some()

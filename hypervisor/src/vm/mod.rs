@@ -34,6 +34,9 @@ pub trait GuestEnv {
     fn hypercall(&mut self, nr: u32, args: [u32; 4]) -> i32;
     /// Whether the guest's device interrupt was raised since the last call (clears it).
     fn take_device_interrupt(&mut self) -> bool;
+    /// Whether something happened that the general return path must look at (an interrupt
+    /// to deliver, a yield, a control request).
+    fn wants_attention(&self) -> bool;
     /// Whether the host wants the CPU back now (slice over, host work pending).
     fn host_wants_cpu(&self) -> bool;
 }
@@ -71,6 +74,12 @@ impl Manager {
 
     fn guest_mut(&mut self, id: GuestId) -> Option<&mut Guest> {
         self.guests.get_mut(usize::from(id.0))?.as_deref_mut()
+    }
+
+    /// Hypervisor memory a running guest costs beyond its own RAM: its state (devices, console
+    /// buffers, life cycle) and its CPU (registers, virtual CP0 and TLB, refill cache).
+    pub const fn overhead_per_guest() -> usize {
+        core::mem::size_of::<Guest>() + core::mem::size_of::<arch::GuestCpu>()
     }
 
     /// Guest RAM: all of it, and what no guest holds.

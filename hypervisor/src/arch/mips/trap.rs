@@ -137,6 +137,7 @@ __hv_trap_entry:
     mfc0    $k0, $28, 1
     sw      $k0, FRAME + 27*4($sp)
     sw      $zero, FRAME + 0*4($sp)
+    # Phase 1: the registers the o32 calling convention lets a callee clobber.
     sw      $1, FRAME + 1*4($sp)
     sw      $2, FRAME + 2*4($sp)
     sw      $3, FRAME + 3*4($sp)
@@ -152,18 +153,9 @@ __hv_trap_entry:
     sw      $13, FRAME + 13*4($sp)
     sw      $14, FRAME + 14*4($sp)
     sw      $15, FRAME + 15*4($sp)
-    sw      $16, FRAME + 16*4($sp)
-    sw      $17, FRAME + 17*4($sp)
-    sw      $18, FRAME + 18*4($sp)
-    sw      $19, FRAME + 19*4($sp)
-    sw      $20, FRAME + 20*4($sp)
-    sw      $21, FRAME + 21*4($sp)
-    sw      $22, FRAME + 22*4($sp)
-    sw      $23, FRAME + 23*4($sp)
     sw      $24, FRAME + 24*4($sp)
     sw      $25, FRAME + 25*4($sp)
     sw      $28, FRAME + 28*4($sp)
-    sw      $30, FRAME + 30*4($sp)
     sw      $31, FRAME + 31*4($sp)
     mfhi    $t0
     sw      $t0, F_HI($sp)
@@ -180,14 +172,63 @@ __hv_trap_entry:
     mfc0    $t0, $12
     sw      $t0, F_STATUS($sp)
     addiu   $t1, $zero, -32         # clear KSU, ERL, EXL, IE: kernel mode, interrupts off
-    and     $t0, $t0, $t1
-    mtc0    $t0, $12
+    and     $t1, $t0, $t1
+    mtc0    $t1, $12
     ehb
+    # A Coprocessor Unusable trap from a guest (hypercall, mfc0...) first tries the fast path,
+    # which needs only the phase 1 registers (Rust preserves the others).
+    andi    $t0, $t0, 0x18
+    beqz    $t0, 2f
+    lw      $t1, F_CAUSE($sp)
+    andi    $t1, $t1, 0x7C
+    addiu   $t2, $zero, 11 << 2
+    bne     $t1, $t2, 2f
+    nop
+    la      $t9, __hv_trap_fast
+    jalr    $t9
+    addiu   $a0, $sp, FRAME         # (delay slot) &mut TrapFrame
+    beqz    $v0, 2f                 # 0: declined, nothing changed: the general path
+    addiu   $t0, $zero, 1
+    beq     $v0, $t0, 9f            # 1: done: straight back
+    nop
+    sw      $16, FRAME + 16*4($sp)
+    sw      $17, FRAME + 17*4($sp)
+    sw      $18, FRAME + 18*4($sp)
+    sw      $19, FRAME + 19*4($sp)
+    sw      $20, FRAME + 20*4($sp)
+    sw      $21, FRAME + 21*4($sp)
+    sw      $22, FRAME + 22*4($sp)
+    sw      $23, FRAME + 23*4($sp)
+    sw      $30, FRAME + 30*4($sp)
+    la      $t9, __hv_after_fast    # 2: done, but the guest needs the general return path
+    jalr    $t9
+    addiu   $a0, $sp, FRAME
+    b       8f
+    nop
+    # Phase 2 and the general path.
+2:
+    sw      $16, FRAME + 16*4($sp)
+    sw      $17, FRAME + 17*4($sp)
+    sw      $18, FRAME + 18*4($sp)
+    sw      $19, FRAME + 19*4($sp)
+    sw      $20, FRAME + 20*4($sp)
+    sw      $21, FRAME + 21*4($sp)
+    sw      $22, FRAME + 22*4($sp)
+    sw      $23, FRAME + 23*4($sp)
+    sw      $30, FRAME + 30*4($sp)
     la      $t9, __hv_trap
     jalr    $t9
     addiu   $a0, $sp, FRAME         # (delay slot) &mut TrapFrame
-
-    lw      $t0, F_STATUS($sp)      # EXL = 1 again: restoring EPC and registers is safe
+8:  lw      $16, FRAME + 16*4($sp)
+    lw      $17, FRAME + 17*4($sp)
+    lw      $18, FRAME + 18*4($sp)
+    lw      $19, FRAME + 19*4($sp)
+    lw      $20, FRAME + 20*4($sp)
+    lw      $21, FRAME + 21*4($sp)
+    lw      $22, FRAME + 22*4($sp)
+    lw      $23, FRAME + 23*4($sp)
+    lw      $30, FRAME + 30*4($sp)
+9:  lw      $t0, F_STATUS($sp)      # EXL = 1 again: restoring EPC and registers is safe
     mtc0    $t0, $12
     lw      $t0, F_EPC($sp)
     mtc0    $t0, $14
@@ -210,20 +251,11 @@ __hv_trap_entry:
     lw      $13, FRAME + 13*4($sp)
     lw      $14, FRAME + 14*4($sp)
     lw      $15, FRAME + 15*4($sp)
-    lw      $16, FRAME + 16*4($sp)
-    lw      $17, FRAME + 17*4($sp)
-    lw      $18, FRAME + 18*4($sp)
-    lw      $19, FRAME + 19*4($sp)
-    lw      $20, FRAME + 20*4($sp)
-    lw      $21, FRAME + 21*4($sp)
-    lw      $22, FRAME + 22*4($sp)
-    lw      $23, FRAME + 23*4($sp)
     lw      $24, FRAME + 24*4($sp)
     lw      $25, FRAME + 25*4($sp)
     lw      $26, FRAME + 26*4($sp)
     lw      $27, FRAME + 27*4($sp)
     lw      $28, FRAME + 28*4($sp)
-    lw      $30, FRAME + 30*4($sp)
     lw      $31, FRAME + 31*4($sp)
     lw      $sp, FRAME + 29*4($sp)
     ehb

@@ -11,8 +11,9 @@ use alloc::boxed::Box;
 use core::arch::asm;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
+use vcpu_mips::GuestMemory as _;
 use vcpu_mips::{
-    GuestRegs, HaltReason, HostAsidAllocator, HostCacheAction, HostCpu, Hpa, Hypercall, Outcome, RealMode,
+    Fast, GuestRegs, HaltReason, HostAsidAllocator, HostCacheAction, HostCpu, Hpa, Hypercall, Outcome, RealMode,
     Trap, Vcpu, VcpuConfig,
 };
 
@@ -80,6 +81,9 @@ pub struct GuestCpu {
     regs: TrapFrame,
     vcpu: Vcpu,
     halt: Option<GuestHalt>,
+    /// The partition: host-physical base and size.
+    base: u32,
+    size: u32,
 }
 
 /// Reads guest memory through kseg0 (partitions lie below 512 MiB).
@@ -120,7 +124,7 @@ impl GuestCpu {
         let mut regs = TrapFrame::at(entry, guest_status(RealMode::Supervisor));
         regs.gpr[4] = a0;
         regs.gpr[5] = a1;
-        Ok(Box::new(GuestCpu { regs, vcpu, halt: None }))
+        Ok(Box::new(GuestCpu { regs, vcpu, halt: None, base, size }))
     }
 
     /// Run the guest until its turn ends.
@@ -139,6 +143,16 @@ impl GuestCpu {
             EXIT_WAITING => RunExit::Waiting,
             _ => RunExit::Halted(self.halt.unwrap_or(GuestHalt::HostException(0))),
         }
+    }
+
+    /// The instruction word at guest address `va`, if it lies in the guest's RAM window (the
+    /// guest kernel's own code), read through kseg0.
+    fn window_word(&self, va: u32) -> Option<u32> {
+        let offset = va.wrapping_sub(0xC000_0000);
+        if offset >= self.size || va & 3 != 0 {
+            return None;
+        }
+        Some(Kseg0.read_word(Hpa::new(u64::from(self.base + offset))))
     }
 
     /// Whether the guest can run (not waiting, or an interrupt it waits for is pending).
@@ -190,6 +204,43 @@ fn leave(frame: &mut TrapFrame, code: u32) {
     guest::exit(frame, code);
 }
 
+/// GPRs the fast entry saved (and restores): all but $16..$23 and $30, which Rust preserves.
+const FAST_GPRS: u32 = !(0xFF << 16 | 1 << 30);
+
+/// Fast path for a Coprocessor Unusable trap from the running guest, called by the trap entry
+/// with only the phase 1 registers saved. Returns 0 to decline (nothing changed), 1 when
+/// done (return straight into the guest), 2 when done but the general return path must run
+/// (an interrupt to deliver, a request to look at).
+#[no_mangle]
+extern "C" fn __hv_trap_fast(frame: &mut TrapFrame) -> u32 {
+    let raw = CURRENT.load(Ordering::Relaxed);
+    if raw == 0 {
+        return 0;
+    }
+    let ctx = context_of(raw);
+    let Some(word) = ctx.cpu.window_word(frame.epc) else { return 0 };
+    match ctx.cpu.vcpu.fast_trap(guest_regs(frame), word, cp0::read_count(), FAST_GPRS) {
+        Fast::Declined => 0,
+        Fast::Done => 1,
+        Fast::Hypercall(call) => {
+            let result = ctx.env.hypercall(call.nr, call.args);
+            Hypercall::complete(guest_regs(frame), result);
+            if ctx.env.wants_attention() {
+                2
+            } else {
+                1
+            }
+        }
+    }
+}
+
+/// After a fast-path trap that needs the general return path (all registers saved now).
+#[no_mangle]
+extern "C" fn __hv_after_fast(frame: &mut TrapFrame) {
+    let raw = CURRENT.load(Ordering::Relaxed);
+    finish(frame, raw);
+}
+
 /// Trap handler: an exception taken while a guest ran.
 pub(super) fn trap(frame: &mut TrapFrame) {
     let raw = CURRENT.load(Ordering::Relaxed);
@@ -229,6 +280,11 @@ pub(super) fn trap(frame: &mut TrapFrame) {
             }
         }
     }
+    finish(frame, raw);
+}
+
+/// Leave the guest if the host wants the CPU, else prepare to return into it.
+fn finish(frame: &mut TrapFrame, raw: usize) {
     if context_of(raw).env.host_wants_cpu() {
         return leave(frame, EXIT_PREEMPTED);
     }
