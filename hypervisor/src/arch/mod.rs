@@ -14,7 +14,7 @@
 //! - `idle()`: sleep until an interrupt has been handled, without the lost-wakeup race.
 //! - `halt() -> !`: stop for good, interrupts off.
 //! - `NAME`: the architecture's name.
-//! - Guests: `GuestCpu` (`new`, `run`, `runnable`, `wake`, `raise_device_interrupt`,
+//! - Guests: `GUESTS` (whether guests run on this arch), `GuestCpu` (`new`, `run`, `runnable`, `wake`, `raise_device_interrupt`,
 //!   `timer_deadline`), `RunExit`, `GuestHalt`, `guest_ram`, `phys_bytes`, `virt_to_phys`,
 //!   `timer_set_deadline`. An arch without guest support yet (PowerPC) refuses to create a
 //!   `GuestCpu` (see `no_guests.rs`).

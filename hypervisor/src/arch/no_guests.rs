@@ -6,6 +6,9 @@ use alloc::boxed::Box;
 
 use crate::vm::GuestEnv;
 
+/// Guests do not run on this architecture yet.
+pub const GUESTS: bool = false;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GuestHalt {
     HostException(u8),

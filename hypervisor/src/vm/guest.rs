@@ -142,6 +142,10 @@ impl Guest {
 
     /// Load the image into `part` and create the CPU.
     pub fn boot(&mut self, part: PhysRange, files: Option<&FileStore<'static>>, timer_hz: u64, kmac: [u8; 6]) -> Result<(), PlatformError> {
+        if !arch::GUESTS {
+            crate::vm::log!("{}: cannot boot: guests are not supported on this CPU yet", self.name);
+            return Err(PlatformError::Unsupported);
+        }
         let ram = partition_bytes(&part);
         ram.fill(0);
         let image = match &self.image {
@@ -149,11 +153,11 @@ impl Guest {
             None => image::Source::Builtin,
         };
         let boot = image::load(&image, ram, self.memory_mib, timer_hz, kmac).map_err(|e| {
-            crate::println!("metarouter: {}: cannot boot: {}", self.name, e);
+            crate::vm::log!("{}: cannot boot: {}", self.name, e);
             PlatformError::BadImage
         })?;
         let cpu = GuestCpu::new(part.base as u32, part.size as u32, boot.entry, boot.argc, boot.argv).map_err(|e| {
-            crate::println!("metarouter: {}: cannot boot: {}", self.name, e);
+            crate::vm::log!("{}: cannot boot: {}", self.name, e);
             PlatformError::Unsupported
         })?;
         self.partition = Some(part);
@@ -231,7 +235,7 @@ impl Guest {
         for queue in QueueId::ALL {
             if events.faulted & (1 << queue.id()) != 0 {
                 if let QueueStatus::Faulted(fault) = self.devices.queue_status(queue) {
-                    crate::println!("metarouter: {}: {}", self.name, fault);
+                    crate::vm::log!("{}: {}", self.name, fault);
                 }
             }
         }
@@ -318,7 +322,7 @@ impl Guest {
                 ImportProgress::Done
             }
             Err(e) => {
-                crate::println!("metarouter: {}: import failed: {}", self.name, e);
+                crate::vm::log!("{}: import failed: {}", self.name, e);
                 self.import = None;
                 ImportProgress::Failed(PlatformError::BadImage)
             }

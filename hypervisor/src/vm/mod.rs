@@ -12,6 +12,16 @@ mod guest;
 mod image;
 mod net;
 
+/// A guest event on the console, on a line of its own (it may interrupt a half-typed command,
+/// as RouterOS's console log messages do): `metarouter: <text>`.
+macro_rules! log {
+    ($($arg:tt)*) => {{
+        crate::print!("\nmetarouter: ");
+        crate::println!($($arg)*);
+    }};
+}
+pub(crate) use log;
+
 use alloc::boxed::Box;
 use alloc::string::String;
 
@@ -153,7 +163,7 @@ impl Manager {
     /// A guest did something it cannot go on from: log it, keep the reason, stop it.
     fn fault(&mut self, id: GuestId, why: String) {
         if let Some(g) = self.guest_mut(id) {
-            crate::println!("metarouter: {}: {}", g.name(), why);
+            crate::vm::log!("{}: {}", g.name(), why);
             g.set_last_message(why);
         }
         let _ = self.event(id, Event::Fault);
