@@ -118,6 +118,12 @@ impl GuestDevices {
         self.virq.addr()
     }
 
+    /// Whether any event is waiting to be taken.
+    #[inline]
+    pub fn has_events(&self) -> bool {
+        self.events != Events::default()
+    }
+
     /// Takes the accumulated events, leaving none.
     pub fn take_events(&mut self) -> Events {
         core::mem::take(&mut self.events)

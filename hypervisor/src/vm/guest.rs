@@ -347,13 +347,23 @@ struct RunEnv<'a> {
     slice_end: u64,
 }
 
+impl RunEnv<'_> {
+    /// Move the devices' events: the interrupt to the CPU, the rest to the service pass.
+    #[inline(never)]
+    fn collect(&mut self) {
+        let events = self.devices.take_events();
+        self.interrupt |= events.interrupt;
+        merge(self.pending, events);
+    }
+}
+
 impl GuestEnv for RunEnv<'_> {
     fn hypercall(&mut self, nr: u32, args: [u32; 4]) -> i32 {
         *self.alive = true;
         let result = self.devices.hypercall(&mut self.ram, nr, args);
-        let events = self.devices.take_events();
-        self.interrupt |= events.interrupt;
-        merge(self.pending, events);
+        if self.devices.has_events() {
+            self.collect();
+        }
         result
     }
 
