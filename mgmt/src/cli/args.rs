@@ -77,12 +77,26 @@ pub enum Kind {
     Flag,
 }
 
+impl Kind {
+    /// An integer in `min..=max` without a unit.
+    pub const fn int(min: u64, max: u64) -> Kind {
+        Kind::Int { min, max, unit: "" }
+    }
+}
+
 /// One argument a command takes.
 #[derive(Debug)]
 pub struct Field {
     pub name: &'static str,
     pub kind: Kind,
     pub help: &'static str,
+}
+
+impl Field {
+    /// Argument `name` of type `kind`; `help` is what `?` shows for it.
+    pub const fn new(name: &'static str, kind: Kind, help: &'static str) -> Field {
+        Field { name, kind, help }
+    }
 }
 
 /// A parsed value.

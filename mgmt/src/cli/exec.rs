@@ -241,7 +241,7 @@ impl Session {
                     if name == "remove" {
                         table.remove(&mut exec.config, id)?;
                     } else {
-                        table.set(&mut exec.config, &*exec.platform, id, &args)?;
+                        table.set(&mut exec.config, id, &args)?;
                     }
                 }
                 Ok(())

@@ -7,7 +7,8 @@ use alloc::vec::Vec;
 
 use super::error::CmdError;
 use super::lex::Token;
-use super::table::{flag_word, Cell, Row, View};
+use super::table::{flag_word, Cell, Row};
+use super::view::View;
 use crate::value::parse_integer;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,31 +7,39 @@ use alloc::vec::Vec;
 
 use super::args::{Args, Field};
 use super::error::CmdError;
-use super::table::{Row, View};
+use super::table::Row;
+use super::view::View;
 use crate::config::{Config, ItemId};
 use crate::platform::{GuestId, Platform};
+
+/// Which of `add`, `set` and `remove` a table has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// All three.
+    ReadWrite,
+    /// Only `set` (items that exist without being added, like the physical ports).
+    SetOnly,
+    /// None: the table shows what is there.
+    ReadOnly,
+}
 
 /// A table of items (`/metarouter`, `/ip address`, ...).
 pub trait Table: Sync {
     /// How `print` lays the items out.
     fn view(&self) -> &'static View;
     /// Arguments of `add` and `set`.
-    fn fields(&self) -> &'static [Field];
+    fn fields(&self) -> &'static [Field] {
+        &[]
+    }
     /// Arguments `add` cannot do without.
     fn required(&self) -> &'static [&'static str] {
         &[]
     }
     /// Every item, in print order, with every property (for detail and `where`).
     fn rows(&self, config: &Config, platform: &dyn Platform) -> Vec<Row>;
-    /// Whether `add`, `set` and `remove` exist here.
-    fn can_add(&self) -> bool {
-        true
-    }
-    fn can_set(&self) -> bool {
-        true
-    }
-    fn can_remove(&self) -> bool {
-        true
+    /// Which of `add`, `set` and `remove` exist here.
+    fn access(&self) -> Access {
+        Access::ReadWrite
     }
     /// Adds an item (optionally starting from a copy of `copy_from`).
     fn add(
@@ -44,13 +52,7 @@ pub trait Table: Sync {
         Err(CmdError::failure("items cannot be added here"))
     }
     /// Changes an item.
-    fn set(
-        &self,
-        _config: &mut Config,
-        _platform: &dyn Platform,
-        _id: ItemId,
-        _args: &Args,
-    ) -> Result<(), CmdError> {
+    fn set(&self, _config: &mut Config, _id: ItemId, _args: &Args) -> Result<(), CmdError> {
         Err(CmdError::failure("items cannot be changed here"))
     }
     /// Removes an item.
@@ -65,7 +67,10 @@ pub trait Table: Sync {
 
 /// A menu with one set of properties (`/system identity`).
 pub trait Single: Sync {
-    fn fields(&self) -> &'static [Field];
+    /// Arguments of `set`.
+    fn fields(&self) -> &'static [Field] {
+        &[]
+    }
     /// Properties as printed, in order.
     fn values(&self, config: &Config, platform: &dyn Platform) -> Vec<(&'static str, String)>;
     fn set(&self, _config: &mut Config, _args: &Args) -> Result<(), CmdError> {
@@ -136,6 +141,25 @@ pub struct Command {
     pub run: fn(&mut Exec<'_>, &Invocation) -> Result<(), CmdError>,
 }
 
+impl Command {
+    /// A command without named arguments.
+    pub const fn new(
+        name: &'static str,
+        help: &'static str,
+        items: Items,
+        run: fn(&mut Exec<'_>, &Invocation) -> Result<(), CmdError>,
+    ) -> Command {
+        Command {
+            name,
+            help,
+            items,
+            args: &[],
+            required: &[],
+            run,
+        }
+    }
+}
+
 /// A node of the menu tree.
 pub struct Menu {
     pub name: &'static str,
@@ -145,6 +169,55 @@ pub struct Menu {
     pub children: &'static [&'static Menu],
 }
 
+impl Menu {
+    /// A menu of submenus and commands only.
+    pub const fn plain(
+        name: &'static str,
+        help: &'static str,
+        commands: &'static [Command],
+        children: &'static [&'static Menu],
+    ) -> Menu {
+        Menu {
+            name,
+            help,
+            kind: MenuKind::Plain,
+            commands,
+            children,
+        }
+    }
+
+    /// A menu over a table of items, with the generic commands only.
+    pub const fn table(
+        name: &'static str,
+        help: &'static str,
+        table: &'static dyn Table,
+        children: &'static [&'static Menu],
+    ) -> Menu {
+        Menu {
+            name,
+            help,
+            kind: MenuKind::Table(table),
+            commands: &[],
+            children,
+        }
+    }
+
+    /// A menu with one set of properties.
+    pub const fn single(
+        name: &'static str,
+        help: &'static str,
+        single: &'static dyn Single,
+    ) -> Menu {
+        Menu {
+            name,
+            help,
+            kind: MenuKind::Single(single),
+            commands: &[],
+            children: &[],
+        }
+    }
+}
+
 /// The generic commands a menu kind provides, with their help.
 pub fn generic_commands(kind: MenuKind) -> Vec<(&'static str, &'static str)> {
     let mut out = Vec::new();
@@ -152,20 +225,21 @@ pub fn generic_commands(kind: MenuKind) -> Vec<(&'static str, &'static str)> {
         MenuKind::Plain => {}
         MenuKind::Table(table) => {
             let has_disabled = table.fields().iter().any(|f| f.name == "disabled");
-            if table.can_add() {
+            let access = table.access();
+            if access == Access::ReadWrite {
                 out.push(("add", "Create a new item"));
             }
-            if has_disabled && table.can_set() {
+            if has_disabled && access != Access::ReadOnly {
                 out.push(("disable", "Disable items"));
                 out.push(("enable", "Enable items"));
             }
             out.push(("export", "Print or save an export script"));
             out.push(("find", "Find items by value"));
             out.push(("print", "Print values of item properties"));
-            if table.can_remove() {
+            if access == Access::ReadWrite {
                 out.push(("remove", "Remove items"));
             }
-            if table.can_set() && !table.fields().is_empty() {
+            if access != Access::ReadOnly && !table.fields().is_empty() {
                 out.push(("set", "Change item properties"));
             }
         }

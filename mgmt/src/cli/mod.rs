@@ -10,4 +10,5 @@ pub mod lex;
 pub mod menu;
 pub mod resolve;
 pub mod table;
+pub mod view;
 pub mod words;

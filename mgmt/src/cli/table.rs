@@ -9,43 +9,10 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt::Write;
 
+// The layout a menu declares, which the rendering below follows.
+pub use super::view::{Column, FlagSlot, Style, View};
 use crate::config::ItemId;
 use crate::value::quote;
-
-/// Output style of a menu.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Style {
-    Classic,
-    Modern,
-}
-
-/// One position in the flags column and the flags that can appear there.
-pub struct FlagSlot {
-    pub flags: &'static [(char, &'static str)],
-    /// Only shown when some row has one of these flags.
-    pub optional: bool,
-}
-
-/// A column of the table form.
-pub struct Column {
-    /// Property shown.
-    pub prop: &'static str,
-    /// Header (upper case).
-    pub header: &'static str,
-    /// The header shrinks to the width of the values (modern style).
-    pub abbreviate: bool,
-}
-
-/// How a menu prints.
-pub struct View {
-    pub style: Style,
-    pub slots: &'static [FlagSlot],
-    pub columns: &'static [Column],
-    /// `print` shows the detail form (menus with too many properties for a table).
-    pub detail_default: bool,
-    /// Show the `#` column.
-    pub numbers: bool,
-}
 
 /// A property value as printed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,6 +67,12 @@ impl Row {
 
     pub fn num(mut self, prop: &'static str, value: impl Into<String>) -> Row {
         self.cells.push((prop, Cell::Num(value.into())));
+        self
+    }
+
+    /// The `;;; comment` line of the row.
+    pub fn with_comment(mut self, comment: &str) -> Row {
+        self.comment = String::from(comment);
         self
     }
 

@@ -5,111 +5,63 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
 
+use super::interface::{check_iface_name, free_iface_name};
+use super::items::{ItemList, COMMENT};
 use crate::cli::args::{Args, Field, Kind, Value};
 use crate::cli::error::CmdError;
 use crate::cli::menu::Table;
-use crate::cli::table::{Column, FlagSlot, Row, Style, View};
+use crate::cli::table::Row;
+use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{Bridge, Config, IfaceRef, ItemId, VmIfaceType, ARP_MODES, PROTOCOL_MODES};
-use crate::export::push_pair;
+use crate::export::{push_comment, push_disabled, push_pair};
 use crate::platform::Platform;
 use crate::value::{format_duration, format_mac, quote_if_needed};
 
 static FIELDS: [Field; 13] = [
-    Field {
-        name: "admin-mac",
-        kind: Kind::Mac,
-        help: "MAC used when auto-mac=no",
-    },
-    Field {
-        name: "ageing-time",
-        kind: Kind::Duration {
+    Field::new("admin-mac", Kind::Mac, "MAC used when auto-mac=no"),
+    Field::new(
+        "ageing-time",
+        Kind::Duration {
             min: 10,
             max: 1_000_000,
         },
-        help: "How long a learned host is remembered",
-    },
-    Field {
-        name: "arp",
-        kind: Kind::Choice(ARP_MODES),
-        help: "ARP mode",
-    },
-    Field {
-        name: "auto-mac",
-        kind: Kind::Bool,
-        help: "Take the MAC of the first port",
-    },
-    Field {
-        name: "comment",
-        kind: Kind::Text,
-        help: "Short description of the item",
-    },
-    Field {
-        name: "disabled",
-        kind: Kind::Bool,
-        help: "Whether the bridge is disabled",
-    },
-    Field {
-        name: "forward-delay",
-        kind: Kind::Duration { min: 4, max: 30 },
-        help: "STP forward delay",
-    },
-    Field {
-        name: "max-message-age",
-        kind: Kind::Duration { min: 6, max: 40 },
-        help: "STP maximum message age",
-    },
-    Field {
-        name: "mtu",
-        kind: Kind::Int {
-            min: 68,
-            max: 9000,
-            unit: "",
-        },
-        help: "Layer 3 MTU",
-    },
-    Field {
-        name: "name",
-        kind: Kind::Name,
-        help: "Bridge name",
-    },
-    Field {
-        name: "priority",
-        kind: Kind::Int {
-            min: 0,
-            max: 65535,
-            unit: "",
-        },
-        help: "STP bridge priority",
-    },
-    Field {
-        name: "protocol-mode",
-        kind: Kind::Choice(PROTOCOL_MODES),
-        help: "Spanning tree protocol",
-    },
-    Field {
-        name: "transmit-hold-count",
-        kind: Kind::Int {
-            min: 1,
-            max: 10,
-            unit: "",
-        },
-        help: "STP transmit hold count",
-    },
+        "How long a learned host is remembered",
+    ),
+    Field::new("arp", Kind::Choice(ARP_MODES), "ARP mode"),
+    Field::new("auto-mac", Kind::Bool, "Take the MAC of the first port"),
+    COMMENT,
+    Field::new("disabled", Kind::Bool, "Whether the bridge is disabled"),
+    Field::new(
+        "forward-delay",
+        Kind::Duration { min: 4, max: 30 },
+        "STP forward delay",
+    ),
+    Field::new(
+        "max-message-age",
+        Kind::Duration { min: 6, max: 40 },
+        "STP maximum message age",
+    ),
+    Field::new("mtu", Kind::int(68, 9000), "Layer 3 MTU"),
+    Field::new("name", Kind::Name, "Bridge name"),
+    Field::new("priority", Kind::int(0, 65535), "STP bridge priority"),
+    Field::new(
+        "protocol-mode",
+        Kind::Choice(PROTOCOL_MODES),
+        "Spanning tree protocol",
+    ),
+    Field::new(
+        "transmit-hold-count",
+        Kind::int(1, 10),
+        "STP transmit hold count",
+    ),
 ];
 
 static VIEW: View = View {
-    style: Style::Classic,
-    slots: &[FlagSlot {
-        flags: &[('X', "disabled"), ('R', "running")],
-        optional: false,
-    }],
-    columns: &[Column {
-        prop: "name",
-        header: "NAME",
-        abbreviate: false,
-    }],
     detail_default: true,
-    numbers: true,
+    ..View::classic(
+        &[FlagSlot::new(&[('X', "disabled"), ('R', "running")])],
+        &[Column::new("name", "NAME")],
+    )
 };
 
 /// The `/interface bridge` table.
@@ -149,7 +101,13 @@ pub fn ports_of(config: &Config, bridge: ItemId) -> Vec<IfaceRef> {
     out
 }
 
-fn apply(bridge: &mut Bridge, args: &Args) {
+const BRIDGES: ItemList<Bridge> = ItemList {
+    list: |c| &mut c.bridges,
+    change,
+};
+
+/// Applies `add`/`set` arguments; a new name must be free among all interfaces.
+fn change(config: &Config, bridge: &mut Bridge, args: &Args) -> Result<(), CmdError> {
     for arg in &args.list {
         match (arg.field.name, &arg.value) {
             ("admin-mac", Value::Mac(mac)) => bridge.admin_mac = *mac,
@@ -167,6 +125,10 @@ fn apply(bridge: &mut Bridge, args: &Args) {
             ("transmit-hold-count", Value::Int(n)) => bridge.transmit_hold_count = *n,
             _ => {}
         }
+    }
+    match args.text("name") {
+        Some(name) => check_iface_name(config, name, IfaceRef::Bridge(bridge.id)),
+        None => Ok(()),
     }
 }
 
@@ -203,7 +165,7 @@ impl Table for Bridges {
             .bridges
             .iter()
             .map(|b| {
-                let mut row = Row::item(b.id)
+                Row::item(b.id)
                     .flag_if(b.disabled, 'X')
                     .flag_if(!b.disabled, 'R')
                     .text("name", b.name.clone())
@@ -220,9 +182,8 @@ impl Table for Bridges {
                     .word("max-message-age", format_duration(b.max_message_age))
                     .word("forward-delay", format_duration(b.forward_delay))
                     .num("transmit-hold-count", format!("{}", b.transmit_hold_count))
-                    .word("ageing-time", format_duration(b.ageing_time));
-                row.comment = b.comment.clone();
-                row
+                    .word("ageing-time", format_duration(b.ageing_time))
+                    .with_comment(&b.comment)
             })
             .collect()
     }
@@ -235,11 +196,8 @@ impl Table for Bridges {
         copy_from: Option<ItemId>,
     ) -> Result<ItemId, CmdError> {
         let id = config.new_id();
-        let name = (1..)
-            .map(|n| format!("bridge{n}"))
-            .find(|n| config.find_iface(n).is_none())
-            .unwrap_or_default();
-        let mut bridge = match copy_from.and_then(|from| config.bridge(from)) {
+        let name = free_iface_name(config, "bridge");
+        let bridge = match copy_from.and_then(|from| config.bridge(from)) {
             Some(from) => Bridge {
                 id,
                 name,
@@ -247,29 +205,11 @@ impl Table for Bridges {
             },
             None => default_bridge(id, name),
         };
-        apply(&mut bridge, args);
-        super::interface::check_iface_name(config, &bridge.name, IfaceRef::Bridge(id))?;
-        config.bridges.push(bridge);
-        Ok(id)
+        BRIDGES.add(config, bridge, args)
     }
 
-    fn set(
-        &self,
-        config: &mut Config,
-        _platform: &dyn Platform,
-        id: ItemId,
-        args: &Args,
-    ) -> Result<(), CmdError> {
-        if let Some(name) = args.text("name") {
-            super::interface::check_iface_name(config, name, IfaceRef::Bridge(id))?;
-        }
-        let bridge = config
-            .bridges
-            .iter_mut()
-            .find(|b| b.id == id)
-            .ok_or(CmdError::NoSuchItem)?;
-        apply(bridge, args);
-        Ok(())
+    fn set(&self, config: &mut Config, id: ItemId, args: &Args) -> Result<(), CmdError> {
+        BRIDGES.set(config, id, args)
     }
 
     fn remove(&self, config: &mut Config, id: ItemId) -> Result<(), CmdError> {
@@ -306,12 +246,8 @@ impl Table for Bridges {
                 if !b.auto_mac {
                     line.push_str(" auto-mac=no");
                 }
-                if !b.comment.is_empty() {
-                    push_pair(&mut line, "comment", &quote_if_needed(&b.comment));
-                }
-                if b.disabled {
-                    line.push_str(" disabled=yes");
-                }
+                push_comment(&mut line, &b.comment);
+                push_disabled(&mut line, b.disabled);
                 if b.forward_delay != defaults.forward_delay {
                     push_pair(
                         &mut line,

@@ -6,113 +6,83 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
 
+use super::items::{ItemList, COMMENT};
 use crate::cli::args::{Args, Field, Kind, RefKind, Value};
 use crate::cli::error::CmdError;
 use crate::cli::menu::Table;
-use crate::cli::table::{Column, FlagSlot, Row, Style, View};
+use crate::cli::table::Row;
+use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{BridgePort, Config, IfaceRef, ItemId, VmIfaceType};
-use crate::export::push_pair;
+use crate::export::{push_comment, push_disabled, push_pair};
 use crate::platform::Platform;
 use crate::value::quote_if_needed;
 
 static PORT_FIELDS: [Field; 7] = [
-    Field {
-        name: "bridge",
-        kind: Kind::Ref(RefKind::Bridge),
-        help: "The bridge",
-    },
-    Field {
-        name: "comment",
-        kind: Kind::Text,
-        help: "Short description of the item",
-    },
-    Field {
-        name: "disabled",
-        kind: Kind::Bool,
-        help: "Whether the port is disabled",
-    },
-    Field {
-        name: "horizon",
-        kind: Kind::IntOr {
+    Field::new("bridge", Kind::Ref(RefKind::Bridge), "The bridge"),
+    COMMENT,
+    Field::new("disabled", Kind::Bool, "Whether the port is disabled"),
+    Field::new(
+        "horizon",
+        Kind::IntOr {
             min: 0,
             max: 4_294_967_295,
             unit: "",
             word: "none",
         },
-        help: "Split horizon group",
-    },
-    Field {
-        name: "interface",
-        kind: Kind::Ref(RefKind::Interface),
-        help: "Member interface",
-    },
-    Field {
-        name: "path-cost",
-        kind: Kind::Int {
-            min: 1,
-            max: 65535,
-            unit: "",
-        },
-        help: "STP path cost",
-    },
-    Field {
-        name: "priority",
-        kind: Kind::Int {
-            min: 0,
-            max: 255,
-            unit: "",
-        },
-        help: "STP port priority",
-    },
+        "Split horizon group",
+    ),
+    Field::new(
+        "interface",
+        Kind::Ref(RefKind::Interface),
+        "Member interface",
+    ),
+    Field::new("path-cost", Kind::int(1, 65535), "STP path cost"),
+    Field::new("priority", Kind::int(0, 255), "STP port priority"),
 ];
 
-static PORT_VIEW: View = View {
-    style: Style::Classic,
-    slots: &[
-        FlagSlot {
-            flags: &[('X', "disabled"), ('I', "inactive")],
-            optional: false,
-        },
-        FlagSlot {
-            flags: &[('D', "dynamic")],
-            optional: false,
-        },
+static PORT_VIEW: View = View::classic(
+    &[
+        FlagSlot::new(&[('X', "disabled"), ('I', "inactive")]),
+        FlagSlot::new(&[('D', "dynamic")]),
     ],
-    columns: &[
-        Column {
-            prop: "interface",
-            header: "INTERFACE",
-            abbreviate: false,
-        },
-        Column {
-            prop: "bridge",
-            header: "BRIDGE",
-            abbreviate: false,
-        },
-        Column {
-            prop: "priority",
-            header: "PRIORITY",
-            abbreviate: false,
-        },
-        Column {
-            prop: "path-cost",
-            header: "PATH-COST",
-            abbreviate: false,
-        },
-        Column {
-            prop: "horizon",
-            header: "HORIZON",
-            abbreviate: false,
-        },
+    &[
+        Column::new("interface", "INTERFACE"),
+        Column::new("bridge", "BRIDGE"),
+        Column::new("priority", "PRIORITY"),
+        Column::new("path-cost", "PATH-COST"),
+        Column::new("horizon", "HORIZON"),
     ],
-    detail_default: false,
-    numbers: true,
-};
+);
 
 /// The `/interface bridge port` table.
 pub struct BridgePorts;
 
-fn apply_port(port: &mut BridgePort, args: &Args) {
+const PORTS: ItemList<BridgePort> = ItemList {
+    list: |c| &mut c.bridge_ports,
+    change,
+};
+
+/// STP priority of a port unless set.
+const DEFAULT_PRIORITY: u8 = 0x80;
+/// STP path cost of a port unless set.
+const DEFAULT_PATH_COST: u32 = 10;
+
+/// A port with the default settings.
+fn new_port(id: ItemId, interface: IfaceRef, bridge: ItemId) -> BridgePort {
+    BridgePort {
+        id,
+        interface,
+        bridge,
+        priority: DEFAULT_PRIORITY,
+        path_cost: DEFAULT_PATH_COST,
+        horizon: None,
+        disabled: false,
+        comment: String::new(),
+    }
+}
+
+/// Applies `add`/`set` arguments and checks the port against the bridges and the other ports.
+fn change(config: &Config, port: &mut BridgePort, args: &Args) -> Result<(), CmdError> {
     for arg in &args.list {
         match (arg.field.name, &arg.value) {
             ("bridge", Value::Item(id)) => port.bridge = *id,
@@ -126,9 +96,6 @@ fn apply_port(port: &mut BridgePort, args: &Args) {
             _ => {}
         }
     }
-}
-
-fn validate_port(config: &Config, port: &BridgePort) -> Result<(), CmdError> {
     match port.interface {
         IfaceRef::Bridge(id) if id == port.bridge => {
             return Err(CmdError::failure("cannot add bridge to itself"))
@@ -166,7 +133,7 @@ fn validate_port(config: &Config, port: &BridgePort) -> Result<(), CmdError> {
 fn port_row(config: &Config, id: Option<ItemId>, port: &BridgePort) -> Row {
     let inactive =
         config.iface_name(port.interface).is_none() || config.iface_disabled(port.interface);
-    let mut row = Row {
+    Row {
         id,
         numbered: id.is_some(),
         ..Row::default()
@@ -187,9 +154,8 @@ fn port_row(config: &Config, id: Option<ItemId>, port: &BridgePort) -> Row {
         "horizon",
         port.horizon
             .map_or(String::from("none"), |h| format!("{h}")),
-    );
-    row.comment = port.comment.clone();
-    row
+    )
+    .with_comment(&port.comment)
 }
 
 /// Every bridge port: configured ones, then the dynamic ports of `dynamic-bridge`.
@@ -201,17 +167,12 @@ pub fn all_ports(config: &Config) -> Vec<(Option<ItemId>, BridgePort)> {
         .collect();
     for iface in &config.vm_ifaces {
         if let (VmIfaceType::Dynamic, Some(bridge)) = (iface.kind, iface.dynamic_bridge) {
+            let port = new_port(0, IfaceRef::Vif(iface.id), bridge);
             out.push((
                 None,
                 BridgePort {
-                    id: 0,
-                    interface: IfaceRef::Vif(iface.id),
-                    bridge,
-                    priority: 0x80,
-                    path_cost: 10,
-                    horizon: None,
                     disabled: iface.disabled,
-                    comment: String::new(),
+                    ..port
                 },
             ));
         }
@@ -247,52 +208,20 @@ impl Table for BridgePorts {
         copy_from: Option<ItemId>,
     ) -> Result<ItemId, CmdError> {
         let id = config.new_id();
-        let mut port =
+        let port =
             match copy_from.and_then(|from| config.bridge_ports.iter().find(|p| p.id == from)) {
                 Some(from) => BridgePort { id, ..from.clone() },
-                None => BridgePort {
-                    id,
-                    interface: IfaceRef::Ether(u16::MAX),
-                    bridge: 0,
-                    priority: 0x80,
-                    path_cost: 10,
-                    horizon: None,
-                    disabled: false,
-                    comment: String::new(),
-                },
+                None => new_port(id, IfaceRef::Ether(u16::MAX), 0),
             };
-        apply_port(&mut port, args);
-        validate_port(config, &port)?;
-        config.bridge_ports.push(port);
-        Ok(id)
+        PORTS.add(config, port, args)
     }
 
-    fn set(
-        &self,
-        config: &mut Config,
-        _platform: &dyn Platform,
-        id: ItemId,
-        args: &Args,
-    ) -> Result<(), CmdError> {
-        let index = config
-            .bridge_ports
-            .iter()
-            .position(|p| p.id == id)
-            .ok_or(CmdError::NoSuchItem)?;
-        let mut port = config.bridge_ports[index].clone();
-        apply_port(&mut port, args);
-        validate_port(config, &port)?;
-        config.bridge_ports[index] = port;
-        Ok(())
+    fn set(&self, config: &mut Config, id: ItemId, args: &Args) -> Result<(), CmdError> {
+        PORTS.set(config, id, args)
     }
 
     fn remove(&self, config: &mut Config, id: ItemId) -> Result<(), CmdError> {
-        let before = config.bridge_ports.len();
-        config.bridge_ports.retain(|p| p.id != id);
-        if before == config.bridge_ports.len() {
-            return Err(CmdError::NoSuchItem);
-        }
-        Ok(())
+        PORTS.remove(config, id)
     }
 
     fn export(&self, config: &Config) -> Vec<String> {
@@ -303,20 +232,16 @@ impl Table for BridgePorts {
                 let bridge = config.bridge(p.bridge)?;
                 let iface = config.iface_name(p.interface)?;
                 let mut line = format!("add bridge={}", quote_if_needed(&bridge.name));
-                if !p.comment.is_empty() {
-                    push_pair(&mut line, "comment", &quote_if_needed(&p.comment));
-                }
-                if p.disabled {
-                    line.push_str(" disabled=yes");
-                }
+                push_comment(&mut line, &p.comment);
+                push_disabled(&mut line, p.disabled);
                 if let Some(h) = p.horizon {
                     push_pair(&mut line, "horizon", &h);
                 }
                 push_pair(&mut line, "interface", &quote_if_needed(iface));
-                if p.path_cost != 10 {
+                if p.path_cost != DEFAULT_PATH_COST {
                     push_pair(&mut line, "path-cost", &p.path_cost);
                 }
-                if p.priority != 0x80 {
+                if p.priority != DEFAULT_PRIORITY {
                     let _ = write!(line, " priority=0x{:X}", p.priority);
                 }
                 Some(line)

@@ -2,41 +2,22 @@
 
 use alloc::vec::Vec;
 
-use crate::cli::args::Field;
-use crate::cli::menu::Table;
-use crate::cli::table::{Column, Row, Style, View};
+use crate::cli::menu::{Access, Table};
+use crate::cli::table::Row;
+use crate::cli::view::{Column, View};
 use crate::config::Config;
 use crate::platform::Platform;
 use crate::value::{format_bytes, format_date};
 
-static VIEW: View = View {
-    style: Style::Classic,
-    slots: &[],
-    columns: &[
-        Column {
-            prop: "name",
-            header: "NAME",
-            abbreviate: false,
-        },
-        Column {
-            prop: "type",
-            header: "TYPE",
-            abbreviate: false,
-        },
-        Column {
-            prop: "size",
-            header: "SIZE",
-            abbreviate: false,
-        },
-        Column {
-            prop: "creation-time",
-            header: "CREATION-TIME",
-            abbreviate: false,
-        },
+static VIEW: View = View::classic(
+    &[],
+    &[
+        Column::new("name", "NAME"),
+        Column::new("type", "TYPE"),
+        Column::new("size", "SIZE"),
+        Column::new("creation-time", "CREATION-TIME"),
     ],
-    detail_default: false,
-    numbers: true,
-};
+);
 
 /// The `/file` table.
 pub struct Files;
@@ -46,20 +27,8 @@ impl Table for Files {
         &VIEW
     }
 
-    fn fields(&self) -> &'static [Field] {
-        &[]
-    }
-
-    fn can_add(&self) -> bool {
-        false
-    }
-
-    fn can_set(&self) -> bool {
-        false
-    }
-
-    fn can_remove(&self) -> bool {
-        false
+    fn access(&self) -> Access {
+        Access::ReadOnly
     }
 
     fn rows(&self, _config: &Config, platform: &dyn Platform) -> Vec<Row> {

@@ -5,12 +5,14 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use super::items::COMMENT;
 use crate::cli::args::{Args, Field, Kind, Value};
 use crate::cli::error::CmdError;
-use crate::cli::menu::Table;
-use crate::cli::table::{Column, FlagSlot, Row, Style, View};
+use crate::cli::menu::{Access, Table};
+use crate::cli::table::Row;
+use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{Config, IfaceRef, ItemId, VmIfaceType, ARP_MODES};
-use crate::export::push_pair;
+use crate::export::{push_comment, push_disabled, push_pair};
 use crate::platform::{GuestState, Platform};
 use crate::value::{format_mac, quote_if_needed};
 
@@ -79,42 +81,18 @@ pub fn mtu_of(config: &Config, iface: IfaceRef) -> u16 {
     }
 }
 
-static ALL_VIEW: View = View {
-    style: Style::Classic,
-    slots: &[
-        FlagSlot {
-            flags: &[('D', "dynamic")],
-            optional: false,
-        },
-        FlagSlot {
-            flags: &[('X', "disabled"), ('R', "running")],
-            optional: false,
-        },
-        FlagSlot {
-            flags: &[('S', "slave")],
-            optional: false,
-        },
+static ALL_VIEW: View = View::classic(
+    &[
+        FlagSlot::new(&[('D', "dynamic")]),
+        FlagSlot::new(&[('X', "disabled"), ('R', "running")]),
+        FlagSlot::new(&[('S', "slave")]),
     ],
-    columns: &[
-        Column {
-            prop: "name",
-            header: "NAME",
-            abbreviate: false,
-        },
-        Column {
-            prop: "type",
-            header: "TYPE",
-            abbreviate: false,
-        },
-        Column {
-            prop: "mtu",
-            header: "MTU",
-            abbreviate: false,
-        },
+    &[
+        Column::new("name", "NAME"),
+        Column::new("type", "TYPE"),
+        Column::new("mtu", "MTU"),
     ],
-    detail_default: false,
-    numbers: true,
-};
+);
 
 /// The `/interface` table: every interface, read-only.
 pub struct Interfaces;
@@ -131,20 +109,8 @@ impl Table for Interfaces {
         &ALL_VIEW
     }
 
-    fn fields(&self) -> &'static [Field] {
-        &[]
-    }
-
-    fn can_add(&self) -> bool {
-        false
-    }
-
-    fn can_set(&self) -> bool {
-        false
-    }
-
-    fn can_remove(&self) -> bool {
-        false
+    fn access(&self) -> Access {
+        Access::ReadOnly
     }
 
     fn rows(&self, config: &Config, platform: &dyn Platform) -> Vec<Row> {
@@ -173,77 +139,36 @@ impl Table for Interfaces {
 }
 
 static ETHER_FIELDS: [Field; 5] = [
-    Field {
-        name: "arp",
-        kind: Kind::Choice(ARP_MODES),
-        help: "ARP mode",
-    },
-    Field {
-        name: "comment",
-        kind: Kind::Text,
-        help: "Short description of the item",
-    },
-    Field {
-        name: "disabled",
-        kind: Kind::Bool,
-        help: "Whether the port is disabled",
-    },
-    Field {
-        name: "mtu",
-        kind: Kind::Int {
-            min: 68,
-            max: 9000,
-            unit: "",
-        },
-        help: "Layer 3 MTU",
-    },
-    Field {
-        name: "name",
-        kind: Kind::Name,
-        help: "Interface name",
-    },
+    Field::new("arp", Kind::Choice(ARP_MODES), "ARP mode"),
+    COMMENT,
+    Field::new("disabled", Kind::Bool, "Whether the port is disabled"),
+    Field::new("mtu", Kind::int(68, 9000), "Layer 3 MTU"),
+    Field::new("name", Kind::Name, "Interface name"),
 ];
 
-static ETHER_VIEW: View = View {
-    style: Style::Classic,
-    slots: &[
-        FlagSlot {
-            flags: &[('X', "disabled"), ('R', "running")],
-            optional: false,
-        },
-        FlagSlot {
-            flags: &[('S', "slave")],
-            optional: false,
-        },
+static ETHER_VIEW: View = View::classic(
+    &[
+        FlagSlot::new(&[('X', "disabled"), ('R', "running")]),
+        FlagSlot::new(&[('S', "slave")]),
     ],
-    columns: &[
-        Column {
-            prop: "name",
-            header: "NAME",
-            abbreviate: false,
-        },
-        Column {
-            prop: "mtu",
-            header: "MTU",
-            abbreviate: false,
-        },
-        Column {
-            prop: "mac-address",
-            header: "MAC-ADDRESS",
-            abbreviate: false,
-        },
-        Column {
-            prop: "arp",
-            header: "ARP",
-            abbreviate: false,
-        },
+    &[
+        Column::new("name", "NAME"),
+        Column::new("mtu", "MTU"),
+        Column::new("mac-address", "MAC-ADDRESS"),
+        Column::new("arp", "ARP"),
     ],
-    detail_default: false,
-    numbers: true,
-};
+);
 
 /// The `/interface ethernet` table.
 pub struct Ethernet;
+
+/// The first of `prefix1`, `prefix2`, ... that no interface has.
+pub fn free_iface_name(config: &Config, prefix: &str) -> String {
+    (1..)
+        .map(|n| format!("{prefix}{n}"))
+        .find(|name| config.find_iface(name).is_none())
+        .unwrap_or_default()
+}
 
 /// Refuses a name another interface already has.
 pub fn check_iface_name(config: &Config, name: &str, this: IfaceRef) -> Result<(), CmdError> {
@@ -264,12 +189,8 @@ impl Table for Ethernet {
         &ETHER_FIELDS
     }
 
-    fn can_add(&self) -> bool {
-        false
-    }
-
-    fn can_remove(&self) -> bool {
-        false
+    fn access(&self) -> Access {
+        Access::SetOnly
     }
 
     fn rows(&self, config: &Config, platform: &dyn Platform) -> Vec<Row> {
@@ -279,7 +200,7 @@ impl Table for Ethernet {
             .enumerate()
             .map(|(i, port)| {
                 let iface = IfaceRef::Ether(i as u16);
-                let mut row = Row::item(port_item(i as u16))
+                Row::item(port_item(i as u16))
                     .flag_if(port.disabled, 'X')
                     .flag_if(!port.disabled && running(config, platform, iface), 'R')
                     .flag_if(is_slave(config, iface), 'S')
@@ -287,20 +208,13 @@ impl Table for Ethernet {
                     .text("default-name", port.default_name.clone())
                     .num("mtu", format!("{}", port.mtu))
                     .word("mac-address", format_mac(&mac_of(config, platform, iface)))
-                    .word("arp", port.arp);
-                row.comment = port.comment.clone();
-                row
+                    .word("arp", port.arp)
+                    .with_comment(&port.comment)
             })
             .collect()
     }
 
-    fn set(
-        &self,
-        config: &mut Config,
-        _platform: &dyn Platform,
-        id: ItemId,
-        args: &Args,
-    ) -> Result<(), CmdError> {
+    fn set(&self, config: &mut Config, id: ItemId, args: &Args) -> Result<(), CmdError> {
         let port = (id & 0xFFFF) as u16;
         if id & 0x8000_0000 == 0 || usize::from(port) >= config.ethernet.len() {
             return Err(CmdError::NoSuchItem);
@@ -328,15 +242,11 @@ impl Table for Ethernet {
             .iter()
             .filter_map(|port| {
                 let mut changes = String::new();
-                if !port.comment.is_empty() {
-                    push_pair(&mut changes, "comment", &quote_if_needed(&port.comment));
-                }
+                push_comment(&mut changes, &port.comment);
                 if port.arp != "enabled" {
                     push_pair(&mut changes, "arp", &port.arp);
                 }
-                if port.disabled {
-                    changes.push_str(" disabled=yes");
-                }
+                push_disabled(&mut changes, port.disabled);
                 if port.mtu != 1500 {
                     push_pair(&mut changes, "mtu", &port.mtu);
                 }

@@ -6,12 +6,14 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
 
+use super::items::{ItemList, COMMENT};
 use crate::cli::args::{Args, Field, Kind, RefKind, Value};
 use crate::cli::error::CmdError;
 use crate::cli::menu::{Command, Exec, Invocation, Items, Outcome, Table};
-use crate::cli::table::{Column, FlagSlot, Row, Style, View};
+use crate::cli::table::Row;
+use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{Config, ItemId, Vm};
-use crate::export::push_pair;
+use crate::export::{push_comment, push_disabled, push_pair};
 use crate::platform::{GuestState, Platform, MAX_GUESTS};
 use crate::value::quote_if_needed;
 
@@ -28,69 +30,35 @@ const DISK: Kind = Kind::IntOr {
 };
 
 static FIELDS: [Field; 5] = [
-    Field {
-        name: "comment",
-        kind: Kind::Text,
-        help: "Short description of the item",
-    },
-    Field {
-        name: "disabled",
-        kind: Kind::Bool,
-        help: "Whether the virtual machine is stopped and kept stopped",
-    },
-    Field {
-        name: "disk-size",
-        kind: DISK,
-        help: "Disk size in kiB (unlimited or 0 for no limit)",
-    },
-    Field {
-        name: "memory-size",
-        kind: MEMORY,
-        help: "RAM of the virtual machine in MiB (16..256)",
-    },
-    Field {
-        name: "name",
-        kind: Kind::Name,
-        help: "Name of the virtual machine",
-    },
+    COMMENT,
+    Field::new(
+        "disabled",
+        Kind::Bool,
+        "Whether the virtual machine is stopped and kept stopped",
+    ),
+    Field::new(
+        "disk-size",
+        DISK,
+        "Disk size in kiB (unlimited or 0 for no limit)",
+    ),
+    Field::new(
+        "memory-size",
+        MEMORY,
+        "RAM of the virtual machine in MiB (16..256)",
+    ),
+    Field::new("name", Kind::Name, "Name of the virtual machine"),
 ];
 
-static VIEW: View = View {
-    style: Style::Classic,
-    slots: &[FlagSlot {
-        flags: &[('X', "disabled")],
-        optional: false,
-    }],
-    columns: &[
-        Column {
-            prop: "name",
-            header: "NAME",
-            abbreviate: false,
-        },
-        Column {
-            prop: "memory-size",
-            header: "MEMORY-SIZE",
-            abbreviate: false,
-        },
-        Column {
-            prop: "disk-size",
-            header: "DISK-SIZE",
-            abbreviate: false,
-        },
-        Column {
-            prop: "used-disk",
-            header: "USED-DISK",
-            abbreviate: false,
-        },
-        Column {
-            prop: "state",
-            header: "STATE",
-            abbreviate: false,
-        },
+static VIEW: View = View::classic(
+    &[FlagSlot::new(&[('X', "disabled")])],
+    &[
+        Column::new("name", "NAME"),
+        Column::new("memory-size", "MEMORY-SIZE"),
+        Column::new("disk-size", "DISK-SIZE"),
+        Column::new("used-disk", "USED-DISK"),
+        Column::new("state", "STATE"),
     ],
-    detail_default: false,
-    numbers: true,
-};
+);
 
 /// The `/metarouter` table.
 pub struct Metarouter;
@@ -150,6 +118,29 @@ pub fn new_vm(config: &mut Config, args: &Args) -> Result<Vm, CmdError> {
     })
 }
 
+const VMS: ItemList<Vm> = ItemList {
+    list: |c| &mut c.vms,
+    change,
+};
+
+/// Applies `set` arguments (`add` builds the machine with [`new_vm`]); a new name must be free.
+fn change(config: &Config, vm: &mut Vm, args: &Args) -> Result<(), CmdError> {
+    if let Some(name) = args.text("name") {
+        check_name(config, name, Some(vm.id))?;
+    }
+    for arg in &args.list {
+        match (arg.field.name, &arg.value) {
+            ("name", Value::Text(name)) => vm.name = name.clone(),
+            ("memory-size", Value::Int(mib)) => vm.memory_mib = *mib as u32,
+            ("disk-size", value) => vm.disk_kib = disk_value(value),
+            ("disabled", Value::Bool(b)) => vm.disabled = *b,
+            ("comment", Value::Text(text)) => vm.comment = text.clone(),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// The state word of a virtual machine.
 pub fn state_of(vm: &Vm, platform: &dyn Platform) -> GuestState {
     if vm.disabled {
@@ -190,8 +181,7 @@ impl Table for Metarouter {
                 if let Some(message) = status.and_then(|s| s.last_message) {
                     row = row.text("last-message", message);
                 }
-                row.comment = vm.comment.clone();
-                row
+                row.with_comment(&vm.comment)
             })
             .collect()
     }
@@ -209,40 +199,12 @@ impl Table for Metarouter {
         Ok(id)
     }
 
-    fn set(
-        &self,
-        config: &mut Config,
-        _platform: &dyn Platform,
-        id: ItemId,
-        args: &Args,
-    ) -> Result<(), CmdError> {
-        if let Some(name) = args.text("name") {
-            check_name(config, name, Some(id))?;
-        }
-        let vm = config
-            .vms
-            .iter_mut()
-            .find(|vm| vm.id == id)
-            .ok_or(CmdError::NoSuchItem)?;
-        for arg in &args.list {
-            match (arg.field.name, &arg.value) {
-                ("name", Value::Text(name)) => vm.name = name.clone(),
-                ("memory-size", Value::Int(mib)) => vm.memory_mib = *mib as u32,
-                ("disk-size", value) => vm.disk_kib = disk_value(value),
-                ("disabled", Value::Bool(b)) => vm.disabled = *b,
-                ("comment", Value::Text(text)) => vm.comment = text.clone(),
-                _ => {}
-            }
-        }
-        Ok(())
+    fn set(&self, config: &mut Config, id: ItemId, args: &Args) -> Result<(), CmdError> {
+        VMS.set(config, id, args)
     }
 
     fn remove(&self, config: &mut Config, id: ItemId) -> Result<(), CmdError> {
-        let before = config.vms.len();
-        config.vms.retain(|vm| vm.id != id);
-        if config.vms.len() == before {
-            return Err(CmdError::NoSuchItem);
-        }
+        VMS.remove(config, id)?;
         let gone: Vec<ItemId> = config
             .vm_ifaces
             .iter()
@@ -261,12 +223,8 @@ impl Table for Metarouter {
             .iter()
             .map(|vm| {
                 let mut line = String::from("add");
-                if !vm.comment.is_empty() {
-                    push_pair(&mut line, "comment", &quote_if_needed(&vm.comment));
-                }
-                if vm.disabled {
-                    line.push_str(" disabled=yes");
-                }
+                push_comment(&mut line, &vm.comment);
+                push_disabled(&mut line, vm.disabled);
                 if let Some(kib) = vm.disk_kib {
                     push_pair(&mut line, "disk-size", &kib);
                 }
@@ -308,25 +266,38 @@ pub fn check_memory(platform: &dyn Platform, vms: &[&Vm]) -> Result<(), CmdError
     Ok(())
 }
 
-fn start(exec: &mut Exec<'_>, inv: &Invocation) -> Result<(), CmdError> {
+/// The virtual machines a command names, as (stopped, running or starting); refuses a disabled
+/// one.
+fn by_state(exec: &Exec<'_>, inv: &Invocation) -> Result<(Vec<Vm>, Vec<Vm>), CmdError> {
     let vms: Vec<Vm> = inv
         .items
         .iter()
         .map(|&id| vm_of(exec, id))
         .collect::<Result<_, _>>()?;
-    let mut to_start = Vec::new();
-    for vm in &vms {
-        match state_of(vm, &*exec.platform) {
+    let (mut stopped, mut others) = (Vec::new(), Vec::new());
+    for vm in vms {
+        match state_of(&vm, &*exec.platform) {
             GuestState::Disabled => return Err(CmdError::failure("virtual machine is disabled")),
-            GuestState::Stopped => to_start.push(vm),
-            _ => {}
+            GuestState::Stopped => stopped.push(vm),
+            _ => others.push(vm),
         }
     }
-    check_memory(&*exec.platform, &to_start)?;
-    for vm in to_start {
+    Ok((stopped, others))
+}
+
+/// Starts stopped virtual machines, none unless there is RAM for all of them.
+fn start_all(exec: &mut Exec<'_>, vms: &[Vm]) -> Result<(), CmdError> {
+    let need: Vec<&Vm> = vms.iter().collect();
+    check_memory(&*exec.platform, &need)?;
+    for vm in vms {
         exec.platform.guest_start(vm.slot)?;
     }
     Ok(())
+}
+
+fn start(exec: &mut Exec<'_>, inv: &Invocation) -> Result<(), CmdError> {
+    let (stopped, _) = by_state(exec, inv)?;
+    start_all(exec, &stopped)
 }
 
 fn shut_down(exec: &mut Exec<'_>, inv: &Invocation) -> Result<(), CmdError> {
@@ -340,51 +311,31 @@ fn shut_down(exec: &mut Exec<'_>, inv: &Invocation) -> Result<(), CmdError> {
 }
 
 fn reboot(exec: &mut Exec<'_>, inv: &Invocation) -> Result<(), CmdError> {
-    let vms: Vec<Vm> = inv
-        .items
-        .iter()
-        .map(|&id| vm_of(exec, id))
-        .collect::<Result<_, _>>()?;
-    let mut to_start = Vec::new();
-    let mut to_reboot = Vec::new();
-    for vm in &vms {
-        match state_of(vm, &*exec.platform) {
-            GuestState::Disabled => return Err(CmdError::failure("virtual machine is disabled")),
-            GuestState::Stopped => to_start.push(vm),
-            _ => to_reboot.push(vm),
-        }
-    }
-    check_memory(&*exec.platform, &to_start)?;
-    for vm in to_start {
-        exec.platform.guest_start(vm.slot)?;
-    }
-    for vm in to_reboot {
+    let (stopped, running) = by_state(exec, inv)?;
+    start_all(exec, &stopped)?;
+    for vm in running {
         exec.platform.guest_reboot(vm.slot)?;
     }
     Ok(())
 }
 
 static IMPORT_ARGS: [Field; 4] = [
-    Field {
-        name: "disk-size",
-        kind: DISK,
-        help: "Disk size of the new virtual machine in kiB",
-    },
-    Field {
-        name: "file-name",
-        kind: Kind::Ref(RefKind::File),
-        help: "Image file (gzip'd tar with ./kernel)",
-    },
-    Field {
-        name: "memory-size",
-        kind: MEMORY,
-        help: "RAM of the new virtual machine in MiB",
-    },
-    Field {
-        name: "name",
-        kind: Kind::Name,
-        help: "Name of the new virtual machine",
-    },
+    Field::new(
+        "disk-size",
+        DISK,
+        "Disk size of the new virtual machine in kiB",
+    ),
+    Field::new(
+        "file-name",
+        Kind::Ref(RefKind::File),
+        "Image file (gzip'd tar with ./kernel)",
+    ),
+    Field::new(
+        "memory-size",
+        MEMORY,
+        "RAM of the new virtual machine in MiB",
+    ),
+    Field::new("name", Kind::Name, "Name of the new virtual machine"),
 ];
 
 fn import_image(exec: &mut Exec<'_>, inv: &Invocation) -> Result<(), CmdError> {
@@ -403,44 +354,28 @@ fn import_image(exec: &mut Exec<'_>, inv: &Invocation) -> Result<(), CmdError> {
 
 /// Commands of `/metarouter`.
 pub static COMMANDS: [Command; 5] = [
+    Command::new(
+        "console",
+        "Connect to the virtual machine's console",
+        Items::One,
+        console,
+    ),
     Command {
-        name: "console",
-        help: "Connect to the virtual machine's console",
-        items: Items::One,
-        args: &[],
-        required: &[],
-        run: console,
-    },
-    Command {
-        name: "import-image",
-        help: "Import an image into a new virtual machine",
-        items: Items::None,
         args: &IMPORT_ARGS,
         required: &["file-name"],
-        run: import_image,
+        ..Command::new(
+            "import-image",
+            "Import an image into a new virtual machine",
+            Items::None,
+            import_image,
+        )
     },
-    Command {
-        name: "reboot",
-        help: "Reboot virtual machines",
-        items: Items::Many,
-        args: &[],
-        required: &[],
-        run: reboot,
-    },
-    Command {
-        name: "shut-down",
-        help: "Shut virtual machines down",
-        items: Items::Many,
-        args: &[],
-        required: &[],
-        run: shut_down,
-    },
-    Command {
-        name: "start",
-        help: "Boot virtual machines",
-        items: Items::Many,
-        args: &[],
-        required: &[],
-        run: start,
-    },
+    Command::new("reboot", "Reboot virtual machines", Items::Many, reboot),
+    Command::new(
+        "shut-down",
+        "Shut virtual machines down",
+        Items::Many,
+        shut_down,
+    ),
+    Command::new("start", "Boot virtual machines", Items::Many, start),
 ];

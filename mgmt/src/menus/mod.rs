@@ -5,6 +5,7 @@ pub mod bridge;
 pub mod bridge_port;
 pub mod file;
 pub mod interface;
+pub mod items;
 pub mod metarouter;
 pub mod mr_interface;
 pub mod route_view;
@@ -18,7 +19,7 @@ pub mod user;
 use alloc::string::String;
 
 use crate::cli::error::CmdError;
-use crate::cli::menu::{Command, Exec, Invocation, Items, Menu, MenuKind, Outcome};
+use crate::cli::menu::{Command, Exec, Invocation, Items, Menu, Outcome};
 use crate::config::Vm;
 use crate::platform::GuestConfig;
 
@@ -60,174 +61,89 @@ pub fn guest_config(vm: &Vm) -> GuestConfig {
     }
 }
 
-macro_rules! menu {
-    ($name:literal, $help:literal, $kind:expr, $commands:expr, [$($child:expr),*]) => {
-        Menu { name: $name, help: $help, kind: $kind, commands: $commands, children: &[$(&$child),*] }
-    };
-}
-
-static BRIDGE_PORT: Menu = menu!(
-    "port",
-    "Bridge ports",
-    MenuKind::Table(&bridge_port::BridgePorts),
-    &[],
-    []
-);
-static BRIDGE: Menu = menu!(
-    "bridge",
-    "Bridges",
-    MenuKind::Table(&bridge::Bridges),
-    &[],
-    [BRIDGE_PORT]
-);
-static ETHERNET: Menu = menu!(
-    "ethernet",
-    "Physical ports",
-    MenuKind::Table(&interface::Ethernet),
-    &[],
-    []
-);
-static INTERFACE: Menu = menu!(
+static BRIDGE_PORT: Menu = Menu::table("port", "Bridge ports", &bridge_port::BridgePorts, &[]);
+static BRIDGE: Menu = Menu::table("bridge", "Bridges", &bridge::Bridges, &[&BRIDGE_PORT]);
+static ETHERNET: Menu = Menu::table("ethernet", "Physical ports", &interface::Ethernet, &[]);
+static INTERFACE: Menu = Menu::table(
     "interface",
     "All interfaces",
-    MenuKind::Table(&interface::Interfaces),
-    &[],
-    [BRIDGE, ETHERNET]
+    &interface::Interfaces,
+    &[&BRIDGE, &ETHERNET],
 );
 
-static IP_ADDRESS: Menu = menu!(
-    "address",
-    "IPv4 addresses",
-    MenuKind::Table(&address::Ipv4Addresses),
-    &[],
-    []
-);
-static IP_ROUTE: Menu = menu!(
-    "route",
-    "IPv4 routes",
-    MenuKind::Table(&routing::IPV4_ROUTES),
-    &[],
-    []
-);
-static IP: Menu = menu!(
-    "ip",
-    "IPv4 settings",
-    MenuKind::Plain,
-    &[],
-    [IP_ADDRESS, IP_ROUTE]
-);
-static IPV6_ADDRESS: Menu = menu!(
-    "address",
-    "IPv6 addresses",
-    MenuKind::Table(&address::Ipv6Addresses),
-    &[],
-    []
-);
-static IPV6_ROUTE: Menu = menu!(
-    "route",
-    "IPv6 routes",
-    MenuKind::Table(&routing::IPV6_ROUTES),
-    &[],
-    []
-);
-static IPV6: Menu = menu!(
-    "ipv6",
-    "IPv6 settings",
-    MenuKind::Plain,
-    &[],
-    [IPV6_ADDRESS, IPV6_ROUTE]
-);
+static IP_ADDRESS: Menu = Menu::table("address", "IPv4 addresses", &address::IPV4_ADDRESSES, &[]);
+static IP_ROUTE: Menu = Menu::table("route", "IPv4 routes", &routing::IPV4_ROUTES, &[]);
+static IP: Menu = Menu::plain("ip", "IPv4 settings", &[], &[&IP_ADDRESS, &IP_ROUTE]);
+static IPV6_ADDRESS: Menu = Menu::table("address", "IPv6 addresses", &address::IPV6_ADDRESSES, &[]);
+static IPV6_ROUTE: Menu = Menu::table("route", "IPv6 routes", &routing::IPV6_ROUTES, &[]);
+static IPV6: Menu = Menu::plain("ipv6", "IPv6 settings", &[], &[&IPV6_ADDRESS, &IPV6_ROUTE]);
 
-static MR_INTERFACE: Menu = menu!(
+static MR_INTERFACE: Menu = Menu::table(
     "interface",
     "Guest interfaces",
-    MenuKind::Table(&mr_interface::MrInterface),
+    &mr_interface::MrInterface,
     &[],
-    []
 );
-static METAROUTER: Menu = menu!(
-    "metarouter",
-    "Virtual machines",
-    MenuKind::Table(&metarouter::Metarouter),
-    &metarouter::COMMANDS,
-    [MR_INTERFACE]
-);
+static METAROUTER: Menu = Menu {
+    commands: &metarouter::COMMANDS,
+    ..Menu::table(
+        "metarouter",
+        "Virtual machines",
+        &metarouter::Metarouter,
+        &[&MR_INTERFACE],
+    )
+};
 
-static ROUTING_ROUTE: Menu = menu!(
+static ROUTING_ROUTE: Menu = Menu::table(
     "route",
     "All routes (read-only)",
-    MenuKind::Table(&routing_route::AllRoutes),
+    &routing_route::AllRoutes,
     &[],
-    []
 );
-static ROUTING_TABLE: Menu = menu!(
-    "table",
-    "Routing tables",
-    MenuKind::Table(&routing_policy::Tables),
-    &[],
-    []
-);
-static ROUTING_RULE: Menu = menu!(
-    "rule",
-    "Policy routing rules",
-    MenuKind::Table(&routing_policy::Rules),
-    &[],
-    []
-);
-static ROUTING: Menu = menu!(
+static ROUTING_TABLE: Menu = Menu::table("table", "Routing tables", &routing_policy::Tables, &[]);
+static ROUTING_RULE: Menu =
+    Menu::table("rule", "Policy routing rules", &routing_policy::Rules, &[]);
+static ROUTING: Menu = Menu::plain(
     "routing",
     "Routing",
-    MenuKind::Plain,
     &[],
-    [ROUTING_ROUTE, ROUTING_RULE, ROUTING_TABLE]
+    &[&ROUTING_ROUTE, &ROUTING_RULE, &ROUTING_TABLE],
 );
 
-static IDENTITY: Menu = menu!(
-    "identity",
-    "Router name",
-    MenuKind::Single(&system::Identity),
-    &[],
-    []
-);
-static RESOURCE: Menu = menu!(
-    "resource",
-    "System resources",
-    MenuKind::Single(&system::Resource),
-    &[],
-    []
-);
-static SYSTEM: Menu = menu!(
+static IDENTITY: Menu = Menu::single("identity", "Router name", &system::Identity);
+static RESOURCE: Menu = Menu::single("resource", "System resources", &system::Resource);
+static SYSTEM: Menu = Menu::plain(
     "system",
     "System",
-    MenuKind::Plain,
     &system::COMMANDS,
-    [IDENTITY, RESOURCE]
+    &[&IDENTITY, &RESOURCE],
 );
 
-static USER: Menu = menu!("user", "Users", MenuKind::Table(&user::Users), &[], []);
-static FILE: Menu = menu!("file", "Files", MenuKind::Table(&file::Files), &[], []);
+static USER: Menu = Menu::table("user", "Users", &user::Users, &[]);
+static FILE: Menu = Menu::table("file", "Files", &file::Files, &[]);
 
 fn quit(exec: &mut Exec<'_>, _inv: &Invocation) -> Result<(), CmdError> {
     exec.outcome = Outcome::Quit;
     Ok(())
 }
 
-static ROOT_COMMANDS: [Command; 1] = [Command {
-    name: "quit",
-    help: "Log out",
-    items: Items::None,
-    args: &[],
-    required: &[],
-    run: quit,
-}];
+static ROOT_COMMANDS: [Command; 1] = [Command::new("quit", "Log out", Items::None, quit)];
 
 /// The root of the menu tree.
-pub static ROOT: Menu = menu!(
+pub static ROOT: Menu = Menu::plain(
     "",
     "",
-    MenuKind::Plain,
     &ROOT_COMMANDS,
-    [FILE, INTERFACE, IP, IPV6, METAROUTER, ROUTING, SYSTEM, USER]
+    &[
+        &FILE,
+        &INTERFACE,
+        &IP,
+        &IPV6,
+        &METAROUTER,
+        &ROUTING,
+        &SYSTEM,
+        &USER,
+    ],
 );
 
 /// Menus in the order `export` writes them (each after everything it refers to).

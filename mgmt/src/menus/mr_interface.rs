@@ -7,12 +7,14 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
 
+use super::items::{self, COMMENT};
 use crate::cli::args::{Args, Field, Kind, RefKind, Value};
 use crate::cli::error::CmdError;
 use crate::cli::menu::Table;
-use crate::cli::table::{Column, FlagSlot, Row, Style, View};
+use crate::cli::table::Row;
+use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{Config, IfaceRef, ItemId, VmIface, VmIfaceType};
-use crate::export::push_pair;
+use crate::export::{push_comment, push_disabled, push_pair};
 use crate::platform::{GuestState, Platform};
 use crate::value::{format_mac, quote_if_needed};
 
@@ -20,84 +22,50 @@ use crate::value::{format_mac, quote_if_needed};
 pub const MAX_PER_GUEST: u8 = 7;
 
 static FIELDS: [Field; 10] = [
-    Field {
-        name: "comment",
-        kind: Kind::Text,
-        help: "Short description of the item",
-    },
-    Field {
-        name: "copy-from",
-        kind: Kind::Text,
-        help: "Item to copy properties from",
-    },
-    Field {
-        name: "disabled",
-        kind: Kind::Bool,
-        help: "Whether the interface is unplugged",
-    },
-    Field {
-        name: "dynamic-bridge",
-        kind: Kind::RefOr(RefKind::Bridge, "none"),
-        help: "Bridge the host side joins by itself",
-    },
-    Field {
-        name: "dynamic-mac-address",
-        kind: Kind::Mac,
-        help: "MAC of the host side (vifN)",
-    },
-    Field {
-        name: "host-interface",
-        kind: Kind::Name,
-        help: "Name of the host side of a dynamic interface",
-    },
-    Field {
-        name: "static-interface",
-        kind: Kind::RefOr(RefKind::Ethernet, "none"),
-        help: "Physical port handed to the guest",
-    },
-    Field {
-        name: "type",
-        kind: Kind::Choice(&["dynamic", "static"]),
-        help: "dynamic (host side vifN) or static (a physical port)",
-    },
-    Field {
-        name: "virtual-machine",
-        kind: Kind::Ref(RefKind::Vm),
-        help: "Virtual machine the interface belongs to",
-    },
-    Field {
-        name: "vm-mac-address",
-        kind: Kind::Mac,
-        help: "MAC the guest sees",
-    },
+    COMMENT,
+    Field::new("copy-from", Kind::Text, "Item to copy properties from"),
+    Field::new("disabled", Kind::Bool, "Whether the interface is unplugged"),
+    Field::new(
+        "dynamic-bridge",
+        Kind::RefOr(RefKind::Bridge, "none"),
+        "Bridge the host side joins by itself",
+    ),
+    Field::new(
+        "dynamic-mac-address",
+        Kind::Mac,
+        "MAC of the host side (vifN)",
+    ),
+    Field::new(
+        "host-interface",
+        Kind::Name,
+        "Name of the host side of a dynamic interface",
+    ),
+    Field::new(
+        "static-interface",
+        Kind::RefOr(RefKind::Ethernet, "none"),
+        "Physical port handed to the guest",
+    ),
+    Field::new(
+        "type",
+        Kind::Choice(&["dynamic", "static"]),
+        "dynamic (host side vifN) or static (a physical port)",
+    ),
+    Field::new(
+        "virtual-machine",
+        Kind::Ref(RefKind::Vm),
+        "Virtual machine the interface belongs to",
+    ),
+    Field::new("vm-mac-address", Kind::Mac, "MAC the guest sees"),
 ];
 
-static VIEW: View = View {
-    style: Style::Classic,
-    slots: &[FlagSlot {
-        flags: &[('X', "disabled"), ('A', "active")],
-        optional: false,
-    }],
-    columns: &[
-        Column {
-            prop: "virtual-machine",
-            header: "VIRTUAL-MACHINE",
-            abbreviate: false,
-        },
-        Column {
-            prop: "type",
-            header: "TYPE",
-            abbreviate: false,
-        },
-        Column {
-            prop: "vm-mac-address",
-            header: "VM-MAC-ADDRESS",
-            abbreviate: false,
-        },
+static VIEW: View = View::classic(
+    &[FlagSlot::new(&[('X', "disabled"), ('A', "active")])],
+    &[
+        Column::new("virtual-machine", "VIRTUAL-MACHINE"),
+        Column::new("type", "TYPE"),
+        Column::new("vm-mac-address", "VM-MAC-ADDRESS"),
     ],
-    detail_default: false,
-    numbers: true,
-};
+);
 
 /// The `/metarouter interface` table.
 pub struct MrInterface;
@@ -135,11 +103,33 @@ fn generate_mac(config: &Config, platform: &dyn Platform, seed: u64) -> [u8; 6] 
     }
 }
 
-fn free_vif_name(config: &Config) -> String {
-    (1..)
-        .map(|n| format!("vif{n}"))
-        .find(|name| config.find_iface(name).is_none())
-        .unwrap_or_default()
+/// A dynamic interface of no virtual machine yet, without MACs and host name.
+fn new_iface(id: ItemId) -> VmIface {
+    VmIface {
+        id,
+        vm: 0,
+        kind: VmIfaceType::Dynamic,
+        dynamic_bridge: None,
+        dynamic_mac: [0; 6],
+        vm_mac: [0; 6],
+        static_interface: None,
+        host_name: String::new(),
+        guest_iface_id: 0,
+        disabled: false,
+        comment: String::new(),
+    }
+}
+
+/// The lowest interface id (1..=7) not taken inside virtual machine `vm` (7 when all are).
+fn free_guest_iface_id(config: &Config, vm: ItemId) -> u8 {
+    (1..=MAX_PER_GUEST)
+        .find(|n| {
+            !config
+                .vm_ifaces
+                .iter()
+                .any(|i| i.vm == vm && i.guest_iface_id == *n)
+        })
+        .unwrap_or(MAX_PER_GUEST)
 }
 
 fn apply(config: &Config, iface: &mut VmIface, args: &Args) -> Result<(), CmdError> {
@@ -271,9 +261,8 @@ impl Table for MrInterface {
                         );
                     }
                 }
-                row = row.word("vm-mac-address", format_mac(&iface.vm_mac));
-                row.comment = iface.comment.clone();
-                row
+                row.word("vm-mac-address", format_mac(&iface.vm_mac))
+                    .with_comment(&iface.comment)
             })
             .collect()
     }
@@ -289,19 +278,7 @@ impl Table for MrInterface {
         let mut iface =
             match copy_from.and_then(|from| config.vm_ifaces.iter().find(|i| i.id == from)) {
                 Some(from) => VmIface { id, ..from.clone() },
-                None => VmIface {
-                    id,
-                    vm: 0,
-                    kind: VmIfaceType::Dynamic,
-                    dynamic_bridge: None,
-                    dynamic_mac: [0; 6],
-                    vm_mac: [0; 6],
-                    static_interface: None,
-                    host_name: String::new(),
-                    guest_iface_id: 0,
-                    disabled: false,
-                    comment: String::new(),
-                },
+                None => new_iface(id),
             };
         if copy_from.is_some() && !args.has("virtual-machine") && iface.vm == 0 {
             return Err(CmdError::Missing {
@@ -319,47 +296,23 @@ impl Table for MrInterface {
             iface.vm_mac = generate_mac(&with_dynamic, platform, u64::from(id) << 1 | 1);
         }
         if iface.host_name.is_empty() {
-            iface.host_name = free_vif_name(config);
+            iface.host_name = super::interface::free_iface_name(config, "vif");
         }
-        iface.guest_iface_id = (1..=MAX_PER_GUEST)
-            .find(|n| {
-                !config
-                    .vm_ifaces
-                    .iter()
-                    .any(|i| i.vm == iface.vm && i.guest_iface_id == *n)
-            })
-            .unwrap_or(MAX_PER_GUEST);
+        iface.guest_iface_id = free_guest_iface_id(config, iface.vm);
         validate(config, &iface)?;
         config.vm_ifaces.push(iface);
         Ok(id)
     }
 
-    fn set(
-        &self,
-        config: &mut Config,
-        _platform: &dyn Platform,
-        id: ItemId,
-        args: &Args,
-    ) -> Result<(), CmdError> {
-        let index = config
-            .vm_ifaces
-            .iter()
-            .position(|i| i.id == id)
-            .ok_or(CmdError::NoSuchItem)?;
+    fn set(&self, config: &mut Config, id: ItemId, args: &Args) -> Result<(), CmdError> {
+        let index = items::index(&config.vm_ifaces, id)?;
         let mut iface = config.vm_ifaces[index].clone();
         let moved = args
             .get("virtual-machine")
             .is_some_and(|v| *v != Value::Item(iface.vm));
         apply(config, &mut iface, args)?;
         if moved {
-            iface.guest_iface_id = (1..=MAX_PER_GUEST)
-                .find(|n| {
-                    !config
-                        .vm_ifaces
-                        .iter()
-                        .any(|i| i.vm == iface.vm && i.guest_iface_id == *n)
-                })
-                .unwrap_or(MAX_PER_GUEST);
+            iface.guest_iface_id = free_guest_iface_id(config, iface.vm);
         }
         validate(config, &iface)?;
         if iface.kind == VmIfaceType::Static && config.vm_ifaces[index].kind == VmIfaceType::Dynamic
@@ -371,9 +324,7 @@ impl Table for MrInterface {
     }
 
     fn remove(&self, config: &mut Config, id: ItemId) -> Result<(), CmdError> {
-        if !config.vm_ifaces.iter().any(|i| i.id == id) {
-            return Err(CmdError::NoSuchItem);
-        }
+        items::index(&config.vm_ifaces, id)?;
         remove_iface(config, id)
     }
 
@@ -384,12 +335,8 @@ impl Table for MrInterface {
             .filter_map(|iface| {
                 let vm = config.vm(iface.vm)?;
                 let mut line = String::from("add");
-                if !iface.comment.is_empty() {
-                    push_pair(&mut line, "comment", &quote_if_needed(&iface.comment));
-                }
-                if iface.disabled {
-                    line.push_str(" disabled=yes");
-                }
+                push_comment(&mut line, &iface.comment);
+                push_disabled(&mut line, iface.disabled);
                 match iface.kind {
                     VmIfaceType::Dynamic => {
                         if let Some(bridge) = iface.dynamic_bridge.and_then(|b| config.bridge(b)) {

@@ -5,15 +5,23 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use routing::{Hop, IfId, RouteView};
+use routing::{Hop, IfId, Origin, RouteView};
 
 use super::routes::gateways_text;
 use crate::cli::table::Row;
+use crate::cli::view::{Column, FlagSlot};
 use crate::config::Config;
 use crate::network::NetworkConfig;
 use crate::network_derive::{interface_order, network_config};
 use crate::platform::Platform;
 use crate::rib_view::{build_rib, limits_for, RibBuild};
+
+/// The `+` flags of the route views: a route with several next hops.
+pub const ECMP: FlagSlot = FlagSlot::optional(&[('+', "ecmp")]);
+/// The first columns of the route views.
+pub const DST_ADDRESS: Column = Column::new("dst-address", "DST-ADDRESS");
+pub const GATEWAY: Column = Column::new("gateway", "GATEWAY");
+pub const DISTANCE: Column = Column::abbreviated("distance", "DISTANCE");
 
 /// The RIB of the configuration with the platform's current link states.
 pub fn current_rib(config: &Config, platform: &dyn Platform) -> Option<(NetworkConfig, RibBuild)> {
@@ -83,32 +91,34 @@ pub fn gateway_text(
     parts.join(",")
 }
 
-/// Adds `gateway` when the route has any.
-pub fn with_gateway(
-    row: Row,
+/// Adds what both route menus show of a route's next hops and preference: `gateway` (when it
+/// has any), `immediate-gw` (when it resolved to any hop), `distance`, `scope`, and
+/// `target-scope` unless the route is connected.
+pub fn with_next_hops(
+    mut row: Row,
     config: &Config,
     net: &NetworkConfig,
     build: &RibBuild,
     view: &RouteView<'_>,
 ) -> Row {
-    let text = gateway_text(config, net, build, view);
-    if text.is_empty() {
-        row
-    } else {
-        row.word("gateway", text)
+    let gateway = gateway_text(config, net, build, view);
+    if !gateway.is_empty() {
+        row = row.word("gateway", gateway);
     }
-}
-
-/// Adds `immediate-gw` when the route resolved to any hop.
-pub fn with_immediate(row: Row, net: &NetworkConfig, view: &RouteView<'_>) -> Row {
     let hops: Vec<String> = view
         .immediate_gw()
         .iter()
         .map(|h| hop_text(net, h))
         .collect();
-    if hops.is_empty() {
-        row
-    } else {
-        row.word("immediate-gw", hops.join(","))
+    if !hops.is_empty() {
+        row = row.word("immediate-gw", hops.join(","));
     }
+    let spec = view.spec();
+    row = row
+        .num("distance", format!("{}", spec.distance))
+        .num("scope", format!("{}", spec.scope));
+    if view.origin() != Origin::Connected {
+        row = row.num("target-scope", format!("{}", spec.target_scope));
+    }
+    row
 }

@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use crate::cli::args::{Args, Value};
 use crate::cli::error::CmdError;
 use crate::config::{Config, Gateway, ItemId, RoutingRule, RoutingTable, StaticRoute};
-use crate::export::push_pair;
+use crate::export::{push_comment, push_disabled, push_pair};
 use crate::network::IpAddress;
 use crate::value::{format_ipv4, format_ipv6, quote_if_needed};
 
@@ -71,8 +71,9 @@ pub fn default_route(id: ItemId, v6: bool) -> StaticRoute {
     }
 }
 
-/// Applies `add`/`set` arguments to a route and checks it.
-pub fn apply_route(route: &mut StaticRoute, args: &Args) -> Result<(), CmdError> {
+/// Applies `add`/`set` arguments to a route and checks it (on its own: the configuration is not
+/// needed).
+pub fn apply_route(_config: &Config, route: &mut StaticRoute, args: &Args) -> Result<(), CmdError> {
     for arg in &args.list {
         match (arg.field.name, &arg.value) {
             ("comment", Value::Text(t)) => route.comment = t.clone(),
@@ -106,12 +107,8 @@ pub fn apply_route(route: &mut StaticRoute, args: &Args) -> Result<(), CmdError>
 /// The `add` line of a route for export.
 pub fn export_route(config: &Config, r: &StaticRoute) -> String {
     let mut line = String::from("add");
-    if !r.comment.is_empty() {
-        push_pair(&mut line, "comment", &quote_if_needed(&r.comment));
-    }
-    if r.disabled {
-        line.push_str(" disabled=yes");
-    }
+    push_comment(&mut line, &r.comment);
+    push_disabled(&mut line, r.disabled);
     if r.distance != 1 {
         push_pair(&mut line, "distance", &r.distance);
     }
@@ -186,8 +183,9 @@ pub fn rename_table(config: &mut Config, from: &str, to: &str) {
     }
 }
 
-/// Applies `/routing rule` arguments.
-pub fn apply_rule(rule: &mut RoutingRule, args: &Args) -> Result<(), CmdError> {
+/// Applies `/routing rule` arguments (a rule is checked on its own: the configuration is not
+/// needed).
+pub fn apply_rule(_config: &Config, rule: &mut RoutingRule, args: &Args) -> Result<(), CmdError> {
     for arg in &args.list {
         match (arg.field.name, &arg.value) {
             ("action", Value::Word(w)) => rule.action = w,
@@ -217,12 +215,8 @@ pub fn apply_rule(rule: &mut RoutingRule, args: &Args) -> Result<(), CmdError> {
 /// The `add` line of a rule for export.
 pub fn export_rule(config: &Config, r: &RoutingRule) -> String {
     let mut line = format!("add action={}", r.action);
-    if !r.comment.is_empty() {
-        push_pair(&mut line, "comment", &quote_if_needed(&r.comment));
-    }
-    if r.disabled {
-        line.push_str(" disabled=yes");
-    }
+    push_comment(&mut line, &r.comment);
+    push_disabled(&mut line, r.disabled);
     if let Some((a, l)) = &r.dst {
         push_pair(&mut line, "dst-address", &prefix_text(a, *l));
     }

@@ -1,193 +1,95 @@
 //! `/ip route` and `/ipv6 route`: static routes are configured here; `print` shows every route
 //! of the family from the RIB, connected ones (dynamic) unnumbered, as RouterOS v7 does.
 
-use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use routing::{Afi, Origin};
+use routing::Afi;
 
-use super::route_view::{config_route, current_rib, dst_text, with_gateway, with_immediate};
+use super::items::{ItemList, COMMENT};
+use super::route_view::{self, config_route, current_rib, dst_text, with_next_hops};
 use super::routes;
 use crate::cli::args::{Args, Field, Kind, RefKind};
 use crate::cli::error::CmdError;
 use crate::cli::menu::Table;
-use crate::cli::table::{Column, FlagSlot, Row, Style, View};
-use crate::config::{Config, ItemId, ROUTE_TYPES};
+use crate::cli::table::Row;
+use crate::cli::view::{FlagSlot, View};
+use crate::config::{Config, ItemId, StaticRoute, ROUTE_TYPES};
 use crate::platform::Platform;
 
-static IP_ROUTE_VIEW: View = View {
-    style: Style::Modern,
-    slots: &[
-        FlagSlot {
-            flags: &[('D', "dynamic")],
-            optional: false,
-        },
-        FlagSlot {
-            flags: &[('X', "disabled"), ('I', "inactive"), ('A', "active")],
-            optional: false,
-        },
-        FlagSlot {
-            flags: &[
-                ('C', "connect"),
-                ('S', "static"),
-                ('r', "rip"),
-                ('b', "bgp"),
-                ('o', "ospf"),
-                ('d', "dhcp"),
-                ('v', "vpn"),
-            ],
-            optional: false,
-        },
-        FlagSlot {
-            flags: &[('+', "ecmp")],
-            optional: true,
-        },
+static IP_ROUTE_VIEW: View = View::modern(
+    &[
+        FlagSlot::new(&[('D', "dynamic")]),
+        FlagSlot::new(&[('X', "disabled"), ('I', "inactive"), ('A', "active")]),
+        FlagSlot::new(&[
+            ('C', "connect"),
+            ('S', "static"),
+            ('r', "rip"),
+            ('b', "bgp"),
+            ('o', "ospf"),
+            ('d', "dhcp"),
+            ('v', "vpn"),
+        ]),
+        route_view::ECMP,
     ],
-    columns: &[
-        Column {
-            prop: "dst-address",
-            header: "DST-ADDRESS",
-            abbreviate: false,
-        },
-        Column {
-            prop: "gateway",
-            header: "GATEWAY",
-            abbreviate: false,
-        },
-        Column {
-            prop: "distance",
-            header: "DISTANCE",
-            abbreviate: true,
-        },
+    &[
+        route_view::DST_ADDRESS,
+        route_view::GATEWAY,
+        route_view::DISTANCE,
     ],
-    detail_default: false,
-    numbers: true,
-};
+);
+
+const DISABLED: Field = Field::new("disabled", Kind::Bool, "Whether the route is disabled");
+const DISTANCE: Field = Field::new("distance", Kind::int(1, 255), "Preference; lower wins");
+const GATEWAY: &str = "Next hops: addresses, interfaces, address%interface";
+const ROUTING_TABLE: Field = Field::new(
+    "routing-table",
+    Kind::Ref(RefKind::RoutingTable),
+    "Routing table (default main)",
+);
+const SCOPE: Field = Field::new("scope", Kind::int(0, 255), "Scope (default 30)");
+const TARGET_SCOPE: Field = Field::new(
+    "target-scope",
+    Kind::int(0, 255),
+    "Gateways resolve through routes with scope up to this (default 10)",
+);
+const TYPE: Field = Field::new(
+    "type",
+    Kind::Choice(ROUTE_TYPES),
+    "unicast, blackhole, unreachable or prohibit",
+);
 
 fn route_fields(v6: bool) -> &'static [Field] {
     static V4: [Field; 10] = [
-        Field {
-            name: "comment",
-            kind: Kind::Text,
-            help: "Short description of the item",
-        },
-        Field {
-            name: "disabled",
-            kind: Kind::Bool,
-            help: "Whether the route is disabled",
-        },
-        Field {
-            name: "distance",
-            kind: Kind::Int {
-                min: 1,
-                max: 255,
-                unit: "",
-            },
-            help: "Preference; lower wins",
-        },
-        Field {
-            name: "dst-address",
-            kind: Kind::Ipv4Prefix,
-            help: "Destination prefix (default 0.0.0.0/0)",
-        },
-        Field {
-            name: "gateway",
-            kind: Kind::Gateways { v6: false },
-            help: "Next hops: addresses, interfaces, address%interface",
-        },
-        Field {
-            name: "pref-src",
-            kind: Kind::Ipv4,
-            help: "Preferred source address",
-        },
-        Field {
-            name: "routing-table",
-            kind: Kind::Ref(RefKind::RoutingTable),
-            help: "Routing table (default main)",
-        },
-        Field {
-            name: "scope",
-            kind: Kind::Int {
-                min: 0,
-                max: 255,
-                unit: "",
-            },
-            help: "Scope (default 30)",
-        },
-        Field {
-            name: "target-scope",
-            kind: Kind::Int {
-                min: 0,
-                max: 255,
-                unit: "",
-            },
-            help: "Gateways resolve through routes with scope up to this (default 10)",
-        },
-        Field {
-            name: "type",
-            kind: Kind::Choice(ROUTE_TYPES),
-            help: "unicast, blackhole, unreachable or prohibit",
-        },
+        COMMENT,
+        DISABLED,
+        DISTANCE,
+        Field::new(
+            "dst-address",
+            Kind::Ipv4Prefix,
+            "Destination prefix (default 0.0.0.0/0)",
+        ),
+        Field::new("gateway", Kind::Gateways { v6: false }, GATEWAY),
+        Field::new("pref-src", Kind::Ipv4, "Preferred source address"),
+        ROUTING_TABLE,
+        SCOPE,
+        TARGET_SCOPE,
+        TYPE,
     ];
     static V6: [Field; 9] = [
-        Field {
-            name: "comment",
-            kind: Kind::Text,
-            help: "Short description of the item",
-        },
-        Field {
-            name: "disabled",
-            kind: Kind::Bool,
-            help: "Whether the route is disabled",
-        },
-        Field {
-            name: "distance",
-            kind: Kind::Int {
-                min: 1,
-                max: 255,
-                unit: "",
-            },
-            help: "Preference; lower wins",
-        },
-        Field {
-            name: "dst-address",
-            kind: Kind::Ipv6Prefix,
-            help: "Destination prefix (default ::/0)",
-        },
-        Field {
-            name: "gateway",
-            kind: Kind::Gateways { v6: true },
-            help: "Next hops: addresses, interfaces, address%interface",
-        },
-        Field {
-            name: "routing-table",
-            kind: Kind::Ref(RefKind::RoutingTable),
-            help: "Routing table (default main)",
-        },
-        Field {
-            name: "scope",
-            kind: Kind::Int {
-                min: 0,
-                max: 255,
-                unit: "",
-            },
-            help: "Scope (default 30)",
-        },
-        Field {
-            name: "target-scope",
-            kind: Kind::Int {
-                min: 0,
-                max: 255,
-                unit: "",
-            },
-            help: "Gateways resolve through routes with scope up to this (default 10)",
-        },
-        Field {
-            name: "type",
-            kind: Kind::Choice(ROUTE_TYPES),
-            help: "unicast, blackhole, unreachable or prohibit",
-        },
+        COMMENT,
+        DISABLED,
+        DISTANCE,
+        Field::new(
+            "dst-address",
+            Kind::Ipv6Prefix,
+            "Destination prefix (default ::/0)",
+        ),
+        Field::new("gateway", Kind::Gateways { v6: true }, GATEWAY),
+        ROUTING_TABLE,
+        SCOPE,
+        TARGET_SCOPE,
+        TYPE,
     ];
     if v6 {
         &V6
@@ -200,6 +102,11 @@ fn route_fields(v6: bool) -> &'static [Field] {
 pub struct RouteMenu {
     v6: bool,
 }
+
+const ROUTES: ItemList<StaticRoute> = ItemList {
+    list: |c| &mut c.routes,
+    change: routes::apply_route,
+};
 
 /// `/ip route`.
 pub static IPV4_ROUTES: RouteMenu = RouteMenu { v6: false };
@@ -215,8 +122,17 @@ impl RouteMenu {
         }
     }
 
-    fn is_mine(&self, route: &crate::config::StaticRoute) -> bool {
+    fn is_mine(&self, route: &StaticRoute) -> bool {
         matches!(route.dst, crate::network::IpAddress::V6(_)) == self.v6
+    }
+
+    /// The index of route `id` if it is of this family.
+    fn index(&self, config: &Config, id: ItemId) -> Result<usize, CmdError> {
+        config
+            .routes
+            .iter()
+            .position(|r| r.id == id && self.is_mine(r))
+            .ok_or(CmdError::NoSuchItem)
     }
 }
 
@@ -240,7 +156,6 @@ impl Table for RouteMenu {
             .map(|view| {
                 let configured = config_route(config, &build, &view);
                 let letters = view.flags().ip_route_flags();
-                let spec = view.spec();
                 let mut row = Row {
                     id: configured.map(|r| r.id),
                     numbered: configured.is_some(),
@@ -248,14 +163,8 @@ impl Table for RouteMenu {
                 };
                 row.flags = letters.as_str().chars().filter(|c| *c != ' ').collect();
                 row = row.word("dst-address", dst_text(&net, &view));
-                row = with_gateway(row, config, &net, &build, &view);
-                row = with_immediate(row, &net, &view)
-                    .num("distance", format!("{}", spec.distance))
-                    .num("scope", format!("{}", spec.scope));
-                if view.origin() != Origin::Connected {
-                    row = row.num("target-scope", format!("{}", spec.target_scope));
-                }
-                row = row.word("routing-table", view.table_name());
+                row = with_next_hops(row, config, &net, &build, &view)
+                    .word("routing-table", view.table_name());
                 if let Some(route) = configured {
                     if let Some(src) = &route.pref_src {
                         row = row.word("pref-src", routes::address_text(src));
@@ -263,7 +172,7 @@ impl Table for RouteMenu {
                     if route.route_type != "unicast" {
                         row = row.word("type", route.route_type);
                     }
-                    row.comment = route.comment.clone();
+                    row = row.with_comment(&route.comment);
                 }
                 row
             })
@@ -277,37 +186,20 @@ impl Table for RouteMenu {
         args: &Args,
         _copy_from: Option<ItemId>,
     ) -> Result<ItemId, CmdError> {
-        let id = config.new_id();
-        let mut route = routes::default_route(id, self.v6);
-        routes::apply_route(&mut route, args)?;
-        config.routes.push(route);
-        Ok(id)
+        let route = routes::default_route(config.new_id(), self.v6);
+        ROUTES.add(config, route, args)
     }
 
-    fn set(
-        &self,
-        config: &mut Config,
-        _platform: &dyn Platform,
-        id: ItemId,
-        args: &Args,
-    ) -> Result<(), CmdError> {
-        let index = config
-            .routes
-            .iter()
-            .position(|r| r.id == id && self.is_mine(r))
-            .ok_or(CmdError::NoSuchItem)?;
+    fn set(&self, config: &mut Config, id: ItemId, args: &Args) -> Result<(), CmdError> {
+        let index = self.index(config, id)?;
         let mut route = config.routes[index].clone();
-        routes::apply_route(&mut route, args)?;
+        routes::apply_route(config, &mut route, args)?;
         config.routes[index] = route;
         Ok(())
     }
 
     fn remove(&self, config: &mut Config, id: ItemId) -> Result<(), CmdError> {
-        let index = config
-            .routes
-            .iter()
-            .position(|r| r.id == id && self.is_mine(r))
-            .ok_or(CmdError::NoSuchItem)?;
+        let index = self.index(config, id)?;
         config.routes.remove(index);
         Ok(())
     }

@@ -4,58 +4,40 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use super::items::{self, ItemList, COMMENT};
 use super::routes;
 use crate::cli::args::{Args, Field, Kind, RefKind};
 use crate::cli::error::CmdError;
 use crate::cli::menu::Table;
-use crate::cli::table::{Column, FlagSlot, Row, Style, View};
+use crate::cli::table::Row;
+use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{Config, ItemId, RoutingRule, RoutingTable, RULE_ACTIONS};
-use crate::export::push_pair;
+use crate::export::{push_comment, push_pair};
 use crate::platform::Platform;
 use crate::value::quote_if_needed;
 
 static TABLE_FIELDS: [Field; 3] = [
-    Field {
-        name: "comment",
-        kind: Kind::Text,
-        help: "Short description of the item",
-    },
-    Field {
-        name: "fib",
-        kind: Kind::Flag,
-        help: "Install the table in the FIB (usable for forwarding)",
-    },
-    Field {
-        name: "name",
-        kind: Kind::Name,
-        help: "Table name",
-    },
+    COMMENT,
+    Field::new(
+        "fib",
+        Kind::Flag,
+        "Install the table in the FIB (usable for forwarding)",
+    ),
+    Field::new("name", Kind::Name, "Table name"),
 ];
 
-static TABLE_VIEW: View = View {
-    style: Style::Modern,
-    slots: &[FlagSlot {
-        flags: &[('D', "dynamic")],
-        optional: false,
-    }],
-    columns: &[
-        Column {
-            prop: "name",
-            header: "NAME",
-            abbreviate: false,
-        },
-        Column {
-            prop: "fib",
-            header: "FIB",
-            abbreviate: false,
-        },
-    ],
-    detail_default: false,
-    numbers: true,
-};
+static TABLE_VIEW: View = View::modern(
+    &[FlagSlot::new(&[('D', "dynamic")])],
+    &[Column::new("name", "NAME"), Column::new("fib", "FIB")],
+);
 
 /// `/routing table`.
 pub struct Tables;
+
+const TABLES: ItemList<RoutingTable> = ItemList {
+    list: |c| &mut c.routing_tables,
+    change: routes::apply_table,
+};
 
 impl Table for Tables {
     fn view(&self) -> &'static View {
@@ -80,11 +62,10 @@ impl Table for Tables {
         .word("fib", "yes");
         let mut rows = alloc::vec![main];
         rows.extend(config.routing_tables.iter().map(|t| {
-            let mut row = Row::item(t.id)
+            Row::item(t.id)
                 .text("name", t.name.clone())
-                .word("fib", if t.fib { "yes" } else { "no" });
-            row.comment = t.comment.clone();
-            row
+                .word("fib", if t.fib { "yes" } else { "no" })
+                .with_comment(&t.comment)
         }));
         rows
     }
@@ -96,30 +77,17 @@ impl Table for Tables {
         args: &Args,
         _copy_from: Option<ItemId>,
     ) -> Result<ItemId, CmdError> {
-        let id = config.new_id();
-        let mut table = RoutingTable {
-            id,
+        let table = RoutingTable {
+            id: config.new_id(),
             name: String::new(),
             fib: false,
             comment: String::new(),
         };
-        routes::apply_table(config, &mut table, args)?;
-        config.routing_tables.push(table);
-        Ok(id)
+        TABLES.add(config, table, args)
     }
 
-    fn set(
-        &self,
-        config: &mut Config,
-        _platform: &dyn Platform,
-        id: ItemId,
-        args: &Args,
-    ) -> Result<(), CmdError> {
-        let index = config
-            .routing_tables
-            .iter()
-            .position(|t| t.id == id)
-            .ok_or(CmdError::NoSuchItem)?;
+    fn set(&self, config: &mut Config, id: ItemId, args: &Args) -> Result<(), CmdError> {
+        let index = items::index(&config.routing_tables, id)?;
         let mut table = config.routing_tables[index].clone();
         routes::apply_table(config, &mut table, args)?;
         let old_name = core::mem::replace(&mut config.routing_tables[index], table.clone()).name;
@@ -128,11 +96,7 @@ impl Table for Tables {
     }
 
     fn remove(&self, config: &mut Config, id: ItemId) -> Result<(), CmdError> {
-        let index = config
-            .routing_tables
-            .iter()
-            .position(|t| t.id == id)
-            .ok_or(CmdError::NoSuchItem)?;
+        let index = items::index(&config.routing_tables, id)?;
         if routes::table_in_use(config, &config.routing_tables[index].name) {
             return Err(CmdError::failure("routing table is in use"));
         }
@@ -146,9 +110,7 @@ impl Table for Tables {
             .iter()
             .map(|t| {
                 let mut line = String::from("add");
-                if !t.comment.is_empty() {
-                    push_pair(&mut line, "comment", &quote_if_needed(&t.comment));
-                }
+                push_comment(&mut line, &t.comment);
                 if t.fib {
                     line.push_str(" fib");
                 }
@@ -160,61 +122,48 @@ impl Table for Tables {
 }
 
 static RULE_FIELDS: [Field; 8] = [
-    Field {
-        name: "action",
-        kind: Kind::Choice(RULE_ACTIONS),
-        help: "lookup, lookup-only-in-table, drop or unreachable",
-    },
-    Field {
-        name: "comment",
-        kind: Kind::Text,
-        help: "Short description of the item",
-    },
-    Field {
-        name: "disabled",
-        kind: Kind::Bool,
-        help: "Whether the rule is disabled",
-    },
-    Field {
-        name: "dst-address",
-        kind: Kind::AnyPrefix,
-        help: "Destination prefix to match",
-    },
-    Field {
-        name: "interface",
-        kind: Kind::RefOr(RefKind::Interface, "none"),
-        help: "Incoming interface to match",
-    },
-    Field {
-        name: "routing-mark",
-        kind: Kind::RefOr(RefKind::RoutingTable, "none"),
-        help: "Routing mark to match",
-    },
-    Field {
-        name: "src-address",
-        kind: Kind::AnyPrefix,
-        help: "Source prefix to match",
-    },
-    Field {
-        name: "table",
-        kind: Kind::Ref(RefKind::RoutingTable),
-        help: "Table to look the packet up in",
-    },
+    Field::new(
+        "action",
+        Kind::Choice(RULE_ACTIONS),
+        "lookup, lookup-only-in-table, drop or unreachable",
+    ),
+    COMMENT,
+    Field::new("disabled", Kind::Bool, "Whether the rule is disabled"),
+    Field::new(
+        "dst-address",
+        Kind::AnyPrefix,
+        "Destination prefix to match",
+    ),
+    Field::new(
+        "interface",
+        Kind::RefOr(RefKind::Interface, "none"),
+        "Incoming interface to match",
+    ),
+    Field::new(
+        "routing-mark",
+        Kind::RefOr(RefKind::RoutingTable, "none"),
+        "Routing mark to match",
+    ),
+    Field::new("src-address", Kind::AnyPrefix, "Source prefix to match"),
+    Field::new(
+        "table",
+        Kind::Ref(RefKind::RoutingTable),
+        "Table to look the packet up in",
+    ),
 ];
 
 static RULE_VIEW: View = View {
-    style: Style::Modern,
-    slots: &[FlagSlot {
-        flags: &[('X', "disabled")],
-        optional: false,
-    }],
-    columns: &[],
     detail_default: true,
-    numbers: true,
+    ..View::modern(&[FlagSlot::new(&[('X', "disabled")])], &[])
 };
 
 /// `/routing rule`, in evaluation order.
 pub struct Rules;
+
+const RULES: ItemList<RoutingRule> = ItemList {
+    list: |c| &mut c.routing_rules,
+    change: routes::apply_rule,
+};
 
 impl Table for Rules {
     fn view(&self) -> &'static View {
@@ -247,8 +196,7 @@ impl Table for Rules {
                 if matches!(r.action, "lookup" | "lookup-only-in-table") {
                     row = row.word("table", r.table.clone());
                 }
-                row.comment = r.comment.clone();
-                row
+                row.with_comment(&r.comment)
             })
             .collect()
     }
@@ -260,9 +208,8 @@ impl Table for Rules {
         args: &Args,
         _copy_from: Option<ItemId>,
     ) -> Result<ItemId, CmdError> {
-        let id = config.new_id();
-        let mut rule = RoutingRule {
-            id,
+        let rule = RoutingRule {
+            id: config.new_id(),
             src: None,
             dst: None,
             interface: None,
@@ -272,37 +219,15 @@ impl Table for Rules {
             disabled: false,
             comment: String::new(),
         };
-        routes::apply_rule(&mut rule, args)?;
-        config.routing_rules.push(rule);
-        Ok(id)
+        RULES.add(config, rule, args)
     }
 
-    fn set(
-        &self,
-        config: &mut Config,
-        _platform: &dyn Platform,
-        id: ItemId,
-        args: &Args,
-    ) -> Result<(), CmdError> {
-        let index = config
-            .routing_rules
-            .iter()
-            .position(|r| r.id == id)
-            .ok_or(CmdError::NoSuchItem)?;
-        let mut rule = config.routing_rules[index].clone();
-        routes::apply_rule(&mut rule, args)?;
-        config.routing_rules[index] = rule;
-        Ok(())
+    fn set(&self, config: &mut Config, id: ItemId, args: &Args) -> Result<(), CmdError> {
+        RULES.set(config, id, args)
     }
 
     fn remove(&self, config: &mut Config, id: ItemId) -> Result<(), CmdError> {
-        let index = config
-            .routing_rules
-            .iter()
-            .position(|r| r.id == id)
-            .ok_or(CmdError::NoSuchItem)?;
-        config.routing_rules.remove(index);
-        Ok(())
+        RULES.remove(config, id)
     }
 
     fn export(&self, config: &Config) -> Vec<String> {

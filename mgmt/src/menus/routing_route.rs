@@ -2,33 +2,31 @@
 //! RouterOS v7 layout: no numbers, `DIStance`-style narrow columns, `print detail` with `afi`,
 //! `contribution`, `immediate-gw`, `belongs-to`).
 
-use alloc::format;
 use alloc::vec::Vec;
 
-use routing::{Afi, Origin};
+use routing::Afi;
 
-use super::route_view::{current_rib, dst_text, with_gateway, with_immediate};
-use crate::cli::args::Field;
-use crate::cli::menu::Table;
-use crate::cli::table::{Column, FlagSlot, Row, Style, View};
+use super::route_view::{
+    current_rib, dst_text, with_next_hops, DISTANCE, DST_ADDRESS, ECMP, GATEWAY,
+};
+use crate::cli::menu::{Access, Table};
+use crate::cli::table::Row;
+use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::Config;
 use crate::platform::Platform;
 
 static ALL_ROUTES_VIEW: View = View {
-    style: Style::Modern,
-    slots: &[
-        FlagSlot {
-            flags: &[
+    numbers: false,
+    ..View::modern(
+        &[
+            FlagSlot::new(&[
                 ('X', "disabled"),
                 ('I', "inactive"),
                 ('F', "filtered"),
                 ('U', "unreachable"),
                 ('A', "active"),
-            ],
-            optional: false,
-        },
-        FlagSlot {
-            flags: &[
+            ]),
+            FlagSlot::new(&[
                 ('c', "connect"),
                 ('s', "static"),
                 ('r', "rip"),
@@ -38,48 +36,18 @@ static ALL_ROUTES_VIEW: View = View {
                 ('v', "vpn"),
                 ('a', "ldp-address"),
                 ('l', "ldp-mapping"),
-            ],
-            optional: false,
-        },
-        FlagSlot {
-            flags: &[('+', "ecmp")],
-            optional: true,
-        },
-    ],
-    columns: &[
-        Column {
-            prop: "dst-address",
-            header: "DST-ADDRESS",
-            abbreviate: false,
-        },
-        Column {
-            prop: "gateway",
-            header: "GATEWAY",
-            abbreviate: false,
-        },
-        Column {
-            prop: "distance",
-            header: "DISTANCE",
-            abbreviate: true,
-        },
-        Column {
-            prop: "scope",
-            header: "SCOPE",
-            abbreviate: true,
-        },
-        Column {
-            prop: "target-scope",
-            header: "TARGET-SCOPE",
-            abbreviate: true,
-        },
-        Column {
-            prop: "immediate-gw",
-            header: "IMMEDIATE-GW",
-            abbreviate: false,
-        },
-    ],
-    detail_default: false,
-    numbers: false,
+            ]),
+            ECMP,
+        ],
+        &[
+            DST_ADDRESS,
+            GATEWAY,
+            DISTANCE,
+            Column::abbreviated("scope", "SCOPE"),
+            Column::abbreviated("target-scope", "TARGET-SCOPE"),
+            Column::new("immediate-gw", "IMMEDIATE-GW"),
+        ],
+    )
 };
 
 /// `/routing route`: every route of both families, read-only.
@@ -90,20 +58,8 @@ impl Table for AllRoutes {
         &ALL_ROUTES_VIEW
     }
 
-    fn fields(&self) -> &'static [Field] {
-        &[]
-    }
-
-    fn can_add(&self) -> bool {
-        false
-    }
-
-    fn can_set(&self) -> bool {
-        false
-    }
-
-    fn can_remove(&self) -> bool {
-        false
+    fn access(&self) -> Access {
+        Access::ReadOnly
     }
 
     fn rows(&self, config: &Config, platform: &dyn Platform) -> Vec<Row> {
@@ -137,14 +93,8 @@ impl Table for AllRoutes {
                 row = row
                     .word("dst-address", dst_text(&net, &view))
                     .word("routing-table", view.table_name());
-                row = with_gateway(row, config, &net, &build, &view);
-                row = with_immediate(row, &net, &view)
-                    .num("distance", format!("{}", spec.distance))
-                    .num("scope", format!("{}", spec.scope));
-                if view.origin() != Origin::Connected {
-                    row = row.num("target-scope", format!("{}", spec.target_scope));
-                }
-                row.text("belongs-to", view.belongs_to())
+                with_next_hops(row, config, &net, &build, &view)
+                    .text("belongs-to", view.belongs_to())
             })
             .collect()
     }

@@ -11,11 +11,11 @@ use crate::config::Config;
 use crate::platform::Platform;
 use crate::value::{format_bytes, format_duration, quote_if_needed};
 
-static IDENTITY_FIELDS: [Field; 1] = [Field {
-    name: "name",
-    kind: Kind::Name,
-    help: "Name of the router, shown in the prompt",
-}];
+static IDENTITY_FIELDS: [Field; 1] = [Field::new(
+    "name",
+    Kind::Name,
+    "Name of the router, shown in the prompt",
+)];
 
 /// `/system identity`.
 pub struct Identity;
@@ -48,10 +48,6 @@ impl Single for Identity {
 pub struct Resource;
 
 impl Single for Resource {
-    fn fields(&self) -> &'static [Field] {
-        &[]
-    }
-
     fn values(&self, _config: &Config, platform: &dyn Platform) -> Vec<(&'static str, String)> {
         let info = platform.system_info();
         let mut out = alloc::vec![
@@ -86,20 +82,6 @@ fn shutdown(exec: &mut Exec<'_>, _inv: &Invocation) -> Result<(), CmdError> {
 
 /// Commands of `/system`.
 pub static COMMANDS: [Command; 2] = [
-    Command {
-        name: "reboot",
-        help: "Reboot the router",
-        items: Items::None,
-        args: &[],
-        required: &[],
-        run: reboot,
-    },
-    Command {
-        name: "shutdown",
-        help: "Power the router off",
-        items: Items::None,
-        args: &[],
-        required: &[],
-        run: shutdown,
-    },
+    Command::new("reboot", "Reboot the router", Items::None, reboot),
+    Command::new("shutdown", "Power the router off", Items::None, shutdown),
 ];

@@ -8,12 +8,14 @@ use core::fmt::Write;
 
 use sha2::{Digest, Sha256};
 
+use super::items::{ItemList, COMMENT};
 use crate::cli::args::{Args, Field, Kind, Value};
 use crate::cli::error::CmdError;
 use crate::cli::menu::Table;
-use crate::cli::table::{Column, FlagSlot, Row, Style, View};
+use crate::cli::table::Row;
+use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{Config, ItemId, User, GROUPS};
-use crate::export::push_pair;
+use crate::export::{push_disabled, push_pair};
 use crate::platform::Platform;
 use crate::value::quote_if_needed;
 
@@ -50,64 +52,37 @@ fn parse_hex32(text: &str) -> Option<[u8; 32]> {
 }
 
 static FIELDS: [Field; 6] = [
-    Field {
-        name: "comment",
-        kind: Kind::Text,
-        help: "Short description of the item",
-    },
-    Field {
-        name: "disabled",
-        kind: Kind::Bool,
-        help: "Whether the user may log in",
-    },
-    Field {
-        name: "group",
-        kind: Kind::Choice(GROUPS),
-        help: "full, write or read (read may not change anything)",
-    },
-    Field {
-        name: "name",
-        kind: Kind::Name,
-        help: "User name",
-    },
-    Field {
-        name: "password",
-        kind: Kind::Text,
-        help: "Password (empty for none)",
-    },
-    Field {
-        name: "password-hash",
-        kind: Kind::Text,
-        help: "SHA-256 of the password in hex (saved configuration)",
-    },
+    COMMENT,
+    Field::new("disabled", Kind::Bool, "Whether the user may log in"),
+    Field::new(
+        "group",
+        Kind::Choice(GROUPS),
+        "full, write or read (read may not change anything)",
+    ),
+    Field::new("name", Kind::Name, "User name"),
+    Field::new("password", Kind::Text, "Password (empty for none)"),
+    Field::new(
+        "password-hash",
+        Kind::Text,
+        "SHA-256 of the password in hex (saved configuration)",
+    ),
 ];
 
-static VIEW: View = View {
-    style: Style::Classic,
-    slots: &[FlagSlot {
-        flags: &[('X', "disabled")],
-        optional: false,
-    }],
-    columns: &[
-        Column {
-            prop: "name",
-            header: "NAME",
-            abbreviate: false,
-        },
-        Column {
-            prop: "group",
-            header: "GROUP",
-            abbreviate: false,
-        },
-    ],
-    detail_default: false,
-    numbers: true,
-};
+static VIEW: View = View::classic(
+    &[FlagSlot::new(&[('X', "disabled")])],
+    &[Column::new("name", "NAME"), Column::new("group", "GROUP")],
+);
 
 /// The `/user` table.
 pub struct Users;
 
-fn apply(user: &mut User, args: &Args) -> Result<(), CmdError> {
+const USERS: ItemList<User> = ItemList {
+    list: |c| &mut c.users,
+    change,
+};
+
+/// Applies `add`/`set` arguments and checks the name against the other users.
+fn change(config: &Config, user: &mut User, args: &Args) -> Result<(), CmdError> {
     for arg in &args.list {
         match (arg.field.name, &arg.value) {
             ("comment", Value::Text(text)) => user.comment = text.clone(),
@@ -124,10 +99,6 @@ fn apply(user: &mut User, args: &Args) -> Result<(), CmdError> {
             _ => {}
         }
     }
-    Ok(())
-}
-
-fn validate(config: &Config, user: &User) -> Result<(), CmdError> {
     if config
         .users
         .iter()
@@ -166,18 +137,14 @@ impl Table for Users {
     }
 
     fn rows(&self, config: &Config, _platform: &dyn Platform) -> Vec<Row> {
-        config
-            .users
-            .iter()
-            .map(|u| {
-                let mut row = Row::item(u.id)
-                    .flag_if(u.disabled, 'X')
-                    .text("name", u.name.clone())
-                    .word("group", u.group);
-                row.comment = u.comment.clone();
-                row
-            })
-            .collect()
+        let row = |u: &User| {
+            Row::item(u.id)
+                .flag_if(u.disabled, 'X')
+                .text("name", u.name.clone())
+                .word("group", u.group)
+                .with_comment(&u.comment)
+        };
+        config.users.iter().map(row).collect()
     }
 
     fn add(
@@ -187,7 +154,7 @@ impl Table for Users {
         args: &Args,
         _copy_from: Option<ItemId>,
     ) -> Result<ItemId, CmdError> {
-        let mut user = User {
+        let user = User {
             id: config.new_id(),
             name: String::new(),
             group: "read",
@@ -195,38 +162,16 @@ impl Table for Users {
             disabled: false,
             comment: String::new(),
         };
-        apply(&mut user, args)?;
-        validate(config, &user)?;
-        let id = user.id;
-        config.users.push(user);
-        Ok(id)
+        USERS.add(config, user, args)
     }
 
-    fn set(
-        &self,
-        config: &mut Config,
-        _platform: &dyn Platform,
-        id: ItemId,
-        args: &Args,
-    ) -> Result<(), CmdError> {
-        let index = config
-            .users
-            .iter()
-            .position(|u| u.id == id)
-            .ok_or(CmdError::NoSuchItem)?;
-        let mut user = config.users[index].clone();
-        apply(&mut user, args)?;
-        validate(config, &user)?;
-        config.users[index] = user;
+    fn set(&self, config: &mut Config, id: ItemId, args: &Args) -> Result<(), CmdError> {
+        USERS.set(config, id, args)?;
         keeps_full_user(config)
     }
 
     fn remove(&self, config: &mut Config, id: ItemId) -> Result<(), CmdError> {
-        let before = config.users.len();
-        config.users.retain(|u| u.id != id);
-        if before == config.users.len() {
-            return Err(CmdError::NoSuchItem);
-        }
+        USERS.remove(config, id)?;
         keeps_full_user(config)
     }
 }
@@ -247,9 +192,7 @@ pub fn saved_lines(config: &Config) -> Vec<String> {
             if let Some(hash) = u.password_hash {
                 push_pair(&mut line, "password-hash", &hex(&hash));
             }
-            if u.disabled {
-                line.push_str(" disabled=yes");
-            }
+            push_disabled(&mut line, u.disabled);
             push_pair(&mut line, "comment", &quote_if_needed(&u.comment));
             line
         })
