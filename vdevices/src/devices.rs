@@ -177,53 +177,66 @@ impl GuestDevices {
     /// answers 0; `vm_yield` answers 0 and sets [`Events::yielded`]. Creating a queue that
     /// exists replaces it (fresh cursors at the new heads).
     pub fn execute(&mut self, ram: &mut GuestRam<'_>, call: Hypercall) -> i32 {
+        // The frequent calls stay here; the queue and virq set-up calls (rare, and heavy) are
+        // out of line, so this dispatcher stays small on the trap path.
         match call {
-            Hypercall::CreateQueue { queue, irq, tx, rx } => {
-                let Some(queue) = QueueId::from_id(queue) else {
-                    return -errno::EINVAL;
-                };
-                let irq = match irq {
-                    NO_IRQ => None,
-                    bit if bit < MAX_VIRQS => Some(bit as u8),
-                    _ => return -errno::EINVAL,
-                };
-                if let Err(fault) = self.slot_mut(queue).open(ram, irq, tx, rx) {
-                    self.events.faulted |= 1 << fault.queue.id();
-                    if queue == QueueId::Veth {
-                        self.veth.forget_announcements();
-                    }
-                    return -errno::EFAULT;
-                }
-                if queue == QueueId::Veth {
-                    self.veth.forget_announcements();
-                    self.sync_interfaces(ram);
-                }
-                0
-            }
-            Hypercall::ReleaseQueue { queue } => {
-                let Some(queue) = QueueId::from_id(queue) else {
-                    return -errno::EINVAL;
-                };
-                if queue == QueueId::Veth {
-                    self.veth.forget_announcements();
-                }
-                if self.slot_mut(queue).release() {
-                    0
-                } else {
-                    -errno::EINVAL
-                }
-            }
             Hypercall::Running => 0,
-            Hypercall::SetupIrqs { word, count } => match self.virq.register(ram, word, count) {
-                Ok(()) => 0,
-                Err(VirqSetupError::BadAddress(_)) => -errno::EFAULT,
-                Err(VirqSetupError::BadCount(_)) => -errno::EINVAL,
-            },
             Hypercall::Yield => {
                 self.events.yielded = true;
                 0
             }
+            Hypercall::CreateQueue { queue, irq, tx, rx } => self.create_queue(ram, queue, irq, tx, rx),
+            Hypercall::ReleaseQueue { queue } => self.release_queue(queue),
+            Hypercall::SetupIrqs { word, count } => self.setup_irqs(ram, word, count),
             Hypercall::Unknown(_) => -errno::ENOSYS,
+        }
+    }
+
+    #[inline(never)]
+    fn create_queue(&mut self, ram: &mut GuestRam<'_>, queue: u32, irq: u32, tx: Gva, rx: Gva) -> i32 {
+        let Some(queue) = QueueId::from_id(queue) else {
+            return -errno::EINVAL;
+        };
+        let irq = match irq {
+            NO_IRQ => None,
+            bit if bit < MAX_VIRQS => Some(bit as u8),
+            _ => return -errno::EINVAL,
+        };
+        if let Err(fault) = self.slot_mut(queue).open(ram, irq, tx, rx) {
+            self.events.faulted |= 1 << fault.queue.id();
+            if queue == QueueId::Veth {
+                self.veth.forget_announcements();
+            }
+            return -errno::EFAULT;
+        }
+        if queue == QueueId::Veth {
+            self.veth.forget_announcements();
+            self.sync_interfaces(ram);
+        }
+        0
+    }
+
+    #[inline(never)]
+    fn release_queue(&mut self, queue: u32) -> i32 {
+        let Some(queue) = QueueId::from_id(queue) else {
+            return -errno::EINVAL;
+        };
+        if queue == QueueId::Veth {
+            self.veth.forget_announcements();
+        }
+        if self.slot_mut(queue).release() {
+            0
+        } else {
+            -errno::EINVAL
+        }
+    }
+
+    #[inline(never)]
+    fn setup_irqs(&mut self, ram: &mut GuestRam<'_>, word: Gva, count: u32) -> i32 {
+        match self.virq.register(ram, word, count) {
+            Ok(()) => 0,
+            Err(VirqSetupError::BadAddress(_)) => -errno::EFAULT,
+            Err(VirqSetupError::BadCount(_)) => -errno::EINVAL,
         }
     }
 
