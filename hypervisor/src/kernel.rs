@@ -90,6 +90,7 @@ pub fn run(board: &'static dyn Board) -> ! {
     let (files, files_memory) = preloaded_files(board);
     let ram: alloc::vec::Vec<PhysRange> =
         info.ram.iter().flatten().map(|r| PhysRange { base: r.base, size: r.size }).collect();
+    let ram = arch::guest_ram_map(&ram);
     let mut reserved = alloc::vec![hypervisor_memory()];
     reserved.extend(files_memory);
     let vms = Manager::new(&ram, &reserved, files, info.timer_hz);

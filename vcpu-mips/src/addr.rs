@@ -3,8 +3,10 @@
 //! Address types come from `guest-mem`: [`Gva`] (guest-virtual), [`Gpa`] (guest-physical,
 //! `0..memory size`, as written into the guest's EntryLo PFNs and seen through the RAM window,
 //! where `0xC000_0000 + x` is guest-physical `x`) and [`Hpa`] (host-physical). [`Partition`]
-//! adds the MIPS rules (1 MiB alignment, at most 256 MiB, reachable through kseg0) and the
-//! choice of large host pages; it is where guest-physical addresses become host-physical ones.
+//! adds the MIPS rules (1 MiB alignment, at most 256 MiB, below 4 GiB) and the choice of large
+//! host pages; it is where guest-physical addresses become host-physical ones. How the
+//! hypervisor itself reaches a partition (kseg0 below 512 MiB, a mapped window above) is the
+//! arch's business: the model only ever hands it host-physical addresses.
 
 pub use guest_mem::{Gpa, Gva, Hpa};
 
@@ -14,9 +16,8 @@ pub const RAM_WINDOW_BASE: u32 = 0xC000_0000;
 pub const MAX_GUEST_RAM: u32 = 256 << 20;
 /// Partition granule: base alignment and size unit (1 MiB).
 pub const PARTITION_GRANULE: u32 = 1 << 20;
-/// Host-physical addresses must stay below this so the hypervisor reaches them through kseg0.
-pub const KSEG0_REACH: u32 = 0x2000_0000;
-/// kseg0: the unmapped, cached view of the low 512 MiB of host-physical memory.
+/// kseg0: the unmapped, cached view of the low 512 MiB of host-physical memory (used for
+/// index cache operations, which select a line by index and way bits only).
 pub const KSEG0_BASE: u32 = 0x8000_0000;
 
 /// Why a partition description was refused (the caller's configuration is at fault).
@@ -26,8 +27,8 @@ pub enum PartitionError {
     BaseNotAligned,
     /// The size is zero, not a multiple of 1 MiB, or above 256 MiB.
     BadSize,
-    /// The partition ends above 512 MiB, out of kseg0's reach.
-    OutOfKseg0Reach,
+    /// The partition does not end below 4 GiB (EntryLo holds 32-bit physical addresses).
+    OutOfReach,
 }
 
 /// A guest's RAM: one host-physically contiguous block.
@@ -41,7 +42,7 @@ impl Partition {
     /// Describe a partition of `size` bytes at host-physical `host_base`.
     ///
     /// The base must be 1 MiB aligned, the size a multiple of 1 MiB in 1..=256 MiB, and the whole
-    /// block below 512 MiB (the hypervisor reaches guest memory through kseg0).
+    /// block below 4 GiB.
     pub const fn new(host_base: Hpa, size: u32) -> Result<Self, PartitionError> {
         if host_base.get() & (PARTITION_GRANULE as u64 - 1) != 0 {
             return Err(PartitionError::BaseNotAligned);
@@ -50,8 +51,8 @@ impl Partition {
             return Err(PartitionError::BadSize);
         }
         let base = host_base.get();
-        if base >= KSEG0_REACH as u64 || KSEG0_REACH - (base as u32) < size {
-            return Err(PartitionError::OutOfKseg0Reach);
+        if base > u32::MAX as u64 || u32::MAX - (base as u32) < size - 1 {
+            return Err(PartitionError::OutOfReach);
         }
         Ok(Self {
             host_base: base as u32,
@@ -64,7 +65,7 @@ impl Partition {
         Hpa::new(self.host_base as u64)
     }
 
-    /// Host-physical base as a kseg0-reachable 32-bit address.
+    /// Host-physical base as a 32-bit address.
     pub const fn host_base_u32(&self) -> u32 {
         self.host_base
     }
@@ -150,11 +151,18 @@ mod tests {
             Partition::new(Hpa::new(0), 512 << 20),
             Err(PartitionError::BadSize)
         );
+        // Anywhere below 4 GiB: RAM above 512 MiB (malta's high RAM at 0x9000_0000) too.
+        assert!(Partition::new(Hpa::new(0x1FF0_0000), 2 << 20).is_ok());
+        assert!(Partition::new(Hpa::new(0x9000_0000), 256 << 20).is_ok());
+        assert!(Partition::new(Hpa::new(0xFF00_0000), 16 << 20).is_ok());
         assert_eq!(
-            Partition::new(Hpa::new(0x1FF0_0000), 2 << 20),
-            Err(PartitionError::OutOfKseg0Reach)
+            Partition::new(Hpa::new(0xFF10_0000), 16 << 20),
+            Err(PartitionError::OutOfReach)
         );
-        assert!(Partition::new(Hpa::new(0x1F00_0000), 16 << 20).is_ok());
+        assert_eq!(
+            Partition::new(Hpa::new(0x1_0000_0000), 16 << 20),
+            Err(PartitionError::OutOfReach)
+        );
     }
 
     #[test]

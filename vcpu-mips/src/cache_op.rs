@@ -12,7 +12,7 @@
 //! | Index Store Data I/D (0x0C/0x0D) | refused: Reserved Instruction (it would write other owners' data) |
 //! | Hit Invalidate I (0x10) | translated (TLB exceptions as a load); every way of the set the guest address indexes is invalidated |
 //! | Hit Invalidate D (0x11) | performed as Hit Writeback Invalidate (never discards data, possibly someone else's) |
-//! | Hit Writeback Invalidate D (0x15), Hit Writeback D (0x19) | translated; performed on the host-physical line (kseg0) when the D-cache has no aliases, else as Index Writeback Invalidate of every way of the set the guest address indexes |
+//! | Hit Writeback Invalidate D (0x15), Hit Writeback D (0x19) | translated; performed on the host-physical line when the D-cache has no aliases, else as Index Writeback Invalidate of every way of the set the guest address indexes |
 //! | Fill I (0x14), Fetch and Lock I/D (0x1C/0x1D) | translated, then nothing (a hint; locking host lines is refused silently) |
 //! | 0x18 and anything on the secondary/tertiary caches | nothing (no such cache) |
 //!
@@ -36,12 +36,18 @@ pub mod host_op {
 }
 
 /// Cache operations for the arch to execute: `cache op, first + k * stride` for `k` in
-/// `0..count`, all addresses in kseg0 (unmapped, so no TLB fault is possible).
+/// `0..count`.
+///
+/// Index operations ([`host_op::INDEX_INVALIDATE_I`], [`host_op::INDEX_WB_INVALIDATE_D`]) carry
+/// kseg0 addresses: only their index and way bits matter and kseg0 is unmapped, so they cannot
+/// fault. Hit operations ([`host_op::HIT_WB_INVALIDATE_D`], [`host_op::HIT_WB_D`]) carry the
+/// host-physical address of one line inside the guest's partition (`count` 1); the arch issues
+/// them through its own view of that RAM (kseg0, or the window it maps for RAM above 512 MiB).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HostCacheAction {
     /// One of [`host_op`].
     pub op: u8,
-    /// First kseg0 address.
+    /// First address: kseg0 for index operations, host-physical for hit operations.
     pub first: u32,
     /// Distance between addresses.
     pub stride: u32,
@@ -139,13 +145,13 @@ pub const fn hit_action(host: &HostCpu, kind: HitKind, va: u32, host_pa: u32) ->
         }
         HitKind::WritebackInvalidateD => HostCacheAction {
             op: host_op::HIT_WB_INVALIDATE_D,
-            first: KSEG0_BASE | (host_pa & !(host.dcache.line_bytes - 1)),
+            first: host_pa & !(host.dcache.line_bytes - 1),
             stride: 0,
             count: 1,
         },
         HitKind::WritebackD => HostCacheAction {
             op: host_op::HIT_WB_D,
-            first: KSEG0_BASE | (host_pa & !(host.dcache.line_bytes - 1)),
+            first: host_pa & !(host.dcache.line_bytes - 1),
             stride: 0,
             count: 1,
         },
@@ -206,7 +212,7 @@ mod tests {
     }
 
     #[test]
-    fn actions_stay_in_kseg0_and_in_the_cache() {
+    fn index_actions_stay_in_kseg0_and_hit_actions_name_the_host_line() {
         let host = HostCpu::AR7161;
         // Linux's blast: INDEX_BASE (0x80000000) + index + way * waysize.
         let a = index_action(
@@ -243,7 +249,7 @@ mod tests {
             a,
             HostCacheAction {
                 op: 0x19,
-                first: 0x8120_0020,
+                first: 0x0120_0020,
                 stride: 0,
                 count: 1
             }

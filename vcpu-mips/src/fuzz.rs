@@ -165,20 +165,22 @@ fn check_outcome(vcpu: &Vcpu, outcome: &Outcome, alloc: &HostAsidAllocator) {
             assert_eq!(Some(e.entry_hi as u8), vcpu.asids.current(space, alloc));
         }
         Outcome::Cache(a) => {
-            assert!(
-                a.first >= 0x8000_0000 && a.first < 0xA000_0000,
-                "cache op outside kseg0"
-            );
             assert!(a.count >= 1 && a.count <= 8);
-            let last = a.first + a.stride * (a.count - 1);
-            assert!(last < 0xA000_0000);
             if a.op == crate::cache_op::host_op::HIT_WB_D
                 || a.op == crate::cache_op::host_op::HIT_WB_INVALIDATE_D
             {
+                assert_eq!(a.count, 1);
                 assert!(
-                    partition.holds_host_range(a.first - 0x8000_0000, 32),
+                    partition.holds_host_range(a.first, 32),
                     "hit op outside the partition"
                 );
+            } else {
+                assert!(
+                    a.first >= 0x8000_0000 && a.first < 0xA000_0000,
+                    "index cache op outside kseg0"
+                );
+                let last = a.first + a.stride * (a.count - 1);
+                assert!(last < 0xA000_0000);
             }
         }
         _ => {}

@@ -255,12 +255,12 @@ fn a_real_reserved_instruction_is_reflected() {
 fn cache_operations() {
     let mut g = Guest::new();
     g.regs.gpr[4] = 0xC012_3440;
-    // cache Hit_Writeback_Inv_D, 4($a0): window address -> host line through kseg0.
+    // cache Hit_Writeback_Inv_D, 4($a0): window address -> host-physical line.
     assert_eq!(
         g.exec(0xBC95_0004),
         Outcome::Cache(HostCacheAction {
             op: 0x15,
-            first: 0x8000_0000 | (BASE + 0x0012_3440),
+            first: BASE + 0x0012_3440,
             stride: 0,
             count: 1
         })

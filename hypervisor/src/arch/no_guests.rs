@@ -3,6 +3,8 @@
 //! `/metarouter add ... disabled=no` fails cleanly instead of pretending.
 
 use alloc::boxed::Box;
+use alloc::vec::Vec;
+use vmm::partition::PhysRange;
 
 use crate::vm::GuestEnv;
 
@@ -51,6 +53,11 @@ impl GuestCpu {
     pub fn timer_deadline(&self) -> Option<u64> {
         match *self {}
     }
+}
+
+/// The RAM guests may be given: all of it (mapped one to one at boot; no guest runs here yet).
+pub fn guest_ram_map(ram: &[PhysRange]) -> Vec<PhysRange> {
+    ram.to_vec()
 }
 
 /// # Safety

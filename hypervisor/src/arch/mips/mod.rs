@@ -5,11 +5,13 @@
 
 pub mod cp0;
 mod guest;
+mod highmem;
 mod start;
 mod tlb;
 pub mod trap;
 mod vcpu;
 
+pub use highmem::guest_ram_map;
 pub use vcpu::{GuestCpu, GuestHalt, RunExit};
 
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -32,8 +34,11 @@ pub struct BootRegs {
     pub a3: u32,
 }
 
-/// Point EBase at the hypervisor's vectors and leave bootstrap exception vectors (BEV) mode.
+/// Point EBase at the hypervisor's vectors and leave bootstrap exception vectors (BEV) mode;
+/// start from a clean TLB (nothing wired, nothing the boot loader left).
 pub fn install_vectors() {
+    cp0::write_wired(0);
+    tlb::flush_all();
     extern "C" {
         static __hv_vectors: u8;
     }
@@ -195,20 +200,15 @@ pub fn idle() {
     unsafe { __hv_idle() }
 }
 
-/// Physical memory below 512 MiB seen through kseg0 (cached, unmapped).
-fn kseg0(pa: u64, len: usize) -> usize {
-    assert!(pa + len as u64 <= 0x2000_0000, "physical memory above 512 MiB is not reachable through kseg0");
-    0x8000_0000 + pa as usize
-}
-
 /// A guest's RAM partition as bytes.
 ///
 /// # Safety
 /// `base .. base + size` must be RAM owned by one guest, and the caller must not create a
 /// second live view of it (nor let the guest run while this one is used).
 pub unsafe fn guest_ram(base: u64, size: usize) -> &'static mut [u8] {
-    let va = kseg0(base, size);
-    // SAFETY: RAM reachable through kseg0; exclusivity is the caller's contract.
+    let va = highmem::kernel_va(base, size);
+    // SAFETY: RAM the hypervisor reaches (kseg0 or its window); exclusivity is the caller's
+    // contract.
     unsafe { core::slice::from_raw_parts_mut(va as *mut u8, size) }
 }
 
@@ -217,8 +217,9 @@ pub unsafe fn guest_ram(base: u64, size: usize) -> &'static mut [u8] {
 /// # Safety
 /// `base .. base + size` must be RAM that nothing writes for as long as the view is used.
 pub unsafe fn phys_bytes(base: u64, size: usize) -> &'static [u8] {
-    let va = kseg0(base, size);
-    // SAFETY: RAM reachable through kseg0; immutability is the caller's contract.
+    let va = highmem::kernel_va(base, size);
+    // SAFETY: RAM the hypervisor reaches (kseg0 or its window); immutability is the caller's
+    // contract.
     unsafe { core::slice::from_raw_parts(va as *const u8, size) }
 }
 

@@ -1,9 +1,11 @@
 //! The real TLB: writing shadow entries for guests, flushing, and the current ASID.
 //!
-//! The hypervisor itself runs unmapped (kseg0/kseg1) and uses no TLB entries; every entry
-//! belongs to some guest under that guest's host ASID (never ASID 0, never G). Entries are
-//! always written through [`write`], which probes first so the TLB never holds two entries for
-//! one address (a machine check on real hardware).
+//! The hypervisor itself runs unmapped (kseg0/kseg1). Its only TLB entry is the wired, global
+//! window onto RAM above 512 MiB when the board has such RAM (see [`super::highmem`]), written
+//! once at boot by [`write_wired`] and never flushed. Every other entry belongs to some guest
+//! under that guest's host ASID (never ASID 0, never G). Guest entries are always written
+//! through [`write`], which probes first so the TLB never holds two entries for one address (a
+//! machine check on real hardware).
 
 use core::arch::asm;
 
@@ -46,6 +48,9 @@ pub fn size() -> u32 {
 /// Install `e`, replacing the entry that maps the same VPN2/ASID if there is one. Leaves
 /// EntryHi set to `e.entry_hi` (its ASID is the current one, as the caller wants).
 pub fn write(e: &Entry) {
+    // Guest entries map useg and the supervisor segment only, never kseg3 (the hypervisor's
+    // window).
+    debug_assert!(e.entry_hi < 0xE000_0000, "guest TLB entry in kseg3");
     cp0::write_entryhi(e.entry_hi);
     cp0::write_pagemask(e.page_mask);
     tlbp();
@@ -59,14 +64,29 @@ pub fn write(e: &Entry) {
     cp0::write_pagemask(0);
 }
 
-/// Invalidate every entry: each gets a distinct kseg0 VPN2 (never looked up, since kseg0 is
-/// unmapped) and invalid EntryLos.
+/// Add `e` as the next wired entry (kept by [`flush_all`], never chosen by `tlbwr`). At boot
+/// only, before any guest entry exists. Leaves EntryHi as `e.entry_hi`.
+pub fn write_wired(e: &Entry) {
+    let index = cp0::read_wired();
+    assert!(index + 1 < size(), "no TLB entry left to wire");
+    cp0::write_entryhi(e.entry_hi);
+    cp0::write_entrylo0(e.entry_lo0);
+    cp0::write_entrylo1(e.entry_lo1);
+    cp0::write_pagemask(e.page_mask);
+    cp0::write_index(index);
+    tlbwi();
+    cp0::write_pagemask(0);
+    cp0::write_wired(index + 1);
+}
+
+/// Invalidate every entry but the wired ones: each gets a distinct kseg0 VPN2 (never looked
+/// up, since kseg0 is unmapped) and invalid EntryLos.
 pub fn flush_all() {
     let saved = cp0::read_entryhi();
     cp0::write_entrylo0(0);
     cp0::write_entrylo1(0);
     cp0::write_pagemask(0);
-    for i in 0..size() {
+    for i in cp0::read_wired()..size() {
         cp0::write_entryhi(0x8000_0000 + (i << 13));
         cp0::write_index(i);
         tlbwi();
@@ -74,11 +94,11 @@ pub fn flush_all() {
     cp0::write_entryhi(saved);
 }
 
-/// Invalidate every entry for which `stale(entry_hi, page_mask)` holds (read back with
-/// `tlbr`). Leaves EntryHi as it was.
+/// Invalidate every entry but the wired ones for which `stale(entry_hi, page_mask)` holds (read
+/// back with `tlbr`). Leaves EntryHi as it was.
 pub fn invalidate_matching(stale: impl Fn(u32, u32) -> bool) {
     let saved = cp0::read_entryhi();
-    for i in 0..size() {
+    for i in cp0::read_wired()..size() {
         cp0::write_index(i);
         tlbr();
         if stale(cp0::read_entryhi(), cp0::read_pagemask()) {

@@ -11,6 +11,7 @@ use alloc::boxed::Box;
 use core::arch::asm;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
+use vcpu_mips::cache_op::host_op;
 use vcpu_mips::GuestMemory as _;
 use vcpu_mips::{
     Fast, GuestRegs, HaltReason, HostAsidAllocator, HostCacheAction, HostCpu, Hpa, Hypercall, Outcome, RealMode,
@@ -86,14 +87,15 @@ pub struct GuestCpu {
     size: u32,
 }
 
-/// Reads guest memory through kseg0 (partitions lie below 512 MiB).
-struct Kseg0;
+/// Reads guest memory through the hypervisor's view of RAM (kseg0, or the window above 512 MiB).
+struct HostView;
 
-impl vcpu_mips::GuestMemory for Kseg0 {
+impl vcpu_mips::GuestMemory for HostView {
     fn read_word(&self, addr: Hpa) -> u32 {
-        let va = 0x8000_0000 | addr.get() as usize;
+        let va = super::highmem::kernel_va(addr.get(), 4);
         // SAFETY: the model only reads aligned words inside the guest's partition, which is RAM
-        // below 512 MiB (so kseg0 maps it) owned by this guest.
+        // owned by this guest that the hypervisor reaches (partitions come from
+        // `guest_ram_map`).
         unsafe { (va as *const u32).read_volatile() }
     }
 }
@@ -146,13 +148,13 @@ impl GuestCpu {
     }
 
     /// The instruction word at guest address `va`, if it lies in the guest's RAM window (the
-    /// guest kernel's own code), read through kseg0.
+    /// guest kernel's own code).
     fn window_word(&self, va: u32) -> Option<u32> {
         let offset = va.wrapping_sub(0xC000_0000);
         if offset >= self.size || va & 3 != 0 {
             return None;
         }
-        Some(Kseg0.read_word(Hpa::new(u64::from(self.base + offset))))
+        Some(HostView.read_word(Hpa::new(u64::from(self.base + offset))))
     }
 
     /// Whether the guest can run (not waiting, or an interrupt it waits for is pending).
@@ -253,7 +255,7 @@ pub(super) fn trap(frame: &mut TrapFrame) {
         let t = Trap { cause: frame.cause, bad_vaddr: frame.badvaddr, now: cp0::read_count() };
         let outcome = {
             let asids = ASIDS.lock();
-            ctx.cpu.vcpu.handle_trap(guest_regs(frame), &t, &Kseg0, &asids)
+            ctx.cpu.vcpu.handle_trap(guest_regs(frame), &t, &HostView, &asids)
         };
         match outcome {
             Outcome::Resume | Outcome::Reflected { .. } => {}
@@ -318,11 +320,19 @@ fn resume(frame: &mut TrapFrame, raw: usize) {
     super::timer_set_guest_deadline(ctx.cpu.vcpu.timer_deadline(cp0::read_count()));
 }
 
-/// Execute the cache operations the model asked for (kseg0 addresses: no TLB fault possible).
+/// Execute the cache operations the model asked for: index operations on kseg0 addresses, hit
+/// operations on one line of the guest's partition through the hypervisor's view of it.
 fn cache_ops(action: &HostCacheAction) {
+    let first = match action.op {
+        host_op::HIT_WB_INVALIDATE_D | host_op::HIT_WB_D => {
+            super::highmem::kernel_va(u64::from(action.first), 1) as u32
+        }
+        _ => action.first,
+    };
     for k in 0..action.count {
-        let addr = action.first.wrapping_add(k.wrapping_mul(action.stride));
-        // SAFETY: `cache` on a kseg0 address cannot fault; the model only produces
+        let addr = first.wrapping_add(k.wrapping_mul(action.stride));
+        // SAFETY: `cache` on a kseg0 address, or on the kseg0/window view of the guest's own
+        // RAM (always mapped), cannot fault; the model only produces
         // write-back-and-invalidate / invalidate operations, which never lose dirty data
         // (instruction-cache invalidation and D-cache write-back only).
         unsafe {
