@@ -25,9 +25,11 @@ pub enum Fast {
 
 impl Vcpu {
     /// Try to handle the Coprocessor Unusable trap on `word`, the instruction at `regs.pc`
-    /// (fetched by the caller), at host time `now`. `usable_gprs` has bit n set when GPR n
-    /// may be written (was saved by the arch's fast entry).
-    pub fn fast_trap(&mut self, regs: &mut GuestRegs, word: u32, now: u32, usable_gprs: u32) -> Fast {
+    /// (fetched by the caller); `now` reads the host time (only when a register needs it).
+    /// `usable_gprs` has bit n set when GPR n may be written (was saved by the arch's fast
+    /// entry).
+    #[inline]
+    pub fn fast_trap(&mut self, regs: &mut GuestRegs, word: u32, now: impl FnOnce() -> u32, usable_gprs: u32) -> Fast {
         if regs.branch_delay || !self.cp0_usable() {
             return Fast::Declined;
         }
@@ -41,7 +43,7 @@ impl Vcpu {
         }
         match decode(word) {
             Instruction::Mfc0 { rt, rd, sel } if usable_gprs & (1 << rt) != 0 => {
-                let value = self.cp0.read(RegId { rd, sel }, now, &self.tlb, &self.config);
+                let value = self.cp0.read(RegId { rd, sel }, now(), &self.tlb, &self.config);
                 regs.set(rt, value);
                 regs.pc = regs.pc.wrapping_add(4);
                 Fast::Done
@@ -69,7 +71,7 @@ mod tests {
         let mut regs = GuestRegs::at_entry(0xC010_0000);
         regs.gpr[3] = 6;
         regs.gpr[4] = 1;
-        match v.fast_trap(&mut regs, HYPERCALL_WORD, 2000, ALL) {
+        match v.fast_trap(&mut regs, HYPERCALL_WORD, || 2000, ALL) {
             Fast::Hypercall(h) => assert_eq!((h.nr, h.args[0]), (6, 1)),
             other => panic!("{other:?}"),
         }
@@ -83,7 +85,7 @@ mod tests {
             let (mut a, mut b) = (vcpu(), vcpu());
             let mut ra = GuestRegs::at_entry(0xC010_0000);
             let mut rb = ra;
-            assert_eq!(a.fast_trap(&mut ra, word, 5000, ALL), Fast::Done);
+            assert_eq!(a.fast_trap(&mut ra, word, || 5000, ALL), Fast::Done);
             let value = b.cp0.read(RegId { rd: rd as u8, sel: sel as u8 }, 5000, &b.tlb, &b.config);
             rb.set(8, value);
             rb.pc += 4;
@@ -96,11 +98,11 @@ mod tests {
         let mut v = vcpu();
         let mut regs = GuestRegs::at_entry(0xC010_0000);
         let mtc0_status = 0x4088_6000;
-        assert_eq!(v.fast_trap(&mut regs, mtc0_status, 0, ALL), Fast::Declined);
+        assert_eq!(v.fast_trap(&mut regs, mtc0_status, || 0, ALL), Fast::Declined);
         let mfc0_s0 = 0x4010_6000; // mfc0 $16, $12: $16 not usable
-        assert_eq!(v.fast_trap(&mut regs, mfc0_s0, 0, 0xFFFF), Fast::Declined);
+        assert_eq!(v.fast_trap(&mut regs, mfc0_s0, || 0, 0xFFFF), Fast::Declined);
         regs.branch_delay = true;
-        assert_eq!(v.fast_trap(&mut regs, HYPERCALL_WORD, 0, ALL), Fast::Declined);
+        assert_eq!(v.fast_trap(&mut regs, HYPERCALL_WORD, || 0, ALL), Fast::Declined);
         assert_eq!(regs.pc, 0xC010_0000);
     }
 
@@ -110,6 +112,6 @@ mod tests {
         // Guest user mode: KSU = 10, EXL = ERL = 0, CU0 clear.
         v.cp0.status = 2 << 3;
         let mut regs = GuestRegs::at_entry(0x0040_0000);
-        assert_eq!(v.fast_trap(&mut regs, HYPERCALL_WORD, 0, ALL), Fast::Declined);
+        assert_eq!(v.fast_trap(&mut regs, HYPERCALL_WORD, || 0, ALL), Fast::Declined);
     }
 }

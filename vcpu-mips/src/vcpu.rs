@@ -90,7 +90,9 @@ impl Vcpu {
 
     #[inline]
     pub(crate) fn cp0_usable(&self) -> bool {
-        self.privilege() == Privilege::Kernel || self.cp0.status & crate::cp0::ST_CU0 != 0
+        // Kernel mode (EXL, ERL or KSU = 0), or CU0 set.
+        let s = self.cp0.status;
+        s & (ST_EXL | ST_ERL | crate::cp0::ST_CU0) != 0 || s & ST_KSU == 0
     }
 
     pub(crate) fn space(&self) -> Space {

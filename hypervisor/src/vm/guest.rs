@@ -279,12 +279,14 @@ impl Guest {
     pub fn run(&mut self, slice_end: u64) -> RunExit {
         let Some(ram) = self.ram() else { return RunExit::Halted(GuestHalt::HostException(0)) };
         let Some(cpu) = self.cpu.as_mut() else { return RunExit::Halted(GuestHalt::HostException(0)) };
+        let must_leave = self.pending.yielded || self.pending.request.is_some();
         let mut env = RunEnv {
             devices: &mut self.devices,
             ram,
             alive: &mut self.pending_alive,
             pending: &mut self.pending,
             interrupt: false,
+            must_leave,
             slice_end,
         };
         cpu.run(&mut env)
@@ -344,6 +346,8 @@ struct RunEnv<'a> {
     alive: &'a mut bool,
     pending: &'a mut Events,
     interrupt: bool,
+    /// The pending events need the host (a yield, a control request): the guest's turn ends.
+    must_leave: bool,
     slice_end: u64,
 }
 
@@ -354,30 +358,26 @@ impl RunEnv<'_> {
         let events = self.devices.take_events();
         self.interrupt |= events.interrupt;
         merge(self.pending, events);
+        self.must_leave = self.pending.yielded || self.pending.request.is_some();
     }
 }
 
 impl GuestEnv for RunEnv<'_> {
-    fn hypercall(&mut self, nr: u32, args: [u32; 4]) -> i32 {
+    fn hypercall(&mut self, nr: u32, args: &[u32; 4]) -> (i32, bool) {
         *self.alive = true;
-        let result = self.devices.hypercall(&mut self.ram, nr, args);
+        let result = self.devices.hypercall(&mut self.ram, nr, *args);
         if self.devices.has_events() {
             self.collect();
         }
-        result
+        (result, self.interrupt | self.must_leave)
     }
 
     fn take_device_interrupt(&mut self) -> bool {
         core::mem::take(&mut self.interrupt)
     }
 
-    fn wants_attention(&self) -> bool {
-        self.interrupt || self.pending.yielded || self.pending.request.is_some()
-    }
-
     fn host_wants_cpu(&self) -> bool {
-        self.pending.yielded
-            || self.pending.request.is_some()
+        self.must_leave
             || console::has_input()
             || arch::counter() >= self.slice_end
     }

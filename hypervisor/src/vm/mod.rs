@@ -40,13 +40,12 @@ const SLICE_MS: u64 = 10;
 
 /// What the arch layer needs from the kernel while a guest runs (called in trap context).
 pub trait GuestEnv {
-    /// Serve a hypercall the CPU layer passed on; returns the guest's result register.
-    fn hypercall(&mut self, nr: u32, args: [u32; 4]) -> i32;
+    /// Serve a hypercall the CPU layer passed on. Returns the guest's result register, and
+    /// whether something happened that the general return path must look at (an interrupt to
+    /// deliver, a yield, a control request).
+    fn hypercall(&mut self, nr: u32, args: &[u32; 4]) -> (i32, bool);
     /// Whether the guest's device interrupt was raised since the last call (clears it).
     fn take_device_interrupt(&mut self) -> bool;
-    /// Whether something happened that the general return path must look at (an interrupt
-    /// to deliver, a yield, a control request).
-    fn wants_attention(&self) -> bool;
     /// Whether the host wants the CPU back now (slice over, host work pending).
     fn host_wants_cpu(&self) -> bool;
 }

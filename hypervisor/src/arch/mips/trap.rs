@@ -112,14 +112,9 @@ __hv_vectors:
     .org 0x100
     j       __hv_trap_entry         # +0x100 cache error
     nop
+    # +0x180 general exception (interrupts too: Cause.IV = 0, so +0x200 is not a vector and
+    # the entry runs on through it).
     .org 0x180
-    j       __hv_trap_entry         # +0x180 general exception
-    nop
-    .org 0x200
-    j       __hv_trap_entry         # +0x200 interrupt (only with Cause.IV = 1)
-    nop
-
-    .section .text.hv_trap, "ax"
     .globl __hv_trap_entry
     .type __hv_trap_entry, @function
 __hv_trap_entry:
@@ -163,12 +158,10 @@ __hv_trap_entry:
     sw      $t0, F_LO($sp)
     mfc0    $t0, $14
     sw      $t0, F_EPC($sp)
-    mfc0    $t0, $13
-    sw      $t0, F_CAUSE($sp)
-    srl     $t1, $t0, 31            # Cause.BD
+    mfc0    $t2, $13
+    sw      $t2, F_CAUSE($sp)
+    srl     $t1, $t2, 31            # Cause.BD
     sb      $t1, F_BD($sp)
-    mfc0    $t0, $8
-    sw      $t0, F_BADVADDR($sp)
     mfc0    $t0, $12
     sw      $t0, F_STATUS($sp)
     addiu   $t1, $zero, -32         # clear KSU, ERL, EXL, IE: kernel mode, interrupts off
@@ -176,20 +169,18 @@ __hv_trap_entry:
     mtc0    $t1, $12
     ehb
     # A Coprocessor Unusable trap from a guest (hypercall, mfc0...) first tries the fast path,
-    # which needs only the phase 1 registers (Rust preserves the others).
+    # which needs only the phase 1 registers (Rust preserves the others) and not BadVAddr.
     andi    $t0, $t0, 0x18
     beqz    $t0, 2f
-    lw      $t1, F_CAUSE($sp)
-    andi    $t1, $t1, 0x7C
-    addiu   $t2, $zero, 11 << 2
-    bne     $t1, $t2, 2f
+    andi    $t2, $t2, 0x7C          # (delay slot) Cause.ExcCode << 2
+    addiu   $t1, $zero, 11 << 2
+    bne     $t2, $t1, 2f
     nop
-    la      $t9, __hv_trap_fast
-    jalr    $t9
+    jal     __hv_trap_fast          # (static code: jal reaches all of kseg0)
     addiu   $a0, $sp, FRAME         # (delay slot) &mut TrapFrame
-    beqz    $v0, 2f                 # 0: declined, nothing changed: the general path
-    addiu   $t0, $zero, 1
-    beq     $v0, $t0, 9f            # 1: done: straight back
+    beqz    $v0, 9f                 # FAST_DONE: straight back
+    addiu   $t0, $zero, 1           # (delay slot)
+    bne     $v0, $t0, 2f            # FAST_DECLINED: nothing changed, the general path
     nop
     sw      $16, FRAME + 16*4($sp)
     sw      $17, FRAME + 17*4($sp)
@@ -200,13 +191,14 @@ __hv_trap_entry:
     sw      $22, FRAME + 22*4($sp)
     sw      $23, FRAME + 23*4($sp)
     sw      $30, FRAME + 30*4($sp)
-    la      $t9, __hv_after_fast    # 2: done, but the guest needs the general return path
+    la      $t9, __hv_after_fast    # FAST_DONE_LOOK: the guest needs the general return path
     jalr    $t9
     addiu   $a0, $sp, FRAME
     b       8f
     nop
     # Phase 2 and the general path.
-2:
+2:  mfc0    $t0, $8
+    sw      $t0, F_BADVADDR($sp)
     sw      $16, FRAME + 16*4($sp)
     sw      $17, FRAME + 17*4($sp)
     sw      $18, FRAME + 18*4($sp)

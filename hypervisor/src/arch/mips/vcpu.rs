@@ -12,7 +12,6 @@ use core::arch::asm;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use vcpu_mips::cache_op::host_op;
-use vcpu_mips::GuestMemory as _;
 use vcpu_mips::{
     Fast, GuestRegs, HaltReason, HostAsidAllocator, HostCacheAction, HostCpu, Hpa, Hypercall, Outcome, RealMode,
     Trap, Vcpu, VcpuConfig,
@@ -82,8 +81,9 @@ pub struct GuestCpu {
     regs: TrapFrame,
     vcpu: Vcpu,
     halt: Option<GuestHalt>,
-    /// The partition: host-physical base and size.
-    base: u32,
+    /// The partition: the hypervisor's virtual address of its base (kseg0 or the window above
+    /// 512 MiB), and its size.
+    ram_va: usize,
     size: u32,
 }
 
@@ -126,7 +126,8 @@ impl GuestCpu {
         let mut regs = TrapFrame::at(entry, guest_status(RealMode::Supervisor));
         regs.gpr[4] = a0;
         regs.gpr[5] = a1;
-        Ok(Box::new(GuestCpu { regs, vcpu, halt: None, base, size }))
+        let ram_va = super::highmem::kernel_va(u64::from(base), size as usize);
+        Ok(Box::new(GuestCpu { regs, vcpu, halt: None, ram_va, size }))
     }
 
     /// Run the guest until its turn ends.
@@ -154,7 +155,10 @@ impl GuestCpu {
         if offset >= self.size || va & 3 != 0 {
             return None;
         }
-        Some(HostView.read_word(Hpa::new(u64::from(self.base + offset))))
+        let word = (self.ram_va + offset as usize) as *const u32;
+        // SAFETY: an aligned word inside the guest's partition, which `ram_va` maps for as long
+        // as this CPU exists.
+        Some(unsafe { word.read_volatile() })
     }
 
     /// Whether the guest can run (not waiting, or an interrupt it waits for is pending).
@@ -209,28 +213,35 @@ fn leave(frame: &mut TrapFrame, code: u32) {
 /// GPRs the fast entry saved (and restores): all but $16..$23 and $30, which Rust preserves.
 const FAST_GPRS: u32 = !(0xFF << 16 | 1 << 30);
 
+/// What [`__hv_trap_fast`] tells the trap entry.
+const FAST_DONE: u32 = 0;
+const FAST_DONE_LOOK: u32 = 1;
+const FAST_DECLINED: u32 = 2;
+
 /// Fast path for a Coprocessor Unusable trap from the running guest, called by the trap entry
-/// with only the phase 1 registers saved. Returns 0 to decline (nothing changed), 1 when
-/// done (return straight into the guest), 2 when done but the general return path must run
-/// (an interrupt to deliver, a request to look at).
+/// with only the phase 1 registers saved. Returns `FAST_DONE` (return straight into the
+/// guest), `FAST_DONE_LOOK` (done, but the general return path must run: an interrupt to
+/// deliver, a request to look at) or `FAST_DECLINED` (nothing changed: take the general path).
 #[no_mangle]
 extern "C" fn __hv_trap_fast(frame: &mut TrapFrame) -> u32 {
     let raw = CURRENT.load(Ordering::Relaxed);
     if raw == 0 {
-        return 0;
+        return FAST_DECLINED;
     }
     let ctx = context_of(raw);
-    let Some(word) = ctx.cpu.window_word(frame.epc) else { return 0 };
-    match ctx.cpu.vcpu.fast_trap(guest_regs(frame), word, cp0::read_count(), FAST_GPRS) {
-        Fast::Declined => 0,
-        Fast::Done => 1,
+    let Some(word) = ctx.cpu.window_word(frame.epc) else { return FAST_DECLINED };
+    match ctx.cpu.vcpu.fast_trap(guest_regs(frame), word, cp0::read_count, FAST_GPRS) {
+        Fast::Declined => FAST_DECLINED,
+        Fast::Done => FAST_DONE,
         Fast::Hypercall(call) => {
-            let result = ctx.env.hypercall(call.nr, call.args);
+            // The arguments straight from the frame ($a0..$a3), not a copy.
+            let args: &[u32; 4] = frame.gpr[4..8].try_into().expect("four registers");
+            let (result, attention) = ctx.env.hypercall(call.nr, args);
             Hypercall::complete(guest_regs(frame), result);
-            if ctx.env.wants_attention() {
-                2
+            if attention {
+                FAST_DONE_LOOK
             } else {
-                1
+                FAST_DONE
             }
         }
     }
@@ -268,7 +279,7 @@ pub(super) fn trap(frame: &mut TrapFrame) {
             Outcome::InvalidateHost(inv) => tlb::invalidate_matching(|hi, mask| inv.covers(hi, mask)),
             Outcome::Cache(action) => cache_ops(&action),
             Outcome::Hypercall(call) => {
-                let result = ctx.env.hypercall(call.nr, call.args);
+                let (result, _) = ctx.env.hypercall(call.nr, &call.args);
                 Hypercall::complete(guest_regs(frame), result);
             }
             Outcome::Wait => return leave(frame, EXIT_WAITING),
