@@ -83,6 +83,9 @@ pub struct Vm {
     pub disk_kib: Option<u32>,
     pub disabled: bool,
     pub comment: String,
+    /// The file its image was imported from (`None`: the built-in guest). Kept in the saved
+    /// configuration so the machine boots the same image after a host reboot.
+    pub image: Option<String>,
 }
 
 /// Kind of a `/metarouter interface`.

@@ -1,5 +1,6 @@
 //! `export`: the configuration as a script of commands that, run on an empty box, recreates it.
-//! The saved configuration is the same script plus the users with their password hashes.
+//! The saved configuration is the same script plus what `export` never shows: which file each
+//! virtual machine's image was imported from, and the users with their password hashes.
 
 use alloc::format;
 use alloc::string::String;
@@ -8,7 +9,7 @@ use core::fmt::{self, Write};
 
 use crate::cli::menu::{Menu, MenuKind};
 use crate::config::Config;
-use crate::menus::{find_menu, path_string, user, EXPORT_ORDER};
+use crate::menus::{find_menu, metarouter, path_string, user, EXPORT_ORDER};
 use crate::value::quote_if_needed;
 
 /// Appends ` name=value` to an export line: one formatting routine for every menu's `add`
@@ -75,6 +76,14 @@ pub fn export_menu(path: &[&'static Menu], config: &Config, version: &str) -> St
 pub fn saved_script(config: &Config) -> String {
     let mut out = String::from("# saved configuration\n");
     sections(&[], config, &mut out);
+    let images = metarouter::saved_lines(config);
+    if !images.is_empty() {
+        out.push_str("/metarouter\n");
+        for line in images {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
     out.push_str("/user\n");
     for line in user::saved_lines(config) {
         out.push_str(&line);

@@ -36,6 +36,9 @@ pub struct GuestConfig {
     pub memory_mib: u32,
     /// Disk quota in KiB; `None` is unlimited.
     pub disk_limit_kib: Option<u32>,
+    /// The file in the file store its image was imported from; `None` boots the built-in
+    /// guest.
+    pub image: Option<String>,
 }
 
 /// Run state of a guest as `/metarouter print` shows it.

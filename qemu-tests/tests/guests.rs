@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use qemu_tests::boards::Board;
 use qemu_tests::files::build_store;
 use qemu_tests::guests;
+use qemu_tests::qemu::{ensure_flash_image, MALTA_FLASH_SIZE};
 use qemu_tests::session::{Session, PROMPT};
 
 const BOOT: Duration = Duration::from_secs(60);
@@ -202,4 +203,54 @@ fn sixteen_guests_with_ram_above_512_mib() {
     assert!(!print.contains("g17"), "{print}");
     assert_eq!(print.matches("running").count(), 16, "{print}");
     assert!(!s.transcript().contains("hypervisor panic"), "{}", s.transcript());
+}
+
+/// An imported image is part of the saved configuration: after a host reboot the machine boots
+/// the same image from the file store; if the file is gone, it stays stopped and says why.
+#[test]
+fn imported_image_survives_a_host_reboot() {
+    let built = guests::build_once().expect("building the guests");
+    let dir = std::env::temp_dir().join(format!("mr-guests-{}-reboot", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let flash = dir.join("flash.img");
+    ensure_flash_image(&flash, MALTA_FLASH_SIZE).expect("flash image");
+    let all = dir.join("all.bin");
+    let archives: Vec<_> = guests::NAMES.iter().map(|n| built.archive(n)).collect();
+    build_store(&archives, &all).expect("packing the file store");
+    let hello_only = dir.join("hello-only.bin");
+    build_store(&[built.archive("hello")], &hello_only).expect("packing the file store");
+    let boot = |files: &std::path::Path| {
+        let mut s = Session::boot_with(Board::QemuMalta, |c| {
+            c.files = Some(files.to_path_buf());
+            c.flash = Some(flash.clone());
+        });
+        s.login(BOOT);
+        s
+    };
+
+    let mut s = boot(&all);
+    cmd(&mut s, "/metarouter import-image file-name=netguest.tgz name=n1");
+    wait_state(&mut s, "n1", "running", Duration::from_secs(30));
+    let before = cmd(&mut s, "/metarouter print");
+    s.power_cut();
+
+    // Same files: the netguest image again (the built-in guest has no `ip` command).
+    let mut s = boot(&all);
+    wait_state(&mut s, "n1", "running", Duration::from_secs(30));
+    on_console(&mut s, "n1", "ip 10.0.0.1/24", "set for the first interface", Duration::from_secs(10));
+    assert_eq!(cmd(&mut s, "/metarouter print"), before, "used-disk or state differ after the reboot");
+    assert!(!cmd(&mut s, "/export").contains("image-file"), "export shows the image file");
+    s.power_cut();
+
+    // The file is gone: the machine stays stopped, with the reason.
+    let mut s = boot(&hello_only);
+    assert!(
+        s.transcript().contains("n1: cannot boot: image file netguest.tgz is not in the file store"),
+        "{}",
+        s.transcript()
+    );
+    assert_eq!(state_of(&mut s, "n1"), "stopped");
+    let detail = cmd(&mut s, "/metarouter print detail");
+    assert!(detail.contains("not in the file store"), "{detail}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

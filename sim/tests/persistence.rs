@@ -129,3 +129,23 @@ fn damaged_newer_copy_falls_back_to_older() {
     assert_eq!(loaded, older);
     assert!(out.contains("ignored a damaged copy"), "{out}");
 }
+
+#[test]
+fn imported_image_survives_reboot_but_is_never_exported() {
+    let mut sim = configured();
+    sim.replay_line(b"/metarouter import-image file-name=openwrt-mr-mips-rootfs.tgz name=owrt\r");
+    let out = String::from_utf8_lossy(&sim.out.0).into_owned();
+    assert!(out.contains("imported: 100%"), "{out}");
+    let saved = sim.shell.saved_configuration();
+    assert!(
+        saved.contains("/metarouter\nset owrt image-file=openwrt-mr-mips-rootfs.tgz\n"),
+        "{saved}"
+    );
+    // A machine added without an image has none to remember.
+    assert!(!saved.contains("set mr0 image-file"), "{saved}");
+    sim.replay_line(b"/export\r");
+    let out = String::from_utf8_lossy(&sim.out.0).into_owned();
+    assert!(!out.contains("image-file"), "export shows the image file:\n{out}");
+    let (loaded, _) = boot_from(&sim.board.flash);
+    assert_eq!(loaded, saved);
+}

@@ -68,7 +68,7 @@ impl Guest {
             disk_limit_kib: config.disk_limit_kib,
             state: State::Stopped,
             last_message: None,
-            image: None,
+            image: config.image.clone(),
             used_disk_kib: 0,
             import: None,
             partition: None,
@@ -88,6 +88,7 @@ impl Guest {
         self.name = config.name.clone();
         self.memory_mib = config.memory_mib;
         self.disk_limit_kib = config.disk_limit_kib;
+        self.image = config.image.clone();
     }
 
     pub fn name(&self) -> &str {
@@ -149,13 +150,28 @@ impl Guest {
         let ram = partition_bytes(&part);
         ram.fill(0);
         let image = match &self.image {
-            Some(name) => image::Source::Archive(files.and_then(|f| f.find(name)).ok_or(PlatformError::NoSuchFile)?),
+            Some(file) => match files.and_then(|f| f.find(file)) {
+                Some(stored) => image::Source::Archive(stored),
+                None => {
+                    let why = alloc::format!("cannot boot: image file {file} is not in the file store");
+                    crate::vm::log!("{}: {}", self.name, why);
+                    self.last_message = Some(why);
+                    return Err(PlatformError::NoSuchFile);
+                }
+            },
             None => image::Source::Builtin,
         };
-        let boot = image::load(&image, ram, self.memory_mib, timer_hz, kmac).map_err(|e| {
-            crate::vm::log!("{}: cannot boot: {}", self.name, e);
-            PlatformError::BadImage
-        })?;
+        let boot = match image::load(&image, ram, self.memory_mib, timer_hz, kmac) {
+            Ok(boot) => boot,
+            Err(e) => {
+                crate::vm::log!("{}: cannot boot: {}", self.name, e);
+                self.last_message = Some(alloc::format!("cannot boot: {e}"));
+                return Err(PlatformError::BadImage);
+            }
+        };
+        if let Some(bytes) = boot.tree_bytes {
+            self.used_disk_kib = bytes.div_ceil(1024);
+        }
         let cpu = GuestCpu::new(part.base as u32, part.size as u32, boot.entry, boot.argc, boot.argv).map_err(|e| {
             crate::vm::log!("{}: cannot boot: {}", self.name, e);
             PlatformError::Unsupported

@@ -56,6 +56,8 @@ pub struct Boot {
     pub entry: u32,
     pub argc: u32,
     pub argv: u32,
+    /// Bytes of the archive's file tree (an imported image), for `used-disk`.
+    pub tree_bytes: Option<u64>,
 }
 
 fn spec(memory_mib: u32) -> Result<ElfSpec, LoadError> {
@@ -89,12 +91,12 @@ impl ImportSink for KernelIntoRam<'_> {
 /// Load `source` into `ram` (zeroed, the guest's whole RAM) and write the boot arguments.
 pub fn load(source: &Source, ram: &mut [u8], memory_mib: u32, timer_hz: u64, kmac: [u8; 6]) -> Result<Boot, LoadError> {
     let spec = spec(memory_mib)?;
-    let image: LoadedImage = match source {
+    let (image, tree_bytes): (LoadedImage, Option<u64>) = match source {
         Source::Builtin => {
             if BUILTIN_GUEST.is_empty() {
                 return Err(LoadError::NoBuiltin);
             }
-            load_elf(BUILTIN_GUEST, &spec, ram).map_err(LoadError::Elf)?
+            (load_elf(BUILTIN_GUEST, &spec, ram).map_err(LoadError::Elf)?, None)
         }
         Source::Archive(file) => {
             let mut sink = KernelIntoRam { ram: &mut *ram, elf: None, spec };
@@ -102,9 +104,9 @@ pub fn load(source: &Source, ram: &mut [u8], memory_mib: u32, timer_hz: u64, kma
             for chunk in file.data.chunks(IMPORT_STEP) {
                 importer.push(chunk, &mut sink).map_err(LoadError::Archive)?;
             }
-            importer.finish(&mut sink).map_err(LoadError::Archive)?;
+            let summary = importer.finish(&mut sink).map_err(LoadError::Archive)?;
             let elf = sink.elf.ok_or(LoadError::Archive(ImportError::MissingKernel))?;
-            elf.finish(None).map_err(LoadError::Elf)?
+            (elf.finish(None).map_err(LoadError::Elf)?, Some(summary.file_bytes))
         }
     };
     let size = memory_mib << 20;
@@ -120,7 +122,7 @@ pub fn load(source: &Source, ram: &mut [u8], memory_mib: u32, timer_hz: u64, kma
     };
     let layout = build_mips_argv(&args, 0xC000_0000 + area_start, &mut ram[area_start as usize..])
         .map_err(|_| LoadError::Arguments)?;
-    Ok(Boot { entry: image.entry, argc: layout.argc, argv: layout.argv })
+    Ok(Boot { entry: image.entry, argc: layout.argc, argv: layout.argv, tree_bytes })
 }
 
 /// An import in progress: the archive is checked a step at a time.

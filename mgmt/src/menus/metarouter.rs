@@ -29,7 +29,7 @@ const DISK: Kind = Kind::IntOr {
     word: "unlimited",
 };
 
-static FIELDS: [Field; 5] = [
+static FIELDS: [Field; 6] = [
     COMMENT,
     Field::new(
         "disabled",
@@ -40,6 +40,11 @@ static FIELDS: [Field; 5] = [
         "disk-size",
         DISK,
         "Disk size in kiB (unlimited or 0 for no limit)",
+    ),
+    Field::new(
+        "image-file",
+        Kind::Text,
+        "File the image was imported from (saved configuration; empty for the built-in guest)",
     ),
     Field::new(
         "memory-size",
@@ -115,6 +120,7 @@ pub fn new_vm(config: &mut Config, args: &Args) -> Result<Vm, CmdError> {
         disk_kib: args.get("disk-size").and_then(disk_value),
         disabled: args.bool("disabled").unwrap_or(false),
         comment: args.text("comment").map(String::from).unwrap_or_default(),
+        image: args.text("image-file").filter(|f| !f.is_empty()).map(String::from),
     })
 }
 
@@ -135,6 +141,9 @@ fn change(config: &Config, vm: &mut Vm, args: &Args) -> Result<(), CmdError> {
             ("disk-size", value) => vm.disk_kib = disk_value(value),
             ("disabled", Value::Bool(b)) => vm.disabled = *b,
             ("comment", Value::Text(text)) => vm.comment = text.clone(),
+            ("image-file", Value::Text(file)) => {
+                vm.image = Some(file.clone()).filter(|f| !f.is_empty());
+            }
             _ => {}
         }
     }
@@ -217,6 +226,7 @@ impl Table for Metarouter {
         Ok(())
     }
 
+    /// The RouterOS form: the image is not part of it (see [`saved_lines`]).
     fn export(&self, config: &Config) -> Vec<String> {
         config
             .vms
@@ -339,9 +349,10 @@ static IMPORT_ARGS: [Field; 4] = [
 ];
 
 fn import_image(exec: &mut Exec<'_>, inv: &Invocation) -> Result<(), CmdError> {
-    let vm = new_vm(&mut exec.config, &inv.args)?;
+    let mut vm = new_vm(&mut exec.config, &inv.args)?;
     check_memory(&*exec.platform, &[&vm])?;
     let file = inv.args.text("file-name").unwrap_or_default();
+    vm.image = Some(String::from(file));
     exec.platform
         .guest_define(vm.slot, &super::guest_config(&vm))?;
     if let Err(error) = exec.platform.image_import_start(vm.slot, file) {
@@ -379,3 +390,19 @@ pub static COMMANDS: [Command; 5] = [
     ),
     Command::new("start", "Boot virtual machines", Items::Many, start),
 ];
+
+/// The `/metarouter` lines the saved configuration adds to the export: which file each
+/// machine's image was imported from (never printed or exported, like a password hash). Run
+/// after the export's `add` lines, they give the machines their images back.
+pub fn saved_lines(config: &Config) -> Vec<String> {
+    config
+        .vms
+        .iter()
+        .filter_map(|vm| {
+            let file = vm.image.as_ref()?;
+            let mut line = format!("set {}", quote_if_needed(&vm.name));
+            push_pair(&mut line, "image-file", &quote_if_needed(file));
+            Some(line)
+        })
+        .collect()
+}

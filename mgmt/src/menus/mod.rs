@@ -58,6 +58,7 @@ pub fn guest_config(vm: &Vm) -> GuestConfig {
         name: vm.name.clone(),
         memory_mib: vm.memory_mib,
         disk_limit_kib: vm.disk_kib,
+        image: vm.image.clone(),
     }
 }
 
