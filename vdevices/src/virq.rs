@@ -70,10 +70,7 @@ impl VirqWord {
         }
         // The address was checked at registration and the window never changes, so this
         // access succeeds; if it did not, no interrupt is raised.
-        let Ok(word) = ram.aligned_bytes_mut(addr, 4, 4) else {
-            return false;
-        };
-        let Ok(bytes) = <&mut [u8; 4]>::try_from(word) else {
+        let Some(bytes) = ram.get_array_mut::<4>(addr, 4) else {
             return false;
         };
         *bytes = (u32::from_be_bytes(*bytes) | 1 << bit).to_be_bytes();
