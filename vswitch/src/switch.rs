@@ -13,6 +13,7 @@
 
 mod fast;
 
+use self::fast::FastPort;
 use crate::frame::{Header, HeaderWords};
 use crate::portset::{PortSet, MAX_PORTS};
 use crate::table::{Key, Learn, MacTable, Packed};
@@ -40,6 +41,9 @@ struct Bridge {
 pub struct Switch<const PORTS: usize, const BRIDGES: usize, const MACS: usize> {
     ports: [Option<Port>; PORTS],
     bridges: [Option<Bridge>; BRIDGES],
+    /// What the fast path reads of `ports` and `bridges`, recomputed from them after every
+    /// configuration change (see `fast.rs`).
+    fast: [FastPort; PORTS],
     table: MacTable<MACS>,
     stats: SwitchStats,
 }
@@ -64,6 +68,7 @@ impl<const PORTS: usize, const BRIDGES: usize, const MACS: usize> Switch<PORTS, 
         Self {
             ports: [None; PORTS],
             bridges: [None; BRIDGES],
+            fast: [FastPort::NONE; PORTS],
             table: MacTable::new(),
             stats: SwitchStats {
                 learned: 0,
@@ -89,6 +94,7 @@ impl<const PORTS: usize, const BRIDGES: usize, const MACS: usize> Switch<PORTS, 
             config,
             members: PortSet::EMPTY,
         });
+        self.refresh_fast();
         Ok(BridgeId(free as u16))
     }
 
@@ -101,6 +107,7 @@ impl<const PORTS: usize, const BRIDGES: usize, const MACS: usize> Switch<PORTS, 
             }
         }
         self.bridges[bridge.index()] = None;
+        self.refresh_fast();
         self.table.retain(|e| e.bridge != bridge.0);
         Ok(())
     }
@@ -117,6 +124,7 @@ impl<const PORTS: usize, const BRIDGES: usize, const MACS: usize> Switch<PORTS, 
             .ok_or(SwitchError::UnknownBridge)?;
         let flush = b.config.vlan_filtering != config.vlan_filtering;
         b.config = config;
+        self.refresh_fast();
         if flush {
             self.table.retain(|e| e.bridge != bridge.0);
         }
@@ -155,6 +163,7 @@ impl<const PORTS: usize, const BRIDGES: usize, const MACS: usize> Switch<PORTS, 
             bridge: None,
             settings: PortSettings::default(),
         });
+        self.refresh_fast();
         Ok(PortId(free as u16))
     }
 
@@ -162,6 +171,7 @@ impl<const PORTS: usize, const BRIDGES: usize, const MACS: usize> Switch<PORTS, 
     pub fn remove_port(&mut self, port: PortId) -> Result<(), SwitchError> {
         self.detach(port)?;
         self.ports[port.index()] = None;
+        self.refresh_fast();
         Ok(())
     }
 
@@ -187,6 +197,7 @@ impl<const PORTS: usize, const BRIDGES: usize, const MACS: usize> Switch<PORTS, 
         if let Some(b) = self.bridges[bridge.index()].as_mut() {
             b.members.insert(port);
         }
+        self.refresh_fast();
         Ok(())
     }
 
@@ -199,6 +210,7 @@ impl<const PORTS: usize, const BRIDGES: usize, const MACS: usize> Switch<PORTS, 
             }
         }
         self.ports[port.index()] = Some(Port { bridge: None, ..p });
+        self.refresh_fast();
         self.table.retain(|e| e.port != port.0);
         Ok(())
     }
