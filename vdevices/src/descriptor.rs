@@ -49,11 +49,14 @@ impl Descriptor {
         Ok(())
     }
 
-    /// [`Descriptor::read`] in the fast form ([`GuestRam::get_array`]): `None` where `read`
-    /// fails, and no call.
+    /// [`Descriptor::read`] in the fast form ([`GuestRam::get_array`]: `None` where `read`
+    /// fails, and no call), for an address already known to be 16-byte aligned (a ring's
+    /// cursor: the head and every link are checked before the cursor moves there), so that
+    /// only the window is checked.
     #[inline(always)]
-    pub(crate) fn get(ram: &GuestRam<'_>, at: Gva) -> Option<Self> {
-        let b = ram.get_array::<LEN>(at, DESCRIPTOR_ALIGN)?;
+    pub(crate) fn get_at_cursor(ram: &GuestRam<'_>, at: Gva) -> Option<Self> {
+        debug_assert!(at.is_aligned(DESCRIPTOR_ALIGN));
+        let b = ram.get_array::<LEN>(at, 1)?;
         Some(Self {
             addr: Gva::new(word(b, 0)),
             size: word(b, SIZE),
@@ -61,11 +64,13 @@ impl Descriptor {
         })
     }
 
-    /// [`Descriptor::write_size`] in the fast form: `false`, with nothing written, where
+    /// [`Descriptor::write_size`] in the fast form, for an address already known to be 16-byte
+    /// aligned (see [`Descriptor::get_at_cursor`]): `false`, with nothing written, where
     /// `write_size` fails.
     #[inline(always)]
-    pub(crate) fn put_size(ram: &mut GuestRam<'_>, at: Gva, size: u32) -> bool {
-        let Some(b) = ram.get_array_mut::<LEN>(at, DESCRIPTOR_ALIGN) else {
+    pub(crate) fn put_size_at_cursor(ram: &mut GuestRam<'_>, at: Gva, size: u32) -> bool {
+        debug_assert!(at.is_aligned(DESCRIPTOR_ALIGN));
+        let Some(b) = ram.get_array_mut::<LEN>(at, 1) else {
             return false;
         };
         b[SIZE..SIZE + 4].copy_from_slice(&size.to_be_bytes());

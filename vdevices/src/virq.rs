@@ -68,9 +68,10 @@ impl VirqWord {
         if u32::from(bit) >= self.count {
             return false;
         }
-        // The address was checked at registration and the window never changes, so this
-        // access succeeds; if it did not, no interrupt is raised.
-        let Some(bytes) = ram.get_array_mut::<4>(addr, 4) else {
+        // The address was checked at registration (aligned, inside the window); the window is
+        // checked again, the alignment cannot have changed. If the access failed (it cannot),
+        // no interrupt would be raised.
+        let Some(bytes) = ram.get_array_mut::<4>(addr, 1) else {
             return false;
         };
         *bytes = (u32::from_be_bytes(*bytes) | 1 << bit).to_be_bytes();

@@ -15,7 +15,7 @@ impl Ring {
     /// handed over, or a fault for the full path to report). No call.
     #[inline(always)]
     pub(crate) fn tx_peek_fast(&self, ram: &GuestRam<'_>) -> Option<(TxBuffer, Gpa)> {
-        let d = Descriptor::get(ram, self.cursor)?;
+        let d = Descriptor::get_at_cursor(ram, self.cursor)?;
         if !d.done() {
             return None;
         }
@@ -41,13 +41,16 @@ impl Ring {
         descriptor: Gva,
         len: u32,
     ) -> bool {
-        let Some(d) = Descriptor::get(ram, descriptor) else {
+        if descriptor != self.cursor {
+            return false;
+        }
+        let Some(d) = Descriptor::get_at_cursor(ram, descriptor) else {
             return false;
         };
         let Some(position) = self.position_after(ram, d.next) else {
             return false;
         };
-        if !Descriptor::put_size(ram, descriptor, len) {
+        if !Descriptor::put_size_at_cursor(ram, descriptor, len) {
             return false;
         }
         self.handed_back = self.handed_back.wrapping_add(1);
@@ -79,7 +82,7 @@ impl Ring {
         prefix: [u8; 2],
         data: &[u8],
     ) -> bool {
-        let Some(d) = Descriptor::get(ram, self.cursor) else {
+        let Some(d) = Descriptor::get_at_cursor(ram, self.cursor) else {
             return false;
         };
         // Posted (DONE clear, capacity not 0) and large enough.
@@ -98,7 +101,7 @@ impl Ring {
         guest_mem::copy(body, data);
         // Cannot fail: the same descriptor was just read through the same RAM. If it did, the
         // full path would do the same writes again, which is harmless.
-        if !Descriptor::put_size(ram, self.cursor, total as u32 | DONE) {
+        if !Descriptor::put_size_at_cursor(ram, self.cursor, total as u32 | DONE) {
             return false;
         }
         self.handed_back = self.handed_back.wrapping_add(1);
