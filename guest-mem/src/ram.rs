@@ -51,9 +51,82 @@ impl<'a> GuestRam<'a> {
         start..start + len as usize
     }
 
+    /// The fast form of the window check, for non-empty ranges: where `[addr, addr + len)` lies
+    /// in `bytes`, or `None` if it is not entirely inside (or `len` is 0). For `len > 0` it
+    /// accepts exactly what [`GuestWindow::range`] accepts: `start` wraps to a value at or above
+    /// the window size when `addr` is below the base (the window ends at or below 4 GiB), and
+    /// `start < end` rejects ranges that wrap around. Callers fall back to the full check,
+    /// which also says what was wrong.
+    #[inline(always)]
+    fn fast_span(&self, addr: Gva, len: u32) -> Option<core::ops::Range<usize>> {
+        let start = addr.get().wrapping_sub(self.window.base().get());
+        let end = start.wrapping_add(len);
+        // Non-short-circuit `&`: one branch instead of two.
+        if (start < end) & (end as usize <= self.bytes.len()) {
+            Some(start as usize..end as usize)
+        } else {
+            None
+        }
+    }
+
+    /// The `len` bytes at `addr`, or `None` if [`GuestRam::bytes`] would refuse them or `len`
+    /// is 0. The fast form, for paths that hand anything unusual to a full path which then
+    /// reports what was wrong: one comparison, and no call (so a caller can stay a leaf
+    /// function, without a stack frame).
+    #[inline(always)]
+    pub fn get(&self, addr: Gva, len: u32) -> Option<&[u8]> {
+        let span = self.fast_span(addr, len)?;
+        Some(&self.bytes[span])
+    }
+
+    /// [`GuestRam::get`], writable.
+    #[inline(always)]
+    pub fn get_mut(&mut self, addr: Gva, len: u32) -> Option<&mut [u8]> {
+        let span = self.fast_span(addr, len)?;
+        Some(&mut self.bytes[span])
+    }
+
+    /// Where `[addr, addr + len)` starts in the guest's RAM, or `None` if
+    /// [`GuestRam::range`] would refuse it or `len` is 0 (the fast form, as [`GuestRam::get`]).
+    #[inline(always)]
+    pub fn get_range(&self, addr: Gva, len: u32) -> Option<Gpa> {
+        let span = self.fast_span(addr, len)?;
+        Some(Gpa::new(span.start as u32))
+    }
+
+    /// [`GuestRam::array_ref`] in the fast form (as [`GuestRam::get`]): `None` for a
+    /// misaligned or outside address.
+    #[inline(always)]
+    pub fn get_array<const N: usize>(&self, addr: Gva, align: u32) -> Option<&[u8; N]> {
+        if !addr.is_aligned(align) {
+            return None;
+        }
+        let span = self.fast_span(addr, N as u32)?;
+        <&[u8; N]>::try_from(&self.bytes[span]).ok()
+    }
+
+    /// [`GuestRam::get_array`], writable.
+    #[inline(always)]
+    pub fn get_array_mut<const N: usize>(&mut self, addr: Gva, align: u32) -> Option<&mut [u8; N]> {
+        if !addr.is_aligned(align) {
+            return None;
+        }
+        let span = self.fast_span(addr, N as u32)?;
+        <&mut [u8; N]>::try_from(&mut self.bytes[span]).ok()
+    }
+
     /// The `len` bytes at `addr`.
     #[inline]
     pub fn bytes(&self, addr: Gva, len: u32) -> Result<&[u8], MemError> {
+        if let Some(span) = self.fast_span(addr, len) {
+            return Ok(&self.bytes[span]);
+        }
+        self.bytes_checked(addr, len)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn bytes_checked(&self, addr: Gva, len: u32) -> Result<&[u8], MemError> {
         let start = self.window.range(addr, len)?;
         Ok(&self.bytes[Self::span(start, len)])
     }
@@ -61,6 +134,15 @@ impl<'a> GuestRam<'a> {
     /// The `len` bytes at `addr`, writable.
     #[inline]
     pub fn bytes_mut(&mut self, addr: Gva, len: u32) -> Result<&mut [u8], MemError> {
+        if let Some(span) = self.fast_span(addr, len) {
+            return Ok(&mut self.bytes[span]);
+        }
+        self.bytes_mut_checked(addr, len)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn bytes_mut_checked(&mut self, addr: Gva, len: u32) -> Result<&mut [u8], MemError> {
         let start = self.window.range(addr, len)?;
         Ok(&mut self.bytes[Self::span(start, len)])
     }
@@ -68,6 +150,17 @@ impl<'a> GuestRam<'a> {
     /// The `len` bytes at `addr`, which must be `align`-byte aligned.
     #[inline]
     pub fn aligned_bytes(&self, addr: Gva, len: u32, align: u32) -> Result<&[u8], MemError> {
+        if addr.is_aligned(align) {
+            if let Some(span) = self.fast_span(addr, len) {
+                return Ok(&self.bytes[span]);
+            }
+        }
+        self.aligned_bytes_checked(addr, len, align)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn aligned_bytes_checked(&self, addr: Gva, len: u32, align: u32) -> Result<&[u8], MemError> {
         let start = self.window.aligned_range(addr, len, align)?;
         Ok(&self.bytes[Self::span(start, len)])
     }
@@ -80,8 +173,74 @@ impl<'a> GuestRam<'a> {
         len: u32,
         align: u32,
     ) -> Result<&mut [u8], MemError> {
+        if addr.is_aligned(align) {
+            if let Some(span) = self.fast_span(addr, len) {
+                return Ok(&mut self.bytes[span]);
+            }
+        }
+        self.aligned_bytes_mut_checked(addr, len, align)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn aligned_bytes_mut_checked(
+        &mut self,
+        addr: Gva,
+        len: u32,
+        align: u32,
+    ) -> Result<&mut [u8], MemError> {
         let start = self.window.aligned_range(addr, len, align)?;
         Ok(&mut self.bytes[Self::span(start, len)])
+    }
+
+    /// Checks that `[addr, addr + len)` is inside the RAM and returns where it starts: the same
+    /// answer as [`GuestWindow::range`] for every range, with one comparison on the fast path.
+    #[inline]
+    pub fn range(&self, addr: Gva, len: u32) -> Result<Gpa, MemError> {
+        match self.fast_span(addr, len) {
+            Some(span) => Ok(Gpa::new(span.start as u32)),
+            None => self.window.range(addr, len),
+        }
+    }
+
+    /// The `N` bytes at `addr`, which must be `align`-byte aligned, as an array (one check for
+    /// a whole structure, such as a descriptor).
+    #[inline]
+    pub fn array_ref<const N: usize>(&self, addr: Gva, align: u32) -> Result<&[u8; N], MemError> {
+        if addr.is_aligned(align) {
+            if let Some(span) = self.fast_span(addr, N as u32) {
+                return <&[u8; N]>::try_from(&self.bytes[span]).map_err(|_| Self::not_n(addr, N));
+            }
+        }
+        let bytes = self.aligned_bytes_checked(addr, N as u32, align)?;
+        <&[u8; N]>::try_from(bytes).map_err(|_| Self::not_n(addr, N))
+    }
+
+    /// The `N` bytes at `addr`, which must be `align`-byte aligned, as a writable array.
+    #[inline]
+    pub fn array_mut<const N: usize>(
+        &mut self,
+        addr: Gva,
+        align: u32,
+    ) -> Result<&mut [u8; N], MemError> {
+        if addr.is_aligned(align) {
+            if let Some(span) = self.fast_span(addr, N as u32) {
+                return <&mut [u8; N]>::try_from(&mut self.bytes[span])
+                    .map_err(|_| Self::not_n(addr, N));
+            }
+        }
+        let bytes = self.aligned_bytes_mut_checked(addr, N as u32, align)?;
+        <&mut [u8; N]>::try_from(bytes).map_err(|_| Self::not_n(addr, N))
+    }
+
+    /// The error for a checked slice that is not `N` bytes long (cannot happen: a checked
+    /// range of `N` bytes is `N` bytes long; this only avoids a panic path).
+    #[cold]
+    fn not_n(addr: Gva, n: usize) -> MemError {
+        MemError::OutOfWindow {
+            addr,
+            len: n as u32,
+        }
     }
 
     #[inline]
@@ -118,8 +277,8 @@ impl<'a> GuestRam<'a> {
     #[inline]
     fn write_aligned(&mut self, addr: Gva, value: &[u8]) -> Result<(), MemError> {
         let len = value.len() as u32;
-        let start = self.window.aligned_range(addr, len, len)?;
-        self.bytes[Self::span(start, len)].copy_from_slice(value);
+        self.aligned_bytes_mut(addr, len, len)?
+            .copy_from_slice(value);
         Ok(())
     }
 

@@ -3,7 +3,9 @@
 //! All three fields are big-endian guest words; `addr` and `next` are guest-virtual. The host
 //! only ever writes `size` (to hand a descriptor back); `addr` and `next` belong to the guest.
 
-use crate::abi::{DESCRIPTOR_ALIGN, DESCRIPTOR_LEN, DESCRIPTOR_SIZE_OFFSET, DONE};
+use crate::abi::{
+    DESCRIPTOR_ALIGN, DESCRIPTOR_LEN, DESCRIPTOR_NEXT_OFFSET, DESCRIPTOR_SIZE_OFFSET, DONE,
+};
 use guest_mem::{GuestRam, Gva, MemError};
 
 /// A descriptor as read from guest memory.
@@ -21,32 +23,58 @@ impl Descriptor {
     /// Reads the descriptor at `at`, which must be 16-byte aligned and inside the window.
     #[inline]
     pub fn read(ram: &GuestRam<'_>, at: Gva) -> Result<Self, MemError> {
-        let b = ram.aligned_bytes(at, DESCRIPTOR_LEN, DESCRIPTOR_ALIGN)?;
-        let word = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        let b = ram.array_ref::<LEN>(at, DESCRIPTOR_ALIGN)?;
         Ok(Self {
-            addr: Gva::new(word(0)),
-            size: word(4),
-            next: Gva::new(word(8)),
+            addr: Gva::new(word(b, 0)),
+            size: word(b, SIZE),
+            next: Gva::new(word(b, DESCRIPTOR_NEXT_OFFSET as usize)),
         })
     }
 
     /// Writes all three fields at `at` (what a guest does; the host only writes `size`).
     pub fn write(&self, ram: &mut GuestRam<'_>, at: Gva) -> Result<(), MemError> {
-        ram.window()
-            .aligned_range(at, DESCRIPTOR_LEN, DESCRIPTOR_ALIGN)?;
-        let b = ram.bytes_mut(at, DESCRIPTOR_LEN)?;
+        let b = ram.array_mut::<LEN>(at, DESCRIPTOR_ALIGN)?;
         b[0..4].copy_from_slice(&self.addr.get().to_be_bytes());
         b[4..8].copy_from_slice(&self.size.to_be_bytes());
         b[8..12].copy_from_slice(&self.next.get().to_be_bytes());
         Ok(())
     }
 
-    /// Writes only the `size` field of the descriptor at `at`.
+    /// Writes only the `size` field of the descriptor at `at` (one check for the whole
+    /// descriptor, which must be 16-byte aligned and inside the window).
     #[inline]
     pub fn write_size(ram: &mut GuestRam<'_>, at: Gva, size: u32) -> Result<(), MemError> {
-        ram.window()
-            .aligned_range(at, DESCRIPTOR_LEN, DESCRIPTOR_ALIGN)?;
-        ram.write_u32(Gva::new(at.get() + DESCRIPTOR_SIZE_OFFSET), size)
+        let b = ram.array_mut::<LEN>(at, DESCRIPTOR_ALIGN)?;
+        b[SIZE..SIZE + 4].copy_from_slice(&size.to_be_bytes());
+        Ok(())
+    }
+
+    /// [`Descriptor::read`] in the fast form ([`GuestRam::get_array`]: `None` where `read`
+    /// fails, and no call), for an address already known to be 16-byte aligned (a ring's
+    /// cursor: the head and every link are checked before the cursor moves there), so that
+    /// only the window is checked.
+    #[inline(always)]
+    pub(crate) fn get_at_cursor(ram: &GuestRam<'_>, at: Gva) -> Option<Self> {
+        debug_assert!(at.is_aligned(DESCRIPTOR_ALIGN));
+        let b = ram.get_array::<LEN>(at, 1)?;
+        Some(Self {
+            addr: Gva::new(word(b, 0)),
+            size: word(b, SIZE),
+            next: Gva::new(word(b, DESCRIPTOR_NEXT_OFFSET as usize)),
+        })
+    }
+
+    /// [`Descriptor::write_size`] in the fast form, for an address already known to be 16-byte
+    /// aligned (see [`Descriptor::get_at_cursor`]): `false`, with nothing written, where
+    /// `write_size` fails.
+    #[inline(always)]
+    pub(crate) fn put_size_at_cursor(ram: &mut GuestRam<'_>, at: Gva, size: u32) -> bool {
+        debug_assert!(at.is_aligned(DESCRIPTOR_ALIGN));
+        let Some(b) = ram.get_array_mut::<LEN>(at, 1) else {
+            return false;
+        };
+        b[SIZE..SIZE + 4].copy_from_slice(&size.to_be_bytes());
+        true
     }
 
     /// Whether bit 31 (DONE) is set.
@@ -60,6 +88,18 @@ impl Descriptor {
     pub const fn length(&self) -> u32 {
         self.size & !DONE
     }
+}
+
+const LEN: usize = DESCRIPTOR_LEN as usize;
+const SIZE: usize = DESCRIPTOR_SIZE_OFFSET as usize;
+
+/// The big-endian word at byte `at` of a descriptor (one unaligned load where the CPU has one;
+/// the descriptor is aligned, but the compiler cannot know that the RAM slice is).
+#[inline(always)]
+fn word(b: &[u8; LEN], at: usize) -> u32 {
+    let mut w = [0; 4];
+    w.copy_from_slice(&b[at..at + 4]);
+    u32::from_be_bytes(w)
 }
 
 #[cfg(test)]

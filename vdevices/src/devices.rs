@@ -150,6 +150,25 @@ impl GuestDevices {
         result
     }
 
+    /// [`GuestDevices::note`] of an error (out of line, for the frame path).
+    #[cold]
+    #[inline(never)]
+    fn note_error(&mut self, error: DeviceError) {
+        if let DeviceError::Faulted(fault) = error {
+            self.events.faulted |= 1 << fault.queue.id();
+        }
+    }
+
+    /// [`GuestDevices::raise`] for the virtual ethernet queue (the frame path's, inline).
+    #[inline]
+    fn raise_veth(&mut self, ram: &mut GuestRam<'_>) {
+        if let Some(bit) = self.veth.irq() {
+            if self.virq.raise(ram, bit) {
+                self.events.interrupt = true;
+            }
+        }
+    }
+
     /// Sets the queue's virq bit and flags the interrupt.
     #[inline]
     fn raise(&mut self, ram: &mut GuestRam<'_>, queue: QueueId) {
@@ -357,46 +376,93 @@ impl GuestDevices {
     /// interfaces that are not up are handed back and counted on the way. When nothing is left
     /// and descriptors were handed back since, virq 3 is raised (once per scan): the guest
     /// reclaims its TX buffers in its interrupt handler. Scan until `Ok(None)` (or an error).
-    #[inline]
+    #[inline(never)]
     pub fn veth_next_tx<'r>(
+        &mut self,
+        ram: &'r mut GuestRam<'_>,
+    ) -> Result<Option<VethTx<'r>>, DeviceError> {
+        // The usual case without calls (so without a stack frame), anything else in full. Each
+        // branch ends the function, so that nothing stays live across the call.
+        if let Some(taken) = self.veth.take_fast(ram) {
+            let next = self.veth.transfer(ram, taken);
+            if let Err(error) = next {
+                self.note_error(error);
+            }
+            return next;
+        }
+        self.veth_next_tx_full(ram)
+    }
+
+    /// [`GuestDevices::veth_next_tx`] in full (see `Veth::next_tx`).
+    #[inline(never)]
+    fn veth_next_tx_full<'r>(
         &mut self,
         ram: &'r mut GuestRam<'_>,
     ) -> Result<Option<VethTx<'r>>, DeviceError> {
         let next = self
             .veth
             .next_tx(ram, &self.virq, &mut self.events.interrupt);
-        if let Err(DeviceError::Faulted(fault)) = &next {
-            self.events.faulted |= 1 << fault.queue.id();
+        if let Err(error) = next {
+            self.note_error(error);
         }
         next
     }
 
     /// Hands a taken frame's descriptor back to the guest (clears DONE).
-    #[inline]
+    #[inline(never)]
     pub fn veth_complete_tx(
         &mut self,
         ram: &mut GuestRam<'_>,
         token: TxToken,
     ) -> Result<(), DeviceError> {
+        if self.veth.complete_tx_fast(ram, &token) {
+            return Ok(());
+        }
+        self.veth_complete_tx_slow(ram, token)
+    }
+
+    #[inline(never)]
+    fn veth_complete_tx_slow(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+        token: TxToken,
+    ) -> Result<(), DeviceError> {
         let done = self.veth.complete_tx(ram, token);
-        self.note(done)
+        if let Err(error) = done {
+            self.note_error(error);
+        }
+        done
     }
 
     /// Delivers an Ethernet frame to interface `iface` of this guest (one copy, into the next
     /// posted RX buffer, never past its capacity) and raises virq 3 if it was delivered.
-    #[inline]
+    #[inline(never)]
     pub fn veth_deliver(
         &mut self,
         ram: &mut GuestRam<'_>,
         iface: u16,
         frame: &[u8],
     ) -> Result<Delivery, DeviceError> {
+        if self.veth_deliver_fast(ram, iface, frame) {
+            return Ok(Delivery::Delivered);
+        }
         self.veth_deliver_parts(ram, iface, &[frame])
+    }
+
+    /// [`GuestDevices::veth_deliver`] when the frame goes into the posted buffer without
+    /// anything unusual; `false`, with nothing done, otherwise (see `Ring::rx_fill_fast`).
+    #[inline(always)]
+    fn veth_deliver_fast(&mut self, ram: &mut GuestRam<'_>, iface: u16, frame: &[u8]) -> bool {
+        if !self.veth.deliver_fast(ram, iface, frame) {
+            return false;
+        }
+        self.raise_veth(ram);
+        true
     }
 
     /// Like [`GuestDevices::veth_deliver`], for a frame given as consecutive parts (to insert
     /// or strip a VLAN tag while copying).
-    #[inline]
+    #[inline(never)]
     pub fn veth_deliver_parts(
         &mut self,
         ram: &mut GuestRam<'_>,
@@ -404,8 +470,10 @@ impl GuestDevices {
         parts: &[&[u8]],
     ) -> Result<Delivery, DeviceError> {
         let delivery = self.veth.deliver(ram, iface, parts);
-        if let Ok(Delivery::Delivered) = self.note(delivery) {
-            self.raise(ram, QueueId::Veth);
+        match delivery {
+            Ok(Delivery::Delivered) => self.raise_veth(ram),
+            Ok(_) => {}
+            Err(error) => self.note_error(error),
         }
         delivery
     }

@@ -21,7 +21,10 @@ pub struct Channel {
 }
 
 /// A queue's state, as the hypervisor can inspect it.
+// An explicit tag byte: the frame path tests it on every call, which is then one load and one
+// compare instead of decoding a niche.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum QueueStatus {
     /// Not created (or released) by the guest.
     Absent,
@@ -106,13 +109,6 @@ impl Slot {
         existed
     }
 
-    pub(crate) fn channel(&self) -> Option<&Channel> {
-        match &self.status {
-            QueueStatus::Open(channel) => Some(channel),
-            _ => None,
-        }
-    }
-
     pub(crate) fn is_open(&self) -> bool {
         matches!(self.status, QueueStatus::Open(_))
     }
@@ -124,6 +120,39 @@ impl Slot {
         }
     }
 
+    /// The channel, if the queue is open (for fast paths that handle errors themselves with
+    /// [`Slot::fault`] and [`Slot::closed`]).
+    #[inline(always)]
+    pub(crate) fn open_mut(&mut self) -> Option<&mut Channel> {
+        match &mut self.status {
+            QueueStatus::Open(channel) => Some(channel),
+            _ => None,
+        }
+    }
+
+    /// Faults the queue with `error` on `side`, as [`Slot::run`] does.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn fault(&mut self, (side, error): SideError) -> DeviceError {
+        let fault = QueueFault {
+            queue: self.queue,
+            side,
+            error,
+        };
+        self.status = QueueStatus::Faulted(fault);
+        DeviceError::Faulted(fault)
+    }
+
+    /// The error for an operation on a queue that is not open, as [`Slot::run`] gives it.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn closed(&self) -> DeviceError {
+        match self.status {
+            QueueStatus::Faulted(_) => DeviceError::Dead,
+            _ => DeviceError::NotOpen,
+        }
+    }
+
     /// Runs `op` on the open channel. A ring error faults this queue (and only this queue) and
     /// comes back as [`DeviceError::Faulted`].
     #[inline]
@@ -131,19 +160,12 @@ impl Slot {
         &mut self,
         op: impl FnOnce(&mut Channel) -> Result<T, SideError>,
     ) -> Result<T, DeviceError> {
-        let channel = match &mut self.status {
-            QueueStatus::Open(channel) => channel,
-            QueueStatus::Absent => return Err(DeviceError::NotOpen),
-            QueueStatus::Faulted(_) => return Err(DeviceError::Dead),
+        let Some(channel) = self.open_mut() else {
+            return Err(self.closed());
         };
-        op(channel).map_err(|(side, error)| {
-            let fault = QueueFault {
-                queue: self.queue,
-                side,
-                error,
-            };
-            self.status = QueueStatus::Faulted(fault);
-            DeviceError::Faulted(fault)
-        })
+        match op(channel) {
+            Ok(value) => Ok(value),
+            Err(error) => Err(self.fault(error)),
+        }
     }
 }

@@ -15,10 +15,12 @@
 //! on. The cursor never skips a descriptor the guest has not handed over: guests consume RX
 //! strictly in ring order, so skipping one would desynchronise them.
 
-use crate::abi::{DESCRIPTOR_ALIGN, DESCRIPTOR_LEN, DESCRIPTOR_SIZE_OFFSET, DONE};
+mod fast;
+
+use crate::abi::{DESCRIPTOR_ALIGN, DESCRIPTOR_LEN, DONE};
 use crate::descriptor::Descriptor;
 use crate::fault::RingError;
-use guest_mem::{GuestRam, Gva};
+use guest_mem::{Gpa, GuestRam, Gva};
 
 /// The host's view of one guest ring.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +47,14 @@ pub struct TxBuffer {
     pub len: u32,
     next: Gva,
     serial: u32,
+}
+
+impl TxBuffer {
+    /// Descriptors the ring had handed back when this one was peeked (what makes it current).
+    #[inline(always)]
+    pub(crate) fn serial(&self) -> u32 {
+        self.serial
+    }
 }
 
 /// An RX descriptor the guest has posted: room for `capacity` bytes at `addr`.
@@ -81,10 +91,10 @@ pub enum RxFill {
 /// Checks that `at` can hold a descriptor.
 #[inline]
 fn check_descriptor(ram: &GuestRam<'_>, at: Gva) -> Result<(), RingError> {
-    ram.window()
-        .aligned_range(at, DESCRIPTOR_LEN, DESCRIPTOR_ALIGN)
-        .map(|_| ())
-        .map_err(RingError::Descriptor)
+    match ram.array_ref::<{ DESCRIPTOR_LEN as usize }>(at, DESCRIPTOR_ALIGN) {
+        Ok(_) => Ok(()),
+        Err(error) => Err(RingError::Descriptor(error)),
+    }
 }
 
 #[inline]
@@ -96,11 +106,7 @@ fn read(ram: &GuestRam<'_>, at: Gva) -> Result<Descriptor, RingError> {
 /// write is still bounds-checked, like every access).
 #[inline]
 fn write_size(ram: &mut GuestRam<'_>, at: Gva, size: u32) -> Result<(), RingError> {
-    ram.write_u32(
-        Gva::new(at.get().wrapping_add(DESCRIPTOR_SIZE_OFFSET)),
-        size,
-    )
-    .map_err(RingError::Descriptor)
+    Descriptor::write_size(ram, at, size).map_err(RingError::Descriptor)
 }
 
 /// The checked `next` link of the descriptor at `at`.
@@ -159,6 +165,7 @@ impl Ring {
     }
 
     /// Moves the cursor to `next` (the cursor descriptor's link, read by the caller).
+    #[inline]
     fn advance_to(&mut self, ram: &GuestRam<'_>, next: Gva) -> Result<(), RingError> {
         check_descriptor(ram, next)?;
         if next == self.head {
@@ -176,24 +183,32 @@ impl Ring {
     /// The TX descriptor at the cursor if the guest has set DONE on it.
     #[inline]
     pub fn tx_peek(&self, ram: &GuestRam<'_>) -> Result<Option<TxBuffer>, RingError> {
+        Ok(self.tx_peek_at(ram)?.map(|(tx, _)| tx))
+    }
+
+    /// [`Ring::tx_peek`], also giving where the buffer starts in the guest's RAM.
+    #[inline(always)]
+    pub(crate) fn tx_peek_at(
+        &self,
+        ram: &GuestRam<'_>,
+    ) -> Result<Option<(TxBuffer, Gpa)>, RingError> {
         let d = read(ram, self.cursor)?;
         if !d.done() {
             return Ok(None);
         }
         let len = d.length();
-        ram.window()
-            .range(d.addr, len)
-            .map_err(|error| RingError::Buffer {
-                descriptor: self.cursor,
-                error,
-            })?;
-        Ok(Some(TxBuffer {
+        let start = ram.range(d.addr, len).map_err(|error| RingError::Buffer {
+            descriptor: self.cursor,
+            error,
+        })?;
+        let tx = TxBuffer {
             descriptor: self.cursor,
             addr: d.addr,
             len,
             next: d.next,
             serial: self.handed_back,
-        }))
+        };
+        Ok(Some((tx, start)))
     }
 
     /// Whether the TX descriptor after the cursor has been handed over too (for requests that
@@ -205,7 +220,14 @@ impl Ring {
 
     /// Whether `tx` came from the latest [`Ring::tx_peek`] and has not been completed yet.
     pub fn is_current(&self, tx: &TxBuffer) -> bool {
-        tx.descriptor == self.cursor && tx.serial == self.handed_back
+        self.is_current_at(tx.descriptor, tx.serial)
+    }
+
+    /// [`Ring::is_current`] for the descriptor at `descriptor`, taken when the ring had handed
+    /// `serial` descriptors back.
+    #[inline(always)]
+    pub(crate) fn is_current_at(&self, descriptor: Gva, serial: u32) -> bool {
+        (descriptor == self.cursor) & (serial == self.handed_back)
     }
 
     /// Hands the TX descriptor `tx` (from [`Ring::tx_peek`]) back: clears DONE, keeping the
@@ -215,6 +237,21 @@ impl Ring {
         write_size(ram, tx.descriptor, tx.len)?;
         self.handed_back = self.handed_back.wrapping_add(1);
         self.advance_to(ram, tx.next)
+    }
+
+    /// [`Ring::tx_complete`] for a descriptor known by its address and length: its `next` link
+    /// is read again from the descriptor (which the guest has handed over and must not change).
+    #[inline]
+    pub(crate) fn tx_complete_at(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+        descriptor: Gva,
+        len: u32,
+    ) -> Result<(), RingError> {
+        let next = read(ram, descriptor)?.next;
+        write_size(ram, descriptor, len)?;
+        self.handed_back = self.handed_back.wrapping_add(1);
+        self.advance_to(ram, next)
     }
 
     /// The RX buffer posted at the cursor: DONE clear and a non-zero capacity.

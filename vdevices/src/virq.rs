@@ -68,12 +68,10 @@ impl VirqWord {
         if u32::from(bit) >= self.count {
             return false;
         }
-        // The address was checked at registration and the window never changes, so this
-        // access succeeds; if it did not, no interrupt is raised.
-        let Ok(word) = ram.aligned_bytes_mut(addr, 4, 4) else {
-            return false;
-        };
-        let Ok(bytes) = <&mut [u8; 4]>::try_from(word) else {
+        // The address was checked at registration (aligned, inside the window); the window is
+        // checked again, the alignment cannot have changed. If the access failed (it cannot),
+        // no interrupt would be raised.
+        let Some(bytes) = ram.get_array_mut::<4>(addr, 1) else {
             return false;
         };
         *bytes = (u32::from_be_bytes(*bytes) | 1 << bit).to_be_bytes();

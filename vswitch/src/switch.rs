@@ -11,9 +11,12 @@
 //! - known unicast goes to its port, or is dropped if that is the ingress port or shares its
 //!   horizon.
 
-use crate::frame::Header;
+mod fast;
+
+use self::fast::FastPort;
+use crate::frame::{Header, HeaderWords};
 use crate::portset::{PortSet, MAX_PORTS};
-use crate::table::{Key, Learn, MacTable};
+use crate::table::{Key, Learn, MacTable, Packed};
 use crate::types::{
     BridgeConfig, BridgeId, DropReason, Forward, Host, PortId, PortSettings, Seconds, SwitchError,
     SwitchStats,
@@ -38,6 +41,9 @@ struct Bridge {
 pub struct Switch<const PORTS: usize, const BRIDGES: usize, const MACS: usize> {
     ports: [Option<Port>; PORTS],
     bridges: [Option<Bridge>; BRIDGES],
+    /// What the fast path reads of `ports` and `bridges`, recomputed from them after every
+    /// configuration change (see `fast.rs`).
+    fast: [FastPort; PORTS],
     table: MacTable<MACS>,
     stats: SwitchStats,
 }
@@ -62,6 +68,7 @@ impl<const PORTS: usize, const BRIDGES: usize, const MACS: usize> Switch<PORTS, 
         Self {
             ports: [None; PORTS],
             bridges: [None; BRIDGES],
+            fast: [FastPort::NONE; PORTS],
             table: MacTable::new(),
             stats: SwitchStats {
                 learned: 0,
@@ -87,6 +94,7 @@ impl<const PORTS: usize, const BRIDGES: usize, const MACS: usize> Switch<PORTS, 
             config,
             members: PortSet::EMPTY,
         });
+        self.refresh_fast();
         Ok(BridgeId(free as u16))
     }
 
@@ -99,6 +107,7 @@ impl<const PORTS: usize, const BRIDGES: usize, const MACS: usize> Switch<PORTS, 
             }
         }
         self.bridges[bridge.index()] = None;
+        self.refresh_fast();
         self.table.retain(|e| e.bridge != bridge.0);
         Ok(())
     }
@@ -115,6 +124,7 @@ impl<const PORTS: usize, const BRIDGES: usize, const MACS: usize> Switch<PORTS, 
             .ok_or(SwitchError::UnknownBridge)?;
         let flush = b.config.vlan_filtering != config.vlan_filtering;
         b.config = config;
+        self.refresh_fast();
         if flush {
             self.table.retain(|e| e.bridge != bridge.0);
         }
@@ -153,6 +163,7 @@ impl<const PORTS: usize, const BRIDGES: usize, const MACS: usize> Switch<PORTS, 
             bridge: None,
             settings: PortSettings::default(),
         });
+        self.refresh_fast();
         Ok(PortId(free as u16))
     }
 
@@ -160,6 +171,7 @@ impl<const PORTS: usize, const BRIDGES: usize, const MACS: usize> Switch<PORTS, 
     pub fn remove_port(&mut self, port: PortId) -> Result<(), SwitchError> {
         self.detach(port)?;
         self.ports[port.index()] = None;
+        self.refresh_fast();
         Ok(())
     }
 
@@ -185,6 +197,7 @@ impl<const PORTS: usize, const BRIDGES: usize, const MACS: usize> Switch<PORTS, 
         if let Some(b) = self.bridges[bridge.index()].as_mut() {
             b.members.insert(port);
         }
+        self.refresh_fast();
         Ok(())
     }
 
@@ -197,6 +210,7 @@ impl<const PORTS: usize, const BRIDGES: usize, const MACS: usize> Switch<PORTS, 
             }
         }
         self.ports[port.index()] = Some(Port { bridge: None, ..p });
+        self.refresh_fast();
         self.table.retain(|e| e.port != port.0);
         Ok(())
     }
@@ -272,21 +286,40 @@ impl<const PORTS: usize, const BRIDGES: usize, const MACS: usize> Switch<PORTS, 
     }
 
     /// The frame's VLAN as seen from `port` (0 when VLAN-transparent), or `None` if the port
-    /// does not admit it.
-    #[inline]
-    fn classify(config: &BridgeConfig, settings: &PortSettings, header: &Header) -> Option<u16> {
+    /// does not admit it. `tagged_vid` is the VLAN id of the frame's tag (0 if it has none).
+    #[inline(always)]
+    fn classify(config: &BridgeConfig, settings: &PortSettings, tagged_vid: u16) -> Option<u16> {
         if !config.vlan_filtering {
-            return Some(header.vid());
+            return Some(tagged_vid);
         }
-        match header.vid() {
+        Self::classify_filtering(settings, tagged_vid)
+    }
+
+    /// [`Switch::classify`] in a bridge that filters VLANs.
+    #[inline(never)]
+    fn classify_filtering(settings: &PortSettings, tagged_vid: u16) -> Option<u16> {
+        match tagged_vid {
             0 => settings.vlan.pvid,
             vid => (settings.vlan.membership(vid) != Membership::None).then_some(vid),
         }
     }
 
     /// Learns the frame's source and decides where the frame goes (see the module docs).
+    ///
+    /// This runs for every frame. The usual case (a known station sending to a known station,
+    /// without VLAN filtering) takes a path without calls; everything else takes the full
+    /// decision, from the start.
     #[inline]
     pub fn forward(&mut self, now: Seconds, in_port: PortId, frame: &[u8]) -> Forward {
+        match self.forward_fast(now, in_port, frame) {
+            Some(out) => Forward::Unicast(out),
+            None => self.forward_full(now, in_port, frame),
+        }
+    }
+
+    /// [`Switch::forward`] in full.
+    #[inline(never)]
+    fn forward_full(&mut self, now: Seconds, in_port: PortId, frame: &[u8]) -> Forward {
         // Fields are borrowed one by one so that the table can learn while a port is looked at.
         let Some(Some(port)) = self.ports.get(in_port.index()) else {
             return Forward::Drop(DropReason::UnknownPort);
@@ -297,36 +330,27 @@ impl<const PORTS: usize, const BRIDGES: usize, const MACS: usize> Switch<PORTS, 
         let Some(Some(bridge)) = self.bridges.get(bridge_id.index()) else {
             return Forward::Drop(DropReason::NotInBridge);
         };
-        let Some(header) = Header::parse(frame) else {
+        let Some(header) = HeaderWords::parse(frame) else {
             return Forward::Drop(DropReason::Runt);
         };
-        if !header.src.is_valid_source() {
+        if !header.src_is_valid() {
             return Forward::Drop(DropReason::InvalidSource);
         }
-        let Some(vid) = Self::classify(&bridge.config, &port.settings, &header) else {
+        let Some(vid) = Self::classify(&bridge.config, &port.settings, header.vid()) else {
             return Forward::Drop(DropReason::VlanNotAdmitted);
         };
         let ageing = bridge.config.ageing_time;
-        let source = Key {
-            bridge: bridge_id.0,
-            vid,
-            mac: header.src,
-        };
-        match self.table.learn(source, in_port.0, now.0, ageing) {
+        let source = Packed::new(header.src_hi, header.src_lo, vid, bridge_id.0);
+        match self.table.learn_packed(source, in_port.0, now.0, ageing) {
             Learn::Refreshed => {}
-            Learn::Added => self.stats.learned += 1,
-            Learn::Moved { .. } => self.stats.moved += 1,
-            Learn::TableFull => self.stats.table_full += 1,
+            learn => count_learn(&mut self.stats, learn),
         }
-        if header.dst.is_reserved_link_local() {
+        if header.dst_is_reserved_link_local() {
             return Forward::Drop(DropReason::ReservedDestination);
         }
-        if !header.dst.is_multicast() {
-            let dest = Key {
-                mac: header.dst,
-                ..source
-            };
-            if let Some(out) = self.table.lookup(dest, now.0, ageing) {
+        if !header.dst_is_multicast() {
+            let dest = Packed::new(header.dst_hi, header.dst_lo, vid, bridge_id.0);
+            if let Some(out) = self.table.lookup_packed(dest, now.0, ageing) {
                 let out = PortId(out);
                 // A port that left its bridge had its entries flushed; the check is a safety net.
                 if let Some(Some(egress)) = self.ports.get(out.index()) {
@@ -367,7 +391,7 @@ impl<const PORTS: usize, const BRIDGES: usize, const MACS: usize> Switch<PORTS, 
         let Some(header) = Header::parse(frame) else {
             return EgressEdit::Keep;
         };
-        let Some(vid) = Self::classify(&bridge.config, &ingress.settings, &header) else {
+        let Some(vid) = Self::classify(&bridge.config, &ingress.settings, header.vid()) else {
             return EgressEdit::Keep;
         };
         let priority = header.tci.map_or(0, |tci| tci & 0xF000);
@@ -383,7 +407,20 @@ impl<const PORTS: usize, const BRIDGES: usize, const MACS: usize> Switch<PORTS, 
     }
 }
 
+/// Counts what learning a source did (out of line: a refreshed address, the usual case, counts
+/// nothing).
+#[inline(never)]
+fn count_learn(stats: &mut SwitchStats, learn: Learn) {
+    match learn {
+        Learn::Refreshed => {}
+        Learn::Added => stats.learned += 1,
+        Learn::Moved { .. } => stats.moved += 1,
+        Learn::TableFull => stats.table_full += 1,
+    }
+}
+
 /// Every other port of `bridge` that may get a frame of VLAN `vid` from `in_port`.
+#[inline(never)]
 fn flood(
     ports: &[Option<Port>],
     bridge: &Bridge,

@@ -55,21 +55,35 @@ struct Slot {
 
 /// A key packed like a slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Packed {
+pub(crate) struct Packed {
     hi: u32,
     lo: u32,
     bridge: u16,
+}
+
+impl Packed {
+    /// The key of the address whose bytes 0..4 are `mac_hi` and bytes 4..6 the upper half of
+    /// `mac_lo` (big-endian; the lower half of `mac_lo` must be zero), in `bridge` / `vid`.
+    #[inline(always)]
+    pub(crate) const fn new(mac_hi: u32, mac_lo: u32, vid: u16, bridge: u16) -> Self {
+        Packed {
+            hi: mac_hi,
+            lo: mac_lo | vid as u32,
+            bridge,
+        }
+    }
 }
 
 impl Key {
     #[inline]
     fn pack(&self) -> Packed {
         let m = self.mac.0;
-        Packed {
-            hi: u32::from_be_bytes([m[0], m[1], m[2], m[3]]),
-            lo: u32::from_be_bytes([m[4], m[5], 0, 0]) | u32::from(self.vid),
-            bridge: self.bridge,
-        }
+        Packed::new(
+            u32::from_be_bytes([m[0], m[1], m[2], m[3]]),
+            u32::from_be_bytes([m[4], m[5], 0, 0]),
+            self.vid,
+            self.bridge,
+        )
     }
 }
 
@@ -95,9 +109,13 @@ impl Slot {
             bridge: self.bridge,
         }
     }
-    #[inline]
+    /// Whether the slot holds `key`. An empty slot matches only a key with the bridge index
+    /// `EMPTY`, which the switch never makes (it has fewer bridges); the public operations test
+    /// for empty slots first anyway.
+    #[inline(always)]
     fn matches(&self, key: &Packed) -> bool {
-        self.hi == key.hi && self.lo == key.lo && self.bridge == key.bridge
+        // Non-short-circuit: one branch instead of three.
+        (self.hi ^ key.hi) | (self.lo ^ key.lo) | u32::from(self.bridge ^ key.bridge) == 0
     }
     #[inline]
     fn expired(&self, now: u32, ageing: u32) -> bool {
@@ -184,7 +202,12 @@ impl<const N: usize> MacTable<N> {
     /// entry met here is removed).
     #[inline]
     pub fn lookup(&mut self, key: Key, now: u32, ageing: u32) -> Option<u16> {
-        let key = key.pack();
+        self.lookup_packed(key.pack(), now, ageing)
+    }
+
+    /// [`MacTable::lookup`] of a packed key.
+    #[inline(always)]
+    pub(crate) fn lookup_packed(&mut self, key: Packed, now: u32, ageing: u32) -> Option<u16> {
         let mut i = Self::home(&key);
         loop {
             let e = &self.slots[i];
@@ -202,11 +225,86 @@ impl<const N: usize> MacTable<N> {
         }
     }
 
+    /// The port of `key` if it is present and not expired, without removing anything (the
+    /// fast form of [`MacTable::lookup`]: `None` also where `lookup` would remove an entry).
+    /// For the switch's keys, whose bridge index is never `EMPTY`.
+    #[inline(always)]
+    pub(crate) fn peek_packed(&self, key: Packed, now: u32, ageing: u32) -> Option<u16> {
+        let mut i = Self::home(&key);
+        loop {
+            let e = &self.slots[i];
+            if e.matches(&key) {
+                return (!e.expired(now, ageing)).then_some(e.port);
+            }
+            if e.is_empty() {
+                return None;
+            }
+            i = (i + 1) & Self::MASK;
+        }
+    }
+
+    /// Refreshes `key` if it is already known on `port` and met before any empty or expired
+    /// slot of its probe path, and says whether it did: exactly what [`MacTable::learn`] would
+    /// do then (the fast form; anything else is left to `learn`). For the switch's keys, whose
+    /// bridge index is never `EMPTY`.
+    #[inline(always)]
+    pub(crate) fn refresh_packed(&mut self, key: Packed, port: u16, now: u32, ageing: u32) -> bool {
+        let mut i = Self::home(&key);
+        loop {
+            let e = &mut self.slots[i];
+            if e.matches(&key) {
+                if e.port != port {
+                    return false;
+                }
+                e.seen = now;
+                return true;
+            }
+            if e.is_empty() || e.expired(now, ageing) {
+                return false;
+            }
+            i = (i + 1) & Self::MASK;
+        }
+    }
+
     /// Records that `key` was seen on `port` at `now`.
     #[inline]
     pub fn learn(&mut self, key: Key, port: u16, now: u32, ageing: u32) -> Learn {
-        let key = key.pack();
+        self.learn_packed(key.pack(), port, now, ageing)
+    }
+
+    /// [`MacTable::learn`] of a packed key.
+    #[inline(always)]
+    pub(crate) fn learn_packed(&mut self, key: Packed, port: u16, now: u32, ageing: u32) -> Learn {
         let mut i = Self::home(&key);
+        loop {
+            let e = &mut self.slots[i];
+            if e.is_empty() || e.expired(now, ageing) {
+                return self.insert_from(i, key, port, now, ageing);
+            }
+            if e.matches(&key) {
+                e.seen = now;
+                if e.port == port {
+                    return Learn::Refreshed;
+                }
+                let from = e.port;
+                e.port = port;
+                return Learn::Moved { from };
+            }
+            i = (i + 1) & Self::MASK;
+        }
+    }
+
+    /// The rest of [`MacTable::learn_packed`] for a key not met before slot `i` of its probe
+    /// path (out of line: new addresses are rare next to refreshed ones).
+    #[inline(never)]
+    fn insert_from(
+        &mut self,
+        mut i: usize,
+        key: Packed,
+        port: u16,
+        now: u32,
+        ageing: u32,
+    ) -> Learn {
         let mut reusable = None;
         loop {
             let e = &mut self.slots[i];
@@ -325,6 +423,40 @@ mod tests {
         // Once old entries expire, new addresses take their place.
         assert_eq!(t.learn(key(99), 2, 400, 300), Learn::Added);
         assert_eq!(t.lookup(key(99), 400, 300), Some(2));
+    }
+
+    /// The fast forms change nothing but what `learn` / `lookup` would, and answer the same
+    /// where they answer: over a crowded 16-slot table with expired entries and moves.
+    #[test]
+    fn fast_forms_agree_with_learn_and_lookup() {
+        let mut t = MacTable::<16>::new();
+        let mut answered = (0, 0);
+        for step in 0..4000u32 {
+            let now = step / 8;
+            let n = step.wrapping_mul(2_654_435_761) >> 28;
+            let (k, port) = (key(n % 13), (step % 3) as u16);
+            let before = t.clone();
+            let mut full = t.clone();
+            if t.refresh_packed(k.pack(), port, now, 40) {
+                assert_eq!(full.learn(k, port, now, 40), Learn::Refreshed);
+                assert_eq!(t.slots, full.slots);
+                answered.0 += 1;
+            } else {
+                assert_eq!(t.slots, before.slots, "refused, so nothing changed");
+                full.learn(k, port, now, 40);
+            }
+            t = full;
+            let probe = key((n >> 1) % 13);
+            let looked_up = t.clone().lookup(probe, now, 40);
+            match t.peek_packed(probe.pack(), now, 40) {
+                Some(p) => {
+                    assert_eq!(looked_up, Some(p));
+                    answered.1 += 1;
+                }
+                None => assert_eq!(looked_up, None),
+            }
+        }
+        assert!(answered.0 > 500 && answered.1 > 500, "{answered:?}");
     }
 
     #[test]

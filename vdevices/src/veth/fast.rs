@@ -1,0 +1,76 @@
+//! The frame path's fast lanes for the virtual ethernet queue: taking the usual frame from the
+//! TX ring, handing its descriptor back, delivering a frame into the posted RX buffer. Written
+//! without calls (see `ring::fast`), each answers `None` / `false`, having changed nothing, where
+//! the full operation would do anything else; the caller then runs the full operation.
+
+use super::{Taken, TxToken, Veth, ID_LEN, MIN_TRANSFER};
+use guest_mem::GuestRam;
+
+impl Veth {
+    /// The usual case of [`Veth::next_tx`]: a well-formed frame on an interface that is up, at
+    /// the cursor of an open queue; counted and taken. `None`, with nothing done, for anything
+    /// else (nothing sent, a fault, a drop): the full path then handles the same descriptor.
+    /// Free of calls, so that the fast path needs no saved registers.
+    #[inline(always)]
+    pub(crate) fn take_fast(&mut self, ram: &GuestRam<'_>) -> Option<Taken> {
+        let ch = self.slot.open_mut()?;
+        let (tx, start) = ch.tx.tx_peek_fast(ram)?;
+        // MIN_TRANSFER <= len <= max_transfer (which is at least MIN_TRANSFER).
+        if tx.len.wrapping_sub(MIN_TRANSFER) > self.max_transfer - MIN_TRANSFER {
+            return None;
+        }
+        let &[hi, lo] = ram.get(tx.addr, ID_LEN)? else {
+            return None;
+        };
+        let iface = u16::from_be_bytes([hi, lo]);
+        if !self.is_up(iface) {
+            return None;
+        }
+        self.stats.tx_frames += 1;
+        Some(Taken { iface, tx, start })
+    }
+
+    /// [`Veth::complete_tx`] when nothing in it can fail; `false`, with nothing done, otherwise.
+    /// Free of calls, so that the fast path needs few saved registers.
+    #[inline(always)]
+    pub(crate) fn complete_tx_fast(&mut self, ram: &mut GuestRam<'_>, token: &TxToken) -> bool {
+        let Some(ch) = self.slot.open_mut() else {
+            return false;
+        };
+        let current = ch.tx.is_current_at(token.descriptor, token.serial);
+        if !current || !ch.tx.tx_complete_fast(ram, token.descriptor, token.len) {
+            return false;
+        }
+        self.handed_back = true;
+        true
+    }
+
+    /// [`Veth::deliver`] of one frame when it goes into the posted buffer without anything
+    /// unusual (see [`Ring::rx_fill_fast`](crate::ring::Ring)); `false`, with nothing done,
+    /// otherwise.
+    #[inline(always)]
+    pub(crate) fn deliver_fast(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+        iface: u16,
+        frame: &[u8],
+    ) -> bool {
+        if !self.in_sync() | !self.is_up(iface) {
+            return false;
+        }
+        let Some(ch) = self.slot.open_mut() else {
+            return false;
+        };
+        if !ch.rx.rx_fill_fast(ram, iface.to_be_bytes(), frame) {
+            return false;
+        }
+        self.stats.rx_frames += 1;
+        true
+    }
+
+    /// The virq bit of the queue, if it is open and has one.
+    #[inline(always)]
+    pub(crate) fn irq(&self) -> Option<u8> {
+        self.slot.irq()
+    }
+}
