@@ -4,14 +4,21 @@
 //!
 //! - `hypercall`: `vm_running` in a loop (a trap, the hypercall, the return).
 //! - `cp0-read`: `mfc0 Status` in a loop (a trap and one emulated register read).
+//! - `cp0-write`: `mtc0 EntryLo0` in a loop (a trap through the hypervisor's general path: the
+//!   emulated write has no side effect but is not on the fast path).
+//! - `syscall`: a `syscall` caught by the SDK's exception handler, which returns with `eret`
+//!   (the exception reflected to the guest's vector, the guest's handler with its own trapped
+//!   CP0 reads and writes, the emulated `eret`): what a guest kernel's system call costs.
 //! - `tlb-pages`: a round of loads from 32 pages the guest maps itself (useg, 4 KiB pairs in
 //!   all 16 of its TLB entries), which with the guest's own code and stack pages need more
 //!   entries than the host TLB has, so some loads are refilled from the hypervisor's refill
 //!   cache.
 //! - `loop`: the same loop with nothing in it, to subtract.
 
+use core::arch::asm;
+
 use mr_guest::arch::cp0;
-use mr_guest::{hypercall, println, timer};
+use mr_guest::{fault, hypercall, println, timer};
 
 const ROUNDS: u32 = 2000;
 /// useg addresses the refill benchmark maps (page pairs from here).
@@ -59,6 +66,18 @@ pub fn run() {
     let cp0_read = cycles(|| {
         core::hint::black_box(cp0::read_status());
     });
+    let cp0_write = cycles(|| cp0::write_entrylo0(core::hint::black_box(0)));
+    let syscall = cycles(|| {
+        // SAFETY: a `syscall` inside the catcher, which resumes after it; the closure owns
+        // nothing.
+        let caught = unsafe {
+            fault::catch(|| {
+                asm!("syscall", options(nostack));
+                0
+            })
+        };
+        core::hint::black_box(caught.is_err());
+    });
     map_pages();
     touch_pages();
     let refill_round = cycles(touch_pages);
@@ -66,5 +85,7 @@ pub fn run() {
     println!("bench: loop={empty} cycles");
     println!("bench: hypercall={hc} cycles");
     println!("bench: cp0-read={cp0_read} cycles");
+    println!("bench: cp0-write={cp0_write} cycles");
+    println!("bench: syscall={syscall} cycles");
     println!("bench: tlb-pages={refill_round} cycles (per round of {PAGES} loads from self-mapped pages)");
 }
