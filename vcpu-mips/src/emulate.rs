@@ -9,6 +9,8 @@
 //! registers as they were (the link write is undone) and the exception is delivered with EPC at
 //! the branch and Cause.BD set, as hardware reports it.
 
+use core::ops::Deref;
+
 use crate::asid::HostAsidAllocator;
 use crate::branch;
 use crate::cache_op::{classify, hit_action, index_action, CachePlan};
@@ -23,7 +25,7 @@ use crate::vcpu::Vcpu;
 /// CCRes: the 24K's Count increments every second cycle.
 const CC_RES: u32 = 2;
 
-enum Exec {
+pub(crate) enum Exec {
     /// Completed: continue after the instruction (or at the branch target).
     Done(Outcome),
     /// `eret`: continue at this PC.
@@ -72,7 +74,7 @@ impl Vcpu {
             regs.set(r, value);
             (r, old)
         });
-        match self.execute(decode(word), trap_code, regs, now, alloc) {
+        match self.execute(decode(word), trap_code, regs, || now, || alloc) {
             Exec::Done(outcome) => {
                 regs.pc = next_pc;
                 regs.branch_delay = false;
@@ -92,13 +94,17 @@ impl Vcpu {
         }
     }
 
-    fn execute(
+    /// Execute `insn` (trapped with `trap_code`) for a guest not in a branch delay slot, or with
+    /// the branch already evaluated. `now` reads the host time and `alloc` gives the host ASID
+    /// allocator, each only for the instructions that need them. An [`Exec::Fault`] has changed
+    /// nothing.
+    pub(crate) fn execute<A: Deref<Target = HostAsidAllocator>>(
         &mut self,
         insn: Instruction,
         trap_code: u8,
         regs: &mut GuestRegs,
-        now: u32,
-        alloc: &HostAsidAllocator,
+        now: impl FnOnce() -> u32,
+        alloc: impl FnOnce() -> A,
     ) -> Exec {
         let unusable = Exec::Fault(
             GuestException::coprocessor_unusable(0),
@@ -108,7 +114,7 @@ impl Vcpu {
         if trap_code == code::RI {
             // Only rdhwr is emulated on a Reserved Instruction trap.
             return match insn {
-                Instruction::Rdhwr { rt, rd } => self.rdhwr(regs, rt, rd, now),
+                Instruction::Rdhwr { rt, rd } => self.rdhwr(regs, rt, rd, now()),
                 _ => reserved,
             };
         }
@@ -121,13 +127,13 @@ impl Vcpu {
             Instruction::Mfc0 { rt, rd, sel } => {
                 let value = self
                     .cp0
-                    .read(RegId { rd, sel }, now, &self.tlb, &self.config);
+                    .read(RegId { rd, sel }, now(), &self.tlb, &self.config);
                 regs.set(rt, value);
                 done
             }
             Instruction::Mtc0 { rt, rd, sel } => {
                 self.cp0
-                    .write(RegId { rd, sel }, regs.get(rt), now, &mut self.tlb);
+                    .write(RegId { rd, sel }, regs.get(rt), now(), &mut self.tlb);
                 done
             }
             Instruction::Hypercall => Exec::Done(Outcome::Hypercall(Hypercall {
@@ -140,51 +146,29 @@ impl Vcpu {
                 regs.set(rd, value);
                 done
             }
-            Instruction::Di { rt } | Instruction::Ei { rt } => {
-                let old = self.cp0.status;
-                regs.set(rt, old);
-                self.cp0.status = if matches!(insn, Instruction::Ei { .. }) {
-                    old | ST_IE
-                } else {
-                    old & !ST_IE
-                };
+            Instruction::Di { rt } => {
+                self.di_ei(regs, rt, false);
+                done
+            }
+            Instruction::Ei { rt } => {
+                self.di_ei(regs, rt, true);
                 done
             }
             Instruction::Tlbr => {
-                let e = *self.tlb.entry(self.cp0.index);
-                let g = if e.global { LO_G } else { 0 };
-                self.cp0.entry_hi = e.entry_hi;
-                self.cp0.page_mask = e.page_mask;
-                self.cp0.entry_lo0 = e.lo0 | g;
-                self.cp0.entry_lo1 = e.lo1 | g;
+                self.tlbr();
                 done
             }
-            Instruction::Tlbwi => {
-                Exec::Done(self.tlb_write(self.cp0.index & self.tlb.index_mask(), alloc))
-            }
-            Instruction::Tlbwr => {
-                let index = self.tlb.take_random();
-                Exec::Done(self.tlb_write(index, alloc))
+            Instruction::Tlbwi | Instruction::Tlbwr => {
+                let index = self.tlb_index(insn == Instruction::Tlbwr);
+                Exec::Done(self.tlb_write(index, &alloc()))
             }
             Instruction::Tlbp => {
-                self.cp0.index = match self.tlb.probe(self.cp0.entry_hi) {
-                    Some(i) => i as u32,
-                    None => self.cp0.index | 0x8000_0000,
-                };
+                self.tlbp();
                 done
             }
             // ERET in a delay slot is UNPREDICTABLE in the architecture: refuse it loudly.
             Instruction::Eret if regs.branch_delay => reserved,
-            Instruction::Eret => {
-                let s = self.cp0.status;
-                if s & ST_ERL != 0 {
-                    self.cp0.status = s & !ST_ERL;
-                    Exec::Jump(self.cp0.error_epc)
-                } else {
-                    self.cp0.status = s & !ST_EXL;
-                    Exec::Jump(self.cp0.epc)
-                }
-            }
+            Instruction::Eret => Exec::Jump(self.eret()),
             // The guest is never in debug mode.
             Instruction::Deret | Instruction::Reserved => reserved,
             Instruction::Wait => {
@@ -199,6 +183,53 @@ impl Vcpu {
                 // A CpU trap on something that is not ours to emulate: report it unchanged.
                 unusable
             }
+        }
+    }
+
+    /// `di`/`ei`: the old Status to `rt`, then IE cleared or set.
+    pub(crate) fn di_ei(&mut self, regs: &mut GuestRegs, rt: u8, enable: bool) {
+        let old = self.cp0.status;
+        regs.set(rt, old);
+        self.cp0.status = if enable { old | ST_IE } else { old & !ST_IE };
+    }
+
+    /// `tlbr`: the entry at Index into EntryHi, PageMask, EntryLo0/1.
+    pub(crate) fn tlbr(&mut self) {
+        let e = *self.tlb.entry(self.cp0.index);
+        let g = if e.global { LO_G } else { 0 };
+        self.cp0.entry_hi = e.entry_hi;
+        self.cp0.page_mask = e.page_mask;
+        self.cp0.entry_lo0 = e.lo0 | g;
+        self.cp0.entry_lo1 = e.lo1 | g;
+    }
+
+    /// `tlbp`: Index = the entry matching EntryHi, or P set.
+    pub(crate) fn tlbp(&mut self) {
+        self.cp0.index = match self.tlb.probe(self.cp0.entry_hi) {
+            Some(i) => i as u32,
+            None => self.cp0.index | 0x8000_0000,
+        };
+    }
+
+    /// The entry `tlbwr` (`random`) or `tlbwi` writes.
+    pub(crate) fn tlb_index(&mut self, random: bool) -> u32 {
+        if random {
+            self.tlb.take_random()
+        } else {
+            self.cp0.index & self.tlb.index_mask()
+        }
+    }
+
+    /// `eret` (not in a delay slot): leave the exception or error level; returns where the guest
+    /// continues.
+    pub(crate) fn eret(&mut self) -> u32 {
+        let s = self.cp0.status;
+        if s & ST_ERL != 0 {
+            self.cp0.status = s & !ST_ERL;
+            self.cp0.error_epc
+        } else {
+            self.cp0.status = s & !ST_EXL;
+            self.cp0.epc
         }
     }
 
@@ -222,7 +253,7 @@ impl Vcpu {
         Exec::Done(Outcome::Resume)
     }
 
-    fn cache(&mut self, op: u8, ea: u32) -> Exec {
+    pub(crate) fn cache(&mut self, op: u8, ea: u32) -> Exec {
         let host = self.config.host;
         let translate = |vcpu: &Self| vcpu.translate(ea, Access::Load);
         match classify(op) {
@@ -259,7 +290,7 @@ impl Vcpu {
     /// `tlbwi`/`tlbwr` at `index`: write the entry, drop every shadow that may now be stale (the
     /// old entry's pages, and the new entry's pages when another entry overlaps them), and
     /// pre-fill the refill cache for a 4 KiB pair under the current ASID.
-    fn tlb_write(&mut self, index: u32, alloc: &HostAsidAllocator) -> Outcome {
+    pub(crate) fn tlb_write(&mut self, index: u32, alloc: &HostAsidAllocator) -> Outcome {
         let new = TlbEntry::from_registers(
             self.cp0.entry_hi,
             self.cp0.page_mask,
@@ -287,7 +318,8 @@ impl Vcpu {
         if inval.is_empty() {
             Outcome::Resume
         } else {
-            Outcome::InvalidateHost(inval)
+            self.invalidation = inval;
+            Outcome::InvalidateHost
         }
     }
 

@@ -1,36 +1,128 @@
-//! The fast path for the traps a guest kernel takes all the time: hypercalls and `mfc0`.
+//! The fast path for the traps a guest kernel takes all the time: hypercalls and the privileged
+//! instructions, with only part of the registers saved.
 //!
 //! The arch layer saves only the registers its calling convention does not preserve before it
-//! calls [`Vcpu::fast_trap`], so the fast path may only touch those (a mask of usable GPRs),
-//! must not be in a delay slot, and handles only what has no effect on the guest's mode,
-//! address space, timer or interrupts. Anything else is declined and goes through
-//! [`Vcpu::handle_trap`] as usual; the outcome is the same either way.
+//! calls [`Vcpu::fast_trap`] (a Coprocessor Unusable trap with CE = 0: hypercalls and the
+//! privileged instructions), so the fast path may only read and write those registers (a mask
+//! of usable GPRs). It declines, changing nothing, what needs more: an instruction in a branch
+//! delay slot (evaluating the branch may read any register), an instruction using a register
+//! outside the mask, `wait` (ends the guest's turn), `rdpgpr`/`wrpgpr`, `deret`, reserved
+//! encodings and refused cache operations (reflected by the general path). The general path
+//! ([`Vcpu::handle_trap`]) then handles them. The result is the same either way.
+//!
+//! Other exceptions (TLB faults, `syscall`, address errors...) use no general register
+//! ([`trap_uses_gprs`]), so the arch may call [`Vcpu::handle_trap`] for them from its fast
+//! entry too.
+//!
+//! Most fast traps return straight into the guest ([`Fast::Done`]); when the instruction may have
+//! changed what [`Vcpu::prepare_entry`] decides (Status, EntryHi, Cause, `eret`, `ei`, `tlbr`) or the
+//! guest's timer, [`Fast::Reenter`] says so, and the arch calls `prepare_entry` (and reprograms
+//! its timer) before returning.
 
+use core::ops::Deref;
+
+use crate::asid::HostAsidAllocator;
+use crate::cache_op::HostCacheAction;
 use crate::cp0::RegId;
 use crate::decode::{decode, Instruction, HYPERCALL_WORD};
-use crate::interface::{GuestRegs, Hypercall};
+use crate::emulate::Exec;
+use crate::exception::code;
+use crate::interface::{GuestRegs, Hypercall, Outcome};
 use crate::vcpu::Vcpu;
 
-/// What [`Vcpu::fast_trap`] did.
+/// What [`Vcpu::fast_trap`] did. (A few words: it is returned through every fast trap.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fast {
     /// Not handled: take the general path (nothing was changed).
     Declined,
-    /// Handled; `regs.pc` is past the instruction. Return straight into the guest.
+    /// Handled; `regs.pc` is where the guest continues. Return straight into the guest.
     Done,
     /// A hypercall to serve; `regs.pc` is already past it. Store the result with
     /// [`Hypercall::complete`].
     Hypercall(Hypercall),
+    /// Handled, but the guest's mode, address space, interrupt state or timer may have
+    /// changed: call [`Vcpu::prepare_entry`] before returning into the guest, and if `timer`
+    /// (Count, Compare or Cause.DC was written), program the host timer from
+    /// [`Vcpu::timer_deadline`] again.
+    Reenter { timer: bool },
+    /// Handled; invalidate the host TLB entries [`Vcpu::host_invalidation`] covers, then
+    /// return into the guest.
+    InvalidateHost,
+    /// Handled; execute these cache operations, then return into the guest.
+    Cache(HostCacheAction),
+}
+
+/// Whether [`Vcpu::handle_trap`] may read or write general registers for an exception with
+/// this Cause (a Coprocessor Unusable trap with CE = 0 or a Reserved Instruction trap: it
+/// emulates the instruction). For every other exception it reads and writes only `regs.pc`
+/// and `regs.branch_delay`, so an arch may call it having saved only part of the registers.
+pub const fn trap_uses_gprs(cause: u32) -> bool {
+    let exc_code = ((cause >> 2) & 0x1F) as u8;
+    exc_code == code::RI || (exc_code == code::CPU && (cause >> 28) & 3 == 0)
 }
 
 impl Vcpu {
-    /// Try to handle the Coprocessor Unusable trap on `word`, the instruction at `regs.pc`
-    /// (fetched by the caller); `now` reads the host time (only when a register needs it).
-    /// `usable_gprs` has bit n set when GPR n may be written (was saved by the arch's fast
-    /// entry).
+    /// The hypercall, on its own so that an arch can keep its path short: if `word` (the
+    /// instruction at `regs.pc`, trapped with Coprocessor Unusable, CE = 0) is the hypercall
+    /// and the guest may make it, advance the PC and return the call; otherwise change nothing.
+    /// [`Vcpu::fast_trap`] recognises it too.
     #[inline]
-    pub fn fast_trap(&mut self, regs: &mut GuestRegs, word: u32, now: impl FnOnce() -> u32, usable_gprs: u32) -> Fast {
-        if regs.branch_delay || !self.cp0_usable() {
+    pub fn fast_hypercall(&mut self, regs: &mut GuestRegs, word: u32) -> Option<Hypercall> {
+        if word != HYPERCALL_WORD || regs.branch_delay || !self.kernel_mode() {
+            return None;
+        }
+        regs.pc = regs.pc.wrapping_add(4);
+        Some(Hypercall {
+            nr: regs.gpr[3],
+            args: [regs.gpr[4], regs.gpr[5], regs.gpr[6], regs.gpr[7]],
+        })
+    }
+
+    /// `mfc0`, on its own like [`Vcpu::fast_hypercall`]: if `word` is an `mfc0` the guest may
+    /// execute into a usable register, do it and return true; otherwise change nothing.
+    #[inline]
+    pub fn fast_mfc0(
+        &mut self,
+        regs: &mut GuestRegs,
+        word: u32,
+        now: impl FnOnce() -> u32,
+        usable_gprs: u32,
+    ) -> bool {
+        let rt = (word >> 16) as u8 & 31;
+        if word & 0xFFE0_07F8 != 0x4000_0000
+            || usable_gprs & (1 << rt) == 0
+            || regs.branch_delay
+            || !self.kernel_mode()
+        {
+            return false;
+        }
+        let id = RegId {
+            rd: (word >> 11) as u8 & 31,
+            sel: word as u8 & 7,
+        };
+        let value = self.cp0.read(id, now(), &self.tlb, &self.config);
+        regs.set(rt, value);
+        regs.pc = regs.pc.wrapping_add(4);
+        true
+    }
+
+    /// Try to handle the Coprocessor Unusable trap (CE = 0) on `word`, the instruction at
+    /// `regs.pc` (fetched by the caller). `now` reads the host time and `alloc` gives the host
+    /// ASID allocator, each only when the instruction needs it. `usable_gprs` has bit n set when
+    /// GPR n may be read and written (was saved by the arch's fast entry).
+    #[inline]
+    pub fn fast_trap<A: Deref<Target = HostAsidAllocator>>(
+        &mut self,
+        regs: &mut GuestRegs,
+        word: u32,
+        now: impl FnOnce() -> u32,
+        usable_gprs: u32,
+        alloc: impl FnOnce() -> A,
+    ) -> Fast {
+        // Only from virtual kernel mode: the caller fetched the word from the RAM window, which
+        // only kernel mode may fetch from (a supervisor or user guest with CU0 set goes through
+        // the general path, which fetches as the guest would).
+        if regs.branch_delay || !self.kernel_mode() {
             return Fast::Declined;
         }
         // The hypercall is one exact word: no need to decode it.
@@ -41,22 +133,102 @@ impl Vcpu {
                 args: [regs.gpr[4], regs.gpr[5], regs.gpr[6], regs.gpr[7]],
             });
         }
-        match decode(word) {
-            Instruction::Mfc0 { rt, rd, sel } if usable_gprs & (1 << rt) != 0 => {
-                let value = self.cp0.read(RegId { rd, sel }, now(), &self.tlb, &self.config);
+        // `mfc0` and `mtc0` recognised in line (opcode COP0, rs 0 or 4, bits 10:3 zero), as
+        // `decode` would name them.
+        let rt = (word >> 16) as u8 & 31;
+        let rd = (word >> 11) as u8 & 31;
+        let sel = word as u8 & 7;
+        let insn = match word & 0xFFE0_07F8 {
+            0x4000_0000 => {
+                if usable_gprs & (1 << rt) == 0 {
+                    return Fast::Declined;
+                }
+                let value = self
+                    .cp0
+                    .read(RegId { rd, sel }, now(), &self.tlb, &self.config);
                 regs.set(rt, value);
                 regs.pc = regs.pc.wrapping_add(4);
+                return Fast::Done;
+            }
+            0x4080_0000 => Instruction::Mtc0 { rt, rd, sel },
+            _ => decode(word),
+        };
+        self.fast_instruction(regs, insn, now, usable_gprs, alloc)
+    }
+
+    /// The privileged instructions other than `mfc0` and the hypercall, with the general path's
+    /// semantics (the same helpers as [`Vcpu::execute`]).
+    #[inline(never)]
+    fn fast_instruction<A: Deref<Target = HostAsidAllocator>>(
+        &mut self,
+        regs: &mut GuestRegs,
+        insn: Instruction,
+        now: impl FnOnce() -> u32,
+        usable_gprs: u32,
+        alloc: impl FnOnce() -> A,
+    ) -> Fast {
+        let usable = |r: u8| usable_gprs & (1 << (r & 31)) != 0;
+        let next = regs.pc.wrapping_add(4);
+        let fast = match insn {
+            Instruction::Mtc0 { rt, rd, sel } if usable(rt) => {
+                self.cp0
+                    .write(RegId { rd, sel }, regs.get(rt), now(), &mut self.tlb);
+                match (rd, sel) {
+                    // Count, Compare, Cause (IP0/IP1 and DC).
+                    (9, 0) | (11, 0) | (13, 0) => Fast::Reenter { timer: true },
+                    // EntryHi (the ASID), Status.
+                    (10, 0) | (12, 0) => Fast::Reenter { timer: false },
+                    _ => Fast::Done,
+                }
+            }
+            Instruction::Di { rt } if usable(rt) => {
+                self.di_ei(regs, rt, false);
                 Fast::Done
             }
-            _ => Fast::Declined,
-        }
+            Instruction::Ei { rt } if usable(rt) => {
+                self.di_ei(regs, rt, true);
+                Fast::Reenter { timer: false }
+            }
+            Instruction::Eret => {
+                regs.pc = self.eret();
+                return Fast::Reenter { timer: false };
+            }
+            Instruction::Tlbr => {
+                // EntryHi (the ASID) is loaded from the entry.
+                self.tlbr();
+                Fast::Reenter { timer: false }
+            }
+            Instruction::Tlbp => {
+                self.tlbp();
+                Fast::Done
+            }
+            Instruction::Tlbwi | Instruction::Tlbwr => {
+                let index = self.tlb_index(insn == Instruction::Tlbwr);
+                match self.tlb_write(index, &alloc()) {
+                    Outcome::InvalidateHost => Fast::InvalidateHost,
+                    _ => Fast::Done,
+                }
+            }
+            Instruction::Cache { op, base, offset } if usable(base) => {
+                let ea = regs.get(base).wrapping_add(offset as i32 as u32);
+                match self.cache(op, ea) {
+                    Exec::Done(Outcome::Cache(action)) => Fast::Cache(action),
+                    Exec::Done(_) => Fast::Done,
+                    // Nothing changed: the general path reflects it.
+                    _ => return Fast::Declined,
+                }
+            }
+            _ => return Fast::Declined,
+        };
+        regs.pc = next;
+        fast
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Hpa, HostCpu, Partition, VcpuConfig};
+    use crate::{HostCpu, Hpa, Partition, VcpuConfig};
 
     fn vcpu() -> Vcpu {
         let p = Partition::new(Hpa::new(16 << 20), 16 << 20).unwrap();
@@ -65,13 +237,18 @@ mod tests {
 
     const ALL: u32 = u32::MAX;
 
+    fn alloc() -> &'static HostAsidAllocator {
+        static ALLOC: HostAsidAllocator = HostAsidAllocator::new();
+        &ALLOC
+    }
+
     #[test]
     fn hypercall_takes_registers_and_advances() {
         let mut v = vcpu();
         let mut regs = GuestRegs::at_entry(0xC010_0000);
         regs.gpr[3] = 6;
         regs.gpr[4] = 1;
-        match v.fast_trap(&mut regs, HYPERCALL_WORD, || 2000, ALL) {
+        match v.fast_trap(&mut regs, HYPERCALL_WORD, || 2000, ALL, alloc) {
             Fast::Hypercall(h) => assert_eq!((h.nr, h.args[0]), (6, 1)),
             other => panic!("{other:?}"),
         }
@@ -85,8 +262,16 @@ mod tests {
             let (mut a, mut b) = (vcpu(), vcpu());
             let mut ra = GuestRegs::at_entry(0xC010_0000);
             let mut rb = ra;
-            assert_eq!(a.fast_trap(&mut ra, word, || 5000, ALL), Fast::Done);
-            let value = b.cp0.read(RegId { rd: rd as u8, sel: sel as u8 }, 5000, &b.tlb, &b.config);
+            assert_eq!(a.fast_trap(&mut ra, word, || 5000, ALL, alloc), Fast::Done);
+            let value = b.cp0.read(
+                RegId {
+                    rd: rd as u8,
+                    sel: sel as u8,
+                },
+                5000,
+                &b.tlb,
+                &b.config,
+            );
             rb.set(8, value);
             rb.pc += 4;
             assert_eq!(ra, rb, "mfc0 $8, ${rd}, {sel}");
@@ -97,12 +282,26 @@ mod tests {
     fn declines_what_it_must_not_do() {
         let mut v = vcpu();
         let mut regs = GuestRegs::at_entry(0xC010_0000);
-        let mtc0_status = 0x4088_6000;
-        assert_eq!(v.fast_trap(&mut regs, mtc0_status, || 0, ALL), Fast::Declined);
+        let mtc0_status_s0 = 0x4090_6000; // mtc0 $16, $12: $16 not usable
+        assert_eq!(
+            v.fast_trap(&mut regs, mtc0_status_s0, || 0, 0xFFFF, alloc),
+            Fast::Declined
+        );
+        let wait = 0x4200_0020;
+        assert_eq!(
+            v.fast_trap(&mut regs, wait, || 0, ALL, alloc),
+            Fast::Declined
+        );
         let mfc0_s0 = 0x4010_6000; // mfc0 $16, $12: $16 not usable
-        assert_eq!(v.fast_trap(&mut regs, mfc0_s0, || 0, 0xFFFF), Fast::Declined);
+        assert_eq!(
+            v.fast_trap(&mut regs, mfc0_s0, || 0, 0xFFFF, alloc),
+            Fast::Declined
+        );
         regs.branch_delay = true;
-        assert_eq!(v.fast_trap(&mut regs, HYPERCALL_WORD, || 0, ALL), Fast::Declined);
+        assert_eq!(
+            v.fast_trap(&mut regs, HYPERCALL_WORD, || 0, ALL, alloc),
+            Fast::Declined
+        );
         assert_eq!(regs.pc, 0xC010_0000);
     }
 
@@ -112,6 +311,9 @@ mod tests {
         // Guest user mode: KSU = 10, EXL = ERL = 0, CU0 clear.
         v.cp0.status = 2 << 3;
         let mut regs = GuestRegs::at_entry(0x0040_0000);
-        assert_eq!(v.fast_trap(&mut regs, HYPERCALL_WORD, || 0, ALL), Fast::Declined);
+        assert_eq!(
+            v.fast_trap(&mut regs, HYPERCALL_WORD, || 0, ALL, alloc),
+            Fast::Declined
+        );
     }
 }

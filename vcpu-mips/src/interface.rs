@@ -167,8 +167,10 @@ pub enum Outcome {
     /// Write this entry into the host TLB (`tlbp`; `tlbwi` if found, else `tlbwr`), then resume:
     /// the faulting instruction is retried.
     MapHost(HostTlbEntry),
-    /// Invalidate every host TLB entry that [`HostInvalidation::covers`], then resume.
-    InvalidateHost(HostInvalidation),
+    /// Invalidate every host TLB entry that [`Vcpu::host_invalidation`](crate::Vcpu::host_invalidation)
+    /// [`covers`](HostInvalidation::covers), then resume. (The ranges stay in the vcpu, so that
+    /// outcomes are a few words to move around.)
+    InvalidateHost,
     /// Execute these cache operations, then resume.
     Cache(HostCacheAction),
     /// Serve the hypercall, store the result with [`Hypercall::complete`], then resume.

@@ -36,7 +36,7 @@ pub use asid::{HostAsidAllocator, HYPERVISOR_ASID};
 pub use cache_op::HostCacheAction;
 pub use config::{ConfigError, HostCpu, VcpuConfig};
 pub use exception::HaltReason;
-pub use fast::Fast;
+pub use fast::{trap_uses_gprs, Fast};
 pub use interface::{
     AuditError, Entry, GuestMemory, GuestRegs, HostInvalidation, HostTlbEntry, Hypercall, Outcome,
     RealMode, Reflection, Trap,

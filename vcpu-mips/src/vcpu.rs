@@ -14,7 +14,8 @@ use crate::config::{ConfigError, VcpuConfig};
 use crate::cp0::{Cp0, CAUSE_IP1, ST_ERL, ST_EXL, ST_IE, ST_IM, ST_KSU};
 use crate::exception::{code, deliver, GuestException, HaltReason};
 use crate::interface::{
-    AuditError, Entry, GuestMemory, GuestRegs, HostTlbEntry, Outcome, RealMode, Reflection, Trap,
+    AuditError, Entry, GuestMemory, GuestRegs, HostInvalidation, HostTlbEntry, Outcome, RealMode,
+    Reflection, Trap,
 };
 use crate::refill::RefillCache;
 use crate::shadow::{translate, Access, GuestFault, HostMapping, Privilege, TranslateContext};
@@ -29,6 +30,8 @@ pub struct Vcpu {
     pub(crate) asids: GuestAsids,
     pub(crate) refill: RefillCache,
     pub(crate) waiting: bool,
+    /// The ranges of the last [`Outcome::InvalidateHost`].
+    pub(crate) invalidation: HostInvalidation,
 }
 
 impl Vcpu {
@@ -43,6 +46,7 @@ impl Vcpu {
             asids: GuestAsids::new(),
             refill: RefillCache::new(),
             waiting: false,
+            invalidation: HostInvalidation::default_empty(),
         })
     }
 
@@ -54,6 +58,12 @@ impl Vcpu {
     /// The virtual CP0 (read-only view).
     pub fn cp0(&self) -> &Cp0 {
         &self.cp0
+    }
+
+    /// What the last [`Outcome::InvalidateHost`] asks the arch to invalidate (valid until the
+    /// next trap is handled).
+    pub fn host_invalidation(&self) -> &HostInvalidation {
+        &self.invalidation
     }
 
     /// The virtual TLB (read-only view).
@@ -86,6 +96,13 @@ impl Vcpu {
             Privilege::User => RealMode::User,
             _ => RealMode::Supervisor,
         }
+    }
+
+    /// Whether the guest is in virtual kernel mode (EXL, ERL or KSU = 0).
+    #[inline]
+    pub(crate) fn kernel_mode(&self) -> bool {
+        let s = self.cp0.status;
+        s & (ST_EXL | ST_ERL) != 0 || s & ST_KSU == 0
     }
 
     #[inline]

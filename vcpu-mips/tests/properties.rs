@@ -279,7 +279,10 @@ proptest! {
             }
             match outcome {
                 Outcome::MapHost(e) => host.write(e.entry_hi, e.page_mask, e.entry_lo0, e.entry_lo1),
-                Outcome::InvalidateHost(inv) => host.entries.retain(|&(hi, mask, _, _)| !inv.covers(hi, mask)),
+                Outcome::InvalidateHost => {
+                    let inv = g.vcpu.host_invalidation();
+                    host.entries.retain(|&(hi, mask, _, _)| !inv.covers(hi, mask))
+                }
                 Outcome::Reflected { .. } => {
                     g.regs.pc = KERNEL_PC + 0x1000;
                     g.write_cp0(12, 0, 0);

@@ -168,14 +168,14 @@ __hv_trap_entry:
     and     $t1, $t0, $t1
     mtc0    $t1, $12
     ehb
-    # A Coprocessor Unusable trap from a guest (hypercall, mfc0...) first tries the fast path,
-    # which needs only the phase 1 registers (Rust preserves the others) and not BadVAddr.
+    # An exception from a guest other than an interrupt (hypercall, CP0 and TLB instructions,
+    # shadow refills, exceptions to reflect) first tries the fast path, which needs only the
+    # phase 1 registers (Rust preserves the others); BadVAddr goes in $a1.
     andi    $t0, $t0, 0x18
     beqz    $t0, 2f
     andi    $t2, $t2, 0x7C          # (delay slot) Cause.ExcCode << 2
-    addiu   $t1, $zero, 11 << 2
-    bne     $t2, $t1, 2f
-    nop
+    beqz    $t2, 2f                 # interrupts: the general path
+    mfc0    $a1, $8                 # (delay slot) BadVAddr
     jal     __hv_trap_fast          # (static code: jal reaches all of kseg0)
     addiu   $a0, $sp, FRAME         # (delay slot) &mut TrapFrame
     beqz    $v0, 9f                 # FAST_DONE: straight back

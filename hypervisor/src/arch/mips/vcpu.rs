@@ -67,8 +67,10 @@ static __hv_refill_cache: AtomicU32 = AtomicU32::new(0);
 /// The running guest's [`RunContext`] (0 when none runs).
 static CURRENT: AtomicUsize = AtomicUsize::new(0);
 
-/// Host ASIDs, shared by all guests.
-static ASIDS: spin::Mutex<HostAsidAllocator> = spin::Mutex::new(HostAsidAllocator::new());
+/// Host ASIDs, shared by all guests. (A ticket lock: its word-sized atomics are a few
+/// instructions on MIPS, where a byte compare-and-swap is a masked `ll`/`sc` loop; it is taken
+/// on every fast trap that changes the guest's address space.)
+static ASIDS: spin::mutex::TicketMutex<HostAsidAllocator> = spin::mutex::TicketMutex::new(HostAsidAllocator::new());
 
 /// What the trap handler needs while a guest runs.
 struct RunContext<'a> {
@@ -81,6 +83,8 @@ pub struct GuestCpu {
     regs: TrapFrame,
     vcpu: Vcpu,
     halt: Option<GuestHalt>,
+    /// The exit code of a turn the fast path ended (left by the general return path).
+    exit: Option<u32>,
     /// The partition: the hypervisor's virtual address of its base (kseg0 or the window above
     /// 512 MiB), and its size.
     ram_va: usize,
@@ -127,7 +131,7 @@ impl GuestCpu {
         regs.gpr[4] = a0;
         regs.gpr[5] = a1;
         let ram_va = super::highmem::kernel_va(u64::from(base), size as usize);
-        Ok(Box::new(GuestCpu { regs, vcpu, halt: None, ram_va, size }))
+        Ok(Box::new(GuestCpu { regs, vcpu, halt: None, exit: None, ram_va, size }))
     }
 
     /// Run the guest until its turn ends.
@@ -218,23 +222,48 @@ const FAST_DONE: u32 = 0;
 const FAST_DONE_LOOK: u32 = 1;
 const FAST_DECLINED: u32 = 2;
 
-/// Fast path for a Coprocessor Unusable trap from the running guest, called by the trap entry
-/// with only the phase 1 registers saved. Returns `FAST_DONE` (return straight into the
-/// guest), `FAST_DONE_LOOK` (done, but the general return path must run: an interrupt to
-/// deliver, a request to look at) or `FAST_DECLINED` (nothing changed: take the general path).
+/// Fast path for an exception the running guest took (not an interrupt), called by the trap
+/// entry with only the phase 1 registers saved and BadVAddr in `bad_vaddr`. Returns `FAST_DONE`
+/// (return straight into the guest), `FAST_DONE_LOOK` (done, but the general return path must
+/// run: an interrupt to deliver, a request to look at, the guest's turn ends) or
+/// `FAST_DECLINED` (nothing changed: take the general path).
 #[no_mangle]
-extern "C" fn __hv_trap_fast(frame: &mut TrapFrame) -> u32 {
+extern "C" fn __hv_trap_fast(frame: &mut TrapFrame, bad_vaddr: u32) -> u32 {
     let raw = CURRENT.load(Ordering::Relaxed);
     if raw == 0 {
         return FAST_DECLINED;
     }
     let ctx = context_of(raw);
+    if frame.cause & CAUSE_CODE_AND_CE != CPU_CE0 {
+        return fast_exception(ctx, frame, bad_vaddr);
+    }
     let Some(word) = ctx.cpu.window_word(frame.epc) else { return FAST_DECLINED };
-    match ctx.cpu.vcpu.fast_trap(guest_regs(frame), word, cp0::read_count, FAST_GPRS) {
+    let Some(call) = ctx.cpu.vcpu.fast_hypercall(guest_regs(frame), word) else {
+        // `mfc0` in line too (guest kernels read CP0 all the time); the rest out of line.
+        if ctx.cpu.vcpu.fast_mfc0(guest_regs(frame), word, cp0::read_count, FAST_GPRS) {
+            return FAST_DONE;
+        }
+        return fast_instruction(ctx, frame, word);
+    };
+    // The arguments straight from the frame ($a0..$a3), not a copy.
+    let args: &[u32; 4] = frame.gpr[4..8].try_into().expect("four registers");
+    let (result, attention) = ctx.env.hypercall(call.nr, args);
+    Hypercall::complete(guest_regs(frame), result);
+    if attention {
+        FAST_DONE_LOOK
+    } else {
+        FAST_DONE
+    }
+}
+
+/// The fast path for the other privileged instructions (out of line, so that the hypercall
+/// and `mfc0` paths stay short).
+#[inline(never)]
+fn fast_instruction(ctx: &mut RunContext, frame: &mut TrapFrame, word: u32) -> u32 {
+    match ctx.cpu.vcpu.fast_trap(guest_regs(frame), word, cp0::read_count, FAST_GPRS, || ASIDS.lock()) {
         Fast::Declined => FAST_DECLINED,
         Fast::Done => FAST_DONE,
         Fast::Hypercall(call) => {
-            // The arguments straight from the frame ($a0..$a3), not a copy.
             let args: &[u32; 4] = frame.gpr[4..8].try_into().expect("four registers");
             let (result, attention) = ctx.env.hypercall(call.nr, args);
             Hypercall::complete(guest_regs(frame), result);
@@ -244,17 +273,74 @@ extern "C" fn __hv_trap_fast(frame: &mut TrapFrame) -> u32 {
                 FAST_DONE
             }
         }
+        Fast::Reenter { timer } => fast_reenter(ctx, frame, true, timer),
+        Fast::InvalidateHost => {
+            let inv = ctx.cpu.vcpu.host_invalidation();
+            tlb::invalidate_matching(|hi, mask| inv.covers(hi, mask));
+            FAST_DONE
+        }
+        Fast::Cache(action) => {
+            cache_ops(&action);
+            FAST_DONE
+        }
     }
 }
+
+/// The fast path for the guest's exceptions that use no general register (TLB faults,
+/// `syscall`, address errors...; see `vcpu_mips::trap_uses_gprs`): the general handler, then
+/// straight back unless the guest's turn ends.
+#[inline(never)]
+fn fast_exception(ctx: &mut RunContext, frame: &mut TrapFrame, bad_vaddr: u32) -> u32 {
+    if vcpu_mips::trap_uses_gprs(frame.cause) {
+        return FAST_DECLINED;
+    }
+    frame.badvaddr = bad_vaddr;
+    let t = Trap { cause: frame.cause, bad_vaddr, now: cp0::read_count() };
+    let outcome = {
+        let asids = ASIDS.lock();
+        ctx.cpu.vcpu.handle_trap(guest_regs(frame), &t, &HostView, &asids)
+    };
+    // A shadow mapping needs nothing more; anything else may (a reflected exception changes the
+    // mode; a refill without a host ASID yet is retried after prepare_entry assigns one).
+    let reenter = !matches!(outcome, Outcome::MapHost(_));
+    if let Some(code) = carry_out(ctx, frame, &outcome) {
+        ctx.cpu.exit = Some(code);
+        return FAST_DONE_LOOK;
+    }
+    fast_reenter(ctx, frame, reenter, false)
+}
+
+/// The end of a fast trap that may have changed the guest's mode, address space, interrupt
+/// state (`reenter`) or timer.
+fn fast_reenter(ctx: &mut RunContext, frame: &mut TrapFrame, reenter: bool, timer: bool) -> u32 {
+    if reenter {
+        if let Err(halt) = reenter_guest(ctx, frame) {
+            ctx.cpu.halt = Some(halt);
+            ctx.cpu.exit = Some(EXIT_HALTED);
+            return FAST_DONE_LOOK;
+        }
+    }
+    if timer {
+        super::timer_set_guest_deadline(ctx.cpu.vcpu.timer_deadline(cp0::read_count()));
+    }
+    FAST_DONE
+}
+
+/// Cause.ExcCode and Cause.CE of a Coprocessor Unusable trap for CP0.
+const CAUSE_CODE_AND_CE: u32 = 3 << 28 | 0x1F << 2;
+const CPU_CE0: u32 = 11 << 2;
 
 /// After a fast-path trap that needs the general return path (all registers saved now).
 #[no_mangle]
 extern "C" fn __hv_after_fast(frame: &mut TrapFrame) {
     let raw = CURRENT.load(Ordering::Relaxed);
+    if let Some(code) = context_of(raw).cpu.exit.take() {
+        return leave(frame, code);
+    }
     finish(frame, raw);
 }
 
-/// Trap handler: an exception taken while a guest ran.
+/// Trap handler: an exception taken while a guest ran, that the fast path declined.
 pub(super) fn trap(frame: &mut TrapFrame) {
     let raw = CURRENT.load(Ordering::Relaxed);
     assert!(raw != 0, "a trap from supervisor/user mode without a running guest");
@@ -268,32 +354,44 @@ pub(super) fn trap(frame: &mut TrapFrame) {
             let asids = ASIDS.lock();
             ctx.cpu.vcpu.handle_trap(guest_regs(frame), &t, &HostView, &asids)
         };
-        match outcome {
-            Outcome::Resume | Outcome::Reflected { .. } => {}
-            Outcome::MapHost(e) => tlb::write(&tlb::Entry {
-                entry_hi: e.entry_hi,
-                entry_lo0: e.entry_lo0,
-                entry_lo1: e.entry_lo1,
-                page_mask: e.page_mask,
-            }),
-            Outcome::InvalidateHost(inv) => tlb::invalidate_matching(|hi, mask| inv.covers(hi, mask)),
-            Outcome::Cache(action) => cache_ops(&action),
-            Outcome::Hypercall(call) => {
-                let (result, _) = ctx.env.hypercall(call.nr, &call.args);
-                Hypercall::complete(guest_regs(frame), result);
-            }
-            Outcome::Wait => return leave(frame, EXIT_WAITING),
-            Outcome::HostException { code } => {
-                ctx.cpu.halt = Some(GuestHalt::HostException(code));
-                return leave(frame, EXIT_HALTED);
-            }
-            Outcome::Halt(reason) => {
-                ctx.cpu.halt = Some(GuestHalt::Cpu(reason));
-                return leave(frame, EXIT_HALTED);
-            }
+        if let Some(code) = carry_out(ctx, frame, &outcome) {
+            return leave(frame, code);
         }
     }
     finish(frame, raw);
+}
+
+/// Carry out what the guest CPU model asked for. Returns the exit code when the guest's turn
+/// must end.
+fn carry_out(ctx: &mut RunContext, frame: &mut TrapFrame, outcome: &Outcome) -> Option<u32> {
+    match *outcome {
+        Outcome::Resume | Outcome::Reflected { .. } => {}
+        Outcome::MapHost(e) => tlb::write(&tlb::Entry {
+            entry_hi: e.entry_hi,
+            entry_lo0: e.entry_lo0,
+            entry_lo1: e.entry_lo1,
+            page_mask: e.page_mask,
+        }),
+        Outcome::InvalidateHost => {
+            let inv = ctx.cpu.vcpu.host_invalidation();
+            tlb::invalidate_matching(|hi, mask| inv.covers(hi, mask))
+        }
+        Outcome::Cache(action) => cache_ops(&action),
+        Outcome::Hypercall(call) => {
+            let (result, _) = ctx.env.hypercall(call.nr, &call.args);
+            Hypercall::complete(guest_regs(frame), result);
+        }
+        Outcome::Wait => return Some(EXIT_WAITING),
+        Outcome::HostException { code } => {
+            ctx.cpu.halt = Some(GuestHalt::HostException(code));
+            return Some(EXIT_HALTED);
+        }
+        Outcome::Halt(reason) => {
+            ctx.cpu.halt = Some(GuestHalt::Cpu(reason));
+            return Some(EXIT_HALTED);
+        }
+    }
+    None
 }
 
 /// Leave the guest if the host wants the CPU, else prepare to return into it.
@@ -310,25 +408,29 @@ fn resume(frame: &mut TrapFrame, raw: usize) {
     if ctx.env.take_device_interrupt() {
         ctx.cpu.vcpu.raise_device_interrupt();
     }
+    if let Err(halt) = reenter_guest(ctx, frame) {
+        ctx.cpu.halt = Some(halt);
+        return leave(frame, EXIT_HALTED);
+    }
+    let cache = ctx.cpu.vcpu.refill_cache().slots().as_ptr() as u32;
+    __hv_refill_cache.store(cache, Ordering::Relaxed);
+    super::timer_set_guest_deadline(ctx.cpu.vcpu.timer_deadline(cp0::read_count()));
+}
+
+/// Deliver a virtual interrupt if the guest's state allows it now, and set the real mode and
+/// host ASID the guest returns into ([`Vcpu::prepare_entry`]).
+fn reenter_guest(ctx: &mut RunContext, frame: &mut TrapFrame) -> Result<(), GuestHalt> {
     let entry = {
         let mut asids = ASIDS.lock();
         ctx.cpu.vcpu.prepare_entry(guest_regs(frame), cp0::read_count(), &mut asids)
     };
-    let entry = match entry {
-        Ok(entry) => entry,
-        Err(reason) => {
-            ctx.cpu.halt = Some(GuestHalt::Cpu(reason));
-            return leave(frame, EXIT_HALTED);
-        }
-    };
+    let entry = entry.map_err(GuestHalt::Cpu)?;
     if entry.flush_host_tlb {
         tlb::flush_all();
     }
     tlb::set_asid(entry.host_asid);
     frame.status = guest_status(entry.mode);
-    let cache = ctx.cpu.vcpu.refill_cache().slots().as_ptr() as u32;
-    __hv_refill_cache.store(cache, Ordering::Relaxed);
-    super::timer_set_guest_deadline(ctx.cpu.vcpu.timer_deadline(cp0::read_count()));
+    Ok(())
 }
 
 /// Execute the cache operations the model asked for: index operations on kseg0 addresses, hit

@@ -1,0 +1,267 @@
+//! The fast path against the general path: for any privileged instruction in any guest state,
+//! `Vcpu::fast_trap` either declines and changes nothing, or ends in exactly the state the
+//! general path (`handle_trap` then `prepare_entry`) reaches, asks the arch for the same host
+//! work, and only skips `prepare_entry` or the timer when they would change nothing.
+
+mod common;
+use common::*;
+use proptest::prelude::*;
+use vcpu_mips::shadow::Privilege;
+use vcpu_mips::{Fast, Outcome};
+
+/// The GPRs an arch's fast entry saves: all but $16..$23 and $30.
+const FAST_GPRS: u32 = !(0xFF << 16 | 1 << 30);
+
+fn cp0_reg() -> impl Strategy<Value = (u32, u32)> {
+    prop_oneof![
+        // The registers guests use, with sel 0.
+        prop::sample::select(vec![
+            0u32, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 28, 30, 31
+        ])
+        .prop_map(|rd| (rd, 0)),
+        (0u32..32, 0u32..8),
+    ]
+}
+
+/// Privileged instruction words, mostly the ones the fast path takes.
+fn instruction() -> impl Strategy<Value = u32> {
+    prop_oneof![
+        4 => (0u32..32, cp0_reg()).prop_map(|(rt, (rd, sel))| mtc0(rt, rd, sel)),
+        2 => (0u32..32, cp0_reg()).prop_map(|(rt, (rd, sel))| mfc0(rt, rd, sel)),
+        // di / ei
+        2 => (0u32..32, any::<bool>()).prop_map(|(rt, ei)| 0x4160_6000 | rt << 16 | u32::from(ei) << 5),
+        1 => prop::sample::select(vec![TLBR, TLBWI, TLBWR, TLBP, ERET, DERET, WAIT]),
+        // cache op, offset(base)
+        1 => (0u32..32, 0u32..32, any::<u16>()).prop_map(|(op, base, off)| 0xBC00_0000 | base << 21 | op << 16 | u32::from(off)),
+        // rdpgpr / wrpgpr, reserved COP0 encodings
+        1 => (any::<bool>(), 0u32..32, 0u32..32).prop_map(|(w, rt, rd)| 0x4140_0000 | u32::from(w) << 23 | rt << 16 | rd << 11),
+        1 => any::<u32>().prop_map(|w| 0x4000_0000 | (w & 0x03FF_FFFF)),
+    ]
+}
+
+/// CP0 writes that set up a varied guest state: (rd, sel, value).
+fn setup_write() -> impl Strategy<Value = (u32, u32, u32)> {
+    prop_oneof![
+        // Status: kernel/supervisor/user, EXL/ERL, IE, IM, CU0, BEV kept clear mostly.
+        3 => any::<u32>().prop_map(|v| (12, 0, v & !(1 << 22))),
+        2 => any::<u32>().prop_map(|v| (10, 0, v)),
+        1 => any::<u32>().prop_map(|v| (13, 0, v)),
+        // Software interrupts pending.
+        1 => (1u32..4).prop_map(|ip| (13, 0, ip << 8)),
+        1 => any::<u32>().prop_map(|v| (11, 0, v)),
+        1 => any::<u32>().prop_map(|v| (9, 0, v)),
+        1 => any::<u32>().prop_map(|v| (14, 0, v)),
+        1 => any::<u32>().prop_map(|v| (30, 0, v)),
+        1 => (0u32..16).prop_map(|v| (0, 0, v)),
+        1 => (0u32..16).prop_map(|v| (6, 0, v)),
+        1 => (0u32..0x3000, any::<u8>()).prop_map(|(pfn, f)| (2, 0, pfn << 6 | u32::from(f & 0x3F))),
+        1 => (0u32..0x3000, any::<u8>()).prop_map(|(pfn, f)| (3, 0, pfn << 6 | u32::from(f & 0x3F))),
+        1 => prop::sample::select(vec![0u32, 0x6000, 0x1E000, 0x7E000]).prop_map(|m| (5, 0, m)),
+    ]
+}
+
+/// The Status the guest is left with: as the setup made it (kernel mode), or kernel mode with
+/// every interrupt line enabled but IE, EXL and ERL chosen, or supervisor/user mode.
+fn final_status() -> impl Strategy<Value = Option<u32>> {
+    prop_oneof![
+        2 => Just(None),
+        1 => (0u32..8).prop_map(|bits| Some(0xFF00 | (bits & 1) | (bits & 6))),
+        1 => (1u32..3, any::<bool>(), any::<bool>()).prop_map(|(ksu, ie, cu0)| {
+            Some(0xFF00 | ksu << 3 | u32::from(ie) | u32::from(cu0) << 28)
+        }),
+    ]
+}
+
+/// A guest whose state was shaped by `setup` (CP0 writes and TLB writes, through the general
+/// path, each from virtual kernel mode), then given `status`, then entered. `None` if it
+/// cannot run.
+fn shaped_guest(setup: &[((u32, u32, u32), bool)], status: Option<u32>, now: u32) -> Option<Guest> {
+    let mut g = Guest::new();
+    g.now = now;
+    for &((rd, sel, value), write_tlb) in setup {
+        to_kernel(&mut g)?;
+        g.write_cp0(rd, sel, value);
+        if write_tlb {
+            to_kernel(&mut g)?;
+            let pc = g.regs.pc;
+            g.poke(pc, TLBWR);
+            let _ = g.trap(CPU, 0);
+        }
+    }
+    to_kernel(&mut g)?;
+    if let Some(status) = status {
+        g.write_cp0(12, 0, status);
+    }
+    g.vcpu
+        .prepare_entry(&mut g.regs, g.now, &mut g.alloc)
+        .ok()?;
+    Some(g)
+}
+
+/// Put the guest in virtual kernel mode (a reflected `syscall` sets EXL), at a fixed PC.
+fn to_kernel(g: &mut Guest) -> Option<()> {
+    g.regs.pc = KERNEL_PC + 0x1000;
+    g.regs.branch_delay = false;
+    if g.vcpu.privilege() != Privilege::Kernel {
+        let Outcome::Reflected { .. } = g.trap(8 << 2, 0) else {
+            return None;
+        };
+        g.regs.pc = KERNEL_PC + 0x1000;
+    }
+    Some(())
+}
+
+fn state(g: &Guest) -> String {
+    format!("{:?} {:?} {:?}", g.vcpu, g.regs, g.alloc)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn fast_path_matches_the_general_path(
+        setup in proptest::collection::vec((setup_write(), any::<bool>()), 0..12),
+        status in final_status(),
+        word in instruction(),
+        gprs in proptest::collection::vec(any::<u32>(), 32),
+        all_gprs in any::<bool>(),
+        in_slot in prop::sample::select(vec![false, false, false, false, true]),
+        now in any::<u32>(),
+        later in 0u32..100_000,
+    ) {
+        let Some(mut g) = shaped_guest(&setup, status, now) else { return Ok(()) };
+        for (r, v) in gprs.iter().enumerate().skip(1) {
+            g.regs.gpr[r] = *v;
+        }
+        g.regs.branch_delay = in_slot;
+        let pc = g.regs.pc;
+        if in_slot {
+            // A branch at pc; the instruction in its slot.
+            g.poke(pc, 0x1000_0010); // beq $0, $0, +0x44
+            g.poke(pc + 4, word);
+        } else {
+            g.poke(pc, word);
+        }
+        g.now = now.wrapping_add(later);
+        let entry_before = {
+            let mut probe = g.clone_guest();
+            probe.vcpu.prepare_entry(&mut probe.regs, probe.now, &mut probe.alloc).ok()
+        };
+        let deadline_before = g.vcpu.timer_deadline(g.now);
+        let before = state(&g);
+
+        // The general path.
+        let mut general = g.clone_guest();
+        let outcome = general.trap(CPU, 0);
+        let general_entry = general.vcpu.prepare_entry(&mut general.regs, general.now, &mut general.alloc);
+
+        // The fast path.
+        let mut fast = g.clone_guest();
+        let usable = if all_gprs { u32::MAX } else { FAST_GPRS };
+        let t = fast.now;
+        let result = {
+            let alloc = &fast.alloc;
+            fast.vcpu.fast_trap(&mut fast.regs, word, || t, usable, || alloc)
+        };
+        match result {
+            Fast::Declined => {
+                prop_assert_eq!(state(&fast), before, "declined but changed the state");
+                return Ok(());
+            }
+            Fast::Hypercall(call) => {
+                prop_assert_eq!(outcome, Outcome::Hypercall(call));
+                prop_assert_eq!(fast.regs, general.regs);
+                return Ok(());
+            }
+            Fast::Done | Fast::InvalidateHost | Fast::Cache(_) | Fast::Reenter { .. } => {}
+        }
+        prop_assert!(!in_slot, "a delay-slot instruction must be declined");
+        if !all_gprs {
+            prop_assert_eq!(&fast.regs.gpr[16..24], &g.regs.gpr[16..24], "saved registers untouched");
+            prop_assert_eq!(fast.regs.gpr[30], g.regs.gpr[30]);
+        }
+        // The same host work.
+        match (result, outcome) {
+            (Fast::Done | Fast::Reenter { .. }, Outcome::Resume) => {}
+            (Fast::InvalidateHost, Outcome::InvalidateHost) => {
+                prop_assert_eq!(fast.vcpu.host_invalidation(), general.vcpu.host_invalidation());
+            }
+            (Fast::Cache(a), Outcome::Cache(b)) => prop_assert_eq!(a, b),
+            (f, o) => prop_assert!(false, "fast {:?} but general {:?}", f, o),
+        }
+        // What skipping prepare_entry and the timer may not lose.
+        let (reenter, timer) = match result {
+            Fast::Reenter { timer } => (true, timer),
+            _ => (false, false),
+        };
+        if !reenter {
+            let mut probe = fast.clone_guest();
+            let e = probe.vcpu.prepare_entry(&mut probe.regs, probe.now, &mut probe.alloc);
+            let e = e.expect("entry after a fast trap that needs none");
+            prop_assert!(!e.interrupt_delivered, "an interrupt became deliverable");
+            let b = entry_before.expect("entered before");
+            prop_assert_eq!((e.mode, e.host_asid), (b.mode, b.host_asid), "mode or address space changed");
+            prop_assert_eq!(probe.regs, fast.regs);
+        }
+        if !timer {
+            prop_assert_eq!(fast.vcpu.timer_deadline(fast.now), deadline_before, "timer changed");
+        }
+        // The same state as the general path once both are entered.
+        let fast_entry = fast.vcpu.prepare_entry(&mut fast.regs, fast.now, &mut fast.alloc);
+        prop_assert_eq!(fast_entry, general_entry);
+        prop_assert_eq!(state(&fast), state(&general));
+    }
+}
+
+trait CloneGuest {
+    fn clone_guest(&self) -> Guest;
+}
+
+impl CloneGuest for Guest {
+    fn clone_guest(&self) -> Guest {
+        Guest {
+            vcpu: self.vcpu.clone(),
+            regs: self.regs,
+            mem: Mem(self.mem.0.clone()),
+            alloc: self.alloc.clone(),
+            now: self.now,
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// What lets an arch call `handle_trap` from its fast entry for the exceptions
+    /// `trap_uses_gprs` rules out: they neither read nor write a general register.
+    #[test]
+    fn exceptions_other_than_emulation_use_no_general_register(
+        setup in proptest::collection::vec((setup_write(), any::<bool>()), 0..12),
+        status in final_status(),
+        exc_code in 0u32..32,
+        ce in 0u32..4,
+        in_slot in any::<bool>(),
+        bad_vaddr in any::<u32>(),
+        gprs_a in proptest::collection::vec(any::<u32>(), 32),
+        gprs_b in proptest::collection::vec(any::<u32>(), 32),
+        now in any::<u32>(),
+    ) {
+        let cause = exc_code << 2 | ce << 28 | u32::from(in_slot) << 31;
+        prop_assume!(!vcpu_mips::trap_uses_gprs(cause) && exc_code != 0);
+        let Some(g) = shaped_guest(&setup, status, now) else { return Ok(()) };
+        let run = |gprs: &[u32]| {
+            let mut h = g.clone_guest();
+            h.regs.gpr.copy_from_slice(gprs);
+            h.regs.gpr[0] = 0;
+            h.regs.branch_delay = in_slot;
+            let before = h.regs.gpr;
+            let outcome = h.trap(cause, bad_vaddr);
+            (outcome, h.regs.gpr == before, format!("{:?} {} {:?}", h.vcpu, h.regs.pc, h.alloc))
+        };
+        let (outcome_a, kept_a, state_a) = run(&gprs_a);
+        let (outcome_b, kept_b, state_b) = run(&gprs_b);
+        prop_assert!(kept_a && kept_b, "a general register was written");
+        prop_assert_eq!(outcome_a, outcome_b);
+        prop_assert_eq!(state_a, state_b);
+    }
+}
