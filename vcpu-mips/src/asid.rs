@@ -91,6 +91,31 @@ impl AsidSet {
     pub fn is_empty(&self) -> bool {
         self.0.iter().all(|&w| w == 0)
     }
+
+    /// The set as eight words: bit `b` of word `w` is ASID `32 * w + b`.
+    pub const fn words(&self) -> &[u32; 8] {
+        &self.0
+    }
+
+    /// How many ASIDs the set holds.
+    pub fn len(&self) -> u32 {
+        self.0.iter().map(|w| w.count_ones()).sum()
+    }
+
+    /// The ASIDs in the set, in increasing order.
+    pub fn iter(&self) -> impl Iterator<Item = u8> + '_ {
+        self.0.iter().enumerate().flat_map(|(i, &w)| {
+            let mut rest = w;
+            core::iter::from_fn(move || {
+                if rest == 0 {
+                    return None;
+                }
+                let bit = rest.trailing_zeros();
+                rest &= rest - 1;
+                Some((i as u32 * 32 + bit) as u8)
+            })
+        })
+    }
 }
 
 /// Result of [`GuestAsids::obtain`].
@@ -109,6 +134,8 @@ pub struct Grant {
 pub struct GuestAsids {
     generation: u64,
     map: [u8; 512],
+    /// Every host ASID in `map` (for global entries, without a walk of the map).
+    all: AsidSet,
 }
 
 impl Default for GuestAsids {
@@ -123,6 +150,7 @@ impl GuestAsids {
         GuestAsids {
             generation: 0,
             map: [0; 512],
+            all: AsidSet::EMPTY,
         }
     }
 
@@ -141,8 +169,7 @@ impl GuestAsids {
     pub fn obtain(&mut self, space: Space, alloc: &mut HostAsidAllocator) -> Grant {
         let mut guest_map_reset = false;
         if self.generation != alloc.generation {
-            self.map = [0; 512];
-            self.generation = alloc.generation;
+            self.reset(alloc.generation);
             guest_map_reset = true;
         }
         if let a @ 1.. = self.map[space.slot()] {
@@ -154,16 +181,22 @@ impl GuestAsids {
         }
         let (asid, flushed) = alloc.allocate();
         if flushed {
-            self.map = [0; 512];
-            self.generation = alloc.generation;
+            self.reset(alloc.generation);
             guest_map_reset = true;
         }
         self.map[space.slot()] = asid;
+        self.all.insert(asid);
         Grant {
             asid,
             flush_host_tlb: flushed,
             guest_map_reset,
         }
+    }
+
+    fn reset(&mut self, generation: u64) {
+        self.map = [0; 512];
+        self.all = AsidSet::EMPTY;
+        self.generation = generation;
     }
 
     /// The space running under host ASID `asid` in the current generation, if it is this guest's.
@@ -181,16 +214,16 @@ impl GuestAsids {
     /// Live host ASIDs of this guest whose space uses guest ASID `guest_asid` (both ERL and
     /// non-ERL), or every live host ASID of the guest when `guest_asid` is `None` (global entries).
     pub fn live_set(&self, guest_asid: Option<u8>, alloc: &HostAsidAllocator) -> AsidSet {
-        let mut set = AsidSet::EMPTY;
         if self.generation != alloc.generation {
-            return set;
+            return AsidSet::EMPTY;
         }
-        for (slot, &a) in self.map.iter().enumerate() {
-            let matches = match guest_asid {
-                Some(g) => slot & 0xFF == g as usize,
-                None => true,
-            };
-            if a != 0 && matches {
+        let Some(g) = guest_asid else {
+            return self.all;
+        };
+        let mut set = AsidSet::EMPTY;
+        for erl in [false, true] {
+            let a = self.map[Space { guest_asid: g, erl }.slot()];
+            if a != 0 {
                 set.insert(a);
             }
         }
@@ -206,6 +239,17 @@ mod tests {
         guest_asid: a,
         erl: false,
     };
+
+    #[test]
+    fn asid_set_iterates_its_members_in_order() {
+        let mut set = AsidSet::EMPTY;
+        for a in [255u8, 0, 31, 32, 7, 200] {
+            set.insert(a);
+        }
+        assert!(set.iter().eq([0, 7, 31, 32, 200, 255]));
+        assert_eq!(set.len(), 6);
+        assert_eq!(AsidSet::EMPTY.iter().count(), 0);
+    }
 
     #[test]
     fn distinct_and_stable() {

@@ -17,7 +17,7 @@ use crate::cache_op::{classify, hit_action, index_action, CachePlan};
 use crate::cp0::{RegId, ST_ERL, ST_EXL, ST_IE};
 use crate::decode::{decode, Instruction};
 use crate::exception::{code, GuestException};
-use crate::interface::{GuestMemory, GuestRegs, HostInvalidation, Hypercall, Outcome, Reflection};
+use crate::interface::{GuestMemory, GuestRegs, Hypercall, Outcome, Reflection};
 use crate::shadow::Access;
 use crate::tlb::{TlbEntry, LO_G, LO_V};
 use crate::vcpu::Vcpu;
@@ -298,7 +298,9 @@ impl Vcpu {
             self.cp0.entry_lo1,
         );
         let old = self.tlb.write(index, new);
-        let mut inval = HostInvalidation::default_empty();
+        // Built in place: the ranges carry 32-byte ASID sets.
+        let inval = &mut self.invalidation;
+        inval.clear();
         if old != new && (old.lo0 | old.lo1) & LO_V != 0 {
             let asids = self
                 .asids
@@ -311,14 +313,13 @@ impl Vcpu {
                 .live_set(if new.global { None } else { Some(new.asid()) }, alloc);
             inval.push_range(new.base(), u64::from(new.span()), asids);
         }
-        for &(start, len, asids) in inval.ranges() {
-            self.refill.invalidate(start, len, &asids);
+        for (start, len, asids) in inval.ranges() {
+            self.refill.invalidate(*start, *len, asids);
         }
         self.prefill(&new, index as usize, alloc);
-        if inval.is_empty() {
+        if self.invalidation.is_empty() {
             Outcome::Resume
         } else {
-            self.invalidation = inval;
             Outcome::InvalidateHost
         }
     }

@@ -95,6 +95,10 @@ impl HostInvalidation {
         }
     }
 
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
+    }
+
     pub(crate) fn push_range(&mut self, start: u32, len: u64, asids: AsidSet) {
         if !asids.is_empty() && len != 0 && self.len < 2 {
             self.ranges[self.len] = (start, len, asids);
@@ -118,10 +122,45 @@ impl HostInvalidation {
     pub fn covers(&self, entry_hi: u32, page_mask: u32) -> bool {
         let span = u64::from(page_mask | 0x1FFF) + 1;
         let base = u64::from(entry_hi & 0xFFFF_E000 & !page_mask);
-        self.ranges().iter().any(|&(start, len, asids)| {
-            let start = u64::from(start);
+        self.ranges().iter().any(|(start, len, asids)| {
+            let start = u64::from(*start);
             asids.contains(entry_hi as u8) && base < start + len && start < base + span
         })
+    }
+}
+
+impl HostInvalidation {
+    /// The number of probes [`HostInvalidation::for_each_probe`] makes: one per 8 KiB pair of
+    /// each range per ASID.
+    pub fn probe_count(&self) -> u64 {
+        self.ranges()
+            .iter()
+            .map(|(_, len, asids)| len.div_ceil(0x2000) * u64::from(asids.len()))
+            .sum()
+    }
+
+    /// The EntryHi values (VPN2 | ASID) to probe the host TLB with instead of scanning it: every
+    /// host entry that [`HostInvalidation::covers`] is the match of one of these probes (the
+    /// host TLB never holds two matching entries; the ranges start at pair boundaries). A probe
+    /// can also match a global entry, which no guest owns: the arch skips its wired entries.
+    /// When [`HostInvalidation::probe_count`] is small, this is much cheaper than reading back
+    /// every entry.
+    pub fn for_each_probe(&self, mut f: impl FnMut(u32)) {
+        for (start, len, asids) in self.ranges() {
+            let end = u64::from(*start) + len;
+            for (i, &word) in asids.words().iter().enumerate() {
+                let mut rest = word;
+                while rest != 0 {
+                    let asid = i as u32 * 32 + rest.trailing_zeros();
+                    rest &= rest - 1;
+                    let mut va = u64::from(start & 0xFFFF_E000);
+                    while va < end {
+                        f(va as u32 | asid);
+                        va += 0x2000;
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -281,7 +281,16 @@ proptest! {
                 Outcome::MapHost(e) => host.write(e.entry_hi, e.page_mask, e.entry_lo0, e.entry_lo1),
                 Outcome::InvalidateHost => {
                     let inv = g.vcpu.host_invalidation();
-                    host.entries.retain(|&(hi, mask, _, _)| !inv.covers(hi, mask))
+                    // The arch may probe instead of scanning: both must drop the same entries.
+                    let mut probed = host.entries.clone();
+                    inv.for_each_probe(|hi| {
+                        let probe = HostTlb { entries: probed.clone(), next: 0 };
+                        if let Some(i) = probe.matching(hi & 0xFFFF_E000, hi as u8) {
+                            probed.remove(i);
+                        }
+                    });
+                    host.entries.retain(|&(hi, mask, _, _)| !inv.covers(hi, mask));
+                    prop_assert_eq!(&probed, &host.entries, "probing and scanning disagree");
                 }
                 Outcome::Reflected { .. } => {
                     g.regs.pc = KERNEL_PC + 0x1000;

@@ -13,6 +13,9 @@
 //!   all 16 of its TLB entries), which with the guest's own code and stack pages need more
 //!   entries than the host TLB has, so some loads are refilled from the hypervisor's refill
 //!   cache.
+//! - `tlb-rewrite`: rewrite one of the guest's TLB entries (`mtc0 EntryLo0`, `tlbwi`, alternating
+//!   between two frames, so the hypervisor drops the old shadow) and load from the page (a host
+//!   TLB miss that the refill cache cannot serve: the shadow is made again from the guest's TLB).
 //! - `loop`: the same loop with nothing in it, to subtract.
 
 use core::arch::asm;
@@ -81,6 +84,17 @@ pub fn run() {
     map_pages();
     touch_pages();
     let refill_round = cycles(touch_pages);
+    let flip = core::cell::Cell::new(0u32);
+    let rewrite = cycles(|| {
+        let lo = |pa: u32| ((pa >> 12) << 6) | (3 << 3) | 0b110; // C=3, D, V
+        flip.set(flip.get() ^ 0x2000);
+        cp0::write_entryhi(BENCH_VA);
+        cp0::write_index(0);
+        cp0::write_entrylo0(lo(BENCH_PA + flip.get()));
+        cp0::tlbwi();
+        // SAFETY: BENCH_VA stays mapped onto this guest's own RAM (one of two frames).
+        unsafe { core::ptr::read_volatile(BENCH_VA as *const u32) };
+    });
     println!("bench: count-frequency={hz}Hz rounds={ROUNDS}");
     println!("bench: loop={empty} cycles");
     println!("bench: hypercall={hc} cycles");
@@ -88,4 +102,5 @@ pub fn run() {
     println!("bench: cp0-write={cp0_write} cycles");
     println!("bench: syscall={syscall} cycles");
     println!("bench: tlb-pages={refill_round} cycles (per round of {PAGES} loads from self-mapped pages)");
+    println!("bench: tlb-rewrite={rewrite} cycles (3 mtc0, tlbwi, a load that misses)");
 }

@@ -113,6 +113,26 @@ pub fn invalidate_matching(stale: impl Fn(u32, u32) -> bool) {
     cp0::write_entryhi(saved);
 }
 
+/// Invalidate, for each EntryHi value (VPN2 | ASID) `probes` hands to its callback, the entry
+/// `tlbp` finds for it, unless that is a wired one. Leaves EntryHi as it was.
+pub fn invalidate_probed(probes: impl FnOnce(&mut dyn FnMut(u32))) {
+    let saved = cp0::read_entryhi();
+    let wired = cp0::read_wired();
+    probes(&mut |entry_hi| {
+        cp0::write_entryhi(entry_hi);
+        tlbp();
+        let index = cp0::read_index();
+        if index & INDEX_PROBE_FAILED == 0 && index >= wired {
+            cp0::write_entryhi(0x8000_0000 + (index << 13));
+            cp0::write_entrylo0(0);
+            cp0::write_entrylo1(0);
+            cp0::write_pagemask(0);
+            tlbwi();
+        }
+    });
+    cp0::write_entryhi(saved);
+}
+
 /// Make `asid` the current address space (EntryHi.ASID).
 pub fn set_asid(asid: u8) {
     cp0::write_entryhi(u32::from(asid));

@@ -13,8 +13,8 @@ use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use vcpu_mips::cache_op::host_op;
 use vcpu_mips::{
-    Fast, GuestRegs, HaltReason, HostAsidAllocator, HostCacheAction, HostCpu, Hpa, Hypercall, Outcome, RealMode,
-    Trap, Vcpu, VcpuConfig,
+    Fast, GuestRegs, HaltReason, HostAsidAllocator, HostCacheAction, HostCpu, HostInvalidation, Hpa, Hypercall, Outcome,
+    RealMode, Trap, Vcpu, VcpuConfig,
 };
 
 use super::trap::{self, TrapFrame};
@@ -275,8 +275,7 @@ fn fast_instruction(ctx: &mut RunContext, frame: &mut TrapFrame, word: u32) -> u
         }
         Fast::Reenter { timer } => fast_reenter(ctx, frame, true, timer),
         Fast::InvalidateHost => {
-            let inv = ctx.cpu.vcpu.host_invalidation();
-            tlb::invalidate_matching(|hi, mask| inv.covers(hi, mask));
+            invalidate_host(ctx.cpu.vcpu.host_invalidation());
             FAST_DONE
         }
         Fast::Cache(action) => {
@@ -373,8 +372,7 @@ fn carry_out(ctx: &mut RunContext, frame: &mut TrapFrame, outcome: &Outcome) -> 
             page_mask: e.page_mask,
         }),
         Outcome::InvalidateHost => {
-            let inv = ctx.cpu.vcpu.host_invalidation();
-            tlb::invalidate_matching(|hi, mask| inv.covers(hi, mask))
+            invalidate_host(ctx.cpu.vcpu.host_invalidation())
         }
         Outcome::Cache(action) => cache_ops(&action),
         Outcome::Hypercall(call) => {
@@ -431,6 +429,16 @@ fn reenter_guest(ctx: &mut RunContext, frame: &mut TrapFrame) -> Result<(), Gues
     tlb::set_asid(entry.host_asid);
     frame.status = guest_status(entry.mode);
     Ok(())
+}
+
+/// Drop the host TLB entries a guest TLB write made stale: by probing for each page pair and
+/// ASID when they are few (a `tlbp` each), else by reading back every entry.
+fn invalidate_host(inv: &HostInvalidation) {
+    if inv.probe_count() <= 4 * u64::from(tlb::size()) {
+        tlb::invalidate_probed(|probe| inv.for_each_probe(probe));
+    } else {
+        tlb::invalidate_matching(|hi, mask| inv.covers(hi, mask));
+    }
 }
 
 /// Execute the cache operations the model asked for: index operations on kseg0 addresses, hit
