@@ -182,24 +182,14 @@ __hv_trap_entry:
     addiu   $t0, $zero, 1           # (delay slot)
     bne     $v0, $t0, 2f            # FAST_DECLINED: nothing changed, the general path
     nop
-    sw      $16, FRAME + 16*4($sp)
-    sw      $17, FRAME + 17*4($sp)
-    sw      $18, FRAME + 18*4($sp)
-    sw      $19, FRAME + 19*4($sp)
-    sw      $20, FRAME + 20*4($sp)
-    sw      $21, FRAME + 21*4($sp)
-    sw      $22, FRAME + 22*4($sp)
-    sw      $23, FRAME + 23*4($sp)
-    sw      $30, FRAME + 30*4($sp)
     la      $t9, __hv_after_fast    # FAST_DONE_LOOK: the guest needs the general return path
-    jalr    $t9
-    addiu   $a0, $sp, FRAME
-    b       8f
+    b       3f
     nop
     # Phase 2 and the general path.
 2:  mfc0    $t0, $8
     sw      $t0, F_BADVADDR($sp)
-    sw      $16, FRAME + 16*4($sp)
+    la      $t9, __hv_trap
+3:  sw      $16, FRAME + 16*4($sp)  # (both: the rest of the registers, then the call in $t9)
     sw      $17, FRAME + 17*4($sp)
     sw      $18, FRAME + 18*4($sp)
     sw      $19, FRAME + 19*4($sp)
@@ -208,7 +198,6 @@ __hv_trap_entry:
     sw      $22, FRAME + 22*4($sp)
     sw      $23, FRAME + 23*4($sp)
     sw      $30, FRAME + 30*4($sp)
-    la      $t9, __hv_trap
     jalr    $t9
     addiu   $a0, $sp, FRAME         # (delay slot) &mut TrapFrame
 8:  lw      $16, FRAME + 16*4($sp)

@@ -245,6 +245,12 @@ extern "C" fn __hv_trap_fast(frame: &mut TrapFrame, bad_vaddr: u32) -> u32 {
         }
         return fast_instruction(ctx, frame, word);
     };
+    serve_hypercall(ctx, frame, call)
+}
+
+/// Serve a hypercall the fast path recognised (the PC is already past it).
+#[inline(always)]
+fn serve_hypercall(ctx: &mut RunContext, frame: &mut TrapFrame, call: Hypercall) -> u32 {
     // The arguments straight from the frame ($a0..$a3), not a copy.
     let args: &[u32; 4] = frame.gpr[4..8].try_into().expect("four registers");
     let (result, attention) = ctx.env.hypercall(call.nr, args);
@@ -263,16 +269,7 @@ fn fast_instruction(ctx: &mut RunContext, frame: &mut TrapFrame, word: u32) -> u
     match ctx.cpu.vcpu.fast_trap(guest_regs(frame), word, cp0::read_count, FAST_GPRS, || ASIDS.lock()) {
         Fast::Declined => FAST_DECLINED,
         Fast::Done => FAST_DONE,
-        Fast::Hypercall(call) => {
-            let args: &[u32; 4] = frame.gpr[4..8].try_into().expect("four registers");
-            let (result, attention) = ctx.env.hypercall(call.nr, args);
-            Hypercall::complete(guest_regs(frame), result);
-            if attention {
-                FAST_DONE_LOOK
-            } else {
-                FAST_DONE
-            }
-        }
+        Fast::Hypercall(call) => serve_hypercall(ctx, frame, call),
         Fast::Reenter { timer } => fast_reenter(ctx, frame, true, timer),
         Fast::InvalidateHost => {
             invalidate_host(ctx.cpu.vcpu.host_invalidation());
