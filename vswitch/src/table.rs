@@ -117,6 +117,17 @@ impl Slot {
         // Non-short-circuit: one branch instead of three.
         (self.hi ^ key.hi) | (self.lo ^ key.lo) | u32::from(self.bridge ^ key.bridge) == 0
     }
+    /// A frame from a known address: seen now, on `port` (moved there if it was elsewhere).
+    #[inline(always)]
+    fn refresh(&mut self, port: u16, now: u32) -> Learn {
+        self.seen = now;
+        if self.port == port {
+            return Learn::Refreshed;
+        }
+        let from = self.port;
+        self.port = port;
+        Learn::Moved { from }
+    }
     #[inline]
     fn expired(&self, now: u32, ageing: u32) -> bool {
         now.wrapping_sub(self.seen) >= ageing
@@ -282,13 +293,7 @@ impl<const N: usize> MacTable<N> {
                 return self.insert_from(i, key, port, now, ageing);
             }
             if e.matches(&key) {
-                e.seen = now;
-                if e.port == port {
-                    return Learn::Refreshed;
-                }
-                let from = e.port;
-                e.port = port;
-                return Learn::Moved { from };
+                return e.refresh(port, now);
             }
             i = (i + 1) & Self::MASK;
         }
@@ -312,13 +317,7 @@ impl<const N: usize> MacTable<N> {
                 break;
             }
             if e.matches(&key) {
-                e.seen = now;
-                if e.port == port {
-                    return Learn::Refreshed;
-                }
-                let from = e.port;
-                e.port = port;
-                return Learn::Moved { from };
+                return e.refresh(port, now);
             }
             if reusable.is_none() && e.expired(now, ageing) {
                 reusable = Some(i);
