@@ -39,11 +39,11 @@ impl Shell {
             return;
         };
         let script = saved_script(&self.config);
-        if let Err(error) = store.save(flash, script.as_bytes()) {
+        if let Err(error) = store.compact(flash, script.as_bytes()) {
             let reason = match error {
                 StoreError::RegionTooSmall => "flash region too small",
                 StoreError::TooLarge => "configuration too large for the flash region",
-                StoreError::Flash(_) => "flash write failed",
+                StoreError::Flash(_) | StoreError::NeedsCompaction => "flash write failed",
             };
             self.say(&format!("failure: configuration not saved: {reason}\n"));
         }

@@ -129,11 +129,27 @@ impl Shell {
         self.store = Some(store);
         match loaded {
             Loaded::Empty => {}
-            Loaded::Config { text, damaged_other, .. } => {
+            Loaded::Config {
+                snapshot,
+                journal,
+                damaged_other,
+                torn_tail,
+                damaged_journal,
+                ..
+            } => {
                 if damaged_other {
                     self.say("configuration: ignored a damaged copy (interrupted save), using the last good one\n");
                 }
-                self.run_script(&text, platform);
+                self.run_script(&snapshot, platform);
+                for record in &journal {
+                    self.run_script(record, platform);
+                }
+                if torn_tail {
+                    self.say("configuration: the last change before power was lost was not saved\n");
+                }
+                if damaged_journal {
+                    self.say("configuration: saved changes are damaged, later changes were lost\n");
+                }
             }
             Loaded::Corrupt => {
                 self.say("configuration: saved configuration is corrupt, starting with the default configuration\n")

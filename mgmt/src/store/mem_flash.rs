@@ -1,6 +1,10 @@
 //! A NOR flash in RAM, for the simulator and tests: erase sets a block to 0xFF, program can only
 //! clear bits, and a power cut can be scheduled at any erase or program step (that step is left
 //! half done, every later one fails).
+//!
+//! [`MemFlash::with_word`] models a flash programmed in whole words by a driver that pads a
+//! partial word with 0xFF, on a device that overwrites rather than ANDs a word programmed twice
+//! (QEMU's CFI flash does): a store that lets two writes share a word loses data on it.
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -17,6 +21,8 @@ pub struct MemFlash {
     /// The step at which power is lost, if scheduled.
     cut_at: Option<u64>,
     powered: bool,
+    /// Program granularity in bytes (1: NOR semantics per byte).
+    word: usize,
 }
 
 impl MemFlash {
@@ -28,7 +34,14 @@ impl MemFlash {
             steps: 0,
             cut_at: None,
             powered: true,
+            word: 1,
         }
+    }
+
+    /// The same flash programmed in words of `word` bytes that overwrite (see the module docs).
+    pub fn with_word(mut self, word: usize) -> MemFlash {
+        self.word = word.max(1);
+        self
     }
 
     /// Flash with the given contents (size must be a multiple of `block`).
@@ -39,6 +52,7 @@ impl MemFlash {
             steps: 0,
             cut_at: None,
             powered: true,
+            word: 1,
         }
     }
 
@@ -140,6 +154,19 @@ impl Flash for MemFlash {
                 self.data[start + half] &= byte | 0x0F;
             }
             return Err(FlashError::PowerLost);
+        }
+        if self.word > 1 {
+            // Whole words, padding bytes 0xFF, overwriting what the word held.
+            let first = start - start % self.word;
+            let end = (start + data.len()).div_ceil(self.word) * self.word;
+            for at in first..end.min(self.data.len()) {
+                self.data[at] = if at >= start && at < start + data.len() {
+                    data[at - start]
+                } else {
+                    0xFF
+                };
+            }
+            return Ok(());
         }
         for (i, byte) in data.iter().enumerate() {
             self.data[start + i] &= byte;
