@@ -17,6 +17,7 @@ pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod export;
+pub mod item_map;
 pub mod menus;
 pub mod network;
 pub mod network_derive;
