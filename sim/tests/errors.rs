@@ -104,7 +104,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "/interface bridge port add interface=vif1 bridge=bridge1",
-        "failure: interface is already a dynamic bridge port",
+        "failure: vif1 is already a dynamic port of bridge bridge1",
     ),
     (
         "/interface bridge port add bridge=bridge1",

@@ -118,15 +118,19 @@ fn change(config: &Config, port: &mut BridgePort, args: &Args) -> Result<(), Cmd
                 config.iface_label(port.interface)
             )));
         }
-        IfaceRef::Vif(id)
-            if config
+        IfaceRef::Vif(id) => {
+            let dynamic = config
                 .vm_ifaces
                 .iter()
-                .any(|i| i.id == id && i.dynamic_bridge.is_some()) =>
-        {
-            return Err(CmdError::failure(
-                "interface is already a dynamic bridge port",
-            ))
+                .find(|i| i.id == id)
+                .and_then(|i| i.dynamic_bridge);
+            if let Some(bridge) = dynamic {
+                return Err(CmdError::failure(format!(
+                    "{} is already a dynamic port of bridge {}",
+                    config.iface_label(port.interface),
+                    config.iface_label(bridge)
+                )));
+            }
         }
         _ => {}
     }
