@@ -96,6 +96,14 @@ impl Platform for HvPlatform {
         self.power = Some(PowerRequest::Shutdown);
     }
 
+    /// The CPU's free-running counter (CP0 Count, the e500 timebase) read now, with the timer
+    /// ticks since boot: the management plane asks while a typed command runs, so the value
+    /// depends on when a person typed. The boards have no real-time-clock driver yet; one
+    /// would be mixed in here.
+    fn entropy(&self) -> u64 {
+        crate::arch::counter() ^ time::ticks().rotate_left(32)
+    }
+
     fn guest_memory(&self) -> GuestMemory {
         self.vms.memory()
     }

@@ -1,6 +1,8 @@
 //! Makes the machine match the configuration after a change: defines, starts, stops and
 //! removes guests, and hands the network configuration to the platform. Guest RAM is checked
-//! before anything is touched, so a change that does not fit is refused whole.
+//! before anything is touched, so a change that does not fit is refused whole; a guest the
+//! machine refuses to start for a reason that will not change (this machine cannot run guests,
+//! a bad or missing image) makes the change fail and be undone.
 
 use alloc::format;
 use alloc::string::String;
@@ -10,11 +12,11 @@ use crate::cli::error::CmdError;
 use crate::config::{Config, Vm};
 use crate::menus::guest_config;
 use crate::network_derive::network_config;
-use crate::platform::{Platform, MIB};
+use crate::platform::{Platform, PlatformError, MIB};
 
 /// Applies the difference between `old` and `new` to the platform. On error nothing was done
 /// that is not undone, and the caller keeps `old`. On success the caller takes `new`; the
-/// returned lines are warnings to print (a guest the machine failed to start).
+/// returned lines are warnings to print (a guest that did not start for a passing reason).
 pub fn apply_change(
     old: &Config,
     new: &Config,
@@ -65,27 +67,36 @@ pub fn apply_change(
     let mut redefined: Vec<&Vm> = Vec::new();
     for vm in &new.vms {
         let before = old.vm(vm.id);
-        if before.is_none_or(|b| guest_config(b) != guest_config(vm)) {
-            if let Err(error) = platform.guest_define(vm.slot, &guest_config(vm)) {
+        if before.is_none_or(|b| guest_config(old, b) != guest_config(new, vm)) {
+            if let Err(error) = platform.guest_define(vm.slot, &guest_config(new, vm)) {
                 undo(old, &redefined, platform);
                 return Err(error.into());
             }
             redefined.push(vm);
         }
     }
+    // The RAM was checked above. A start the machine refuses for good fails the change.
+    let mut warnings = Vec::new();
+    let mut started: Vec<&Vm> = Vec::new();
+    for vm in &starting {
+        match platform.guest_start(vm.slot) {
+            Ok(()) => started.push(vm),
+            Err(error) if refuses_for_good(error) => {
+                for vm in &started {
+                    let _ = platform.guest_shutdown(vm.slot);
+                }
+                undo(old, &redefined, platform);
+                return Err(CmdError::failure(format!(
+                    "cannot start {}: {}",
+                    vm.name,
+                    error.message()
+                )));
+            }
+            Err(error) => warnings.push(format!("{} did not start: {}", vm.name, error.message())),
+        }
+    }
     for vm in &removed {
         platform.guest_undefine(vm.slot);
-    }
-    // The RAM was checked above; a start fails only if the machine misbehaves.
-    let mut warnings = Vec::new();
-    for vm in &starting {
-        if let Err(error) = platform.guest_start(vm.slot) {
-            warnings.push(format!(
-                "failure: {} did not start: {}",
-                vm.name,
-                error.message()
-            ));
-        }
     }
     for vm in &new.vms {
         let was_enabled = old.vm(vm.id).is_some_and(|o| !o.disabled);
@@ -97,6 +108,15 @@ pub fn apply_change(
         platform.apply_network(&network);
     }
     Ok(warnings)
+}
+
+/// Whether a failed start will fail again however often it is tried: the machine cannot run
+/// guests, or the image is bad or gone.
+fn refuses_for_good(error: PlatformError) -> bool {
+    matches!(
+        error,
+        PlatformError::Unsupported | PlatformError::BadImage | PlatformError::NoSuchFile
+    )
 }
 
 /// Whether the guest of `vm` holds RAM now (whatever its configuration says).
@@ -111,7 +131,7 @@ fn undo(old: &Config, redefined: &[&Vm], platform: &mut dyn Platform) {
     for vm in redefined {
         match old.vm(vm.id) {
             Some(before) => {
-                let _ = platform.guest_define(before.slot, &guest_config(before));
+                let _ = platform.guest_define(before.slot, &guest_config(old, before));
             }
             None => platform.guest_undefine(vm.slot),
         }
@@ -119,18 +139,31 @@ fn undo(old: &Config, redefined: &[&Vm], platform: &mut dyn Platform) {
 }
 
 /// Defines and starts every guest of a freshly loaded configuration and programs the network.
-/// Guests that do not fit in RAM stay stopped; their names are returned.
-pub fn apply_boot(config: &Config, platform: &mut dyn Platform) -> Vec<alloc::string::String> {
+/// A guest that cannot start stays configured and stopped; the returned lines say which and
+/// why (`mr1 was not started: not enough memory`).
+pub fn apply_boot(config: &Config, platform: &mut dyn Platform) -> Vec<String> {
     let mut not_started = Vec::new();
     for vm in &config.vms {
-        if platform.guest_define(vm.slot, &guest_config(vm)).is_err() {
-            not_started.push(vm.name.clone());
+        let why = |error: PlatformError| {
+            let reason = match error {
+                PlatformError::OutOfMemory => "not enough memory",
+                other => other.message(),
+            };
+            format!("{} was not started: {reason}", vm.name)
+        };
+        if let Err(error) = platform.guest_define(vm.slot, &guest_config(config, vm)) {
+            not_started.push(why(error));
             continue;
         }
         if !vm.disabled {
             let fits = u64::from(vm.memory_mib) * MIB <= platform.guest_memory().free;
-            if !fits || platform.guest_start(vm.slot).is_err() {
-                not_started.push(vm.name.clone());
+            let started = if fits {
+                platform.guest_start(vm.slot)
+            } else {
+                Err(PlatformError::OutOfMemory)
+            };
+            if let Err(error) = started {
+                not_started.push(why(error));
             }
         }
     }

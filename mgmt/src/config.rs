@@ -1,6 +1,7 @@
 //! The configuration: plain data, cloned before every change so that a failing command leaves
 //! the live copy untouched. Items carry stable internal ids; cross references use those ids, so
-//! renaming an interface keeps every reference to it.
+//! renaming an interface keeps every reference to it. A reference to an interface that was
+//! removed stays, remembered by name ([`IfaceRef::Gone`], `crate::references`).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -21,6 +22,26 @@ pub enum IfaceRef {
     Bridge(ItemId),
     /// Host side of a dynamic `/metarouter interface` item.
     Vif(ItemId),
+    /// An interface that no longer exists: entry `id` of [`Config::gone`], which remembers its
+    /// name. The item that refers to it is invalid until an interface of that name appears.
+    Gone(ItemId),
+}
+
+/// A removed interface that references still point at: the id it had (printed `*N`) and its
+/// name, by which references come back to life when an interface of that name appears.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GoneIface {
+    pub id: ItemId,
+    pub name: String,
+}
+
+/// Longest name of a configuration item (interfaces, virtual machines, routing tables, users).
+pub const MAX_NAME_LEN: usize = 63;
+
+/// Whether two item names are the same name: uniqueness ignores ASCII case, so `dup` and `DUP`
+/// cannot both exist (lookups by name stay exact).
+pub fn same_name(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
 }
 
 /// ARP mode of an interface.
@@ -64,7 +85,8 @@ pub struct Bridge {
 pub struct BridgePort {
     pub id: ItemId,
     pub interface: IfaceRef,
-    pub bridge: ItemId,
+    /// A bridge, or a gone one.
+    pub bridge: IfaceRef,
     pub priority: u8,
     pub path_cost: u32,
     pub horizon: Option<u32>,
@@ -101,7 +123,8 @@ pub struct VmIface {
     pub id: ItemId,
     pub vm: ItemId,
     pub kind: VmIfaceType,
-    pub dynamic_bridge: Option<ItemId>,
+    /// A bridge, or a gone one.
+    pub dynamic_bridge: Option<IfaceRef>,
     pub dynamic_mac: [u8; 6],
     pub vm_mac: [u8; 6],
     pub static_interface: Option<u16>,
@@ -212,6 +235,14 @@ pub struct Config {
     pub routes: Vec<StaticRoute>,
     pub routing_tables: Vec<RoutingTable>,
     pub routing_rules: Vec<RoutingRule>,
+    /// Removed interfaces that references still point at.
+    pub gone: Vec<GoneIface>,
+    /// Seed of this box's generated MAC addresses (`crate::identity`): made once from the
+    /// platform's entropy when first needed, kept in the saved configuration, never exported.
+    pub mac_seed: Option<u64>,
+    /// Set while the saved configuration is replayed at boot: a reference to an interface that
+    /// does not exist is then kept as a gone reference by name (see `crate::references`).
+    pub restoring: bool,
     next_id: ItemId,
 }
 
@@ -244,6 +275,9 @@ impl Config {
             routes: Vec::new(),
             routing_tables: Vec::new(),
             routing_rules: Vec::new(),
+            gone: Vec::new(),
+            mac_seed: None,
+            restoring: false,
             next_id: 1,
         };
         let id = config.new_id();
@@ -278,16 +312,19 @@ impl Config {
                 .iter()
                 .find(|i| i.id == id && i.kind == VmIfaceType::Dynamic)
                 .map(|i| i.host_name.as_str()),
+            IfaceRef::Gone(_) => None,
         }
     }
 
-    /// Name of an interface, or `*ID` for one that is gone.
+    /// Name of an interface, or `*ID` for one that is gone (as `print` shows it).
     pub fn iface_label(&self, iface: IfaceRef) -> String {
         match self.iface_name(iface) {
             Some(name) => String::from(name),
             None => match iface {
                 IfaceRef::Ether(port) => alloc::format!("*E{port}"),
-                IfaceRef::Bridge(id) | IfaceRef::Vif(id) => alloc::format!("*{id:X}"),
+                IfaceRef::Bridge(id) | IfaceRef::Vif(id) | IfaceRef::Gone(id) => {
+                    alloc::format!("*{id:X}")
+                }
             },
         }
     }
@@ -346,6 +383,7 @@ impl Config {
                 .iter()
                 .find(|i| i.id == id)
                 .is_none_or(|i| i.disabled),
+            IfaceRef::Gone(_) => true,
         }
     }
 

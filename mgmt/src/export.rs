@@ -1,6 +1,7 @@
 //! `export`: the configuration as a script of commands that, run on an empty box, recreates it.
-//! The saved configuration is the same script plus what `export` never shows: which file each
-//! virtual machine's image was imported from, and the users with their password hashes.
+//! The saved configuration is the same script plus what `export` never shows: the box's MAC
+//! seed, which file each virtual machine's image was imported from, and the users with their
+//! password hashes.
 
 use alloc::format;
 use alloc::string::String;
@@ -9,7 +10,7 @@ use core::fmt::{self, Write};
 
 use crate::cli::menu::{Menu, MenuKind};
 use crate::config::Config;
-use crate::menus::{find_menu, metarouter, path_string, user, EXPORT_ORDER};
+use crate::menus::{find_menu, metarouter, path_string, system, user, EXPORT_ORDER};
 use crate::value::quote_if_needed;
 
 /// Appends ` name=value` to an export line: one formatting routine for every menu's `add`
@@ -72,9 +73,14 @@ pub fn export_menu(path: &[&'static Menu], config: &Config, version: &str) -> St
     out
 }
 
-/// The saved form of the configuration (with user password hashes).
+/// The saved form of the configuration (with the box's MAC seed and user password hashes).
 pub fn saved_script(config: &Config) -> String {
     let mut out = String::from("# saved configuration\n");
+    if let Some(line) = system::saved_line(config) {
+        out.push_str("/system identity\n");
+        out.push_str(&line);
+        out.push('\n');
+    }
     sections(&[], config, &mut out);
     let images = metarouter::saved_lines(config);
     if !images.is_empty() {

@@ -1,6 +1,8 @@
 //! Derives the [`NetworkConfig`] the platform programs from the configuration: interfaces with
 //! their kinds and MACs, bridge ports (configured and dynamic), addresses, and the routing part
-//! (tables, static routes, rules) in the routing crate's types.
+//! (tables, static routes, rules) in the routing crate's types. Invalid items are not
+//! programmed: an address or bridge port on a gone interface (`IfaceRef::Gone`) is left out, a
+//! route through one or a rule on one refers to [`GONE`].
 
 use alloc::vec::Vec;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -56,6 +58,7 @@ fn kind_of(config: &Config, iface: IfaceRef) -> Option<NetInterfaceKind> {
                 .find(|i| i.id == id && i.kind == VmIfaceType::Dynamic)?;
             NetInterfaceKind::Vif { link: link_of(id)? }
         }
+        IfaceRef::Gone(_) => return None,
     })
 }
 
@@ -64,6 +67,7 @@ fn arp_of(config: &Config, iface: IfaceRef) -> bool {
         IfaceRef::Ether(port) => config.ethernet[usize::from(port)].arp != "disabled",
         IfaceRef::Bridge(id) => config.bridge(id).is_some_and(|b| b.arp != "disabled"),
         IfaceRef::Vif(_) => true,
+        IfaceRef::Gone(_) => false,
     }
 }
 
@@ -101,7 +105,7 @@ pub fn network_config(config: &Config, platform: &dyn Platform) -> NetworkConfig
             continue;
         }
         if let (Some(bridge), Some(member)) = (
-            enabled(index(IfaceRef::Bridge(port.bridge))),
+            enabled(index(port.bridge).filter(|_| matches!(port.bridge, IfaceRef::Bridge(_)))),
             enabled(index(port.interface)),
         ) {
             net.bridge_ports.push(NetBridgePort {

@@ -39,6 +39,9 @@ pub struct GuestConfig {
     /// The file in the file store its image was imported from; `None` boots the built-in
     /// guest.
     pub image: Option<String>,
+    /// The MAC the guest's kernel is told (`kmac=`) when it has no interface: derived from the
+    /// box's identity and the slot (`crate::identity`), locally administered unicast.
+    pub mac: [u8; 6],
 }
 
 /// Run state of a guest as `/metarouter print` shows it.
@@ -223,6 +226,11 @@ pub trait Platform {
     fn request_reboot(&mut self);
     /// Power the machine off soon. Called after the user confirmed.
     fn request_shutdown(&mut self);
+    /// Something that differs between boxes and between moments, for the box's identity
+    /// (`crate::identity`): e.g. a free-running CPU counter read now (the management plane
+    /// calls this while a typed command runs, an input-dependent moment), mixed with a
+    /// real-time clock if the board has one. It need not be uniform: it is mixed before use.
+    fn entropy(&self) -> u64;
 
     /// Guest RAM: total and currently free.
     fn guest_memory(&self) -> GuestMemory;

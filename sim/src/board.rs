@@ -3,6 +3,9 @@
 //! [`crate::guest`], a small file store with two images, and a 4 MiB NOR flash in memory (64 KiB
 //! erase blocks) for the configuration.
 //!
+//! Options for tests: `entropy_seed` (the box identity's source; 0 unless set) and
+//! `refuse_start` (a board that cannot run guests).
+//!
 //! Image import model: a listed image file imports in four 100 ms steps (0, 25, 50, 75 %, then
 //! done); `openwrt-mr-mips-rootfs.tgz` unpacks to 7383 KiB, `broken.tgz` fails at 50 % as not a
 //! valid image. A fresh guest disk uses 3 KiB. Disks are kept by virtual machine name, across a
@@ -55,6 +58,11 @@ pub struct SimBoard {
     /// The last network configuration applied, and how many times one was applied.
     pub network: NetworkConfig,
     pub network_applies: u64,
+    /// What [`Platform::entropy`] derives from (with the virtual time): two boards with
+    /// different seeds are two boxes with different identities; replays stay deterministic.
+    pub entropy_seed: u64,
+    /// A board that cannot run guests (as qemu-ppce500 today): every start fails with this.
+    pub refuse_start: Option<PlatformError>,
 }
 
 impl SimBoard {
@@ -95,6 +103,8 @@ impl SimBoard {
             shutdown_requested: false,
             network: NetworkConfig::default(),
             network_applies: 0,
+            entropy_seed: 0,
+            refuse_start: None,
         }
     }
 
@@ -161,6 +171,12 @@ impl Platform for SimBoard {
         self.shutdown_requested = true;
     }
 
+    fn entropy(&self) -> u64 {
+        self.entropy_seed
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(self.now)
+    }
+
     fn guest_memory(&self) -> GuestMemory {
         GuestMemory {
             total: GUEST_RAM,
@@ -198,6 +214,10 @@ impl Platform for SimBoard {
     }
 
     fn guest_start(&mut self, id: GuestId) -> Result<(), PlatformError> {
+        if let Some(error) = self.refuse_start {
+            self.guest(id).ok_or(PlatformError::NoSuchGuest)?;
+            return Err(error);
+        }
         let free = GUEST_RAM - self.used_memory();
         let now = self.now;
         let used = self

@@ -1,4 +1,4 @@
-//! `sim [--login] [--ports N]`: the management console on a simulated board. With a terminal on
+//! `sim [--login] [--ports N] [--seed S] [--no-guests]`: the management console on a simulated board. With a terminal on
 //! stdin it runs in real time with the terminal in raw mode (Ctrl-D on an empty line, `/quit`,
 //! or `/system shutdown` ends it); with piped input it replays the input under the virtual-time
 //! model of `sim::driver` and exits 0 at the end of input.
@@ -8,21 +8,24 @@ use std::process::{Command, ExitCode, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use sim::board::SimBoard;
 use sim::driver::{split_lines, Sim, STEP_MS};
-use sim::script::parse_options;
+use sim::script::parse_all;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let options = match parse_options(args.iter().map(String::as_str)) {
+    let (options, board_options) = match parse_all(args.iter().map(String::as_str)) {
         Ok(options) => options,
         Err(message) => {
-            eprintln!("sim: {message}\nusage: sim [--login] [--ports N]");
+            eprintln!("sim: {message}\nusage: sim [--login] [--ports N] [--seed S] [--no-guests]");
             return ExitCode::from(2);
         }
     };
+    let mut board = SimBoard::new(options.ports);
+    board_options.apply(&mut board);
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        interactive(options);
+        interactive(options, board);
         return ExitCode::SUCCESS;
     }
     let mut input = Vec::new();
@@ -30,7 +33,7 @@ fn main() -> ExitCode {
         eprintln!("sim: reading stdin: {error}");
         return ExitCode::FAILURE;
     }
-    let mut sim = Sim::new(options);
+    let mut sim = Sim::with_board(options, board);
     let mut stdout = std::io::stdout().lock();
     for line in split_lines(&input) {
         if sim.finished {
@@ -79,7 +82,7 @@ impl Drop for RawMode {
     }
 }
 
-fn interactive(options: sim::driver::SimOptions) {
+fn interactive(options: sim::driver::SimOptions, board: SimBoard) {
     let _raw = RawMode::enter();
     let (tx, rx) = mpsc::channel::<Vec<u8>>();
     std::thread::spawn(move || {
@@ -92,7 +95,7 @@ fn interactive(options: sim::driver::SimOptions) {
         }
     });
     let start = Instant::now();
-    let mut sim = Sim::new(options);
+    let mut sim = Sim::with_board(options, board);
     let mut stdout = std::io::stdout().lock();
     let mut input_closed = false;
     while !sim.finished && !input_closed {

@@ -3,9 +3,29 @@
 //! `{C-d}` `{TAB}` `{ESC}` `{UP}` `{DOWN}` `{LEFT}` `{RIGHT}` `{HOME}` `{END}` `{DEL}` `{BS}` `{CR}`
 //! `{LF}`. A line ending in `{NOCR}` is sent without CR. A line `{WAIT n}` lets n ms pass, `{PACE n}`
 //! makes n ms pass after each following line (default 1000). A first
-//! line `#! --login --ports N` gives the simulator options.
+//! line `#! --login --ports N --seed S --no-guests` gives the simulator options and the board's
+//! ([`BoardOptions`]).
 
+use mgmt::PlatformError;
+
+use crate::board::SimBoard;
 use crate::driver::SimOptions;
+
+/// Settings of the simulated board: `--seed S` (the source of the box's identity, default 0)
+/// and `--no-guests` (a board that refuses to start guests as not supported, as qemu-ppce500).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BoardOptions {
+    pub seed: u64,
+    pub no_guests: bool,
+}
+
+impl BoardOptions {
+    /// Gives `board` these settings.
+    pub fn apply(&self, board: &mut SimBoard) {
+        board.entropy_seed = self.seed;
+        board.refuse_start = self.no_guests.then_some(PlatformError::Unsupported);
+    }
+}
 
 /// One step of a script.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,12 +57,26 @@ fn key(name: &str) -> Option<&'static [u8]> {
     })
 }
 
-/// Parses simulator options from words like `--login --ports 3`.
+/// Parses simulator options from words like `--login --ports 3` (board options are checked and
+/// left to [`parse_all`]).
 pub fn parse_options<'a>(words: impl IntoIterator<Item = &'a str>) -> Result<SimOptions, String> {
+    parse_all(words).map(|(options, _)| options)
+}
+
+/// Parses simulator and board options from words like `--login --ports 3 --seed 7`.
+pub fn parse_all<'a>(
+    words: impl IntoIterator<Item = &'a str>,
+) -> Result<(SimOptions, BoardOptions), String> {
     let mut options = SimOptions::default();
+    let mut board = BoardOptions::default();
     let mut words = words.into_iter();
     while let Some(word) = words.next() {
         match word {
+            "--seed" => {
+                let n = words.next().ok_or("--seed needs a number")?;
+                board.seed = n.parse().map_err(|_| format!("bad seed {n}"))?;
+            }
+            "--no-guests" => board.no_guests = true,
             "--login" => options.login = true,
             "--ports" => {
                 let n = words.next().ok_or("--ports needs a number")?;
@@ -54,7 +88,15 @@ pub fn parse_options<'a>(words: impl IntoIterator<Item = &'a str>) -> Result<Sim
             other => return Err(format!("unknown option {other}")),
         }
     }
-    Ok(options)
+    Ok((options, board))
+}
+
+/// The board options of a script (its `#!` line).
+pub fn parse_board(text: &str) -> Result<BoardOptions, String> {
+    match text.lines().next().and_then(|l| l.strip_prefix("#!")) {
+        Some(args) => parse_all(args.split_whitespace()).map(|(_, board)| board),
+        None => Ok(BoardOptions::default()),
+    }
 }
 
 /// Parses a script into options and events.

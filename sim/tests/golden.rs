@@ -4,12 +4,15 @@
 
 use std::path::{Path, PathBuf};
 
+use sim::board::SimBoard;
 use sim::driver::Sim;
-use sim::script::{parse, Event};
+use sim::script::{parse, parse_board, Event};
 
 fn run_script(text: &str) -> Vec<u8> {
     let (options, events) = parse(text).expect("script parses");
-    let mut sim = Sim::new(options);
+    let mut board = SimBoard::new(options.ports);
+    parse_board(text).expect("board options").apply(&mut board);
+    let mut sim = Sim::with_board(options, board);
     for event in events {
         if sim.finished {
             break;

@@ -34,6 +34,8 @@ pub struct Guest {
     last_message: Option<String>,
     /// The imported image (a file in the store), if any; otherwise the built-in guest.
     image: Option<String>,
+    /// The MAC its kernel is told when it has no interface (from the box's identity).
+    mac: [u8; 6],
     used_disk_kib: u64,
     import: Option<Import>,
     partition: Option<PhysRange>,
@@ -69,6 +71,7 @@ impl Guest {
             state: State::Stopped,
             last_message: None,
             image: config.image.clone(),
+            mac: config.mac,
             used_disk_kib: 0,
             import: None,
             partition: None,
@@ -89,10 +92,16 @@ impl Guest {
         self.memory_mib = config.memory_mib;
         self.disk_limit_kib = config.disk_limit_kib;
         self.image = config.image.clone();
+        self.mac = config.mac;
     }
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The MAC its kernel is told when it has no interface.
+    pub fn mac(&self) -> [u8; 6] {
+        self.mac
     }
 
     pub fn id(&self) -> GuestId {

@@ -186,7 +186,7 @@ impl Manager {
         let files = self.files;
         let g = self.guests.get_mut(usize::from(id.0)).and_then(|g| g.as_deref_mut()).ok_or(PlatformError::NoSuchGuest)?;
         let part = self.partitions.allocate(u64::from(g.memory_bytes())).map_err(|_| PlatformError::OutOfMemory)?;
-        let kmac = self.net.guest_mac(id);
+        let kmac = self.net.guest_mac(id).unwrap_or(g.mac());
         if let Err(e) = g.boot(part, files.as_ref(), timer_hz, kmac) {
             let _ = self.partitions.free(part);
             return Err(e);

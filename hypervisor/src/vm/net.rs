@@ -40,15 +40,10 @@ impl Net {
         Net { switch: Box::new(Switch::new()), owner: [None; PORTS], ifaces: [[None; IFACES]; MAX_GUESTS] }
     }
 
-    /// The MAC a guest's kernel is told (`kmac=`): its first interface's, or one derived from
-    /// its slot.
-    pub fn guest_mac(&self, id: GuestId) -> Mac {
-        self.ifaces[usize::from(id.0)]
-            .iter()
-            .flatten()
-            .map(|(mac, _)| *mac)
-            .next()
-            .unwrap_or([0x02, 0x4D, 0x52, 0x00, 0x00, id.0])
+    /// The MAC of a guest's first interface, if it has one (what its kernel is told, `kmac=`;
+    /// otherwise the MAC its configuration carries, derived from the box's identity).
+    pub fn guest_mac(&self, id: GuestId) -> Option<Mac> {
+        self.ifaces[usize::from(id.0)].iter().flatten().map(|(mac, _)| *mac).next()
     }
 
     /// Tell a guest that just booted about its interfaces (they are announced once it creates

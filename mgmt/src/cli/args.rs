@@ -5,7 +5,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::error::CmdError;
-use crate::config::{Config, Gateway, IfaceRef, ItemId};
+use crate::config::{Config, Gateway, IfaceRef, ItemId, MAX_NAME_LEN};
 use crate::network::IpAddress;
 use crate::platform::Platform;
 use crate::value;
@@ -116,8 +116,14 @@ pub enum Value {
     Item(ItemId),
     /// A file or routing table name that exists.
     Name(String),
-    Gateways(Vec<Gateway>),
+    /// Gateways; while the saved configuration is replayed, an interface name that does not
+    /// exist is kept in the second list and its gateway refers to it as `IfaceRef::Gone(index)`
+    /// until `references::bind_missing` remembers it (the list is empty otherwise).
+    Gateways(Vec<Gateway>, Vec<String>),
     Prefix(IpAddress, u8),
+    /// An interface name that does not exist, accepted only while the saved configuration is
+    /// replayed (`references::bind_missing` turns it into a gone reference).
+    Missing(String),
 }
 
 /// One argument given.
@@ -127,7 +133,7 @@ pub struct Arg {
     pub value: Value,
 }
 
-/// The arguments of one command, in the order given (a repeated argument keeps the last value).
+/// The arguments of one command, in the order given (each at most once: see [`Args::add`]).
 #[derive(Clone, Debug, Default)]
 pub struct Args {
     pub list: Vec<Arg>,
@@ -176,6 +182,24 @@ impl Args {
 
     pub fn push(&mut self, field: &'static Field, value: Value) {
         self.list.push(Arg { field, value });
+    }
+
+    /// Adds an argument as typed at `column`; an argument given twice (`name=x name=y`) is an
+    /// error rather than a silent choice of one value.
+    pub fn add(
+        &mut self,
+        field: &'static Field,
+        value: Value,
+        column: usize,
+    ) -> Result<(), CmdError> {
+        if self.list.iter().any(|a| a.field.name == field.name) {
+            return Err(CmdError::RepeatedArgument {
+                argument: field.name,
+                column,
+            });
+        }
+        self.push(field, value);
+        Ok(())
     }
 }
 
@@ -240,8 +264,14 @@ fn resolve_ref(
     config: &Config,
     platform: &dyn Platform,
 ) -> Option<Value> {
+    let missing = |text: &str| {
+        (config.restoring && !text.is_empty()).then(|| Value::Missing(String::from(text)))
+    };
     match kind {
-        RefKind::Interface => config.find_iface(text).map(Value::Iface),
+        RefKind::Interface => config
+            .find_iface(text)
+            .map(Value::Iface)
+            .or_else(|| missing(text)),
         RefKind::Ethernet => config
             .ethernet
             .iter()
@@ -251,7 +281,8 @@ fn resolve_ref(
             .bridges
             .iter()
             .find(|b| b.name == text)
-            .map(|b| Value::Item(b.id)),
+            .map(|b| Value::Iface(IfaceRef::Bridge(b.id)))
+            .or_else(|| missing(text)),
         RefKind::Vm => config.vm_by_name(text).map(|v| Value::Item(v.id)),
         RefKind::File | RefKind::RoutingTable => ref_names(kind, config, platform)
             .into_iter()
@@ -280,8 +311,13 @@ pub fn parse_value(
     match field.kind {
         Kind::Text => Ok(Value::Text(String::from(text))),
         Kind::Name => {
-            if text.is_empty() {
+            if text.is_empty() || text.chars().any(char::is_control) {
                 Err(invalid)
+            } else if text.chars().count() > MAX_NAME_LEN {
+                Err(CmdError::TooLong {
+                    argument,
+                    max: MAX_NAME_LEN,
+                })
             } else {
                 Ok(Value::Text(String::from(text)))
             }
@@ -326,13 +362,14 @@ pub fn parse_value(
             resolve_ref(kind, text, config, platform).ok_or(no_match)
         }
         Kind::Gateways { v6 } => {
+            let mut missing = Vec::new();
             let gateways: Option<Vec<Gateway>> = text
                 .split(',')
-                .map(|part| parse_gateway(part, v6, config))
+                .map(|part| super::gateway::parse_gateway(part, v6, config, &mut missing))
                 .collect();
             gateways
                 .filter(|g| !g.is_empty())
-                .map(Value::Gateways)
+                .map(|g| Value::Gateways(g, missing))
                 .ok_or(invalid)
         }
         Kind::AnyPrefix => {
@@ -350,26 +387,6 @@ pub fn parse_value(
             _ => Err(invalid),
         },
     }
-}
-
-/// One gateway: an address of the family, an interface name, or `address%interface`.
-fn parse_gateway(text: &str, v6: bool, config: &Config) -> Option<Gateway> {
-    let address = |t: &str| {
-        if v6 {
-            value::parse_ipv6(t).map(IpAddress::V6)
-        } else {
-            value::parse_ipv4(t).map(IpAddress::V4)
-        }
-    };
-    if let Some((addr, iface)) = text.split_once('%') {
-        return Some(Gateway::AddressOnInterface(
-            address(addr)?,
-            config.find_iface(iface)?,
-        ));
-    }
-    address(text)
-        .map(Gateway::Address)
-        .or_else(|| config.find_iface(text).map(Gateway::Interface))
 }
 
 /// The fixed values a field can take (for completion and `?`).

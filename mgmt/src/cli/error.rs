@@ -29,6 +29,13 @@ pub enum CmdError {
         min: u64,
         max: u64,
     },
+    /// A name longer than names may be.
+    TooLong { argument: &'static str, max: usize },
+    /// The same argument given twice in one command.
+    RepeatedArgument {
+        argument: &'static str,
+        column: usize,
+    },
     /// Required arguments were not given.
     Missing { arguments: String },
     /// An item number or name that does not exist.
@@ -64,6 +71,12 @@ impl CmdError {
             CmdError::InvalidValue { argument } => format!("invalid value for argument {argument}"),
             CmdError::OutOfRange { argument, min, max } => {
                 format!("value of {argument} out of range ({min}..{max})")
+            }
+            CmdError::TooLong { argument, max } => {
+                format!("value of {argument} too long (at most {max} characters)")
+            }
+            CmdError::RepeatedArgument { argument, column } => {
+                format!("argument {argument} given more than once (line 1 column {column})")
             }
             CmdError::Missing { arguments } => {
                 format!("missing value(s) of argument(s) {arguments}")

@@ -6,6 +6,7 @@ pub mod complete;
 pub mod error;
 pub mod exec;
 pub mod filter;
+pub mod gateway;
 pub mod lex;
 pub mod menu;
 pub mod resolve;

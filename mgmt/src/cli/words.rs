@@ -86,7 +86,7 @@ pub fn parse_args(
                 .find(|f| f.name == token.text && matches!(f.kind, Kind::Flag))
             {
                 Some(field) if !token.quoted => {
-                    args.push(field, super::args::Value::Bool(true));
+                    args.add(field, super::args::Value::Bool(true), token.column)?;
                     continue;
                 }
                 _ => {
@@ -103,7 +103,7 @@ pub fn parse_args(
             }
             _ => parse_value(field, value, &exec.config, &*exec.platform)?,
         };
-        args.push(field, parsed);
+        args.add(field, parsed, token.column)?;
     }
     Ok((items, args))
 }

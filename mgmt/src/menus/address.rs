@@ -16,11 +16,13 @@ use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{Address, Config, IfaceRef, ItemId};
 use crate::export::{push_comment, push_disabled, push_pair};
 use crate::platform::Platform;
+use crate::references::bind_missing;
 use crate::value::{
     format_ipv4, format_ipv6, ipv4_broadcast, ipv4_network, ipv6_network, quote_if_needed,
 };
 
-/// Whether an address is usable: its interface exists and is enabled.
+/// Whether an address is usable: its interface exists (an address whose interface was removed
+/// stays, invalid, until an interface of that name exists again).
 pub fn address_valid(config: &Config, iface: IfaceRef) -> bool {
     config.iface_name(iface).is_some()
 }
@@ -254,6 +256,8 @@ impl<A: Family> Table for Addresses<A> {
         args: &Args,
         _copy_from: Option<ItemId>,
     ) -> Result<ItemId, CmdError> {
+        let bound = bind_missing(config, args);
+        let args = bound.as_ref().unwrap_or(args);
         let (unset, prefix_len) = A::UNSET;
         let mut address = Address {
             id: config.new_id(),
@@ -272,23 +276,25 @@ impl<A: Family> Table for Addresses<A> {
     }
 
     fn set(&self, config: &mut Config, id: ItemId, args: &Args) -> Result<(), CmdError> {
-        Self::ITEMS.set(config, id, args)
+        let bound = bind_missing(config, args);
+        Self::ITEMS.set(config, id, bound.as_ref().unwrap_or(args))
     }
 
     fn remove(&self, config: &mut Config, id: ItemId) -> Result<(), CmdError> {
         Self::ITEMS.remove(config, id)
     }
 
+    /// An address on a gone interface names the interface it remembers.
     fn export(&self, config: &Config) -> Vec<String> {
         A::list(config)
             .iter()
-            .filter_map(|a| {
-                let iface = config.iface_name(a.interface)?;
+            .map(|a| {
+                let iface = config.ref_name(a.interface).unwrap_or_default();
                 let mut line = format!("add address={}", A::text(&a.address, a.prefix_len));
                 push_comment(&mut line, &a.comment);
                 push_disabled(&mut line, a.disabled);
                 push_pair(&mut line, "interface", &quote_if_needed(iface));
-                Some(line)
+                line
             })
             .collect()
     }

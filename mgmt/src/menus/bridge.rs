@@ -88,14 +88,16 @@ pub fn ports_of(config: &Config, bridge: ItemId) -> Vec<IfaceRef> {
     let mut out: Vec<IfaceRef> = config
         .bridge_ports
         .iter()
-        .filter(|p| p.bridge == bridge)
+        .filter(|p| p.bridge == IfaceRef::Bridge(bridge))
         .map(|p| p.interface)
         .collect();
     out.extend(
         config
             .vm_ifaces
             .iter()
-            .filter(|i| i.kind == VmIfaceType::Dynamic && i.dynamic_bridge == Some(bridge))
+            .filter(|i| {
+                i.kind == VmIfaceType::Dynamic && i.dynamic_bridge == Some(IfaceRef::Bridge(bridge))
+            })
             .map(|i| IfaceRef::Vif(i.id)),
     );
     out
@@ -205,25 +207,25 @@ impl Table for Bridges {
             },
             None => default_bridge(id, name),
         };
-        BRIDGES.add(config, bridge, args)
+        let id = BRIDGES.add(config, bridge, args)?;
+        config.revive();
+        Ok(id)
     }
 
     fn set(&self, config: &mut Config, id: ItemId, args: &Args) -> Result<(), CmdError> {
-        BRIDGES.set(config, id, args)
+        BRIDGES.set(config, id, args)?;
+        config.revive();
+        Ok(())
     }
 
+    /// What referred to the bridge (ports, addresses, `dynamic-bridge`, routes) stays, invalid,
+    /// until a bridge of that name exists again (`crate::references`).
     fn remove(&self, config: &mut Config, id: ItemId) -> Result<(), CmdError> {
         if config.bridge(id).is_none() {
             return Err(CmdError::NoSuchItem);
         }
-        super::release_interface(config, IfaceRef::Bridge(id))?;
+        config.forget_interface(IfaceRef::Bridge(id));
         config.bridges.retain(|b| b.id != id);
-        config.bridge_ports.retain(|p| p.bridge != id);
-        for iface in &mut config.vm_ifaces {
-            if iface.dynamic_bridge == Some(id) {
-                iface.dynamic_bridge = None;
-            }
-        }
         Ok(())
     }
 

@@ -1,5 +1,7 @@
 //! `/interface bridge port`: configured bridge ports, plus the dynamic ports that
-//! `/metarouter interface ... dynamic-bridge=` creates (flag `D`, unnumbered).
+//! `/metarouter interface ... dynamic-bridge=` creates (flag `D`, unnumbered). A port whose
+//! bridge or interface was removed stays, inactive (`I`, the gone one shown as `*N`), until an
+//! interface of that name exists again.
 
 use alloc::format;
 use alloc::string::String;
@@ -15,6 +17,7 @@ use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{BridgePort, Config, IfaceRef, ItemId, VmIfaceType};
 use crate::export::{push_comment, push_disabled, push_pair};
 use crate::platform::Platform;
+use crate::references::bind_missing;
 use crate::value::quote_if_needed;
 
 static PORT_FIELDS: [Field; 7] = [
@@ -68,7 +71,7 @@ const DEFAULT_PRIORITY: u8 = 0x80;
 const DEFAULT_PATH_COST: u32 = 10;
 
 /// A port with the default settings.
-fn new_port(id: ItemId, interface: IfaceRef, bridge: ItemId) -> BridgePort {
+fn new_port(id: ItemId, interface: IfaceRef, bridge: IfaceRef) -> BridgePort {
     BridgePort {
         id,
         interface,
@@ -85,7 +88,7 @@ fn new_port(id: ItemId, interface: IfaceRef, bridge: ItemId) -> BridgePort {
 fn change(config: &Config, port: &mut BridgePort, args: &Args) -> Result<(), CmdError> {
     for arg in &args.list {
         match (arg.field.name, &arg.value) {
-            ("bridge", Value::Item(id)) => port.bridge = *id,
+            ("bridge", Value::Iface(bridge)) => port.bridge = *bridge,
             ("comment", Value::Text(text)) => port.comment = text.clone(),
             ("disabled", Value::Bool(b)) => port.disabled = *b,
             ("horizon", Value::Int(h)) => port.horizon = Some(*h as u32),
@@ -97,7 +100,7 @@ fn change(config: &Config, port: &mut BridgePort, args: &Args) -> Result<(), Cmd
         }
     }
     match port.interface {
-        IfaceRef::Bridge(id) if id == port.bridge => {
+        IfaceRef::Bridge(_) if port.interface == port.bridge => {
             return Err(CmdError::failure("cannot add bridge to itself"))
         }
         IfaceRef::Bridge(_) => {
@@ -106,17 +109,28 @@ fn change(config: &Config, port: &mut BridgePort, args: &Args) -> Result<(), Cmd
             ))
         }
         IfaceRef::Ether(p) if super::interface::static_owner(config, p).is_some() => {
-            return Err(CmdError::failure("interface is given to a virtual machine"))
+            let owner = super::interface::static_owner(config, p)
+                .and_then(|i| config.vm_ifaces.iter().find(|v| v.id == i))
+                .and_then(|i| config.vm(i.vm))
+                .map_or(String::new(), |vm| vm.name.clone());
+            return Err(CmdError::failure(format!(
+                "{} is given to virtual machine {owner}",
+                config.iface_label(port.interface)
+            )));
         }
-        IfaceRef::Vif(id)
-            if config
+        IfaceRef::Vif(id) => {
+            let dynamic = config
                 .vm_ifaces
                 .iter()
-                .any(|i| i.id == id && i.dynamic_bridge.is_some()) =>
-        {
-            return Err(CmdError::failure(
-                "interface is already a dynamic bridge port",
-            ))
+                .find(|i| i.id == id)
+                .and_then(|i| i.dynamic_bridge);
+            if let Some(bridge) = dynamic {
+                return Err(CmdError::failure(format!(
+                    "{} is already a dynamic port of bridge {}",
+                    config.iface_label(port.interface),
+                    config.iface_label(bridge)
+                )));
+            }
         }
         _ => {}
     }
@@ -131,8 +145,9 @@ fn change(config: &Config, port: &mut BridgePort, args: &Args) -> Result<(), Cmd
 }
 
 fn port_row(config: &Config, id: Option<ItemId>, port: &BridgePort) -> Row {
-    let inactive =
-        config.iface_name(port.interface).is_none() || config.iface_disabled(port.interface);
+    let inactive = config.iface_name(port.interface).is_none()
+        || config.iface_disabled(port.interface)
+        || config.iface_name(port.bridge).is_none();
     Row {
         id,
         numbered: id.is_some(),
@@ -142,12 +157,7 @@ fn port_row(config: &Config, id: Option<ItemId>, port: &BridgePort) -> Row {
     .flag_if(!port.disabled && inactive, 'I')
     .flag_if(id.is_none(), 'D')
     .word("interface", config.iface_label(port.interface))
-    .word(
-        "bridge",
-        config
-            .bridge(port.bridge)
-            .map_or(String::new(), |b| b.name.clone()),
-    )
+    .word("bridge", config.iface_label(port.bridge))
     .word("priority", format!("0x{:X}", port.priority))
     .num("path-cost", format!("{}", port.path_cost))
     .word(
@@ -207,31 +217,35 @@ impl Table for BridgePorts {
         args: &Args,
         copy_from: Option<ItemId>,
     ) -> Result<ItemId, CmdError> {
+        let bound = bind_missing(config, args);
+        let args = bound.as_ref().unwrap_or(args);
         let id = config.new_id();
         let port =
             match copy_from.and_then(|from| config.bridge_ports.iter().find(|p| p.id == from)) {
                 Some(from) => BridgePort { id, ..from.clone() },
-                None => new_port(id, IfaceRef::Ether(u16::MAX), 0),
+                None => new_port(id, IfaceRef::Ether(u16::MAX), IfaceRef::Bridge(0)),
             };
         PORTS.add(config, port, args)
     }
 
     fn set(&self, config: &mut Config, id: ItemId, args: &Args) -> Result<(), CmdError> {
-        PORTS.set(config, id, args)
+        let bound = bind_missing(config, args);
+        PORTS.set(config, id, bound.as_ref().unwrap_or(args))
     }
 
     fn remove(&self, config: &mut Config, id: ItemId) -> Result<(), CmdError> {
         PORTS.remove(config, id)
     }
 
+    /// A gone bridge or interface is written by the name it remembers.
     fn export(&self, config: &Config) -> Vec<String> {
         config
             .bridge_ports
             .iter()
-            .filter_map(|p| {
-                let bridge = config.bridge(p.bridge)?;
-                let iface = config.iface_name(p.interface)?;
-                let mut line = format!("add bridge={}", quote_if_needed(&bridge.name));
+            .map(|p| {
+                let bridge = config.ref_name(p.bridge).unwrap_or_default();
+                let iface = config.ref_name(p.interface).unwrap_or_default();
+                let mut line = format!("add bridge={}", quote_if_needed(bridge));
                 push_comment(&mut line, &p.comment);
                 push_disabled(&mut line, p.disabled);
                 if let Some(h) = p.horizon {
@@ -244,7 +258,7 @@ impl Table for BridgePorts {
                 if p.priority != DEFAULT_PRIORITY {
                     let _ = write!(line, " priority=0x{:X}", p.priority);
                 }
-                Some(line)
+                line
             })
             .collect()
     }

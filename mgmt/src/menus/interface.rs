@@ -33,6 +33,7 @@ pub fn running(config: &Config, platform: &dyn Platform, iface: IfaceRef) -> boo
                 && static_owner(config, port).is_none()
         }
         IfaceRef::Bridge(_) => true,
+        IfaceRef::Gone(_) => false,
         IfaceRef::Vif(id) => config
             .vm_ifaces
             .iter()
@@ -61,12 +62,18 @@ pub fn mac_of(config: &Config, platform: &dyn Platform, iface: IfaceRef) -> [u8;
             .iter()
             .find(|i| i.id == id)
             .map_or([0; 6], |i| i.dynamic_mac),
+        IfaceRef::Gone(_) => [0; 6],
     }
 }
 
+/// Whether an interface is a port of an existing bridge.
 fn is_slave(config: &Config, iface: IfaceRef) -> bool {
-    config.bridge_ports.iter().any(|p| p.interface == iface)
-        || matches!(iface, IfaceRef::Vif(id) if config.vm_ifaces.iter().any(|i| i.id == id && i.dynamic_bridge.is_some()))
+    let exists = |bridge: IfaceRef| config.iface_name(bridge).is_some();
+    config
+        .bridge_ports
+        .iter()
+        .any(|p| p.interface == iface && exists(p.bridge))
+        || matches!(iface, IfaceRef::Vif(id) if config.vm_ifaces.iter().any(|i| i.id == id && i.dynamic_bridge.is_some_and(exists)))
 }
 
 /// MTU of an interface.
@@ -77,7 +84,7 @@ pub fn mtu_of(config: &Config, iface: IfaceRef) -> u16 {
             .get(usize::from(port))
             .map_or(1500, |e| e.mtu),
         IfaceRef::Bridge(id) => config.bridge(id).map_or(1500, |b| b.mtu),
-        IfaceRef::Vif(_) => 1500,
+        IfaceRef::Vif(_) | IfaceRef::Gone(_) => 1500,
     }
 }
 
@@ -100,7 +107,7 @@ pub struct Interfaces;
 fn iface_item(iface: IfaceRef) -> ItemId {
     match iface {
         IfaceRef::Ether(port) => port_item(port),
-        IfaceRef::Bridge(id) | IfaceRef::Vif(id) => id,
+        IfaceRef::Bridge(id) | IfaceRef::Vif(id) | IfaceRef::Gone(id) => id,
     }
 }
 
@@ -122,6 +129,7 @@ impl Table for Interfaces {
                     IfaceRef::Ether(_) => "ether",
                     IfaceRef::Bridge(_) => "bridge",
                     IfaceRef::Vif(_) => "vif",
+                    IfaceRef::Gone(_) => "unknown",
                 };
                 let disabled = config.iface_disabled(iface);
                 Row::item(iface_item(iface))
@@ -162,17 +170,17 @@ static ETHER_VIEW: View = View::classic(
 /// The `/interface ethernet` table.
 pub struct Ethernet;
 
-/// The first of `prefix1`, `prefix2`, ... that no interface has.
+/// The first of `prefix1`, `prefix2`, ... that no interface has (in any case).
 pub fn free_iface_name(config: &Config, prefix: &str) -> String {
     (1..)
         .map(|n| format!("{prefix}{n}"))
-        .find(|name| config.find_iface(name).is_none())
+        .find(|name| config.iface_named_like(name).is_none())
         .unwrap_or_default()
 }
 
-/// Refuses a name another interface already has.
+/// Refuses a name another interface already has (names are unique regardless of case).
 pub fn check_iface_name(config: &Config, name: &str, this: IfaceRef) -> Result<(), CmdError> {
-    match config.find_iface(name) {
+    match config.iface_named_like(name) {
         Some(other) if other != this => {
             Err(CmdError::failure("already have interface with such name"))
         }
@@ -233,6 +241,7 @@ impl Table for Ethernet {
                 _ => {}
             }
         }
+        config.revive();
         Ok(())
     }
 

@@ -12,7 +12,7 @@ use crate::cli::error::CmdError;
 use crate::cli::menu::{Command, Exec, Invocation, Items, Outcome, Table};
 use crate::cli::table::Row;
 use crate::cli::view::{Column, FlagSlot, View};
-use crate::config::{Config, ItemId, Vm};
+use crate::config::{same_name, Config, ItemId, Vm};
 use crate::export::{push_comment, push_disabled, push_pair};
 use crate::platform::{GuestState, Platform, MAX_GUESTS};
 use crate::value::quote_if_needed;
@@ -72,7 +72,7 @@ pub struct Metarouter;
 pub fn default_name(config: &Config) -> String {
     (1..)
         .map(|n| format!("mr{n}"))
-        .find(|name| config.vm_by_name(name).is_none())
+        .find(|name| !config.vms.iter().any(|vm| same_name(&vm.name, name)))
         .unwrap_or_default()
 }
 
@@ -95,20 +95,22 @@ fn check_name(config: &Config, name: &str, except: Option<ItemId>) -> Result<(),
     if config
         .vms
         .iter()
-        .any(|vm| vm.name == name && Some(vm.id) != except)
+        .any(|vm| same_name(&vm.name, name) && Some(vm.id) != except)
     {
         return Err(CmdError::failure("item with such name already exists"));
     }
     Ok(())
 }
 
-/// Builds a new virtual machine from `add`/`import-image` arguments (not yet in `config`).
-pub fn new_vm(config: &mut Config, args: &Args) -> Result<Vm, CmdError> {
+/// Builds a new virtual machine from `add`/`import-image` arguments (not yet in `config`). Its
+/// guest's MAC derives from the box's identity, made now if the box has none yet.
+pub fn new_vm(config: &mut Config, platform: &dyn Platform, args: &Args) -> Result<Vm, CmdError> {
     let name = args
         .text("name")
         .map(String::from)
         .unwrap_or_else(|| default_name(config));
     check_name(config, &name, None)?;
+    crate::identity::ensure_seed(config, platform);
     let slot = config.free_slot().ok_or_else(|| {
         CmdError::failure(format!("too many virtual machines (at most {MAX_GUESTS})"))
     })?;
@@ -120,7 +122,10 @@ pub fn new_vm(config: &mut Config, args: &Args) -> Result<Vm, CmdError> {
         disk_kib: args.get("disk-size").and_then(disk_value),
         disabled: args.bool("disabled").unwrap_or(false),
         comment: args.text("comment").map(String::from).unwrap_or_default(),
-        image: args.text("image-file").filter(|f| !f.is_empty()).map(String::from),
+        image: args
+            .text("image-file")
+            .filter(|f| !f.is_empty())
+            .map(String::from),
     })
 }
 
@@ -198,11 +203,11 @@ impl Table for Metarouter {
     fn add(
         &self,
         config: &mut Config,
-        _platform: &dyn Platform,
+        platform: &dyn Platform,
         args: &Args,
         _copy_from: Option<ItemId>,
     ) -> Result<ItemId, CmdError> {
-        let vm = new_vm(config, args)?;
+        let vm = new_vm(config, platform, args)?;
         let id = vm.id;
         config.vms.push(vm);
         Ok(id)
@@ -221,7 +226,7 @@ impl Table for Metarouter {
             .map(|i| i.id)
             .collect();
         for iface in gone {
-            super::mr_interface::remove_iface(config, iface)?;
+            super::mr_interface::remove_iface(config, iface);
         }
         Ok(())
     }
@@ -349,12 +354,12 @@ static IMPORT_ARGS: [Field; 4] = [
 ];
 
 fn import_image(exec: &mut Exec<'_>, inv: &Invocation) -> Result<(), CmdError> {
-    let mut vm = new_vm(&mut exec.config, &inv.args)?;
+    let mut vm = new_vm(&mut exec.config, &*exec.platform, &inv.args)?;
     check_memory(&*exec.platform, &[&vm])?;
     let file = inv.args.text("file-name").unwrap_or_default();
     vm.image = Some(String::from(file));
     exec.platform
-        .guest_define(vm.slot, &super::guest_config(&vm))?;
+        .guest_define(vm.slot, &super::guest_config(&exec.config, &vm))?;
     if let Err(error) = exec.platform.image_import_start(vm.slot, file) {
         exec.platform.guest_undefine(vm.slot);
         return Err(error.into());

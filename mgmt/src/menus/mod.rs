@@ -20,45 +20,17 @@ use alloc::string::String;
 
 use crate::cli::error::CmdError;
 use crate::cli::menu::{Command, Exec, Invocation, Items, Menu, Outcome};
-use crate::config::Vm;
+use crate::config::{Config, Vm};
 use crate::platform::GuestConfig;
 
-/// Frees everything attached to an interface that is about to disappear: its addresses and
-/// bridge ports go with it; routes or rules that use it make the removal fail (dropping them
-/// silently could change forwarding or open a policy hole).
-pub fn release_interface(
-    config: &mut crate::config::Config,
-    iface: crate::config::IfaceRef,
-) -> Result<(), CmdError> {
-    use crate::config::Gateway;
-    let in_route = config.routes.iter().any(|r| {
-        r.gateways
-            .iter()
-            .any(|g| matches!(g, Gateway::Interface(i) | Gateway::AddressOnInterface(_, i) if *i == iface))
-    });
-    if in_route
-        || config
-            .routing_rules
-            .iter()
-            .any(|r| r.interface == Some(iface))
-    {
-        return Err(CmdError::failure(
-            "interface is used by a route or routing rule",
-        ));
-    }
-    config.ipv4_addresses.retain(|a| a.interface != iface);
-    config.ipv6_addresses.retain(|a| a.interface != iface);
-    config.bridge_ports.retain(|p| p.interface != iface);
-    Ok(())
-}
-
-/// What the platform needs to know about a virtual machine.
-pub fn guest_config(vm: &Vm) -> GuestConfig {
+/// What the platform needs to know about virtual machine `vm` of `config`.
+pub fn guest_config(config: &Config, vm: &Vm) -> GuestConfig {
     GuestConfig {
         name: vm.name.clone(),
         memory_mib: vm.memory_mib,
         disk_limit_kib: vm.disk_kib,
         image: vm.image.clone(),
+        mac: crate::identity::guest_mac(config, vm.slot),
     }
 }
 

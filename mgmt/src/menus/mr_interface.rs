@@ -16,6 +16,7 @@ use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{Config, IfaceRef, ItemId, VmIface, VmIfaceType};
 use crate::export::{push_comment, push_disabled, push_pair};
 use crate::platform::{GuestState, Platform};
+use crate::references::bind_missing;
 use crate::value::{format_mac, quote_if_needed};
 
 /// Interface ids inside one guest (the ABI's data ids 1..=7).
@@ -70,28 +71,20 @@ static VIEW: View = View::classic(
 /// The `/metarouter interface` table.
 pub struct MrInterface;
 
-/// Removes a guest interface and what is attached to its host side.
-pub fn remove_iface(config: &mut Config, id: ItemId) -> Result<(), CmdError> {
-    super::release_interface(config, IfaceRef::Vif(id))?;
+/// Removes a guest interface. What referred to its host side (addresses, bridge ports,
+/// routes) stays, invalid, until an interface of that name exists again.
+pub fn remove_iface(config: &mut Config, id: ItemId) {
+    config.forget_interface(IfaceRef::Vif(id));
     config.vm_ifaces.retain(|i| i.id != id);
-    Ok(())
 }
 
-/// A locally administered MAC derived from the box's first port MAC and `seed`, unique in `config`.
-fn generate_mac(config: &Config, platform: &dyn Platform, seed: u64) -> [u8; 6] {
-    let base = platform.port(0).map_or(0, |p| {
-        p.mac.iter().fold(0u64, |acc, b| acc << 8 | u64::from(*b))
-    });
-    let mut state = base ^ seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+/// A MAC derived from the box's identity (`crate::identity`) and `salt`, unique in `config`.
+fn generate_mac(config: &Config, platform: &dyn Platform, salt: u64) -> [u8; 6] {
+    let identity = crate::identity::identity(config);
+    let mut salt = salt;
     loop {
-        // splitmix64
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        let bytes = z.to_be_bytes();
-        let mac = [0x02, bytes[1], bytes[2], bytes[3], bytes[4], bytes[5]];
+        let mac = crate::identity::derive_mac(identity, salt);
+        salt = salt.wrapping_add(1 << 32);
         let used = config
             .vm_ifaces
             .iter()
@@ -137,12 +130,14 @@ fn apply(config: &Config, iface: &mut VmIface, args: &Args) -> Result<(), CmdErr
         match (arg.field.name, &arg.value) {
             ("comment", Value::Text(text)) => iface.comment = text.clone(),
             ("disabled", Value::Bool(b)) => iface.disabled = *b,
-            ("dynamic-bridge", Value::Item(id)) => iface.dynamic_bridge = Some(*id),
+            ("dynamic-bridge", Value::Iface(bridge)) => iface.dynamic_bridge = Some(*bridge),
             ("dynamic-bridge", _) => iface.dynamic_bridge = None,
-            ("dynamic-mac-address", Value::Mac(mac)) => iface.dynamic_mac = *mac,
+            ("dynamic-mac-address", Value::Mac(mac)) => {
+                iface.dynamic_mac = unicast("dynamic-mac-address", *mac)?
+            }
             ("host-interface", Value::Text(name)) => {
                 if config
-                    .find_iface(name)
+                    .iface_named_like(name)
                     .is_some_and(|r| r != IfaceRef::Vif(iface.id))
                 {
                     return Err(CmdError::failure("already have interface with such name"));
@@ -159,11 +154,23 @@ fn apply(config: &Config, iface: &mut VmIface, args: &Args) -> Result<(), CmdErr
                 }
             }
             ("virtual-machine", Value::Item(vm)) => iface.vm = *vm,
-            ("vm-mac-address", Value::Mac(mac)) => iface.vm_mac = *mac,
+            ("vm-mac-address", Value::Mac(mac)) => iface.vm_mac = unicast("vm-mac-address", *mac)?,
             _ => {}
         }
     }
     Ok(())
+}
+
+/// Refuses a broadcast or multicast MAC for an interface.
+fn unicast(argument: &str, mac: [u8; 6]) -> Result<[u8; 6], CmdError> {
+    if crate::identity::is_unicast(&mac) {
+        Ok(mac)
+    } else {
+        Err(CmdError::failure(format!(
+            "{argument} {} is not a unicast address",
+            format_mac(&mac)
+        )))
+    }
 }
 
 /// Checks an interface against the rest of the configuration.
@@ -184,20 +191,23 @@ fn validate(config: &Config, iface: &VmIface) -> Result<(), CmdError> {
                 "static interface requires static-interface",
             ));
         };
-        let taken = config.vm_ifaces.iter().any(|i| {
+        let ether = IfaceRef::Ether(port);
+        let taken = config.vm_ifaces.iter().find(|i| {
             i.id != iface.id && i.kind == VmIfaceType::Static && i.static_interface == Some(port)
         });
-        if taken {
-            return Err(CmdError::failure(
-                "interface is already given to a virtual machine",
-            ));
+        if let Some(other) = taken {
+            let vm = config.vm(other.vm).map_or("", |vm| vm.name.as_str());
+            return Err(CmdError::failure(format!(
+                "{} is already given to virtual machine {vm}",
+                config.iface_label(ether)
+            )));
         }
-        if config
-            .bridge_ports
-            .iter()
-            .any(|p| p.interface == IfaceRef::Ether(port))
-        {
-            return Err(CmdError::failure("interface is a bridge port"));
+        if let Some(p) = config.bridge_ports.iter().find(|p| p.interface == ether) {
+            return Err(CmdError::failure(format!(
+                "{} is a port of bridge {}",
+                config.iface_label(ether),
+                config.iface_label(p.bridge)
+            )));
         }
     }
     Ok(())
@@ -247,8 +257,7 @@ impl Table for MrInterface {
                                 "dynamic-bridge",
                                 iface
                                     .dynamic_bridge
-                                    .and_then(|b| config.bridge(b))
-                                    .map_or(String::from("none"), |b| b.name.clone()),
+                                    .map_or(String::from("none"), |b| config.iface_label(b)),
                             )
                             .word("dynamic-mac-address", format_mac(&iface.dynamic_mac))
                             .word("host-interface", iface.host_name.clone());
@@ -274,6 +283,9 @@ impl Table for MrInterface {
         args: &Args,
         copy_from: Option<ItemId>,
     ) -> Result<ItemId, CmdError> {
+        let bound = bind_missing(config, args);
+        let args = bound.as_ref().unwrap_or(args);
+        crate::identity::ensure_seed(config, platform);
         let id = config.new_id();
         let mut iface =
             match copy_from.and_then(|from| config.vm_ifaces.iter().find(|i| i.id == from)) {
@@ -301,10 +313,13 @@ impl Table for MrInterface {
         iface.guest_iface_id = free_guest_iface_id(config, iface.vm);
         validate(config, &iface)?;
         config.vm_ifaces.push(iface);
+        config.revive();
         Ok(id)
     }
 
     fn set(&self, config: &mut Config, id: ItemId, args: &Args) -> Result<(), CmdError> {
+        let bound = bind_missing(config, args);
+        let args = bound.as_ref().unwrap_or(args);
         let index = items::index(&config.vm_ifaces, id)?;
         let mut iface = config.vm_ifaces[index].clone();
         let moved = args
@@ -317,15 +332,18 @@ impl Table for MrInterface {
         validate(config, &iface)?;
         if iface.kind == VmIfaceType::Static && config.vm_ifaces[index].kind == VmIfaceType::Dynamic
         {
-            super::release_interface(config, IfaceRef::Vif(id))?;
+            // The host side goes away; what referred to it stays, invalid.
+            config.forget_interface(IfaceRef::Vif(id));
         }
         config.vm_ifaces[index] = iface;
+        config.revive();
         Ok(())
     }
 
     fn remove(&self, config: &mut Config, id: ItemId) -> Result<(), CmdError> {
         items::index(&config.vm_ifaces, id)?;
-        remove_iface(config, id)
+        remove_iface(config, id);
+        Ok(())
     }
 
     fn export(&self, config: &Config) -> Vec<String> {
@@ -339,8 +357,9 @@ impl Table for MrInterface {
                 push_disabled(&mut line, iface.disabled);
                 match iface.kind {
                     VmIfaceType::Dynamic => {
-                        if let Some(bridge) = iface.dynamic_bridge.and_then(|b| config.bridge(b)) {
-                            push_pair(&mut line, "dynamic-bridge", &quote_if_needed(&bridge.name));
+                        if let Some(bridge) = iface.dynamic_bridge.and_then(|b| config.ref_name(b))
+                        {
+                            push_pair(&mut line, "dynamic-bridge", &quote_if_needed(bridge));
                         }
                         let _ = write!(
                             line,

@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 
 use crate::cli::args::{Args, Value};
 use crate::cli::error::CmdError;
-use crate::config::{Config, Gateway, ItemId, RoutingRule, RoutingTable, StaticRoute};
+use crate::config::{same_name, Config, Gateway, ItemId, RoutingRule, RoutingTable, StaticRoute};
 use crate::export::{push_comment, push_disabled, push_pair};
 use crate::network::IpAddress;
 use crate::value::{format_ipv4, format_ipv6, quote_if_needed};
@@ -71,9 +71,11 @@ pub fn default_route(id: ItemId, v6: bool) -> StaticRoute {
     }
 }
 
-/// Applies `add`/`set` arguments to a route and checks it (on its own: the configuration is not
-/// needed).
-pub fn apply_route(_config: &Config, route: &mut StaticRoute, args: &Args) -> Result<(), CmdError> {
+/// Applies `add`/`set` arguments to a route and checks it: a unicast route needs a gateway, and
+/// a route that differs from another only in `comment` or `disabled` is refused. (Gateways
+/// that cannot be next hops, `0.0.0.0`, broadcast, multicast, are refused by the parser; a
+/// `dst-address` with host bits is stored as its network, `10.0.0.1/8` as `10.0.0.0/8`.)
+pub fn apply_route(config: &Config, route: &mut StaticRoute, args: &Args) -> Result<(), CmdError> {
     for arg in &args.list {
         match (arg.field.name, &arg.value) {
             ("comment", Value::Text(t)) => route.comment = t.clone(),
@@ -87,7 +89,7 @@ pub fn apply_route(_config: &Config, route: &mut StaticRoute, args: &Args) -> Re
                 route.dst = masked(IpAddress::V6(*a), *l);
                 route.dst_len = *l;
             }
-            ("gateway", Value::Gateways(g)) => route.gateways = g.clone(),
+            ("gateway", Value::Gateways(g, _)) => route.gateways = g.clone(),
             ("pref-src", Value::Ipv4(a)) => route.pref_src = Some(IpAddress::V4(*a)),
             ("routing-table", Value::Name(t)) => route.table = t.clone(),
             ("scope", Value::Int(n)) => route.scope = *n as u8,
@@ -101,7 +103,37 @@ pub fn apply_route(_config: &Config, route: &mut StaticRoute, args: &Args) -> Re
             arguments: String::from("gateway"),
         });
     }
+    let same = |other: &StaticRoute| {
+        other.id != route.id
+            && StaticRoute {
+                id: route.id,
+                disabled: route.disabled,
+                comment: route.comment.clone(),
+                ..other.clone()
+            } == *route
+    };
+    if config.routes.iter().any(same) {
+        return Err(CmdError::failure("already have such route"));
+    }
     Ok(())
+}
+
+/// A gateway list as `export` writes it: gone interfaces by the name they remember.
+fn gateways_export(config: &Config, gateways: &[Gateway]) -> String {
+    let name = |i: &crate::config::IfaceRef| {
+        config
+            .ref_name(*i)
+            .map_or_else(|| config.iface_label(*i), String::from)
+    };
+    let parts: Vec<String> = gateways
+        .iter()
+        .map(|g| match g {
+            Gateway::Address(a) => address_text(a),
+            Gateway::Interface(i) => name(i),
+            Gateway::AddressOnInterface(a, i) => format!("{}%{}", address_text(a), name(i)),
+        })
+        .collect();
+    parts.join(",")
 }
 
 /// The `add` line of a route for export.
@@ -114,7 +146,7 @@ pub fn export_route(config: &Config, r: &StaticRoute) -> String {
     }
     push_pair(&mut line, "dst-address", &prefix_text(&r.dst, r.dst_len));
     if !r.gateways.is_empty() {
-        push_pair(&mut line, "gateway", &gateways_text(config, &r.gateways));
+        push_pair(&mut line, "gateway", &gateways_export(config, &r.gateways));
     }
     if let Some(src) = &r.pref_src {
         push_pair(&mut line, "pref-src", &address_text(src));
@@ -144,11 +176,11 @@ pub fn apply_table(config: &Config, table: &mut RoutingTable, args: &Args) -> Re
             _ => {}
         }
     }
-    if table.name == "main"
+    if same_name(&table.name, "main")
         || config
             .routing_tables
             .iter()
-            .any(|t| t.id != table.id && t.name == table.name)
+            .any(|t| t.id != table.id && same_name(&t.name, &table.name))
     {
         return Err(CmdError::failure(
             "already have routing table with such name",
@@ -157,13 +189,21 @@ pub fn apply_table(config: &Config, table: &mut RoutingTable, args: &Args) -> Re
     Ok(())
 }
 
-/// Whether a routing table is used by routes or rules.
-pub fn table_in_use(config: &Config, name: &str) -> bool {
-    config.routes.iter().any(|r| r.table == name)
-        || config
-            .routing_rules
-            .iter()
-            .any(|r| r.table == name || r.routing_mark.as_deref() == Some(name))
+/// What uses routing table `name`, for the refusal to remove it (`route 10.4.0.0/16`, `routing
+/// rule *5`), if anything does. (Routes and rules name tables by name; a route whose table
+/// were gone would otherwise fall back to `main`.)
+pub fn table_user(config: &Config, name: &str) -> Option<String> {
+    if let Some(r) = config.routes.iter().find(|r| r.table == name) {
+        return Some(format!("route {}", prefix_text(&r.dst, r.dst_len)));
+    }
+    config
+        .routing_rules
+        .iter()
+        .find(|r| {
+            (matches!(r.action, "lookup" | "lookup-only-in-table") && r.table == name)
+                || r.routing_mark.as_deref() == Some(name)
+        })
+        .map(|r| format!("routing rule *{:X}", r.id))
 }
 
 /// Renames references to a routing table.
@@ -220,7 +260,7 @@ pub fn export_rule(config: &Config, r: &RoutingRule) -> String {
     if let Some((a, l)) = &r.dst {
         push_pair(&mut line, "dst-address", &prefix_text(a, *l));
     }
-    if let Some(i) = r.interface.and_then(|i| config.iface_name(i)) {
+    if let Some(i) = r.interface.and_then(|i| config.ref_name(i)) {
         push_pair(&mut line, "interface", &quote_if_needed(i));
     }
     if let Some(mark) = &r.routing_mark {

@@ -16,6 +16,7 @@ use crate::cli::table::Row;
 use crate::cli::view::{FlagSlot, View};
 use crate::config::{Config, ItemId, StaticRoute, ROUTE_TYPES};
 use crate::platform::Platform;
+use crate::references::bind_missing;
 
 static IP_ROUTE_VIEW: View = View::modern(
     &[
@@ -186,11 +187,14 @@ impl Table for RouteMenu {
         args: &Args,
         _copy_from: Option<ItemId>,
     ) -> Result<ItemId, CmdError> {
+        let bound = bind_missing(config, args);
         let route = routes::default_route(config.new_id(), self.v6);
-        ROUTES.add(config, route, args)
+        ROUTES.add(config, route, bound.as_ref().unwrap_or(args))
     }
 
     fn set(&self, config: &mut Config, id: ItemId, args: &Args) -> Result<(), CmdError> {
+        let bound = bind_missing(config, args);
+        let args = bound.as_ref().unwrap_or(args);
         let index = self.index(config, id)?;
         let mut route = config.routes[index].clone();
         routes::apply_route(config, &mut route, args)?;

@@ -1,6 +1,7 @@
 //! `/routing table` and `/routing rule`: routing tables besides `main`, and policy rules in
 //! evaluation order.
 
+use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -14,6 +15,7 @@ use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{Config, ItemId, RoutingRule, RoutingTable, RULE_ACTIONS};
 use crate::export::{push_comment, push_pair};
 use crate::platform::Platform;
+use crate::references::bind_missing;
 use crate::value::quote_if_needed;
 
 static TABLE_FIELDS: [Field; 3] = [
@@ -95,10 +97,14 @@ impl Table for Tables {
         Ok(())
     }
 
+    /// Refused while a route or rule uses the table, naming it.
     fn remove(&self, config: &mut Config, id: ItemId) -> Result<(), CmdError> {
         let index = items::index(&config.routing_tables, id)?;
-        if routes::table_in_use(config, &config.routing_tables[index].name) {
-            return Err(CmdError::failure("routing table is in use"));
+        let name = &config.routing_tables[index].name;
+        if let Some(user) = routes::table_user(config, name) {
+            return Err(CmdError::failure(format!(
+                "routing table {name} is used by {user}"
+            )));
         }
         config.routing_tables.remove(index);
         Ok(())
@@ -154,7 +160,10 @@ static RULE_FIELDS: [Field; 8] = [
 
 static RULE_VIEW: View = View {
     detail_default: true,
-    ..View::modern(&[FlagSlot::new(&[('X', "disabled")])], &[])
+    ..View::modern(
+        &[FlagSlot::new(&[('X', "disabled"), ('I', "inactive")])],
+        &[],
+    )
 };
 
 /// `/routing rule`, in evaluation order.
@@ -179,7 +188,11 @@ impl Table for Rules {
             .routing_rules
             .iter()
             .map(|r| {
-                let mut row = Row::item(r.id).flag_if(r.disabled, 'X');
+                // A rule on a gone interface matches nothing until it exists again.
+                let gone = r.interface.is_some_and(|i| config.iface_name(i).is_none());
+                let mut row = Row::item(r.id)
+                    .flag_if(r.disabled, 'X')
+                    .flag_if(!r.disabled && gone, 'I');
                 if let Some((a, l)) = &r.src {
                     row = row.word("src-address", routes::prefix_text(a, *l));
                 }
@@ -219,11 +232,13 @@ impl Table for Rules {
             disabled: false,
             comment: String::new(),
         };
-        RULES.add(config, rule, args)
+        let bound = bind_missing(config, args);
+        RULES.add(config, rule, bound.as_ref().unwrap_or(args))
     }
 
     fn set(&self, config: &mut Config, id: ItemId, args: &Args) -> Result<(), CmdError> {
-        RULES.set(config, id, args)
+        let bound = bind_missing(config, args);
+        RULES.set(config, id, bound.as_ref().unwrap_or(args))
     }
 
     fn remove(&self, config: &mut Config, id: ItemId) -> Result<(), CmdError> {

@@ -11,11 +11,18 @@ use crate::config::Config;
 use crate::platform::Platform;
 use crate::value::{format_bytes, format_duration, quote_if_needed};
 
-static IDENTITY_FIELDS: [Field; 1] = [Field::new(
-    "name",
-    Kind::Name,
-    "Name of the router, shown in the prompt",
-)];
+static IDENTITY_FIELDS: [Field; 2] = [
+    Field::new(
+        "mac-seed",
+        Kind::Text,
+        "Seed of this box's generated MAC addresses, 16 hex digits (saved configuration)",
+    ),
+    Field::new(
+        "name",
+        Kind::Text,
+        "Name of the router, shown in the prompt",
+    ),
+];
 
 /// `/system identity`.
 pub struct Identity;
@@ -30,18 +37,38 @@ impl Single for Identity {
     }
 
     fn set(&self, config: &mut Config, args: &Args) -> Result<(), CmdError> {
+        if let Some(seed) = args.text("mac-seed") {
+            let valid = seed.len() == 16 && seed.bytes().all(|b| b.is_ascii_hexdigit());
+            config.mac_seed = Some(u64::from_str_radix(seed, 16).ok().filter(|_| valid).ok_or(
+                CmdError::InvalidValue {
+                    argument: "mac-seed",
+                },
+            )?);
+        }
         if let Some(name) = args.text("name") {
+            if name.is_empty() {
+                return Err(CmdError::InvalidValue { argument: "name" });
+            }
             config.identity = String::from(name);
         }
         Ok(())
     }
 
+    /// The name only: the MAC seed is this box's own ([`saved_line`]).
     fn export(&self, config: &Config) -> Vec<String> {
         if config.identity == "MikroTik" {
             return Vec::new();
         }
         alloc::vec![format!("set name={}", quote_if_needed(&config.identity))]
     }
+}
+
+/// The `/system identity` line the saved configuration adds to the export: the box's MAC seed
+/// (`crate::identity`), which an export for another box must not carry.
+pub fn saved_line(config: &Config) -> Option<String> {
+    config
+        .mac_seed
+        .map(|seed| format!("set mac-seed={seed:016X}"))
 }
 
 /// `/system resource`.

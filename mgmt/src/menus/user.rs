@@ -102,7 +102,7 @@ fn change(config: &Config, user: &mut User, args: &Args) -> Result<(), CmdError>
     if config
         .users
         .iter()
-        .any(|u| u.id != user.id && u.name == user.name)
+        .any(|u| u.id != user.id && crate::config::same_name(&u.name, &user.name))
     {
         return Err(CmdError::failure("user with the same name already exists"));
     }

@@ -107,10 +107,8 @@ impl Shell {
             ended: false,
         };
         shell.load(platform);
-        for name in apply_boot(&shell.config, platform) {
-            shell.say(&format!(
-                "metarouter: {name} was not started: not enough memory\n"
-            ));
+        for line in apply_boot(&shell.config, platform) {
+            shell.say(&format!("metarouter: {line}\n"));
         }
         if shell.login {
             shell.show_login();
@@ -163,6 +161,8 @@ impl Shell {
     /// Runs a saved configuration script on the current configuration (no platform effects).
     fn run_script(&mut self, text: &str, platform: &mut dyn Platform) {
         let mut session = Session::new(&ROOT);
+        // References to interfaces that are gone are kept by name (`crate::references`).
+        self.config.restoring = true;
         for (number, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -177,6 +177,7 @@ impl Shell {
                 )),
             }
         }
+        self.config.restoring = false;
     }
 
     /// The live configuration.
