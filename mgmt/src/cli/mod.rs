@@ -8,6 +8,7 @@ pub mod exec;
 pub mod filter;
 pub mod lex;
 pub mod menu;
+pub mod regex;
 pub mod resolve;
 pub mod table;
 pub mod view;
