@@ -6,6 +6,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use super::batch::{change_each, labels};
 use super::error::CmdError;
 use super::lex::{tokenize, Token};
 use super::menu::{Command, Exec, Invocation, Items, Menu, MenuKind, Outcome, Table};
@@ -252,14 +253,26 @@ impl Session {
                     )?;
                     args.push(field, super::args::Value::Bool(name == "disable"));
                 }
-                for id in ids {
-                    if name == "remove" {
-                        table.remove(&mut exec.config, id)?;
-                    } else {
-                        table.set(&mut exec.config, id, &args)?;
-                    }
-                }
-                Ok(())
+                let labels = if ids.len() > 1 {
+                    labels(table.view(), &rows, &ids)
+                } else {
+                    Vec::new()
+                };
+                drop(rows);
+                let remove = name == "remove";
+                change_each(
+                    &mut exec.config,
+                    &ids,
+                    &labels,
+                    &mut |config, id| {
+                        if remove {
+                            table.remove(config, id)
+                        } else {
+                            table.set(config, id, &args)
+                        }
+                    },
+                    &mut exec.out,
+                )
             }
             _ => Err(CmdError::BadCommand {
                 word: String::from(name),

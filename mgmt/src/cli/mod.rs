@@ -2,6 +2,7 @@
 //! completion, and the interpreter that ties them together.
 
 pub mod args;
+pub mod batch;
 pub mod compare;
 pub mod complete;
 pub mod error;
