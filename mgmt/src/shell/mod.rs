@@ -7,6 +7,7 @@ mod attach;
 mod commit;
 pub mod editor;
 mod login;
+mod repeat;
 
 use alloc::format;
 use alloc::string::String;
@@ -62,6 +63,14 @@ enum Mode {
         vm: Vm,
         config: alloc::boxed::Box<Config>,
         shown: Option<u8>,
+    },
+    /// `print ... interval=`: `line` runs again every `every_ms` until a key is pressed.
+    Repeating {
+        line: String,
+        every_ms: u64,
+        next_ms: u64,
+        /// Terminal rows of the output shown last.
+        rows: usize,
     },
     /// A reboot or shutdown was requested, or the session ended.
     Halted,
@@ -234,7 +243,11 @@ impl Shell {
         terminal: &mut dyn Terminal,
     ) {
         let mut to_guest: Vec<u8> = Vec::new();
+        let mut swallow = false;
         for &byte in bytes {
+            if swallow {
+                continue;
+            }
             if let Mode::Attached { guest, .. } = self.mode {
                 self.attached_byte(guest, byte, &mut to_guest, platform);
                 if !matches!(self.mode, Mode::Attached { .. }) && !to_guest.is_empty() {
@@ -255,6 +268,7 @@ impl Shell {
                     let shutdown = *shutdown;
                     self.confirm_byte(byte, shutdown, platform);
                 }
+                Mode::Repeating { .. } => swallow = self.repeat_key(byte),
                 Mode::LoginDelay { .. }
                 | Mode::Importing { .. }
                 | Mode::Halted
@@ -279,6 +293,7 @@ impl Shell {
             }
             Mode::LoginDelay { until } if platform.now_ms() >= *until => self.show_login(),
             Mode::Importing { .. } => self.poll_import(platform),
+            Mode::Repeating { .. } => self.poll_repeat(platform),
             _ => {}
         }
         self.flush(terminal);
@@ -388,6 +403,9 @@ impl Shell {
                 self.mode = Mode::Confirm { shutdown: true };
             }
             Outcome::Quit => self.quit(),
+            Outcome::Repeat { every_ms } => {
+                self.start_repeat(line, every_ms, &result.out, platform)
+            }
         }
     }
 
