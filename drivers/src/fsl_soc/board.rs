@@ -49,7 +49,7 @@ macro_rules! fsl_soc_board {
                 events: &mut dyn ::hypervisor::board::EventSink,
             ) {
                 self.soc.service_interrupts(|uart| {
-                    ::hypervisor::board::drain_console(|| uart.read_byte(), events)
+                    ::hypervisor::board::drain_console(|| uart.receive().into(), events)
                 });
             }
 
