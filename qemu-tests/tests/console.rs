@@ -53,3 +53,23 @@ fn ppce500_login_typed_during_the_delay_is_kept() {
     let out = s.expect(PROMPT);
     assert!(out.contains("name: MikroTik"), "{}", s.transcript());
 }
+
+/// A 5000-character line sent in one burst arrives whole through the UART, the console queue
+/// and the editor, and is applied whole; one over the editor's limit is refused.
+#[test]
+fn malta_long_lines_are_applied_whole_or_refused() {
+    let mut s = Session::boot(Board::QemuMalta);
+    s.login(BOOT);
+    let name = "B".repeat(5000);
+    s.send_line(&format!("/system identity set name={name}"));
+    let prompt = format!("[admin@{name}] > ");
+    s.expect_within(&prompt, Duration::from_secs(30));
+    let line = format!("/system identity set name={}", "C".repeat(mgmt::shell::editor::MAX_LINE));
+    s.send_line(&line);
+    let out = s.expect_within(&prompt, Duration::from_secs(60));
+    assert!(
+        out.contains(&format!("failure: line too long ({} characters", line.len())),
+        "{}",
+        &out[out.len().saturating_sub(300)..]
+    );
+}

@@ -1,6 +1,11 @@
 //! Line editing on a VT100 terminal: insert and delete anywhere on the line, cursor keys,
 //! Home/End, history (up/down), and the keys the shell handles itself (Enter, Tab, `?`, Ctrl-C,
 //! Ctrl-D). The editor writes its own echo; the shell writes prompts and command output.
+//!
+//! Lines hold up to [`MAX_LINE`] characters. Characters typed beyond it are not kept (one beep
+//! says so) and Enter then refuses the whole line ([`Key::TooLong`]): a line is never cut and
+//! executed. Backspace takes the excess characters off first; Ctrl-C, Ctrl-K or a history
+//! step start over.
 
 use alloc::format;
 use alloc::string::String;
@@ -8,8 +13,10 @@ use alloc::vec::Vec;
 
 /// Most lines kept in the history.
 const HISTORY: usize = 64;
-/// Longest line accepted.
-pub const MAX_LINE: usize = 1024;
+/// Longest line accepted, in characters (exported scripts have long lines: a route with a long
+/// comment, a long list). A longer line is refused whole when Enter is pressed
+/// ([`Key::TooLong`]); it is never cut and run.
+pub const MAX_LINE: usize = 32 * 1024;
 
 /// What a key did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,6 +33,9 @@ pub enum Key {
     Cancel,
     /// Ctrl-D on an empty line.
     EndOfInput,
+    /// Enter on a line longer than [`MAX_LINE`] (it had this many characters): the line was
+    /// dropped, not submitted.
+    TooLong(usize),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,6 +54,8 @@ pub struct Editor {
     /// Position while browsing history (index into `history`), and the line being edited.
     browsing: Option<(usize, Vec<char>)>,
     escape: Escape,
+    /// Characters typed beyond [`MAX_LINE`] (not kept: the line will be refused).
+    excess: usize,
     /// Echo typed characters (off for passwords).
     pub echo: bool,
     /// Keep lines in the history (off for login).
@@ -70,6 +82,7 @@ impl Editor {
             history: Vec::new(),
             browsing: None,
             escape: Escape::None,
+            excess: 0,
             echo: true,
             remember: true,
         }
@@ -91,6 +104,7 @@ impl Editor {
         self.cursor = 0;
         self.browsing = None;
         self.escape = Escape::None;
+        self.excess = 0;
     }
 
     /// Writes the line and puts the cursor where it belongs (after a prompt was written).
@@ -111,7 +125,11 @@ impl Editor {
 
     fn insert_char(&mut self, c: char, out: &mut Vec<u8>) {
         if self.line.len() >= MAX_LINE {
-            out.push(0x07);
+            // The line is too long and will be refused: say so once, keep only the count.
+            if self.excess == 0 {
+                out.push(0x07);
+            }
+            self.excess += 1;
             return;
         }
         self.line.insert(self.cursor, c);
@@ -144,6 +162,7 @@ impl Editor {
 
     fn replace_line(&mut self, new: Vec<char>, out: &mut Vec<u8>) {
         self.move_to(0, out);
+        self.excess = 0;
         self.line = new;
         self.cursor = 0;
         if self.echo {
@@ -154,6 +173,11 @@ impl Editor {
     }
 
     fn backspace(&mut self, out: &mut Vec<u8>) {
+        if self.excess > 0 {
+            // The characters past the limit come off first (they were typed last).
+            self.excess -= 1;
+            return;
+        }
         if self.cursor == 0 {
             return;
         }
@@ -217,6 +241,11 @@ impl Editor {
     }
 
     fn submit(&mut self) -> Key {
+        if self.excess > 0 {
+            let length = self.line.len() + self.excess;
+            self.clear();
+            return Key::TooLong(length);
+        }
         let text = self.text();
         if self.remember && !text.trim().is_empty() && self.history.last() != Some(&text) {
             if self.history.len() == HISTORY {
@@ -280,6 +309,7 @@ impl Editor {
             0x0E => self.history_step(false, out),
             0x0B => {
                 self.line.truncate(self.cursor);
+                self.excess = 0;
                 if self.echo {
                     out.extend_from_slice(b"\x1b[K");
                 }
@@ -347,6 +377,38 @@ mod tests {
         let (keys, _) = type_bytes(&mut e, b"comment=\"why?\"?");
         assert_eq!(keys, alloc::vec![Key::Help]);
         assert_eq!(e.text(), "comment=\"why?\"");
+    }
+
+    #[test]
+    fn long_lines_are_kept_whole() {
+        let mut e = Editor::new();
+        let line = "x".repeat(20_000);
+        let (keys, out) = type_bytes(&mut e, alloc::format!("{line}\r").as_bytes());
+        assert_eq!(keys, alloc::vec![Key::Submit(line)]);
+        assert!(!out.contains(&0x07), "no beep");
+    }
+
+    #[test]
+    fn a_line_past_the_limit_is_refused_whole() {
+        let mut e = Editor::new();
+        let line = "y".repeat(MAX_LINE + 5);
+        let (keys, out) = type_bytes(&mut e, alloc::format!("{line}\r").as_bytes());
+        assert_eq!(keys, alloc::vec![Key::TooLong(MAX_LINE + 5)]);
+        assert_eq!(out.iter().filter(|&&b| b == 0x07).count(), 1, "one beep");
+        assert_eq!(e.text(), "");
+        // Nothing of it is left over, and it is not in the history.
+        let (keys, _) = type_bytes(&mut e, b"ok\r\x1b[A\x1b[A\r");
+        assert_eq!(
+            keys,
+            alloc::vec![
+                Key::Submit(String::from("ok")),
+                Key::Submit(String::from("ok"))
+            ]
+        );
+        // Backspace takes the excess off first: back at the limit, the line is accepted.
+        let line = "z".repeat(MAX_LINE + 2);
+        let (keys, _) = type_bytes(&mut e, alloc::format!("{line}\x7f\x7f\r").as_bytes());
+        assert_eq!(keys, alloc::vec![Key::Submit("z".repeat(MAX_LINE))]);
     }
 
     #[test]

@@ -32,7 +32,7 @@ impl Shell {
         self.out.extend_from_slice(&echo);
         let line = match key {
             Key::Submit(line) => line,
-            Key::Cancel => {
+            Key::Cancel | Key::TooLong(_) => {
                 self.say("\n");
                 self.show_login();
                 return;

@@ -301,6 +301,13 @@ impl Shell {
                 self.say("\n");
                 self.quit();
             }
+            Key::TooLong(length) => {
+                self.say(&format!(
+                    "\nfailure: line too long ({length} characters, at most {}), not executed\n",
+                    editor::MAX_LINE
+                ));
+                self.prompt();
+            }
         }
     }
 
