@@ -11,6 +11,8 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use super::escape::{EscapeParser, Feed, Sequence};
+
 /// Most lines kept in the history.
 const HISTORY: usize = 64;
 /// Longest line accepted, in characters (exported scripts have long lines: a route with a long
@@ -38,14 +40,6 @@ pub enum Key {
     TooLong(usize),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Escape {
-    None,
-    Esc,
-    Csi(String),
-    Ss3,
-}
-
 /// The line being edited.
 pub struct Editor {
     line: Vec<char>,
@@ -53,7 +47,7 @@ pub struct Editor {
     history: Vec<String>,
     /// Position while browsing history (index into `history`), and the line being edited.
     browsing: Option<(usize, Vec<char>)>,
-    escape: Escape,
+    escape: EscapeParser,
     /// Characters typed beyond [`MAX_LINE`] (not kept: the line will be refused).
     excess: usize,
     /// Echo typed characters (off for passwords).
@@ -81,7 +75,7 @@ impl Editor {
             cursor: 0,
             history: Vec::new(),
             browsing: None,
-            escape: Escape::None,
+            escape: EscapeParser::new(),
             excess: 0,
             echo: true,
             remember: true,
@@ -103,7 +97,7 @@ impl Editor {
         self.line.clear();
         self.cursor = 0;
         self.browsing = None;
-        self.escape = Escape::None;
+        self.escape.reset();
         self.excess = 0;
     }
 
@@ -259,38 +253,15 @@ impl Editor {
 
     /// Handles one input byte; echo and cursor movement go to `out`.
     pub fn feed(&mut self, byte: u8, out: &mut Vec<u8>) -> Key {
-        match core::mem::replace(&mut self.escape, Escape::None) {
-            Escape::Esc => {
-                match byte {
-                    b'[' => self.escape = Escape::Csi(String::new()),
-                    b'O' => self.escape = Escape::Ss3,
-                    _ => {}
-                }
+        let byte = match self.escape.feed(byte) {
+            Feed::Byte(byte) => byte,
+            Feed::Consumed => return Key::None,
+            Feed::Sequence(sequence) => {
+                self.sequence(sequence, out);
                 return Key::None;
             }
-            Escape::Csi(mut params) => {
-                if (0x30..=0x3F).contains(&byte) && params.len() < 8 {
-                    params.push(byte as char);
-                    self.escape = Escape::Csi(params);
-                    return Key::None;
-                }
-                match (byte, params.as_str()) {
-                    (b'~', "1" | "7") => self.move_to(0, out),
-                    (b'~', "4" | "8") => self.move_to(self.line.len(), out),
-                    (b'~', "3") => self.delete(out),
-                    (b'A'..=b'H', _) => self.cursor_key(byte, out),
-                    _ => {}
-                }
-                return Key::None;
-            }
-            Escape::Ss3 => {
-                self.cursor_key(byte, out);
-                return Key::None;
-            }
-            Escape::None => {}
-        }
+        };
         match byte {
-            0x1B => self.escape = Escape::Esc,
             b'\r' | b'\n' => return self.submit(),
             b'\t' => return Key::Complete,
             b'?' if !self.in_quotes() => return Key::Help,
@@ -323,6 +294,26 @@ impl Editor {
             _ => {}
         }
         Key::None
+    }
+
+    /// The keys among the escape sequences (any other sequence does nothing): arrows, Home and
+    /// End (`ESC [ A..D`, `H`, `F`, with or without modifier parameters, and their SS3 forms),
+    /// `ESC [ 1 ~` / `7 ~` Home, `4 ~` / `8 ~` End, `3 ~` Delete.
+    fn sequence(&mut self, sequence: Sequence, out: &mut Vec<u8>) {
+        match sequence {
+            Sequence::Csi {
+                params,
+                final_byte: b'~',
+            } => match params.first() {
+                Some(1 | 7) => self.move_to(0, out),
+                Some(4 | 8) => self.move_to(self.line.len(), out),
+                Some(3) => self.delete(out),
+                _ => {}
+            },
+            Sequence::Csi { final_byte, .. } | Sequence::Ss3(final_byte) => {
+                self.cursor_key(final_byte, out)
+            }
+        }
     }
 
     fn cursor_key(&mut self, key: u8, out: &mut Vec<u8>) {
@@ -409,6 +400,27 @@ mod tests {
         let line = "z".repeat(MAX_LINE + 2);
         let (keys, _) = type_bytes(&mut e, alloc::format!("{line}\x7f\x7f\r").as_bytes());
         assert_eq!(keys, alloc::vec![Key::Submit("z".repeat(MAX_LINE))]);
+    }
+
+    #[test]
+    fn unknown_escape_sequences_leave_nothing_on_the_line() {
+        let mut e = Editor::new();
+        let (keys, _) = type_bytes(
+            &mut e,
+            b"ab\x1b[999999999999999999A\x1b]0;title\x07c\x1b]2;t\x1b\\\x1b[200~d\x1b[?1;2c\x1bOP\x1b7e\r",
+        );
+        assert_eq!(keys, alloc::vec![Key::Submit(String::from("abcde"))]);
+    }
+
+    #[test]
+    fn known_keys_with_modifiers_and_ss3() {
+        let mut e = Editor::new();
+        // Ctrl-Left (ESC [ 1 ; 5 D), application-mode Home (ESC O H), Ctrl-Delete (ESC [ 3 ; 5 ~).
+        let (keys, _) = type_bytes(&mut e, b"bcd\x1b[1;5D\x1bOHa\x1b[3;5~\r");
+        assert_eq!(keys, alloc::vec![Key::Submit(String::from("acd"))]);
+        // Enter ends a stray OSC and still submits.
+        let (keys, _) = type_bytes(&mut e, b"x\x1b]0;never ends\r");
+        assert_eq!(keys, alloc::vec![Key::Submit(String::from("x"))]);
     }
 
     #[test]

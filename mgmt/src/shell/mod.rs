@@ -7,6 +7,7 @@
 mod attach;
 mod commit;
 pub mod editor;
+mod escape;
 mod input;
 mod login;
 
