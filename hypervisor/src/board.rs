@@ -104,9 +104,9 @@ pub trait Board: Sync {
     /// Turn the console UART's receive interrupt on or off (flow control, see [`EventSink`]).
     fn console_rx_interrupt(&self, enable: bool);
 
-    /// Where the boot loader may have preloaded the file store (QEMU's `-device loader`, see
-    /// `./x run --file`). The kernel keeps the part holding a valid store and gives the rest to
-    /// guests.
+    /// Where the boot loader may have preloaded the file store (`./x run --file`: QEMU's
+    /// `-device loader` on malta, the `-initrd` the device tree names on e500). The kernel
+    /// keeps the part holding a valid store and gives the rest to guests.
     fn preload_area(&self) -> Option<PhysRange> {
         None
     }

@@ -73,3 +73,21 @@ fn malta_long_lines_are_applied_whole_or_refused() {
         &out[out.len().saturating_sub(300)..]
     );
 }
+
+/// `./x run --board qemu-ppce500 --file F`: the file store arrives as the initial RAM disk the
+/// device tree names, and `/file print` lists its files.
+#[test]
+fn ppce500_preloaded_files_are_listed() {
+    let built = guests::build_once().expect("building the guests");
+    let mut s = Session::boot_with(Board::QemuPpce500, |c| {
+        let dir = std::env::temp_dir().join(format!("mr-console-{}-ppc-files", std::process::id()));
+        let store = dir.join("files.bin");
+        build_store(&[built.archive("hello"), built.archive("bare")], &store).expect("packing the file store");
+        c.files = Some(store);
+    });
+    let banner = s.login(BOOT);
+    assert!(banner.contains("files: 2 preloaded"), "{banner}");
+    let out = s.command("/file print", PROMPT);
+    let names: Vec<&str> = out.lines().skip(1).filter_map(|l| l.split_whitespace().nth(1)).collect();
+    assert_eq!(names, ["bare.tgz", "hello.tgz"], "{out}");
+}
