@@ -91,3 +91,22 @@ fn ppce500_preloaded_files_are_listed() {
     let names: Vec<&str> = out.lines().skip(1).filter_map(|l| l.split_whitespace().nth(1)).collect();
     assert_eq!(names, ["bare.tgz", "hello.tgz"], "{out}");
 }
+
+/// A paste into an attached guest console larger than the guest's input ring arrives whole: the
+/// shell hands it over as the guest takes it (the `bare` guest echoes everything).
+#[test]
+fn malta_a_paste_into_a_guest_console_arrives_whole() {
+    let built = guests::build_once().expect("building the guests");
+    let mut s = boot_with_files(Board::QemuMalta, &[built.archive("bare")], "guest-paste");
+    s.command("/metarouter import-image file-name=bare.tgz name=b1", PROMPT);
+    s.send_line("/metarouter console b1");
+    s.expect("[Ctrl-A is the prefix key]");
+    s.expect_within("polling around wait)", Duration::from_secs(10));
+    let paste: String = (0..3000).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+    s.send(&format!("{paste}|end"));
+    let echoed = s.expect_within("|end", Duration::from_secs(30));
+    assert_eq!(echoed.trim_start_matches(['\r', '\n']), paste, "{}", s.transcript());
+    s.send("\x01q");
+    s.expect("Welcome back!");
+    s.expect(PROMPT);
+}
