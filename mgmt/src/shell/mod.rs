@@ -1,11 +1,14 @@
 //! The console shell: the state machine between the terminal and the interpreter. It owns the
 //! configuration and its store, and moves between login, the command prompt, confirmations,
 //! guest console attach and running image imports. The hypervisor (or the simulator) feeds it
-//! input bytes with [`Shell::input`] and calls [`Shell::poll`] periodically.
+//! input bytes with [`Shell::input`] (`input.rs`: the type-ahead queue) and calls
+//! [`Shell::poll`] periodically.
 
 mod attach;
 mod commit;
 pub mod editor;
+mod escape;
+mod input;
 mod login;
 mod repeat;
 
@@ -23,6 +26,8 @@ use crate::menus::ROOT;
 use crate::platform::{GuestId, Platform, Terminal};
 use crate::store::{ConfigStore, Loaded};
 use editor::{Editor, Key};
+use input::TypeAhead;
+pub use input::TYPEAHEAD_CAPACITY;
 
 /// How the shell starts.
 #[derive(Clone, Copy, Debug)]
@@ -87,6 +92,8 @@ pub struct Shell {
     group: &'static str,
     login: bool,
     failures: u32,
+    /// Input not handled yet (typed while the shell was busy).
+    typeahead: TypeAhead,
     /// Output not yet written to the terminal.
     out: Vec<u8>,
     after_cr: bool,
@@ -111,6 +118,7 @@ impl Shell {
             group: "full",
             login: options.login,
             failures: 0,
+            typeahead: TypeAhead::default(),
             out: Vec::new(),
             after_cr: false,
             ended: false,
@@ -183,7 +191,8 @@ impl Shell {
         saved_script(&self.config)
     }
 
-    /// Whether the shell is working and ignores input for now (login delay, image import).
+    /// Whether the shell is working on something [`Shell::poll`] advances (login delay, image
+    /// import); input given meanwhile waits in the type-ahead queue until it is done.
     pub fn is_busy(&self) -> bool {
         matches!(self.mode, Mode::LoginDelay { .. } | Mode::Importing { .. })
     }
@@ -235,54 +244,6 @@ impl Shell {
         self.say(&text);
     }
 
-    /// Console input as it arrives (any chunking; CR, LF and CRLF all end a line).
-    pub fn input(
-        &mut self,
-        bytes: &[u8],
-        platform: &mut dyn Platform,
-        terminal: &mut dyn Terminal,
-    ) {
-        let mut to_guest: Vec<u8> = Vec::new();
-        let mut swallow = false;
-        for &byte in bytes {
-            if swallow {
-                continue;
-            }
-            if let Mode::Attached { guest, .. } = self.mode {
-                self.attached_byte(guest, byte, &mut to_guest, platform);
-                if !matches!(self.mode, Mode::Attached { .. }) && !to_guest.is_empty() {
-                    platform.guest_console_write(guest, &to_guest);
-                    to_guest.clear();
-                }
-                continue;
-            }
-            let fold = self.after_cr && byte == b'\n';
-            self.after_cr = byte == b'\r';
-            if fold {
-                continue;
-            }
-            match &self.mode {
-                Mode::LoginUser | Mode::LoginPassword { .. } => self.login_byte(byte, platform),
-                Mode::Command => self.command_byte(byte, platform),
-                Mode::Confirm { shutdown } => {
-                    let shutdown = *shutdown;
-                    self.confirm_byte(byte, shutdown, platform);
-                }
-                Mode::Repeating { .. } => swallow = self.repeat_key(byte),
-                Mode::LoginDelay { .. }
-                | Mode::Importing { .. }
-                | Mode::Halted
-                | Mode::Attached { .. } => {}
-            }
-        }
-        if let Mode::Attached { guest, .. } = self.mode {
-            if !to_guest.is_empty() {
-                platform.guest_console_write(guest, &to_guest);
-            }
-        }
-        self.flush(terminal);
-    }
-
     /// Periodic work: guest console output while attached, login delays, import progress.
     pub fn poll(&mut self, platform: &mut dyn Platform, terminal: &mut dyn Terminal) {
         match &self.mode {
@@ -296,6 +257,7 @@ impl Shell {
             Mode::Repeating { .. } => self.poll_repeat(platform),
             _ => {}
         }
+        self.handle_typeahead(platform);
         self.flush(terminal);
     }
 
@@ -350,6 +312,13 @@ impl Shell {
             Key::EndOfInput => {
                 self.say("\n");
                 self.quit();
+            }
+            Key::TooLong(length) => {
+                self.say(&format!(
+                    "\nfailure: line too long ({length} characters, at most {}), not executed\n",
+                    editor::MAX_LINE
+                ));
+                self.prompt();
             }
         }
     }
