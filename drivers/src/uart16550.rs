@@ -1,8 +1,8 @@
 //! National Semiconductor 16550 UART, the console on every supported board.
 //!
 //! Output is polled (the console is the hypervisor's log and must work in a panic). Input is
-//! interrupt-driven when the board wires the UART's interrupt, else polled: [`Uart16550::read_byte`]
-//! drains the receive FIFO either way.
+//! interrupt-driven when the board wires the UART's interrupt, else polled: [`Uart16550::receive`]
+//! drains the receive FIFO either way and reports receiver overruns (lost input).
 //!
 //! Boards differ only in how the eight registers are laid out: byte registers one byte apart
 //! (PC-style SuperIO on malta, the e500 DUART) or one register per 32-bit word with the value in
@@ -41,7 +41,24 @@ const LCR_8N1: u8 = 0x03;
 const LCR_DLAB: u8 = 0x80;
 const MCR_DTR_RTS_OUT2: u8 = 0x0B;
 const LSR_DATA_READY: u8 = 1 << 0;
+const LSR_OVERRUN: u8 = 1 << 1;
 const LSR_THR_EMPTY: u8 = 1 << 5;
+
+/// What the receiver held at one look ([`Uart16550::receive`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Received {
+    /// The next received byte, if any.
+    pub byte: Option<u8>,
+    /// The receiver overran since the last look: bytes arrived while its FIFO was full and
+    /// were lost (LSR.OE, which reading LSR clears).
+    pub overrun: bool,
+}
+
+impl From<Received> for (Option<u8>, bool) {
+    fn from(r: Received) -> Self {
+        (r.byte, r.overrun)
+    }
+}
 
 /// One 16550-compatible UART.
 #[derive(Clone, Copy, Debug)]
@@ -99,12 +116,15 @@ impl Uart16550 {
         self.write(RBR_THR, byte);
     }
 
-    /// The next received byte, if any.
+    /// The next received byte, if any (an overrun goes unreported: see [`Uart16550::receive`]).
     pub fn read_byte(&self) -> Option<u8> {
-        if self.read(LSR) & LSR_DATA_READY != 0 {
-            Some(self.read(RBR_THR))
-        } else {
-            None
-        }
+        self.receive().byte
+    }
+
+    /// The next received byte, if any, and whether the receiver lost bytes since the last look.
+    pub fn receive(&self) -> Received {
+        let lsr = self.read(LSR);
+        let byte = (lsr & LSR_DATA_READY != 0).then(|| self.read(RBR_THR));
+        Received { byte, overrun: lsr & LSR_OVERRUN != 0 }
     }
 }

@@ -79,6 +79,9 @@ pub trait EventSink {
     fn console_has_room(&self) -> bool;
     /// A byte arrived on the management console.
     fn console_rx(&mut self, byte: u8);
+    /// The console's receiver lost input (it overran: bytes arrived while nothing drained
+    /// it). The kernel says so on the console; nothing else ever drops input.
+    fn console_overrun(&mut self);
 }
 
 /// What the kernel needs from a machine. See the module documentation for the contract.
@@ -101,9 +104,9 @@ pub trait Board: Sync {
     /// Turn the console UART's receive interrupt on or off (flow control, see [`EventSink`]).
     fn console_rx_interrupt(&self, enable: bool);
 
-    /// Where the boot loader may have preloaded the file store (QEMU's `-device loader`, see
-    /// `./x run --file`). The kernel keeps the part holding a valid store and gives the rest to
-    /// guests.
+    /// Where the boot loader may have preloaded the file store (`./x run --file`: QEMU's
+    /// `-device loader` on malta, the `-initrd` the device tree names on e500). The kernel
+    /// keeps the part holding a valid store and gives the rest to guests.
     fn preload_area(&self) -> Option<PhysRange> {
         None
     }
@@ -120,12 +123,17 @@ pub trait Board: Sync {
     fn power_off(&self) -> !;
 }
 
-/// Move received console bytes from `read` into `events` while the queue has room. Returns
-/// `false` when the queue filled up: the board must then turn its receive interrupt off (the
-/// kernel turns it back on once it has consumed the queue).
-pub fn drain_console(mut read: impl FnMut() -> Option<u8>, events: &mut dyn EventSink) -> bool {
+/// Move received console bytes from `read` (the next byte if any, and whether the receiver
+/// overran since the last look) into `events` while the queue has room. Returns `false` when
+/// the queue filled up: the board must then turn its receive interrupt off (the kernel turns
+/// it back on once it has consumed the queue).
+pub fn drain_console(mut read: impl FnMut() -> (Option<u8>, bool), events: &mut dyn EventSink) -> bool {
     while events.console_has_room() {
-        match read() {
+        let (byte, overrun) = read();
+        if overrun {
+            events.console_overrun();
+        }
+        match byte {
             Some(byte) => events.console_rx(byte),
             None => return true,
         }

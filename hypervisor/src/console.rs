@@ -1,13 +1,21 @@
 //! The management console: formatted output to the board's UART and the input queue that
-//! interrupt handlers fill and the kernel's main loop drains.
+//! interrupt handlers fill and the kernel's main loop drains into the shell. Input is never
+//! dropped here: when the queue is full the board leaves bytes in its UART (flow control,
+//! ARCHITECTURE.md); if the UART itself overruns, the loss is counted and reported.
 
 use core::fmt;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::kernel;
 use crate::sync::IrqMutex;
 
-/// Bytes of console input buffered between interrupt and main loop (a pasted line or two).
-const INPUT_CAPACITY: usize = 512;
+/// Bytes of console input buffered between interrupt and main loop: what arrives at 115200
+/// baud in about 350 ms while the main loop is held up (a configuration save to flash), before
+/// the board must leave further bytes in the UART.
+const INPUT_CAPACITY: usize = 4096;
+
+/// Times input was lost since the kernel last reported it (receiver overruns).
+static LOST: AtomicU32 = AtomicU32::new(0);
 
 struct InputQueue {
     bytes: [u8; INPUT_CAPACITY],
@@ -18,16 +26,28 @@ struct InputQueue {
 static INPUT: IrqMutex<InputQueue> =
     IrqMutex::new(InputQueue { bytes: [0; INPUT_CAPACITY], head: 0, len: 0});
 
-/// Queue one received byte (called from interrupt context, interrupts off).
+/// Queue one received byte (called from interrupt context, interrupts off). Boards check
+/// [`input_has_room`] first; a byte pushed onto a full queue is counted as lost.
 pub fn push_input(byte: u8) {
     INPUT.with(|q| {
         if q.len == INPUT_CAPACITY {
-            return; // Boards check `input_has_room` first; nothing is lost by design.
+            note_lost();
+            return;
         }
         let tail = (q.head + q.len) % INPUT_CAPACITY;
         q.bytes[tail] = byte;
         q.len += 1;
     });
+}
+
+/// Input was lost before it reached the queue (the board's receiver overran).
+pub fn note_lost() {
+    LOST.fetch_add(1, Ordering::Relaxed);
+}
+
+/// How many times input was lost since the last call (the kernel reports it on the console).
+pub fn take_lost() -> u32 {
+    LOST.swap(0, Ordering::Relaxed)
 }
 
 /// Move queued input into `out`; returns how many bytes were moved.

@@ -3,8 +3,9 @@
 //! Boot: the arch entry calls the board's main, which builds its devices and calls [`run`].
 //! `run` installs the exception vectors, the heap and the tick, prints the banner, finds the
 //! preloaded files, sets up guest management and the management shell, and then loops:
-//! console input to the shell, the shell's periodic work, host-side guest device work, one time
-//! slice for the next runnable guest, and `arch::idle` when there is nothing to do.
+//! console input to the shell (which keeps type-ahead while it is busy), the shell's periodic
+//! work, host-side guest device work, one time slice for the next runnable guest, and
+//! `arch::idle` when there is nothing to do.
 
 use guest_loader::store::{FileStore, StoreError};
 use mgmt::{Shell, ShellOptions};
@@ -113,14 +114,19 @@ fn main_loop(board: &'static dyn Board, mut platform: HvPlatform, mut shell: She
     let mut buf = [0u8; 128];
     loop {
         stack::check();
-        // Input typed while the shell is busy (an image import, a login delay) waits in the
-        // console queue (and, when that is full, in the UART) until it can be handled.
-        let n = if shell.is_busy() { 0 } else { console::take_input(&mut buf) };
+        // Input always goes to the shell, which keeps what it cannot handle yet (typed during
+        // an image import or a login delay) in its type-ahead queue; when that is full, input
+        // waits in the console queue and then in the UART, whose sender is held back.
+        let room = shell.input_room().min(buf.len());
+        let n = console::take_input(&mut buf[..room]);
         if n > 0 {
             board.console_rx_interrupt(true);
             shell.input(&buf[..n], &mut platform, &mut terminal);
         }
         shell.poll(&mut platform, &mut terminal);
+        if console::take_lost() > 0 {
+            println!("\nconsole: input was lost (the serial receiver overran); check what was typed");
+        }
         if let Some(request) = platform.power.take() {
             power(board, request);
         }
@@ -129,7 +135,7 @@ fn main_loop(board: &'static dyn Board, mut platform: HvPlatform, mut shell: She
             continue;
         }
         arch::interrupts_disable();
-        if console::has_input() && !shell.is_busy() {
+        if console::has_input() && shell.input_room() > 0 {
             arch::interrupts_enable();
             continue;
         }
@@ -165,6 +171,9 @@ impl EventSink for KernelEvents {
     }
     fn console_rx(&mut self, byte: u8) {
         console::push_input(byte);
+    }
+    fn console_overrun(&mut self) {
+        console::note_lost();
     }
 }
 

@@ -31,8 +31,9 @@ pub mod value;
 
 pub use network::NetworkConfig;
 pub use platform::{
-    FileInfo, Flash, FlashError, GuestConfig, GuestId, GuestMemory, GuestState, GuestStatus,
-    ImportProgress, Platform, PlatformError, PortInfo, SystemInfo, Terminal, MAX_GUESTS, MIB,
+    CountedInterface, FileInfo, Flash, FlashError, GuestConfig, GuestId, GuestMemory, GuestState,
+    GuestStatus, ImportProgress, InterfaceStats, Platform, PlatformError, PortInfo, SystemInfo,
+    Terminal, MAX_GUESTS, MIB,
 };
 pub use shell::{Shell, ShellOptions};
 pub use store::mem_flash::MemFlash;

@@ -148,6 +148,34 @@ pub struct PortInfo {
     pub running: bool,
 }
 
+/// Traffic counters of an interface since boot (`/interface print stats`), seen from the host
+/// side of the interface: `rx` is what arrived at it (for a vif: what its guest sent), `tx` what
+/// it sent out (for a vif: what was delivered to its guest).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InterfaceStats {
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
+    pub rx_packets: u64,
+    pub tx_packets: u64,
+    /// Frames that arrived and were dropped (no room, not admitted).
+    pub rx_drops: u64,
+    /// Frames that could not be sent.
+    pub tx_drops: u64,
+    /// Frames dropped because the transmit queue was full.
+    pub tx_queue_drops: u64,
+    pub rx_errors: u64,
+    pub tx_errors: u64,
+}
+
+/// An interface whose frames the platform may count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CountedInterface {
+    /// Physical port `index` (ether1 is 0).
+    Port(usize),
+    /// The host side of guest `guest`'s virtual interface `interface_id` (1..=7).
+    Vif { guest: GuestId, interface_id: u8 },
+}
+
 /// Failures the platform reports; each says who is to blame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PlatformError {
@@ -271,6 +299,12 @@ pub trait Platform {
 
     /// Programs the switch: the complete network configuration after a change.
     fn apply_network(&mut self, config: &NetworkConfig);
+
+    /// Traffic counters of `iface` if the platform counts its frames. The default counts
+    /// nothing (`print stats` then shows the interface without counters).
+    fn interface_stats(&self, _iface: CountedInterface) -> Option<InterfaceStats> {
+        None
+    }
 
     /// The configuration flash region, if the machine has one.
     fn flash(&mut self) -> Option<&mut dyn Flash>;

@@ -8,7 +8,7 @@ use crate::toolchain::CrossToolchain;
 use crate::workspace_root;
 
 /// The sample guests.
-pub const NAMES: [&str; 3] = ["hello", "netguest", "attacker"];
+pub const NAMES: [&str; 4] = ["hello", "netguest", "attacker", "bare"];
 
 /// Built guests: ELF kernels and their import archives.
 #[derive(Clone, Debug)]

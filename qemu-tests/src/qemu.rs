@@ -32,6 +32,9 @@ pub const MALTA_FLASH_SIZE: u64 = 4 << 20;
 pub const MALTA_PRELOAD_ADDR: u64 = 0x0040_0000;
 /// The largest store the malta board accepts.
 pub const MALTA_PRELOAD_MAX: u64 = 32 << 20;
+/// The largest store preloaded on ppce500 (an `-initrd`, which QEMU puts at 64 MiB; the
+/// hypervisor reads it in place inside its 256 MiB one-to-one map).
+pub const PPCE500_PRELOAD_MAX: u64 = 32 << 20;
 
 /// Create `path` as an erased (all 0xFF) flash image of `size` bytes, unless it exists.
 pub fn ensure_flash_image(path: &Path, size: u64) -> Result<(), String> {
@@ -83,15 +86,26 @@ impl QemuConfig {
             cmd.arg("-drive").arg(format!("if=pflash,format=raw,file={}", flash.display()));
         }
         if let Some(files) = &self.files {
-            if self.board != Board::QemuMalta {
-                return Err(format!("{}: preloading files is only supported on qemu-malta so far", self.board));
-            }
             let len = std::fs::metadata(files).map_err(|e| format!("{}: {e}", files.display()))?.len();
-            if len > MALTA_PRELOAD_MAX {
-                return Err(format!("the files add up to {len} bytes; at most {MALTA_PRELOAD_MAX} fit the preload area"));
+            let max = match self.board {
+                Board::QemuPpce500 => PPCE500_PRELOAD_MAX,
+                _ => MALTA_PRELOAD_MAX,
+            };
+            if len > max {
+                return Err(format!("the files add up to {len} bytes; at most {max} fit the preload area"));
             }
-            cmd.arg("-device")
-                .arg(format!("loader,file={},addr={MALTA_PRELOAD_ADDR:#x},force-raw=on", files.display()));
+            match self.board {
+                // Malta's boot stub knows no initrd: QEMU writes the store where the board
+                // looks for it.
+                Board::QemuMalta => {
+                    cmd.arg("-device")
+                        .arg(format!("loader,file={},addr={MALTA_PRELOAD_ADDR:#x},force-raw=on", files.display()));
+                }
+                // On e500 the store is the initial RAM disk, which the device tree names.
+                _ => {
+                    cmd.arg("-initrd").arg(files);
+                }
+            }
         }
         cmd.args(&self.extra);
         Ok(cmd)

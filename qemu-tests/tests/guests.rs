@@ -254,3 +254,26 @@ fn imported_image_survives_a_host_reboot() {
     assert!(detail.contains("not in the file store"), "{detail}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A guest without a runtime (`bare`, laid out like the small C guests): interrupts off, its
+/// first privileged instruction a `wait` (in its entry's branch delay slot), then its
+/// hypercalls at once through the fast path. A `wait` with interrupts off is a yield, so the
+/// guest goes on at once, is `running` as soon as it made its first hypercall (not when its
+/// never-programmed timer wraps, 27 s later at 160 MHz), and its console answers.
+#[test]
+fn a_guest_with_interrupts_off_is_running_at_once() {
+    let mut s = boot_with_guests(256, "bare");
+    let out = cmd(&mut s, "/metarouter import-image file-name=bare.tgz name=b1");
+    assert!(out.contains("imported: 100%"), "{out}");
+    let imported = Instant::now();
+    wait_state(&mut s, "b1", "running", Duration::from_secs(5));
+    println!("b1 running {:.1} s after its import", imported.elapsed().as_secs_f64());
+    s.send_line("/metarouter console b1");
+    s.expect("[Ctrl-A is the prefix key]");
+    s.expect_within("bare: MetaROUTER guest without a runtime", Duration::from_secs(5));
+    s.send("echo-me");
+    s.expect_within("echo-me", Duration::from_secs(5));
+    s.send("\x01q");
+    s.expect("Welcome back!");
+    s.expect(PROMPT);
+}

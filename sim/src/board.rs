@@ -10,12 +10,19 @@
 //! done); `openwrt-mr-mips-rootfs.tgz` unpacks to 7383 KiB, `broken.tgz` fails at 50 % as not a
 //! valid image. A fresh guest disk uses 3 KiB. Disks are kept by virtual machine name, across a
 //! simulated reboot too.
+//!
+//! Traffic model (`/interface print stats`): each port whose link is up receives
+//! [`PORT_RX_PER_S`] frames of [`PORT_RX_BYTES`] bytes and sends one frame of [`PORT_TX_BYTES`]
+//! bytes per second of virtual time since boot; drops and errors stay 0. Guest models send and
+//! receive no frames, so a vif of a defined guest counts 0; a vif of a slot without a guest is
+//! not counted.
 
 use std::collections::BTreeMap;
 
 use mgmt::{
-    FileInfo, Flash, GuestConfig, GuestId, GuestMemory, GuestState, GuestStatus, ImportProgress,
-    MemFlash, NetworkConfig, Platform, PlatformError, PortInfo, SystemInfo, MAX_GUESTS, MIB,
+    CountedInterface, FileInfo, Flash, GuestConfig, GuestId, GuestMemory, GuestState, GuestStatus,
+    ImportProgress, InterfaceStats, MemFlash, NetworkConfig, Platform, PlatformError, PortInfo,
+    SystemInfo, MAX_GUESTS, MIB,
 };
 
 use crate::guest::GuestModel;
@@ -27,6 +34,12 @@ pub const FLASH_BLOCK: u32 = 64 * 1024;
 pub const FLASH_BLOCKS: u32 = 64;
 /// Duration of one import step.
 pub const IMPORT_STEP_MS: u64 = 100;
+/// Frames a port with its link up receives per second (traffic model).
+pub const PORT_RX_PER_S: u64 = 2;
+/// Size of each frame a port receives (traffic model).
+pub const PORT_RX_BYTES: u64 = 64;
+/// Size of the frame a port with its link up sends each second (traffic model).
+pub const PORT_TX_BYTES: u64 = 60;
 
 /// A file of the simulated file store and what importing it does.
 #[derive(Clone, Debug)]
@@ -363,6 +376,26 @@ impl Platform for SimBoard {
     fn apply_network(&mut self, config: &NetworkConfig) {
         self.network = config.clone();
         self.network_applies += 1;
+    }
+
+    fn interface_stats(&self, iface: CountedInterface) -> Option<InterfaceStats> {
+        match iface {
+            CountedInterface::Port(index) => {
+                let port = self.ports.get(index)?;
+                let seconds = if port.running { self.now / 1000 } else { 0 };
+                let rx_packets = seconds * PORT_RX_PER_S;
+                Some(InterfaceStats {
+                    rx_packets,
+                    rx_bytes: rx_packets * PORT_RX_BYTES,
+                    tx_packets: seconds,
+                    tx_bytes: seconds * PORT_TX_BYTES,
+                    ..InterfaceStats::default()
+                })
+            }
+            CountedInterface::Vif { guest, .. } => {
+                self.guest(guest).map(|_| InterfaceStats::default())
+            }
+        }
     }
 
     fn flash(&mut self) -> Option<&mut dyn Flash> {

@@ -1,6 +1,6 @@
 //! Test scripts (`sim/tests/golden/*.in`): one input line per file line, sent with CR like a
 //! terminal does. Keys that cannot be typed into a file are written in braces: `{C-a}` `{C-c}`
-//! `{C-d}` `{TAB}` `{ESC}` `{UP}` `{DOWN}` `{LEFT}` `{RIGHT}` `{HOME}` `{END}` `{DEL}` `{BS}` `{CR}`
+//! `{C-d}` `{TAB}` `{ESC}` `{BEL}` `{UP}` `{DOWN}` `{LEFT}` `{RIGHT}` `{HOME}` `{END}` `{DEL}` `{BS}` `{CR}`
 //! `{LF}`. A line ending in `{NOCR}` is sent without CR. A line `{WAIT n}` lets n ms pass, `{PACE n}`
 //! makes n ms pass after each following line (default 1000). A first
 //! line `#! --login --ports N --seed S --no-guests` gives the simulator options and the board's
@@ -43,6 +43,7 @@ fn key(name: &str) -> Option<&'static [u8]> {
         "C-d" => b"\x04",
         "TAB" => b"\t",
         "ESC" => b"\x1b",
+        "BEL" => b"\x07",
         "UP" => b"\x1b[A",
         "DOWN" => b"\x1b[B",
         "RIGHT" => b"\x1b[C",

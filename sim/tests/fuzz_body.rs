@@ -77,6 +77,8 @@ const ITEMS: &[&str] = &[
     "*1",
     "[ find ]",
     "[find name=mr0]",
+    "[find where !disabled and name~\"^mr\"]",
+    "[find where (comment=\"\" or disabled)]",
     "99",
     "admin",
 ];
@@ -165,6 +167,17 @@ const WORDS: &[&str] = &[
     "memory-size>16",
     "or",
     "and",
+    "not",
+    "brief",
+    "terse",
+    "value-list",
+    "as-value",
+    "stats",
+    "interval=1",
+    "name~\"^m[r0-9]+$\"",
+    "dst-address in 10.0.0.0/8",
+    "(name=mr0",
+    ")",
 ];
 
 fn generated_line(rng: &mut Rng) -> String {

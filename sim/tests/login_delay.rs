@@ -1,5 +1,5 @@
 //! Login: wrong passwords are refused with a delay that doubles (1 s, 2 s, 4 s, ...), input
-//! typed during the delay is dropped, and the right password gets in.
+//! typed during the delay waits for the next prompt, and the right password gets in.
 
 use sim::driver::{Sim, SimOptions};
 
@@ -16,8 +16,6 @@ fn fail_once(sim: &mut Sim) -> u64 {
     assert!(sim.shell.is_busy());
     let prompts = login_prompts(sim);
     let start = sim.board.now;
-    // Typed during the delay: dropped.
-    sim.input(b"admin\r\r");
     while login_prompts(sim) == prompts {
         sim.advance(10);
         assert!(sim.board.now - start < 60_000, "no prompt after the delay");
@@ -26,7 +24,7 @@ fn fail_once(sim: &mut Sim) -> u64 {
 }
 
 #[test]
-fn delays_grow_and_typeahead_is_dropped() {
+fn delays_grow() {
     let mut sim = Sim::new(SimOptions {
         login: true,
         ports: 2,
@@ -44,6 +42,31 @@ fn delays_grow_and_typeahead_is_dropped() {
     // Success resets the delay.
     sim.input(b"/quit\r");
     assert_eq!(fail_once(&mut sim), 1000);
+}
+
+/// What is typed during the delay is not lost: it is the next attempt, handled once the delay
+/// is over (so each attempt still waits its turn).
+#[test]
+fn typeahead_during_the_delay_is_the_next_attempt() {
+    let mut sim = Sim::new(SimOptions {
+        login: true,
+        ports: 2,
+    });
+    sim.input(b"admin\r");
+    sim.input(b"wrong\r");
+    assert!(sim.shell.is_busy());
+    let start = sim.board.now;
+    sim.input(b"admin\r\r");
+    assert_eq!(login_prompts(&sim), 1, "no new prompt during the delay");
+    while !String::from_utf8_lossy(&sim.out.0).ends_with("[admin@MikroTik] > ") {
+        sim.advance(10);
+        assert!(sim.board.now - start < 5_000, "typed-ahead login never ran");
+    }
+    assert!(
+        sim.board.now - start >= 1000,
+        "the attempt waited for the delay"
+    );
+    assert_eq!(login_prompts(&sim), 2);
 }
 
 #[test]

@@ -381,6 +381,22 @@ impl Vcpu {
         self.cp0.timer.cycles_until_fire(now)
     }
 
+    /// Host Count ticks a guest that gave up the CPU (`wait`, or the yield hypercall) may be
+    /// left waiting when nothing wakes it: until its timer fires ([`Vcpu::timer_deadline`]);
+    /// but with its interrupts off (Status.IE = 0, or EXL/ERL set) it is only yielding, and
+    /// runs again within `yield_ticks`. MetaROUTER guests rely on that: RouterOS's console
+    /// driver yields with interrupts off while its ring is full, and small guests poll their
+    /// virq word around `wait` without ever enabling interrupts or programming their timer
+    /// (whose first expiry would be a whole Count wrap away).
+    pub fn wait_deadline(&self, now: u32, yield_ticks: u32) -> Option<u32> {
+        let timer = self.timer_deadline(now);
+        let status = self.cp0.status;
+        if status & ST_IE != 0 && status & (ST_EXL | ST_ERL) == 0 {
+            return timer;
+        }
+        Some(timer.map_or(yield_ticks, |t| t.min(yield_ticks)))
+    }
+
     /// Check the invariants the isolation relies on, as they must hold when the guest is about
     /// to run (after [`Vcpu::prepare_entry`]): every refill-cache slot maps only memory inside the
     /// partition, without G, under one of this guest's live host ASIDs, and equals what

@@ -77,6 +77,32 @@ fn wait_with_interrupts_off_wakes_on_a_pending_masked_interrupt() {
     assert_eq!(g.regs.pc, wait_pc + 4);
 }
 
+/// A guest that never enables interrupts nor programs its timer (like the small C guests,
+/// which poll their virq word around `wait`) yields with `wait`: it runs again within the
+/// host's bound, not when Count wraps to Compare = 0 (2^32 ticks, 27 s at 160 MHz).
+#[test]
+fn wait_with_interrupts_off_is_a_yield() {
+    const SLICE: u32 = 1_600_000;
+    let mut g = Guest::new();
+    g.now = 1000;
+    assert_eq!(g.exec(WAIT), Outcome::Wait);
+    assert_eq!(g.vcpu.timer_deadline(g.now), Some(0u32.wrapping_sub(1000)));
+    assert_eq!(g.vcpu.wait_deadline(g.now, SLICE), Some(SLICE));
+    // A timer due sooner than the bound still counts.
+    g.write_cp0(11, 0, 1500);
+    assert_eq!(g.vcpu.wait_deadline(g.now, SLICE), Some(500));
+    // EXL set (in an exception handler) is interrupts off too.
+    g.write_cp0(11, 0, 0);
+    g.write_cp0(12, 0, IM7 | IE | 2);
+    assert_eq!(g.vcpu.wait_deadline(g.now, SLICE), Some(SLICE));
+    // With interrupts on, the guest's own interrupts end its wait: its timer, however far.
+    g.write_cp0(12, 0, IM7 | IE);
+    assert_eq!(
+        g.vcpu.wait_deadline(g.now, SLICE),
+        g.vcpu.timer_deadline(g.now)
+    );
+}
+
 #[test]
 fn count_reads_follow_host_time_and_linux_next_event_works() {
     let mut g = Guest::new();

@@ -172,7 +172,7 @@ impl Board for Malta {
         }
         while let Some(irq) = self.pic.poll() {
             if irq == COM1_IRQ {
-                if !hypervisor::board::drain_console(|| self.uart.read_byte(), events) {
+                if !hypervisor::board::drain_console(|| self.uart.receive().into(), events) {
                     self.uart.set_rx_interrupt(false);
                 }
             }

@@ -114,7 +114,7 @@ impl Board for Rb400 {
             return;
         }
         let pending = self.reset.read_be32(MISC_INT_STATUS) & self.reset.read_be32(MISC_INT_ENABLE);
-        if pending & MISC_IRQ_UART != 0 && !hypervisor::board::drain_console(|| self.uart.read_byte(), events) {
+        if pending & MISC_IRQ_UART != 0 && !hypervisor::board::drain_console(|| self.uart.receive().into(), events) {
             self.uart.set_rx_interrupt(false);
         }
     }

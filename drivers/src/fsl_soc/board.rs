@@ -11,7 +11,9 @@
 //! tree from r3 (`BootRegs::device_tree` checks where it lies), check its CCSR base against the one the image was linked for
 //! ([`probe`](super::probe)), report a failure on the early console and halt, else hand the
 //! board to the kernel. `BoardInfo` comes from the tree (model, clocks, RAM banks); cpu
-//! "e500v2", architecture "powerpc", the time base as the timer.
+//! "e500v2", architecture "powerpc", the time base as the timer. The preloaded file store
+//! (`./x run --file`) is the initial RAM disk the tree names (QEMU's `-initrd`), when it lies in
+//! the RAM the hypervisor maps one to one.
 
 /// Define an MPC85xx board: `drivers::fsl_soc_board!(name: "rb1100");` in the board's
 /// `main.rs` (a `#![no_std] #![no_main]` binary). See the [module docs](crate::fsl_soc::board).
@@ -22,6 +24,8 @@ macro_rules! fsl_soc_board {
         struct FslSocBoard {
             info: ::hypervisor::board::BoardInfo,
             soc: $crate::fsl_soc::FslSoc,
+            /// The initial RAM disk the boot loader loaded, where the file store may be.
+            preload: Option<::hypervisor::board::PhysRange>,
         }
 
         impl ::hypervisor::board::Board for FslSocBoard {
@@ -49,12 +53,16 @@ macro_rules! fsl_soc_board {
                 events: &mut dyn ::hypervisor::board::EventSink,
             ) {
                 self.soc.service_interrupts(|uart| {
-                    ::hypervisor::board::drain_console(|| uart.read_byte(), events)
+                    ::hypervisor::board::drain_console(|| uart.receive().into(), events)
                 });
             }
 
             fn console_rx_interrupt(&self, enable: bool) {
                 self.soc.console().set_rx_interrupt(enable);
+            }
+
+            fn preload_area(&self) -> Option<::hypervisor::board::PhysRange> {
+                self.preload
             }
 
             fn reset(&self) -> ! {
@@ -102,6 +110,14 @@ macro_rules! fsl_soc_board {
                     irq_lines: 1 << arch::EXTERNAL_INPUT,
                 },
                 soc,
+                // Only RAM the hypervisor maps one to one can be read in place.
+                preload: desc
+                    .initrd
+                    .filter(|r| r.base.saturating_add(r.size) <= mmu::RAM_MAPPED as u64)
+                    .map(|r| ::hypervisor::board::PhysRange {
+                        base: r.base,
+                        size: r.size,
+                    }),
             });
             ::hypervisor::kernel::run(board)
         }

@@ -13,6 +13,9 @@ use super::{GpioLine, Interrupt, RamBank, SocDescription, TreeError};
 use crate::mpic::{Sense, Source};
 
 const QEMU_PPCE500_DTB: &[u8] = include_bytes!("qemu-ppce500.dtb");
+/// The same machine started with `-kernel ... -initrd` of a 4 KiB file (the tree trimmed to its
+/// used size).
+const QEMU_PPCE500_INITRD_DTB: &[u8] = include_bytes!("qemu-ppce500-initrd.dtb");
 
 /// A minimal flattened-device-tree writer (version 17, empty reservation map).
 struct TreeBuilder {
@@ -338,4 +341,18 @@ fn missing_soc_node_is_reported() {
     t.end();
     let tree = t.finish();
     assert_eq!(describe(&tree), Err(TreeError::NoSocNode));
+}
+
+#[test]
+fn qemu_ppce500_initrd() {
+    assert_eq!(describe(QEMU_PPCE500_DTB).unwrap().initrd, None);
+    let d = describe(QEMU_PPCE500_INITRD_DTB).unwrap();
+    assert_eq!(
+        d.initrd,
+        Some(RamBank {
+            base: 0x0400_0000,
+            size: 4096
+        })
+    );
+    assert_eq!(d.model, "QEMU ppce500");
 }

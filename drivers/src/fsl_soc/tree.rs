@@ -67,6 +67,9 @@ pub struct SocDescription<'a> {
     pub guts_offset: Option<usize>,
     /// The line of a `gpio-poweroff` node, when the tree has one on an MPC8xxx GPIO block.
     pub power_off: Option<GpioLine>,
+    /// `/chosen` `linux,initrd-start` .. `linux,initrd-end`: RAM the boot loader filled with an
+    /// initial RAM disk (QEMU's `-initrd`), when the tree names a non-empty one.
+    pub initrd: Option<RamBank>,
 }
 
 /// Which part of the device tree is missing or malformed (the boot loader's fault).
@@ -126,6 +129,7 @@ impl<'a> SocDescription<'a> {
                 .map(|n| child_offset(soc, n))
                 .transpose()?,
             power_off: power_off_line(tree, soc)?,
+            initrd: initrd(tree),
         })
     }
 
@@ -133,6 +137,17 @@ impl<'a> SocDescription<'a> {
     pub fn total_ram(&self) -> u64 {
         self.ram.iter().flatten().map(|b| b.size).sum()
     }
+}
+
+/// The initial RAM disk `/chosen` names (1- or 2-cell numbers), if any and not empty.
+fn initrd(tree: &Fdt<'_>) -> Option<RamBank> {
+    let chosen = tree.find_node("/chosen")?;
+    let start = number_prop(chosen, "linux,initrd-start")?;
+    let end = number_prop(chosen, "linux,initrd-end")?;
+    (end > start).then_some(RamBank {
+        base: start,
+        size: end - start,
+    })
 }
 
 fn has_compatible(node: FdtNode<'_, '_>, mut pred: impl FnMut(&str) -> bool) -> bool {

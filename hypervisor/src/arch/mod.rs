@@ -15,7 +15,7 @@
 //! - `halt() -> !`: stop for good, interrupts off.
 //! - `NAME`: the architecture's name.
 //! - Guests: `GUESTS` (whether guests run on this arch), `GuestCpu` (`new`, `run`, `runnable`, `wake`, `raise_device_interrupt`,
-//!   `timer_deadline`), `RunExit`, `GuestHalt`, `guest_ram_map` (the part of the board's RAM
+//!   `wait_deadline`), `RunExit`, `GuestHalt`, `guest_ram_map` (the part of the board's RAM
 //!   the hypervisor can reach and give to guests, mapping what it must), `guest_ram`,
 //!   `phys_bytes`, `virt_to_phys`, `timer_set_deadline`. An arch without guest support yet (PowerPC) refuses to create a
 //!   `GuestCpu` (see `no_guests.rs`).

@@ -50,7 +50,7 @@ impl GuestCpu {
     pub fn raise_device_interrupt(&mut self) {
         match *self {}
     }
-    pub fn timer_deadline(&self) -> Option<u64> {
+    pub fn wait_deadline(&self, _yield_cycles: u64) -> Option<u64> {
         match *self {}
     }
 }

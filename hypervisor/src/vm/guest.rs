@@ -290,8 +290,10 @@ impl Guest {
         self.cpu.as_mut().is_some_and(|c| c.runnable())
     }
 
-    pub fn timer_deadline(&self) -> Option<u64> {
-        self.cpu.as_ref().and_then(|c| c.timer_deadline())
+    /// Counter cycles the guest may wait after giving up the CPU, if nothing wakes it sooner
+    /// (its timer; at most `yield_cycles` when its interrupts are off).
+    pub fn wait_deadline(&self, yield_cycles: u64) -> Option<u64> {
+        self.cpu.as_ref().and_then(|c| c.wait_deadline(yield_cycles))
     }
 
     /// Whether the guest yielded (hypercall 16) during its last slice.

@@ -281,7 +281,8 @@ impl Manager {
         }
         let Some(slot) = self.sched.pick(now) else { return false };
         let id = GuestId(slot.0);
-        let slice_end = now + self.sched.slice();
+        let slice = self.sched.slice();
+        let slice_end = now + slice;
         let Some(g) = self.guests[slot.index()].as_deref_mut() else {
             self.sched.set(slot, RunState::Stopped);
             return true;
@@ -289,12 +290,12 @@ impl Manager {
         match g.run(slice_end) {
             RunExit::Preempted => {
                 if g.yielded() {
-                    let until = g.timer_deadline().map(|c| arch::counter() + c);
+                    let until = g.wait_deadline(slice).map(|c| arch::counter() + c);
                     self.sched.set(slot, RunState::Waiting { until });
                 }
             }
             RunExit::Waiting => {
-                let until = g.timer_deadline().map(|c| arch::counter() + c);
+                let until = g.wait_deadline(slice).map(|c| arch::counter() + c);
                 self.sched.set(slot, RunState::Waiting { until });
             }
             RunExit::Halted(why) => self.fault(id, alloc::format!("stopped: {why}")),

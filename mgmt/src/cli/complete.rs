@@ -18,9 +18,20 @@ use crate::value::{needs_quotes, quote};
 
 /// Words `print` takes.
 const PRINT_WORDS: &[(&str, &str)] = &[
+    ("as-value", "Print the items as a script array"),
     ("brief", "Print in table form"),
     ("count-only", "Print only the number of items"),
     ("detail", "Print every property"),
+    (
+        "interval",
+        "Print again every interval until a key is pressed",
+    ),
+    ("stats", "Print traffic counters"),
+    ("terse", "Print one line of name=value pairs per item"),
+    (
+        "value-list",
+        "Print one line per property, one column per item",
+    ),
     ("where", "Print only items that match an expression"),
     ("without-paging", "Print without stopping after a page"),
 ];
@@ -247,7 +258,8 @@ pub fn complete(
             insert: String::new(),
             list: Vec::new(),
         },
-        [only] if needs_quotes(only) && !only.ends_with('=') => {
+        // Argument names (`name=`) and print words (`terse `) are never quoted.
+        [only] if needs_quotes(only) && !only.ends_with(['=', ' ']) => {
             let mut insert = quote(only);
             insert.push_str(suffix);
             Completion {

@@ -19,6 +19,8 @@ pub enum CmdError {
     AmbiguousArgument { word: String, column: usize },
     /// Unbalanced quotes or brackets.
     Syntax { column: usize },
+    /// A `~` condition whose POSIX regular expression does not compile.
+    BadRegex { reason: &'static str, column: usize },
     /// The value does not name any existing item of this argument's kind, or any choice.
     NoMatch { argument: &'static str },
     /// The value does not parse as this argument's type.
@@ -65,6 +67,9 @@ impl CmdError {
                 format!("ambiguous argument name {word} (line 1 column {column})")
             }
             CmdError::Syntax { column } => format!("syntax error (line 1 column {column})"),
+            CmdError::BadRegex { reason, column } => {
+                format!("invalid regular expression: {reason} (line 1 column {column})")
+            }
             CmdError::NoMatch { argument } => {
                 format!("input does not match any value of {argument}")
             }

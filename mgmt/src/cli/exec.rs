@@ -6,13 +6,14 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use super::batch::{change_each, labels};
 use super::error::CmdError;
-use super::filter::Filter;
 use super::lex::{tokenize, Token};
 use super::menu::{Command, Exec, Invocation, Items, Menu, MenuKind, Outcome, Table};
+use super::print::{interval_ms, render, PrintOptions};
 use super::resolve::{path_text, resolve, CommandRef};
-use super::table::{number_rows, push_line, render_detail, render_table, Row};
-use super::words::{check_required, parse_args, parse_find, props};
+use super::table::{number_rows, push_line, Row};
+use super::words::{check_required, parse_args, parse_condition, parse_find};
 use crate::config::{Config, ItemId};
 use crate::platform::Platform;
 
@@ -113,7 +114,8 @@ impl Session {
         let items = match (cmd.items, positional, menu.kind) {
             (Items::None, _, _) => Vec::new(),
             (_, Some(token), MenuKind::Table(table)) => {
-                let ids = self.resolve_items(key, table, &token, exec)?;
+                let rows = table.rows(&exec.config, &*exec.platform);
+                let ids = self.resolve_items(key, table, &token, &rows)?;
                 if cmd.items == Items::One && ids.len() != 1 {
                     return Err(CmdError::ExpectedEnd {
                         column: token.column,
@@ -160,10 +162,20 @@ impl Session {
             MenuKind::Table(table) => self.run_table(key, table, name, tokens, exec),
             MenuKind::Single(single) => match name {
                 "print" => {
-                    if let Some(token) = tokens.first() {
-                        return Err(CmdError::ExpectedEnd {
-                            column: token.column,
-                        });
+                    for token in tokens {
+                        match (token.name(), token.value()) {
+                            ("interval", Some(value)) => {
+                                exec.outcome = Outcome::Repeat {
+                                    every_ms: interval_ms(value)?,
+                                }
+                            }
+                            ("without-paging", None) => {}
+                            _ => {
+                                return Err(CmdError::ExpectedEnd {
+                                    column: token.column,
+                                })
+                            }
+                        }
                     }
                     let values = single.values(&exec.config, &*exec.platform);
                     let width = values.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 2;
@@ -195,6 +207,7 @@ impl Session {
         match name {
             "print" => self.print(key, table, tokens, exec),
             "find" => {
+                // The console shows nothing: `find` gives its items to the command around it.
                 let rows = table.rows(&exec.config, &*exec.platform);
                 parse_find(table, tokens, &rows)?;
                 Ok(())
@@ -209,8 +222,10 @@ impl Session {
                             column: 1,
                             inner: None,
                             quoted: false,
+                            raw: String::from(text),
                         };
-                        let ids = self.resolve_items(key, table, &token, exec)?;
+                        let rows = table.rows(&exec.config, &*exec.platform);
+                        let ids = self.resolve_items(key, table, &token, &rows)?;
                         Some(*ids.first().ok_or(CmdError::NoSuchItem)?)
                     }
                     None => None,
@@ -227,7 +242,8 @@ impl Session {
                 let token = positional.ok_or(CmdError::Missing {
                     arguments: String::from("numbers"),
                 })?;
-                let ids = self.resolve_items(key, table, &token, exec)?;
+                let rows = table.rows(&exec.config, &*exec.platform);
+                let ids = self.resolve_items(key, table, &token, &rows)?;
                 if name == "enable" || name == "disable" {
                     let field = table.fields().iter().find(|f| f.name == "disabled").ok_or(
                         CmdError::BadCommand {
@@ -237,14 +253,26 @@ impl Session {
                     )?;
                     args.push(field, super::args::Value::Bool(name == "disable"));
                 }
-                for id in ids {
-                    if name == "remove" {
-                        table.remove(&mut exec.config, id)?;
-                    } else {
-                        table.set(&mut exec.config, id, &args)?;
-                    }
-                }
-                Ok(())
+                let labels = if ids.len() > 1 {
+                    labels(table.view(), &rows, &ids)
+                } else {
+                    Vec::new()
+                };
+                drop(rows);
+                let remove = name == "remove";
+                change_each(
+                    &mut exec.config,
+                    &ids,
+                    &labels,
+                    &mut |config, id| {
+                        if remove {
+                            table.remove(config, id)
+                        } else {
+                            table.set(config, id, &args)
+                        }
+                    },
+                    &mut exec.out,
+                )
             }
             _ => Err(CmdError::BadCommand {
                 word: String::from(name),
@@ -260,42 +288,29 @@ impl Session {
         tokens: &[Token],
         exec: &mut Exec<'_>,
     ) -> Result<(), CmdError> {
-        let (mut detail, mut count_only) = (false, false);
-        let mut filter = Filter::default();
-        let mut has_filter = false;
-        let rows = table.rows(&exec.config, &*exec.platform);
-        for (i, token) in tokens.iter().enumerate() {
-            match token.text.as_str() {
-                "detail" | "terse" if token.eq.is_none() => detail = true,
-                "count-only" if token.eq.is_none() => count_only = true,
-                "brief" | "without-paging" if token.eq.is_none() => {}
-                "where" if token.eq.is_none() => {
-                    filter = Filter::parse(&tokens[i + 1..], table.view(), &props(table, &rows))?;
-                    has_filter = true;
-                    break;
-                }
-                _ => {
-                    return Err(CmdError::ExpectedEnd {
-                        column: token.column,
-                    })
-                }
-            }
-        }
-        let rows: Vec<Row> = if has_filter {
-            rows.into_iter().filter(|r| filter.matches(r)).collect()
-        } else {
-            rows
+        let options = PrintOptions::parse(tokens)?;
+        let (view, rows) = match options.stats {
+            Some(column) => table
+                .stats(&exec.config, &*exec.platform)
+                .ok_or(CmdError::ExpectedEnd { column })?,
+            None => (table.view(), table.rows(&exec.config, &*exec.platform)),
         };
-        if count_only {
-            push_line(&mut exec.out, &format!("{}", rows.len()));
-            return Ok(());
+        let rows: Vec<Row> = match options.condition {
+            Some(start) => {
+                let filter = parse_condition(&tokens[start..], view, table.fields(), &rows)?;
+                rows.into_iter()
+                    .filter(|r| filter.matches(r, view))
+                    .collect()
+            }
+            None => rows,
+        };
+        if !options.count_only {
+            let (_, ids) = number_rows(&rows);
+            self.remember(key, ids);
         }
-        let (_, ids) = number_rows(&rows);
-        self.remember(key, ids);
-        if detail || table.view().detail_default {
-            render_detail(table.view(), &rows, self.width, &mut exec.out);
-        } else {
-            render_table(table.view(), &rows, &mut exec.out);
+        render(view, &rows, &options, self.width, &mut exec.out);
+        if let Some(every_ms) = options.interval_ms {
+            exec.outcome = Outcome::Repeat { every_ms };
         }
         Ok(())
     }
@@ -307,26 +322,26 @@ impl Session {
         }
     }
 
-    /// Resolves an item list: `0`, `0,2`, names, `*1F`, `[ find ... ]`.
+    /// Resolves an item list among a table's `rows`: `0`, `0,2`, names, `*1F`, `[ find ... ]`.
     fn resolve_items(
         &mut self,
         key: &str,
         table: &'static dyn Table,
         token: &Token,
-        exec: &Exec<'_>,
+        rows: &[Row],
     ) -> Result<Vec<ItemId>, CmdError> {
-        let rows = table.rows(&exec.config, &*exec.platform);
         if let Some(inner) = &token.inner {
-            let filter = parse_find(table, inner.get(1..).unwrap_or(&[]), &rows)?;
-            if inner.first().map(|t| t.text.as_str()) != Some("find") {
+            let first = inner.first();
+            if first.map(|t| t.text.as_str()) != Some("find") || first.is_some_and(|t| t.quoted) {
                 return Err(CmdError::BadCommand {
-                    word: inner.first().map(|t| t.text.clone()).unwrap_or_default(),
+                    word: first.map(|t| t.text.clone()).unwrap_or_default(),
                     column: token.column + 1,
                 });
             }
+            let filter = parse_find(table, &inner[1..], rows)?;
             return Ok(rows
                 .iter()
-                .filter(|r| filter.matches(r))
+                .filter(|r| filter.matches(r, table.view()))
                 .filter_map(|r| r.id)
                 .collect());
         }
@@ -336,7 +351,7 @@ impl Session {
                 let index: usize = part.parse().map_err(|_| CmdError::NoSuchItem)?;
                 let numbered = match self.numbering.iter().find(|(k, _)| k == key) {
                     Some((_, ids)) => ids.clone(),
-                    None => number_rows(&rows).1,
+                    None => number_rows(rows).1,
                 };
                 let id = *numbered.get(index).ok_or(CmdError::NoSuchItem)?;
                 rows.iter()

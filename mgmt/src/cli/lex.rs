@@ -1,5 +1,6 @@
 //! Splits a command line into words. A word may be `name=value`; values may be quoted
-//! (`comment="a b"`, with `\"` and `\\` escapes); `[ find ... ]` is one bracketed word.
+//! (`comment="a b"`, with `\"` and `\\` escapes); `[ find ... ]` is one bracketed word. Each word
+//! keeps its source text too, for the `where` expressions (whose quoting matters).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -19,6 +20,8 @@ pub struct Token {
     pub inner: Option<Vec<Token>>,
     /// Whether any part was quoted.
     pub quoted: bool,
+    /// The word as typed (quotes and escapes included).
+    pub raw: String,
 }
 
 impl Token {
@@ -97,12 +100,14 @@ fn split(
         if chars[start] == '[' {
             *pos += 1;
             let (inner, _) = split(chars, pos, true, partial)?;
+            let raw: String = chars[start..*pos].iter().collect();
             tokens.push(Token {
-                text: chars[start..*pos].iter().collect(),
+                text: raw.clone(),
                 eq: None,
                 column: start + 1,
                 inner: Some(inner),
                 quoted: false,
+                raw,
             });
             in_word = false;
             continue;
@@ -155,6 +160,7 @@ fn split(
             column: start + 1,
             inner: None,
             quoted,
+            raw: chars[start..*pos].iter().collect(),
         });
     }
 }
@@ -172,6 +178,7 @@ mod tests {
         assert_eq!(t[2].value(), Some("a b"));
         assert_eq!(t[2].column, 14);
         assert_eq!(t[3].column, 28);
+        assert_eq!(t[2].raw, "comment=\"a b\"");
     }
 
     #[test]

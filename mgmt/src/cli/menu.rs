@@ -63,6 +63,15 @@ pub trait Table: Sync {
     fn export(&self, _config: &Config) -> Vec<String> {
         Vec::new()
     }
+    /// `print stats`: the layout and rows of the items' traffic counters, for menus that have
+    /// them.
+    fn stats(
+        &self,
+        _config: &Config,
+        _platform: &dyn Platform,
+    ) -> Option<(&'static View, Vec<Row>)> {
+        None
+    }
 }
 
 /// A menu with one set of properties (`/system identity`).
@@ -113,6 +122,8 @@ pub enum Outcome {
     Import { vm: crate::config::Vm },
     /// End the session.
     Quit,
+    /// `print interval=`: run the line again every `every_ms` until a key is pressed.
+    Repeat { every_ms: u64 },
 }
 
 /// What a menu-specific command gets.

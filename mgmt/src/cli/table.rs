@@ -158,7 +158,7 @@ fn flag_text(slots: &[&FlagSlot], row: &Row) -> String {
 }
 
 /// Renders the prefix (number and flags) of every row, plus the header's prefix.
-fn prefixes(view: &View, rows: &[Row]) -> (String, Vec<String>) {
+pub(crate) fn prefixes(view: &View, rows: &[Row]) -> (String, Vec<String>) {
     let (labels, ids) = number_rows(rows);
     let slots = visible_slots(view, rows);
     let digits = ids.len().saturating_sub(1).to_string().len();

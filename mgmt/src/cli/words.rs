@@ -9,15 +9,17 @@ use routing::index_sort::sort_indexes;
 
 use super::args::{find_field, parse_value, Args, Field, Kind};
 use super::error::CmdError;
-use super::filter::Filter;
+use super::filter::{Filter, Schema};
 use super::lex::Token;
 use super::menu::{Exec, Table};
 use super::table::Row;
+use super::view::View;
 
-/// Every property name a `where` may compare for this table.
-pub fn props(table: &dyn Table, rows: &[Row]) -> Vec<&'static str> {
-    let mut out: Vec<&'static str> = table.view().columns.iter().map(|c| c.prop).collect();
-    out.extend(table.fields().iter().map(|f| f.name));
+/// Every property name a `where` may compare for rows printed with `view` by a menu whose
+/// arguments are `fields`.
+pub fn props_of(view: &View, fields: &[Field], rows: &[Row]) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = view.columns.iter().map(|c| c.prop).collect();
+    out.extend(fields.iter().map(|f| f.name));
     for row in rows {
         out.extend(row.cells.iter().map(|(name, _)| *name));
     }
@@ -28,18 +30,36 @@ pub fn props(table: &dyn Table, rows: &[Row]) -> Vec<&'static str> {
     sorted
 }
 
-/// The filter of `find [where] ...` over `rows` (the table's rows: they give the property
-/// names).
+/// The condition of `where ...` (or of `find [where] ...`) over `rows`, printed with `view` by
+/// a menu whose arguments are `fields`.
+pub fn parse_condition(
+    tokens: &[Token],
+    view: &'static View,
+    fields: &'static [Field],
+    rows: &[Row],
+) -> Result<Filter, CmdError> {
+    let tokens = match tokens.first() {
+        Some(t) if t.text == "where" && t.eq.is_none() && !t.quoted => &tokens[1..],
+        _ => tokens,
+    };
+    let props = props_of(view, fields, rows);
+    Filter::parse(
+        tokens,
+        &Schema {
+            view,
+            props: &props,
+            fields,
+        },
+    )
+}
+
+/// The condition of `find [where] ...` over a table's `rows`.
 pub fn parse_find(
     table: &'static dyn Table,
     tokens: &[Token],
     rows: &[Row],
 ) -> Result<Filter, CmdError> {
-    let tokens = match tokens.first() {
-        Some(t) if t.text == "where" && t.eq.is_none() => &tokens[1..],
-        _ => tokens,
-    };
-    Filter::parse(tokens, table.view(), &props(table, rows))
+    parse_condition(tokens, table.view(), table.fields(), rows)
 }
 
 pub fn check_required(required: &[&str], args: &Args) -> Result<(), CmdError> {

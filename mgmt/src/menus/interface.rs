@@ -120,6 +120,11 @@ impl Table for Interfaces {
         Access::ReadOnly
     }
 
+    fn stats(&self, config: &Config, platform: &dyn Platform) -> Option<(&'static View, Vec<Row>)> {
+        let rows = self.rows(config, platform);
+        Some(super::interface_stats::stats(config, platform, rows))
+    }
+
     fn rows(&self, config: &Config, platform: &dyn Platform) -> Vec<Row> {
         config
             .interfaces()

@@ -8,6 +8,7 @@ use core::fmt::Write;
 
 use super::items::{ItemList, COMMENT};
 use crate::cli::args::{Args, Field, Kind, RefKind, Value};
+use crate::cli::batch::act_each;
 use crate::cli::error::CmdError;
 use crate::cli::menu::{Command, Exec, Invocation, Items, Outcome, Table};
 use crate::cli::table::Row;
@@ -281,57 +282,62 @@ pub fn check_memory(platform: &dyn Platform, vms: &[&Vm]) -> Result<(), CmdError
     Ok(())
 }
 
-/// The virtual machines a command names, as (stopped, running or starting); refuses a disabled
-/// one.
-fn by_state(exec: &Exec<'_>, inv: &Invocation) -> Result<(Vec<Vm>, Vec<Vm>), CmdError> {
-    let vms: Vec<Vm> = inv
-        .items
-        .iter()
-        .map(|&id| vm_of(exec, id))
-        .collect::<Result<_, _>>()?;
-    let (mut stopped, mut others) = (Vec::new(), Vec::new());
-    for vm in vms {
-        match state_of(&vm, &*exec.platform) {
-            GuestState::Disabled => return Err(CmdError::failure("virtual machine is disabled")),
-            GuestState::Stopped => stopped.push(vm),
-            _ => others.push(vm),
-        }
-    }
-    Ok((stopped, others))
+/// The virtual machines a command names.
+fn vms_of(exec: &Exec<'_>, inv: &Invocation) -> Result<Vec<Vm>, CmdError> {
+    inv.items.iter().map(|&id| vm_of(exec, id)).collect()
 }
 
-/// Starts stopped virtual machines, none unless there is RAM for all of them.
-fn start_all(exec: &mut Exec<'_>, vms: &[Vm]) -> Result<(), CmdError> {
-    let need: Vec<&Vm> = vms.iter().collect();
-    check_memory(&*exec.platform, &need)?;
-    for vm in vms {
-        exec.platform.guest_start(vm.slot)?;
+/// Runs `act` for each named virtual machine: with several, each one that fails is reported by
+/// name and the others are still acted on (see [`crate::cli::batch`]).
+fn each_vm(
+    exec: &mut Exec<'_>,
+    inv: &Invocation,
+    act: fn(&mut dyn Platform, &Vm) -> Result<(), CmdError>,
+) -> Result<(), CmdError> {
+    let vms = vms_of(exec, inv)?;
+    let mut out = String::new();
+    let platform = &mut *exec.platform;
+    let result = act_each(
+        &vms,
+        &|vm: &Vm| vm.name.clone(),
+        &mut |vm: &Vm| act(&mut *platform, vm),
+        &mut out,
+    );
+    exec.out.push_str(&out);
+    result
+}
+
+/// Starts a stopped machine if its RAM is free; a running one is left alone.
+fn start_one(platform: &mut dyn Platform, vm: &Vm) -> Result<(), CmdError> {
+    match state_of(vm, platform) {
+        GuestState::Disabled => Err(CmdError::failure("virtual machine is disabled")),
+        GuestState::Stopped => {
+            check_memory(platform, &[vm])?;
+            platform.guest_start(vm.slot)?;
+            Ok(())
+        }
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 fn start(exec: &mut Exec<'_>, inv: &Invocation) -> Result<(), CmdError> {
-    let (stopped, _) = by_state(exec, inv)?;
-    start_all(exec, &stopped)
+    each_vm(exec, inv, start_one)
 }
 
 fn shut_down(exec: &mut Exec<'_>, inv: &Invocation) -> Result<(), CmdError> {
-    for &id in &inv.items {
-        let vm = vm_of(exec, id)?;
-        if state_of(&vm, &*exec.platform).holds_memory() {
-            exec.platform.guest_shutdown(vm.slot)?;
+    each_vm(exec, inv, |platform, vm| {
+        if state_of(vm, platform).holds_memory() {
+            platform.guest_shutdown(vm.slot)?;
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 fn reboot(exec: &mut Exec<'_>, inv: &Invocation) -> Result<(), CmdError> {
-    let (stopped, running) = by_state(exec, inv)?;
-    start_all(exec, &stopped)?;
-    for vm in running {
-        exec.platform.guest_reboot(vm.slot)?;
-    }
-    Ok(())
+    each_vm(exec, inv, |platform, vm| match state_of(vm, platform) {
+        GuestState::Disabled | GuestState::Stopped => start_one(platform, vm),
+        _ => Ok(platform.guest_reboot(vm.slot)?),
+    })
 }
 
 static IMPORT_ARGS: [Field; 4] = [

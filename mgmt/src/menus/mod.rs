@@ -5,6 +5,7 @@ pub mod bridge;
 pub mod bridge_port;
 pub mod file;
 pub mod interface;
+pub mod interface_stats;
 pub mod items;
 pub mod metarouter;
 pub mod mr_interface;

@@ -1,15 +1,24 @@
 //! Line editing on a VT100 terminal: insert and delete anywhere on the line, cursor keys,
 //! Home/End, history (up/down), and the keys the shell handles itself (Enter, Tab, `?`, Ctrl-C,
 //! Ctrl-D). The editor writes its own echo; the shell writes prompts and command output.
+//!
+//! Lines hold up to [`MAX_LINE`] characters. Characters typed beyond it are not kept (one beep
+//! says so) and Enter then refuses the whole line ([`Key::TooLong`]): a line is never cut and
+//! executed. Backspace takes the excess characters off first; Ctrl-C, Ctrl-K or a history
+//! step start over.
 
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use super::escape::{EscapeParser, Feed, Sequence};
+
 /// Most lines kept in the history.
 const HISTORY: usize = 64;
-/// Longest line accepted.
-pub const MAX_LINE: usize = 1024;
+/// Longest line accepted, in characters (exported scripts have long lines: a route with a long
+/// comment, a long list). A longer line is refused whole when Enter is pressed
+/// ([`Key::TooLong`]); it is never cut and run.
+pub const MAX_LINE: usize = 32 * 1024;
 
 /// What a key did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,14 +35,9 @@ pub enum Key {
     Cancel,
     /// Ctrl-D on an empty line.
     EndOfInput,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Escape {
-    None,
-    Esc,
-    Csi(String),
-    Ss3,
+    /// Enter on a line longer than [`MAX_LINE`] (it had this many characters): the line was
+    /// dropped, not submitted.
+    TooLong(usize),
 }
 
 /// The line being edited.
@@ -43,7 +47,9 @@ pub struct Editor {
     history: Vec<String>,
     /// Position while browsing history (index into `history`), and the line being edited.
     browsing: Option<(usize, Vec<char>)>,
-    escape: Escape,
+    escape: EscapeParser,
+    /// Characters typed beyond [`MAX_LINE`] (not kept: the line will be refused).
+    excess: usize,
     /// Echo typed characters (off for passwords).
     pub echo: bool,
     /// Keep lines in the history (off for login).
@@ -69,7 +75,8 @@ impl Editor {
             cursor: 0,
             history: Vec::new(),
             browsing: None,
-            escape: Escape::None,
+            escape: EscapeParser::new(),
+            excess: 0,
             echo: true,
             remember: true,
         }
@@ -90,7 +97,8 @@ impl Editor {
         self.line.clear();
         self.cursor = 0;
         self.browsing = None;
-        self.escape = Escape::None;
+        self.escape.reset();
+        self.excess = 0;
     }
 
     /// Writes the line and puts the cursor where it belongs (after a prompt was written).
@@ -111,7 +119,11 @@ impl Editor {
 
     fn insert_char(&mut self, c: char, out: &mut Vec<u8>) {
         if self.line.len() >= MAX_LINE {
-            out.push(0x07);
+            // The line is too long and will be refused: say so once, keep only the count.
+            if self.excess == 0 {
+                out.push(0x07);
+            }
+            self.excess += 1;
             return;
         }
         self.line.insert(self.cursor, c);
@@ -144,6 +156,7 @@ impl Editor {
 
     fn replace_line(&mut self, new: Vec<char>, out: &mut Vec<u8>) {
         self.move_to(0, out);
+        self.excess = 0;
         self.line = new;
         self.cursor = 0;
         if self.echo {
@@ -154,6 +167,11 @@ impl Editor {
     }
 
     fn backspace(&mut self, out: &mut Vec<u8>) {
+        if self.excess > 0 {
+            // The characters past the limit come off first (they were typed last).
+            self.excess -= 1;
+            return;
+        }
         if self.cursor == 0 {
             return;
         }
@@ -217,6 +235,11 @@ impl Editor {
     }
 
     fn submit(&mut self) -> Key {
+        if self.excess > 0 {
+            let length = self.line.len() + self.excess;
+            self.clear();
+            return Key::TooLong(length);
+        }
         let text = self.text();
         if self.remember && !text.trim().is_empty() && self.history.last() != Some(&text) {
             if self.history.len() == HISTORY {
@@ -230,38 +253,15 @@ impl Editor {
 
     /// Handles one input byte; echo and cursor movement go to `out`.
     pub fn feed(&mut self, byte: u8, out: &mut Vec<u8>) -> Key {
-        match core::mem::replace(&mut self.escape, Escape::None) {
-            Escape::Esc => {
-                match byte {
-                    b'[' => self.escape = Escape::Csi(String::new()),
-                    b'O' => self.escape = Escape::Ss3,
-                    _ => {}
-                }
+        let byte = match self.escape.feed(byte) {
+            Feed::Byte(byte) => byte,
+            Feed::Consumed => return Key::None,
+            Feed::Sequence(sequence) => {
+                self.sequence(sequence, out);
                 return Key::None;
             }
-            Escape::Csi(mut params) => {
-                if (0x30..=0x3F).contains(&byte) && params.len() < 8 {
-                    params.push(byte as char);
-                    self.escape = Escape::Csi(params);
-                    return Key::None;
-                }
-                match (byte, params.as_str()) {
-                    (b'~', "1" | "7") => self.move_to(0, out),
-                    (b'~', "4" | "8") => self.move_to(self.line.len(), out),
-                    (b'~', "3") => self.delete(out),
-                    (b'A'..=b'H', _) => self.cursor_key(byte, out),
-                    _ => {}
-                }
-                return Key::None;
-            }
-            Escape::Ss3 => {
-                self.cursor_key(byte, out);
-                return Key::None;
-            }
-            Escape::None => {}
-        }
+        };
         match byte {
-            0x1B => self.escape = Escape::Esc,
             b'\r' | b'\n' => return self.submit(),
             b'\t' => return Key::Complete,
             b'?' if !self.in_quotes() => return Key::Help,
@@ -280,6 +280,7 @@ impl Editor {
             0x0E => self.history_step(false, out),
             0x0B => {
                 self.line.truncate(self.cursor);
+                self.excess = 0;
                 if self.echo {
                     out.extend_from_slice(b"\x1b[K");
                 }
@@ -293,6 +294,26 @@ impl Editor {
             _ => {}
         }
         Key::None
+    }
+
+    /// The keys among the escape sequences (any other sequence does nothing): arrows, Home and
+    /// End (`ESC [ A..D`, `H`, `F`, with or without modifier parameters, and their SS3 forms),
+    /// `ESC [ 1 ~` / `7 ~` Home, `4 ~` / `8 ~` End, `3 ~` Delete.
+    fn sequence(&mut self, sequence: Sequence, out: &mut Vec<u8>) {
+        match sequence {
+            Sequence::Csi {
+                params,
+                final_byte: b'~',
+            } => match params.first() {
+                Some(1 | 7) => self.move_to(0, out),
+                Some(4 | 8) => self.move_to(self.line.len(), out),
+                Some(3) => self.delete(out),
+                _ => {}
+            },
+            Sequence::Csi { final_byte, .. } | Sequence::Ss3(final_byte) => {
+                self.cursor_key(final_byte, out)
+            }
+        }
     }
 
     fn cursor_key(&mut self, key: u8, out: &mut Vec<u8>) {
@@ -347,6 +368,59 @@ mod tests {
         let (keys, _) = type_bytes(&mut e, b"comment=\"why?\"?");
         assert_eq!(keys, alloc::vec![Key::Help]);
         assert_eq!(e.text(), "comment=\"why?\"");
+    }
+
+    #[test]
+    fn long_lines_are_kept_whole() {
+        let mut e = Editor::new();
+        let line = "x".repeat(20_000);
+        let (keys, out) = type_bytes(&mut e, alloc::format!("{line}\r").as_bytes());
+        assert_eq!(keys, alloc::vec![Key::Submit(line)]);
+        assert!(!out.contains(&0x07), "no beep");
+    }
+
+    #[test]
+    fn a_line_past_the_limit_is_refused_whole() {
+        let mut e = Editor::new();
+        let line = "y".repeat(MAX_LINE + 5);
+        let (keys, out) = type_bytes(&mut e, alloc::format!("{line}\r").as_bytes());
+        assert_eq!(keys, alloc::vec![Key::TooLong(MAX_LINE + 5)]);
+        assert_eq!(out.iter().filter(|&&b| b == 0x07).count(), 1, "one beep");
+        assert_eq!(e.text(), "");
+        // Nothing of it is left over, and it is not in the history.
+        let (keys, _) = type_bytes(&mut e, b"ok\r\x1b[A\x1b[A\r");
+        assert_eq!(
+            keys,
+            alloc::vec![
+                Key::Submit(String::from("ok")),
+                Key::Submit(String::from("ok"))
+            ]
+        );
+        // Backspace takes the excess off first: back at the limit, the line is accepted.
+        let line = "z".repeat(MAX_LINE + 2);
+        let (keys, _) = type_bytes(&mut e, alloc::format!("{line}\x7f\x7f\r").as_bytes());
+        assert_eq!(keys, alloc::vec![Key::Submit("z".repeat(MAX_LINE))]);
+    }
+
+    #[test]
+    fn unknown_escape_sequences_leave_nothing_on_the_line() {
+        let mut e = Editor::new();
+        let (keys, _) = type_bytes(
+            &mut e,
+            b"ab\x1b[999999999999999999A\x1b]0;title\x07c\x1b]2;t\x1b\\\x1b[200~d\x1b[?1;2c\x1bOP\x1b7e\r",
+        );
+        assert_eq!(keys, alloc::vec![Key::Submit(String::from("abcde"))]);
+    }
+
+    #[test]
+    fn known_keys_with_modifiers_and_ss3() {
+        let mut e = Editor::new();
+        // Ctrl-Left (ESC [ 1 ; 5 D), application-mode Home (ESC O H), Ctrl-Delete (ESC [ 3 ; 5 ~).
+        let (keys, _) = type_bytes(&mut e, b"bcd\x1b[1;5D\x1bOHa\x1b[3;5~\r");
+        assert_eq!(keys, alloc::vec![Key::Submit(String::from("acd"))]);
+        // Enter ends a stray OSC and still submits.
+        let (keys, _) = type_bytes(&mut e, b"x\x1b]0;never ends\r");
+        assert_eq!(keys, alloc::vec![Key::Submit(String::from("x"))]);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Login on the serial console: `<identity> Login:` / `Password:` (not echoed), checked against
 //! `/user`. Each wrong attempt waits longer before the next prompt (1 s, 2 s, 4 s, ... up to 32 s)
-//! and input typed meanwhile is dropped.
+//! and input typed meanwhile waits for the next prompt (it is the next attempt).
 
 use alloc::format;
 use alloc::string::String;
@@ -32,7 +32,7 @@ impl Shell {
         self.out.extend_from_slice(&echo);
         let line = match key {
             Key::Submit(line) => line,
-            Key::Cancel => {
+            Key::Cancel | Key::TooLong(_) => {
                 self.say("\n");
                 self.show_login();
                 return;

@@ -1,12 +1,16 @@
 //! The console shell: the state machine between the terminal and the interpreter. It owns the
 //! configuration and its store, and moves between login, the command prompt, confirmations,
 //! guest console attach and running image imports. The hypervisor (or the simulator) feeds it
-//! input bytes with [`Shell::input`] and calls [`Shell::poll`] periodically.
+//! input bytes with [`Shell::input`] (`input.rs`: the type-ahead queue) and calls
+//! [`Shell::poll`] periodically.
 
 mod attach;
 mod commit;
 pub mod editor;
+mod escape;
+mod input;
 mod login;
+mod repeat;
 
 use alloc::format;
 use alloc::string::String;
@@ -22,6 +26,8 @@ use crate::menus::ROOT;
 use crate::platform::{GuestId, Platform, Terminal};
 use crate::store::{ConfigStore, Loaded};
 use editor::{Editor, Key};
+use input::TypeAhead;
+pub use input::TYPEAHEAD_CAPACITY;
 
 /// How the shell starts.
 #[derive(Clone, Copy, Debug)]
@@ -63,6 +69,14 @@ enum Mode {
         config: alloc::boxed::Box<Config>,
         shown: Option<u8>,
     },
+    /// `print ... interval=`: `line` runs again every `every_ms` until a key is pressed.
+    Repeating {
+        line: String,
+        every_ms: u64,
+        next_ms: u64,
+        /// Terminal rows of the output shown last.
+        rows: usize,
+    },
     /// A reboot or shutdown was requested, or the session ended.
     Halted,
 }
@@ -78,6 +92,8 @@ pub struct Shell {
     group: &'static str,
     login: bool,
     failures: u32,
+    /// Input not handled yet (typed while the shell was busy).
+    typeahead: TypeAhead,
     /// Output not yet written to the terminal.
     out: Vec<u8>,
     after_cr: bool,
@@ -102,6 +118,7 @@ impl Shell {
             group: "full",
             login: options.login,
             failures: 0,
+            typeahead: TypeAhead::default(),
             out: Vec::new(),
             after_cr: false,
             ended: false,
@@ -190,7 +207,8 @@ impl Shell {
         saved_script(&self.config)
     }
 
-    /// Whether the shell is working and ignores input for now (login delay, image import).
+    /// Whether the shell is working on something [`Shell::poll`] advances (login delay, image
+    /// import); input given meanwhile waits in the type-ahead queue until it is done.
     pub fn is_busy(&self) -> bool {
         matches!(self.mode, Mode::LoginDelay { .. } | Mode::Importing { .. })
     }
@@ -242,49 +260,6 @@ impl Shell {
         self.say(&text);
     }
 
-    /// Console input as it arrives (any chunking; CR, LF and CRLF all end a line).
-    pub fn input(
-        &mut self,
-        bytes: &[u8],
-        platform: &mut dyn Platform,
-        terminal: &mut dyn Terminal,
-    ) {
-        let mut to_guest: Vec<u8> = Vec::new();
-        for &byte in bytes {
-            if let Mode::Attached { guest, .. } = self.mode {
-                self.attached_byte(guest, byte, &mut to_guest, platform);
-                if !matches!(self.mode, Mode::Attached { .. }) && !to_guest.is_empty() {
-                    platform.guest_console_write(guest, &to_guest);
-                    to_guest.clear();
-                }
-                continue;
-            }
-            let fold = self.after_cr && byte == b'\n';
-            self.after_cr = byte == b'\r';
-            if fold {
-                continue;
-            }
-            match &self.mode {
-                Mode::LoginUser | Mode::LoginPassword { .. } => self.login_byte(byte, platform),
-                Mode::Command => self.command_byte(byte, platform),
-                Mode::Confirm { shutdown } => {
-                    let shutdown = *shutdown;
-                    self.confirm_byte(byte, shutdown, platform);
-                }
-                Mode::LoginDelay { .. }
-                | Mode::Importing { .. }
-                | Mode::Halted
-                | Mode::Attached { .. } => {}
-            }
-        }
-        if let Mode::Attached { guest, .. } = self.mode {
-            if !to_guest.is_empty() {
-                platform.guest_console_write(guest, &to_guest);
-            }
-        }
-        self.flush(terminal);
-    }
-
     /// Periodic work: guest console output while attached, login delays, import progress.
     pub fn poll(&mut self, platform: &mut dyn Platform, terminal: &mut dyn Terminal) {
         match &self.mode {
@@ -295,8 +270,10 @@ impl Shell {
             }
             Mode::LoginDelay { until } if platform.now_ms() >= *until => self.show_login(),
             Mode::Importing { .. } => self.poll_import(platform),
+            Mode::Repeating { .. } => self.poll_repeat(platform),
             _ => {}
         }
+        self.handle_typeahead(platform);
         self.flush(terminal);
     }
 
@@ -352,6 +329,13 @@ impl Shell {
                 self.say("\n");
                 self.quit();
             }
+            Key::TooLong(length) => {
+                self.say(&format!(
+                    "\nfailure: line too long ({length} characters, at most {}), not executed\n",
+                    editor::MAX_LINE
+                ));
+                self.prompt();
+            }
         }
     }
 
@@ -404,6 +388,9 @@ impl Shell {
                 self.mode = Mode::Confirm { shutdown: true };
             }
             Outcome::Quit => self.quit(),
+            Outcome::Repeat { every_ms } => {
+                self.start_repeat(line, every_ms, &result.out, platform)
+            }
         }
     }
 

@@ -180,9 +180,12 @@ impl GuestCpu {
         self.vcpu.raise_device_interrupt();
     }
 
-    /// Counter cycles until the guest's timer fires, if it is armed.
-    pub fn timer_deadline(&self) -> Option<u64> {
-        self.vcpu.timer_deadline(cp0::read_count()).map(u64::from)
+    /// Counter cycles the guest may be left waiting after it gave up the CPU (`wait`, or the
+    /// yield hypercall) when nothing wakes it: until its timer fires, or at most `yield_cycles`
+    /// when its interrupts are off (then it only yields; see [`Vcpu::wait_deadline`]).
+    pub fn wait_deadline(&self, yield_cycles: u64) -> Option<u64> {
+        let yield_cycles = u32::try_from(yield_cycles).unwrap_or(u32::MAX);
+        self.vcpu.wait_deadline(cp0::read_count(), yield_cycles).map(u64::from)
     }
 }
 
