@@ -11,8 +11,7 @@ use routing::index_sort::sort_indexes;
 use crate::network::IpAddress;
 use crate::platform::GuestId;
 
-/// Stable internal id of a configuration item (RouterOS `*N`).
-pub type ItemId = u32;
+pub use crate::item_map::{Item, ItemId, ItemMap};
 
 /// A reference to any interface.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -224,17 +223,17 @@ pub struct User {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     pub identity: String,
-    pub users: Vec<User>,
+    pub users: ItemMap<User>,
     pub ethernet: Vec<Ethernet>,
-    pub bridges: Vec<Bridge>,
-    pub bridge_ports: Vec<BridgePort>,
-    pub vms: Vec<Vm>,
-    pub vm_ifaces: Vec<VmIface>,
-    pub ipv4_addresses: Vec<Address<[u8; 4]>>,
-    pub ipv6_addresses: Vec<Address<[u8; 16]>>,
-    pub routes: Vec<StaticRoute>,
-    pub routing_tables: Vec<RoutingTable>,
-    pub routing_rules: Vec<RoutingRule>,
+    pub bridges: ItemMap<Bridge>,
+    pub bridge_ports: ItemMap<BridgePort>,
+    pub vms: ItemMap<Vm>,
+    pub vm_ifaces: ItemMap<VmIface>,
+    pub ipv4_addresses: ItemMap<Address<[u8; 4]>>,
+    pub ipv6_addresses: ItemMap<Address<[u8; 16]>>,
+    pub routes: ItemMap<StaticRoute>,
+    pub routing_tables: ItemMap<RoutingTable>,
+    pub routing_rules: ItemMap<RoutingRule>,
     /// Removed interfaces that references still point at.
     pub gone: Vec<GoneIface>,
     /// Seed of this box's generated MAC addresses (`crate::identity`): made once from the
@@ -264,17 +263,17 @@ impl Config {
             .collect();
         let mut config = Config {
             identity: String::from("MikroTik"),
-            users: Vec::new(),
+            users: ItemMap::new(),
             ethernet,
-            bridges: Vec::new(),
-            bridge_ports: Vec::new(),
-            vms: Vec::new(),
-            vm_ifaces: Vec::new(),
-            ipv4_addresses: Vec::new(),
-            ipv6_addresses: Vec::new(),
-            routes: Vec::new(),
-            routing_tables: Vec::new(),
-            routing_rules: Vec::new(),
+            bridges: ItemMap::new(),
+            bridge_ports: ItemMap::new(),
+            vms: ItemMap::new(),
+            vm_ifaces: ItemMap::new(),
+            ipv4_addresses: ItemMap::new(),
+            ipv6_addresses: ItemMap::new(),
+            routes: ItemMap::new(),
+            routing_tables: ItemMap::new(),
+            routing_rules: ItemMap::new(),
             gone: Vec::new(),
             mac_seed: None,
             restoring: false,
@@ -359,11 +358,11 @@ impl Config {
     }
 
     pub fn bridge(&self, id: ItemId) -> Option<&Bridge> {
-        self.bridges.iter().find(|b| b.id == id)
+        self.bridges.get(id)
     }
 
     pub fn vm(&self, id: ItemId) -> Option<&Vm> {
-        self.vms.iter().find(|v| v.id == id)
+        self.vms.get(id)
     }
 
     pub fn vm_by_name(&self, name: &str) -> Option<&Vm> {

@@ -136,6 +136,11 @@ impl<T: Item> ItemMap<T> {
         }
     }
 
+    /// The item with the lowest id.
+    pub fn first(&self) -> Option<&T> {
+        self.iter().next()
+    }
+
     /// The first item that satisfies `pred`.
     pub fn find(&self, pred: impl FnMut(&&T) -> bool) -> Option<&T> {
         self.iter().find(pred)
@@ -208,6 +213,15 @@ impl<T: Item> ItemMap<T> {
         let gone: Vec<ItemId> = self.iter().filter(|i| !keep(i)).map(|i| i.id()).collect();
         for id in gone {
             self.remove(id);
+        }
+    }
+
+    /// Changes, with `change`, every item for which `wants` is true (looks at every item;
+    /// copies only the paths to the ones it changes).
+    pub fn update_where(&mut self, mut wants: impl FnMut(&T) -> bool, mut change: impl FnMut(&mut T)) {
+        let ids: Vec<ItemId> = self.iter().filter(|i| wants(i)).map(|i| i.id()).collect();
+        for id in ids {
+            self.update(id, &mut change);
         }
     }
 

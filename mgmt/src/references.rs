@@ -44,34 +44,73 @@ impl Config {
     }
 
     /// Calls `visit` on every interface reference in the configuration, with `true` where the
-    /// reference must name a bridge.
+    /// reference must name a bridge, and keeps what it writes. `visit` is called twice on a
+    /// reference it changes (once to find the items to change, once to change them), so it
+    /// must give the same answer both times.
     pub fn for_each_ref(&mut self, visit: &mut dyn FnMut(&mut IfaceRef, bool)) {
-        for a in &mut self.ipv4_addresses {
-            visit(&mut a.interface, false);
+        let mut changes = |r: IfaceRef, bridge: bool| {
+            let mut copy = r;
+            visit(&mut copy, bridge);
+            copy
+        };
+        // Each list: find the items with a reference `visit` changes, then change them.
+        let mut pending: Vec<ItemId> = Vec::new();
+        pending.extend(self.ipv4_addresses.iter().filter(|a| changes(a.interface, false) != a.interface).map(|a| a.id));
+        for id in core::mem::take(&mut pending) {
+            self.ipv4_addresses.update(id, |a| a.interface = changes(a.interface, false));
         }
-        for a in &mut self.ipv6_addresses {
-            visit(&mut a.interface, false);
+        pending.extend(self.ipv6_addresses.iter().filter(|a| changes(a.interface, false) != a.interface).map(|a| a.id));
+        for id in core::mem::take(&mut pending) {
+            self.ipv6_addresses.update(id, |a| a.interface = changes(a.interface, false));
         }
-        for p in &mut self.bridge_ports {
-            visit(&mut p.interface, false);
-            visit(&mut p.bridge, true);
+        pending.extend(
+            self.bridge_ports
+                .iter()
+                .filter(|p| changes(p.interface, false) != p.interface || changes(p.bridge, true) != p.bridge)
+                .map(|p| p.id),
+        );
+        for id in core::mem::take(&mut pending) {
+            self.bridge_ports.update(id, |p| {
+                p.interface = changes(p.interface, false);
+                p.bridge = changes(p.bridge, true);
+            });
         }
-        for i in &mut self.vm_ifaces {
-            if let Some(bridge) = &mut i.dynamic_bridge {
-                visit(bridge, true);
-            }
+        pending.extend(
+            self.vm_ifaces
+                .iter()
+                .filter(|i| i.dynamic_bridge.is_some_and(|b| changes(b, true) != b))
+                .map(|i| i.id),
+        );
+        for id in core::mem::take(&mut pending) {
+            self.vm_ifaces.update(id, |i| i.dynamic_bridge = i.dynamic_bridge.map(|b| changes(b, true)));
         }
-        for r in &mut self.routes {
-            for g in &mut r.gateways {
-                if let Gateway::Interface(i) | Gateway::AddressOnInterface(_, i) = g {
-                    visit(i, false);
+        let gateway_iface = |g: &Gateway| match g {
+            Gateway::Interface(i) | Gateway::AddressOnInterface(_, i) => Some(*i),
+            Gateway::Address(_) => None,
+        };
+        pending.extend(
+            self.routes
+                .iter()
+                .filter(|r| r.gateways.iter().filter_map(gateway_iface).any(|i| changes(i, false) != i))
+                .map(|r| r.id),
+        );
+        for id in core::mem::take(&mut pending) {
+            self.routes.update(id, |r| {
+                for g in &mut r.gateways {
+                    if let Gateway::Interface(i) | Gateway::AddressOnInterface(_, i) = g {
+                        *i = changes(*i, false);
+                    }
                 }
-            }
+            });
         }
-        for r in &mut self.routing_rules {
-            if let Some(i) = &mut r.interface {
-                visit(i, false);
-            }
+        pending.extend(
+            self.routing_rules
+                .iter()
+                .filter(|r| r.interface.is_some_and(|i| changes(i, false) != i))
+                .map(|r| r.id),
+        );
+        for id in pending {
+            self.routing_rules.update(id, |r| r.interface = r.interface.map(|i| changes(i, false)));
         }
     }
 

@@ -62,22 +62,21 @@ fn small_board() -> SimBoard {
     SimBoard::with_flash(3, mgmt::MemFlash::new(16 * 1024, 2))
 }
 
-/// The board and configuration after [`SETUP`], built once.
-fn prepared() -> &'static (SimBoard, mgmt::config::Config) {
-    static PREPARED: std::sync::OnceLock<(SimBoard, mgmt::config::Config)> =
-        std::sync::OnceLock::new();
-    PREPARED.get_or_init(|| {
-        let mut board = small_board();
-        let config = setup(&mut board);
-        (board, config)
-    })
+/// The board and configuration after [`SETUP`], built once per thread.
+fn prepared() -> (SimBoard, mgmt::config::Config) {
+    thread_local! {
+        static PREPARED: (SimBoard, mgmt::config::Config) = {
+            let mut board = small_board();
+            let config = setup(&mut board);
+            (board, config)
+        };
+    }
+    PREPARED.with(|p| p.clone())
 }
 
 /// The fuzz target body.
 pub fn shell_input(data: &[u8]) {
-    let (board, config) = prepared();
-    let mut board = board.clone();
-    let mut config = config.clone();
+    let (mut board, mut config) = prepared();
     let mut session = Session::new(&ROOT);
     let text = String::from_utf8_lossy(data);
     for line in text.split(['\n', '\r']).take(64) {

@@ -188,7 +188,7 @@ fn routes_through_no_next_hop_and_duplicates_are_refused() {
         run(&mut sim, "/ip route print count-only where static"),
         "3\n"
     );
-    let first = sim.shell.config().routes[0].id;
+    let first = sim.shell.config().routes.first().unwrap().id;
     refused(
         &mut sim,
         &[
@@ -215,7 +215,7 @@ fn a_routing_table_in_use_names_its_user() {
             "/routing rule add src-address=10.9.0.0/16 action=lookup table=lab",
         ],
     );
-    let rule = sim.shell.config().routing_rules[0].id;
+    let rule = sim.shell.config().routing_rules.first().unwrap().id;
     refused(
         &mut sim,
         &[
@@ -369,15 +369,15 @@ fn items_on_a_gone_interface_are_not_programmed() {
     assert_eq!(net.addresses.len(), 1, "{:?}", net.addresses);
     assert_eq!(net.interfaces[net.addresses[0].interface].name, "ether3");
     assert_eq!(
-        format!("{:?}", net.routes[0].gateways),
+        format!("{:?}", net.routes.first().unwrap().gateways),
         format!("[Interface({:?})]", mgmt::network_derive::GONE)
     );
     let config = sim.shell.config();
     assert!(matches!(
-        config.ipv4_addresses[0].interface,
+        config.ipv4_addresses.first().unwrap().interface,
         IfaceRef::Gone(_)
     ));
-    assert!(matches!(config.bridge_ports[0].bridge, IfaceRef::Gone(_)));
+    assert!(matches!(config.bridge_ports.first().unwrap().bridge, IfaceRef::Gone(_)));
     // Re-created, they are programmed again.
     run(&mut sim, "/interface bridge add name=br1");
     let net = &sim.board.network;

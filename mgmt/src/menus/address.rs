@@ -9,6 +9,7 @@ use core::marker::PhantomData;
 
 use super::items::{ItemList, COMMENT};
 use crate::cli::args::{Args, Field, Kind, RefKind, Value};
+use crate::item_map::ItemMap;
 use crate::cli::error::CmdError;
 use crate::cli::menu::Table;
 use crate::cli::table::Row;
@@ -33,8 +34,8 @@ pub trait Family: Copy + PartialEq + Sync + 'static {
     const FIELDS: &'static [Field];
     /// Address and prefix length of a new item before its `address=` is applied.
     const UNSET: (Self, u8);
-    fn list(config: &Config) -> &Vec<Address<Self>>;
-    fn list_mut(config: &mut Config) -> &mut Vec<Address<Self>>;
+    fn list(config: &Config) -> &ItemMap<Address<Self>>;
+    fn list_mut(config: &mut Config) -> &mut ItemMap<Address<Self>>;
     /// The address of an `address=` value.
     fn pick(value: &Value) -> Option<(Self, u8)>;
     /// `address/length`, as printed and exported.
@@ -90,11 +91,11 @@ impl Family for [u8; 4] {
     const FIELDS: &'static [Field] = &V4_FIELDS;
     const UNSET: ([u8; 4], u8) = ([0; 4], 32);
 
-    fn list(config: &Config) -> &Vec<Address<[u8; 4]>> {
+    fn list(config: &Config) -> &ItemMap<Address<[u8; 4]>> {
         &config.ipv4_addresses
     }
 
-    fn list_mut(config: &mut Config) -> &mut Vec<Address<[u8; 4]>> {
+    fn list_mut(config: &mut Config) -> &mut ItemMap<Address<[u8; 4]>> {
         &mut config.ipv4_addresses
     }
 
@@ -145,11 +146,11 @@ impl Family for [u8; 16] {
     const FIELDS: &'static [Field] = &V6_FIELDS;
     const UNSET: ([u8; 16], u8) = ([0; 16], 64);
 
-    fn list(config: &Config) -> &Vec<Address<[u8; 16]>> {
+    fn list(config: &Config) -> &ItemMap<Address<[u8; 16]>> {
         &config.ipv6_addresses
     }
 
-    fn list_mut(config: &mut Config) -> &mut Vec<Address<[u8; 16]>> {
+    fn list_mut(config: &mut Config) -> &mut ItemMap<Address<[u8; 16]>> {
         &mut config.ipv6_addresses
     }
 

@@ -3,22 +3,15 @@
 //! its items live in and its `change`: the function that applies `add`/`set` arguments to an
 //! item and checks the result against the rest of the configuration.
 
-use alloc::vec::Vec;
-
 use crate::cli::args::{Args, Field, Kind};
 use crate::cli::error::CmdError;
 use crate::config::{
-    Address, Bridge, BridgePort, Config, ItemId, RoutingRule, RoutingTable, StaticRoute, User, Vm,
-    VmIface,
+    Address, Bridge, BridgePort, Config, Item, ItemId, ItemMap, RoutingRule, RoutingTable,
+    StaticRoute, User, Vm, VmIface,
 };
 
 /// `comment=`, which every item has.
 pub const COMMENT: Field = Field::new("comment", Kind::Text, "Short description of the item");
-
-/// A configuration item: kept in a list of the configuration, known by its id.
-pub trait Item: Clone {
-    fn id(&self) -> ItemId;
-}
 
 macro_rules! items_with_id {
     ($($item:ty),*) => {
@@ -47,17 +40,10 @@ impl<A: Clone> Item for Address<A> {
     }
 }
 
-/// The index of item `id` in `list`, or `NoSuchItem`.
-pub fn index<T: Item>(list: &[T], id: ItemId) -> Result<usize, CmdError> {
-    list.iter()
-        .position(|item| item.id() == id)
-        .ok_or(CmdError::NoSuchItem)
-}
-
 /// A menu's items: the list of the configuration that holds them, and how `add`/`set`
 /// arguments change one.
 pub struct ItemList<T> {
-    pub list: fn(&mut Config) -> &mut Vec<T>,
+    pub list: fn(&mut Config) -> &mut ItemMap<T>,
     /// Applies the arguments to an item and checks it against the configuration (which still
     /// holds the item as it was, if it is there at all).
     pub change: fn(&Config, &mut T, &Args) -> Result<(), CmdError>,
@@ -69,27 +55,26 @@ impl<T: Item> ItemList<T> {
     pub fn add(&self, config: &mut Config, mut item: T, args: &Args) -> Result<ItemId, CmdError> {
         (self.change)(config, &mut item, args)?;
         let id = item.id();
-        (self.list)(config).push(item);
+        (self.list)(config).insert(item);
         Ok(id)
     }
 
     /// `set`: a copy of item `id` gets the arguments, and replaces the item if they are accepted.
     pub fn set(&self, config: &mut Config, id: ItemId, args: &Args) -> Result<(), CmdError> {
-        let index = index((self.list)(config), id)?;
-        let mut item = (self.list)(config)[index].clone();
+        let mut item = (self.list)(config)
+            .get(id)
+            .cloned()
+            .ok_or(CmdError::NoSuchItem)?;
         (self.change)(config, &mut item, args)?;
-        (self.list)(config)[index] = item;
+        (self.list)(config).insert(item);
         Ok(())
     }
 
     /// `remove` of item `id`.
     pub fn remove(&self, config: &mut Config, id: ItemId) -> Result<(), CmdError> {
-        let list = (self.list)(config);
-        let before = list.len();
-        list.retain(|item| item.id() != id);
-        if list.len() == before {
-            return Err(CmdError::NoSuchItem);
-        }
-        Ok(())
+        (self.list)(config)
+            .remove(id)
+            .map(|_| ())
+            .ok_or(CmdError::NoSuchItem)
     }
 }

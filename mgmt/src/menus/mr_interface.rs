@@ -7,7 +7,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
 
-use super::items::{self, COMMENT};
+use super::items::COMMENT;
 use crate::cli::args::{Args, Field, Kind, RefKind, Value};
 use crate::cli::error::CmdError;
 use crate::cli::menu::Table;
@@ -320,8 +320,8 @@ impl Table for MrInterface {
     fn set(&self, config: &mut Config, id: ItemId, args: &Args) -> Result<(), CmdError> {
         let bound = bind_missing(config, args);
         let args = bound.as_ref().unwrap_or(args);
-        let index = items::index(&config.vm_ifaces, id)?;
-        let mut iface = config.vm_ifaces[index].clone();
+        let before = config.vm_ifaces.get(id).cloned().ok_or(CmdError::NoSuchItem)?;
+        let mut iface = before.clone();
         let moved = args
             .get("virtual-machine")
             .is_some_and(|v| *v != Value::Item(iface.vm));
@@ -330,18 +330,19 @@ impl Table for MrInterface {
             iface.guest_iface_id = free_guest_iface_id(config, iface.vm);
         }
         validate(config, &iface)?;
-        if iface.kind == VmIfaceType::Static && config.vm_ifaces[index].kind == VmIfaceType::Dynamic
-        {
+        if iface.kind == VmIfaceType::Static && before.kind == VmIfaceType::Dynamic {
             // The host side goes away; what referred to it stays, invalid.
             config.forget_interface(IfaceRef::Vif(id));
         }
-        config.vm_ifaces[index] = iface;
+        config.vm_ifaces.insert(iface);
         config.revive();
         Ok(())
     }
 
     fn remove(&self, config: &mut Config, id: ItemId) -> Result<(), CmdError> {
-        items::index(&config.vm_ifaces, id)?;
+        if !config.vm_ifaces.contains(id) {
+            return Err(CmdError::NoSuchItem);
+        }
         remove_iface(config, id);
         Ok(())
     }

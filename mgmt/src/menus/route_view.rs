@@ -66,7 +66,7 @@ pub fn config_route<'c>(
     view: &RouteView<'_>,
 ) -> Option<&'c crate::config::StaticRoute> {
     let index = build.routes.iter().position(|&id| id == view.id())?;
-    config.routes.get(index)
+    config.routes.iter().nth(index)
 }
 
 pub fn gateway_text(

@@ -208,19 +208,18 @@ pub fn table_user(config: &Config, name: &str) -> Option<String> {
 
 /// Renames references to a routing table.
 pub fn rename_table(config: &mut Config, from: &str, to: &str) {
-    for route in &mut config.routes {
-        if route.table == from {
-            route.table = String::from(to);
-        }
-    }
-    for rule in &mut config.routing_rules {
+    config
+        .routes
+        .update_where(|r| r.table == from, |r| r.table = String::from(to));
+    let uses = |r: &RoutingRule| r.table == from || r.routing_mark.as_deref() == Some(from);
+    config.routing_rules.update_where(uses, |rule| {
         if rule.table == from {
             rule.table = String::from(to);
         }
         if rule.routing_mark.as_deref() == Some(from) {
             rule.routing_mark = Some(String::from(to));
         }
-    }
+    });
 }
 
 /// Applies `/routing rule` arguments (a rule is checked on its own: the configuration is not

@@ -127,12 +127,12 @@ impl RouteMenu {
         matches!(route.dst, crate::network::IpAddress::V6(_)) == self.v6
     }
 
-    /// The index of route `id` if it is of this family.
-    fn index(&self, config: &Config, id: ItemId) -> Result<usize, CmdError> {
+    /// Route `id` if it is of this family.
+    fn route<'c>(&self, config: &'c Config, id: ItemId) -> Result<&'c StaticRoute, CmdError> {
         config
             .routes
-            .iter()
-            .position(|r| r.id == id && self.is_mine(r))
+            .get(id)
+            .filter(|r| self.is_mine(r))
             .ok_or(CmdError::NoSuchItem)
     }
 }
@@ -195,16 +195,15 @@ impl Table for RouteMenu {
     fn set(&self, config: &mut Config, id: ItemId, args: &Args) -> Result<(), CmdError> {
         let bound = bind_missing(config, args);
         let args = bound.as_ref().unwrap_or(args);
-        let index = self.index(config, id)?;
-        let mut route = config.routes[index].clone();
+        let mut route = self.route(config, id)?.clone();
         routes::apply_route(config, &mut route, args)?;
-        config.routes[index] = route;
+        config.routes.insert(route);
         Ok(())
     }
 
     fn remove(&self, config: &mut Config, id: ItemId) -> Result<(), CmdError> {
-        let index = self.index(config, id)?;
-        config.routes.remove(index);
+        self.route(config, id)?;
+        config.routes.remove(id);
         Ok(())
     }
 

@@ -5,7 +5,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::items::{self, ItemList, COMMENT};
+use super::items::{ItemList, COMMENT};
 use super::routes;
 use crate::cli::args::{Args, Field, Kind, RefKind};
 use crate::cli::error::CmdError;
@@ -89,24 +89,26 @@ impl Table for Tables {
     }
 
     fn set(&self, config: &mut Config, id: ItemId, args: &Args) -> Result<(), CmdError> {
-        let index = items::index(&config.routing_tables, id)?;
-        let mut table = config.routing_tables[index].clone();
+        let mut table = config.routing_tables.get(id).cloned().ok_or(CmdError::NoSuchItem)?;
         routes::apply_table(config, &mut table, args)?;
-        let old_name = core::mem::replace(&mut config.routing_tables[index], table.clone()).name;
+        let old_name = config
+            .routing_tables
+            .insert(table.clone())
+            .map(|t| t.name)
+            .unwrap_or_default();
         routes::rename_table(config, &old_name, &table.name);
         Ok(())
     }
 
     /// Refused while a route or rule uses the table, naming it.
     fn remove(&self, config: &mut Config, id: ItemId) -> Result<(), CmdError> {
-        let index = items::index(&config.routing_tables, id)?;
-        let name = &config.routing_tables[index].name;
+        let name = &config.routing_tables.get(id).ok_or(CmdError::NoSuchItem)?.name;
         if let Some(user) = routes::table_user(config, name) {
             return Err(CmdError::failure(format!(
                 "routing table {name} is used by {user}"
             )));
         }
-        config.routing_tables.remove(index);
+        config.routing_tables.remove(id);
         Ok(())
     }
 
