@@ -244,19 +244,22 @@ fn breakdown(shell: &Shell, board: &SimBoard) {
         drop(held);
     };
     println!("  held by each structure (final configuration):");
-    measure("Config (one copy per command)", &|| {
+    measure("Config (one copy per command: shared)", &|| {
         Box::new(shell.config().clone())
     });
-    let net = mgmt::network_derive::network_config(shell.config(), board);
     measure("NetworkConfig", &|| {
         Box::new(mgmt::network_derive::network_config(shell.config(), board))
     });
-    measure("RIB view (build_rib)", &|| {
-        let limits = mgmt::rib_view::limits_for(&net);
-        Box::new(mgmt::rib_view::build_rib(&net, limits, &|_| true).ok())
+    measure("RIB of the configuration (RibState::build)", &|| {
+        Box::new(mgmt::rib_state::RibState::build(shell.config(), board).ok())
     });
     measure("rows of /ip route", &|| {
-        Box::new(mgmt::menus::routing::IPV4_ROUTES.rows(shell.config(), board))
+        let ctx = mgmt::cli::menu::ViewCtx {
+            config: shell.config(),
+            platform: board,
+            rib: shell.rib(),
+        };
+        Box::new(mgmt::menus::routing::IPV4_ROUTES.rows(&ctx))
     });
     measure("saved configuration script", &|| {
         Box::new(shell.saved_configuration())

@@ -8,20 +8,92 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::change::ChangeSet;
 use crate::cli::error::CmdError;
 use crate::config::{Config, Vm};
 use crate::menus::guest_config;
 use crate::network_derive::network_config;
 use crate::platform::{Platform, PlatformError, MIB};
+use crate::rib_state::{rib_error_text, RibState};
 
-/// Applies the difference between `old` and `new` to the platform. On error nothing was done
-/// that is not undone, and the caller keeps `old`. On success the caller takes `new`; the
-/// returned lines are warnings to print (a guest that did not start for a passing reason).
+/// What [`commit`] did.
+pub struct Committed {
+    /// The configuration before the change.
+    pub old: Config,
+    /// What changed.
+    pub changes: ChangeSet,
+    /// Lines to print (a guest that did not start for a passing reason).
+    pub warnings: Vec<String>,
+}
+
+/// Makes `new` (the result of a command run on a copy of `live`) the live configuration: finds
+/// what changed, updates the RIB and the machine, all of it or nothing. On error `live`, `rib`
+/// and the machine are as they were. The cost follows what changed, not the size of the
+/// configuration. `Ok(None)`: nothing changed. A change when `may_change` is false (a user of
+/// group `read`) is refused.
+pub fn commit(
+    live: &mut Config,
+    rib: &mut RibState,
+    mut new: Config,
+    may_change: bool,
+    platform: &mut dyn Platform,
+) -> Result<Option<Committed>, CmdError> {
+    let changes = ChangeSet::between(live, &mut new);
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    if !may_change {
+        return Err(CmdError::NotPermitted);
+    }
+    let routing = changes.touches_routing();
+    if routing {
+        rib.apply(&new, &changes, &*platform)
+            .map_err(|error| CmdError::failure(rib_error_text(error)))?;
+    }
+    let warnings = match apply_change(live, &new, &changes, platform) {
+        Ok(warnings) => warnings,
+        Err(error) => {
+            if routing {
+                // The old items fitted before, so taking them back cannot fail.
+                let _ = rib.apply(live, &changes, &*platform);
+            }
+            return Err(error);
+        }
+    };
+    if changes.touches_interfaces() {
+        // Guests started or stopped above: their interfaces' links changed.
+        rib.refresh_links(&new, &*platform);
+    }
+    let old = core::mem::replace(live, new);
+    Ok(Some(Committed {
+        old,
+        changes,
+        warnings,
+    }))
+}
+
+/// Applies the difference between `old` and `new` (the items `changes` names) to the platform.
+/// On error nothing was done that is not undone, and the caller keeps `old`. On success the
+/// caller takes `new`; the returned lines are warnings to print (a guest that did not start for
+/// a passing reason). A change that touches neither guests nor the network (a route, say) does
+/// no work here.
 pub fn apply_change(
     old: &Config,
     new: &Config,
+    changes: &ChangeSet,
     platform: &mut dyn Platform,
 ) -> Result<Vec<String>, CmdError> {
+    // MACs derive from the identity's seed, guest definitions from interfaces.
+    let guests = !changes.vms.is_empty() || !changes.vm_ifaces.is_empty() || changes.identity;
+    let network = (changes.touches_network() || changes.identity)
+        .then(|| network_config(new, &*platform))
+        .filter(|network| *network != network_config(old, &*platform));
+    if !guests {
+        if let Some(network) = network {
+            platform.apply_network(&network);
+        }
+        return Ok(Vec::new());
+    }
     let removed: Vec<&Vm> = old
         .vms
         .iter()
@@ -47,13 +119,6 @@ pub fn apply_change(
                 names.join(",")
             )));
         }
-    }
-    let network = network_config(new, &*platform);
-    let old_network = network_config(old, &*platform);
-    if network != old_network {
-        // The routing part must build into a RIB (limits, families) before anything changes.
-        crate::rib_view::build_rib(&network, crate::rib_view::limits_for(&network), &|_| true)
-            .map_err(|error| CmdError::failure(crate::rib_view::rib_error_text(error)))?;
     }
     for vm in &starting {
         if old.vm(vm.id).is_some() && holds_memory(vm, &*platform) {
@@ -104,7 +169,7 @@ pub fn apply_change(
             let _ = platform.guest_shutdown(vm.slot);
         }
     }
-    if network != old_network {
+    if let Some(network) = network {
         platform.apply_network(&network);
     }
     Ok(warnings)

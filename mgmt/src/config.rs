@@ -243,6 +243,9 @@ pub struct Config {
     /// does not exist is then kept as a gone reference by name (see `crate::references`).
     pub restoring: bool,
     next_id: ItemId,
+    /// While a saved item is restored: the id the item being added must get (see
+    /// [`Config::new_id`]).
+    pub forced_id: Option<ItemId>,
 }
 
 impl Config {
@@ -278,6 +281,7 @@ impl Config {
             mac_seed: None,
             restoring: false,
             next_id: 1,
+            forced_id: None,
         };
         let id = config.new_id();
         config.users.push(User {
@@ -292,10 +296,63 @@ impl Config {
     }
 
     /// A fresh item id.
+    ///
+    /// While a saved item is restored ([`Config::forced_id`] set), the item being added gets
+    /// its saved id instead, once.
     pub fn new_id(&mut self) -> ItemId {
+        if let Some(id) = self.forced_id.take() {
+            self.next_id = self.next_id.max(id + 1);
+            return id;
+        }
+        self.fresh_id()
+    }
+
+    /// A fresh id that never takes a restored item's id (for what a command makes besides
+    /// its item, such as a gone interface's entry).
+    pub fn fresh_id(&mut self) -> ItemId {
         let id = self.next_id;
         self.next_id += 1;
         id
+    }
+
+    /// The id the next new item gets.
+    pub fn next_id(&self) -> ItemId {
+        self.next_id
+    }
+
+    /// Sets the id the next new item gets (restoring a saved configuration).
+    pub fn set_next_id(&mut self, id: ItemId) {
+        self.next_id = id;
+    }
+
+    /// Forgets which items were changed (after a replay, whose changes are not new).
+    pub fn clear_touched(&mut self) {
+        self.users.take_touched();
+        self.bridges.take_touched();
+        self.bridge_ports.take_touched();
+        self.vms.take_touched();
+        self.vm_ifaces.take_touched();
+        self.ipv4_addresses.take_touched();
+        self.ipv6_addresses.take_touched();
+        self.routes.take_touched();
+        self.routing_tables.take_touched();
+        self.routing_rules.take_touched();
+    }
+
+    /// Removes item `id` from whichever list holds it, without looking at what refers to it
+    /// (restoring a saved configuration, where the saved references are restored too).
+    /// Returns whether there was such an item.
+    pub fn forget_item(&mut self, id: ItemId) -> bool {
+        self.users.remove(id).is_some()
+            || self.bridges.remove(id).is_some()
+            || self.bridge_ports.remove(id).is_some()
+            || self.vms.remove(id).is_some()
+            || self.vm_ifaces.remove(id).is_some()
+            || self.ipv4_addresses.remove(id).is_some()
+            || self.ipv6_addresses.remove(id).is_some()
+            || self.routes.remove(id).is_some()
+            || self.routing_tables.remove(id).is_some()
+            || self.routing_rules.remove(id).is_some()
     }
 
     /// Current name of an interface, if it exists.

@@ -10,7 +10,7 @@ use core::fmt::{self, Write};
 
 use crate::cli::menu::{Menu, MenuKind};
 use crate::config::Config;
-use crate::menus::{find_menu, metarouter, path_string, system, user, EXPORT_ORDER};
+use crate::menus::{find_menu, path_string, EXPORT_ORDER};
 use crate::value::quote_if_needed;
 
 /// Appends ` name=value` to an export line: one formatting routine for every menu's `add`
@@ -70,30 +70,5 @@ pub fn export_menu(path: &[&'static Menu], config: &Config, version: &str) -> St
     let names: Vec<&str> = path.iter().map(|m| m.name).collect();
     let mut out = format!("# software version {version}\n");
     sections(&names, config, &mut out);
-    out
-}
-
-/// The saved form of the configuration (with the box's MAC seed and user password hashes).
-pub fn saved_script(config: &Config) -> String {
-    let mut out = String::from("# saved configuration\n");
-    if let Some(line) = system::saved_line(config) {
-        out.push_str("/system identity\n");
-        out.push_str(&line);
-        out.push('\n');
-    }
-    sections(&[], config, &mut out);
-    let images = metarouter::saved_lines(config);
-    if !images.is_empty() {
-        out.push_str("/metarouter\n");
-        for line in images {
-            out.push_str(&line);
-            out.push('\n');
-        }
-    }
-    out.push_str("/user\n");
-    for line in user::saved_lines(config) {
-        out.push_str(&line);
-        out.push('\n');
-    }
     out
 }

@@ -218,7 +218,11 @@ impl<T: Item> ItemMap<T> {
 
     /// Changes, with `change`, every item for which `wants` is true (looks at every item;
     /// copies only the paths to the ones it changes).
-    pub fn update_where(&mut self, mut wants: impl FnMut(&T) -> bool, mut change: impl FnMut(&mut T)) {
+    pub fn update_where(
+        &mut self,
+        mut wants: impl FnMut(&T) -> bool,
+        mut change: impl FnMut(&mut T),
+    ) {
         let ids: Vec<ItemId> = self.iter().filter(|i| wants(i)).map(|i| i.id()).collect();
         for id in ids {
             self.update(id, &mut change);
@@ -550,7 +554,9 @@ mod tests {
         map.update(5000, |t| t.text = String::from("y"));
         assert!(!map.same_item(&before, 5000));
         // Every other item is still shared with the old copy.
-        assert!((1..=10_000).filter(|&id| id != 5000).all(|id| map.same_item(&before, id)));
+        assert!((1..=10_000)
+            .filter(|&id| id != 5000)
+            .all(|id| map.same_item(&before, id)));
         assert_eq!(before.get(5000).unwrap().text, "x");
     }
 

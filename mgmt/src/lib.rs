@@ -14,6 +14,7 @@
 extern crate alloc;
 
 pub mod apply;
+pub mod change;
 pub mod cli;
 pub mod config;
 pub mod export;
@@ -24,7 +25,8 @@ pub mod network;
 pub mod network_derive;
 pub mod platform;
 pub mod references;
-pub mod rib_view;
+pub mod rib_state;
+pub mod saved;
 pub mod shell;
 pub mod store;
 pub mod value;

@@ -2,12 +2,11 @@
 //! ([`crate::Platform::apply_network`]): interfaces, bridges with their ports, and addresses.
 //!
 //! It is a complete snapshot, derived from the configuration, so the platform can program its
-//! switch without keeping track of individual commands. Every interface appears (with
-//! `enabled`); bridge ports and addresses appear only when enabled; routes and rules appear as
-//! configured (a disabled one has `disabled` set). References are indexes into
-//! [`NetworkConfig::interfaces`]; in routes and rules an interface is `IfId(index)` and a table
-//! is `TableId(0)` for `main` or `TableId(k)` for `tables[k - 1]`. [`crate::rib_view::build_rib`]
-//! turns the routing part into a `routing::Rib`.
+//! switch without keeping track of individual commands; it is derived and handed over only when
+//! a change touches interfaces, bridge ports or addresses. Every interface appears (with
+//! `enabled`); bridge ports and addresses appear only when enabled. References are indexes into
+//! [`NetworkConfig::interfaces`]. Routing (tables, routes, rules) is not part of it: the shell
+//! keeps the configuration's RIB in step change by change (`crate::rib_state`).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -82,24 +81,10 @@ pub struct NetAddress {
     pub prefix_len: u8,
 }
 
-/// A routing table besides `main`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NetTable {
-    pub name: String,
-    /// Installed in the FIB.
-    pub fib: bool,
-}
-
 /// The whole network configuration.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NetworkConfig {
     pub interfaces: Vec<NetInterface>,
     pub bridge_ports: Vec<NetBridgePort>,
     pub addresses: Vec<NetAddress>,
-    /// Routing tables besides `main`, in `TableId` order from 1.
-    pub tables: Vec<NetTable>,
-    /// Static routes, in configuration order.
-    pub routes: Vec<routing::RouteSpec>,
-    /// Policy rules, in evaluation order.
-    pub rules: Vec<routing::RuleSpec>,
 }

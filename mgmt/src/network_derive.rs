@@ -7,13 +7,12 @@
 use alloc::vec::Vec;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use routing::{IfId, Prefix, RouteSpec, RouteType, RuleAction, RuleSpec, TableId};
+use routing::IfId;
 
-use crate::config::{Config, Gateway, IfaceRef, VmIfaceType};
+use crate::config::{Config, IfaceRef, VmIfaceType};
 use crate::menus::{bridge_port, interface};
 use crate::network::{
-    GuestLink, IpAddress, NetAddress, NetBridgePort, NetInterface, NetInterfaceKind, NetTable,
-    NetworkConfig,
+    GuestLink, IpAddress, NetAddress, NetBridgePort, NetInterface, NetInterfaceKind, NetworkConfig,
 };
 use crate::platform::Platform;
 
@@ -98,7 +97,7 @@ pub fn network_config(config: &Config, platform: &dyn Platform) -> NetworkConfig
         });
     }
     let index = |iface: IfaceRef| order.iter().position(|r| *r == iface);
-    let if_id = |iface: IfaceRef| index(iface).map_or(GONE, |i| IfId(i as u16));
+    let _if_id = |iface: IfaceRef| index(iface).map_or(GONE, |i| IfId(i as u16));
     for (_, port) in bridge_port::all_ports(config) {
         let enabled = |i: Option<usize>| i.filter(|&i| net.interfaces[i].enabled);
         if port.disabled {
@@ -141,71 +140,6 @@ pub fn network_config(config: &Config, platform: &dyn Platform) -> NetworkConfig
                 prefix_len,
             });
         }
-    }
-    net.tables = config
-        .routing_tables
-        .iter()
-        .map(|t| NetTable {
-            name: t.name.clone(),
-            fib: t.fib,
-        })
-        .collect();
-    let table_id = |name: &str| {
-        config
-            .routing_tables
-            .iter()
-            .position(|t| t.name == name)
-            .map_or(TableId::MAIN, |k| TableId(k as u16 + 1))
-    };
-    for route in &config.routes {
-        let dst = Prefix::new(ip_addr(route.dst), route.dst_len)
-            .unwrap_or_else(|_| Prefix::host(ip_addr(route.dst)));
-        let mut spec = RouteSpec::new(dst);
-        spec.gateways = route
-            .gateways
-            .iter()
-            .map(|g| match *g {
-                Gateway::Address(a) => routing::Gateway::Address(ip_addr(a)),
-                Gateway::Interface(i) => routing::Gateway::Interface(if_id(i)),
-                Gateway::AddressOnInterface(a, i) => {
-                    routing::Gateway::AddressOnInterface(ip_addr(a), if_id(i))
-                }
-            })
-            .collect();
-        spec.route_type = match route.route_type {
-            "blackhole" => RouteType::Blackhole,
-            "unreachable" => RouteType::Unreachable,
-            "prohibit" => RouteType::Prohibit,
-            _ => RouteType::Unicast,
-        };
-        if spec.route_type != RouteType::Unicast {
-            spec.gateways.clear();
-        }
-        spec.distance = route.distance;
-        spec.scope = route.scope;
-        spec.target_scope = route.target_scope;
-        spec.table = table_id(&route.table);
-        spec.pref_src = route.pref_src.map(ip_addr);
-        spec.disabled = route.disabled;
-        net.routes.push(spec);
-    }
-    for rule in &config.routing_rules {
-        let prefix =
-            |p: Option<(IpAddress, u8)>| p.and_then(|(a, l)| Prefix::new(ip_addr(a), l).ok());
-        let table = table_id(&rule.table);
-        let action = match rule.action {
-            "lookup-only-in-table" => RuleAction::LookupOnlyInTable(table),
-            "drop" => RuleAction::Drop,
-            "unreachable" => RuleAction::Unreachable,
-            _ => RuleAction::Lookup(table),
-        };
-        let mut spec = RuleSpec::new(action);
-        spec.src = prefix(rule.src);
-        spec.dst = prefix(rule.dst);
-        spec.interface = rule.interface.map(if_id);
-        spec.routing_mark = rule.routing_mark.as_deref().map(table_id);
-        spec.disabled = rule.disabled;
-        net.rules.push(spec);
     }
     net
 }

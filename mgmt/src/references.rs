@@ -55,18 +55,33 @@ impl Config {
         };
         // Each list: find the items with a reference `visit` changes, then change them.
         let mut pending: Vec<ItemId> = Vec::new();
-        pending.extend(self.ipv4_addresses.iter().filter(|a| changes(a.interface, false) != a.interface).map(|a| a.id));
+        pending.extend(
+            self.ipv4_addresses
+                .iter()
+                .filter(|a| changes(a.interface, false) != a.interface)
+                .map(|a| a.id),
+        );
         for id in core::mem::take(&mut pending) {
-            self.ipv4_addresses.update(id, |a| a.interface = changes(a.interface, false));
+            self.ipv4_addresses
+                .update(id, |a| a.interface = changes(a.interface, false));
         }
-        pending.extend(self.ipv6_addresses.iter().filter(|a| changes(a.interface, false) != a.interface).map(|a| a.id));
+        pending.extend(
+            self.ipv6_addresses
+                .iter()
+                .filter(|a| changes(a.interface, false) != a.interface)
+                .map(|a| a.id),
+        );
         for id in core::mem::take(&mut pending) {
-            self.ipv6_addresses.update(id, |a| a.interface = changes(a.interface, false));
+            self.ipv6_addresses
+                .update(id, |a| a.interface = changes(a.interface, false));
         }
         pending.extend(
             self.bridge_ports
                 .iter()
-                .filter(|p| changes(p.interface, false) != p.interface || changes(p.bridge, true) != p.bridge)
+                .filter(|p| {
+                    changes(p.interface, false) != p.interface
+                        || changes(p.bridge, true) != p.bridge
+                })
                 .map(|p| p.id),
         );
         for id in core::mem::take(&mut pending) {
@@ -82,7 +97,9 @@ impl Config {
                 .map(|i| i.id),
         );
         for id in core::mem::take(&mut pending) {
-            self.vm_ifaces.update(id, |i| i.dynamic_bridge = i.dynamic_bridge.map(|b| changes(b, true)));
+            self.vm_ifaces.update(id, |i| {
+                i.dynamic_bridge = i.dynamic_bridge.map(|b| changes(b, true))
+            });
         }
         let gateway_iface = |g: &Gateway| match g {
             Gateway::Interface(i) | Gateway::AddressOnInterface(_, i) => Some(*i),
@@ -91,7 +108,12 @@ impl Config {
         pending.extend(
             self.routes
                 .iter()
-                .filter(|r| r.gateways.iter().filter_map(gateway_iface).any(|i| changes(i, false) != i))
+                .filter(|r| {
+                    r.gateways
+                        .iter()
+                        .filter_map(gateway_iface)
+                        .any(|i| changes(i, false) != i)
+                })
                 .map(|r| r.id),
         );
         for id in core::mem::take(&mut pending) {
@@ -110,7 +132,8 @@ impl Config {
                 .map(|r| r.id),
         );
         for id in pending {
-            self.routing_rules.update(id, |r| r.interface = r.interface.map(|i| changes(i, false)));
+            self.routing_rules
+                .update(id, |r| r.interface = r.interface.map(|i| changes(i, false)));
         }
     }
 
@@ -135,12 +158,23 @@ impl Config {
         }
     }
 
+    /// Remembers that references to the gone interface `*id` name `name` (restoring a saved
+    /// configuration, so that they print as the same `*N`).
+    pub fn remember_gone(&mut self, id: ItemId, name: &str) {
+        if self.gone.iter().all(|g| g.id != id && g.name != name) {
+            self.gone.push(GoneIface {
+                id,
+                name: String::from(name),
+            });
+        }
+    }
+
     /// The gone reference for interface name `name`: the entry that remembers it, or a new one.
     pub fn remember_missing(&mut self, name: &str) -> IfaceRef {
         if let Some(g) = self.gone.iter().find(|g| g.name == name) {
             return IfaceRef::Gone(g.id);
         }
-        let id = self.new_id();
+        let id = self.fresh_id();
         self.gone.push(GoneIface {
             id,
             name: String::from(name),

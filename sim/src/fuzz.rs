@@ -6,9 +6,10 @@
 //! 2. The raw bytes are then fed to a [`Shell`] in chunks, with polls in between (line editor,
 //!    escape sequences, completion, help, attach, confirmations): nothing may panic.
 
-use mgmt::apply::apply_change;
+use mgmt::apply::commit;
 use mgmt::cli::exec::Session;
 use mgmt::menus::ROOT;
+use mgmt::rib_state::RibState;
 use mgmt::{Platform, Shell, ShellOptions};
 
 use crate::board::SimBoard;
@@ -43,18 +44,42 @@ fn snapshot(board: &mut SimBoard) -> String {
     )
 }
 
-/// Runs the setup lines, committing each.
-pub fn setup(board: &mut SimBoard) -> mgmt::config::Config {
+/// Runs the setup lines, committing each (as the shell does).
+pub fn setup(board: &mut SimBoard) -> (mgmt::config::Config, RibState) {
     let mut config = mgmt::config::Config::new(board.port_count());
+    let mut rib = RibState::empty();
     let mut session = Session::new(&ROOT);
     for line in SETUP {
-        if let Ok(result) = session.run(line, &config, board) {
-            if apply_change(&config, &result.config, board).is_ok() {
-                config = result.config;
-            }
+        if let Ok(result) = session.run(line, &config, &rib, board) {
+            let _ = commit(&mut config, &mut rib, result.config, true, board);
         }
     }
-    config
+    (config, rib)
+}
+
+/// What the RIB shows of `config`: every route with its flags, next hops and table, with
+/// interfaces by name (RIB interface ids depend on the order interfaces were first seen).
+fn rib_text(rib: &RibState, config: &mgmt::config::Config) -> String {
+    use mgmt::menus::route_view::{dst_text, gateway_text, hop_text};
+    rib.rib()
+        .routes()
+        .map(|v| {
+            let hops: Vec<String> = v
+                .immediate_gw()
+                .iter()
+                .map(|h| hop_text(config, rib, h))
+                .collect();
+            format!(
+                "{} {:?} {:?} {} {} {:?}\n",
+                dst_text(config, rib, &v),
+                v.flags(),
+                hops,
+                gateway_text(config, rib, &v),
+                v.table_name(),
+                rib.route_item(v.id()),
+            )
+        })
+        .collect()
 }
 
 /// A board for fuzzing: 3 ports, a small flash (2 blocks of 16 KiB).
@@ -62,27 +87,22 @@ fn small_board() -> SimBoard {
     SimBoard::with_flash(3, mgmt::MemFlash::new(16 * 1024, 2))
 }
 
-/// The board and configuration after [`SETUP`], built once per thread.
-fn prepared() -> (SimBoard, mgmt::config::Config) {
-    thread_local! {
-        static PREPARED: (SimBoard, mgmt::config::Config) = {
-            let mut board = small_board();
-            let config = setup(&mut board);
-            (board, config)
-        };
-    }
-    PREPARED.with(|p| p.clone())
+/// The board, configuration and RIB after [`SETUP`].
+fn prepared() -> (SimBoard, mgmt::config::Config, RibState) {
+    let mut board = small_board();
+    let (config, rib) = setup(&mut board);
+    (board, config, rib)
 }
 
 /// The fuzz target body.
 pub fn shell_input(data: &[u8]) {
-    let (mut board, mut config) = prepared();
+    let (mut board, mut config, mut rib) = prepared();
     let mut session = Session::new(&ROOT);
     let text = String::from_utf8_lossy(data);
     for line in text.split(['\n', '\r']).take(64) {
         let before_config = config.clone();
         let before_board = snapshot(&mut board);
-        match session.run(line, &config, &mut board) {
+        match session.run(line, &config, &rib, &mut board) {
             Err(_) => {
                 assert_eq!(
                     config, before_config,
@@ -100,14 +120,33 @@ pub fn shell_input(data: &[u8]) {
                     continue;
                 }
                 let before_apply = snapshot(&mut board);
-                match apply_change(&config, &result.config, &mut board) {
-                    Ok(_) => config = result.config,
-                    Err(_) => assert_eq!(
+                let before_rib = rib_text(&rib, &config);
+                if commit(&mut config, &mut rib, result.config, true, &mut board).is_err() {
+                    assert_eq!(
+                        config, before_config,
+                        "config changed by refused change {line:?}"
+                    );
+                    assert_eq!(
                         snapshot(&mut board),
                         before_apply,
                         "board changed by refused change {line:?}"
-                    ),
+                    );
+                    assert_eq!(
+                        rib_text(&rib, &config),
+                        before_rib,
+                        "RIB changed by refused change {line:?}"
+                    );
                 }
+                // The RIB kept in step equals the RIB built from the configuration (link
+                // states refreshed as the shell does while it polls).
+                rib.refresh_links(&config, &board);
+                let built =
+                    RibState::build(&config, &board).expect("the live configuration builds");
+                assert_eq!(
+                    rib_text(&rib, &config),
+                    rib_text(&built, &config),
+                    "RIB out of step after {line:?}"
+                );
             }
         }
         board.now += 100;

@@ -368,16 +368,26 @@ fn items_on_a_gone_interface_are_not_programmed() {
     assert!(net.bridge_ports.is_empty(), "{:?}", net.bridge_ports);
     assert_eq!(net.addresses.len(), 1, "{:?}", net.addresses);
     assert_eq!(net.interfaces[net.addresses[0].interface].name, "ether3");
+    let rib = sim.shell.rib();
+    let route = rib
+        .rib()
+        .routes()
+        .find(|r| rib.route_item(r.id()).is_some())
+        .unwrap();
     assert_eq!(
-        format!("{:?}", net.routes.first().unwrap().gateways),
-        format!("[Interface({:?})]", mgmt::network_derive::GONE)
+        format!("{:?}", route.spec().gateways),
+        format!("[Interface({:?})]", mgmt::rib_state::GONE)
     );
+    assert!(!route.flags().active);
     let config = sim.shell.config();
     assert!(matches!(
         config.ipv4_addresses.first().unwrap().interface,
         IfaceRef::Gone(_)
     ));
-    assert!(matches!(config.bridge_ports.first().unwrap().bridge, IfaceRef::Gone(_)));
+    assert!(matches!(
+        config.bridge_ports.first().unwrap().bridge,
+        IfaceRef::Gone(_)
+    ));
     // Re-created, they are programmed again.
     run(&mut sim, "/interface bridge add name=br1");
     let net = &sim.board.network;

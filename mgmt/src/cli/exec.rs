@@ -16,6 +16,7 @@ use super::table::{number_rows, push_line, Row};
 use super::words::{check_required, parse_args, parse_condition, parse_find};
 use crate::config::{Config, ItemId};
 use crate::platform::Platform;
+use crate::rib_state::RibState;
 
 /// Per-session interpreter state.
 pub struct Session {
@@ -61,12 +62,14 @@ impl Session {
         &mut self,
         line: &str,
         config: &Config,
+        rib: &RibState,
         platform: &mut dyn Platform,
     ) -> Result<LineResult, CmdError> {
         let tokens = tokenize(line)?;
         let mut exec = Exec {
             config: config.clone(),
             platform,
+            rib,
             out: String::new(),
             outcome: Outcome::Prompt,
         };
@@ -114,7 +117,7 @@ impl Session {
         let items = match (cmd.items, positional, menu.kind) {
             (Items::None, _, _) => Vec::new(),
             (_, Some(token), MenuKind::Table(table)) => {
-                let rows = table.rows(&exec.config, &*exec.platform);
+                let rows = table.rows(&exec.view());
                 let ids = self.resolve_items(key, table, &token, &rows)?;
                 if cmd.items == Items::One && ids.len() != 1 {
                     return Err(CmdError::ExpectedEnd {
@@ -208,7 +211,7 @@ impl Session {
             "print" => self.print(key, table, tokens, exec),
             "find" => {
                 // The console shows nothing: `find` gives its items to the command around it.
-                let rows = table.rows(&exec.config, &*exec.platform);
+                let rows = table.rows(&exec.view());
                 parse_find(table, tokens, &rows)?;
                 Ok(())
             }
@@ -224,7 +227,7 @@ impl Session {
                             quoted: false,
                             raw: String::from(text),
                         };
-                        let rows = table.rows(&exec.config, &*exec.platform);
+                        let rows = table.rows(&exec.view());
                         let ids = self.resolve_items(key, table, &token, &rows)?;
                         Some(*ids.first().ok_or(CmdError::NoSuchItem)?)
                     }
@@ -242,7 +245,7 @@ impl Session {
                 let token = positional.ok_or(CmdError::Missing {
                     arguments: String::from("numbers"),
                 })?;
-                let rows = table.rows(&exec.config, &*exec.platform);
+                let rows = table.rows(&exec.view());
                 let ids = self.resolve_items(key, table, &token, &rows)?;
                 if name == "enable" || name == "disable" {
                     let field = table.fields().iter().find(|f| f.name == "disabled").ok_or(
@@ -291,9 +294,9 @@ impl Session {
         let options = PrintOptions::parse(tokens)?;
         let (view, rows) = match options.stats {
             Some(column) => table
-                .stats(&exec.config, &*exec.platform)
+                .stats(&exec.view())
                 .ok_or(CmdError::ExpectedEnd { column })?,
-            None => (table.view(), table.rows(&exec.config, &*exec.platform)),
+            None => (table.view(), table.rows(&exec.view())),
         };
         let rows: Vec<Row> = match options.condition {
             Some(start) => {

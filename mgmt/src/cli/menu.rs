@@ -11,6 +11,16 @@ use super::table::Row;
 use super::view::View;
 use crate::config::{Config, ItemId};
 use crate::platform::{GuestId, Platform};
+use crate::rib_state::RibState;
+
+/// What `print` and item lookups read: the configuration, the machine and the RIB of the
+/// live configuration.
+#[derive(Clone, Copy)]
+pub struct ViewCtx<'a> {
+    pub config: &'a Config,
+    pub platform: &'a dyn Platform,
+    pub rib: &'a RibState,
+}
 
 /// Which of `add`, `set` and `remove` a table has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,7 +46,7 @@ pub trait Table: Sync {
         &[]
     }
     /// Every item, in print order, with every property (for detail and `where`).
-    fn rows(&self, config: &Config, platform: &dyn Platform) -> Vec<Row>;
+    fn rows(&self, ctx: &ViewCtx<'_>) -> Vec<Row>;
     /// Which of `add`, `set` and `remove` exist here.
     fn access(&self) -> Access {
         Access::ReadWrite
@@ -59,17 +69,30 @@ pub trait Table: Sync {
     fn remove(&self, _config: &mut Config, _id: ItemId) -> Result<(), CmdError> {
         Err(CmdError::failure("items cannot be removed here"))
     }
-    /// The commands that recreate this menu's items (without the menu line).
-    fn export(&self, _config: &Config) -> Vec<String> {
+    /// The ids of this menu's items, in export order.
+    fn items(&self, _config: &Config) -> Vec<ItemId> {
         Vec::new()
+    }
+    /// The command that recreates item `id` as `export` writes it (its `add` line), or `None`
+    /// if it is not an item of this menu.
+    fn export_item(&self, _config: &Config, _id: ItemId) -> Option<String> {
+        None
+    }
+    /// The commands that recreate this menu's items (without the menu line).
+    fn export(&self, config: &Config) -> Vec<String> {
+        self.items(config)
+            .into_iter()
+            .filter_map(|id| self.export_item(config, id))
+            .collect()
+    }
+    /// The lines that recreate item `id` in the saved configuration: the first creates it
+    /// (its export line unless the menu saves more), later ones may `set` it by `*ID`.
+    fn saved_item(&self, config: &Config, id: ItemId) -> Vec<String> {
+        self.export_item(config, id).into_iter().collect()
     }
     /// `print stats`: the layout and rows of the items' traffic counters, for menus that have
     /// them.
-    fn stats(
-        &self,
-        _config: &Config,
-        _platform: &dyn Platform,
-    ) -> Option<(&'static View, Vec<Row>)> {
+    fn stats(&self, _ctx: &ViewCtx<'_>) -> Option<(&'static View, Vec<Row>)> {
         None
     }
 }
@@ -131,9 +154,22 @@ pub struct Exec<'a> {
     /// A copy of the configuration; changes become live only if the command succeeds.
     pub config: Config,
     pub platform: &'a mut dyn Platform,
+    /// The RIB of the live configuration (what the route menus print).
+    pub rib: &'a RibState,
     /// Text to print (`\n` line ends).
     pub out: String,
     pub outcome: Outcome,
+}
+
+impl Exec<'_> {
+    /// What `print` and item lookups read, for the working copy.
+    pub fn view(&self) -> ViewCtx<'_> {
+        ViewCtx {
+            config: &self.config,
+            platform: &*self.platform,
+            rib: self.rib,
+        }
+    }
 }
 
 /// A command given with its items and arguments.

@@ -9,13 +9,13 @@ use core::marker::PhantomData;
 
 use super::items::{ItemList, COMMENT};
 use crate::cli::args::{Args, Field, Kind, RefKind, Value};
-use crate::item_map::ItemMap;
 use crate::cli::error::CmdError;
-use crate::cli::menu::Table;
+use crate::cli::menu::{Table, ViewCtx};
 use crate::cli::table::Row;
 use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{Address, Config, IfaceRef, ItemId};
 use crate::export::{push_comment, push_disabled, push_pair};
+use crate::item_map::ItemMap;
 use crate::platform::Platform;
 use crate::references::bind_missing;
 use crate::value::{
@@ -236,7 +236,8 @@ impl<A: Family> Table for Addresses<A> {
         &["address", "interface"]
     }
 
-    fn rows(&self, config: &Config, _platform: &dyn Platform) -> Vec<Row> {
+    fn rows(&self, ctx: &ViewCtx<'_>) -> Vec<Row> {
+        let (config, _platform) = (ctx.config, ctx.platform);
         let row = |a: &Address<A>| {
             let valid = address_valid(config, a.interface);
             let row = Row::item(a.id)
@@ -285,18 +286,18 @@ impl<A: Family> Table for Addresses<A> {
         Self::ITEMS.remove(config, id)
     }
 
+    fn items(&self, config: &Config) -> Vec<ItemId> {
+        A::list(config).iter().map(|a| a.id).collect()
+    }
+
     /// An address on a gone interface names the interface it remembers.
-    fn export(&self, config: &Config) -> Vec<String> {
-        A::list(config)
-            .iter()
-            .map(|a| {
-                let iface = config.ref_name(a.interface).unwrap_or_default();
-                let mut line = format!("add address={}", A::text(&a.address, a.prefix_len));
-                push_comment(&mut line, &a.comment);
-                push_disabled(&mut line, a.disabled);
-                push_pair(&mut line, "interface", &quote_if_needed(iface));
-                line
-            })
-            .collect()
+    fn export_item(&self, config: &Config, id: ItemId) -> Option<String> {
+        let a = A::list(config).get(id)?;
+        let iface = config.ref_name(a.interface).unwrap_or_default();
+        let mut line = format!("add address={}", A::text(&a.address, a.prefix_len));
+        push_comment(&mut line, &a.comment);
+        push_disabled(&mut line, a.disabled);
+        push_pair(&mut line, "interface", &quote_if_needed(iface));
+        Some(line)
     }
 }

@@ -9,7 +9,7 @@ use super::interface::{check_iface_name, free_iface_name};
 use super::items::{ItemList, COMMENT};
 use crate::cli::args::{Args, Field, Kind, Value};
 use crate::cli::error::CmdError;
-use crate::cli::menu::Table;
+use crate::cli::menu::{Table, ViewCtx};
 use crate::cli::table::Row;
 use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{Bridge, Config, IfaceRef, ItemId, VmIfaceType, ARP_MODES, PROTOCOL_MODES};
@@ -162,7 +162,8 @@ impl Table for Bridges {
         &FIELDS
     }
 
-    fn rows(&self, config: &Config, platform: &dyn Platform) -> Vec<Row> {
+    fn rows(&self, ctx: &ViewCtx<'_>) -> Vec<Row> {
+        let (config, platform) = (ctx.config, ctx.platform);
         config
             .bridges
             .iter()
@@ -229,56 +230,55 @@ impl Table for Bridges {
         Ok(())
     }
 
-    fn export(&self, config: &Config) -> Vec<String> {
+    fn items(&self, config: &Config) -> Vec<ItemId> {
+        config.bridges.iter().map(|b| b.id).collect()
+    }
+
+    fn export_item(&self, config: &Config, id: ItemId) -> Option<String> {
         let defaults = default_bridge(0, String::new());
-        config
-            .bridges
-            .iter()
-            .map(|b| {
-                let mut line = String::from("add");
-                if b.admin_mac != defaults.admin_mac {
-                    push_pair(&mut line, "admin-mac", &format_mac(&b.admin_mac));
-                }
-                if b.ageing_time != defaults.ageing_time {
-                    push_pair(&mut line, "ageing-time", &format_duration(b.ageing_time));
-                }
-                if b.arp != defaults.arp {
-                    push_pair(&mut line, "arp", &b.arp);
-                }
-                if !b.auto_mac {
-                    line.push_str(" auto-mac=no");
-                }
-                push_comment(&mut line, &b.comment);
-                push_disabled(&mut line, b.disabled);
-                if b.forward_delay != defaults.forward_delay {
-                    push_pair(
-                        &mut line,
-                        "forward-delay",
-                        &format_duration(b.forward_delay),
-                    );
-                }
-                if b.max_message_age != defaults.max_message_age {
-                    push_pair(
-                        &mut line,
-                        "max-message-age",
-                        &format_duration(b.max_message_age),
-                    );
-                }
-                if b.mtu != defaults.mtu {
-                    push_pair(&mut line, "mtu", &b.mtu);
-                }
-                push_pair(&mut line, "name", &quote_if_needed(&b.name));
-                if b.priority != defaults.priority {
-                    let _ = write!(line, " priority=0x{:X}", b.priority);
-                }
-                if b.protocol_mode != defaults.protocol_mode {
-                    push_pair(&mut line, "protocol-mode", &b.protocol_mode);
-                }
-                if b.transmit_hold_count != defaults.transmit_hold_count {
-                    push_pair(&mut line, "transmit-hold-count", &b.transmit_hold_count);
-                }
-                line
-            })
-            .collect()
+        let b = config.bridges.get(id)?;
+        let mut line = String::from("add");
+        if b.admin_mac != defaults.admin_mac {
+            push_pair(&mut line, "admin-mac", &format_mac(&b.admin_mac));
+        }
+        if b.ageing_time != defaults.ageing_time {
+            push_pair(&mut line, "ageing-time", &format_duration(b.ageing_time));
+        }
+        if b.arp != defaults.arp {
+            push_pair(&mut line, "arp", &b.arp);
+        }
+        if !b.auto_mac {
+            line.push_str(" auto-mac=no");
+        }
+        push_comment(&mut line, &b.comment);
+        push_disabled(&mut line, b.disabled);
+        if b.forward_delay != defaults.forward_delay {
+            push_pair(
+                &mut line,
+                "forward-delay",
+                &format_duration(b.forward_delay),
+            );
+        }
+        if b.max_message_age != defaults.max_message_age {
+            push_pair(
+                &mut line,
+                "max-message-age",
+                &format_duration(b.max_message_age),
+            );
+        }
+        if b.mtu != defaults.mtu {
+            push_pair(&mut line, "mtu", &b.mtu);
+        }
+        push_pair(&mut line, "name", &quote_if_needed(&b.name));
+        if b.priority != defaults.priority {
+            let _ = write!(line, " priority=0x{:X}", b.priority);
+        }
+        if b.protocol_mode != defaults.protocol_mode {
+            push_pair(&mut line, "protocol-mode", &b.protocol_mode);
+        }
+        if b.transmit_hold_count != defaults.transmit_hold_count {
+            push_pair(&mut line, "transmit-hold-count", &b.transmit_hold_count);
+        }
+        Some(line)
     }
 }

@@ -11,7 +11,7 @@ use core::fmt::Write;
 use super::items::{ItemList, COMMENT};
 use crate::cli::args::{Args, Field, Kind, RefKind, Value};
 use crate::cli::error::CmdError;
-use crate::cli::menu::Table;
+use crate::cli::menu::{Table, ViewCtx};
 use crate::cli::table::Row;
 use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{BridgePort, Config, IfaceRef, ItemId, VmIfaceType};
@@ -203,7 +203,8 @@ impl Table for BridgePorts {
         &["bridge", "interface"]
     }
 
-    fn rows(&self, config: &Config, _platform: &dyn Platform) -> Vec<Row> {
+    fn rows(&self, ctx: &ViewCtx<'_>) -> Vec<Row> {
+        let (config, _platform) = (ctx.config, ctx.platform);
         all_ports(config)
             .iter()
             .map(|(id, port)| port_row(config, *id, port))
@@ -238,28 +239,27 @@ impl Table for BridgePorts {
     }
 
     /// A gone bridge or interface is written by the name it remembers.
-    fn export(&self, config: &Config) -> Vec<String> {
-        config
-            .bridge_ports
-            .iter()
-            .map(|p| {
-                let bridge = config.ref_name(p.bridge).unwrap_or_default();
-                let iface = config.ref_name(p.interface).unwrap_or_default();
-                let mut line = format!("add bridge={}", quote_if_needed(bridge));
-                push_comment(&mut line, &p.comment);
-                push_disabled(&mut line, p.disabled);
-                if let Some(h) = p.horizon {
-                    push_pair(&mut line, "horizon", &h);
-                }
-                push_pair(&mut line, "interface", &quote_if_needed(iface));
-                if p.path_cost != DEFAULT_PATH_COST {
-                    push_pair(&mut line, "path-cost", &p.path_cost);
-                }
-                if p.priority != DEFAULT_PRIORITY {
-                    let _ = write!(line, " priority=0x{:X}", p.priority);
-                }
-                line
-            })
-            .collect()
+    fn items(&self, config: &Config) -> Vec<ItemId> {
+        config.bridge_ports.iter().map(|p| p.id).collect()
+    }
+
+    fn export_item(&self, config: &Config, id: ItemId) -> Option<String> {
+        let p = config.bridge_ports.get(id)?;
+        let bridge = config.ref_name(p.bridge).unwrap_or_default();
+        let iface = config.ref_name(p.interface).unwrap_or_default();
+        let mut line = format!("add bridge={}", quote_if_needed(bridge));
+        push_comment(&mut line, &p.comment);
+        push_disabled(&mut line, p.disabled);
+        if let Some(h) = p.horizon {
+            push_pair(&mut line, "horizon", &h);
+        }
+        push_pair(&mut line, "interface", &quote_if_needed(iface));
+        if p.path_cost != DEFAULT_PATH_COST {
+            push_pair(&mut line, "path-cost", &p.path_cost);
+        }
+        if p.priority != DEFAULT_PRIORITY {
+            let _ = write!(line, " priority=0x{:X}", p.priority);
+        }
+        Some(line)
     }
 }

@@ -2,11 +2,9 @@
 
 use alloc::vec::Vec;
 
-use crate::cli::menu::{Access, Table};
+use crate::cli::menu::{Access, Table, ViewCtx};
 use crate::cli::table::Row;
 use crate::cli::view::{Column, View};
-use crate::config::Config;
-use crate::platform::Platform;
 use crate::value::{format_bytes, format_date};
 
 static VIEW: View = View::classic(
@@ -31,7 +29,8 @@ impl Table for Files {
         Access::ReadOnly
     }
 
-    fn rows(&self, _config: &Config, platform: &dyn Platform) -> Vec<Row> {
+    fn rows(&self, ctx: &ViewCtx<'_>) -> Vec<Row> {
+        let (_config, platform) = (ctx.config, ctx.platform);
         (0..platform.file_count())
             .filter_map(|i| platform.file(i).map(|f| (i, f)))
             .map(|(i, file)| {

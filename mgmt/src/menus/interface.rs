@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use super::items::COMMENT;
 use crate::cli::args::{Args, Field, Kind, Value};
 use crate::cli::error::CmdError;
-use crate::cli::menu::{Access, Table};
+use crate::cli::menu::{Access, Table, ViewCtx};
 use crate::cli::table::Row;
 use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{Config, IfaceRef, ItemId, VmIfaceType, ARP_MODES};
@@ -120,12 +120,17 @@ impl Table for Interfaces {
         Access::ReadOnly
     }
 
-    fn stats(&self, config: &Config, platform: &dyn Platform) -> Option<(&'static View, Vec<Row>)> {
-        let rows = self.rows(config, platform);
-        Some(super::interface_stats::stats(config, platform, rows))
+    fn stats(&self, ctx: &ViewCtx<'_>) -> Option<(&'static View, Vec<Row>)> {
+        let rows = self.rows(ctx);
+        Some(super::interface_stats::stats(
+            ctx.config,
+            ctx.platform,
+            rows,
+        ))
     }
 
-    fn rows(&self, config: &Config, platform: &dyn Platform) -> Vec<Row> {
+    fn rows(&self, ctx: &ViewCtx<'_>) -> Vec<Row> {
+        let (config, platform) = (ctx.config, ctx.platform);
         config
             .interfaces()
             .into_iter()
@@ -206,7 +211,8 @@ impl Table for Ethernet {
         Access::SetOnly
     }
 
-    fn rows(&self, config: &Config, platform: &dyn Platform) -> Vec<Row> {
+    fn rows(&self, ctx: &ViewCtx<'_>) -> Vec<Row> {
+        let (config, platform) = (ctx.config, ctx.platform);
         config
             .ethernet
             .iter()

@@ -10,7 +10,7 @@ use super::items::{ItemList, COMMENT};
 use crate::cli::args::{Args, Field, Kind, RefKind, Value};
 use crate::cli::batch::act_each;
 use crate::cli::error::CmdError;
-use crate::cli::menu::{Command, Exec, Invocation, Items, Outcome, Table};
+use crate::cli::menu::{Command, Exec, Invocation, Items, Outcome, Table, ViewCtx};
 use crate::cli::table::Row;
 use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{same_name, Config, ItemId, Vm};
@@ -175,7 +175,8 @@ impl Table for Metarouter {
         &FIELDS
     }
 
-    fn rows(&self, config: &Config, platform: &dyn Platform) -> Vec<Row> {
+    fn rows(&self, ctx: &ViewCtx<'_>) -> Vec<Row> {
+        let (config, platform) = (ctx.config, ctx.platform);
         config
             .vms
             .iter()
@@ -232,25 +233,35 @@ impl Table for Metarouter {
         Ok(())
     }
 
-    /// The RouterOS form: the image is not part of it (see [`saved_lines`]).
-    fn export(&self, config: &Config) -> Vec<String> {
-        config
-            .vms
-            .iter()
-            .map(|vm| {
-                let mut line = String::from("add");
-                push_comment(&mut line, &vm.comment);
-                push_disabled(&mut line, vm.disabled);
-                if let Some(kib) = vm.disk_kib {
-                    push_pair(&mut line, "disk-size", &kib);
-                }
-                if vm.memory_mib != 16 {
-                    let _ = write!(line, " memory-size={}MiB", vm.memory_mib);
-                }
-                push_pair(&mut line, "name", &quote_if_needed(&vm.name));
-                line
-            })
-            .collect()
+    /// The RouterOS form: the image is not part of it (see `saved_item`).
+    fn items(&self, config: &Config) -> Vec<ItemId> {
+        config.vms.iter().map(|vm| vm.id).collect()
+    }
+
+    fn export_item(&self, config: &Config, id: ItemId) -> Option<String> {
+        let vm = config.vms.get(id)?;
+        let mut line = String::from("add");
+        push_comment(&mut line, &vm.comment);
+        push_disabled(&mut line, vm.disabled);
+        if let Some(kib) = vm.disk_kib {
+            push_pair(&mut line, "disk-size", &kib);
+        }
+        if vm.memory_mib != 16 {
+            let _ = write!(line, " memory-size={}MiB", vm.memory_mib);
+        }
+        push_pair(&mut line, "name", &quote_if_needed(&vm.name));
+        Some(line)
+    }
+
+    /// The export line, and the file the image was imported from (never exported).
+    fn saved_item(&self, config: &Config, id: ItemId) -> Vec<String> {
+        let mut lines: Vec<String> = self.export_item(config, id).into_iter().collect();
+        if let Some(file) = config.vms.get(id).and_then(|vm| vm.image.as_ref()) {
+            let mut line = format!("set *{id:X}");
+            push_pair(&mut line, "image-file", &quote_if_needed(file));
+            lines.push(line);
+        }
+        lines
     }
 }
 
@@ -401,19 +412,3 @@ pub static COMMANDS: [Command; 5] = [
     ),
     Command::new("start", "Boot virtual machines", Items::Many, start),
 ];
-
-/// The `/metarouter` lines the saved configuration adds to the export: which file each
-/// machine's image was imported from (never printed or exported, like a password hash). Run
-/// after the export's `add` lines, they give the machines their images back.
-pub fn saved_lines(config: &Config) -> Vec<String> {
-    config
-        .vms
-        .iter()
-        .filter_map(|vm| {
-            let file = vm.image.as_ref()?;
-            let mut line = format!("set {}", quote_if_needed(&vm.name));
-            push_pair(&mut line, "image-file", &quote_if_needed(file));
-            Some(line)
-        })
-        .collect()
-}

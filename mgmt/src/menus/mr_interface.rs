@@ -10,7 +10,7 @@ use core::fmt::Write;
 use super::items::COMMENT;
 use crate::cli::args::{Args, Field, Kind, RefKind, Value};
 use crate::cli::error::CmdError;
-use crate::cli::menu::Table;
+use crate::cli::menu::{Table, ViewCtx};
 use crate::cli::table::Row;
 use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{Config, IfaceRef, ItemId, VmIface, VmIfaceType};
@@ -226,7 +226,8 @@ impl Table for MrInterface {
         &["virtual-machine"]
     }
 
-    fn rows(&self, config: &Config, platform: &dyn Platform) -> Vec<Row> {
+    fn rows(&self, ctx: &ViewCtx<'_>) -> Vec<Row> {
+        let (config, platform) = (ctx.config, ctx.platform);
         config
             .vm_ifaces
             .iter()
@@ -320,7 +321,11 @@ impl Table for MrInterface {
     fn set(&self, config: &mut Config, id: ItemId, args: &Args) -> Result<(), CmdError> {
         let bound = bind_missing(config, args);
         let args = bound.as_ref().unwrap_or(args);
-        let before = config.vm_ifaces.get(id).cloned().ok_or(CmdError::NoSuchItem)?;
+        let before = config
+            .vm_ifaces
+            .get(id)
+            .cloned()
+            .ok_or(CmdError::NoSuchItem)?;
         let mut iface = before.clone();
         let moved = args
             .get("virtual-machine")
@@ -347,49 +352,47 @@ impl Table for MrInterface {
         Ok(())
     }
 
-    fn export(&self, config: &Config) -> Vec<String> {
-        config
-            .vm_ifaces
-            .iter()
-            .filter_map(|iface| {
-                let vm = config.vm(iface.vm)?;
-                let mut line = String::from("add");
-                push_comment(&mut line, &iface.comment);
-                push_disabled(&mut line, iface.disabled);
-                match iface.kind {
-                    VmIfaceType::Dynamic => {
-                        if let Some(bridge) = iface.dynamic_bridge.and_then(|b| config.ref_name(b))
-                        {
-                            push_pair(&mut line, "dynamic-bridge", &quote_if_needed(bridge));
-                        }
-                        let _ = write!(
-                            line,
-                            " dynamic-mac-address={} host-interface={}",
-                            format_mac(&iface.dynamic_mac),
-                            quote_if_needed(&iface.host_name)
-                        );
-                    }
-                    VmIfaceType::Static => {
-                        if let Some(name) = iface
-                            .static_interface
-                            .and_then(|p| config.iface_name(IfaceRef::Ether(p)))
-                        {
-                            let _ = write!(
-                                line,
-                                " static-interface={} type=static",
-                                quote_if_needed(name)
-                            );
-                        }
-                    }
+    fn items(&self, config: &Config) -> Vec<ItemId> {
+        config.vm_ifaces.iter().map(|i| i.id).collect()
+    }
+
+    fn export_item(&self, config: &Config, id: ItemId) -> Option<String> {
+        let iface = config.vm_ifaces.get(id)?;
+        let vm = config.vm(iface.vm)?;
+        let mut line = String::from("add");
+        push_comment(&mut line, &iface.comment);
+        push_disabled(&mut line, iface.disabled);
+        match iface.kind {
+            VmIfaceType::Dynamic => {
+                if let Some(bridge) = iface.dynamic_bridge.and_then(|b| config.ref_name(b)) {
+                    push_pair(&mut line, "dynamic-bridge", &quote_if_needed(bridge));
                 }
                 let _ = write!(
                     line,
-                    " virtual-machine={} vm-mac-address={}",
-                    quote_if_needed(&vm.name),
-                    format_mac(&iface.vm_mac)
+                    " dynamic-mac-address={} host-interface={}",
+                    format_mac(&iface.dynamic_mac),
+                    quote_if_needed(&iface.host_name)
                 );
-                Some(line)
-            })
-            .collect()
+            }
+            VmIfaceType::Static => {
+                if let Some(name) = iface
+                    .static_interface
+                    .and_then(|p| config.iface_name(IfaceRef::Ether(p)))
+                {
+                    let _ = write!(
+                        line,
+                        " static-interface={} type=static",
+                        quote_if_needed(name)
+                    );
+                }
+            }
+        }
+        let _ = write!(
+            line,
+            " virtual-machine={} vm-mac-address={}",
+            quote_if_needed(&vm.name),
+            format_mac(&iface.vm_mac)
+        );
+        Some(line)
     }
 }

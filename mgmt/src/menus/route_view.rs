@@ -1,5 +1,5 @@
-//! Shows routes of the routing crate's RIB, built from the configuration with the platform's
-//! current link states: destinations, gateways as configured, resolved next hops.
+//! Shows routes of the configuration's RIB (`crate::rib_state`): destinations, gateways as
+//! configured, resolved next hops.
 
 use alloc::format;
 use alloc::string::String;
@@ -10,11 +10,8 @@ use routing::{Hop, IfId, Origin, RouteView};
 use super::routes::gateways_text;
 use crate::cli::table::Row;
 use crate::cli::view::{Column, FlagSlot};
-use crate::config::Config;
-use crate::network::NetworkConfig;
-use crate::network_derive::{interface_order, network_config};
-use crate::platform::Platform;
-use crate::rib_view::{build_rib, limits_for, RibBuild};
+use crate::config::{Config, StaticRoute};
+use crate::rib_state::RibState;
 
 /// The `+` flags of the route views: a route with several next hops.
 pub const ECMP: FlagSlot = FlagSlot::optional(&[('+', "ecmp")]);
@@ -23,37 +20,29 @@ pub const DST_ADDRESS: Column = Column::new("dst-address", "DST-ADDRESS");
 pub const GATEWAY: Column = Column::new("gateway", "GATEWAY");
 pub const DISTANCE: Column = Column::abbreviated("distance", "DISTANCE");
 
-/// The RIB of the configuration with the platform's current link states.
-pub fn current_rib(config: &Config, platform: &dyn Platform) -> Option<(NetworkConfig, RibBuild)> {
-    let net = network_config(config, platform);
-    let order = interface_order(config);
-    let running = |i: usize| {
-        order
-            .get(i)
-            .is_some_and(|&iface| super::interface::running(config, platform, iface))
-    };
-    let build = build_rib(&net, limits_for(&net), &running).ok()?;
-    Some((net, build))
+/// The name of RIB interface `id` (`*N` for one that is gone).
+pub fn if_name(config: &Config, rib: &RibState, id: IfId) -> String {
+    rib.interface(id)
+        .map_or(String::from("unknown"), |iface| config.iface_label(iface))
 }
 
-pub fn if_name(net: &NetworkConfig, id: IfId) -> String {
-    net.interfaces
-        .get(usize::from(id.0))
-        .map_or(String::from("unknown"), |i| i.name.clone())
-}
-
-pub fn hop_text(net: &NetworkConfig, hop: &Hop) -> String {
+pub fn hop_text(config: &Config, rib: &RibState, hop: &Hop) -> String {
     match hop.address {
-        Some(addr) => format!("{addr}%{}", if_name(net, hop.interface)),
-        None => if_name(net, hop.interface),
+        Some(addr) => format!("{addr}%{}", if_name(config, rib, hop.interface)),
+        None => if_name(config, rib, hop.interface),
     }
 }
 
-pub fn dst_text(net: &NetworkConfig, view: &RouteView<'_>) -> String {
+pub fn dst_text(config: &Config, rib: &RibState, view: &RouteView<'_>) -> String {
     let dst = view.spec().dst;
     let host = dst.len() == dst.afi().bits();
     match view.dst_interface() {
-        Some(iface) => format!("{}%{}/{}", dst.addr(), if_name(net, iface), dst.len()),
+        Some(iface) => format!(
+            "{}%{}/{}",
+            dst.addr(),
+            if_name(config, rib, iface),
+            dst.len()
+        ),
         None if host => format!("{}", dst.addr()),
         None => format!("{dst}"),
     }
@@ -62,20 +51,14 @@ pub fn dst_text(net: &NetworkConfig, view: &RouteView<'_>) -> String {
 /// The configured route behind a RIB route, if it is static.
 pub fn config_route<'c>(
     config: &'c Config,
-    build: &RibBuild,
+    rib: &RibState,
     view: &RouteView<'_>,
-) -> Option<&'c crate::config::StaticRoute> {
-    let index = build.routes.iter().position(|&id| id == view.id())?;
-    config.routes.iter().nth(index)
+) -> Option<&'c StaticRoute> {
+    config.routes.get(rib.route_item(view.id())?)
 }
 
-pub fn gateway_text(
-    config: &Config,
-    net: &NetworkConfig,
-    build: &RibBuild,
-    view: &RouteView<'_>,
-) -> String {
-    if let Some(route) = config_route(config, build, view) {
+pub fn gateway_text(config: &Config, rib: &RibState, view: &RouteView<'_>) -> String {
+    if let Some(route) = config_route(config, rib, view) {
         return gateways_text(config, &route.gateways);
     }
     let parts: Vec<String> = view
@@ -84,8 +67,10 @@ pub fn gateway_text(
         .iter()
         .map(|g| match g {
             routing::Gateway::Address(a) => format!("{a}"),
-            routing::Gateway::Interface(i) => if_name(net, *i),
-            routing::Gateway::AddressOnInterface(a, i) => format!("{a}%{}", if_name(net, *i)),
+            routing::Gateway::Interface(i) => if_name(config, rib, *i),
+            routing::Gateway::AddressOnInterface(a, i) => {
+                format!("{a}%{}", if_name(config, rib, *i))
+            }
         })
         .collect();
     parts.join(",")
@@ -94,21 +79,15 @@ pub fn gateway_text(
 /// Adds what both route menus show of a route's next hops and preference: `gateway` (when it
 /// has any), `immediate-gw` (when it resolved to any hop), `distance`, `scope`, and
 /// `target-scope` unless the route is connected.
-pub fn with_next_hops(
-    mut row: Row,
-    config: &Config,
-    net: &NetworkConfig,
-    build: &RibBuild,
-    view: &RouteView<'_>,
-) -> Row {
-    let gateway = gateway_text(config, net, build, view);
+pub fn with_next_hops(mut row: Row, config: &Config, rib: &RibState, view: &RouteView<'_>) -> Row {
+    let gateway = gateway_text(config, rib, view);
     if !gateway.is_empty() {
         row = row.word("gateway", gateway);
     }
     let hops: Vec<String> = view
         .immediate_gw()
         .iter()
-        .map(|h| hop_text(net, h))
+        .map(|h| hop_text(config, rib, h))
         .collect();
     if !hops.is_empty() {
         row = row.word("immediate-gw", hops.join(","));

@@ -7,11 +7,11 @@ use alloc::vec::Vec;
 use routing::Afi;
 
 use super::items::{ItemList, COMMENT};
-use super::route_view::{self, config_route, current_rib, dst_text, with_next_hops};
+use super::route_view::{self, config_route, dst_text, with_next_hops};
 use super::routes;
 use crate::cli::args::{Args, Field, Kind, RefKind};
 use crate::cli::error::CmdError;
-use crate::cli::menu::Table;
+use crate::cli::menu::{Table, ViewCtx};
 use crate::cli::table::Row;
 use crate::cli::view::{FlagSlot, View};
 use crate::config::{Config, ItemId, StaticRoute, ROUTE_TYPES};
@@ -146,16 +146,13 @@ impl Table for RouteMenu {
         route_fields(self.v6)
     }
 
-    fn rows(&self, config: &Config, platform: &dyn Platform) -> Vec<Row> {
-        let Some((net, build)) = current_rib(config, platform) else {
-            return Vec::new();
-        };
-        build
-            .rib
+    fn rows(&self, ctx: &ViewCtx<'_>) -> Vec<Row> {
+        let (config, rib) = (ctx.config, ctx.rib);
+        rib.rib()
             .routes()
             .filter(|v| v.spec().dst.afi() == self.afi())
             .map(|view| {
-                let configured = config_route(config, &build, &view);
+                let configured = config_route(config, rib, &view);
                 let letters = view.flags().ip_route_flags();
                 let mut row = Row {
                     id: configured.map(|r| r.id),
@@ -163,8 +160,8 @@ impl Table for RouteMenu {
                     ..Row::default()
                 };
                 row.flags = letters.as_str().chars().filter(|c| *c != ' ').collect();
-                row = row.word("dst-address", dst_text(&net, &view));
-                row = with_next_hops(row, config, &net, &build, &view)
+                row = row.word("dst-address", dst_text(config, rib, &view));
+                row = with_next_hops(row, config, rib, &view)
                     .word("routing-table", view.table_name());
                 if let Some(route) = configured {
                     if let Some(src) = &route.pref_src {
@@ -207,12 +204,17 @@ impl Table for RouteMenu {
         Ok(())
     }
 
-    fn export(&self, config: &Config) -> Vec<String> {
+    fn items(&self, config: &Config) -> Vec<ItemId> {
         config
             .routes
             .iter()
             .filter(|r| self.is_mine(r))
-            .map(|r| routes::export_route(config, r))
+            .map(|r| r.id)
             .collect()
+    }
+
+    fn export_item(&self, config: &Config, id: ItemId) -> Option<String> {
+        let route = self.route(config, id).ok()?;
+        Some(routes::export_route(config, route))
     }
 }

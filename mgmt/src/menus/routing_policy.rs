@@ -9,7 +9,7 @@ use super::items::{ItemList, COMMENT};
 use super::routes;
 use crate::cli::args::{Args, Field, Kind, RefKind};
 use crate::cli::error::CmdError;
-use crate::cli::menu::Table;
+use crate::cli::menu::{Table, ViewCtx};
 use crate::cli::table::Row;
 use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{Config, ItemId, RoutingRule, RoutingTable, RULE_ACTIONS};
@@ -54,7 +54,8 @@ impl Table for Tables {
         &["name"]
     }
 
-    fn rows(&self, config: &Config, _platform: &dyn Platform) -> Vec<Row> {
+    fn rows(&self, ctx: &ViewCtx<'_>) -> Vec<Row> {
+        let (config, _platform) = (ctx.config, ctx.platform);
         let main = Row {
             numbered: false,
             ..Row::default()
@@ -89,7 +90,11 @@ impl Table for Tables {
     }
 
     fn set(&self, config: &mut Config, id: ItemId, args: &Args) -> Result<(), CmdError> {
-        let mut table = config.routing_tables.get(id).cloned().ok_or(CmdError::NoSuchItem)?;
+        let mut table = config
+            .routing_tables
+            .get(id)
+            .cloned()
+            .ok_or(CmdError::NoSuchItem)?;
         routes::apply_table(config, &mut table, args)?;
         let old_name = config
             .routing_tables
@@ -102,7 +107,11 @@ impl Table for Tables {
 
     /// Refused while a route or rule uses the table, naming it.
     fn remove(&self, config: &mut Config, id: ItemId) -> Result<(), CmdError> {
-        let name = &config.routing_tables.get(id).ok_or(CmdError::NoSuchItem)?.name;
+        let name = &config
+            .routing_tables
+            .get(id)
+            .ok_or(CmdError::NoSuchItem)?
+            .name;
         if let Some(user) = routes::table_user(config, name) {
             return Err(CmdError::failure(format!(
                 "routing table {name} is used by {user}"
@@ -112,20 +121,19 @@ impl Table for Tables {
         Ok(())
     }
 
-    fn export(&self, config: &Config) -> Vec<String> {
-        config
-            .routing_tables
-            .iter()
-            .map(|t| {
-                let mut line = String::from("add");
-                push_comment(&mut line, &t.comment);
-                if t.fib {
-                    line.push_str(" fib");
-                }
-                push_pair(&mut line, "name", &quote_if_needed(&t.name));
-                line
-            })
-            .collect()
+    fn items(&self, config: &Config) -> Vec<ItemId> {
+        config.routing_tables.iter().map(|t| t.id).collect()
+    }
+
+    fn export_item(&self, config: &Config, id: ItemId) -> Option<String> {
+        let t = config.routing_tables.get(id)?;
+        let mut line = String::from("add");
+        push_comment(&mut line, &t.comment);
+        if t.fib {
+            line.push_str(" fib");
+        }
+        push_pair(&mut line, "name", &quote_if_needed(&t.name));
+        Some(line)
     }
 }
 
@@ -185,7 +193,8 @@ impl Table for Rules {
         &RULE_FIELDS
     }
 
-    fn rows(&self, config: &Config, _platform: &dyn Platform) -> Vec<Row> {
+    fn rows(&self, ctx: &ViewCtx<'_>) -> Vec<Row> {
+        let (config, _platform) = (ctx.config, ctx.platform);
         config
             .routing_rules
             .iter()
@@ -247,11 +256,11 @@ impl Table for Rules {
         RULES.remove(config, id)
     }
 
-    fn export(&self, config: &Config) -> Vec<String> {
-        config
-            .routing_rules
-            .iter()
-            .map(|r| routes::export_rule(config, r))
-            .collect()
+    fn items(&self, config: &Config) -> Vec<ItemId> {
+        config.routing_rules.iter().map(|r| r.id).collect()
+    }
+
+    fn export_item(&self, config: &Config, id: ItemId) -> Option<String> {
+        Some(routes::export_rule(config, config.routing_rules.get(id)?))
     }
 }

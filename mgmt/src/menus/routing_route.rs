@@ -6,14 +6,10 @@ use alloc::vec::Vec;
 
 use routing::Afi;
 
-use super::route_view::{
-    current_rib, dst_text, with_next_hops, DISTANCE, DST_ADDRESS, ECMP, GATEWAY,
-};
-use crate::cli::menu::{Access, Table};
+use super::route_view::{dst_text, with_next_hops, DISTANCE, DST_ADDRESS, ECMP, GATEWAY};
+use crate::cli::menu::{Access, Table, ViewCtx};
 use crate::cli::table::Row;
 use crate::cli::view::{Column, FlagSlot, View};
-use crate::config::Config;
-use crate::platform::Platform;
 
 static ALL_ROUTES_VIEW: View = View {
     numbers: false,
@@ -62,12 +58,9 @@ impl Table for AllRoutes {
         Access::ReadOnly
     }
 
-    fn rows(&self, config: &Config, platform: &dyn Platform) -> Vec<Row> {
-        let Some((net, build)) = current_rib(config, platform) else {
-            return Vec::new();
-        };
-        build
-            .rib
+    fn rows(&self, ctx: &ViewCtx<'_>) -> Vec<Row> {
+        let (config, rib) = (ctx.config, ctx.rib);
+        rib.rib()
             .routes()
             .map(|view| {
                 let spec = view.spec();
@@ -91,10 +84,9 @@ impl Table for AllRoutes {
                     row = row.word("contribution", contribution.as_str());
                 }
                 row = row
-                    .word("dst-address", dst_text(&net, &view))
+                    .word("dst-address", dst_text(config, rib, &view))
                     .word("routing-table", view.table_name());
-                with_next_hops(row, config, &net, &build, &view)
-                    .text("belongs-to", view.belongs_to())
+                with_next_hops(row, config, rib, &view).text("belongs-to", view.belongs_to())
             })
             .collect()
     }

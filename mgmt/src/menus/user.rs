@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::items::{ItemList, COMMENT};
 use crate::cli::args::{Args, Field, Kind, Value};
 use crate::cli::error::CmdError;
-use crate::cli::menu::Table;
+use crate::cli::menu::{Table, ViewCtx};
 use crate::cli::table::Row;
 use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{Config, ItemId, User, GROUPS};
@@ -136,7 +136,8 @@ impl Table for Users {
         &["name", "group"]
     }
 
-    fn rows(&self, config: &Config, _platform: &dyn Platform) -> Vec<Row> {
+    fn rows(&self, ctx: &ViewCtx<'_>) -> Vec<Row> {
+        let (config, _platform) = (ctx.config, ctx.platform);
         let row = |u: &User| {
             Row::item(u.id)
                 .flag_if(u.disabled, 'X')
@@ -174,31 +175,24 @@ impl Table for Users {
         USERS.remove(config, id)?;
         keeps_full_user(config)
     }
-}
 
-/// The `/user` lines of the saved configuration (with password hashes; never printed). Run on
-/// an empty box (which has only `admin`), they recreate the users.
-pub fn saved_lines(config: &Config) -> Vec<String> {
-    let mut out: Vec<String> = config
-        .users
-        .iter()
-        .map(|u| {
-            let mut line = if u.name == "admin" {
-                String::from("set admin")
-            } else {
-                format!("add name={}", quote_if_needed(&u.name))
-            };
-            push_pair(&mut line, "group", &u.group);
-            if let Some(hash) = u.password_hash {
-                push_pair(&mut line, "password-hash", &hex(&hash));
-            }
-            push_disabled(&mut line, u.disabled);
-            push_pair(&mut line, "comment", &quote_if_needed(&u.comment));
-            line
-        })
-        .collect();
-    if !config.users.iter().any(|u| u.name == "admin") {
-        out.push(String::from("remove admin"));
+    fn items(&self, config: &Config) -> Vec<ItemId> {
+        config.users.iter().map(|u| u.id).collect()
     }
-    out
+
+    /// Users are never exported; the saved configuration keeps them with their password
+    /// hashes.
+    fn saved_item(&self, config: &Config, id: ItemId) -> Vec<String> {
+        let Some(u) = config.users.get(id) else {
+            return Vec::new();
+        };
+        let mut line = format!("add name={}", quote_if_needed(&u.name));
+        push_pair(&mut line, "group", &u.group);
+        if let Some(hash) = u.password_hash {
+            push_pair(&mut line, "password-hash", &hex(&hash));
+        }
+        push_disabled(&mut line, u.disabled);
+        push_pair(&mut line, "comment", &quote_if_needed(&u.comment));
+        alloc::vec![line]
+    }
 }

@@ -1,52 +1,33 @@
-//! Making a change live: permission check, applying it to the machine, saving it to flash; and
+//! Making a change live: permission check, the RIB, the machine, saving it to flash; and
 //! image imports, whose new virtual machine becomes part of the configuration only when the
 //! import completes.
 
 use alloc::format;
 
 use super::{Mode, Shell};
-use crate::apply::apply_change;
+use crate::apply;
 use crate::cli::error::CmdError;
 use crate::config::Config;
-use crate::export::saved_script;
 use crate::platform::{ImportProgress, Platform};
-use crate::store::StoreError;
 
 impl Shell {
-    /// Makes `new` the live configuration: checks permission, applies it to the machine, saves.
+    /// Makes `new` (the result of a command run on a copy of the live configuration) live
+    /// ([`apply::commit`]: permission, RIB, machine; all or nothing) and saves the change.
     pub(super) fn commit(
         &mut self,
         new: Config,
         platform: &mut dyn Platform,
     ) -> Result<(), CmdError> {
-        if new == self.config {
+        let may_change = self.group != "read";
+        let Some(done) = apply::commit(&mut self.config, &mut self.rib, new, may_change, platform)?
+        else {
             return Ok(());
-        }
-        if self.group == "read" {
-            return Err(CmdError::NotPermitted);
-        }
-        let warnings = apply_change(&self.config, &new, platform)?;
-        for warning in warnings {
+        };
+        for warning in &done.warnings {
             self.say(&format!("{warning}\n"));
         }
-        self.config = new;
-        self.save(platform);
+        self.save(&done.old, &done.changes, platform);
         Ok(())
-    }
-
-    pub(super) fn save(&mut self, platform: &mut dyn Platform) {
-        let (Some(store), Some(flash)) = (self.store.as_mut(), platform.flash()) else {
-            return;
-        };
-        let script = saved_script(&self.config);
-        if let Err(error) = store.compact(flash, script.as_bytes()) {
-            let reason = match error {
-                StoreError::RegionTooSmall => "flash region too small",
-                StoreError::TooLarge => "configuration too large for the flash region",
-                StoreError::Flash(_) | StoreError::NeedsCompaction => "flash write failed",
-            };
-            self.say(&format!("failure: configuration not saved: {reason}\n"));
-        }
     }
 
     pub(super) fn poll_import(&mut self, platform: &mut dyn Platform) {

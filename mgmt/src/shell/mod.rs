@@ -10,6 +10,7 @@ pub mod editor;
 mod escape;
 mod input;
 mod login;
+mod persist;
 mod repeat;
 
 use alloc::format;
@@ -21,10 +22,10 @@ use crate::cli::complete::{columns, complete, help};
 use crate::cli::exec::Session;
 use crate::cli::menu::Outcome;
 use crate::config::{Config, Vm};
-use crate::export::saved_script;
 use crate::menus::ROOT;
 use crate::platform::{GuestId, Platform, Terminal};
-use crate::store::{ConfigStore, Loaded};
+use crate::rib_state::RibState;
+use crate::store::ConfigStore;
 use editor::{Editor, Key};
 use input::TypeAhead;
 pub use input::TYPEAHEAD_CAPACITY;
@@ -84,6 +85,10 @@ enum Mode {
 /// The management console.
 pub struct Shell {
     config: Config,
+    /// The RIB of `config`, kept in step by every commit.
+    rib: RibState,
+    /// When the RIB's link states were last refreshed from the platform.
+    links_checked_ms: u64,
     store: Option<ConfigStore>,
     session: Session,
     editor: Editor,
@@ -110,6 +115,8 @@ impl Shell {
         session.width = options.width.max(20);
         let mut shell = Shell {
             config: Config::new(platform.port_count()),
+            rib: RibState::empty(),
+            links_checked_ms: 0,
             store: None,
             session,
             editor: Editor::new(),
@@ -124,6 +131,7 @@ impl Shell {
             ended: false,
         };
         shell.load(platform);
+        shell.build_rib(platform);
         for line in apply_boot(&shell.config, platform) {
             shell.say(&format!("metarouter: {line}\n"));
         }
@@ -135,76 +143,19 @@ impl Shell {
         shell
     }
 
-    fn load(&mut self, platform: &mut dyn Platform) {
-        let Some(flash) = platform.flash() else {
-            self.say("configuration: no flash, changes will not be saved\n");
-            return;
-        };
-        let (store, loaded) = ConfigStore::load(flash);
-        self.store = Some(store);
-        match loaded {
-            Loaded::Empty => {}
-            Loaded::Config {
-                snapshot,
-                journal,
-                damaged_other,
-                torn_tail,
-                damaged_journal,
-                ..
-            } => {
-                if damaged_other {
-                    self.say("configuration: ignored a damaged copy (interrupted save), using the last good one\n");
-                }
-                self.run_script(&snapshot, platform);
-                for record in &journal {
-                    self.run_script(record, platform);
-                }
-                if torn_tail {
-                    self.say("configuration: the last change before power was lost was not saved\n");
-                }
-                if damaged_journal {
-                    self.say("configuration: saved changes are damaged, later changes were lost\n");
-                }
-            }
-            Loaded::Corrupt => {
-                self.say("configuration: saved configuration is corrupt, starting with the default configuration\n")
-            }
-            Loaded::Unreadable(_) => {
-                self.say("configuration: flash cannot be read, starting with the default configuration\n")
-            }
-        }
-    }
-
-    /// Runs a saved configuration script on the current configuration (no platform effects).
-    fn run_script(&mut self, text: &str, platform: &mut dyn Platform) {
-        let mut session = Session::new(&ROOT);
-        // References to interfaces that are gone are kept by name (`crate::references`).
-        self.config.restoring = true;
-        for (number, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            match session.run(line, &self.config, platform) {
-                Ok(result) => self.config = result.config,
-                Err(error) => self.say(&format!(
-                    "configuration line {}: {}\n",
-                    number + 1,
-                    error.message()
-                )),
-            }
-        }
-        self.config.restoring = false;
-    }
-
     /// The live configuration.
     pub fn config(&self) -> &Config {
         &self.config
     }
 
-    /// The live configuration as an export script (what `/export` prints, without the header).
+    /// The live configuration in its saved form (a snapshot: `crate::saved`).
     pub fn saved_configuration(&self) -> String {
-        saved_script(&self.config)
+        crate::saved::snapshot(&self.config)
+    }
+
+    /// The RIB of the live configuration.
+    pub fn rib(&self) -> &RibState {
+        &self.rib
     }
 
     /// Whether the shell is working on something [`Shell::poll`] advances (login delay, image
@@ -273,6 +224,7 @@ impl Shell {
             Mode::Repeating { .. } => self.poll_repeat(platform),
             _ => {}
         }
+        self.background(platform);
         self.handle_typeahead(platform);
         self.flush(terminal);
     }
@@ -348,7 +300,7 @@ impl Shell {
     }
 
     fn run_line(&mut self, line: &str, platform: &mut dyn Platform) {
-        let result = self.session.run(line, &self.config, platform);
+        let result = self.session.run(line, &self.config, &self.rib, platform);
         let result = match result {
             Ok(result) => result,
             Err(error) => {

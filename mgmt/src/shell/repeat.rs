@@ -58,7 +58,7 @@ impl Shell {
         } else {
             String::from("\r\x1b[J")
         };
-        match self.session.run(&line, &self.config, platform) {
+        match self.session.run(&line, &self.config, &self.rib, platform) {
             Ok(result) => {
                 self.say(&erase);
                 self.say(&result.out);

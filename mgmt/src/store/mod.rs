@@ -169,7 +169,9 @@ fn read_half(flash: &mut dyn Flash, base: u32, size: u32) -> Result<Half, FlashE
         return Ok(Half::Blank);
     }
     let first_format = header[..4] == FIRST_FORMAT_MAGIC;
-    if (header[..4] != SNAPSHOT_MAGIC && !first_format) || word(&header, 20) != crc32(0, &header[..20]) {
+    if (header[..4] != SNAPSHOT_MAGIC && !first_format)
+        || word(&header, 20) != crc32(0, &header[..20])
+    {
         return Ok(Half::Bad);
     }
     let (generation, length, payload_crc) = (word(&header, 4), word(&header, 8), word(&header, 12));
@@ -214,11 +216,11 @@ fn read_journal(
             break;
         }
         let length = word(&header, 4);
-        let fits = u64::from(at)
-            + u64::from(RECORD_HEADER + RECORD_TRAILER)
-            + u64::from(align(length))
-            <= u64::from(size);
-        let mut good = header[..4] == RECORD_MAGIC && word(&header, 12) == crc32(0, &header[..12]) && fits;
+        let fits =
+            u64::from(at) + u64::from(RECORD_HEADER + RECORD_TRAILER) + u64::from(align(length))
+                <= u64::from(size);
+        let mut good =
+            header[..4] == RECORD_MAGIC && word(&header, 12) == crc32(0, &header[..12]) && fits;
         let mut next = at;
         if good {
             let mut payload = vec![0u8; length as usize];
@@ -249,7 +251,12 @@ fn read_journal(
 }
 
 /// Whether a well-formed record header sits at `at` (after a bad record whose length is known).
-fn good_header_follows(flash: &mut dyn Flash, base: u32, size: u32, at: u32) -> Result<bool, FlashError> {
+fn good_header_follows(
+    flash: &mut dyn Flash,
+    base: u32,
+    size: u32,
+    at: u32,
+) -> Result<bool, FlashError> {
     if at + RECORD_HEADER > size {
         return Ok(false);
     }
@@ -285,7 +292,14 @@ impl ConfigStore {
             .reduce(|a, b| if newer(b.1, a.1) { b } else { a });
         let Some((index, _)) = best else {
             let blank = halves.iter().all(|h| *h == Half::Blank);
-            return (store, if blank { Loaded::Empty } else { Loaded::Corrupt });
+            return (
+                store,
+                if blank {
+                    Loaded::Empty
+                } else {
+                    Loaded::Corrupt
+                },
+            );
         };
         let damaged_other = halves[1 - index] == Half::Bad;
         let Half::Good(found) = halves.swap_remove(index) else {

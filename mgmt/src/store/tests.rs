@@ -19,8 +19,13 @@ fn contents(loaded: &Loaded) -> Option<(String, Vec<String>)> {
 
 fn record(i: usize) -> Vec<u8> {
     // Lengths that are not multiples of the alignment on purpose.
-    format!("/ip route add dst-address=10.{}.{}.0/24 gateway=10.0.0.{}", i / 256, i % 256, i % 7 + 1)
-        .into_bytes()
+    format!(
+        "/ip route add dst-address=10.{}.{}.0/24 gateway=10.0.0.{}",
+        i / 256,
+        i % 256,
+        i % 7 + 1
+    )
+    .into_bytes()
 }
 
 #[test]
@@ -29,7 +34,10 @@ fn empty_then_snapshot_then_journal() {
     let (mut store, loaded) = ConfigStore::load(&mut flash);
     assert_eq!(loaded, Loaded::Empty);
     assert!(store.sealed());
-    assert_eq!(store.append(&mut flash, b"x"), Err(StoreError::NeedsCompaction));
+    assert_eq!(
+        store.append(&mut flash, b"x"),
+        Err(StoreError::NeedsCompaction)
+    );
     store.compact(&mut flash, b"base").unwrap();
     for i in 0..3 {
         store.append(&mut flash, &record(i)).unwrap();
@@ -37,7 +45,9 @@ fn empty_then_snapshot_then_journal() {
     let (again, loaded) = ConfigStore::load(&mut flash);
     let (snapshot, journal) = contents(&loaded).unwrap();
     assert_eq!(snapshot, "base");
-    let expected: Vec<String> = (0..3).map(|i| String::from_utf8(record(i)).unwrap()).collect();
+    let expected: Vec<String> = (0..3)
+        .map(|i| String::from_utf8(record(i)).unwrap())
+        .collect();
     assert_eq!(journal, expected);
     assert_eq!(again.sizes(), store.sizes());
     assert!(!again.sealed());
@@ -67,7 +77,9 @@ fn a_full_journal_asks_for_compaction_and_the_next_generation_takes_over() {
         contents(&loaded),
         Some((String::from("gen2"), alloc::vec![String::from("after")]))
     );
-    let Loaded::Config { generation, .. } = loaded else { panic!() };
+    let Loaded::Config { generation, .. } = loaded else {
+        panic!()
+    };
     assert_eq!(generation, 2);
 }
 
@@ -80,7 +92,10 @@ fn too_large_and_too_small() {
         Err(StoreError::TooLarge)
     );
     let mut tiny = MemFlash::new(4096, 1);
-    assert_eq!(store.compact(&mut tiny, b"x"), Err(StoreError::RegionTooSmall));
+    assert_eq!(
+        store.compact(&mut tiny, b"x"),
+        Err(StoreError::RegionTooSmall)
+    );
     assert_eq!(ConfigStore::load(&mut tiny).1, Loaded::Corrupt);
 }
 
@@ -127,7 +142,10 @@ fn power_cut_at_every_step_of_an_append() {
         // Saving goes on: a new generation first, then appends.
         let mut current = got.unwrap();
         if reloaded.append(&mut flash, b"next").is_err() {
-            assert!(reloaded.sealed(), "cut at step {cut}: append refused while not sealed");
+            assert!(
+                reloaded.sealed(),
+                "cut at step {cut}: append refused while not sealed"
+            );
             let whole = format!("{}|{}", current.0, current.1.join("|"));
             reloaded.compact(&mut flash, whole.as_bytes()).unwrap();
             current = (whole, Vec::new());
@@ -183,7 +201,14 @@ fn damage_is_reported_and_the_last_good_state_used() {
     // reported.
     flash.bytes_mut()[2048 + SNAPSHOT_HEADER as usize] ^= 0x01;
     let (_, loaded) = ConfigStore::load(&mut flash);
-    let Loaded::Config { snapshot, damaged_other, .. } = loaded else { panic!("{loaded:?}") };
+    let Loaded::Config {
+        snapshot,
+        damaged_other,
+        ..
+    } = loaded
+    else {
+        panic!("{loaded:?}")
+    };
     assert_eq!((snapshot.as_str(), damaged_other), ("first", true));
     flash.bytes_mut()[SNAPSHOT_HEADER as usize] ^= 0x01;
     assert_eq!(ConfigStore::load(&mut flash).1, Loaded::Corrupt);
@@ -202,7 +227,15 @@ fn a_damaged_record_in_the_middle_ends_the_journal_and_is_reported() {
     let second_payload = 32 + RECORD_HEADER + first_len + RECORD_TRAILER + RECORD_HEADER;
     flash.bytes_mut()[second_payload as usize] ^= 0x20;
     let (reloaded, loaded) = ConfigStore::load(&mut flash);
-    let Loaded::Config { journal, torn_tail, damaged_journal, .. } = loaded else { panic!() };
+    let Loaded::Config {
+        journal,
+        torn_tail,
+        damaged_journal,
+        ..
+    } = loaded
+    else {
+        panic!()
+    };
     assert_eq!(journal, alloc::vec![String::from_utf8(record(0)).unwrap()]);
     assert!(damaged_journal && !torn_tail);
     assert!(reloaded.sealed());
@@ -228,7 +261,10 @@ fn the_first_format_loads_as_a_snapshot_and_the_next_save_starts_a_generation() 
         contents(&loaded),
         Some((String::from_utf8(payload.to_vec()).unwrap(), Vec::new()))
     );
-    assert_eq!(store.append(&mut flash, b"x"), Err(StoreError::NeedsCompaction));
+    assert_eq!(
+        store.append(&mut flash, b"x"),
+        Err(StoreError::NeedsCompaction)
+    );
     store.compact(&mut flash, b"new").unwrap();
     store.append(&mut flash, b"x").unwrap();
     assert_eq!(
@@ -245,13 +281,18 @@ fn word_granular_flash_keeps_every_record() {
         let mut flash = MemFlash::new(4096, 4).with_word(word);
         let (mut store, _) = ConfigStore::load(&mut flash);
         store.compact(&mut flash, b"odd-sized snapshot").unwrap();
-        let records: Vec<Vec<u8>> = (0..40).map(|n| alloc::vec![b'a' + (n % 26) as u8; n]).collect();
+        let records: Vec<Vec<u8>> = (0..40)
+            .map(|n| alloc::vec![b'a' + (n % 26) as u8; n])
+            .collect();
         for r in &records {
             store.append(&mut flash, r).unwrap();
         }
         let (_, loaded) = ConfigStore::load(&mut flash);
         let (_, journal) = contents(&loaded).unwrap();
-        let expected: Vec<String> = records.iter().map(|r| String::from_utf8(r.clone()).unwrap()).collect();
+        let expected: Vec<String> = records
+            .iter()
+            .map(|r| String::from_utf8(r.clone()).unwrap())
+            .collect();
         assert_eq!(journal, expected, "word {word}");
     }
 }
