@@ -82,7 +82,7 @@ pub fn run(board: &'static dyn Board) -> ! {
     println!();
     println!("MetaROUTER hypervisor {} ({}), board {}", crate::VERSION, arch::NAME, info.name);
     println!(
-        "CPU {}, RAM {} MiB, timer {} MHz, heap {} KiB",
+        "CPU {}, RAM {} MiB, timer {} MHz, heap {} KiB (grows into guest RAM as needed)",
         info.cpu,
         info.total_ram() >> 20,
         info.timer_hz / 1_000_000,
@@ -134,6 +134,8 @@ fn main_loop(board: &'static dyn Board, mut platform: HvPlatform, mut shell: She
         if platform.vms.run_next() || shell.is_busy() {
             continue;
         }
+        // Nothing to run: heap regions borrowed from guest RAM and empty again go back.
+        heap::release_unused();
         arch::interrupts_disable();
         if console::has_input() && shell.input_room() > 0 {
             arch::interrupts_enable();

@@ -23,6 +23,7 @@ pub mod heap;
 pub mod kernel;
 pub mod panic;
 pub mod platform;
+pub mod ram;
 pub mod stack;
 pub mod sync;
 pub mod time;

@@ -87,6 +87,22 @@ impl Region {
         None
     }
 
+    /// The highest run of `count` free granules.
+    fn find_free_high(&self, count: usize) -> Option<usize> {
+        let mut run = 0;
+        for g in (0..self.granules).rev() {
+            if self.is_used(g) {
+                run = 0;
+            } else {
+                run += 1;
+                if run == count {
+                    return Some(g);
+                }
+            }
+        }
+        None
+    }
+
     fn free_granules(&self) -> usize {
         (0..self.granules).filter(|&g| !self.is_used(g)).count()
     }
@@ -132,15 +148,35 @@ impl PartitionAllocator {
         Ok(Self { regions, reserved_granules, live: [None; MAX_PARTITIONS] })
     }
 
-    /// Allocate a partition of `size` bytes (a multiple of the granule).
+    /// Allocate a partition of `size` bytes (a multiple of the granule), at the lowest free
+    /// place (guests).
     pub fn allocate(&mut self, size: u64) -> Result<PhysRange, PartitionError> {
+        self.allocate_at(size, false)
+    }
+
+    /// Allocate a partition of `size` bytes at the highest free place: memory the hypervisor
+    /// borrows from guest RAM (its heap as the configuration grows) stays out of the way of the
+    /// large contiguous partitions guests need.
+    pub fn allocate_high(&mut self, size: u64) -> Result<PhysRange, PartitionError> {
+        self.allocate_at(size, true)
+    }
+
+    fn allocate_at(&mut self, size: u64, high: bool) -> Result<PhysRange, PartitionError> {
         if size == 0 || size % GRANULE != 0 {
             return Err(PartitionError::BadSize);
         }
         let count = usize::try_from(size / GRANULE).map_err(|_| PartitionError::OutOfMemory)?;
         let slot = self.live.iter().position(Option::is_none).ok_or(PartitionError::OutOfMemory)?;
-        for region in self.regions.iter_mut().flatten() {
-            if let Some(first) = region.find_free(count) {
+        let mut regions: [Option<&mut Region>; MAX_REGIONS] = Default::default();
+        for (i, region) in self.regions.iter_mut().flatten().enumerate() {
+            regions[i] = Some(region);
+        }
+        if high {
+            regions.reverse();
+        }
+        for region in regions.into_iter().flatten() {
+            let found = if high { region.find_free_high(count) } else { region.find_free(count) };
+            if let Some(first) = found {
                 for g in first..first + count {
                     region.set(g, true);
                 }
@@ -250,6 +286,20 @@ mod tests {
         a.free(p).unwrap();
         assert_eq!(a.free(p), Err(PartitionError::NotAllocated));
         assert_eq!(a.free(PhysRange { base: 0, size: MIB }), Err(PartitionError::NotAllocated));
+    }
+
+    #[test]
+    fn high_allocations_come_from_the_top_and_leave_the_bottom_in_one_piece() {
+        let mut a = malta();
+        let heap = a.allocate_high(2 * MIB).unwrap();
+        assert_eq!(heap.end(), 256 * MIB);
+        let guest = a.allocate(200 * MIB).unwrap();
+        assert_eq!(guest.base, 16 * MIB);
+        let more = a.allocate_high(MIB).unwrap();
+        assert_eq!(more.end(), heap.base);
+        a.free(heap).unwrap();
+        // 216..253 MiB is free in one piece, 254..256 MiB beside the one still borrowed.
+        assert_eq!(a.largest_free(), 37 * MIB);
     }
 
     #[test]

@@ -53,7 +53,6 @@ pub trait GuestEnv {
 /// Every guest, and the resources they are made from.
 pub struct Manager {
     guests: [Option<Box<Guest>>; MAX_GUESTS],
-    partitions: PartitionAllocator,
     sched: Scheduler<MAX_GUESTS>,
     files: Option<FileStore<'static>>,
     timer_hz: u64,
@@ -67,9 +66,9 @@ impl Manager {
             crate::println!("guests: the RAM map cannot be managed; no guest RAM");
             PartitionAllocator::new(&[], &[]).expect("an empty map is valid")
         });
+        crate::ram::install(partitions);
         Self {
             guests: Default::default(),
-            partitions,
             sched: Scheduler::new(timer_hz * SLICE_MS / 1000),
             files,
             timer_hz,
@@ -93,7 +92,8 @@ impl Manager {
 
     /// Guest RAM: all of it, and what no guest holds.
     pub fn memory(&self) -> GuestMemory {
-        GuestMemory { total: self.partitions.total(), free: self.partitions.free_bytes() }
+        crate::ram::with(|p| GuestMemory { total: p.total(), free: p.free_bytes() })
+            .unwrap_or(GuestMemory { total: 0, free: 0 })
     }
 
     /// The preloaded files.
@@ -185,10 +185,13 @@ impl Manager {
         let timer_hz = self.timer_hz;
         let files = self.files;
         let g = self.guests.get_mut(usize::from(id.0)).and_then(|g| g.as_deref_mut()).ok_or(PlatformError::NoSuchGuest)?;
-        let part = self.partitions.allocate(u64::from(g.memory_bytes())).map_err(|_| PlatformError::OutOfMemory)?;
+        let size = u64::from(g.memory_bytes());
+        let part = crate::ram::with(|p| p.allocate(size))
+            .and_then(Result::ok)
+            .ok_or(PlatformError::OutOfMemory)?;
         let kmac = self.net.guest_mac(id).unwrap_or(g.mac());
         if let Err(e) = g.boot(part, files.as_ref(), timer_hz, kmac) {
-            let _ = self.partitions.free(part);
+            crate::ram::with(|p| p.free(part));
             return Err(e);
         }
         self.net.attach_guest(id, g);
@@ -200,7 +203,7 @@ impl Manager {
     fn stop(&mut self, id: GuestId) {
         self.sched.set(GuestSlot(id.0), RunState::Stopped);
         if let Some(part) = self.guest_mut(id).and_then(Guest::halt) {
-            let _ = self.partitions.free(part);
+            crate::ram::with(|p| p.free(part));
         }
     }
 
