@@ -8,7 +8,7 @@
 //! lookup, never from the guest's entries directly).
 
 /// Largest virtual TLB.
-pub const MAX_TLB_ENTRIES: usize = 64;
+pub const MAX_TLB_ENTRIES: usize = 256;
 
 /// EntryHi bits that exist on a 24Kc: VPN2 (31:13) and ASID (7:0).
 pub const ENTRYHI_MASK: u32 = 0xFFFF_E0FF;
@@ -127,7 +127,7 @@ pub struct Tlb {
 }
 
 impl Tlb {
-    /// A TLB of `len` entries (a power of two up to 64), each a distinct never-matching kseg0 VPN2.
+    /// A TLB of `len` entries (a power of two up to 256), each a distinct never-matching kseg0 VPN2.
     pub fn new(len: usize) -> Self {
         let len = len.clamp(1, MAX_TLB_ENTRIES);
         let mut entries = [TlbEntry::default(); MAX_TLB_ENTRIES];

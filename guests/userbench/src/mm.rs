@@ -72,9 +72,18 @@ pub struct Process {
     mark: u32,
 }
 
-/// The TLB size the CPU reports (Config1.MMUSize + 1).
+/// The TLB size the CPU reports, read as Linux's `decode_config1`/`decode_config4` do:
+/// Config1.MMUSize + 1, plus Config4.MMUSizeExt * 64 when Config3.M says Config4 exists and
+/// its MMUExtDef is 1.
 pub fn tlb_entries() -> u32 {
-    ((cp0::read_config1() >> 25) & 0x3F) + 1
+    let mut entries = ((cp0::read_config1() >> 25) & 0x3F) + 1;
+    if cp0::read_config3() & (1 << 31) != 0 {
+        let config4 = cp0::read_config4();
+        if (config4 >> 14) & 3 == 1 {
+            entries += (config4 & 0xFF) * 64;
+        }
+    }
+    entries
 }
 
 /// Prepare the pool and the shared all-invalid PTE page.
