@@ -31,6 +31,9 @@ tasks:
         the management plane on the host (stdin/stdout), no QEMU
   bench fib [--table FILE]...
         FIB lookup/update benchmark against crates.io peers
+  bench guest [--touches N] [-- QEMU ARGS]
+        guest user code, system calls and process creation under the
+        hypervisor against the same code on bare QEMU (ratio)
 
 boards: qemu-malta (default), qemu-ppce500, rb400, rb1100
 ";
@@ -139,7 +142,8 @@ fn cargo_run(package: &str, cargo_flags: &[&str], args: &[String]) -> Result<(),
 fn bench(args: &[String]) -> Result<(), String> {
     match args.split_first() {
         Some((what, rest)) if what == "fib" => cargo_run("fib-bench", &["--release"], rest),
-        _ => Err("usage: ./x bench fib [--table FILE]...".into()),
+        Some((what, rest)) if what == "guest" => cargo_run("guest-bench", &["--release"], rest),
+        _ => Err("usage: ./x bench fib [--table FILE]... | ./x bench guest [--touches N] [-- QEMU ARGS]".into()),
     }
 }
 
