@@ -1,6 +1,7 @@
 //! The task runner behind `./x`: one entry point for building, running, testing and
 //! benchmarking. CI runs exactly what a developer runs (`./x test`).
 
+mod fuzz;
 mod run;
 
 use std::process::{Command, ExitCode};
@@ -31,6 +32,11 @@ tasks:
         the management plane on the host (stdin/stdout), no QEMU
   bench fib [--table FILE]...
         FIB lookup/update benchmark against crates.io peers
+  fuzz  [TARGET] [--seconds N] [--minimise] [--asan]
+        coverage-guided fuzzing (cargo-fuzz/libFuzzer) of every target in fuzz/,
+        or of one, N seconds each (default 60); inputs that reach new code go to
+        fuzz/corpus/ (--minimise: the corpus becomes a smallest covering set),
+        which `./x test` replays; installs cargo-fuzz on first use
 
 boards: qemu-malta (default), qemu-ppce500, rb400, rb1100
 ";
@@ -53,6 +59,7 @@ fn main() -> ExitCode {
         "sim" => cargo_run("sim", &[], rest),
         "guests" => guests(rest),
         "bench" => bench(rest),
+        "fuzz" => fuzz::fuzz(rest),
         other => Err(format!("unknown task `{other}`\n\n{HELP}")),
     };
     match result {
