@@ -82,12 +82,17 @@ pub struct HostCpu {
     pub mips16e: bool,
 }
 
+/// The virtual TLB size guests get (Config1 says 64, Config4.MMUSizeExt the rest). Chosen with
+/// `./x bench guest`: a guest's user loads over 128 pages (64 page pairs) plus its code and
+/// stack need more than 64 entries; 256 entries (5 KiB per guest) cover 1 MiB of 4 KiB pages.
+pub const GUEST_TLB_ENTRIES: usize = 256;
+
 /// Why the host registers could not describe a usable host CPU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConfigError {
     /// Config1 reports no L1 instruction or data cache.
     NoL1Cache,
-    /// The virtual TLB size must be 16, 32 or 64 entries.
+    /// The virtual TLB size must be 16, 32, 64, 128 or 256 entries.
     BadTlbSize,
     /// A cache geometry no MIPS32 Config1 can express (hand-built `HostCpu`).
     BadCacheGeometry,
@@ -140,7 +145,9 @@ impl HostCpu {
 pub struct VcpuConfig {
     /// The guest's RAM.
     pub partition: Partition,
-    /// Virtual TLB entries (16, 32 or 64; the 24Kc has 16 or 32).
+    /// Virtual TLB entries (16, 32, 64, 128 or 256; the 24Kc has 16 or 32). Above 64 the size
+    /// is reported as Config1.MMUSize with Config4.MMUSizeExt (MMUExtDef = 1), which Linux
+    /// reads (`decode_config4`); a kernel that reads only Config1 sees 64 and uses 64.
     pub tlb_entries: usize,
     /// The host CPU whose caches the guest sees.
     pub host: HostCpu,
@@ -156,12 +163,22 @@ impl VcpuConfig {
         }
     }
 
+    /// A configuration with the TLB a guest kernel should get: [`GUEST_TLB_ENTRIES`] entries,
+    /// so that a guest's user working set is not limited by the 24Kc's 16 (see the README).
+    pub const fn for_guest(partition: Partition, host: HostCpu) -> Self {
+        Self {
+            partition,
+            tlb_entries: GUEST_TLB_ENTRIES,
+            host,
+        }
+    }
+
     pub(crate) const fn validate(&self) -> Result<(), ConfigError> {
         if !self.host.icache.is_valid() || !self.host.dcache.is_valid() {
             return Err(ConfigError::BadCacheGeometry);
         }
         match self.tlb_entries {
-            16 | 32 | 64 => Ok(()),
+            16 | 32 | 64 | 128 | 256 => Ok(()),
             _ => Err(ConfigError::BadTlbSize),
         }
     }
@@ -178,7 +195,7 @@ impl VcpuConfig {
         let (is, il, ia) = self.host.icache.config1_fields();
         let (ds, dl, da) = self.host.dcache.config1_fields();
         (1 << 31)
-            | (((self.tlb_entries as u32) - 1) << 25)
+            | ((((self.tlb_entries as u32) - 1) & 0x3F) << 25)
             | (is << 22)
             | (il << 19)
             | (ia << 16)
@@ -193,9 +210,24 @@ impl VcpuConfig {
         1 << 31
     }
 
-    /// Config register 3: nothing optional (no VInt, VEIC, small pages, UserLocal, DSP, MT).
+    /// Config register 3: nothing optional (no VInt, VEIC, small pages, UserLocal, DSP, MT);
+    /// M (Config4 follows) when the TLB is larger than Config1 can say.
     pub const fn config3(&self) -> u32 {
-        0
+        if self.tlb_entries > 64 {
+            1 << 31
+        } else {
+            0
+        }
+    }
+
+    /// Config register 4 (read only when Config3.M): MMUExtDef = 1 and MMUSizeExt, the bits of
+    /// (TLB size - 1) above Config1's six; 0 for TLBs of at most 64 entries.
+    pub const fn config4(&self) -> u32 {
+        if self.tlb_entries > 64 {
+            (1 << 14) | (((self.tlb_entries as u32) - 1) >> 6)
+        } else {
+            0
+        }
     }
 
     /// Config register 7 (24K implementation register): WII, and AR when the host D-cache has no
@@ -240,6 +272,27 @@ mod tests {
     }
 
     #[test]
+    fn large_tlbs_use_config4() {
+        let part = Partition::new(Hpa::new(0x0100_0000), 16 << 20).unwrap();
+        for (entries, config3, config4) in [
+            (16, 0, 0),
+            (64, 0, 0),
+            (128, 1 << 31, 0x4001),
+            (256, 1 << 31, 0x4003),
+        ] {
+            let cfg = VcpuConfig {
+                tlb_entries: entries,
+                ..VcpuConfig::new(part, HostCpu::AR7161)
+            };
+            // Linux's decode_config1 + decode_config4: MMUSize + 1 + MMUSizeExt * 64.
+            let size = ((cfg.config1() >> 25) & 0x3F) + 1 + (cfg.config4() & 0xFF) * 64;
+            assert_eq!(size as usize, entries);
+            assert_eq!(cfg.config3(), config3);
+            assert_eq!(cfg.config4(), config4);
+        }
+    }
+
+    #[test]
     fn qemu_24kc_caches() {
         // QEMU's 24Kc Config1: MMU 15, IS=0 IL=3 IA=1, DS=0 DL=3 DA=1, CA, EP.
         let config1 = (1 << 31) | (15 << 25) | (3 << 19) | (1 << 16) | (3 << 10) | (1 << 7) | 0b110;
@@ -274,6 +327,8 @@ mod tests {
             ..VcpuConfig::new(part, HostCpu::AR7161)
         };
         assert_eq!(bad_tlb.validate(), Err(ConfigError::BadTlbSize));
+        let big = VcpuConfig::for_guest(part, HostCpu::AR7161);
+        assert_eq!(big.validate(), Ok(()));
         assert_eq!(VcpuConfig::new(part, HostCpu::AR7161).validate(), Ok(()));
     }
 }

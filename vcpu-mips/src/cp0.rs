@@ -2,7 +2,7 @@
 //!
 //! Every register keeps only the bits the architecture lets software write; read-only fields are
 //! composed on read. Reads of unimplemented registers (WatchLo/Hi, PerfCnt, ErrCtl, CacheErr,
-//! Debug, DEPC, UserLocal, Config4+...) return 0 and writes to them are ignored, as on hardware.
+//! Debug, DEPC, UserLocal, Config5+...) return 0 and writes to them are ignored, as on hardware.
 //! Per-register rules are in [`Cp0::read`] and [`Cp0::write`].
 
 use crate::config::{VcpuConfig, PRID_24KC};
@@ -180,6 +180,7 @@ impl Cp0 {
             (16, 1) => config.config1(),
             (16, 2) => config.config2(),
             (16, 3) => config.config3(),
+            (16, 4) => config.config4(),
             (16, 7) => config.config7(),
             (28, 0) => self.tag_lo,
             (28, 1) => self.data_lo,

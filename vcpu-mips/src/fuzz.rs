@@ -80,7 +80,7 @@ const INTERESTING_REGS: [(u8, u8); 16] = [
 pub fn run(data: &[u8]) {
     let mut input = Bytes(data);
     let partition = Partition::new(Hpa::new(FUZZ_PARTITION_BASE as u64), 16 << 20).unwrap();
-    let tlb_entries = [16, 32, 64][usize::from(input.u8() % 3)];
+    let tlb_entries = [16, 32, 64, 256][usize::from(input.u8() % 4)];
     let config = VcpuConfig {
         tlb_entries,
         ..VcpuConfig::new(partition, HostCpu::AR7161)

@@ -34,7 +34,7 @@ pub mod vcpu;
 pub use addr::{Gpa, Gva, Hpa, Partition, PartitionError};
 pub use asid::{HostAsidAllocator, HYPERVISOR_ASID};
 pub use cache_op::HostCacheAction;
-pub use config::{ConfigError, HostCpu, VcpuConfig};
+pub use config::{ConfigError, HostCpu, VcpuConfig, GUEST_TLB_ENTRIES};
 pub use exception::HaltReason;
 pub use fast::{trap_uses_gprs, Fast};
 pub use interface::{

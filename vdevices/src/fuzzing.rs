@@ -3,7 +3,7 @@
 //! operation's writes against the guest RAM as it was before.
 //!
 //! It is a plain function so that `cargo test` runs it over thousands of generated inputs and
-//! cargo-fuzz (`vdevices/fuzz`) over whatever libFuzzer finds. It panics only when a property
+//! libFuzzer (`./x fuzz devices`) over whatever it finds. It panics only when a property
 //! is broken:
 //! - nothing outside the RAM slice changes (guard bytes on both sides);
 //! - a descriptor changes only in its `size` word: a TX descriptor only from `len | DONE` to

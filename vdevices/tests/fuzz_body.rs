@@ -257,7 +257,8 @@ fn structured_guest_rams() {
 }
 
 /// `VDEVICES_FUZZ_SEEDS=DIR cargo test -p vdevices --test fuzz_body` writes structured inputs
-/// to DIR, to start cargo-fuzz from realistic guest RAM (`cargo +nightly fuzz run devices DIR`).
+/// to DIR, to start the fuzzer from realistic guest RAM (DIR = `fuzz/corpus/devices`, then
+/// `./x fuzz devices`).
 #[test]
 fn write_seed_corpus_when_asked() {
     let Some(dir) = std::env::var_os("VDEVICES_FUZZ_SEEDS") else {

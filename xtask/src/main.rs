@@ -1,6 +1,7 @@
 //! The task runner behind `./x`: one entry point for building, running, testing and
 //! benchmarking. CI runs exactly what a developer runs (`./x test`).
 
+mod fuzz;
 mod run;
 
 use std::process::{Command, ExitCode};
@@ -34,6 +35,14 @@ tasks:
   bench config [--routes N]... [--qemu] [--qemu-routes N]
         cost of one configuration change as the configuration grows (simulator;
         with --qemu also a paste of N routes into QEMU malta)
+  bench guest [--touches N] [-- QEMU ARGS]
+        guest user code, system calls and process creation under the
+        hypervisor against the same code on bare QEMU (ratio)
+  fuzz  [TARGET] [--seconds N] [--minimise] [--asan]
+        coverage-guided fuzzing (cargo-fuzz/libFuzzer) of every target in fuzz/,
+        or of one, N seconds each (default 60); inputs that reach new code go to
+        fuzz/corpus/ (--minimise: the corpus becomes a smallest covering set),
+        which `./x test` replays; installs cargo-fuzz on first use
 
 boards: qemu-malta (default), qemu-ppce500, rb400, rb1100
 ";
@@ -56,6 +65,7 @@ fn main() -> ExitCode {
         "sim" => cargo_run("sim", &[], rest),
         "guests" => guests(rest),
         "bench" => bench(rest),
+        "fuzz" => fuzz::fuzz(rest),
         other => Err(format!("unknown task `{other}`\n\n{HELP}")),
     };
     match result {
@@ -143,7 +153,8 @@ fn bench(args: &[String]) -> Result<(), String> {
     match args.split_first() {
         Some((what, rest)) if what == "fib" => cargo_run("fib-bench", &["--release"], rest),
         Some((what, rest)) if what == "config" => cargo_run("config-bench", &["--release"], rest),
-        _ => Err("usage: ./x bench fib [--table FILE]... | ./x bench config [--routes N]... [--qemu]".into()),
+        Some((what, rest)) if what == "guest" => cargo_run("guest-bench", &["--release"], rest),
+        _ => Err("usage: ./x bench fib [--table FILE]... | ./x bench config [--routes N]... [--qemu] | ./x bench guest [--touches N] [-- QEMU ARGS]".into()),
     }
 }
 

@@ -125,7 +125,7 @@ impl GuestCpu {
     pub fn new(base: u32, size: u32, entry: u32, a0: u32, a1: u32) -> Result<Box<Self>, &'static str> {
         let partition = vcpu_mips::Partition::new(Hpa::new(u64::from(base)), size)
             .map_err(|_| "the partition cannot hold a guest (alignment, size or placement)")?;
-        let vcpu = Vcpu::new(VcpuConfig::new(partition, host_cpu()), cp0::read_count())
+        let vcpu = Vcpu::new(VcpuConfig::for_guest(partition, host_cpu()), cp0::read_count())
             .map_err(|_| "the host CPU's caches cannot be described to a guest")?;
         let mut regs = TrapFrame::at(entry, guest_status(RealMode::Supervisor));
         regs.gpr[4] = a0;

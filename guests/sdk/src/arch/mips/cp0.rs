@@ -87,6 +87,10 @@ cp0_register!(/// Config (16, 0).
     read_config, write_config, "16", "0");
 cp0_register!(/// Config1 (16, 1).
     read_config1, write_config1, "16", "1");
+cp0_register!(/// Config3 (16, 3).
+    read_config3, write_config3, "16", "3");
+cp0_register!(/// Config4 (16, 4).
+    read_config4, write_config4, "16", "4");
 cp0_register!(/// TagLo (28, 0).
     read_taglo, write_taglo, "28", "0");
 cp0_register!(/// ErrorEPC (30).

@@ -1,0 +1,240 @@
+//! `./x bench guest [--touches N] [-- QEMU ARGS]`: runs the `userbench` guest's workloads
+//! (user-mode loads over 4..192 pages, system calls, process creation, a mix; see
+//! `guests/userbench`) twice on the same QEMU: once on bare `-M malta -cpu 24Kc` (the guest's
+//! `qemu-malta` build, kernel mode, the real TLB) and once as a MetaROUTER guest under the
+//! hypervisor, and prints Count cycles per operation and the ratio guest / bare.
+//!
+//! Extra QEMU arguments (e.g. `-icount shift=0`) go to both runs.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use qemu_tests::boards::Board;
+use qemu_tests::files::build_store;
+use qemu_tests::guests;
+use qemu_tests::qemu::QemuConfig;
+use qemu_tests::session::{Session, PROMPT};
+use qemu_tests::toolchain::CrossToolchain;
+use qemu_tests::workspace_root;
+
+const GUEST_PROMPT: &str = "userbench> ";
+const RUN_LIMIT: Duration = Duration::from_secs(1800);
+
+/// One result line: `userbench: <name> k=v ... cycles=C`.
+#[derive(Clone, Debug)]
+struct Figure {
+    name: String,
+    params: String,
+    ops: u64,
+    cycles: u64,
+}
+
+/// The figures of a report, keyed by workload and parameters (without the operation count), in
+/// the report's order.
+fn parse(report: &str) -> Vec<(String, Figure)> {
+    let mut out = Vec::new();
+    for line in report.lines() {
+        let Some(rest) = line.trim().strip_prefix("userbench: ") else {
+            continue;
+        };
+        let mut words = rest.split_whitespace();
+        let Some(name) = words.next() else { continue };
+        let mut params = Vec::new();
+        let (mut ops, mut cycles) = (None, None);
+        for w in words {
+            let Some((k, v)) = w.split_once('=') else {
+                continue;
+            };
+            match k {
+                "cycles" => cycles = v.parse().ok(),
+                "iterations" | "loads" | "calls" | "processes" | "rounds" => {
+                    ops = v.parse().ok();
+                    params.push(w.to_string());
+                }
+                _ => params.push(w.to_string()),
+            }
+        }
+        if let (Some(ops), Some(cycles)) = (ops, cycles) {
+            let key = format!(
+                "{name} {}",
+                params
+                    .iter()
+                    .filter(|p| !p.starts_with("loads="))
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+            out.push((
+                key,
+                Figure {
+                    name: name.to_string(),
+                    params: params.join(" "),
+                    ops,
+                    cycles,
+                },
+            ));
+        }
+    }
+    out
+}
+
+fn build_bare(tc: &CrossToolchain) -> Result<PathBuf, String> {
+    let root = workspace_root();
+    let dir = root.join("target/guests-qemu");
+    let status = tc
+        .cargo()
+        .current_dir(&root)
+        .args([
+            "build",
+            "--quiet",
+            "--manifest-path",
+            "guests/Cargo.toml",
+            "--target",
+            "mips-mti-none-elf",
+            "--release",
+        ])
+        .args([
+            "-Zbuild-std=core,alloc",
+            "-Zbuild-std-features=compiler-builtins-mem",
+        ])
+        .args([
+            "-p",
+            "userbench",
+            "--features",
+            "userbench/qemu-malta",
+            "--target-dir",
+        ])
+        .arg(&dir)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err(format!(
+            "building the bare-metal userbench failed ({status})"
+        ));
+    }
+    Ok(dir.join("mips-mti-none-elf/release/userbench"))
+}
+
+fn bare_run(elf: &Path, touches: u32, extra: &[String]) -> String {
+    let mut cmd = Command::new("qemu-system-mips");
+    cmd.args([
+        "-M",
+        "malta",
+        "-cpu",
+        "24Kc",
+        "-m",
+        "64",
+        "-nodefaults",
+        "-display",
+        "none",
+    ])
+    .args([
+        "-chardev",
+        "stdio,id=console,signal=off",
+        "-serial",
+        "chardev:console",
+        "-kernel",
+    ])
+    .arg(elf)
+    .args(extra);
+    let mut s = Session::start("bare userbench", cmd, RUN_LIMIT);
+    s.expect(GUEST_PROMPT);
+    s.send_line(&format!("bench {touches}"));
+    s.expect_within("userbench: done", RUN_LIMIT)
+}
+
+fn guest_run(store: PathBuf, touches: u32, extra: &[String]) -> String {
+    let mut s = Session::boot_with(Board::QemuMalta, |c: &mut QemuConfig| {
+        c.files = Some(store);
+        c.memory_mib = 256;
+        c.extra = extra.to_vec();
+    });
+    s.login(Duration::from_secs(120));
+    let out = s.command(
+        "/metarouter import-image file-name=userbench.tgz name=ub memory-size=64",
+        PROMPT,
+    );
+    assert!(!out.contains("failure"), "import-image: {out}");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let print = s.command("/metarouter print", PROMPT);
+        if print
+            .lines()
+            .any(|l| l.contains(" ub ") && l.trim_end().ends_with("running"))
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "ub is not running:\n{print}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    s.send_line("/metarouter console ub");
+    s.expect("[Ctrl-A is the prefix key]");
+    s.send_line("");
+    s.expect(GUEST_PROMPT);
+    s.send_line(&format!("bench {touches}"));
+    let report = s.expect_within("userbench: done", RUN_LIMIT);
+    s.send("\x01q");
+    s.expect("Welcome back!");
+    report
+}
+
+fn main() {
+    let mut touches = 200_000u32;
+    let mut extra = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--touches" => {
+                touches = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .expect("--touches N")
+            }
+            "--" => extra.extend(args.by_ref()),
+            other => {
+                panic!("unknown argument {other} (usage: guest-bench [--touches N] [-- QEMU ARGS])")
+            }
+        }
+    }
+    let tc = CrossToolchain::find().unwrap_or_else(|e| panic!("{e}"));
+    let built = guests::build_once().unwrap_or_else(|e| panic!("building the guests: {e}"));
+    guests::pack(&built.elf("userbench"), &built.archive("userbench"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let store = built.dir.join("userbench-store.bin");
+    build_store(&[built.archive("userbench")], &store).unwrap_or_else(|e| panic!("{e}"));
+    let bare_elf = build_bare(&tc).unwrap_or_else(|e| panic!("{e}"));
+
+    let bare: BTreeMap<_, _> = parse(&bare_run(&bare_elf, touches, &extra))
+        .into_iter()
+        .collect();
+    let guest_report = guest_run(store, touches, &extra);
+    if let Some(line) = guest_report.lines().find(|l| l.contains("tlb-entries=")) {
+        println!("guest: {}", line.trim());
+    }
+    let guest = parse(&guest_report);
+    println!(
+        "{:<28} {:>14} {:>14} {:>10}",
+        "workload", "bare cyc/op", "guest cyc/op", "guest/bare"
+    );
+    let per = |f: &Figure| f.cycles as f64 / f.ops.max(1) as f64;
+    for (key, g) in &guest {
+        let Some(b) = bare.get(key) else {
+            println!("{key}: no bare-metal figure");
+            continue;
+        };
+        let label = g
+            .params
+            .split_whitespace()
+            .find(|p| p.starts_with("pages="))
+            .unwrap_or("");
+        println!(
+            "{:<28} {:>14.2} {:>14.2} {:>9.2}x",
+            format!("{} {label}", g.name),
+            per(b),
+            per(g),
+            per(g) / per(b)
+        );
+    }
+}

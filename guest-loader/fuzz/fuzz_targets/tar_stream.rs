@@ -1,4 +1,0 @@
-//! cargo-fuzz target: the body is `guest_loader::fuzz::tar_stream`, which `cargo test` also runs.
-#![no_main]
-
-libfuzzer_sys::fuzz_target!(|data: &[u8]| guest_loader::fuzz::tar_stream(data));
