@@ -35,10 +35,11 @@ const SOFTRES_RESET: u32 = 0x42;
 /// The i8259 pair's output reaches the CPU on Cause.IP2.
 const PIC_CPU_LINE: u32 = 2;
 /// The 4 MiB boot flash (CFI, Intel command set, 32-bit bus); QEMU's boot stub lives in its
-/// first kilobytes, the configuration store in its last 256 KiB.
+/// first kilobytes, the configuration store in its last 3 MiB (two generations of 1.5 MiB:
+/// a snapshot of ten thousand routes and the journal after it fit in one).
 const FLASH_PHYS: usize = 0x1E00_0000;
 const FLASH_LEN: usize = 4 << 20;
-const CONFIG_LEN: u32 = 256 << 10;
+const CONFIG_LEN: u32 = 3 << 20;
 /// Where `./x run --file` has QEMU preload the file store: right after the hypervisor's 4 MiB
 /// (memory.ld), so the RAM guests get stays in one piece.
 const PRELOAD: PhysRange = PhysRange { base: 0x0040_0000, size: 32 << 20 };

@@ -103,14 +103,34 @@ pub fn apply_route(config: &Config, route: &mut StaticRoute, args: &Args) -> Res
             arguments: String::from("gateway"),
         });
     }
+    // Everything but id, comment and disabled equal; compared in place (no copies: this
+    // looks at every route on every add). The pattern names every field, so a new one must
+    // be placed here.
+    let StaticRoute {
+        id,
+        dst,
+        dst_len,
+        ref gateways,
+        route_type,
+        distance,
+        scope,
+        target_scope,
+        ref table,
+        pref_src,
+        disabled: _,
+        comment: _,
+    } = *route;
     let same = |other: &StaticRoute| {
-        other.id != route.id
-            && StaticRoute {
-                id: route.id,
-                disabled: route.disabled,
-                comment: route.comment.clone(),
-                ..other.clone()
-            } == *route
+        other.id != id
+            && other.dst == dst
+            && other.dst_len == dst_len
+            && other.gateways == *gateways
+            && other.route_type == route_type
+            && other.distance == distance
+            && other.scope == scope
+            && other.target_scope == target_scope
+            && other.table == *table
+            && other.pref_src == pref_src
     };
     if config.routes.iter().any(same) {
         return Err(CmdError::failure("already have such route"));
