@@ -65,6 +65,11 @@ pub trait ConfigFlash: Sync {
     fn read(&self, offset: u32, buf: &mut [u8]) -> Result<(), FlashFailure>;
     fn erase(&self, offset: u32) -> Result<(), FlashFailure>;
     fn program(&self, offset: u32, data: &[u8]) -> Result<(), FlashFailure>;
+    /// Where, inside this region, an earlier layout of the board kept the store's copies in
+    /// their first format (`(offset, size)` per half), read when the region holds none.
+    fn earlier_copies(&self) -> &'static [(u32, u32)] {
+        &[]
+    }
 }
 
 /// A flash operation failed (out of range, or the chip reported an error).

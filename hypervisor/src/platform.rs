@@ -55,6 +55,9 @@ impl Flash for FlashAdapter {
     fn erase_block_size(&self) -> u32 {
         self.0.erase_block_size()
     }
+    fn earlier_copies(&self) -> &'static [(u32, u32)] {
+        self.0.earlier_copies()
+    }
     fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), FlashError> {
         self.0.read(offset, buf).map_err(|_| FlashError::Device)
     }

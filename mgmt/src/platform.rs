@@ -238,6 +238,12 @@ pub trait Flash {
     fn erase(&mut self, offset: u32) -> Result<(), FlashError>;
     /// Programs `data` at `offset` into erased flash (any alignment; the driver splits it).
     fn program(&mut self, offset: u32, data: &[u8]) -> Result<(), FlashError>;
+    /// Where, inside this region, an earlier layout of the board kept copies in the store's
+    /// first format (`(offset, size)` of each half): read when the region holds no
+    /// configuration, so that a box keeps its configuration across the layout change.
+    fn earlier_copies(&self) -> &'static [(u32, u32)] {
+        &[]
+    }
 }
 
 /// Everything the management plane needs from the machine. Object safe: the shell takes

@@ -40,6 +40,8 @@ const PIC_CPU_LINE: u32 = 2;
 const FLASH_PHYS: usize = 0x1E00_0000;
 const FLASH_LEN: usize = 4 << 20;
 const CONFIG_LEN: u32 = 3 << 20;
+/// The earlier layout: two 128 KiB copies in the flash's last 256 KiB (region offsets).
+const EARLIER_COPIES: [(u32, u32); 2] = [(CONFIG_LEN - (256 << 10), 128 << 10), (CONFIG_LEN - (128 << 10), 128 << 10)];
 /// Where `./x run --file` has QEMU preload the file store: right after the hypervisor's 4 MiB
 /// (memory.ld), so the RAM guests get stays in one piece.
 const PRELOAD: PhysRange = PhysRange { base: 0x0040_0000, size: 32 << 20 };
@@ -70,6 +72,9 @@ impl ConfigFlash for ConfigRegion {
     }
     fn erase_block_size(&self) -> u32 {
         self.flash.geometry().erase_block
+    }
+    fn earlier_copies(&self) -> &'static [(u32, u32)] {
+        &EARLIER_COPIES
     }
     fn read(&self, offset: u32, buf: &mut [u8]) -> Result<(), FlashFailure> {
         self.check(offset, buf.len())?;

@@ -37,6 +37,7 @@ impl Shell {
                 damaged_other,
                 torn_tail,
                 damaged_journal,
+                moved,
                 ..
             } => {
                 if damaged_other {
@@ -55,6 +56,9 @@ impl Shell {
                 }
                 if damaged_journal {
                     self.say("configuration: saved changes are damaged, later changes were lost\n");
+                }
+                if moved {
+                    self.say("configuration: loaded from the flash's earlier layout, saved in the new one at the next change\n");
                 }
             }
             Loaded::Corrupt => {
@@ -192,7 +196,7 @@ impl Shell {
         let idle = matches!(self.mode, Mode::Command) && self.typeahead.len() == 0;
         let grown = self.store.as_ref().is_some_and(|s| {
             let (snapshot, journal) = s.sizes();
-            journal > COMPACT_MIN.max(snapshot)
+            journal > COMPACT_MIN.max(snapshot) || s.wants_compaction()
         });
         if idle && grown {
             self.compact_configuration(platform);

@@ -23,6 +23,8 @@ pub struct MemFlash {
     powered: bool,
     /// Program granularity in bytes (1: NOR semantics per byte).
     word: usize,
+    /// Where an earlier layout kept first-format copies ([`Flash::earlier_copies`]).
+    earlier: &'static [(u32, u32)],
 }
 
 impl MemFlash {
@@ -35,12 +37,19 @@ impl MemFlash {
             cut_at: None,
             powered: true,
             word: 1,
+            earlier: &[],
         }
     }
 
     /// The same flash programmed in words of `word` bytes that overwrite (see the module docs).
     pub fn with_word(mut self, word: usize) -> MemFlash {
         self.word = word.max(1);
+        self
+    }
+
+    /// The same flash, with first-format copies of an earlier layout at `earlier`.
+    pub fn with_earlier_copies(mut self, earlier: &'static [(u32, u32)]) -> MemFlash {
+        self.earlier = earlier;
         self
     }
 
@@ -53,6 +62,7 @@ impl MemFlash {
             cut_at: None,
             powered: true,
             word: 1,
+            earlier: &[],
         }
     }
 
@@ -111,6 +121,10 @@ impl Flash for MemFlash {
 
     fn erase_block_size(&self) -> u32 {
         self.block
+    }
+
+    fn earlier_copies(&self) -> &'static [(u32, u32)] {
+        self.earlier
     }
 
     fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), FlashError> {

@@ -98,6 +98,9 @@ pub enum Loaded {
         /// A record in the middle of the journal failed its checks (damaged flash): the
         /// configuration is what the records before it give; later records are lost.
         damaged_journal: bool,
+        /// Found where an earlier layout of the region kept it ([`Flash::earlier_copies`]);
+        /// the next save writes it where it belongs now.
+        moved: bool,
     },
     /// No good generation, but the region is not blank: the store is corrupt.
     Corrupt,
@@ -123,6 +126,10 @@ struct Current {
 #[derive(Clone, Debug)]
 pub struct ConfigStore {
     current: Option<Current>,
+    /// A new generation should be written soon: the other half failed its checks at load (a
+    /// compaction overwrites it, so the damage is not reported at every boot), or the
+    /// configuration was found where an earlier layout kept it.
+    rewrite_soon: bool,
 }
 
 fn half_size(flash: &dyn Flash) -> Result<u32, StoreError> {
@@ -273,7 +280,10 @@ fn newer(a: u32, b: u32) -> bool {
 impl ConfigStore {
     /// Reads both halves and returns the newest good generation.
     pub fn load(flash: &mut dyn Flash) -> (ConfigStore, Loaded) {
-        let mut store = ConfigStore { current: None };
+        let mut store = ConfigStore {
+            current: None,
+            rewrite_soon: false,
+        };
         let Ok(size) = half_size(flash) else {
             return (store, Loaded::Corrupt);
         };
@@ -292,6 +302,12 @@ impl ConfigStore {
             .reduce(|a, b| if newer(b.1, a.1) { b } else { a });
         let Some((index, _)) = best else {
             let blank = halves.iter().all(|h| *h == Half::Blank);
+            if blank {
+                if let Some(loaded) = earlier_copy(flash) {
+                    store.rewrite_soon = true;
+                    return (store, loaded);
+                }
+            }
             return (
                 store,
                 if blank {
@@ -302,6 +318,7 @@ impl ConfigStore {
             );
         };
         let damaged_other = halves[1 - index] == Half::Bad;
+        store.rewrite_soon = damaged_other;
         let Half::Good(found) = halves.swap_remove(index) else {
             return (store, Loaded::Corrupt);
         };
@@ -330,6 +347,7 @@ impl ConfigStore {
             damaged_other,
             torn_tail: found.torn_tail && !found.damaged,
             damaged_journal: found.damaged,
+            moved: false,
         };
         (store, loaded)
     }
@@ -405,6 +423,7 @@ impl ConfigStore {
             journal_bytes: 0,
             sealed: false,
         });
+        self.rewrite_soon = false;
         Ok(())
     }
 
@@ -414,11 +433,45 @@ impl ConfigStore {
             .map_or((0, 0), |c| (c.snapshot_bytes, c.journal_bytes))
     }
 
+    /// Whether a new generation should be written when convenient: the older half failed its
+    /// checks at load (writing the new generation there ends the damage report), or the
+    /// configuration came from an earlier layout.
+    pub fn wants_compaction(&self) -> bool {
+        self.rewrite_soon
+    }
+
     /// Whether the next save must write a new generation (nothing saved yet, a torn journal,
     /// the first format).
     pub fn sealed(&self) -> bool {
         self.current.is_none_or(|c| c.sealed)
     }
+}
+
+/// The newest good first-format copy where an earlier layout kept them, as a loaded
+/// configuration (its next save writes a generation in the region's own layout).
+fn earlier_copy(flash: &mut dyn Flash) -> Option<Loaded> {
+    let mut best: Option<Generation> = None;
+    for &(offset, size) in flash.earlier_copies() {
+        if let Ok(Half::Good(found)) = read_half(flash, offset, size) {
+            if found.sealed
+                && best
+                    .as_ref()
+                    .is_none_or(|b| newer(found.generation, b.generation))
+            {
+                best = Some(found);
+            }
+        }
+    }
+    let found = best?;
+    Some(Loaded::Config {
+        snapshot: String::from_utf8(found.snapshot).ok()?,
+        journal: Vec::new(),
+        generation: found.generation,
+        damaged_other: false,
+        torn_tail: false,
+        damaged_journal: false,
+        moved: true,
+    })
 }
 
 /// Programs `data` in chunks, the last one padded with 0xFF to the alignment (so the word
@@ -427,7 +480,7 @@ fn program_padded(flash: &mut dyn Flash, base: u32, data: &[u8]) -> Result<(), F
     let mut chunks = data.chunks(CHUNK).peekable();
     let mut at = base;
     while let Some(chunk) = chunks.next() {
-        if chunks.peek().is_none() && chunk.len() % ALIGN as usize != 0 {
+        if chunks.peek().is_none() && !chunk.len().is_multiple_of(ALIGN as usize) {
             let mut last = Vec::with_capacity(align(chunk.len() as u32) as usize);
             last.extend_from_slice(chunk);
             last.resize(align(chunk.len() as u32) as usize, 0xFF);
@@ -440,6 +493,6 @@ fn program_padded(flash: &mut dyn Flash, base: u32, data: &[u8]) -> Result<(), F
     Ok(())
 }
 
-const _: () = assert!(SNAPSHOT_HEADER % ALIGN == 0);
-const _: () = assert!(RECORD_HEADER % ALIGN == 0 && RECORD_TRAILER % ALIGN == 0);
-const _: () = assert!(CHUNK as u32 % ALIGN == 0);
+const _: () = assert!(SNAPSHOT_HEADER.is_multiple_of(ALIGN));
+const _: () = assert!(RECORD_HEADER.is_multiple_of(ALIGN) && RECORD_TRAILER.is_multiple_of(ALIGN));
+const _: () = assert!((CHUNK as u32).is_multiple_of(ALIGN));

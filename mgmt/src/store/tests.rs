@@ -296,3 +296,81 @@ fn word_granular_flash_keeps_every_record() {
         assert_eq!(journal, expected, "word {word}");
     }
 }
+
+/// A first-format copy written in the header/payload layout of the first format.
+fn first_format_copy(flash: &mut MemFlash, at: u32, sequence: u32, payload: &[u8]) {
+    let mut header = [0u8; 24];
+    header[..4].copy_from_slice(b"MGC1");
+    header[4..8].copy_from_slice(&sequence.to_be_bytes());
+    header[8..12].copy_from_slice(&(payload.len() as u32).to_be_bytes());
+    header[12..16].copy_from_slice(&crc32(0, payload).to_be_bytes());
+    let crc = crc32(0, &header[..20]);
+    header[20..].copy_from_slice(&crc.to_be_bytes());
+    flash.program(at, &header).unwrap();
+    flash.program(at + 24, payload).unwrap();
+}
+
+#[test]
+fn a_configuration_where_an_earlier_layout_kept_it_is_found_and_moved() {
+    // An earlier layout: two 1 KiB copies at the end of what is now the second half.
+    static EARLIER: [(u32, u32); 2] = [(6144, 1024), (7168, 1024)];
+    let mut flash = MemFlash::new(1024, 8).with_earlier_copies(&EARLIER);
+    first_format_copy(&mut flash, 6144, 4, b"older");
+    first_format_copy(&mut flash, 7168, 5, b"newest");
+    let (mut store, loaded) = ConfigStore::load(&mut flash);
+    let Loaded::Config {
+        snapshot, moved, ..
+    } = &loaded
+    else {
+        panic!("{loaded:?}")
+    };
+    assert_eq!((snapshot.as_str(), *moved), ("newest", true));
+    assert!(store.wants_compaction() && store.sealed());
+    store.compact(&mut flash, b"v2 snapshot").unwrap();
+    assert!(!store.wants_compaction());
+    let (_, loaded) = ConfigStore::load(&mut flash);
+    let Loaded::Config {
+        snapshot, moved, ..
+    } = &loaded
+    else {
+        panic!("{loaded:?}")
+    };
+    assert_eq!((snapshot.as_str(), *moved), ("v2 snapshot", false));
+    // Without a configuration anywhere, an earlier layout's blank places change nothing.
+    let mut blank = MemFlash::new(1024, 8).with_earlier_copies(&EARLIER);
+    assert_eq!(ConfigStore::load(&mut blank).1, Loaded::Empty);
+}
+
+#[test]
+fn a_damaged_older_generation_is_rewritten_soon_and_then_no_longer_reported() {
+    let mut flash = MemFlash::new(1024, 4);
+    let (mut store, _) = ConfigStore::load(&mut flash);
+    store.compact(&mut flash, b"first").unwrap();
+    store.compact(&mut flash, b"second").unwrap();
+    flash.bytes_mut()[SNAPSHOT_HEADER as usize] ^= 0x01;
+    let (mut store, loaded) = ConfigStore::load(&mut flash);
+    assert!(
+        matches!(
+            loaded,
+            Loaded::Config {
+                damaged_other: true,
+                ..
+            }
+        ),
+        "{loaded:?}"
+    );
+    assert!(store.wants_compaction());
+    store.compact(&mut flash, b"third").unwrap();
+    let (store, loaded) = ConfigStore::load(&mut flash);
+    assert!(
+        matches!(
+            loaded,
+            Loaded::Config {
+                damaged_other: false,
+                ..
+            }
+        ),
+        "{loaded:?}"
+    );
+    assert!(!store.wants_compaction());
+}

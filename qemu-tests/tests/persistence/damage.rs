@@ -3,7 +3,7 @@
 //! configuration and saves again), and a damaged record in the middle of a journal (the records
 //! before it count, the loss is reported, and the next save writes a new generation).
 
-use super::store_image::{RECORD_HEADER_LEN, SNAPSHOT_HEADER_LEN};
+use super::store_image::{self, RECORD_HEADER_LEN, SNAPSHOT_HEADER_LEN};
 use super::*;
 
 /// Boot and log in as admin with the empty password; the output before `Login: ` and the
@@ -155,4 +155,44 @@ fn malta_damaged_record_ends_the_journal() {
     let (mut s, boot, _) = boot_default_login(&flash);
     assert!(!boot.contains("configuration:"), "unexpected store report: {boot}");
     assert_eq!(s.command("/export", &prompt), export_4);
+}
+
+/// A box whose flash holds its configuration where the earlier layout kept it (a first-format
+/// copy in the flash's last 256 KiB) keeps it: it comes up with it, says so, and writes it in the
+/// current layout while idle.
+#[test]
+fn malta_a_configuration_in_the_earlier_layout_is_kept() {
+    let _serial = one_at_a_time();
+    let flash = FlashImage::erased("earlier-layout");
+    let payload = b"# saved configuration\n/interface bridge\nadd name=br-old\n/system identity\nset name=oldbox\n/user\nset admin group=full comment=\"system default user\"\n";
+    let mut header = [0u8; SNAPSHOT_HEADER_LEN];
+    header[..4].copy_from_slice(b"MGC1");
+    header[4..8].copy_from_slice(&3u32.to_be_bytes());
+    header[8..12].copy_from_slice(&(payload.len() as u32).to_be_bytes());
+    header[12..16].copy_from_slice(&store_image::crc32(payload).to_be_bytes());
+    let crc = store_image::crc32(&header[..20]);
+    header[20..24].copy_from_slice(&crc.to_be_bytes());
+    let mut bytes = flash.bytes();
+    let at = (MALTA_FLASH_SIZE - (256 << 10)) as usize;
+    bytes[at..at + SNAPSHOT_HEADER_LEN].copy_from_slice(&header);
+    bytes[at + SNAPSHOT_HEADER_LEN..at + SNAPSHOT_HEADER_LEN + payload.len()].copy_from_slice(payload);
+    std::fs::write(&flash.path, bytes).unwrap_or_else(|e| panic!("{}: {e}", flash.path.display()));
+
+    let (mut s, boot, identity) = boot_default_login(&flash);
+    assert!(boot.contains("configuration: loaded from the flash's earlier layout"), "{boot}");
+    assert_eq!(identity, "oldbox", "{boot}");
+    let export = s.command("/export", &prompt_of("oldbox"));
+    assert!(export.contains("add name=br-old"), "{export}");
+    // The idle box writes it in the current layout: a generation in the first half.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while flash.store().newest().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(flash.store().newest().is_some(), "not written in the current layout: {:?}", flash.store());
+    shutdown(&mut s);
+    drop(s);
+    let (mut s, boot, identity) = boot_default_login(&flash);
+    assert!(!boot.contains("configuration:"), "{boot}");
+    assert_eq!(identity, "oldbox");
+    assert_eq!(s.command("/export", &prompt_of("oldbox")), export);
 }
