@@ -16,12 +16,14 @@
 
 use alloc::rc::Rc;
 use alloc::vec::Vec;
+use core::any::Any;
+use core::marker::PhantomData;
 
 /// Stable internal id of a configuration item (RouterOS `*N`).
 pub type ItemId = u32;
 
 /// A configuration item: kept in an [`ItemMap`], known by its id.
-pub trait Item: Clone {
+pub trait Item: Clone + 'static {
     fn id(&self) -> ItemId;
 }
 
@@ -30,15 +32,38 @@ pub const MAX: usize = 32;
 /// A node with fewer entries after a removal is merged with a neighbour when both fit in one.
 const MIN: usize = MAX / 4;
 
-#[derive(Clone)]
-enum Node<T> {
-    /// Items sorted by id.
-    Leaf(Vec<(ItemId, Rc<T>)>),
-    /// Children with the lowest id each may hold (a lower bound), sorted.
-    Inner(Vec<(ItemId, Rc<Node<T>>)>),
+/// An item as the tree keeps it. The tree itself is one piece of code for every kind of item
+/// (it sees items only through this trait); [`ItemMap`] is the typed face over it, so the
+/// image carries the tree once, not once per kind of item.
+trait Stored: Any {
+    fn clone_rc(&self) -> Rc<dyn Stored>;
+    fn as_any(&self) -> &dyn Any;
+    fn as_any_mut(&mut self) -> &mut dyn Any;
 }
 
-impl<T> Node<T> {
+impl<T: Item> Stored for T {
+    fn clone_rc(&self) -> Rc<dyn Stored> {
+        Rc::new(self.clone())
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+type Entry = (ItemId, Rc<dyn Stored>);
+
+#[derive(Clone)]
+enum Node {
+    /// Items sorted by id.
+    Leaf(Vec<Entry>),
+    /// Children with the lowest id each may hold (a lower bound), sorted.
+    Inner(Vec<(ItemId, Rc<Node>)>),
+}
+
+impl Node {
     fn len(&self) -> usize {
         match self {
             Node::Leaf(items) => items.len(),
@@ -54,26 +79,17 @@ fn child_for<C>(children: &[(ItemId, C)], id: ItemId) -> usize {
         .saturating_sub(1)
 }
 
-/// The items of one kind, by id. See the module docs.
-pub struct ItemMap<T> {
-    root: Rc<Node<T>>,
+/// The untyped tree: every operation of [`ItemMap`] is done here once for all item types.
+#[derive(Clone)]
+struct Tree {
+    root: Rc<Node>,
     len: usize,
     touched: Vec<ItemId>,
 }
 
-impl<T> Clone for ItemMap<T> {
-    fn clone(&self) -> Self {
-        ItemMap {
-            root: Rc::clone(&self.root),
-            len: self.len,
-            touched: self.touched.clone(),
-        }
-    }
-}
-
-impl<T> Default for ItemMap<T> {
+impl Default for Tree {
     fn default() -> Self {
-        ItemMap {
+        Tree {
             root: Rc::new(Node::Leaf(Vec::new())),
             len: 0,
             touched: Vec::new(),
@@ -81,38 +97,8 @@ impl<T> Default for ItemMap<T> {
     }
 }
 
-impl<T: Item + PartialEq> PartialEq for ItemMap<T> {
-    /// Same items (the touched lists are not compared).
-    fn eq(&self, other: &Self) -> bool {
-        self.len == other.len && self.iter().zip(other.iter()).all(|(a, b)| a == b)
-    }
-}
-
-impl<T: Item + Eq> Eq for ItemMap<T> {}
-
-impl<T: Item + core::fmt::Debug> core::fmt::Debug for ItemMap<T> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-impl<T: Item> ItemMap<T> {
-    /// An empty map.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Number of items.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The item with id `id`.
-    pub fn get(&self, id: ItemId) -> Option<&T> {
+impl Tree {
+    fn get(&self, id: ItemId) -> Option<&Rc<dyn Stored>> {
         let mut node = &*self.root;
         loop {
             match node {
@@ -125,14 +111,143 @@ impl<T: Item> ItemMap<T> {
         }
     }
 
+    fn insert(&mut self, id: ItemId, item: Rc<dyn Stored>) -> Option<Rc<dyn Stored>> {
+        self.touched.push(id);
+        let (replaced, split) = insert_into(&mut self.root, id, item);
+        if let Some(right) = split {
+            let left = core::mem::replace(&mut self.root, Rc::new(Node::Leaf(Vec::new())));
+            let low = lowest(&left);
+            self.root = Rc::new(Node::Inner(alloc::vec![(low, left), right]));
+        }
+        if replaced.is_none() {
+            self.len += 1;
+        }
+        replaced
+    }
+
+    fn remove(&mut self, id: ItemId) -> Option<Rc<dyn Stored>> {
+        self.get(id)?;
+        self.touched.push(id);
+        let removed = remove_from(&mut self.root, id);
+        self.len -= 1;
+        // A root with one child gives way to it.
+        while let Node::Inner(children) = &*self.root {
+            if children.len() != 1 {
+                break;
+            }
+            let only = Rc::clone(&children[0].1);
+            self.root = only;
+        }
+        removed
+    }
+
+    /// The item `id`, unshared (copied if another map holds it too), for changing in place.
+    fn get_mut(&mut self, id: ItemId) -> Option<&mut dyn Stored> {
+        self.get(id)?;
+        self.touched.push(id);
+        let mut node = Rc::make_mut(&mut self.root);
+        loop {
+            match node {
+                Node::Leaf(items) => {
+                    let at = items.binary_search_by_key(&id, |(k, _)| *k).ok()?;
+                    let item = &mut items[at].1;
+                    if Rc::get_mut(item).is_none() {
+                        *item = item.clone_rc();
+                    }
+                    return Rc::get_mut(item);
+                }
+                Node::Inner(children) => {
+                    let at = child_for(children, id);
+                    node = Rc::make_mut(&mut children[at].1);
+                }
+            }
+        }
+    }
+
+    fn take_touched(&mut self) -> Vec<ItemId> {
+        let mut touched = core::mem::take(&mut self.touched);
+        // The heapsort the RIB uses (one sort routine in the image).
+        routing::index_sort::sort_indexes(&mut touched, &|a, b| a.cmp(&b));
+        touched.dedup();
+        touched
+    }
+}
+
+/// The items of one kind, by id. See the module docs.
+pub struct ItemMap<T> {
+    tree: Tree,
+    kind: PhantomData<T>,
+}
+
+impl<T> Clone for ItemMap<T> {
+    fn clone(&self) -> Self {
+        ItemMap {
+            tree: self.tree.clone(),
+            kind: PhantomData,
+        }
+    }
+}
+
+impl<T> Default for ItemMap<T> {
+    fn default() -> Self {
+        ItemMap {
+            tree: Tree::default(),
+            kind: PhantomData,
+        }
+    }
+}
+
+impl<T: Item + PartialEq> PartialEq for ItemMap<T> {
+    /// Same items (the touched lists are not compared).
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().zip(other.iter()).all(|(a, b)| a == b)
+    }
+}
+
+impl<T: Item + Eq> Eq for ItemMap<T> {}
+
+impl<T: Item + core::fmt::Debug> core::fmt::Debug for ItemMap<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// The `T` an entry of an `ItemMap<T>` holds (every entry of a map is of its type).
+fn typed<T: Item>(item: &dyn Stored) -> &T {
+    item.as_any()
+        .downcast_ref()
+        .expect("an ItemMap holds items of its own type only")
+}
+
+impl<T: Item> ItemMap<T> {
+    /// An empty map.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.tree.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tree.len == 0
+    }
+
+    /// The item with id `id`.
+    pub fn get(&self, id: ItemId) -> Option<&T> {
+        self.tree.get(id).map(|item| typed(&**item))
+    }
+
     pub fn contains(&self, id: ItemId) -> bool {
-        self.get(id).is_some()
+        self.tree.get(id).is_some()
     }
 
     /// Items in id order.
     pub fn iter(&self) -> Iter<'_, T> {
         Iter {
-            stack: alloc::vec![(&*self.root, 0)],
+            stack: alloc::vec![(&*self.tree.root, 0)],
+            kind: PhantomData,
         }
     }
 
@@ -149,17 +264,8 @@ impl<T: Item> ItemMap<T> {
     /// Adds `item`, or replaces the item with its id. Returns the item it replaced.
     pub fn insert(&mut self, item: T) -> Option<T> {
         let id = item.id();
-        self.touched.push(id);
-        let (replaced, split) = insert_into(&mut self.root, id, Rc::new(item));
-        if let Some(right) = split {
-            let left = core::mem::replace(&mut self.root, Rc::new(Node::Leaf(Vec::new())));
-            let low = lowest(&left);
-            self.root = Rc::new(Node::Inner(alloc::vec![(low, left), right]));
-        }
-        if replaced.is_none() {
-            self.len += 1;
-        }
-        replaced.map(unwrap_or_clone)
+        let replaced = self.tree.insert(id, Rc::new(item));
+        replaced.map(|old| typed::<T>(&*old).clone())
     }
 
     /// Adds `item` (its id must be new; an item with the same id is replaced).
@@ -169,42 +275,17 @@ impl<T: Item> ItemMap<T> {
 
     /// Removes item `id`, returning it.
     pub fn remove(&mut self, id: ItemId) -> Option<T> {
-        if !self.contains(id) {
-            return None;
-        }
-        self.touched.push(id);
-        let removed = remove_from(&mut self.root, id);
-        self.len -= 1;
-        // A root with one child gives way to it.
-        while let Node::Inner(children) = &*self.root {
-            if children.len() != 1 {
-                break;
-            }
-            let only = Rc::clone(&children[0].1);
-            self.root = only;
-        }
-        removed.map(unwrap_or_clone)
+        self.tree.remove(id).map(|old| typed::<T>(&*old).clone())
     }
 
     /// Changes item `id` in place with `change`. Returns `None` if there is no such item.
     pub fn update<R>(&mut self, id: ItemId, change: impl FnOnce(&mut T) -> R) -> Option<R> {
-        if !self.contains(id) {
-            return None;
-        }
-        self.touched.push(id);
-        let mut node = Rc::make_mut(&mut self.root);
-        loop {
-            match node {
-                Node::Leaf(items) => {
-                    let at = items.binary_search_by_key(&id, |(k, _)| *k).ok()?;
-                    return Some(change(Rc::make_mut(&mut items[at].1)));
-                }
-                Node::Inner(children) => {
-                    let at = child_for(children, id);
-                    node = Rc::make_mut(&mut children[at].1);
-                }
-            }
-        }
+        let item = self.tree.get_mut(id)?;
+        let item: &mut T = item
+            .as_any_mut()
+            .downcast_mut()
+            .expect("an ItemMap holds items of its own type only");
+        Some(change(item))
     }
 
     /// Keeps the items for which `keep` is true (looks at every item; copies only the paths
@@ -212,7 +293,7 @@ impl<T: Item> ItemMap<T> {
     pub fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
         let gone: Vec<ItemId> = self.iter().filter(|i| !keep(i)).map(|i| i.id()).collect();
         for id in gone {
-            self.remove(id);
+            self.tree.remove(id);
         }
     }
 
@@ -232,37 +313,21 @@ impl<T: Item> ItemMap<T> {
     /// The ids changed (added, replaced, updated, removed) since the last call, in order, each
     /// once; clears the record.
     pub fn take_touched(&mut self) -> Vec<ItemId> {
-        let mut touched = core::mem::take(&mut self.touched);
-        touched.sort_unstable();
-        touched.dedup();
-        touched
+        self.tree.take_touched()
     }
 
     /// Whether anything was changed since the last [`ItemMap::take_touched`].
     pub fn is_touched(&self) -> bool {
-        !self.touched.is_empty()
+        !self.tree.touched.is_empty()
     }
 
-    /// Whether `self` and `other` share the node that holds item `id` and the item is the
-    /// same in both (then it is certainly unchanged; cheaper than comparing values).
+    /// Whether `self` and `other` hold the very same item `id` (shared, so certainly unchanged;
+    /// cheaper than comparing values), or both lack it.
     pub fn same_item(&self, other: &Self, id: ItemId) -> bool {
-        match (self.get_rc(id), other.get_rc(id)) {
+        match (self.tree.get(id), other.tree.get(id)) {
             (Some(a), Some(b)) => Rc::ptr_eq(a, b),
             (None, None) => true,
             _ => false,
-        }
-    }
-
-    fn get_rc(&self, id: ItemId) -> Option<&Rc<T>> {
-        let mut node = &*self.root;
-        loop {
-            match node {
-                Node::Leaf(items) => {
-                    let at = items.binary_search_by_key(&id, |(k, _)| *k).ok()?;
-                    return Some(&items[at].1);
-                }
-                Node::Inner(children) => node = &children.get(child_for(children, id))?.1,
-            }
         }
     }
 }
@@ -273,7 +338,7 @@ impl<T: Item> FromIterator<T> for ItemMap<T> {
         for item in items {
             map.insert(item);
         }
-        map.touched.clear();
+        map.tree.touched.clear();
         map
     }
 }
@@ -286,11 +351,7 @@ impl<'a, T: Item> IntoIterator for &'a ItemMap<T> {
     }
 }
 
-fn unwrap_or_clone<T: Clone>(rc: Rc<T>) -> T {
-    Rc::try_unwrap(rc).unwrap_or_else(|rc| (*rc).clone())
-}
-
-fn lowest<T>(node: &Node<T>) -> ItemId {
+fn lowest(node: &Node) -> ItemId {
     match node {
         Node::Leaf(items) => items.first().map_or(0, |(k, _)| *k),
         Node::Inner(children) => children.first().map_or(0, |(k, _)| *k),
@@ -299,19 +360,21 @@ fn lowest<T>(node: &Node<T>) -> ItemId {
 
 /// Inserts into the subtree at `node` (copying it if shared). Returns the replaced item and,
 /// if the node split, the new right sibling with its lowest id.
-#[allow(clippy::type_complexity)]
-fn insert_into<T: Clone>(
-    node: &mut Rc<Node<T>>,
+fn insert_into(
+    node: &mut Rc<Node>,
     id: ItemId,
-    item: Rc<T>,
-) -> (Option<Rc<T>>, Option<(ItemId, Rc<Node<T>>)>) {
+    item: Rc<dyn Stored>,
+) -> (Option<Rc<dyn Stored>>, Option<(ItemId, Rc<Node>)>) {
     match Rc::make_mut(node) {
         Node::Leaf(items) => match items.binary_search_by_key(&id, |(k, _)| *k) {
             Ok(at) => (Some(core::mem::replace(&mut items[at].1, item)), None),
             Err(at) => {
                 items.insert(at, (id, item));
                 let appended = at + 1 == items.len();
-                (None, split_leaf(items, appended))
+                (
+                    None,
+                    split(items, appended).map(|(low, right)| (low, Rc::new(Node::Leaf(right)))),
+                )
             }
         },
         Node::Inner(children) => {
@@ -319,53 +382,33 @@ fn insert_into<T: Clone>(
             if id < children[at].0 {
                 children[at].0 = id;
             }
-            let (replaced, split) = insert_into(&mut children[at].1, id, item);
+            let (replaced, split_child) = insert_into(&mut children[at].1, id, item);
             let mut appended = false;
-            if let Some(right) = split {
+            if let Some(right) = split_child {
                 children.insert(at + 1, right);
                 appended = at + 2 == children.len();
             }
-            (replaced, split_inner(children, appended))
+            let split_self =
+                split(children, appended).map(|(low, right)| (low, Rc::new(Node::Inner(right))));
+            (replaced, split_self)
         }
     }
 }
 
-/// The split point of an overfull node: appends (ids only grow) leave full nodes behind them;
-/// other inserts split in the middle.
-fn keep_left(len: usize, appended: bool) -> usize {
-    if appended {
-        MAX
-    } else {
-        len / 2
-    }
-}
-
-fn split_leaf<T>(
-    items: &mut Vec<(ItemId, Rc<T>)>,
-    appended: bool,
-) -> Option<(ItemId, Rc<Node<T>>)> {
-    if items.len() <= MAX {
+/// Splits an overfull node's entries: appends (ids only grow) leave full nodes behind them;
+/// other inserts split in the middle. Returns the right part with its lowest id.
+fn split<V>(entries: &mut Vec<(ItemId, V)>, appended: bool) -> Option<(ItemId, Vec<(ItemId, V)>)> {
+    if entries.len() <= MAX {
         return None;
     }
-    let right = items.split_off(keep_left(items.len(), appended));
-    Some((right[0].0, Rc::new(Node::Leaf(right))))
-}
-
-#[allow(clippy::type_complexity)]
-fn split_inner<T>(
-    children: &mut Vec<(ItemId, Rc<Node<T>>)>,
-    appended: bool,
-) -> Option<(ItemId, Rc<Node<T>>)> {
-    if children.len() <= MAX {
-        return None;
-    }
-    let right = children.split_off(keep_left(children.len(), appended));
-    Some((right[0].0, Rc::new(Node::Inner(right))))
+    let keep = if appended { MAX } else { entries.len() / 2 };
+    let right = entries.split_off(keep);
+    Some((right[0].0, right))
 }
 
 /// Removes `id` (present) from the subtree at `node`; merges an underfull child with a
 /// neighbour when both fit in one node.
-fn remove_from<T: Clone>(node: &mut Rc<Node<T>>, id: ItemId) -> Option<Rc<T>> {
+fn remove_from(node: &mut Rc<Node>, id: ItemId) -> Option<Rc<dyn Stored>> {
     match Rc::make_mut(node) {
         Node::Leaf(items) => {
             let at = items.binary_search_by_key(&id, |(k, _)| *k).ok()?;
@@ -385,7 +428,7 @@ fn remove_from<T: Clone>(node: &mut Rc<Node<T>>, id: ItemId) -> Option<Rc<T>> {
     }
 }
 
-fn merge_with_neighbour<T: Clone>(children: &mut Vec<(ItemId, Rc<Node<T>>)>, at: usize) {
+fn merge_with_neighbour(children: &mut Vec<(ItemId, Rc<Node>)>, at: usize) {
     let (left, right) = if at + 1 < children.len() {
         (at, at + 1)
     } else if at > 0 {
@@ -408,10 +451,11 @@ fn merge_with_neighbour<T: Clone>(children: &mut Vec<(ItemId, Rc<Node<T>>)>, at:
 
 /// In-order iterator over an [`ItemMap`].
 pub struct Iter<'a, T> {
-    stack: Vec<(&'a Node<T>, usize)>,
+    stack: Vec<(&'a Node, usize)>,
+    kind: PhantomData<T>,
 }
 
-impl<'a, T> Iterator for Iter<'a, T> {
+impl<'a, T: Item> Iterator for Iter<'a, T> {
     type Item = &'a T;
 
     fn next(&mut self) -> Option<&'a T> {
@@ -421,13 +465,13 @@ impl<'a, T> Iterator for Iter<'a, T> {
                 Node::Leaf(items) => {
                     if let Some((_, item)) = items.get(*at) {
                         *at += 1;
-                        return Some(item);
+                        return Some(typed(&**item));
                     }
                 }
                 Node::Inner(children) => {
                     if let Some((_, child)) = children.get(*at) {
                         *at += 1;
-                        let child: &'a Node<T> = child;
+                        let child: &'a Node = child;
                         self.stack.push((child, 0));
                         continue;
                     }
@@ -463,7 +507,7 @@ mod tests {
         }
     }
 
-    fn depth<T>(node: &Node<T>) -> usize {
+    fn depth(node: &Node) -> usize {
         match node {
             Node::Leaf(_) => 1,
             Node::Inner(children) => 1 + depth(&children[0].1),
@@ -535,12 +579,16 @@ mod tests {
             map.push(thing(id, ""));
         }
         // Full nodes of 32: 32^3 < 100,000 <= 32^4.
-        assert_eq!(depth(&map.root), 4);
+        assert_eq!(depth(&map.tree.root), 4);
         for id in 1..=99_000 {
             map.remove(id);
         }
         assert_eq!(map.len(), 1000);
-        assert!(depth(&map.root) <= 3, "depth {}", depth(&map.root));
+        assert!(
+            depth(&map.tree.root) <= 3,
+            "depth {}",
+            depth(&map.tree.root)
+        );
         assert_eq!(map.iter().next().map(|t| t.id), Some(99_001));
     }
 

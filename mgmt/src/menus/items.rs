@@ -34,7 +34,7 @@ items_with_id!(
     User
 );
 
-impl<A: Clone> Item for Address<A> {
+impl<A: Clone + 'static> Item for Address<A> {
     fn id(&self) -> ItemId {
         self.id
     }
