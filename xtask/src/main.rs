@@ -31,6 +31,9 @@ tasks:
         the management plane on the host (stdin/stdout), no QEMU
   bench fib [--table FILE]...
         FIB lookup/update benchmark against crates.io peers
+  bench rib [--data DIR] [--quick] [--sizes A,B,...] [--samples N]
+        cost of one RIB change with 1k..full tables present, incremental
+        against the full recomputation
 
 boards: qemu-malta (default), qemu-ppce500, rb400, rb1100
 ";
@@ -139,7 +142,8 @@ fn cargo_run(package: &str, cargo_flags: &[&str], args: &[String]) -> Result<(),
 fn bench(args: &[String]) -> Result<(), String> {
     match args.split_first() {
         Some((what, rest)) if what == "fib" => cargo_run("fib-bench", &["--release"], rest),
-        _ => Err("usage: ./x bench fib [--table FILE]...".into()),
+        Some((what, rest)) if what == "rib" => cargo_run("rib-bench", &["--release"], rest),
+        _ => Err("usage: ./x bench fib [--table FILE]... | ./x bench rib [--data DIR] [--quick]".into()),
     }
 }
 

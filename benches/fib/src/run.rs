@@ -4,7 +4,7 @@
 //! check of every contender against the reference before and after the updates.
 
 use crate::contenders::Contender;
-use crate::counting;
+use bench_common::counting;
 use routing::{Address, ReferenceLpm};
 use std::hint::black_box;
 use std::time::{Duration, Instant};

@@ -1,6 +1,8 @@
 //! The seed's examples as tests, then the RIB against a reference on random configurations.
 
 use super::*;
+use crate::fib::FibConfig;
+use crate::prefix::{Afi, Prefix};
 use alloc::string::ToString;
 use alloc::vec;
 use core::net::IpAddr;
@@ -666,6 +668,46 @@ fn rib_fuzz_body_runs_on_generated_inputs() {
     }
 }
 
+/// Fuzzer-like bytes: `rounds` inputs of 1 + 6 * (1..=max_steps) bytes from a xorshift
+/// seeded with `seed`; `mode` is or-ed into each input's first byte.
+fn oracle_inputs(seed: u32, rounds: u32, max_steps: u32, mode: u8) {
+    let mut x = seed;
+    for round in 0..rounds {
+        let mut data: Vec<u8> = (0..1 + 6 * (1 + round % max_steps))
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                (x >> 7) as u8
+            })
+            .collect();
+        data[0] |= mode;
+        crate::fuzzing::rib_oracle_sequence(&data);
+    }
+}
+
+/// The incremental RIB against the full recomputation, on generated change sequences (see
+/// `fuzzing::oracle`): with and without FIBs, FIBs small enough to refuse changes, with and
+/// without interfaces and addresses to start with.
+#[test]
+fn rib_oracle_body_runs_on_generated_inputs() {
+    oracle_inputs(0x9e37_79b9, 300, 80, 0);
+}
+
+/// The same with routes that mostly resolve at their own scope, through each other.
+#[test]
+fn rib_oracle_body_runs_on_routes_resolving_through_each_other() {
+    oracle_inputs(0x1234_5679, 200, 120, 8);
+}
+
+/// Long runs of both, for `cargo test --release -p routing -- --ignored` (minutes).
+#[test]
+#[ignore]
+fn rib_oracle_body_long_runs() {
+    oracle_inputs(0x7777_1234, 30_000, 150, 0);
+    oracle_inputs(0x1234_5679, 20_000, 120, 8);
+}
+
 mod random {
     //! Random configurations with interface gateways only, against a reference that knows
     //! nothing about next-hop resolution: enabled routes on running interfaces are
@@ -699,17 +741,17 @@ mod random {
     fn expected(rib: &Rib, dst: IpAddr) -> Vec<Decision> {
         let mut best: Option<(u8, u8)> = None;
         let mut out = Vec::new();
-        for r in rib.config.routes.values() {
-            let Gateway::Interface(i) = r.spec.gateways[0] else {
+        for r in rib.routes() {
+            let Gateway::Interface(i) = r.spec().gateways[0] else {
                 unreachable!()
             };
-            if r.spec.disabled
+            if r.spec().disabled
                 || !rib.interface(i).is_some_and(|s| s.running)
-                || !r.spec.dst.contains(dst)
+                || !r.spec().dst.contains(dst)
             {
                 continue;
             }
-            let key = (r.spec.dst.len(), u8::MAX - r.spec.distance);
+            let key = (r.spec().dst.len(), u8::MAX - r.spec().distance);
             let d = Decision::Forward {
                 next_hop: dst,
                 interface: i,
