@@ -107,7 +107,11 @@ fn run_batch(
         next_hops: 0,
         ..s.clone()
     };
-    assert_same(&inside(&ours.inside), &inside(&theirs.inside), "inside a batch");
+    assert_same(
+        &inside(&ours.inside),
+        &inside(&theirs.inside),
+        "inside a batch",
+    );
     assert_eq!(ours.decisions, theirs.decisions, "decisions inside a batch");
     assert_eq!(ours.result, theirs.result, "batch result");
     after

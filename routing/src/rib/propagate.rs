@@ -43,6 +43,10 @@ pub(super) struct Work {
     users: Vec<u32>,
 }
 
+/// Entries a work list keeps room for between commits; a big change (loading a table, a flap
+/// of a busy interface) gives the rest back.
+const KEPT: usize = 1024;
+
 impl Work {
     fn ensure(&mut self) {
         if self.routes.is_empty() {
@@ -62,6 +66,23 @@ impl Work {
         let level = usize::from(level);
         self.entries[level].push(e);
         self.levels[level / 64] |= 1 << (level % 64);
+    }
+
+    /// Gives back what big changes made the lists grow to.
+    pub fn trim(&mut self) {
+        for list in self.routes.iter_mut().chain(self.entries.iter_mut()) {
+            if list.capacity() > KEPT {
+                list.shrink_to(KEPT);
+            }
+        }
+        for list in [&mut self.visited, &mut self.found, &mut self.users] {
+            if list.capacity() > KEPT {
+                list.shrink_to(KEPT);
+            }
+        }
+        if self.dests.capacity() > KEPT {
+            self.dests.shrink_to(KEPT);
+        }
     }
 
     /// The lowest level that has work.

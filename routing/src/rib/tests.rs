@@ -361,6 +361,47 @@ fn recursive_route_with_wide_target_scope() {
     assert_eq!(rib.decide(&to("8.8.8.8")), fwd("10.155.101.1", IfId(12)));
 }
 
+/// Two routes of the same scope whose gateways lie in each other's destination: they are
+/// settled together, starting unresolved and taken in id order, so X (older) first resolves
+/// through the connected network and Y then through X; whatever happens to one of them later,
+/// the group is settled again the same way (the full recomputation gives the same).
+#[test]
+fn routes_resolving_through_each_other_settle_as_a_group_in_id_order() {
+    let mut rib = Rib::new(RibConfig::default());
+    rib.set_interface(ETHER1, up()).unwrap();
+    rib.add_address(AddressSpec::new(ip("10.0.0.1"), 8, ETHER1))
+        .unwrap();
+    let mut x = RouteSpec::new(net("10.2.0.0/16")).via(Gateway::Address(ip("10.3.0.1")));
+    x.target_scope = 30;
+    let mut y = RouteSpec::new(net("10.3.0.0/16")).via(Gateway::Address(ip("10.2.0.1")));
+    y.target_scope = 30;
+    let x = rib.add_route(x).unwrap();
+    let y = rib.add_route(y).unwrap();
+    let hop = [Hop {
+        address: Some(ip("10.3.0.1")),
+        interface: ETHER1,
+    }];
+    let check = |rib: &Rib| {
+        assert_eq!(rib.route(x).unwrap().immediate_gw(), &hop);
+        assert_eq!(rib.route(y).unwrap().immediate_gw(), &hop);
+        assert_eq!(rib.decide(&to("10.2.9.9")), fwd("10.3.0.1", ETHER1));
+        assert_eq!(rib.decide(&to("10.3.9.9")), fwd("10.3.0.1", ETHER1));
+    };
+    check(&rib);
+    rib.set_route_disabled(y, true).unwrap();
+    assert_eq!(
+        rib.route(x).unwrap().immediate_gw(),
+        &hop,
+        "through the connected network"
+    );
+    rib.set_route_disabled(y, false).unwrap();
+    check(&rib);
+    let mut spec = rib.route_spec(x).unwrap().clone();
+    spec.distance = 2;
+    rib.set_route(x, spec).unwrap();
+    check(&rib);
+}
+
 #[test]
 fn dynamic_dhcp_default_route_is_best_candidate_behind_static() {
     let mut rib = Rib::new(RibConfig::default());

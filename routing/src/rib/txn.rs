@@ -220,6 +220,10 @@ impl Rib {
             let _ = self.sync_fibs();
         }
         self.match_tables();
+        if batch {
+            self.work.trim();
+            self.txn.undo = Vec::new();
+        }
         self.txn.interfaces.clear();
         self.txn.addresses.clear();
         self.txn.undo.clear();

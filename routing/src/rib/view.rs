@@ -1,9 +1,9 @@
 //! Read-only views for the management plane: everything `print` and `print detail` show for
 //! routes, addresses, tables and rules.
 
-use super::state::GatewayState;
 use super::index;
 use super::select::dest;
+use super::state::GatewayState;
 use super::store::{selection, RouteEntry, NONE};
 use super::types::{
     AddressId, AddressSpec, Contribution, Hop, IfId, Origin, RouteId, RouteSpec, RouteType, RuleId,
