@@ -1,11 +1,26 @@
 //! What the benchmark programs (`fib-bench`, `rib-bench`) share: loading routing tables
-//! ([`table`]), counting heap bytes ([`counting`]), and finding the data directory next to the
-//! workspace ([`default_data_dir`]).
+//! ([`table`]), counting heap bytes ([`counting`]), the calling thread's CPU time
+//! ([`thread_cpu_seconds`]), and finding the data directory next to the workspace
+//! ([`default_data_dir`]).
 
 pub mod counting;
 pub mod table;
 
 use std::path::PathBuf;
+
+/// CPU time of the calling thread, to show figures independently of machine load.
+pub fn thread_cpu_seconds() -> f64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid, writable timespec and CLOCK_THREAD_CPUTIME_ID is a valid clock.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    if rc != 0 {
+        return 0.0;
+    }
+    t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
+}
 
 /// `../shared/data` relative to the workspace root (the nearest ancestor of this crate whose
 /// Cargo.toml declares `[workspace]`).
