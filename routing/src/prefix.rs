@@ -123,6 +123,17 @@ impl Prefix {
         self.bits
     }
 
+    /// The network of `bits/len` in `afi` (host bits are cleared; `len` is at most the
+    /// family's width).
+    pub(crate) fn from_parts(afi: Afi, bits: u128, len: u8) -> Prefix {
+        debug_assert!(len <= afi.bits());
+        Prefix {
+            afi,
+            bits: mask(afi, bits, len),
+            len,
+        }
+    }
+
     /// Whether `addr` (of the same family) is inside this network.
     pub fn contains(&self, addr: IpAddr) -> bool {
         Afi::of(addr) == self.afi && mask(self.afi, addr_bits(addr), self.len) == self.bits

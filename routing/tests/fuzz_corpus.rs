@@ -13,3 +13,8 @@ fn fib_updates() {
 fn rib_changes() {
     replay::replay("rib_changes", routing::fuzzing::rib_change_sequence);
 }
+
+#[test]
+fn rib_oracle() {
+    replay::replay("rib_oracle", routing::fuzzing::rib_oracle_sequence);
+}

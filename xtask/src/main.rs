@@ -32,6 +32,9 @@ tasks:
         the management plane on the host (stdin/stdout), no QEMU
   bench fib [--table FILE]...
         FIB lookup/update benchmark against crates.io peers
+  bench rib [--data DIR] [--quick] [--sizes A,B,...] [--samples N]
+        cost of one RIB change with 1k..full tables present, incremental
+        against the full recomputation
   bench config [--routes N]... [--qemu] [--qemu-routes N]
         cost of one configuration change as the configuration grows (simulator;
         with --qemu also a paste of N routes into QEMU malta)
@@ -154,7 +157,8 @@ fn bench(args: &[String]) -> Result<(), String> {
         Some((what, rest)) if what == "fib" => cargo_run("fib-bench", &["--release"], rest),
         Some((what, rest)) if what == "config" => cargo_run("config-bench", &["--release"], rest),
         Some((what, rest)) if what == "guest" => cargo_run("guest-bench", &["--release"], rest),
-        _ => Err("usage: ./x bench fib [--table FILE]... | ./x bench config [--routes N]... [--qemu] | ./x bench guest [--touches N] [-- QEMU ARGS]".into()),
+        Some((what, rest)) if what == "rib" => cargo_run("rib-bench", &["--release"], rest),
+        _ => Err("usage: ./x bench fib [--table FILE]... | ./x bench rib [--data DIR] [--quick] | ./x bench config [--routes N]... [--qemu] | ./x bench guest [--touches N] [-- QEMU ARGS]".into()),
     }
 }
 

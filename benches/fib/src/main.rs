@@ -11,10 +11,9 @@
 //! the program fail.
 
 mod contenders;
-mod counting;
 mod run;
-mod table;
 
+use bench_common::{counting, default_data_dir, table};
 use contenders::{Contender, IpTrie, IpTrieLc, Ours, Poptrie, PrefixTrie, TreeBitmap};
 use routing::Address;
 use run::{Sizes, Subject, Workload};
@@ -241,23 +240,6 @@ fn parse_args() -> Result<Options, String> {
     Ok(opts)
 }
 
-/// `../shared/data` relative to the workspace root (the nearest ancestor of this crate whose
-/// Cargo.toml declares `[workspace]`).
-fn default_data_dir() -> Result<PathBuf, String> {
-    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    loop {
-        let manifest = dir.join("Cargo.toml");
-        if std::fs::read_to_string(&manifest)
-            .is_ok_and(|s| s.lines().any(|l| l.trim() == "[workspace]"))
-        {
-            return Ok(dir.join("..").join("shared").join("data"));
-        }
-        if !dir.pop() {
-            return Err("cannot find the workspace root above the fib-bench crate".into());
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     //! The harness itself: every contender, on a small synthetic table, must agree with the
@@ -360,31 +342,5 @@ mod tests {
             ],
             &w,
         );
-    }
-
-    #[test]
-    fn tables_parse_text_with_and_without_origin() {
-        let dir = std::env::temp_dir().join(format!("fib-bench-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let f = dir.join("t.txt");
-        std::fs::write(
-            &f,
-            "10.1.2.3/16 65000\n# comment\n2001:db8::/32\n10.1.0.0/16 65001\nbogus\n1.2.3.4/40 1\n",
-        )
-        .unwrap();
-        let t = table::load(&[f], 8).unwrap();
-        assert_eq!(
-            t.v4.entries,
-            vec![(0x0a01_0000, 16, (table::hash_as(65001) % 8) as u16)]
-        );
-        assert_eq!(t.v6.entries.len(), 1);
-        assert_eq!(t.skipped_lines, 2);
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn the_default_data_directory_is_next_to_the_workspace() {
-        let d = default_data_dir().unwrap();
-        assert!(d.ends_with("../shared/data"), "{}", d.display());
     }
 }

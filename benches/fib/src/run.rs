@@ -4,7 +4,7 @@
 //! check of every contender against the reference before and after the updates.
 
 use crate::contenders::Contender;
-use crate::counting;
+use bench_common::{counting, thread_cpu_seconds};
 use routing::{Address, ReferenceLpm};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -274,18 +274,4 @@ pub fn lookups<A: Address>(subjects: &mut [Box<dyn Subject<A>>], w: &Workload<A>
             f.repeat_per_sec = f.repeat_per_sec.max(repeat);
         }
     }
-}
-
-/// CPU time of the calling thread, to show update rates independently of machine load.
-fn thread_cpu_seconds() -> f64 {
-    let mut t = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `t` is a valid, writable timespec and CLOCK_THREAD_CPUTIME_ID is a valid clock.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
-    if rc != 0 {
-        return 0.0;
-    }
-    t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
 }

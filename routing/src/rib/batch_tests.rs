@@ -2,6 +2,8 @@
 //! (`RibConfig::fibs` false).
 
 use super::*;
+use crate::fib::FibConfig;
+use crate::prefix::Prefix;
 use alloc::format;
 use alloc::vec::Vec;
 

@@ -1,6 +1,6 @@
 //! The routing decision for one packet, in the seed's order: local delivery, the implicit
 //! rule for a routing mark, the user's rules, the implicit `main` lookup, then "network
-//! unreachable". Only FIB lookups (without FIBs: searches of the installed lists) and small
+//! unreachable". Only FIB lookups (without FIBs: searches of the destinations by length) and small
 //! searches: nothing is allocated. IPv6 link-local destinations that are not the router's own
 //! are never forwarded (network unreachable).
 
@@ -49,12 +49,12 @@ impl Rib {
 
     /// Whether `addr` is one of the router's (enabled) addresses.
     pub fn is_local(&self, addr: IpAddr) -> bool {
-        self.local.binary_search(&addr).is_ok()
+        self.local.binary_search_by_key(&addr, |l| l.0).is_ok()
     }
 
     /// The decision from table `table` alone, `None` when no route there matches.
     fn lookup_in(&self, table: TableId, packet: &Packet) -> Option<Decision> {
-        let id = self.fibs.get(&table)?.lookup(packet.dst)?;
+        let id = self.lookup_hop(table, packet.dst)?;
         Some(match self.hops.action(id)? {
             FibAction::Special(RouteType::Blackhole) => Decision::Discard,
             FibAction::Special(RouteType::Prohibit) => Decision::Prohibited,

@@ -1,43 +1,69 @@
 //! The RIB: interfaces, addresses (connected routes), static and dynamic routes, routing
 //! tables and policy rules, with RouterOS semantics, and the FIBs it keeps in sync.
 //!
-//! Every change is applied to the configuration, then the derived state (route states and
-//! FIB contents) is recomputed: tables are re-selected, and each table's FIB receives only the
-//! prefixes whose forwarding action changed. A change that cannot be installed (a FIB or the
-//! next-hop table is full) is rolled back, so the RIB is unchanged after any error.
-//! Recomputing is O(routes x gateways) per change: sized for configured routes, not for
-//! importing a full BGP table through this API. [`Rib::batch`] makes many changes with one
-//! recomputation (loading a configuration).
+//! The RIB is incremental: a change costs what it affects, not what the tables hold.
+//! - Routes are grouped per (table, destination) in an ordered map that is also the print
+//!   order (`index`); a change selects again only the destinations it touches (`select`).
+//! - Every distinct gateway has one entry with its resolution, shared by the routes that use
+//!   it (`gateways`); gateway addresses are ordered, so a change to a route of `main` finds
+//!   the gateways it can affect by a range query over its destination and resolves again only
+//!   those, level by level, as far as the change propagates (`propagate`, `resolve`); routes
+//!   that resolve through each other are settled together (`cycles`).
+//! - The FIBs receive only the prefixes whose forwarding action changed.
+//! - A change is applied as a transaction (`txn`): routes changed inside it wait until it is
+//!   committed, the rest of the configuration keeps how to undo it, so a change that cannot
+//!   be installed (a FIB or the next-hop table is full) is undone by putting back what it
+//!   replaced: the RIB is unchanged after any error. [`Rib::batch`] commits many changes at
+//!   once.
 //!
 //! A RIB made with `RibConfig { fibs: false, .. }` allocates no FIB: it selects and resolves
-//! routes exactly as one with FIBs and keeps what it would install as a sorted list, which
-//! [`Rib::decide`] searches instead. That is what a management view needs (the route menus), in
-//! memory proportional to the configuration.
+//! routes exactly as one with FIBs and keeps what it would install with each destination,
+//! which [`Rib::decide`] searches instead. That is what a management view needs (the route
+//! menus), in memory proportional to the configuration.
+//!
+//! The full-recomputation RIB this one replaced is kept as [`reference::ReferenceRib`] (tests
+//! and the `reference` feature): the fuzz bodies check that both agree after every step.
 
 #[cfg(test)]
 mod batch_tests;
+mod cycles;
 mod decide;
+mod edit;
+mod gateways;
 mod hops;
+mod index;
+mod link;
+mod propagate;
+#[cfg(any(test, feature = "reference"))]
+pub mod reference;
 mod resolve;
+mod select;
+#[cfg(any(test, feature = "reference"))]
+pub(crate) mod snapshot;
 mod sorted_map;
-mod sync;
+pub(crate) mod state;
+mod store;
 #[cfg(test)]
 mod tests;
+mod txn;
 pub mod types;
 mod view;
 
-pub use resolve::GatewayState;
+pub use state::GatewayState;
 pub use view::{AddressView, FlagLetters, RouteFlags, RouteView, RuleView, TableView};
 
-use crate::fib::{Fib4, Fib6, FibConfig, NextHop};
-use crate::prefix::{Afi, Prefix};
+use crate::fib::{Fib4, Fib6, FibConfig};
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::net::IpAddr;
+use gateways::Gateways;
 use hops::NextHopTable;
-use resolve::{Record, RouteState};
+use index::Index;
+use propagate::Work;
 use sorted_map::SortedMap;
+use store::{IdIndex, RouteEntry, Slab};
+use txn::Txn;
 use types::*;
 
 /// Fixed limits and FIB sizes.
@@ -54,8 +80,9 @@ pub struct RibConfig {
     pub fib_v6: FibConfig,
     pub ecmp: EcmpMode,
     /// Whether tables with `fib` get their FIBs (the data plane). `false`: no FIB memory at
-    /// all; the RIB keeps what it would install as a sorted list and [`Rib::decide`] answers
-    /// from it by longest match (same decisions, slower): for views of a configuration.
+    /// all; the RIB keeps what it would install with each destination and [`Rib::decide`]
+    /// answers from it by longest match (same decisions, slower): for views of a
+    /// configuration.
     pub fibs: bool,
 }
 
@@ -74,6 +101,7 @@ impl Default for RibConfig {
     }
 }
 
+/// A static or dynamic route as configured.
 #[derive(Clone, Debug)]
 struct ConfiguredRoute {
     origin: Origin,
@@ -91,28 +119,39 @@ struct ConfiguredAddress {
 struct ConfiguredTable {
     name: String,
     fib: bool,
+    /// Static and dynamic routes in it (committed or waiting in the transaction).
+    routes: u32,
 }
 
-/// The user's configuration: everything else is derived from it.
-#[derive(Clone, Debug, Default)]
+/// The user's configuration apart from the routes themselves (which live in the route store,
+/// or in the open transaction until it commits).
+#[derive(Debug, Default)]
 struct Config {
     interfaces: SortedMap<IfId, InterfaceState>,
     /// Ids only grow, so new entries go at the end.
     addresses: SortedMap<AddressId, ConfiguredAddress>,
-    routes: SortedMap<RouteId, ConfiguredRoute>,
     tables: SortedMap<TableId, ConfiguredTable>,
     rules: Vec<(RuleId, RuleSpec)>,
+    /// Static and dynamic routes (committed or waiting in the transaction).
+    routes: usize,
     next_route: u32,
     next_address: u32,
     next_rule: u32,
     next_table: u16,
 }
 
-/// A table's forwarding state: one FIB per family (none in a RIB without FIBs) and what is
-/// installed in them.
+/// What the committed state holds for an address: its connected route's id and the address
+/// it contributes to the router's own addresses.
+#[derive(Clone, Copy, Debug)]
+struct CommittedAddress {
+    route: RouteId,
+    local: Option<IpAddr>,
+}
+
+/// A table's FIBs (none in a RIB without FIBs). What is installed is kept with each
+/// destination.
 struct TableFib {
     fib: Option<Box<Fibs>>,
-    installed: SortedMap<Prefix, NextHop>,
 }
 
 struct Fibs {
@@ -124,19 +163,27 @@ struct Fibs {
 pub struct Rib {
     limits: RibConfig,
     config: Config,
-    /// All routes, connected ones included, sorted by id.
-    records: Vec<Record>,
-    /// Parallel to `records`.
-    states: Vec<RouteState>,
-    /// Indexes into `records` by table, destination, destination interface and id: the print
-    /// order, in which the routes to one destination are adjacent.
-    order: Vec<u32>,
-    /// The router's own addresses (enabled ones), sorted.
-    local: Vec<IpAddr>,
+    /// Every committed route, connected ones included.
+    routes: Slab<RouteEntry>,
+    ids: IdIndex,
+    /// Destinations (table, prefix, destination interface) in print order, each with the
+    /// list of its routes by id and what its table's FIB holds for it (`select::Dest`).
+    dests: Index,
+    /// Number of non-empty destinations of `main` per family and prefix length: the lengths
+    /// a longest match must try.
+    main_lengths: [[u32; 129]; 2],
+    gateways: Gateways,
+    /// Groups of routes that resolved through each other, by group id (`cycles`).
+    pub(crate) groups: Slab<Vec<u32>>,
+    committed: SortedMap<AddressId, CommittedAddress>,
+    /// The router's own addresses (enabled ones), sorted, with how many addresses give each.
+    local: Vec<(IpAddr, u32)>,
     /// One per table with `fib`.
     fibs: SortedMap<TableId, TableFib>,
     hops: NextHopTable,
-    /// Inside [`Rib::batch`]: changes are not recomputed one by one.
+    work: Work,
+    txn: Txn,
+    /// Inside [`Rib::batch`]: changes wait for the end of the batch.
     deferred: bool,
 }
 
@@ -152,214 +199,32 @@ impl Rib {
             ConfiguredTable {
                 name: String::from("main"),
                 fib: true,
+                routes: 0,
             },
         );
         let mut rib = Rib {
             limits,
             config,
-            records: Vec::new(),
-            states: Vec::new(),
-            order: Vec::new(),
+            routes: Slab::default(),
+            ids: IdIndex::default(),
+            dests: Index::default(),
+            main_lengths: [[0; 129]; 2],
+            gateways: Gateways::default(),
+            groups: Slab::default(),
+            committed: SortedMap::default(),
             local: Vec::new(),
             fibs: SortedMap::default(),
             hops: NextHopTable::default(),
+            work: Work::default(),
+            txn: Txn::default(),
             deferred: false,
         };
         rib.match_tables();
         rib
     }
 
-    // ---- interfaces ----
-
-    /// Adds or updates an interface; connected routes follow its `running` state.
-    pub fn set_interface(&mut self, id: IfId, state: InterfaceState) -> Result<(), RibError> {
-        self.change(|c| {
-            c.interfaces.insert(id, state);
-            Ok(())
-        })
-    }
-
-    /// Forgets an interface: its addresses become invalid and routes through it unreachable.
-    pub fn remove_interface(&mut self, id: IfId) -> Result<(), RibError> {
-        self.change(|c| {
-            c.interfaces
-                .remove(&id)
-                .map(|_| ())
-                .ok_or(RibError::NoSuchInterface)
-        })
-    }
-
     pub fn interface(&self, id: IfId) -> Option<InterfaceState> {
         self.config.interfaces.get(&id).copied()
-    }
-
-    // ---- addresses ----
-
-    /// `/ip address add`: also creates the connected route (`DAC`) for its network.
-    pub fn add_address(&mut self, spec: AddressSpec) -> Result<AddressId, RibError> {
-        check_address(&spec)?;
-        if self.config.addresses.len() >= self.limits.max_addresses {
-            return Err(RibError::Full(Resource::Addresses));
-        }
-        let max_routes = self.limits.max_routes;
-        self.change(|c| {
-            if c.routes.len() + c.addresses.len() >= max_routes {
-                return Err(RibError::Full(Resource::Routes));
-            }
-            let id = AddressId(c.next_address);
-            c.next_address += 1;
-            let route = RouteId(c.next_route);
-            c.next_route += 1;
-            c.addresses.insert(id, ConfiguredAddress { spec, route });
-            Ok(id)
-        })
-    }
-
-    pub fn set_address(&mut self, id: AddressId, spec: AddressSpec) -> Result<(), RibError> {
-        check_address(&spec)?;
-        self.change(|c| {
-            let a = c.addresses.get_mut(&id).ok_or(RibError::NoSuchAddress)?;
-            a.spec = spec;
-            Ok(())
-        })
-    }
-
-    pub fn set_address_disabled(&mut self, id: AddressId, disabled: bool) -> Result<(), RibError> {
-        self.change(|c| {
-            c.addresses
-                .get_mut(&id)
-                .ok_or(RibError::NoSuchAddress)?
-                .spec
-                .disabled = disabled;
-            Ok(())
-        })
-    }
-
-    pub fn remove_address(&mut self, id: AddressId) -> Result<(), RibError> {
-        self.change(|c| {
-            c.addresses
-                .remove(&id)
-                .map(|_| ())
-                .ok_or(RibError::NoSuchAddress)
-        })
-    }
-
-    // ---- routes ----
-
-    /// `/ip route add` (a static route).
-    pub fn add_route(&mut self, spec: RouteSpec) -> Result<RouteId, RibError> {
-        self.add_dynamic_route(Origin::Static, spec)
-    }
-
-    /// A route from another source (a DHCP client's default route, a VPN): shown with `D` and
-    /// its protocol flag, not editable through [`Rib::set_route`]. `Origin::Connected` is
-    /// refused: connected routes come from addresses.
-    pub fn add_dynamic_route(
-        &mut self,
-        origin: Origin,
-        spec: RouteSpec,
-    ) -> Result<RouteId, RibError> {
-        if origin == Origin::Connected {
-            return Err(RibError::NotEditable);
-        }
-        self.check_route(&spec)?;
-        let max_routes = self.limits.max_routes;
-        self.change(|c| {
-            if c.routes.len() + c.addresses.len() >= max_routes {
-                return Err(RibError::Full(Resource::Routes));
-            }
-            let id = RouteId(c.next_route);
-            c.next_route += 1;
-            c.routes.insert(id, ConfiguredRoute { origin, spec });
-            Ok(id)
-        })
-    }
-
-    /// Replaces a static route's whole configuration (read it with [`Rib::route_spec`]).
-    pub fn set_route(&mut self, id: RouteId, spec: RouteSpec) -> Result<(), RibError> {
-        self.check_route(&spec)?;
-        self.change(|c| {
-            let missing = not_a_route(c, id);
-            let r = c.routes.get_mut(&id).ok_or(missing)?;
-            if r.origin != Origin::Static {
-                return Err(RibError::NotEditable);
-            }
-            r.spec = spec;
-            Ok(())
-        })
-    }
-
-    /// Disables or enables a static route.
-    pub fn set_route_disabled(&mut self, id: RouteId, disabled: bool) -> Result<(), RibError> {
-        self.change(|c| {
-            let missing = not_a_route(c, id);
-            let r = c.routes.get_mut(&id).ok_or(missing)?;
-            if r.origin != Origin::Static {
-                return Err(RibError::NotEditable);
-            }
-            r.spec.disabled = disabled;
-            Ok(())
-        })
-    }
-
-    /// Removes a static or dynamic route (connected routes go with their address).
-    pub fn remove_route(&mut self, id: RouteId) -> Result<(), RibError> {
-        self.change(|c| {
-            c.routes
-                .remove(&id)
-                .map(|_| ())
-                .ok_or_else(|| not_a_route(c, id))
-        })
-    }
-
-    /// The configuration of a static or dynamic route.
-    pub fn route_spec(&self, id: RouteId) -> Option<&RouteSpec> {
-        self.config.routes.get(&id).map(|r| &r.spec)
-    }
-
-    // ---- tables ----
-
-    /// `/routing table add name=... [fib]`. A table with `fib` gets its FIBs now.
-    pub fn add_table(&mut self, name: &str, fib: bool) -> Result<TableId, RibError> {
-        if self.config.tables.values().any(|t| t.name == name) {
-            return Err(RibError::DuplicateName);
-        }
-        if self.config.tables.len() >= self.limits.max_tables {
-            return Err(RibError::Full(Resource::Tables));
-        }
-        let id = TableId(self.config.next_table);
-        self.config.next_table += 1;
-        self.config.tables.insert(
-            id,
-            ConfiguredTable {
-                name: String::from(name),
-                fib,
-            },
-        );
-        self.match_tables();
-        Ok(id)
-    }
-
-    /// Removes a table no route or rule uses (`main` stays).
-    pub fn remove_table(&mut self, id: TableId) -> Result<(), RibError> {
-        if id == TableId::MAIN {
-            return Err(RibError::TableInUse);
-        }
-        if !self.config.tables.contains_key(&id) {
-            return Err(RibError::NoSuchTable);
-        }
-        let used_by_route = self.config.routes.values().any(|r| r.spec.table == id);
-        let used_by_rule = self
-            .config
-            .rules
-            .iter()
-            .any(|(_, r)| rule_table(r) == Some(id) || r.routing_mark == Some(id));
-        if used_by_route || used_by_rule {
-            return Err(RibError::TableInUse);
-        }
-        self.config.tables.remove(&id);
-        self.match_tables();
-        Ok(())
     }
 
     pub fn table_by_name(&self, name: &str) -> Option<TableId> {
@@ -374,159 +239,36 @@ impl Rib {
         self.config.tables.get(&id).map(|t| t.name.as_str())
     }
 
-    // ---- rules ----
-
-    /// `/routing rule add`: appended after the existing rules.
-    pub fn add_rule(&mut self, spec: RuleSpec) -> Result<RuleId, RibError> {
-        self.check_rule(&spec)?;
-        if self.config.rules.len() >= self.limits.max_rules {
-            return Err(RibError::Full(Resource::Rules));
-        }
-        let id = RuleId(self.config.next_rule);
-        self.config.next_rule += 1;
-        self.config.rules.push((id, spec));
-        Ok(id)
-    }
-
-    pub fn set_rule(&mut self, id: RuleId, spec: RuleSpec) -> Result<(), RibError> {
-        self.check_rule(&spec)?;
-        let r = self
-            .config
-            .rules
-            .iter_mut()
-            .find(|(i, _)| *i == id)
-            .ok_or(RibError::NoSuchRule)?;
-        r.1 = spec;
-        Ok(())
-    }
-
-    pub fn set_rule_disabled(&mut self, id: RuleId, disabled: bool) -> Result<(), RibError> {
-        let r = self
-            .config
-            .rules
-            .iter_mut()
-            .find(|(i, _)| *i == id)
-            .ok_or(RibError::NoSuchRule)?;
-        r.1.disabled = disabled;
-        Ok(())
-    }
-
-    /// Moves a rule before `before` (`None`: to the end).
-    pub fn move_rule(&mut self, id: RuleId, before: Option<RuleId>) -> Result<(), RibError> {
-        let from = self
-            .config
-            .rules
-            .iter()
-            .position(|(i, _)| *i == id)
-            .ok_or(RibError::NoSuchRule)?;
-        if let Some(b) = before {
-            if !self.config.rules.iter().any(|(i, _)| *i == b) {
-                return Err(RibError::NoSuchRule);
+    /// Gives every table with `fib` its forwarding state and drops that of tables that no
+    /// longer exist (their destinations were withdrawn before).
+    fn match_tables(&mut self) {
+        let tables = &self.config.tables;
+        self.fibs
+            .retain(|id, _| tables.get(&id).is_some_and(|t| t.fib));
+        for (id, t) in self.config.tables.iter() {
+            if t.fib && !self.fibs.contains_key(&id) {
+                self.fibs.insert(id, TableFib::new(&self.limits));
             }
         }
-        let rule = self.config.rules.remove(from);
-        let to = match before {
-            Some(b) => self
-                .config
-                .rules
-                .iter()
-                .position(|(i, _)| *i == b)
-                .unwrap_or(self.config.rules.len()),
-            None => self.config.rules.len(),
-        };
-        self.config.rules.insert(to, rule);
-        Ok(())
     }
+}
 
-    pub fn remove_rule(&mut self, id: RuleId) -> Result<(), RibError> {
-        let at = self
-            .config
-            .rules
-            .iter()
-            .position(|(i, _)| *i == id)
-            .ok_or(RibError::NoSuchRule)?;
-        self.config.rules.remove(at);
-        Ok(())
-    }
-
-    /// Whether table `t`'s FIB holds exactly `p` (read back from the FIB, or from the list
-    /// of a RIB without FIBs; for tests and fuzzing).
-    pub(crate) fn fib_holds(&self, t: TableId, p: &Prefix) -> bool {
-        let Some(table) = self.fibs.get(&t) else {
-            return false;
-        };
-        match (&table.fib, p.afi()) {
-            (Some(f), Afi::Ipv4) => f.v4.get(p.bits() as u32, p.len()).is_some(),
-            (Some(f), Afi::Ipv6) => f.v6.get(p.bits(), p.len()).is_some(),
-            (None, _) => table.installed.contains_key(p),
+impl TableFib {
+    fn new(limits: &RibConfig) -> TableFib {
+        TableFib {
+            fib: limits.fibs.then(|| Fibs::new(limits)),
         }
     }
+}
 
-    /// Number of prefixes in table `t`'s FIBs (or its list).
-    pub(crate) fn fib_len(&self, t: TableId) -> usize {
-        self.fibs.get(&t).map_or(0, |table| match &table.fib {
-            Some(f) => f.v4.len() + f.v6.len(),
-            None => table.installed.len(),
+impl Fibs {
+    /// Kept out of line: the two `Fib` values are built on the stack (a few KiB) before they
+    /// move to the heap, and a RIB without FIBs should not pay for that frame.
+    #[inline(never)]
+    fn new(limits: &RibConfig) -> Box<Fibs> {
+        Box::new(Fibs {
+            v4: Fib4::new(limits.fib_v4),
+            v6: Fib6::new(limits.fib_v6),
         })
-    }
-
-    // ---- validation ----
-
-    fn check_route(&self, spec: &RouteSpec) -> Result<(), RibError> {
-        if !self.config.tables.contains_key(&spec.table) {
-            return Err(RibError::NoSuchTable);
-        }
-        let afi = spec.dst.afi();
-        let unicast = spec.route_type == RouteType::Unicast;
-        if unicast == spec.gateways.is_empty() {
-            return Err(RibError::BadGateways);
-        }
-        for g in &spec.gateways {
-            match *g {
-                Gateway::Address(a) | Gateway::AddressOnInterface(a, _) if Afi::of(a) != afi => {
-                    return Err(RibError::AfiMismatch)
-                }
-                _ => {}
-            }
-        }
-        if spec.pref_src.is_some_and(|a| Afi::of(a) != afi) {
-            return Err(RibError::AfiMismatch);
-        }
-        Ok(())
-    }
-
-    fn check_rule(&self, spec: &RuleSpec) -> Result<(), RibError> {
-        if let (Some(s), Some(d)) = (spec.src, spec.dst) {
-            if s.afi() != d.afi() {
-                return Err(RibError::AfiMismatch);
-            }
-        }
-        for t in [rule_table(spec), spec.routing_mark].into_iter().flatten() {
-            if !self.config.tables.contains_key(&t) {
-                return Err(RibError::NoSuchTable);
-            }
-        }
-        Ok(())
-    }
-}
-
-fn not_a_route(c: &Config, id: RouteId) -> RibError {
-    if c.addresses.values().any(|a| a.route == id) {
-        RibError::NotEditable
-    } else {
-        RibError::NoSuchRoute
-    }
-}
-
-fn check_address(spec: &AddressSpec) -> Result<(), RibError> {
-    Prefix::new(spec.address, spec.prefix_len)
-        .map(|_| ())
-        .map_err(|_| RibError::InvalidPrefix)
-}
-
-fn rule_table(r: &RuleSpec) -> Option<TableId> {
-    match r.action {
-        RuleAction::Lookup(t) | RuleAction::LookupOnlyInTable(t) => Some(t),
-        RuleAction::Drop | RuleAction::Unreachable => None,
     }
 }

@@ -1,314 +1,185 @@
-//! Route selection and next-hop resolution, RouterOS v7 style.
+//! Next-hop resolution, RouterOS v7 style, by longest match over the destinations of `main`.
 //!
-//! - A gateway address is resolved by longest-prefix match over the candidate routes of `main`
-//!   whose scope is at most `min(target-scope, scope of the route being resolved)`: per
-//!   destination the lowest-distance candidates among those routes count, recursively. The
-//!   state is computed per gateway of each route, so the target-scope of one route never
-//!   changes the state of another route's gateway (the v7 rule; the seed's A/B/C example).
-//! - `main` is processed in ascending scope order, so routes with a larger scope cannot change
-//!   the resolution of routes with a smaller one; routes of equal scope that resolve through
-//!   each other are iterated to a fixed point. Other tables resolve through `main`'s result.
-//! - A route is a candidate when enabled and, if unicast, with a reachable gateway. Per
-//!   destination the lowest distance wins; equally good unicast routes are all active and
-//!   grouped as ECMP.
+//! A gateway address resolves through the longest destination of `main` that has candidate
+//! routes with a scope up to the gateway's level (`min(target-scope, scope)` of the route
+//! that has it); the lowest-distance candidates there give its next hops (none when the first
+//! of them, by id, is not unicast), recursively through their own gateway states. The match
+//! tries only the prefix lengths `main` has (`Rib::main_lengths`), each an ordered-map
+//! lookup. Interface gateways and `address%interface` depend on the interface alone.
 
-use super::sorted_map::SortedMap;
-use super::types::{
-    Contribution, Gateway, Hop, IfId, InterfaceState, Origin, RouteId, RouteSpec, RouteType,
-    TableId,
-};
+use super::gateways::UNRESOLVED;
+use super::state::{resolution_level, GatewayState};
+use super::store::{OwnedState, Resolution, RouteEntry, NONE};
+use super::types::{Gateway, Hop, IfId, RouteType};
+use super::Rib;
+use crate::prefix::{addr_bits, Afi, Prefix};
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::net::IpAddr;
 
-/// A route with everything selection needs (connected routes included).
-#[derive(Clone, Debug)]
-pub(crate) struct Record {
-    pub id: RouteId,
-    pub origin: Origin,
-    pub spec: RouteSpec,
-    /// For IPv6 link-local connected routes: the interface the destination belongs to.
-    pub dst_interface: Option<IfId>,
-}
-
-/// Resolution of one configured gateway.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GatewayState {
-    pub gateway: Gateway,
-    pub reachable: bool,
-    /// The directly reachable next hops it resolves to (several through an ECMP route).
-    pub hops: Vec<Hop>,
-}
-
-/// The outcome of selection for one route.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct RouteState {
-    pub candidate: bool,
-    pub active: bool,
-    pub ecmp: bool,
-    pub contribution: Option<Contribution>,
-    pub gateways: Vec<GatewayState>,
-    /// Union of the reachable gateways' hops.
-    pub immediate: Vec<Hop>,
-}
-
-/// Resolution context: interface states and the routes gateways resolve through.
-pub(crate) struct Resolver<'a> {
-    pub interfaces: &'a SortedMap<IfId, InterfaceState>,
-}
-
-impl Resolver<'_> {
+impl Rib {
     fn running(&self, ifid: IfId) -> bool {
-        self.interfaces.get(&ifid).is_some_and(|s| s.running)
+        self.config.interfaces.get(&ifid).is_some_and(|s| s.running)
     }
 
-    /// Evaluates `r`'s gateways against `view` (routes of `main` and their current states).
-    /// `exclude` is `r`'s own index in `view`, if it is there.
-    fn evaluate(
-        &self,
-        r: &Record,
-        view: &[&Record],
-        states: &[RouteState],
-        exclude: Option<usize>,
-    ) -> RouteState {
-        let level = r.spec.scope.min(r.spec.target_scope);
-        let mut gateways = Vec::with_capacity(r.spec.gateways.len());
-        for &g in &r.spec.gateways {
-            let hops: Vec<Hop> = match g {
-                Gateway::Interface(i) if self.running(i) => alloc::vec![Hop {
-                    address: None,
-                    interface: i
-                }],
-                Gateway::AddressOnInterface(a, i) if self.running(i) => alloc::vec![Hop {
+    /// The gateway states a route shows (one per configured gateway).
+    pub(super) fn gateway_states<'a>(&'a self, r: &'a RouteEntry) -> &'a [GatewayState] {
+        match &r.resolution {
+            Resolution::None => &[],
+            Resolution::Shared(e) => core::slice::from_ref(&self.gateways.entries[*e].state),
+            Resolution::Owned(o) => &o.gateways,
+        }
+    }
+
+    /// `immediate-gw`: the hops of its reachable gateways.
+    pub(super) fn immediate<'a>(&'a self, r: &'a RouteEntry) -> &'a [Hop] {
+        match &r.resolution {
+            Resolution::None => &[],
+            Resolution::Shared(e) => &self.gateways.entries[*e].state.hops,
+            Resolution::Owned(o) => &o.immediate,
+        }
+    }
+
+    /// Enabled and, if unicast, with a reachable gateway.
+    pub(super) fn is_candidate(&self, r: &RouteEntry) -> bool {
+        !r.spec.disabled
+            && (r.spec.route_type != RouteType::Unicast || !self.immediate(r).is_empty())
+    }
+
+    /// Next hops for gateway address `a`: the longest destination of `main` with candidates
+    /// of scope up to `level` (other than the route in slot `exclude`), the lowest distance
+    /// there, expanded through their gateway states. Also the length of that destination
+    /// (`UNRESOLVED` when none).
+    pub(super) fn resolve(&self, a: IpAddr, level: u8, exclude: u32) -> (Vec<Hop>, u8) {
+        let (afi, bits) = (Afi::of(a), addr_bits(a));
+        let counts = |r: &RouteEntry, slot: u32| {
+            slot != exclude && r.spec.scope <= level && self.is_candidate(r)
+        };
+        for len in self.main_lengths(afi) {
+            let p = Prefix::from_parts(afi, bits, len);
+            let mut best: Option<u8> = None;
+            for slot in self.main_routes_at(&p) {
+                let r = &self.routes[slot];
+                if counts(r, slot) {
+                    best = Some(best.map_or(r.spec.distance, |d| d.min(r.spec.distance)));
+                }
+            }
+            let Some(distance) = best else {
+                continue;
+            };
+            let mut hops: Vec<Hop> = Vec::new();
+            let mut first = true;
+            for slot in self.main_routes_at(&p) {
+                let r = &self.routes[slot];
+                if !counts(r, slot) || r.spec.distance != distance {
+                    continue;
+                }
+                if r.spec.route_type != RouteType::Unicast {
+                    if first {
+                        // Resolving through a blackhole, unreachable or prohibit route.
+                        return (Vec::new(), len);
+                    }
+                    continue;
+                }
+                first = false;
+                for g in self.gateway_states(r).iter().filter(|g| g.reachable) {
+                    for h in &g.hops {
+                        // Reaching `a` through a route whose gateway is an interface: `a`
+                        // itself is the next hop on that interface.
+                        let hop = Hop {
+                            address: h.address.or(Some(a)),
+                            interface: h.interface,
+                        };
+                        if !hops.contains(&hop) {
+                            hops.push(hop);
+                        }
+                    }
+                }
+            }
+            return (hops, len);
+        }
+        (Vec::new(), UNRESOLVED)
+    }
+
+    /// Resolves gateway entry `e` again; returns whether its state changed.
+    pub(super) fn resolve_entry(&mut self, e: u32) -> bool {
+        let entry = &self.gateways.entries[e];
+        let (hops, through) = match entry.state.gateway {
+            Gateway::Address(a) => self.resolve(a, entry.level, NONE),
+            Gateway::AddressOnInterface(a, i) if self.running(i) => (
+                alloc::vec![Hop {
                     address: Some(a),
                     interface: i
                 }],
-                Gateway::Address(a) => self.resolve(a, level, view, states, exclude),
-                _ => Vec::new(),
-            };
-            gateways.push(GatewayState {
-                gateway: g,
-                reachable: !hops.is_empty(),
-                hops,
-            });
-        }
-        let mut immediate: Vec<Hop> = Vec::new();
-        for g in &gateways {
-            for h in &g.hops {
-                if !immediate.contains(h) {
-                    immediate.push(*h);
-                }
-            }
-        }
-        let candidate =
-            !r.spec.disabled && (r.spec.route_type != RouteType::Unicast || !immediate.is_empty());
-        RouteState {
-            candidate,
-            gateways,
-            immediate,
-            ..RouteState::default()
-        }
-    }
-
-    /// Next hops for gateway address `a`: longest match among candidates of `view` with
-    /// scope <= `max_scope`, lowest distance at that destination, expanded recursively.
-    fn resolve(
-        &self,
-        a: IpAddr,
-        max_scope: u8,
-        view: &[&Record],
-        states: &[RouteState],
-        exclude: Option<usize>,
-    ) -> Vec<Hop> {
-        let mut best: Option<(u8, u8)> = None; // (dst length, distance)
-        let mut group: Vec<usize> = Vec::new();
-        for (j, rec) in view.iter().enumerate() {
-            if Some(j) == exclude
-                || !states[j].candidate
-                || rec.spec.scope > max_scope
-                || rec.dst_interface.is_some()
-            {
-                continue;
-            }
-            if !rec.spec.dst.contains(a) {
-                continue;
-            }
-            let key = (rec.spec.dst.len(), rec.spec.distance);
-            let better = match best {
-                None => true,
-                Some((len, dist)) => key.0 > len || (key.0 == len && key.1 < dist),
-            };
-            if better {
-                best = Some(key);
-                group.clear();
-                group.push(j);
-            } else if best == Some(key) {
-                group.push(j);
-            }
-        }
-        let Some(&first) = group.first() else {
-            return Vec::new();
+                UNRESOLVED,
+            ),
+            Gateway::Interface(i) if self.running(i) => (
+                alloc::vec![Hop {
+                    address: None,
+                    interface: i
+                }],
+                UNRESOLVED,
+            ),
+            _ => (Vec::new(), UNRESOLVED),
         };
-        if view[first].spec.route_type != RouteType::Unicast {
-            return Vec::new();
+        let entry = &mut self.gateways.entries[e];
+        entry.through = through;
+        if entry.state.hops == hops {
+            return false;
         }
-        let mut hops = Vec::new();
-        for &j in &group {
-            if view[j].spec.route_type != RouteType::Unicast {
-                continue;
-            }
-            for g in &states[j].gateways {
-                if !g.reachable {
-                    continue;
-                }
-                for h in &g.hops {
-                    // Reaching `a` through a route whose gateway is an interface: `a` itself is
-                    // the next hop on that interface.
-                    let hop = if h.address.is_none() {
-                        Hop {
-                            address: Some(a),
-                            interface: h.interface,
-                        }
-                    } else {
-                        *h
-                    };
-                    if !hops.contains(&hop) {
-                        hops.push(hop);
+        entry.state.reachable = !hops.is_empty();
+        entry.state.hops = hops;
+        true
+    }
+
+    /// The gateway states of a route that resolves its gateway addresses itself (it resolves
+    /// at its own scope, where it could otherwise resolve through itself): addresses are
+    /// resolved without it, other gateways come from their entries.
+    pub(super) fn evaluate_own(&self, slot: u32) -> Box<OwnedState> {
+        let r = &self.routes[slot];
+        let level = resolution_level(&r.spec);
+        let mut state = OwnedState::unresolved();
+        let mut node = r.users;
+        for &g in &r.spec.gateways {
+            let n = &self.gateways.nodes[node];
+            node = n.sibling;
+            let gs = match g {
+                Gateway::Address(a) => {
+                    let (hops, _) = self.resolve(a, level, slot);
+                    GatewayState {
+                        gateway: g,
+                        reachable: !hops.is_empty(),
+                        hops,
                     }
                 }
+                _ => self.gateways.entries[n.entry].state.clone(),
+            };
+            for h in &gs.hops {
+                if !state.immediate.contains(h) {
+                    state.immediate.push(*h);
+                }
             }
+            state.gateways.push(gs);
         }
-        hops
+        state
     }
 
-    /// States of all `records` (sorted by id; `order` as `Rib::order`): `main` first, then the
-    /// other tables (routes of tables `exists` denies keep the default state), then
-    /// selection per destination.
-    pub(crate) fn states(
-        &self,
-        records: &[Record],
-        order: &[u32],
-        exists: &dyn Fn(TableId) -> bool,
-    ) -> Vec<RouteState> {
-        let mut states: Vec<RouteState> = alloc::vec![RouteState::default(); records.len()];
-        let main_idx: Vec<usize> = (0..records.len())
-            .filter(|&i| records[i].spec.table == TableId::MAIN)
-            .collect();
-        let main: Vec<&Record> = main_idx.iter().map(|&i| &records[i]).collect();
-        let main_states = self.main_table(&main);
-        for (r, state) in records.iter().zip(states.iter_mut()) {
-            if r.spec.table != TableId::MAIN && exists(r.spec.table) {
-                *state = self.evaluate(r, &main, &main_states, None);
-            }
-        }
-        for (i, state) in main_idx.into_iter().zip(main_states) {
-            states[i] = state;
-        }
-        select(records, order, &mut states);
-        states
-    }
-
-    /// States of `main`'s routes before selection: scope levels in ascending order, each
-    /// iterated to a fixed point (bounded: a cycle that never settles keeps its last state).
-    fn main_table(&self, routes: &[&Record]) -> Vec<RouteState> {
-        let mut states: Vec<RouteState> = alloc::vec![RouteState::default(); routes.len()];
-        let mut scopes = [false; 256];
-        for r in routes {
-            scopes[usize::from(r.spec.scope)] = true;
-        }
-        for level in (0..=u8::MAX).filter(|&l| scopes[usize::from(l)]) {
-            let members: Vec<usize> = (0..routes.len())
-                .filter(|&i| routes[i].spec.scope == level)
+    /// Interface `ifid` changed: its gateways (`ifid`, `address%ifid`) are resolved again
+    /// and the routes using those that changed are marked.
+    pub(super) fn refresh_interface(&mut self, ifid: IfId) {
+        for range in super::index::interface_ranges(ifid) {
+            let entries: Vec<u32> = self
+                .gateways
+                .index
+                .range(range)
+                .map(|(_, e)| e as u32)
                 .collect();
-            for _ in 0..=members.len() + 1 {
-                let mut changed = false;
-                for &i in &members {
-                    let s = self.evaluate(routes[i], routes, &states, Some(i));
-                    if s != states[i] {
-                        states[i] = s;
-                        changed = true;
-                    }
-                }
-                if !changed {
-                    break;
+            for e in entries {
+                if self.resolve_entry(e) {
+                    self.mark_users(e, false);
+                    self.mark_users(e, true);
                 }
             }
-        }
-        states
-    }
-}
-
-/// Picks the active routes per destination (runs of `order` with the same table,
-/// destination and destination interface) and sets ECMP flags and contributions.
-fn select(records: &[Record], order: &[u32], states: &mut [RouteState]) {
-    let mut start = 0;
-    while start < order.len() {
-        let first = &records[order[start] as usize];
-        let len = order[start..]
-            .iter()
-            .take_while(|&&i| {
-                let r = &records[i as usize];
-                (r.spec.table, r.spec.dst, r.dst_interface)
-                    == (first.spec.table, first.spec.dst, first.dst_interface)
-            })
-            .count();
-        select_destination(records, &order[start..start + len], states);
-        start += len;
-    }
-}
-
-/// Selection among the routes to one destination: the best candidate is the one with the
-/// lowest distance, connected before the rest, then the oldest. A unicast best shares the
-/// place with every unicast candidate of its distance (ECMP); another type is active alone.
-/// Of the other candidates, those with the lowest distance are `best-candidate`.
-fn select_destination(records: &[Record], group: &[u32], states: &mut [RouteState]) {
-    let rank = |i: usize| {
-        let r = &records[i];
-        (r.spec.distance, r.origin != Origin::Connected, r.id)
-    };
-    let Some(best) = group
-        .iter()
-        .map(|&i| i as usize)
-        .filter(|&i| states[i].candidate)
-        .min_by_key(|&i| rank(i))
-    else {
-        return;
-    };
-    let best_distance = records[best].spec.distance;
-    let unicast = records[best].spec.route_type == RouteType::Unicast;
-    let is_active = |i: usize| {
-        let r = &records[i];
-        if unicast {
-            r.spec.distance == best_distance && r.spec.route_type == RouteType::Unicast
-        } else {
-            i == best
-        }
-    };
-    let mut active = 0;
-    let mut runner_up: Option<u8> = None;
-    for i in group.iter().map(|&i| i as usize) {
-        if !states[i].candidate {
-            continue;
-        }
-        if is_active(i) {
-            active += 1;
-        } else {
-            let d = records[i].spec.distance;
-            runner_up = Some(runner_up.map_or(d, |r| r.min(d)));
-        }
-    }
-    for i in group.iter().map(|&i| i as usize) {
-        if !states[i].candidate {
-            continue;
-        }
-        let s = &mut states[i];
-        if is_active(i) {
-            s.active = true;
-            s.ecmp = active > 1;
-            s.contribution = Some(Contribution::Active);
-        } else if Some(records[i].spec.distance) == runner_up {
-            s.contribution = Some(Contribution::BestCandidate);
-        } else {
-            s.contribution = Some(Contribution::Candidate);
         }
     }
 }

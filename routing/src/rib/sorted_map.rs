@@ -59,6 +59,7 @@ impl<K: Ord + Copy, V> SortedMap<K, V> {
         self.entries.iter().map(|(k, v)| (*k, v))
     }
 
+    #[cfg(any(test, feature = "reference"))]
     pub fn keys(&self) -> impl Iterator<Item = K> + '_ {
         self.entries.iter().map(|(k, _)| *k)
     }
@@ -72,11 +73,13 @@ impl<K: Ord + Copy, V> SortedMap<K, V> {
         self.entries.retain_mut(|(k, v)| keep(*k, v));
     }
 
+    #[cfg(any(test, feature = "reference"))]
     /// Takes the entries out, leaving the map empty.
     pub fn take(&mut self) -> Vec<(K, V)> {
         core::mem::take(&mut self.entries)
     }
 
+    #[cfg(any(test, feature = "reference"))]
     /// Replaces the contents with `entries`, which must be sorted by key without duplicates.
     pub fn replace_sorted(&mut self, entries: Vec<(K, V)>) {
         debug_assert!(entries.windows(2).all(|w| w[0].0 < w[1].0));

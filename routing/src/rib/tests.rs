@@ -1,6 +1,8 @@
 //! The seed's examples as tests, then the RIB against a reference on random configurations.
 
 use super::*;
+use crate::fib::FibConfig;
+use crate::prefix::{Afi, Prefix};
 use alloc::string::ToString;
 use alloc::vec;
 use core::net::IpAddr;
@@ -359,6 +361,47 @@ fn recursive_route_with_wide_target_scope() {
     assert_eq!(rib.decide(&to("8.8.8.8")), fwd("10.155.101.1", IfId(12)));
 }
 
+/// Two routes of the same scope whose gateways lie in each other's destination: they are
+/// settled together, starting unresolved and taken in id order, so X (older) first resolves
+/// through the connected network and Y then through X; whatever happens to one of them later,
+/// the group is settled again the same way (the full recomputation gives the same).
+#[test]
+fn routes_resolving_through_each_other_settle_as_a_group_in_id_order() {
+    let mut rib = Rib::new(RibConfig::default());
+    rib.set_interface(ETHER1, up()).unwrap();
+    rib.add_address(AddressSpec::new(ip("10.0.0.1"), 8, ETHER1))
+        .unwrap();
+    let mut x = RouteSpec::new(net("10.2.0.0/16")).via(Gateway::Address(ip("10.3.0.1")));
+    x.target_scope = 30;
+    let mut y = RouteSpec::new(net("10.3.0.0/16")).via(Gateway::Address(ip("10.2.0.1")));
+    y.target_scope = 30;
+    let x = rib.add_route(x).unwrap();
+    let y = rib.add_route(y).unwrap();
+    let hop = [Hop {
+        address: Some(ip("10.3.0.1")),
+        interface: ETHER1,
+    }];
+    let check = |rib: &Rib| {
+        assert_eq!(rib.route(x).unwrap().immediate_gw(), &hop);
+        assert_eq!(rib.route(y).unwrap().immediate_gw(), &hop);
+        assert_eq!(rib.decide(&to("10.2.9.9")), fwd("10.3.0.1", ETHER1));
+        assert_eq!(rib.decide(&to("10.3.9.9")), fwd("10.3.0.1", ETHER1));
+    };
+    check(&rib);
+    rib.set_route_disabled(y, true).unwrap();
+    assert_eq!(
+        rib.route(x).unwrap().immediate_gw(),
+        &hop,
+        "through the connected network"
+    );
+    rib.set_route_disabled(y, false).unwrap();
+    check(&rib);
+    let mut spec = rib.route_spec(x).unwrap().clone();
+    spec.distance = 2;
+    rib.set_route(x, spec).unwrap();
+    check(&rib);
+}
+
 #[test]
 fn dynamic_dhcp_default_route_is_best_candidate_behind_static() {
     let mut rib = Rib::new(RibConfig::default());
@@ -666,6 +709,46 @@ fn rib_fuzz_body_runs_on_generated_inputs() {
     }
 }
 
+/// Fuzzer-like bytes: `rounds` inputs of 1 + 6 * (1..=max_steps) bytes from a xorshift
+/// seeded with `seed`; `mode` is or-ed into each input's first byte.
+fn oracle_inputs(seed: u32, rounds: u32, max_steps: u32, mode: u8) {
+    let mut x = seed;
+    for round in 0..rounds {
+        let mut data: Vec<u8> = (0..1 + 6 * (1 + round % max_steps))
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                (x >> 7) as u8
+            })
+            .collect();
+        data[0] |= mode;
+        crate::fuzzing::rib_oracle_sequence(&data);
+    }
+}
+
+/// The incremental RIB against the full recomputation, on generated change sequences (see
+/// `fuzzing::oracle`): with and without FIBs, FIBs small enough to refuse changes, with and
+/// without interfaces and addresses to start with.
+#[test]
+fn rib_oracle_body_runs_on_generated_inputs() {
+    oracle_inputs(0x9e37_79b9, 300, 80, 0);
+}
+
+/// The same with routes that mostly resolve at their own scope, through each other.
+#[test]
+fn rib_oracle_body_runs_on_routes_resolving_through_each_other() {
+    oracle_inputs(0x1234_5679, 200, 120, 8);
+}
+
+/// Long runs of both, for `cargo test --release -p routing -- --ignored` (minutes).
+#[test]
+#[ignore]
+fn rib_oracle_body_long_runs() {
+    oracle_inputs(0x7777_1234, 30_000, 150, 0);
+    oracle_inputs(0x1234_5679, 20_000, 120, 8);
+}
+
 mod random {
     //! Random configurations with interface gateways only, against a reference that knows
     //! nothing about next-hop resolution: enabled routes on running interfaces are
@@ -699,17 +782,17 @@ mod random {
     fn expected(rib: &Rib, dst: IpAddr) -> Vec<Decision> {
         let mut best: Option<(u8, u8)> = None;
         let mut out = Vec::new();
-        for r in rib.config.routes.values() {
-            let Gateway::Interface(i) = r.spec.gateways[0] else {
+        for r in rib.routes() {
+            let Gateway::Interface(i) = r.spec().gateways[0] else {
                 unreachable!()
             };
-            if r.spec.disabled
+            if r.spec().disabled
                 || !rib.interface(i).is_some_and(|s| s.running)
-                || !r.spec.dst.contains(dst)
+                || !r.spec().dst.contains(dst)
             {
                 continue;
             }
-            let key = (r.spec.dst.len(), u8::MAX - r.spec.distance);
+            let key = (r.spec().dst.len(), u8::MAX - r.spec().distance);
             let d = Decision::Forward {
                 next_hop: dst,
                 interface: i,

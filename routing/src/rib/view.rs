@@ -1,7 +1,10 @@
 //! Read-only views for the management plane: everything `print` and `print detail` show for
 //! routes, addresses, tables and rules.
 
-use super::resolve::{GatewayState, Record, RouteState};
+use super::index;
+use super::select::dest;
+use super::state::GatewayState;
+use super::store::{selection, RouteEntry, NONE};
 use super::types::{
     AddressId, AddressSpec, Contribution, Hop, IfId, Origin, RouteId, RouteSpec, RouteType, RuleId,
     RuleSpec, TableId,
@@ -14,8 +17,7 @@ use core::fmt;
 #[derive(Clone, Copy)]
 pub struct RouteView<'a> {
     rib: &'a Rib,
-    record: &'a Record,
-    state: &'a RouteState,
+    record: &'a RouteEntry,
 }
 
 /// The flags of `/ip route print` and `/routing route print`.
@@ -152,32 +154,37 @@ impl<'a> RouteView<'a> {
 
     pub fn flags(&self) -> RouteFlags {
         let spec = &self.record.spec;
-        let s = self.state;
+        let bits = self.record.selection;
         RouteFlags {
             dynamic: self.is_dynamic(),
             disabled: spec.disabled,
-            active: s.active,
-            inactive: !spec.disabled && !s.candidate,
+            active: bits & selection::ACTIVE != 0,
+            inactive: !spec.disabled && !self.rib.is_candidate(self.record),
             unreachable: !spec.disabled
                 && spec.route_type == RouteType::Unicast
-                && s.immediate.is_empty(),
-            ecmp: s.ecmp,
+                && self.immediate_gw().is_empty(),
+            ecmp: bits & selection::ECMP != 0,
             origin: Some(self.record.origin),
         }
     }
 
     pub fn contribution(&self) -> Option<Contribution> {
-        self.state.contribution
+        match self.record.selection >> selection::CONTRIBUTION_SHIFT {
+            1 => Some(Contribution::Active),
+            2 => Some(Contribution::BestCandidate),
+            3 => Some(Contribution::Candidate),
+            _ => None,
+        }
     }
 
     /// Per configured gateway: whether it is reachable and the hops it resolves to.
     pub fn gateway_states(&self) -> &'a [GatewayState] {
-        &self.state.gateways
+        self.rib.gateway_states(self.record)
     }
 
     /// `immediate-gw`: the directly reachable next hops of the reachable gateways.
     pub fn immediate_gw(&self) -> &'a [Hop] {
-        &self.state.immediate
+        self.rib.immediate(self.record)
     }
 
     /// `belongs-to`.
@@ -207,6 +214,30 @@ impl<'a> RouteView<'a> {
             .iter()
             .find(|(_, a)| a.route == self.record.id)
             .map(|(id, _)| id)
+    }
+}
+
+/// The iterator of [`Rib::routes`]: destinations in order, and each one's list. One type
+/// (rather than adapters instantiated for each caller), small in the image.
+struct Routes<'a, I> {
+    rib: &'a Rib,
+    dests: I,
+    slot: u32,
+}
+
+impl<'a, I: Iterator<Item = (index::Key, u64)>> Iterator for Routes<'a, I> {
+    type Item = RouteView<'a>;
+
+    fn next(&mut self) -> Option<RouteView<'a>> {
+        while self.slot == NONE {
+            self.slot = dest::head(self.dests.next()?.1);
+        }
+        let record = &self.rib.routes[self.slot];
+        self.slot = record.next;
+        Some(RouteView {
+            rib: self.rib,
+            record,
+        })
     }
 }
 
@@ -242,22 +273,19 @@ pub struct RuleView<'a> {
 
 impl Rib {
     /// Every route of both families, connected ones included, active or not, ordered by
-    /// table, destination and id.
-    /// (Allocates nothing: the order is kept from the last recomputation.)
+    /// table, destination and id. (Allocates nothing: destinations are kept in this order.)
     pub fn routes(&self) -> impl Iterator<Item = RouteView<'_>> + '_ {
-        self.order.iter().map(move |&i| RouteView {
+        Routes {
             rib: self,
-            record: &self.records[i as usize],
-            state: &self.states[i as usize],
-        })
+            dests: self.dests.range(index::everything()),
+            slot: NONE,
+        }
     }
 
     pub fn route(&self, id: RouteId) -> Option<RouteView<'_>> {
-        let i = self.records.binary_search_by_key(&id, |r| r.id).ok()?;
         Some(RouteView {
             rib: self,
-            record: &self.records[i],
-            state: &self.states[i],
+            record: &self.routes[self.ids.get(id)?],
         })
     }
 

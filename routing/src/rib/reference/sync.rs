@@ -1,14 +1,15 @@
 //! Derived state: every change to the configuration is followed by a recomputation of the
 //! route records (connected routes from addresses), their selection and resolution, the local
 //! addresses, and then the FIBs, which receive only the prefixes whose action changed. A
-//! change that cannot be installed is rolled back. [`Rib::batch`] defers the recomputation to
+//! change that cannot be installed is rolled back. [`ReferenceRib::batch`] defers the recomputation to
 //! the end of several changes.
 
-use super::hops::{FibAction, NextHopTable};
+use super::super::hops::{FibAction, NextHopTable};
+use super::super::sorted_map::SortedMap;
+use super::super::types::*;
+use super::super::RibConfig;
 use super::resolve::{Record, Resolver};
-use super::sorted_map::SortedMap;
-use super::types::*;
-use super::{Config, ConfiguredAddress, Fibs, Rib, RibConfig, TableFib};
+use super::{Config, ConfiguredAddress, Fibs, ReferenceRib, TableFib};
 use crate::fib::{Fib4, Fib6, FibError, NextHop};
 use crate::index_sort::sort_indexes;
 use crate::prefix::{Afi, Prefix};
@@ -16,15 +17,15 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::net::IpAddr;
 
-impl Rib {
+impl ReferenceRib {
     /// Makes several changes with one recomputation at the end: `f` makes them (each is
     /// checked as usual), then routes are selected and the FIBs updated once. Loading a
     /// configuration this way costs one recomputation instead of one per item. If `f` or the
     /// final recomputation fails, the RIB is restored as it was before the batch. Inside `f`,
-    /// route views and [`Rib::decide`] still show the state from before the batch.
+    /// route views and [`ReferenceRib::decide`] still show the state from before the batch.
     pub fn batch<T>(
         &mut self,
-        f: impl FnOnce(&mut Rib) -> Result<T, RibError>,
+        f: impl FnOnce(&mut ReferenceRib) -> Result<T, RibError>,
     ) -> Result<T, RibError> {
         if self.deferred {
             return f(self);

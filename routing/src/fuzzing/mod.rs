@@ -1,6 +1,15 @@
 //! Bodies of the fuzz targets, as plain functions so `cargo test` runs them too (the
 //! cargo-fuzz project in `fuzz/` only calls these): FIB update sequences against the
-//! reference, and RIB change sequences against the RIB's own invariants.
+//! reference, RIB change sequences against the RIB's own invariants, and (with the
+//! `reference` feature, or in tests) RIB change sequences against the full-recomputation RIB
+//! (`oracle`).
+
+#[cfg(any(test, feature = "reference"))]
+mod ops;
+#[cfg(any(test, feature = "reference"))]
+mod oracle;
+#[cfg(any(test, feature = "reference"))]
+pub use oracle::rib_oracle_sequence;
 
 use crate::addr::Address;
 use crate::fib::{Fib, FibConfig, FibError, NextHop};
