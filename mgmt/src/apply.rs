@@ -14,7 +14,7 @@ use crate::config::{Config, Vm};
 use crate::menus::guest_config;
 use crate::network_derive::network_config;
 use crate::platform::{Platform, PlatformError, MIB};
-use crate::rib_state::{rib_error_text, RibState};
+use crate::rib_state::RibState;
 
 /// What [`commit`] did.
 pub struct Committed {
@@ -48,7 +48,7 @@ pub fn commit(
     let routing = changes.touches_routing();
     if routing {
         rib.apply(&new, &changes, &*platform)
-            .map_err(|error| CmdError::failure(rib_error_text(error)))?;
+            .map_err(|refused| CmdError::failure(refused.text()))?;
     }
     let warnings = match apply_change(live, &new, &changes, platform) {
         Ok(warnings) => warnings,

@@ -27,9 +27,35 @@ use routing::{
 
 use crate::change::ChangeSet;
 use crate::config::{Address, Config, Gateway, IfaceRef, ItemId, RoutingRule, StaticRoute};
+use crate::menus::routes::same_route;
 use crate::network::IpAddress;
 use crate::network_derive::ip_addr;
 use crate::platform::Platform;
+
+/// Why the RIB refused a change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// A limit or a rule of the RIB.
+    Rib(RibError),
+    /// A static route the same as another in all but its comment and `disabled`.
+    DuplicateRoute,
+}
+
+impl From<RibError> for Refused {
+    fn from(error: RibError) -> Refused {
+        Refused::Rib(error)
+    }
+}
+
+impl Refused {
+    /// The text after `failure: `.
+    pub fn text(self) -> String {
+        match self {
+            Refused::Rib(error) => rib_error_text(error),
+            Refused::DuplicateRoute => String::from("already have such route"),
+        }
+    }
+}
 
 /// The RIB id of a reference to an interface that is gone.
 pub const GONE: IfId = IfId(u16::MAX);
@@ -148,7 +174,7 @@ impl RibState {
         new: &Config,
         changes: &ChangeSet,
         platform: &dyn Platform,
-    ) -> Result<(), RibError> {
+    ) -> Result<(), Refused> {
         if !changes.routing_tables.is_empty() {
             *self = RibState::build(new, platform)?;
             return Ok(());
@@ -167,7 +193,7 @@ impl RibState {
         changes: &ChangeSet,
         platform: &dyn Platform,
         undo: &mut Vec<Undo>,
-    ) -> Result<(), RibError> {
+    ) -> Result<(), Refused> {
         if changes.touches_interfaces() {
             self.sync_interfaces(new, platform, undo)?;
         }
@@ -203,6 +229,9 @@ impl RibState {
             }
         }
         for &item in &changes.routes {
+            if let Some(route) = new.routes.get(item) {
+                self.refuse_duplicate(new, route)?;
+            }
             let spec = new.routes.get(item).map(|r| self.route_spec(&self.rib, r));
             match (self.routes.get(&item).copied(), spec) {
                 (None, Some(spec)) => {
@@ -252,6 +281,25 @@ impl RibState {
                 self.rib.set_rule(id, self.rule_spec(&self.rib, rule))?;
                 undo.push(Undo::RuleChanged(item, old));
             }
+        }
+        Ok(())
+    }
+
+    /// Refuses `route` if the RIB holds another configured route the same as it (only the
+    /// routes to its destination are looked at).
+    fn refuse_duplicate(&self, config: &Config, route: &StaticRoute) -> Result<(), Refused> {
+        let Some(table) = self.rib.table_by_name(&route.table) else {
+            return Ok(());
+        };
+        let dst = Prefix::new(ip_addr(route.dst), route.dst_len)
+            .unwrap_or_else(|_| Prefix::host(ip_addr(route.dst)));
+        let duplicate = self
+            .rib
+            .routes_to(table, dst)
+            .filter_map(|view| config.routes.get(self.route_item(view.id())?))
+            .any(|other| same_route(route, other));
+        if duplicate {
+            return Err(Refused::DuplicateRoute);
         }
         Ok(())
     }

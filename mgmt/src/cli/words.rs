@@ -20,8 +20,17 @@ use super::view::View;
 pub fn props_of(view: &View, fields: &[Field], rows: &[Row]) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = view.columns.iter().map(|c| c.prop).collect();
     out.extend(fields.iter().map(|f| f.name));
+    // Rows repeat the same few names: keep each once as it comes (thousands of rows, a dozen
+    // names), then sort the few.
     for row in rows {
-        out.extend(row.cells.iter().map(|(name, _)| *name));
+        for (name, _) in &row.cells {
+            if !out
+                .iter()
+                .any(|known| known.as_ptr() == name.as_ptr() || known == name)
+            {
+                out.push(name);
+            }
+        }
     }
     let mut order: Vec<u32> = (0..out.len() as u32).collect();
     sort_indexes(&mut order, &|a, b| out[a].cmp(out[b]));

@@ -71,11 +71,13 @@ pub fn default_route(id: ItemId, v6: bool) -> StaticRoute {
     }
 }
 
-/// Applies `add`/`set` arguments to a route and checks it: a unicast route needs a gateway, and
-/// a route that differs from another only in `comment` or `disabled` is refused. (Gateways
+/// Applies `add`/`set` arguments to a route and checks it on its own: a unicast route needs a
+/// gateway. (A route that differs from another only in `comment` or `disabled` is refused when
+/// the change is committed, against the routes to the same destination: `crate::rib_state`.
+/// Gateways
 /// that cannot be next hops, `0.0.0.0`, broadcast, multicast, are refused by the parser; a
 /// `dst-address` with host bits is stored as its network, `10.0.0.1/8` as `10.0.0.0/8`.)
-pub fn apply_route(config: &Config, route: &mut StaticRoute, args: &Args) -> Result<(), CmdError> {
+pub fn apply_route(_config: &Config, route: &mut StaticRoute, args: &Args) -> Result<(), CmdError> {
     for arg in &args.list {
         match (arg.field.name, &arg.value) {
             ("comment", Value::Text(t)) => route.comment = t.clone(),
@@ -103,9 +105,14 @@ pub fn apply_route(config: &Config, route: &mut StaticRoute, args: &Args) -> Res
             arguments: String::from("gateway"),
         });
     }
-    // Everything but id, comment and disabled equal; compared in place (no copies: this
-    // looks at every route on every add). The pattern names every field, so a new one must
-    // be placed here.
+    Ok(())
+}
+
+/// Whether two routes are the same route: everything but id, comment and disabled equal
+/// (RouterOS refuses such a route: `already have such route`; `crate::rib_state` checks it
+/// against the routes to the same destination). The pattern names every field, so a new one
+/// must be placed here.
+pub fn same_route(a: &StaticRoute, b: &StaticRoute) -> bool {
     let StaticRoute {
         id,
         dst,
@@ -119,23 +126,17 @@ pub fn apply_route(config: &Config, route: &mut StaticRoute, args: &Args) -> Res
         pref_src,
         disabled: _,
         comment: _,
-    } = *route;
-    let same = |other: &StaticRoute| {
-        other.id != id
-            && other.dst == dst
-            && other.dst_len == dst_len
-            && other.gateways == *gateways
-            && other.route_type == route_type
-            && other.distance == distance
-            && other.scope == scope
-            && other.target_scope == target_scope
-            && other.table == *table
-            && other.pref_src == pref_src
-    };
-    if config.routes.iter().any(same) {
-        return Err(CmdError::failure("already have such route"));
-    }
-    Ok(())
+    } = *a;
+    b.id != id
+        && b.dst == dst
+        && b.dst_len == dst_len
+        && b.gateways == *gateways
+        && b.route_type == route_type
+        && b.distance == distance
+        && b.scope == scope
+        && b.target_scope == target_scope
+        && b.table == *table
+        && b.pref_src == pref_src
 }
 
 /// A gateway list as `export` writes it: gone interfaces by the name they remember.

@@ -849,3 +849,33 @@ mod random {
         }
     }
 }
+
+#[test]
+fn routes_to_a_destination_are_found_by_table_and_prefix() {
+    let mut rib = Rib::new(RibConfig::default());
+    rib.set_interface(ETHER1, up()).unwrap();
+    rib.add_address(AddressSpec::new(ip("10.0.0.1"), 24, ETHER1))
+        .unwrap();
+    let vpn = rib.add_table("vpn", false).unwrap();
+    let a = rib
+        .add_route(RouteSpec::new(net("10.5.0.0/16")).via(Gateway::Address(ip("10.0.0.2"))))
+        .unwrap();
+    let mut farther = RouteSpec::new(net("10.5.0.0/16")).via(Gateway::Address(ip("10.0.0.3")));
+    farther.distance = 5;
+    let b = rib.add_route(farther).unwrap();
+    rib.add_route(RouteSpec::new(net("10.5.0.0/24")).via(Gateway::Address(ip("10.0.0.2"))))
+        .unwrap();
+    let mut other_table = RouteSpec::new(net("10.5.0.0/16")).via(Gateway::Address(ip("10.0.0.2")));
+    other_table.table = vpn;
+    let c = rib.add_route(other_table).unwrap();
+    let ids = |table, dst: &str| {
+        let mut ids: Vec<RouteId> = rib.routes_to(table, net(dst)).map(|r| r.id()).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(TableId::MAIN, "10.5.0.0/16"), vec![a, b]);
+    assert_eq!(ids(vpn, "10.5.0.0/16"), vec![c]);
+    assert_eq!(ids(TableId::MAIN, "10.6.0.0/16"), vec![]);
+    // The connected route of the address is a route to its network.
+    assert_eq!(rib.routes_to(TableId::MAIN, net("10.0.0.0/24")).count(), 1);
+}

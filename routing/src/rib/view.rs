@@ -282,6 +282,22 @@ impl Rib {
         }
     }
 
+    /// The routes to `dst` in `table` (whatever their destination interface), in print order:
+    /// O(log n) to find, then what it returns.
+    pub fn routes_to(
+        &self,
+        table: TableId,
+        dst: Prefix,
+    ) -> impl Iterator<Item = RouteView<'_>> + '_ {
+        let first = index::dest_key(table, &dst, None);
+        let last = index::dest_key(table, &dst, Some(IfId(u16::MAX)));
+        Routes {
+            rib: self,
+            dests: self.dests.range(first..=last),
+            slot: NONE,
+        }
+    }
+
     pub fn route(&self, id: RouteId) -> Option<RouteView<'_>> {
         Some(RouteView {
             rib: self,
