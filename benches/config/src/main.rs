@@ -170,11 +170,13 @@ fn qemu(n: usize) {
     let _ = std::fs::remove_file(&flash);
     qemu_tests::qemu::ensure_flash_image(&flash, qemu_tests::qemu::MALTA_FLASH_SIZE).expect("flash image");
     let boot = |flash: &std::path::Path| {
-        let flash = flash.to_path_buf();
-        Session::boot_with(Board::QemuMalta, move |c| {
-            c.flash = Some(flash);
-            c.no_reboot = true;
-        })
+        let image = qemu_tests::image::build_once(Board::QemuMalta).expect("building qemu-malta");
+        let mut config = qemu_tests::qemu::QemuConfig::new(Board::QemuMalta, &image.image);
+        config.flash = Some(flash.to_path_buf());
+        config.no_reboot = true;
+        let cmd = config.command().expect("QEMU command");
+        // A paste of ten thousand lines takes minutes: a longer life than a test's.
+        Session::start("qemu-malta", cmd, Duration::from_secs(3600))
     };
     let mut s = boot(&flash);
     s.login(Duration::from_secs(60));
