@@ -11,11 +11,17 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod cfi_flash;
-pub mod gt64120;
+pub mod dma;
+pub mod e1000;
 pub mod fsl_guts;
 pub mod fsl_soc;
+pub mod gt64120;
 pub mod i8259;
 pub mod mmio;
 pub mod mpc8xxx_gpio;
 pub mod mpic;
+pub mod nic;
+pub mod pci;
+#[cfg(test)]
+mod testing;
 pub mod uart16550;
