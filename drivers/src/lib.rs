@@ -13,10 +13,12 @@
 pub mod cfi_flash;
 pub mod dma;
 pub mod e1000;
+pub mod etsec;
 pub mod fsl_guts;
 pub mod fsl_soc;
 pub mod gt64120;
 pub mod i8259;
+pub mod mii;
 pub mod mmio;
 pub mod mpc8xxx_gpio;
 pub mod mpic;
