@@ -10,6 +10,7 @@
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod ag71xx;
 pub mod cfi_flash;
 pub mod dma;
 pub mod e1000;
