@@ -10,7 +10,7 @@
 //! accessors). Descriptors are chained by their `next` words into rings, one 32-byte line each;
 //! the `EMPTY` bit is the ownership: a receive descriptor is the device's while empty, a
 //! transmit descriptor the driver's once empty again. The device counts received and sent
-//! descriptors (RX_STATUS[PR], TX_STATUS[PS], which keep their interrupts asserted): the driver
+//! descriptors (`RX_STATUS[PR]`, `TX_STATUS[PS]`, which keep their interrupts asserted): the driver
 //! takes one off per descriptor it takes back, so [`EthernetPort::poll_rx`] and
 //! [`EthernetPort::reclaim_tx`] must run until the ring is drained before interrupts are turned
 //! back on. A frame is sent in pieces of at most 512 bytes, none of 4 bytes or less (the

@@ -1,10 +1,10 @@
 //! A register model of one AG71xx MAC, written from what OpenWrt's driver expects of the
 //! hardware (there is no QEMU model, and this one is not checked against a real AR7161):
-//! big-endian registers; a transmit engine started by TX_CTRL[TXE] that follows the `next`
+//! big-endian registers; a transmit engine started by `TX_CTRL[TXE]` that follows the `next`
 //! chain from TX_DESC, sends pieces until one without MORE, sets EMPTY on each descriptor it
-//! is done with, counts them in TX_STATUS[PS] and stops at an EMPTY one; a receive engine that
+//! is done with, counts them in `TX_STATUS[PS]` and stops at an EMPTY one; a receive engine that
 //! stores a frame with its FCS in the descriptor at RX_DESC if it is EMPTY, clears EMPTY, counts
-//! it in RX_STATUS[PR], and on a full descriptor sets RX_STATUS[OF] and stops; status counts
+//! it in `RX_STATUS[PR]`, and on a full descriptor sets `RX_STATUS[OF]` and stops; status counts
 //! decremented by writing their bit; INT_STATUS derived from the status registers; and one PHY
 //! on the MII registers. It also checks the AR7100's transmit rules: no piece over 512 bytes
 //! or of 4 bytes or less.

@@ -41,7 +41,7 @@ impl<R: Registers> Mdio for EtsecMdio<R> {
         self.wait()?;
         self.regs
             .write(MIIMADD, u32::from(phy & 0x1F) << 8 | u32::from(reg & 0x1F));
-        // A read cycle starts on MIIMCOM[READ] going from 0 to 1.
+        // A read cycle starts on `MIIMCOM[READ]` going from 0 to 1.
         self.regs.write(MIIMCOM, 0);
         self.regs.write(MIIMCOM, MIIMCOM_READ);
         let ind = self.wait()?;

@@ -5,13 +5,13 @@
 //! Registers and buffer descriptors are big-endian ([`regs::Regs`], [`DmaMemory`]'s `_be`
 //! accessors). One receive and one transmit ring of 8-byte descriptors, the last marked WRAP;
 //! ownership is the descriptor's EMPTY (receive) or READY (transmit) bit. The transmit DMA waits
-//! for software (DMACTRL[WOP]); writing TSTAT[THLT0] is the doorbell. The MAC address is the
+//! for software (`DMACTRL[WOP]`); writing `TSTAT[THLT0]` is the doorbell. The MAC address is the
 //! caller's (QEMU's device tree gives it as `local-mac-address`; QEMU leaves MACSTNADDR zero),
 //! else what the boot loader left in MACSTNADDR1/2. The link comes from a PHY over MDIO, or is
 //! fixed (QEMU's tree says `fixed-link`, 1000 Mb/s full duplex).
 //!
-//! DMA coherence: the e500's caches snoop the eTSEC's accesses when ATTR[RDSEN, RBDSEN]
-//! (receive data and descriptors) and DMACTRL[TDSEN, TBDSEN] (transmit) are set, which the
+//! DMA coherence: the e500's caches snoop the eTSEC's accesses when `ATTR[RDSEN, RBDSEN]`
+//! (receive data and descriptors) and `DMACTRL[TDSEN, TBDSEN]` (transmit) are set, which the
 //! driver does; Linux's `gianfar` sets the same bits and does no cache maintenance.
 //!
 //! What QEMU 10's model (`hw/net/fsl_etsec/`) does and does not do, and what the driver does
@@ -19,12 +19,12 @@
 //! - it counts nothing: the RMON counters read zero (the driver's own [`Counters`] are exact);
 //! - it filters nothing (promiscuous whatever RCTRL says), and pads nothing: a frame shorter
 //!   than 60 bytes (a 42-byte ARP from a tap peer) arrives flagged SH. Real hardware drops
-//!   short frames itself (RCTRL[RSF] = 0), so the driver treats SH as information, not an
+//!   short frames itself (`RCTRL[RSF]` = 0), so the driver treats SH as information, not an
 //!   error, and hands up any frame that holds an Ethernet header;
 //! - each doorbell walks the transmit ring from its base, sending every READY descriptor in
 //!   ring order, so a batch that wraps would leave out of order: the driver rings the doorbell
 //!   before it fills slot 0 again;
-//! - when a frame finds the receive ring full it holds the frame, sets RSTAT[QHLT0], and walks
+//! - when a frame finds the receive ring full it holds the frame, sets `RSTAT[QHLT0]`, and walks
 //!   the ring again only when QHLT0 is written while clear: after giving slots back the driver
 //!   writes QHLT0 twice when it finds the queue halted (the second write is a no-op on
 //!   hardware);
@@ -243,7 +243,7 @@ impl<R: Registers, D: DmaOps> Etsec<R, D> {
     }
 
     /// Set the MAC's interface mode and duplex for `link` (byte mode at 1000 Mb/s, nibble
-    /// mode below, ECNTRL[R100M] at 100 Mb/s for the reduced interfaces).
+    /// mode below, `ECNTRL[R100M]` at 100 Mb/s for the reduced interfaces).
     pub fn configure_for(&mut self, link: Link) {
         let r = &self.regs;
         let byte_mode = link.speed == Some(Speed::Mbps1000) || link.speed.is_none();
@@ -267,7 +267,7 @@ impl<R: Registers, D: DmaOps> Etsec<R, D> {
         r.write(ECNTRL, ecntrl | r100);
     }
 
-    /// The controller's counters since setup (read-to-clear with ECNTRL[AUTOZ]). QEMU's model
+    /// The controller's counters since setup (read-to-clear with `ECNTRL[AUTOZ]`). QEMU's model
     /// counts nothing.
     pub fn update_statistics(&mut self) -> Statistics {
         let r = &self.regs;

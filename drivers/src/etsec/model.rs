@@ -1,8 +1,8 @@
 //! A model of one eTSEC for the host tests, after QEMU 10's (`hw/net/fsl_etsec/`): big-endian
 //! registers with IEVENT, TSTAT and RSTAT write-one-to-clear; TBASE0/RBASE0 also set the ring
-//! pointers; a TSTAT[THLT0] write walks the transmit ring from its base (padding frames to 64
+//! pointers; a `TSTAT[THLT0]` write walks the transmit ring from its base (padding frames to 64
 //! bytes); a frame is stored with four zero bytes in place of its FCS, held when the ring is
-//! full (RSTAT[QHLT0] set) and resumed by a QHLT0 write while the bit is clear; frames arriving
+//! full (`RSTAT[QHLT0]` set) and resumed by a QHLT0 write while the bit is clear; frames arriving
 //! meanwhile wait in a queue; SH marks frames under 60 bytes; interrupts only from
 //! descriptors with I set; one PHY at every MDIO address. Unlike QEMU it counts frames and
 //! bytes in RPKT/RBYT/TPKT/TBYT (clear on read), as the hardware does, and can mark a sent

@@ -36,7 +36,7 @@ pub const MIIMIND: Reg = Reg(0x534);
 pub const MACSTNADDR1: Reg = Reg(0x540);
 pub const MACSTNADDR2: Reg = Reg(0x544);
 pub const ATTR: Reg = Reg(0xBF8);
-// RMON counters (auto-zeroed on read with ECNTRL[AUTOZ]).
+// RMON counters (auto-zeroed on read with `ECNTRL[AUTOZ]`).
 pub const RBYT: Reg = Reg(0x69C);
 pub const RPKT: Reg = Reg(0x6A0);
 pub const RFCS: Reg = Reg(0x6A4);
@@ -85,7 +85,7 @@ pub const DMACTRL_TBDSEN: u32 = 1 << 6;
 pub const DMACTRL_GRS: u32 = 1 << 4;
 pub const DMACTRL_GTS: u32 = 1 << 3;
 pub const DMACTRL_WWR: u32 = 1 << 1;
-/// Wait for software (TSTAT[THLT0] = 1) rather than poll transmit descriptors.
+/// Wait for software (`TSTAT[THLT0]` = 1) rather than poll transmit descriptors.
 pub const DMACTRL_WOP: u32 = 1 << 0;
 
 pub const TSTAT_THLT0: u32 = 1 << 31;
