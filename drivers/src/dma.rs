@@ -186,9 +186,10 @@ pub trait DmaOps {
     /// Make the CPU's writes to `cpu .. cpu + len` visible to the device (write back the cache
     /// lines; they may stay cached). Called before the device reads the range.
     fn write_back(&self, cpu: usize, len: usize);
-    /// Make the CPU's next reads of `cpu .. cpu + len` come from memory (drop the cache lines;
-    /// the range is whole lines the CPU has not written since its last `write_back`). Called
-    /// before the CPU reads what the device wrote.
+    /// Make the CPU's next reads of `cpu .. cpu + len` come from memory: drop the cache lines
+    /// that cover the range. Those lines lie wholly inside one buffer (buffers are whole,
+    /// aligned lines) that the CPU has not written since its last `write_back`, so dropping a
+    /// dirty line loses nothing. Called before the CPU reads what the device wrote.
     fn invalidate(&self, cpu: usize, len: usize);
     /// The alignment and granule that keeps buffers from sharing a cache line (1 when DMA is
     /// coherent and buffers may share lines).
