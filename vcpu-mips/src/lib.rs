@@ -36,7 +36,7 @@ pub use asid::{HostAsidAllocator, HYPERVISOR_ASID};
 pub use cache_op::HostCacheAction;
 pub use config::{ConfigError, HostCpu, VcpuConfig, GUEST_TLB_ENTRIES};
 pub use exception::HaltReason;
-pub use fast::{trap_uses_gprs, Fast};
+pub use fast::{trap_uses_gprs, Fast, PLAIN_REGISTER_SLOTS};
 pub use interface::{
     AuditError, Entry, GuestMemory, GuestRegs, HostInvalidation, HostTlbEntry, Hypercall, Outcome,
     RealMode, Reflection, Trap,

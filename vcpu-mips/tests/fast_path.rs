@@ -288,3 +288,75 @@ proptest! {
         prop_assert_eq!(state_a, state_b);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+    /// What lets an arch's assembly serve `mfc0` from the `Vcpu`'s fields: for every register
+    /// `plain_register_offsets` names, the word at that offset is what `mfc0` reads through the
+    /// general path, in any guest state.
+    #[test]
+    fn plain_register_offsets_read_what_mfc0_reads(
+        setup in proptest::collection::vec((setup_write(), any::<bool>()), 0..12),
+        status in final_status(),
+        now in any::<u32>(),
+    ) {
+        let Some(g) = shaped_guest(&setup, None, status, now) else { return Ok(()) };
+        let table = vcpu_mips::Vcpu::plain_register_offsets();
+        for (slot, &offset) in table.iter().enumerate() {
+            if offset == 0 {
+                continue;
+            }
+            let at = g.vcpu.plain_register_at(offset);
+            prop_assert!(at.is_some(), "offset {offset} of slot {slot} is no plain field");
+            // The general path's mfc0 of the same register, from kernel mode.
+            let mut h = g.clone_guest();
+            if to_kernel(&mut h).is_none() {
+                return Ok(());
+            }
+            // (Entering kernel mode by a reflected syscall changes Status, EPC, Cause: compare
+            // against the state after it.)
+            let expected_at = h.vcpu.plain_register_at(offset);
+            let value = h.read_cp0(slot as u32 >> 3, slot as u32 & 7);
+            prop_assert_eq!(Some(value), expected_at, "mfc0 ${}, {}", slot >> 3, slot & 7);
+        }
+    }
+}
+
+#[test]
+fn plain_register_table_is_the_side_effect_free_fields() {
+    let table = vcpu_mips::Vcpu::plain_register_offsets();
+    let named: Vec<usize> = (0..table.len()).filter(|&s| table[s] != 0).collect();
+    let regs: Vec<(usize, usize)> = named.iter().map(|&s| (s >> 3, s & 7)).collect();
+    assert_eq!(
+        regs,
+        [
+            (0, 0),
+            (2, 0),
+            (3, 0),
+            (4, 0),
+            (5, 0),
+            (7, 0),
+            (8, 0),
+            (10, 0),
+            (12, 0),
+            (14, 0),
+            (28, 0),
+            (28, 1),
+            (30, 0),
+            (31, 0)
+        ]
+    );
+    let mut offsets: Vec<u16> = named.iter().map(|&s| table[s]).collect();
+    offsets.sort();
+    offsets.dedup();
+    assert_eq!(offsets.len(), named.len(), "distinct fields");
+    assert!(offsets
+        .iter()
+        .all(|&o| o % 4 == 0 && usize::from(o) + 4 <= core::mem::size_of::<vcpu_mips::Vcpu>()));
+    assert_eq!(
+        usize::from(table[12 << 3]),
+        vcpu_mips::Vcpu::STATUS_OFFSET,
+        "Status"
+    );
+}

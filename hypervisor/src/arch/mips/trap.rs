@@ -124,6 +124,10 @@ __hv_trap_entry:
     andi    $k0, $k0, 0x18          # Status.KSU of the interrupted context
     beqz    $k0, 1f
     move    $k1, $sp                # (delay slot) interrupted sp
+    j       __hv_fast_mfc0          # a guest: first the assembly mfc0 (vcpu.rs), which
+    nop                             # returns to the guest or comes back below with $k1 = sp
+    .globl __hv_trap_guest
+__hv_trap_guest:
     la      $sp, __hv_trap_stack_top
 1:  addiu   $sp, $sp, -FRAME_SIZE
     sw      $k1, FRAME + 29*4($sp)
