@@ -24,7 +24,7 @@ use core::ops::Deref;
 
 use crate::asid::HostAsidAllocator;
 use crate::cache_op::HostCacheAction;
-use crate::cp0::{Cp0, RegId, ST_ERL};
+use crate::cp0::{RegId, ST_ERL};
 use crate::decode::{decode, Instruction, HYPERCALL_WORD};
 use crate::emulate::Exec;
 use crate::exception::code;
@@ -253,77 +253,6 @@ impl Vcpu {
         fast
     }
 }
-
-/// Entries of [`Vcpu::plain_register_offsets`]: one per (rd, sel), indexed `rd << 3 | sel`.
-pub const PLAIN_REGISTER_SLOTS: usize = 256;
-
-impl Vcpu {
-    /// For the arch's assembly `mfc0` path: for each CP0 register (index `rd << 3 | sel`) whose
-    /// `mfc0` value is a field of the `Vcpu` read as is (Index, EntryLo0/1, Context, PageMask,
-    /// HWREna, BadVAddr, EntryHi, Status, EPC, TagLo, DataLo, ErrorEPC, DESAVE: no time, no
-    /// TLB, no composition), the field's byte offset in `Vcpu`; 0 for every other register.
-    /// Such a read has no side effect, so executing it from the live fields is exactly the
-    /// general path's `mfc0` (checked against it by the tests); the assembly must still check
-    /// everything [`Vcpu::fast_mfc0`] checks (CE = 0, not in a delay slot, virtual kernel mode).
-    pub const fn plain_register_offsets() -> [u16; PLAIN_REGISTER_SLOTS] {
-        let mut t = [0u16; PLAIN_REGISTER_SLOTS];
-        let cp0 = core::mem::offset_of!(Vcpu, cp0);
-        let mut k = 0;
-        while k < PLAIN_FIELDS.len() {
-            let (rd, sel, field) = PLAIN_FIELDS[k];
-            t[(rd << 3 | sel) as usize] = (cp0 + field) as u16;
-            k += 1;
-        }
-        t
-    }
-
-    /// The word at byte `offset` of the `Vcpu`, for an offset [`Vcpu::plain_register_offsets`]
-    /// gives (what the assembly loads); `None` for any other offset.
-    pub fn plain_register_at(&self, offset: u16) -> Option<u32> {
-        let cp0 = core::mem::offset_of!(Vcpu, cp0);
-        let field = usize::from(offset).checked_sub(cp0)?;
-        let c = &self.cp0;
-        Some(match field {
-            f if f == core::mem::offset_of!(Cp0, index) => c.index,
-            f if f == core::mem::offset_of!(Cp0, entry_lo0) => c.entry_lo0,
-            f if f == core::mem::offset_of!(Cp0, entry_lo1) => c.entry_lo1,
-            f if f == core::mem::offset_of!(Cp0, context) => c.context,
-            f if f == core::mem::offset_of!(Cp0, page_mask) => c.page_mask,
-            f if f == core::mem::offset_of!(Cp0, hwrena) => c.hwrena,
-            f if f == core::mem::offset_of!(Cp0, bad_vaddr) => c.bad_vaddr,
-            f if f == core::mem::offset_of!(Cp0, entry_hi) => c.entry_hi,
-            f if f == core::mem::offset_of!(Cp0, status) => c.status,
-            f if f == core::mem::offset_of!(Cp0, epc) => c.epc,
-            f if f == core::mem::offset_of!(Cp0, tag_lo) => c.tag_lo,
-            f if f == core::mem::offset_of!(Cp0, data_lo) => c.data_lo,
-            f if f == core::mem::offset_of!(Cp0, error_epc) => c.error_epc,
-            f if f == core::mem::offset_of!(Cp0, desave) => c.desave,
-            _ => return None,
-        })
-    }
-
-    /// Byte offset in `Vcpu` of the virtual Status (the assembly checks virtual kernel mode).
-    pub const STATUS_OFFSET: usize =
-        core::mem::offset_of!(Vcpu, cp0) + core::mem::offset_of!(Cp0, status);
-}
-
-/// (rd, sel, offset in `Cp0`) of the registers `mfc0` reads straight from a field.
-const PLAIN_FIELDS: [(u32, u32, usize); 14] = [
-    (0, 0, core::mem::offset_of!(Cp0, index)),
-    (2, 0, core::mem::offset_of!(Cp0, entry_lo0)),
-    (3, 0, core::mem::offset_of!(Cp0, entry_lo1)),
-    (4, 0, core::mem::offset_of!(Cp0, context)),
-    (5, 0, core::mem::offset_of!(Cp0, page_mask)),
-    (7, 0, core::mem::offset_of!(Cp0, hwrena)),
-    (8, 0, core::mem::offset_of!(Cp0, bad_vaddr)),
-    (10, 0, core::mem::offset_of!(Cp0, entry_hi)),
-    (12, 0, core::mem::offset_of!(Cp0, status)),
-    (14, 0, core::mem::offset_of!(Cp0, epc)),
-    (28, 0, core::mem::offset_of!(Cp0, tag_lo)),
-    (28, 1, core::mem::offset_of!(Cp0, data_lo)),
-    (30, 0, core::mem::offset_of!(Cp0, error_epc)),
-    (31, 0, core::mem::offset_of!(Cp0, desave)),
-];
 
 #[cfg(test)]
 mod tests {

@@ -25,6 +25,7 @@ pub mod exception;
 mod fast;
 pub mod fuzz;
 pub mod interface;
+pub mod plain;
 pub mod refill;
 pub mod shadow;
 pub mod timer;
@@ -36,10 +37,11 @@ pub use asid::{HostAsidAllocator, HYPERVISOR_ASID};
 pub use cache_op::HostCacheAction;
 pub use config::{ConfigError, HostCpu, VcpuConfig, GUEST_TLB_ENTRIES};
 pub use exception::HaltReason;
-pub use fast::{trap_uses_gprs, Fast, PLAIN_REGISTER_SLOTS};
+pub use fast::{trap_uses_gprs, Fast};
 pub use interface::{
     AuditError, Entry, GuestMemory, GuestRegs, HostInvalidation, HostTlbEntry, Hypercall, Outcome,
     RealMode, Reflection, Trap,
 };
+pub use plain::{PlainWrite, PLAIN_REGISTER_SLOTS};
 pub use refill::{RefillCache, RefillSlot, REFILL_SLOTS};
 pub use vcpu::Vcpu;

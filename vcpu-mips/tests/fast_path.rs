@@ -360,3 +360,71 @@ fn plain_register_table_is_the_side_effect_free_fields() {
         "Status"
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+    /// What lets an arch's assembly serve `mtc0` on the `Vcpu`'s fields: for every register
+    /// `plain_register_writes` names, `(field & keep) | (value & mask)` stored in the field
+    /// (and the PC advanced) is the state the general path's `mtc0` reaches, in any guest state.
+    #[test]
+    fn plain_register_writes_do_what_mtc0_does(
+        setup in proptest::collection::vec((setup_write(), any::<bool>()), 0..12),
+        status in final_status(),
+        now in any::<u32>(),
+        value in any::<u32>(),
+    ) {
+        let Some(mut g) = shaped_guest(&setup, None, status, now) else { return Ok(()) };
+        if to_kernel(&mut g).is_none() {
+            return Ok(());
+        }
+        g.enter();
+        let table = vcpu_mips::Vcpu::plain_register_writes();
+        for (slot, w) in table.iter().enumerate() {
+            if w.offset == 0 {
+                continue;
+            }
+            let mut general = g.clone_guest();
+            general.write_cp0(slot as u32 >> 3, slot as u32 & 7, value);
+            general.enter();
+            let mut plain = g.clone_guest();
+            let old = plain.vcpu.plain_register_at(w.offset);
+            prop_assert!(old.is_some(), "offset {} of slot {slot} is no plain field", w.offset);
+            prop_assert!(plain.vcpu.set_plain_register_at(w.offset, (old.unwrap() & w.keep) | (value & w.mask)));
+            plain.regs.gpr[8] = value;
+            plain.regs.pc += 4;
+            plain.enter();
+            prop_assert_eq!(state(&plain), state(&general), "mtc0 ${}, {}", slot >> 3, slot & 7);
+        }
+    }
+}
+
+#[test]
+fn plain_writes_are_side_effect_free_registers() {
+    let table = vcpu_mips::Vcpu::plain_register_writes();
+    let regs: Vec<(usize, usize)> = (0..table.len())
+        .filter(|&s| table[s].offset != 0)
+        .map(|s| (s >> 3, s & 7))
+        .collect();
+    assert_eq!(
+        regs,
+        [
+            (2, 0),
+            (3, 0),
+            (4, 0),
+            (5, 0),
+            (14, 0),
+            (28, 0),
+            (28, 1),
+            (30, 0),
+            (31, 0)
+        ]
+    );
+    assert_eq!(core::mem::size_of::<vcpu_mips::PlainWrite>(), 12);
+    let reads = vcpu_mips::Vcpu::plain_register_offsets();
+    for (slot, w) in table.iter().enumerate() {
+        if w.offset != 0 {
+            assert_eq!(w.offset, reads[slot], "written where it is read");
+        }
+    }
+}

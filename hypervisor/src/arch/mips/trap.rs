@@ -124,8 +124,8 @@ __hv_trap_entry:
     andi    $k0, $k0, 0x18          # Status.KSU of the interrupted context
     beqz    $k0, 1f
     move    $k1, $sp                # (delay slot) interrupted sp
-    j       __hv_fast_mfc0          # a guest: first the assembly mfc0 (vcpu.rs), which
-    nop                             # returns to the guest or comes back below with $k1 = sp
+    j       __hv_fast_cp0           # a guest: first the assembly mfc0/mtc0 (fast_cp0.rs),
+    nop                             # which returns to the guest or comes back below, $k1 = sp
     .globl __hv_trap_guest
 __hv_trap_guest:
     la      $sp, __hv_trap_stack_top

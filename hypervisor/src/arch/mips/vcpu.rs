@@ -213,7 +213,7 @@ fn context_of(raw: usize) -> &'static mut RunContext<'static> {
 /// End the guest's turn.
 fn leave(frame: &mut TrapFrame, code: u32) {
     __hv_refill_cache.store(0, Ordering::Relaxed);
-    super::fast_mfc0::withdraw();
+    super::fast_cp0::withdraw();
     CURRENT.store(0, Ordering::Relaxed);
     guest::exit(frame, code);
 }
@@ -413,7 +413,7 @@ fn resume(frame: &mut TrapFrame, raw: usize) {
     }
     let cache = ctx.cpu.vcpu.refill_cache().slots().as_ptr() as u32;
     __hv_refill_cache.store(cache, Ordering::Relaxed);
-    super::fast_mfc0::publish(&ctx.cpu.vcpu, ctx.cpu.ram_va, ctx.cpu.size);
+    super::fast_cp0::publish(&ctx.cpu.vcpu, ctx.cpu.ram_va, ctx.cpu.size);
     super::timer_set_guest_deadline(ctx.cpu.vcpu.timer_deadline(cp0::read_count()));
 }
 
