@@ -82,18 +82,12 @@ __hv_fast_cp0:
     bnez    $k0, 9f
     lui     $k1, %hi(__hv_fast_state)   # (slot)
     addiu   $k1, $k1, %lo(__hv_fast_state)
-    lw      $k0, 0($k1)             # the Vcpu, or 0
+    lw      $k0, 0($k1)             # the Vcpu, or 0 (no guest)
     beqz    $k0, 9f
     nop
     sw      $t0, 12($k1)            # park $t0/$t1
     sw      $t1, 16($k1)
-    lw      $t1, {status}($k0)      # virtual kernel mode: EXL or ERL, or KSU = 0
-    andi    $t0, $t1, 0x6
-    bnez    $t0, 2f
-    andi    $t0, $t1, 0x18          # (slot)
-    bnez    $t0, 8f
-    nop
-2:  mfc0    $k0, $14                # the word at EPC, from the RAM window
+    mfc0    $k0, $14                # the word at EPC, from the RAM window
     andi    $t0, $k0, 3
     bnez    $t0, 8f
     lui     $t0, 0x4000             # (slot) EPC - 0xC000_0000
@@ -104,6 +98,17 @@ __hv_fast_cp0:
     lw      $t1, 4($k1)             # (slot)
     addu    $k0, $k0, $t1
     lw      $k0, 0($k0)
+    lui     $t0, 0x4080             # the hypercall (mtc0 $0, $1): straight to the Rust path
+    ori     $t0, $t0, 0x0800
+    beq     $k0, $t0, 8f
+    lw      $t1, 0($k1)             # (slot) virtual kernel mode: EXL or ERL, or KSU = 0
+    lw      $t1, {status}($t1)
+    andi    $t0, $t1, 0x6
+    bnez    $t0, 2f
+    andi    $t0, $t1, 0x18          # (slot)
+    bnez    $t0, 8f
+    nop
+2:
     lui     $t0, 0xFFE0             # mfc0 / mtc0: (word & 0xFFE0_07F8) == 0x4000_0000 / 0x4080_0000
     ori     $t0, $t0, 0x07F8
     and     $t0, $k0, $t0
