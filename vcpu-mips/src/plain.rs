@@ -10,7 +10,7 @@
 //! CP0 access): nothing they read or write depends on it, and it is evaluated at the next trap
 //! or host timer interrupt, which loses no expiry.
 
-use crate::cp0::{Cp0, CONTEXT_PTEBASE};
+use crate::cp0::{Cp0, CONTEXT_PTEBASE, ST_ERL};
 use crate::tlb::{ENTRYLO_MASK, PAGEMASK_MASK};
 use crate::vcpu::Vcpu;
 
@@ -168,4 +168,29 @@ impl Vcpu {
     /// Byte offset in `Vcpu` of the virtual Status (the assembly checks virtual kernel mode).
     pub const STATUS_OFFSET: usize =
         core::mem::offset_of!(Vcpu, cp0) + core::mem::offset_of!(Cp0, status);
+
+    /// Byte offset in `Vcpu` of the stored Cause bits (IP1/IP0 among them).
+    pub const CAUSE_OFFSET: usize =
+        core::mem::offset_of!(Vcpu, cp0) + core::mem::offset_of!(Cp0, cause);
+
+    /// Byte offset in `Vcpu` of the timer's TI flag (one byte, 0 or 1): Cause.IP7 as the timer
+    /// last evaluated it.
+    pub const TIMER_PENDING_OFFSET: usize = core::mem::offset_of!(Vcpu, cp0)
+        + core::mem::offset_of!(Cp0, timer)
+        + crate::timer::VirtualTimer::PENDING_OFFSET;
+
+    /// Whether a Status write from `old` to `new` (virtual kernel mode, `new` already masked
+    /// as `mtc0` masks it), or a `di`/`ei`, needs nothing of [`Vcpu::prepare_entry`]: the real
+    /// mode (user exactly when KSU's high bit is set and EXL = ERL = 0) and ERL stay as they
+    /// were, and with `new` no interrupt is deliverable from the stored Cause lines (IP0, IP1)
+    /// and the timer's TI as last evaluated. An interrupt the timer raised since then is
+    /// delivered by the host timer interrupt programmed for that moment. The assembly path
+    /// computes exactly this; [`Vcpu::fast_trap`] decides the same after bringing the timer up
+    /// to date (checked against `prepare_entry` by `tests/fast_path.rs`).
+    pub fn status_write_is_plain(&self, old: u32, new: u32) -> bool {
+        let real_user = |s: u32| s & 0x16 == 0x10;
+        let lines = (self.cp0.cause >> 8) & 3 | if self.cp0.timer.pending() { 0x80 } else { 0 };
+        let deliverable = new & 7 == 1 && lines & (new >> 8) & 0xFF != 0;
+        real_user(old) == real_user(new) && (old ^ new) & ST_ERL == 0 && !deliverable
+    }
 }

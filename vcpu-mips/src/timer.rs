@@ -19,6 +19,10 @@ pub struct VirtualTimer {
 }
 
 impl VirtualTimer {
+    /// Byte offset of the TI flag (a `bool`: 0 or 1) in the timer, for an arch reading it in
+    /// assembly (`crate::plain`).
+    pub(crate) const PENDING_OFFSET: usize = core::mem::offset_of!(VirtualTimer, pending);
+
     /// A timer whose Count reads `count` at host time `now`, Compare 0, TI clear.
     pub const fn new(now: u32, count: u32) -> Self {
         VirtualTimer {

@@ -428,3 +428,51 @@ fn plain_writes_are_side_effect_free_registers() {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    /// What lets an arch's assembly complete a Status write, `di` or `ei` without
+    /// `prepare_entry`: whenever `status_write_is_plain` says so, entering after the general
+    /// path's write delivers nothing and keeps the real mode and host ASID.
+    #[test]
+    fn plain_status_writes_need_no_entry(
+        setup in proptest::collection::vec((setup_write(), any::<bool>()), 0..12),
+        status in final_status(),
+        now in any::<u32>(),
+        value in any::<u32>(),
+        op in 0u32..3,
+        timer in prop::option::of(1u32..100_000),
+        later in 0u32..100_000,
+    ) {
+        let Some(mut g) = shaped_guest(&setup, timer, status, now) else { return Ok(()) };
+        // Time passes and is evaluated (the timer may have raised TI), then stands still: the
+        // property is about the state as last evaluated.
+        g.now = g.now.wrapping_add(later);
+        if to_kernel(&mut g).is_none() {
+            return Ok(());
+        }
+        g.enter();
+        // Kernel mode with varied interrupt state: IE, IM and pending lines as the setup made.
+        let w = vcpu_mips::cp0::STATUS_WRITABLE;
+        let old = g.vcpu.cp0().status;
+        let new = match op {
+            0 => (old & !w) | (value & w),
+            1 => old & !1,
+            _ => old | 1,
+        };
+        if !g.vcpu.status_write_is_plain(old, new) {
+            return Ok(());
+        }
+        let before = {
+            let mut probe = g.clone_guest();
+            probe.vcpu.prepare_entry(&mut probe.regs, probe.now, &mut probe.alloc).expect("entry")
+        };
+        let mut h = g.clone_guest();
+        h.write_cp0(12, 0, new);
+        prop_assert_eq!(h.vcpu.cp0().status, new);
+        let e = h.vcpu.prepare_entry(&mut h.regs, h.now, &mut h.alloc).expect("entry");
+        prop_assert!(!e.interrupt_delivered || before.interrupt_delivered, "an interrupt became deliverable");
+        prop_assert_eq!((e.mode, e.host_asid), (before.mode, before.host_asid));
+    }
+}

@@ -21,13 +21,13 @@ use vcpu_mips::{PlainWrite, Vcpu, PLAIN_REGISTER_SLOTS};
 
 /// What the assembly reads: the running guest's `Vcpu` (0 while no guest runs: every trap
 /// takes the normal path), the hypervisor's address of its partition and the partition's
-/// size, and two words where it parks the guest's `$t0`/`$t1`.
+/// size, and four words: the guest's `$t0`/`$t1` parked, two more for itself.
 #[repr(C)]
 pub(super) struct FastState {
     vcpu: AtomicU32,
     ram_va: AtomicU32,
     size: AtomicU32,
-    scratch: [AtomicU32; 2],
+    scratch: [AtomicU32; 4],
 }
 
 #[no_mangle]
@@ -35,7 +35,7 @@ static __hv_fast_state: FastState = FastState {
     vcpu: AtomicU32::new(0),
     ram_va: AtomicU32::new(0),
     size: AtomicU32::new(0),
-    scratch: [AtomicU32::new(0), AtomicU32::new(0)],
+    scratch: [AtomicU32::new(0), AtomicU32::new(0), AtomicU32::new(0), AtomicU32::new(0)],
 };
 
 /// Byte offset in `Vcpu` of each plain register (index `rd << 3 | sel`), 0 for the others.
@@ -108,8 +108,13 @@ __hv_fast_cp0:
     andi    $t0, $t1, 0x18          # (slot)
     bnez    $t0, 8f
     nop
-2:
-    lui     $t0, 0xFFE0             # mfc0 / mtc0: (word & 0xFFE0_07F8) == 0x4000_0000 / 0x4080_0000
+2:  lui     $t0, 0xFFE0             # di / ei: (word & 0xFFE0_FFDF) == 0x4160_6000
+    ori     $t0, $t0, 0xFFDF
+    and     $t0, $k0, $t0
+    lui     $t1, 0x4160
+    ori     $t1, $t1, 0x6000
+    beq     $t0, $t1, .Lhv_fast_diei
+    lui     $t0, 0xFFE0             # (slot) mfc0 / mtc0: (word & 0xFFE0_07F8) == 0x4000_0000 / 0x4080_0000
     ori     $t0, $t0, 0x07F8
     and     $t0, $k0, $t0
     andi    $t1, $t0, 0xFFFF        # bits 10:3 must be zero
@@ -132,6 +137,7 @@ __hv_fast_cp0:
     lw      $t0, 0($t0)             # the value
     ext     $k0, $k0, 16, 5         # rt: 16 bytes of code each below
     sll     $k0, $k0, 4
+.Lhv_fast_set_rt:                   # $t0 = the value, $k0 = rt * 16
     lui     $t1, %hi(.Lhv_fast_set)
     addiu   $t1, $t1, %lo(.Lhv_fast_set)
     addu    $k0, $k0, $t1
@@ -172,6 +178,10 @@ __hv_fast_cp0:
     b .Lhv_fast_exit; move $30, $t0; nop; nop
     b .Lhv_fast_exit; move $31, $t0; nop; nop
 .Lhv_fast_mtc0:                     # $t1 = rd << 3 | sel, $k0 = the word
+    xori    $t0, $t1, 12 << 3       # Status: its own checks
+    beqz    $t0, .Lhv_fast_get_rt
+    move    $t1, $zero              # (slot) no table entry: .Lhv_fast_store goes to Status
+    xori    $t1, $t0, 12 << 3       # rd << 3 | sel again
     sll     $t0, $t1, 3             # 12-byte entries
     sll     $t1, $t1, 2
     addu    $t1, $t1, $t0
@@ -180,7 +190,9 @@ __hv_fast_cp0:
     addu    $t1, $t1, $t0           # &entry
     lhu     $t0, 0($t1)             # offset
     beqz    $t0, 8f                 # not a plain register
-    ext     $k0, $k0, 16, 5         # (slot) rt: 16 bytes of code each below
+    nop
+.Lhv_fast_get_rt:                   # $k0 = the word: $t0 = its rt's value
+    ext     $k0, $k0, 16, 5         # rt: 16 bytes of code each below
     sll     $k0, $k0, 4
     lui     $t0, %hi(.Lhv_fast_get)
     addiu   $t0, $t0, %lo(.Lhv_fast_get)
@@ -221,7 +233,9 @@ __hv_fast_cp0:
     b .Lhv_fast_store; move $t0, $29; nop; nop
     b .Lhv_fast_store; move $t0, $30; nop; nop
     b .Lhv_fast_store; move $t0, $31; nop; nop
-.Lhv_fast_store:                    # $t0 = the value, $t1 = &entry
+.Lhv_fast_store:                    # $t0 = the value, $t1 = &entry (0: Status)
+    beqz    $t1, .Lhv_fast_status
+    nop
     lw      $k0, 8($t1)             # mask
     and     $t0, $t0, $k0
     lhu     $k0, 0($t1)             # offset
@@ -233,7 +247,76 @@ __hv_fast_cp0:
     or      $k1, $k1, $t0
     sw      $k1, 0($k0)
     lui     $k1, %hi(__hv_fast_state)
-    addiu   $k1, $k1, %lo(__hv_fast_state)
+    b       .Lhv_fast_exit
+    addiu   $k1, $k1, %lo(__hv_fast_state)  # (slot)
+    # mtc0 rt, Status ($t0 = the value): new = (old & ~W) | (value & W), kept here only when
+    # the real mode and ERL stay and no interrupt becomes deliverable
+    # (vcpu_mips::Vcpu::status_write_is_plain); else the Rust path, nothing changed.
+.Lhv_fast_status:
+    lw      $t1, 0($k1)
+    lw      $k0, {status}($t1)      # old
+    sw      $k0, 20($k1)
+    lui     $t1, {writable} >> 16
+    ori     $t1, $t1, {writable} & 0xFFFF
+    and     $t0, $t0, $t1
+    nor     $t1, $t1, $zero
+    and     $k0, $k0, $t1
+    or      $t0, $t0, $k0           # new
+    lw      $k0, 20($k1)
+    xor     $t1, $k0, $t0
+    andi    $t1, $t1, 4             # ERL changes
+    bnez    $t1, 8f
+    andi    $k0, $k0, 0x16          # (slot) real user mode: (s & 0x16) == 0x10
+    xori    $k0, $k0, 0x10
+    sltiu   $k0, $k0, 1
+    andi    $t1, $t0, 0x16
+    xori    $t1, $t1, 0x10
+    sltiu   $t1, $t1, 1
+    bne     $k0, $t1, 8f            # the real mode changes
+    nop
+    b       .Lhv_fast_deliverable
+    sw      $zero, 24($k1)          # (slot) then the exit, no rt to set
+    # di / ei ($k0 = the word): rt <- Status, then IE cleared / set.
+.Lhv_fast_diei:
+    andi    $t0, $k0, 0x20          # sc: ei
+    ext     $k0, $k0, 16, 5
+    sll     $k0, $k0, 4             # rt * 16, for .Lhv_fast_set_rt
+    lw      $t1, 0($k1)
+    lw      $t1, {status}($t1)      # old
+    bnez    $t0, .Lhv_fast_ei
+    sw      $t1, 20($k1)            # (slot)
+    ins     $t1, $zero, 0, 1        # di: delivers nothing, changes neither mode nor ERL
+    lw      $t0, 0($k1)
+    sw      $t1, {status}($t0)
+    b       .Lhv_fast_set_rt
+    lw      $t0, 20($k1)            # (slot) rt <- old
+.Lhv_fast_ei:
+    ori     $t0, $t1, 1             # new
+    addiu   $k0, $k0, 1             # rt * 16 + 1: set rt after (nonzero)
+    sw      $k0, 24($k1)
+    # Store $t0 as Status unless an interrupt becomes deliverable: IE = 1, EXL = ERL = 0 and
+    # (IP1:IP0 | TI << 7) & IM. Then set rt to the old Status if 24($k1) says so (rt * 16 + 1).
+.Lhv_fast_deliverable:
+    andi    $t1, $t0, 7
+    xori    $t1, $t1, 1
+    bnez    $t1, 6f                 # IE clear, or EXL/ERL: nothing deliverable
+    lw      $t1, 0($k1)             # (slot)
+    lw      $k0, {cause}($t1)
+    ext     $k0, $k0, 8, 2
+    lbu     $t1, {pending}($t1)
+    sll     $t1, $t1, 7
+    or      $k0, $k0, $t1
+    ext     $t1, $t0, 8, 8          # IM
+    and     $k0, $k0, $t1
+    bnez    $k0, 8f                 # an interrupt to deliver: the Rust path
+    nop
+6:  lw      $t1, 0($k1)
+    sw      $t0, {status}($t1)
+    lw      $k0, 24($k1)
+    beqz    $k0, .Lhv_fast_exit
+    lw      $t0, 20($k1)            # (slot) rt <- old
+    b       .Lhv_fast_set_rt
+    addiu   $k0, $k0, -1            # (slot)
 .Lhv_fast_exit:                     # done: past the instruction, registers back, eret
     mfc0    $t1, $14
     addiu   $t1, $t1, 4
@@ -252,4 +335,7 @@ __hv_fast_cp0:
     .set pop
 "#,
     status = const Vcpu::STATUS_OFFSET,
+    cause = const Vcpu::CAUSE_OFFSET,
+    pending = const Vcpu::TIMER_PENDING_OFFSET,
+    writable = const vcpu_mips::cp0::STATUS_WRITABLE,
 );
