@@ -10,9 +10,15 @@
 //! CP0 access): nothing they read or write depends on it, and it is evaluated at the next trap
 //! or host timer interrupt, which loses no expiry.
 
-use crate::cp0::{Cp0, CONTEXT_PTEBASE, ST_ERL};
+use crate::cp0::{Cp0, CONTEXT_PTEBASE, ST_ERL, ST_EXL};
 use crate::tlb::{ENTRYLO_MASK, PAGEMASK_MASK};
 use crate::vcpu::Vcpu;
+
+/// Real user mode for Status `s`: KSU's high bit set (user, or the reserved 11, which counts as
+/// user) and EXL = ERL = 0.
+const fn real_user(s: u32) -> bool {
+    s & 0x16 == 0x10
+}
 
 /// Entries of the tables: one per (rd, sel), indexed `rd << 3 | sel`.
 pub const PLAIN_REGISTER_SLOTS: usize = 256;
@@ -169,6 +175,10 @@ impl Vcpu {
     pub const STATUS_OFFSET: usize =
         core::mem::offset_of!(Vcpu, cp0) + core::mem::offset_of!(Cp0, status);
 
+    /// Byte offset in `Vcpu` of the virtual EPC (where an `eret` goes).
+    pub const EPC_OFFSET: usize =
+        core::mem::offset_of!(Vcpu, cp0) + core::mem::offset_of!(Cp0, epc);
+
     /// Byte offset in `Vcpu` of the stored Cause bits (IP1/IP0 among them).
     pub const CAUSE_OFFSET: usize =
         core::mem::offset_of!(Vcpu, cp0) + core::mem::offset_of!(Cp0, cause);
@@ -188,9 +198,23 @@ impl Vcpu {
     /// computes exactly this; [`Vcpu::fast_trap`] decides the same after bringing the timer up
     /// to date (checked against `prepare_entry` by `tests/fast_path.rs`).
     pub fn status_write_is_plain(&self, old: u32, new: u32) -> bool {
-        let real_user = |s: u32| s & 0x16 == 0x10;
+        real_user(old) == real_user(new) && (old ^ new) & ST_ERL == 0 && !self.deliverable_with(new)
+    }
+
+    /// Whether an `eret` now (virtual kernel mode, not in a delay slot) needs nothing of
+    /// [`Vcpu::prepare_entry`] but the real mode, which the assembly sets itself (user exactly
+    /// when the new Status has KSU's high bit set and EXL = ERL = 0): ERL is clear (so the
+    /// `eret` clears only EXL and the address space stays) and with EXL cleared no interrupt is
+    /// deliverable from the stored Cause lines and the timer's TI as last evaluated.
+    pub fn eret_is_plain(&self) -> bool {
+        let s = self.cp0.status;
+        s & ST_ERL == 0 && !self.deliverable_with(s & !ST_EXL)
+    }
+
+    /// Whether, with Status `s`, an interrupt would be taken from the stored Cause lines (IP0,
+    /// IP1) and the timer's TI as last evaluated: IE = 1, EXL = ERL = 0, a line enabled in IM.
+    fn deliverable_with(&self, s: u32) -> bool {
         let lines = (self.cp0.cause >> 8) & 3 | if self.cp0.timer.pending() { 0x80 } else { 0 };
-        let deliverable = new & 7 == 1 && lines & (new >> 8) & 0xFF != 0;
-        real_user(old) == real_user(new) && (old ^ new) & ST_ERL == 0 && !deliverable
+        s & 7 == 1 && lines & (s >> 8) & 0xFF != 0
     }
 }

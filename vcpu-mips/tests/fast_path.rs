@@ -476,3 +476,51 @@ proptest! {
         prop_assert_eq!((e.mode, e.host_asid), (before.mode, before.host_asid));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    /// What lets an arch's assembly complete an `eret` itself: whenever `eret_is_plain` says
+    /// so, the general path's `eret` and `prepare_entry` go to EPC, clear only EXL, deliver
+    /// nothing, keep the host ASID, and choose user mode exactly when the new Status has KSU's
+    /// high bit set and EXL = ERL = 0.
+    #[test]
+    fn plain_erets_need_only_the_real_mode(
+        setup in proptest::collection::vec((setup_write(), any::<bool>()), 0..12),
+        status in final_status(),
+        now in any::<u32>(),
+        timer in prop::option::of(1u32..100_000),
+        later in 0u32..100_000,
+        value in any::<u32>(),
+    ) {
+        let Some(mut g) = shaped_guest(&setup, timer, status, now) else { return Ok(()) };
+        g.now = g.now.wrapping_add(later);
+        if to_kernel(&mut g).is_none() {
+            return Ok(());
+        }
+        // Any Status the kernel may set before its eret (EXL kept: the kernel stays in kernel
+        // mode), then the state as evaluated now.
+        let w = vcpu_mips::cp0::STATUS_WRITABLE;
+        let old = g.vcpu.cp0().status;
+        g.write_cp0(12, 0, (old & !w) | (value & w) | 2);
+        g.enter();
+        if !g.vcpu.eret_is_plain() {
+            return Ok(());
+        }
+        let before = {
+            let mut probe = g.clone_guest();
+            probe.vcpu.prepare_entry(&mut probe.regs, probe.now, &mut probe.alloc).expect("entry")
+        };
+        let s = g.vcpu.cp0().status;
+        let epc = g.vcpu.cp0().epc;
+        let out = g.exec(ERET);
+        prop_assert_eq!(out, Outcome::Resume);
+        prop_assert_eq!(g.regs.pc, epc);
+        prop_assert_eq!(g.vcpu.cp0().status, s & !2);
+        let e = g.vcpu.prepare_entry(&mut g.regs, g.now, &mut g.alloc).expect("entry");
+        prop_assert!(!e.interrupt_delivered, "an interrupt became deliverable");
+        prop_assert_eq!(e.host_asid, before.host_asid);
+        let user = s & !2 & 0x16 == 0x10;
+        prop_assert_eq!(e.mode == vcpu_mips::RealMode::User, user);
+    }
+}

@@ -108,7 +108,10 @@ __hv_fast_cp0:
     andi    $t0, $t1, 0x18          # (slot)
     bnez    $t0, 8f
     nop
-2:  lui     $t0, 0xFFE0             # di / ei: (word & 0xFFE0_FFDF) == 0x4160_6000
+2:  lui     $t0, 0x4200             # eret
+    ori     $t0, $t0, 0x0018
+    beq     $k0, $t0, .Lhv_fast_eret
+    lui     $t0, 0xFFE0             # (slot) di / ei: (word & 0xFFE0_FFDF) == 0x4160_6000
     ori     $t0, $t0, 0xFFDF
     and     $t0, $k0, $t0
     lui     $t1, 0x4160
@@ -317,6 +320,45 @@ __hv_fast_cp0:
     lw      $t0, 20($k1)            # (slot) rt <- old
     b       .Lhv_fast_set_rt
     addiu   $k0, $k0, -1            # (slot)
+    # eret: kept here when ERL is clear (only EXL is cleared: the address space stays) and no
+    # interrupt becomes deliverable (vcpu_mips::Vcpu::eret_is_plain); the real mode is set
+    # here, the rest of prepare_entry would change nothing.
+.Lhv_fast_eret:
+    lw      $t1, 0($k1)
+    lw      $t0, {status}($t1)
+    andi    $k0, $t0, 4             # ERL
+    bnez    $k0, 8f
+    ins     $t0, $zero, 1, 1        # (slot) new: EXL cleared
+    andi    $k0, $t0, 7             # deliverable: IE = 1, EXL = ERL = 0, a pending line in IM
+    xori    $k0, $k0, 1
+    bnez    $k0, 5f
+    sw      $t0, 20($k1)            # (slot)
+    lw      $k0, {cause}($t1)
+    ext     $k0, $k0, 8, 2
+    lbu     $t0, {pending}($t1)
+    sll     $t0, $t0, 7
+    or      $k0, $k0, $t0
+    lw      $t0, 20($k1)
+    ext     $t1, $t0, 8, 8
+    and     $k0, $k0, $t1
+    bnez    $k0, 8f                 # an interrupt to deliver: the Rust path
+    lw      $t1, 0($k1)             # (slot)
+5:  sw      $t0, {status}($t1)      # commit the virtual Status
+    lw      $k0, {epc}($t1)         # resume at the virtual EPC
+    mtc0    $k0, $14
+    andi    $k0, $t0, 0x16          # real mode: user iff (Status & 0x16) == 0x10, else supervisor
+    xori    $k0, $k0, 0x10
+    sltiu   $k0, $k0, 1
+    addiu   $k0, $k0, 1             # KSU 01 or 10
+    mfc0    $t0, $12
+    ins     $t0, $k0, 3, 2
+    mtc0    $t0, $12
+    lw      $t0, 12($k1)
+    lw      $t1, 16($k1)
+    mfc0    $k0, $30
+    mfc0    $k1, $28, 1
+    ehb
+    eret
 .Lhv_fast_exit:                     # done: past the instruction, registers back, eret
     mfc0    $t1, $14
     addiu   $t1, $t1, 4
@@ -336,6 +378,7 @@ __hv_fast_cp0:
 "#,
     status = const Vcpu::STATUS_OFFSET,
     cause = const Vcpu::CAUSE_OFFSET,
+    epc = const Vcpu::EPC_OFFSET,
     pending = const Vcpu::TIMER_PENDING_OFFSET,
     writable = const vcpu_mips::cp0::STATUS_WRITABLE,
 );
