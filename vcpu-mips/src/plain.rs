@@ -10,7 +10,9 @@
 //! CP0 access): nothing they read or write depends on it, and it is evaluated at the next trap
 //! or host timer interrupt, which loses no expiry.
 
-use crate::cp0::{Cp0, CONTEXT_PTEBASE, ST_ERL, ST_EXL};
+use crate::cp0::{
+    Cp0, CAUSE_DC, CAUSE_IP7, CAUSE_STORED, CAUSE_TI, CONTEXT_PTEBASE, ST_ERL, ST_EXL,
+};
 use crate::tlb::{ENTRYLO_MASK, PAGEMASK_MASK};
 use crate::vcpu::Vcpu;
 
@@ -182,6 +184,28 @@ impl Vcpu {
     /// Byte offset in `Vcpu` of the stored Cause bits (IP1/IP0 among them).
     pub const CAUSE_OFFSET: usize =
         core::mem::offset_of!(Vcpu, cp0) + core::mem::offset_of!(Cp0, cause);
+
+    /// Byte offset in `Vcpu` of the timer's DC flag (one byte, 0 or 1): Count stopped.
+    pub const TIMER_STOPPED_OFFSET: usize = core::mem::offset_of!(Vcpu, cp0)
+        + core::mem::offset_of!(Cp0, timer)
+        + crate::timer::VirtualTimer::STOPPED_OFFSET;
+
+    /// `mfc0 Cause` as the assembly composes it from the fields, without evaluating the timer:
+    /// the stored bits (`CAUSE_STORED`), TI and IP7 when the timer's TI flag is set, DC when
+    /// Count is stopped. Equal to what the general path reads when the timer was evaluated at
+    /// the time of the read; a TI raised since the last evaluation shows at the next trap or
+    /// host timer interrupt (programmed for that moment), a few instructions later.
+    pub fn cause_as_evaluated(&self) -> u32 {
+        let c = &self.cp0;
+        let mut v = c.cause & CAUSE_STORED;
+        if c.timer.pending() {
+            v |= CAUSE_TI | CAUSE_IP7;
+        }
+        if c.timer.frozen() {
+            v |= CAUSE_DC;
+        }
+        v
+    }
 
     /// Byte offset in `Vcpu` of the timer's TI flag (one byte, 0 or 1): Cause.IP7 as the timer
     /// last evaluated it.

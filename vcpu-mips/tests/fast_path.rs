@@ -524,3 +524,32 @@ proptest! {
         prop_assert_eq!(e.mode == vcpu_mips::RealMode::User, user);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    /// What lets an arch's assembly read Cause from the fields: at the time the timer was last
+    /// evaluated, `cause_as_evaluated` is what the general path's `mfc0 Cause` reads.
+    #[test]
+    fn cause_as_evaluated_is_what_mfc0_reads(
+        setup in proptest::collection::vec((setup_write(), any::<bool>()), 0..12),
+        status in final_status(),
+        now in any::<u32>(),
+        timer in prop::option::of(1u32..100_000),
+        later in 0u32..100_000,
+        stopped in any::<bool>(),
+    ) {
+        let Some(mut g) = shaped_guest(&setup, timer, status, now) else { return Ok(()) };
+        g.now = g.now.wrapping_add(later);
+        if to_kernel(&mut g).is_none() {
+            return Ok(());
+        }
+        if stopped {
+            let c = g.read_cp0(13, 0);
+            g.write_cp0(13, 0, c | vcpu_mips::cp0::CAUSE_DC);
+        }
+        g.enter();
+        let composed = g.vcpu.cause_as_evaluated();
+        prop_assert_eq!(g.read_cp0(13, 0), composed);
+    }
+}

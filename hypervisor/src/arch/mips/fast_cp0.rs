@@ -131,7 +131,9 @@ __hv_fast_cp0:
     xori    $t0, $t0, 0x4080 ^ 0x4000   # (slot) zero for mfc0
     bnez    $t0, 8f
     sll     $t1, $t1, 1             # (slot) u16 entries
-    lui     $t0, %hi(__hv_fast_offsets)
+    xori    $t0, $t1, (13 << 3) << 1
+    beqz    $t0, .Lhv_fast_cause    # Cause: composed below
+    lui     $t0, %hi(__hv_fast_offsets)   # (slot)
     addu    $t0, $t0, $t1
     lhu     $t0, %lo(__hv_fast_offsets)($t0)
     beqz    $t0, 8f                 # not a plain register
@@ -320,6 +322,28 @@ __hv_fast_cp0:
     lw      $t0, 20($k1)            # (slot) rt <- old
     b       .Lhv_fast_set_rt
     addiu   $k0, $k0, -1            # (slot)
+    # mfc0 rt, Cause: the stored bits, TI and IP7 when the timer's TI flag is set, DC when
+    # Count is stopped (vcpu_mips::Vcpu::cause_as_evaluated: the timer is not evaluated here).
+.Lhv_fast_cause:
+    ext     $k0, $k0, 16, 5
+    sll     $k0, $k0, 4
+    sw      $k0, 24($k1)            # rt * 16
+    lw      $t1, 0($k1)
+    lw      $t0, {cause}($t1)
+    lui     $k0, {stored} >> 16
+    ori     $k0, $k0, {stored} & 0xFFFF
+    and     $t0, $t0, $k0
+    lbu     $k0, {pending}($t1)
+    beqz    $k0, 1f
+    lbu     $t1, {stopped}($t1)     # (slot)
+    lui     $k0, 0x4000             # TI
+    ori     $k0, $k0, 0x8000        # IP7
+    or      $t0, $t0, $k0
+1:  beqz    $t1, 3f
+    lui     $k0, 0x0800             # (slot) DC
+    or      $t0, $t0, $k0
+3:  b       .Lhv_fast_set_rt
+    lw      $k0, 24($k1)            # (slot) rt * 16
     # eret: kept here when ERL is clear (only EXL is cleared: the address space stays) and no
     # interrupt becomes deliverable (vcpu_mips::Vcpu::eret_is_plain); the real mode is set
     # here, the rest of prepare_entry would change nothing.
@@ -380,5 +404,7 @@ __hv_fast_cp0:
     cause = const Vcpu::CAUSE_OFFSET,
     epc = const Vcpu::EPC_OFFSET,
     pending = const Vcpu::TIMER_PENDING_OFFSET,
+    stopped = const Vcpu::TIMER_STOPPED_OFFSET,
+    stored = const vcpu_mips::cp0::CAUSE_STORED,
     writable = const vcpu_mips::cp0::STATUS_WRITABLE,
 );
