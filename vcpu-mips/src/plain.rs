@@ -11,7 +11,8 @@
 //! or host timer interrupt, which loses no expiry.
 
 use crate::cp0::{
-    Cp0, CAUSE_DC, CAUSE_IP7, CAUSE_STORED, CAUSE_TI, CONTEXT_PTEBASE, ST_ERL, ST_EXL,
+    Cp0, CAUSE_DC, CAUSE_IP7, CAUSE_STORED, CAUSE_TI, CONTEXT_PTEBASE, EBASE_WRITABLE, ST_BEV,
+    ST_ERL, ST_EXL,
 };
 use crate::tlb::{ENTRYLO_MASK, PAGEMASK_MASK};
 use crate::vcpu::Vcpu;
@@ -181,6 +182,10 @@ impl Vcpu {
     pub const EPC_OFFSET: usize =
         core::mem::offset_of!(Vcpu, cp0) + core::mem::offset_of!(Cp0, epc);
 
+    /// Byte offset in `Vcpu` of EBase (where the exception vectors are).
+    pub const EBASE_OFFSET: usize =
+        core::mem::offset_of!(Vcpu, cp0) + core::mem::offset_of!(Cp0, ebase);
+
     /// Byte offset in `Vcpu` of the stored Cause bits (IP1/IP0 among them).
     pub const CAUSE_OFFSET: usize =
         core::mem::offset_of!(Vcpu, cp0) + core::mem::offset_of!(Cp0, cause);
@@ -233,6 +238,21 @@ impl Vcpu {
     pub fn eret_is_plain(&self) -> bool {
         let s = self.cp0.status;
         s & ST_ERL == 0 && !self.deliverable_with(s & !ST_EXL)
+    }
+
+    /// Where a `syscall` the guest executed (not in a delay slot) is reflected, if reflecting
+    /// it needs nothing but the fields and the real mode: Status.BEV clear and the general
+    /// vector (0xC000_0000 + EBase's base + 0x180) inside the RAM window. Reflecting it then
+    /// sets EXL, and when EXL was clear EPC (the `syscall`) and Cause.BD = 0, and Cause.ExcCode 8
+    /// with CE 0; with EXL set no interrupt is deliverable and the address space stays, and
+    /// the real mode becomes supervisor (what `prepare_entry` decides; checked against the
+    /// general path by `tests/fast_path.rs`). `None`: the general path (which halts the guest).
+    pub fn syscall_vector(&self) -> Option<u32> {
+        if self.cp0.status & ST_BEV != 0 {
+            return None;
+        }
+        let offset = (self.cp0.ebase & EBASE_WRITABLE) + 0x180;
+        (offset < self.config.partition.size()).then_some(0xC000_0000 + offset)
     }
 
     /// Whether, with Status `s`, an interrupt would be taken from the stored Cause lines (IP0,

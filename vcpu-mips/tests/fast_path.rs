@@ -553,3 +553,56 @@ proptest! {
         prop_assert_eq!(g.read_cp0(13, 0), composed);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// What lets an arch's assembly reflect a `syscall` itself: whenever `syscall_vector` gives
+    /// a vector, the general path's reflection and `prepare_entry` reach exactly the state the
+    /// documented field updates give, at that vector, in supervisor mode, under the same host
+    /// ASID, delivering nothing.
+    #[test]
+    fn plain_syscall_reflection_is_the_general_one(
+        setup in proptest::collection::vec((setup_write(), any::<bool>()), 0..12),
+        status in final_status(),
+        now in any::<u32>(),
+        ebase in prop::option::of(prop_oneof![any::<u32>(), 0u32..SIZE, (SIZE - 0x2000)..(SIZE + 0x2000)]),
+        bev in prop::sample::select(vec![false, false, false, true]),
+    ) {
+        let Some(mut g) = shaped_guest(&setup, None, status, now) else { return Ok(()) };
+        if ebase.is_some() || bev {
+            // EBase anywhere (inside or outside the RAM window), BEV, written from kernel mode.
+            if to_kernel(&mut g).is_none() {
+                return Ok(());
+            }
+            if let Some(e) = ebase {
+                g.write_cp0(15, 1, e);
+            }
+            if bev {
+                let s = g.vcpu.cp0().status;
+                g.write_cp0(12, 0, s | 1 << 22);
+            }
+            g.enter();
+        }
+        let Some(vector) = g.vcpu.syscall_vector() else { return Ok(()) };
+        let before = {
+            let mut probe = g.clone_guest();
+            probe.vcpu.prepare_entry(&mut probe.regs, probe.now, &mut probe.alloc).expect("entry")
+        };
+        let (s, c, pc) = (g.vcpu.cp0().status, g.vcpu.cp0().cause, g.regs.pc);
+        let out = g.trap(8 << 2, 0);
+        prop_assert!(matches!(out, Outcome::Reflected { .. }), "{:?}", out);
+        let e = g.vcpu.prepare_entry(&mut g.regs, g.now, &mut g.alloc).expect("entry");
+        prop_assert_eq!(g.regs.pc, vector);
+        prop_assert!(!e.interrupt_delivered);
+        prop_assert_eq!(e.mode, vcpu_mips::RealMode::Supervisor);
+        prop_assert_eq!(e.host_asid, before.host_asid);
+        prop_assert_eq!(g.vcpu.cp0().status, s | 2);
+        let exl_was_set = s & 2 != 0;
+        let bd_cleared = if exl_was_set { c } else { c & !(1 << 31) };
+        prop_assert_eq!(g.vcpu.cp0().cause, (bd_cleared & !0x3000_007C) | (8 << 2));
+        if !exl_was_set {
+            prop_assert_eq!(g.vcpu.cp0().epc, pc);
+        }
+    }
+}

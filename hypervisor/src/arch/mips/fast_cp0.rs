@@ -78,7 +78,9 @@ __hv_fast_cp0:
     bnez    $k0, 9f
     mfc0    $k0, $13                # (slot)
     andi    $k0, $k0, 0x7C
-    xori    $k0, $k0, 11 << 2
+    xori    $k0, $k0, 8 << 2        # syscall: reflected below
+    beqz    $k0, .Lhv_fast_sys
+    xori    $k0, $k0, (8 << 2) ^ (11 << 2)  # (slot)
     bnez    $k0, 9f
     lui     $k1, %hi(__hv_fast_state)   # (slot)
     addiu   $k1, $k1, %lo(__hv_fast_state)
@@ -344,6 +346,59 @@ __hv_fast_cp0:
     or      $t0, $t0, $k0
 3:  b       .Lhv_fast_set_rt
     lw      $k0, 24($k1)            # (slot) rt * 16
+    # A syscall (not in a delay slot: checked above), reflected here when Status.BEV is
+    # clear and the general vector lies in the RAM window (vcpu_mips::Vcpu::syscall_vector):
+    # EXL set, EPC and Cause.BD = 0 when EXL was clear, ExcCode 8, CE 0; the guest resumes at
+    # the vector in supervisor mode (EXL: nothing deliverable, the address space stays).
+.Lhv_fast_sys:
+    lui     $k1, %hi(__hv_fast_state)
+    addiu   $k1, $k1, %lo(__hv_fast_state)
+    lw      $k0, 0($k1)             # the Vcpu, or 0
+    beqz    $k0, 9f
+    nop
+    sw      $t0, 12($k1)
+    sw      $t1, 16($k1)
+    lw      $t0, {status}($k0)
+    ext     $t1, $t0, 22, 1         # BEV: the Rust path (which halts the guest)
+    bnez    $t1, 8f
+    lw      $t1, {ebase}($k0)       # (slot) the vector's offset in the window
+    lui     $k0, 0x3FFF
+    ori     $k0, $k0, 0xF000
+    and     $t1, $t1, $k0
+    addiu   $t1, $t1, 0x180
+    lw      $k0, 8($k1)             # inside the partition?
+    sltu    $k0, $t1, $k0
+    beqz    $k0, 8f
+    lui     $k0, 0xC000             # (slot)
+    addu    $t1, $t1, $k0
+    sw      $t1, 20($k1)            # the vector
+    lw      $t1, 0($k1)
+    andi    $k0, $t0, 2             # EXL was set: EPC and BD stay
+    bnez    $k0, 4f
+    ori     $t0, $t0, 2             # (slot) EXL
+    mfc0    $k0, $14                # the syscall's address
+    sw      $k0, {epc}($t1)
+    lw      $k0, {cause}($t1)
+    ins     $k0, $zero, 31, 1       # BD = 0
+    sw      $k0, {cause}($t1)
+4:  sw      $t0, {status}($t1)
+    lw      $k0, {cause}($t1)
+    ins     $k0, $zero, 28, 2       # CE 0
+    ins     $k0, $zero, 2, 5
+    ori     $k0, $k0, 8 << 2        # ExcCode: Sys
+    sw      $k0, {cause}($t1)
+    lw      $k0, 20($k1)
+    mtc0    $k0, $14                # the guest resumes at the vector
+    mfc0    $t0, $12                # in supervisor mode (EXL)
+    addiu   $k0, $zero, 1
+    ins     $t0, $k0, 3, 2
+    mtc0    $t0, $12
+    lw      $t0, 12($k1)
+    lw      $t1, 16($k1)
+    mfc0    $k0, $30
+    mfc0    $k1, $28, 1
+    ehb
+    eret
     # eret: kept here when ERL is clear (only EXL is cleared: the address space stays) and no
     # interrupt becomes deliverable (vcpu_mips::Vcpu::eret_is_plain); the real mode is set
     # here, the rest of prepare_entry would change nothing.
@@ -403,6 +458,7 @@ __hv_fast_cp0:
     status = const Vcpu::STATUS_OFFSET,
     cause = const Vcpu::CAUSE_OFFSET,
     epc = const Vcpu::EPC_OFFSET,
+    ebase = const Vcpu::EBASE_OFFSET,
     pending = const Vcpu::TIMER_PENDING_OFFSET,
     stopped = const Vcpu::TIMER_STOPPED_OFFSET,
     stored = const vcpu_mips::cp0::CAUSE_STORED,
