@@ -110,20 +110,11 @@ __hv_fast_cp0:
     andi    $t0, $t1, 0x18          # (slot)
     bnez    $t0, 8f
     nop
-2:  lui     $t0, 0x4200             # eret
-    ori     $t0, $t0, 0x0018
-    beq     $k0, $t0, .Lhv_fast_eret
-    lui     $t0, 0xFFE0             # (slot) di / ei: (word & 0xFFE0_FFDF) == 0x4160_6000
-    ori     $t0, $t0, 0xFFDF
-    and     $t0, $k0, $t0
-    lui     $t1, 0x4160
-    ori     $t1, $t1, 0x6000
-    beq     $t0, $t1, .Lhv_fast_diei
-    lui     $t0, 0xFFE0             # (slot) mfc0 / mtc0: (word & 0xFFE0_07F8) == 0x4000_0000 / 0x4080_0000
+2:  lui     $t0, 0xFFE0             # mfc0 / mtc0: (word & 0xFFE0_07F8) == 0x4000_0000 / 0x4080_0000
     ori     $t0, $t0, 0x07F8
     and     $t0, $k0, $t0
-    andi    $t1, $t0, 0xFFFF        # bits 10:3 must be zero
-    bnez    $t1, 8f
+    andi    $t1, $t0, 0xFFFF        # bits 10:3 zero
+    bnez    $t1, .Lhv_fast_other
     srl     $t0, $t0, 16            # (slot) 0x4000: mfc0, 0x4080: mtc0
     ext     $t1, $k0, 11, 5         # rd
     sll     $t1, $t1, 3
@@ -131,7 +122,7 @@ __hv_fast_cp0:
     xori    $t0, $t0, 0x4080
     beqz    $t0, .Lhv_fast_mtc0
     xori    $t0, $t0, 0x4080 ^ 0x4000   # (slot) zero for mfc0
-    bnez    $t0, 8f
+    bnez    $t0, .Lhv_fast_other
     sll     $t1, $t1, 1             # (slot) u16 entries
     xori    $t0, $t1, (13 << 3) << 1
     beqz    $t0, .Lhv_fast_cause    # Cause: composed below
@@ -324,6 +315,20 @@ __hv_fast_cp0:
     lw      $t0, 20($k1)            # (slot) rt <- old
     b       .Lhv_fast_set_rt
     addiu   $k0, $k0, -1            # (slot)
+    # Neither mfc0 nor mtc0: eret, di, ei, or the Rust path.
+.Lhv_fast_other:
+    lui     $t0, 0x4200             # eret
+    ori     $t0, $t0, 0x0018
+    beq     $k0, $t0, .Lhv_fast_eret
+    lui     $t0, 0xFFE0             # (slot) di / ei: (word & 0xFFE0_FFDF) == 0x4160_6000
+    ori     $t0, $t0, 0xFFDF
+    and     $t0, $k0, $t0
+    lui     $t1, 0x4160
+    ori     $t1, $t1, 0x6000
+    beq     $t0, $t1, .Lhv_fast_diei
+    nop
+    b       8f
+    nop
     # mfc0 rt, Cause: the stored bits, TI and IP7 when the timer's TI flag is set, DC when
     # Count is stopped (vcpu_mips::Vcpu::cause_as_evaluated: the timer is not evaluated here).
 .Lhv_fast_cause:
