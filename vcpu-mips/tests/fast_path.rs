@@ -606,3 +606,41 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// What lets an arch skip `prepare_entry` after a reflected exception: the guest is at its
+    /// vector with EXL set, so entering delivers nothing, keeps the host ASID and runs it in
+    /// supervisor mode.
+    #[test]
+    fn a_reflection_needs_only_supervisor_mode(
+        setup in proptest::collection::vec((setup_write(), any::<bool>()), 0..12),
+        status in final_status(),
+        exc_code in 0u32..32,
+        ce in 0u32..4,
+        in_slot in any::<bool>(),
+        bad_vaddr in any::<u32>(),
+        now in any::<u32>(),
+        timer in prop::option::of(1u32..100_000),
+    ) {
+        let cause = exc_code << 2 | ce << 28 | u32::from(in_slot) << 31;
+        prop_assume!(!vcpu_mips::trap_uses_gprs(cause) && exc_code != 0);
+        let Some(mut g) = shaped_guest(&setup, timer, status, now) else { return Ok(()) };
+        g.regs.branch_delay = in_slot;
+        let before = {
+            let mut probe = g.clone_guest();
+            probe.vcpu.prepare_entry(&mut probe.regs, probe.now, &mut probe.alloc).expect("entry")
+        };
+        let out = g.trap(cause, bad_vaddr);
+        if !matches!(out, Outcome::Reflected { .. }) {
+            return Ok(());
+        }
+        let pc = g.regs.pc;
+        let e = g.vcpu.prepare_entry(&mut g.regs, g.now, &mut g.alloc).expect("entry");
+        prop_assert!(!e.interrupt_delivered);
+        prop_assert_eq!(e.mode, vcpu_mips::RealMode::Supervisor);
+        prop_assert_eq!(e.host_asid, before.host_asid);
+        prop_assert_eq!(g.regs.pc, pc);
+    }
+}

@@ -300,14 +300,25 @@ fn fast_exception(ctx: &mut RunContext, frame: &mut TrapFrame, bad_vaddr: u32) -
         let asids = ASIDS.lock();
         ctx.cpu.vcpu.handle_trap(guest_regs(frame), &t, &HostView, &asids)
     };
-    // A shadow mapping needs nothing more; anything else may (a reflected exception changes the
-    // mode; a refill without a host ASID yet is retried after prepare_entry assigns one).
-    let reenter = !matches!(outcome, Outcome::MapHost(_));
-    if let Some(code) = carry_out(ctx, frame, &outcome) {
-        ctx.cpu.exit = Some(code);
-        return FAST_DONE_LOOK;
+    // A shadow mapping needs nothing more. A reflected exception leaves the guest at its vector
+    // with EXL set: nothing deliverable, the same address space (ERL unchanged), supervisor
+    // mode; that is all prepare_entry would decide (checked by vcpu-mips/tests/fast_path.rs).
+    // Anything else may need prepare_entry (a refill without a host ASID yet is retried after
+    // it assigns one).
+    match outcome {
+        Outcome::Reflected { .. } => {
+            frame.status = guest_status(RealMode::Supervisor);
+            FAST_DONE
+        }
+        _ => {
+            if let Some(code) = carry_out(ctx, frame, &outcome) {
+                ctx.cpu.exit = Some(code);
+                return FAST_DONE_LOOK;
+            }
+            let reenter = !matches!(outcome, Outcome::MapHost(_));
+            fast_reenter(ctx, frame, reenter, false)
+        }
     }
-    fast_reenter(ctx, frame, reenter, false)
 }
 
 /// The end of a fast trap that may have changed the guest's mode, address space, interrupt
