@@ -6,6 +6,8 @@
 //!
 //! - `status-user-now`: Status written to user mode (KSU = 10, EXL = ERL = 0) from kernel mode:
 //!   the very next fetch, from the kernel's RAM window, must fault (user mode cannot reach it).
+//! - `eret-to-user-now`: Status set to user mode with EXL (still kernel mode), EPC at kernel
+//!   code, `eret`: the fetch at EPC must fault (the `eret` entered user mode).
 //! - `entryhi-asid-now`: two non-global entries map one address to two frames under ASIDs 1
 //!   and 2; after each EntryHi write that changes only the ASID, a read must show the frame of
 //!   the new ASID (a stale host mapping would show the other).
@@ -90,6 +92,7 @@ fn read(addr: u32) -> Result<u32, Fault> {
 
 pub fn run(p: &mut Probes) {
     status_user_now(p);
+    eret_to_user_now(p);
     let entries = tlb_entries();
     let entryhi = cp0::read_entryhi();
     flush(entries);
@@ -131,6 +134,52 @@ fn status_user_now(p: &mut Probes) {
             Ok(_) => Outcome::not_contained(format_args!(
                 "kernel code kept running after Status was set to user mode"
             )),
+        },
+    );
+}
+
+fn eret_to_user_now(p: &mut Probes) {
+    let old = cp0::di();
+    let user_exl = (old & !0x1F) | KSU_USER | 2;
+    // SAFETY: a probe: `eret` into user mode at kernel code, whose fetch must fault; the fault
+    // path returns to kernel mode, and Status is restored below. $ra is saved and restored
+    // around the `bal` that finds the code's address.
+    let r = unsafe {
+        fault::catch(|| {
+            let ran: u32;
+            asm!(
+                ".set push",
+                ".set noat",
+                ".set noreorder",
+                "move $10, $31",
+                "bal 1f",
+                "nop",
+                "1: addiu $8, $31, 24",  // the `li` below
+                "mtc0 $8, $14",         // EPC
+                "mtc0 $9, $12",         // Status: user mode with EXL
+                "ehb",
+                "eret",
+                "nop",
+                "li $11, 1",            // runs only if the eret did not enter user mode
+                "move $31, $10",
+                ".set pop",
+                in("$9") user_exl,
+                out("$8") _,
+                out("$10") _,
+                out("$11") ran,
+                options(nostack),
+            );
+            ran
+        })
+    };
+    cp0::write_status(old);
+    p.report(
+        "eret-to-user-now",
+        match r {
+            Err(f) => Outcome::fault(f),
+            Ok(_) => {
+                Outcome::not_contained(format_args!("kernel code ran after an eret into user mode"))
+            }
         },
     );
 }
