@@ -3,7 +3,7 @@
 //! `mtc0` only stores masked bits into a field, with no other effect (nothing the next
 //! [`Vcpu::prepare_entry`] or the timer decides from, no TLB, no time). Executing them on the
 //! fields is exactly what the general path does (checked against it by
-//! `tests/fast_path.rs`); the assembly must still check everything [`Vcpu::fast_mfc0`] checks
+//! `tests/assembly_rules.rs`); the assembly must still check everything [`Vcpu::fast_mfc0`] checks
 //! (CE = 0, not in a delay slot, virtual kernel mode, the word read from the RAM window).
 //!
 //! The timer is not brought up to date on these accesses (the general path does it on every
@@ -225,7 +225,7 @@ impl Vcpu {
     /// and the timer's TI as last evaluated. An interrupt the timer raised since then is
     /// delivered by the host timer interrupt programmed for that moment. The assembly path
     /// computes exactly this; [`Vcpu::fast_trap`] decides the same after bringing the timer up
-    /// to date (checked against `prepare_entry` by `tests/fast_path.rs`).
+    /// to date (checked against `prepare_entry` by `tests/assembly_rules.rs`).
     pub fn status_write_is_plain(&self, old: u32, new: u32) -> bool {
         real_user(old) == real_user(new) && (old ^ new) & ST_ERL == 0 && !self.deliverable_with(new)
     }
@@ -246,7 +246,7 @@ impl Vcpu {
     /// sets EXL, and when EXL was clear EPC (the `syscall`) and Cause.BD = 0, and Cause.ExcCode 8
     /// with CE 0; with EXL set no interrupt is deliverable and the address space stays, and
     /// the real mode becomes supervisor (what `prepare_entry` decides; checked against the
-    /// general path by `tests/fast_path.rs`). `None`: the general path (which halts the guest).
+    /// general path by `tests/assembly_rules.rs`). `None`: the general path (which halts the guest).
     pub fn syscall_vector(&self) -> Option<u32> {
         if self.cp0.status & ST_BEV != 0 {
             return None;

@@ -10,7 +10,7 @@
 //! (`Vcpu::fast_mfc0`, `Vcpu::fast_trap`): Coprocessor Unusable with CE = 0, not in a delay
 //! slot, the guest in virtual kernel mode, the word at EPC (read from the RAM window) an `mfc0`
 //! or `mtc0`; and only for the registers the tables name, whose access has no side effect
-//! (checked against the general path by `vcpu-mips/tests/fast_path.rs`). Everything else goes
+//! (checked against the general path by `vcpu-mips/tests/assembly_rules.rs`). Everything else goes
 //! back to the trap entry (`__hv_trap_guest`) with the guest's registers untouched; a declined
 //! trap costs some 40 instructions more than before.
 
@@ -35,7 +35,12 @@ static __hv_fast_state: FastState = FastState {
     vcpu: AtomicU32::new(0),
     ram_va: AtomicU32::new(0),
     size: AtomicU32::new(0),
-    scratch: [AtomicU32::new(0), AtomicU32::new(0), AtomicU32::new(0), AtomicU32::new(0)],
+    scratch: [
+        AtomicU32::new(0),
+        AtomicU32::new(0),
+        AtomicU32::new(0),
+        AtomicU32::new(0),
+    ],
 };
 
 /// Byte offset in `Vcpu` of each plain register (index `rd << 3 | sel`), 0 for the others.
@@ -49,9 +54,13 @@ static __hv_fast_writes: [PlainWrite; PLAIN_REGISTER_SLOTS] = Vcpu::plain_regist
 /// Let the assembly serve `vcpu`'s guest (about to be entered), whose partition the hypervisor
 /// reaches at `ram_va`, `size` bytes.
 pub(super) fn publish(vcpu: &Vcpu, ram_va: usize, size: u32) {
-    __hv_fast_state.ram_va.store(ram_va as u32, Ordering::Relaxed);
+    __hv_fast_state
+        .ram_va
+        .store(ram_va as u32, Ordering::Relaxed);
     __hv_fast_state.size.store(size, Ordering::Relaxed);
-    __hv_fast_state.vcpu.store(vcpu as *const Vcpu as u32, Ordering::Relaxed);
+    __hv_fast_state
+        .vcpu
+        .store(vcpu as *const Vcpu as u32, Ordering::Relaxed);
 }
 
 /// No guest runs (its `Vcpu` may move or go away).

@@ -2,8 +2,11 @@
 //!
 //! The vector page (EBase) has the TLB refill vector at +0x000, cache error at +0x100 and the
 //! general vector at +0x180 (interrupts use it too: Cause.IV = 0). All of them enter
-//! `__hv_trap_entry`, which saves the full register state in a [`TrapFrame`], runs
-//! [`dispatch`] in kernel mode with interrupts off, and restores the (possibly changed) frame.
+//! `__hv_trap_entry`. A trap from a guest first tries the assembly path (`fast_cp0.rs`: the
+//! guest kernel's commonest CP0 traps and its `syscall`, served with `$k0/$k1` and two parked
+//! registers); else the entry saves the caller-saved registers in a [`TrapFrame`] and tries
+//! the Rust fast path (`vcpu.rs`), and else saves the rest and runs `__hv_trap` in kernel mode
+//! with interrupts off, then restores the (possibly changed) frame.
 //!
 //! Stack: a trap from kernel mode pushes its frame on the current stack; a trap from
 //! supervisor or user mode (a guest) switches to the trap stack first, so a guest's stack

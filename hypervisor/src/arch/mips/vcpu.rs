@@ -302,7 +302,7 @@ fn fast_exception(ctx: &mut RunContext, frame: &mut TrapFrame, bad_vaddr: u32) -
     };
     // A shadow mapping needs nothing more. A reflected exception leaves the guest at its vector
     // with EXL set: nothing deliverable, the same address space (ERL unchanged), supervisor
-    // mode; that is all prepare_entry would decide (checked by vcpu-mips/tests/fast_path.rs).
+    // mode; that is all prepare_entry would decide (checked by vcpu-mips/tests/assembly_rules.rs).
     // Anything else may need prepare_entry (a refill without a host ASID yet is retried after
     // it assigns one).
     match outcome {
