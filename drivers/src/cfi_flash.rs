@@ -154,7 +154,7 @@ impl CfiFlash {
     /// Erase the block starting at `offset` (block aligned).
     pub fn erase(&self, offset: u32) -> Result<(), FlashError> {
         let at = self.check(offset, self.geometry.erase_block as usize)?;
-        if offset % self.geometry.erase_block != 0 {
+        if !offset.is_multiple_of(self.geometry.erase_block) {
             return Err(FlashError::OutOfRange);
         }
         let word = at / self.width;

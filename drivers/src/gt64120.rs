@@ -6,6 +6,8 @@
 //! function 0 gives 0x7110_8086 (PIIX4 ISA bridge).
 
 use crate::mmio::Mmio;
+use crate::pci::PciConfig;
+pub use crate::pci::PciFunction;
 
 const CFG_ADDR: usize = 0xCF8;
 const CFG_DATA: usize = 0xCFC;
@@ -17,13 +19,6 @@ pub struct Gt64120Pci {
     regs: Mmio,
 }
 
-/// A PCI function's address on bus 0.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PciFunction {
-    pub device: u8,
-    pub function: u8,
-}
-
 impl Gt64120Pci {
     /// `regs` is the controller's 4 KiB register block.
     pub fn new(regs: Mmio) -> Self {
@@ -31,7 +26,10 @@ impl Gt64120Pci {
     }
 
     fn select(&self, f: PciFunction, reg: u8) {
-        let addr = CFG_ENABLE | u32::from(f.device & 0x1F) << 11 | u32::from(f.function & 7) << 8 | u32::from(reg & 0xFC);
+        let addr = CFG_ENABLE
+            | u32::from(f.device & 0x1F) << 11
+            | u32::from(f.function & 7) << 8
+            | u32::from(reg & 0xFC);
         self.regs.write_le32(CFG_ADDR, addr);
     }
 
@@ -45,5 +43,14 @@ impl Gt64120Pci {
     pub fn write32(&self, f: PciFunction, reg: u8, value: u32) {
         self.select(f, reg);
         self.regs.write_be32(CFG_DATA, value);
+    }
+}
+
+impl PciConfig for Gt64120Pci {
+    fn read32(&self, f: PciFunction, reg: u8) -> u32 {
+        Gt64120Pci::read32(self, f, reg)
+    }
+    fn write32(&self, f: PciFunction, reg: u8, value: u32) {
+        Gt64120Pci::write32(self, f, reg, value)
     }
 }

@@ -6,6 +6,10 @@
 //!
 //! Both CPUs here are big-endian. `read_be32`/`write_be32` are native accesses; the `_le`
 //! variants byte-swap for little-endian devices such as PCI functions.
+//!
+//! Drivers that a host test runs against a model of its device take their registers as
+//! [`Registers`], which [`Mmio`] implements on the machine and the model implements on the host;
+//! every access names its width and byte order there too.
 
 /// A block of device registers of `len` bytes at virtual address `base`.
 #[derive(Clone, Copy, Debug)]
@@ -37,7 +41,10 @@ impl Mmio {
             "MMIO sub-window outside its parent window"
         );
         // The constructor's caller vouched for the whole parent window, so for any part of it.
-        Mmio { base: self.base + offset, len }
+        Mmio {
+            base: self.base + offset,
+            len,
+        }
     }
 
     /// The window's length in bytes.
@@ -52,7 +59,7 @@ impl Mmio {
 
     fn addr(&self, offset: usize, width: usize) -> usize {
         assert!(
-            offset + width <= self.len && offset % width == 0,
+            offset + width <= self.len && offset.is_multiple_of(width),
             "MMIO access at {:#x}+{offset:#x} (width {width}) outside its {:#x}-byte register block or misaligned",
             self.base,
             self.len
@@ -110,5 +117,66 @@ impl Mmio {
         let a = self.addr(offset, 4);
         // SAFETY: as in `read_be32`.
         unsafe { (a as *mut u32).write_volatile(value.to_le()) }
+    }
+}
+
+/// Register access as a driver sees it: a width and a byte order per access, at an offset in the
+/// device's register block. [`Mmio`] implements it on the machine; the host tests implement it
+/// with models of the devices (a register file over a byte array that reacts to accesses as the
+/// device does), so a driver's register logic runs unchanged against both.
+pub trait Registers {
+    /// An 8-bit register.
+    fn read8(&self, offset: usize) -> u8;
+    /// Write an 8-bit register.
+    fn write8(&self, offset: usize, value: u8);
+    /// A 32-bit little-endian register (PCI devices).
+    fn read_le32(&self, offset: usize) -> u32;
+    /// Write a 32-bit little-endian register.
+    fn write_le32(&self, offset: usize, value: u32);
+    /// A 32-bit big-endian register (the SoCs' own devices).
+    fn read_be32(&self, offset: usize) -> u32;
+    /// Write a 32-bit big-endian register.
+    fn write_be32(&self, offset: usize, value: u32);
+}
+
+impl Registers for Mmio {
+    fn read8(&self, offset: usize) -> u8 {
+        Mmio::read8(self, offset)
+    }
+    fn write8(&self, offset: usize, value: u8) {
+        Mmio::write8(self, offset, value)
+    }
+    fn read_le32(&self, offset: usize) -> u32 {
+        Mmio::read_le32(self, offset)
+    }
+    fn write_le32(&self, offset: usize, value: u32) {
+        Mmio::write_le32(self, offset, value)
+    }
+    fn read_be32(&self, offset: usize) -> u32 {
+        Mmio::read_be32(self, offset)
+    }
+    fn write_be32(&self, offset: usize, value: u32) {
+        Mmio::write_be32(self, offset, value)
+    }
+}
+
+impl<T: Registers + ?Sized> Registers for &T {
+    fn read8(&self, offset: usize) -> u8 {
+        (**self).read8(offset)
+    }
+    fn write8(&self, offset: usize, value: u8) {
+        (**self).write8(offset, value)
+    }
+    fn read_le32(&self, offset: usize) -> u32 {
+        (**self).read_le32(offset)
+    }
+    fn write_le32(&self, offset: usize, value: u32) {
+        (**self).write_le32(offset, value)
+    }
+    fn read_be32(&self, offset: usize) -> u32 {
+        (**self).read_be32(offset)
+    }
+    fn write_be32(&self, offset: usize, value: u32) {
+        (**self).write_be32(offset, value)
     }
 }

@@ -45,7 +45,7 @@ pub const CAUSE_IP0: u32 = 1 << 8;
 /// Cause bits a guest may write: DC, IV, IP1, IP0.
 pub const CAUSE_WRITABLE: u32 = CAUSE_DC | CAUSE_IV | CAUSE_IP1 | CAUSE_IP0;
 /// Cause bits stored here (the rest is composed: TI and IP7 from the timer).
-const CAUSE_STORED: u32 = CAUSE_BD | (3 << 28) | CAUSE_IV | CAUSE_IP1 | CAUSE_IP0 | (0x1F << 2);
+pub const CAUSE_STORED: u32 = CAUSE_BD | (3 << 28) | CAUSE_IV | CAUSE_IP1 | CAUSE_IP0 | (0x1F << 2);
 
 /// Context.PTEBase, the only writable part of Context.
 pub const CONTEXT_PTEBASE: u32 = 0xFF80_0000;

@@ -14,8 +14,9 @@
 //! ([`trap_uses_gprs`]), so the arch may call [`Vcpu::handle_trap`] for them from its fast
 //! entry too.
 //!
-//! Most fast traps return straight into the guest ([`Fast::Done`]); when the instruction may have
-//! changed what [`Vcpu::prepare_entry`] decides (Status, EntryHi, Cause, `eret`, `ei`, `tlbr`) or the
+//! Most fast traps return straight into the guest ([`Fast::Done`]); when the instruction changed
+//! what [`Vcpu::prepare_entry`] decides (a Status, EntryHi or `ei` that changed the real mode, the
+//! address space or made an interrupt deliverable; Cause, `eret`, `tlbr`) or may have changed the
 //! guest's timer, [`Fast::Reenter`] says so, and the arch calls `prepare_entry` (and reprograms
 //! its timer) before returning.
 
@@ -23,11 +24,11 @@ use core::ops::Deref;
 
 use crate::asid::HostAsidAllocator;
 use crate::cache_op::HostCacheAction;
-use crate::cp0::RegId;
+use crate::cp0::{RegId, ST_ERL};
 use crate::decode::{decode, Instruction, HYPERCALL_WORD};
 use crate::emulate::Exec;
 use crate::exception::code;
-use crate::interface::{GuestRegs, Hypercall, Outcome};
+use crate::interface::{GuestRegs, Hypercall, Outcome, RealMode};
 use crate::vcpu::Vcpu;
 
 /// What [`Vcpu::fast_trap`] did. (A few words: it is returned through every fast trap.)
@@ -156,6 +157,30 @@ impl Vcpu {
         self.fast_instruction(regs, insn, now, usable_gprs, alloc)
     }
 
+    /// What [`Vcpu::prepare_entry`] decides from, apart from interrupts: the real mode and the
+    /// guest address space (ASID, ERL).
+    #[inline]
+    fn entry_state(&self) -> (RealMode, u8, bool) {
+        (
+            self.real_mode(),
+            self.cp0.asid(),
+            self.cp0.status & ST_ERL != 0,
+        )
+    }
+
+    /// [`Fast::Done`] when the instruction left what [`Vcpu::prepare_entry`] decides as it was
+    /// (`before`, and no interrupt the guest would take now; the timer was brought up to date by
+    /// the instruction), else [`Fast::Reenter`]. Guest kernels write Status and EntryHi all
+    /// the time without changing either (Linux's exception entry and return, `__update_tlb`).
+    #[inline]
+    fn done_unless_entry_changed(&self, before: (RealMode, u8, bool)) -> Fast {
+        if self.entry_state() == before && !self.interrupt_deliverable() {
+            Fast::Done
+        } else {
+            Fast::Reenter { timer: false }
+        }
+    }
+
     /// The privileged instructions other than `mfc0` and the hypercall, with the general path's
     /// semantics (the same helpers as [`Vcpu::execute`]).
     #[inline(never)]
@@ -171,13 +196,14 @@ impl Vcpu {
         let next = regs.pc.wrapping_add(4);
         let fast = match insn {
             Instruction::Mtc0 { rt, rd, sel } if usable(rt) => {
+                let before = self.entry_state();
                 self.cp0
                     .write(RegId { rd, sel }, regs.get(rt), now(), &mut self.tlb);
                 match (rd, sel) {
                     // Count, Compare, Cause (IP0/IP1 and DC).
                     (9, 0) | (11, 0) | (13, 0) => Fast::Reenter { timer: true },
-                    // EntryHi (the ASID), Status.
-                    (10, 0) | (12, 0) => Fast::Reenter { timer: false },
+                    // EntryHi (the ASID), Status (mode, ERL, interrupt enables).
+                    (10, 0) | (12, 0) => self.done_unless_entry_changed(before),
                     _ => Fast::Done,
                 }
             }
@@ -186,8 +212,11 @@ impl Vcpu {
                 Fast::Done
             }
             Instruction::Ei { rt } if usable(rt) => {
+                let before = self.entry_state();
+                // Whether an interrupt is deliverable now depends on the timer.
+                self.cp0.timer.update(now());
                 self.di_ei(regs, rt, true);
-                Fast::Reenter { timer: false }
+                self.done_unless_entry_changed(before)
             }
             Instruction::Eret => {
                 regs.pc = self.eret();

@@ -25,6 +25,7 @@ pub mod exception;
 mod fast;
 pub mod fuzz;
 pub mod interface;
+pub mod plain;
 pub mod refill;
 pub mod shadow;
 pub mod timer;
@@ -41,5 +42,6 @@ pub use interface::{
     AuditError, Entry, GuestMemory, GuestRegs, HostInvalidation, HostTlbEntry, Hypercall, Outcome,
     RealMode, Reflection, Trap,
 };
+pub use plain::{PlainWrite, PLAIN_REGISTER_SLOTS};
 pub use refill::{RefillCache, RefillSlot, REFILL_SLOTS};
 pub use vcpu::Vcpu;

@@ -13,28 +13,39 @@
 pub struct VirtualTimer {
     offset: u32,
     compare: u32,
-    frozen: Option<u32>,
+    /// Count while stopped (meaningful only when `stopped`).
+    stopped_count: u32,
     last: u32,
     pending: bool,
+    /// Cause.DC: Count stopped.
+    stopped: bool,
 }
 
 impl VirtualTimer {
+    /// Byte offset of the TI flag (a `bool`: 0 or 1) in the timer, for an arch reading it in
+    /// assembly (`crate::plain`).
+    pub(crate) const PENDING_OFFSET: usize = core::mem::offset_of!(VirtualTimer, pending);
+    /// Byte offset of the DC flag (a `bool`).
+    pub(crate) const STOPPED_OFFSET: usize = core::mem::offset_of!(VirtualTimer, stopped);
+
     /// A timer whose Count reads `count` at host time `now`, Compare 0, TI clear.
     pub const fn new(now: u32, count: u32) -> Self {
         VirtualTimer {
             offset: count.wrapping_sub(now),
             compare: 0,
-            frozen: None,
+            stopped_count: 0,
             last: count,
             pending: false,
+            stopped: false,
         }
     }
 
     /// Virtual Count at host time `now`.
     pub const fn count(&self, now: u32) -> u32 {
-        match self.frozen {
-            Some(v) => v,
-            None => now.wrapping_add(self.offset),
+        if self.stopped {
+            self.stopped_count
+        } else {
+            now.wrapping_add(self.offset)
         }
     }
 
@@ -50,7 +61,7 @@ impl VirtualTimer {
 
     /// Whether Count is stopped (Cause.DC).
     pub const fn frozen(&self) -> bool {
-        self.frozen.is_some()
+        self.stopped
     }
 
     /// Advance to host time `now`, raising TI if Count passed Compare since the last update.
@@ -68,9 +79,10 @@ impl VirtualTimer {
     /// `mtc0 Count`.
     pub fn write_count(&mut self, now: u32, value: u32) {
         self.update(now);
-        match self.frozen {
-            Some(_) => self.frozen = Some(value),
-            None => self.offset = value.wrapping_sub(now),
+        if self.stopped {
+            self.stopped_count = value;
+        } else {
+            self.offset = value.wrapping_sub(now);
         }
         self.last = value;
     }
@@ -85,11 +97,14 @@ impl VirtualTimer {
     /// Cause.DC: stop or restart Count.
     pub fn set_frozen(&mut self, now: u32, frozen: bool) {
         self.update(now);
-        match (self.frozen, frozen) {
-            (None, true) => self.frozen = Some(self.count(now)),
-            (Some(v), false) => {
-                self.offset = v.wrapping_sub(now);
-                self.frozen = None;
+        match (self.stopped, frozen) {
+            (false, true) => {
+                self.stopped_count = self.count(now);
+                self.stopped = true;
+            }
+            (true, false) => {
+                self.offset = self.stopped_count.wrapping_sub(now);
+                self.stopped = false;
             }
             _ => {}
         }
@@ -99,7 +114,7 @@ impl VirtualTimer {
     /// raised or Count is stopped. A Compare equal to the current Count fires after a full wrap,
     /// reported as `u32::MAX` ticks (the scheduler re-evaluates long before).
     pub fn cycles_until_fire(&self, now: u32) -> Option<u32> {
-        if self.pending || self.frozen.is_some() {
+        if self.pending || self.stopped {
             return None;
         }
         match self.compare.wrapping_sub(self.count(now)) {

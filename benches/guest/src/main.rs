@@ -1,5 +1,5 @@
 //! `./x bench guest [--touches N] [-- QEMU ARGS]`: runs the `userbench` guest's workloads
-//! (user-mode loads over 4..192 pages, system calls, process creation, a mix; see
+//! (user-mode loads over 4..1024 pages, system calls, process creation, a mix; see
 //! `guests/userbench`) twice on the same QEMU: once on bare `-M malta -cpu 24Kc` (the guest's
 //! `qemu-malta` build, kernel mode, the real TLB) and once as a MetaROUTER guest under the
 //! hypervisor, and prints Count cycles per operation and the ratio guest / bare.

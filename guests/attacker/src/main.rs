@@ -16,6 +16,7 @@
 mod machine;
 mod memory;
 mod queues;
+mod switches;
 
 use mr_guest::proto::probe::{Outcome, Report, Tally};
 use mr_guest::{control, event, println, Boot};
@@ -88,6 +89,7 @@ fn main(boot: &'static Boot) -> ! {
     };
     memory::segments(&mut p);
     memory::tlb(&mut p);
+    switches::run(&mut p);
     queues::run(&mut p);
     machine::cp0_writes(&mut p);
     machine::cache_ops(&mut p);

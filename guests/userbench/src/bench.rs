@@ -4,7 +4,9 @@
 //! - `spin`: a user-mode register loop.
 //! - `touch pages=P` for P in [`PAGES`]: one process, its data pages mapped beforehand, loads
 //!   from P consecutive pages per round, `TOUCHES` loads in all: once the pages' pairs pass the
-//!   TLB's reach, each load is a TLB refill through the kernel's refill handler.
+//!   TLB's reach, each load is a TLB refill through the kernel's refill handler. The sets that
+//!   fit a 256-entry TLB (up to 192 pages) run first, on a warm TLB; 512 and 1024 pages (256
+//!   and 512 pairs) run last: there every load misses even a 256-entry TLB.
 //! - `syscall`: `getpid`-like system calls in a user loop.
 //! - `spawn`: processes made, run and ended (a new ASID and page table, the program copied in,
 //!   text, four data pages and the stack mapped on demand by the fault handler, `exit`): the
@@ -21,8 +23,10 @@ use crate::mm::{self, Process, DATA_VA, STACK_TOP, TEXT_VA};
 use crate::user::{OP_MIX, OP_SPIN, OP_SYSCALL, OP_TOUCH};
 
 /// Pages touched per round in the `touch` runs.
-pub const PAGES: [u32; 10] = [4, 8, 16, 24, 32, 48, 64, 96, 128, 192];
-const MAX_PAGES: u32 = 192;
+pub const PAGES: [u32; 12] = [4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 512, 1024];
+const MAX_PAGES: u32 = 1024;
+/// The largest set whose pairs fit a 256-entry TLB among [`PAGES`].
+const WARM_PAGES: u32 = 192;
 
 /// Run `op` in `p`; returns Count cycles, or None (printed) if the process crashed.
 fn timed(p: &Process, op: u32, pages: u32, rounds: u32) -> Option<u32> {
@@ -52,6 +56,17 @@ fn timed(p: &Process, op: u32, pages: u32, rounds: u32) -> Option<u32> {
     Some(cycles)
 }
 
+/// Time `touches` loads over `pages` pages of `p`.
+fn touch(p: &Process, pages: u32, touches: u32) {
+    let rounds = (touches / pages).max(1);
+    if let Some(c) = timed(p, OP_TOUCH, pages, rounds) {
+        println!(
+            "userbench: touch pages={pages} loads={} cycles={c}",
+            rounds * pages
+        );
+    }
+}
+
 pub fn run(touches: u32) {
     let was = cp0::di();
     cp0::write_pagemask(0);
@@ -62,19 +77,16 @@ pub fn run(touches: u32) {
         timer::count_hz()
     );
     if let Some(p) = mm::spawn(MAX_PAGES) {
-        // Map every data page once (demand faults), then time each working set.
+        // Map every data page once (demand faults), then load the pages of the sets that fit
+        // a 256-entry TLB once more (what a process that just ran them has), then time each
+        // working set.
         let _ = timed(&p, OP_TOUCH, MAX_PAGES, 1);
+        let _ = timed(&p, OP_TOUCH, WARM_PAGES, 1);
         if let Some(c) = timed(&p, OP_SPIN, 0, touches) {
             println!("userbench: spin iterations={touches} cycles={c}");
         }
-        for pages in PAGES {
-            let rounds = (touches / pages).max(1);
-            if let Some(c) = timed(&p, OP_TOUCH, pages, rounds) {
-                println!(
-                    "userbench: touch pages={pages} loads={} cycles={c}",
-                    rounds * pages
-                );
-            }
+        for pages in PAGES.iter().copied().filter(|&p| p <= WARM_PAGES) {
+            touch(&p, pages, touches);
         }
         let calls = (touches / 100).max(1);
         if let Some(c) = timed(&p, OP_SYSCALL, 0, calls) {
@@ -83,6 +95,10 @@ pub fn run(touches: u32) {
         let rounds = (touches / 400).max(1);
         if let Some(c) = timed(&p, OP_MIX, 32, rounds) {
             println!("userbench: mix pages=32 rounds={rounds} cycles={c}");
+        }
+        // Last: the sets past a 256-entry TLB's reach (every load a TLB miss).
+        for pages in PAGES.iter().copied().filter(|&p| p > WARM_PAGES) {
+            touch(&p, pages, touches);
         }
         mm::exit(p);
     }

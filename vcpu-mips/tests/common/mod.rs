@@ -2,6 +2,8 @@
 //! fake memory, and helpers that make the vcpu execute real instruction words.
 #![allow(dead_code)]
 
+pub mod shape;
+
 use std::collections::BTreeMap;
 use vcpu_mips::{
     Entry, GuestMemory, GuestRegs, HostAsidAllocator, HostCpu, Hpa, Outcome, Partition, Trap, Vcpu,

@@ -2,8 +2,11 @@
 //!
 //! The vector page (EBase) has the TLB refill vector at +0x000, cache error at +0x100 and the
 //! general vector at +0x180 (interrupts use it too: Cause.IV = 0). All of them enter
-//! `__hv_trap_entry`, which saves the full register state in a [`TrapFrame`], runs
-//! [`dispatch`] in kernel mode with interrupts off, and restores the (possibly changed) frame.
+//! `__hv_trap_entry`. A trap from a guest first tries the assembly path (`fast_cp0.rs`: the
+//! guest kernel's commonest CP0 traps and its `syscall`, served with `$k0/$k1` and two parked
+//! registers); else the entry saves the caller-saved registers in a [`TrapFrame`] and tries
+//! the Rust fast path (`vcpu.rs`), and else saves the rest and runs `__hv_trap` in kernel mode
+//! with interrupts off, then restores the (possibly changed) frame.
 //!
 //! Stack: a trap from kernel mode pushes its frame on the current stack; a trap from
 //! supervisor or user mode (a guest) switches to the trap stack first, so a guest's stack
@@ -124,6 +127,10 @@ __hv_trap_entry:
     andi    $k0, $k0, 0x18          # Status.KSU of the interrupted context
     beqz    $k0, 1f
     move    $k1, $sp                # (delay slot) interrupted sp
+    j       __hv_fast_cp0           # a guest: first the assembly mfc0/mtc0 (fast_cp0.rs),
+    nop                             # which returns to the guest or comes back below, $k1 = sp
+    .globl __hv_trap_guest
+__hv_trap_guest:
     la      $sp, __hv_trap_stack_top
 1:  addiu   $sp, $sp, -FRAME_SIZE
     sw      $k1, FRAME + 29*4($sp)

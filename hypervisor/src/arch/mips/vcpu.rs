@@ -213,6 +213,7 @@ fn context_of(raw: usize) -> &'static mut RunContext<'static> {
 /// End the guest's turn.
 fn leave(frame: &mut TrapFrame, code: u32) {
     __hv_refill_cache.store(0, Ordering::Relaxed);
+    super::fast_cp0::withdraw();
     CURRENT.store(0, Ordering::Relaxed);
     guest::exit(frame, code);
 }
@@ -299,14 +300,25 @@ fn fast_exception(ctx: &mut RunContext, frame: &mut TrapFrame, bad_vaddr: u32) -
         let asids = ASIDS.lock();
         ctx.cpu.vcpu.handle_trap(guest_regs(frame), &t, &HostView, &asids)
     };
-    // A shadow mapping needs nothing more; anything else may (a reflected exception changes the
-    // mode; a refill without a host ASID yet is retried after prepare_entry assigns one).
-    let reenter = !matches!(outcome, Outcome::MapHost(_));
-    if let Some(code) = carry_out(ctx, frame, &outcome) {
-        ctx.cpu.exit = Some(code);
-        return FAST_DONE_LOOK;
+    // A shadow mapping needs nothing more. A reflected exception leaves the guest at its vector
+    // with EXL set: nothing deliverable, the same address space (ERL unchanged), supervisor
+    // mode; that is all prepare_entry would decide (checked by vcpu-mips/tests/assembly_rules.rs).
+    // Anything else may need prepare_entry (a refill without a host ASID yet is retried after
+    // it assigns one).
+    match outcome {
+        Outcome::Reflected { .. } => {
+            frame.status = guest_status(RealMode::Supervisor);
+            FAST_DONE
+        }
+        _ => {
+            if let Some(code) = carry_out(ctx, frame, &outcome) {
+                ctx.cpu.exit = Some(code);
+                return FAST_DONE_LOOK;
+            }
+            let reenter = !matches!(outcome, Outcome::MapHost(_));
+            fast_reenter(ctx, frame, reenter, false)
+        }
     }
-    fast_reenter(ctx, frame, reenter, false)
 }
 
 /// The end of a fast trap that may have changed the guest's mode, address space, interrupt
@@ -412,6 +424,7 @@ fn resume(frame: &mut TrapFrame, raw: usize) {
     }
     let cache = ctx.cpu.vcpu.refill_cache().slots().as_ptr() as u32;
     __hv_refill_cache.store(cache, Ordering::Relaxed);
+    super::fast_cp0::publish(&ctx.cpu.vcpu, ctx.cpu.ram_va, ctx.cpu.size);
     super::timer_set_guest_deadline(ctx.cpu.vcpu.timer_deadline(cp0::read_count()));
 }
 
