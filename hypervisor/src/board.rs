@@ -14,18 +14,8 @@
 //!   line the board declared in [`BoardInfo::irq_lines`]; it acknowledges its interrupt
 //!   controller and reports what happened through an [`EventSink`].
 
-/// A range of physical memory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PhysRange {
-    pub base: u64,
-    pub size: u64,
-}
-
-impl PhysRange {
-    pub const fn end(&self) -> u64 {
-        self.base + self.size
-    }
-}
+/// A range of physical memory (the one definition, from `guest-mem`).
+pub use guest_mem::PhysRange;
 
 /// Static facts about a board, gathered once at boot.
 #[derive(Clone, Debug)]

@@ -89,8 +89,7 @@ pub fn run(board: &'static dyn Board) -> ! {
         heap::size() >> 10
     );
     let (files, files_memory) = preloaded_files(board);
-    let ram: alloc::vec::Vec<PhysRange> =
-        info.ram.iter().flatten().map(|r| PhysRange { base: r.base, size: r.size }).collect();
+    let ram: alloc::vec::Vec<PhysRange> = info.ram.iter().flatten().copied().collect();
     let ram = arch::guest_ram_map(&ram);
     let mut reserved = alloc::vec![hypervisor_memory()];
     reserved.extend(files_memory);

@@ -10,8 +10,10 @@
 //! (base + x) and the hypervisor's kseg0 view (0x8000_0000 + base + x) share their cache
 //! colour: the hypervisor and a guest's kernel never see one line under two indexes.
 
-/// Granule and alignment of partitions.
-pub const GRANULE: u64 = 1 << 20;
+pub use guest_mem::PhysRange;
+
+/// Granule of partitions (1 MiB).
+pub const GRANULE: u64 = guest_mem::PARTITION_GRANULE;
 /// Partition alignment (equal to the granule).
 pub const ALIGN: u64 = GRANULE;
 /// RAM regions the allocator can manage.
@@ -21,23 +23,6 @@ pub const MAX_PARTITIONS: usize = 32;
 /// Granules per region (a region holds at most 4 GiB).
 const MAX_GRANULES: usize = 4096;
 const WORDS: usize = MAX_GRANULES / 64;
-
-/// A physical memory range.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PhysRange {
-    pub base: u64,
-    pub size: u64,
-}
-
-impl PhysRange {
-    pub const fn end(&self) -> u64 {
-        self.base + self.size
-    }
-
-    pub fn overlaps(&self, other: &PhysRange) -> bool {
-        self.base < other.end() && other.base < self.end()
-    }
-}
 
 /// Why a partition could not be made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,7 +147,7 @@ impl PartitionAllocator {
     }
 
     fn allocate_at(&mut self, size: u64, high: bool) -> Result<PhysRange, PartitionError> {
-        if size == 0 || size % GRANULE != 0 {
+        if size == 0 || !size.is_multiple_of(GRANULE) {
             return Err(PartitionError::BadSize);
         }
         let count = usize::try_from(size / GRANULE).map_err(|_| PartitionError::OutOfMemory)?;

@@ -4,12 +4,16 @@
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
-use vmm::partition::PhysRange;
+use guest_loader::bootargs::EntryState;
+use guest_mem::{GuestArch, PhysRange};
 
 use crate::vm::GuestEnv;
 
 /// Guests do not run on this architecture yet.
 pub const GUESTS: bool = false;
+
+/// The guests this architecture will run.
+pub const GUEST_ARCH: GuestArch = GuestArch::E500;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GuestHalt {
@@ -35,7 +39,7 @@ pub enum RunExit {
 pub enum GuestCpu {}
 
 impl GuestCpu {
-    pub fn new(_base: u32, _size: u32, _entry: u32, _a0: u32, _a1: u32) -> Result<Box<Self>, &'static str> {
+    pub fn new(_part: PhysRange, _entry: &EntryState) -> Result<Box<Self>, &'static str> {
         Err("guests are not supported on this CPU yet")
     }
     pub fn run(&mut self, _env: &mut dyn GuestEnv) -> RunExit {

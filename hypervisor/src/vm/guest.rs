@@ -4,7 +4,7 @@ use alloc::boxed::Box;
 use alloc::string::String;
 
 use guest_loader::store::{FileStore, StoredFile};
-use guest_mem::{GuestRam, MIPS_RAM_WINDOW};
+use guest_mem::GuestRam;
 use mgmt::{GuestConfig, GuestId, GuestStatus, ImportProgress, PlatformError};
 use vdevices::{ControlWord, Events, GuestDevices, QueueId, QueueStatus};
 use vmm::lifecycle::State;
@@ -147,7 +147,7 @@ impl Guest {
     /// The guest's RAM as the devices see it, if it has a partition.
     pub(super) fn ram(&self) -> Option<GuestRam<'static>> {
         let part = self.partition.as_ref()?;
-        GuestRam::new(partition_bytes(part), MIPS_RAM_WINDOW).ok()
+        GuestRam::new(partition_bytes(part), arch::GUEST_ARCH.ram_window).ok()
     }
 
     /// Load the image into `part` and create the CPU.
@@ -170,7 +170,7 @@ impl Guest {
             },
             None => image::Source::Builtin,
         };
-        let boot = match image::load(&image, ram, self.memory_mib, timer_hz, kmac) {
+        let boot = match image::load(&arch::GUEST_ARCH, &image, ram, self.memory_mib, timer_hz, kmac) {
             Ok(boot) => boot,
             Err(e) => {
                 crate::vm::log!("{}: cannot boot: {}", self.name, e);
@@ -181,7 +181,7 @@ impl Guest {
         if let Some(bytes) = boot.tree_bytes {
             self.used_disk_kib = bytes.div_ceil(1024);
         }
-        let cpu = GuestCpu::new(part.base as u32, part.size as u32, boot.entry, boot.argc, boot.argv).map_err(|e| {
+        let cpu = GuestCpu::new(part, &boot.entry).map_err(|e| {
             crate::vm::log!("{}: cannot boot: {}", self.name, e);
             PlatformError::Unsupported
         })?;
@@ -330,7 +330,7 @@ impl Guest {
     }
 
     pub fn import_start(&mut self, file: StoredFile<'static>) -> Result<(), PlatformError> {
-        self.import = Some(Import::new(file, self.memory_mib).map_err(|_| PlatformError::BadImage)?);
+        self.import = Some(Import::new(&arch::GUEST_ARCH, file, self.memory_mib).map_err(|_| PlatformError::BadImage)?);
         Ok(())
     }
 

@@ -3,22 +3,21 @@
 //!
 //! A guest boots from its imported archive (a file in the file store: the kernel is inflated
 //! straight into the guest's RAM, the file tree is skipped) or, without one, from the built-in
-//! guest linked into the hypervisor image. Its RouterBOOT-style arguments go into the last page
-//! of its RAM, which the kernel must leave free.
+//! guest linked into the hypervisor image. Its boot arguments are written as its architecture
+//! says (`guest_loader::bootargs::write_boot_args`: MIPS argv in the last page of RAM, a PowerPC
+//! device tree at the top).
 
 use core::fmt;
 
 use guest_loader::archive::{ArchiveImporter, ImportError, ImportSink, ImportSummary, NullSink, SinkError, TreeEntry};
-use guest_loader::bootargs::{build_mips_argv, MipsBootArgs};
+use guest_loader::bootargs::{write_boot_args, BootError, BootInfo, EntryState};
 use guest_loader::elf::{load_elf, ElfError, ElfSpec, ElfStream, LoadedImage};
 use guest_loader::store::StoredFile;
-use guest_loader::GuestWindow;
+use guest_mem::GuestArch;
 
 /// The guest linked into this hypervisor image (the SDK's `hello`), or empty.
 static BUILTIN_GUEST: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/builtin-guest.elf"));
 
-/// Where the arguments go: the last page of guest RAM.
-const ARGS_AREA: u32 = 4096;
 /// Compressed bytes inflated per import step (one step per shell poll).
 const IMPORT_STEP: usize = 64 * 1024;
 
@@ -34,7 +33,7 @@ pub enum LoadError {
     Window,
     Elf(ElfError),
     Archive(ImportError),
-    NoRoomForArguments,
+    Boot(BootError),
     Arguments,
 }
 
@@ -45,7 +44,7 @@ impl fmt::Display for LoadError {
             LoadError::Window => f.write_str("memory size is not a valid guest RAM window"),
             LoadError::Elf(e) => write!(f, "kernel: {e}"),
             LoadError::Archive(e) => write!(f, "image: {e}"),
-            LoadError::NoRoomForArguments => f.write_str("the kernel leaves no room for its arguments in the last page of RAM"),
+            LoadError::Boot(e) => write!(f, "{e}"),
             LoadError::Arguments => f.write_str("the boot arguments do not fit"),
         }
     }
@@ -53,15 +52,13 @@ impl fmt::Display for LoadError {
 
 /// Where the guest starts.
 pub struct Boot {
-    pub entry: u32,
-    pub argc: u32,
-    pub argv: u32,
+    pub entry: EntryState,
     /// Bytes of the archive's file tree (an imported image), for `used-disk`.
     pub tree_bytes: Option<u64>,
 }
 
-fn spec(memory_mib: u32) -> Result<ElfSpec, LoadError> {
-    Ok(ElfSpec::mips(GuestWindow::mips(memory_mib << 20).map_err(|_| LoadError::Window)?))
+fn spec(arch: &GuestArch, memory_mib: u32) -> Result<ElfSpec, LoadError> {
+    ElfSpec::for_guest(arch, memory_mib << 20).map_err(|_| LoadError::Window)
 }
 
 /// Streams the kernel of an archive into guest RAM; keeps nothing of the tree.
@@ -89,8 +86,15 @@ impl ImportSink for KernelIntoRam<'_> {
 }
 
 /// Load `source` into `ram` (zeroed, the guest's whole RAM) and write the boot arguments.
-pub fn load(source: &Source, ram: &mut [u8], memory_mib: u32, timer_hz: u64, kmac: [u8; 6]) -> Result<Boot, LoadError> {
-    let spec = spec(memory_mib)?;
+pub fn load(
+    arch: &GuestArch,
+    source: &Source,
+    ram: &mut [u8],
+    memory_mib: u32,
+    timer_hz: u64,
+    kmac: [u8; 6],
+) -> Result<Boot, LoadError> {
+    let spec = spec(arch, memory_mib)?;
     let (image, tree_bytes): (LoadedImage, Option<u64>) = match source {
         Source::Builtin => {
             if BUILTIN_GUEST.is_empty() {
@@ -109,20 +113,16 @@ pub fn load(source: &Source, ram: &mut [u8], memory_mib: u32, timer_hz: u64, kma
             (elf.finish(None).map_err(LoadError::Elf)?, Some(summary.file_bytes))
         }
     };
-    let size = memory_mib << 20;
-    let area_start = size - ARGS_AREA;
-    if image.end_offset > area_start {
-        return Err(LoadError::NoRoomForArguments);
-    }
-    let args = MipsBootArgs {
-        count_hz: u32::try_from(timer_hz).map_err(|_| LoadError::Arguments)?,
-        mem_mib: memory_mib,
+    let info = BootInfo {
+        memory: memory_mib << 20,
+        timer_hz: u32::try_from(timer_hz).map_err(|_| LoadError::Arguments)?,
+        cpu_hz: 0,
+        bus_hz: 0,
         kmac,
         command_line: "",
     };
-    let layout = build_mips_argv(&args, 0xC000_0000 + area_start, &mut ram[area_start as usize..])
-        .map_err(|_| LoadError::Arguments)?;
-    Ok(Boot { entry: image.entry, argc: layout.argc, argv: layout.argv, tree_bytes })
+    let entry = write_boot_args(arch, &spec.window, ram, &image, &info).map_err(LoadError::Boot)?;
+    Ok(Boot { entry, tree_bytes })
 }
 
 /// An import in progress: the archive is checked a step at a time.
@@ -139,8 +139,8 @@ pub struct Imported {
 }
 
 impl Import {
-    pub fn new(file: StoredFile<'static>, memory_mib: u32) -> Result<Self, LoadError> {
-        let importer = ArchiveImporter::new(spec(memory_mib)?, file.data.len() as u64);
+    pub fn new(arch: &GuestArch, file: StoredFile<'static>, memory_mib: u32) -> Result<Self, LoadError> {
+        let importer = ArchiveImporter::new(spec(arch, memory_mib)?, file.data.len() as u64);
         Ok(Self { file, importer, pos: 0 })
     }
 

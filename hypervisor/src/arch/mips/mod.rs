@@ -24,6 +24,9 @@ pub const NAME: &str = "mips";
 /// Guests run on this architecture.
 pub const GUESTS: bool = true;
 
+/// The guests this architecture runs.
+pub const GUEST_ARCH: guest_mem::GuestArch = guest_mem::GuestArch::MIPS32;
+
 /// Registers at entry, as the boot loader left them. On QEMU malta: `a0 = argc`,
 /// `a1 = argv`, `a2 = envp`, `a3 = low RAM size`; RouterBOOT passes argc/argv only.
 #[derive(Clone, Copy, Debug)]

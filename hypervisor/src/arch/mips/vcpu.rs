@@ -17,6 +17,9 @@ use vcpu_mips::{
     RealMode, Trap, Vcpu, VcpuConfig,
 };
 
+use guest_loader::bootargs::EntryState;
+use guest_mem::PhysRange;
+
 use super::trap::{self, TrapFrame};
 use super::{cp0, guest, tlb};
 use crate::vm::GuestEnv;
@@ -120,17 +123,16 @@ fn host_cpu() -> HostCpu {
 }
 
 impl GuestCpu {
-    /// A guest CPU for the partition at host-physical `base` of `size` bytes, starting at
-    /// `entry` with `$a0 = a0`, `$a1 = a1`.
-    pub fn new(base: u32, size: u32, entry: u32, a0: u32, a1: u32) -> Result<Box<Self>, &'static str> {
-        let partition = vcpu_mips::Partition::new(Hpa::new(u64::from(base)), size)
-            .map_err(|_| "the partition cannot hold a guest (alignment, size or placement)")?;
+    /// A guest CPU for the partition `part`, starting as `entry` says (PC, `$a0..$a3`).
+    pub fn new(part: PhysRange, entry: &EntryState) -> Result<Box<Self>, &'static str> {
+        const BAD_PARTITION: &str = "the partition cannot hold a guest (alignment, size or placement)";
+        let size = u32::try_from(part.size).map_err(|_| BAD_PARTITION)?;
+        let partition = vcpu_mips::mips_partition(Hpa::new(part.base), size).map_err(|_| BAD_PARTITION)?;
         let vcpu = Vcpu::new(VcpuConfig::for_guest(partition, host_cpu()), cp0::read_count())
             .map_err(|_| "the host CPU's caches cannot be described to a guest")?;
-        let mut regs = TrapFrame::at(entry, guest_status(RealMode::Supervisor));
-        regs.gpr[4] = a0;
-        regs.gpr[5] = a1;
-        let ram_va = super::highmem::kernel_va(u64::from(base), size as usize);
+        let mut regs = TrapFrame::at(entry.pc, guest_status(RealMode::Supervisor));
+        regs.gpr[4..8].copy_from_slice(&entry.args[..4]);
+        let ram_va = super::highmem::kernel_va(part.base, size as usize);
         Ok(Box::new(GuestCpu { regs, vcpu, halt: None, exit: None, ram_va, size }))
     }
 
@@ -155,7 +157,7 @@ impl GuestCpu {
     /// The instruction word at guest address `va`, if it lies in the guest's RAM window (the
     /// guest kernel's own code).
     fn window_word(&self, va: u32) -> Option<u32> {
-        let offset = va.wrapping_sub(0xC000_0000);
+        let offset = va.wrapping_sub(vcpu_mips::addr::RAM_WINDOW_BASE);
         if offset >= self.size || va & 3 != 0 {
             return None;
         }
