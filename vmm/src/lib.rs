@@ -21,11 +21,16 @@ pub mod partition;
 pub mod ring;
 pub mod sched;
 
-/// A guest slot: index into the hypervisor's fixed guest table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct GuestSlot(pub u8);
+/// Most guests the hypervisor (and the management plane) will define at once.
+pub const MAX_GUESTS: usize = 16;
 
-impl GuestSlot {
+/// Slot of a guest in the hypervisor's guest table (0..[`MAX_GUESTS`]). Chosen by the management
+/// plane when a virtual machine is added and stable while it exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GuestId(pub u8);
+
+impl GuestId {
+    /// The slot as an index into the guest table.
     pub fn index(self) -> usize {
         usize::from(self.0)
     }

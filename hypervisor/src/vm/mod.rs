@@ -30,7 +30,7 @@ use mgmt::{GuestConfig, GuestId, GuestMemory, GuestStatus, ImportProgress, Netwo
 use vmm::lifecycle::{self, Action, Event, State};
 use vmm::partition::{PartitionAllocator, PhysRange};
 use vmm::sched::{RunState, Scheduler};
-use vmm::GuestSlot;
+
 
 use crate::arch::{self, RunExit};
 pub use guest::Guest;
@@ -137,7 +137,7 @@ impl Manager {
                     // No control queue to ask through: act at once.
                     return self.event(id, Event::GraceExpired);
                 }
-                self.sched.wake(GuestSlot(id.0));
+                self.sched.wake(id);
                 return Ok(());
             }
             Action::Stop => self.stop(id),
@@ -195,13 +195,13 @@ impl Manager {
             return Err(e);
         }
         self.net.attach_guest(id, g);
-        self.sched.set(GuestSlot(id.0), RunState::Runnable);
+        self.sched.set(id, RunState::Runnable);
         Ok(())
     }
 
     /// Stop a guest's CPU and give its RAM back.
     fn stop(&mut self, id: GuestId) {
-        self.sched.set(GuestSlot(id.0), RunState::Stopped);
+        self.sched.set(id, RunState::Stopped);
         if let Some(part) = self.guest_mut(id).and_then(Guest::halt) {
             crate::ram::with(|p| p.free(part));
         }
@@ -217,7 +217,7 @@ impl Manager {
 
     pub fn console_write(&mut self, id: GuestId, bytes: &[u8]) -> usize {
         let n = self.guest_mut(id).map_or(0, |g| g.console_write(bytes));
-        self.sched.wake(GuestSlot(id.0));
+        self.sched.wake(id);
         n
     }
 
@@ -265,7 +265,7 @@ impl Manager {
         for i in 0..MAX_GUESTS {
             if let Some(g) = self.guests[i].as_deref_mut() {
                 if g.wants_wake() {
-                    self.sched.wake(GuestSlot(i as u8));
+                    self.sched.wake(GuestId(i as u8));
                 }
             }
         }
@@ -276,9 +276,9 @@ impl Manager {
         let now = arch::counter();
         // Waiting guests whose interrupt is pending become runnable.
         for i in 0..MAX_GUESTS {
-            if let RunState::Waiting { .. } = self.sched.state(GuestSlot(i as u8)) {
+            if let RunState::Waiting { .. } = self.sched.state(GuestId(i as u8)) {
                 if self.guests[i].as_deref_mut().is_some_and(Guest::runnable) {
-                    self.sched.wake(GuestSlot(i as u8));
+                    self.sched.wake(GuestId(i as u8));
                 }
             }
         }
