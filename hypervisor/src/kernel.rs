@@ -15,7 +15,8 @@ use vmm::partition::PhysRange;
 use crate::arch;
 use crate::board::{Board, EventSink};
 use crate::platform::{ConsoleTerminal, HvPlatform, PowerRequest};
-use crate::vm::Manager;
+use crate::vm::{self, HvMachine, Manager};
+use vmm::partition::PartitionAllocator;
 use crate::{console, heap, println, stack, time};
 
 /// Kernel timer ticks per second.
@@ -93,10 +94,15 @@ pub fn run(board: &'static dyn Board) -> ! {
     let ram = arch::guest_ram_map(&ram);
     let mut reserved = alloc::vec![hypervisor_memory()];
     reserved.extend(files_memory);
-    let vms = Manager::new(&ram, &reserved, files, info.timer_hz);
+    let partitions = PartitionAllocator::new(&ram, &reserved).unwrap_or_else(|_| {
+        println!("guests: the RAM map cannot be managed; no guest RAM");
+        PartitionAllocator::new(&[], &[]).expect("an empty map is valid")
+    });
+    crate::ram::install(partitions);
+    let vms = Manager::new(HvMachine, files, info.timer_hz);
     println!(
         "guests: {} MiB of RAM for guests, {} bytes of hypervisor memory per running guest",
-        vms.memory().total >> 20,
+        vm::memory().total >> 20,
         Manager::overhead_per_guest()
     );
     let mut platform = HvPlatform::new(board, vms);

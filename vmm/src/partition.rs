@@ -72,6 +72,26 @@ impl Region {
         None
     }
 
+    /// The lowest run of `count` free granules whose first one starts `align`-aligned and
+    /// whose end lies at or below `limit`.
+    fn find_free_aligned(&self, count: usize, align: u64, limit: u64) -> Option<usize> {
+        // The base is granule-aligned, so aligned starts are every `step` granules from the
+        // first one.
+        let step = usize::try_from(align / GRANULE).ok()?;
+        let mut start =
+            usize::try_from((self.base.div_ceil(align) * align - self.base) / GRANULE).ok()?;
+        while start + count <= self.granules {
+            if self.base + ((start + count) as u64) * GRANULE > limit {
+                return None;
+            }
+            match (start..start + count).rev().find(|&g| self.is_used(g)) {
+                None => return Some(start),
+                Some(used) => start += (used + 1 - start).div_ceil(step) * step,
+            }
+        }
+        None
+    }
+
     /// The highest run of `count` free granules.
     fn find_free_high(&self, count: usize) -> Option<usize> {
         let mut run = 0;
@@ -115,13 +135,21 @@ impl PartitionAllocator {
             if end <= base {
                 continue;
             }
-            let granules = usize::try_from((end - base) / GRANULE).map_err(|_| PartitionError::TooManyRegions)?;
+            let granules = usize::try_from((end - base) / GRANULE)
+                .map_err(|_| PartitionError::TooManyRegions)?;
             if granules > MAX_GRANULES || n == MAX_REGIONS {
                 return Err(PartitionError::TooManyRegions);
             }
-            let mut region = Region { base, granules, used: [0; WORDS] };
+            let mut region = Region {
+                base,
+                granules,
+                used: [0; WORDS],
+            };
             for g in 0..granules {
-                let granule = PhysRange { base: base + g as u64 * GRANULE, size: GRANULE };
+                let granule = PhysRange {
+                    base: base + g as u64 * GRANULE,
+                    size: GRANULE,
+                };
                 if reserved.iter().any(|res| res.overlaps(&granule)) {
                     region.set(g, true);
                     reserved_granules += 1;
@@ -130,13 +158,53 @@ impl PartitionAllocator {
             regions[n] = Some(region);
             n += 1;
         }
-        Ok(Self { regions, reserved_granules, live: [None; MAX_PARTITIONS] })
+        Ok(Self {
+            regions,
+            reserved_granules,
+            live: [None; MAX_PARTITIONS],
+        })
     }
 
     /// Allocate a partition of `size` bytes (a multiple of the granule), at the lowest free
     /// place (guests).
     pub fn allocate(&mut self, size: u64) -> Result<PhysRange, PartitionError> {
         self.allocate_at(size, false)
+    }
+
+    /// Allocate a partition of `size` bytes (a multiple of the granule) at the lowest free place
+    /// whose base is a multiple of `align` (a power of two, at least the granule) and whose end
+    /// lies at or below `limit`: a guest partition placed as its CPU needs
+    /// (`guest_mem::GuestArch::partition_align`, `phys_limit`).
+    pub fn allocate_aligned(
+        &mut self,
+        size: u64,
+        align: u64,
+        limit: u64,
+    ) -> Result<PhysRange, PartitionError> {
+        if size == 0 || !size.is_multiple_of(GRANULE) || !align.is_power_of_two() || align < GRANULE
+        {
+            return Err(PartitionError::BadSize);
+        }
+        let count = usize::try_from(size / GRANULE).map_err(|_| PartitionError::OutOfMemory)?;
+        let slot = self
+            .live
+            .iter()
+            .position(Option::is_none)
+            .ok_or(PartitionError::OutOfMemory)?;
+        for region in self.regions.iter_mut().flatten() {
+            if let Some(first) = region.find_free_aligned(count, align, limit) {
+                for g in first..first + count {
+                    region.set(g, true);
+                }
+                let part = PhysRange {
+                    base: region.base + first as u64 * GRANULE,
+                    size,
+                };
+                self.live[slot] = Some(part);
+                return Ok(part);
+            }
+        }
+        Err(PartitionError::OutOfMemory)
     }
 
     /// Allocate a partition of `size` bytes at the highest free place: memory the hypervisor
@@ -151,7 +219,11 @@ impl PartitionAllocator {
             return Err(PartitionError::BadSize);
         }
         let count = usize::try_from(size / GRANULE).map_err(|_| PartitionError::OutOfMemory)?;
-        let slot = self.live.iter().position(Option::is_none).ok_or(PartitionError::OutOfMemory)?;
+        let slot = self
+            .live
+            .iter()
+            .position(Option::is_none)
+            .ok_or(PartitionError::OutOfMemory)?;
         let mut regions: [Option<&mut Region>; MAX_REGIONS] = Default::default();
         for (i, region) in self.regions.iter_mut().flatten().enumerate() {
             regions[i] = Some(region);
@@ -160,12 +232,19 @@ impl PartitionAllocator {
             regions.reverse();
         }
         for region in regions.into_iter().flatten() {
-            let found = if high { region.find_free_high(count) } else { region.find_free(count) };
+            let found = if high {
+                region.find_free_high(count)
+            } else {
+                region.find_free(count)
+            };
             if let Some(first) = found {
                 for g in first..first + count {
                     region.set(g, true);
                 }
-                let part = PhysRange { base: region.base + first as u64 * GRANULE, size };
+                let part = PhysRange {
+                    base: region.base + first as u64 * GRANULE,
+                    size,
+                };
                 self.live[slot] = Some(part);
                 return Ok(part);
             }
@@ -175,7 +254,11 @@ impl PartitionAllocator {
 
     /// Return a partition [`Self::allocate`] gave out.
     pub fn free(&mut self, part: PhysRange) -> Result<(), PartitionError> {
-        let slot = self.live.iter().position(|p| *p == Some(part)).ok_or(PartitionError::NotAllocated)?;
+        let slot = self
+            .live
+            .iter()
+            .position(|p| *p == Some(part))
+            .ok_or(PartitionError::NotAllocated)?;
         self.live[slot] = None;
         let region = self
             .regions
@@ -198,7 +281,11 @@ impl PartitionAllocator {
 
     /// Bytes free right now.
     pub fn free_bytes(&self) -> u64 {
-        self.regions.iter().flatten().map(|r| r.free_granules() as u64 * GRANULE).sum()
+        self.regions
+            .iter()
+            .flatten()
+            .map(|r| r.free_granules() as u64 * GRANULE)
+            .sum()
     }
 
     /// The largest partition that could be allocated right now.
@@ -228,8 +315,14 @@ mod tests {
     const MIB: u64 = 1 << 20;
 
     fn malta() -> PartitionAllocator {
-        let ram = [PhysRange { base: 0, size: 256 * MIB }];
-        let hv = [PhysRange { base: 0, size: 16 * MIB }];
+        let ram = [PhysRange {
+            base: 0,
+            size: 256 * MIB,
+        }];
+        let hv = [PhysRange {
+            base: 0,
+            size: 16 * MIB,
+        }];
         PartitionAllocator::new(&ram, &hv).unwrap()
     }
 
@@ -270,7 +363,10 @@ mod tests {
         let p = a.allocate(16 * MIB).unwrap();
         a.free(p).unwrap();
         assert_eq!(a.free(p), Err(PartitionError::NotAllocated));
-        assert_eq!(a.free(PhysRange { base: 0, size: MIB }), Err(PartitionError::NotAllocated));
+        assert_eq!(
+            a.free(PhysRange { base: 0, size: MIB }),
+            Err(PartitionError::NotAllocated)
+        );
     }
 
     #[test]
@@ -288,9 +384,56 @@ mod tests {
     }
 
     #[test]
+    fn aligned_allocations_start_on_their_alignment_and_stay_below_the_limit() {
+        let mut a = malta();
+        let first = a.allocate(MIB).unwrap();
+        assert_eq!(first.base, 16 * MIB);
+        // 16 MiB alignment skips 17..32 MiB; the partition comes from 32 MiB.
+        let p = a.allocate_aligned(16 * MIB, 16 * MIB, 1 << 32).unwrap();
+        assert_eq!(p.base, 32 * MIB);
+        // Granule alignment fills the gap below.
+        assert_eq!(
+            a.allocate_aligned(MIB, MIB, 1 << 32).unwrap().base,
+            17 * MIB
+        );
+        // Nothing of 64 MiB 64 MiB-aligned ends at or below 128 MiB any more (64..128 is free,
+        // but the limit forbids the next place).
+        assert_eq!(
+            a.allocate_aligned(64 * MIB, 64 * MIB, 100 * MIB),
+            Err(PartitionError::OutOfMemory)
+        );
+        assert_eq!(
+            a.allocate_aligned(64 * MIB, 64 * MIB, 128 * MIB)
+                .unwrap()
+                .base,
+            64 * MIB
+        );
+        assert_eq!(
+            a.allocate_aligned(3 * MIB, 3 * MIB, 1 << 32),
+            Err(PartitionError::BadSize)
+        );
+        assert_eq!(
+            a.allocate_aligned(MIB, 4096, 1 << 32),
+            Err(PartitionError::BadSize)
+        );
+    }
+
+    #[test]
     fn several_regions() {
-        let ram = [PhysRange { base: 0, size: 256 * MIB }, PhysRange { base: 0x9000_0000, size: 768 * MIB }];
-        let hv = [PhysRange { base: 0, size: 16 * MIB }];
+        let ram = [
+            PhysRange {
+                base: 0,
+                size: 256 * MIB,
+            },
+            PhysRange {
+                base: 0x9000_0000,
+                size: 768 * MIB,
+            },
+        ];
+        let hv = [PhysRange {
+            base: 0,
+            size: 16 * MIB,
+        }];
         let mut a = PartitionAllocator::new(&ram, &hv).unwrap();
         assert_eq!(a.total(), 1008 * MIB);
         let parts: Vec<_> = (0..16).map(|_| a.allocate(32 * MIB).unwrap()).collect();
@@ -298,6 +441,33 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn aligned_partitions_are_aligned_and_never_overlap(ops in proptest::collection::vec((1u64..40, 0u32..7), 1..60)) {
+            let mut a = malta();
+            let mut live: Vec<PhysRange> = Vec::new();
+            for (mib, align_log) in ops {
+                let align = MIB << align_log;
+                match a.allocate_aligned(mib * MIB, align, 200 * MIB) {
+                    Ok(p) => {
+                        prop_assert_eq!(p.base % align, 0);
+                        prop_assert!(p.end() <= 200 * MIB && p.base >= 16 * MIB);
+                        for q in &live { prop_assert!(!p.overlaps(q)); }
+                        live.push(p);
+                    }
+                    Err(e) => {
+                        prop_assert_eq!(e, PartitionError::OutOfMemory);
+                        // No aligned free run below the limit really exists.
+                        let mut base = (16 * MIB).div_ceil(align) * align;
+                        while base + mib * MIB <= 200 * MIB {
+                            let candidate = PhysRange { base, size: mib * MIB };
+                            prop_assert!(live.iter().any(|q| q.overlaps(&candidate)) || live.len() == MAX_PARTITIONS);
+                            base += align;
+                        }
+                    }
+                }
+            }
+        }
+
         #[test]
         fn partitions_never_overlap_each_other_or_the_hypervisor(ops in proptest::collection::vec((any::<bool>(), 1u64..64, any::<prop::sample::Index>()), 1..200)) {
             let mut a = malta();

@@ -30,7 +30,11 @@ pub struct Scheduler<const N: usize> {
 
 impl<const N: usize> Scheduler<N> {
     pub const fn new(slice: u64) -> Self {
-        Self { state: [RunState::Stopped; N], last: N - 1, slice }
+        Self {
+            state: [RunState::Stopped; N],
+            last: N - 1,
+            slice,
+        }
     }
 
     pub fn slice(&self) -> u64 {

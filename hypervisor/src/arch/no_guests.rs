@@ -4,57 +4,35 @@
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
-use guest_loader::bootargs::EntryState;
 use guest_mem::{GuestArch, PhysRange};
-
-use crate::vm::GuestEnv;
-
-/// Guests do not run on this architecture yet.
-pub const GUESTS: bool = false;
-
-/// The guests this architecture will run.
-pub const GUEST_ARCH: GuestArch = GuestArch::E500;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GuestHalt {
-    HostException(u8),
-}
-
-impl core::fmt::Display for GuestHalt {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            GuestHalt::HostException(code) => write!(f, "unexpected exception {code}"),
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RunExit {
-    Preempted,
-    Waiting,
-    Halted(GuestHalt),
-}
+use vmm::{CpuError, EntryState, GuestEnv, RunExit};
 
 /// Never constructed on this architecture.
 pub enum GuestCpu {}
 
-impl GuestCpu {
-    pub fn new(_part: PhysRange, _entry: &EntryState) -> Result<Box<Self>, &'static str> {
-        Err("guests are not supported on this CPU yet")
+impl vmm::GuestCpu for GuestCpu {
+    const ARCH: GuestArch = GuestArch::E500;
+    const RUNS_GUESTS: bool = false;
+
+    fn create(_partition: PhysRange, _entry: &EntryState) -> Result<Box<Self>, CpuError> {
+        Err(CpuError::Unsupported)
     }
-    pub fn run(&mut self, _env: &mut dyn GuestEnv) -> RunExit {
+    fn reset(&mut self, _entry: &EntryState) -> Result<(), CpuError> {
         match *self {}
     }
-    pub fn runnable(&mut self) -> bool {
+    fn run(&mut self, _env: &mut dyn GuestEnv) -> RunExit {
         match *self {}
     }
-    pub fn wake(&mut self) {
+    fn runnable(&mut self) -> bool {
         match *self {}
     }
-    pub fn raise_device_interrupt(&mut self) {
+    fn wake(&mut self) {
         match *self {}
     }
-    pub fn wait_deadline(&self, _yield_cycles: u64) -> Option<u64> {
+    fn inject_device_interrupt(&mut self) {
+        match *self {}
+    }
+    fn wait_deadline(&self, _yield_cycles: u64) -> Option<u64> {
         match *self {}
     }
 }
