@@ -17,6 +17,19 @@
 /// A range of physical memory (the one definition, from `guest-mem`).
 pub use guest_mem::PhysRange;
 
+static BOARD: spin::Once<&'static dyn Board> = spin::Once::new();
+
+/// Make `board` the machine the kernel runs on (once, at the start of `kernel::run`).
+pub(crate) fn install(board: &'static dyn Board) {
+    BOARD.call_once(|| board);
+}
+
+/// The board the kernel runs on, once it has started (the console and the clock ask before
+/// that, from the panic handler or early messages).
+pub fn installed() -> Option<&'static dyn Board> {
+    BOARD.get().copied()
+}
+
 /// Static facts about a board, gathered once at boot.
 #[derive(Clone, Debug)]
 pub struct BoardInfo {

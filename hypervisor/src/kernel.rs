@@ -9,7 +9,6 @@
 
 use guest_loader::store::{FileStore, StoreError};
 use mgmt::{Shell, ShellOptions};
-use spin::Once;
 use vmm::partition::PhysRange;
 
 use crate::arch;
@@ -23,13 +22,6 @@ use crate::{console, heap, println, stack, time};
 pub const TICK_HZ: u64 = 100;
 /// Partition granule: what the hypervisor reserves is rounded up to it.
 const MIB: u64 = 1 << 20;
-
-static BOARD: Once<&'static dyn Board> = Once::new();
-
-/// The board, once [`run`] has been called.
-pub fn board() -> Option<&'static dyn Board> {
-    BOARD.get().copied()
-}
 
 /// Define the board's entry point: `board_entry!(main)` with `fn main(regs: BootRegs) -> !`.
 #[macro_export]
@@ -74,7 +66,7 @@ fn preloaded_files(board: &dyn Board) -> (Option<FileStore<'static>>, Option<Phy
 
 /// Start the kernel on `board`. Never returns.
 pub fn run(board: &'static dyn Board) -> ! {
-    BOARD.call_once(|| board);
+    crate::board::install(board);
     stack::paint();
     time::mark_boot();
     arch::install_vectors();
@@ -186,7 +178,7 @@ impl EventSink for KernelEvents {
 
 /// External interrupt `line` (interrupt context).
 pub(crate) fn on_external_interrupt(line: u32) {
-    if let Some(board) = board() {
+    if let Some(board) = crate::board::installed() {
         board.handle_interrupt(line, &mut KernelEvents);
     }
 }
