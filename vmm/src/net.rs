@@ -170,10 +170,12 @@ impl Net {
         self.ifaces[id.index()] = [None; IFACES];
     }
 
-    /// Rebuild the switch from `plan` and update every running guest's interfaces.
+    /// Rebuild the switch from `plan` and update every running guest's interfaces. The switch
+    /// is rebuilt in place (it is tens of KiB: no second one is made).
     pub fn apply<G: SwitchedGuest>(&mut self, plan: &NetworkPlan, guests: &mut [Option<G>]) {
-        let mut switch = Box::new(Switch::new());
-        let mut owner = [None; PORTS];
+        let switch = &mut *self.switch;
+        switch.clear();
+        self.owner = [None; PORTS];
         let mut ifaces = [[None; IFACES]; MAX_GUESTS];
         let bridge_of: Vec<_> = plan
             .bridges
@@ -189,7 +191,7 @@ impl Net {
             let Ok(port) = switch.add_port() else {
                 continue;
             };
-            owner[port.index()] = Some((vif.guest, vif.interface));
+            self.owner[port.index()] = Some((vif.guest, vif.interface));
             ifaces[g][id] = Some((vif.mac, port));
             port_of[i] = Some(port);
         }
@@ -208,8 +210,6 @@ impl Net {
                 },
             );
         }
-        self.switch = switch;
-        self.owner = owner;
         let changed: [bool; MAX_GUESTS] = core::array::from_fn(|g| ifaces[g] != self.ifaces[g]);
         self.ifaces = ifaces;
         for (g, guest) in guests.iter_mut().enumerate().take(MAX_GUESTS) {

@@ -92,20 +92,26 @@ impl Region {
         None
     }
 
-    /// The highest run of `count` free granules.
-    fn find_free_high(&self, count: usize) -> Option<usize> {
-        let mut run = 0;
-        for g in (0..self.granules).rev() {
+    /// The top `count` granules of the smallest free run that holds them (the highest such run
+    /// when several are as small): `(first granule, length of that run)`.
+    fn find_smallest_run_top(&self, count: usize) -> Option<(usize, usize)> {
+        let mut best: Option<(usize, usize)> = None;
+        let mut g = 0;
+        while g < self.granules {
             if self.is_used(g) {
-                run = 0;
-            } else {
-                run += 1;
-                if run == count {
-                    return Some(g);
-                }
+                g += 1;
+                continue;
+            }
+            let start = g;
+            while g < self.granules && !self.is_used(g) {
+                g += 1;
+            }
+            let len = g - start;
+            if len >= count && best.is_none_or(|(_, best_len)| len <= best_len) {
+                best = Some((g - count, len));
             }
         }
-        None
+        best
     }
 
     fn free_granules(&self) -> usize {
@@ -207,9 +213,10 @@ impl PartitionAllocator {
         Err(PartitionError::OutOfMemory)
     }
 
-    /// Allocate a partition of `size` bytes at the highest free place: memory the hypervisor
-    /// borrows from guest RAM (its heap as the configuration grows) stays out of the way of the
-    /// large contiguous partitions guests need.
+    /// Allocate a partition of `size` bytes at the top of the smallest free run that holds it
+    /// (the highest of equally small ones): memory the hypervisor borrows from guest RAM (its
+    /// heap as the configuration grows) fills gaps guests could not use and otherwise stays at
+    /// the top, out of the way of the large contiguous partitions guests need.
     pub fn allocate_high(&mut self, size: u64) -> Result<PhysRange, PartitionError> {
         self.allocate_at(size, true)
     }
@@ -224,32 +231,33 @@ impl PartitionAllocator {
             .iter()
             .position(Option::is_none)
             .ok_or(PartitionError::OutOfMemory)?;
-        let mut regions: [Option<&mut Region>; MAX_REGIONS] = Default::default();
-        for (i, region) in self.regions.iter_mut().flatten().enumerate() {
-            regions[i] = Some(region);
-        }
-        if high {
-            regions.reverse();
-        }
-        for region in regions.into_iter().flatten() {
-            let found = if high {
-                region.find_free_high(count)
-            } else {
-                region.find_free(count)
-            };
-            if let Some(first) = found {
-                for g in first..first + count {
-                    region.set(g, true);
+        // Low: the first region with room, at its lowest place. High: the smallest free run
+        // that holds it in any region (the highest of equals), at its top.
+        let mut pick: Option<(usize, usize, usize)> = None;
+        for (r, region) in self.regions.iter().enumerate() {
+            let Some(region) = region else { continue };
+            if !high {
+                if let Some(first) = region.find_free(count) {
+                    pick = Some((r, first, 0));
+                    break;
                 }
-                let part = PhysRange {
-                    base: region.base + first as u64 * GRANULE,
-                    size,
-                };
-                self.live[slot] = Some(part);
-                return Ok(part);
+            } else if let Some((first, len)) = region.find_smallest_run_top(count) {
+                if pick.is_none_or(|(_, _, best)| len <= best) {
+                    pick = Some((r, first, len));
+                }
             }
         }
-        Err(PartitionError::OutOfMemory)
+        let (r, first, _) = pick.ok_or(PartitionError::OutOfMemory)?;
+        let region = self.regions[r].as_mut().expect("a region just searched");
+        for g in first..first + count {
+            region.set(g, true);
+        }
+        let part = PhysRange {
+            base: region.base + first as u64 * GRANULE,
+            size,
+        };
+        self.live[slot] = Some(part);
+        Ok(part)
     }
 
     /// Return a partition [`Self::allocate`] gave out.
@@ -419,6 +427,45 @@ mod tests {
     }
 
     #[test]
+    fn high_allocations_fill_the_smallest_gap_first() {
+        // A preloaded file store at 20..24 MiB leaves a 4 MiB gap above the hypervisor.
+        let ram = [PhysRange {
+            base: 0,
+            size: 256 * MIB,
+        }];
+        let reserved = [
+            PhysRange {
+                base: 0,
+                size: 16 * MIB,
+            },
+            PhysRange {
+                base: 20 * MIB,
+                size: 4 * MIB,
+            },
+        ];
+        let mut a = PartitionAllocator::new(&ram, &reserved).unwrap();
+        assert_eq!(
+            a.allocate_high(MIB).unwrap(),
+            PhysRange {
+                base: 19 * MIB,
+                size: MIB
+            }
+        );
+        assert_eq!(
+            a.allocate_high(2 * MIB).unwrap(),
+            PhysRange {
+                base: 17 * MIB,
+                size: 2 * MIB
+            }
+        );
+        // The gap has one granule left: a 2 MiB borrow goes to the top of RAM.
+        assert_eq!(a.allocate_high(2 * MIB).unwrap().end(), 256 * MIB);
+        // Guests get the rest above the store in one piece.
+        assert_eq!(a.largest_free(), 230 * MIB);
+        assert_eq!(a.allocate(230 * MIB).unwrap().base, 24 * MIB);
+    }
+
+    #[test]
     fn several_regions() {
         let ram = [
             PhysRange {
@@ -475,7 +522,8 @@ mod tests {
             let mut live: Vec<PhysRange> = Vec::new();
             for (alloc, mib, idx) in ops {
                 if alloc || live.is_empty() {
-                    if let Ok(p) = a.allocate(mib * MIB) {
+                    let p = if mib % 3 == 0 { a.allocate_high(mib * MIB) } else { a.allocate(mib * MIB) };
+                    if let Ok(p) = p {
                         prop_assert!(!p.overlaps(&hv));
                         prop_assert!(p.end() <= 256 * MIB);
                         prop_assert_eq!(p.base % ALIGN, 0);

@@ -40,8 +40,9 @@ const PIC_CPU_LINE: u32 = 2;
 const FLASH_PHYS: usize = 0x1E00_0000;
 const FLASH_LEN: usize = 4 << 20;
 const CONFIG_LEN: u32 = 3 << 20;
-/// Where `./x run --file` has QEMU preload the file store: right after the hypervisor's 4 MiB
-/// (memory.ld), so the RAM guests get stays in one piece.
+/// Where `./x run --file` has QEMU preload the file store: above the hypervisor's 1 + 2 MiB
+/// (memory.ld), so the RAM guests get above it stays in one piece (the heap borrows the gap
+/// below it first).
 const PRELOAD: PhysRange = PhysRange { base: 0x0040_0000, size: 32 << 20 };
 const COUNT_HZ: u64 = 160_000_000;
 const CPU_HZ: u64 = 320_000_000;

@@ -37,15 +37,30 @@ impl vmm::GuestCpu for GuestCpu {
     }
 }
 
-/// The RAM guests may be given: all of it (mapped one to one at boot; no guest runs here yet).
+/// The RAM the hypervisor can hand out in partitions (to guests, once they run here, and to
+/// the heap when it grows): what the boot map covers one to one, the first
+/// [`RAM_MAPPED`](super::mmu::RAM_MAPPED) bytes.
 pub fn guest_ram_map(ram: &[PhysRange]) -> Vec<PhysRange> {
-    ram.to_vec()
+    let mapped = super::mmu::RAM_MAPPED as u64;
+    ram.iter()
+        .filter(|r| r.base < mapped)
+        .map(|r| PhysRange { base: r.base, size: r.size.min(mapped - r.base) })
+        .collect()
 }
 
+/// A partition as bytes, through the one-to-one map of low RAM.
+///
 /// # Safety
-/// Never called: no guest exists on this architecture.
-pub unsafe fn guest_ram(_base: u64, _size: usize) -> &'static mut [u8] {
-    &mut []
+/// `base .. base + size` must be RAM from [`guest_ram_map`] owned by the caller alone, and the
+/// caller must not create a second live view of it.
+pub unsafe fn guest_ram(base: u64, size: usize) -> &'static mut [u8] {
+    assert!(
+        base.saturating_add(size as u64) <= super::mmu::RAM_MAPPED as u64,
+        "a partition beyond the RAM the hypervisor maps"
+    );
+    // SAFETY: RAM below `RAM_MAPPED` is mapped at virtual = physical for the life of the
+    // program; exclusivity is the caller's contract.
+    unsafe { core::slice::from_raw_parts_mut(base as usize as *mut u8, size) }
 }
 
 /// Physical memory is mapped one to one (virtual = physical) in the hypervisor's first TLB1
