@@ -1,12 +1,14 @@
 //! The kernel heap, for the management plane (configuration, CLI, the configuration's RIB).
 //! Never used on the packet or trap paths.
 //!
-//! It starts as the region the linker reserves (`.heap`, sized by the board). When an
-//! allocation does not fit, the heap borrows whole granules of guest RAM from the top of RAM
-//! (`crate::ram`, away from the contiguous partitions guests need), in steps that grow with the
-//! heap, so a configuration of ten thousand routes fits on a board whose fixed heap is small,
-//! and what it takes shows as RAM guests no longer have. A borrowed region that is entirely
-//! free again goes back to guest RAM ([`release_unused`], from the main loop).
+//! It starts as the region the linker reserves (`.heap`, sized by the board for boot and an idle
+//! shell). When an allocation does not fit, the heap borrows whole granules of guest RAM
+//! (`crate::ram`: the smallest free run that holds them, at its top, so gaps guests could not use
+//! go first and the rest comes from the top of RAM, away from the contiguous partitions guests
+//! need), in steps that grow with the heap, so a configuration of ten thousand routes fits on a
+//! board whose fixed heap is small, and what it takes shows as RAM guests no longer have. A
+//! borrowed region that is entirely free again goes back to guest RAM ([`release_unused`], from
+//! the main loop). [`peak`] reports the most ever in use (what the fixed region is sized from).
 //!
 //! Each region is a `linked_list_allocator::Heap`; a block is freed into the region whose
 //! address range holds it.

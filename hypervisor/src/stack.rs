@@ -23,12 +23,18 @@ extern "C" {
 
 /// The main stack: `bottom .. top`.
 fn main_bounds() -> (usize, usize) {
-    (core::ptr::addr_of!(__stack_bottom) as usize, core::ptr::addr_of!(__stack_top) as usize)
+    (
+        core::ptr::addr_of!(__stack_bottom) as usize,
+        core::ptr::addr_of!(__stack_top) as usize,
+    )
 }
 
 /// The trap stack, right above the main stack.
 fn trap_bounds() -> (usize, usize) {
-    (core::ptr::addr_of!(__stack_top) as usize, core::ptr::addr_of!(__hv_trap_stack_top) as usize)
+    (
+        core::ptr::addr_of!(__stack_top) as usize,
+        core::ptr::addr_of!(__hv_trap_stack_top) as usize,
+    )
 }
 
 fn paint_range(from: usize, to: usize) {
@@ -80,7 +86,10 @@ pub fn trap_high_water() -> usize {
 pub fn check() {
     for (what, (bottom, top)) in [("main", main_bounds()), ("trap", trap_bounds())] {
         if (0..CANARY_WORDS).any(|i| word(bottom + 4 * i) != PATTERN) {
-            panic!("stack overflow: the {} KiB {what} stack was used up", (top - bottom) / 1024);
+            panic!(
+                "stack overflow: the {} KiB {what} stack was used up",
+                (top - bottom) / 1024
+            );
         }
     }
 }

@@ -14,7 +14,9 @@ use core::ops::{Deref, DerefMut};
 
 use guest_mem::PhysRange;
 use mgmt::network::NetInterfaceKind;
-use mgmt::{GuestConfig, GuestMemory, GuestState, GuestStatus, ImportProgress, NetworkConfig, PlatformError};
+use mgmt::{
+    GuestConfig, GuestMemory, GuestState, GuestStatus, ImportProgress, NetworkConfig, PlatformError,
+};
 use vmm::lifecycle::State;
 use vmm::{BridgePortPlan, GuestError, GuestReport, GuestSpec, ImportStatus, NetworkPlan, VifPlan};
 use vswitch::BridgeConfig;
@@ -83,7 +85,12 @@ impl vmm::Machine for HvMachine {
         crate::println!("{}", text);
     }
 
-    fn allocate_partition(&mut self, size: u64, align: u64, limit: u64) -> Option<(PhysRange, PartitionRam)> {
+    fn allocate_partition(
+        &mut self,
+        size: u64,
+        align: u64,
+        limit: u64,
+    ) -> Option<(PhysRange, PartitionRam)> {
         let partition = crate::ram::with(|p| p.allocate_aligned(size, align, limit))?.ok()?;
         // SAFETY: the RAM allocator manages only RAM from `arch::guest_ram_map` and has just
         // handed this partition out; it is not handed out again until `free_partition` returns
@@ -103,7 +110,11 @@ impl vmm::Machine for HvMachine {
 
 /// Guest RAM: all of it, and what no guest (and no heap region) holds.
 pub fn memory() -> GuestMemory {
-    crate::ram::with(|p| GuestMemory { total: p.total(), free: p.free_bytes() }).unwrap_or(GuestMemory { total: 0, free: 0 })
+    crate::ram::with(|p| GuestMemory {
+        total: p.total(),
+        free: p.free_bytes(),
+    })
+    .unwrap_or(GuestMemory { total: 0, free: 0 })
 }
 
 /// A guest's definition, as guest management takes it.
@@ -167,21 +178,34 @@ pub fn network_plan(config: &NetworkConfig) -> NetworkPlan {
         match &iface.kind {
             NetInterfaceKind::Bridge { ageing_time_s, .. } => {
                 bridge_of[i] = Some(plan.bridges.len());
-                plan.bridges.push(BridgeConfig { ageing_time: *ageing_time_s, vlan_filtering: false });
+                plan.bridges.push(BridgeConfig {
+                    ageing_time: *ageing_time_s,
+                    vlan_filtering: false,
+                });
             }
             NetInterfaceKind::Vif { link } => {
                 vif_of[i] = Some(plan.vifs.len());
-                plan.vifs.push(VifPlan { guest: link.guest, interface: u16::from(link.interface_id), mac: link.guest_mac });
+                plan.vifs.push(VifPlan {
+                    guest: link.guest,
+                    interface: u16::from(link.interface_id),
+                    mac: link.guest_mac,
+                });
             }
             NetInterfaceKind::Ethernet { .. } => {}
         }
     }
     for bp in &config.bridge_ports {
-        let (Some(Some(bridge)), Some(Some(vif))) = (bridge_of.get(bp.bridge), vif_of.get(bp.interface)) else {
+        let (Some(Some(bridge)), Some(Some(vif))) =
+            (bridge_of.get(bp.bridge), vif_of.get(bp.interface))
+        else {
             continue;
         };
         let horizon = bp.horizon.and_then(|h| u16::try_from(h).ok());
-        plan.ports.push(BridgePortPlan { vif: *vif, bridge: *bridge, horizon });
+        plan.ports.push(BridgePortPlan {
+            vif: *vif,
+            bridge: *bridge,
+            horizon,
+        });
     }
     plan
 }

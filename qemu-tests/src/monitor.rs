@@ -17,7 +17,10 @@ pub struct Monitor {
 impl Monitor {
     /// The QEMU arguments for a monitor listening on `socket`.
     pub fn qemu_args(socket: &Path) -> Vec<String> {
-        vec!["-monitor".into(), format!("unix:{},server=on,wait=off", socket.display())]
+        vec![
+            "-monitor".into(),
+            format!("unix:{},server=on,wait=off", socket.display()),
+        ]
     }
 
     /// Connect to the monitor at `socket` (retrying while QEMU starts); `dir` receives the
@@ -27,12 +30,19 @@ impl Monitor {
         let stream = loop {
             match UnixStream::connect(socket) {
                 Ok(s) => break s,
-                Err(e) if Instant::now() > deadline => return Err(format!("{}: {e}", socket.display())),
+                Err(e) if Instant::now() > deadline => {
+                    return Err(format!("{}: {e}", socket.display()))
+                }
                 Err(_) => std::thread::sleep(Duration::from_millis(100)),
             }
         };
-        stream.set_read_timeout(Some(Duration::from_secs(20))).map_err(|e| e.to_string())?;
-        let mut m = Monitor { stream, dir: dir.to_path_buf() };
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .map_err(|e| e.to_string())?;
+        let mut m = Monitor {
+            stream,
+            dir: dir.to_path_buf(),
+        };
         m.until_prompt()?;
         Ok(m)
     }
@@ -41,7 +51,10 @@ impl Monitor {
         let mut out = Vec::new();
         let mut buf = [0u8; 4096];
         while !out.ends_with(b"(qemu) ") {
-            let n = self.stream.read(&mut buf).map_err(|e| format!("monitor: {e}"))?;
+            let n = self
+                .stream
+                .read(&mut buf)
+                .map_err(|e| format!("monitor: {e}"))?;
             if n == 0 {
                 return Err("monitor: QEMU closed the connection".into());
             }
@@ -52,7 +65,9 @@ impl Monitor {
 
     /// Run a monitor command; what it printed.
     pub fn command(&mut self, line: &str) -> Result<String, String> {
-        self.stream.write_all(format!("{line}\n").as_bytes()).map_err(|e| format!("monitor: {e}"))?;
+        self.stream
+            .write_all(format!("{line}\n").as_bytes())
+            .map_err(|e| format!("monitor: {e}"))?;
         self.until_prompt()
     }
 

@@ -41,15 +41,26 @@ struct Marks {
 }
 
 fn painted_depth(bytes: &[u8]) -> usize {
-    let untouched = bytes.chunks(4).take_while(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]) == PATTERN).count();
+    let untouched = bytes
+        .chunks(4)
+        .take_while(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]) == PATTERN)
+        .count();
     bytes.len() - 4 * untouched
 }
 
 fn marks(board: Board, monitor: &mut Monitor, elf: &[u8]) -> Marks {
-    let sym = |name: &str| symbol(elf, name).unwrap_or_else(|| panic!("no symbol {name} in the image"));
-    let (bottom, top, trap_top) = (sym("__stack_bottom"), sym("__stack_top"), sym("__hv_trap_stack_top"));
+    let sym =
+        |name: &str| symbol(elf, name).unwrap_or_else(|| panic!("no symbol {name} in the image"));
+    let (bottom, top, trap_top) = (
+        sym("__stack_bottom"),
+        sym("__stack_top"),
+        sym("__hv_trap_stack_top"),
+    );
     let (heap_start, heap_end) = (sym("__heap_start"), sym("__heap_end"));
-    let read = |m: &mut Monitor, va: u32, len: u32| m.read_physical(phys(board, va), u64::from(len)).expect("monitor pmemsave");
+    let read = |m: &mut Monitor, va: u32, len: u32| {
+        m.read_physical(phys(board, va), u64::from(len))
+            .expect("monitor pmemsave")
+    };
     let main = read(monitor, bottom, top - bottom);
     let trap = read(monitor, top, trap_top - top);
     let word = |m: &mut Monitor, name: &str| {
@@ -80,13 +91,25 @@ fn print(what: &str, m: &Marks) {
 
 #[test]
 fn the_hypervisor_image_heap_and_stacks_fit_the_budget() {
-    for board in [Board::QemuMalta, Board::Rb400, Board::QemuPpce500, Board::Rb1100] {
+    for board in [
+        Board::QemuMalta,
+        Board::Rb400,
+        Board::QemuPpce500,
+        Board::Rb1100,
+    ] {
         let image = image::build_once(board).expect("building the image");
         let elf = std::fs::read(&image.elf).expect("the image's ELF");
         let segments = load_segments(&elf).expect("an ELF32 image");
         let total: u64 = segments.iter().map(|s| u64::from(s.mem_size)).sum();
-        println!("{board}: {total} bytes in {} PT_LOAD segments ({:.2} MiB): {segments:?}", segments.len(), total as f64 / (1 << 20) as f64);
-        assert!(total <= BUDGET, "{board}: the image, heap and stacks take {total} bytes, more than {BUDGET}");
+        println!(
+            "{board}: {total} bytes in {} PT_LOAD segments ({:.2} MiB): {segments:?}",
+            segments.len(),
+            total as f64 / (1 << 20) as f64
+        );
+        assert!(
+            total <= BUDGET,
+            "{board}: the image, heap and stacks take {total} bytes, more than {BUDGET}"
+        );
     }
 }
 
@@ -96,8 +119,15 @@ fn cmd(s: &mut Session, line: &str) -> String {
 
 fn wait_running(s: &mut Session, name: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !cmd(s, "/metarouter print").lines().any(|l| l.split_whitespace().any(|w| w == name) && l.ends_with("running")) {
-        assert!(Instant::now() < deadline, "{name} not running\n{}", s.transcript());
+    while !cmd(s, "/metarouter print")
+        .lines()
+        .any(|l| l.split_whitespace().any(|w| w == name) && l.ends_with("running"))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "{name} not running\n{}",
+            s.transcript()
+        );
         std::thread::sleep(Duration::from_millis(300));
     }
 }
@@ -126,12 +156,21 @@ fn measure(board: Board, busy: impl FnOnce(&mut Session)) -> Marks {
 
     // Boot and an idle shell: what the fixed heap is for.
     s.login(Duration::from_secs(60));
-    for line in ["/system resource print", "/interface print", "/metarouter print", "/ip route print", "/export"] {
+    for line in [
+        "/system resource print",
+        "/interface print",
+        "/metarouter print",
+        "/ip route print",
+        "/export",
+    ] {
         cmd(&mut s, line);
     }
     let idle = marks(board, &mut monitor, &elf);
     print(&format!("{board}, boot and idle shell"), &idle);
-    assert_eq!(idle.borrowed_peak, 0, "an idle shell borrowed guest RAM: {idle:?}");
+    assert_eq!(
+        idle.borrowed_peak, 0,
+        "an idle shell borrowed guest RAM: {idle:?}"
+    );
     assert!(idle.heap_peak <= idle.fixed_heap, "{idle:?}");
 
     busy(&mut s);
@@ -139,7 +178,10 @@ fn measure(board: Board, busy: impl FnOnce(&mut Session)) -> Marks {
     print(&format!("{board}, busy session"), &busy);
     assert!(!s.transcript().contains("panic"), "{}", s.transcript());
     for (what, (used, size)) in [("main", busy.main_stack), ("trap", busy.trap_stack)] {
-        assert!(used * STACK_MARGIN <= size, "the {what} stack's high-water mark {used} leaves less than half of its {size} bytes");
+        assert!(
+            used * STACK_MARGIN <= size,
+            "the {what} stack's high-water mark {used} leaves less than half of its {size} bytes"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
     busy
@@ -151,14 +193,21 @@ fn routes(s: &mut Session, n: usize) {
     cmd(s, "/ip address add address=10.0.0.1/24 interface=br9");
     let mut paste = String::new();
     for i in 0..n {
-        paste.push_str(&format!("/ip route add dst-address=172.16.{}.{}/32 gateway=10.0.0.2\r", i / 256, i % 256));
+        paste.push_str(&format!(
+            "/ip route add dst-address=172.16.{}.{}/32 gateway=10.0.0.2\r",
+            i / 256,
+            i % 256
+        ));
     }
     s.send(&paste);
     for _ in 0..n {
         s.expect_within(PROMPT, Duration::from_secs(300));
     }
     let count = cmd(s, "/ip route print count-only");
-    assert!(count.contains(&(n + 1).to_string()), "{n} routes and the connected one: {count}");
+    assert!(
+        count.contains(&(n + 1).to_string()),
+        "{n} routes and the connected one: {count}"
+    );
     for line in ["/ip route print", "/export", "/system resource print"] {
         cmd(s, line);
     }
@@ -170,8 +219,14 @@ fn malta_boot_and_an_idle_shell_fit_the_fixed_heap_and_the_stacks_keep_their_mar
         // Guests (two of them exchanging frames), bridges, a routing table, exports and prints.
         cmd(s, "/interface bridge add name=br1");
         for n in 1..=2 {
-            cmd(s, &format!("/metarouter import-image file-name=netguest.tgz name=n{n}"));
-            cmd(s, &format!("/metarouter interface add virtual-machine=n{n} dynamic-bridge=br1"));
+            cmd(
+                s,
+                &format!("/metarouter import-image file-name=netguest.tgz name=n{n}"),
+            );
+            cmd(
+                s,
+                &format!("/metarouter interface add virtual-machine=n{n} dynamic-bridge=br1"),
+            );
         }
         for g in 1..=6 {
             cmd(s, &format!("/metarouter add name=g{g}"));
@@ -201,5 +256,8 @@ fn malta_boot_and_an_idle_shell_fit_the_fixed_heap_and_the_stacks_keep_their_mar
 #[test]
 fn ppce500_boot_and_an_idle_shell_fit_the_fixed_heap_and_a_growing_configuration_borrows_ram() {
     let busy = measure(Board::QemuPpce500, |s| routes(s, 600));
-    assert!(busy.borrowed_peak > 0, "600 routes outgrow the fixed heap: {busy:?}");
+    assert!(
+        busy.borrowed_peak > 0,
+        "600 routes outgrow the fixed heap: {busy:?}"
+    );
 }

@@ -7,7 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 /// A crate as its manifest says it.
@@ -23,17 +26,25 @@ struct Manifest {
 /// Every `Cargo.toml` with a `[package]` under `dir`, but build output and the guests'
 /// workspace (guest programs, built for the guests' target: not part of the hypervisor).
 fn manifests(dir: &Path, out: &mut BTreeMap<String, Manifest>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
         if path.is_dir() {
-            if !matches!(name.as_str(), "target" | "guests" | ".git" | "corpus" | "regressions") {
+            if !matches!(
+                name.as_str(),
+                "target" | "guests" | ".git" | "corpus" | "regressions"
+            ) {
                 manifests(&path, out);
             }
         } else if name == "Cargo.toml" {
             if let Some((package, manifest)) = parse(&path) {
-                assert!(out.insert(package.clone(), manifest).is_none(), "two crates named {package}");
+                assert!(
+                    out.insert(package.clone(), manifest).is_none(),
+                    "two crates named {package}"
+                );
             }
         }
     }
@@ -43,7 +54,10 @@ fn parse(path: &Path) -> Option<(String, Manifest)> {
     let text = std::fs::read_to_string(path).ok()?;
     let mut name = None;
     let mut section = String::new();
-    let mut m = Manifest { dir: path.parent()?.to_path_buf(), ..Manifest::default() };
+    let mut m = Manifest {
+        dir: path.parent()?.to_path_buf(),
+        ..Manifest::default()
+    };
     for line in text.lines() {
         let line = line.trim();
         if line.starts_with('[') {
@@ -55,7 +69,9 @@ fn parse(path: &Path) -> Option<(String, Manifest)> {
                 name = Some(v.trim_matches('"').to_string());
             }
         }
-        let Some((key, value)) = line.split_once('=') else { continue };
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
         if !value.contains("path = ") {
             continue;
         }
@@ -72,19 +88,38 @@ fn parse(path: &Path) -> Option<(String, Manifest)> {
 /// The table in ARCHITECTURE.md: `crate [(portable)] -> dep, dep`.
 fn documented() -> (BTreeMap<String, BTreeSet<String>>, BTreeSet<String>) {
     let text = std::fs::read_to_string(root().join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
-    let section = text.split("\n## Crate graph").nth(1).expect("ARCHITECTURE.md has a \"Crate graph\" section");
-    let block = section.split("```text\n").nth(1).expect("the section has a text block").split("```").next().unwrap();
+    let section = text
+        .split("\n## Crate graph")
+        .nth(1)
+        .expect("ARCHITECTURE.md has a \"Crate graph\" section");
+    let block = section
+        .split("```text\n")
+        .nth(1)
+        .expect("the section has a text block")
+        .split("```")
+        .next()
+        .unwrap();
     let mut graph = BTreeMap::new();
     let mut portable = BTreeSet::new();
     for line in block.lines().filter(|l| !l.trim().is_empty()) {
-        let (left, right) = line.split_once("->").unwrap_or_else(|| panic!("no `->` in {line:?}"));
+        let (left, right) = line
+            .split_once("->")
+            .unwrap_or_else(|| panic!("no `->` in {line:?}"));
         let mut words = left.split_whitespace();
         let name = words.next().expect("a crate name").to_string();
         if words.next() == Some("(portable)") {
             portable.insert(name.clone());
         }
-        let deps = right.split(',').map(str::trim).filter(|d| !d.is_empty()).map(String::from).collect();
-        assert!(graph.insert(name.clone(), deps).is_none(), "{name} is listed twice");
+        let deps = right
+            .split(',')
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(String::from)
+            .collect();
+        assert!(
+            graph.insert(name.clone(), deps).is_none(),
+            "{name} is listed twice"
+        );
     }
     (graph, portable)
 }
@@ -96,9 +131,15 @@ fn the_documented_crate_graph_is_the_real_one() {
     let (graph, _) = documented();
     let real: BTreeSet<&String> = crates.keys().collect();
     let listed: BTreeSet<&String> = graph.keys().collect();
-    assert_eq!(real, listed, "ARCHITECTURE.md lists other crates than the manifests define");
+    assert_eq!(
+        real, listed,
+        "ARCHITECTURE.md lists other crates than the manifests define"
+    );
     for (name, manifest) in &crates {
-        assert_eq!(&manifest.deps, &graph[name], "{name}: its manifest's dependencies differ from ARCHITECTURE.md's");
+        assert_eq!(
+            &manifest.deps, &graph[name],
+            "{name}: its manifest's dependencies differ from ARCHITECTURE.md's"
+        );
     }
 }
 
@@ -109,10 +150,17 @@ fn portable_crates_depend_only_on_portable_crates_and_forbid_unsafe() {
     let (graph, portable) = documented();
     for name in &portable {
         for dep in &graph[name] {
-            assert!(portable.contains(dep), "portable {name} depends on {dep}, which is not portable");
+            assert!(
+                portable.contains(dep),
+                "portable {name} depends on {dep}, which is not portable"
+            );
         }
-        let lib = std::fs::read_to_string(crates[name].dir.join("src/lib.rs")).expect("a portable crate is a library");
-        assert!(lib.contains("#![forbid(unsafe_code)]"), "{name} does not forbid unsafe code");
+        let lib = std::fs::read_to_string(crates[name].dir.join("src/lib.rs"))
+            .expect("a portable crate is a library");
+        assert!(
+            lib.contains("#![forbid(unsafe_code)]"),
+            "{name} does not forbid unsafe code"
+        );
     }
 }
 
@@ -120,11 +168,24 @@ fn portable_crates_depend_only_on_portable_crates_and_forbid_unsafe() {
 fn no_crate_depends_on_itself_dev_dependencies_included() {
     let mut crates = BTreeMap::new();
     manifests(&root(), &mut crates);
-    fn reaches(from: &str, to: &str, crates: &BTreeMap<String, Manifest>, seen: &mut BTreeSet<String>) -> bool {
-        let Some(m) = crates.get(from) else { return false };
-        m.deps.iter().chain(&m.dev_deps).any(|d| d == to || (seen.insert(d.clone()) && reaches(d, to, crates, seen)))
+    fn reaches(
+        from: &str,
+        to: &str,
+        crates: &BTreeMap<String, Manifest>,
+        seen: &mut BTreeSet<String>,
+    ) -> bool {
+        let Some(m) = crates.get(from) else {
+            return false;
+        };
+        m.deps
+            .iter()
+            .chain(&m.dev_deps)
+            .any(|d| d == to || (seen.insert(d.clone()) && reaches(d, to, crates, seen)))
     }
     for name in crates.keys() {
-        assert!(!reaches(name, name, &crates, &mut BTreeSet::new()), "{name} depends on itself through its dependencies");
+        assert!(
+            !reaches(name, name, &crates, &mut BTreeSet::new()),
+            "{name} depends on itself through its dependencies"
+        );
     }
 }

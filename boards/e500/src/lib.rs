@@ -45,11 +45,14 @@ impl Board for FslSocBoard {
     }
 
     fn init_interrupts(&self) {
-        self.soc.init_interrupts().expect("MPIC setup for the console interrupt");
+        self.soc
+            .init_interrupts()
+            .expect("MPIC setup for the console interrupt");
     }
 
     fn handle_interrupt(&self, _line: u32, events: &mut dyn EventSink) {
-        self.soc.service_interrupts(|uart| drain_console(|| uart.receive().into(), events));
+        self.soc
+            .service_interrupts(|uart| drain_console(|| uart.receive().into(), events));
     }
 
     fn console_rx_interrupt(&self, enable: bool) {
@@ -96,7 +99,12 @@ pub fn start(name: &'static str, regs: BootRegs) -> ! {
             architecture: "powerpc",
             cpu_hz: desc.cpu_hz,
             timer_hz: desc.timebase_hz,
-            ram: desc.ram.map(|bank| bank.map(|b| PhysRange { base: b.base, size: b.size })),
+            ram: desc.ram.map(|bank| {
+                bank.map(|b| PhysRange {
+                    base: b.base,
+                    size: b.size,
+                })
+            }),
             irq_lines: 1 << arch::EXTERNAL_INPUT,
         },
         soc,
@@ -104,7 +112,10 @@ pub fn start(name: &'static str, regs: BootRegs) -> ! {
         preload: desc
             .initrd
             .filter(|r| r.base.saturating_add(r.size) <= mmu::RAM_MAPPED as u64)
-            .map(|r| PhysRange { base: r.base, size: r.size }),
+            .map(|r| PhysRange {
+                base: r.base,
+                size: r.size,
+            }),
     });
     hypervisor::kernel::run(board)
 }

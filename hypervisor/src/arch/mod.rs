@@ -10,7 +10,7 @@
 //!   `unmask_external(lines)`: interrupt masking.
 //! - `counter() -> u64`: the free-running CPU timer (64-bit, never wraps in practice).
 //! - `timer_start(period)`: a periodic tick every `period` counter units, calling
-//!   [`crate::kernel::on_tick`].
+//!   `kernel::on_tick`.
 //! - `idle()`: sleep until an interrupt has been handled, without the lost-wakeup race.
 //! - `halt() -> !`: stop for good, interrupts off.
 //! - `NAME`: the architecture's name.

@@ -44,7 +44,10 @@ pub fn guest_ram_map(ram: &[PhysRange]) -> Vec<PhysRange> {
     let mapped = super::mmu::RAM_MAPPED as u64;
     ram.iter()
         .filter(|r| r.base < mapped)
-        .map(|r| PhysRange { base: r.base, size: r.size.min(mapped - r.base) })
+        .map(|r| PhysRange {
+            base: r.base,
+            size: r.size.min(mapped - r.base),
+        })
         .collect()
 }
 
