@@ -1,14 +1,18 @@
 //! Guest RAM partitions.
 //!
-//! Each guest gets one physically contiguous partition, a whole number of MiB, aligned to
-//! [`ALIGN`]. The allocator manages up to [`MAX_REGIONS`] RAM regions in 1 MiB granules with a
-//! bitmap; it never hands out a granule twice and refuses what does not fit with
-//! [`PartitionError::OutOfMemory`] (nothing is reserved on failure).
+//! Each guest gets one physically contiguous partition, a whole number of MiB, aligned to at
+//! least [`ALIGN`] and as its architecture needs
+//! ([`PartitionAllocator::allocate_aligned`] with `guest_mem::GuestArch::partition_align`
+//! and `phys_limit`). The allocator manages up to [`MAX_REGIONS`] RAM regions in 1 MiB granules
+//! with a bitmap; it never hands out a granule twice and refuses what does not fit with
+//! [`PartitionError::OutOfMemory`] (nothing is reserved on failure). The heap's borrowed
+//! regions come from the same granules ([`PartitionAllocator::allocate_high`]).
 //!
-//! Alignment: 1 MiB is larger than a way of the 24Kc's data cache (8 KiB for 32 KiB 4-way), so
-//! guest-virtual window addresses (0xC000_0000 + x), the partition's physical addresses
-//! (base + x) and the hypervisor's kseg0 view (0x8000_0000 + base + x) share their cache
-//! colour: the hypervisor and a guest's kernel never see one line under two indexes.
+//! Alignment on MIPS: 1 MiB is larger than a way of the 24Kc's data cache (8 KiB for 32 KiB
+//! 4-way), so guest-virtual window addresses (0xC000_0000 + x), the partition's physical
+//! addresses (base + x) and the hypervisor's kseg0 view (0x8000_0000 + base + x) share their
+//! cache colour: the hypervisor and a guest's kernel never see one line under two indexes. On
+//! e500 a partition is aligned to the largest power-of-4 TLB1 page it holds.
 
 pub use guest_mem::PhysRange;
 
