@@ -7,7 +7,7 @@ use guest_loader::archive::{import_archive, ImportSink, NullSink, SinkError, Tre
 use guest_loader::elf::{load_elf, ElfSpec, ElfStream};
 use guest_loader::fuzz::samples::mips_kernel;
 use guest_loader::store::{FileStore, StoreBuilder};
-use guest_loader::GuestWindow;
+use guest_mem::GuestArch;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -143,7 +143,7 @@ fn best(runs: usize, mut f: impl FnMut()) -> f64 {
 
 fn main() {
     let (gz, tar_len) = image(10);
-    let spec = ElfSpec::mips(GuestWindow::mips(64 << 20).unwrap());
+    let spec = ElfSpec::for_guest(&GuestArch::MIPS32, 64 << 20).unwrap();
     println!(
         "archive: {} bytes compressed, {} bytes of tar",
         gz.len(),

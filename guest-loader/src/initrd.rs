@@ -11,8 +11,8 @@
 //! not public.
 
 use crate::bytes::{align_up, be32};
-use crate::hex::Hex;
 use core::fmt;
+use guest_mem::Hex;
 
 /// `"INRD"` as a big-endian word.
 pub const INRD_MAGIC: u32 = 0x494E_5244;

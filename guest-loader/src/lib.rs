@@ -28,10 +28,7 @@ mod bytes;
 pub mod crc32;
 pub mod elf;
 pub mod fuzz;
-mod hex;
 pub mod initrd;
 pub mod store;
-mod window;
 
-pub use hex::Hex;
-pub use window::{AddressField, GuestWindow, WindowError};
+pub use guest_mem::{AddressField, GuestArch, GuestWindow, Hex, LayoutError};

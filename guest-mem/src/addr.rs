@@ -3,6 +3,9 @@
 //! - [`Gva`]: guest-virtual, what a guest writes into descriptors and hypercall arguments.
 //! - [`Gpa`]: guest-physical, an offset into the guest's own RAM partition.
 //! - [`Hpa`]: host-physical, where the partition really lives (36 bits on e500, hence `u64`).
+//!
+//! [`PhysRange`] is a range of host-physical memory: a RAM bank, a partition, the hypervisor's
+//! own image.
 
 use core::fmt;
 
@@ -71,6 +74,27 @@ address_type!(
     "hpa"
 );
 
+/// A range of host-physical memory: `size` bytes from `base`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PhysRange {
+    /// First byte.
+    pub base: u64,
+    /// Length in bytes.
+    pub size: u64,
+}
+
+impl PhysRange {
+    /// One past the last byte.
+    pub const fn end(&self) -> u64 {
+        self.base + self.size
+    }
+
+    /// Whether the two ranges share a byte.
+    pub const fn overlaps(&self, other: &PhysRange) -> bool {
+        self.base < other.end() && other.base < self.end()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +110,27 @@ mod tests {
             Hpa::new(0xF_E000_0000).checked_add(0x1000),
             Some(Hpa::new(0xF_E000_1000))
         );
+    }
+
+    #[test]
+    fn ranges_overlap_only_when_they_share_a_byte() {
+        let a = PhysRange {
+            base: 0x1000,
+            size: 0x1000,
+        };
+        assert_eq!(a.end(), 0x2000);
+        assert!(a.overlaps(&PhysRange {
+            base: 0x1FFF,
+            size: 1
+        }));
+        assert!(!a.overlaps(&PhysRange {
+            base: 0x2000,
+            size: 0x1000
+        }));
+        assert!(!a.overlaps(&PhysRange {
+            base: 0,
+            size: 0x1000
+        }));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! the queue or stops the guest. [`LayoutError`] is the hypervisor's own mistake when it builds a
 //! window that cannot exist.
 
-use crate::Gva;
+use crate::{Gva, Hex};
 use core::fmt;
 
 /// A guest-supplied address range that cannot be accessed. Always the guest's fault.
@@ -52,7 +52,8 @@ impl fmt::Display for MemError {
     }
 }
 
-/// A RAM window the hypervisor asked for that cannot exist. Always the hypervisor's fault.
+/// A RAM window or partition the hypervisor asked for that cannot exist. Always the caller's
+/// fault (the hypervisor's, or a configuration's memory size).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LayoutError {
     /// The window `base .. base + size` does not fit below 4 GiB.
@@ -64,6 +65,18 @@ pub enum LayoutError {
     },
     /// The partition `host_base .. host_base + size` wraps around the host address space.
     PartitionPastAddressSpace,
+    /// A guest RAM size of zero bytes or not a multiple of 4 KiB.
+    BadWindowSize {
+        /// The requested size.
+        size: u32,
+    },
+    /// A guest RAM size larger than the guest architecture's window can hold.
+    WindowTooLarge {
+        /// The requested size.
+        size: u32,
+        /// The largest size the architecture allows.
+        max: u32,
+    },
 }
 
 impl fmt::Display for LayoutError {
@@ -75,6 +88,17 @@ impl fmt::Display for LayoutError {
             LayoutError::PartitionPastAddressSpace => {
                 write!(f, "the partition wraps around the host address space")
             }
+            LayoutError::BadWindowSize { size } => write!(
+                f,
+                "guest window size {} is not a non-zero multiple of 4 KiB",
+                Hex(size.into())
+            ),
+            LayoutError::WindowTooLarge { size, max } => write!(
+                f,
+                "guest window size {} exceeds the {} this guest kind can address",
+                Hex(size.into()),
+                Hex(max.into())
+            ),
         }
     }
 }

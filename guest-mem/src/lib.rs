@@ -4,8 +4,10 @@
 //! virq word). Its RAM is one physically contiguous partition that appears to the guest as a
 //! linear window: on MIPS guest-virtual `0xC000_0000 + x` is guest-physical `x`, on PowerPC the
 //! window starts at `PAGE_OFFSET` `0x8000_0000`. This crate gives the three address spaces distinct
-//! types ([`Gva`], [`Gpa`], [`Hpa`]), the window arithmetic ([`GuestWindow`], [`Partition`]) and a
-//! checked view of a guest's RAM ([`GuestRam`]) through which every device access goes.
+//! types ([`Gva`], [`Gpa`], [`Hpa`], and [`PhysRange`] for host memory), the window arithmetic
+//! ([`GuestWindow`], [`Partition`]), the description of each guest CPU family ([`GuestArch`]:
+//! window, ELF placement, boot arguments, partition placement) and a checked view of a guest's
+//! RAM ([`GuestRam`]) through which every device access goes.
 //!
 //! Nothing here panics on guest-controlled input: every access returns a [`MemError`] that says
 //! what was wrong (outside the window, misaligned, or an address range that wraps around).
@@ -13,13 +15,20 @@
 #![forbid(unsafe_code)]
 
 mod addr;
+pub mod arch;
 mod copy;
 mod error;
+mod hex;
 mod ram;
 mod window;
 
-pub use addr::{Gpa, Gva, Hpa};
+pub use addr::{Gpa, Gva, Hpa, PhysRange};
+pub use arch::{
+    AddressField, BootArgs, ElfMachine, GuestArch, PartitionAlign, PlacementError, MIPS_RAM_WINDOW,
+    PARTITION_GRANULE, PPC_RAM_WINDOW, WINDOW_GRANULE,
+};
 pub use copy::copy;
 pub use error::{LayoutError, MemError};
+pub use hex::Hex;
 pub use ram::GuestRam;
-pub use window::{GuestWindow, Partition, MIPS_RAM_WINDOW, PPC_RAM_WINDOW};
+pub use window::{GuestWindow, Partition};

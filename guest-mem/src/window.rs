@@ -4,14 +4,13 @@
 //! that are guest-physical `0 .. size`. [`GuestWindow::range`] is the single check every device
 //! access goes through: overflow first (the range must not wrap around 4 GiB), then containment.
 
-use crate::{Gpa, Gva, Hpa, LayoutError, MemError};
+use core::fmt;
 
-/// MIPS guests: guest-physical 0 is guest-virtual `0xC000_0000` (kseg2, up to 256 MiB of RAM).
-pub const MIPS_RAM_WINDOW: Gva = Gva::new(0xC000_0000);
-/// PowerPC guests: RouterOS kernels use `PAGE_OFFSET` `0x8000_0000`.
-pub const PPC_RAM_WINDOW: Gva = Gva::new(0x8000_0000);
+use crate::{Gpa, Gva, Hex, Hpa, LayoutError, MemError, PhysRange};
 
-/// Where a guest sees its RAM: `size` bytes starting at guest-virtual `base`.
+/// Where a guest sees its RAM: `size` bytes starting at guest-virtual `base`, which are
+/// guest-physical `0 .. size`. [`crate::GuestArch::window`] gives a guest's window with its
+/// architecture's rules (base, page granule, largest size).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GuestWindow {
     base: Gva,
@@ -38,6 +37,29 @@ impl GuestWindow {
     /// Size of the guest's RAM in bytes.
     pub const fn size(&self) -> u32 {
         self.size
+    }
+
+    /// One past the last guest-virtual address (may be 2^32).
+    pub const fn end(&self) -> u64 {
+        self.base.get() as u64 + self.size as u64
+    }
+
+    /// The window offset (guest-physical address) of guest-virtual `addr` if
+    /// `addr .. addr + len` lies inside the window (`len` may be a 64-bit size, as ELF segment
+    /// extents are).
+    pub const fn offset_of(&self, addr: u32, len: u64) -> Option<u32> {
+        match (addr as u64).checked_add(len) {
+            Some(end) if addr >= self.base.get() && end <= self.end() => {
+                Some(addr - self.base.get())
+            }
+            _ => None,
+        }
+    }
+
+    /// The guest-virtual address of window offset `offset` (which must be `<= size`), as a
+    /// 64-bit value (the end of a window may be 2^32).
+    pub const fn address_of(&self, offset: u32) -> u64 {
+        self.base.get() as u64 + offset as u64
     }
 
     /// Checks that `[addr, addr + len)` lies in the window and returns where it starts in the
@@ -82,7 +104,15 @@ impl GuestWindow {
     }
 }
 
+impl fmt::Display for GuestWindow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}..{}", Hex(self.base.get().into()), Hex(self.end()))
+    }
+}
+
 /// Where a guest's RAM really lives: `size` bytes of host-physical memory from `host_base`.
+/// Whether a guest CPU can use it is its architecture's question
+/// ([`crate::GuestArch::check_partition`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Partition {
     host_base: Hpa,
@@ -108,6 +138,35 @@ impl Partition {
         self.size
     }
 
+    /// The host-physical range it covers.
+    pub const fn range(&self) -> PhysRange {
+        PhysRange {
+            base: self.host_base.get(),
+            size: self.size as u64,
+        }
+    }
+
+    /// Whether guest-physical `gpa` is guest RAM.
+    pub const fn contains(&self, gpa: Gpa) -> bool {
+        gpa.get() < self.size
+    }
+
+    /// Translate a guest-physical address; `None` when it is not guest RAM.
+    pub const fn to_host(&self, gpa: Gpa) -> Option<Hpa> {
+        if gpa.get() < self.size {
+            Some(Hpa::new(self.host_base.get() + gpa.get() as u64))
+        } else {
+            None
+        }
+    }
+
+    /// Whether the host-physical range `[start, start + len)` lies inside this partition.
+    pub fn holds_host_range(&self, start: impl Into<u64>, len: impl Into<u64>) -> bool {
+        let (start, len) = (start.into(), len.into());
+        let base = self.host_base.get();
+        start >= base && len <= self.size as u64 && start - base <= self.size as u64 - len
+    }
+
     /// The host-physical address of `[gpa, gpa + len)`, if that range is inside the partition.
     pub const fn to_hpa(&self, gpa: Gpa, len: u32) -> Option<Hpa> {
         let end = gpa.get() as u64 + len as u64;
@@ -121,6 +180,7 @@ impl Partition {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{MIPS_RAM_WINDOW, PPC_RAM_WINDOW};
 
     fn mips_16m() -> GuestWindow {
         GuestWindow::new(MIPS_RAM_WINDOW, 16 << 20).unwrap()
@@ -217,5 +277,33 @@ mod tests {
             Partition::new(Hpa::new(u64::MAX - 10), 0x100),
             Err(LayoutError::PartitionPastAddressSpace)
         );
+        assert!(p.contains(Gpa::new(0xFF_FFFF)) && !p.contains(Gpa::new(0x100_0000)));
+        assert_eq!(p.to_host(Gpa::new(0x10)), Some(Hpa::new(0x0400_0010)));
+        assert_eq!(p.to_host(Gpa::new(0x100_0000)), None);
+        assert!(p.holds_host_range(0x0400_0000u32, 0x100_0000u32));
+        assert!(!p.holds_host_range(0x03FF_FFFFu32, 2u32));
+        assert!(!p.holds_host_range(0x04FF_FFFFu32, 2u32));
+        assert_eq!(
+            p.range(),
+            PhysRange {
+                base: 0x0400_0000,
+                size: 0x100_0000
+            }
+        );
+    }
+
+    #[test]
+    fn offsets_and_display() {
+        extern crate std;
+        let w = GuestWindow::new(MIPS_RAM_WINDOW, 0x10_0000).unwrap();
+        assert_eq!(w.offset_of(0xC000_0000, 0x10_0000), Some(0));
+        assert_eq!(w.offset_of(0xC00F_FFFF, 1), Some(0xF_FFFF));
+        assert_eq!(w.offset_of(0xC00F_FFFF, 2), None);
+        assert_eq!(w.offset_of(0xBFFF_FFFF, 1), None);
+        assert_eq!(w.offset_of(0xFFFF_FFFF, u64::MAX), None);
+        assert_eq!(w.address_of(0x10_0000), 0xC010_0000);
+        assert_eq!(std::format!("{w}"), "0xC000_0000..0xC010_0000");
+        let top = GuestWindow::new(Gva::new(0xF000_0000), 0x1000_0000).unwrap();
+        assert_eq!(std::format!("{top}"), "0xF000_0000..0x1_0000_0000");
     }
 }

@@ -14,17 +14,20 @@
 //!   line the board declared in [`BoardInfo::irq_lines`]; it acknowledges its interrupt
 //!   controller and reports what happened through an [`EventSink`].
 
-/// A range of physical memory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PhysRange {
-    pub base: u64,
-    pub size: u64,
+/// A range of physical memory (the one definition, from `guest-mem`).
+pub use guest_mem::PhysRange;
+
+static BOARD: spin::Once<&'static dyn Board> = spin::Once::new();
+
+/// Make `board` the machine the kernel runs on (once, at the start of `kernel::run`).
+pub(crate) fn install(board: &'static dyn Board) {
+    BOARD.call_once(|| board);
 }
 
-impl PhysRange {
-    pub const fn end(&self) -> u64 {
-        self.base + self.size
-    }
+/// The board the kernel runs on, once it has started (the console and the clock ask before
+/// that, from the panic handler or early messages).
+pub fn installed() -> Option<&'static dyn Board> {
+    BOARD.get().copied()
 }
 
 /// Static facts about a board, gathered once at boot.

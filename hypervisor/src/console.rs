@@ -6,7 +6,6 @@
 use core::fmt;
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use crate::kernel;
 use crate::sync::IrqMutex;
 
 /// Bytes of console input buffered between interrupt and main loop: what arrives at 115200
@@ -75,7 +74,7 @@ pub fn has_input() -> bool {
 
 /// Write raw bytes to the console.
 pub fn write_bytes(bytes: &[u8]) {
-    if let Some(board) = kernel::board() {
+    if let Some(board) = crate::board::installed() {
         board.console_write(bytes);
     }
 }

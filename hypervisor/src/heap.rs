@@ -1,18 +1,21 @@
 //! The kernel heap, for the management plane (configuration, CLI, the configuration's RIB).
 //! Never used on the packet or trap paths.
 //!
-//! It starts as the region the linker reserves (`.heap`, sized by the board). When an
-//! allocation does not fit, the heap borrows whole granules of guest RAM from the top of RAM
-//! (`crate::ram`, away from the contiguous partitions guests need), in steps that grow with the
-//! heap, so a configuration of ten thousand routes fits on a board whose fixed heap is small,
-//! and what it takes shows as RAM guests no longer have. A borrowed region that is entirely
-//! free again goes back to guest RAM ([`release_unused`], from the main loop).
+//! It starts as the region the linker reserves (`.heap`, sized by the board for boot and an idle
+//! shell). When an allocation does not fit, the heap borrows whole granules of guest RAM
+//! (`crate::ram`: the smallest free run that holds them, at its top, so gaps guests could not use
+//! go first and the rest comes from the top of RAM, away from the contiguous partitions guests
+//! need), in steps that grow with the heap, so a configuration of ten thousand routes fits on a
+//! board whose fixed heap is small, and what it takes shows as RAM guests no longer have. A
+//! borrowed region that is entirely free again goes back to guest RAM ([`release_unused`], from
+//! the main loop). [`peak`] reports the most ever in use (what the fixed region is sized from).
 //!
 //! Each region is a `linked_list_allocator::Heap`; a block is freed into the region whose
 //! address range holds it.
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::{null_mut, NonNull};
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use linked_list_allocator::Heap;
 use spin::Mutex;
@@ -88,6 +91,25 @@ impl Regions {
     }
 }
 
+/// The most heap bytes ever in use at once since boot, all regions together (what the fixed
+/// region in each board's `memory.ld` is sized from; read by `peak`, and by the memory test
+/// through the QEMU monitor).
+#[no_mangle]
+static __hv_heap_peak: AtomicUsize = AtomicUsize::new(0);
+/// The most bytes ever borrowed from guest RAM at once.
+#[no_mangle]
+static __hv_heap_borrowed_peak: AtomicUsize = AtomicUsize::new(0);
+
+impl Regions {
+    fn used(&self) -> usize {
+        self.regions.iter().flatten().map(|r| r.heap.used()).sum()
+    }
+
+    fn borrowed(&self) -> usize {
+        self.regions.iter().flatten().filter_map(|r| r.borrowed.map(|p| p.size as usize)).sum()
+    }
+}
+
 struct Allocator;
 
 #[global_allocator]
@@ -99,15 +121,15 @@ static ALLOCATOR: Allocator = Allocator;
 unsafe impl GlobalAlloc for Allocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let mut heap = HEAP.lock();
-        if let Some(ptr) = heap.allocate(layout) {
-            return ptr;
+        let mut ptr = heap.allocate(layout);
+        if ptr.is_none() && heap.grow(layout) {
+            __hv_heap_borrowed_peak.fetch_max(heap.borrowed(), Ordering::Relaxed);
+            ptr = heap.allocate(layout);
         }
-        if heap.grow(layout) {
-            if let Some(ptr) = heap.allocate(layout) {
-                return ptr;
-            }
+        if ptr.is_some() {
+            __hv_heap_peak.fetch_max(heap.used(), Ordering::Relaxed);
         }
-        null_mut()
+        ptr.unwrap_or(null_mut())
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -171,12 +193,13 @@ pub fn size() -> usize {
 
 /// Bytes of guest RAM the heap borrows now.
 pub fn borrowed() -> usize {
-    HEAP.lock()
-        .regions
-        .iter()
-        .flatten()
-        .filter_map(|r| r.borrowed.map(|p| p.size as usize))
-        .sum()
+    HEAP.lock().borrowed()
+}
+
+/// The most heap bytes in use at once since boot, and the most bytes borrowed from guest RAM
+/// at once.
+pub fn peak() -> (usize, usize) {
+    (__hv_heap_peak.load(Ordering::Relaxed), __hv_heap_borrowed_peak.load(Ordering::Relaxed))
 }
 
 /// Bytes currently free in the heap.

@@ -9,26 +9,19 @@
 
 use guest_loader::store::{FileStore, StoreError};
 use mgmt::{Shell, ShellOptions};
-use spin::Once;
 use vmm::partition::PhysRange;
 
 use crate::arch;
 use crate::board::{Board, EventSink};
 use crate::platform::{ConsoleTerminal, HvPlatform, PowerRequest};
-use crate::vm::Manager;
+use crate::vm::{self, HvMachine, Manager};
+use vmm::partition::PartitionAllocator;
 use crate::{console, heap, println, stack, time};
 
 /// Kernel timer ticks per second.
 pub const TICK_HZ: u64 = 100;
 /// Partition granule: what the hypervisor reserves is rounded up to it.
 const MIB: u64 = 1 << 20;
-
-static BOARD: Once<&'static dyn Board> = Once::new();
-
-/// The board, once [`run`] has been called.
-pub fn board() -> Option<&'static dyn Board> {
-    BOARD.get().copied()
-}
 
 /// Define the board's entry point: `board_entry!(main)` with `fn main(regs: BootRegs) -> !`.
 #[macro_export]
@@ -73,7 +66,7 @@ fn preloaded_files(board: &dyn Board) -> (Option<FileStore<'static>>, Option<Phy
 
 /// Start the kernel on `board`. Never returns.
 pub fn run(board: &'static dyn Board) -> ! {
-    BOARD.call_once(|| board);
+    crate::board::install(board);
     stack::paint();
     time::mark_boot();
     arch::install_vectors();
@@ -89,15 +82,19 @@ pub fn run(board: &'static dyn Board) -> ! {
         heap::size() >> 10
     );
     let (files, files_memory) = preloaded_files(board);
-    let ram: alloc::vec::Vec<PhysRange> =
-        info.ram.iter().flatten().map(|r| PhysRange { base: r.base, size: r.size }).collect();
+    let ram: alloc::vec::Vec<PhysRange> = info.ram.iter().flatten().copied().collect();
     let ram = arch::guest_ram_map(&ram);
     let mut reserved = alloc::vec![hypervisor_memory()];
     reserved.extend(files_memory);
-    let vms = Manager::new(&ram, &reserved, files, info.timer_hz);
+    let partitions = PartitionAllocator::new(&ram, &reserved).unwrap_or_else(|_| {
+        println!("guests: the RAM map cannot be managed; no guest RAM");
+        PartitionAllocator::new(&[], &[]).expect("an empty map is valid")
+    });
+    crate::ram::install(partitions);
+    let vms = Manager::new(HvMachine, files, info.timer_hz);
     println!(
         "guests: {} MiB of RAM for guests, {} bytes of hypervisor memory per running guest",
-        vms.memory().total >> 20,
+        vm::memory().total >> 20,
         Manager::overhead_per_guest()
     );
     let mut platform = HvPlatform::new(board, vms);
@@ -181,7 +178,7 @@ impl EventSink for KernelEvents {
 
 /// External interrupt `line` (interrupt context).
 pub(crate) fn on_external_interrupt(line: u32) {
-    if let Some(board) = board() {
+    if let Some(board) = crate::board::installed() {
         board.handle_interrupt(line, &mut KernelEvents);
     }
 }

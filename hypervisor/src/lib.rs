@@ -3,9 +3,11 @@
 //! This crate is everything that runs on the bare machine and is not specific to one board: the
 //! CPU architecture layer ([`arch`]: entry, exception vectors, timer, interrupt masking), the
 //! [`board`] interface each board implements, the console ([`console`]), time keeping
-//! ([`time`]), the heap ([`heap`]), the panic handler ([`panic`]) and the kernel's main loop
-//! ([`kernel`]). Portable logic (CLI, routing, devices, switch, image parsing) lives in the
-//! host-tested crates it depends on; this crate glues them to the hardware.
+//! ([`time`]), the heap ([`heap`]) and the RAM it shares with guests ([`ram`]), the stacks'
+//! marks ([`stack`]), guest management on this machine ([`vm`]), the management plane's
+//! platform ([`platform`]), the panic handler ([`panic`](mod@panic)) and the kernel's main loop
+//! ([`kernel`]). Portable logic (CLI, routing, guest management, devices, switch, image parsing)
+//! lives in the host-tested crates it depends on; this crate glues them to the hardware.
 //!
 //! A board is a binary crate: it defines its entry with [`board_entry!`], builds its devices and
 //! hands them to [`kernel::run`].

@@ -11,7 +11,7 @@ use mgmt::{
 };
 
 use crate::board::{Board, ConfigFlash};
-use crate::vm::Manager;
+use crate::vm::{self, Manager};
 use crate::{console, heap, time};
 
 /// What the user asked the machine to do once the shell has finished talking.
@@ -78,7 +78,7 @@ impl Platform for HvPlatform {
         let info = self.board.info();
         let total = info.total_ram();
         // Free: guest RAM no guest holds, plus the hypervisor's free heap.
-        let free = self.vms.memory().free + heap::free() as u64;
+        let free = vm::memory().free + heap::free() as u64;
         SystemInfo {
             version: String::from(crate::VERSION),
             board_name: String::from(info.model),
@@ -108,11 +108,11 @@ impl Platform for HvPlatform {
     }
 
     fn guest_memory(&self) -> GuestMemory {
-        self.vms.memory()
+        vm::memory()
     }
 
     fn guest_define(&mut self, id: GuestId, config: &GuestConfig) -> Result<(), PlatformError> {
-        self.vms.define(id, config)
+        self.vms.define(id, &vm::spec(config)).map_err(vm::platform_error)
     }
 
     fn guest_undefine(&mut self, id: GuestId) {
@@ -120,19 +120,19 @@ impl Platform for HvPlatform {
     }
 
     fn guest_start(&mut self, id: GuestId) -> Result<(), PlatformError> {
-        self.vms.start(id)
+        self.vms.start(id).map_err(vm::platform_error)
     }
 
     fn guest_shutdown(&mut self, id: GuestId) -> Result<(), PlatformError> {
-        self.vms.shutdown(id)
+        self.vms.shutdown(id).map_err(vm::platform_error)
     }
 
     fn guest_reboot(&mut self, id: GuestId) -> Result<(), PlatformError> {
-        self.vms.reboot(id)
+        self.vms.reboot(id).map_err(vm::platform_error)
     }
 
     fn guest_status(&self, id: GuestId) -> Option<GuestStatus> {
-        self.vms.status(id)
+        self.vms.status(id).map(vm::status)
     }
 
     fn guest_console_read(&mut self, id: GuestId, buf: &mut [u8]) -> usize {
@@ -148,11 +148,11 @@ impl Platform for HvPlatform {
     }
 
     fn image_import_start(&mut self, id: GuestId, file_name: &str) -> Result<(), PlatformError> {
-        self.vms.import_start(id, file_name)
+        self.vms.import_start(id, file_name).map_err(vm::platform_error)
     }
 
     fn image_import_poll(&mut self, id: GuestId) -> ImportProgress {
-        self.vms.import_poll(id)
+        vm::import_progress(self.vms.import_poll(id))
     }
 
     fn file_count(&self) -> usize {
@@ -178,7 +178,7 @@ impl Platform for HvPlatform {
     }
 
     fn apply_network(&mut self, config: &NetworkConfig) {
-        self.vms.apply_network(config);
+        self.vms.apply_network(&vm::network_plan(config));
     }
 
     fn flash(&mut self) -> Option<&mut dyn Flash> {

@@ -1,5 +1,6 @@
-//! The RAM the hypervisor hands out in partitions: guests get theirs from the bottom, the heap
-//! borrows from the top when the management plane needs more (`crate::heap`). One allocator,
+//! The RAM the hypervisor hands out in partitions: guests get theirs from the bottom (aligned as
+//! their architecture needs), the heap borrows the smallest gaps and the top when the management
+//! plane needs more (`crate::heap`). One allocator,
 //! behind a lock, so that both draw from the same granules and never overlap.
 //!
 //! The lock is held only inside [`with`], for a partition allocation or release, which never

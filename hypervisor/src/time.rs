@@ -1,7 +1,6 @@
 //! Time since boot, from the arch layer's free-running counter.
 
 use crate::arch;
-use crate::kernel;
 use crate::sync::IrqMutex;
 
 static BOOT_COUNTER: IrqMutex<u64> = IrqMutex::new(0);
@@ -24,7 +23,7 @@ pub fn ticks() -> u64 {
 
 /// Microseconds since boot.
 pub fn uptime_us() -> u64 {
-    let hz = kernel::board().map_or(1, |b| b.info().timer_hz).max(1);
+    let hz = crate::board::installed().map_or(1, |b| b.info().timer_hz).max(1);
     let elapsed = arch::counter().wrapping_sub(BOOT_COUNTER.with(|c| *c));
     // Split to avoid overflow for long uptimes: whole seconds, then the remainder.
     (elapsed / hz) * 1_000_000 + (elapsed % hz) * 1_000_000 / hz

@@ -2,39 +2,17 @@
 //! The saved configuration is the same script plus what `export` never shows: the box's MAC
 //! seed, which file each virtual machine's image was imported from, and the users with their
 //! password hashes.
+//!
+//! The menus write their own lines (`Table::export`), with the helpers of
+//! [`crate::script_line`]; this module puts the menus' lines together in order.
 
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt::{self, Write};
 
 use crate::cli::menu::{Menu, MenuKind};
 use crate::config::Config;
 use crate::menus::{find_menu, path_string, EXPORT_ORDER};
-use crate::value::quote_if_needed;
-
-/// Appends ` name=value` to an export line: one formatting routine for every menu's `add`
-/// lines (a `format!` per property costs code at every call site).
-pub fn push_pair(line: &mut String, name: &str, value: &dyn fmt::Display) {
-    line.push(' ');
-    line.push_str(name);
-    line.push('=');
-    let _ = write!(line, "{value}");
-}
-
-/// Appends ` comment=...` for an item with a comment.
-pub fn push_comment(line: &mut String, comment: &str) {
-    if !comment.is_empty() {
-        push_pair(line, "comment", &quote_if_needed(comment));
-    }
-}
-
-/// Appends ` disabled=yes` for a disabled item.
-pub fn push_disabled(line: &mut String, disabled: bool) {
-    if disabled {
-        line.push_str(" disabled=yes");
-    }
-}
 
 fn section_lines(menu: &Menu, config: &Config) -> Vec<String> {
     match menu.kind {

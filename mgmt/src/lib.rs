@@ -27,6 +27,7 @@ pub mod platform;
 pub mod references;
 pub mod rib_state;
 pub mod saved;
+pub mod script_line;
 pub mod shell;
 pub mod store;
 pub mod value;

@@ -11,7 +11,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::platform::GuestId;
+use vmm::GuestId;
 
 /// Where an interface's frames go inside a guest: the virtual ethernet interface id (1..=7) the
 /// host announces with NEWIFACE, and the MAC the guest sees.

@@ -16,13 +16,9 @@ pub trait Terminal {
     fn write(&mut self, bytes: &[u8]);
 }
 
-/// Slot of a guest in the hypervisor (0..[`MAX_GUESTS`]). Chosen by the management plane when a
-/// virtual machine is added and stable while it exists.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct GuestId(pub u8);
-
-/// Most guests the management plane will define at once.
-pub const MAX_GUESTS: usize = 16;
+/// Guest slots and how many there are: the guest crate's (`vmm`), re-exported where the
+/// management plane's users expect them.
+pub use vmm::{GuestId, MAX_GUESTS};
 
 /// Mebibyte, for memory sizes.
 pub const MIB: u64 = 1024 * 1024;

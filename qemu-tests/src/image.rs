@@ -129,3 +129,61 @@ pub fn section_sizes(elf: &[u8]) -> Result<SectionSizes, String> {
     }
     Ok(sizes)
 }
+
+/// A loadable segment (`PT_LOAD`) of an ELF32 file: where it goes and how many bytes it takes
+/// there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoadSegment {
+    pub vaddr: u32,
+    /// Bytes from the file.
+    pub file_size: u32,
+    /// Bytes in memory (file bytes, then zeroes: `.bss`, stacks, heap).
+    pub mem_size: u32,
+}
+
+/// The `PT_LOAD` segments of a big-endian ELF32 file: what the image takes in memory.
+pub fn load_segments(elf: &[u8]) -> Result<Vec<LoadSegment>, String> {
+    let be16 = |o: usize| elf.get(o..o + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+    let be32 = |o: usize| elf.get(o..o + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+    if elf.get(0..6) != Some(&[0x7F, b'E', b'L', b'F', 1, 2][..]) {
+        return Err("not a big-endian ELF32 file".into());
+    }
+    let phoff = be32(0x1C).ok_or("truncated header")? as usize;
+    let phentsize = be16(0x2A).ok_or("truncated header")? as usize;
+    let phnum = be16(0x2C).ok_or("truncated header")? as usize;
+    let mut out = Vec::new();
+    for i in 0..phnum {
+        let ph = phoff + i * phentsize;
+        const PT_LOAD: u32 = 1;
+        if be32(ph).ok_or("truncated program header")? != PT_LOAD {
+            continue;
+        }
+        out.push(LoadSegment {
+            vaddr: be32(ph + 8).ok_or("truncated program header")?,
+            file_size: be32(ph + 16).ok_or("truncated program header")?,
+            mem_size: be32(ph + 20).ok_or("truncated program header")?,
+        });
+    }
+    Ok(out)
+}
+
+/// The value of symbol `name` in a big-endian ELF32 file's symbol table (the unstripped ELF).
+pub fn symbol(elf: &[u8], name: &str) -> Option<u32> {
+    let be16 = |o: usize| elf.get(o..o + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+    let be32 = |o: usize| elf.get(o..o + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+    let shoff = be32(0x20)? as usize;
+    let shentsize = be16(0x2E)? as usize;
+    let shnum = be16(0x30)? as usize;
+    const SHT_SYMTAB: u32 = 2;
+    let section = |i: usize| shoff + i * shentsize;
+    let symtab = (0..shnum).map(section).find(|&sh| be32(sh + 4) == Some(SHT_SYMTAB))?;
+    let strtab = section(be32(symtab + 24)? as usize);
+    let (sym_off, sym_size) = (be32(symtab + 16)? as usize, be32(symtab + 20)? as usize);
+    let str_off = be32(strtab + 16)? as usize;
+    (0..sym_size / 16).find_map(|k| {
+        let sym = sym_off + 16 * k;
+        let at = str_off + be32(sym)? as usize;
+        let end = at + elf.get(at..)?.iter().position(|&b| b == 0)?;
+        (elf.get(at..end)? == name.as_bytes()).then(|| be32(sym + 4)).flatten()
+    })
+}

@@ -5,6 +5,7 @@
 //!   standard library sources (`-Zbuild-std`).
 //! - [`guests`]: build the sample guests and pack them as import archives.
 //! - [`qemu`]: the QEMU command line for a board, shared by `./x run` and the tests.
+//! - [`monitor`]: the QEMU monitor, for tests that read the machine's memory.
 //! - [`session`]: boot an image and talk to its serial console: send, wait for text with a
 //!   timeout, capture the transcript. A QEMU that hangs is killed at the deadline and the
 //!   failure carries the transcript.
@@ -18,6 +19,7 @@ pub mod files;
 pub mod golden;
 pub mod guests;
 pub mod image;
+pub mod monitor;
 pub mod qemu;
 pub mod session;
 pub mod toolchain;

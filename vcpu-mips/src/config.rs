@@ -96,6 +96,8 @@ pub enum ConfigError {
     BadTlbSize,
     /// A cache geometry no MIPS32 Config1 can express (hand-built `HostCpu`).
     BadCacheGeometry,
+    /// The partition breaks the MIPS rules ([`crate::addr::mips_partition`]).
+    Partition(crate::addr::PartitionError),
 }
 
 impl HostCpu {
@@ -176,6 +178,9 @@ impl VcpuConfig {
     pub(crate) const fn validate(&self) -> Result<(), ConfigError> {
         if !self.host.icache.is_valid() || !self.host.dcache.is_valid() {
             return Err(ConfigError::BadCacheGeometry);
+        }
+        if let Err(e) = crate::addr::GuestArch::MIPS32.check_partition(&self.partition) {
+            return Err(ConfigError::Partition(e));
         }
         match self.tlb_entries {
             16 | 32 | 64 | 128 | 256 => Ok(()),

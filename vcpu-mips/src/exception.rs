@@ -15,7 +15,7 @@
 //! which a guest does not have) or with a vector outside its RAM cannot be delivered: the guest
 //! is stopped rather than looping through faults on its own vector.
 
-use crate::addr::{Gva, Partition, RAM_WINDOW_BASE};
+use crate::addr::{Gva, MipsPartition, Partition, RAM_WINDOW_BASE};
 use crate::cp0::{Cp0, CAUSE_BD, CONTEXT_PTEBASE, EBASE_WRITABLE, ST_BEV, ST_EXL};
 
 /// Exception codes (Cause.ExcCode).

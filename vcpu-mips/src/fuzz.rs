@@ -44,7 +44,7 @@ impl GuestMemory for OneWordMemory {
         let addr = addr.get() as u32;
         let p = Partition::new(Hpa::new(FUZZ_PARTITION_BASE as u64), 16 << 20).unwrap();
         assert!(
-            p.holds_host_range(addr, 4),
+            p.holds_host_range(addr, 4u32),
             "vcpu read outside the partition: {:#x}",
             addr
         );
@@ -171,7 +171,7 @@ fn check_outcome(vcpu: &Vcpu, outcome: &Outcome, alloc: &HostAsidAllocator) {
             {
                 assert_eq!(a.count, 1);
                 assert!(
-                    partition.holds_host_range(a.first, 32),
+                    partition.holds_host_range(a.first, 32u32),
                     "hit op outside the partition"
                 );
             } else {

@@ -32,7 +32,7 @@ pub mod timer;
 pub mod tlb;
 pub mod vcpu;
 
-pub use addr::{Gpa, Gva, Hpa, Partition, PartitionError};
+pub use addr::{mips_partition, Gpa, Gva, Hpa, MipsPartition, Partition, PartitionError};
 pub use asid::{HostAsidAllocator, HYPERVISOR_ASID};
 pub use cache_op::HostCacheAction;
 pub use config::{ConfigError, HostCpu, VcpuConfig, GUEST_TLB_ENTRIES};

@@ -16,7 +16,7 @@
 //! over guest TLB entries covering it, like an unmapped segment.
 //!
 //! Host entries: the RAM window and ERL-mode useg use the largest page pair that fits
-//! ([`Partition::large_pair`]), vTLB-derived mappings always use 4 KiB pairs. Sizes are a
+//! ([`MipsPartition::large_pair`]), vTLB-derived mappings always use 4 KiB pairs. Sizes are a
 //! function of the address alone and the two kinds never overlap, so the host TLB never gets two
 //! entries for one address. The cache attribute is forced to 3 (cacheable, non-coherent,
 //! write-back): the hypervisor accesses guest memory through cached kseg0, and a guest's
@@ -28,7 +28,7 @@
 //! from nonexistent memory on real hardware. It cannot loop (the guest's TLB state is valid, so
 //! a TLB exception would send a Linux guest back to the same `tlbwr` forever).
 
-use crate::addr::{Gpa, Gva, Partition, RAM_WINDOW_BASE};
+use crate::addr::{Gpa, Gva, MipsPartition, Partition, RAM_WINDOW_BASE};
 use crate::tlb::{Tlb, LO_D, LO_V};
 
 /// Host cache attribute for every guest mapping: cacheable, non-coherent, write-back.
@@ -131,7 +131,8 @@ pub struct TranslateContext<'a> {
 }
 
 const fn host_lo(partition: &Partition, gpa: u32, dirty: bool) -> u32 {
-    let host = partition.host_base_u32() + gpa;
+    // The partition lies below 4 GiB (checked when the vcpu was made).
+    let host = partition.host_base().get() as u32 + gpa;
     ((host >> 12) << 6) | HOST_CACHE_ATTR | if dirty { LO_D } else { 0 } | LO_V
 }
 

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use vcpu_mips::asid::{GuestAsids, Space};
 use vcpu_mips::shadow::{translate, Access, Privilege, TranslateContext};
 use vcpu_mips::tlb::{Tlb, TlbEntry};
-use vcpu_mips::{HostAsidAllocator, Hpa, Outcome, Partition};
+use vcpu_mips::{HostAsidAllocator, Hpa, Outcome};
 
 fn access() -> impl Strategy<Value = Access> {
     prop_oneof![Just(Access::Fetch), Just(Access::Load), Just(Access::Store)]
@@ -40,7 +40,7 @@ proptest! {
         privilege in privilege(),
         erl in any::<bool>(),
     ) {
-        let Ok(p) = Partition::new(Hpa::new(u64::from(base_mib << 20)), size_mib << 20) else { return Ok(()) };
+        let Ok(p) = vcpu_mips::mips_partition(Hpa::new(u64::from(base_mib << 20)), size_mib << 20) else { return Ok(()) };
         let mut tlb = Tlb::new(16);
         for (i, &(hi, mask, lo0, lo1)) in entries.iter().enumerate() {
             tlb.write(i as u32, TlbEntry::from_registers(hi, mask, lo0, lo1));
@@ -51,7 +51,7 @@ proptest! {
             prop_assert!(m.vpn2 <= va && va - m.vpn2 < 2 * m.page_size());
             prop_assert_eq!(m.vpn2 % (2 * m.page_size()), 0);
             let pa = m.host_addr(va).expect("the faulting page is valid");
-            prop_assert!(p.holds_host_range(pa & !3, 4));
+            prop_assert!(p.holds_host_range(pa & !3, 4u32));
             for lo in [m.lo0, m.lo1] {
                 if let Some((start, _)) = vcpu_mips::shadow::lo_host_range(lo, m.page_size()) {
                     prop_assert!(p.holds_host_range(start, m.page_size()));

@@ -35,7 +35,10 @@ impl State {
 
     /// Whether the guest's CPU exists (it holds RAM and may be scheduled).
     pub fn is_live(self) -> bool {
-        matches!(self, State::Booting | State::Running | State::Rebooting | State::ShuttingDown)
+        matches!(
+            self,
+            State::Booting | State::Running | State::Rebooting | State::ShuttingDown
+        )
     }
 }
 
@@ -97,14 +100,18 @@ pub fn transition(from: State, event: Event) -> Result<(State, Action), WrongSta
         (S::Booting, E::Alive) => (S::Running, A::Nothing),
         (S::Running | S::Booting, E::Shutdown) => (S::ShuttingDown, A::AskHalt),
         (S::Running | S::Booting, E::Reboot) => (S::Rebooting, A::AskRestart),
-        (S::Running | S::Booting | S::Rebooting | S::ShuttingDown, E::Disable) => (S::Disabled, A::Stop),
+        (S::Running | S::Booting | S::Rebooting | S::ShuttingDown, E::Disable) => {
+            (S::Disabled, A::Stop)
+        }
         (S::Running | S::Booting | S::ShuttingDown, E::GuestHalted) => (S::Stopped, A::Stop),
         (S::Rebooting, E::GuestHalted | E::GuestRestart) => (S::Booting, A::Restart),
         (S::Running | S::Booting, E::GuestRestart) => (S::Booting, A::Restart),
         (S::ShuttingDown, E::GuestRestart) => (S::Stopped, A::Stop),
         (S::ShuttingDown, E::GraceExpired) => (S::Stopped, A::Stop),
         (S::Rebooting, E::GraceExpired) => (S::Booting, A::Restart),
-        (S::Running | S::Booting | S::Rebooting | S::ShuttingDown, E::Fault) => (S::Stopped, A::Stop),
+        (S::Running | S::Booting | S::Rebooting | S::ShuttingDown, E::Fault) => {
+            (S::Stopped, A::Stop)
+        }
         (S::Running, E::Alive) | (S::Rebooting | S::ShuttingDown, E::Alive) => (from, A::Nothing),
         _ => return Err(WrongState),
     })
@@ -133,8 +140,14 @@ mod tests {
 
     #[test]
     fn guest_initiated_halt_and_restart() {
-        assert_eq!(transition(State::Running, Event::GuestHalted), Ok((State::Stopped, Action::Stop)));
-        assert_eq!(transition(State::Running, Event::GuestRestart), Ok((State::Booting, Action::Restart)));
+        assert_eq!(
+            transition(State::Running, Event::GuestHalted),
+            Ok((State::Stopped, Action::Stop))
+        );
+        assert_eq!(
+            transition(State::Running, Event::GuestRestart),
+            Ok((State::Booting, Action::Restart))
+        );
     }
 
     #[test]
@@ -142,21 +155,43 @@ mod tests {
         assert_eq!(transition(State::Running, Event::Start), Err(WrongState));
         assert_eq!(transition(State::Stopped, Event::Shutdown), Err(WrongState));
         assert_eq!(transition(State::Disabled, Event::Start), Err(WrongState));
-        assert_eq!(transition(State::Stopped, Event::GraceExpired), Err(WrongState));
+        assert_eq!(
+            transition(State::Stopped, Event::GraceExpired),
+            Err(WrongState)
+        );
     }
 
     #[test]
     fn disable_stops_a_live_guest() {
-        for s in [State::Booting, State::Running, State::Rebooting, State::ShuttingDown] {
-            assert_eq!(transition(s, Event::Disable), Ok((State::Disabled, Action::Stop)));
+        for s in [
+            State::Booting,
+            State::Running,
+            State::Rebooting,
+            State::ShuttingDown,
+        ] {
+            assert_eq!(
+                transition(s, Event::Disable),
+                Ok((State::Disabled, Action::Stop))
+            );
         }
-        assert_eq!(transition(State::Disabled, Event::Enable), Ok((State::Booting, Action::Boot)));
+        assert_eq!(
+            transition(State::Disabled, Event::Enable),
+            Ok((State::Booting, Action::Boot))
+        );
     }
 
     #[test]
     fn faults_stop_the_guest() {
-        for s in [State::Booting, State::Running, State::Rebooting, State::ShuttingDown] {
-            assert_eq!(transition(s, Event::Fault), Ok((State::Stopped, Action::Stop)));
+        for s in [
+            State::Booting,
+            State::Running,
+            State::Rebooting,
+            State::ShuttingDown,
+        ] {
+            assert_eq!(
+                transition(s, Event::Fault),
+                Ok((State::Stopped, Action::Stop))
+            );
         }
     }
 }

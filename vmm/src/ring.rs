@@ -22,7 +22,11 @@ impl<const N: usize> Default for ByteRing<N> {
 
 impl<const N: usize> ByteRing<N> {
     pub const fn new() -> Self {
-        Self { buf: [0; N], head: 0, len: 0 }
+        Self {
+            buf: [0; N],
+            head: 0,
+            len: 0,
+        }
     }
 
     pub fn len(&self) -> usize {

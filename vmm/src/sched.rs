@@ -6,7 +6,7 @@
 //! until it is woken (an interrupt became deliverable) or its wake-up time (its virtual timer)
 //! arrives, so idle guests cost nothing.
 
-use crate::GuestSlot;
+use crate::GuestId;
 
 /// Run state of one guest slot, as the scheduler sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,23 +30,27 @@ pub struct Scheduler<const N: usize> {
 
 impl<const N: usize> Scheduler<N> {
     pub const fn new(slice: u64) -> Self {
-        Self { state: [RunState::Stopped; N], last: N - 1, slice }
+        Self {
+            state: [RunState::Stopped; N],
+            last: N - 1,
+            slice,
+        }
     }
 
     pub fn slice(&self) -> u64 {
         self.slice
     }
 
-    pub fn state(&self, slot: GuestSlot) -> RunState {
+    pub fn state(&self, slot: GuestId) -> RunState {
         self.state[slot.index()]
     }
 
-    pub fn set(&mut self, slot: GuestSlot, state: RunState) {
+    pub fn set(&mut self, slot: GuestId, state: RunState) {
         self.state[slot.index()] = state;
     }
 
     /// Wake a waiting guest (an interrupt for it became deliverable).
-    pub fn wake(&mut self, slot: GuestSlot) {
+    pub fn wake(&mut self, slot: GuestId) {
         if let RunState::Waiting { .. } = self.state[slot.index()] {
             self.state[slot.index()] = RunState::Runnable;
         }
@@ -64,13 +68,13 @@ impl<const N: usize> Scheduler<N> {
     }
 
     /// The next guest to run, round-robin after the last one picked.
-    pub fn pick(&mut self, now: u64) -> Option<GuestSlot> {
+    pub fn pick(&mut self, now: u64) -> Option<GuestId> {
         self.wake_due(now);
         for step in 1..=N {
             let i = (self.last + step) % N;
             if self.state[i] == RunState::Runnable {
                 self.last = i;
-                return Some(GuestSlot(i as u8));
+                return Some(GuestId(i as u8));
             }
         }
         None
@@ -102,7 +106,7 @@ mod tests {
     fn round_robin_over_runnable_guests() {
         let mut s: Scheduler<4> = Scheduler::new(100);
         for i in [0, 2, 3] {
-            s.set(GuestSlot(i), RunState::Runnable);
+            s.set(GuestId(i), RunState::Runnable);
         }
         let order: Vec<_> = (0..6).map(|_| s.pick(0).unwrap().0).collect();
         assert_eq!(order, [0, 2, 3, 0, 2, 3]);
@@ -111,15 +115,15 @@ mod tests {
     #[test]
     fn waiting_guests_are_skipped_until_due_or_woken() {
         let mut s: Scheduler<3> = Scheduler::new(100);
-        s.set(GuestSlot(0), RunState::Runnable);
-        s.set(GuestSlot(1), RunState::Waiting { until: Some(500) });
-        s.set(GuestSlot(2), RunState::Waiting { until: None });
-        assert_eq!(s.pick(0), Some(GuestSlot(0)));
-        assert_eq!(s.pick(10), Some(GuestSlot(0)));
+        s.set(GuestId(0), RunState::Runnable);
+        s.set(GuestId(1), RunState::Waiting { until: Some(500) });
+        s.set(GuestId(2), RunState::Waiting { until: None });
+        assert_eq!(s.pick(0), Some(GuestId(0)));
+        assert_eq!(s.pick(10), Some(GuestId(0)));
         assert_eq!(s.next_wake(), Some(500));
-        assert_eq!(s.pick(500), Some(GuestSlot(1)));
-        s.wake(GuestSlot(2));
-        assert_eq!(s.pick(501), Some(GuestSlot(2)));
+        assert_eq!(s.pick(500), Some(GuestId(1)));
+        s.wake(GuestId(2));
+        assert_eq!(s.pick(501), Some(GuestId(2)));
     }
 
     #[test]
@@ -127,7 +131,7 @@ mod tests {
         let mut s: Scheduler<2> = Scheduler::new(100);
         assert_eq!(s.pick(0), None);
         assert!(!s.any_active());
-        s.set(GuestSlot(1), RunState::Waiting { until: None });
+        s.set(GuestId(1), RunState::Waiting { until: None });
         assert_eq!(s.pick(0), None);
         assert!(s.any_active());
         assert_eq!(s.next_wake(), None);
@@ -137,8 +141,8 @@ mod tests {
     fn a_spinning_guest_shares_the_cpu() {
         // Guest 0 never waits; guest 1 must still get every other slice.
         let mut s: Scheduler<2> = Scheduler::new(100);
-        s.set(GuestSlot(0), RunState::Runnable);
-        s.set(GuestSlot(1), RunState::Runnable);
+        s.set(GuestId(0), RunState::Runnable);
+        s.set(GuestId(1), RunState::Runnable);
         let picks: Vec<_> = (0..10).map(|t| s.pick(t * 100).unwrap().0).collect();
         assert_eq!(picks.iter().filter(|&&g| g == 1).count(), 5);
     }

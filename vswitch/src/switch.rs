@@ -78,6 +78,17 @@ impl<const PORTS: usize, const BRIDGES: usize, const MACS: usize> Switch<PORTS, 
         }
     }
 
+    /// Back to no bridges, no ports, no learned addresses and zero counters, as
+    /// [`Switch::new`] makes it, but in place: a switch is large (tens of KiB), and a new one is
+    /// built on the stack first.
+    pub fn clear(&mut self) {
+        self.ports.fill(None);
+        self.bridges.fill(None);
+        self.fast.fill(FastPort::NONE);
+        self.table.clear();
+        self.stats = SwitchStats::default();
+    }
+
     /// Counters.
     pub fn stats(&self) -> SwitchStats {
         self.stats

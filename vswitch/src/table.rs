@@ -193,6 +193,12 @@ impl<const N: usize> MacTable<N> {
         }
     }
 
+    /// Forget every entry, in place.
+    pub fn clear(&mut self) {
+        self.slots.fill(VACANT);
+        self.len = 0;
+    }
+
     /// Entries held (some may be expired but not yet swept).
     pub fn len(&self) -> usize {
         self.len

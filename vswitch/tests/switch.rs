@@ -415,3 +415,27 @@ fn changing_vlans_flushes_the_port() {
     sw.attach(p[0], br, vlan_port(Some(30), &[])).unwrap();
     assert_eq!(sw.hosts(T0).count(), 0);
 }
+
+#[test]
+fn clear_makes_a_switch_as_new_in_place() {
+    let (mut sw, p) = bridge_with(3);
+    sw.forward(T0, p[0], &frame(BCAST, mac(1)));
+    sw.forward(T0, p[1], &frame(mac(1), mac(2)));
+    assert!(sw.stats().learned >= 2);
+    sw.clear();
+    assert_eq!(sw.stats(), Sw::new().stats());
+    // Ids start over, and nothing learned before is known: a frame to mac(1) floods.
+    let br = sw.add_bridge(BridgeConfig::default()).unwrap();
+    let fresh: Vec<PortId> = (0..3)
+        .map(|_| {
+            let q = sw.add_port().unwrap();
+            sw.attach(q, br, PortSettings::default()).unwrap();
+            q
+        })
+        .collect();
+    assert_eq!(fresh, p);
+    assert_eq!(
+        sw.forward(T0, p[2], &frame(mac(1), mac(3))),
+        Forward::Flood(set(&[p[0], p[1]]))
+    );
+}

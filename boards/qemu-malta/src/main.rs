@@ -42,8 +42,9 @@ const FLASH_LEN: usize = 4 << 20;
 const CONFIG_LEN: u32 = 3 << 20;
 /// The earlier layout: two 128 KiB copies in the flash's last 256 KiB (region offsets).
 const EARLIER_COPIES: [(u32, u32); 2] = [(CONFIG_LEN - (256 << 10), 128 << 10), (CONFIG_LEN - (128 << 10), 128 << 10)];
-/// Where `./x run --file` has QEMU preload the file store: right after the hypervisor's 4 MiB
-/// (memory.ld), so the RAM guests get stays in one piece.
+/// Where `./x run --file` has QEMU preload the file store: above the hypervisor's 1 + 2 MiB
+/// (memory.ld), so the RAM guests get above it stays in one piece (the heap borrows the gap
+/// below it first).
 const PRELOAD: PhysRange = PhysRange { base: 0x0040_0000, size: 32 << 20 };
 const COUNT_HZ: u64 = 160_000_000;
 const CPU_HZ: u64 = 320_000_000;

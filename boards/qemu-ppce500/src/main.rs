@@ -1,7 +1,7 @@
 //! Board: QEMU `ppce500` with an e500v2 core, the test stand-in for the RB1100.
 //!
-//! The MPC85xx platform (`drivers::fsl_soc`) finds everything through the device tree QEMU
-//! passes in r3: RAM from `/memory`, time base and core clock from `/cpus`, the console (DUART
+//! The MPC85xx platform (`drivers::fsl_soc`, through the board crate every e500 board shares,
+//! `board_e500`) finds everything through the device tree QEMU passes in r3: RAM from `/memory`, time base and core clock from `/cpus`, the console (DUART
 //! channel 0 at CCSR + 0x4500, MPIC source 42) from `/chosen/stdout-path`, the MPIC at
 //! CCSR + 0x4_0000, reset through the global utilities (RSTCR), power-off through the
 //! `gpio-poweroff` line (pin 0 of the GPIO block at CCSR + 0xF_F000). What is specific to this
@@ -10,4 +10,8 @@
 #![no_std]
 #![no_main]
 
-drivers::fsl_soc_board!(name: "qemu-ppce500");
+fn main(regs: hypervisor::arch::BootRegs) -> ! {
+    board_e500::start("qemu-ppce500", regs)
+}
+
+hypervisor::board_entry!(main);

@@ -1,8 +1,9 @@
 //! Board: MikroTik RB1100 / RB1100AH (Freescale MPC8544E, e500v2).
 //!
 //! RouterBOOT enters with r3 = its device tree (model "RB1100", `/soc8544@e0000000`, kernel
-//! arguments in `/chosen/bootargs`). The MPC85xx platform (`drivers::fsl_soc`) finds everything
-//! through that tree, exactly as on QEMU ppce500: RAM from `/memory`, time base and core clock
+//! arguments in `/chosen/bootargs`). The MPC85xx platform (`drivers::fsl_soc`, through the
+//! board crate every e500 board shares, `board_e500`) finds everything through that tree,
+//! exactly as on QEMU ppce500: RAM from `/memory`, time base and core clock
 //! from `/cpus`, the console (DUART channel 0, its clock from the tree), the MPIC, reset
 //! through the global utilities (RSTCR). The board has no software power switch (no
 //! `gpio-poweroff` in its tree): power-off halts. What is specific to this board is its memory
@@ -11,4 +12,8 @@
 #![no_std]
 #![no_main]
 
-drivers::fsl_soc_board!(name: "rb1100");
+fn main(regs: hypervisor::arch::BootRegs) -> ! {
+    board_e500::start("rb1100", regs)
+}
+
+hypervisor::board_entry!(main);

@@ -4,12 +4,11 @@
 //!
 //! A board maps CCSR, reads the device tree into a [`SocDescription`] and builds an [`FslSoc`]
 //! from the two ([`probe`]); its `Board` implementation then only delegates here, and is written
-//! once for all of them by [`fsl_soc_board!`](crate::fsl_soc_board) (see [`board`]). Everything is located
+//! once for all of them in the shared board crate (`boards/e500`). Everything is located
 //! through the tree, with two MPC85xx facts as fallbacks: the DUART's first channel at
 //! CCSR + 0x4500 (for [`early_console`], before the tree is read) and the global utilities at
 //! CCSR + 0xE_0000 (old trees have no node for them).
 
-pub mod board;
 #[cfg(test)]
 mod tests;
 mod tree;

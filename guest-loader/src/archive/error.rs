@@ -3,8 +3,8 @@
 //! uncompressed tar stream (tar), so a user can find the spot with standard tools.
 
 use crate::elf::ElfError;
-use crate::hex::Hex;
 use core::fmt;
+use guest_mem::Hex;
 
 /// The gzip container or the DEFLATE data inside it is bad.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

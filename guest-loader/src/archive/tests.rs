@@ -4,10 +4,10 @@
 use super::*;
 use crate::elf::{ElfError, ElfSpec, Machine};
 use crate::fuzz::samples::mips_kernel;
-use crate::window::GuestWindow;
 use alloc::string::ToString;
 use alloc::vec;
 use alloc::vec::Vec;
+use guest_mem::GuestArch;
 use std::io::Write;
 
 extern crate std;
@@ -81,7 +81,7 @@ impl ImportSink for RecordingSink {
 }
 
 pub(crate) fn spec() -> ElfSpec {
-    ElfSpec::mips(GuestWindow::mips(16 << 20).unwrap())
+    ElfSpec::for_guest(&GuestArch::MIPS32, 16 << 20).unwrap()
 }
 
 /// Appends one entry with a raw (≤ 100 byte) ustar name, no path rewriting.

@@ -28,8 +28,8 @@
 //! `arcs_cmdline` in `prom_init`, before the guest allocates anything. `$a2` and `$a3` carry
 //! nothing (set them to 0).
 
-use crate::hex::Hex;
 use core::fmt;
+use guest_mem::Hex;
 
 /// The guest's `arcs_cmdline` size (`COMMAND_LINE_SIZE` on MIPS), terminating NUL included.
 pub const COMMAND_LINE_SIZE: usize = 4096;

@@ -2,9 +2,9 @@
 //! the caller (a window buffer of the wrong size, or more bytes pushed than announced).
 
 use super::Machine;
-use crate::hex::Hex;
-use crate::window::{AddressField, GuestWindow};
 use core::fmt;
+use guest_mem::Hex;
+use guest_mem::{AddressField, GuestWindow};
 
 /// An ELF image refused by [`parse_elf`](super::parse_elf), [`load_elf`](super::load_elf) or
 /// [`ElfStream`](super::ElfStream).

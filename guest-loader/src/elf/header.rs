@@ -7,7 +7,7 @@
 
 use super::{ElfError, ElfSpec, Machine};
 use crate::bytes::{be16, be32};
-use crate::window::AddressField;
+use guest_mem::AddressField;
 
 /// Bytes of the file that may hold the ELF header and the program header table.
 pub const HEADER_LIMIT: usize = 4096;

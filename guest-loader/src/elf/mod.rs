@@ -26,27 +26,10 @@ pub use header::{
 };
 pub use stream::ElfStream;
 
-use crate::window::{AddressField, GuestWindow};
+use guest_mem::{AddressField, GuestArch, GuestWindow, LayoutError};
 
 /// The CPU a guest kernel is built for (`e_machine`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u16)]
-pub enum Machine {
-    /// EM_MIPS.
-    Mips = 8,
-    /// EM_PPC.
-    PowerPc = 20,
-}
-
-impl Machine {
-    /// Its usual name.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Mips => "MIPS",
-            Self::PowerPc => "PowerPC",
-        }
-    }
-}
+pub use guest_mem::ElfMachine as Machine;
 
 /// What the caller expects of an image: the machine, the guest window, the placing address field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,21 +43,16 @@ pub struct ElfSpec {
 }
 
 impl ElfSpec {
-    /// A MIPS MetaROUTER guest: window 0xC000_0000 + `window.size()`, placed by `p_vaddr`.
-    pub const fn mips(window: GuestWindow) -> Self {
-        Self {
-            machine: Machine::Mips,
-            window,
-            address: AddressField::Virtual,
-        }
-    }
-
-    /// A PowerPC RouterOS guest: kernel linked at 0x8000_0000, placed by `p_paddr`.
-    pub const fn powerpc(window: GuestWindow) -> Self {
-        Self {
-            machine: Machine::PowerPc,
-            window,
-            address: AddressField::Physical,
+    /// What a kernel for a guest of architecture `arch` with `memory` bytes of RAM must be: its
+    /// machine, placed in its window by its address field.
+    pub const fn for_guest(arch: &GuestArch, memory: u32) -> Result<Self, LayoutError> {
+        match arch.window(memory) {
+            Ok(window) => Ok(Self {
+                machine: arch.elf_machine,
+                window,
+                address: arch.elf_address,
+            }),
+            Err(e) => Err(e),
         }
     }
 }

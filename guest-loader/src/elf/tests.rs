@@ -6,11 +6,12 @@ use alloc::format;
 use alloc::string::ToString;
 use alloc::vec;
 use alloc::vec::Vec;
+use guest_mem::GuestArch;
 
 const MIB: u32 = 1 << 20;
 
 fn mips_spec(size: u32) -> ElfSpec {
-    ElfSpec::mips(GuestWindow::mips(size).unwrap())
+    ElfSpec::for_guest(&GuestArch::MIPS32, size).unwrap()
 }
 
 fn seg(vaddr: u32, flags: u32, len: u32, mem: u32) -> SampleSegment {
@@ -66,7 +67,7 @@ fn loads_segments_zeroes_bss_and_leaves_the_rest() {
 #[test]
 fn powerpc_kernel_is_placed_by_physical_address() {
     let img = powerpc_kernel(0x100, 0x40);
-    let spec = ElfSpec::powerpc(GuestWindow::powerpc(MIB).unwrap());
+    let spec = ElfSpec::for_guest(&GuestArch::E500, MIB).unwrap();
     let mut ram = vec![0xEEu8; MIB as usize];
     let loaded = load_elf(&img, &spec, &mut ram).unwrap();
     assert_eq!(
@@ -293,7 +294,7 @@ fn segments_must_lie_in_the_window() {
 
 #[test]
 fn physical_placement_rules() {
-    let spec = ElfSpec::powerpc(GuestWindow::powerpc(MIB).unwrap());
+    let spec = ElfSpec::for_guest(&GuestArch::E500, MIB).unwrap();
     let mut img = powerpc_kernel(0x100, 0);
     patch32(&mut img, ph(0, 3), 0x1000); // p_paddr no longer matches p_vaddr - base
     assert_eq!(

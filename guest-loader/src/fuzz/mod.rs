@@ -19,30 +19,18 @@ use crate::archive::{
 use crate::crc32::{crc32, Crc32};
 use crate::elf::{load_elf, parse_elf, ElfSpec, ElfStream, Machine};
 use crate::store::{FileStore, StoreBuilder};
-use crate::window::{AddressField, GuestWindow};
 use alloc::vec;
 use alloc::vec::Vec;
+use guest_mem::{AddressField, GuestArch, GuestWindow, MIPS_RAM_WINDOW, PPC_RAM_WINDOW};
 
 /// The spec and window a fuzz input asks for with its first byte.
 fn elf_spec(selector: u8) -> ElfSpec {
     let size = (u32::from(selector >> 2) % 16 + 1) * 0x1_0000;
     let (machine, base, address) = match selector & 3 {
-        0 => (Machine::Mips, GuestWindow::MIPS_BASE, AddressField::Virtual),
-        1 => (
-            Machine::PowerPc,
-            GuestWindow::POWERPC_BASE,
-            AddressField::Physical,
-        ),
-        2 => (
-            Machine::Mips,
-            GuestWindow::MIPS_BASE,
-            AddressField::Physical,
-        ),
-        _ => (
-            Machine::PowerPc,
-            GuestWindow::POWERPC_BASE,
-            AddressField::Virtual,
-        ),
+        0 => (Machine::Mips, MIPS_RAM_WINDOW, AddressField::Virtual),
+        1 => (Machine::PowerPc, PPC_RAM_WINDOW, AddressField::Physical),
+        2 => (Machine::Mips, MIPS_RAM_WINDOW, AddressField::Physical),
+        _ => (Machine::PowerPc, PPC_RAM_WINDOW, AddressField::Virtual),
     };
     let window = GuestWindow::new(base, size)
         .unwrap_or(GuestWindow::new(base, 0x1_0000).unwrap_or_else(|_| unreachable!()));
@@ -181,7 +169,8 @@ fn import_in_pieces(
     archive: &[u8],
     piece: usize,
 ) -> (Result<ImportSummary, ImportError>, CheckingSink) {
-    let spec = ElfSpec::mips(GuestWindow::mips(0x100_0000).unwrap_or_else(|_| unreachable!()));
+    let spec =
+        ElfSpec::for_guest(&GuestArch::MIPS32, 0x100_0000).unwrap_or_else(|_| unreachable!());
     let mut sink = CheckingSink::default();
     let mut importer = ArchiveImporter::new(spec, archive.len() as u64);
     let mut last = 0;

@@ -128,7 +128,7 @@ fn archive_bodies_over_mutations() {
 }
 
 fn check_stored(tar: &[u8]) -> bool {
-    let spec = ElfSpec::mips(GuestWindow::mips(0x100_0000).unwrap());
+    let spec = ElfSpec::for_guest(&GuestArch::MIPS32, 0x100_0000).unwrap();
     crate::archive::check_archive(&gzip_stored(tar), &spec).is_ok()
 }
 
@@ -179,7 +179,7 @@ fn store_body_over_mutations() {
 
 #[test]
 fn seeds_are_accepted_by_their_targets() {
-    let spec = ElfSpec::mips(GuestWindow::mips(0x100_0000).unwrap());
+    let spec = ElfSpec::for_guest(&GuestArch::MIPS32, 0x100_0000).unwrap();
     for seed in super::samples::seeds("archive") {
         let r = crate::archive::check_archive(&seed, &spec);
         assert!(r.is_ok(), "{r:?}");

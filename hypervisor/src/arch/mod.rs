@@ -10,14 +10,16 @@
 //!   `unmask_external(lines)`: interrupt masking.
 //! - `counter() -> u64`: the free-running CPU timer (64-bit, never wraps in practice).
 //! - `timer_start(period)`: a periodic tick every `period` counter units, calling
-//!   [`crate::kernel::on_tick`].
+//!   `kernel::on_tick`.
 //! - `idle()`: sleep until an interrupt has been handled, without the lost-wakeup race.
 //! - `halt() -> !`: stop for good, interrupts off.
 //! - `NAME`: the architecture's name.
-//! - Guests: `GUESTS` (whether guests run on this arch), `GuestCpu` (`new`, `run`, `runnable`, `wake`, `raise_device_interrupt`,
-//!   `wait_deadline`), `RunExit`, `GuestHalt`, `guest_ram_map` (the part of the board's RAM
-//!   the hypervisor can reach and give to guests, mapping what it must), `guest_ram`,
-//!   `phys_bytes`, `virt_to_phys`, `timer_set_deadline`. An arch without guest support yet (PowerPC) refuses to create a
+//! - Guests: `GuestCpu`, which implements [`vmm::GuestCpu`] (create with an entry state, run a
+//!   slice and return one `vmm::RunExit`, reset, inject the device interrupt, the timer's wait
+//!   deadline; its `ARCH` is the guests' `guest_mem::GuestArch`); `guest_ram_map` (the part of
+//!   the board's RAM the hypervisor can reach and hand out in partitions, mapping what it
+//!   must), `guest_ram` (a partition's bytes), `phys_bytes`, `virt_to_phys`,
+//!   `timer_set_deadline`. An arch without guest support yet (PowerPC) refuses to create a
 //!   `GuestCpu` (see `no_guests.rs`).
 
 #[cfg(target_arch = "mips")]

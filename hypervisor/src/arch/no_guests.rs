@@ -4,66 +4,66 @@
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
-use vmm::partition::PhysRange;
-
-use crate::vm::GuestEnv;
-
-/// Guests do not run on this architecture yet.
-pub const GUESTS: bool = false;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GuestHalt {
-    HostException(u8),
-}
-
-impl core::fmt::Display for GuestHalt {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            GuestHalt::HostException(code) => write!(f, "unexpected exception {code}"),
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RunExit {
-    Preempted,
-    Waiting,
-    Halted(GuestHalt),
-}
+use guest_mem::{GuestArch, PhysRange};
+use vmm::{CpuError, EntryState, GuestEnv, RunExit};
 
 /// Never constructed on this architecture.
 pub enum GuestCpu {}
 
-impl GuestCpu {
-    pub fn new(_base: u32, _size: u32, _entry: u32, _a0: u32, _a1: u32) -> Result<Box<Self>, &'static str> {
-        Err("guests are not supported on this CPU yet")
+impl vmm::GuestCpu for GuestCpu {
+    const ARCH: GuestArch = GuestArch::E500;
+    const RUNS_GUESTS: bool = false;
+
+    fn create(_partition: PhysRange, _entry: &EntryState) -> Result<Box<Self>, CpuError> {
+        Err(CpuError::Unsupported)
     }
-    pub fn run(&mut self, _env: &mut dyn GuestEnv) -> RunExit {
+    fn reset(&mut self, _entry: &EntryState) -> Result<(), CpuError> {
         match *self {}
     }
-    pub fn runnable(&mut self) -> bool {
+    fn run(&mut self, _env: &mut dyn GuestEnv) -> RunExit {
         match *self {}
     }
-    pub fn wake(&mut self) {
+    fn runnable(&mut self) -> bool {
         match *self {}
     }
-    pub fn raise_device_interrupt(&mut self) {
+    fn wake(&mut self) {
         match *self {}
     }
-    pub fn wait_deadline(&self, _yield_cycles: u64) -> Option<u64> {
+    fn inject_device_interrupt(&mut self) {
+        match *self {}
+    }
+    fn wait_deadline(&self, _yield_cycles: u64) -> Option<u64> {
         match *self {}
     }
 }
 
-/// The RAM guests may be given: all of it (mapped one to one at boot; no guest runs here yet).
+/// The RAM the hypervisor can hand out in partitions (to guests, once they run here, and to
+/// the heap when it grows): what the boot map covers one to one, the first
+/// [`RAM_MAPPED`](super::mmu::RAM_MAPPED) bytes.
 pub fn guest_ram_map(ram: &[PhysRange]) -> Vec<PhysRange> {
-    ram.to_vec()
+    let mapped = super::mmu::RAM_MAPPED as u64;
+    ram.iter()
+        .filter(|r| r.base < mapped)
+        .map(|r| PhysRange {
+            base: r.base,
+            size: r.size.min(mapped - r.base),
+        })
+        .collect()
 }
 
+/// A partition as bytes, through the one-to-one map of low RAM.
+///
 /// # Safety
-/// Never called: no guest exists on this architecture.
-pub unsafe fn guest_ram(_base: u64, _size: usize) -> &'static mut [u8] {
-    &mut []
+/// `base .. base + size` must be RAM from [`guest_ram_map`] owned by the caller alone, and the
+/// caller must not create a second live view of it.
+pub unsafe fn guest_ram(base: u64, size: usize) -> &'static mut [u8] {
+    assert!(
+        base.saturating_add(size as u64) <= super::mmu::RAM_MAPPED as u64,
+        "a partition beyond the RAM the hypervisor maps"
+    );
+    // SAFETY: RAM below `RAM_MAPPED` is mapped at virtual = physical for the life of the
+    // program; exclusivity is the caller's contract.
+    unsafe { core::slice::from_raw_parts_mut(base as usize as *mut u8, size) }
 }
 
 /// Physical memory is mapped one to one (virtual = physical) in the hypervisor's first TLB1

@@ -14,10 +14,10 @@ use crate::cli::menu::{Table, ViewCtx};
 use crate::cli::table::Row;
 use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{Address, Config, IfaceRef, ItemId};
-use crate::export::{push_comment, push_disabled, push_pair};
 use crate::item_map::ItemMap;
 use crate::platform::Platform;
 use crate::references::bind_missing;
+use crate::script_line::{push_comment, push_disabled, push_pair};
 use crate::value::{
     format_ipv4, format_ipv6, ipv4_broadcast, ipv4_network, ipv6_network, quote_if_needed,
 };

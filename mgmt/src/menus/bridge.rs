@@ -13,8 +13,8 @@ use crate::cli::menu::{Table, ViewCtx};
 use crate::cli::table::Row;
 use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{Bridge, Config, IfaceRef, ItemId, VmIfaceType, ARP_MODES, PROTOCOL_MODES};
-use crate::export::{push_comment, push_disabled, push_pair};
 use crate::platform::Platform;
+use crate::script_line::{push_comment, push_disabled, push_pair};
 use crate::value::{format_duration, format_mac, quote_if_needed};
 
 static FIELDS: [Field; 13] = [

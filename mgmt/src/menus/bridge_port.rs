@@ -15,9 +15,9 @@ use crate::cli::menu::{Table, ViewCtx};
 use crate::cli::table::Row;
 use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{BridgePort, Config, IfaceRef, ItemId, VmIfaceType};
-use crate::export::{push_comment, push_disabled, push_pair};
 use crate::platform::Platform;
 use crate::references::bind_missing;
+use crate::script_line::{push_comment, push_disabled, push_pair};
 use crate::value::quote_if_needed;
 
 static PORT_FIELDS: [Field; 7] = [

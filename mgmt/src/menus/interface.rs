@@ -12,8 +12,8 @@ use crate::cli::menu::{Access, Table, ViewCtx};
 use crate::cli::table::Row;
 use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{Config, IfaceRef, ItemId, VmIfaceType, ARP_MODES};
-use crate::export::{push_comment, push_disabled, push_pair};
 use crate::platform::{GuestState, Platform};
+use crate::script_line::{push_comment, push_disabled, push_pair};
 use crate::value::{format_mac, quote_if_needed};
 
 /// Item ids of physical ports in tables (ports are not configuration items).

@@ -14,8 +14,8 @@ use crate::cli::menu::{Command, Exec, Invocation, Items, Outcome, Table, ViewCtx
 use crate::cli::table::Row;
 use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{same_name, Config, ItemId, Vm};
-use crate::export::{push_comment, push_disabled, push_pair};
 use crate::platform::{GuestState, Platform, MAX_GUESTS};
+use crate::script_line::{push_comment, push_disabled, push_pair};
 use crate::value::quote_if_needed;
 
 const MEMORY: Kind = Kind::Int {

@@ -14,9 +14,9 @@ use crate::cli::menu::{Table, ViewCtx};
 use crate::cli::table::Row;
 use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{Config, IfaceRef, ItemId, VmIface, VmIfaceType};
-use crate::export::{push_comment, push_disabled, push_pair};
 use crate::platform::{GuestState, Platform};
 use crate::references::bind_missing;
+use crate::script_line::{push_comment, push_disabled, push_pair};
 use crate::value::{format_mac, quote_if_needed};
 
 /// Interface ids inside one guest (the ABI's data ids 1..=7).

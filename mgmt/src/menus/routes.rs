@@ -10,8 +10,8 @@ use alloc::vec::Vec;
 use crate::cli::args::{Args, Value};
 use crate::cli::error::CmdError;
 use crate::config::{same_name, Config, Gateway, ItemId, RoutingRule, RoutingTable, StaticRoute};
-use crate::export::{push_comment, push_disabled, push_pair};
 use crate::network::IpAddress;
+use crate::script_line::{push_comment, push_disabled, push_pair};
 use crate::value::{format_ipv4, format_ipv6, quote_if_needed};
 
 /// Formats an address.

@@ -13,9 +13,9 @@ use crate::cli::menu::{Table, ViewCtx};
 use crate::cli::table::Row;
 use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{Config, ItemId, RoutingRule, RoutingTable, RULE_ACTIONS};
-use crate::export::{push_comment, push_pair};
 use crate::platform::Platform;
 use crate::references::bind_missing;
+use crate::script_line::{push_comment, push_pair};
 use crate::value::quote_if_needed;
 
 static TABLE_FIELDS: [Field; 3] = [

@@ -15,8 +15,8 @@ use crate::cli::menu::{Table, ViewCtx};
 use crate::cli::table::Row;
 use crate::cli::view::{Column, FlagSlot, View};
 use crate::config::{Config, ItemId, User, GROUPS};
-use crate::export::{push_disabled, push_pair};
 use crate::platform::Platform;
+use crate::script_line::{push_disabled, push_pair};
 use crate::value::quote_if_needed;
 
 /// Hash of a password as stored.

@@ -13,7 +13,7 @@ pub mod trap;
 mod vcpu;
 
 pub use highmem::guest_ram_map;
-pub use vcpu::{GuestCpu, GuestHalt, RunExit};
+pub use vcpu::GuestCpu;
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -22,8 +22,6 @@ pub use trap::TrapFrame;
 /// The architecture's name.
 pub const NAME: &str = "mips";
 
-/// Guests run on this architecture.
-pub const GUESTS: bool = true;
 
 /// Registers at entry, as the boot loader left them. On QEMU malta: `a0 = argc`,
 /// `a1 = argv`, `a2 = envp`, `a3 = low RAM size`; RouterBOOT passes argc/argv only.

@@ -17,46 +17,22 @@ use vcpu_mips::{
     RealMode, Trap, Vcpu, VcpuConfig,
 };
 
+use guest_mem::{GuestArch, PhysRange};
+use vmm::{CpuError, EntryState, GuestEnv, GuestHalt, RunExit};
+
 use super::trap::{self, TrapFrame};
 use super::{cp0, guest, tlb};
-use crate::vm::GuestEnv;
 
 /// Exit codes of a guest's turn.
 const EXIT_PREEMPTED: u32 = 1;
 const EXIT_WAITING: u32 = 2;
 const EXIT_HALTED: u32 = 3;
 
-/// Why a guest's turn ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RunExit {
-    /// The host wanted the CPU back (time slice over, host work pending).
-    Preempted,
-    /// The guest executed `wait`: run it again once [`GuestCpu::runnable`] says so.
-    Waiting,
-    /// The guest cannot continue; the reason says why.
-    Halted(GuestHalt),
-}
-
-/// Why a guest was stopped by the CPU layer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GuestHalt {
-    /// The guest CPU model gave up (vectors outside RAM, exception with BEV set).
-    Cpu(HaltReason),
-    /// An exception the hypervisor cannot attribute to the guest (machine check, cache error).
-    HostException(u8),
-}
-
-impl core::fmt::Display for GuestHalt {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            GuestHalt::Cpu(HaltReason::ExceptionWithBev { code }) => {
-                write!(f, "exception {code} with Status.BEV set (no boot ROM to take it)")
-            }
-            GuestHalt::Cpu(HaltReason::VectorOutsideRam { vector }) => {
-                write!(f, "exception vector {vector:#010x} lies outside the guest's RAM")
-            }
-            GuestHalt::HostException(code) => write!(f, "unexpected exception {code} in guest mode"),
-        }
+/// The model's reason to stop a guest, as guest management says it.
+fn cpu_halt(reason: HaltReason) -> GuestHalt {
+    match reason {
+        HaltReason::ExceptionWithBev { code } => GuestHalt::ExceptionWithBootVectors { code: u32::from(code) },
+        HaltReason::VectorOutsideRam { vector } => GuestHalt::VectorOutsideRam { vector },
     }
 }
 
@@ -89,6 +65,8 @@ pub struct GuestCpu {
     /// 512 MiB), and its size.
     ram_va: usize,
     size: u32,
+    /// The partition (host-physical), kept for a reset.
+    partition: PhysRange,
 }
 
 /// Reads guest memory through the hypervisor's view of RAM (kseg0, or the window above 512 MiB).
@@ -119,23 +97,37 @@ fn host_cpu() -> HostCpu {
     HostCpu::from_registers(cp0::read_config1(), 0).unwrap_or(HostCpu::AR7161)
 }
 
-impl GuestCpu {
-    /// A guest CPU for the partition at host-physical `base` of `size` bytes, starting at
-    /// `entry` with `$a0 = a0`, `$a1 = a1`.
-    pub fn new(base: u32, size: u32, entry: u32, a0: u32, a1: u32) -> Result<Box<Self>, &'static str> {
-        let partition = vcpu_mips::Partition::new(Hpa::new(u64::from(base)), size)
-            .map_err(|_| "the partition cannot hold a guest (alignment, size or placement)")?;
+impl vmm::GuestCpu for GuestCpu {
+    const ARCH: GuestArch = GuestArch::MIPS32;
+    const RUNS_GUESTS: bool = true;
+
+    /// A guest CPU for the partition `part`, starting as `entry` says (PC, `$a0..$a3`).
+    fn create(part: PhysRange, entry: &EntryState) -> Result<Box<Self>, CpuError> {
+        let size = u32::try_from(part.size).map_err(|_| CpuError::Partition)?;
+        let partition = vcpu_mips::mips_partition(Hpa::new(part.base), size).map_err(|_| CpuError::Partition)?;
         let vcpu = Vcpu::new(VcpuConfig::for_guest(partition, host_cpu()), cp0::read_count())
-            .map_err(|_| "the host CPU's caches cannot be described to a guest")?;
-        let mut regs = TrapFrame::at(entry, guest_status(RealMode::Supervisor));
-        regs.gpr[4] = a0;
-        regs.gpr[5] = a1;
-        let ram_va = super::highmem::kernel_va(u64::from(base), size as usize);
-        Ok(Box::new(GuestCpu { regs, vcpu, halt: None, exit: None, ram_va, size }))
+            .map_err(|_| CpuError::HostCpu)?;
+        let mut regs = TrapFrame::at(entry.pc, guest_status(RealMode::Supervisor));
+        regs.gpr[4..8].copy_from_slice(&entry.args[..4]);
+        let ram_va = super::highmem::kernel_va(part.base, size as usize);
+        Ok(Box::new(GuestCpu { regs, vcpu, halt: None, exit: None, ram_va, size, partition: part }))
+    }
+
+    /// A new CPU state in place (host ASIDs are never reused within a generation, so nothing
+    /// of the old state's host TLB entries can be reached).
+    fn reset(&mut self, entry: &EntryState) -> Result<(), CpuError> {
+        let partition = vcpu_mips::mips_partition(Hpa::new(self.partition.base), self.size).map_err(|_| CpuError::Partition)?;
+        self.vcpu = Vcpu::new(VcpuConfig::for_guest(partition, host_cpu()), cp0::read_count())
+            .map_err(|_| CpuError::HostCpu)?;
+        self.regs = TrapFrame::at(entry.pc, guest_status(RealMode::Supervisor));
+        self.regs.gpr[4..8].copy_from_slice(&entry.args[..4]);
+        self.halt = None;
+        self.exit = None;
+        Ok(())
     }
 
     /// Run the guest until its turn ends.
-    pub fn run(&mut self, env: &mut dyn GuestEnv) -> RunExit {
+    fn run(&mut self, env: &mut dyn GuestEnv) -> RunExit {
         if let Some(halt) = self.halt {
             return RunExit::Halted(halt);
         }
@@ -143,7 +135,7 @@ impl GuestCpu {
         let mut context = RunContext { cpu: self, env };
         // SAFETY: `regs` and `context` live until `run` returns; the trap handler reaches them
         // only between `enter` and `exit`, while this function is suspended in the `syscall`,
-        // and `regs` holds a guest-mode Status (set by `new` and by every exit).
+        // and `regs` holds a guest-mode Status (set by `create` and by every exit).
         let code = unsafe { guest::run(regs, &mut context as *mut RunContext as usize) };
         match code {
             EXIT_PREEMPTED => RunExit::Preempted,
@@ -152,10 +144,35 @@ impl GuestCpu {
         }
     }
 
+    /// Whether the guest can run (not waiting, or an interrupt it waits for is pending).
+    fn runnable(&mut self) -> bool {
+        self.vcpu.runnable(cp0::read_count())
+    }
+
+    /// End a `wait` for a host reason (a frame or console input arrived).
+    fn wake(&mut self) {
+        self.vcpu.wake();
+    }
+
+    /// Assert the guest's device interrupt (virq word set).
+    fn inject_device_interrupt(&mut self) {
+        self.vcpu.raise_device_interrupt();
+    }
+
+    /// Counter cycles the guest may be left waiting after it gave up the CPU (`wait`, or the
+    /// yield hypercall) when nothing wakes it: until its timer fires, or at most `yield_cycles`
+    /// when its interrupts are off (then it only yields; see [`Vcpu::wait_deadline`]).
+    fn wait_deadline(&self, yield_cycles: u64) -> Option<u64> {
+        let yield_cycles = u32::try_from(yield_cycles).unwrap_or(u32::MAX);
+        self.vcpu.wait_deadline(cp0::read_count(), yield_cycles).map(u64::from)
+    }
+}
+
+impl GuestCpu {
     /// The instruction word at guest address `va`, if it lies in the guest's RAM window (the
     /// guest kernel's own code).
     fn window_word(&self, va: u32) -> Option<u32> {
-        let offset = va.wrapping_sub(0xC000_0000);
+        let offset = va.wrapping_sub(vcpu_mips::addr::RAM_WINDOW_BASE);
         if offset >= self.size || va & 3 != 0 {
             return None;
         }
@@ -163,29 +180,6 @@ impl GuestCpu {
         // SAFETY: an aligned word inside the guest's partition, which `ram_va` maps for as long
         // as this CPU exists.
         Some(unsafe { word.read_volatile() })
-    }
-
-    /// Whether the guest can run (not waiting, or an interrupt it waits for is pending).
-    pub fn runnable(&mut self) -> bool {
-        self.vcpu.runnable(cp0::read_count())
-    }
-
-    /// End a `wait` for a host reason (a frame or console input arrived).
-    pub fn wake(&mut self) {
-        self.vcpu.wake();
-    }
-
-    /// Assert the guest's device interrupt (virq word set).
-    pub fn raise_device_interrupt(&mut self) {
-        self.vcpu.raise_device_interrupt();
-    }
-
-    /// Counter cycles the guest may be left waiting after it gave up the CPU (`wait`, or the
-    /// yield hypercall) when nothing wakes it: until its timer fires, or at most `yield_cycles`
-    /// when its interrupts are off (then it only yields; see [`Vcpu::wait_deadline`]).
-    pub fn wait_deadline(&self, yield_cycles: u64) -> Option<u64> {
-        let yield_cycles = u32::try_from(yield_cycles).unwrap_or(u32::MAX);
-        self.vcpu.wait_deadline(cp0::read_count(), yield_cycles).map(u64::from)
     }
 }
 
@@ -397,7 +391,7 @@ fn carry_out(ctx: &mut RunContext, frame: &mut TrapFrame, outcome: &Outcome) -> 
             return Some(EXIT_HALTED);
         }
         Outcome::Halt(reason) => {
-            ctx.cpu.halt = Some(GuestHalt::Cpu(reason));
+            ctx.cpu.halt = Some(cpu_halt(reason));
             return Some(EXIT_HALTED);
         }
     }
@@ -435,7 +429,7 @@ fn reenter_guest(ctx: &mut RunContext, frame: &mut TrapFrame) -> Result<(), Gues
         let mut asids = ASIDS.lock();
         ctx.cpu.vcpu.prepare_entry(guest_regs(frame), cp0::read_count(), &mut asids)
     };
-    let entry = entry.map_err(GuestHalt::Cpu)?;
+    let entry = entry.map_err(cpu_halt)?;
     if entry.flush_host_tlb {
         tlb::flush_all();
     }

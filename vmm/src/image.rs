@@ -3,49 +3,58 @@
 //!
 //! A guest boots from its imported archive (a file in the file store: the kernel is inflated
 //! straight into the guest's RAM, the file tree is skipped) or, without one, from the built-in
-//! guest linked into the hypervisor image. Its RouterBOOT-style arguments go into the last page
-//! of its RAM, which the kernel must leave free.
+//! guest linked into the hypervisor image ([`crate::Machine::builtin_guest`]). Its boot arguments are written as its architecture
+//! says (`guest_loader::bootargs::write_boot_args`: MIPS argv in the last page of RAM, a PowerPC
+//! device tree at the top).
 
 use core::fmt;
 
-use guest_loader::archive::{ArchiveImporter, ImportError, ImportSink, ImportSummary, NullSink, SinkError, TreeEntry};
-use guest_loader::bootargs::{build_mips_argv, MipsBootArgs};
+use guest_loader::archive::{
+    ArchiveImporter, ImportError, ImportSink, ImportSummary, NullSink, SinkError, TreeEntry,
+};
+use guest_loader::bootargs::{write_boot_args, BootError, BootInfo, EntryState};
 use guest_loader::elf::{load_elf, ElfError, ElfSpec, ElfStream, LoadedImage};
 use guest_loader::store::StoredFile;
-use guest_loader::GuestWindow;
+use guest_mem::GuestArch;
 
-/// The guest linked into this hypervisor image (the SDK's `hello`), or empty.
-static BUILTIN_GUEST: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/builtin-guest.elf"));
-
-/// Where the arguments go: the last page of guest RAM.
-const ARGS_AREA: u32 = 4096;
 /// Compressed bytes inflated per import step (one step per shell poll).
 const IMPORT_STEP: usize = 64 * 1024;
 
+/// Where a guest's kernel comes from.
 pub enum Source {
-    Builtin,
+    /// The built-in guest (an ELF; empty when the build has none).
+    Builtin(&'static [u8]),
+    /// An imported archive in the file store.
     Archive(StoredFile<'static>),
 }
 
 /// Why a guest cannot boot from its image.
 #[derive(Clone, Copy, Debug)]
 pub enum LoadError {
+    /// No image was imported and the build has no built-in guest.
     NoBuiltin,
+    /// The memory size is no window the guest's architecture can have.
     Window,
+    /// The kernel is no valid ELF image for the guest.
     Elf(ElfError),
+    /// The archive is no valid import archive.
     Archive(ImportError),
-    NoRoomForArguments,
+    /// The boot arguments could not be written.
+    Boot(BootError),
+    /// The timer rate does not fit the boot arguments.
     Arguments,
 }
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LoadError::NoBuiltin => f.write_str("no image imported and this build has no built-in guest"),
+            LoadError::NoBuiltin => {
+                f.write_str("no image imported and this build has no built-in guest")
+            }
             LoadError::Window => f.write_str("memory size is not a valid guest RAM window"),
             LoadError::Elf(e) => write!(f, "kernel: {e}"),
             LoadError::Archive(e) => write!(f, "image: {e}"),
-            LoadError::NoRoomForArguments => f.write_str("the kernel leaves no room for its arguments in the last page of RAM"),
+            LoadError::Boot(e) => write!(f, "{e}"),
             LoadError::Arguments => f.write_str("the boot arguments do not fit"),
         }
     }
@@ -53,15 +62,14 @@ impl fmt::Display for LoadError {
 
 /// Where the guest starts.
 pub struct Boot {
-    pub entry: u32,
-    pub argc: u32,
-    pub argv: u32,
+    /// Its registers at entry.
+    pub entry: EntryState,
     /// Bytes of the archive's file tree (an imported image), for `used-disk`.
     pub tree_bytes: Option<u64>,
 }
 
-fn spec(memory_mib: u32) -> Result<ElfSpec, LoadError> {
-    Ok(ElfSpec::mips(GuestWindow::mips(memory_mib << 20).map_err(|_| LoadError::Window)?))
+fn spec(arch: &GuestArch, memory_mib: u32) -> Result<ElfSpec, LoadError> {
+    ElfSpec::for_guest(arch, memory_mib << 20).map_err(|_| LoadError::Window)
 }
 
 /// Streams the kernel of an archive into guest RAM; keeps nothing of the tree.
@@ -78,7 +86,8 @@ impl ImportSink for KernelIntoRam<'_> {
     }
     fn kernel_data(&mut self, data: &[u8]) -> Result<(), SinkError> {
         let elf = self.elf.as_mut().ok_or(SinkError::WriteFailed)?;
-        elf.push(data, Some(self.ram)).map_err(|_| SinkError::WriteFailed)
+        elf.push(data, Some(self.ram))
+            .map_err(|_| SinkError::WriteFailed)
     }
     fn entry_start(&mut self, _: &TreeEntry<'_>) -> Result<(), SinkError> {
         Ok(())
@@ -89,40 +98,54 @@ impl ImportSink for KernelIntoRam<'_> {
 }
 
 /// Load `source` into `ram` (zeroed, the guest's whole RAM) and write the boot arguments.
-pub fn load(source: &Source, ram: &mut [u8], memory_mib: u32, timer_hz: u64, kmac: [u8; 6]) -> Result<Boot, LoadError> {
-    let spec = spec(memory_mib)?;
+pub fn load(
+    arch: &GuestArch,
+    source: &Source,
+    ram: &mut [u8],
+    memory_mib: u32,
+    timer_hz: u64,
+    kmac: [u8; 6],
+) -> Result<Boot, LoadError> {
+    let spec = spec(arch, memory_mib)?;
     let (image, tree_bytes): (LoadedImage, Option<u64>) = match source {
-        Source::Builtin => {
-            if BUILTIN_GUEST.is_empty() {
+        Source::Builtin(elf) => {
+            if elf.is_empty() {
                 return Err(LoadError::NoBuiltin);
             }
-            (load_elf(BUILTIN_GUEST, &spec, ram).map_err(LoadError::Elf)?, None)
+            (load_elf(elf, &spec, ram).map_err(LoadError::Elf)?, None)
         }
         Source::Archive(file) => {
-            let mut sink = KernelIntoRam { ram: &mut *ram, elf: None, spec };
+            let mut sink = KernelIntoRam {
+                ram: &mut *ram,
+                elf: None,
+                spec,
+            };
             let mut importer = ArchiveImporter::new(spec, file.data.len() as u64);
             for chunk in file.data.chunks(IMPORT_STEP) {
-                importer.push(chunk, &mut sink).map_err(LoadError::Archive)?;
+                importer
+                    .push(chunk, &mut sink)
+                    .map_err(LoadError::Archive)?;
             }
             let summary = importer.finish(&mut sink).map_err(LoadError::Archive)?;
-            let elf = sink.elf.ok_or(LoadError::Archive(ImportError::MissingKernel))?;
-            (elf.finish(None).map_err(LoadError::Elf)?, Some(summary.file_bytes))
+            let elf = sink
+                .elf
+                .ok_or(LoadError::Archive(ImportError::MissingKernel))?;
+            (
+                elf.finish(None).map_err(LoadError::Elf)?,
+                Some(summary.file_bytes),
+            )
         }
     };
-    let size = memory_mib << 20;
-    let area_start = size - ARGS_AREA;
-    if image.end_offset > area_start {
-        return Err(LoadError::NoRoomForArguments);
-    }
-    let args = MipsBootArgs {
-        count_hz: u32::try_from(timer_hz).map_err(|_| LoadError::Arguments)?,
-        mem_mib: memory_mib,
+    let info = BootInfo {
+        memory: memory_mib << 20,
+        timer_hz: u32::try_from(timer_hz).map_err(|_| LoadError::Arguments)?,
+        cpu_hz: 0,
+        bus_hz: 0,
         kmac,
         command_line: "",
     };
-    let layout = build_mips_argv(&args, 0xC000_0000 + area_start, &mut ram[area_start as usize..])
-        .map_err(|_| LoadError::Arguments)?;
-    Ok(Boot { entry: image.entry, argc: layout.argc, argv: layout.argv, tree_bytes })
+    let entry = write_boot_args(arch, &spec.window, ram, &image, &info).map_err(LoadError::Boot)?;
+    Ok(Boot { entry, tree_bytes })
 }
 
 /// An import in progress: the archive is checked a step at a time.
@@ -139,15 +162,26 @@ pub struct Imported {
 }
 
 impl Import {
-    pub fn new(file: StoredFile<'static>, memory_mib: u32) -> Result<Self, LoadError> {
-        let importer = ArchiveImporter::new(spec(memory_mib)?, file.data.len() as u64);
-        Ok(Self { file, importer, pos: 0 })
+    /// Start checking `file` for a guest of `arch` with `memory_mib` MiB.
+    pub fn new(
+        arch: &GuestArch,
+        file: StoredFile<'static>,
+        memory_mib: u32,
+    ) -> Result<Self, LoadError> {
+        let importer = ArchiveImporter::new(spec(arch, memory_mib)?, file.data.len() as u64);
+        Ok(Self {
+            file,
+            importer,
+            pos: 0,
+        })
     }
 
+    /// The archive's file name.
     pub fn file_name(&self) -> &'static str {
         self.file.name
     }
 
+    /// How far the check has come.
     pub fn percent(&self) -> u8 {
         self.importer.percent()
     }
@@ -162,6 +196,8 @@ impl Import {
             return Ok(None);
         }
         let summary: ImportSummary = self.importer.finish(&mut NullSink)?;
-        Ok(Some(Imported { tree_bytes: summary.file_bytes }))
+        Ok(Some(Imported {
+            tree_bytes: summary.file_bytes,
+        }))
     }
 }

@@ -3,7 +3,7 @@
 //! routes, then every route print. Prints the peak of live heap bytes per phase and overall,
 //! and the wall-clock time per command on this host.
 //!
-//! `cargo run --release -p mgmt --example heap_peak` (the figures go into mgmt/README.md).
+//! `cargo run --release -p sim --example heap_peak` (the figures go into mgmt/README.md).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};

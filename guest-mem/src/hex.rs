@@ -22,8 +22,9 @@ impl fmt::Display for Hex {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::Hex;
-    use alloc::format;
+    use std::format;
 
     #[test]
     fn groups_by_sixteen_bits() {

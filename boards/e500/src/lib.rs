@@ -1,0 +1,121 @@
+//! The board every MPC85xx (e500) board shares (Tock's split between boards and chips: the
+//! controllers are `drivers::fsl_soc`, the board glue is here): [`FslSocBoard`], the hypervisor's
+//! [`Board`] over [`FslSoc`], and [`start`], the boot path a board's entry calls with its name.
+//!
+//! What [`start`] does: map the CCSR window the entry code set up, read the device tree from r3
+//! (`BootRegs::device_tree` checks where it lies), check its CCSR base against the one the
+//! image was linked for (`drivers::fsl_soc::probe`), report a failure on the early console and
+//! halt, else hand the board to the kernel. `BoardInfo` comes from the tree (model, clocks, RAM
+//! banks); cpu "e500v2", architecture "powerpc", the time base as the timer. The preloaded file
+//! store (`./x run --file`) is the initial RAM disk the tree names (QEMU's `-initrd`), when it
+//! lies in the RAM the hypervisor maps one to one.
+//!
+//! A board crate is then its `memory.ld` and two lines:
+//!
+//! ```ignore
+//! fn main(regs: hypervisor::arch::BootRegs) -> ! { board_e500::start("rb1100", regs) }
+//! hypervisor::board_entry!(main);
+//! ```
+#![no_std]
+
+use drivers::fsl_soc::{self, FslSoc};
+use drivers::mmio::Mmio;
+use hypervisor::arch::{self, mmu, BootRegs};
+use hypervisor::board::{drain_console, Board, BoardInfo, EventSink, PhysRange};
+
+/// An MPC85xx board: facts from the device tree and the SoC's drivers.
+pub struct FslSocBoard {
+    info: BoardInfo,
+    soc: FslSoc,
+    /// The initial RAM disk the boot loader loaded, where the file store may be.
+    preload: Option<PhysRange>,
+}
+
+impl Board for FslSocBoard {
+    fn info(&self) -> &BoardInfo {
+        &self.info
+    }
+
+    fn console_write(&self, bytes: &[u8]) {
+        bytes.iter().for_each(|&b| self.soc.console().write_byte(b));
+    }
+
+    fn console_read(&self) -> Option<u8> {
+        self.soc.console().read_byte()
+    }
+
+    fn init_interrupts(&self) {
+        self.soc
+            .init_interrupts()
+            .expect("MPIC setup for the console interrupt");
+    }
+
+    fn handle_interrupt(&self, _line: u32, events: &mut dyn EventSink) {
+        self.soc
+            .service_interrupts(|uart| drain_console(|| uart.receive().into(), events));
+    }
+
+    fn console_rx_interrupt(&self, enable: bool) {
+        self.soc.console().set_rx_interrupt(enable);
+    }
+
+    fn preload_area(&self) -> Option<PhysRange> {
+        self.preload
+    }
+
+    fn reset(&self) -> ! {
+        self.soc.reset();
+        arch::halt()
+    }
+
+    fn power_off(&self) -> ! {
+        // Boards without a power-off line have no software power switch: halt.
+        self.soc.power_off();
+        arch::halt()
+    }
+}
+
+static BOARD: spin::Once<FslSocBoard> = spin::Once::new();
+
+/// Boot the MPC85xx board called `name` (as `./x build --board` knows it) from the registers
+/// the boot loader left: find the machine through the device tree and run the kernel on it.
+pub fn start(name: &'static str, regs: BootRegs) -> ! {
+    // SAFETY: the entry code mapped CCSR at `CCSR_VIRT` (cache-inhibited, guarded, `CCSR_SIZE`
+    // bytes) for the life of the program; only the drivers built from this window touch it.
+    let ccsr = unsafe { Mmio::new(mmu::CCSR_VIRT, mmu::CCSR_SIZE) };
+    let tree = regs.device_tree().map(fdt::Fdt::new);
+    let (desc, soc) = match fsl_soc::probe(ccsr, tree, mmu::ccsr_phys()) {
+        Ok(found) => found,
+        Err(e) => {
+            fsl_soc::report_boot_failure(ccsr, &e);
+            arch::halt()
+        }
+    };
+    let board = BOARD.call_once(|| FslSocBoard {
+        info: BoardInfo {
+            name,
+            model: desc.model,
+            cpu: "e500v2",
+            architecture: "powerpc",
+            cpu_hz: desc.cpu_hz,
+            timer_hz: desc.timebase_hz,
+            ram: desc.ram.map(|bank| {
+                bank.map(|b| PhysRange {
+                    base: b.base,
+                    size: b.size,
+                })
+            }),
+            irq_lines: 1 << arch::EXTERNAL_INPUT,
+        },
+        soc,
+        // Only RAM the hypervisor maps one to one can be read in place.
+        preload: desc
+            .initrd
+            .filter(|r| r.base.saturating_add(r.size) <= mmu::RAM_MAPPED as u64)
+            .map(|r| PhysRange {
+                base: r.base,
+                size: r.size,
+            }),
+    });
+    hypervisor::kernel::run(board)
+}

@@ -1,8 +1,0 @@
-//! The incremental RIB against the full-recomputation RIB on RIB change sequences:
-//! `cargo +nightly fuzz run rib_oracle`. The body is `routing::fuzzing::rib_oracle_sequence`,
-//! which `cargo test -p routing` also runs.
-#![no_main]
-
-libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    routing::fuzzing::rib_oracle_sequence(data);
-});

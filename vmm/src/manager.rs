@@ -1,0 +1,394 @@
+//! The table of guests, their life cycle, and running them in turn.
+//!
+//! The [`Manager`] is owned by the kernel's main loop (inside the management plane's
+//! platform). The main loop calls [`Manager::service`] for host-side device work (ring scans,
+//! console, frames between guests, life-cycle events and timeouts) and [`Manager::run_next`]
+//! to give the next runnable guest a time slice. While a guest runs, the CPU layer handles its
+//! traps and reaches the guest's devices only through the [`crate::GuestEnv`] handed to
+//! [`GuestCpu::run`].
+
+use alloc::boxed::Box;
+use alloc::string::String;
+
+use guest_loader::store::{FileStore, StoredFile};
+use guest_mem::GuestRam;
+use vswitch::Seconds;
+
+use crate::cpu::{GuestCpu, RunExit};
+use crate::guest::{Guest, GuestReport, GuestSpec, Memory};
+use crate::lifecycle::{self, Action, Event, State};
+use crate::machine::Machine;
+use crate::net::{self, Net, NetworkPlan};
+use crate::sched::{RunState, Scheduler};
+use crate::{GuestError, GuestId, ImportStatus, MAX_GUESTS};
+
+/// Length of a guest's time slice in milliseconds.
+const SLICE_MS: u64 = 10;
+
+/// Every guest, and the resources they are made from.
+pub struct Manager<M: Machine> {
+    machine: M,
+    guests: [Option<Box<Guest<M>>>; MAX_GUESTS],
+    sched: Scheduler<MAX_GUESTS>,
+    files: Option<FileStore<'static>>,
+    timer_hz: u64,
+    net: Net,
+}
+
+impl<M: Machine> Manager<M> {
+    /// Guests on `machine`, whose counter runs at `timer_hz`, with the preloaded `files`.
+    pub fn new(machine: M, files: Option<FileStore<'static>>, timer_hz: u64) -> Self {
+        Self {
+            machine,
+            guests: Default::default(),
+            sched: Scheduler::new(timer_hz * SLICE_MS / 1000),
+            files,
+            timer_hz,
+            net: Net::new(),
+        }
+    }
+
+    /// The machine.
+    pub fn machine(&self) -> &M {
+        &self.machine
+    }
+
+    /// The machine, to change (tests move their clock with it).
+    pub fn machine_mut(&mut self) -> &mut M {
+        &mut self.machine
+    }
+
+    fn guest(&self, id: GuestId) -> Option<&Guest<M>> {
+        self.guests.get(id.index())?.as_deref()
+    }
+
+    fn guest_mut(&mut self, id: GuestId) -> Option<&mut Guest<M>> {
+        self.guests.get_mut(id.index())?.as_deref_mut()
+    }
+
+    /// Hypervisor memory a running guest costs beyond its own RAM: its state (devices, console
+    /// buffers, life cycle) and its CPU (registers, virtual CPU state).
+    pub const fn overhead_per_guest() -> usize {
+        core::mem::size_of::<Guest<M>>() + core::mem::size_of::<M::Cpu>()
+    }
+
+    /// The preloaded files.
+    pub fn files(&self) -> impl Iterator<Item = StoredFile<'static>> + '_ {
+        self.files.iter().flat_map(|f| f.iter())
+    }
+
+    /// Define (or redefine) guest `id`; a running guest keeps its RAM until it is next started.
+    pub fn define(&mut self, id: GuestId, spec: &GuestSpec) -> Result<(), GuestError> {
+        let slot = self
+            .guests
+            .get_mut(id.index())
+            .ok_or(GuestError::NoSuchGuest)?;
+        match slot {
+            Some(g) => g.redefine(spec),
+            None => *slot = Some(Box::new(Guest::new(id, spec))),
+        }
+        Ok(())
+    }
+
+    /// Stop guest `id` at once if it runs, and forget it.
+    pub fn undefine(&mut self, id: GuestId) {
+        if self.guest(id).is_some_and(|g| g.state().is_live()) {
+            self.stop(id);
+        }
+        self.net.forget_guest(id);
+        if let Some(slot) = self.guests.get_mut(id.index()) {
+            *slot = None;
+        }
+    }
+
+    /// Apply a life-cycle event: carry out its action, then take the new state. A failed
+    /// action leaves the state as it was.
+    fn event(&mut self, id: GuestId, event: Event) -> Result<(), GuestError> {
+        let from = self.guest(id).ok_or(GuestError::NoSuchGuest)?.state();
+        let (to, action) =
+            lifecycle::transition(from, event).map_err(|_| GuestError::WrongState)?;
+        match action {
+            Action::Nothing => {}
+            Action::Boot => self.boot(id)?,
+            Action::AskHalt | Action::AskRestart => {
+                let deadline = self.machine.uptime_ms() + lifecycle::GRACE_MS;
+                let g = self.guest_mut(id).ok_or(GuestError::NoSuchGuest)?;
+                let asked = g.ask(action == Action::AskRestart, deadline);
+                g.set_state(to);
+                if !asked {
+                    // No control queue to ask through: act at once.
+                    return self.event(id, Event::GraceExpired);
+                }
+                self.sched.wake(id);
+                return Ok(());
+            }
+            Action::Stop => self.stop(id),
+            Action::Restart => {
+                if let Err(e) = self.restart(id) {
+                    self.stop(id);
+                    self.set_state(id, State::Stopped);
+                    return Err(e);
+                }
+            }
+        }
+        self.set_state(id, to);
+        Ok(())
+    }
+
+    fn set_state(&mut self, id: GuestId, state: State) {
+        if let Some(g) = self.guest_mut(id) {
+            g.set_state(state);
+        }
+    }
+
+    /// A guest did something it cannot go on from: log it, keep the reason, stop it.
+    fn fault(&mut self, id: GuestId, why: String) {
+        if let Some(g) = self
+            .guests
+            .get_mut(id.index())
+            .and_then(|g| g.as_deref_mut())
+        {
+            self.machine.log(format_args!("{}: {}", g.name(), why));
+            g.set_last_message(why);
+        }
+        let _ = self.event(id, Event::Fault);
+    }
+
+    /// `/metarouter start`.
+    pub fn start(&mut self, id: GuestId) -> Result<(), GuestError> {
+        self.event(id, Event::Start)
+    }
+
+    /// `/metarouter shutdown`: ask the guest to halt.
+    pub fn shutdown(&mut self, id: GuestId) -> Result<(), GuestError> {
+        self.event(id, Event::Shutdown)
+    }
+
+    /// `/metarouter reboot`: ask the guest to restart.
+    pub fn reboot(&mut self, id: GuestId) -> Result<(), GuestError> {
+        self.event(id, Event::Reboot)
+    }
+
+    /// The MAC the guest's kernel is told: its first interface's, else its definition's.
+    fn kernel_mac(&self, id: GuestId, g: &Guest<M>) -> [u8; 6] {
+        self.net.guest_mac(id).unwrap_or(g.mac())
+    }
+
+    /// Allocate the partition, load the image and create the CPU; the guest becomes runnable.
+    fn boot(&mut self, id: GuestId) -> Result<(), GuestError> {
+        let g = self
+            .guests
+            .get_mut(id.index())
+            .and_then(|g| g.as_deref_mut())
+            .ok_or(GuestError::NoSuchGuest)?;
+        let size = g.memory_bytes();
+        let arch = <M::Cpu as GuestCpu>::ARCH;
+        let (range, bytes) = self
+            .machine
+            .allocate_partition(size, arch.partition_align(size), arch.phys_limit())
+            .ok_or(GuestError::OutOfMemory)?;
+        let kmac = self.net.guest_mac(id).unwrap_or(g.mac());
+        if let Err((e, memory)) = g.boot(
+            &self.machine,
+            Memory { range, bytes },
+            self.files.as_ref(),
+            self.timer_hz,
+            kmac,
+        ) {
+            self.machine.free_partition(memory.range, memory.bytes);
+            return Err(e);
+        }
+        self.net.attach_guest(id, g);
+        self.sched.set(id, RunState::Runnable);
+        Ok(())
+    }
+
+    /// Start a guest over: in the partition it holds when its size is still the one it is
+    /// defined with (the CPU is reset), else stopped and booted in a new one.
+    fn restart(&mut self, id: GuestId) -> Result<(), GuestError> {
+        let g = self.guest(id).ok_or(GuestError::NoSuchGuest)?;
+        if g.partition().is_none_or(|p| p.size != g.memory_bytes()) {
+            self.stop(id);
+            return self.boot(id);
+        }
+        let kmac = self.kernel_mac(id, g);
+        let g = self
+            .guests
+            .get_mut(id.index())
+            .and_then(|g| g.as_deref_mut())
+            .ok_or(GuestError::NoSuchGuest)?;
+        g.restart(&self.machine, self.files.as_ref(), self.timer_hz, kmac)?;
+        self.net.attach_guest(id, g);
+        self.sched.set(id, RunState::Runnable);
+        Ok(())
+    }
+
+    /// Stop a guest's CPU and give its RAM back.
+    fn stop(&mut self, id: GuestId) {
+        self.sched.set(id, RunState::Stopped);
+        if let Some(memory) = self
+            .guests
+            .get_mut(id.index())
+            .and_then(|g| g.as_deref_mut())
+            .and_then(Guest::halt)
+        {
+            self.machine.free_partition(memory.range, memory.bytes);
+        }
+    }
+
+    /// Guest `id`'s run-time facts, if it is defined.
+    pub fn status(&self, id: GuestId) -> Option<GuestReport> {
+        self.guest(id).map(Guest::report)
+    }
+
+    /// Guest `id`'s RAM as its devices see it, while it holds a partition (and does not run:
+    /// the view borrows the manager).
+    pub fn guest_ram(&mut self, id: GuestId) -> Option<GuestRam<'_>> {
+        self.guest_mut(id)?.ram()
+    }
+
+    /// Take up to `buf.len()` bytes of guest `id`'s console output.
+    pub fn console_read(&mut self, id: GuestId, buf: &mut [u8]) -> usize {
+        self.guest_mut(id).map_or(0, |g| g.console_read(buf))
+    }
+
+    /// Console input for guest `id`; how many bytes it took.
+    pub fn console_write(&mut self, id: GuestId, bytes: &[u8]) -> usize {
+        let n = self.guest_mut(id).map_or(0, |g| g.console_write(bytes));
+        self.sched.wake(id);
+        n
+    }
+
+    /// A break on guest `id`'s console.
+    pub fn console_break(&mut self, id: GuestId) {
+        // MetaROUTER's console has no break signal; a break arrives as a NUL byte, as a
+        // 16550 reports a break condition.
+        self.console_write(id, &[0]);
+    }
+
+    /// Start importing `file_name` from the file store as guest `id`'s image.
+    pub fn import_start(&mut self, id: GuestId, file_name: &str) -> Result<(), GuestError> {
+        let file = self
+            .files
+            .and_then(|f| f.find(file_name))
+            .ok_or(GuestError::NoSuchFile)?;
+        self.guest_mut(id)
+            .ok_or(GuestError::NoSuchGuest)?
+            .import_start(file)
+    }
+
+    /// Advance guest `id`'s import a step.
+    pub fn import_poll(&mut self, id: GuestId) -> ImportStatus {
+        let Some(g) = self
+            .guests
+            .get_mut(id.index())
+            .and_then(|g| g.as_deref_mut())
+        else {
+            return ImportStatus::Failed(GuestError::NoSuchGuest);
+        };
+        g.import_poll(&self.machine)
+    }
+
+    /// Rebuild the network between guests.
+    pub fn apply_network(&mut self, plan: &NetworkPlan) {
+        self.net.apply(plan, &mut self.guests);
+    }
+
+    /// Host-side work for every live guest: device rings, console traffic, frames between
+    /// guests, requests and faults, grace timeouts; wake guests whose interrupts are due.
+    pub fn service(&mut self) {
+        let now = self.machine.uptime_ms();
+        for i in 0..MAX_GUESTS {
+            let Some(g) = self.guests[i].as_deref_mut() else {
+                continue;
+            };
+            if !g.state().is_live() {
+                continue;
+            }
+            let report = g.service(&self.machine);
+            let id = GuestId(i as u8);
+            if report.alive {
+                let _ = self.event(id, Event::Alive);
+            }
+            if let Some(restart) = report.request {
+                let _ = self.event(
+                    id,
+                    if restart {
+                        Event::GuestRestart
+                    } else {
+                        Event::GuestHalted
+                    },
+                );
+            }
+            if self.guest(id).is_some_and(|g| g.grace_expired(now)) {
+                let _ = self.event(id, Event::GraceExpired);
+            }
+        }
+        net::switch_frames(
+            &mut self.net,
+            &mut self.guests,
+            Seconds((now / 1000) as u32),
+        );
+        for i in 0..MAX_GUESTS {
+            if let Some(g) = self.guests[i].as_deref_mut() {
+                if g.wants_wake() {
+                    self.sched.wake(GuestId(i as u8));
+                }
+            }
+        }
+    }
+
+    /// Give the next runnable guest one time slice. Returns `false` when no guest could run.
+    pub fn run_next(&mut self) -> bool {
+        let now = self.machine.counter();
+        // Waiting guests whose interrupt is pending become runnable.
+        for i in 0..MAX_GUESTS {
+            let id = GuestId(i as u8);
+            if let RunState::Waiting { .. } = self.sched.state(id) {
+                if self.guests[i].as_deref_mut().is_some_and(Guest::runnable) {
+                    self.sched.wake(id);
+                }
+            }
+        }
+        let Some(id) = self.sched.pick(now) else {
+            return false;
+        };
+        let slice = self.sched.slice();
+        let slice_end = now + slice;
+        let Some(g) = self.guests[id.index()].as_deref_mut() else {
+            self.sched.set(id, RunState::Stopped);
+            return true;
+        };
+        match g.run(&self.machine, slice_end) {
+            RunExit::Preempted => {
+                if g.yielded() {
+                    let until = g.wait_deadline(slice).map(|c| self.machine.counter() + c);
+                    self.sched.set(id, RunState::Waiting { until });
+                }
+            }
+            RunExit::Waiting => {
+                let until = g.wait_deadline(slice).map(|c| self.machine.counter() + c);
+                self.sched.set(id, RunState::Waiting { until });
+            }
+            RunExit::Halted(why) => self.fault(id, alloc::format!("stopped: {why}")),
+        }
+        true
+    }
+
+    /// The earliest counter value at which a waiting guest must run again.
+    pub fn next_wake(&self) -> Option<u64> {
+        self.sched.next_wake()
+    }
+}
+
+impl<M: Machine> net::SwitchedGuest for Guest<M> {
+    fn devices_and_ram(&mut self) -> Option<(&mut vdevices::GuestDevices, GuestRam<'_>)> {
+        Guest::devices_and_ram(self)
+    }
+    fn note_delivery(&mut self) {
+        Guest::note_delivery(self);
+    }
+    fn ring_space_freed(&mut self) {
+        Guest::ring_space_freed(self);
+    }
+}
