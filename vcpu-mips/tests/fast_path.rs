@@ -125,7 +125,16 @@ proptest! {
         if !reenter {
             let mut probe = fast.clone_guest();
             let e = probe.vcpu.prepare_entry(&mut probe.regs, probe.now, &mut probe.alloc);
-            let e = e.expect("entry after a fast trap that needs none");
+            // Entering may halt the guest after all: an interrupt that was deliverable before
+            // now goes to a vector the instruction moved outside its RAM (`mtc0 EBase` with the
+            // timer due). The general path must then halt it the same way.
+            let e = match e {
+                Ok(e) => e,
+                Err(halt) => {
+                    prop_assert_eq!(general_entry, Err(halt), "entry after a fast trap that needs none");
+                    return Ok(());
+                }
+            };
             let b = entry_before.expect("entered before");
             // An interrupt may be deliverable only if it already was without the instruction:
             // the guest's timer fired since the guest was entered, and the host timer

@@ -202,10 +202,14 @@ fn cut_once(
             delay
         }
         Trigger::Programmed(spot) => {
-            let seen = found.recv_timeout(Duration::from_secs(10));
+            // The flash's write buffer programs a record in a few commands: on a loaded host
+            // the watcher can miss the moment. Then the cut comes after the save, and the flash
+            // decides what the box must come up with, as for any other cut; the sweep's final
+            // checks still demand cuts that landed mid-write.
+            let seen = found.recv_timeout(Duration::from_secs(2));
             stop.store(true, Ordering::SeqCst);
             if seen.is_err() {
-                panic!("{spot:?} was never seen being programmed\n{}", s.transcript());
+                println!("  {spot:?} not seen being programmed (too quick for the watcher): cut after it");
             }
             t0.elapsed()
         }
