@@ -6,13 +6,15 @@
 //! `mr_guest::fault::catch`, so a reflected exception is recorded and execution resumes at the
 //! probe's recovery point. Probes whose containment only the host can see (a faulted queue, a
 //! log line, the other guests still running) print what the guest observed and `host-checked`.
-//! Lines starting with `check ` are sanity checks of the guest's own view (not counted).
+//! Lines starting with `check ` are checks of the guest's own view (not counted; the host test
+//! fails on a FAILED one).
 //!
 //! Meant to run under the hypervisor: on bare metal (kernel mode) most probes succeed.
 #![no_std]
 #![no_main]
 #![feature(asm_experimental_arch)]
 
+mod hypercall_paths;
 mod machine;
 mod memory;
 mod queues;
@@ -94,6 +96,7 @@ fn main(boot: &'static Boot) -> ! {
     machine::cp0_writes(&mut p);
     machine::cache_ops(&mut p);
     machine::hypercalls(&mut p);
+    hypercall_paths::run(&mut p);
     machine::storms(&mut p);
     machine::spin_with_interrupts_off(&mut p);
     println!("{}", p.tally.closing());

@@ -46,7 +46,7 @@ fn frame(k: usize) -> (u32, u32) {
 }
 
 /// EntryLo for guest-physical `phys`, not global.
-fn lo(phys: u32) -> u32 {
+pub(crate) fn lo(phys: u32) -> u32 {
     ((phys >> 12) << 6) | LO_VALID_DIRTY_CACHED
 }
 
@@ -60,7 +60,7 @@ fn tlb_entries() -> u32 {
 }
 
 /// Write entry `index`: `hi` (VPN2 | ASID), 4 KiB pages.
-fn write_entry(index: u32, hi: u32, lo0: u32, lo1: u32) {
+pub(crate) fn write_entry(index: u32, hi: u32, lo0: u32, lo1: u32) {
     cp0::write_pagemask(0);
     cp0::write_entryhi(hi);
     cp0::write_entrylo0(lo0);

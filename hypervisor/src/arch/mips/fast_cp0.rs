@@ -1,18 +1,30 @@
-//! The assembly `mfc0` and `mtc0`: a guest kernel's read of a CP0 register whose value is a
-//! plain field of its `Vcpu` (Status, EPC, BadVAddr, Context, EntryHi, EntryLo0/1, Index,
-//! PageMask, HWREna, TagLo, DataLo, ErrorEPC, DESAVE), or its write of one that only masks bits
-//! into a field (EPC, EntryLo0/1, Context, PageMask, TagLo, DataLo, ErrorEPC, DESAVE; the
-//! tables are `vcpu_mips::plain`), is served before anything is saved, with `$k0`/`$k1` and two
-//! scratch words: 73 to 80 instructions from the vector to `eret` instead of 205 to 300
-//! through the Rust fast path (counted in a QEMU trace).
+//! The assembly path of a guest's traps: the hypercall recognised, and a guest kernel's commonest
+//! CP0 traps served, before anything is saved, with `$k0`/`$k1` and two scratch words.
+//!
+//! The hypercall is decided first, with `$k0`/`$k1` alone: a Coprocessor Unusable trap with
+//! CE = 0, not in a delay slot, whose word at EPC (read from the RAM window) is
+//! `mtc0 $zero, $1` goes to `__hv_trap_hypercall_entry` (trap.rs) with that word, which saves
+//! the caller-saved registers and calls `__hv_trap_hypercall` (vcpu.rs): no second fetch. The
+//! model still checks the word, the delay slot and virtual kernel mode there, and what it
+//! declines takes the general path.
+//!
+//! Then a guest kernel's read of a CP0 register whose value is a plain field of its `Vcpu`
+//! (Status, EPC, BadVAddr, Context, EntryHi, EntryLo0/1, Index, PageMask, HWREna, TagLo,
+//! DataLo, ErrorEPC, DESAVE; Cause composed), its write of one that only masks bits into a
+//! field (EPC, EntryLo0/1, Context, PageMask, TagLo, DataLo, ErrorEPC, DESAVE; the tables are
+//! `vcpu_mips::plain`), a Status write, `di`, `ei` or `eret` that changes neither the real mode
+//! nor ERL and makes no interrupt deliverable, and a `syscall` (reflected to the guest's
+//! vector) are served here: 65 (`syscall`) to 107 (`mtc0 Status`) instructions from the vector
+//! to `eret` instead of 205 to 500 through the Rust fast path (counted in a QEMU trace).
 //!
 //! It takes a trap only when the Rust fast path would take it the same way
 //! (`Vcpu::fast_mfc0`, `Vcpu::fast_trap`): Coprocessor Unusable with CE = 0, not in a delay
-//! slot, the guest in virtual kernel mode, the word at EPC (read from the RAM window) an `mfc0`
-//! or `mtc0`; and only for the registers the tables name, whose access has no side effect
-//! (checked against the general path by `vcpu-mips/tests/assembly_rules.rs`). Everything else goes
-//! back to the trap entry (`__hv_trap_guest`) with the guest's registers untouched; a declined
-//! trap costs some 40 instructions more than before.
+//! slot, the guest in virtual kernel mode, the word at EPC (read from the RAM window) one of
+//! those instructions (a `syscall`: from any mode, not in a delay slot); and only for the
+//! registers the tables name, whose access has no side effect (each rule checked against the
+//! general path by `vcpu-mips/tests/assembly_rules.rs`). Everything else goes
+//! back to the trap entry (`__hv_trap_guest`) with the guest's registers untouched, having cost
+//! 13 instructions (not a Coprocessor Unusable trap) to 57 (an `mfc0` it does not serve).
 
 use core::arch::global_asm;
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -21,7 +33,8 @@ use vcpu_mips::{PlainWrite, Vcpu, PLAIN_REGISTER_SLOTS};
 
 /// What the assembly reads: the running guest's `Vcpu` (0 while no guest runs: every trap
 /// takes the normal path), the hypervisor's address of its partition and the partition's
-/// size, and four words: the guest's `$t0`/`$t1` parked, two more for itself.
+/// size (0 too while no guest runs, so that the RAM window's bounds check alone says whether
+/// one does), and four words: the guest's `$t0`/`$t1` parked, two more for itself.
 #[repr(C)]
 pub(super) struct FastState {
     vcpu: AtomicU32,
@@ -66,6 +79,7 @@ pub(super) fn publish(vcpu: &Vcpu, ram_va: usize, size: u32) {
 /// No guest runs (its `Vcpu` may move or go away).
 pub(super) fn withdraw() {
     __hv_fast_state.vcpu.store(0, Ordering::Relaxed);
+    __hv_fast_state.size.store(0, Ordering::Relaxed);
 }
 
 global_asm!(
@@ -78,41 +92,39 @@ global_asm!(
     .globl __hv_fast_cp0
     .type __hv_fast_cp0, @function
     # Entered from __hv_trap_entry for a trap from a guest: the guest's $k0/$k1 parked in
-    # ErrorEPC/DataLo, EXL set. $k1 holds &__hv_fast_state from the Vcpu check on, $t0/$t1
-    # are parked in its scratch words.
+    # ErrorEPC/DataLo, EXL set, $k0 = Cause. The hypercall is decided first, with $k0/$k1
+    # alone: a Coprocessor Unusable trap (CE 0, not in a delay slot) on the hypercall word goes
+    # to __hv_trap_hypercall_entry (trap.rs) with the word it read. Then $k1 holds
+    # &__hv_fast_state and $t0/$t1 are parked in its scratch words.
 __hv_fast_cp0:
-    mfc0    $k0, $13                # Cause: BD clear, CE 0, ExcCode CpU
-    bltz    $k0, 9f
-    ext     $k0, $k0, 28, 2         # (slot)
-    bnez    $k0, 9f
-    mfc0    $k0, $13                # (slot)
-    andi    $k0, $k0, 0x7C
-    xori    $k0, $k0, 8 << 2        # syscall: reflected below
-    beqz    $k0, .Lhv_fast_sys
-    xori    $k0, $k0, (8 << 2) ^ (11 << 2)  # (slot)
-    bnez    $k0, 9f
+    lui     $k1, 0xB000             # Cause.BD, CE and ExcCode: CpU, CE 0, BD clear?
+    ori     $k1, $k1, 0x7C
+    and     $k1, $k0, $k1
+    xori    $k1, $k1, 11 << 2
+    bnez    $k1, .Lhv_fast_not_cpu
+    mfc0    $k0, $14                # (slot) the word at EPC, from the RAM window
+    andi    $k1, $k0, 3
+    bnez    $k1, 9f
+    lui     $k1, 0x4000             # (slot) EPC - 0xC000_0000
+    addu    $k0, $k0, $k1
+    lui     $k1, %hi(__hv_fast_state + 8)
+    lw      $k1, %lo(__hv_fast_state + 8)($k1)  # inside the partition? (none: size 0)
+    sltu    $k1, $k0, $k1
+    beqz    $k1, 9f
+    lui     $k1, %hi(__hv_fast_state + 4)   # (slot)
+    lw      $k1, %lo(__hv_fast_state + 4)($k1)
+    addu    $k0, $k0, $k1
+    lw      $k0, 0($k0)
+    lui     $k1, 0x4080             # the hypercall (mtc0 $0, $1)?
+    ori     $k1, $k1, 0x0800
+    bne     $k0, $k1, 1f
     lui     $k1, %hi(__hv_fast_state)   # (slot)
-    addiu   $k1, $k1, %lo(__hv_fast_state)
-    lw      $k0, 0($k1)             # the Vcpu, or 0 (no guest)
-    beqz    $k0, 9f
-    nop
+    j       __hv_trap_hypercall_entry
+    move    $k1, $sp                # (slot) the guest's $sp
+1:  addiu   $k1, $k1, %lo(__hv_fast_state)
     sw      $t0, 12($k1)            # park $t0/$t1
     sw      $t1, 16($k1)
-    mfc0    $k0, $14                # the word at EPC, from the RAM window
-    andi    $t0, $k0, 3
-    bnez    $t0, 8f
-    lui     $t0, 0x4000             # (slot) EPC - 0xC000_0000
-    addu    $k0, $k0, $t0
-    lw      $t1, 8($k1)
-    sltu    $t1, $k0, $t1
-    beqz    $t1, 8f
-    lw      $t1, 4($k1)             # (slot)
-    addu    $k0, $k0, $t1
-    lw      $k0, 0($k0)
-    lui     $t0, 0x4080             # the hypercall (mtc0 $0, $1): straight to the Rust path
-    ori     $t0, $t0, 0x0800
-    beq     $k0, $t0, 8f
-    lw      $t1, 0($k1)             # (slot) virtual kernel mode: EXL or ERL, or KSU = 0
+    lw      $t1, 0($k1)             # virtual kernel mode: EXL or ERL, or KSU = 0
     lw      $t1, {status}($t1)
     andi    $t0, $t1, 0x6
     bnez    $t0, 2f
@@ -360,6 +372,10 @@ __hv_fast_cp0:
     or      $t0, $t0, $k0
 3:  b       .Lhv_fast_set_rt
     lw      $k0, 24($k1)            # (slot) rt * 16
+.Lhv_fast_not_cpu:                  # $k1 = (Cause & (BD | CE | ExcCode)) ^ CpU
+    xori    $k1, $k1, (11 << 2) ^ (8 << 2)
+    bnez    $k1, 9f                 # not a syscall (CE 0, not in a delay slot)
+    nop
     # A syscall (not in a delay slot: checked above), reflected here when Status.BEV is
     # clear and the general vector lies in the RAM window (vcpu_mips::Vcpu::syscall_vector):
     # EXL set, EPC and Cause.BD = 0 when EXL was clear, ExcCode 8, CE 0; the guest resumes at

@@ -6,7 +6,9 @@
 //! guest kernel's commonest CP0 traps and its `syscall`, served with `$k0/$k1` and two parked
 //! registers); else the entry saves the caller-saved registers in a [`TrapFrame`] and tries
 //! the Rust fast path (`vcpu.rs`), and else saves the rest and runs `__hv_trap` in kernel mode
-//! with interrupts off, then restores the (possibly changed) frame.
+//! with interrupts off, then restores the (possibly changed) frame. The hypercall is decided
+//! first of all, with the word the assembly path read: it saves the same registers at
+//! `__hv_trap_hypercall_entry` and calls the Rust hypercall entry directly.
 //!
 //! Stack: a trap from kernel mode pushes its frame on the current stack; a trap from
 //! supervisor or user mode (a guest) switches to the trap stack first, so a guest's stack
@@ -63,6 +65,43 @@ global_asm!(
     .equ F_STATUS, FRAME + 144
     .equ F_CAUSE, FRAME + 148
     .equ F_BADVADDR, FRAME + 152
+
+    # The first part of a frame: $sp = the frame, $k1 = the interrupted $sp, the interrupted
+    # $k0/$k1 parked in ErrorEPC/DataLo. Saves those, $0, the registers the o32 calling
+    # convention lets a callee clobber (phase 1), HI/LO and EPC. Uses $k1 and $t0 (saved).
+    .macro SAVE_CALLER_SAVED
+    sw      $k1, FRAME + 29*4($sp)
+    mfc0    $k1, $30
+    sw      $k1, FRAME + 26*4($sp)
+    mfc0    $k1, $28, 1
+    sw      $k1, FRAME + 27*4($sp)
+    sw      $zero, FRAME + 0*4($sp)
+    sw      $1, FRAME + 1*4($sp)
+    sw      $2, FRAME + 2*4($sp)
+    sw      $3, FRAME + 3*4($sp)
+    sw      $4, FRAME + 4*4($sp)
+    sw      $5, FRAME + 5*4($sp)
+    sw      $6, FRAME + 6*4($sp)
+    sw      $7, FRAME + 7*4($sp)
+    sw      $8, FRAME + 8*4($sp)
+    sw      $9, FRAME + 9*4($sp)
+    sw      $10, FRAME + 10*4($sp)
+    sw      $11, FRAME + 11*4($sp)
+    sw      $12, FRAME + 12*4($sp)
+    sw      $13, FRAME + 13*4($sp)
+    sw      $14, FRAME + 14*4($sp)
+    sw      $15, FRAME + 15*4($sp)
+    sw      $24, FRAME + 24*4($sp)
+    sw      $25, FRAME + 25*4($sp)
+    sw      $28, FRAME + 28*4($sp)
+    sw      $31, FRAME + 31*4($sp)
+    mfhi    $t0
+    sw      $t0, F_HI($sp)
+    mflo    $t0
+    sw      $t0, F_LO($sp)
+    mfc0    $t0, $14
+    sw      $t0, F_EPC($sp)
+    .endm
 
     .section .vectors, "ax"
     .balign 4096
@@ -127,44 +166,14 @@ __hv_trap_entry:
     andi    $k0, $k0, 0x18          # Status.KSU of the interrupted context
     beqz    $k0, 1f
     move    $k1, $sp                # (delay slot) interrupted sp
-    j       __hv_fast_cp0           # a guest: first the assembly mfc0/mtc0 (fast_cp0.rs),
-    nop                             # which returns to the guest or comes back below, $k1 = sp
+    j       __hv_fast_cp0           # a guest: first the assembly path (fast_cp0.rs), which
+    mfc0    $k0, $13                # (slot: $k0 = Cause) returns to the guest, comes back
+                                    # below ($k1 = sp) or goes to __hv_trap_hypercall_entry
     .globl __hv_trap_guest
 __hv_trap_guest:
     la      $sp, __hv_trap_stack_top
 1:  addiu   $sp, $sp, -FRAME_SIZE
-    sw      $k1, FRAME + 29*4($sp)
-    mfc0    $k0, $30
-    sw      $k0, FRAME + 26*4($sp)
-    mfc0    $k0, $28, 1
-    sw      $k0, FRAME + 27*4($sp)
-    sw      $zero, FRAME + 0*4($sp)
-    # Phase 1: the registers the o32 calling convention lets a callee clobber.
-    sw      $1, FRAME + 1*4($sp)
-    sw      $2, FRAME + 2*4($sp)
-    sw      $3, FRAME + 3*4($sp)
-    sw      $4, FRAME + 4*4($sp)
-    sw      $5, FRAME + 5*4($sp)
-    sw      $6, FRAME + 6*4($sp)
-    sw      $7, FRAME + 7*4($sp)
-    sw      $8, FRAME + 8*4($sp)
-    sw      $9, FRAME + 9*4($sp)
-    sw      $10, FRAME + 10*4($sp)
-    sw      $11, FRAME + 11*4($sp)
-    sw      $12, FRAME + 12*4($sp)
-    sw      $13, FRAME + 13*4($sp)
-    sw      $14, FRAME + 14*4($sp)
-    sw      $15, FRAME + 15*4($sp)
-    sw      $24, FRAME + 24*4($sp)
-    sw      $25, FRAME + 25*4($sp)
-    sw      $28, FRAME + 28*4($sp)
-    sw      $31, FRAME + 31*4($sp)
-    mfhi    $t0
-    sw      $t0, F_HI($sp)
-    mflo    $t0
-    sw      $t0, F_LO($sp)
-    mfc0    $t0, $14
-    sw      $t0, F_EPC($sp)
+    SAVE_CALLER_SAVED
     mfc0    $t2, $13
     sw      $t2, F_CAUSE($sp)
     srl     $t1, $t2, 31            # Cause.BD
@@ -185,8 +194,10 @@ __hv_trap_guest:
     mfc0    $a1, $8                 # (delay slot) BadVAddr
     jal     __hv_trap_fast          # (static code: jal reaches all of kseg0)
     addiu   $a0, $sp, FRAME         # (delay slot) &mut TrapFrame
-    beqz    $v0, 9f                 # FAST_DONE: straight back
-    addiu   $t0, $zero, 1           # (delay slot)
+    beqz    $v0, .Lhv_trap_return_status    # FAST_DONE: straight back
+    lw      $t0, F_STATUS($sp)      # (delay slot) the return's first load
+    addiu   $t0, $zero, 1
+.Lhv_trap_fast_other:                   # $t0 = 1
     bne     $v0, $t0, 2f            # FAST_DECLINED: nothing changed, the general path
     nop
     la      $t9, __hv_after_fast    # FAST_DONE_LOOK: the guest needs the general return path
@@ -216,7 +227,8 @@ __hv_trap_guest:
     lw      $22, FRAME + 22*4($sp)
     lw      $23, FRAME + 23*4($sp)
     lw      $30, FRAME + 30*4($sp)
-9:  lw      $t0, F_STATUS($sp)      # EXL = 1 again: restoring EPC and registers is safe
+    lw      $t0, F_STATUS($sp)      # EXL = 1 again: restoring EPC and registers is safe
+.Lhv_trap_return_status:
     mtc0    $t0, $12
     lw      $t0, F_EPC($sp)
     mtc0    $t0, $14
@@ -248,6 +260,30 @@ __hv_trap_guest:
     lw      $sp, FRAME + 29*4($sp)
     ehb
     eret
+    # The hypercall (mtc0 $0, $1), found by the assembly path at the guest's EPC in its RAM
+    # window with Cause.BD and CE clear: $k0 = that word, $k1 = the guest's $sp. The same
+    # frame as above, then __hv_trap_hypercall (vcpu.rs) instead of __hv_trap_fast: no second
+    # fetch, no dispatch on the exception. What it declines takes the general path.
+    .globl __hv_trap_hypercall_entry
+__hv_trap_hypercall_entry:
+    la      $sp, __hv_trap_stack_top - FRAME_SIZE
+    SAVE_CALLER_SAVED
+    mfc0    $t2, $13
+    sw      $t2, F_CAUSE($sp)
+    sb      $zero, F_BD($sp)        # (checked clear)
+    mfc0    $t0, $12
+    sw      $t0, F_STATUS($sp)
+    addiu   $t1, $zero, -32         # kernel mode, interrupts off
+    and     $t1, $t0, $t1
+    mtc0    $t1, $12
+    move    $a1, $k0                # the word
+    ehb
+    jal     __hv_trap_hypercall
+    addiu   $a0, $sp, FRAME         # (delay slot) &mut TrapFrame
+    beqz    $v0, .Lhv_trap_return_status    # FAST_DONE: straight back
+    lw      $t0, F_STATUS($sp)      # (delay slot)
+    b       .Lhv_trap_fast_other    # FAST_DONE_LOOK or FAST_DECLINED: as above
+    addiu   $t0, $zero, 1           # (delay slot)
     .size __hv_trap_entry, . - __hv_trap_entry
     .set pop
 "#

@@ -236,14 +236,29 @@ extern "C" fn __hv_trap_fast(frame: &mut TrapFrame, bad_vaddr: u32) -> u32 {
         return fast_exception(ctx, frame, bad_vaddr);
     }
     let Some(word) = ctx.cpu.window_word(frame.epc) else { return FAST_DECLINED };
-    let Some(call) = ctx.cpu.vcpu.fast_hypercall(guest_regs(frame), word) else {
-        // `mfc0` in line too (guest kernels read CP0 all the time); the rest out of line.
-        if ctx.cpu.vcpu.fast_mfc0(guest_regs(frame), word, cp0::read_count, FAST_GPRS) {
-            return FAST_DONE;
-        }
-        return fast_instruction(ctx, frame, word);
-    };
-    serve_hypercall(ctx, frame, call)
+    // The hypercall has its own entry (`__hv_trap_hypercall`; `fast_trap` still knows it).
+    // `mfc0` in line (guest kernels read CP0 all the time); the rest out of line.
+    if ctx.cpu.vcpu.fast_mfc0(guest_regs(frame), word, cp0::read_count, FAST_GPRS) {
+        return FAST_DONE;
+    }
+    fast_instruction(ctx, frame, word)
+}
+
+/// The hypercall's own entry, called like [`__hv_trap_fast`] when the assembly path
+/// (`fast_cp0.rs`) found the hypercall word at the guest's EPC, in its RAM window, outside a
+/// delay slot; `word` is what it read there. The model still decides (the word, the delay
+/// slot, virtual kernel mode): what it declines returns `FAST_DECLINED` with nothing changed.
+#[no_mangle]
+extern "C" fn __hv_trap_hypercall(frame: &mut TrapFrame, word: u32) -> u32 {
+    let raw = CURRENT.load(Ordering::Relaxed);
+    if raw == 0 {
+        return FAST_DECLINED;
+    }
+    let ctx = context_of(raw);
+    match ctx.cpu.vcpu.fast_hypercall(guest_regs(frame), word) {
+        Some(call) => serve_hypercall(ctx, frame, call),
+        None => FAST_DECLINED,
+    }
 }
 
 /// Serve a hypercall the fast path recognised (the PC is already past it).
@@ -260,8 +275,8 @@ fn serve_hypercall(ctx: &mut RunContext, frame: &mut TrapFrame, call: Hypercall)
     }
 }
 
-/// The fast path for the other privileged instructions (out of line, so that the hypercall
-/// and `mfc0` paths stay short).
+/// The fast path for the other privileged instructions (out of line, so that the `mfc0` path
+/// stays short).
 #[inline(never)]
 fn fast_instruction(ctx: &mut RunContext, frame: &mut TrapFrame, word: u32) -> u32 {
     match ctx.cpu.vcpu.fast_trap(guest_regs(frame), word, cp0::read_count, FAST_GPRS, || ASIDS.lock()) {
