@@ -106,7 +106,11 @@ impl Regions {
     }
 
     fn borrowed(&self) -> usize {
-        self.regions.iter().flatten().filter_map(|r| r.borrowed.map(|p| p.size as usize)).sum()
+        self.regions
+            .iter()
+            .flatten()
+            .filter_map(|r| r.borrowed.map(|p| p.size as usize))
+            .sum()
     }
 }
 
@@ -199,10 +203,18 @@ pub fn borrowed() -> usize {
 /// The most heap bytes in use at once since boot, and the most bytes borrowed from guest RAM
 /// at once.
 pub fn peak() -> (usize, usize) {
-    (__hv_heap_peak.load(Ordering::Relaxed), __hv_heap_borrowed_peak.load(Ordering::Relaxed))
+    (
+        __hv_heap_peak.load(Ordering::Relaxed),
+        __hv_heap_borrowed_peak.load(Ordering::Relaxed),
+    )
 }
 
 /// Bytes currently free in the heap.
 pub fn free() -> usize {
-    HEAP.lock().regions.iter().flatten().map(|r| r.heap.free()).sum()
+    HEAP.lock()
+        .regions
+        .iter()
+        .flatten()
+        .map(|r| r.heap.free())
+        .sum()
 }

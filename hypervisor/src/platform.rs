@@ -6,8 +6,8 @@ use alloc::format;
 use alloc::string::String;
 
 use mgmt::{
-    FileInfo, Flash, FlashError, GuestConfig, GuestId, GuestMemory, GuestStatus, ImportProgress, NetworkConfig,
-    Platform, PlatformError, PortInfo, SystemInfo, Terminal,
+    FileInfo, Flash, FlashError, GuestConfig, GuestId, GuestMemory, GuestStatus, ImportProgress,
+    NetworkConfig, Platform, PlatformError, PortInfo, SystemInfo, Terminal,
 };
 
 use crate::board::{Board, ConfigFlash};
@@ -32,7 +32,12 @@ pub struct HvPlatform {
 impl HvPlatform {
     pub fn new(board: &'static dyn Board, vms: Manager) -> Self {
         let flash = board.config_flash().map(FlashAdapter);
-        Self { board, vms, flash, power: None }
+        Self {
+            board,
+            vms,
+            flash,
+            power: None,
+        }
     }
 }
 
@@ -112,7 +117,9 @@ impl Platform for HvPlatform {
     }
 
     fn guest_define(&mut self, id: GuestId, config: &GuestConfig) -> Result<(), PlatformError> {
-        self.vms.define(id, &vm::spec(config)).map_err(vm::platform_error)
+        self.vms
+            .define(id, &vm::spec(config))
+            .map_err(vm::platform_error)
     }
 
     fn guest_undefine(&mut self, id: GuestId) {
@@ -148,7 +155,9 @@ impl Platform for HvPlatform {
     }
 
     fn image_import_start(&mut self, id: GuestId, file_name: &str) -> Result<(), PlatformError> {
-        self.vms.import_start(id, file_name).map_err(vm::platform_error)
+        self.vms
+            .import_start(id, file_name)
+            .map_err(vm::platform_error)
     }
 
     fn image_import_poll(&mut self, id: GuestId) -> ImportProgress {

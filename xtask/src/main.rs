@@ -91,7 +91,11 @@ pub fn boards_arg(args: &[String], allow_all: bool) -> Result<Vec<Board>, String
         match arg.as_str() {
             "--board" => {
                 let name = it.next().ok_or("--board needs a board name")?;
-                boards = if allow_all && name == "all" { Board::ALL.to_vec() } else { vec![name.parse()?] };
+                boards = if allow_all && name == "all" {
+                    Board::ALL.to_vec()
+                } else {
+                    vec![name.parse()?]
+                };
             }
             other => return Err(format!("unexpected argument `{other}`")),
         }
@@ -111,13 +115,25 @@ fn build(args: &[String]) -> Result<(), String> {
 
 fn size(args: &[String]) -> Result<(), String> {
     let boards = boards_arg(args, true)?;
-    println!("{:<14} {:>9} {:>9} {:>9} {:>11}", "board", ".text", ".data", ".bss", "image-file");
+    println!(
+        "{:<14} {:>9} {:>9} {:>9} {:>11}",
+        "board", ".text", ".data", ".bss", "image-file"
+    );
     for board in boards {
         let img = image::build(board, true)?;
         let elf = std::fs::read(&img.elf).map_err(|e| format!("{}: {e}", img.elf.display()))?;
         let s = image::section_sizes(&elf)?;
-        let file = std::fs::metadata(&img.image).map_err(|e| e.to_string())?.len();
-        println!("{:<14} {:>9} {:>9} {:>9} {:>11}", board.name(), s.text, s.data, s.bss, file);
+        let file = std::fs::metadata(&img.image)
+            .map_err(|e| e.to_string())?
+            .len();
+        println!(
+            "{:<14} {:>9} {:>9} {:>9} {:>11}",
+            board.name(),
+            s.text,
+            s.data,
+            s.bss,
+            file
+        );
     }
     Ok(())
 }
@@ -151,7 +167,10 @@ fn host_cargo() -> Command {
 
 fn cargo_run(package: &str, cargo_flags: &[&str], args: &[String]) -> Result<(), String> {
     let mut cmd = host_cargo();
-    cmd.args(["run", "--quiet", "--package", package]).args(cargo_flags).arg("--").args(args);
+    cmd.args(["run", "--quiet", "--package", package])
+        .args(cargo_flags)
+        .arg("--")
+        .args(args);
     status_ok(cmd, package)
 }
 
@@ -183,7 +202,13 @@ fn test(args: &[String]) -> Result<(), String> {
     status_ok(cmd, "host tests")?;
     eprintln!("x: guest SDK host tests");
     let mut cmd = host_cargo();
-    cmd.args(["test", "--manifest-path", "guests/Cargo.toml", "--package", "mr-proto"]);
+    cmd.args([
+        "test",
+        "--manifest-path",
+        "guests/Cargo.toml",
+        "--package",
+        "mr-proto",
+    ]);
     status_ok(cmd, "guest SDK host tests")?;
     eprintln!("x: building every board image");
     for board in Board::ALL {
@@ -194,6 +219,9 @@ fn test(args: &[String]) -> Result<(), String> {
     let mut cmd = host_cargo();
     cmd.args(["test", "--package", "qemu-tests"]);
     status_ok(cmd, "QEMU tests")?;
-    eprintln!("x: all tests passed in {:.0} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "x: all tests passed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -60,7 +60,10 @@ pub fn guest_ram_map(ram: &[PhysRange]) -> Vec<PhysRange> {
         let (mut base, end) = (r.base, r.end());
         if base < KSEG0_REACH {
             let low_end = end.min(KSEG0_REACH);
-            out.push(PhysRange { base, size: low_end - base });
+            out.push(PhysRange {
+                base,
+                size: low_end - base,
+            });
             base = low_end;
         }
         if base >= end {
@@ -76,13 +79,24 @@ pub fn guest_ram_map(ram: &[PhysRange]) -> Vec<PhysRange> {
             0 => u64::MAX,
             pa => u64::from(pa),
         };
-        let (lo, hi) = (base.max(window), end.min(window.saturating_add(WINDOW_USABLE)));
+        let (lo, hi) = (
+            base.max(window),
+            end.min(window.saturating_add(WINDOW_USABLE)),
+        );
         if lo < hi {
-            out.push(PhysRange { base: lo, size: hi - lo });
+            out.push(PhysRange {
+                base: lo,
+                size: hi - lo,
+            });
         }
         let unused = (end - base) - hi.saturating_sub(lo);
         if unused > 0 {
-            crate::println!("RAM {:#x}..{:#x}: {} MiB out of the hypervisor's reach, unused", base, end, unused >> 20);
+            crate::println!(
+                "RAM {:#x}..{:#x}: {} MiB out of the hypervisor's reach, unused",
+                base,
+                end,
+                unused >> 20
+            );
         }
     }
     out

@@ -22,7 +22,6 @@ pub use trap::TrapFrame;
 /// The architecture's name.
 pub const NAME: &str = "mips";
 
-
 /// Registers at entry, as the boot loader left them. On QEMU malta: `a0 = argc`,
 /// `a1 = argv`, `a2 = envp`, `a3 = low RAM size`; RouterBOOT passes argc/argv only.
 #[derive(Clone, Copy, Debug)]
