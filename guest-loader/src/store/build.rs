@@ -17,7 +17,7 @@ pub enum StoreBuildError {
     BadName,
     /// A file of that name is already in the store.
     DuplicateName,
-    /// The store would hold more than [`MAX_ENTRIES`](super::MAX_ENTRIES) files.
+    /// The store would hold more than [`MAX_ENTRIES`] files.
     TooManyFiles,
     /// The store would exceed 4 GiB.
     TooLarge,

@@ -29,7 +29,7 @@ pub enum StoreError {
     },
     /// Header length or reserved field wrong.
     BadHeader,
-    /// More entries than [`MAX_ENTRIES`](super::MAX_ENTRIES), or a table longer than the store.
+    /// More entries than [`MAX_ENTRIES`], or a table longer than the store.
     BadEntryCount {
         /// The count found.
         count: u32,
