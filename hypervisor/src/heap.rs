@@ -133,7 +133,8 @@ unsafe impl GlobalAlloc for Allocator {
         if ptr.is_some() {
             __hv_heap_peak.fetch_max(heap.used(), Ordering::Relaxed);
         }
-        ptr.unwrap_or(null_mut())
+        // Null tells the caller the allocation failed.
+        ptr.unwrap_or_else(null_mut)
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {

@@ -118,7 +118,7 @@ impl ConfigRegion {
         // QEMU's malta flash reports the whole 32-bit bank in its CFI query.
         let flash = CfiFlash::probe(window, 4, 1).ok()?;
         let g = flash.geometry();
-        if g.size < CONFIG_LEN || CONFIG_LEN % g.erase_block != 0 {
+        if g.size < CONFIG_LEN || !CONFIG_LEN.is_multiple_of(g.erase_block) {
             return None;
         }
         Some(ConfigRegion {
@@ -201,10 +201,10 @@ impl Board for Malta {
             return;
         }
         while let Some(irq) = self.pic.poll() {
-            if irq == COM1_IRQ {
-                if !hypervisor::board::drain_console(|| self.uart.receive().into(), events) {
-                    self.uart.set_rx_interrupt(false);
-                }
+            if irq == COM1_IRQ
+                && !hypervisor::board::drain_console(|| self.uart.receive().into(), events)
+            {
+                self.uart.set_rx_interrupt(false);
             }
             self.pic.eoi(irq);
         }

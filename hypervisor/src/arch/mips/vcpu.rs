@@ -2,10 +2,10 @@
 //!
 //! The guest CPU model (virtual CP0 and TLB, decoding, reflection, shadow translation) is the
 //! portable `vcpu_mips` crate. This module does what needs the real machine: entering the
-//! guest ([`GuestCpu::run`], through the world switch in `guest.rs`), handing every guest trap
-//! to the model and carrying out its [`Outcome`] (writing host TLB entries, cache operations,
-//! hypercalls through the kernel's [`GuestEnv`]), delivering virtual interrupts on the way
-//! back in, and publishing the running guest's refill cache to the assembly refill handler.
+//! guest ([`vmm::GuestCpu::run`] on [`GuestCpu`], through the world switch in `guest.rs`),
+//! handing every guest trap to the model and carrying out its [`Outcome`] (writing host TLB
+//! entries, cache operations, hypercalls through the kernel's [`GuestEnv`]), delivering virtual
+//! interrupts on the way back in, and publishing the running guest's refill cache to the assembly refill handler.
 
 use alloc::boxed::Box;
 use core::arch::asm;
