@@ -72,13 +72,16 @@ impl Regions {
         let need = (layout.size() + layout.align() + 64) as u64;
         let step = need.max(self.size() as u64 / 4).max(GRANULE);
         let size = step.div_ceil(GRANULE) * GRANULE;
+        let Ok(len) = usize::try_from(size) else {
+            return false;
+        };
         let Some(Ok(part)) = crate::ram::with(|p| p.allocate_high(size)) else {
             return false;
         };
         // SAFETY: the RAM allocator just handed this partition to the heap alone; nothing
         // else reads or writes it until `release_unused` gives it back, after its last block
         // was freed.
-        let bytes = unsafe { arch::guest_ram(part.base, part.size as usize) };
+        let bytes = unsafe { arch::guest_ram(part.base, len) };
         let mut heap = Heap::empty();
         // SAFETY: `bytes` is memory this heap owns from now on (see above), valid for the
         // program's lifetime while borrowed.
@@ -109,7 +112,11 @@ impl Regions {
         self.regions
             .iter()
             .flatten()
-            .filter_map(|r| r.borrowed.map(|p| p.size as usize))
+            // Each fits: `grow` borrowed it as a `usize` length.
+            .filter_map(|r| {
+                r.borrowed
+                    .map(|p| usize::try_from(p.size).unwrap_or(usize::MAX))
+            })
             .sum()
     }
 }

@@ -52,9 +52,12 @@ fn preloaded_files(board: &dyn Board) -> (Option<FileStore<'static>>, Option<Phy
     let Some(area) = board.preload_area() else {
         return (None, None);
     };
+    let Ok(len) = usize::try_from(area.size) else {
+        return (None, None);
+    };
     // SAFETY: the board reserves this RAM for the preloaded store; nothing writes it (guests
     // get it only if no store is found there, after this view is dropped).
-    let bytes = unsafe { arch::phys_bytes(area.base, area.size as usize) };
+    let bytes = unsafe { arch::phys_bytes(area.base, len) };
     match FileStore::parse(bytes) {
         Ok(store) => {
             let used = (store.total_len() as u64).div_ceil(MIB) * MIB;

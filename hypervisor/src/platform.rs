@@ -89,7 +89,9 @@ impl Platform for HvPlatform {
             board_name: String::from(info.model),
             cpu: String::from(info.cpu),
             cpu_count: 1,
-            cpu_frequency_mhz: info.cpu_hz.map(|hz| (hz / 1_000_000) as u32),
+            cpu_frequency_mhz: info
+                .cpu_hz
+                .map(|hz| u32::try_from(hz / 1_000_000).unwrap_or(u32::MAX)),
             architecture_name: String::from(info.architecture),
             total_memory: total,
             free_memory: free,

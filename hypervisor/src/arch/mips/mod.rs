@@ -111,6 +111,8 @@ pub fn timer_start(period: u64) {
 pub fn timer_set_deadline(deadline: Option<u64>) {
     match deadline {
         Some(d) => {
+            // Compare matches Count, the counter's low 32 bits.
+            #[allow(clippy::cast_possible_truncation)]
             DEADLINE.store(d as u32, Ordering::Relaxed);
             HAS_DEADLINE.store(1, Ordering::Relaxed);
         }

@@ -515,7 +515,10 @@ fn invalidate_host(inv: &HostInvalidation) {
 fn cache_ops(action: &HostCacheAction) {
     let first = match action.op {
         host_op::HIT_WB_INVALIDATE_D | host_op::HIT_WB_D => {
-            super::highmem::kernel_va(u64::from(action.first), 1) as u32
+            // A kernel address: 32 bits on MIPS32.
+            #[allow(clippy::cast_possible_truncation)]
+            let va = super::highmem::kernel_va(u64::from(action.first), 1) as u32;
+            va
         }
         _ => action.first,
     };

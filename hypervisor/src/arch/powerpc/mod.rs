@@ -141,7 +141,7 @@ static NEXT_TICK_LOW: AtomicU32 = AtomicU32::new(0);
 
 fn set_next_tick(at: u64) {
     NEXT_TICK_HIGH.store((at >> 32) as u32, Ordering::Relaxed);
-    NEXT_TICK_LOW.store(at as u32, Ordering::Relaxed);
+    NEXT_TICK_LOW.store((at & 0xFFFF_FFFF) as u32, Ordering::Relaxed);
 }
 
 fn next_tick() -> u64 {
@@ -179,8 +179,10 @@ fn timer_rearm() {
         next += ((now - next) / period + 1) * period;
     }
     set_next_tick(next);
-    // 1..=period: the decrementer interrupts on its 1 -> 0 transition.
-    mtspr!(spr::DEC, (next - now) as u32);
+    // 1..=period: the decrementer interrupts on its 1 -> 0 transition. The period is a u32.
+    #[allow(clippy::cast_possible_truncation)]
+    let ticks = (next - now) as u32;
+    mtspr!(spr::DEC, ticks);
 }
 
 /// Sleep until an interrupt has been handled. Returns with interrupts enabled.
