@@ -52,6 +52,16 @@ impl CrossToolchain {
             .into())
     }
 
+    /// A tool of the same release as the cross `rustc` (`rustdoc`, `clippy-driver`): the one
+    /// installed next to it (Debian's `/usr/bin`, a rustup toolchain's `bin/`), or the one on
+    /// `PATH` when `rustc` is the active toolchain's.
+    pub fn sibling(&self, tool: &str) -> PathBuf {
+        match self.rustc.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.join(tool),
+            _ => tool.into(),
+        }
+    }
+
     /// A `cargo` command set up for cross builds: our rustc, nightly flags allowed, and none of
     /// the host build's environment leaking in.
     pub fn cargo(&self) -> Command {

@@ -2,6 +2,7 @@
 //! benchmarking. CI runs exactly what a developer runs (`./x test`).
 
 mod fuzz;
+mod lint;
 mod run;
 
 use std::process::{Command, ExitCode};
@@ -27,7 +28,10 @@ tasks:
         build a board image; the image path is the last line printed
   size  [--board B|all]
         section sizes (.text/.data/.bss) of board images
-  test  run every test: host unit tests, then QEMU integration tests
+  test  run every test: `./x lint` first, then host unit tests, then QEMU
+        integration tests
+  lint  rustfmt --check, clippy and rustdoc (warnings denied) on the host crates
+        and, cross-compiled, on the hypervisor, drivers, boards and guests
   sim   [--login] [--ports N]
         the management plane on the host (stdin/stdout), no QEMU
   bench fib [--table FILE]...
@@ -68,6 +72,7 @@ fn main() -> ExitCode {
         "size" => size(rest),
         "run" => run::run(rest),
         "test" => test(rest),
+        "lint" => lint::lint(rest),
         "sim" => cargo_run("sim", &[], rest),
         "guests" => guests(rest),
         "bench" => bench(rest),
@@ -158,7 +163,7 @@ fn status_ok(mut cmd: Command, what: &str) -> Result<(), String> {
     }
 }
 
-fn host_cargo() -> Command {
+pub fn host_cargo() -> Command {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace_root());
@@ -190,6 +195,8 @@ fn test(args: &[String]) -> Result<(), String> {
         return Err(format!("`./x test` takes no arguments (got {args:?})"));
     }
     let started = Instant::now();
+    // What CI enforces besides the tests: formatting, clippy and rustdoc, warnings denied.
+    lint::lint(&[])?;
     eprintln!("x: host tests");
     let mut cmd = host_cargo();
     cmd.args(["test", "--workspace", "--exclude", "qemu-tests"]);
