@@ -3,8 +3,9 @@
 #
 # Cross builds need a Rust compiler with the standard library sources (`-Zbuild-std`). A rustup
 # nightly with `rust-src` works as it is (set X_CROSS_CARGO=cargo, or just have rust-src in the
-# active toolchain). Otherwise this script installs Debian's matched pair (rustc-web, cargo-web,
-# rust-web-src) plus lld, and QEMU 10 from bookworm-backports.
+# active toolchain). Otherwise this script installs Debian's matched set (rustc-web, cargo-web,
+# rust-web-src, and rust-web-clippy for `./x lint`'s cross clippy) plus lld, and QEMU 10 from
+# bookworm-backports.
 #
 # Fast path: when everything is present it runs a handful of `command -v`/`test` checks and exits.
 set -eu
@@ -17,7 +18,12 @@ if [ -z "${X_CROSS_CARGO:-}" ]; then
     if [ ! -x /usr/bin/cargo ] || [ ! -d /usr/lib/rustlib/src/rust/library/core ]; then
         need_pkgs="$need_pkgs rustc-web cargo-web rust-web-src"
     fi
+    # `./x lint`: clippy of the same release, for the cross builds.
+    [ -x /usr/bin/clippy-driver ] || need_pkgs="$need_pkgs rust-web-clippy"
 fi
+# `./x lint`: rustfmt for the host cargo (rustup installs `cargo-fmt`; on a machine with only
+# Debian's Rust it is rustfmt-web).
+command -v cargo-fmt >/dev/null 2>&1 || need_pkgs="$need_pkgs rustfmt-web"
 command -v ld.lld >/dev/null 2>&1 || need_pkgs="$need_pkgs lld"
 # llvm-objcopy/llvm-size: stripped images and section sizes.
 command -v llvm-objcopy >/dev/null 2>&1 || need_pkgs="$need_pkgs llvm"

@@ -1,1 +1,3 @@
-fn main() { board_link::configure(); }
+fn main() {
+    board_link::configure();
+}

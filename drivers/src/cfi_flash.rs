@@ -66,7 +66,16 @@ impl CfiFlash {
         if !matches!(width, 1 | 2 | 4) || !matches!(interleave, 1 | 2 | 4) {
             return Err(FlashError::NotFound);
         }
-        let mut f = CfiFlash { mem, width, interleave, geometry: Geometry { size: 0, erase_block: 0, write_buffer: 0 } };
+        let mut f = CfiFlash {
+            mem,
+            width,
+            interleave,
+            geometry: Geometry {
+                size: 0,
+                erase_block: 0,
+                write_buffer: 0,
+            },
+        };
         f.command(0x55, CMD_CFI_QUERY);
         let q = |f: &CfiFlash, i: usize| f.query_byte(i);
         let found = q(&f, 0x10) == b'Q' && q(&f, 0x11) == b'R' && q(&f, 0x12) == b'Y';
@@ -127,7 +136,11 @@ impl CfiFlash {
                 let failed = s & (STATUS_ERASE_ERROR | STATUS_PROGRAM_ERROR | STATUS_LOCKED) != 0;
                 self.command(at / self.width, CMD_CLEAR_STATUS);
                 self.command(at / self.width, CMD_READ_ARRAY);
-                return if failed { Err(FlashError::Device) } else { Ok(()) };
+                return if failed {
+                    Err(FlashError::Device)
+                } else {
+                    Ok(())
+                };
             }
         }
         self.command(at / self.width, CMD_READ_ARRAY);
@@ -135,7 +148,9 @@ impl CfiFlash {
     }
 
     fn check(&self, offset: u32, len: usize) -> Result<usize, FlashError> {
-        let end = (offset as usize).checked_add(len).ok_or(FlashError::OutOfRange)?;
+        let end = (offset as usize)
+            .checked_add(len)
+            .ok_or(FlashError::OutOfRange)?;
         if end > self.geometry.size as usize {
             return Err(FlashError::OutOfRange);
         }
@@ -213,7 +228,9 @@ impl CfiFlash {
     fn write_word(&self, at: usize, word: [u8; 4]) {
         match self.width {
             1 => self.mem.write8(at, word[0]),
-            2 => self.mem.write_be16(at, u16::from_be_bytes([word[0], word[1]])),
+            2 => self
+                .mem
+                .write_be16(at, u16::from_be_bytes([word[0], word[1]])),
             _ => self.mem.write_be32(at, u32::from_be_bytes(word)),
         }
     }

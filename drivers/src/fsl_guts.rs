@@ -1,7 +1,7 @@
 //! Freescale MPC85xx global utilities (GUTS, CCSR + 0xE_0000): reset control and the SoC's
 //! identification registers.
 //!
-//! Only what the hypervisor uses: RSTCR[HRESET_REQ] asserts the SoC's hard reset (QEMU's
+//! Only what the hypervisor uses: `RSTCR[HRESET_REQ]` asserts the SoC's hard reset (QEMU's
 //! ppce500/mpc8544ds model it as a system reset request, so with `-no-reboot` QEMU exits), and
 //! SVR names the SoC (MPC8544: 0x8034_00xx, 0x803C_00xx with the security engine).
 

@@ -123,14 +123,14 @@ impl Mpic {
         Self { regs }
     }
 
-    /// Interrupt sources the controller reports (FRR[NIRQ] + 1). Device-tree source numbers
+    /// Interrupt sources the controller reports (`FRR[NIRQ]` + 1). Device-tree source numbers
     /// may lie beyond it (message and MSI sources); [`Self::configure`] accepts any source with
     /// a register block.
     pub fn source_count(&self) -> u16 {
         (((self.regs.read_be32(FRR) >> FRR_NIRQ_SHIFT) & FRR_NIRQ_MASK) + 1) as u16
     }
 
-    /// CPUs the controller serves (FRR[NCPU] + 1).
+    /// CPUs the controller serves (`FRR[NCPU]` + 1).
     pub fn cpu_count(&self) -> usize {
         (((self.regs.read_be32(FRR) >> FRR_NCPU_SHIFT) & FRR_NCPU_MASK) + 1) as usize
     }

@@ -125,6 +125,9 @@ impl Uart16550 {
     pub fn receive(&self) -> Received {
         let lsr = self.read(LSR);
         let byte = (lsr & LSR_DATA_READY != 0).then(|| self.read(RBR_THR));
-        Received { byte, overrun: lsr & LSR_OVERRUN != 0 }
+        Received {
+            byte,
+            overrun: lsr & LSR_OVERRUN != 0,
+        }
     }
 }

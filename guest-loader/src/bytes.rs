@@ -21,6 +21,12 @@ pub(crate) fn be64(data: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_be_bytes(a))
 }
 
+/// `n`, an offset or length its caller has bounded by a slice's length (so it fits `usize`), as
+/// an index. Saturates: a broken bound shows as an index out of range, never as a wrapped one.
+pub(crate) fn index(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
 /// Rounds `value` up to a multiple of `align` (a power of two); `None` on overflow.
 pub(crate) fn align_up(value: u64, align: u64) -> Option<u64> {
     debug_assert!(align.is_power_of_two());

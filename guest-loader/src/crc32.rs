@@ -4,9 +4,9 @@
 
 const fn make_tables() -> [[u32; 256]; 8] {
     let mut t = [[0u32; 256]; 8];
-    let mut i = 0;
+    let mut i = 0u32;
     while i < 256 {
-        let mut c = i as u32;
+        let mut c = i;
         let mut k = 0;
         while k < 8 {
             c = if c & 1 != 0 {
@@ -16,7 +16,7 @@ const fn make_tables() -> [[u32; 256]; 8] {
             };
             k += 1;
         }
-        t[0][i] = c;
+        t[0][i as usize] = c;
         i += 1;
     }
     let mut i = 0;

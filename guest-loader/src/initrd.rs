@@ -10,7 +10,7 @@
 //! That packaging is this product's convention: how MetaROUTER's host packaged an initrd is
 //! not public.
 
-use crate::bytes::{align_up, be32};
+use crate::bytes::{align_up, be32, index};
 use core::fmt;
 use guest_mem::Hex;
 
@@ -134,14 +134,14 @@ pub fn placement_for(
         u64::from(kernel_end) + u64::from(HEADER_LEN),
         page_size.into(),
     )
-    .filter(|&d| d <= u64::from(u32::MAX))
+    .and_then(|d| u32::try_from(d).ok())
     .ok_or(InitrdError::KernelEndOutsideRam {
         kernel_end,
         ram_size: 1 << 32,
     })?;
     Ok(InitrdPlacement {
-        header_offset: (data - 8) as u32,
-        data_offset: data as u32,
+        header_offset: data - 8,
+        data_offset: data,
         size,
     })
 }
@@ -216,28 +216,29 @@ pub fn find_initrd(
 /// Returns `Ok(None)` when nothing but zero padding follows the ELF contents.
 pub fn split_appended(image: &[u8], elf_extent: u64) -> Result<Option<&[u8]>, InitrdError> {
     let len = image.len() as u64;
-    let start = elf_extent.min(len) as usize;
+    let start = index(elf_extent.min(len));
     let trailing = &image[start..];
     if trailing.iter().all(|&b| b == 0) {
         return Ok(None);
     }
     let header = align_up(elf_extent, 4).unwrap_or(u64::MAX);
-    let padding_ok = header <= len && image[start..header as usize].iter().all(|&b| b == 0);
-    if !padding_ok || be32(image, header as usize) != Some(INRD_MAGIC) {
+    let padding_ok = header <= len && image[start..index(header)].iter().all(|&b| b == 0);
+    if !padding_ok || be32(image, index(header)) != Some(INRD_MAGIC) {
         return Err(InitrdError::TrailingBytesNotInitrd { offset: elf_extent });
     }
-    let size = be32(image, header as usize + 4).unwrap_or(0);
-    let data = header as usize + 8;
+    // From here `header <= len`.
+    let size = be32(image, index(header) + 4).unwrap_or(0);
+    let data = index(header) + 8;
     let available = len.saturating_sub(data as u64);
     let end = data as u64 + u64::from(size);
-    if end > len || image[end as usize..].iter().any(|&b| b != 0) {
+    if end > len || image[index(end)..].iter().any(|&b| b != 0) {
         return Err(InitrdError::AppendedSizeWrong {
             offset: header,
             size,
             available,
         });
     }
-    Ok(Some(&image[data..end as usize]))
+    Ok(Some(&image[data..index(end)]))
 }
 
 #[cfg(test)]

@@ -51,22 +51,29 @@ impl<'a> GuestRam<'a> {
         start..start + len as usize
     }
 
-    /// The fast form of the window check, for non-empty ranges: where `[addr, addr + len)` lies
+    /// The fast form of the window check, for non-empty ranges: where `[addr, addr + len)` starts
     /// in `bytes`, or `None` if it is not entirely inside (or `len` is 0). For `len > 0` it
     /// accepts exactly what [`GuestWindow::range`] accepts: `start` wraps to a value at or above
     /// the window size when `addr` is below the base (the window ends at or below 4 GiB), and
     /// `start < end` rejects ranges that wrap around. Callers fall back to the full check,
     /// which also says what was wrong.
     #[inline(always)]
-    fn fast_span(&self, addr: Gva, len: u32) -> Option<core::ops::Range<usize>> {
+    fn fast_start(&self, addr: Gva, len: u32) -> Option<u32> {
         let start = addr.get().wrapping_sub(self.window.base().get());
         let end = start.wrapping_add(len);
         // Non-short-circuit `&`: one branch instead of two.
         if (start < end) & (end as usize <= self.bytes.len()) {
-            Some(start as usize..end as usize)
+            Some(start)
         } else {
             None
         }
+    }
+
+    /// [`GuestRam::fast_start`] as the range of `bytes` it covers.
+    #[inline(always)]
+    fn fast_span(&self, addr: Gva, len: u32) -> Option<core::ops::Range<usize>> {
+        self.fast_start(addr, len)
+            .map(|start| Self::span(Gpa::new(start), len))
     }
 
     /// The `len` bytes at `addr`, or `None` if [`GuestRam::bytes`] would refuse them or `len`
@@ -90,8 +97,7 @@ impl<'a> GuestRam<'a> {
     /// [`GuestRam::range`] would refuse it or `len` is 0 (the fast form, as [`GuestRam::get`]).
     #[inline(always)]
     pub fn get_range(&self, addr: Gva, len: u32) -> Option<Gpa> {
-        let span = self.fast_span(addr, len)?;
-        Some(Gpa::new(span.start as u32))
+        self.fast_start(addr, len).map(Gpa::new)
     }
 
     /// [`GuestRam::array_ref`] in the fast form (as [`GuestRam::get`]): `None` for a
@@ -101,7 +107,7 @@ impl<'a> GuestRam<'a> {
         if !addr.is_aligned(align) {
             return None;
         }
-        let span = self.fast_span(addr, N as u32)?;
+        let span = self.fast_span(addr, const { array_len::<N>() })?;
         <&[u8; N]>::try_from(&self.bytes[span]).ok()
     }
 
@@ -111,7 +117,7 @@ impl<'a> GuestRam<'a> {
         if !addr.is_aligned(align) {
             return None;
         }
-        let span = self.fast_span(addr, N as u32)?;
+        let span = self.fast_span(addr, const { array_len::<N>() })?;
         <&mut [u8; N]>::try_from(&mut self.bytes[span]).ok()
     }
 
@@ -197,8 +203,8 @@ impl<'a> GuestRam<'a> {
     /// answer as [`GuestWindow::range`] for every range, with one comparison on the fast path.
     #[inline]
     pub fn range(&self, addr: Gva, len: u32) -> Result<Gpa, MemError> {
-        match self.fast_span(addr, len) {
-            Some(span) => Ok(Gpa::new(span.start as u32)),
+        match self.fast_start(addr, len) {
+            Some(start) => Ok(Gpa::new(start)),
             None => self.window.range(addr, len),
         }
     }
@@ -208,12 +214,13 @@ impl<'a> GuestRam<'a> {
     #[inline]
     pub fn array_ref<const N: usize>(&self, addr: Gva, align: u32) -> Result<&[u8; N], MemError> {
         if addr.is_aligned(align) {
-            if let Some(span) = self.fast_span(addr, N as u32) {
-                return <&[u8; N]>::try_from(&self.bytes[span]).map_err(|_| Self::not_n(addr, N));
+            if let Some(span) = self.fast_span(addr, const { array_len::<N>() }) {
+                return <&[u8; N]>::try_from(&self.bytes[span])
+                    .map_err(|_| Self::not_n(addr, const { array_len::<N>() }));
             }
         }
-        let bytes = self.aligned_bytes_checked(addr, N as u32, align)?;
-        <&[u8; N]>::try_from(bytes).map_err(|_| Self::not_n(addr, N))
+        let bytes = self.aligned_bytes_checked(addr, const { array_len::<N>() }, align)?;
+        <&[u8; N]>::try_from(bytes).map_err(|_| Self::not_n(addr, const { array_len::<N>() }))
     }
 
     /// The `N` bytes at `addr`, which must be `align`-byte aligned, as a writable array.
@@ -224,29 +231,27 @@ impl<'a> GuestRam<'a> {
         align: u32,
     ) -> Result<&mut [u8; N], MemError> {
         if addr.is_aligned(align) {
-            if let Some(span) = self.fast_span(addr, N as u32) {
+            if let Some(span) = self.fast_span(addr, const { array_len::<N>() }) {
                 return <&mut [u8; N]>::try_from(&mut self.bytes[span])
-                    .map_err(|_| Self::not_n(addr, N));
+                    .map_err(|_| Self::not_n(addr, const { array_len::<N>() }));
             }
         }
-        let bytes = self.aligned_bytes_mut_checked(addr, N as u32, align)?;
-        <&mut [u8; N]>::try_from(bytes).map_err(|_| Self::not_n(addr, N))
+        let bytes = self.aligned_bytes_mut_checked(addr, const { array_len::<N>() }, align)?;
+        <&mut [u8; N]>::try_from(bytes).map_err(|_| Self::not_n(addr, const { array_len::<N>() }))
     }
 
     /// The error for a checked slice that is not `N` bytes long (cannot happen: a checked
     /// range of `N` bytes is `N` bytes long; this only avoids a panic path).
     #[cold]
-    fn not_n(addr: Gva, n: usize) -> MemError {
-        MemError::OutOfWindow {
-            addr,
-            len: n as u32,
-        }
+    fn not_n(addr: Gva, len: u32) -> MemError {
+        MemError::OutOfWindow { addr, len }
     }
 
     #[inline]
     fn array<const N: usize>(&self, addr: Gva) -> Result<[u8; N], MemError> {
+        let len = const { array_len::<N>() };
         let mut out = [0; N];
-        out.copy_from_slice(self.aligned_bytes(addr, N as u32, N as u32)?);
+        out.copy_from_slice(self.aligned_bytes(addr, len, len)?);
         Ok(out)
     }
 
@@ -275,8 +280,12 @@ impl<'a> GuestRam<'a> {
     }
 
     #[inline]
-    fn write_aligned(&mut self, addr: Gva, value: &[u8]) -> Result<(), MemError> {
-        let len = value.len() as u32;
+    fn write_aligned<const N: usize>(
+        &mut self,
+        addr: Gva,
+        value: &[u8; N],
+    ) -> Result<(), MemError> {
+        let len = const { array_len::<N>() };
         self.aligned_bytes_mut(addr, len, len)?
             .copy_from_slice(value);
         Ok(())
@@ -304,6 +313,18 @@ impl<'a> GuestRam<'a> {
             .copy_within(Self::span(from, len), to.get() as usize);
         Ok(())
     }
+}
+
+/// The length of an `N`-byte array as a guest length. Evaluated at compile time (callers use
+/// `const { .. }`), where the assertion makes an array of 4 GiB or more a build error; the
+/// arrays are words and descriptors.
+#[allow(clippy::cast_possible_truncation)] // `N` fits: asserted above the cast
+const fn array_len<const N: usize>() -> u32 {
+    assert!(
+        N <= u32::MAX as usize,
+        "an array this long cannot fit a guest window"
+    );
+    N as u32
 }
 
 /// A host-side length as a guest length; anything above 4 GiB cannot fit any window.

@@ -135,7 +135,10 @@ pub trait Board: Sync {
 /// overran since the last look) into `events` while the queue has room. Returns `false` when
 /// the queue filled up: the board must then turn its receive interrupt off (the kernel turns
 /// it back on once it has consumed the queue).
-pub fn drain_console(mut read: impl FnMut() -> (Option<u8>, bool), events: &mut dyn EventSink) -> bool {
+pub fn drain_console(
+    mut read: impl FnMut() -> (Option<u8>, bool),
+    events: &mut dyn EventSink,
+) -> bool {
     while events.console_has_room() {
         let (byte, overrun) = read();
         if overrun {

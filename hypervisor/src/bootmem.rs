@@ -32,7 +32,7 @@ impl BootMemory {
 
     /// The aligned 32-bit word at `addr`.
     pub fn word(&self, addr: usize) -> Option<u32> {
-        if addr % 4 != 0 || !self.contains(addr, 4) {
+        if !addr.is_multiple_of(4) || !self.contains(addr, 4) {
             return None;
         }
         // SAFETY: `addr` is an aligned word of RAM below the image, which the boot loader

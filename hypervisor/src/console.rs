@@ -22,8 +22,11 @@ struct InputQueue {
     len: usize,
 }
 
-static INPUT: IrqMutex<InputQueue> =
-    IrqMutex::new(InputQueue { bytes: [0; INPUT_CAPACITY], head: 0, len: 0});
+static INPUT: IrqMutex<InputQueue> = IrqMutex::new(InputQueue {
+    bytes: [0; INPUT_CAPACITY],
+    head: 0,
+    len: 0,
+});
 
 /// Queue one received byte (called from interrupt context, interrupts off). Boards check
 /// [`input_has_room`] first; a byte pushed onto a full queue is counted as lost.

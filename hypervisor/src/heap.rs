@@ -72,13 +72,16 @@ impl Regions {
         let need = (layout.size() + layout.align() + 64) as u64;
         let step = need.max(self.size() as u64 / 4).max(GRANULE);
         let size = step.div_ceil(GRANULE) * GRANULE;
+        let Ok(len) = usize::try_from(size) else {
+            return false;
+        };
         let Some(Ok(part)) = crate::ram::with(|p| p.allocate_high(size)) else {
             return false;
         };
         // SAFETY: the RAM allocator just handed this partition to the heap alone; nothing
         // else reads or writes it until `release_unused` gives it back, after its last block
         // was freed.
-        let bytes = unsafe { arch::guest_ram(part.base, part.size as usize) };
+        let bytes = unsafe { arch::guest_ram(part.base, len) };
         let mut heap = Heap::empty();
         // SAFETY: `bytes` is memory this heap owns from now on (see above), valid for the
         // program's lifetime while borrowed.
@@ -106,7 +109,15 @@ impl Regions {
     }
 
     fn borrowed(&self) -> usize {
-        self.regions.iter().flatten().filter_map(|r| r.borrowed.map(|p| p.size as usize)).sum()
+        self.regions
+            .iter()
+            .flatten()
+            // Each fits: `grow` borrowed it as a `usize` length.
+            .filter_map(|r| {
+                r.borrowed
+                    .map(|p| usize::try_from(p.size).unwrap_or(usize::MAX))
+            })
+            .sum()
     }
 }
 
@@ -129,7 +140,8 @@ unsafe impl GlobalAlloc for Allocator {
         if ptr.is_some() {
             __hv_heap_peak.fetch_max(heap.used(), Ordering::Relaxed);
         }
-        ptr.unwrap_or(null_mut())
+        // Null tells the caller the allocation failed.
+        ptr.unwrap_or_else(null_mut)
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -199,10 +211,18 @@ pub fn borrowed() -> usize {
 /// The most heap bytes in use at once since boot, and the most bytes borrowed from guest RAM
 /// at once.
 pub fn peak() -> (usize, usize) {
-    (__hv_heap_peak.load(Ordering::Relaxed), __hv_heap_borrowed_peak.load(Ordering::Relaxed))
+    (
+        __hv_heap_peak.load(Ordering::Relaxed),
+        __hv_heap_borrowed_peak.load(Ordering::Relaxed),
+    )
 }
 
 /// Bytes currently free in the heap.
 pub fn free() -> usize {
-    HEAP.lock().regions.iter().flatten().map(|r| r.heap.free()).sum()
+    HEAP.lock()
+        .regions
+        .iter()
+        .flatten()
+        .map(|r| r.heap.free())
+        .sum()
 }

@@ -15,8 +15,8 @@ use crate::arch;
 use crate::board::{Board, EventSink};
 use crate::platform::{ConsoleTerminal, HvPlatform, PowerRequest};
 use crate::vm::{self, HvMachine, Manager};
-use vmm::partition::PartitionAllocator;
 use crate::{console, heap, println, stack, time};
+use vmm::partition::PartitionAllocator;
 
 /// Kernel timer ticks per second.
 pub const TICK_HZ: u64 = 100;
@@ -41,20 +41,38 @@ fn hypervisor_memory() -> PhysRange {
         static __image_end: u8;
     }
     let end = arch::virt_to_phys(core::ptr::addr_of!(__image_end) as usize);
-    PhysRange { base: 0, size: end.div_ceil(MIB) * MIB }
+    PhysRange {
+        base: 0,
+        size: end.div_ceil(MIB) * MIB,
+    }
 }
 
 /// The file store QEMU preloaded, if there is a valid one; the memory it occupies.
 fn preloaded_files(board: &dyn Board) -> (Option<FileStore<'static>>, Option<PhysRange>) {
-    let Some(area) = board.preload_area() else { return (None, None) };
+    let Some(area) = board.preload_area() else {
+        return (None, None);
+    };
+    let Ok(len) = usize::try_from(area.size) else {
+        return (None, None);
+    };
     // SAFETY: the board reserves this RAM for the preloaded store; nothing writes it (guests
     // get it only if no store is found there, after this view is dropped).
-    let bytes = unsafe { arch::phys_bytes(area.base, area.size as usize) };
+    let bytes = unsafe { arch::phys_bytes(area.base, len) };
     match FileStore::parse(bytes) {
         Ok(store) => {
             let used = (store.total_len() as u64).div_ceil(MIB) * MIB;
-            println!("files: {} preloaded ({} KiB)", store.len(), store.total_len() / 1024);
-            (Some(store), Some(PhysRange { base: area.base, size: used }))
+            println!(
+                "files: {} preloaded ({} KiB)",
+                store.len(),
+                store.total_len() / 1024
+            );
+            (
+                Some(store),
+                Some(PhysRange {
+                    base: area.base,
+                    size: used,
+                }),
+            )
         }
         Err(StoreError::NotAStore) => (None, None),
         Err(e) => {
@@ -73,7 +91,12 @@ pub fn run(board: &'static dyn Board) -> ! {
     heap::init();
     let info = board.info();
     println!();
-    println!("MetaROUTER hypervisor {} ({}), board {}", crate::VERSION, arch::NAME, info.name);
+    println!(
+        "MetaROUTER hypervisor {} ({}), board {}",
+        crate::VERSION,
+        arch::NAME,
+        info.name
+    );
     println!(
         "CPU {}, RAM {} MiB, timer {} MHz, heap {} KiB (grows into guest RAM as needed)",
         info.cpu,
@@ -102,7 +125,13 @@ pub fn run(board: &'static dyn Board) -> ! {
     arch::unmask_external(info.irq_lines);
     arch::timer_start(info.timer_hz / TICK_HZ);
     arch::interrupts_enable();
-    let shell = Shell::new(&mut platform, ShellOptions { login: true, width: 80 });
+    let shell = Shell::new(
+        &mut platform,
+        ShellOptions {
+            login: true,
+            width: 80,
+        },
+    );
     main_loop(board, platform, shell)
 }
 
@@ -122,7 +151,9 @@ fn main_loop(board: &'static dyn Board, mut platform: HvPlatform, mut shell: She
         }
         shell.poll(&mut platform, &mut terminal);
         if console::take_lost() > 0 {
-            println!("\nconsole: input was lost (the serial receiver overran); check what was typed");
+            println!(
+                "\nconsole: input was lost (the serial receiver overran); check what was typed"
+            );
         }
         if let Some(request) = platform.power.take() {
             power(board, request);

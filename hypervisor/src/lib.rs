@@ -14,6 +14,9 @@
 #![no_std]
 #![cfg_attr(target_arch = "mips", feature(asm_experimental_arch))]
 #![deny(unsafe_op_in_unsafe_fn)]
+// Physical addresses are 64-bit values (36 bits on e500): they narrow to a pointer or a
+// register only where the arch shows they fit.
+#![warn(clippy::cast_possible_truncation)]
 
 extern crate alloc;
 

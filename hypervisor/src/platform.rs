@@ -6,8 +6,8 @@ use alloc::format;
 use alloc::string::String;
 
 use mgmt::{
-    FileInfo, Flash, FlashError, GuestConfig, GuestId, GuestMemory, GuestStatus, ImportProgress, NetworkConfig,
-    Platform, PlatformError, PortInfo, SystemInfo, Terminal,
+    FileInfo, Flash, FlashError, GuestConfig, GuestId, GuestMemory, GuestStatus, ImportProgress,
+    NetworkConfig, Platform, PlatformError, PortInfo, SystemInfo, Terminal,
 };
 
 use crate::board::{Board, ConfigFlash};
@@ -32,7 +32,12 @@ pub struct HvPlatform {
 impl HvPlatform {
     pub fn new(board: &'static dyn Board, vms: Manager) -> Self {
         let flash = board.config_flash().map(FlashAdapter);
-        Self { board, vms, flash, power: None }
+        Self {
+            board,
+            vms,
+            flash,
+            power: None,
+        }
     }
 }
 
@@ -84,7 +89,9 @@ impl Platform for HvPlatform {
             board_name: String::from(info.model),
             cpu: String::from(info.cpu),
             cpu_count: 1,
-            cpu_frequency_mhz: info.cpu_hz.map(|hz| (hz / 1_000_000) as u32),
+            cpu_frequency_mhz: info
+                .cpu_hz
+                .map(|hz| u32::try_from(hz / 1_000_000).unwrap_or(u32::MAX)),
             architecture_name: String::from(info.architecture),
             total_memory: total,
             free_memory: free,
@@ -112,7 +119,9 @@ impl Platform for HvPlatform {
     }
 
     fn guest_define(&mut self, id: GuestId, config: &GuestConfig) -> Result<(), PlatformError> {
-        self.vms.define(id, &vm::spec(config)).map_err(vm::platform_error)
+        self.vms
+            .define(id, &vm::spec(config))
+            .map_err(vm::platform_error)
     }
 
     fn guest_undefine(&mut self, id: GuestId) {
@@ -148,7 +157,9 @@ impl Platform for HvPlatform {
     }
 
     fn image_import_start(&mut self, id: GuestId, file_name: &str) -> Result<(), PlatformError> {
-        self.vms.import_start(id, file_name).map_err(vm::platform_error)
+        self.vms
+            .import_start(id, file_name)
+            .map_err(vm::platform_error)
     }
 
     fn image_import_poll(&mut self, id: GuestId) -> ImportProgress {

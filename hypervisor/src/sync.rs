@@ -11,7 +11,9 @@ pub struct IrqMutex<T> {
 
 impl<T> IrqMutex<T> {
     pub const fn new(value: T) -> Self {
-        Self { inner: spin::Mutex::new(value) }
+        Self {
+            inner: spin::Mutex::new(value),
+        }
     }
 
     /// Run `f` with the value, interrupts masked.

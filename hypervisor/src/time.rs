@@ -23,7 +23,9 @@ pub fn ticks() -> u64 {
 
 /// Microseconds since boot.
 pub fn uptime_us() -> u64 {
-    let hz = crate::board::installed().map_or(1, |b| b.info().timer_hz).max(1);
+    let hz = crate::board::installed()
+        .map_or(1, |b| b.info().timer_hz)
+        .max(1);
     let elapsed = arch::counter().wrapping_sub(BOOT_COUNTER.with(|c| *c));
     // Split to avoid overflow for long uptimes: whole seconds, then the remainder.
     (elapsed / hz) * 1_000_000 + (elapsed % hz) * 1_000_000 / hz

@@ -43,9 +43,10 @@ impl PartitionRam {
     /// else reads or writes for as long as the value lives, and no other `PartitionRam` of it
     /// may exist: a partition the RAM allocator has just handed out, whose value goes back with
     /// it when it is freed.
-    unsafe fn new(partition: PhysRange) -> Self {
+    /// `len` is the partition's size, which the caller has checked fits `usize`.
+    unsafe fn new(partition: PhysRange, len: usize) -> Self {
         // SAFETY: the caller's contract: mapped RAM, this value its only user.
-        PartitionRam(unsafe { arch::guest_ram(partition.base, partition.size as usize) })
+        PartitionRam(unsafe { arch::guest_ram(partition.base, len) })
     }
 }
 
@@ -91,13 +92,18 @@ impl vmm::Machine for HvMachine {
         align: u64,
         limit: u64,
     ) -> Option<(PhysRange, PartitionRam)> {
+        // A partition the hypervisor could not address is as good as no room. (The allocator
+        // hands out exactly `size` bytes.)
+        let len = usize::try_from(size).ok()?;
         let partition = crate::ram::with(|p| p.allocate_aligned(size, align, limit))?.ok()?;
         // SAFETY: the RAM allocator manages only RAM from `arch::guest_ram_map` and has just
         // handed this partition out; it is not handed out again until `free_partition` returns
         // it, and the `PartitionRam` made here goes back (and is dropped) there.
-        Some((partition, unsafe { PartitionRam::new(partition) }))
+        Some((partition, unsafe { PartitionRam::new(partition, len) }))
     }
 
+    // The view ends before the allocator can hand the range out again.
+    #[allow(clippy::drop_non_drop)]
     fn free_partition(&mut self, partition: PhysRange, ram: PartitionRam) {
         drop(ram);
         crate::ram::with(|p| p.free(partition));

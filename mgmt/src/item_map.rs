@@ -55,6 +55,9 @@ impl<T: Item> Stored for T {
 
 type Entry = (ItemId, Rc<dyn Stored>);
 
+/// A node's new right sibling after a split, with the lowest id in it.
+type Split = (ItemId, Rc<Node>);
+
 #[derive(Clone)]
 enum Node {
     /// Items sorted by id.
@@ -364,7 +367,7 @@ fn insert_into(
     node: &mut Rc<Node>,
     id: ItemId,
     item: Rc<dyn Stored>,
-) -> (Option<Rc<dyn Stored>>, Option<(ItemId, Rc<Node>)>) {
+) -> (Option<Rc<dyn Stored>>, Option<Split>) {
     match Rc::make_mut(node) {
         Node::Leaf(items) => match items.binary_search_by_key(&id, |(k, _)| *k) {
             Ok(at) => (Some(core::mem::replace(&mut items[at].1, item)), None),

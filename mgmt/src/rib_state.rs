@@ -548,7 +548,7 @@ fn address_parts<A: Copy + Into<IpAddressOf>>(a: &Address<A>) -> (ItemId, Addres
 }
 
 /// An address of either family as [`IpAddress`] (for [`address_parts`]).
-pub struct IpAddressOf(IpAddress);
+struct IpAddressOf(IpAddress);
 
 impl From<[u8; 4]> for IpAddressOf {
     fn from(a: [u8; 4]) -> Self {

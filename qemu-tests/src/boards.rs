@@ -38,7 +38,12 @@ pub enum Board {
 }
 
 impl Board {
-    pub const ALL: [Board; 4] = [Board::QemuMalta, Board::QemuPpce500, Board::Rb400, Board::Rb1100];
+    pub const ALL: [Board; 4] = [
+        Board::QemuMalta,
+        Board::QemuPpce500,
+        Board::Rb400,
+        Board::Rb1100,
+    ];
     /// Boards QEMU can boot.
     pub const QEMU: [Board; 2] = [Board::QemuMalta, Board::QemuPpce500];
 
@@ -82,9 +87,12 @@ impl fmt::Display for Board {
 impl FromStr for Board {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Board::ALL.into_iter().find(|b| b.name() == s).ok_or_else(|| {
-            let names: Vec<_> = Board::ALL.iter().map(|b| b.name()).collect();
-            format!("unknown board `{s}` (boards: {})", names.join(", "))
-        })
+        Board::ALL
+            .into_iter()
+            .find(|b| b.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Board::ALL.iter().map(|b| b.name()).collect();
+                format!("unknown board `{s}` (boards: {})", names.join(", "))
+            })
     }
 }

@@ -9,7 +9,9 @@ use guest_loader::store::StoreBuilder;
 pub fn build_store(files: &[PathBuf], out: &Path) -> Result<(), String> {
     let mut builder = StoreBuilder::new();
     for f in files {
-        builder.add_file(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        builder
+            .add_file(f)
+            .map_err(|e| format!("{}: {e}", f.display()))?;
     }
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;

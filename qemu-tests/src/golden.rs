@@ -28,7 +28,9 @@ pub fn mask(text: &str) -> String {
 }
 
 fn path(name: &str) -> PathBuf {
-    workspace_root().join("qemu-tests/golden").join(format!("{name}.txt"))
+    workspace_root()
+        .join("qemu-tests/golden")
+        .join(format!("{name}.txt"))
 }
 
 /// Compare `actual` (after masking) with golden file `name`; panics with a diff on mismatch.
@@ -40,7 +42,10 @@ pub fn check(name: &str, actual: &str) {
         return;
     }
     let expected = std::fs::read_to_string(&file).unwrap_or_else(|e| {
-        panic!("{}: {e}\n(run with UPDATE_GOLDEN=1 to create it)\nactual:\n{actual}", file.display())
+        panic!(
+            "{}: {e}\n(run with UPDATE_GOLDEN=1 to create it)\nactual:\n{actual}",
+            file.display()
+        )
     });
     if expected != actual {
         let mut diff = String::new();
@@ -48,10 +53,18 @@ pub fn check(name: &str, actual: &str) {
         for i in 0..e.len().max(a.len()) {
             let (el, al) = (e.get(i).copied(), a.get(i).copied());
             if el != al {
-                diff.push_str(&format!("line {}:\n  expected: {:?}\n  actual:   {:?}\n", i + 1, el, al));
+                diff.push_str(&format!(
+                    "line {}:\n  expected: {:?}\n  actual:   {:?}\n",
+                    i + 1,
+                    el,
+                    al
+                ));
             }
         }
-        panic!("{} differs from the golden transcript:\n{diff}\n(UPDATE_GOLDEN=1 rewrites it)", file.display());
+        panic!(
+            "{} differs from the golden transcript:\n{diff}\n(UPDATE_GOLDEN=1 rewrites it)",
+            file.display()
+        );
     }
 }
 
@@ -62,6 +75,9 @@ mod tests {
     #[test]
     fn masks_varying_values_only() {
         let text = "      uptime: 1m2s\n     version: 0.1.0\n free-memory: 123.4MiB\n";
-        assert_eq!(mask(text), "      uptime: <masked>\n     version: 0.1.0\n free-memory: <masked>\n");
+        assert_eq!(
+            mask(text),
+            "      uptime: <masked>\n     version: 0.1.0\n free-memory: <masked>\n"
+        );
     }
 }

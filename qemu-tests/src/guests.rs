@@ -35,14 +35,26 @@ pub fn build(quiet: bool) -> Result<Guests, String> {
     let dir = root.join("target/guests");
     let mut cmd = tc.cargo();
     cmd.current_dir(&root)
-        .args(["build", "--manifest-path", "guests/Cargo.toml", "--target", "mips-mti-none-elf", "--release"])
-        .args(["-Zbuild-std=core,alloc", "-Zbuild-std-features=compiler-builtins-mem"])
+        .args([
+            "build",
+            "--manifest-path",
+            "guests/Cargo.toml",
+            "--target",
+            "mips-mti-none-elf",
+            "--release",
+        ])
+        .args([
+            "-Zbuild-std=core,alloc",
+            "-Zbuild-std-features=compiler-builtins-mem",
+        ])
         .arg("--target-dir")
         .arg(&dir);
     if quiet {
         cmd.arg("--quiet");
     }
-    let status = cmd.status().map_err(|e| format!("cannot run {}: {e}", tc.cargo.display()))?;
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", tc.cargo.display()))?;
     if !status.success() {
         return Err(format!("building the guests failed ({status})"));
     }
@@ -57,7 +69,10 @@ pub fn build(quiet: bool) -> Result<Guests, String> {
 /// Build the guests at most once per process.
 pub fn build_once() -> Result<Guests, String> {
     static BUILT: OnceLock<Mutex<Option<Guests>>> = OnceLock::new();
-    let mut built = BUILT.get_or_init(|| Mutex::new(None)).lock().unwrap_or_else(|e| e.into_inner());
+    let mut built = BUILT
+        .get_or_init(|| Mutex::new(None))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     if let Some(g) = built.as_ref() {
         return Ok(g.clone());
     }
@@ -79,7 +94,8 @@ pub fn pack(kernel: &Path, archive: &Path) -> Result<(), String> {
     header.set_mode(0o755);
     header.set_mtime(0);
     header.set_entry_type(tar::EntryType::Regular);
-    tar.append_data(&mut header, "./kernel", bytes.as_slice()).map_err(|e| e.to_string())?;
+    tar.append_data(&mut header, "./kernel", bytes.as_slice())
+        .map_err(|e| e.to_string())?;
     let gz = tar.into_inner().map_err(|e| e.to_string())?;
     gz.finish().map_err(|e| e.to_string())?;
     std::fs::rename(&tmp, archive).map_err(|e| format!("{}: {e}", archive.display()))

@@ -33,9 +33,18 @@ pub fn build(board: Board, quiet: bool) -> Result<Image, String> {
     let root = workspace_root();
     let mut cmd = tc.cargo();
     cmd.current_dir(&root)
-        .args(["build", "--package", &board.package(), "--bin", &board.binary()])
+        .args([
+            "build",
+            "--package",
+            &board.package(),
+            "--bin",
+            &board.binary(),
+        ])
         .args(["--target", board.arch().target(), "--profile", PROFILE])
-        .args(["-Zbuild-std=core,alloc", "-Zbuild-std-features=compiler-builtins-mem"])
+        .args([
+            "-Zbuild-std=core,alloc",
+            "-Zbuild-std-features=compiler-builtins-mem",
+        ])
         .arg("--target-dir")
         .arg(cross_target_dir());
     match board.arch() {
@@ -51,11 +60,16 @@ pub fn build(board: Board, quiet: bool) -> Result<Image, String> {
     if quiet {
         cmd.arg("--quiet");
     }
-    let status = cmd.status().map_err(|e| format!("cannot run {}: {e}", tc.cargo.display()))?;
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", tc.cargo.display()))?;
     if !status.success() {
         return Err(format!("building {board} failed ({status})"));
     }
-    let elf = cross_target_dir().join(board.arch().target_dir_name()).join(PROFILE).join(board.binary());
+    let elf = cross_target_dir()
+        .join(board.arch().target_dir_name())
+        .join(PROFILE)
+        .join(board.binary());
     let out_dir = root.join("target/images").join(board.name());
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let image = out_dir.join("hypervisor.elf");
@@ -100,7 +114,10 @@ pub struct SectionSizes {
 /// Read the section sizes of a big-endian ELF32 file.
 pub fn section_sizes(elf: &[u8]) -> Result<SectionSizes, String> {
     let be16 = |o: usize| elf.get(o..o + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
-    let be32 = |o: usize| elf.get(o..o + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+    let be32 = |o: usize| {
+        elf.get(o..o + 4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
     if elf.get(0..6) != Some(&[0x7F, b'E', b'L', b'F', 1, 2][..]) {
         return Err("not a big-endian ELF32 file".into());
     }
@@ -144,7 +161,10 @@ pub struct LoadSegment {
 /// The `PT_LOAD` segments of a big-endian ELF32 file: what the image takes in memory.
 pub fn load_segments(elf: &[u8]) -> Result<Vec<LoadSegment>, String> {
     let be16 = |o: usize| elf.get(o..o + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
-    let be32 = |o: usize| elf.get(o..o + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+    let be32 = |o: usize| {
+        elf.get(o..o + 4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
     if elf.get(0..6) != Some(&[0x7F, b'E', b'L', b'F', 1, 2][..]) {
         return Err("not a big-endian ELF32 file".into());
     }
@@ -170,13 +190,18 @@ pub fn load_segments(elf: &[u8]) -> Result<Vec<LoadSegment>, String> {
 /// The value of symbol `name` in a big-endian ELF32 file's symbol table (the unstripped ELF).
 pub fn symbol(elf: &[u8], name: &str) -> Option<u32> {
     let be16 = |o: usize| elf.get(o..o + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
-    let be32 = |o: usize| elf.get(o..o + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+    let be32 = |o: usize| {
+        elf.get(o..o + 4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
     let shoff = be32(0x20)? as usize;
     let shentsize = be16(0x2E)? as usize;
     let shnum = be16(0x30)? as usize;
     const SHT_SYMTAB: u32 = 2;
     let section = |i: usize| shoff + i * shentsize;
-    let symtab = (0..shnum).map(section).find(|&sh| be32(sh + 4) == Some(SHT_SYMTAB))?;
+    let symtab = (0..shnum)
+        .map(section)
+        .find(|&sh| be32(sh + 4) == Some(SHT_SYMTAB))?;
     let strtab = section(be32(symtab + 24)? as usize);
     let (sym_off, sym_size) = (be32(symtab + 16)? as usize, be32(symtab + 20)? as usize);
     let str_off = be32(strtab + 16)? as usize;
@@ -184,6 +209,8 @@ pub fn symbol(elf: &[u8], name: &str) -> Option<u32> {
         let sym = sym_off + 16 * k;
         let at = str_off + be32(sym)? as usize;
         let end = at + elf.get(at..)?.iter().position(|&b| b == 0)?;
-        (elf.get(at..end)? == name.as_bytes()).then(|| be32(sym + 4)).flatten()
+        (elf.get(at..end)? == name.as_bytes())
+            .then(|| be32(sym + 4))
+            .flatten()
     })
 }

@@ -28,5 +28,8 @@ use std::path::PathBuf;
 
 /// The workspace root (this crate's parent directory).
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("qemu-tests sits in the workspace").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("qemu-tests sits in the workspace")
+        .to_path_buf()
 }

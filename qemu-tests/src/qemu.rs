@@ -53,7 +53,15 @@ impl QemuConfig {
             Board::QemuMalta => 256,
             _ => 512,
         };
-        Self { board, image: image.to_path_buf(), memory_mib, no_reboot: false, flash: None, files: None, extra: Vec::new() }
+        Self {
+            board,
+            image: image.to_path_buf(),
+            memory_mib,
+            no_reboot: false,
+            flash: None,
+            files: None,
+            extra: Vec::new(),
+        }
     }
 
     /// The QEMU executable and machine arguments for the board.
@@ -61,7 +69,9 @@ impl QemuConfig {
         match self.board {
             Board::QemuMalta => Ok(("qemu-system-mips", &["-M", "malta", "-cpu", "24Kc"])),
             Board::QemuPpce500 => Ok(("qemu-system-ppc", &["-M", "ppce500", "-cpu", "e500v2"])),
-            other => Err(format!("{other} is real hardware: QEMU cannot run it (use qemu-malta or qemu-ppce500)")),
+            other => Err(format!(
+                "{other} is real hardware: QEMU cannot run it (use qemu-malta or qemu-ppce500)"
+            )),
         }
     }
 
@@ -75,31 +85,46 @@ impl QemuConfig {
             .arg("-kernel")
             .arg(&self.image)
             .args(["-nodefaults", "-display", "none"])
-            .args(["-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console"]);
+            .args([
+                "-chardev",
+                "stdio,id=console,signal=off",
+                "-serial",
+                "chardev:console",
+            ]);
         if self.no_reboot {
             cmd.arg("-no-reboot");
         }
         if let Some(flash) = &self.flash {
             if self.board != Board::QemuMalta {
-                return Err(format!("{}: no configuration flash is modelled on this machine yet", self.board));
+                return Err(format!(
+                    "{}: no configuration flash is modelled on this machine yet",
+                    self.board
+                ));
             }
-            cmd.arg("-drive").arg(format!("if=pflash,format=raw,file={}", flash.display()));
+            cmd.arg("-drive")
+                .arg(format!("if=pflash,format=raw,file={}", flash.display()));
         }
         if let Some(files) = &self.files {
-            let len = std::fs::metadata(files).map_err(|e| format!("{}: {e}", files.display()))?.len();
+            let len = std::fs::metadata(files)
+                .map_err(|e| format!("{}: {e}", files.display()))?
+                .len();
             let max = match self.board {
                 Board::QemuPpce500 => PPCE500_PRELOAD_MAX,
                 _ => MALTA_PRELOAD_MAX,
             };
             if len > max {
-                return Err(format!("the files add up to {len} bytes; at most {max} fit the preload area"));
+                return Err(format!(
+                    "the files add up to {len} bytes; at most {max} fit the preload area"
+                ));
             }
             match self.board {
                 // Malta's boot stub knows no initrd: QEMU writes the store where the board
                 // looks for it.
                 Board::QemuMalta => {
-                    cmd.arg("-device")
-                        .arg(format!("loader,file={},addr={MALTA_PRELOAD_ADDR:#x},force-raw=on", files.display()));
+                    cmd.arg("-device").arg(format!(
+                        "loader,file={},addr={MALTA_PRELOAD_ADDR:#x},force-raw=on",
+                        files.display()
+                    ));
                 }
                 // On e500 the store is the initial RAM disk, which the device tree names.
                 _ => {

@@ -61,13 +61,23 @@ impl Session {
 
     /// Spawn `cmd` (stdin/stdout become the console) and kill it after `deadline`.
     pub fn start(name: &str, mut cmd: Command, deadline: Duration) -> Session {
-        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{name}: cannot start {cmd:?}: {e}"));
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("{name}: cannot start {cmd:?}: {e}"));
         let stdin = child.stdin.take();
         let output: Shared = Arc::new((Mutex::new(Output::default()), Condvar::new()));
         for stream in [
-            child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
-            child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
         ]
         .into_iter()
         .flatten()
@@ -83,7 +93,14 @@ impl Session {
                 let _ = child.lock().unwrap_or_else(|e| e.into_inner()).kill();
             }
         });
-        Session { name: name.to_string(), child, stdin, output, cursor: 0, started: Instant::now() }
+        Session {
+            name: name.to_string(),
+            child,
+            stdin,
+            output,
+            cursor: 0,
+            started: Instant::now(),
+        }
     }
 
     /// Everything the console printed so far, with `\r\n` turned into `\n`.
@@ -113,7 +130,10 @@ impl Session {
             None => false,
         };
         if !ok {
-            self.fail(&format!("cannot type {:?}: QEMU's console is closed", String::from_utf8_lossy(bytes)));
+            self.fail(&format!(
+                "cannot type {:?}: QEMU's console is closed",
+                String::from_utf8_lossy(bytes)
+            ));
         }
     }
 
@@ -138,7 +158,10 @@ impl Session {
             if out.closed || now >= deadline {
                 return None;
             }
-            out = cond.wait_timeout(out, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
+            out = cond
+                .wait_timeout(out, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
     }
 
@@ -181,11 +204,17 @@ impl Session {
     pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
         let deadline = Instant::now() + timeout;
         loop {
-            let status = self.child.lock().unwrap_or_else(|e| e.into_inner()).try_wait();
+            let status = self
+                .child
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .try_wait();
             match status {
                 Ok(Some(status)) => return status,
                 Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(50)),
-                Ok(None) => self.fail(&format!("QEMU still running {timeout:?} after it should have ended")),
+                Ok(None) => self.fail(&format!(
+                    "QEMU still running {timeout:?} after it should have ended"
+                )),
                 Err(e) => self.fail(&format!("waiting for QEMU: {e}")),
             }
         }
@@ -199,7 +228,13 @@ impl Session {
     /// Log in at the serial console's `Login:` as `user` with `password`, and wait for
     /// `prompt` (it shows the identity, e.g. `[admin@router1] > `; a suffix such as `] > `
     /// matches any identity). Returns the console output before `Login: `.
-    pub fn login_as(&mut self, user: &str, password: &str, prompt: &str, timeout: Duration) -> String {
+    pub fn login_as(
+        &mut self,
+        user: &str,
+        password: &str,
+        prompt: &str,
+        timeout: Duration,
+    ) -> String {
         let before = self.expect_within("Login: ", timeout);
         self.send_line(user);
         self.expect("Password: ");

@@ -16,7 +16,9 @@ pub struct CrossToolchain {
 }
 
 fn has_rust_src(rustc: &Path) -> bool {
-    let Ok(out) = Command::new(rustc).arg("--print").arg("sysroot").output() else { return false };
+    let Ok(out) = Command::new(rustc).arg("--print").arg("sysroot").output() else {
+        return false;
+    };
     let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
     sysroot.join("lib/rustlib/src/rust/library/core").is_dir()
 }
@@ -26,12 +28,21 @@ impl CrossToolchain {
     pub fn find() -> Result<Self, String> {
         if let Ok(cargo) = std::env::var("X_CROSS_CARGO") {
             let rustc = std::env::var("X_CROSS_RUSTC").unwrap_or_else(|_| "rustc".into());
-            return Ok(Self { cargo: cargo.into(), rustc: rustc.into() });
+            return Ok(Self {
+                cargo: cargo.into(),
+                rustc: rustc.into(),
+            });
         }
         if has_rust_src(Path::new("rustc")) {
-            return Ok(Self { cargo: "cargo".into(), rustc: "rustc".into() });
+            return Ok(Self {
+                cargo: "cargo".into(),
+                rustc: "rustc".into(),
+            });
         }
-        let debian = Self { cargo: "/usr/bin/cargo".into(), rustc: "/usr/bin/rustc".into() };
+        let debian = Self {
+            cargo: "/usr/bin/cargo".into(),
+            rustc: "/usr/bin/rustc".into(),
+        };
         if debian.cargo.exists() && has_rust_src(&debian.rustc) {
             return Ok(debian);
         }
@@ -41,11 +52,29 @@ impl CrossToolchain {
             .into())
     }
 
+    /// A tool of the same release as the cross `rustc` (`rustdoc`, `clippy-driver`): the one
+    /// installed next to it (Debian's `/usr/bin`, a rustup toolchain's `bin/`), or the one on
+    /// `PATH` when `rustc` is the active toolchain's.
+    pub fn sibling(&self, tool: &str) -> PathBuf {
+        match self.rustc.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.join(tool),
+            _ => tool.into(),
+        }
+    }
+
     /// A `cargo` command set up for cross builds: our rustc, nightly flags allowed, and none of
     /// the host build's environment leaking in.
     pub fn cargo(&self) -> Command {
         let mut cmd = Command::new(&self.cargo);
-        for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "RUSTC_WRAPPER", "RUSTC_WORKSPACE_WRAPPER", "RUSTUP_TOOLCHAIN", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET"] {
+        for var in [
+            "RUSTFLAGS",
+            "CARGO_ENCODED_RUSTFLAGS",
+            "RUSTC_WRAPPER",
+            "RUSTC_WORKSPACE_WRAPPER",
+            "RUSTUP_TOOLCHAIN",
+            "CARGO_TARGET_DIR",
+            "CARGO_BUILD_TARGET",
+        ] {
             cmd.env_remove(var);
         }
         cmd.env("RUSTC", &self.rustc);

@@ -17,8 +17,14 @@ fn boot_to_prompt(board: Board) -> (Session, String) {
 
 fn banner_and_prompt(board: Board) {
     let (s, banner) = boot_to_prompt(board);
-    assert!(banner.contains("MetaROUTER hypervisor"), "no banner in {banner:?}");
-    assert!(banner.contains(&format!("board {}", board.name())), "banner names the wrong board: {banner:?}");
+    assert!(
+        banner.contains("MetaROUTER hypervisor"),
+        "no banner in {banner:?}"
+    );
+    assert!(
+        banner.contains(&format!("board {}", board.name())),
+        "banner names the wrong board: {banner:?}"
+    );
     assert!(!s.transcript().contains("panic"), "{}", s.transcript());
 }
 
@@ -42,7 +48,11 @@ fn shutdown_ends_qemu(board: Board) {
     s.expect("Shutdown, yes? [y/N]:");
     s.send("y");
     let status = s.wait_exit(Duration::from_secs(20));
-    assert!(status.success(), "QEMU ended with {status}\n{}", s.transcript());
+    assert!(
+        status.success(),
+        "QEMU ended with {status}\n{}",
+        s.transcript()
+    );
 }
 
 #[test]

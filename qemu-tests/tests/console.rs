@@ -33,11 +33,20 @@ fn malta_lines_typed_during_an_import_run_exactly() {
         "/system identity set name=typed-ahead\r",
     ));
     let out = s.expect_within("[admin@typed-ahead] > ", Duration::from_secs(60));
-    assert_eq!(out.matches("imported: 100%").count(), 2, "{}", s.transcript());
+    assert_eq!(
+        out.matches("imported: 100%").count(),
+        2,
+        "{}",
+        s.transcript()
+    );
     assert!(out.contains("name: MikroTik"), "{}", s.transcript());
     assert!(!out.contains("bad command"), "{}", s.transcript());
     let print = s.command("/metarouter print", "[admin@typed-ahead] > ");
-    assert_eq!(print.lines().filter(|l| l.contains("16MiB")).count(), 2, "{print}");
+    assert_eq!(
+        print.lines().filter(|l| l.contains("16MiB")).count(),
+        2,
+        "{print}"
+    );
 }
 
 /// On ppce500 too: a login typed during the delay after a wrong password is the next attempt,
@@ -64,11 +73,17 @@ fn malta_long_lines_are_applied_whole_or_refused() {
     s.send_line(&format!("/system identity set name={name}"));
     let prompt = format!("[admin@{name}] > ");
     s.expect_within(&prompt, Duration::from_secs(30));
-    let line = format!("/system identity set name={}", "C".repeat(mgmt::shell::editor::MAX_LINE));
+    let line = format!(
+        "/system identity set name={}",
+        "C".repeat(mgmt::shell::editor::MAX_LINE)
+    );
     s.send_line(&line);
     let out = s.expect_within(&prompt, Duration::from_secs(60));
     assert!(
-        out.contains(&format!("failure: line too long ({} characters", line.len())),
+        out.contains(&format!(
+            "failure: line too long ({} characters",
+            line.len()
+        )),
         "{}",
         &out[out.len().saturating_sub(300)..]
     );
@@ -82,13 +97,18 @@ fn ppce500_preloaded_files_are_listed() {
     let mut s = Session::boot_with(Board::QemuPpce500, |c| {
         let dir = std::env::temp_dir().join(format!("mr-console-{}-ppc-files", std::process::id()));
         let store = dir.join("files.bin");
-        build_store(&[built.archive("hello"), built.archive("bare")], &store).expect("packing the file store");
+        build_store(&[built.archive("hello"), built.archive("bare")], &store)
+            .expect("packing the file store");
         c.files = Some(store);
     });
     let banner = s.login(BOOT);
     assert!(banner.contains("files: 2 preloaded"), "{banner}");
     let out = s.command("/file print", PROMPT);
-    let names: Vec<&str> = out.lines().skip(1).filter_map(|l| l.split_whitespace().nth(1)).collect();
+    let names: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .collect();
     assert_eq!(names, ["bare.tgz", "hello.tgz"], "{out}");
 }
 
@@ -98,14 +118,24 @@ fn ppce500_preloaded_files_are_listed() {
 fn malta_a_paste_into_a_guest_console_arrives_whole() {
     let built = guests::build_once().expect("building the guests");
     let mut s = boot_with_files(Board::QemuMalta, &[built.archive("bare")], "guest-paste");
-    s.command("/metarouter import-image file-name=bare.tgz name=b1", PROMPT);
+    s.command(
+        "/metarouter import-image file-name=bare.tgz name=b1",
+        PROMPT,
+    );
     s.send_line("/metarouter console b1");
     s.expect("[Ctrl-A is the prefix key]");
     s.expect_within("polling around wait)", Duration::from_secs(10));
-    let paste: String = (0..3000).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+    let paste: String = (0..3000)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
     s.send(&format!("{paste}|end"));
     let echoed = s.expect_within("|end", Duration::from_secs(30));
-    assert_eq!(echoed.trim_start_matches(['\r', '\n']), paste, "{}", s.transcript());
+    assert_eq!(
+        echoed.trim_start_matches(['\r', '\n']),
+        paste,
+        "{}",
+        s.transcript()
+    );
     s.send("\x01q");
     s.expect("Welcome back!");
     s.expect(PROMPT);

@@ -48,7 +48,9 @@ fn on_console(s: &mut Session, vm: &str, line: &str, until: &str, timeout: Durat
 fn state_of(s: &mut Session, name: &str) -> String {
     let out = cmd(s, "/metarouter print");
     out.lines()
-        .find(|l| l.split_whitespace().nth(1) == Some(name) || l.split_whitespace().nth(2) == Some(name))
+        .find(|l| {
+            l.split_whitespace().nth(1) == Some(name) || l.split_whitespace().nth(2) == Some(name)
+        })
         .and_then(|l| l.split_whitespace().last())
         .unwrap_or_else(|| panic!("{name} not in /metarouter print:\n{out}"))
         .to_string()
@@ -62,7 +64,11 @@ fn wait_state(s: &mut Session, name: &str, state: &str, timeout: Duration) {
         if now == state {
             return;
         }
-        assert!(Instant::now() < deadline, "{name} is {now}, not {state}, after {timeout:?}\n{}", s.transcript());
+        assert!(
+            Instant::now() < deadline,
+            "{name} is {now}, not {state}, after {timeout:?}\n{}",
+            s.transcript()
+        );
         std::thread::sleep(Duration::from_millis(300));
     }
 }
@@ -78,7 +84,13 @@ fn eight_guests_with_consoles_and_states() {
         wait_state(&mut s, &format!("g{i}"), "running", Duration::from_secs(30));
     }
     for i in 1..=8 {
-        on_console(&mut s, &format!("g{i}"), "uptime", "uptime: ", Duration::from_secs(10));
+        on_console(
+            &mut s,
+            &format!("g{i}"),
+            "uptime",
+            "uptime: ",
+            Duration::from_secs(10),
+        );
     }
     // The host shuts a guest down: it is asked to halt, obeys, and stops.
     cmd(&mut s, "/metarouter shut-down g1");
@@ -99,7 +111,13 @@ fn eight_guests_with_consoles_and_states() {
     wait_state(&mut s, "g5", "running", Duration::from_secs(15));
     // Everybody else kept running.
     for i in [1, 2, 5, 6, 7, 8] {
-        on_console(&mut s, &format!("g{i}"), "uptime", "uptime: ", Duration::from_secs(10));
+        on_console(
+            &mut s,
+            &format!("g{i}"),
+            "uptime",
+            "uptime: ",
+            Duration::from_secs(10),
+        );
     }
     let print = cmd(&mut s, "/metarouter print");
     assert!(!s.transcript().contains("panic"), "{}", s.transcript());
@@ -114,14 +132,32 @@ fn ping_between(bridges: [&str; 2], expect_reply: bool) {
     }
     for (i, b) in bridges.iter().enumerate() {
         let n = i + 1;
-        cmd(&mut s, &format!("/metarouter import-image file-name=netguest.tgz name=n{n}"));
-        cmd(&mut s, &format!("/metarouter interface add virtual-machine=n{n} dynamic-bridge={b}"));
+        cmd(
+            &mut s,
+            &format!("/metarouter import-image file-name=netguest.tgz name=n{n}"),
+        );
+        cmd(
+            &mut s,
+            &format!("/metarouter interface add virtual-machine=n{n} dynamic-bridge={b}"),
+        );
     }
     for n in 1..=2 {
         wait_state(&mut s, &format!("n{n}"), "running", Duration::from_secs(30));
-        on_console(&mut s, &format!("n{n}"), &format!("ip 10.0.0.{n}/24"), &format!("address=10.0.0.{n}/24"), Duration::from_secs(10));
+        on_console(
+            &mut s,
+            &format!("n{n}"),
+            &format!("ip 10.0.0.{n}/24"),
+            &format!("address=10.0.0.{n}/24"),
+            Duration::from_secs(10),
+        );
     }
-    let out = on_console(&mut s, "n2", "ping 10.0.0.1 3", "packet-loss", Duration::from_secs(20));
+    let out = on_console(
+        &mut s,
+        "n2",
+        "ping 10.0.0.1 3",
+        "packet-loss",
+        Duration::from_secs(20),
+    );
     if expect_reply {
         assert!(out.contains("received=3"), "{out}\n{}", s.transcript());
     } else {
@@ -147,8 +183,14 @@ fn attacker_is_contained_while_others_keep_running() {
     let mut s = boot_with_guests(512, "attacker");
     cmd(&mut s, "/interface bridge add name=br1");
     cmd(&mut s, "/metarouter add name=bystander memory-size=240");
-    cmd(&mut s, "/metarouter import-image file-name=attacker.tgz name=attacker");
-    cmd(&mut s, "/metarouter interface add virtual-machine=attacker dynamic-bridge=br1");
+    cmd(
+        &mut s,
+        "/metarouter import-image file-name=attacker.tgz name=attacker",
+    );
+    cmd(
+        &mut s,
+        "/metarouter interface add virtual-machine=attacker dynamic-bridge=br1",
+    );
     wait_state(&mut s, "bystander", "running", Duration::from_secs(30));
     s.send_line("/metarouter console attacker");
     s.expect("[Ctrl-A is the prefix key]");
@@ -157,17 +199,33 @@ fn attacker_is_contained_while_others_keep_running() {
     s.expect("Welcome back!");
     s.expect(PROMPT);
     println!("{report}");
-    let done = report.lines().find(|l| l.contains("probes done:")).unwrap_or_else(|| panic!("no summary:\n{report}"));
+    let done = report
+        .lines()
+        .find(|l| l.contains("probes done:"))
+        .unwrap_or_else(|| panic!("no summary:\n{report}"));
     assert!(done.contains(" 0 not contained"), "{done}\n{report}");
     assert!(!report.contains("NOT CONTAINED"), "{report}");
-    assert!(!report.contains(": FAILED ("), "a check of the guest's own view failed:\n{report}");
+    assert!(
+        !report.contains(": FAILED ("),
+        "a check of the guest's own view failed:\n{report}"
+    );
     let probes = report.lines().filter(|l| l.starts_with("probe ")).count();
     assert!(probes >= 20, "only {probes} probes ran:\n{report}");
     // The bystander never noticed.
-    on_console(&mut s, "bystander", "uptime", "uptime: ", Duration::from_secs(10));
+    on_console(
+        &mut s,
+        "bystander",
+        "uptime",
+        "uptime: ",
+        Duration::from_secs(10),
+    );
     let state = state_of(&mut s, "bystander");
     assert_eq!(state, "running");
-    assert!(!s.transcript().contains("hypervisor panic"), "{}", s.transcript());
+    assert!(
+        !s.transcript().contains("hypervisor panic"),
+        "{}",
+        s.transcript()
+    );
 }
 
 /// MetaROUTER's stated future limit is 16 guests. With 512 MiB, malta has RAM above kseg0's
@@ -193,17 +251,30 @@ fn sixteen_guests_with_ram_above_512_mib() {
         assert!(out.trim().is_empty(), "add g{i}: {out}");
     }
     let out = cmd(&mut s, "/metarouter add name=g17");
-    assert!(out.contains("too many virtual machines (at most 16)"), "{out}");
+    assert!(
+        out.contains("too many virtual machines (at most 16)"),
+        "{out}"
+    );
     for i in 1..=16 {
         wait_state(&mut s, &format!("g{i}"), "running", Duration::from_secs(60));
     }
     for i in [1, 8, 15, 16] {
-        on_console(&mut s, &format!("g{i}"), "uptime", "uptime: ", Duration::from_secs(20));
+        on_console(
+            &mut s,
+            &format!("g{i}"),
+            "uptime",
+            "uptime: ",
+            Duration::from_secs(20),
+        );
     }
     let print = cmd(&mut s, "/metarouter print");
     assert!(!print.contains("g17"), "{print}");
     assert_eq!(print.matches("running").count(), 16, "{print}");
-    assert!(!s.transcript().contains("hypervisor panic"), "{}", s.transcript());
+    assert!(
+        !s.transcript().contains("hypervisor panic"),
+        "{}",
+        s.transcript()
+    );
 }
 
 /// An imported image is part of the saved configuration: after a host reboot the machine boots
@@ -230,7 +301,10 @@ fn imported_image_survives_a_host_reboot() {
     };
 
     let mut s = boot(&all);
-    cmd(&mut s, "/metarouter import-image file-name=netguest.tgz name=n1");
+    cmd(
+        &mut s,
+        "/metarouter import-image file-name=netguest.tgz name=n1",
+    );
     wait_state(&mut s, "n1", "running", Duration::from_secs(30));
     let before = cmd(&mut s, "/metarouter print");
     s.power_cut();
@@ -238,15 +312,29 @@ fn imported_image_survives_a_host_reboot() {
     // Same files: the netguest image again (the built-in guest has no `ip` command).
     let mut s = boot(&all);
     wait_state(&mut s, "n1", "running", Duration::from_secs(30));
-    on_console(&mut s, "n1", "ip 10.0.0.1/24", "set for the first interface", Duration::from_secs(10));
-    assert_eq!(cmd(&mut s, "/metarouter print"), before, "used-disk or state differ after the reboot");
-    assert!(!cmd(&mut s, "/export").contains("image-file"), "export shows the image file");
+    on_console(
+        &mut s,
+        "n1",
+        "ip 10.0.0.1/24",
+        "set for the first interface",
+        Duration::from_secs(10),
+    );
+    assert_eq!(
+        cmd(&mut s, "/metarouter print"),
+        before,
+        "used-disk or state differ after the reboot"
+    );
+    assert!(
+        !cmd(&mut s, "/export").contains("image-file"),
+        "export shows the image file"
+    );
     s.power_cut();
 
     // The file is gone: the machine stays stopped, with the reason.
     let mut s = boot(&hello_only);
     assert!(
-        s.transcript().contains("n1: cannot boot: image file netguest.tgz is not in the file store"),
+        s.transcript()
+            .contains("n1: cannot boot: image file netguest.tgz is not in the file store"),
         "{}",
         s.transcript()
     );
@@ -264,14 +352,23 @@ fn imported_image_survives_a_host_reboot() {
 #[test]
 fn a_guest_with_interrupts_off_is_running_at_once() {
     let mut s = boot_with_guests(256, "bare");
-    let out = cmd(&mut s, "/metarouter import-image file-name=bare.tgz name=b1");
+    let out = cmd(
+        &mut s,
+        "/metarouter import-image file-name=bare.tgz name=b1",
+    );
     assert!(out.contains("imported: 100%"), "{out}");
     let imported = Instant::now();
     wait_state(&mut s, "b1", "running", Duration::from_secs(5));
-    println!("b1 running {:.1} s after its import", imported.elapsed().as_secs_f64());
+    println!(
+        "b1 running {:.1} s after its import",
+        imported.elapsed().as_secs_f64()
+    );
     s.send_line("/metarouter console b1");
     s.expect("[Ctrl-A is the prefix key]");
-    s.expect_within("bare: MetaROUTER guest without a runtime", Duration::from_secs(5));
+    s.expect_within(
+        "bare: MetaROUTER guest without a runtime",
+        Duration::from_secs(5),
+    );
     s.send("echo-me");
     s.expect_within("echo-me", Duration::from_secs(5));
     s.send("\x01q");

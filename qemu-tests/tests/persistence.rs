@@ -48,7 +48,8 @@ const REGION_OFFSET: usize = MALTA_FLASH_SIZE as usize - REGION_LEN;
 const ANY_PROMPT: &str = "] > ";
 /// What the box says at boot about its store.
 const DAMAGED_COPY: &str = "configuration: ignored a damaged copy";
-const CORRUPT_STORE: &str = "configuration: saved configuration is corrupt, starting with the default configuration";
+const CORRUPT_STORE: &str =
+    "configuration: saved configuration is corrupt, starting with the default configuration";
 const TORN_RECORD: &str = "configuration: the last change before power was lost was not saved";
 const DAMAGED_JOURNAL: &str = "configuration: saved changes are damaged, later changes were lost";
 
@@ -66,7 +67,10 @@ struct FlashImage {
 impl FlashImage {
     /// A new, fully erased image (all 0xFF), as on a new board.
     fn erased(name: &str) -> FlashImage {
-        let dir = std::env::temp_dir().join(format!("qemu-tests-persistence-{}-{name}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "qemu-tests-persistence-{}-{name}",
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         let path = dir.join("flash.img");
         ensure_flash_image(&path, MALTA_FLASH_SIZE).unwrap_or_else(|e| panic!("{e}"));
@@ -78,8 +82,14 @@ impl FlashImage {
     }
 
     fn bytes(&self) -> Vec<u8> {
-        let bytes = std::fs::read(&self.path).unwrap_or_else(|e| panic!("{}: {e}", self.path.display()));
-        assert_eq!(bytes.len() as u64, MALTA_FLASH_SIZE, "QEMU changed the size of {}", self.path.display());
+        let bytes =
+            std::fs::read(&self.path).unwrap_or_else(|e| panic!("{}: {e}", self.path.display()));
+        assert_eq!(
+            bytes.len() as u64,
+            MALTA_FLASH_SIZE,
+            "QEMU changed the size of {}",
+            self.path.display()
+        );
         bytes
     }
 
@@ -90,7 +100,8 @@ impl FlashImage {
 
     /// When QEMU last wrote the image (every flash erase/program is a write to the file).
     fn modified(&self) -> std::time::SystemTime {
-        let meta = std::fs::metadata(&self.path).unwrap_or_else(|e| panic!("{}: {e}", self.path.display()));
+        let meta = std::fs::metadata(&self.path)
+            .unwrap_or_else(|e| panic!("{}: {e}", self.path.display()));
         meta.modified().expect("file modification times")
     }
 
@@ -103,7 +114,8 @@ impl FlashImage {
     fn flip_region_byte(&self, offset: usize) {
         let mut bytes = self.bytes();
         bytes[REGION_OFFSET + offset] ^= 0xFF;
-        std::fs::write(&self.path, bytes).unwrap_or_else(|e| panic!("{}: {e}", self.path.display()));
+        std::fs::write(&self.path, bytes)
+            .unwrap_or_else(|e| panic!("{}: {e}", self.path.display()));
     }
 }
 
@@ -120,7 +132,9 @@ const CUSTOMERS: usize = 24;
 fn customer_setup() -> Vec<String> {
     let mut lines = Vec::new();
     for i in 0..CUSTOMERS {
-        lines.push(format!("/interface bridge add name=cust{i:02} comment=\"customer {i:02} access bridge\""));
+        lines.push(format!(
+            "/interface bridge add name=cust{i:02} comment=\"customer {i:02} access bridge\""
+        ));
         lines.push(format!(
             "/ip address add address=10.{i}.0.1/24 interface=cust{i:02} comment=\"customer {i:02} gateway\""
         ));
@@ -137,7 +151,10 @@ const PRIORITY_1_SAVED: &str = "priority=0x7000";
 /// One command that changes every bridge: its journal record holds the customers' bridges
 /// whole (1.4 or 1.7 KiB), so that programming it takes a while.
 fn priority_change(priority: usize) -> String {
-    format!("/interface bridge set [find] priority={}", PRIORITIES[priority])
+    format!(
+        "/interface bridge set [find] priority={}",
+        PRIORITIES[priority]
+    )
 }
 
 /// Type the change to `priority` and, once it is echoed, Enter. Returns the instant Enter was
@@ -165,7 +182,10 @@ fn wait_for_idle_compaction(flash: &FlashImage) -> Store {
     let (generation, started) = (newest.generation, Instant::now());
     loop {
         let now = flash.store();
-        if now.newest().is_some_and(|(_, g)| g.generation != generation) {
+        if now
+            .newest()
+            .is_some_and(|(_, g)| g.generation != generation)
+        {
             return now;
         }
         assert!(
@@ -183,14 +203,23 @@ fn prompt_of(name: &str) -> String {
 
 /// The identity a boot showed in `<identity> Login: `, from the output before `Login: `.
 fn login_identity(boot: &str) -> String {
-    boot.trim_end().rsplit(['\n', '\r']).next().unwrap_or("").trim().to_string()
+    boot.trim_end()
+        .rsplit(['\n', '\r'])
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string()
 }
 
 /// Run `lines` (each must print nothing) at the prompt `prompt`.
 fn configure(s: &mut Session, lines: &[&str], prompt: &str) {
     for line in lines {
         let out = s.command(line, prompt);
-        assert!(out.is_empty(), "{line:?} printed {out:?}\n{}", s.transcript());
+        assert!(
+            out.is_empty(),
+            "{line:?} printed {out:?}\n{}",
+            s.transcript()
+        );
     }
 }
 
@@ -201,7 +230,11 @@ fn reboot(s: &mut Session) {
     s.send("y");
     s.expect("Rebooting...");
     let status = s.wait_exit(Duration::from_secs(20));
-    assert!(status.success(), "QEMU ended with {status}\n{}", s.transcript());
+    assert!(
+        status.success(),
+        "QEMU ended with {status}\n{}",
+        s.transcript()
+    );
 }
 
 const PASSWORD: &str = "Str0ng-pass";
@@ -212,12 +245,20 @@ const CHANGES: [&str; 5] = [
     "/user set admin password=Str0ng-pass",
     "/system identity set name=router1",
 ];
-const PRINTS: [&str; 5] =
-    ["/system identity print", "/interface bridge print", "/metarouter print", "/ip address print", "/user print"];
+const PRINTS: [&str; 5] = [
+    "/system identity print",
+    "/interface bridge print",
+    "/metarouter print",
+    "/ip address print",
+    "/user print",
+];
 
 /// The print commands and their output, as on the console.
 fn prints(s: &mut Session, prompt: &str) -> String {
-    PRINTS.iter().map(|line| format!("{prompt}{line}\n{}", s.command(line, prompt))).collect()
+    PRINTS
+        .iter()
+        .map(|line| format!("{prompt}{line}\n{}", s.command(line, prompt)))
+        .collect()
 }
 
 #[test]
@@ -226,7 +267,10 @@ fn malta_configuration_survives_reboot() {
     let flash = FlashImage::erased("reboot");
     let mut s = flash.boot();
     let boot = s.login(BOOT_TIMEOUT);
-    assert!(!boot.contains("configuration:"), "an erased store is not a corrupt one: {boot}");
+    assert!(
+        !boot.contains("configuration:"),
+        "an erased store is not a corrupt one: {boot}"
+    );
     configure(&mut s, &CHANGES[..4], PROMPT);
     configure(&mut s, &CHANGES[4..], &prompt_of("router1"));
     let prompt = prompt_of("router1");
@@ -236,31 +280,57 @@ fn malta_configuration_survives_reboot() {
     drop(s);
 
     let image = flash.bytes();
-    assert!(image[..REGION_OFFSET].iter().all(|&b| b == 0xFF), "the store wrote outside its region (the last 3 MiB)");
+    assert!(
+        image[..REGION_OFFSET].iter().all(|&b| b == 0xFF),
+        "the store wrote outside its region (the last 3 MiB)"
+    );
     let region = &image[REGION_OFFSET..];
     let store = Store::decode(region);
-    let (half, newest) = store.newest().unwrap_or_else(|| panic!("no good generation on the flash: {store:?}"));
+    let (half, newest) = store
+        .newest()
+        .unwrap_or_else(|| panic!("no good generation on the flash: {store:?}"));
     // The first save wrote generation 1 in the first half; each later change is one record.
     assert_eq!((half, newest.generation), (0, 1), "{store:?}");
-    assert_eq!(newest.records.len(), CHANGES.len() - 1, "not one record per change: {store:?}");
+    assert_eq!(
+        newest.records.len(),
+        CHANGES.len() - 1,
+        "not one record per change: {store:?}"
+    );
     assert!(!newest.torn && !newest.damaged, "{store:?}");
-    assert_eq!(store.halves[1], Half::Blank, "the second half was written: {store:?}");
+    assert_eq!(
+        store.halves[1],
+        Half::Blank,
+        "the second half was written: {store:?}"
+    );
     if let Err(e) = newest.check_layout(&region[..HALF_LEN]) {
         panic!("generation 1 is not laid out as the format says: {e}");
     }
     let snapshot = String::from_utf8_lossy(&newest.snapshot);
-    assert!(snapshot.starts_with("# saved configuration v2\n") && snapshot.contains("br-lan"), "{snapshot}");
-    let records: Vec<String> = newest.records.iter().map(|r| String::from_utf8_lossy(r).into_owned()).collect();
+    assert!(
+        snapshot.starts_with("# saved configuration v2\n") && snapshot.contains("br-lan"),
+        "{snapshot}"
+    );
+    let records: Vec<String> = newest
+        .records
+        .iter()
+        .map(|r| String::from_utf8_lossy(r).into_owned())
+        .collect();
     for (record, (change, wanted)) in records.iter().zip([
         (CHANGES[1], "name=vm1"),
         (CHANGES[2], "address=192.168.88.1/24"),
         (CHANGES[3], "password-hash="),
         (CHANGES[4], "set name=router1"),
     ]) {
-        assert!(record.contains(wanted), "the record of {change:?} has no {wanted:?}: {record}");
+        assert!(
+            record.contains(wanted),
+            "the record of {change:?} has no {wanted:?}: {record}"
+        );
     }
     let saved = newest.text();
-    assert!(!saved.contains(PASSWORD), "the password is stored in clear: {saved}");
+    assert!(
+        !saved.contains(PASSWORD),
+        "the password is stored in clear: {saved}"
+    );
     println!(
         "saved on the flash: a snapshot of {} bytes and {} records of {} bytes in all ({} to {} bytes each)",
         newest.snapshot.len(),
@@ -278,7 +348,10 @@ fn malta_configuration_survives_reboot() {
     s.send_line("");
     s.expect("Login failed, incorrect username or password");
     let boot = s.login_as("admin", PASSWORD, &prompt, Duration::from_secs(10));
-    assert!(!boot.contains("configuration:"), "unexpected store report: {boot}");
+    assert!(
+        !boot.contains("configuration:"),
+        "unexpected store report: {boot}"
+    );
     let prints_after = prints(&mut s, &prompt);
     golden::check("persistence-reboot-prints", &prints_after);
     for (printed, wanted) in [
@@ -286,11 +359,23 @@ fn malta_configuration_survives_reboot() {
         ("name=\"br-lan\"", "the bridge"),
         (";;; LAN bridge", "the bridge's comment"),
         (" 0 X vm1  32MiB       4096kiB", "the disabled VM"),
-        ("192.168.88.1/24 192.168.88.0 192.168.88.255 br-lan", "the address"),
+        (
+            "192.168.88.1/24 192.168.88.0 192.168.88.255 br-lan",
+            "the address",
+        ),
     ] {
-        assert!(prints_after.contains(printed), "{wanted} is lost: no {printed:?} in\n{prints_after}");
+        assert!(
+            prints_after.contains(printed),
+            "{wanted} is lost: no {printed:?} in\n{prints_after}"
+        );
     }
-    assert_eq!(prints_after, prints_before, "print output changed across the reboot");
+    assert_eq!(
+        prints_after, prints_before,
+        "print output changed across the reboot"
+    );
     let export_after = s.command("/export", &prompt);
-    assert_eq!(export_after, export_before, "/export changed across the reboot");
+    assert_eq!(
+        export_after, export_before,
+        "/export changed across the reboot"
+    );
 }

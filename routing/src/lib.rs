@@ -6,7 +6,8 @@
 //!   selection and next-hop resolution with RouterOS semantics, and the routing decision.
 //! - [`prefix`]: IP networks as the RIB and the CLI see them.
 //! - [`fuzzing`]: fuzz-target bodies, also run by `cargo test`.
-//! - [`reference`]: a brute-force LPM used as the oracle in tests, fuzzing and the benchmark.
+//! - [`reference`](mod@reference): a brute-force LPM used as the oracle in tests, fuzzing and
+//!   the benchmark.
 //! - [`index_sort`]: the one sort routine of the RIB (and the management plane), small on the
 //!   target.
 //!

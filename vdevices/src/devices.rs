@@ -206,7 +206,9 @@ impl GuestDevices {
                 self.events.yielded = true;
                 0
             }
-            Hypercall::CreateQueue { queue, irq, tx, rx } => self.create_queue(ram, queue, irq, tx, rx),
+            Hypercall::CreateQueue { queue, irq, tx, rx } => {
+                self.create_queue(ram, queue, irq, tx, rx)
+            }
             Hypercall::ReleaseQueue { queue } => self.release_queue(queue),
             Hypercall::SetupIrqs { word, count } => self.setup_irqs(ram, word, count),
             Hypercall::Unknown(_) => -errno::ENOSYS,
@@ -215,7 +217,14 @@ impl GuestDevices {
 
     #[cold]
     #[inline(never)]
-    fn create_queue(&mut self, ram: &mut GuestRam<'_>, queue: u32, irq: u32, tx: Gva, rx: Gva) -> i32 {
+    fn create_queue(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+        queue: u32,
+        irq: u32,
+        tx: Gva,
+        rx: Gva,
+    ) -> i32 {
         let Some(queue) = QueueId::from_id(queue) else {
             return -errno::EINVAL;
         };

@@ -298,15 +298,14 @@ impl<M: Machine> Manager<M> {
     /// guests, requests and faults, grace timeouts; wake guests whose interrupts are due.
     pub fn service(&mut self) {
         let now = self.machine.uptime_ms();
-        for i in 0..MAX_GUESTS {
-            let Some(g) = self.guests[i].as_deref_mut() else {
+        for id in GuestId::all() {
+            let Some(g) = self.guests[id.index()].as_deref_mut() else {
                 continue;
             };
             if !g.state().is_live() {
                 continue;
             }
             let report = g.service(&self.machine);
-            let id = GuestId(i as u8);
             if report.alive {
                 let _ = self.event(id, Event::Alive);
             }
@@ -327,12 +326,14 @@ impl<M: Machine> Manager<M> {
         net::switch_frames(
             &mut self.net,
             &mut self.guests,
+            // The switch's clock: seconds modulo 2^32 (it ages entries with wrapping arithmetic).
+            #[allow(clippy::cast_possible_truncation)]
             Seconds((now / 1000) as u32),
         );
-        for i in 0..MAX_GUESTS {
-            if let Some(g) = self.guests[i].as_deref_mut() {
+        for id in GuestId::all() {
+            if let Some(g) = self.guests[id.index()].as_deref_mut() {
                 if g.wants_wake() {
-                    self.sched.wake(GuestId(i as u8));
+                    self.sched.wake(id);
                 }
             }
         }
@@ -342,10 +343,12 @@ impl<M: Machine> Manager<M> {
     pub fn run_next(&mut self) -> bool {
         let now = self.machine.counter();
         // Waiting guests whose interrupt is pending become runnable.
-        for i in 0..MAX_GUESTS {
-            let id = GuestId(i as u8);
+        for id in GuestId::all() {
             if let RunState::Waiting { .. } = self.sched.state(id) {
-                if self.guests[i].as_deref_mut().is_some_and(Guest::runnable) {
+                if self.guests[id.index()]
+                    .as_deref_mut()
+                    .is_some_and(Guest::runnable)
+                {
                     self.sched.wake(id);
                 }
             }

@@ -160,8 +160,8 @@ impl Net {
         let Some((devices, mut ram)) = guest.devices_and_ram() else {
             return;
         };
-        for (i, iface) in self.ifaces[id.index()].iter().enumerate() {
-            let _ = devices.set_veth_interface(&mut ram, i as u16, iface.map(|(mac, _)| mac));
+        for (i, iface) in (0u16..).zip(self.ifaces[id.index()].iter()) {
+            let _ = devices.set_veth_interface(&mut ram, i, iface.map(|(mac, _)| mac));
         }
     }
 
@@ -212,10 +212,10 @@ impl Net {
         }
         let changed: [bool; MAX_GUESTS] = core::array::from_fn(|g| ifaces[g] != self.ifaces[g]);
         self.ifaces = ifaces;
-        for (g, guest) in guests.iter_mut().enumerate().take(MAX_GUESTS) {
+        for (id, guest) in GuestId::all().zip(guests.iter_mut()) {
             if let Some(guest) = guest.as_mut() {
-                if changed[g] {
-                    self.attach_guest(GuestId(g as u8), guest);
+                if changed[id.index()] {
+                    self.attach_guest(id, guest);
                 }
             }
         }

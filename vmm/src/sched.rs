@@ -30,6 +30,7 @@ pub struct Scheduler<const N: usize> {
 
 impl<const N: usize> Scheduler<N> {
     pub const fn new(slice: u64) -> Self {
+        const { assert!(N <= 1 << u8::BITS, "every slot needs a GuestId") };
         Self {
             state: [RunState::Stopped; N],
             last: N - 1,
@@ -74,6 +75,8 @@ impl<const N: usize> Scheduler<N> {
             let i = (self.last + step) % N;
             if self.state[i] == RunState::Runnable {
                 self.last = i;
+                // `i < N`, which `new` asserts fits a `GuestId`.
+                #[allow(clippy::cast_possible_truncation)]
                 return Some(GuestId(i as u8));
             }
         }

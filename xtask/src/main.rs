@@ -2,6 +2,7 @@
 //! benchmarking. CI runs exactly what a developer runs (`./x test`).
 
 mod fuzz;
+mod lint;
 mod run;
 
 use std::process::{Command, ExitCode};
@@ -27,7 +28,10 @@ tasks:
         build a board image; the image path is the last line printed
   size  [--board B|all]
         section sizes (.text/.data/.bss) of board images
-  test  run every test: host unit tests, then QEMU integration tests
+  test  run every test: `./x lint` first, then host unit tests, then QEMU
+        integration tests
+  lint  rustfmt --check, clippy and rustdoc (warnings denied) on the host crates
+        and, cross-compiled, on the hypervisor, drivers, boards and guests
   sim   [--login] [--ports N]
         the management plane on the host (stdin/stdout), no QEMU
   bench fib [--table FILE]...
@@ -68,6 +72,7 @@ fn main() -> ExitCode {
         "size" => size(rest),
         "run" => run::run(rest),
         "test" => test(rest),
+        "lint" => lint::lint(rest),
         "sim" => cargo_run("sim", &[], rest),
         "guests" => guests(rest),
         "bench" => bench(rest),
@@ -91,7 +96,11 @@ pub fn boards_arg(args: &[String], allow_all: bool) -> Result<Vec<Board>, String
         match arg.as_str() {
             "--board" => {
                 let name = it.next().ok_or("--board needs a board name")?;
-                boards = if allow_all && name == "all" { Board::ALL.to_vec() } else { vec![name.parse()?] };
+                boards = if allow_all && name == "all" {
+                    Board::ALL.to_vec()
+                } else {
+                    vec![name.parse()?]
+                };
             }
             other => return Err(format!("unexpected argument `{other}`")),
         }
@@ -111,13 +120,25 @@ fn build(args: &[String]) -> Result<(), String> {
 
 fn size(args: &[String]) -> Result<(), String> {
     let boards = boards_arg(args, true)?;
-    println!("{:<14} {:>9} {:>9} {:>9} {:>11}", "board", ".text", ".data", ".bss", "image-file");
+    println!(
+        "{:<14} {:>9} {:>9} {:>9} {:>11}",
+        "board", ".text", ".data", ".bss", "image-file"
+    );
     for board in boards {
         let img = image::build(board, true)?;
         let elf = std::fs::read(&img.elf).map_err(|e| format!("{}: {e}", img.elf.display()))?;
         let s = image::section_sizes(&elf)?;
-        let file = std::fs::metadata(&img.image).map_err(|e| e.to_string())?.len();
-        println!("{:<14} {:>9} {:>9} {:>9} {:>11}", board.name(), s.text, s.data, s.bss, file);
+        let file = std::fs::metadata(&img.image)
+            .map_err(|e| e.to_string())?
+            .len();
+        println!(
+            "{:<14} {:>9} {:>9} {:>9} {:>11}",
+            board.name(),
+            s.text,
+            s.data,
+            s.bss,
+            file
+        );
     }
     Ok(())
 }
@@ -142,7 +163,7 @@ fn status_ok(mut cmd: Command, what: &str) -> Result<(), String> {
     }
 }
 
-fn host_cargo() -> Command {
+pub fn host_cargo() -> Command {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace_root());
@@ -151,7 +172,10 @@ fn host_cargo() -> Command {
 
 fn cargo_run(package: &str, cargo_flags: &[&str], args: &[String]) -> Result<(), String> {
     let mut cmd = host_cargo();
-    cmd.args(["run", "--quiet", "--package", package]).args(cargo_flags).arg("--").args(args);
+    cmd.args(["run", "--quiet", "--package", package])
+        .args(cargo_flags)
+        .arg("--")
+        .args(args);
     status_ok(cmd, package)
 }
 
@@ -171,6 +195,8 @@ fn test(args: &[String]) -> Result<(), String> {
         return Err(format!("`./x test` takes no arguments (got {args:?})"));
     }
     let started = Instant::now();
+    // What CI enforces besides the tests: formatting, clippy and rustdoc, warnings denied.
+    lint::lint(&[])?;
     eprintln!("x: host tests");
     let mut cmd = host_cargo();
     cmd.args(["test", "--workspace", "--exclude", "qemu-tests"]);
@@ -183,7 +209,13 @@ fn test(args: &[String]) -> Result<(), String> {
     status_ok(cmd, "host tests")?;
     eprintln!("x: guest SDK host tests");
     let mut cmd = host_cargo();
-    cmd.args(["test", "--manifest-path", "guests/Cargo.toml", "--package", "mr-proto"]);
+    cmd.args([
+        "test",
+        "--manifest-path",
+        "guests/Cargo.toml",
+        "--package",
+        "mr-proto",
+    ]);
     status_ok(cmd, "guest SDK host tests")?;
     eprintln!("x: building every board image");
     for board in Board::ALL {
@@ -194,6 +226,9 @@ fn test(args: &[String]) -> Result<(), String> {
     let mut cmd = host_cargo();
     cmd.args(["test", "--package", "qemu-tests"]);
     status_ok(cmd, "QEMU tests")?;
-    eprintln!("x: all tests passed in {:.0} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "x: all tests passed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

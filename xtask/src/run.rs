@@ -32,16 +32,27 @@ struct RawTerminal {
 
 impl RawTerminal {
     fn enter() -> Option<RawTerminal> {
-        let out = Command::new("stty").arg("-g").stdin(Stdio::inherit()).output().ok()?;
+        let out = Command::new("stty")
+            .arg("-g")
+            .stdin(Stdio::inherit())
+            .output()
+            .ok()?;
         let saved = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        let ok = Command::new("stty").args(["raw", "-echo"]).stdin(Stdio::inherit()).status().ok()?;
+        let ok = Command::new("stty")
+            .args(["raw", "-echo"])
+            .stdin(Stdio::inherit())
+            .status()
+            .ok()?;
         ok.success().then_some(RawTerminal { saved })
     }
 }
 
 impl Drop for RawTerminal {
     fn drop(&mut self) {
-        let _ = Command::new("stty").arg(&self.saved).stdin(Stdio::inherit()).status();
+        let _ = Command::new("stty")
+            .arg(&self.saved)
+            .stdin(Stdio::inherit())
+            .status();
     }
 }
 
@@ -88,7 +99,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
         eprintln!("x: booting {board}; Ctrl-] ends QEMU\r");
     }
     let mut child = cmd.spawn().map_err(|e| format!("cannot start QEMU: {e}"))?;
-    let raw = if interactive { RawTerminal::enter() } else { None };
+    let raw = if interactive {
+        RawTerminal::enter()
+    } else {
+        None
+    };
 
     let start = Instant::now();
     let last_output = Arc::new(AtomicU64::new(0));
@@ -105,7 +120,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 break;
             }
             last.store(millis_since(start), Ordering::Relaxed);
-            if stdout.write_all(&buf[..n]).and_then(|_| stdout.flush()).is_err() {
+            if stdout
+                .write_all(&buf[..n])
+                .and_then(|_| stdout.flush())
+                .is_err()
+            {
                 break;
             }
         }
@@ -122,11 +141,18 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 break;
             }
             let chunk = &buf[..n];
-            let (chunk, stop) = match chunk.iter().position(|&b| interactive && b == CTRL_RIGHT_BRACKET) {
+            let (chunk, stop) = match chunk
+                .iter()
+                .position(|&b| interactive && b == CTRL_RIGHT_BRACKET)
+            {
                 Some(i) => (&chunk[..i], true),
                 None => (chunk, false),
             };
-            if qemu_in.write_all(chunk).and_then(|_| qemu_in.flush()).is_err() {
+            if qemu_in
+                .write_all(chunk)
+                .and_then(|_| qemu_in.flush())
+                .is_err()
+            {
                 break;
             }
             if stop {

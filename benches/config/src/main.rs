@@ -84,8 +84,18 @@ struct Host {
 impl Host {
     fn boot() -> Host {
         let mut board = SimBoard::new(2);
-        let shell = Shell::new(&mut board, ShellOptions { login: false, width: 80 });
-        let mut host = Host { board, shell, out: Out::default() };
+        let shell = Shell::new(
+            &mut board,
+            ShellOptions {
+                login: false,
+                width: 80,
+            },
+        );
+        let mut host = Host {
+            board,
+            shell,
+            out: Out::default(),
+        };
         host.run("/ip address add address=10.0.0.1/24 interface=ether1");
         host
     }
@@ -121,7 +131,15 @@ fn host(sizes: &[usize]) {
     println!("host (simulator board, release build): time per command, microseconds");
     println!(
         "{:>8} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12} {:>14} {:>12}",
-        "routes", "add p50", "add p99", "set p50", "remove p50", "identity", "count-only", "heap/route B", "flash B"
+        "routes",
+        "add p50",
+        "add p99",
+        "set p50",
+        "remove p50",
+        "identity",
+        "count-only",
+        "heap/route B",
+        "flash B"
     );
     for &n in sizes {
         let base = LIVE.load(Ordering::Relaxed);
@@ -140,14 +158,26 @@ fn host(sizes: &[usize]) {
         for r in 0..rounds {
             let i = n + r;
             adds.push(host.run(&route_add(i)));
-            sets.push(host.run(&format!("/ip route set [find dst-address={}] distance=5", prefix(i))));
-            removes.push(host.run(&format!("/ip route remove [find dst-address={}]", prefix(i))));
+            sets.push(host.run(&format!(
+                "/ip route set [find dst-address={}] distance=5",
+                prefix(i)
+            )));
+            removes.push(host.run(&format!(
+                "/ip route remove [find dst-address={}]",
+                prefix(i)
+            )));
             identity.push(host.run(&format!("/system identity set name=r{r}")));
             if r % 20 == 0 {
                 count.push(host.run("/ip route print count-only"));
             }
         }
-        let flash_used = host.board.flash.bytes().iter().filter(|&&b| b != 0xFF).count();
+        let flash_used = host
+            .board
+            .flash
+            .bytes()
+            .iter()
+            .filter(|&&b| b != 0xFF)
+            .count();
         let (add50, add99) = spread(adds);
         println!(
             "{n:>8} {add50:>12.0} {add99:>12.0} {:>12.0} {:>12.0} {:>12.0} {:>12.0} {:>14} {:>12}",
@@ -168,7 +198,8 @@ fn qemu(n: usize) {
     std::fs::create_dir_all(&dir).expect("target/bench-config");
     let flash = dir.join("flash.img");
     let _ = std::fs::remove_file(&flash);
-    qemu_tests::qemu::ensure_flash_image(&flash, qemu_tests::qemu::MALTA_FLASH_SIZE).expect("flash image");
+    qemu_tests::qemu::ensure_flash_image(&flash, qemu_tests::qemu::MALTA_FLASH_SIZE)
+        .expect("flash image");
     let boot = |flash: &std::path::Path| {
         let image = qemu_tests::image::build_once(Board::QemuMalta).expect("building qemu-malta");
         let mut config = qemu_tests::qemu::QemuConfig::new(Board::QemuMalta, &image.image);
@@ -180,7 +211,10 @@ fn qemu(n: usize) {
     };
     let mut s = boot(&flash);
     s.login(Duration::from_secs(60));
-    s.command("/ip address add address=10.0.0.1/24 interface=ether1", PROMPT);
+    s.command(
+        "/ip address add address=10.0.0.1/24 interface=ether1",
+        PROMPT,
+    );
     println!("QEMU malta (TCG on this host): a paste of {n} `/ip route add` lines");
     let mut paste = String::new();
     for i in 0..n {
@@ -208,7 +242,11 @@ fn qemu(n: usize) {
         single.push(start.elapsed());
     }
     let (p50, p99) = spread(single);
-    println!("  one `/ip route add` with {n} routes present: median {:.1} ms, max {:.1} ms", p50 / 1e3, p99 / 1e3);
+    println!(
+        "  one `/ip route add` with {n} routes present: median {:.1} ms, max {:.1} ms",
+        p50 / 1e3,
+        p99 / 1e3
+    );
     s.send_line("/system reboot");
     s.expect("[y/N]");
     s.send("y");

@@ -29,5 +29,7 @@ fn lookup(mem: &BootMemory, envp: usize, name: &[u8]) -> Option<u64> {
 pub fn ram_size(regs: &BootRegs) -> u64 {
     let mem = BootMemory::below_image(KSEG0);
     let envp = regs.a2 as usize;
-    lookup(&mem, envp, b"ememsize").or_else(|| lookup(&mem, envp, b"memsize")).unwrap_or(u64::from(regs.a3))
+    lookup(&mem, envp, b"ememsize")
+        .or_else(|| lookup(&mem, envp, b"memsize"))
+        .unwrap_or(u64::from(regs.a3))
 }

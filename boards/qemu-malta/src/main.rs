@@ -41,11 +41,17 @@ const FLASH_PHYS: usize = 0x1E00_0000;
 const FLASH_LEN: usize = 4 << 20;
 const CONFIG_LEN: u32 = 3 << 20;
 /// The earlier layout: two 128 KiB copies in the flash's last 256 KiB (region offsets).
-const EARLIER_COPIES: [(u32, u32); 2] = [(CONFIG_LEN - (256 << 10), 128 << 10), (CONFIG_LEN - (128 << 10), 128 << 10)];
+const EARLIER_COPIES: [(u32, u32); 2] = [
+    (CONFIG_LEN - (256 << 10), 128 << 10),
+    (CONFIG_LEN - (128 << 10), 128 << 10),
+];
 /// Where `./x run --file` has QEMU preload the file store: above the hypervisor's 1 + 2 MiB
 /// (memory.ld), so the RAM guests get above it stays in one piece (the heap borrows the gap
 /// below it first).
-const PRELOAD: PhysRange = PhysRange { base: 0x0040_0000, size: 32 << 20 };
+const PRELOAD: PhysRange = PhysRange {
+    base: 0x0040_0000,
+    size: 32 << 20,
+};
 const COUNT_HZ: u64 = 160_000_000;
 const CPU_HZ: u64 = 320_000_000;
 /// Low RAM (aliased at physical 0) is at most 256 MiB; the rest sits above 0x9000_0000.
@@ -79,15 +85,21 @@ impl ConfigFlash for ConfigRegion {
     }
     fn read(&self, offset: u32, buf: &mut [u8]) -> Result<(), FlashFailure> {
         self.check(offset, buf.len())?;
-        self.flash.read(self.base + offset, buf).map_err(|_| FlashFailure)
+        self.flash
+            .read(self.base + offset, buf)
+            .map_err(|_| FlashFailure)
     }
     fn erase(&self, offset: u32) -> Result<(), FlashFailure> {
         self.check(offset, 1)?;
-        self.flash.erase(self.base + offset).map_err(|_| FlashFailure)
+        self.flash
+            .erase(self.base + offset)
+            .map_err(|_| FlashFailure)
     }
     fn program(&self, offset: u32, data: &[u8]) -> Result<(), FlashFailure> {
         self.check(offset, data.len())?;
-        self.flash.program(self.base + offset, data).map_err(|_| FlashFailure)
+        self.flash
+            .program(self.base + offset, data)
+            .map_err(|_| FlashFailure)
     }
 }
 
@@ -106,10 +118,13 @@ impl ConfigRegion {
         // QEMU's malta flash reports the whole 32-bit bank in its CFI query.
         let flash = CfiFlash::probe(window, 4, 1).ok()?;
         let g = flash.geometry();
-        if g.size < CONFIG_LEN || CONFIG_LEN % g.erase_block != 0 {
+        if g.size < CONFIG_LEN || !CONFIG_LEN.is_multiple_of(g.erase_block) {
             return None;
         }
-        Some(ConfigRegion { base: g.size - CONFIG_LEN, flash })
+        Some(ConfigRegion {
+            base: g.size - CONFIG_LEN,
+            flash,
+        })
     }
 }
 
@@ -119,7 +134,12 @@ impl Malta {
         // it up), seen uncached through kseg1; nothing else in the program maps it.
         let isa_io = unsafe { Mmio::new(kseg1(ISA_IO_PHYS), ISA_IO_LEN) };
         // SAFETY: COM1's eight byte registers, inside the ISA I/O window above.
-        let com1 = unsafe { Mmio::new(kseg1(ISA_IO_PHYS + COM1_PORT), RegLayout::Bytes.window_len()) };
+        let com1 = unsafe {
+            Mmio::new(
+                kseg1(ISA_IO_PHYS + COM1_PORT),
+                RegLayout::Bytes.window_len(),
+            )
+        };
         let uart = Uart16550::new(com1, RegLayout::Bytes);
         // SAFETY: the GT-64120's 4 KiB register block, uncached through kseg1.
         let gt = unsafe { Mmio::new(kseg1(GT64120_PHYS), 0x1000) };
@@ -130,7 +150,10 @@ impl Malta {
         let mut ram = [None; 4];
         ram[0] = Some(PhysRange { base: 0, size: low });
         if high > 0 {
-            ram[1] = Some(PhysRange { base: HIGH_RAM_BASE, size: high });
+            ram[1] = Some(PhysRange {
+                base: HIGH_RAM_BASE,
+                size: high,
+            });
         }
         Malta {
             info: BoardInfo {
@@ -178,10 +201,10 @@ impl Board for Malta {
             return;
         }
         while let Some(irq) = self.pic.poll() {
-            if irq == COM1_IRQ {
-                if !hypervisor::board::drain_console(|| self.uart.receive().into(), events) {
-                    self.uart.set_rx_interrupt(false);
-                }
+            if irq == COM1_IRQ
+                && !hypervisor::board::drain_console(|| self.uart.receive().into(), events)
+            {
+                self.uart.set_rx_interrupt(false);
             }
             self.pic.eoi(irq);
         }

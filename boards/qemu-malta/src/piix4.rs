@@ -5,7 +5,10 @@
 use drivers::gt64120::{Gt64120Pci, PciFunction};
 use drivers::mmio::Mmio;
 
-const PM_FUNCTION: PciFunction = PciFunction { device: 10, function: 3 };
+const PM_FUNCTION: PciFunction = PciFunction {
+    device: 10,
+    function: 3,
+};
 const PIIX4_PM_ID: u32 = 0x7113_8086;
 /// PMBA: power-management I/O base (bits 15:6), bit 0 says "I/O space".
 const CFG_PMBA: u8 = 0x40;

@@ -27,7 +27,10 @@ pub fn mem_size(regs: &BootRegs) -> Option<u64> {
     let mut buf = [0u8; 128];
     for i in 0..regs.a0.min(MAX_ARGS) as usize {
         let ptr = mem.word(regs.a1 as usize + 4 * i)? as usize;
-        if let Some(value) = mem.c_string(ptr, &mut buf).and_then(|w| w.strip_prefix(b"mem=")) {
+        if let Some(value) = mem
+            .c_string(ptr, &mut buf)
+            .and_then(|w| w.strip_prefix(b"mem="))
+        {
             return parse_size(value);
         }
     }

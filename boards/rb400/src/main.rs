@@ -70,7 +70,10 @@ impl Rb400 {
         let (cpu_hz, _ahb_hz) = clocks(&pll);
         let ram_size = argv::mem_size(&regs).unwrap_or(DEFAULT_RAM);
         let mut ram = [None; 4];
-        ram[0] = Some(PhysRange { base: 0, size: ram_size });
+        ram[0] = Some(PhysRange {
+            base: 0,
+            size: ram_size,
+        });
         Rb400 {
             info: BoardInfo {
                 name: "rb400",
@@ -105,7 +108,8 @@ impl Board for Rb400 {
 
     fn init_interrupts(&self) {
         let enabled = self.reset.read_be32(MISC_INT_ENABLE);
-        self.reset.write_be32(MISC_INT_ENABLE, enabled | MISC_IRQ_UART);
+        self.reset
+            .write_be32(MISC_INT_ENABLE, enabled | MISC_IRQ_UART);
         self.uart.set_rx_interrupt(true);
     }
 
@@ -114,7 +118,9 @@ impl Board for Rb400 {
             return;
         }
         let pending = self.reset.read_be32(MISC_INT_STATUS) & self.reset.read_be32(MISC_INT_ENABLE);
-        if pending & MISC_IRQ_UART != 0 && !hypervisor::board::drain_console(|| self.uart.receive().into(), events) {
+        if pending & MISC_IRQ_UART != 0
+            && !hypervisor::board::drain_console(|| self.uart.receive().into(), events)
+        {
             self.uart.set_rx_interrupt(false);
         }
     }

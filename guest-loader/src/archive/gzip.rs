@@ -236,8 +236,9 @@ impl GzipDecoder {
             Stage::HeaderCrc => {
                 self.collect(b);
                 if self.small_len == 2 {
-                    let stored = u16::from_le_bytes([self.small[0], self.small[1]]);
-                    if stored != self.header_crc.value() as u16 {
+                    // FHCRC: the two least significant bytes of the header's CRC-32.
+                    let crc = self.header_crc.value().to_le_bytes();
+                    if self.small[..2] != crc[..2] {
                         return Err(GzipError::HeaderCrcMismatch.into());
                     }
                     self.small_len = 0;
@@ -301,6 +302,8 @@ impl GzipDecoder {
             }
             .into());
         }
+        // ISIZE is the length modulo 2^32 (RFC 1952, 2.3.1).
+        #[allow(clippy::cast_possible_truncation)]
         let computed = self.data_len as u32;
         if stored_len != computed {
             return Err(GzipError::LengthMismatch {

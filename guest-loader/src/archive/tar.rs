@@ -8,6 +8,7 @@ use super::error::{ImportError, TarError};
 use super::path::{normalize, PathProblem};
 use super::tar_fields::{check_checksum, field_str, number, parse_pax, PaxFields, BLOCK};
 use super::{EntryKind, TreeEntry, MAX_PATH, MAX_PAX};
+use crate::bytes::index;
 use alloc::boxed::Box;
 
 /// Receives what the tar stream holds, in order.
@@ -312,12 +313,18 @@ impl TarReader {
             path: &path[..path_len],
             kind,
             mode: (number(&block[100..108], at, "mode")? & 0o7777) as u16,
-            uid: pax
-                .uid
-                .map_or_else(|| number(&block[108..116], at, "uid"), Ok)? as u32,
-            gid: pax
-                .gid
-                .map_or_else(|| number(&block[116..124], at, "gid"), Ok)? as u32,
+            uid: owner_id(
+                pax.uid
+                    .map_or_else(|| number(&block[108..116], at, "uid"), Ok)?,
+                at,
+                "uid",
+            )?,
+            gid: owner_id(
+                pax.gid
+                    .map_or_else(|| number(&block[116..124], at, "gid"), Ok)?,
+                at,
+                "gid",
+            )?,
             mtime: pax
                 .mtime
                 .map_or_else(|| number(&block[136..148], at, "mtime"), Ok)?,
@@ -337,6 +344,11 @@ impl TarReader {
     }
 }
 
+/// A user or group id (`field`) as the entry keeps it: 32 bits, as on the guest.
+fn owner_id(value: u64, at: u64, field: &'static str) -> Result<u32, TarError> {
+    u32::try_from(value).map_err(|_| TarError::BadNumber { at, field })
+}
+
 /// Zero bytes that follow `size` data bytes up to the next block.
 fn padding(size: u64) -> u64 {
     (BLOCK as u64 - size % BLOCK as u64) % BLOCK as u64
@@ -352,7 +364,7 @@ fn skip(left: u64) -> State {
 }
 
 fn clamp(left: u64, available: usize) -> usize {
-    left.min(available as u64) as usize
+    index(left.min(available as u64))
 }
 
 fn path_error(p: PathProblem, at: u64) -> ImportError {

@@ -442,6 +442,38 @@ fn pax_headers_override_path_size_and_time() {
     );
 }
 
+/// A pax record with `key=value`, its length prefix included.
+fn pax_record(key: &str, value: &str) -> Vec<u8> {
+    let body = std::format!(" {key}={value}\n");
+    let mut len = body.len() + 1;
+    while body.len() + len.to_string().len() != len {
+        len = body.len() + len.to_string().len();
+    }
+    std::format!("{len}{body}").into_bytes()
+}
+
+#[test]
+fn pax_owner_ids_beyond_32_bits_are_refused() {
+    for field in ["uid", "gid"] {
+        let mut ar = ::tar::Builder::new(Vec::new());
+        raw_entry(
+            &mut ar,
+            b"PaxHeaders/x",
+            b'x',
+            0o644,
+            b"",
+            &pax_record(field, "4294967296"),
+        );
+        raw_entry(&mut ar, b"short", b'0', 0o644, b"", b"abc");
+        ar.finish().unwrap();
+        assert_eq!(
+            import_err(&gzip(&ar.into_inner().unwrap())),
+            ImportError::Tar(TarError::BadNumber { at: 1024, field }),
+            "{field}"
+        );
+    }
+}
+
 #[test]
 fn kernel_rules() {
     let mut ar = ::tar::Builder::new(Vec::new());

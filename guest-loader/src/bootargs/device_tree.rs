@@ -62,6 +62,8 @@ pub enum DeviceTreeError {
     },
     /// A frequency or the memory size is zero.
     ZeroValue,
+    /// The tree would not fit the 32-bit offsets of its header (a command line of gigabytes).
+    TooLarge,
 }
 
 impl fmt::Display for DeviceTreeError {
@@ -75,6 +77,7 @@ impl fmt::Display for DeviceTreeError {
                 )
             }
             Self::ZeroValue => f.write_str("frequencies and memory size must be non-zero"),
+            Self::TooLarge => f.write_str("the tree would exceed 4 GiB"),
         }
     }
 }
@@ -110,7 +113,7 @@ impl Writer {
     fn prop(&mut self, name: &str, value: &[u8]) {
         let name_off = self.string_offset(name);
         self.word(FDT_PROP);
-        self.word(value.len() as u32);
+        self.word(len32(value.len()));
         self.word(name_off);
         self.structure.extend_from_slice(value);
         self.pad();
@@ -132,15 +135,21 @@ impl Writer {
         let mut at = 0;
         for s in self.strings.split(|&b| b == 0) {
             if s == name.as_bytes() && at < self.strings.len() {
-                return at as u32;
+                return len32(at);
             }
             at += s.len() + 1;
         }
-        let off = self.strings.len() as u32;
+        let off = len32(self.strings.len());
         self.strings.extend_from_slice(name.as_bytes());
         self.strings.push(0);
         off
     }
+}
+
+/// A length or offset in the tree as the 32-bit value the format stores; saturated, which only
+/// happens in a tree [`build_powerpc_device_tree`] then refuses as too large.
+fn len32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// Builds the device tree blob for a PowerPC guest.
@@ -201,18 +210,22 @@ pub fn build_powerpc_device_tree(info: &PowerPcBootInfo<'_>) -> Result<Vec<u8>, 
     let struct_off = HEADER_LEN + RESERVE_MAP_LEN;
     let strings_off = struct_off + w.structure.len();
     let total = strings_off + w.strings.len();
+    // Every length and offset in the tree is at most its total.
+    if u32::try_from(total).is_err() {
+        return Err(DeviceTreeError::TooLarge);
+    }
     let mut blob = Vec::with_capacity(total);
     for v in [
         FDT_MAGIC,
-        total as u32,
-        struct_off as u32,
-        strings_off as u32,
-        HEADER_LEN as u32, // memory reservation map
+        len32(total),
+        len32(struct_off),
+        len32(strings_off),
+        len32(HEADER_LEN), // memory reservation map
         17,                // version
         16,                // last compatible version
         0,                 // boot CPU
-        w.strings.len() as u32,
-        w.structure.len() as u32,
+        len32(w.strings.len()),
+        len32(w.structure.len()),
     ] {
         blob.extend_from_slice(&v.to_be_bytes());
     }

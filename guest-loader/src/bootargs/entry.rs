@@ -100,7 +100,9 @@ pub fn write_boot_args(
                 kmac: info.kmac,
                 command_line: info.command_line,
             };
-            let base = window.address_of(area_start) as u32;
+            // Inside the window, so below 4 GiB.
+            let base = u32::try_from(window.address_of(area_start))
+                .map_err(|_| BootError::NoRoomForArguments)?;
             let layout = build_mips_argv(&args, base, &mut ram[area_start as usize..])
                 .map_err(BootError::Argv)?;
             Ok(EntryState {
@@ -127,7 +129,9 @@ pub fn write_boot_args(
                 return Err(BootError::NoRoomForDeviceTree);
             }
             ram[start as usize..][..tree.len()].copy_from_slice(&tree);
-            let tree_at = window.address_of(start) as u32;
+            // Inside the window, so below 4 GiB.
+            let tree_at = u32::try_from(window.address_of(start))
+                .map_err(|_| BootError::NoRoomForDeviceTree)?;
             Ok(EntryState {
                 pc: image.entry,
                 args: [tree_at, 0, 0, EPAPR_MAGIC, size],

@@ -197,9 +197,11 @@ pub fn build_mips_argv(
             available: area.len(),
         });
     }
+    // Every offset below is at most `needed`: inside the area, which ends at or below 4 GiB.
+    let offset = |n: usize| u32::try_from(n).map_err(|_| ArgvError::BadArea { base });
     let mut at = 4 * (argc + 1);
     for (i, w) in words().enumerate() {
-        let pointer = base + at as u32;
+        let pointer = base + offset(at)?;
         area[4 * i..4 * i + 4].copy_from_slice(&pointer.to_be_bytes());
         for piece in w {
             area[at..at + piece.len()].copy_from_slice(piece);
@@ -210,9 +212,9 @@ pub fn build_mips_argv(
     }
     area[4 * argc..4 * argc + 4].fill(0);
     Ok(ArgvLayout {
-        argc: argc as u32,
+        argc: offset(argc)?,
         argv: base,
-        used: needed as u32,
+        used: offset(needed)?,
     })
 }
 

@@ -6,7 +6,7 @@
 //! only that much buffer.
 
 use super::{ElfError, ElfSpec, Machine};
-use crate::bytes::{be16, be32};
+use crate::bytes::{be16, be32, index};
 use guest_mem::AddressField;
 
 /// Bytes of the file that may hold the ELF header and the program header table.
@@ -203,7 +203,8 @@ pub(crate) fn parse_file_header(
         entry: field32(24),
         phoff,
         phnum,
-        phdr_end: phdr_end as usize,
+        // At most `HEADER_LIMIT` (checked above).
+        phdr_end: index(phdr_end),
         shdr_end,
     })
 }
@@ -265,6 +266,8 @@ pub(crate) fn parse_program_headers(
         let window_offset = place(spec, index, vaddr, paddr, mem_size)?;
         if layout.count == MAX_LOAD_SEGMENTS {
             return Err(ElfError::TooManyLoadSegments {
+                // A small constant.
+                #[allow(clippy::cast_possible_truncation)]
                 max: MAX_LOAD_SEGMENTS as u16,
             });
         }

@@ -8,6 +8,7 @@
 
 use super::header::{self, ElfLayout, FileHeader, EHDR_SIZE, HEADER_LIMIT};
 use super::{check_window_buffer, ElfError, ElfSpec, LoadedImage};
+use crate::bytes::index;
 
 /// A push-based ELF loader/validator for a file of known length.
 #[derive(Clone, Debug)]
@@ -108,7 +109,7 @@ impl ElfStream {
         let mut taken = 0;
         loop {
             let needed = match self.file_header {
-                None => EHDR_SIZE.min(self.file_len as usize),
+                None => EHDR_SIZE.min(index(self.file_len)),
                 Some(h) => h.phdr_end,
             };
             let n = (needed - self.prefix_len).min(chunk.len() - taken);
@@ -155,9 +156,10 @@ impl ElfStream {
             if from >= to {
                 continue;
             }
-            let dst = s.window_offset as usize + (from - seg_start) as usize;
-            let src = (from - at) as usize;
-            let len = (to - from) as usize;
+            // Offsets inside a segment (32-bit sizes) and inside `data`.
+            let dst = s.window_offset as usize + index(from - seg_start);
+            let src = index(from - at);
+            let len = index(to - from);
             ram[dst..dst + len].copy_from_slice(&data[src..src + len]);
         }
     }

@@ -17,7 +17,7 @@ pub enum StoreBuildError {
     BadName,
     /// A file of that name is already in the store.
     DuplicateName,
-    /// The store would hold more than [`MAX_ENTRIES`](super::MAX_ENTRIES) files.
+    /// The store would hold more than [`MAX_ENTRIES`] files.
     TooManyFiles,
     /// The store would exceed 4 GiB.
     TooLarge,
@@ -89,7 +89,7 @@ impl StoreBuilder {
             name_field[..name.len()].copy_from_slice(name.as_bytes());
             table.extend_from_slice(&name_field);
             table.extend_from_slice(&created.to_be_bytes());
-            for v in [at as u32, bytes.len() as u32, crc32(bytes), 0] {
+            for v in [within_store(at), within_store(bytes.len()), crc32(bytes), 0] {
                 table.extend_from_slice(&v.to_be_bytes());
             }
             data.resize(at - data_start(table_end), 0);
@@ -101,8 +101,15 @@ impl StoreBuilder {
         let mut blob = Vec::with_capacity(total);
         blob.extend_from_slice(&MAGIC);
         blob.extend_from_slice(&VERSION.to_be_bytes());
+        // A constant: 32.
+        #[allow(clippy::cast_possible_truncation)]
         blob.extend_from_slice(&(HEADER_LEN as u16).to_be_bytes());
-        for v in [self.files.len() as u32, total as u32, crc32(&table), 0] {
+        for v in [
+            within_store(self.files.len()),
+            within_store(total),
+            crc32(&table),
+            0,
+        ] {
             blob.extend_from_slice(&v.to_be_bytes());
         }
         let header_crc = crc32(&blob);
@@ -113,4 +120,11 @@ impl StoreBuilder {
         blob.resize(total, 0);
         blob
     }
+}
+
+/// An offset, length or count in a store [`StoreBuilder::add`] kept below 4 GiB (with at most
+/// [`MAX_ENTRIES`] files), as its 32-bit field.
+#[allow(clippy::cast_possible_truncation)] // fits: `add` refuses what would not
+fn within_store(n: usize) -> u32 {
+    n as u32
 }

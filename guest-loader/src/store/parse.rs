@@ -29,7 +29,7 @@ pub enum StoreError {
     },
     /// Header length or reserved field wrong.
     BadHeader,
-    /// More entries than [`MAX_ENTRIES`](super::MAX_ENTRIES), or a table longer than the store.
+    /// More entries than [`MAX_ENTRIES`], or a table longer than the store.
     BadEntryCount {
         /// The count found.
         count: u32,
@@ -158,7 +158,9 @@ impl<'a> FileStore<'a> {
         if count as usize > MAX_ENTRIES || table_end > u64::from(total_len) {
             return Err(StoreError::BadEntryCount { count });
         }
-        let table_end = table_end as usize;
+        // At most `total_len`, a 32-bit length.
+        let table_end =
+            usize::try_from(table_end).map_err(|_| StoreError::BadEntryCount { count })?;
         if field32(20) != crc32(&blob[HEADER_LEN..table_end]) {
             return Err(StoreError::TableCrcMismatch);
         }
@@ -169,8 +171,7 @@ impl<'a> FileStore<'a> {
         let mut expected_at = data_start(table_end);
         let mut previous: Option<&[u8]> = None;
         let mut padding_from = table_end;
-        for i in 0..store.count {
-            let index = i as u32;
+        for (i, index) in (0..store.count).zip(0u32..) {
             let e = &blob[HEADER_LEN + i * ENTRY_LEN..HEADER_LEN + (i + 1) * ENTRY_LEN];
             let name_field = &e[..MAX_NAME + 1];
             let name_len = name_field
@@ -276,7 +277,8 @@ impl<'a> FileStore<'a> {
 fn check_zero(bytes: &[u8], start: usize) -> Result<(), StoreError> {
     match bytes.iter().position(|&b| b != 0) {
         Some(i) => Err(StoreError::PaddingNotZero {
-            offset: (start + i) as u32,
+            // Inside the store, whose length is a 32-bit field.
+            offset: u32::try_from(start + i).unwrap_or(u32::MAX),
         }),
         None => Ok(()),
     }

@@ -80,7 +80,7 @@ pub fn run(p: &mut Probes) {
 /// A verdict on a hypercall that must fault with CpU at `at` (`None`: anywhere).
 fn must_fault_cpu(r: Result<u32, Fault>, at: Option<u32>) -> Outcome {
     match r {
-        Err(f) if f.code == exception::CPU && at.map_or(true, |a| f.epc == a) => Outcome::fault(f),
+        Err(f) if f.code == exception::CPU && at.is_none_or(|a| f.epc == a) => Outcome::fault(f),
         Err(f) => Outcome::not_contained(format_args!(
             "{f} at {:#010x} instead of CpU at the hypercall",
             f.epc

@@ -178,7 +178,11 @@ fn run(line: &[u8], net: Option<&mut Net>, address: &mut Option<([u8; 4], u8)>) 
                             n.set_address(a);
                             n.show();
                         }
-                        None => println!("address {}/{} set for the first interface", Dotted(a.0), a.1),
+                        None => println!(
+                            "address {}/{} set for the first interface",
+                            Dotted(a.0),
+                            a.1
+                        ),
                     }
                 }
             },

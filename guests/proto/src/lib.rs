@@ -10,7 +10,7 @@
 //! - [`control`]: "restart" / "halt" messages of the control queue.
 //! - [`veth`]: the interface-id prefix, NEWIFACE/DELIFACE and the interface table.
 //! - [`bootargs`]: the RouterBOOT-style argument words (`HZ=`, `board=`, `mem=`, `kmac=`, ...).
-//! - [`line`], [`command`]: a console line editor and command splitting for small shells.
+//! - [`line`](mod@line), [`command`]: a console line editor and command splitting for small shells.
 //! - [`ipv4`], [`ping`], [`uptime`]: parsing and RouterOS-like formatting.
 //! - [`probe`], [`exception`], [`text`]: isolation-probe outcomes and their exact wording.
 #![no_std]

@@ -1,6 +1,6 @@
 //! Start-up, in the order the guest's memory allows:
 //!
-//! 1. copy the argv words ([`Boot::capture`]) before anything writes guest memory;
+//! 1. copy the argv words (`Boot::capture`) before anything writes guest memory;
 //! 2. install the exception vectors at `0xC000_0000 + (EBase & 0x3FFF_F000)`, Cause.IV = 1;
 //! 3. Status: kernel mode as the guest sees it, BEV/EXL/ERL clear, IM7 (timer) and IM1 (virqs)
 //!    unmasked, interrupts still off;

@@ -6,7 +6,7 @@
 //! paging with `__update_tlb`. Built with the `qemu-malta` feature the same code runs on bare
 //! QEMU (kernel mode, the real TLB), which gives the figures to compare against.
 //!
-//! Console commands: `bench [TOUCHES]` (default 200000; see [`bench`]), `halt`, `help`.
+//! Console commands: `bench [TOUCHES]` (default 200000; see [`bench`](mod@bench)), `halt`, `help`.
 #![no_std]
 #![feature(asm_experimental_arch)]
 #![no_main]
@@ -40,11 +40,9 @@ fn main(boot: &'static Boot) -> ! {
     let mut editor = LineEditor::<128>::new();
     loop {
         let events = event::wait();
-        if events & event::CONTROL != 0 {
-            while control::poll().is_some() {
-                println!("host requested stop: halting");
-                control::halt();
-            }
+        if events & event::CONTROL != 0 && control::poll().is_some() {
+            println!("host requested stop: halting");
+            control::halt();
         }
         let mut input = [0u8; 64];
         loop {

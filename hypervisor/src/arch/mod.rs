@@ -5,7 +5,9 @@
 //! - `BootRegs`: the registers the boot loader left at entry; `_start` (assembly) sets up the
 //!   stack, clears `.bss` and calls the board's entry (see [`crate::board_entry!`]) with them.
 //! - `install_vectors()`: point the CPU's exception vectors at the hypervisor's.
-//! - `TrapFrame` and the trap path: every exception lands in `trap::dispatch`.
+//! - `TrapFrame` and the trap path: every exception the assembly fast paths do not serve lands
+//!   in `trap::__hv_trap` (Rust, interrupts off), which tells guest traps, interrupts and the
+//!   kernel's own system calls apart.
 //! - `interrupts_enable()`, `interrupts_disable() -> bool`, `interrupts_restore(bool)`,
 //!   `unmask_external(lines)`: interrupt masking.
 //! - `counter() -> u64`: the free-running CPU timer (64-bit, never wraps in practice).

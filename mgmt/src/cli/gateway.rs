@@ -20,7 +20,7 @@ fn usable_gateway(address: IpAddress) -> bool {
 
 /// One gateway: an address of the family, an interface name, or `address%interface`. While
 /// the saved configuration is replayed, an interface name that does not exist is appended to
-/// `missing` (see [`Value::Gateways`]).
+/// `missing` (see [`Value::Gateways`](super::args::Value::Gateways)).
 pub fn parse_gateway(
     text: &str,
     v6: bool,

@@ -20,7 +20,11 @@ fn shutdown(s: &mut Session) {
     s.send_line("/system shutdown");
     s.expect("Shutdown, yes? [y/N]:");
     s.send("y");
-    assert!(s.wait_exit(Duration::from_secs(20)).success(), "{}", s.transcript());
+    assert!(
+        s.wait_exit(Duration::from_secs(20)).success(),
+        "{}",
+        s.transcript()
+    );
 }
 
 #[test]
@@ -42,14 +46,30 @@ fn malta_corrupt_store_is_reported_and_the_box_comes_up() {
         changes += 1;
         configure(&mut s, &[&priority_change(changes % 2)], &prompt);
         let store = wait_for_idle_compaction(&flash);
-        if store.progress().is_some_and(|(generation, _)| generation != 1) {
+        if store
+            .progress()
+            .is_some_and(|(generation, _)| generation != 1)
+        {
             break store;
         }
-        assert!(changes < 200, "{changes} changes and still one generation: {store:?}\n{}", s.transcript());
+        assert!(
+            changes < 200,
+            "{changes} changes and still one generation: {store:?}\n{}",
+            s.transcript()
+        );
     };
-    let Some((1, compacted)) = store.newest() else { panic!("generation 2 is not in the second half: {store:?}") };
-    assert_eq!((compacted.generation, compacted.records.len()), (2, 0), "{store:?}");
-    assert!(matches!(&store.halves[0], Half::Good(g) if g.generation == 1), "{store:?}");
+    let Some((1, compacted)) = store.newest() else {
+        panic!("generation 2 is not in the second half: {store:?}")
+    };
+    assert_eq!(
+        (compacted.generation, compacted.records.len()),
+        (2, 0),
+        "{store:?}"
+    );
+    assert!(
+        matches!(&store.halves[0], Half::Good(g) if g.generation == 1),
+        "{store:?}"
+    );
     if let Err(e) = compacted.check_layout(&flash.region()[HALF_LEN..]) {
         panic!("generation 2 is not laid out as the format says: {e}");
     }
@@ -70,16 +90,32 @@ fn malta_corrupt_store_is_reported_and_the_box_comes_up() {
     // damage reported. The change made after the compaction is lost with it.
     flash.flip_region_byte(HALF_LEN + SNAPSHOT_HEADER_LEN + 10);
     let store = flash.store();
-    assert_eq!((store.halves[1].clone(), store.progress()), (Half::Damaged, Some((1, changes + 2 * CUSTOMERS + 1))));
+    assert_eq!(
+        (store.halves[1].clone(), store.progress()),
+        (Half::Damaged, Some((1, changes + 2 * CUSTOMERS + 1)))
+    );
     let (mut s, boot, identity) = boot_default_login(&flash);
-    assert!(boot.contains(DAMAGED_COPY) && !boot.contains(CORRUPT_STORE), "generation 2 damaged:\n{boot}");
-    assert!(!boot.contains(TORN_RECORD) && !boot.contains(DAMAGED_JOURNAL), "{boot}");
+    assert!(
+        boot.contains(DAMAGED_COPY) && !boot.contains(CORRUPT_STORE),
+        "generation 2 damaged:\n{boot}"
+    );
+    assert!(
+        !boot.contains(TORN_RECORD) && !boot.contains(DAMAGED_JOURNAL),
+        "{boot}"
+    );
     assert_eq!(identity, "first", "{boot}");
-    assert_eq!(s.command("/export", &prompt), export_compacted, "not the configuration generation 1 holds");
+    assert_eq!(
+        s.command("/export", &prompt),
+        export_compacted,
+        "not the configuration generation 1 holds"
+    );
     // Generation 1's journal is past 64 KiB: the idle box folds it into a new generation 2, in
     // place of the damaged one.
     let store = wait_for_idle_compaction(&flash);
-    assert!(matches!(&store.halves[1], Half::Good(g) if g.generation == 2 && g.records.is_empty()), "{store:?}");
+    assert!(
+        matches!(&store.halves[1], Half::Good(g) if g.generation == 2 && g.records.is_empty()),
+        "{store:?}"
+    );
     assert!(!store.reports_damaged_copy(), "{store:?}");
     drop(s);
 
@@ -90,10 +126,20 @@ fn malta_corrupt_store_is_reported_and_the_box_comes_up() {
     let store = flash.store();
     assert_eq!(store.halves, [Half::Damaged, Half::Damaged]);
     let (mut s, boot, identity) = boot_default_login(&flash);
-    assert!(boot.contains(CORRUPT_STORE), "both generations damaged, no report:\n{boot}");
+    assert!(
+        boot.contains(CORRUPT_STORE),
+        "both generations damaged, no report:\n{boot}"
+    );
     assert_eq!(identity, "MikroTik", "{boot}");
-    assert_eq!(s.command("/export", PROMPT), default_export, "not the default configuration");
-    assert_eq!(s.command("/system identity print", PROMPT), "  name: MikroTik\n");
+    assert_eq!(
+        s.command("/export", PROMPT),
+        default_export,
+        "not the default configuration"
+    );
+    assert_eq!(
+        s.command("/system identity print", PROMPT),
+        "  name: MikroTik\n"
+    );
     configure(&mut s, &["/interface bridge add name=br-after"], PROMPT);
     let bridges = s.command("/interface bridge print", PROMPT);
     assert!(bridges.contains("name=\"br-after\""), "{bridges}");
@@ -103,12 +149,24 @@ fn malta_corrupt_store_is_reported_and_the_box_comes_up() {
 
     // The store works again: that change survives the next boot.
     let store = flash.store();
-    assert_eq!(store.progress(), Some((1, 0)), "the save after the corruption: {store:?}");
+    assert_eq!(
+        store.progress(),
+        Some((1, 0)),
+        "the save after the corruption: {store:?}"
+    );
     let (mut s, boot, _) = boot_default_login(&flash);
     assert!(!boot.contains(CORRUPT_STORE), "{boot}");
     // The second half still holds the damaged generation 2 until the next compaction.
-    assert_eq!(boot.contains(DAMAGED_COPY), store.reports_damaged_copy(), "{store:?}\n{boot}");
-    assert_eq!(s.command("/export", PROMPT), export, "the change made after the corruption was lost");
+    assert_eq!(
+        boot.contains(DAMAGED_COPY),
+        store.reports_damaged_copy(),
+        "{store:?}\n{boot}"
+    );
+    assert_eq!(
+        s.command("/export", PROMPT),
+        export,
+        "the change made after the corruption was lost"
+    );
 }
 
 #[test]
@@ -117,28 +175,60 @@ fn malta_damaged_record_ends_the_journal() {
     let flash = FlashImage::erased("journal");
     let (mut s, _, _) = boot_default_login(&flash);
     let prompt = prompt_of("journal");
-    configure(&mut s, &["/system identity set name=journal", "/interface bridge add name=br1"], &prompt);
+    configure(
+        &mut s,
+        &[
+            "/system identity set name=journal",
+            "/interface bridge add name=br1",
+        ],
+        &prompt,
+    );
     let export_1 = s.command("/export", &prompt);
-    configure(&mut s, &["/interface bridge add name=br2", "/interface bridge add name=br3"], &prompt);
+    configure(
+        &mut s,
+        &[
+            "/interface bridge add name=br2",
+            "/interface bridge add name=br3",
+        ],
+        &prompt,
+    );
     s.power_cut();
     drop(s);
     let store = flash.store();
-    let Some((0, newest)) = store.newest() else { panic!("nothing saved in the first half: {store:?}") };
-    assert_eq!((newest.generation, newest.records.len()), (1, 3), "{store:?}");
+    let Some((0, newest)) = store.newest() else {
+        panic!("nothing saved in the first half: {store:?}")
+    };
+    assert_eq!(
+        (newest.generation, newest.records.len()),
+        (1, 3),
+        "{store:?}"
+    );
 
     // A byte of the second record's payload (br2) flipped: the journal ends before it.
     let second = newest.record_offsets()[1];
     flash.flip_region_byte(second + RECORD_HEADER_LEN + 3);
     let store = flash.store();
-    let Some((0, damaged)) = store.newest() else { panic!("{store:?}") };
-    assert!(damaged.damaged && !damaged.torn && damaged.records.len() == 1, "{store:?}");
+    let Some((0, damaged)) = store.newest() else {
+        panic!("{store:?}")
+    };
+    assert!(
+        damaged.damaged && !damaged.torn && damaged.records.len() == 1,
+        "{store:?}"
+    );
     let (mut s, boot, identity) = boot_default_login(&flash);
-    assert!(boot.contains(DAMAGED_JOURNAL), "a damaged record, no report:\n{boot}");
+    assert!(
+        boot.contains(DAMAGED_JOURNAL),
+        "a damaged record, no report:\n{boot}"
+    );
     for other in [TORN_RECORD, DAMAGED_COPY, CORRUPT_STORE] {
         assert!(!boot.contains(other), "{boot}");
     }
     assert_eq!(identity, "journal", "{boot}");
-    assert_eq!(s.command("/export", &prompt), export_1, "not the configuration the records before the damage give");
+    assert_eq!(
+        s.command("/export", &prompt),
+        export_1,
+        "not the configuration the records before the damage give"
+    );
 
     // The next change writes generation 2 in the other half: the configuration as loaded, and
     // the change.
@@ -147,13 +237,28 @@ fn malta_damaged_record_ends_the_journal() {
     s.power_cut();
     drop(s);
     let store = flash.store();
-    let Some((1, compacted)) = store.newest() else { panic!("no new generation in the second half: {store:?}") };
-    assert_eq!((compacted.generation, compacted.records.len()), (2, 0), "{store:?}");
+    let Some((1, compacted)) = store.newest() else {
+        panic!("no new generation in the second half: {store:?}")
+    };
+    assert_eq!(
+        (compacted.generation, compacted.records.len()),
+        (2, 0),
+        "{store:?}"
+    );
     let snapshot = String::from_utf8_lossy(&compacted.snapshot);
-    assert!(snapshot.contains("name=br1") && snapshot.contains("name=br4"), "{snapshot}");
-    assert!(!snapshot.contains("name=br2") && !snapshot.contains("name=br3"), "{snapshot}");
+    assert!(
+        snapshot.contains("name=br1") && snapshot.contains("name=br4"),
+        "{snapshot}"
+    );
+    assert!(
+        !snapshot.contains("name=br2") && !snapshot.contains("name=br3"),
+        "{snapshot}"
+    );
     let (mut s, boot, _) = boot_default_login(&flash);
-    assert!(!boot.contains("configuration:"), "unexpected store report: {boot}");
+    assert!(
+        !boot.contains("configuration:"),
+        "unexpected store report: {boot}"
+    );
     assert_eq!(s.command("/export", &prompt), export_4);
 }
 
@@ -175,11 +280,15 @@ fn malta_a_configuration_in_the_earlier_layout_is_kept() {
     let mut bytes = flash.bytes();
     let at = (MALTA_FLASH_SIZE - (256 << 10)) as usize;
     bytes[at..at + SNAPSHOT_HEADER_LEN].copy_from_slice(&header);
-    bytes[at + SNAPSHOT_HEADER_LEN..at + SNAPSHOT_HEADER_LEN + payload.len()].copy_from_slice(payload);
+    bytes[at + SNAPSHOT_HEADER_LEN..at + SNAPSHOT_HEADER_LEN + payload.len()]
+        .copy_from_slice(payload);
     std::fs::write(&flash.path, bytes).unwrap_or_else(|e| panic!("{}: {e}", flash.path.display()));
 
     let (mut s, boot, identity) = boot_default_login(&flash);
-    assert!(boot.contains("configuration: loaded from the flash's earlier layout"), "{boot}");
+    assert!(
+        boot.contains("configuration: loaded from the flash's earlier layout"),
+        "{boot}"
+    );
     assert_eq!(identity, "oldbox", "{boot}");
     let export = s.command("/export", &prompt_of("oldbox"));
     assert!(export.contains("add name=br-old"), "{export}");
@@ -188,7 +297,11 @@ fn malta_a_configuration_in_the_earlier_layout_is_kept() {
     while flash.store().newest().is_none() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(flash.store().newest().is_some(), "not written in the current layout: {:?}", flash.store());
+    assert!(
+        flash.store().newest().is_some(),
+        "not written in the current layout: {:?}",
+        flash.store()
+    );
     shutdown(&mut s);
     drop(s);
     let (mut s, boot, identity) = boot_default_login(&flash);

@@ -38,7 +38,10 @@ fn watch_record(
 ) -> Vec<(Instant, bool)> {
     use std::os::unix::fs::FileExt;
     let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let read = |buf: &mut Vec<u8>| file.read_exact_at(buf, offset as u64).expect("reading the flash image");
+    let read = |buf: &mut Vec<u8>| {
+        file.read_exact_at(buf, offset as u64)
+            .expect("reading the flash image")
+    };
     let (mut last, mut now) = (vec![0u8; len], vec![0u8; len]);
     read(&mut last);
     ready.store(true, Ordering::SeqCst);
@@ -46,7 +49,10 @@ fn watch_record(
     while !stop.load(Ordering::SeqCst) {
         read(&mut now);
         if now != last {
-            changes.push((Instant::now(), matches!(read_record(&now), Record::Complete { .. })));
+            changes.push((
+                Instant::now(),
+                matches!(read_record(&now), Record::Complete { .. }),
+            ));
             std::mem::swap(&mut now, &mut last);
         }
         thread::sleep(Duration::from_micros(100));
@@ -56,7 +62,12 @@ fn watch_record(
 
 /// Change the bridges to `priority` with the end of the journal watched (the box is at
 /// `prompt`); how long the append took, and its record.
-fn timed_save(s: &mut Session, flash: &FlashImage, priority: usize, prompt: &str) -> (SaveTiming, Vec<u8>) {
+fn timed_save(
+    s: &mut Session,
+    flash: &FlashImage,
+    priority: usize,
+    prompt: &str,
+) -> (SaveTiming, Vec<u8>) {
     let before = wait_for_idle_compaction(flash);
     let Some((half, newest)) = before.newest().filter(|(_, g)| !g.sealed()) else {
         panic!("the store cannot take a record: {before:?}");
@@ -64,7 +75,10 @@ fn timed_save(s: &mut Session, flash: &FlashImage, priority: usize, prompt: &str
     let (generation, records) = (newest.generation, newest.records.len());
     let offset = REGION_OFFSET + half * HALF_LEN + newest.end;
     let len = RECORD_WINDOW.min(HALF_LEN - newest.end);
-    let (stop, ready) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+    let (stop, ready) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
     let watcher = {
         let (path, stop, ready) = (flash.path.clone(), stop.clone(), ready.clone());
         thread::spawn(move || watch_record(path, offset, len, stop, ready))
@@ -79,8 +93,15 @@ fn timed_save(s: &mut Session, flash: &FlashImage, priority: usize, prompt: &str
     stop.store(true, Ordering::SeqCst);
     let changes = watcher.join().expect("the flash watcher panicked");
     let after = flash.store();
-    let Some((_, newest)) = after.newest().filter(|_| after.progress() == Some((generation, records + 1))) else {
-        panic!("the change to priority {} is not one more record: {after:?}\n{}", PRIORITIES[priority], s.transcript());
+    let Some((_, newest)) = after
+        .newest()
+        .filter(|_| after.progress() == Some((generation, records + 1)))
+    else {
+        panic!(
+            "the change to priority {} is not one more record: {after:?}\n{}",
+            PRIORITIES[priority],
+            s.transcript()
+        );
     };
     let record = newest.records[records].clone();
     assert!(
@@ -92,10 +113,19 @@ fn timed_save(s: &mut Session, flash: &FlashImage, priority: usize, prompt: &str
     let since = |at: Instant| at.saturating_duration_since(t0);
     let commit = changes.iter().find(|c| c.1).map(|c| since(c.0));
     match (changes.first(), commit, changes.last()) {
-        (Some(first), Some(commit), Some(last)) => {
-            (SaveTiming { first_write: since(first.0), commit, last_write: since(last.0), prompt }, record)
-        }
-        _ => panic!("the append was not seen on the flash: {changes:?}\n{}", s.transcript()),
+        (Some(first), Some(commit), Some(last)) => (
+            SaveTiming {
+                first_write: since(first.0),
+                commit,
+                last_write: since(last.0),
+                prompt,
+            },
+            record,
+        ),
+        _ => panic!(
+            "the append was not seen on the flash: {changes:?}\n{}",
+            s.transcript()
+        ),
     }
 }
 
@@ -110,13 +140,20 @@ pub fn ms(d: Duration) -> f64 {
 
 /// Wait until the `len` bytes at `offset` of the image are erased and then programmed (not all
 /// 0xFF); tell `found` at once.
-pub fn watch_programmed(path: PathBuf, offset: usize, len: usize, stop: Arc<AtomicBool>, found: mpsc::Sender<()>) {
+pub fn watch_programmed(
+    path: PathBuf,
+    offset: usize,
+    len: usize,
+    stop: Arc<AtomicBool>,
+    found: mpsc::Sender<()>,
+) {
     use std::os::unix::fs::FileExt;
     let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut bytes = vec![0u8; len];
     let mut erased = false;
     while !stop.load(Ordering::SeqCst) {
-        file.read_exact_at(&mut bytes, offset as u64).expect("reading the flash image");
+        file.read_exact_at(&mut bytes, offset as u64)
+            .expect("reading the flash image");
         let blank = bytes.iter().all(|&b| b == 0xFF);
         if erased && !blank {
             let _ = found.send(());
@@ -130,8 +167,9 @@ pub fn watch_programmed(path: PathBuf, offset: usize, len: usize, stop: Arc<Atom
 /// Time appends (the box at `prompt`, its bridges at priority 1); print the figures. Returns
 /// the median first write and commit.
 pub fn calibrate(s: &mut Session, flash: &FlashImage, prompt: &str) -> (Duration, Duration) {
-    let saves: Vec<(SaveTiming, Vec<u8>)> =
-        (0..CALIBRATION_SAVES).map(|i| timed_save(s, flash, i % 2, prompt)).collect();
+    let saves: Vec<(SaveTiming, Vec<u8>)> = (0..CALIBRATION_SAVES)
+        .map(|i| timed_save(s, flash, i % 2, prompt))
+        .collect();
     let unchanged = (CALIBRATION_SAVES - 1) % 2;
     let noops: Vec<Duration> = (0..CALIBRATION_NOOPS)
         .map(|_| {
@@ -163,6 +201,9 @@ pub fn calibrate(s: &mut Session, flash: &FlashImage, prompt: &str) -> (Duration
         ms(commit),
         ms(commit.saturating_sub(first))
     );
-    println!("  prompt after a command that changes nothing (no save): {:.2} ms (median)", ms(median(noops)));
+    println!(
+        "  prompt after a command that changes nothing (no save): {:.2} ms (median)",
+        ms(median(noops))
+    );
     (first, commit)
 }

@@ -67,22 +67,42 @@ impl Before {
         let written = flash.modified();
         let region = flash.region();
         let store = Store::decode(&region);
-        let Some((half, newest)) = store.newest() else { panic!("no good generation before a save: {store:?}") };
-        let save = if newest.sealed() { Save::Compaction } else { Save::Append };
+        let Some((half, newest)) = store.newest() else {
+            panic!("no good generation before a save: {store:?}")
+        };
+        let save = if newest.sealed() {
+            Save::Compaction
+        } else {
+            Save::Append
+        };
         let progress = (newest.generation, newest.records.len());
-        Before { save, half, progress, region, written, store }
+        Before {
+            save,
+            half,
+            progress,
+            region,
+            written,
+            store,
+        }
     }
 
     /// Whether `after` holds this save (to `state`), complete: one more record, or the next
     /// generation in the other half.
     fn completed(&self, after: &Store, state: usize) -> bool {
-        let Some((half, newest)) = after.newest() else { return false };
+        let Some((half, newest)) = after.newest() else {
+            return false;
+        };
         let (generation, records) = self.progress;
         let saved = match self.save {
-            Save::Append if half == self.half && after.progress() == Some((generation, records + 1)) => {
+            Save::Append
+                if half == self.half && after.progress() == Some((generation, records + 1)) =>
+            {
                 &newest.records[records]
             }
-            Save::Compaction if half == 1 - self.half && after.progress() == Some((generation.wrapping_add(1), 0)) => {
+            Save::Compaction
+                if half == 1 - self.half
+                    && after.progress() == Some((generation.wrapping_add(1), 0)) =>
+            {
                 &newest.snapshot
             }
             _ => return false,
@@ -224,7 +244,10 @@ fn cut_once(
     let written = flash.modified() != before.written;
     // The box first: it must come up with A or B whatever the flash holds.
     let (s, state, boot) = boot_into(flash, exports);
-    assert!(written || after_region == before.region, "the flash image changed without a write");
+    assert!(
+        written || after_region == before.region,
+        "the flash image changed without a write"
+    );
     let stage = if after.progress() == Some(before.progress) {
         if written {
             Stage::During
@@ -243,7 +266,11 @@ fn cut_once(
             before.store
         );
     };
-    let expected = if stage == Stage::After { target } else { current };
+    let expected = if stage == Stage::After {
+        target
+    } else {
+        current
+    };
     assert_eq!(
         state,
         expected,
@@ -253,11 +280,20 @@ fn cut_once(
         STATES[state],
         STATES[expected]
     );
-    let Some((_, newest)) = after.newest() else { unreachable!("checked above") };
+    let Some((_, newest)) = after.newest() else {
+        unreachable!("checked above")
+    };
     let torn_reported = boot.contains(TORN_RECORD);
     let damage_reported = boot.contains(DAMAGED_COPY);
-    assert_eq!(torn_reported, newest.torn, "torn-record report vs the flash {after:?}:\n{boot}");
-    assert_eq!(damage_reported, after.reports_damaged_copy(), "damaged-copy report vs the flash {after:?}:\n{boot}");
+    assert_eq!(
+        torn_reported, newest.torn,
+        "torn-record report vs the flash {after:?}:\n{boot}"
+    );
+    assert_eq!(
+        damage_reported,
+        after.reports_damaged_copy(),
+        "damaged-copy report vs the flash {after:?}:\n{boot}"
+    );
     assert_eq!(
         boot.contains(DAMAGED_JOURNAL),
         newest.damaged,
@@ -272,7 +308,8 @@ fn cut_once(
         new: state == target,
         state,
         torn: before.save == Save::Append && newest.torn,
-        damaged_half: before.save == Save::Compaction && after.halves[1 - before.half] == Half::Damaged,
+        damaged_half: before.save == Save::Compaction
+            && after.halves[1 - before.half] == Half::Damaged,
         torn_reported,
         damage_reported,
     };
@@ -281,7 +318,12 @@ fn cut_once(
 
 /// From state `current`, change to the other state and let the new generation be written;
 /// how long it took (Enter to the prompt).
-fn complete_compaction(s: &mut Session, flash: &FlashImage, before: &Before, current: usize) -> Duration {
+fn complete_compaction(
+    s: &mut Session,
+    flash: &FlashImage,
+    before: &Before,
+    current: usize,
+) -> Duration {
     let t0 = type_priority_change(s, 1 - current);
     s.expect(&prompt());
     let took = t0.elapsed();
@@ -322,8 +364,18 @@ fn extra_delay(cuts: &[Cut], extra: usize) -> Option<Duration> {
         return None;
     }
     // Between the latest cut that found nothing written and the earliest that found the commit.
-    let lo = cuts.iter().filter(|c| c.stage == Stage::Before).map(|c| c.actual).max().unwrap_or_default();
-    let hi = cuts.iter().filter(|c| c.stage == Stage::After).map(|c| c.actual).min().unwrap_or(longest);
+    let lo = cuts
+        .iter()
+        .filter(|c| c.stage == Stage::Before)
+        .map(|c| c.actual)
+        .max()
+        .unwrap_or_default();
+    let hi = cuts
+        .iter()
+        .filter(|c| c.stage == Stage::After)
+        .map(|c| c.actual)
+        .min()
+        .unwrap_or(longest);
     let (lo, hi) = (lo.min(hi), lo.max(hi));
     let fraction = (extra as f64 * 0.618_034).fract();
     Some(lo + (hi - lo).mul_f64(fraction))
@@ -336,7 +388,11 @@ fn malta_power_cut_during_save_leaves_old_or_new() {
     let flash = FlashImage::erased("power-cut");
     let mut s = flash.boot();
     s.login(BOOT_TIMEOUT);
-    configure(&mut s, &[&format!("/system identity set name={IDENTITY}")], &prompt());
+    configure(
+        &mut s,
+        &[&format!("/system identity set name={IDENTITY}")],
+        &prompt(),
+    );
     for line in customer_setup() {
         configure(&mut s, &[&line], &prompt());
     }
@@ -360,7 +416,11 @@ fn malta_power_cut_during_save_leaves_old_or_new() {
         let trigger = match before.save {
             Save::Compaction if compaction_cuts < COMPACTION_CUTS => {
                 compaction_cuts += 1;
-                Trigger::Programmed(if compaction_cuts % 2 == 1 { Spot::Snapshot } else { Spot::SnapshotHeader })
+                Trigger::Programmed(if compaction_cuts % 2 == 1 {
+                    Spot::Snapshot
+                } else {
+                    Spot::SnapshotHeader
+                })
             }
             Save::Compaction => {
                 compactions.push(complete_compaction(&mut s, &flash, &before, current));
@@ -375,9 +435,11 @@ fn malta_power_cut_during_save_leaves_old_or_new() {
                     .filter(|c| c.save == Save::Append && matches!(c.trigger, Trigger::Delay(_)))
                     .copied()
                     .collect();
-                let delay = plan
-                    .next()
-                    .or_else(|| (record_cuts == 0).then(|| extra_delay(&timed, timed.len() - planned)).flatten());
+                let delay = plan.next().or_else(|| {
+                    (record_cuts == 0)
+                        .then(|| extra_delay(&timed, timed.len() - planned))
+                        .flatten()
+                });
                 match delay {
                     Some(delay) => Trigger::Delay(delay),
                     None if record_cuts < RECORD_CUTS.0
@@ -403,9 +465,21 @@ fn malta_power_cut_during_save_leaves_old_or_new() {
             format!("{:?}", cut.stage),
             if cut.new { "new" } else { "old" },
             if cut.torn { ", record torn" } else { "" },
-            if cut.damaged_half { ", new generation damaged" } else { "" },
-            if cut.torn_reported { ", torn record reported" } else { "" },
-            if cut.damage_reported { ", damaged copy reported" } else { "" }
+            if cut.damaged_half {
+                ", new generation damaged"
+            } else {
+                ""
+            },
+            if cut.torn_reported {
+                ", torn record reported"
+            } else {
+                ""
+            },
+            if cut.damage_reported {
+                ", damaged copy reported"
+            } else {
+                ""
+            }
         );
         cuts.push(cut);
         (s, current) = (next, cut.state);
@@ -415,7 +489,13 @@ fn malta_power_cut_during_save_leaves_old_or_new() {
 }
 
 /// Print the sweep's figures and check it tested what it should.
-fn summarize(cuts: &[Cut], planned: usize, record_cuts: usize, compactions: &[Duration], started: Instant) {
+fn summarize(
+    cuts: &[Cut],
+    planned: usize,
+    record_cuts: usize,
+    compactions: &[Duration],
+    started: Instant,
+) {
     let count = |f: &dyn Fn(&Cut) -> bool| cuts.iter().filter(|c| f(c)).count();
     let appends = count(&|c| c.save == Save::Append);
     let (old, new) = (count(&|c| !c.new), count(&|c| c.new));
@@ -446,11 +526,17 @@ fn summarize(cuts: &[Cut], planned: usize, record_cuts: usize, compactions: &[Du
         },
         started.elapsed().as_secs_f64()
     );
-    assert!(old > 0 && new > 0, "the sweep never produced both outcomes (old {old}, new {new}): it tested nothing");
+    assert!(
+        old > 0 && new > 0,
+        "the sweep never produced both outcomes (old {old}, new {new}): it tested nothing"
+    );
     assert!(
         count(&|c| c.save == Save::Append && c.stage == Stage::During) > 0,
         "no cut landed while a record was being written"
     );
     assert!(torn > 0, "no cut left a torn record");
-    assert!(compactions_cut_during > 0, "no cut landed while a new generation was being written");
+    assert!(
+        compactions_cut_during > 0,
+        "no cut landed while a new generation was being written"
+    );
 }

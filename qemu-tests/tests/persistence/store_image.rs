@@ -82,7 +82,10 @@ pub fn read_record(bytes: &[u8]) -> Record {
     if &trailer[4..] != b"DONE" || word(trailer, 0) != crc32(payload) {
         return Record::Bad { size: Some(size) };
     }
-    Record::Complete { payload: payload.to_vec(), size }
+    Record::Complete {
+        payload: payload.to_vec(),
+        size,
+    }
 }
 
 /// A good generation.
@@ -139,7 +142,10 @@ impl Generation {
     pub fn check_layout(&self, half: &[u8]) -> Result<(), String> {
         let header = &half[..SNAPSHOT_HEADER_LEN];
         if word(header, 16) != 0 {
-            return Err(format!("snapshot header's reserved word is {:#x}", word(header, 16)));
+            return Err(format!(
+                "snapshot header's reserved word is {:#x}",
+                word(header, 16)
+            ));
         }
         let snapshot_end = SNAPSHOT_HEADER_LEN + self.snapshot.len();
         if !erased(&half[snapshot_end..align(snapshot_end)]) {
@@ -157,10 +163,16 @@ impl Generation {
             at = align(payload_end) + RECORD_TRAILER_LEN;
         }
         if at != self.end {
-            return Err(format!("the journal ends at {at:#x}, decoded up to {:#x}", self.end));
+            return Err(format!(
+                "the journal ends at {at:#x}, decoded up to {:#x}",
+                self.end
+            ));
         }
         match half[at..].iter().position(|&b| b != 0xFF) {
-            Some(p) => Err(format!("byte {:#x} of the half, after the journal, is not erased", at + p)),
+            Some(p) => Err(format!(
+                "byte {:#x} of the half, after the journal, is not erased",
+                at + p
+            )),
             None => Ok(()),
         }
     }
@@ -178,7 +190,11 @@ impl fmt::Debug for Generation {
             self.end,
             if self.torn { ", torn record" } else { "" },
             if self.damaged { ", damaged record" } else { "" },
-            if self.first_format { ", first format" } else { "" },
+            if self.first_format {
+                ", first format"
+            } else {
+                ""
+            },
         )
     }
 }
@@ -228,8 +244,12 @@ pub fn decode_half(half: &[u8]) -> Half {
                 g.end += size;
             }
             Record::Bad { size } => {
-                let later = size.map(|size| g.end + size).filter(|&next| next < half.len());
-                g.damaged = later.is_some_and(|next| matches!(read_record(&half[next..]), Record::Complete { .. }));
+                let later = size
+                    .map(|size| g.end + size)
+                    .filter(|&next| next < half.len());
+                g.damaged = later.is_some_and(|next| {
+                    matches!(read_record(&half[next..]), Record::Complete { .. })
+                });
                 g.torn = !g.damaged;
                 break;
             }
@@ -247,7 +267,12 @@ pub struct Store {
 impl Store {
     pub fn decode(region: &[u8]) -> Store {
         assert_eq!(region.len(), REGION_LEN, "not a whole configuration region");
-        Store { halves: [decode_half(&region[..HALF_LEN]), decode_half(&region[HALF_LEN..])] }
+        Store {
+            halves: [
+                decode_half(&region[..HALF_LEN]),
+                decode_half(&region[HALF_LEN..]),
+            ],
+        }
     }
 
     /// The newest good generation and its half.
@@ -257,7 +282,13 @@ impl Store {
             _ => None,
         };
         match (good(0), good(1)) {
-            (Some(a), Some(b)) => Some(if (b.1.generation.wrapping_sub(a.1.generation) as i32) > 0 { b } else { a }),
+            (Some(a), Some(b)) => Some(
+                if (b.1.generation.wrapping_sub(a.1.generation) as i32) > 0 {
+                    b
+                } else {
+                    a
+                },
+            ),
             (a, b) => a.or(b),
         }
     }

@@ -135,7 +135,10 @@ static mut RAM_B: Partition = Partition([0; RAM_LEN]);
 extern "C" fn bench_main() -> ! {
     let mut out = Uart;
     let ratio = ticks_per_instruction();
-    let _ = writeln!(out, "frames-bench-mips: Count ticks per instruction {ratio:.4} (icount shift=0)");
+    let _ = writeln!(
+        out,
+        "frames-bench-mips: Count ticks per instruction {ratio:.4} (icount shift=0)"
+    );
     // SAFETY: taken once, here, by the only code that runs; nothing else refers to them.
     let (mem_a, mem_b) = unsafe { (&mut (*addr_of_mut!(RAM_A)).0, &mut (*addr_of_mut!(RAM_B)).0) };
     // Count extended to 64 bits (every interval measured is far below a wrap).
@@ -149,8 +152,15 @@ extern "C" fn bench_main() -> ! {
         high | u64::from(now)
     };
     let frames = BATCHES * BATCH;
-    let _ = writeln!(out, "MIPS instructions per guest-to-guest frame ({frames} frames per size)");
-    let _ = writeln!(out, "{:>6} {:>10} {:>8} {:>8} {:>8} {:>12}", "bytes", "full path", "tx scan", "switch", "rx copy", "memcpy alone");
+    let _ = writeln!(
+        out,
+        "MIPS instructions per guest-to-guest frame ({frames} frames per size)"
+    );
+    let _ = writeln!(
+        out,
+        "{:>6} {:>10} {:>8} {:>8} {:>8} {:>12}",
+        "bytes", "full path", "tx scan", "switch", "rx copy", "memcpy alone"
+    );
     for len in [64usize, 1514] {
         let f = measure(mem_a, mem_b, len, BATCHES, &mut clock);
         let per = |ticks: u64| ticks as f32 / ratio / f.frames as f32;

@@ -57,7 +57,9 @@ cp0_register!(read_config1, write_config1, "16", "1");
 pub fn di() -> u32 {
     let old: u32;
     // SAFETY: `di` only clears Status.IE.
-    unsafe { asm!(".set push", ".set noat", "di {0}", "ehb", ".set pop", out(reg) old, options(nostack)) };
+    unsafe {
+        asm!(".set push", ".set noat", "di {0}", "ehb", ".set pop", out(reg) old, options(nostack))
+    };
     old
 }
 

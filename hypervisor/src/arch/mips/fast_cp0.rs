@@ -67,9 +67,10 @@ static __hv_fast_writes: [PlainWrite; PLAIN_REGISTER_SLOTS] = Vcpu::plain_regist
 /// Let the assembly serve `vcpu`'s guest (about to be entered), whose partition the hypervisor
 /// reaches at `ram_va`, `size` bytes.
 pub(super) fn publish(vcpu: &Vcpu, ram_va: usize, size: u32) {
-    __hv_fast_state
-        .ram_va
-        .store(ram_va as u32, Ordering::Relaxed);
+    // A kernel address: 32 bits on MIPS32.
+    #[allow(clippy::cast_possible_truncation)]
+    let ram_va = ram_va as u32;
+    __hv_fast_state.ram_va.store(ram_va, Ordering::Relaxed);
     __hv_fast_state.size.store(size, Ordering::Relaxed);
     __hv_fast_state
         .vcpu

@@ -25,9 +25,9 @@ const KSEG0_REACH: u64 = 0x2000_0000;
 /// Where the window starts (kseg3).
 const WINDOW_VA: u32 = 0xE000_0000;
 /// Each of the entry's two pages.
-const WINDOW_PAGE: u64 = 256 << 20;
+const WINDOW_PAGE: u32 = 256 << 20;
 /// What the window shows, less its last MiB.
-const WINDOW_USABLE: u64 = 2 * WINDOW_PAGE - (1 << 20);
+const WINDOW_USABLE: u64 = 2 * WINDOW_PAGE as u64 - (1 << 20);
 /// PageMask for 256 MiB pages.
 const PAGE_MASK_256M: u32 = 0x1FFF_E000;
 /// EntryLo: cacheable non-coherent (3), dirty (writable), valid, global.
@@ -44,7 +44,7 @@ fn install(pa: u32) {
     tlb::write_wired(&tlb::Entry {
         entry_hi: WINDOW_VA,
         entry_lo0: lo(pa),
-        entry_lo1: lo(pa.wrapping_add(WINDOW_PAGE as u32)),
+        entry_lo1: lo(pa.wrapping_add(WINDOW_PAGE)),
         page_mask: PAGE_MASK_256M,
     });
     cp0::write_entryhi(saved);
@@ -60,29 +60,43 @@ pub fn guest_ram_map(ram: &[PhysRange]) -> Vec<PhysRange> {
         let (mut base, end) = (r.base, r.end());
         if base < KSEG0_REACH {
             let low_end = end.min(KSEG0_REACH);
-            out.push(PhysRange { base, size: low_end - base });
+            out.push(PhysRange {
+                base,
+                size: low_end - base,
+            });
             base = low_end;
         }
         if base >= end {
             continue;
         }
-        let window = match WINDOW_PA.load(Ordering::Relaxed) {
-            0 if base <= u64::from(u32::MAX) => {
-                let pa = (base & !(WINDOW_PAGE - 1)) as u32;
+        let window = match (WINDOW_PA.load(Ordering::Relaxed), u32::try_from(base)) {
+            (0, Ok(base)) => {
+                let pa = base & !(WINDOW_PAGE - 1);
                 install(pa);
                 crate::println!("RAM above 512 MiB: mapped at {WINDOW_VA:#010x} for the hypervisor (physical {pa:#010x})");
                 u64::from(pa)
             }
-            0 => u64::MAX,
-            pa => u64::from(pa),
+            (0, Err(_)) => u64::MAX,
+            (pa, _) => u64::from(pa),
         };
-        let (lo, hi) = (base.max(window), end.min(window.saturating_add(WINDOW_USABLE)));
+        let (lo, hi) = (
+            base.max(window),
+            end.min(window.saturating_add(WINDOW_USABLE)),
+        );
         if lo < hi {
-            out.push(PhysRange { base: lo, size: hi - lo });
+            out.push(PhysRange {
+                base: lo,
+                size: hi - lo,
+            });
         }
         let unused = (end - base) - hi.saturating_sub(lo);
         if unused > 0 {
-            crate::println!("RAM {:#x}..{:#x}: {} MiB out of the hypervisor's reach, unused", base, end, unused >> 20);
+            crate::println!(
+                "RAM {:#x}..{:#x}: {} MiB out of the hypervisor's reach, unused",
+                base,
+                end,
+                unused >> 20
+            );
         }
     }
     out
@@ -95,13 +109,18 @@ pub fn guest_ram_map(ram: &[PhysRange]) -> Vec<PhysRange> {
 /// RAM that [`guest_ram_map`] gave out, or the boot loader's areas below 512 MiB.
 pub fn kernel_va(pa: u64, len: usize) -> usize {
     let end = pa + len as u64;
-    if end <= KSEG0_REACH {
-        return 0x8000_0000 + pa as usize;
-    }
-    let window = u64::from(WINDOW_PA.load(Ordering::Relaxed));
-    assert!(
-        window != 0 && pa >= window && end <= window + WINDOW_USABLE,
-        "physical memory {pa:#x}..{end:#x} is out of the hypervisor's reach"
-    );
-    WINDOW_VA as usize + (pa - window) as usize
+    let va = if end <= KSEG0_REACH {
+        0x8000_0000 + pa
+    } else {
+        let window = u64::from(WINDOW_PA.load(Ordering::Relaxed));
+        assert!(
+            window != 0 && pa >= window && end <= window + WINDOW_USABLE,
+            "physical memory {pa:#x}..{end:#x} is out of the hypervisor's reach"
+        );
+        u64::from(WINDOW_VA) + (pa - window)
+    };
+    // kseg0, or the window below its last MiB: a 32-bit address, as `usize` is here.
+    #[allow(clippy::cast_possible_truncation)]
+    let va = va as usize;
+    va
 }

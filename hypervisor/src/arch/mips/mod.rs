@@ -22,7 +22,6 @@ pub use trap::TrapFrame;
 /// The architecture's name.
 pub const NAME: &str = "mips";
 
-
 /// Registers at entry, as the boot loader left them. On QEMU malta: `a0 = argc`,
 /// `a1 = argv`, `a2 = envp`, `a3 = low RAM size`; RouterBOOT passes argc/argv only.
 #[derive(Clone, Copy, Debug)]
@@ -112,6 +111,8 @@ pub fn timer_start(period: u64) {
 pub fn timer_set_deadline(deadline: Option<u64>) {
     match deadline {
         Some(d) => {
+            // Compare matches Count, the counter's low 32 bits.
+            #[allow(clippy::cast_possible_truncation)]
             DEADLINE.store(d as u32, Ordering::Relaxed);
             HAS_DEADLINE.store(1, Ordering::Relaxed);
         }

@@ -4,7 +4,7 @@
 //! window onto RAM above 512 MiB when the board has such RAM (see [`super::highmem`]), written
 //! once at boot by [`write_wired`] and never flushed. Every other entry belongs to some guest
 //! under that guest's host ASID (never ASID 0, never G). Guest entries are always written
-//! through [`write`], which probes first so the TLB never holds two entries for one address (a
+//! through [`write()`], which probes first so the TLB never holds two entries for one address (a
 //! machine check on real hardware).
 
 use core::arch::asm;

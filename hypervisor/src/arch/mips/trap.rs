@@ -44,7 +44,11 @@ pub struct TrapFrame {
 impl TrapFrame {
     /// A frame that starts executing at `pc` with `status` (all registers zero).
     pub fn at(pc: u32, status: u32) -> Self {
-        TrapFrame { epc: pc, status, ..Default::default() }
+        TrapFrame {
+            epc: pc,
+            status,
+            ..Default::default()
+        }
     }
 }
 

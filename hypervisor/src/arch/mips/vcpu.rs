@@ -2,10 +2,10 @@
 //!
 //! The guest CPU model (virtual CP0 and TLB, decoding, reflection, shadow translation) is the
 //! portable `vcpu_mips` crate. This module does what needs the real machine: entering the
-//! guest ([`GuestCpu::run`], through the world switch in `guest.rs`), handing every guest trap
-//! to the model and carrying out its [`Outcome`] (writing host TLB entries, cache operations,
-//! hypercalls through the kernel's [`GuestEnv`]), delivering virtual interrupts on the way
-//! back in, and publishing the running guest's refill cache to the assembly refill handler.
+//! guest ([`vmm::GuestCpu::run`] on [`GuestCpu`], through the world switch in `guest.rs`),
+//! handing every guest trap to the model and carrying out its [`Outcome`] (writing host TLB
+//! entries, cache operations, hypercalls through the kernel's [`GuestEnv`]), delivering virtual
+//! interrupts on the way back in, and publishing the running guest's refill cache to the assembly refill handler.
 
 use alloc::boxed::Box;
 use core::arch::asm;
@@ -13,8 +13,8 @@ use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use vcpu_mips::cache_op::host_op;
 use vcpu_mips::{
-    Fast, GuestRegs, HaltReason, HostAsidAllocator, HostCacheAction, HostCpu, HostInvalidation, Hpa, Hypercall, Outcome,
-    RealMode, Trap, Vcpu, VcpuConfig,
+    Fast, GuestRegs, HaltReason, HostAsidAllocator, HostCacheAction, HostCpu, HostInvalidation,
+    Hpa, Hypercall, Outcome, RealMode, Trap, Vcpu, VcpuConfig,
 };
 
 use guest_mem::{GuestArch, PhysRange};
@@ -31,7 +31,9 @@ const EXIT_HALTED: u32 = 3;
 /// The model's reason to stop a guest, as guest management says it.
 fn cpu_halt(reason: HaltReason) -> GuestHalt {
     match reason {
-        HaltReason::ExceptionWithBev { code } => GuestHalt::ExceptionWithBootVectors { code: u32::from(code) },
+        HaltReason::ExceptionWithBev { code } => GuestHalt::ExceptionWithBootVectors {
+            code: u32::from(code),
+        },
         HaltReason::VectorOutsideRam { vector } => GuestHalt::VectorOutsideRam { vector },
     }
 }
@@ -46,7 +48,8 @@ static CURRENT: AtomicUsize = AtomicUsize::new(0);
 /// Host ASIDs, shared by all guests. (A ticket lock: its word-sized atomics are a few
 /// instructions on MIPS, where a byte compare-and-swap is a masked `ll`/`sc` loop; it is taken
 /// on every fast trap that changes the guest's address space.)
-static ASIDS: spin::mutex::TicketMutex<HostAsidAllocator> = spin::mutex::TicketMutex::new(HostAsidAllocator::new());
+static ASIDS: spin::mutex::TicketMutex<HostAsidAllocator> =
+    spin::mutex::TicketMutex::new(HostAsidAllocator::new());
 
 /// What the trap handler needs while a guest runs.
 struct RunContext<'a> {
@@ -104,21 +107,37 @@ impl vmm::GuestCpu for GuestCpu {
     /// A guest CPU for the partition `part`, starting as `entry` says (PC, `$a0..$a3`).
     fn create(part: PhysRange, entry: &EntryState) -> Result<Box<Self>, CpuError> {
         let size = u32::try_from(part.size).map_err(|_| CpuError::Partition)?;
-        let partition = vcpu_mips::mips_partition(Hpa::new(part.base), size).map_err(|_| CpuError::Partition)?;
-        let vcpu = Vcpu::new(VcpuConfig::for_guest(partition, host_cpu()), cp0::read_count())
-            .map_err(|_| CpuError::HostCpu)?;
+        let partition = vcpu_mips::mips_partition(Hpa::new(part.base), size)
+            .map_err(|_| CpuError::Partition)?;
+        let vcpu = Vcpu::new(
+            VcpuConfig::for_guest(partition, host_cpu()),
+            cp0::read_count(),
+        )
+        .map_err(|_| CpuError::HostCpu)?;
         let mut regs = TrapFrame::at(entry.pc, guest_status(RealMode::Supervisor));
         regs.gpr[4..8].copy_from_slice(&entry.args[..4]);
         let ram_va = super::highmem::kernel_va(part.base, size as usize);
-        Ok(Box::new(GuestCpu { regs, vcpu, halt: None, exit: None, ram_va, size, partition: part }))
+        Ok(Box::new(GuestCpu {
+            regs,
+            vcpu,
+            halt: None,
+            exit: None,
+            ram_va,
+            size,
+            partition: part,
+        }))
     }
 
     /// A new CPU state in place (host ASIDs are never reused within a generation, so nothing
     /// of the old state's host TLB entries can be reached).
     fn reset(&mut self, entry: &EntryState) -> Result<(), CpuError> {
-        let partition = vcpu_mips::mips_partition(Hpa::new(self.partition.base), self.size).map_err(|_| CpuError::Partition)?;
-        self.vcpu = Vcpu::new(VcpuConfig::for_guest(partition, host_cpu()), cp0::read_count())
-            .map_err(|_| CpuError::HostCpu)?;
+        let partition = vcpu_mips::mips_partition(Hpa::new(self.partition.base), self.size)
+            .map_err(|_| CpuError::Partition)?;
+        self.vcpu = Vcpu::new(
+            VcpuConfig::for_guest(partition, host_cpu()),
+            cp0::read_count(),
+        )
+        .map_err(|_| CpuError::HostCpu)?;
         self.regs = TrapFrame::at(entry.pc, guest_status(RealMode::Supervisor));
         self.regs.gpr[4..8].copy_from_slice(&entry.args[..4]);
         self.halt = None;
@@ -164,7 +183,9 @@ impl vmm::GuestCpu for GuestCpu {
     /// when its interrupts are off (then it only yields; see [`Vcpu::wait_deadline`]).
     fn wait_deadline(&self, yield_cycles: u64) -> Option<u64> {
         let yield_cycles = u32::try_from(yield_cycles).unwrap_or(u32::MAX);
-        self.vcpu.wait_deadline(cp0::read_count(), yield_cycles).map(u64::from)
+        self.vcpu
+            .wait_deadline(cp0::read_count(), yield_cycles)
+            .map(u64::from)
     }
 }
 
@@ -235,10 +256,16 @@ extern "C" fn __hv_trap_fast(frame: &mut TrapFrame, bad_vaddr: u32) -> u32 {
     if frame.cause & CAUSE_CODE_AND_CE != CPU_CE0 {
         return fast_exception(ctx, frame, bad_vaddr);
     }
-    let Some(word) = ctx.cpu.window_word(frame.epc) else { return FAST_DECLINED };
+    let Some(word) = ctx.cpu.window_word(frame.epc) else {
+        return FAST_DECLINED;
+    };
     // The hypercall has its own entry (`__hv_trap_hypercall`; `fast_trap` still knows it).
     // `mfc0` in line (guest kernels read CP0 all the time); the rest out of line.
-    if ctx.cpu.vcpu.fast_mfc0(guest_regs(frame), word, cp0::read_count, FAST_GPRS) {
+    if ctx
+        .cpu
+        .vcpu
+        .fast_mfc0(guest_regs(frame), word, cp0::read_count, FAST_GPRS)
+    {
         return FAST_DONE;
     }
     fast_instruction(ctx, frame, word)
@@ -279,7 +306,12 @@ fn serve_hypercall(ctx: &mut RunContext, frame: &mut TrapFrame, call: Hypercall)
 /// stays short).
 #[inline(never)]
 fn fast_instruction(ctx: &mut RunContext, frame: &mut TrapFrame, word: u32) -> u32 {
-    match ctx.cpu.vcpu.fast_trap(guest_regs(frame), word, cp0::read_count, FAST_GPRS, || ASIDS.lock()) {
+    match ctx
+        .cpu
+        .vcpu
+        .fast_trap(guest_regs(frame), word, cp0::read_count, FAST_GPRS, || {
+            ASIDS.lock()
+        }) {
         Fast::Declined => FAST_DECLINED,
         Fast::Done => FAST_DONE,
         Fast::Hypercall(call) => serve_hypercall(ctx, frame, call),
@@ -304,10 +336,16 @@ fn fast_exception(ctx: &mut RunContext, frame: &mut TrapFrame, bad_vaddr: u32) -
         return FAST_DECLINED;
     }
     frame.badvaddr = bad_vaddr;
-    let t = Trap { cause: frame.cause, bad_vaddr, now: cp0::read_count() };
+    let t = Trap {
+        cause: frame.cause,
+        bad_vaddr,
+        now: cp0::read_count(),
+    };
     let outcome = {
         let asids = ASIDS.lock();
-        ctx.cpu.vcpu.handle_trap(guest_regs(frame), &t, &HostView, &asids)
+        ctx.cpu
+            .vcpu
+            .handle_trap(guest_regs(frame), &t, &HostView, &asids)
     };
     // A shadow mapping needs nothing more. A reflected exception leaves the guest at its vector
     // with EXL set: nothing deliverable, the same address space (ERL unchanged), supervisor
@@ -363,16 +401,25 @@ extern "C" fn __hv_after_fast(frame: &mut TrapFrame) {
 /// Trap handler: an exception taken while a guest ran, that the fast path declined.
 pub(super) fn trap(frame: &mut TrapFrame) {
     let raw = CURRENT.load(Ordering::Relaxed);
-    assert!(raw != 0, "a trap from supervisor/user mode without a running guest");
+    assert!(
+        raw != 0,
+        "a trap from supervisor/user mode without a running guest"
+    );
     let code = trap::exc_code(frame);
     if code == 0 {
         trap::interrupt(frame);
     } else {
         let ctx = context_of(raw);
-        let t = Trap { cause: frame.cause, bad_vaddr: frame.badvaddr, now: cp0::read_count() };
+        let t = Trap {
+            cause: frame.cause,
+            bad_vaddr: frame.badvaddr,
+            now: cp0::read_count(),
+        };
         let outcome = {
             let asids = ASIDS.lock();
-            ctx.cpu.vcpu.handle_trap(guest_regs(frame), &t, &HostView, &asids)
+            ctx.cpu
+                .vcpu
+                .handle_trap(guest_regs(frame), &t, &HostView, &asids)
         };
         if let Some(code) = carry_out(ctx, frame, &outcome) {
             return leave(frame, code);
@@ -392,9 +439,7 @@ fn carry_out(ctx: &mut RunContext, frame: &mut TrapFrame, outcome: &Outcome) -> 
             entry_lo1: e.entry_lo1,
             page_mask: e.page_mask,
         }),
-        Outcome::InvalidateHost => {
-            invalidate_host(ctx.cpu.vcpu.host_invalidation())
-        }
+        Outcome::InvalidateHost => invalidate_host(ctx.cpu.vcpu.host_invalidation()),
         Outcome::Cache(action) => cache_ops(&action),
         Outcome::Hypercall(call) => {
             let (result, _) = ctx.env.hypercall(call.nr, &call.args);
@@ -442,7 +487,9 @@ fn resume(frame: &mut TrapFrame, raw: usize) {
 fn reenter_guest(ctx: &mut RunContext, frame: &mut TrapFrame) -> Result<(), GuestHalt> {
     let entry = {
         let mut asids = ASIDS.lock();
-        ctx.cpu.vcpu.prepare_entry(guest_regs(frame), cp0::read_count(), &mut asids)
+        ctx.cpu
+            .vcpu
+            .prepare_entry(guest_regs(frame), cp0::read_count(), &mut asids)
     };
     let entry = entry.map_err(cpu_halt)?;
     if entry.flush_host_tlb {
@@ -468,7 +515,10 @@ fn invalidate_host(inv: &HostInvalidation) {
 fn cache_ops(action: &HostCacheAction) {
     let first = match action.op {
         host_op::HIT_WB_INVALIDATE_D | host_op::HIT_WB_D => {
-            super::highmem::kernel_va(u64::from(action.first), 1) as u32
+            // A kernel address: 32 bits on MIPS32.
+            #[allow(clippy::cast_possible_truncation)]
+            let va = super::highmem::kernel_va(u64::from(action.first), 1) as u32;
+            va
         }
         _ => action.first,
     };

@@ -2,7 +2,7 @@
 //!
 //! e500v2 has a 16-entry fully associative TLB1 with variable page sizes (4 KiB to 4 GiB in
 //! powers of 4) and a 36-bit physical address space (the upper 4 bits in MAS7). The hypervisor
-//! runs in address space 0 (MSR[IS] = MSR[DS] = 0) with two protected (IPROT) entries:
+//! runs in address space 0 (`MSR[IS]` = `MSR[DS]` = 0) with two protected (IPROT) entries:
 //!
 //! | entry | virtual         | physical                 | size    | attributes                  |
 //! |-------|-----------------|--------------------------|---------|-----------------------------|

@@ -5,9 +5,9 @@
 //! (low RAM at virtual = physical, CCSR at [`mmu::CCSR_VIRT`]) and its own vectors (IVPR/IVORn,
 //! see `trap`). See `crate::arch` for the surface every arch provides.
 //!
-//! e500 specifics: the core has one external interrupt input (from the MPIC), gated by MSR[EE]
+//! e500 specifics: the core has one external interrupt input (from the MPIC), gated by `MSR[EE]`
 //! alone, so the only "line" is [`EXTERNAL_INPUT`]; the decrementer raises its own interrupt
-//! (IVOR10), also gated by MSR[EE].
+//! (IVOR10), also gated by `MSR[EE]`.
 
 pub mod mmu;
 pub(crate) mod spr;
@@ -77,7 +77,7 @@ pub fn install_vectors() {
     trap::install();
 }
 
-/// Enable interrupts (MSR[EE]: external input and decrementer).
+/// Enable interrupts (`MSR[EE]`: external input and decrementer).
 #[inline(always)]
 pub fn interrupts_enable() {
     // SAFETY: `wrteei 1` only sets MSR[EE]; the trap path is ready whenever it runs.
@@ -105,7 +105,7 @@ static EXTERNAL_LINES: AtomicU32 = AtomicU32::new(0);
 
 /// Accept the external interrupt lines in `lines` (bit [`EXTERNAL_INPUT`]).
 ///
-/// The e500 core has no per-input mask below MSR[EE]: masking individual sources is the MPIC's
+/// The e500 core has no per-input mask below `MSR[EE]`: masking individual sources is the MPIC's
 /// job (the board's). This records which lines the kernel has accepted, so an External Input
 /// interrupt before the board initialised its controller is reported instead of being passed
 /// to a board that is not ready for it.
@@ -141,7 +141,7 @@ static NEXT_TICK_LOW: AtomicU32 = AtomicU32::new(0);
 
 fn set_next_tick(at: u64) {
     NEXT_TICK_HIGH.store((at >> 32) as u32, Ordering::Relaxed);
-    NEXT_TICK_LOW.store(at as u32, Ordering::Relaxed);
+    NEXT_TICK_LOW.store((at & 0xFFFF_FFFF) as u32, Ordering::Relaxed);
 }
 
 fn next_tick() -> u64 {
@@ -166,9 +166,9 @@ pub fn timer_start(period: u64) {
     mtspr!(spr::TCR, mfspr!(spr::TCR) | spr::TCR_DIE);
 }
 
-/// Acknowledge the decrementer interrupt (write-one-to-clear TSR[DIS]) and program the next
-/// tick, skipping any that were missed. The same write services the core's watchdog (TSR[ENW],
-/// TSR[WIS]) in case the boot loader enabled it: once enabled it cannot be turned off, and it
+/// Acknowledge the decrementer interrupt (write-one-to-clear `TSR[DIS]`) and program the next
+/// tick, skipping any that were missed. The same write services the core's watchdog (`TSR[ENW]`,
+/// `TSR[WIS]`) in case the boot loader enabled it: once enabled it cannot be turned off, and it
 /// then resets the board only if ticks stop.
 fn timer_rearm() {
     mtspr!(spr::TSR, spr::TSR_DIS | spr::TSR_ENW | spr::TSR_WIS);
@@ -179,15 +179,17 @@ fn timer_rearm() {
         next += ((now - next) / period + 1) * period;
     }
     set_next_tick(next);
-    // 1..=period: the decrementer interrupts on its 1 -> 0 transition.
-    mtspr!(spr::DEC, (next - now) as u32);
+    // 1..=period: the decrementer interrupts on its 1 -> 0 transition. The period is a u32.
+    #[allow(clippy::cast_possible_truncation)]
+    let ticks = (next - now) as u32;
+    mtspr!(spr::DEC, ticks);
 }
 
 /// Sleep until an interrupt has been handled. Returns with interrupts enabled.
 ///
 /// Call with interrupts disabled after finding no work. e500v2 has no `wait` instruction: it
-/// dozes while MSR[WE] = 1 (with HID0[DOZE], set at entry). `__hv_idle` sets MSR[EE] and MSR[WE]
-/// with one `mtmsr`, so there is no window in which interrupts are enabled but the decision to
+/// dozes while `MSR[WE]` = 1 (with `HID0[DOZE]`, set at entry). `__hv_idle` sets `MSR[EE]` and
+/// `MSR[WE]` with one `mtmsr`, so there is no window in which interrupts are enabled but the decision to
 /// sleep is not yet taken, nor one in which the core sleeps with interrupts masked: an interrupt
 /// that became pending after the last look for work is taken right after that `mtmsr` (or wakes
 /// the core at once). Either way the trap handler sees SRR0 inside the idle region, clears WE in

@@ -5,12 +5,12 @@
 //!
 //! Base-class interrupts (SRR0/SRR1: storage, external input, alignment, program, system call,
 //! decrementer, TLB errors, SPE, ...) enter `__hv_trap_common`, which saves the full register
-//! state in a [`TrapFrame`], calls [`__hv_trap`] with interrupts off, restores the (possibly
+//! state in a [`TrapFrame`], calls `__hv_trap` with interrupts off, restores the (possibly
 //! changed) frame and returns with `rfi`. Three scratch SPRs carry r1, r3 and CR across the first
 //! instructions: SPRG0..SPRG2, which only supervisor state can read (SPRG4..7 are user-readable).
 //!
 //! Stack: a trap from supervisor state pushes its frame on the current stack; a trap from problem
-//! state (MSR[PR] = 1, a guest) switches to the trap stack (`__hv_trap_stack_top`) first, so a
+//! state (`MSR[PR]` = 1, a guest) switches to the trap stack (`__hv_trap_stack_top`) first, so a
 //! guest's r1 is never trusted.
 //!
 //! Critical-class (critical input, watchdog, debug: CSRR0/CSRR1) and machine-check
