@@ -261,7 +261,8 @@ pub(crate) fn run<D: BlockDevice>(store: &mut Store<D>, options: &MountOptions) 
                 pages: 0,
                 inodes: 0,
                 entries: 0,
-                next_ino: ROOT_INO + 1,
+                next_ino: rec.ino_limit.max(ROOT_INO + 1),
+                ino_limit: rec.ino_limit,
                 reads: 0,
                 writes: 0,
             },
@@ -300,7 +301,11 @@ fn recovered_record(id: u16) -> AreaRecord {
     let mut name = Vec::from(&b"recovered-"[..]);
     let digits = alloc::format!("{id}");
     name.extend_from_slice(digits.as_bytes());
-    AreaRecord { name, quota: None }
+    AreaRecord {
+        name,
+        quota: None,
+        ino_limit: 0,
+    }
 }
 
 /// The semantic repairs decided by [`analyse`].
@@ -454,7 +459,10 @@ fn repair<D: BlockDevice>(
             store.del(k)?;
         }
         for &area in &fixes.area_records {
-            store.put(Key::new(area, 0, Kind::Area, 0), &recovered_record(area).encode())?;
+            if let Ok(a) = store.area_mut(AreaId(area)) {
+                a.ino_limit = a.next_ino;
+            }
+            store.put_area_record(AreaId(area))?;
         }
         let now = store.now;
         for &area in &fixes.roots {

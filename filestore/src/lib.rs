@@ -158,6 +158,8 @@ pub struct AreaInfo {
     pub used: u64,
     pub inodes: u64,
     pub pages: u64,
+    /// The number the next new inode gets (numbers are never reused in an area).
+    pub next_ino: Ino,
     /// Pages read and written since mount (`disk-reads`, `disk-writes`).
     pub reads: u64,
     pub writes: u64,

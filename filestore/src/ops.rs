@@ -256,9 +256,16 @@ impl<D: BlockDevice> Store<D> {
         self.ensure_quota(area, 2 * METADATA_CHARGE)?;
         let need = self.tree_need(6);
         self.ensure_space(need, true)?;
-        let ino = self.area(area)?.next_ino;
-        if ino >= u32::MAX - 1 {
+        let (ino, limit) = {
+            let a = self.area(area)?;
+            (a.next_ino, a.ino_limit)
+        };
+        if ino >= u32::MAX - crate::records::INO_STEP {
             return Err(Error::NoSpace);
+        }
+        if ino >= limit {
+            self.area_mut(area)?.ino_limit = ino + crate::records::INO_STEP;
+            self.put_area_record(area)?;
         }
         let rec = InodeRecord {
             mode,

@@ -206,13 +206,21 @@ pub(crate) struct AreaRecord {
     pub name: Vec<u8>,
     /// Bytes the area may use; `None`: bounded by the store only.
     pub quota: Option<u64>,
+    /// Inode numbers below this may have been handed out: after a mount, numbering goes on
+    /// from here, so a number is never used twice in an area. Raised in steps of
+    /// [`INO_STEP`], in the transaction that hands out the first number past it.
+    pub ino_limit: u32,
 }
+
+/// How far [`AreaRecord::ino_limit`] moves at a time (one record write per this many creates).
+pub(crate) const INO_STEP: u32 = 1024;
 
 impl AreaRecord {
     pub fn encode(&self) -> Vec<u8> {
         let mut v = Vec::new();
         Writer(&mut v)
             .u64(self.quota.unwrap_or(u64::MAX))
+            .u32(self.ino_limit)
             .u8(self.name.len() as u8)
             .bytes(&self.name);
         v
@@ -221,11 +229,13 @@ impl AreaRecord {
     pub fn decode(b: &[u8]) -> Option<AreaRecord> {
         let mut r = Reader(b);
         let quota = r.u64()?;
+        let ino_limit = r.u32()?;
         let len = usize::from(r.u8()?);
         let name = r.take(len)?.to_vec();
         (r.is_empty() && !name.is_empty() && len <= crate::MAX_AREA_NAME).then_some(AreaRecord {
             name,
             quota: (quota != u64::MAX).then_some(quota),
+            ino_limit,
         })
     }
 }

@@ -93,6 +93,11 @@ impl MemDevice {
         self.cut_at = Some((self.steps + step, survival));
     }
 
+    /// Forget a scheduled cut that has not happened.
+    pub fn cancel_cut(&mut self) {
+        self.cut_at = None;
+    }
+
     /// Whether power is on.
     pub fn is_powered(&self) -> bool {
         self.powered

@@ -70,6 +70,8 @@ pub(crate) struct AreaState {
     pub inodes: u64,
     pub entries: u64,
     pub next_ino: Ino,
+    /// The record's [`AreaRecord::ino_limit`].
+    pub ino_limit: Ino,
     pub reads: u64,
     pub writes: u64,
 }
@@ -337,6 +339,7 @@ impl<D: BlockDevice> Store<D> {
         let record = AreaRecord {
             name: name.to_vec(),
             quota,
+            ino_limit: ROOT_INO + 1,
         };
         self.put(Key::new(id, 0, Kind::Area, 0), &record.encode())?;
         let root = InodeRecord {
@@ -363,6 +366,7 @@ impl<D: BlockDevice> Store<D> {
                 inodes: 1,
                 entries: 0,
                 next_ino: ROOT_INO + 1,
+                ino_limit: ROOT_INO + 1,
                 reads: 0,
                 writes: 0,
             },
@@ -409,6 +413,7 @@ impl<D: BlockDevice> Store<D> {
             used: a.used(),
             inodes: a.inodes,
             pages: a.pages,
+            next_ino: a.next_ino,
             reads: a.reads,
             writes: a.writes,
         })
@@ -416,12 +421,11 @@ impl<D: BlockDevice> Store<D> {
 
     /// Change an area's quota (`disk-size`); below what it uses, it can only shrink.
     pub fn set_quota(&mut self, area: AreaId, quota: Option<u64>) -> Result<(), Error> {
-        let name = self.area(area)?.name.clone();
+        self.area(area)?;
         self.need_space(1, false)?;
         self.mutate(|s| {
-            s.put(Key::new(area.0, 0, Kind::Area, 0), &AreaRecord { name, quota }.encode())?;
             s.area_mut(area)?.quota = quota;
-            Ok(())
+            s.put_area_record(area)
         })
     }
 
@@ -430,15 +434,14 @@ impl<D: BlockDevice> Store<D> {
         if name.is_empty() || name.len() > MAX_AREA_NAME {
             return Err(Error::BadName);
         }
-        let quota = self.area(area)?.quota;
+        self.area(area)?;
         if self.find_area(name).is_some_and(|a| a != area) {
             return Err(Error::AreaExists);
         }
         self.need_space(1, false)?;
         self.mutate(|s| {
-            s.put(Key::new(area.0, 0, Kind::Area, 0), &AreaRecord { name: name.to_vec(), quota }.encode())?;
             s.area_mut(area)?.name = name.to_vec();
-            Ok(())
+            s.put_area_record(area)
         })
     }
 
@@ -523,6 +526,17 @@ impl<D: BlockDevice> Store<D> {
             }
         }
         Ok(())
+    }
+
+    /// Write an area's record from its state.
+    pub(crate) fn put_area_record(&mut self, area: AreaId) -> Result<(), Error> {
+        let a = self.area(area)?;
+        let record = AreaRecord {
+            name: a.name.clone(),
+            quota: a.quota,
+            ino_limit: a.ino_limit,
+        };
+        self.put(Key::new(area.0, 0, Kind::Area, 0), &record.encode())
     }
 
     pub(crate) fn get_inode(&mut self, area: AreaId, ino: Ino) -> Result<InodeRecord, Error> {

@@ -70,6 +70,14 @@ enum Op {
     Read { ino: Ino, offset: u64, len: usize },
 }
 
+fn op_name(op: &Op) -> alloc::string::String {
+    match op {
+        Op::Write { ino, offset, data } => alloc::format!("write {} bytes at {offset} to {ino}", data.len()),
+        Op::Symlink { dir, name, target } => alloc::format!("symlink {} ({} bytes) in {dir}", name.len(), target.len()),
+        other => alloc::format!("{other:?}").chars().take(200).collect(),
+    }
+}
+
 fn pick(model: &Model, sel: u8, dirs_only: bool) -> Ino {
     let list: Vec<Ino> = model
         .inodes
@@ -129,51 +137,59 @@ fn decode(code: u8, input: &mut Input, model: &Model) -> Op {
     }
 }
 
+/// Run `op` on the store alone.
+fn run_store(store: &mut Store<MemDevice>, area: AreaId, op: &Op) -> Result<u64, Error> {
+    match op {
+        Op::Create { dir, name, mode } => store.create(area, *dir, name, *mode, 0).map(|a| u64::from(a.ino)),
+        Op::Symlink { dir, name, target } => store.symlink(area, *dir, name, target).map(|a| u64::from(a.ino)),
+        Op::Write { ino, offset, data } => store.write(area, *ino, *offset, data).map(|n| n as u64),
+        Op::SetAttr { ino, set } => store.setattr(area, *ino, *set).map(|_| 0),
+        Op::Unlink { dir, name } => store.unlink(area, *dir, name).map(|()| 0),
+        Op::Link { ino, dir, name } => store.link(area, *ino, *dir, name).map(|a| u64::from(a.nlink)),
+        Op::Rename { od, on, nd, nn } => store.rename(area, *od, on, *nd, nn).map(|()| 0),
+        Op::Read { .. } => Ok(0),
+    }
+}
+
+/// Run `op` on the model alone.
+fn run_model(model: &mut Model, op: &Op) -> Result<u64, Error> {
+    match op {
+        Op::Create { dir, name, mode } => model.create(*dir, name, *mode).map(u64::from),
+        Op::Symlink { dir, name, target } => model.symlink(*dir, name, target).map(u64::from),
+        Op::Write { ino, offset, data } => model.write(*ino, *offset, data).map(|n| n as u64),
+        Op::SetAttr { ino, set } => model.setattr(*ino, *set).map(|()| 0),
+        Op::Unlink { dir, name } => model.unlink(*dir, name).map(|()| 0),
+        Op::Link { ino, dir, name } => model.link(*ino, *dir, name).map(|()| u64::from(model.inodes[ino].nlink)),
+        Op::Rename { od, on, nd, nn } => model.rename(*od, on, *nd, nn).map(|()| 0),
+        Op::Read { .. } => Ok(0),
+    }
+}
+
 /// Run `op` on the store and the model; both must agree. A refusal for space (which the
 /// model does not know) must change nothing.
 fn apply(store: &mut Store<MemDevice>, area: AreaId, model: &mut Model, op: &Op) -> Result<(), Error> {
-    let before = model.clone();
-    let (got, want): (Result<u64, Error>, Result<u64, Error>) = match op {
-        Op::Create { dir, name, mode } => (
-            store.create(area, *dir, name, *mode, 0).map(|a| u64::from(a.ino)),
-            model.create(*dir, name, *mode).map(u64::from),
-        ),
-        Op::Symlink { dir, name, target } => (
-            store.symlink(area, *dir, name, target).map(|a| u64::from(a.ino)),
-            model.symlink(*dir, name, target).map(u64::from),
-        ),
-        Op::Write { ino, offset, data } => (
-            store.write(area, *ino, *offset, data).map(|n| n as u64),
-            model.write(*ino, *offset, data).map(|n| n as u64),
-        ),
-        Op::SetAttr { ino, set } => (
-            store.setattr(area, *ino, *set).map(|_| 0),
-            model.setattr(*ino, *set).map(|()| 0),
-        ),
-        Op::Unlink { dir, name } => (store.unlink(area, *dir, name).map(|()| 0), model.unlink(*dir, name).map(|()| 0)),
-        Op::Link { ino, dir, name } => (
-            store.link(area, *ino, *dir, name).map(|a| u64::from(a.nlink)),
-            model.link(*ino, *dir, name).map(|()| u64::from(model.inodes[ino].nlink)),
-        ),
-        Op::Rename { od, on, nd, nn } => (
-            store.rename(area, *od, on, *nd, nn).map(|()| 0),
-            model.rename(*od, on, *nd, nn).map(|()| 0),
-        ),
-        Op::Read { ino, offset, len } => {
-            let mut buf = vec![0u8; *len];
-            let got = store.read(area, *ino, *offset, &mut buf).map(|n| {
-                buf.truncate(n);
-                buf
-            });
-            let want = model.read(*ino, *offset, *len);
-            assert_eq!(got, want, "read {op:?}");
-            return Ok(());
+    if let Op::Read { ino, offset, len } = *op {
+        let mut buf = vec![0u8; len];
+        let got = store.read(area, ino, offset, &mut buf).map(|n| {
+            buf.truncate(n);
+            buf
+        });
+        let want = model.read(ino, offset, len);
+        match (&got, &want) {
+            (Ok(a), Ok(b)) if a != b => panic!("read of {len} bytes at {offset} from {ino}: the bytes differ"),
+            _ if got.as_ref().err() != want.as_ref().err() => {
+                panic!("read: store {:?}, model {:?}", got.err(), want.err())
+            }
+            _ => return Ok(()),
         }
-    };
+    }
+    let before = model.clone();
+    let got = run_store(store, area, op);
+    let want = run_model(model, op);
     match got {
         Err(e @ (Error::NoSpace | Error::QuotaExceeded)) => {
             *model = before;
-            assert_eq!(dump_store(store, area), Ok(model.dump()), "a refused {op:?} changed the store");
+            same(dump_store(store, area), &model.dump(), "a refused operation changed the store");
             Err(e)
         }
         Err(e @ (Error::Io(_) | Error::Failed)) => {
@@ -181,16 +197,55 @@ fn apply(store: &mut Store<MemDevice>, area: AreaId, model: &mut Model, op: &Op)
             Err(e)
         }
         got => {
-            assert_eq!(got, want, "{op:?}");
+            if got != want {
+                panic!("{}: store {got:?}, model {want:?}", op_name(op));
+            }
             got.map(|_| ())
         }
     }
+}
+
+/// Panics, showing the first difference only, unless a store's dump equals the model's.
+fn same(got: Result<Vec<model::DumpEntry>, Error>, want: &[model::DumpEntry], what: &str) {
+    let got = match got {
+        Ok(g) => g,
+        Err(e) => panic!("{what}: dumping the store failed: {e:?}"),
+    };
+    if got == want {
+        return;
+    }
+    panic!("{what}: {}", first_diff(&got, want));
+}
+
+/// The first entry where two dumps differ, briefly.
+fn first_diff(got: &[model::DumpEntry], want: &[model::DumpEntry]) -> alloc::string::String {
+    let short = |e: Option<&model::DumpEntry>| {
+        e.map(|e| {
+            let path = alloc::string::String::from_utf8_lossy(&e.0[..e.0.len().min(40)]).into_owned();
+            alloc::format!("{path} ino {} {:?} mode {:o} nlink {} size {} content {} bytes", e.1, e.2, e.3, e.6, e.7, e.8.len())
+        })
+    };
+    let at = got.iter().zip(want).position(|(a, b)| a != b).unwrap_or(got.len().min(want.len()));
+    alloc::format!(
+        "the store differs from the model at entry {at} of {}/{}: store {:?}, model {:?}",
+        got.len(),
+        want.len(),
+        short(got.get(at)),
+        short(want.get(at))
+    )
 }
 
 fn remount(dev: MemDevice) -> (Store<MemDevice>, crate::CheckReport) {
     let (s, report) = Store::mount(dev, MountOptions::default()).expect("a store that was written mounts");
     assert!(report.is_clean(), "the check found problems: {report:?}");
     (s, report)
+}
+
+/// After a mount, numbering goes on from the area's limit: never below what was handed out.
+fn follow_numbering(store: &Store<MemDevice>, area: AreaId, model: &mut Model) {
+    let next = store.area_info(area).expect("the area").next_ino;
+    assert!(next >= model.next_ino, "inode numbers would be reused: {next} < {}", model.next_ino);
+    model.next_ino = next;
 }
 
 fn take_device(store: Store<MemDevice>) -> MemDevice {
@@ -202,6 +257,16 @@ fn take_device(store: Store<MemDevice>) -> MemDevice {
 /// The operations fuzz body (see the module docs). Input: a device size selector, then
 /// operations of a few bytes each.
 pub fn operations(input: &[u8]) {
+    run_operations(input, false);
+}
+
+/// [`operations`], comparing the whole store with the model after every operation (slower:
+/// finds the first operation that goes wrong).
+pub fn operations_paranoid(input: &[u8]) {
+    run_operations(input, true);
+}
+
+fn run_operations(input: &[u8], paranoid: bool) {
     let mut input = Input(input);
     let blocks = 256 + u64::from(input.byte()) * 16;
     let mut store = Store::format(MemDevice::new(blocks), Time { secs: 1, nanos: 0 }).expect("format");
@@ -217,7 +282,8 @@ pub fn operations(input: &[u8]) {
             200..=209 => {
                 let dev = take_device(store);
                 store = remount(dev).0;
-                assert_eq!(dump_store(&mut store, area), Ok(model.dump()));
+                same(dump_store(&mut store, area), &model.dump(), "after a remount");
+                follow_numbering(&store, area, &mut model);
                 committed = model.clone();
                 deferred = false;
             }
@@ -241,12 +307,23 @@ pub fn operations(input: &[u8]) {
                 let op = decode(next, &mut input, &model);
                 store.device().cut_power_at(step, survival);
                 let mut after = model.clone();
-                let result = apply(&mut store, area, &mut after, &op);
+                let want = run_model(&mut after, &op);
+                let got = run_store(&mut store, area, &op);
                 if store.device().is_powered() {
-                    store.device().power_on();
-                    model = after;
-                    if !deferred && result.is_ok() {
-                        committed = model.clone();
+                    store.device().cancel_cut();
+                    match got {
+                        Err(Error::NoSpace | Error::QuotaExceeded) => {
+                            same(dump_store(&mut store, area), &model.dump(), "a refused operation changed the store");
+                        }
+                        got => {
+                            if got != want {
+                                panic!("{}: store {got:?}, model {want:?}", op_name(&op));
+                            }
+                            model = after;
+                            if !deferred && got.is_ok() {
+                                committed = model.clone();
+                            }
+                        }
                     }
                     continue;
                 }
@@ -258,9 +335,11 @@ pub fn operations(input: &[u8]) {
                     model = committed.clone();
                 } else {
                     assert!(!deferred, "a deferred operation's cut left a state other than the last commit");
-                    assert_eq!(got, after.dump(), "after a cut during {op:?}: neither the old nor the new state");
+                    let what = alloc::format!("after a cut at step {step} ({survival:?}) during {}: neither the old nor the new state; against the old: {}", op_name(&op), first_diff(&got, &committed.dump()));
+                    same(Ok(got), &after.dump(), &what);
                     model = after;
                 }
+                follow_numbering(&store, area, &mut model);
                 committed = model.clone();
                 deferred = false;
             }
@@ -276,12 +355,16 @@ pub fn operations(input: &[u8]) {
                 if ok && !deferred {
                     committed = model.clone();
                 }
+                if paranoid {
+                    let what = alloc::format!("after op {ops}: {}", op_name(&op));
+                    same(dump_store(&mut store, area), &model.dump(), &what);
+                }
             }
         }
     }
     let dev = take_device(store);
     let (mut store, _) = remount(dev);
-    assert_eq!(dump_store(&mut store, area), Ok(model.dump()));
+    same(dump_store(&mut store, area), &model.dump(), "at the end");
 }
 
 /// A small valid store: a guest area with directories, files of several pages, a symlink and
