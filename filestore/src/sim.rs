@@ -24,6 +24,8 @@ pub enum Survival {
     Alternate,
     /// The newest one is torn (half written), the others survive.
     TornLast,
+    /// Only the newest one survives (a cache that writes back newest first).
+    NewestOnly,
     /// Pseudo-random per write, from this seed: kept, lost or torn.
     Random(u64),
 }
@@ -123,6 +125,7 @@ impl MemDevice {
                 Survival::NoneSurvive => 0,
                 Survival::AllSurvive => 1,
                 Survival::Alternate => u8::from((n - i) % 2 == 1),
+                Survival::NewestOnly => u8::from(i + 1 == n),
                 Survival::TornLast => {
                     if i + 1 == n {
                         2

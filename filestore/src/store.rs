@@ -178,6 +178,7 @@ impl<D: BlockDevice> Store<D> {
             store.generation = sb.generation;
             let mut report = check::run(&mut store, &options).map_err(MountError::Store)?;
             report.rolled_back = i > 0;
+            report.generation = sb.generation;
             report.torn_superblock = bad_slots > 0 && i == 0;
             store.read_only = !options.repair && !report.problems.is_empty();
             return Ok((store, report));
@@ -582,5 +583,34 @@ impl<D: BlockDevice> Store<D> {
     pub(crate) fn need_space(&mut self, items: u64, growth: bool) -> Result<(), Error> {
         let need = self.tree_need(items);
         self.ensure_space(need, growth)
+    }
+}
+
+/// Raw access to the tree's items, committed at once: for tests that inject damage a checksum
+/// cannot see (a wrong link count, a dangling entry), as a bug or a bad repair would leave it.
+#[doc(hidden)]
+impl<D: BlockDevice> Store<D> {
+    pub fn raw_get(&mut self, key: &Key) -> Result<Option<Vec<u8>>, Error> {
+        self.get(key)
+    }
+
+    pub fn raw_put(&mut self, key: Key, value: &[u8]) -> Result<(), Error> {
+        self.mutate(|s| s.put(key, value))
+    }
+
+    pub fn raw_del(&mut self, key: &Key) -> Result<bool, Error> {
+        self.mutate(|s| s.del(key))
+    }
+
+    /// The block of the root node and of every page of `ino` (to damage them).
+    pub fn raw_blocks(&mut self, area: AreaId, ino: Ino) -> Result<(u32, Vec<u32>), Error> {
+        let from = Key::new(area.0, ino, Kind::Page, 0);
+        let to = Key::new(area.0, ino, Kind::Symlink, 0);
+        let pages = self.pager.collect(self.root, &from, &to, usize::MAX)?;
+        let blocks = pages
+            .iter()
+            .filter_map(|(_, v)| crate::records::PagePtr::decode(v).map(|p| p.block))
+            .collect();
+        Ok((self.root.block, blocks))
     }
 }
