@@ -14,7 +14,7 @@ use crate::fault::DeviceError;
 use crate::hypercall::Hypercall;
 use crate::metafs::errno::ErrnoTable;
 use crate::metafs::exports::{Export, ExportError};
-use crate::metafs::store::{MetafsStore, Timestamp};
+use crate::metafs::store::{FsError, MetafsStore, Space, Timestamp};
 use crate::metafs::{Metafs, MetafsStats};
 use crate::queue::{QueueStatus, Slot};
 use crate::veth::{Delivery, InterfaceError, Mac, TxToken, Veth, VethStats, VethTx};
@@ -337,6 +337,15 @@ impl GuestDevices {
     ) -> Result<u32, DeviceError> {
         let served = self.metafs.serve(ram, SERVICE_BUDGET, store, now);
         self.note(served)
+    }
+
+    /// The space of the guest's disk (export 0): `used` is its `used-disk`.
+    pub fn metafs_disk_space<S: MetafsStore + ?Sized>(
+        &self,
+        store: &mut S,
+    ) -> Result<Space, FsError> {
+        let export = self.metafs.exports.get(0).ok_or(FsError::Stale)?;
+        store.statfs(export.volume)
     }
 
     /// The metafs counters.

@@ -212,12 +212,13 @@ impl Ring {
     }
 
     /// The TX descriptor after the cursor, if the guest has set DONE on it too (for requests
-    /// that span two descriptors), with its buffer range checked. Complete the cursor's
-    /// descriptor first, then this one.
+    /// that span two descriptors), with its buffer range checked (never on a one-descriptor
+    /// ring). Complete the cursor's descriptor first, then this one.
     pub fn tx_peek_second(&self, ram: &GuestRam<'_>) -> Result<Option<TxBuffer>, RingError> {
         let second = link_after(ram, self.cursor)?;
         let d = read(ram, second)?;
-        if !d.done() {
+        // A one-descriptor ring has no second descriptor to give.
+        if !d.done() || second == self.cursor {
             return Ok(None);
         }
         let len = d.length();
@@ -363,14 +364,14 @@ impl Ring {
     }
 
     /// The RX buffer posted after the cursor's (for replies that take two descriptors), if the
-    /// cursor's is posted too.
+    /// cursor's is posted too (never on a one-descriptor ring).
     pub fn rx_peek_second(&self, ram: &GuestRam<'_>) -> Result<Option<RxBuffer>, RingError> {
         if self.rx_peek(ram)?.is_none() {
             return Ok(None);
         }
         let second = link_after(ram, self.cursor)?;
         let d = read(ram, second)?;
-        if d.done() || d.size == 0 {
+        if d.done() || d.size == 0 || second == self.cursor {
             return Ok(None);
         }
         Ok(Some(RxBuffer {
