@@ -179,7 +179,7 @@ fn wild_sizes_and_offsets() {
         assert_eq!(d.drv.written_past(&d.g, p.rx + 1, 0), 0, "page untouched");
     }
     // The largest page-aligned offset reads nothing.
-    let (status, page) = d.readpage(file, u64::MAX & !4095);
+    let (status, page) = d.readpage(file, !4095u64);
     assert_eq!((status.status(), page.bytes.len()), (0, 0));
     // WRITEPAGE: over a page, across a page, data length not the size, past 2^64.
     let cases: [(u64, u32, usize, i32); 6] = [
@@ -188,7 +188,7 @@ fn wild_sizes_and_offsets() {
         (0, 100, 99, EINVAL),
         (0, 100, 101, EINVAL),
         (u64::MAX - 99, 100, 100, 27),
-        (u64::MAX & !4095, 4096, 4096, 27),
+        (!4095u64, 4096, 4096, 27),
     ];
     for (offset, size, len, errno) in cases {
         let p = d.post_writepage(&req::writepage(0, file, offset, size), &vec![9; len]);
