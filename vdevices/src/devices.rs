@@ -12,7 +12,10 @@ use crate::console::Console;
 use crate::control::{Control, ControlWord};
 use crate::fault::DeviceError;
 use crate::hypercall::Hypercall;
-use crate::metafs::Metafs;
+use crate::metafs::errno::ErrnoTable;
+use crate::metafs::exports::{Export, ExportError};
+use crate::metafs::store::{FsError, MetafsStore, Space, Timestamp};
+use crate::metafs::{Metafs, MetafsStats};
 use crate::queue::{QueueStatus, Slot};
 use crate::veth::{Delivery, InterfaceError, Mac, TxToken, Veth, VethStats, VethTx};
 use crate::virq::{VirqSetupError, VirqWord};
@@ -42,8 +45,10 @@ pub struct DeviceStats {
     pub control_unknown: u64,
     /// Console output transfers too long to drain.
     pub console_oversized: u64,
-    /// metafs requests refused with -ENOSYS.
+    /// metafs requests refused with ENOSYS (the guest has no disk).
     pub metafs_refused: u64,
+    /// The metafs file service's counters (`disk-reads`, `disk-writes`, ...).
+    pub metafs: MetafsStats,
     /// Virtual ethernet counters.
     pub veth: VethStats,
 }
@@ -136,7 +141,8 @@ impl GuestDevices {
         DeviceStats {
             control_unknown: self.control.unknown,
             console_oversized: self.console.oversized,
-            metafs_refused: self.metafs.refused,
+            metafs_refused: self.metafs.stats.refused,
+            metafs: self.metafs.stats,
             veth: self.veth.stats,
         }
     }
@@ -275,7 +281,9 @@ impl GuestDevices {
 
     /// Scans the control, console and metafs rings (up to [`SERVICE_BUDGET`] descriptors
     /// each), sends console output to `console_out`, and sends pending interface announcements.
-    /// Faults and requests land in the events; veth frames are left to the switch path.
+    /// Faults and requests land in the events; veth frames are left to the switch path. metafs
+    /// requests are refused with ENOSYS here only while the guest has no export: a guest with a
+    /// disk is served by [`GuestDevices::serve_metafs`].
     pub fn service(&mut self, ram: &mut GuestRam<'_>, console_out: &mut dyn FnMut(&[u8])) {
         if self.control.slot.is_open() {
             let word = self.control.poll(ram);
@@ -288,11 +296,61 @@ impl GuestDevices {
             let _ = self.note(drained);
         }
         self.raise_for_handed_back(ram);
-        if self.metafs.slot.is_open() {
-            let refused = self.metafs.poll(ram, SERVICE_BUDGET);
+        if self.metafs.slot.is_open() && !self.metafs.has_disk() {
+            let refused = self.metafs.refuse(ram, SERVICE_BUDGET);
             let _ = self.note(refused);
         }
         self.sync_interfaces(ram);
+    }
+
+    /// Sets (or removes) metafs export `id` of this guest: export 0 is its root file system.
+    /// While the guest has no export at all, [`GuestDevices::service`] refuses its metafs
+    /// requests with ENOSYS; once it has one, only [`GuestDevices::serve_metafs`] answers them.
+    pub fn set_metafs_export(
+        &mut self,
+        id: u16,
+        export: Option<Export>,
+    ) -> Result<(), ExportError> {
+        self.metafs.exports.set(id, export)
+    }
+
+    /// metafs export `id`, if the guest has it.
+    pub fn metafs_export(&self, id: u16) -> Option<Export> {
+        self.metafs.exports.get(id)
+    }
+
+    /// Sets the errno numbering of the guest's architecture (MIPS until told otherwise):
+    /// `ErrnoTable::for_machine(arch.elf_machine)`.
+    pub fn set_errno_table(&mut self, table: ErrnoTable) {
+        self.metafs.table = table;
+    }
+
+    /// Answers up to [`SERVICE_BUDGET`] pending metafs requests of this guest from `store`, in
+    /// ring order, with `now` as the time of any change; returns how many. Call it where
+    /// [`GuestDevices::service`] is called (the guest polls queue 2 and yields). A bad guest
+    /// pointer faults queue 2 (reported in the events).
+    pub fn serve_metafs<S: MetafsStore + ?Sized>(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+        store: &mut S,
+        now: Timestamp,
+    ) -> Result<u32, DeviceError> {
+        let served = self.metafs.serve(ram, SERVICE_BUDGET, store, now);
+        self.note(served)
+    }
+
+    /// The space of the guest's disk (export 0): `used` is its `used-disk`.
+    pub fn metafs_disk_space<S: MetafsStore + ?Sized>(
+        &self,
+        store: &mut S,
+    ) -> Result<Space, FsError> {
+        let export = self.metafs.exports.get(0).ok_or(FsError::Stale)?;
+        store.statfs(export.volume)
+    }
+
+    /// The metafs counters.
+    pub fn metafs_stats(&self) -> MetafsStats {
+        self.metafs.stats
     }
 
     /// Sends "restart" or "halt" to the guest; `Ok(false)` when it has no buffer posted.

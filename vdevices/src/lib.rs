@@ -8,10 +8,13 @@
 //!
 //! Entry point: [`GuestDevices`], one per guest. Module map: [`abi`] (numbers),
 //! [`descriptor`] (one `vdma_descr`), [`ring`] (the engine), `queue` (queue slots and faults),
-//! [`virq`], `control`, `console`, `metafs`, `veth`, [`hypercall`], `devices`, and
+//! [`virq`], `control`, `console`, [`metafs`] (the file service and its store trait), `veth`, [`hypercall`], `devices`, and
 //! [`fuzzing`] (the fuzz target's body, also run by `cargo test`).
 #![no_std]
 #![forbid(unsafe_code)]
+
+#[cfg(feature = "reference-store")]
+extern crate alloc;
 
 pub mod abi;
 mod console;
@@ -21,7 +24,7 @@ mod devices;
 mod fault;
 pub mod fuzzing;
 pub mod hypercall;
-mod metafs;
+pub mod metafs;
 mod queue;
 pub mod ring;
 mod veth;
@@ -32,7 +35,10 @@ pub use console::CONSOLE_MAX_TRANSFER;
 pub use control::ControlWord;
 pub use devices::{DeviceStats, Events, GuestDevices, SERVICE_BUDGET};
 pub use fault::{DeviceError, QueueFault, RingError, Side};
-pub use metafs::{CMD_READPAGE, CMD_WRITEPAGE};
+pub use metafs::errno::{Errno, ErrnoTable};
+pub use metafs::exports::{Export, ExportError, MAX_EXPORTS};
+pub use metafs::store::{FsError, MetafsStore, Timestamp, Volume};
+pub use metafs::{MetafsStats, CMD_READPAGE, CMD_WRITEPAGE};
 pub use queue::{Channel, QueueStatus};
 pub use veth::{
     control_message, Delivery, InterfaceError, Mac, TxToken, VethStats, VethTx, CMD_DELIFACE,

@@ -211,11 +211,28 @@ impl Ring {
         Ok(Some((tx, start)))
     }
 
-    /// Whether the TX descriptor after the cursor has been handed over too (for requests that
-    /// span two descriptors).
-    pub fn tx_peek_second_done(&self, ram: &GuestRam<'_>) -> Result<bool, RingError> {
+    /// The TX descriptor after the cursor, if the guest has set DONE on it too (for requests
+    /// that span two descriptors), with its buffer range checked (never on a one-descriptor
+    /// ring). Complete the cursor's descriptor first, then this one.
+    pub fn tx_peek_second(&self, ram: &GuestRam<'_>) -> Result<Option<TxBuffer>, RingError> {
         let second = link_after(ram, self.cursor)?;
-        Ok(read(ram, second)?.done())
+        let d = read(ram, second)?;
+        // A one-descriptor ring has no second descriptor to give.
+        if !d.done() || second == self.cursor {
+            return Ok(None);
+        }
+        let len = d.length();
+        ram.range(d.addr, len).map_err(|error| RingError::Buffer {
+            descriptor: second,
+            error,
+        })?;
+        Ok(Some(TxBuffer {
+            descriptor: second,
+            addr: d.addr,
+            len,
+            next: d.next,
+            serial: self.handed_back.wrapping_add(1),
+        }))
     }
 
     /// Whether `tx` came from the latest [`Ring::tx_peek`] and has not been completed yet.
@@ -346,6 +363,38 @@ impl Ring {
         self.hand_over(ram, &rx, total)
     }
 
+    /// The RX buffer posted after the cursor's (for replies that take two descriptors), if the
+    /// cursor's is posted too (never on a one-descriptor ring).
+    pub fn rx_peek_second(&self, ram: &GuestRam<'_>) -> Result<Option<RxBuffer>, RingError> {
+        if self.rx_peek(ram)?.is_none() {
+            return Ok(None);
+        }
+        let second = link_after(ram, self.cursor)?;
+        let d = read(ram, second)?;
+        if d.done() || d.size == 0 || second == self.cursor {
+            return Ok(None);
+        }
+        Ok(Some(RxBuffer {
+            descriptor: second,
+            addr: d.addr,
+            capacity: d.size,
+            next: d.next,
+        }))
+    }
+
+    /// Hands the posted buffer `rx` (the cursor's, from [`Ring::rx_peek`] or the last
+    /// [`Ring::rx_peek_second`] once the first is handed over) to the guest with `len` bytes
+    /// that the caller has written into it (`len` at most its capacity), and moves on.
+    pub(crate) fn rx_commit(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+        rx: &RxBuffer,
+        len: u32,
+    ) -> Result<RxFill, RingError> {
+        debug_assert_eq!(rx.descriptor, self.cursor);
+        self.hand_over(ram, rx, len.min(rx.capacity))
+    }
+
     #[inline]
     fn hand_over(
         &mut self,
@@ -361,12 +410,5 @@ impl Ring {
             descriptor: rx.descriptor,
             len,
         })
-    }
-
-    /// Moves past the posted RX buffer at the cursor without writing it (used where the guest
-    /// posted a buffer for a reply part it will not wait for).
-    pub fn rx_skip(&mut self, ram: &GuestRam<'_>) -> Result<(), RingError> {
-        let next = read(ram, self.cursor)?.next;
-        self.advance_to(ram, next)
     }
 }

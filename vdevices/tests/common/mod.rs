@@ -3,6 +3,8 @@
 //! metaDIE, `metafs/inode.c`), so the host side is tested against what guests really do.
 #![allow(dead_code)]
 
+pub mod metafs;
+
 use guest_mem::{GuestRam, Gva};
 use vdevices::abi::DONE;
 use vdevices::GuestDevices;
