@@ -1,4 +1,4 @@
-//! The boot check (fsck): run by every mount. It walks the whole tree ([`crate::tree_walk`]),
+//! The boot check (fsck): run by every mount. It walks the whole tree (`tree_walk`),
 //! rebuilds free space, recounts every area, and checks the file-system rules:
 //!
 //! - every node reads back with the CRC its parent recorded, at its level, with its keys
@@ -47,7 +47,7 @@ pub enum Problem {
     PageBlockInvalid { area: u16, ino: Ino, page: u64 },
     /// An item that does not decode: removed.
     ItemDamaged { area: u16, ino: Ino },
-    /// Items of an area with no record: the record is recreated ("recovered-<id>").
+    /// Items of an area with no record: the record is recreated (`recovered-<id>`).
     AreaRecordMissing { area: u16 },
     /// An area without its root directory: an empty one is made.
     RootMissing { area: u16 },
@@ -143,7 +143,10 @@ struct Gathered {
 fn gather(g: &mut Gathered, report: &mut CheckReport, k: &Key, v: &[u8], keep_pages: bool) {
     g.areas.entry(k.area).or_insert(None);
     let damaged = |g: &mut Gathered, report: &mut CheckReport| {
-        report.add(Problem::ItemDamaged { area: k.area, ino: k.ino });
+        report.add(Problem::ItemDamaged {
+            area: k.area,
+            ino: k.ino,
+        });
         g.drop.insert(*k);
     };
     if k.kind == Kind::Area {
@@ -175,7 +178,10 @@ fn gather(g: &mut Gathered, report: &mut CheckReport, k: &Key, v: &[u8], keep_pa
     }
     // Every other item follows its inode's record in key order.
     let Some(info) = g.inodes.get_mut(&(k.area, k.ino)) else {
-        report.add(Problem::ItemWithoutInode { area: k.area, ino: k.ino });
+        report.add(Problem::ItemWithoutInode {
+            area: k.area,
+            ino: k.ino,
+        });
         g.drop.insert(*k);
         return;
     };
@@ -198,14 +204,19 @@ fn gather(g: &mut Gathered, report: &mut CheckReport, k: &Key, v: &[u8], keep_pa
         },
         Kind::DirIndex if t == Some(FileType::Directory) => match decode_index(v) {
             Some((ino, ft, name)) => {
-                g.index.insert((k.area, k.ino, k.sub), (ino, ft, name_hash(name)));
+                g.index
+                    .insert((k.area, k.ino, k.sub), (ino, ft, name_hash(name)));
             }
             None => damaged(g, report),
         },
         Kind::Page if t == Some(FileType::Regular) => match PagePtr::decode(v) {
             Some(p) => {
                 if k.sub >= info.rec.size.div_ceil(BLOCK_SIZE as u64) {
-                    report.add(Problem::PageBeyondSize { area: k.area, ino: k.ino, page: k.sub });
+                    report.add(Problem::PageBeyondSize {
+                        area: k.area,
+                        ino: k.ino,
+                        page: k.sub,
+                    });
                     g.drop.insert(*k);
                 } else {
                     info.pages += 1;
@@ -222,7 +233,10 @@ fn gather(g: &mut Gathered, report: &mut CheckReport, k: &Key, v: &[u8], keep_pa
 }
 
 /// Run the check on a store whose `root` is set; fills its free space and areas.
-pub(crate) fn run<D: BlockDevice>(store: &mut Store<D>, options: &MountOptions) -> Result<CheckReport, Error> {
+pub(crate) fn run<D: BlockDevice>(
+    store: &mut Store<D>,
+    options: &MountOptions,
+) -> Result<CheckReport, Error> {
     let mut report = CheckReport::default();
     let mut g = Gathered::default();
     let root = store.root;
@@ -237,7 +251,11 @@ pub(crate) fn run<D: BlockDevice>(store: &mut Store<D>, options: &MountOptions) 
         });
     }
     for k in &walked.bad_pages {
-        report.add(Problem::PageBlockInvalid { area: k.area, ino: k.ino, page: k.sub });
+        report.add(Problem::PageBlockInvalid {
+            area: k.area,
+            ino: k.ino,
+            page: k.sub,
+        });
     }
     report.nodes = walked.nodes;
     report.items = walked.items;
@@ -246,7 +264,11 @@ pub(crate) fn run<D: BlockDevice>(store: &mut Store<D>, options: &MountOptions) 
     for (k, p) in core::mem::take(&mut g.pages) {
         let mut buf = [0u8; BLOCK_SIZE];
         if store.read_page(p, &mut buf).is_err() {
-            report.add(Problem::DataDamaged { area: k.area, ino: k.ino, page: k.sub });
+            report.add(Problem::DataDamaged {
+                area: k.area,
+                ino: k.ino,
+                page: k.sub,
+            });
         }
     }
     // The areas as the tree says, once repaired.
@@ -347,25 +369,40 @@ fn analyse(g: &mut Gathered, report: &mut CheckReport, fixes: &mut Fixes) {
     for n in names {
         let target = g.inodes.get(&(n.area, n.ino)).map(|i| i.rec.file_type());
         let Some(Some(t)) = target else {
-            report.add(Problem::EntryDangling { area: n.area, dir: n.dir, ino: n.ino });
+            report.add(Problem::EntryDangling {
+                area: n.area,
+                dir: n.dir,
+                ino: n.ino,
+            });
             fixes.remove_entries.push((n.area, n.dir, n.hash, n.cookie));
             continue;
         };
         let is_dir = t == FileType::Directory;
         if is_dir && (n.ino == ROOT_INO || g.inodes[&(n.area, n.ino)].entry_dir.is_some()) {
-            report.add(Problem::EntryWrong { area: n.area, dir: n.dir, ino: n.ino });
+            report.add(Problem::EntryWrong {
+                area: n.area,
+                dir: n.dir,
+                ino: n.ino,
+            });
             fixes.remove_entries.push((n.area, n.dir, n.hash, n.cookie));
             continue;
         }
         if t != n.file_type {
-            report.add(Problem::EntryWrong { area: n.area, dir: n.dir, ino: n.ino });
+            report.add(Problem::EntryWrong {
+                area: n.area,
+                dir: n.dir,
+                ino: n.ino,
+            });
             fixes.retype.push((n.area, n.dir, n.hash, n.cookie, t));
         }
         let index = g.index.get(&(n.area, n.dir, n.cookie));
         if index == Some(&(n.ino, t, n.hash)) {
             matched_index.insert((n.area, n.dir, n.cookie));
         } else {
-            report.add(Problem::IndexMismatch { area: n.area, dir: n.dir });
+            report.add(Problem::IndexMismatch {
+                area: n.area,
+                dir: n.dir,
+            });
             fixes.add_index.push((n.area, n.dir, n.hash, n.cookie));
             matched_index.insert((n.area, n.dir, n.cookie));
         }
@@ -408,7 +445,11 @@ fn analyse(g: &mut Gathered, report: &mut CheckReport, fixes: &mut Fixes) {
         let mut rec = info.rec;
         if rec.file_type() == Some(FileType::Directory) {
             rec.nlink = 2 + info.subdirs;
-            rec.parent = if ino == ROOT_INO { ROOT_INO } else { info.entry_dir.unwrap_or(ROOT_INO) };
+            rec.parent = if ino == ROOT_INO {
+                ROOT_INO
+            } else {
+                info.entry_dir.unwrap_or(ROOT_INO)
+            };
         } else {
             rec.nlink = info.links;
         }
@@ -434,7 +475,9 @@ fn repair<D: BlockDevice>(
             let mut new_root = store.pager.new_root()?;
             let mut failed = Ok(());
             let mut items = Vec::new();
-            rewalk(&mut store.pager, old_root, walked, &mut |k, v| items.push((*k, v.to_vec())))?;
+            rewalk(&mut store.pager, old_root, walked, &mut |k, v| {
+                items.push((*k, v.to_vec()))
+            })?;
             for (k, v) in items {
                 match store.pager.insert(new_root, k, &v) {
                     Ok(r) => new_root = r,
@@ -483,19 +526,33 @@ fn repair<D: BlockDevice>(
             store.put_inode(AreaId(area), ROOT_INO, &rec)?;
         }
         for &(area, dir, hash, cookie) in &fixes.remove_entries {
-            edit_entries(store, area, dir, hash, |list| list.retain(|e| e.cookie != cookie))?;
+            edit_entries(store, area, dir, hash, |list| {
+                list.retain(|e| e.cookie != cookie)
+            })?;
             store.del(&Key::new(area, dir, Kind::DirIndex, cookie))?;
         }
         for &(area, dir, hash, cookie, t) in &fixes.retype {
             edit_entries(store, area, dir, hash, |list| {
-                list.iter_mut().filter(|e| e.cookie == cookie).for_each(|e| e.file_type = t)
+                list.iter_mut()
+                    .filter(|e| e.cookie == cookie)
+                    .for_each(|e| e.file_type = t)
             })?;
         }
-        let reindex = fixes.add_index.iter().copied().chain(fixes.retype.iter().map(|r| (r.0, r.1, r.2, r.3)));
+        let reindex = fixes
+            .add_index
+            .iter()
+            .copied()
+            .chain(fixes.retype.iter().map(|r| (r.0, r.1, r.2, r.3)));
         for (area, dir, hash, cookie) in reindex.collect::<Vec<_>>() {
             let list = store.get(&Key::new(area, dir, Kind::DirName, hash))?;
-            if let Some(e) = list.and_then(|v| decode_entries(&v)).and_then(|l| l.into_iter().find(|e| e.cookie == cookie)) {
-                store.put(Key::new(area, dir, Kind::DirIndex, cookie), &encode_index(e.ino, e.file_type, &e.name))?;
+            if let Some(e) = list
+                .and_then(|v| decode_entries(&v))
+                .and_then(|l| l.into_iter().find(|e| e.cookie == cookie))
+            {
+                store.put(
+                    Key::new(area, dir, Kind::DirIndex, cookie),
+                    &encode_index(e.ino, e.file_type, &e.name),
+                )?;
             }
         }
         for &(area, dir, cookie) in &fixes.remove_index {
@@ -507,7 +564,10 @@ fn repair<D: BlockDevice>(
             }
         }
         for &(area, ino) in &fixes.orphans {
-            let t = g.inodes[&(area, ino)].rec.file_type().unwrap_or(FileType::Regular);
+            let t = g.inodes[&(area, ino)]
+                .rec
+                .file_type()
+                .unwrap_or(FileType::Regular);
             let name = alloc::format!("lost+found-{ino}");
             store.dir_add(AreaId(area), ROOT_INO, name.as_bytes(), ino, t)?;
         }
@@ -515,7 +575,9 @@ fn repair<D: BlockDevice>(
             let dirs = fixes
                 .orphans
                 .iter()
-                .filter(|&&(a, ino)| a == area && g.inodes[&(a, ino)].rec.file_type() == Some(FileType::Directory))
+                .filter(|&&(a, ino)| {
+                    a == area && g.inodes[&(a, ino)].rec.file_type() == Some(FileType::Directory)
+                })
                 .count() as u32;
             let mut root = store.get_inode(AreaId(area), ROOT_INO)?;
             root.nlink = 2 + dirs;

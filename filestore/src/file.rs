@@ -29,7 +29,11 @@ impl<D: BlockDevice> Store<D> {
     }
 
     /// Read a page's block and check it against its pointer.
-    pub(crate) fn read_page(&mut self, p: PagePtr, buf: &mut [u8; BLOCK_SIZE]) -> Result<(), Error> {
+    pub(crate) fn read_page(
+        &mut self,
+        p: PagePtr,
+        buf: &mut [u8; BLOCK_SIZE],
+    ) -> Result<(), Error> {
         if p.block >= self.pager.space.total() || p.block < crate::superblock::SUPERBLOCKS {
             return Err(Error::Corrupt);
         }
@@ -41,7 +45,13 @@ impl<D: BlockDevice> Store<D> {
     }
 
     /// Read up to `buf.len()` bytes at `offset`; returns how many (0 at or past the end).
-    pub fn read(&mut self, area: AreaId, ino: Ino, offset: u64, buf: &mut [u8]) -> Result<usize, Error> {
+    pub fn read(
+        &mut self,
+        area: AreaId,
+        ino: Ino,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<usize, Error> {
         let r = self.get_inode(area, ino)?;
         match r.file_type() {
             Some(FileType::Regular) => {}
@@ -77,18 +87,32 @@ impl<D: BlockDevice> Store<D> {
     /// Write `data` at `offset` (extending the file if it ends past the size); returns
     /// `data.len()`. Refused whole (nothing written) past the quota, the device's free space or
     /// [`MAX_FILE_SIZE`].
-    pub fn write(&mut self, area: AreaId, ino: Ino, offset: u64, data: &[u8]) -> Result<usize, Error> {
+    pub fn write(
+        &mut self,
+        area: AreaId,
+        ino: Ino,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<usize, Error> {
         self.mutate(|s| s.write_inner(area, ino, offset, data))
     }
 
-    fn write_inner(&mut self, area: AreaId, ino: Ino, offset: u64, data: &[u8]) -> Result<usize, Error> {
+    fn write_inner(
+        &mut self,
+        area: AreaId,
+        ino: Ino,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<usize, Error> {
         let mut r = self.get_inode(area, ino)?;
         match r.file_type() {
             Some(FileType::Regular) => {}
             Some(FileType::Directory) => return Err(Error::IsDir),
             _ => return Err(Error::Invalid),
         }
-        let end = offset.checked_add(data.len() as u64).ok_or(Error::FileTooLarge)?;
+        let end = offset
+            .checked_add(data.len() as u64)
+            .ok_or(Error::FileTooLarge)?;
         if end > MAX_FILE_SIZE {
             return Err(Error::FileTooLarge);
         }
@@ -105,7 +129,9 @@ impl<D: BlockDevice> Store<D> {
             }
         }
         self.ensure_quota(area, new_pages * PAGE)?;
-        let need = self.tree_need(touched + 1).saturating_add(touched.min(u64::from(u32::MAX)) as u32);
+        let need = self
+            .tree_need(touched + 1)
+            .saturating_add(touched.min(u64::from(u32::MAX)) as u32);
         self.ensure_space(need, true)?;
         let mut buf = [0u8; BLOCK_SIZE];
         let mut done = 0usize;

@@ -7,7 +7,7 @@
 //! | kind | sub | value |
 //! |---|---|---|
 //! | [`Kind::Area`] (ino 0) | 0 | the area's name and quota |
-//! | [`Kind::Inode`] | 0 | the attributes ([`crate::records::InodeRecord`]) |
+//! | [`Kind::Inode`] | 0 | the attributes (`records::InodeRecord`) |
 //! | [`Kind::DirName`] | hash of the name | the entries with that hash (lookup by name) |
 //! | [`Kind::DirIndex`] | cookie | one entry (readdir order, stable cookies) |
 //! | [`Kind::Page`] | page number | block and CRC-32C of a 4 KiB data page |
@@ -125,11 +125,14 @@ impl<'a> Reader<'a> {
         self.take(1).map(|b| b[0])
     }
     pub fn u32(&mut self) -> Option<u32> {
-        self.take(4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        self.take(4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
     pub fn u64(&mut self) -> Option<u64> {
         let b = self.take(8)?;
-        Some(u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+        Some(u64::from_be_bytes([
+            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+        ]))
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

@@ -46,7 +46,10 @@ pub(crate) struct Ptr {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Node {
     Leaf(Vec<(Key, Vec<u8>)>),
-    Internal { level: u8, children: Vec<(Key, Ptr)> },
+    Internal {
+        level: u8,
+        children: Vec<(Key, Ptr)>,
+    },
 }
 
 /// Why a block is not a good node.

@@ -16,8 +16,8 @@ use crate::records::{
 };
 use crate::store::Store;
 use crate::{
-    valid_name, AreaId, AreaStat, Attr, DirEntry, Ino, SetAttr, BLOCK_SIZE, MAX_LINKS,
-    MAX_SYMLINK, METADATA_CHARGE, ROOT_INO,
+    valid_name, AreaId, AreaStat, Attr, DirEntry, Ino, SetAttr, BLOCK_SIZE, MAX_LINKS, MAX_SYMLINK,
+    METADATA_CHARGE, ROOT_INO,
 };
 
 /// Cookies 1 and 2 are "." and ".."; entries get 3 and up.
@@ -70,13 +70,25 @@ impl<D: BlockDevice> Store<D> {
         }
     }
 
-    pub(crate) fn dir_lookup(&mut self, area: AreaId, dir: Ino, name: &[u8]) -> Result<Option<Entry>, Error> {
+    pub(crate) fn dir_lookup(
+        &mut self,
+        area: AreaId,
+        dir: Ino,
+        name: &[u8],
+    ) -> Result<Option<Entry>, Error> {
         let list = self.dir_entries(area, dir, name_hash(name))?;
         Ok(list.into_iter().find(|e| e.name == name))
     }
 
     /// Add an entry to a directory (its cookie, mtime and ctime updated).
-    pub(crate) fn dir_add(&mut self, area: AreaId, dir: Ino, name: &[u8], ino: Ino, t: FileType) -> Result<(), Error> {
+    pub(crate) fn dir_add(
+        &mut self,
+        area: AreaId,
+        dir: Ino,
+        name: &[u8],
+        ino: Ino,
+        t: FileType,
+    ) -> Result<(), Error> {
         let mut d = self.get_dir(area, dir)?;
         let hash = name_hash(name);
         let mut list = self.dir_entries(area, dir, hash)?;
@@ -93,19 +105,33 @@ impl<D: BlockDevice> Store<D> {
             file_type: t,
             name: name.to_vec(),
         });
-        self.put(Key::new(area.0, dir, Kind::DirName, hash), &encode_entries(&list))?;
-        self.put(Key::new(area.0, dir, Kind::DirIndex, cookie), &encode_index(ino, t, name))?;
+        self.put(
+            Key::new(area.0, dir, Kind::DirName, hash),
+            &encode_entries(&list),
+        )?;
+        self.put(
+            Key::new(area.0, dir, Kind::DirIndex, cookie),
+            &encode_index(ino, t, name),
+        )?;
         self.put_inode(area, dir, &d)?;
         self.area_mut(area)?.entries += 1;
         Ok(())
     }
 
     /// Remove an entry from a directory; returns it.
-    pub(crate) fn dir_remove(&mut self, area: AreaId, dir: Ino, name: &[u8]) -> Result<Entry, Error> {
+    pub(crate) fn dir_remove(
+        &mut self,
+        area: AreaId,
+        dir: Ino,
+        name: &[u8],
+    ) -> Result<Entry, Error> {
         let mut d = self.get_dir(area, dir)?;
         let hash = name_hash(name);
         let mut list = self.dir_entries(area, dir, hash)?;
-        let at = list.iter().position(|e| e.name == name).ok_or(Error::NotFound)?;
+        let at = list
+            .iter()
+            .position(|e| e.name == name)
+            .ok_or(Error::NotFound)?;
         let entry = list.remove(at);
         let key = Key::new(area.0, dir, Kind::DirName, hash);
         if list.is_empty() {
@@ -166,7 +192,8 @@ impl<D: BlockDevice> Store<D> {
             _ => valid_name(name)?,
         }
         let e = self.dir_lookup(area, dir, name)?.ok_or(Error::NotFound)?;
-        self.getattr(area, e.ino).map_err(|e| if e == Error::Stale { Error::Corrupt } else { e })
+        self.getattr(area, e.ino)
+            .map_err(|e| if e == Error::Stale { Error::Corrupt } else { e })
     }
 
     /// The entries of `dir` after cookie `after` (0: from the start, "." and ".." first), in
@@ -180,7 +207,10 @@ impl<D: BlockDevice> Store<D> {
         f: &mut dyn FnMut(&DirEntry) -> bool,
     ) -> Result<(), Error> {
         let d = self.get_dir(area, dir)?;
-        let dots = [(1u64, dir, b".".as_slice()), (2, d.parent, b"..".as_slice())];
+        let dots = [
+            (1u64, dir, b".".as_slice()),
+            (2, d.parent, b"..".as_slice()),
+        ];
         for (cookie, ino, name) in dots {
             if after < cookie {
                 let e = DirEntry {
@@ -194,21 +224,27 @@ impl<D: BlockDevice> Store<D> {
                 }
             }
         }
-        let from = Key::new(area.0, dir, Kind::DirIndex, after.max(FIRST_COOKIE - 1).saturating_add(1));
+        let from = Key::new(
+            area.0,
+            dir,
+            Kind::DirIndex,
+            after.max(FIRST_COOKIE - 1).saturating_add(1),
+        );
         let to = Key::new(area.0, dir, Kind::Page, 0);
         let mut bad = false;
-        self.pager.scan(self.root, &from, &to, &mut |k, v| match decode_index(v) {
-            Some((ino, file_type, name)) => f(&DirEntry {
-                cookie: k.sub,
-                ino,
-                file_type,
-                name: name.to_vec(),
-            }),
-            None => {
-                bad = true;
-                false
-            }
-        })?;
+        self.pager
+            .scan(self.root, &from, &to, &mut |k, v| match decode_index(v) {
+                Some((ino, file_type, name)) => f(&DirEntry {
+                    cookie: k.sub,
+                    ino,
+                    file_type,
+                    name: name.to_vec(),
+                }),
+                None => {
+                    bad = true;
+                    false
+                }
+            })?;
         if bad {
             return Err(Error::Corrupt);
         }
@@ -216,7 +252,14 @@ impl<D: BlockDevice> Store<D> {
     }
 
     /// Create a file, directory or device node (`mode` holds the type bits; not a symlink).
-    pub fn create(&mut self, area: AreaId, dir: Ino, name: &[u8], mode: u32, rdev: u32) -> Result<Attr, Error> {
+    pub fn create(
+        &mut self,
+        area: AreaId,
+        dir: Ino,
+        name: &[u8],
+        mode: u32,
+        rdev: u32,
+    ) -> Result<Attr, Error> {
         let t = FileType::from_mode(mode).ok_or(Error::Invalid)?;
         if t == FileType::Symlink {
             return Err(Error::Invalid);
@@ -225,7 +268,13 @@ impl<D: BlockDevice> Store<D> {
     }
 
     /// Create a symlink to `target` (1..=[`MAX_SYMLINK`] bytes).
-    pub fn symlink(&mut self, area: AreaId, dir: Ino, name: &[u8], target: &[u8]) -> Result<Attr, Error> {
+    pub fn symlink(
+        &mut self,
+        area: AreaId,
+        dir: Ino,
+        name: &[u8],
+        target: &[u8],
+    ) -> Result<Attr, Error> {
         if target.len() > MAX_SYMLINK {
             return Err(Error::TargetTooLong);
         }
@@ -302,7 +351,8 @@ impl<D: BlockDevice> Store<D> {
         if r.file_type() != Some(FileType::Symlink) {
             return Err(Error::Invalid);
         }
-        self.get(&Key::new(area.0, ino, Kind::Symlink, 0))?.ok_or(Error::Corrupt)
+        self.get(&Key::new(area.0, ino, Kind::Symlink, 0))?
+            .ok_or(Error::Corrupt)
     }
 
     /// Remove the entry `name` from `dir`: a file's link (the inode goes with its last one) or
@@ -368,7 +418,9 @@ impl<D: BlockDevice> Store<D> {
             valid_name(new_name)?;
             s.get_dir(area, old_dir)?;
             s.get_dir(area, new_dir)?;
-            let src = s.dir_lookup(area, old_dir, old_name)?.ok_or(Error::NotFound)?;
+            let src = s
+                .dir_lookup(area, old_dir, old_name)?
+                .ok_or(Error::NotFound)?;
             if old_dir == new_dir && old_name == new_name {
                 return Ok(());
             }
@@ -463,8 +515,12 @@ impl<D: BlockDevice> Store<D> {
     /// What the area holds and may still hold (STATFS).
     pub fn statfs(&self, area: AreaId) -> Result<AreaStat, Error> {
         let a = self.area(area)?;
-        let device_free = u64::from(self.pager.space.free().saturating_sub(self.reserve_blocks()))
-            * BLOCK_SIZE as u64;
+        let device_free = u64::from(
+            self.pager
+                .space
+                .free()
+                .saturating_sub(self.reserve_blocks()),
+        ) * BLOCK_SIZE as u64;
         let device_total = u64::from(self.pager.space.total()) * BLOCK_SIZE as u64;
         let (total, free) = match a.quota {
             Some(q) => (q, q.saturating_sub(a.used()).min(device_free)),

@@ -258,7 +258,13 @@ impl<D: BlockDevice> Pager<D> {
                     level,
                     children: alloc::vec![
                         (Key::MIN, root),
-                        (right_key, Ptr { block: right, crc: 0 })
+                        (
+                            right_key,
+                            Ptr {
+                                block: right,
+                                crc: 0
+                            }
+                        )
                     ],
                 },
             );
@@ -381,7 +387,12 @@ impl<D: BlockDevice> Pager<D> {
     }
 
     /// Merge child `right` into child `left` if both fit in one node.
-    fn merge(&mut self, children: &mut Vec<(Key, Ptr)>, left: usize, right: usize) -> Result<(), Error> {
+    fn merge(
+        &mut self,
+        children: &mut Vec<(Key, Ptr)>,
+        left: usize,
+        right: usize,
+    ) -> Result<(), Error> {
         let total = self.node(children[left].1)?.encoded_len()
             + self.node(children[right].1)?.encoded_len();
         if total > NODE_CAPACITY * 3 / 4 {
@@ -395,7 +406,12 @@ impl<D: BlockDevice> Pager<D> {
         let mut left_node = self.take(lb);
         match (&mut left_node, right_node) {
             (Node::Leaf(a), Node::Leaf(b)) => a.extend(b),
-            (Node::Internal { children: a, .. }, Node::Internal { children: mut b, .. }) => {
+            (
+                Node::Internal { children: a, .. },
+                Node::Internal {
+                    children: mut b, ..
+                },
+            ) => {
                 // The right node's first key was its lower bound in our list: keep it.
                 b[0].0 = children[right].0;
                 a.extend(b)
@@ -442,7 +458,6 @@ impl<D: BlockDevice> Pager<D> {
         })
     }
 
-
     /// Drop the transaction's nodes and blocks (after an error).
     pub fn abort(&mut self) {
         let fresh: Vec<u32> = self.space.fresh_blocks().collect();
@@ -454,7 +469,6 @@ impl<D: BlockDevice> Pager<D> {
         }
         self.space.aborted();
     }
-
 
     /// Bytes of RAM the cache holds now (decoded nodes; an estimate from their sizes).
     pub fn cache_bytes(&self) -> usize {

@@ -101,7 +101,11 @@ impl InodeRecord {
     pub fn encode(&self) -> Vec<u8> {
         let mut v = Vec::with_capacity(INODE_RECORD_LEN);
         let mut w = Writer(&mut v);
-        w.u32(self.mode).u32(self.uid).u32(self.gid).u32(self.nlink).u32(self.rdev);
+        w.u32(self.mode)
+            .u32(self.uid)
+            .u32(self.gid)
+            .u32(self.nlink)
+            .u32(self.rdev);
         w.u64(self.size).u64(self.pages);
         for t in [self.atime, self.mtime, self.ctime] {
             w.u64(t.secs).u32(t.nanos);
@@ -172,7 +176,7 @@ pub(crate) fn decode_entries(b: &[u8]) -> Option<Vec<Entry>> {
         let file_type = FileType::from_dirent_type(r.u8()?)?;
         let len = usize::from(r.u8()?);
         let name = r.take(len)?.to_vec();
-        if !crate::valid_name(&name).is_ok() {
+        if crate::valid_name(&name).is_err() {
             return None;
         }
         out.push(Entry {
@@ -188,7 +192,10 @@ pub(crate) fn decode_entries(b: &[u8]) -> Option<Vec<Entry>> {
 /// A `DirIndex` value: the entry without its cookie (the key's `sub` is the cookie).
 pub(crate) fn encode_index(ino: u32, file_type: FileType, name: &[u8]) -> Vec<u8> {
     let mut v = Vec::with_capacity(5 + name.len());
-    Writer(&mut v).u32(ino).u8(file_type.dirent_type()).bytes(name);
+    Writer(&mut v)
+        .u32(ino)
+        .u8(file_type.dirent_type())
+        .bytes(name);
     v
 }
 

@@ -95,7 +95,6 @@ impl Space {
         None
     }
 
-
     /// Give a block back: at once if this transaction allocated it, else at the commit.
     pub fn release(&mut self, b: u32) {
         if self.fresh.remove(&b) {
@@ -152,7 +151,11 @@ mod tests {
         s.release(b);
         assert_eq!(s.free(), 127);
         s.release(a);
-        assert_eq!(s.free(), 127, "a committed block stays used until the commit");
+        assert_eq!(
+            s.free(),
+            127,
+            "a committed block stays used until the commit"
+        );
         s.committed();
         assert_eq!(s.free(), 128);
         let c = s.alloc().unwrap();

@@ -12,7 +12,9 @@ use crate::pager::Pager;
 use crate::records::{AreaRecord, InodeRecord, S_IFDIR};
 use crate::space::Space;
 use crate::superblock::{Superblock, SUPERBLOCKS};
-use crate::{AreaId, AreaInfo, Ino, StoreStat, Time, MAX_AREA_NAME, METADATA_CHARGE, PAGE_SIZE, ROOT_INO};
+use crate::{
+    AreaId, AreaInfo, Ino, StoreStat, Time, MAX_AREA_NAME, METADATA_CHARGE, PAGE_SIZE, ROOT_INO,
+};
 
 /// When changes become durable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,7 +156,8 @@ impl<D: BlockDevice> Store<D> {
         let mut bad_slots = 0;
         for slot in 0..SUPERBLOCKS {
             let mut buf = [0u8; BLOCK_SIZE];
-            dev.read(u64::from(slot), &mut buf).map_err(MountError::Io)?;
+            dev.read(u64::from(slot), &mut buf)
+                .map_err(MountError::Io)?;
             match Superblock::decode(&buf) {
                 Some(sb) if sb.slot() == slot => candidates.push(sb),
                 _ => bad_slots += 1,
@@ -191,7 +194,10 @@ impl<D: BlockDevice> Store<D> {
         if self.failed {
             return Err(Error::Failed);
         }
-        if !self.pager.has_dirty() && self.pager.space.pending() == 0 && self.root == self.committed_root {
+        if !self.pager.has_dirty()
+            && self.pager.space.pending() == 0
+            && self.root == self.committed_root
+        {
             return Ok(());
         }
         let generation = self.generation + 1;
@@ -235,7 +241,10 @@ impl<D: BlockDevice> Store<D> {
     /// Run one operation as (part of) a transaction: refused before any change, it changes
     /// nothing; failed after changes began, its transaction is dropped; done, it commits in
     /// [`Durability::EachOperation`].
-    pub(crate) fn mutate<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<T, Error> {
+    pub(crate) fn mutate<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         if self.failed {
             return Err(Error::Failed);
         }
@@ -316,7 +325,11 @@ impl<D: BlockDevice> Store<D> {
     pub fn ram_bytes(&self) -> usize {
         self.pager.space.ram_bytes()
             + self.pager.cache_bytes()
-            + self.areas.values().map(|a| core::mem::size_of::<AreaState>() + a.name.len() + 32).sum::<usize>()
+            + self
+                .areas
+                .values()
+                .map(|a| core::mem::size_of::<AreaState>() + a.name.len() + 32)
+                .sum::<usize>()
     }
 
     /// RAM one area's state takes (its share beyond the store's bitmap and cache).
@@ -401,7 +414,10 @@ impl<D: BlockDevice> Store<D> {
 
     /// Every area, by id.
     pub fn areas(&self) -> Vec<AreaInfo> {
-        self.areas.keys().filter_map(|&id| self.area_info(AreaId(id)).ok()).collect()
+        self.areas
+            .keys()
+            .filter_map(|&id| self.area_info(AreaId(id)).ok())
+            .collect()
     }
 
     /// One area's figures.
@@ -482,7 +498,12 @@ impl<D: BlockDevice> Store<D> {
     }
 
     /// Remove every item with `from <= key < to`; data pages' blocks are released.
-    pub(crate) fn remove_range(&mut self, from: &Key, to: &Key, release_pages: bool) -> Result<u64, Error> {
+    pub(crate) fn remove_range(
+        &mut self,
+        from: &Key,
+        to: &Key,
+        release_pages: bool,
+    ) -> Result<u64, Error> {
         let mut removed = 0;
         loop {
             let batch = self.pager.collect(self.root, from, to, 256)?;
@@ -503,7 +524,11 @@ impl<D: BlockDevice> Store<D> {
 
     /// Blocks a tree change of `items` items may need at most (path copies and splits).
     pub(crate) fn tree_need(&mut self, items: u64) -> u32 {
-        let height = self.pager.node(self.root).map(|n| u32::from(n.level()) + 1).unwrap_or(4);
+        let height = self
+            .pager
+            .node(self.root)
+            .map(|n| u32::from(n.level()) + 1)
+            .unwrap_or(4);
         let leaves = (items / 16 + 1).min(u64::from(u32::MAX / 64)) as u32;
         leaves * (height + 1) * 2
     }
@@ -547,12 +572,21 @@ impl<D: BlockDevice> Store<D> {
         }
         let v = self.get(&Key::new(area.0, ino, Kind::Inode, 0))?;
         match v {
-            None => Err(if ino < self.area(area)?.next_ino { Error::Stale } else { Error::NotFound }),
+            None => Err(if ino < self.area(area)?.next_ino {
+                Error::Stale
+            } else {
+                Error::NotFound
+            }),
             Some(v) => InodeRecord::decode(&v).ok_or(Error::Corrupt),
         }
     }
 
-    pub(crate) fn put_inode(&mut self, area: AreaId, ino: Ino, rec: &InodeRecord) -> Result<(), Error> {
+    pub(crate) fn put_inode(
+        &mut self,
+        area: AreaId,
+        ino: Ino,
+        rec: &InodeRecord,
+    ) -> Result<(), Error> {
         self.put(Key::new(area.0, ino, Kind::Inode, 0), &rec.encode())
     }
 

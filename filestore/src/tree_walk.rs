@@ -92,84 +92,94 @@ struct Walk<'a, D> {
 }
 
 impl<D: BlockDevice> Walk<'_, D> {
-fn node(&mut self, ptr: Ptr, level: Option<u8>, lower: Key, upper: Option<Key>) -> Result<(), Error> {
-    let bad = |why| BadNode {
-        block: ptr.block,
-        lower,
-        upper,
-        why,
-    };
-    if let Some(first) = self.skip {
-        if first.bad.iter().any(|b| b.block == ptr.block && b.lower == lower) {
+    fn node(
+        &mut self,
+        ptr: Ptr,
+        level: Option<u8>,
+        lower: Key,
+        upper: Option<Key>,
+    ) -> Result<(), Error> {
+        let bad = |why| BadNode {
+            block: ptr.block,
+            lower,
+            upper,
+            why,
+        };
+        if let Some(first) = self.skip {
+            if first
+                .bad
+                .iter()
+                .any(|b| b.block == ptr.block && b.lower == lower)
+            {
+                return Ok(());
+            }
+        }
+        let pager = &mut *self.pager;
+        let out = &mut *self.out;
+        if ptr.block < crate::superblock::SUPERBLOCKS || ptr.block >= pager.space.total() {
+            out.bad.push(bad(BadWhy::OutOfRange));
             return Ok(());
         }
-    }
-    let pager = &mut *self.pager;
-    let out = &mut *self.out;
-    if ptr.block < crate::superblock::SUPERBLOCKS || ptr.block >= pager.space.total() {
-        out.bad.push(bad(BadWhy::OutOfRange));
-        return Ok(());
-    }
-    if self.skip.is_none() && pager.space.is_used(ptr.block) {
-        out.bad.push(bad(BadWhy::Shared));
-        return Ok(());
-    }
-    let node = match pager.node(ptr) {
-        Ok(n) => n.clone(),
-        Err(Error::Corrupt) | Err(Error::Io(_)) => {
-            out.bad.push(bad(BadWhy::Damaged));
+        if self.skip.is_none() && pager.space.is_used(ptr.block) {
+            out.bad.push(bad(BadWhy::Shared));
             return Ok(());
         }
-        Err(e) => return Err(e),
-    };
-    let in_bounds = |k: &Key| *k >= lower && upper.is_none_or(|u| *k < u);
-    let level_ok = level.is_none_or(|l| l == node.level());
-    let keys_ok = match &node {
-        Node::Leaf(e) => e.iter().all(|(k, _)| in_bounds(k)),
-        // The first child's key is not a bound; the others must lie inside ours.
-        Node::Internal { children, .. } => children[1..].iter().all(|(k, _)| in_bounds(k)),
-    };
-    if !level_ok || !keys_ok {
-        out.bad.push(bad(BadWhy::Misplaced));
-        return Ok(());
-    }
-    let marking = self.skip.is_none();
-    if marking {
-        pager.space.set(ptr.block);
-        out.nodes += 1;
-        out.node_blocks.push(ptr.block);
-    }
-    match node {
-        Node::Leaf(entries) => {
-            for (k, v) in &entries {
-                if k.kind == Kind::Page {
-                    if let Some(p) = PagePtr::decode(v) {
-                        let bad_page = match self.skip {
-                            Some(first) => first.bad_pages.contains(k),
-                            None => !self.pager.space.set(p.block),
-                        };
-                        if bad_page {
-                            if marking {
-                                self.out.bad_pages.push(*k);
+        let node = match pager.node(ptr) {
+            Ok(n) => n.clone(),
+            Err(Error::Corrupt) | Err(Error::Io(_)) => {
+                out.bad.push(bad(BadWhy::Damaged));
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        let in_bounds = |k: &Key| *k >= lower && upper.is_none_or(|u| *k < u);
+        let level_ok = level.is_none_or(|l| l == node.level());
+        let keys_ok = match &node {
+            Node::Leaf(e) => e.iter().all(|(k, _)| in_bounds(k)),
+            // The first child's key is not a bound; the others must lie inside ours.
+            Node::Internal { children, .. } => children[1..].iter().all(|(k, _)| in_bounds(k)),
+        };
+        if !level_ok || !keys_ok {
+            out.bad.push(bad(BadWhy::Misplaced));
+            return Ok(());
+        }
+        let marking = self.skip.is_none();
+        if marking {
+            pager.space.set(ptr.block);
+            out.nodes += 1;
+            out.node_blocks.push(ptr.block);
+        }
+        match node {
+            Node::Leaf(entries) => {
+                for (k, v) in &entries {
+                    if k.kind == Kind::Page {
+                        if let Some(p) = PagePtr::decode(v) {
+                            let bad_page = match self.skip {
+                                Some(first) => first.bad_pages.contains(k),
+                                None => !self.pager.space.set(p.block),
+                            };
+                            if bad_page {
+                                if marking {
+                                    self.out.bad_pages.push(*k);
+                                }
+                                continue;
                             }
-                            continue;
                         }
                     }
+                    if marking {
+                        self.out.items += 1;
+                    }
+                    (self.visit)(k, v);
                 }
-                if marking {
-                    self.out.items += 1;
+            }
+            Node::Internal { level, children } => {
+                for (i, (k, child)) in children.iter().enumerate() {
+                    let child_lower = if i == 0 { lower } else { *k };
+                    let child_upper = children.get(i + 1).map(|(k, _)| *k).or(upper);
+                    self.node(*child, Some(level - 1), child_lower, child_upper)?;
                 }
-                (self.visit)(k, v);
             }
         }
-        Node::Internal { level, children } => {
-            for (i, (k, child)) in children.iter().enumerate() {
-                let child_lower = if i == 0 { lower } else { *k };
-                let child_upper = children.get(i + 1).map(|(k, _)| *k).or(upper);
-                self.node(*child, Some(level - 1), child_lower, child_upper)?;
-            }
-        }
+        Ok(())
     }
-    Ok(())
-}
 }

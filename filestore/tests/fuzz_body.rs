@@ -62,7 +62,11 @@ fn damaged_images_never_panic_and_repair_for_good() {
         for _ in 0..patches {
             // Blocks that hold something: superblocks and the first used blocks.
             let block = (rng.next() % 40) as u8;
-            let offset = if rng.next() % 3 == 0 { rng.next() % 64 } else { rng.next() % 4096 } as u16;
+            let offset = if rng.next() % 3 == 0 {
+                rng.next() % 64
+            } else {
+                rng.next() % 4096
+            } as u16;
             input.push(block);
             input.extend_from_slice(&offset.to_be_bytes());
             input.push(rng.byte());

@@ -7,7 +7,14 @@ use filestore::{
 };
 
 fn store(blocks: u64) -> (Store<MemDevice>, AreaId) {
-    let mut s = Store::format(MemDevice::new(blocks), Time { secs: 100, nanos: 0 }).unwrap();
+    let mut s = Store::format(
+        MemDevice::new(blocks),
+        Time {
+            secs: 100,
+            nanos: 0,
+        },
+    )
+    .unwrap();
     let a = s.create_area(b"mr1", None).unwrap();
     (s, a)
 }
@@ -65,7 +72,7 @@ fn readdir_cookies_are_stable_and_resume_where_asked() {
     let mut after = Vec::new();
     s.readdir(a, ROOT_INO, all[2].0, &mut |e| {
         after.push(e.name.clone());
-        after.len() < 1
+        after.is_empty()
     })
     .unwrap();
     assert_eq!(after, [b"b".to_vec()]);
@@ -82,7 +89,10 @@ fn errors_are_the_posix_ones_and_change_nothing() {
     assert_eq!(s.create(a, d, b"..", S_IFREG, 0), Err(Error::BadName));
     assert_eq!(s.create(a, d, b"a/b", S_IFREG, 0), Err(Error::BadName));
     assert_eq!(s.create(a, d, b"a\0b", S_IFREG, 0), Err(Error::BadName));
-    assert_eq!(s.create(a, d, &[b'n'; 256], S_IFREG, 0), Err(Error::NameTooLong));
+    assert_eq!(
+        s.create(a, d, &[b'n'; 256], S_IFREG, 0),
+        Err(Error::NameTooLong)
+    );
     assert!(s.create(a, d, &[b'n'; 255], S_IFREG, 0).is_ok());
     assert_eq!(s.unlink(a, ROOT_INO, b"d"), Err(Error::NotEmpty));
     assert_eq!(s.rename(a, ROOT_INO, b"d", d, b"sub"), Err(Error::Invalid));
@@ -91,8 +101,14 @@ fn errors_are_the_posix_ones_and_change_nothing() {
     assert_eq!(s.getattr(a, 0), Err(Error::NotFound));
     assert_eq!(s.getattr(a, 999), Err(Error::NotFound));
     assert_eq!(s.readlink(a, f), Err(Error::Invalid));
-    assert_eq!(s.symlink(a, d, b"l", &[b't'; 1001]), Err(Error::TargetTooLong));
-    assert_eq!(s.write(a, f, u64::from(u32::MAX), b"x"), Err(Error::FileTooLarge));
+    assert_eq!(
+        s.symlink(a, d, b"l", &[b't'; 1001]),
+        Err(Error::TargetTooLong)
+    );
+    assert_eq!(
+        s.write(a, f, u64::from(u32::MAX), b"x"),
+        Err(Error::FileTooLarge)
+    );
     s.unlink(a, d, b"f").unwrap();
     assert_eq!(s.getattr(a, f), Err(Error::Stale));
     assert_eq!(s.getattr(AreaId(77), ROOT_INO), Err(Error::NoArea));
@@ -110,8 +126,14 @@ fn hard_links_symlinks_rename_and_setattr() {
     let sl = s.symlink(a, ROOT_INO, b"sl", b"/etc/passwd").unwrap();
     assert_eq!(sl.size, 11);
     assert_eq!(s.readlink(a, sl.ino).unwrap(), b"/etc/passwd");
-    let d1 = s.create(a, ROOT_INO, b"d1", S_IFDIR | 0o700, 0).unwrap().ino;
-    let d2 = s.create(a, ROOT_INO, b"d2", S_IFDIR | 0o700, 0).unwrap().ino;
+    let d1 = s
+        .create(a, ROOT_INO, b"d1", S_IFDIR | 0o700, 0)
+        .unwrap()
+        .ino;
+    let d2 = s
+        .create(a, ROOT_INO, b"d2", S_IFDIR | 0o700, 0)
+        .unwrap()
+        .ino;
     s.rename(a, ROOT_INO, b"d1", d2, b"inner").unwrap();
     assert_eq!(s.lookup(a, d2, b"..").unwrap().ino, ROOT_INO);
     assert_eq!(s.lookup(a, d1, b"..").unwrap().ino, d2);
@@ -122,17 +144,50 @@ fn hard_links_symlinks_rename_and_setattr() {
     s.rename(a, ROOT_INO, b"g", ROOT_INO, b"h").unwrap();
     assert_eq!(s.getattr(a, h), Err(Error::Stale));
     assert_eq!(s.lookup(a, ROOT_INO, b"h").unwrap().ino, f);
-    s.set_time(Time { secs: 200, nanos: 5 });
+    s.set_time(Time {
+        secs: 200,
+        nanos: 5,
+    });
     let after = s
-        .setattr(a, f, SetAttr { mode: Some(0o4755), uid: Some(1000), gid: Some(100), size: Some(2), ..SetAttr::default() })
+        .setattr(
+            a,
+            f,
+            SetAttr {
+                mode: Some(0o4755),
+                uid: Some(1000),
+                gid: Some(100),
+                size: Some(2),
+                ..SetAttr::default()
+            },
+        )
         .unwrap();
-    assert_eq!((after.mode, after.uid, after.gid, after.size), (S_IFREG | 0o4755, 1000, 100, 2));
-    assert_eq!(after.ctime, Time { secs: 200, nanos: 5 });
-    s.setattr(a, f, SetAttr { size: Some(6000), ..SetAttr::default() }).unwrap();
+    assert_eq!(
+        (after.mode, after.uid, after.gid, after.size),
+        (S_IFREG | 0o4755, 1000, 100, 2)
+    );
+    assert_eq!(
+        after.ctime,
+        Time {
+            secs: 200,
+            nanos: 5
+        }
+    );
+    s.setattr(
+        a,
+        f,
+        SetAttr {
+            size: Some(6000),
+            ..SetAttr::default()
+        },
+    )
+    .unwrap();
     let mut buf = [9u8; 6000];
     assert_eq!(s.read(a, f, 0, &mut buf), Ok(6000));
     assert_eq!(&buf[..2], b"da");
-    assert!(buf[2..].iter().all(|&b| b == 0), "an extended file reads zeros past its old end");
+    assert!(
+        buf[2..].iter().all(|&b| b == 0),
+        "an extended file reads zeros past its old end"
+    );
 }
 
 #[test]
@@ -145,8 +200,14 @@ fn quotas_and_a_full_device_refuse_before_changing_anything() {
     while s.write(a, f, written * 4096, &page).is_ok() {
         written += 1;
     }
-    assert_eq!(s.write(a, f, written * 4096, &page), Err(Error::QuotaExceeded));
-    assert_eq!(written, 15, "64 KiB less the root's, the file's and its entry's 768 bytes");
+    assert_eq!(
+        s.write(a, f, written * 4096, &page),
+        Err(Error::QuotaExceeded)
+    );
+    assert_eq!(
+        written, 15,
+        "64 KiB less the root's, the file's and its entry's 768 bytes"
+    );
     assert_eq!(s.getattr(a, f).unwrap().size, written * 4096);
     // Overwriting in place needs no more quota.
     assert!(s.write(a, f, 0, &page).is_ok());
@@ -200,7 +261,10 @@ fn many_files_grow_the_tree_and_shrink_it_again() {
     let (mut s, a) = store(4096);
     for i in 0..600u32 {
         let name = format!("file-{i:04}");
-        let f = s.create(a, ROOT_INO, name.as_bytes(), S_IFREG | 0o644, 0).unwrap().ino;
+        let f = s
+            .create(a, ROOT_INO, name.as_bytes(), S_IFREG | 0o644, 0)
+            .unwrap()
+            .ino;
         s.write(a, f, 0, &i.to_be_bytes()).unwrap();
     }
     let dev = s.into_device().map_err(|(e, _)| e).unwrap();

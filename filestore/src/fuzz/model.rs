@@ -68,9 +68,11 @@ impl Model {
         if ino == 0 {
             return Err(Error::NotFound);
         }
-        self.inodes
-            .get(&ino)
-            .ok_or(if ino < self.next_ino { Error::Stale } else { Error::NotFound })
+        self.inodes.get(&ino).ok_or(if ino < self.next_ino {
+            Error::Stale
+        } else {
+            Error::NotFound
+        })
     }
 
     fn dir(&self, ino: Ino) -> Result<&ModelInode, Error> {
@@ -100,10 +102,23 @@ impl Model {
         if target.is_empty() {
             return Err(Error::Invalid);
         }
-        self.new_node(dir, name, S_IFLNK | 0o777, FileType::Symlink, target.to_vec())
+        self.new_node(
+            dir,
+            name,
+            S_IFLNK | 0o777,
+            FileType::Symlink,
+            target.to_vec(),
+        )
     }
 
-    fn new_node(&mut self, dir: Ino, name: &[u8], mode: u32, t: FileType, data: Vec<u8>) -> Result<Ino, Error> {
+    fn new_node(
+        &mut self,
+        dir: Ino,
+        name: &[u8],
+        mode: u32,
+        t: FileType,
+        data: Vec<u8>,
+    ) -> Result<Ino, Error> {
         valid_name(name)?;
         let d = self.dir(dir)?;
         if d.entries.contains_key(name) {
@@ -143,7 +158,9 @@ impl Model {
             FileType::Directory => return Err(Error::IsDir),
             _ => return Err(Error::Invalid),
         }
-        let end = offset.checked_add(data.len() as u64).ok_or(Error::FileTooLarge)?;
+        let end = offset
+            .checked_add(data.len() as u64)
+            .ok_or(Error::FileTooLarge)?;
         if end > MAX_FILE_SIZE {
             return Err(Error::FileTooLarge);
         }
@@ -295,7 +312,17 @@ impl Model {
 
     fn dump_dir(&self, dir: Ino, path: &mut Vec<u8>, out: &mut Vec<DumpEntry>) {
         let d = &self.inodes[&dir];
-        out.push((path.clone(), dir, d.file_type, d.mode, d.uid, d.gid, d.nlink, 0, Vec::new()));
+        out.push((
+            path.clone(),
+            dir,
+            d.file_type,
+            d.mode,
+            d.uid,
+            d.gid,
+            d.nlink,
+            0,
+            Vec::new(),
+        ));
         for (name, &ino) in &d.entries {
             let len = path.len();
             path.extend_from_slice(name);
@@ -304,7 +331,17 @@ impl Model {
                 path.push(b'/');
                 self.dump_dir(ino, path, out);
             } else {
-                out.push((path.clone(), ino, i.file_type, i.mode, i.uid, i.gid, i.nlink, i.data.len() as u64, i.data.clone()));
+                out.push((
+                    path.clone(),
+                    ino,
+                    i.file_type,
+                    i.mode,
+                    i.uid,
+                    i.gid,
+                    i.nlink,
+                    i.data.len() as u64,
+                    i.data.clone(),
+                ));
             }
             path.truncate(len);
         }
@@ -313,7 +350,10 @@ impl Model {
 
 /// The same dump of a store's area, read through the store's API (readdir, lookup, getattr,
 /// read, readlink). Directory sizes are reported as 0 (the store's are 0 too).
-pub fn dump_store<D: BlockDevice>(store: &mut Store<D>, area: AreaId) -> Result<Vec<DumpEntry>, Error> {
+pub fn dump_store<D: BlockDevice>(
+    store: &mut Store<D>,
+    area: AreaId,
+) -> Result<Vec<DumpEntry>, Error> {
     let mut out = Vec::new();
     let root = store.root(area)?;
     dump_store_dir(store, area, root, &mut vec![b'/'], &mut out, 0)?;
@@ -332,7 +372,17 @@ fn dump_store_dir<D: BlockDevice>(
         return Err(Error::Corrupt);
     }
     let a = store.getattr(area, dir)?;
-    out.push((path.clone(), dir, a.file_type, a.mode, a.uid, a.gid, a.nlink, a.size, Vec::new()));
+    out.push((
+        path.clone(),
+        dir,
+        a.file_type,
+        a.mode,
+        a.uid,
+        a.gid,
+        a.nlink,
+        a.size,
+        Vec::new(),
+    ));
     let mut entries = Vec::new();
     store.readdir(area, dir, 0, &mut |e| {
         if e.name != b"." && e.name != b".." {
@@ -362,7 +412,17 @@ fn dump_store_dir<D: BlockDevice>(
                 FileType::Symlink => store.readlink(area, e.ino)?,
                 _ => Vec::new(),
             };
-            out.push((path.clone(), e.ino, looked.file_type, looked.mode, looked.uid, looked.gid, looked.nlink, looked.size, content));
+            out.push((
+                path.clone(),
+                e.ino,
+                looked.file_type,
+                looked.mode,
+                looked.uid,
+                looked.gid,
+                looked.nlink,
+                looked.size,
+                content,
+            ));
         }
         path.truncate(len);
     }

@@ -6,7 +6,7 @@
 //! (`size = len | DONE`; WRITEPAGE then posts the data in the next TX slot), then waits for DONE
 //! on its reply slot. Replies are matched to requests by ring position only.
 //!
-//! The engine here ([`Metafs::poll`]) walks both rings strictly in order. A request is taken
+//! The engine here (`poll`, behind `Metafs::serve`) walks both rings strictly in order. A request is taken
 //! when it is posted, its reply slot(s) are armed and (WRITEPAGE) its data slot is posted;
 //! otherwise it waits, untouched, for the next pass (the guest posts those a few instructions
 //! later), and so does everything after it. The slot shape comes from the command word alone
@@ -15,7 +15,7 @@
 //! bytes, in the second). Every reply is written within the posted capacity, then its
 //! descriptor is set to `len | DONE`, then the TX descriptor(s) handed back.
 //!
-//! What answers a request is a backend: [`server`] (the file service against a
+//! What answers a request is a backend: `server` (the file service against a
 //! [`store::MetafsStore`]) or, for a guest without a disk, a refusal with ENOSYS in the guest's
 //! numbering. A bad guest pointer faults the queue (see [`crate::QueueFault`]), nothing else.
 
