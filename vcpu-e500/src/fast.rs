@@ -25,6 +25,9 @@ use crate::sprs::{spr_kind, SprKind};
 use crate::vcpu::Vcpu;
 use guest_mem::Hpa;
 
+/// The registers the hypercall reads (number and arguments) and writes (result).
+pub const HYPERCALL_GPRS: [u8; 5] = [0, 3, 4, 5, 6];
+
 /// What [`Vcpu::fast_trap`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fast {
@@ -65,7 +68,8 @@ impl Vcpu {
 
     /// The hypercall on its own, so that an arch can keep its path short: if `word` (the
     /// instruction at `regs.pc`) is the hypercall and the guest is in supervisor state, advance
-    /// the PC and return the call; otherwise change nothing.
+    /// the PC and return the call; otherwise change nothing. It reads r0 and r3..r6
+    /// ([`HYPERCALL_GPRS`]), and the result goes to r3.
     #[inline]
     pub fn fast_hypercall(&mut self, regs: &mut GuestRegs, word: u32) -> Option<Hypercall> {
         if word != HYPERCALL_WORD || !self.supervisor() {
@@ -92,10 +96,14 @@ impl Vcpu {
         if !self.supervisor() {
             return Fast::Declined;
         }
+        let usable = |r: u8| usable_gprs & (1 << (r & 31)) != 0;
+        // The call reads r0 and r3..r6; its result goes to r3.
+        if word == HYPERCALL_WORD && !HYPERCALL_GPRS.iter().all(|&r| usable(r)) {
+            return Fast::Declined;
+        }
         if let Some(call) = self.fast_hypercall(regs, word) {
             return Fast::Hypercall(call);
         }
-        let usable = |r: u8| usable_gprs & (1 << (r & 31)) != 0;
         let known = |spr: u16| !matches!(spr_kind(spr), SprKind::Unknown | SprKind::TimeBaseWrite);
         let insn = decode(word);
         let take = match insn {

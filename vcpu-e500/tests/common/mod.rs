@@ -4,6 +4,8 @@
 //! privileged-instruction Program interrupt. Every step checks the isolation invariants.
 #![allow(dead_code)]
 
+pub mod shape;
+
 use std::collections::BTreeMap;
 use vcpu_e500::exception::Interrupt;
 use vcpu_e500::shadow::Access;
