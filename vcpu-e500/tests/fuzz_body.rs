@@ -26,7 +26,16 @@ fn fuzz_body_over_generated_inputs() {
 /// Per-guest hypervisor memory for the CPU model (printed; the budget is 16 KiB per guest).
 #[test]
 fn per_guest_footprint() {
-    let size = core::mem::size_of::<vcpu_e500::Vcpu>();
+    use core::mem::size_of;
+    let size = size_of::<vcpu_e500::Vcpu>();
     println!("size_of::<Vcpu>() = {size} bytes");
+    println!(
+        "  Tlb {}, RefillCache {}, GuestSids {}, SprFile {}, Timers {}",
+        size_of::<vcpu_e500::tlb::Tlb>(),
+        size_of::<vcpu_e500::RefillCache>(),
+        size_of::<vcpu_e500::sid::GuestSids>(),
+        size_of::<vcpu_e500::sprs::SprFile>(),
+        size_of::<vcpu_e500::timer::Timers>(),
+    );
     assert!(size <= 16 * 1024, "{size} bytes");
 }
