@@ -69,7 +69,7 @@ impl Vcpu {
     /// The hypercall on its own, so that an arch can keep its path short: if `word` (the
     /// instruction at `regs.pc`) is the hypercall and the guest is in supervisor state, advance
     /// the PC and return the call; otherwise change nothing. It reads r0 and r3..r6
-    /// ([`HYPERCALL_GPRS`]), and the result goes to r3.
+    /// ([`crate::HYPERCALL_GPRS`]), and the result goes to r3.
     #[inline]
     pub fn fast_hypercall(&mut self, regs: &mut GuestRegs, word: u32) -> Option<Hypercall> {
         if word != HYPERCALL_WORD || !self.supervisor() {

@@ -42,7 +42,7 @@ pub mod vcpu;
 pub use addr::{e500_partition, Gpa, Gva, Hpa, Partition, PartitionError};
 pub use config::{ConfigError, HostCpu, VcpuConfig};
 pub use exception::{HaltReason, Interrupt};
-pub use fast::Fast;
+pub use fast::{Fast, HYPERCALL_GPRS};
 pub use interface::{
     AuditError, CacheAction, Entry, GuestMemory, GuestRegs, HostInvalidation, HostTlbEntry,
     Hypercall, Outcome, Reflection, Trap,

@@ -22,9 +22,9 @@
 use crate::exception::{load_mas_for_miss, TlbMiss};
 use crate::interface::{GuestRegs, HostInvalidation};
 use crate::shadow::Access;
-use crate::sid::{GuestSids, HostPidAllocator, SidSet};
+use crate::sid::{Context, GuestSids, HostPidAllocator, SidSet};
 use crate::spr::mas::*;
-use crate::spr::mmucsr0;
+use crate::spr::{mmucsr0, msr};
 use crate::sprs::slot;
 use crate::tlb::{Tlb, TlbEntry, TlbIndex, TLB0_ENTRIES, TLB1_ENTRIES};
 use crate::vcpu::Vcpu;
@@ -179,34 +179,65 @@ impl Vcpu {
     }
 
     /// The guest is about to retry an access to the page it just wrote: fill its refill slot
-    /// if the page belongs to the current context and is what translating it now gives.
+    /// for the context that will retry it, if the page is what translating it there gives. A
+    /// guest's TLB miss handler writes the entry in supervisor state and returns with `rfi` to
+    /// the context SRR1 describes (a user process, usually): that context first, then the
+    /// current one.
     fn prefill(&mut self, index: TlbIndex, e: &TlbEntry, pids: &HostPidAllocator) {
-        let ctx = self.context();
-        if !e.valid() || !ctx.may_use(e.ts(), e.tid()) {
+        if !e.valid() {
             return;
+        }
+        let current = self.context();
+        let srr1 = self.sprs.get(slot::SRR1);
+        let returning = Context {
+            is: srr1 & msr::IS != 0,
+            ds: srr1 & msr::DS != 0,
+            pr: srr1 & msr::PR != 0,
+            ..current
+        };
+        for ctx in [returning, current] {
+            if self.prefill_in(&ctx, index, e, pids) {
+                return;
+            }
+        }
+    }
+
+    /// Fill the slot of `e`'s page for context `ctx` if `ctx` has a shadow ID and translating
+    /// the page there gives `e`; whether it did.
+    fn prefill_in(
+        &mut self,
+        ctx: &Context,
+        index: TlbIndex,
+        e: &TlbEntry,
+        pids: &HostPidAllocator,
+    ) -> bool {
+        if !ctx.may_use(e.ts(), e.tid()) {
+            return false;
         }
         let access = if e.ts() == ctx.ds {
             Access::Load
         } else {
             Access::Fetch
         };
-        let Ok(m) = self.shadow_map(&ctx, e.epn(), access) else {
-            return;
+        let Ok(m) = self.shadow_map(ctx, e.epn(), access) else {
+            return false;
         };
         if m.source != index {
-            return;
+            return false;
         }
         let sid = if m.global {
-            self.sids.current_global(&ctx, pids)
+            self.sids.current_global(ctx, pids)
         } else {
-            self.sids.current(&ctx, pids)
+            self.sids.current(ctx, pids)
         };
-        if let Some(sid) = sid {
-            if !m.global && e.tid() == 0 {
-                self.tlb.mark_context_mapped(index);
-            }
-            self.refill.insert(e.epn(), &m.entry(sid));
+        let Some(sid) = sid else {
+            return false;
+        };
+        if !m.global && e.tid() == 0 {
+            self.tlb.mark_context_mapped(index);
         }
+        self.refill.insert(e.epn(), &m.entry(sid));
+        true
     }
 
     /// `tlbre`: MAS1..MAS3 and MAS7 from the entry MAS0 (and MAS2) select; MAS0\[NV\] = the next

@@ -14,7 +14,7 @@ use vcpu_e500::{Hypercall, Outcome, Reflection};
 fn msr_instructions() {
     let mut g = Guest::standard();
     assert_eq!(g.msr(), 0, "boot: supervisor, interrupts off");
-    g.write_msr(0xFFFF_FFFF & !msr::WE & !msr::PR & !msr::IS & !msr::DS);
+    g.write_msr(!msr::WE & !msr::PR & !msr::IS & !msr::DS);
     assert_eq!(
         g.msr(),
         msr::IMPLEMENTED & !(msr::WE | msr::PR | msr::IS | msr::DS)
@@ -96,7 +96,7 @@ fn rfi_with_crafted_srr1_only_changes_the_virtual_msr() {
         0,
     );
     g.write_spr(num::SRR0, 0x1000_0000);
-    g.write_spr(num::SRR1, 0xFFFF_FFFF & !msr::WE & !msr::IS & !msr::DS);
+    g.write_spr(num::SRR1, !msr::WE & !msr::IS & !msr::DS);
     assert_eq!(g.exec(RFI), Outcome::Resume);
     assert_ne!(g.msr() & msr::PR, 0);
     let entry = g.tb.entry.unwrap();

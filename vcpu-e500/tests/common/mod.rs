@@ -28,7 +28,7 @@ impl GuestMemory for Ram {
     fn read_word(&self, addr: Hpa) -> u32 {
         let a = addr.get();
         assert!(
-            a >= self.base && a + 4 <= self.base + self.size && a % 4 == 0,
+            a >= self.base && a + 4 <= self.base + self.size && a.is_multiple_of(4),
             "the model read {a:#x}, outside the partition or unaligned"
         );
         self.words.get(&a).copied().unwrap_or(0)
