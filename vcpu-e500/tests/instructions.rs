@@ -476,3 +476,57 @@ fn guest_exceptions_are_reflected_through_its_ivors() {
         assert_eq!(g.tb.trap(vector, 0, 0), Outcome::HostException { vector });
     }
 }
+
+/// What a hostile guest kernel writes to the registers that would take the real core away from
+/// the hypervisor (its vectors, timers, power management, caches, debug): each write lands in
+/// the guest's virtual copy and asks the host for nothing, and the guest's interrupts still go
+/// through its own vectors only.
+#[test]
+fn supervisor_writes_to_host_registers_stay_virtual() {
+    let mut g = Guest::standard();
+    g.install_vectors();
+    let host_before: Vec<_> = g.tb.host.entries().copied().collect();
+    let writes = [
+        (num::IVPR, 0x0000_0000),
+        (num::IVOR0 + 4, 0xFFF0),
+        (num::IVOR0 + 10, 0x0),
+        (num::TCR, tcr::WIE | tcr::DIE | tcr::FIE | 0x3000_0000),
+        (num::HID0, 0x00E0_4000), // DOZE, NAP, SLEEP, TBEN
+        (num::HID1, 0xFFFF_FFFF),
+        (num::L1CSR0, 0x0000_0102 | 0x1), // flash invalidate, lock flash clear, enable
+        (num::L1CSR1, 0x0000_0002),
+        (num::DBCR0, 0xFFFF_FFFF),
+        (num::TBL_WRITE, 0),
+        (num::TBU_WRITE, 0),
+        (num::PVR, 0),
+    ];
+    for (spr, value) in writes {
+        assert_eq!(g.write_spr(spr, value), Outcome::Resume, "SPR {spr}");
+    }
+    let host_after: Vec<_> = g.tb.host.entries().copied().collect();
+    assert_eq!(host_before, host_after, "no host TLB work");
+    // The guest's own vectors moved; its next interrupt goes there, inside its RAM window
+    // (IVPR 0: the vector is a guest effective address, translated through its own TLB).
+    g.write_msr(msr::EE | msr::ME);
+    g.tb.vcpu.set_external_input(true);
+    g.tb.enter();
+    assert_eq!(g.pc(), 0xFFF0, "IVPR 0 | IVOR4");
+    g.check();
+    // Fetching there misses in the guest TLB: its own instruction TLB error, whose vector
+    // (IVPR 0 | IVOR14 = 0xE00) is unmapped as well: the guest is stopped, not looped.
+    let r = g.access(0xFFF0, vcpu_e500::shadow::Access::Fetch);
+    assert!(matches!(
+        r,
+        Err(Outcome::Reflected {
+            vector: Interrupt::InstructionTlbError,
+            ..
+        })
+    ));
+    let r = g.access(g.pc(), vcpu_e500::shadow::Access::Fetch);
+    assert_eq!(
+        r,
+        Err(Outcome::Halt(vcpu_e500::HaltReason::VectorUnmapped {
+            vector: 0xE00
+        }))
+    );
+}
