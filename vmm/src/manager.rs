@@ -33,6 +33,8 @@ pub struct Manager<M: Machine> {
     files: Option<FileStore<'static>>,
     timer_hz: u64,
     net: Net,
+    /// A physical port had more frames than one pass takes.
+    ports_busy: bool,
 }
 
 impl<M: Machine> Manager<M> {
@@ -45,6 +47,7 @@ impl<M: Machine> Manager<M> {
             files,
             timer_hz,
             net: Net::new(),
+            ports_busy: false,
         }
     }
 
@@ -289,6 +292,21 @@ impl<M: Machine> Manager<M> {
         g.import_poll(&self.machine)
     }
 
+    /// The network: physical ports, their counters, the host's hook.
+    pub fn net(&self) -> &Net {
+        &self.net
+    }
+
+    /// The network, to change (add the board's ports, set the host's hook, send from the host).
+    pub fn net_mut(&mut self) -> &mut Net {
+        &mut self.net
+    }
+
+    /// Whether a physical port had more frames than the last pass took: poll again soon.
+    pub fn ports_busy(&self) -> bool {
+        self.ports_busy
+    }
+
     /// Rebuild the network between guests.
     pub fn apply_network(&mut self, plan: &NetworkPlan) {
         self.net.apply(plan, &mut self.guests);
@@ -323,13 +341,12 @@ impl<M: Machine> Manager<M> {
                 let _ = self.event(id, Event::GraceExpired);
             }
         }
-        net::switch_frames(
-            &mut self.net,
-            &mut self.guests,
-            // The switch's clock: seconds modulo 2^32 (it ages entries with wrapping arithmetic).
-            #[allow(clippy::cast_possible_truncation)]
-            Seconds((now / 1000) as u32),
-        );
+        // The switch's clock: seconds modulo 2^32 (it ages entries with wrapping arithmetic).
+        #[allow(clippy::cast_possible_truncation)]
+        let seconds = Seconds((now / 1000) as u32);
+        self.ports_busy =
+            crate::ether::receive_from_ports(&mut self.net, &mut self.guests, seconds);
+        net::switch_frames(&mut self.net, &mut self.guests, seconds);
         for id in GuestId::all() {
             if let Some(g) = self.guests[id.index()].as_deref_mut() {
                 if g.wants_wake() {
