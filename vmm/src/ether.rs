@@ -76,7 +76,7 @@ pub trait EtherPort {
 /// no bridge. The default does nothing with it.
 pub trait HostFrames {
     /// `frame` arrived on port `port` (0 is ether1), which is in no bridge.
-    fn from_port(&mut self, port: usize, frame: &[u8]) {
+    fn receive(&mut self, port: usize, frame: &[u8]) {
         let _ = (port, frame);
     }
 }
@@ -205,7 +205,7 @@ pub fn receive_from_ports<G: SwitchedGuest>(
                 return;
             }
             let Some(in_port) = me.switch_port.filter(|_| me.bridged) else {
-                host.from_port(i, frame);
+                host.receive(i, frame);
                 return;
             };
             let mut deliver = |out: PortId| match owner[out.index()] {

@@ -81,10 +81,12 @@ impl EtherPort for FakeNic {
 }
 
 /// Frames the host was given: `(port, frame)`.
-struct HostLog(Rc<RefCell<Vec<(usize, Vec<u8>)>>>);
+type Received = Rc<RefCell<Vec<(usize, Vec<u8>)>>>;
+
+struct HostLog(Received);
 
 impl HostFrames for HostLog {
-    fn from_port(&mut self, port: usize, frame: &[u8]) {
+    fn receive(&mut self, port: usize, frame: &[u8]) {
         self.0.borrow_mut().push((port, frame.to_vec()));
     }
 }
@@ -102,7 +104,7 @@ fn take_sent(wire: &Rc<RefCell<Wire>>) -> Vec<Vec<u8>> {
 struct Net {
     m: vmm::Manager<FakeMachine>,
     wires: Vec<Rc<RefCell<Wire>>>,
-    host: Rc<RefCell<Vec<(usize, Vec<u8>)>>>,
+    host: Received,
 }
 
 impl Net {
@@ -165,7 +167,7 @@ fn a_broadcast_from_a_port_floods_to_the_other_port_and_the_guest() {
     let hello = frame(BROADCAST, peer(1), 60, 0x11);
     n.arrive(0, &hello);
     n.m.service();
-    assert_eq!(take_sent(&n.wires[1]), [hello.clone()]);
+    assert_eq!(take_sent(&n.wires[1]), std::slice::from_ref(&hello));
     assert_eq!(
         take_sent(&n.wires[0]),
         Vec::<Vec<u8>>::new(),
