@@ -16,12 +16,14 @@ const HELP: &str = "\
 usage: ./x <task> [options]
 
 tasks:
-  run   [--board B] [--file PATH]... [-- QEMU-ARGS...]
+  run   [--board B] [--file PATH]... [--etherN user|tap:NAME|none]... [-- QEMU-ARGS...]
         build and boot in QEMU; the hypervisor console is this terminal
         (Ctrl-] ends QEMU; with a pipe on stdin, QEMU ends once the input is
         consumed and the console has been quiet for 3 s). --file preloads
         files into the file store (/file print, /metarouter import-image);
-        on qemu-malta the configuration persists in target/qemu/.
+        on qemu-malta the configuration persists in target/qemu/. qemu-malta
+        has two e1000 ports: ether1 on QEMU's user networking, ether2 on
+        nothing; --ether2 tap:NAME plugs it into an existing tap device.
   guests
         build the sample guests and their import archives (target/guests/archives)
   build [--board B|all]
