@@ -6,9 +6,9 @@ use alloc::format;
 use alloc::string::String;
 
 use mgmt::{
-    CountedInterface, FileInfo, Flash, FlashError, GuestConfig, GuestId, GuestMemory,
-    GuestStatus, ImportProgress, InterfaceStats, NetworkConfig, Platform, PlatformError,
-    PortInfo, SystemInfo, Terminal,
+    CountedInterface, FileInfo, Flash, FlashError, GuestConfig, GuestId, GuestMemory, GuestStatus,
+    ImportProgress, InterfaceStats, NetworkConfig, Platform, PlatformError, PortInfo, SystemInfo,
+    Terminal,
 };
 
 use crate::board::{Board, ConfigFlash};

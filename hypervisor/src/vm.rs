@@ -18,7 +18,10 @@ use mgmt::{
     GuestConfig, GuestMemory, GuestState, GuestStatus, ImportProgress, NetworkConfig, PlatformError,
 };
 use vmm::lifecycle::State;
-use vmm::{BridgePortPlan, EtherPortPlan, GuestError, GuestReport, GuestSpec, ImportStatus, NetworkPlan, VifPlan};
+use vmm::{
+    BridgePortPlan, EtherPortPlan, GuestError, GuestReport, GuestSpec, ImportStatus, NetworkPlan,
+    VifPlan,
+};
 use vswitch::BridgeConfig;
 
 use crate::{arch, console, time};

@@ -87,7 +87,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     while let Some(arg) = it.next() {
         if let Some(port) = ether_option(arg) {
             let port = port?;
-            let spec = it.next().ok_or(format!("{arg} needs user, tap:NAME or none"))?;
+            let spec = it
+                .next()
+                .ok_or(format!("{arg} needs user, tap:NAME or none"))?;
             if nics.len() < port {
                 nics.resize(port, Nic::Unplugged);
             }

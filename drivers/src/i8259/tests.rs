@@ -200,7 +200,10 @@ fn a_masked_level_triggered_line_asks_again_when_unmasked() {
     // The board masks the line and leaves the device to the main loop's polling.
     pair.mask(SHARED);
     pair.eoi(SHARED);
-    assert!(!pic.output(), "masked: no request while the device is polled");
+    assert!(
+        !pic.output(),
+        "masked: no request while the device is polled"
+    );
     // A second device requests while the line is masked and nobody serves it yet.
     line.serve(&line.a);
     line.request(&line.b);
