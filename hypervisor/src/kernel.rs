@@ -8,7 +8,7 @@
 //! `arch::idle` when there is nothing to do. Ethernet ports are polled in the host-side guest
 //! work; their interrupt lines stay masked while a port has more than one pass takes.
 
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use guest_loader::store::{FileStore, StoreError};
 use mgmt::{Shell, ShellOptions};
@@ -29,6 +29,14 @@ const MIB: u64 = 1 << 20;
 /// An Ethernet port raised its interrupt (the board masked the line) and the main loop has not
 /// polled since.
 static ETHERNET_PENDING: AtomicBool = AtomicBool::new(false);
+
+/// Frames taken from the Ethernet ports and CPU counter ticks spent in the receive passes
+/// that took them (`vmm::manager::PortWork`, modulo 2^32): `./x bench net` reads them through
+/// the QEMU monitor.
+#[no_mangle]
+static __hv_ether_frames: AtomicU32 = AtomicU32::new(0);
+#[no_mangle]
+static __hv_ether_ticks: AtomicU32 = AtomicU32::new(0);
 
 /// Whether an Ethernet port is waiting for the main loop (a guest's turn ends for it).
 pub fn ethernet_pending() -> bool {
@@ -201,6 +209,13 @@ fn main_loop(board: &'static dyn Board, mut platform: HvPlatform, mut shell: She
         ethernet_masked |= ETHERNET_PENDING.swap(false, Ordering::Relaxed);
         platform.vms.service();
         let ports_busy = platform.vms.ports_busy();
+        let work = platform.vms.port_work();
+        // The low 32 bits: readers take differences.
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            __hv_ether_frames.store(work.frames as u32, Ordering::Relaxed);
+            __hv_ether_ticks.store(work.ticks as u32, Ordering::Relaxed);
+        }
         if ethernet_masked && !ports_busy {
             // Every port's causes were read in that pass: a device that raised one since
             // raises its (level-triggered) line again at once.

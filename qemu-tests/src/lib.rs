@@ -7,7 +7,7 @@
 //! - [`qemu`]: the QEMU command line for a board, shared by `./x run` and the tests.
 //! - [`monitor`]: the QEMU monitor, for tests that read the machine's memory (and set links).
 //! - [`netlab`]: network namespaces and tap devices as real peers of the Ethernet ports; the
-//!   `netpeer` program moves TCP data between them.
+//!   [`netpeer`] (the `netpeer` program) moves TCP data and UDP floods between them.
 //! - [`session`]: boot an image and talk to its serial console: send, wait for text with a
 //!   timeout, capture the transcript. A QEMU that hangs is killed at the deadline and the
 //!   failure carries the transcript.
@@ -23,6 +23,7 @@ pub mod guests;
 pub mod image;
 pub mod monitor;
 pub mod netlab;
+pub mod netpeer;
 pub mod qemu;
 pub mod session;
 pub mod toolchain;

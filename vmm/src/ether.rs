@@ -170,14 +170,22 @@ impl Ports {
     }
 }
 
+/// What one receive pass did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pass {
+    /// Frames taken from the ports (dropped ones included).
+    pub frames: usize,
+    /// A port had more than its budget: poll again soon instead of waiting for an interrupt.
+    pub busy: bool,
+}
+
 /// Take up to [`RX_BUDGET`] frames from every port and move them through the switch (to other
-/// ports and into guests) or to the host, at time `now`. Returns whether a port had more than
-/// its budget (the caller polls again soon instead of waiting for an interrupt).
+/// ports and into guests) or to the host, at time `now`.
 pub fn receive_from_ports<G: SwitchedGuest>(
     net: &mut Net,
     guests: &mut [Option<G>],
     now: Seconds,
-) -> bool {
+) -> Pass {
     let Net {
         switch,
         owner,
@@ -191,7 +199,7 @@ pub fn receive_from_ports<G: SwitchedGuest>(
             state.link_up = port.link_up();
         }
     }
-    let mut busy = false;
+    let mut pass = Pass::default();
     for i in 0..ports.drivers.len() {
         let (before, rest) = ports.drivers.split_at_mut(i);
         let Some((port, after)) = rest.split_first_mut() else {
@@ -224,10 +232,11 @@ pub fn receive_from_ports<G: SwitchedGuest>(
                 Forward::Drop(_) => {}
             }
         });
-        busy |= taken >= RX_BUDGET;
+        pass.busy |= taken >= RX_BUDGET;
+        pass.frames += taken;
     }
     ports.flush();
-    busy
+    pass
 }
 
 /// Copy `frame` into guest `guest`'s interface `iface` and raise its interrupt.

@@ -35,6 +35,15 @@ pub struct Manager<M: Machine> {
     net: Net,
     /// A physical port had more frames than one pass takes.
     ports_busy: bool,
+    port_work: PortWork,
+}
+
+/// The receive passes that moved frames since boot: frames taken from the physical ports and
+/// the machine's counter ticks spent in those passes (what `./x bench net` reads).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PortWork {
+    pub frames: u64,
+    pub ticks: u64,
 }
 
 impl<M: Machine> Manager<M> {
@@ -48,6 +57,7 @@ impl<M: Machine> Manager<M> {
             timer_hz,
             net: Net::new(),
             ports_busy: false,
+            port_work: PortWork::default(),
         }
     }
 
@@ -307,6 +317,11 @@ impl<M: Machine> Manager<M> {
         self.ports_busy
     }
 
+    /// The receive passes' work since boot.
+    pub fn port_work(&self) -> PortWork {
+        self.port_work
+    }
+
     /// Rebuild the network between guests.
     pub fn apply_network(&mut self, plan: &NetworkPlan) {
         self.net.apply(plan, &mut self.guests);
@@ -344,8 +359,13 @@ impl<M: Machine> Manager<M> {
         // The switch's clock: seconds modulo 2^32 (it ages entries with wrapping arithmetic).
         #[allow(clippy::cast_possible_truncation)]
         let seconds = Seconds((now / 1000) as u32);
-        self.ports_busy =
-            crate::ether::receive_from_ports(&mut self.net, &mut self.guests, seconds);
+        let start = self.machine.counter();
+        let pass = crate::ether::receive_from_ports(&mut self.net, &mut self.guests, seconds);
+        if pass.frames > 0 {
+            self.port_work.frames += pass.frames as u64;
+            self.port_work.ticks += self.machine.counter().wrapping_sub(start);
+        }
+        self.ports_busy = pass.busy;
         net::switch_frames(&mut self.net, &mut self.guests, seconds);
         for id in GuestId::all() {
             if let Some(g) = self.guests[id.index()].as_deref_mut() {
