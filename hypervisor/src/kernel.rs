@@ -30,9 +30,11 @@ const MIB: u64 = 1 << 20;
 /// polled since.
 static ETHERNET_PENDING: AtomicBool = AtomicBool::new(false);
 
-/// Frames taken from the Ethernet ports and CPU counter ticks spent in the receive passes
-/// that took them (`vmm::manager::PortWork`, modulo 2^32): `./x bench net` reads them through
-/// the QEMU monitor.
+/// The receive passes that took frames from the Ethernet ports, those frames, and the CPU
+/// counter ticks spent in them (`vmm::manager::PortWork`, modulo 2^32): `./x bench net` reads
+/// them through the QEMU monitor.
+#[no_mangle]
+static __hv_ether_passes: AtomicU32 = AtomicU32::new(0);
 #[no_mangle]
 static __hv_ether_frames: AtomicU32 = AtomicU32::new(0);
 #[no_mangle]
@@ -213,6 +215,7 @@ fn main_loop(board: &'static dyn Board, mut platform: HvPlatform, mut shell: She
         // The low 32 bits: readers take differences.
         #[allow(clippy::cast_possible_truncation)]
         {
+            __hv_ether_passes.store(work.passes as u32, Ordering::Relaxed);
             __hv_ether_frames.store(work.frames as u32, Ordering::Relaxed);
             __hv_ether_ticks.store(work.ticks as u32, Ordering::Relaxed);
         }

@@ -38,10 +38,11 @@ pub struct Manager<M: Machine> {
     port_work: PortWork,
 }
 
-/// The receive passes that moved frames since boot: frames taken from the physical ports and
-/// the machine's counter ticks spent in those passes (what `./x bench net` reads).
+/// The receive passes that moved frames since boot: how many, the frames they took from the
+/// physical ports and the machine's counter ticks they took (what `./x bench net` reads).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PortWork {
+    pub passes: u64,
     pub frames: u64,
     pub ticks: u64,
 }
@@ -362,6 +363,7 @@ impl<M: Machine> Manager<M> {
         let start = self.machine.counter();
         let pass = crate::ether::receive_from_ports(&mut self.net, &mut self.guests, seconds);
         if pass.frames > 0 {
+            self.port_work.passes += 1;
             self.port_work.frames += pass.frames as u64;
             self.port_work.ticks += self.machine.counter().wrapping_sub(start);
         }

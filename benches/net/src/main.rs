@@ -44,10 +44,10 @@ const SIZES: [(usize, usize); 2] = [(64, 18), (1514, 1472)];
 
 /// Kernel counters read through the monitor.
 struct Counters {
-    frames: u64,
-    ticks: u64,
-    frames_va: u64,
-    ticks_va: u64,
+    /// Passes, frames, ticks at the last read.
+    last: [u64; 3],
+    /// Where the kernel keeps them.
+    at: [u64; 3],
 }
 
 impl Counters {
@@ -58,15 +58,11 @@ impl Counters {
         u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
     }
 
-    /// Frames and ticks since the last read (the kernel's counters wrap at 32 bits).
-    fn delta(&mut self, monitor: &mut Monitor) -> (u64, u64) {
-        let frames = u64::from(Self::read_u32(monitor, self.frames_va));
-        let ticks = u64::from(Self::read_u32(monitor, self.ticks_va));
-        let d = (
-            frames.wrapping_sub(self.frames) & 0xFFFF_FFFF,
-            ticks.wrapping_sub(self.ticks) & 0xFFFF_FFFF,
-        );
-        (self.frames, self.ticks) = (frames, ticks);
+    /// Passes, frames and ticks since the last read (the kernel's counters wrap at 32 bits).
+    fn delta(&mut self, monitor: &mut Monitor) -> [u64; 3] {
+        let now = self.at.map(|va| u64::from(Self::read_u32(monitor, va)));
+        let d = [0, 1, 2].map(|i| now[i].wrapping_sub(self.last[i]) & 0xFFFF_FFFF);
+        self.last = now;
         d
     }
 }
@@ -127,15 +123,16 @@ fn measure(
             ],
         );
         std::thread::sleep(Duration::from_millis(500));
-        let (frames, ticks) = counters.delta(monitor);
+        let [passes, frames, ticks] = counters.delta(monitor);
         let arrived = match (far, before) {
             (Some((ns, dev)), Some(b)) => format!("{}", rx_packets(ns, dev) - b),
             _ => "-".into(),
         };
         let per = ticks as f64 * INSTRUCTIONS_PER_TICK / frames.max(1) as f64;
+        let batch = frames as f64 / passes.max(1) as f64;
         let ms = out.split_whitespace().nth(2).unwrap_or("?");
         println!(
-            "{path:<14} {frame:>5} {count:>7} {frames:>9} {arrived:>8} {per:>12.0}   (flood took {ms} ms)"
+            "{path:<14} {frame:>5} {count:>7} {frames:>9} {arrived:>8} {batch:>11.1} {per:>12.0}   (flood took {ms} ms)"
         );
     }
 }
@@ -165,10 +162,12 @@ fn run(count: u64) -> Result<(), String> {
             .ok_or(format!("no symbol {name} in the image"))
     };
     let mut counters = Counters {
-        frames: 0,
-        ticks: 0,
-        frames_va: va("__hv_ether_frames")?,
-        ticks_va: va("__hv_ether_ticks")?,
+        last: [0; 3],
+        at: [
+            va("__hv_ether_passes")?,
+            va("__hv_ether_frames")?,
+            va("__hv_ether_ticks")?,
+        ],
     };
     let built = guests::build_once()?;
     let dir: PathBuf = std::env::temp_dir().join(format!("mr-net-bench-{}", std::process::id()));
@@ -195,8 +194,8 @@ fn run(count: u64) -> Result<(), String> {
 
     println!("net-bench: QEMU malta, -icount shift=0, two e1000 on taps, {count} frames a run");
     println!(
-        "{:<14} {:>5} {:>7} {:>9} {:>8} {:>12}",
-        "path", "bytes", "sent", "taken", "arrived", "instr/frame"
+        "{:<14} {:>5} {:>7} {:>9} {:>8} {:>11} {:>12}",
+        "path", "bytes", "sent", "taken", "arrived", "frames/pass", "instr/frame"
     );
     for line in [
         "/interface bridge add name=bridge1",

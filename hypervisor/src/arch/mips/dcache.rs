@@ -4,14 +4,25 @@
 //! caches"). The addresses are kseg0 (cached) addresses.
 
 use core::arch::asm;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::cp0;
 
+/// The line size, read from Config1 once (0 until then).
+static LINE: AtomicUsize = AtomicUsize::new(0);
+
 /// Bytes per data cache line (Config1.DL: 2 << DL; 0 means no cache, given as 1).
 pub fn line_size() -> usize {
-    match (cp0::read_config1() >> 10) & 7 {
-        0 => 1,
-        dl => 2 << dl,
+    match LINE.load(Ordering::Relaxed) {
+        0 => {
+            let line = match (cp0::read_config1() >> 10) & 7 {
+                0 => 1,
+                dl => 2 << dl,
+            };
+            LINE.store(line, Ordering::Relaxed);
+            line
+        }
+        line => line,
     }
 }
 
