@@ -27,6 +27,9 @@ command -v cargo-fmt >/dev/null 2>&1 || need_pkgs="$need_pkgs rustfmt-web"
 command -v ld.lld >/dev/null 2>&1 || need_pkgs="$need_pkgs lld"
 # llvm-objcopy/llvm-size: stripped images and section sizes.
 command -v llvm-objcopy >/dev/null 2>&1 || need_pkgs="$need_pkgs llvm"
+# The QEMU tests with real peers: network namespaces and tap devices (`ip`), `ping`.
+command -v ip >/dev/null 2>&1 || need_pkgs="$need_pkgs iproute2"
+command -v ping >/dev/null 2>&1 || need_pkgs="$need_pkgs iputils-ping"
 need_backports=""
 qemu_ok() {
     command -v "$1" >/dev/null 2>&1 || return 1

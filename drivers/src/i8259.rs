@@ -95,6 +95,18 @@ impl<R: Registers> I8259Pair<R> {
         u16::from_le_bytes([self.io.read8(ELCR_MASTER), self.io.read8(ELCR_SLAVE)])
     }
 
+    /// Mask ISA interrupt `irq` (0..15): a level-triggered line that is up asks again once it
+    /// is unmasked.
+    pub fn mask(&self, irq: u8) {
+        let (port, bit) = if irq < 8 {
+            (MASTER_DATA, irq)
+        } else {
+            (SLAVE_DATA, irq - 8)
+        };
+        let mask = self.io.read8(port) | (1 << bit);
+        self.io.write8(port, mask);
+    }
+
     /// Unmask ISA interrupt `irq` (0..15).
     pub fn unmask(&self, irq: u8) {
         let (port, bit) = if irq < 8 {

@@ -13,9 +13,21 @@
 //! - [`Board::handle_interrupt`] is called with interrupts masked, for every external interrupt
 //!   line the board declared in [`BoardInfo::irq_lines`]; it acknowledges its interrupt
 //!   controller and reports what happened through an [`EventSink`].
+//! - Ethernet ports ([`Board::ethernet_ports`]) are created once, at boot, and then belong to
+//!   the network (`vmm::net::Net`); the board keeps only their interrupt lines. On a port's
+//!   interrupt it masks the line, acknowledges the controller and calls
+//!   [`EventSink::ethernet`]; the main loop polls every port (reading and acknowledging their
+//!   causes) until a pass finds less than its budget, then calls
+//!   [`Board::ethernet_interrupts`] (NAPI-like: polling under load, interrupts when
+//!   idle; a level-triggered line asks again at once if a device still has causes).
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
 
 /// A range of physical memory (the one definition, from `guest-mem`).
 pub use guest_mem::PhysRange;
+/// What a board hands over for each Ethernet port (its adapter over a driver).
+pub use vmm::ether::{EtherPort, PortCounters};
 
 static BOARD: spin::Once<&'static dyn Board> = spin::Once::new();
 
@@ -90,6 +102,9 @@ pub trait EventSink {
     /// The console's receiver lost input (it overran: bytes arrived while nothing drained
     /// it). The kernel says so on the console; nothing else ever drops input.
     fn console_overrun(&mut self);
+    /// An Ethernet port asked for service; the board has masked its interrupt line (see
+    /// [`Board::ethernet_interrupts`]).
+    fn ethernet(&mut self);
 }
 
 /// What the kernel needs from a machine. See the module documentation for the contract.
@@ -118,6 +133,22 @@ pub trait Board: Sync {
     fn preload_area(&self) -> Option<PhysRange> {
         None
     }
+
+    /// Find and start the board's Ethernet ports, ether1 first (called once, at boot, before
+    /// [`Board::init_interrupts`]). `dma_ram(bytes, below)` gives physical RAM for their
+    /// rings and buffers (below physical address `below`, never handed to guests). None by
+    /// default.
+    fn ethernet_ports(
+        &self,
+        dma_ram: &mut dyn FnMut(u64, u64) -> Option<PhysRange>,
+    ) -> Vec<Box<dyn EtherPort>> {
+        let _ = dma_ram;
+        Vec::new()
+    }
+
+    /// Unmask the Ethernet ports' interrupt lines again (the main loop's polling drained
+    /// them); the board masked them when it reported [`EventSink::ethernet`].
+    fn ethernet_interrupts(&self) {}
 
     /// The flash region that holds the saved configuration, if the board has one.
     fn config_flash(&self) -> Option<&dyn ConfigFlash> {

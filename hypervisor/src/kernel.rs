@@ -5,7 +5,10 @@
 //! preloaded files, sets up guest management and the management shell, and then loops:
 //! console input to the shell (which keeps type-ahead while it is busy), the shell's periodic
 //! work, host-side guest device work, one time slice for the next runnable guest, and
-//! `arch::idle` when there is nothing to do.
+//! `arch::idle` when there is nothing to do. Ethernet ports are polled in the host-side guest
+//! work; their interrupt lines stay masked while a port has more than one pass takes.
+
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use guest_loader::store::{FileStore, StoreError};
 use mgmt::{Shell, ShellOptions};
@@ -22,6 +25,49 @@ use vmm::partition::PartitionAllocator;
 pub const TICK_HZ: u64 = 100;
 /// Partition granule: what the hypervisor reserves is rounded up to it.
 const MIB: u64 = 1 << 20;
+
+/// An Ethernet port raised its interrupt (the board masked the line) and the main loop has not
+/// polled since.
+static ETHERNET_PENDING: AtomicBool = AtomicBool::new(false);
+
+/// The receive passes that took frames from the Ethernet ports, those frames, and the CPU
+/// counter ticks spent in them (`vmm::manager::PortWork`, modulo 2^32): `./x bench net` reads
+/// them through the QEMU monitor.
+#[no_mangle]
+static __hv_ether_passes: AtomicU32 = AtomicU32::new(0);
+#[no_mangle]
+static __hv_ether_frames: AtomicU32 = AtomicU32::new(0);
+#[no_mangle]
+static __hv_ether_ticks: AtomicU32 = AtomicU32::new(0);
+
+/// Whether an Ethernet port is waiting for the main loop (a guest's turn ends for it).
+pub fn ethernet_pending() -> bool {
+    ETHERNET_PENDING.load(Ordering::Relaxed)
+}
+
+/// Find the board's Ethernet ports and give them to the network, their rings and buffers in
+/// RAM taken from guest RAM for good.
+fn start_ethernet(board: &dyn Board, vms: &mut Manager) {
+    let mut dma_ram = |bytes: u64, below: u64| {
+        crate::ram::with(|p| p.allocate_aligned(bytes.div_ceil(MIB) * MIB, MIB, below))?.ok()
+    };
+    let ports = board.ethernet_ports(&mut dma_ram);
+    for (i, port) in ports.into_iter().enumerate() {
+        let mac = port.mac();
+        println!(
+            "ether{}: {:02X}:{:02X}:{:02X}:{:02X}:{:02X}:{:02X}, link {}",
+            i + 1,
+            mac[0],
+            mac[1],
+            mac[2],
+            mac[3],
+            mac[4],
+            mac[5],
+            if port.link_up() { "up" } else { "down" }
+        );
+        vms.net_mut().add_port(port);
+    }
+}
 
 /// Define the board's entry point: `board_entry!(main)` with `fn main(regs: BootRegs) -> !`.
 #[macro_export]
@@ -114,7 +160,8 @@ pub fn run(board: &'static dyn Board) -> ! {
         PartitionAllocator::new(&[], &[]).expect("an empty map is valid")
     });
     crate::ram::install(partitions);
-    let vms = Manager::new(HvMachine, files, info.timer_hz);
+    let mut vms = Manager::new(HvMachine, files, info.timer_hz);
+    start_ethernet(board, &mut vms);
     println!(
         "guests: {} MiB of RAM for guests, {} bytes of hypervisor memory per running guest",
         vm::memory().total >> 20,
@@ -138,6 +185,9 @@ pub fn run(board: &'static dyn Board) -> ! {
 fn main_loop(board: &'static dyn Board, mut platform: HvPlatform, mut shell: Shell) -> ! {
     let mut terminal = ConsoleTerminal;
     let mut buf = [0u8; 128];
+    // The board masked the Ethernet lines when it reported a port; they stay masked while
+    // polling finds more than a pass takes.
+    let mut ethernet_masked = false;
     loop {
         stack::check();
         // Input always goes to the shell, which keeps what it cannot handle yet (typed during
@@ -158,14 +208,30 @@ fn main_loop(board: &'static dyn Board, mut platform: HvPlatform, mut shell: She
         if let Some(request) = platform.power.take() {
             power(board, request);
         }
+        ethernet_masked |= ETHERNET_PENDING.swap(false, Ordering::Relaxed);
         platform.vms.service();
-        if platform.vms.run_next() || shell.is_busy() {
+        let ports_busy = platform.vms.ports_busy();
+        let work = platform.vms.port_work();
+        // The low 32 bits: readers take differences.
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            __hv_ether_passes.store(work.passes as u32, Ordering::Relaxed);
+            __hv_ether_frames.store(work.frames as u32, Ordering::Relaxed);
+            __hv_ether_ticks.store(work.ticks as u32, Ordering::Relaxed);
+        }
+        if ethernet_masked && !ports_busy {
+            // Every port's causes were read in that pass: a device that raised one since
+            // raises its (level-triggered) line again at once.
+            ethernet_masked = false;
+            board.ethernet_interrupts();
+        }
+        if platform.vms.run_next() || shell.is_busy() || ports_busy {
             continue;
         }
         // Nothing to run: heap regions borrowed from guest RAM and empty again go back.
         heap::release_unused();
         arch::interrupts_disable();
-        if console::has_input() && shell.input_room() > 0 {
+        if (console::has_input() && shell.input_room() > 0) || ethernet_pending() {
             arch::interrupts_enable();
             continue;
         }
@@ -204,6 +270,9 @@ impl EventSink for KernelEvents {
     }
     fn console_overrun(&mut self) {
         console::note_lost();
+    }
+    fn ethernet(&mut self) {
+        ETHERNET_PENDING.store(true, Ordering::Relaxed);
     }
 }
 

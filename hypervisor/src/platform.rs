@@ -6,8 +6,9 @@ use alloc::format;
 use alloc::string::String;
 
 use mgmt::{
-    FileInfo, Flash, FlashError, GuestConfig, GuestId, GuestMemory, GuestStatus, ImportProgress,
-    NetworkConfig, Platform, PlatformError, PortInfo, SystemInfo, Terminal,
+    CountedInterface, FileInfo, Flash, FlashError, GuestConfig, GuestId, GuestMemory, GuestStatus,
+    ImportProgress, InterfaceStats, NetworkConfig, Platform, PlatformError, PortInfo, SystemInfo,
+    Terminal,
 };
 
 use crate::board::{Board, ConfigFlash};
@@ -181,11 +182,33 @@ impl Platform for HvPlatform {
     }
 
     fn port_count(&self) -> usize {
-        0
+        self.vms.net().port_count()
     }
 
-    fn port(&self, _index: usize) -> Option<PortInfo> {
-        None
+    fn port(&self, index: usize) -> Option<PortInfo> {
+        let port = self.vms.net().port(index)?;
+        Some(PortInfo {
+            mac: port.mac(),
+            running: port.link_up(),
+        })
+    }
+
+    fn interface_stats(&self, iface: CountedInterface) -> Option<InterfaceStats> {
+        let CountedInterface::Port(index) = iface else {
+            return None;
+        };
+        let c = self.vms.net().port_counters(index)?;
+        Some(InterfaceStats {
+            rx_bytes: c.rx_bytes,
+            tx_bytes: c.tx_bytes,
+            rx_packets: c.rx_frames,
+            tx_packets: c.tx_frames,
+            rx_drops: c.rx_drops,
+            tx_drops: c.tx_drops,
+            tx_queue_drops: c.tx_queue_drops,
+            rx_errors: c.rx_errors,
+            tx_errors: c.tx_errors,
+        })
     }
 
     fn apply_network(&mut self, config: &NetworkConfig) {

@@ -18,7 +18,10 @@ use mgmt::{
     GuestConfig, GuestMemory, GuestState, GuestStatus, ImportProgress, NetworkConfig, PlatformError,
 };
 use vmm::lifecycle::State;
-use vmm::{BridgePortPlan, GuestError, GuestReport, GuestSpec, ImportStatus, NetworkPlan, VifPlan};
+use vmm::{
+    BridgePortPlan, EtherPortPlan, GuestError, GuestReport, GuestSpec, ImportStatus, NetworkPlan,
+    VifPlan,
+};
 use vswitch::BridgeConfig;
 
 use crate::{arch, console, time};
@@ -76,7 +79,7 @@ impl vmm::Machine for HvMachine {
     }
 
     fn host_work_pending(&self) -> bool {
-        console::has_input()
+        console::has_input() || crate::kernel::ethernet_pending()
     }
 
     /// A guest event on the console, on a line of its own (it may interrupt a half-typed
@@ -174,12 +177,13 @@ pub fn import_progress(status: ImportStatus) -> ImportProgress {
     }
 }
 
-/// The switch's part of the network configuration: bridges, vifs and which vif is in which
-/// bridge (physical ports join once their NIC drivers exist).
+/// The switch's part of the network configuration: bridges, vifs, physical ports (enabled or
+/// not), and which of them is in which bridge.
 pub fn network_plan(config: &NetworkConfig) -> NetworkPlan {
     let mut plan = NetworkPlan::default();
     let mut bridge_of = alloc::vec![None; config.interfaces.len()];
     let mut vif_of = alloc::vec![None; config.interfaces.len()];
+    let mut ether_of = alloc::vec![None; config.interfaces.len()];
     for (i, iface) in config.interfaces.iter().enumerate() {
         match &iface.kind {
             NetInterfaceKind::Bridge { ageing_time_s, .. } => {
@@ -197,16 +201,33 @@ pub fn network_plan(config: &NetworkConfig) -> NetworkPlan {
                     mac: link.guest_mac,
                 });
             }
+            // A port bound to a guest (a static interface) is not switched yet.
+            NetInterfaceKind::Ethernet { port, guest: None } => {
+                ether_of[i] = Some(plan.ethers.len());
+                plan.ethers.push(EtherPortPlan {
+                    port: usize::from(*port),
+                    bridge: None,
+                    horizon: None,
+                    enabled: iface.enabled,
+                });
+            }
             NetInterfaceKind::Ethernet { .. } => {}
         }
     }
     for bp in &config.bridge_ports {
+        let horizon = bp.horizon.and_then(|h| u16::try_from(h).ok());
+        if let (Some(Some(bridge)), Some(Some(ether))) =
+            (bridge_of.get(bp.bridge), ether_of.get(bp.interface))
+        {
+            plan.ethers[*ether].bridge = Some(*bridge);
+            plan.ethers[*ether].horizon = horizon;
+            continue;
+        }
         let (Some(Some(bridge)), Some(Some(vif))) =
             (bridge_of.get(bp.bridge), vif_of.get(bp.interface))
         else {
             continue;
         };
-        let horizon = bp.horizon.and_then(|h| u16::try_from(h).ok());
         plan.ports.push(BridgePortPlan {
             vif: *vif,
             bridge: *bridge,

@@ -5,7 +5,9 @@
 //!   standard library sources (`-Zbuild-std`).
 //! - [`guests`]: build the sample guests and pack them as import archives.
 //! - [`qemu`]: the QEMU command line for a board, shared by `./x run` and the tests.
-//! - [`monitor`]: the QEMU monitor, for tests that read the machine's memory.
+//! - [`monitor`]: the QEMU monitor, for tests that read the machine's memory (and set links).
+//! - [`netlab`]: network namespaces and tap devices as real peers of the Ethernet ports; the
+//!   [`netpeer`] (the `netpeer` program) moves TCP data and UDP floods between them.
 //! - [`session`]: boot an image and talk to its serial console: send, wait for text with a
 //!   timeout, capture the transcript. A QEMU that hangs is killed at the deadline and the
 //!   failure carries the transcript.
@@ -20,6 +22,8 @@ pub mod golden;
 pub mod guests;
 pub mod image;
 pub mod monitor;
+pub mod netlab;
+pub mod netpeer;
 pub mod qemu;
 pub mod session;
 pub mod toolchain;

@@ -22,8 +22,43 @@ pub struct QemuConfig {
     pub flash: Option<PathBuf>,
     /// A file store (`guest_loader::store` format) to preload where the board expects it.
     pub files: Option<PathBuf>,
+    /// Ethernet ports (malta: e1000 on PCI, ether1 first).
+    pub nics: Vec<Nic>,
     /// Extra arguments appended verbatim.
     pub extra: Vec<String>,
+}
+
+/// What a board's Ethernet port is plugged into.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Nic {
+    /// QEMU's user networking (NAT to the host's network; the guest side is 10.0.2.0/24).
+    User,
+    /// An existing tap device of the host, by name (`ip tuntap add NAME mode tap`).
+    Tap(String),
+    /// Nothing: the port exists, its frames go nowhere.
+    Unplugged,
+}
+
+impl std::str::FromStr for Nic {
+    type Err = String;
+    /// `user`, `tap:NAME` or `none`.
+    fn from_str(s: &str) -> Result<Nic, String> {
+        match s.split_once(':') {
+            None if s == "user" => Ok(Nic::User),
+            None if s == "none" => Ok(Nic::Unplugged),
+            Some(("tap", name)) if !name.is_empty() && !name.contains(',') => {
+                Ok(Nic::Tap(name.to_string()))
+            }
+            _ => Err(format!(
+                "{s}: a port is `user`, `tap:NAME` (an existing tap device) or `none`"
+            )),
+        }
+    }
+}
+
+/// The MAC QEMU gives port `i` (0 is ether1): locally administered, fixed, distinct per port.
+pub fn nic_mac(i: usize) -> String {
+    format!("52:54:00:12:34:{:02x}", 0x56 + i)
 }
 
 /// Size of malta's flash, and the byte an erased flash reads as.
@@ -60,6 +95,7 @@ impl QemuConfig {
             no_reboot: false,
             flash: None,
             files: None,
+            nics: Vec::new(),
             extra: Vec::new(),
         }
     }
@@ -131,6 +167,28 @@ impl QemuConfig {
                     cmd.arg("-initrd").arg(files);
                 }
             }
+        }
+        if !self.nics.is_empty() && self.board != Board::QemuMalta {
+            return Err(format!(
+                "{}: Ethernet ports are modelled on qemu-malta only so far",
+                self.board
+            ));
+        }
+        for (i, nic) in self.nics.iter().enumerate() {
+            // Debian's QEMU has no e1000 option ROM: `romfile=` (empty) tells it none is needed.
+            let device = format!("e1000,romfile=,mac={}", nic_mac(i));
+            let netdev = match nic {
+                Nic::User => format!("user,id=ether{}", i + 1),
+                Nic::Tap(name) => format!(
+                    "tap,id=ether{},ifname={name},script=no,downscript=no",
+                    i + 1
+                ),
+                // A hub port on a hub of its own: a peer that takes frames and sends none.
+                Nic::Unplugged => format!("hubport,id=ether{},hubid={}", i + 1, 100 + i),
+            };
+            cmd.arg("-netdev").arg(netdev);
+            cmd.arg("-device")
+                .arg(format!("{device},netdev=ether{}", i + 1));
         }
         cmd.args(&self.extra);
         Ok(cmd)

@@ -12,6 +12,7 @@
 //! - [`guest`]: one guest; its RAM is owned while it holds it and viewed only through borrows.
 //! - [`image`]: loading a guest's kernel at boot, checking an import archive step by step.
 //! - [`net`]: the switch between guests' virtual interfaces and the frame loop.
+//! - [`ether`]: physical Ethernet ports as switch ports, and the walk of a received frame.
 //! - [`partition`]: carving guests' RAM partitions out of the machine's RAM.
 //! - [`sched`]: which guest runs next (round-robin with a time slice; guests waiting for an
 //!   interrupt cost nothing until it is due).
@@ -35,6 +36,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod cpu;
+pub mod ether;
 pub mod guest;
 pub mod image;
 pub mod lifecycle;
@@ -47,6 +49,7 @@ mod run;
 pub mod sched;
 
 pub use cpu::{CpuError, EntryState, GuestCpu, GuestEnv, GuestHalt, RunExit};
+pub use ether::{EtherPort, EtherPortPlan, HostFrames, PortCounters};
 pub use guest::{GuestReport, GuestSpec};
 pub use machine::Machine;
 pub use manager::Manager;

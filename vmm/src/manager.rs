@@ -33,6 +33,18 @@ pub struct Manager<M: Machine> {
     files: Option<FileStore<'static>>,
     timer_hz: u64,
     net: Net,
+    /// A physical port had more frames than one pass takes.
+    ports_busy: bool,
+    port_work: PortWork,
+}
+
+/// The receive passes that moved frames since boot: how many, the frames they took from the
+/// physical ports and the machine's counter ticks they took (what `./x bench net` reads).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PortWork {
+    pub passes: u64,
+    pub frames: u64,
+    pub ticks: u64,
 }
 
 impl<M: Machine> Manager<M> {
@@ -45,6 +57,8 @@ impl<M: Machine> Manager<M> {
             files,
             timer_hz,
             net: Net::new(),
+            ports_busy: false,
+            port_work: PortWork::default(),
         }
     }
 
@@ -289,6 +303,26 @@ impl<M: Machine> Manager<M> {
         g.import_poll(&self.machine)
     }
 
+    /// The network: physical ports, their counters, the host's hook.
+    pub fn net(&self) -> &Net {
+        &self.net
+    }
+
+    /// The network, to change (add the board's ports, set the host's hook, send from the host).
+    pub fn net_mut(&mut self) -> &mut Net {
+        &mut self.net
+    }
+
+    /// Whether a physical port had more frames than the last pass took: poll again soon.
+    pub fn ports_busy(&self) -> bool {
+        self.ports_busy
+    }
+
+    /// The receive passes' work since boot.
+    pub fn port_work(&self) -> PortWork {
+        self.port_work
+    }
+
     /// Rebuild the network between guests.
     pub fn apply_network(&mut self, plan: &NetworkPlan) {
         self.net.apply(plan, &mut self.guests);
@@ -323,13 +357,18 @@ impl<M: Machine> Manager<M> {
                 let _ = self.event(id, Event::GraceExpired);
             }
         }
-        net::switch_frames(
-            &mut self.net,
-            &mut self.guests,
-            // The switch's clock: seconds modulo 2^32 (it ages entries with wrapping arithmetic).
-            #[allow(clippy::cast_possible_truncation)]
-            Seconds((now / 1000) as u32),
-        );
+        // The switch's clock: seconds modulo 2^32 (it ages entries with wrapping arithmetic).
+        #[allow(clippy::cast_possible_truncation)]
+        let seconds = Seconds((now / 1000) as u32);
+        let start = self.machine.counter();
+        let pass = crate::ether::receive_from_ports(&mut self.net, &mut self.guests, seconds);
+        if pass.frames > 0 {
+            self.port_work.passes += 1;
+            self.port_work.frames += pass.frames as u64;
+            self.port_work.ticks += self.machine.counter().wrapping_sub(start);
+        }
+        self.ports_busy = pass.busy;
+        net::switch_frames(&mut self.net, &mut self.guests, seconds);
         for id in GuestId::all() {
             if let Some(g) = self.guests[id.index()].as_deref_mut() {
                 if g.wants_wake() {

@@ -10,7 +10,8 @@
 //! two different guests of one table split apart ([`Others`]).
 //!
 //! The frame loop works on any [`SwitchedGuest`], so the benchmarks (`benches/frames`) measure
-//! this code, not a copy of it.
+//! this code, not a copy of it. Physical ports are switch ports too ([`crate::ether`]): a
+//! guest's frame for one is copied into the port's transmit ring.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -19,11 +20,12 @@ use guest_mem::GuestRam;
 use vdevices::{Delivery, GuestDevices};
 use vswitch::{BridgeConfig, Forward, PortId, PortSettings, Seconds, Switch};
 
+use crate::ether::{EtherPort, EtherPortPlan, HostFrames, NoHost, PortState, Ports};
 use crate::{GuestId, MAX_GUESTS};
 
 /// Interface ids a guest can have (1..=7; 0 carries control messages).
 pub const IFACES: usize = 8;
-/// Switch ports (one per vif).
+/// Switch ports (one per vif and physical port).
 pub const PORTS: usize = 128;
 /// Bridges.
 pub const BRIDGES: usize = 32;
@@ -117,15 +119,30 @@ pub struct NetworkPlan {
     pub vifs: Vec<VifPlan>,
     /// Which vif is in which bridge.
     pub ports: Vec<BridgePortPlan>,
+    /// The physical ports the configuration knows (a port left out passes no frames).
+    pub ethers: Vec<EtherPortPlan>,
+}
+
+/// Who is behind a switch port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Owner {
+    /// Guest `0`'s virtual interface `1`.
+    Vif(GuestId, u16),
+    /// Physical port `0` (0 is ether1).
+    Ether(usize),
 }
 
 /// The switch and who is behind each of its ports.
 pub struct Net {
-    switch: Box<Switch<PORTS, BRIDGES, MACS>>,
-    /// The guest interface behind each switch port.
-    owner: [Option<(GuestId, u16)>; PORTS],
+    pub(crate) switch: Box<Switch<PORTS, BRIDGES, MACS>>,
+    /// The guest interface or physical port behind each switch port.
+    pub(crate) owner: [Option<Owner>; PORTS],
     /// Each guest's interfaces: MAC and switch port.
     ifaces: [[Option<(Mac, PortId)>; IFACES]; MAX_GUESTS],
+    /// The physical ports, in board order.
+    pub(crate) ports: Ports,
+    /// Where frames for the host go.
+    pub(crate) host: Box<dyn HostFrames>,
 }
 
 impl Default for Net {
@@ -141,7 +158,48 @@ impl Net {
             switch: Box::new(Switch::new()),
             owner: [None; PORTS],
             ifaces: [[None; IFACES]; MAX_GUESTS],
+            ports: Ports::default(),
+            host: Box::new(NoHost),
         }
+    }
+
+    /// Add the board's next physical port (ether1 first). It passes no frames until a plan
+    /// names it.
+    pub fn add_port(&mut self, port: Box<dyn EtherPort>) {
+        let link_up = port.link_up();
+        self.ports.drivers.push(port);
+        self.ports.state.push(PortState {
+            link_up,
+            ..PortState::default()
+        });
+    }
+
+    /// Physical port `i` (0 is ether1).
+    pub fn port(&self, i: usize) -> Option<&dyn EtherPort> {
+        self.ports.drivers.get(i).map(|p| &**p)
+    }
+
+    /// How many physical ports there are.
+    pub fn port_count(&self) -> usize {
+        self.ports.drivers.len()
+    }
+
+    /// Counters of physical port `i`.
+    pub fn port_counters(&self, i: usize) -> Option<crate::ether::PortCounters> {
+        self.ports.counters(i)
+    }
+
+    /// Send `frame` out of physical port `i` now (the host's own frames). Returns whether it
+    /// was queued.
+    pub fn send_from_host(&mut self, i: usize, frame: &[u8]) -> bool {
+        let queued = Ports::send(&mut self.ports.drivers, &mut self.ports.state, i, frame);
+        self.ports.flush();
+        queued
+    }
+
+    /// Make `host` receive the frames addressed to the host.
+    pub fn set_host(&mut self, host: Box<dyn HostFrames>) {
+        self.host = host;
     }
 
     /// The MAC of a guest's first interface, if it has one (what its kernel is told, `kmac=`;
@@ -191,7 +249,7 @@ impl Net {
             let Ok(port) = switch.add_port() else {
                 continue;
             };
-            self.owner[port.index()] = Some((vif.guest, vif.interface));
+            self.owner[port.index()] = Some(Owner::Vif(vif.guest, vif.interface));
             ifaces[g][id] = Some((vif.mac, port));
             port_of[i] = Some(port);
         }
@@ -209,6 +267,32 @@ impl Net {
                     ..Default::default()
                 },
             );
+        }
+        for st in &mut self.ports.state {
+            *st = PortState {
+                link_up: st.link_up,
+                rx_drops: st.rx_drops,
+                tx_drops: st.tx_drops,
+                ..PortState::default()
+            };
+        }
+        for ether in &plan.ethers {
+            let Some(st) = self.ports.state.get_mut(ether.port) else {
+                continue;
+            };
+            let Ok(port) = switch.add_port() else {
+                continue;
+            };
+            self.owner[port.index()] = Some(Owner::Ether(ether.port));
+            st.switch_port = Some(port);
+            st.enabled = ether.enabled;
+            if let Some(Some(bridge)) = ether.bridge.and_then(|b| bridge_of.get(b)) {
+                let settings = PortSettings {
+                    horizon: ether.horizon,
+                    ..Default::default()
+                };
+                st.bridged = switch.attach(port, *bridge, settings).is_ok();
+            }
         }
         let changed: [bool; MAX_GUESTS] = core::array::from_fn(|g| ifaces[g] != self.ifaces[g]);
         self.ifaces = ifaces;
@@ -237,6 +321,7 @@ pub fn switch_frames<G: SwitchedGuest>(net: &mut Net, guests: &mut [Option<G>], 
             sender.ring_space_freed();
         }
     }
+    net.ports.flush();
 }
 
 /// Take up to [`TX_BUDGET`] frames from guest `i`'s TX ring and deliver them. Returns how many
@@ -265,8 +350,13 @@ fn drain_tx<G: SwitchedGuest>(
         if let Some(&Some((_, port))) = net.ifaces[i].get(usize::from(iface)) {
             let decision = net.switch.forward(now, port, tx.frame);
             let mut deliver = |out: PortId| {
-                let Some((dst, dst_iface)) = net.owner[out.index()] else {
-                    return;
+                let (dst, dst_iface) = match net.owner[out.index()] {
+                    Some(Owner::Vif(dst, dst_iface)) => (dst, dst_iface),
+                    Some(Owner::Ether(j)) => {
+                        Ports::send(&mut net.ports.drivers, &mut net.ports.state, j, tx.frame);
+                        return;
+                    }
+                    None => return,
                 };
                 if dst.index() == i {
                     to_self = Some(dst_iface);

@@ -16,12 +16,14 @@ const HELP: &str = "\
 usage: ./x <task> [options]
 
 tasks:
-  run   [--board B] [--file PATH]... [-- QEMU-ARGS...]
+  run   [--board B] [--file PATH]... [--etherN user|tap:NAME|none]... [-- QEMU-ARGS...]
         build and boot in QEMU; the hypervisor console is this terminal
         (Ctrl-] ends QEMU; with a pipe on stdin, QEMU ends once the input is
         consumed and the console has been quiet for 3 s). --file preloads
         files into the file store (/file print, /metarouter import-image);
-        on qemu-malta the configuration persists in target/qemu/.
+        on qemu-malta the configuration persists in target/qemu/. qemu-malta
+        has two e1000 ports: ether1 on QEMU's user networking, ether2 on
+        nothing; --ether2 tap:NAME plugs it into an existing tap device.
   guests
         build the sample guests and their import archives (target/guests/archives)
   build [--board B|all]
@@ -48,6 +50,10 @@ tasks:
   bench frames [BATCHES] [--mips [--opt-level L]]
         one guest-to-guest frame through the product's frame loop: ns on this
         host, or MIPS instructions counted under QEMU (-icount shift=0)
+  bench net [FRAMES]
+        hypervisor instructions per bridged frame, ether to ether and ether to
+        vif, 64 and 1514 bytes, on QEMU malta (-icount shift=0) with two
+        network namespaces as peers (needs root)
   fuzz  [TARGET] [--seconds N] [--minimise] [--asan]
         coverage-guided fuzzing (cargo-fuzz/libFuzzer) of every target in fuzz/,
         or of one, N seconds each (default 60); inputs that reach new code go to
@@ -186,7 +192,8 @@ fn bench(args: &[String]) -> Result<(), String> {
         Some((what, rest)) if what == "guest" => cargo_run("guest-bench", &["--release"], rest),
         Some((what, rest)) if what == "rib" => cargo_run("rib-bench", &["--release"], rest),
         Some((what, rest)) if what == "frames" => cargo_run("frames-bench", &["--release"], rest),
-        _ => Err("usage: ./x bench fib [--table FILE]... | ./x bench rib [--data DIR] [--quick] | ./x bench config [--routes N]... [--qemu] | ./x bench guest [--touches N] [-- QEMU ARGS] | ./x bench frames [BATCHES] [--mips [--opt-level L]]".into()),
+        Some((what, rest)) if what == "net" => cargo_run("net-bench", &["--release"], rest),
+        _ => Err("usage: ./x bench fib [--table FILE]... | ./x bench rib [--data DIR] [--quick] | ./x bench config [--routes N]... [--qemu] | ./x bench guest [--touches N] [-- QEMU ARGS] | ./x bench frames [BATCHES] [--mips [--opt-level L]] | ./x bench net [FRAMES]".into()),
     }
 }
 

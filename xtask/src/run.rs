@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use qemu_tests::boards::Board;
 use qemu_tests::files::build_store;
 use qemu_tests::image;
-use qemu_tests::qemu::{ensure_flash_image, QemuConfig, MALTA_FLASH_SIZE};
+use qemu_tests::qemu::{ensure_flash_image, Nic, QemuConfig, MALTA_FLASH_SIZE};
 use qemu_tests::workspace_root;
 
 use crate::boards_arg;
@@ -56,6 +56,19 @@ impl Drop for RawTerminal {
     }
 }
 
+/// Ports `./x run` can give a board (`--ether1` .. `--ether8`).
+const MAX_PORTS: usize = 8;
+
+/// `--etherN`: `Some(Ok(N))`; `Some(Err(..))` for a number out of range; `None` for any other
+/// argument.
+fn ether_option(arg: &str) -> Option<Result<usize, String>> {
+    let n = arg.strip_prefix("--ether")?;
+    Some(match n.parse::<usize>() {
+        Ok(port) if (1..=MAX_PORTS).contains(&port) => Ok(port),
+        _ => Err(format!("{arg}: ports are --ether1 .. --ether{MAX_PORTS}")),
+    })
+}
+
 fn millis_since(start: Instant) -> u64 {
     start.elapsed().as_millis() as u64
 }
@@ -67,8 +80,22 @@ pub fn run(args: &[String]) -> Result<(), String> {
     };
     let mut board_args = Vec::new();
     let mut files = Vec::new();
+    // qemu-malta's ports by default: ether1 on QEMU's user networking, ether2 plugged into
+    // nothing.
+    let mut nics = vec![Nic::User, Nic::Unplugged];
     let mut it = ours.iter();
     while let Some(arg) = it.next() {
+        if let Some(port) = ether_option(arg) {
+            let port = port?;
+            let spec = it
+                .next()
+                .ok_or(format!("{arg} needs user, tap:NAME or none"))?;
+            if nics.len() < port {
+                nics.resize(port, Nic::Unplugged);
+            }
+            nics[port - 1] = spec.parse()?;
+            continue;
+        }
         match arg.as_str() {
             "--file" => files.push(it.next().ok_or("--file needs a path")?.clone()),
             _ => board_args.push(arg.clone()),
@@ -90,6 +117,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         let store = state_dir.join(format!("{board}-files.bin"));
         build_store(&paths, &store)?;
         config.files = Some(store);
+    }
+    if board == Board::QemuMalta {
+        config.nics = nics;
     }
     config.extra = qemu_args.to_vec();
     let mut cmd = config.command()?;

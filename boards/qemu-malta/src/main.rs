@@ -2,13 +2,21 @@
 //!
 //! Devices: COM1 16550 at ISA port 0x3F8 (IRQ 4 on the PIIX4 i8259 pair, which drives CPU
 //! interrupt line IP2); CP0 Count at 160 MHz; reset through the FPGA's SOFTRES register;
-//! power-off through the PIIX4 power-management function. RAM size comes from the boot
-//! stub's environment (`memsize`, `ememsize`) or, failing that, from `a3`.
+//! power-off through the PIIX4 power-management function; Ethernet ports on the e1000s on PCI
+//! (`ether`), their shared PCI interrupts level-triggered on the i8259 pair. RAM size comes
+//! from the boot stub's environment (`memsize`, `ememsize`) or, failing that, from `a3`.
 #![no_std]
 #![no_main]
 
+extern crate alloc;
+
 mod bootenv;
+mod ether;
 mod piix4;
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU16, Ordering};
 
 use drivers::cfi_flash::CfiFlash;
 use drivers::gt64120::Gt64120Pci;
@@ -16,7 +24,9 @@ use drivers::i8259::I8259Pair;
 use drivers::mmio::Mmio;
 use drivers::uart16550::{RegLayout, Uart16550};
 use hypervisor::arch::BootRegs;
-use hypervisor::board::{Board, BoardInfo, ConfigFlash, EventSink, FlashFailure, PhysRange};
+use hypervisor::board::{
+    Board, BoardInfo, ConfigFlash, EtherPort, EventSink, FlashFailure, PhysRange,
+};
 use spin::Once;
 
 /// kseg1 (uncached) view of physical address `pa`.
@@ -65,6 +75,8 @@ struct Malta {
     isa_io: Mmio,
     pci: Gt64120Pci,
     config: Option<ConfigRegion>,
+    /// The Ethernet ports' ISA IRQs (bit n = IRQ n).
+    ether_irqs: AtomicU16,
 }
 
 /// The configuration store's part of the boot flash.
@@ -171,6 +183,7 @@ impl Malta {
             isa_io,
             pci: Gt64120Pci::new(gt),
             config: ConfigRegion::probe(),
+            ether_irqs: AtomicU16::new(0),
         }
     }
 }
@@ -192,7 +205,14 @@ impl Board for Malta {
 
     fn init_interrupts(&self) {
         self.pic.init();
+        // PCI interrupts are level-triggered and shared: an edge-triggered input would lose a
+        // second device's request while the first holds the line.
+        let ether = self.ether_irqs.load(Ordering::Relaxed);
+        if let Err(e) = self.pic.set_level_triggered(ether) {
+            hypervisor::println!("ether: interrupt lines not made level-triggered: {e:?}");
+        }
         self.pic.unmask(COM1_IRQ);
+        self.ethernet_interrupts();
         self.uart.set_rx_interrupt(true);
     }
 
@@ -200,14 +220,37 @@ impl Board for Malta {
         if line != PIC_CPU_LINE {
             return;
         }
+        let ether = self.ether_irqs.load(Ordering::Relaxed);
         while let Some(irq) = self.pic.poll() {
             if irq == COM1_IRQ
                 && !hypervisor::board::drain_console(|| self.uart.receive().into(), events)
             {
                 self.uart.set_rx_interrupt(false);
             }
+            if ether & (1 << irq) != 0 {
+                // The main loop polls the ports (reading their causes lowers the line) and
+                // unmasks it when they are drained.
+                self.pic.mask(irq);
+                events.ethernet();
+            }
             self.pic.eoi(irq);
         }
+    }
+
+    fn ethernet_ports(
+        &self,
+        dma_ram: &mut dyn FnMut(u64, u64) -> Option<PhysRange>,
+    ) -> Vec<Box<dyn EtherPort>> {
+        let (ports, irqs) = ether::start_ports(&self.pci, dma_ram);
+        self.ether_irqs.store(irqs, Ordering::Relaxed);
+        ports
+    }
+
+    fn ethernet_interrupts(&self) {
+        let ether = self.ether_irqs.load(Ordering::Relaxed);
+        (0..16)
+            .filter(|irq| ether & (1 << irq) != 0)
+            .for_each(|irq| self.pic.unmask(irq));
     }
 
     fn console_rx_interrupt(&self, enable: bool) {

@@ -184,3 +184,34 @@ fn the_request_register_shows_a_line_that_is_up() {
     assert_eq!(pair.poll(), Some(4));
     pair.eoi(4);
 }
+
+#[test]
+fn a_masked_level_triggered_line_asks_again_when_unmasked() {
+    let pic = PicModel::new();
+    let pair = setup(&pic);
+    pair.set_level_triggered(1 << SHARED).unwrap();
+    let line = SharedLine {
+        pic: &pic,
+        a: Cell::new(false),
+        b: Cell::new(false),
+    };
+    line.request(&line.a);
+    assert_eq!(pair.poll(), Some(SHARED));
+    // The board masks the line and leaves the device to the main loop's polling.
+    pair.mask(SHARED);
+    pair.eoi(SHARED);
+    assert!(
+        !pic.output(),
+        "masked: no request while the device is polled"
+    );
+    // A second device requests while the line is masked and nobody serves it yet.
+    line.serve(&line.a);
+    line.request(&line.b);
+    assert!(!pic.output());
+    pair.unmask(SHARED);
+    assert!(pic.output(), "the line is up: the controller asks at once");
+    assert_eq!(pair.poll(), Some(SHARED));
+    assert!(line.serve(&line.b));
+    pair.eoi(SHARED);
+    assert!(!pic.output() && pair.poll().is_none());
+}

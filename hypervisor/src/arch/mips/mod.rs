@@ -4,6 +4,7 @@
 //! own vector page. See `crate::arch` for the surface every arch provides.
 
 pub mod cp0;
+pub mod dcache;
 mod fast_cp0;
 mod guest;
 mod highmem;

@@ -1,0 +1,125 @@
+//! A peer for the network tests and benchmarks, run inside a network namespace (`ip netns
+//! exec`) as the `netpeer` program (or a benchmark that runs itself as one):
+//!
+//! - `netpeer sink ADDR:PORT`: accept one connection, read it to the end, print
+//!   `received BYTES HASH`;
+//! - `netpeer send ADDR:PORT BYTES`: connect (retrying for 10 s), send BYTES of a fixed pattern,
+//!   print `sent BYTES HASH MILLISECONDS`.
+//!
+//! - `netpeer flood ADDR:PORT PAYLOAD COUNT`: send COUNT UDP datagrams of PAYLOAD bytes as fast
+//!   as the socket takes them (64-byte frames: 18 bytes; 1514: 1472), print
+//!   `flooded COUNT MILLISECONDS`.
+//!
+//! HASH is FNV-1a over the bytes, so the test can see that what arrived is what was sent.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+/// FNV-1a, 64-bit.
+struct Fnv(u64);
+
+impl Fnv {
+    fn update(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3);
+        }
+    }
+}
+
+const FNV_START: u64 = 0xCBF2_9CE4_8422_2325;
+
+fn sink(addr: &str) -> Result<(), String> {
+    let listener = TcpListener::bind(addr).map_err(|e| format!("bind {addr}: {e}"))?;
+    let (mut conn, _) = listener.accept().map_err(|e| format!("accept: {e}"))?;
+    conn.set_read_timeout(Some(Duration::from_secs(60)))
+        .map_err(|e| e.to_string())?;
+    let mut hash = Fnv(FNV_START);
+    let mut total = 0u64;
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let n = conn.read(&mut buf).map_err(|e| format!("read: {e}"))?;
+        if n == 0 {
+            break;
+        }
+        hash.update(&buf[..n]);
+        total += n as u64;
+    }
+    println!("received {total} {:016x}", hash.0);
+    Ok(())
+}
+
+fn send(addr: &str, bytes: u64) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut conn = loop {
+        match TcpStream::connect_timeout(
+            &addr.parse().map_err(|e| format!("{addr}: {e}"))?,
+            Duration::from_secs(2),
+        ) {
+            Ok(c) => break c,
+            Err(e) if Instant::now() > deadline => return Err(format!("connect {addr}: {e}")),
+            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+        }
+    };
+    conn.set_write_timeout(Some(Duration::from_secs(60)))
+        .map_err(|e| e.to_string())?;
+    let chunk: Vec<u8> = (0..65536u32).map(|i| (i * 7 + i / 251) as u8).collect();
+    let mut hash = Fnv(FNV_START);
+    let start = Instant::now();
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(chunk.len() as u64) as usize;
+        conn.write_all(&chunk[..n])
+            .map_err(|e| format!("write: {e}"))?;
+        hash.update(&chunk[..n]);
+        left -= n as u64;
+    }
+    conn.shutdown(std::net::Shutdown::Write)
+        .map_err(|e| e.to_string())?;
+    // Wait for the peer to close: everything was received.
+    let _ = conn.read(&mut [0u8; 1]);
+    println!(
+        "sent {bytes} {:016x} {}",
+        hash.0,
+        start.elapsed().as_millis()
+    );
+    Ok(())
+}
+
+fn flood(addr: &str, payload: usize, count: u64) -> Result<(), String> {
+    let to: std::net::SocketAddr = addr.parse().map_err(|e| format!("{addr}: {e}"))?;
+    // Not connected: the peer's "port unreachable" answers do not fail the sends.
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").map_err(|e| format!("bind: {e}"))?;
+    let datagram = vec![0x5Au8; payload];
+    let start = Instant::now();
+    let mut sent = 0;
+    while sent < count {
+        match socket.send_to(&datagram, to) {
+            Ok(_) => sent += 1,
+            // The tap's queue is full: let it drain.
+            Err(e) if e.raw_os_error() == Some(105) => std::thread::yield_now(),
+            Err(e) => return Err(format!("send: {e}")),
+        }
+    }
+    println!("flooded {count} {}", start.elapsed().as_millis());
+    Ok(())
+}
+
+/// Run the command `args` (without the program's name): `sink`, `send` or `flood`.
+pub fn run(args: &[String]) -> Result<(), String> {
+    match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["sink", addr] => sink(addr),
+        ["send", addr, bytes] => bytes
+            .parse()
+            .map_err(|e| format!("{bytes}: {e}"))
+            .and_then(|b| send(addr, b)),
+        ["flood", addr, payload, count] => match (payload.parse(), count.parse()) {
+            (Ok(p), Ok(c)) => flood(addr, p, c),
+            _ => Err(format!("{payload} {count}: not numbers")),
+        },
+        _ => Err(
+            "usage: netpeer sink ADDR:PORT | send ADDR:PORT BYTES | flood ADDR:PORT PAYLOAD COUNT"
+                .into(),
+        ),
+    }
+}

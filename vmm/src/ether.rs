@@ -1,0 +1,258 @@
+//! Physical Ethernet ports as switch ports, beside the guests' vifs.
+//!
+//! A board discovers its ports at boot and hands each over as an [`EtherPort`] (the board's
+//! adapter over a driver in `drivers/`: e1000, eTSEC, AG71xx). The network ([`crate::net::Net`])
+//! gives each port a switch port, so `/interface bridge port add interface=ether2` sits next to
+//! `vif2` and learns, floods and keeps horizons the same way.
+//!
+//! The walk of a received frame ([`receive_from_ports`]): the port's receive ring lends the
+//! frame as a slice of its DMA buffer; the switch decides (learning the source); for each
+//! output the frame is copied once, into another port's transmit buffer or into a guest's
+//! posted RX buffer (whose interrupt is then raised). A port in no bridge is a standalone
+//! interface: its frames go to the host ([`HostFrames`], where the host's own IP answers).
+//! After a pass, each port that was given frames gets one doorbell. A frame that meets a full
+//! transmit ring is counted by the driver and dropped, as on any switch.
+//!
+//! Polling and interrupts (NAPI-like): every pass takes at most [`RX_BUDGET`] frames from each
+//! port; a port that had more is *busy*, and the main loop keeps polling (the board leaves its
+//! interrupt masked) while guests and the console still get their turns between passes.
+
+use alloc::boxed::Box;
+
+use vdevices::Delivery;
+use vswitch::{Forward, PortId, Seconds};
+
+use crate::net::{Net, Owner, SwitchedGuest};
+use crate::GuestId;
+
+/// Frames taken from one port per pass.
+pub const RX_BUDGET: usize = 64;
+
+type Mac = [u8; 6];
+
+/// Counts of one port since boot: the driver's, with the frames the switch dropped at it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PortCounters {
+    pub rx_frames: u64,
+    pub rx_bytes: u64,
+    pub tx_frames: u64,
+    pub tx_bytes: u64,
+    /// Received frames dropped (by the driver: runts, too long, bad descriptors; by the
+    /// switch: the port disabled or its link down).
+    pub rx_drops: u64,
+    /// Frames for this port that were not sent (link down or port disabled).
+    pub tx_drops: u64,
+    /// Frames that met a full transmit ring.
+    pub tx_queue_drops: u64,
+    /// Received frames the device flagged (CRC, symbol, overrun).
+    pub rx_errors: u64,
+    /// Frames the device failed to send.
+    pub tx_errors: u64,
+}
+
+/// A physical port as the network sees it (a board's adapter over its driver).
+pub trait EtherPort {
+    /// The port's address (from the device).
+    fn mac(&self) -> Mac;
+    /// Whether its link is up.
+    fn link_up(&self) -> bool;
+    /// Read and acknowledge the device's interrupt causes. Returns whether the link changed.
+    fn take_events(&mut self) -> bool;
+    /// Hand up to `budget` received frames to `deliver`; returns how many slots completed
+    /// (less than `budget`: the ring is drained).
+    fn poll_rx(&mut self, budget: usize, deliver: &mut dyn FnMut(&[u8])) -> usize;
+    /// Queue `frame`; `false` if it was not queued (ring full even after reclaiming, or a
+    /// length the device refuses; the driver counts it).
+    fn transmit(&mut self, frame: &[u8]) -> bool;
+    /// Tell the device about the frames queued since the last call.
+    fn flush_tx(&mut self);
+    /// Take back the transmit slots the device is done with.
+    fn reclaim_tx(&mut self);
+    /// The driver's counters.
+    fn counters(&self) -> PortCounters;
+}
+
+/// Where frames for the host go: the host's own IP stack. A frame arrives here from a port in
+/// no bridge. The default does nothing with it.
+pub trait HostFrames {
+    /// `frame` arrived on port `port` (0 is ether1), which is in no bridge.
+    fn receive(&mut self, port: usize, frame: &[u8]) {
+        let _ = (port, frame);
+    }
+}
+
+/// The host with no IP stack: frames for it are dropped.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoHost;
+
+impl HostFrames for NoHost {}
+
+/// A port in the network plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EtherPortPlan {
+    /// The board's port (0 is ether1).
+    pub port: usize,
+    /// Index into [`crate::NetworkPlan::bridges`] when the port is in a bridge.
+    pub bridge: Option<usize>,
+    /// Split horizon in its bridge.
+    pub horizon: Option<u16>,
+    /// Disabled ports pass no frames.
+    pub enabled: bool,
+}
+
+/// What the network knows of a port besides its driver.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct PortState {
+    /// Its switch port while it is in the plan.
+    pub switch_port: Option<vswitch::PortId>,
+    /// In a bridge (else its frames go to the host).
+    pub bridged: bool,
+    pub enabled: bool,
+    pub link_up: bool,
+    /// Frames dropped at this port by the network (not the driver).
+    pub rx_drops: u64,
+    pub tx_drops: u64,
+    /// Frames queued since the last doorbell.
+    pub unflushed: bool,
+}
+
+impl PortState {
+    /// Whether frames may go out of this port.
+    pub fn passes(&self) -> bool {
+        self.enabled && self.link_up
+    }
+}
+
+/// The ports and their state, in board order.
+#[derive(Default)]
+pub(crate) struct Ports {
+    pub drivers: alloc::vec::Vec<Box<dyn EtherPort>>,
+    pub state: alloc::vec::Vec<PortState>,
+}
+
+impl Ports {
+    /// Queue `frame` on port `j`, counting what is not sent.
+    pub fn send(
+        drivers: &mut [Box<dyn EtherPort>],
+        state: &mut [PortState],
+        j: usize,
+        frame: &[u8],
+    ) -> bool {
+        let (Some(port), Some(st)) = (drivers.get_mut(j), state.get_mut(j)) else {
+            return false;
+        };
+        if !st.passes() {
+            st.tx_drops += 1;
+            return false;
+        }
+        let queued = port.transmit(frame);
+        st.unflushed |= queued;
+        queued
+    }
+
+    /// One doorbell for each port given frames in this pass; take back finished slots.
+    pub fn flush(&mut self) {
+        for (port, st) in self.drivers.iter_mut().zip(self.state.iter_mut()) {
+            if core::mem::take(&mut st.unflushed) {
+                port.flush_tx();
+            }
+            port.reclaim_tx();
+        }
+    }
+
+    /// Counters of port `i`: the driver's and the network's.
+    pub fn counters(&self, i: usize) -> Option<PortCounters> {
+        let mut c = self.drivers.get(i)?.counters();
+        let st = self.state.get(i)?;
+        c.rx_drops += st.rx_drops;
+        c.tx_drops += st.tx_drops;
+        Some(c)
+    }
+}
+
+/// What one receive pass did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pass {
+    /// Frames taken from the ports (dropped ones included).
+    pub frames: usize,
+    /// A port had more than its budget: poll again soon instead of waiting for an interrupt.
+    pub busy: bool,
+}
+
+/// Take up to [`RX_BUDGET`] frames from every port and move them through the switch (to other
+/// ports and into guests) or to the host, at time `now`.
+pub fn receive_from_ports<G: SwitchedGuest>(
+    net: &mut Net,
+    guests: &mut [Option<G>],
+    now: Seconds,
+) -> Pass {
+    let Net {
+        switch,
+        owner,
+        ports,
+        host,
+        ..
+    } = net;
+    // Link changes first, so no frame of this pass goes to a port whose link just went down.
+    for (port, state) in ports.drivers.iter_mut().zip(ports.state.iter_mut()) {
+        if port.take_events() {
+            state.link_up = port.link_up();
+        }
+    }
+    let mut pass = Pass::default();
+    for i in 0..ports.drivers.len() {
+        let (before, rest) = ports.drivers.split_at_mut(i);
+        let Some((port, after)) = rest.split_first_mut() else {
+            break;
+        };
+        let state = &mut ports.state;
+        let taken = port.poll_rx(RX_BUDGET, &mut |frame| {
+            let me = state[i];
+            if !me.passes() {
+                state[i].rx_drops += 1;
+                return;
+            }
+            let Some(in_port) = me.switch_port.filter(|_| me.bridged) else {
+                host.receive(i, frame);
+                return;
+            };
+            let mut deliver = |out: PortId| match owner[out.index()] {
+                Some(Owner::Ether(j)) if j < i => {
+                    Ports::send(before, &mut state[..i], j, frame);
+                }
+                Some(Owner::Ether(j)) if j > i => {
+                    Ports::send(after, &mut state[i + 1..], j - i - 1, frame);
+                }
+                Some(Owner::Vif(guest, iface)) => deliver_to_guest(guests, guest, iface, frame),
+                _ => {}
+            };
+            match switch.forward(now, in_port, frame) {
+                Forward::Unicast(out) => deliver(out),
+                Forward::Flood(set) => set.iter().for_each(deliver),
+                Forward::Drop(_) => {}
+            }
+        });
+        pass.busy |= taken >= RX_BUDGET;
+        pass.frames += taken;
+    }
+    ports.flush();
+    pass
+}
+
+/// Copy `frame` into guest `guest`'s interface `iface` and raise its interrupt.
+fn deliver_to_guest<G: SwitchedGuest>(
+    guests: &mut [Option<G>],
+    guest: GuestId,
+    iface: u16,
+    frame: &[u8],
+) {
+    let Some(Some(receiver)) = guests.get_mut(guest.index()) else {
+        return;
+    };
+    let Some((devices, mut ram)) = receiver.devices_and_ram() else {
+        return;
+    };
+    if let Ok(Delivery::Delivered) = devices.veth_deliver(&mut ram, iface, frame) {
+        receiver.note_delivery();
+    }
+}
