@@ -11,6 +11,7 @@ use mgmt::{
 };
 
 use crate::board::{Board, ConfigFlash};
+use crate::disk::{HostDisk, RemoveError};
 use crate::vm::{self, Manager};
 use crate::{console, heap, time};
 
@@ -27,6 +28,8 @@ pub struct HvPlatform {
     pub vms: Manager,
     flash: Option<FlashAdapter>,
     pub power: Option<PowerRequest>,
+    /// The file store on the board's disk (`/file`), when it has one.
+    pub disk: Option<HostDisk>,
 }
 
 impl HvPlatform {
@@ -37,6 +40,7 @@ impl HvPlatform {
             vms,
             flash,
             power: None,
+            disk: None,
         }
     }
 }
@@ -167,16 +171,38 @@ impl Platform for HvPlatform {
     }
 
     fn file_count(&self) -> usize {
-        self.vms.files().count()
+        match &self.disk {
+            Some(disk) => disk.files().len(),
+            None => self.vms.files().count(),
+        }
     }
 
     fn file(&self, index: usize) -> Option<FileInfo> {
+        if let Some(disk) = &self.disk {
+            let f = disk.files().get(index)?;
+            return Some(FileInfo {
+                name: f.name.clone(),
+                kind: file_kind(&f.name),
+                size: f.size,
+                created: (f.created != 0).then_some(f.created),
+            });
+        }
         let f = self.vms.files().nth(index)?;
         Some(FileInfo {
             name: String::from(f.name),
             kind: file_kind(f.name),
             size: f.data.len() as u64,
             created: (f.created != 0).then_some(f.created),
+        })
+    }
+
+    fn file_remove(&mut self, name: &str) -> Result<(), PlatformError> {
+        let Some(disk) = self.disk.as_mut() else {
+            return Err(PlatformError::Unsupported);
+        };
+        disk.remove(name).map_err(|e| match e {
+            RemoveError::NoSuchFile => PlatformError::NoSuchFile,
+            RemoveError::Store(_) => PlatformError::Hardware,
         })
     }
 

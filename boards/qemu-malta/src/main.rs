@@ -2,12 +2,15 @@
 //!
 //! Devices: COM1 16550 at ISA port 0x3F8 (IRQ 4 on the PIIX4 i8259 pair, which drives CPU
 //! interrupt line IP2); CP0 Count at 160 MHz; reset through the FPGA's SOFTRES register;
-//! power-off through the PIIX4 power-management function. RAM size comes from the boot
+//! power-off through the PIIX4 power-management function; the disk on the PIIX4's IDE channel. RAM size comes from the boot
 //! stub's environment (`memsize`, `ememsize`) or, failing that, from `a3`.
 #![no_std]
 #![no_main]
 
+extern crate alloc;
+
 mod bootenv;
+mod disk;
 mod piix4;
 
 use drivers::cfi_flash::CfiFlash;
@@ -216,6 +219,10 @@ impl Board for Malta {
 
     fn preload_area(&self) -> Option<PhysRange> {
         Some(PRELOAD)
+    }
+
+    fn disk(&self) -> Option<alloc::boxed::Box<dyn filestore::BlockDevice>> {
+        disk::probe(&self.pci, &self.isa_io)
     }
 
     fn config_flash(&self) -> Option<&dyn ConfigFlash> {
