@@ -105,10 +105,6 @@ pub fn run(board: &'static dyn Board) -> ! {
         heap::size() >> 10
     );
     let (mut files, files_memory) = preloaded_files(board);
-    let mut disk = crate::disk::mount(board, files.as_ref());
-    if files.is_none() {
-        files = disk.as_mut().and_then(|d| d.ram_store());
-    }
     let ram: alloc::vec::Vec<PhysRange> = info.ram.iter().flatten().copied().collect();
     let ram = arch::guest_ram_map(&ram);
     let mut reserved = alloc::vec![hypervisor_memory()];
@@ -118,6 +114,12 @@ pub fn run(board: &'static dyn Board) -> ! {
         PartitionAllocator::new(&[], &[]).expect("an empty map is valid")
     });
     crate::ram::install(partitions);
+    // The store's caches and a RAM copy of the files come from the heap, which may now grow
+    // into guest RAM.
+    let mut disk = crate::disk::mount(board, files.as_ref());
+    if files.is_none() {
+        files = disk.as_mut().and_then(|d| d.ram_store());
+    }
     let vms = Manager::new(HvMachine, files, info.timer_hz);
     println!(
         "guests: {} MiB of RAM for guests, {} bytes of hypervisor memory per running guest",
