@@ -1,4 +1,5 @@
-//! The metafs store over the disk: [`DiskVolumes`] implements vdevices' [`MetafsStore`] on a
+//! The guests' disks on the disk's file store: [`TreeIntoArea`] unpacks an imported image's
+//! tree into a guest's area, and [`DiskVolumes`] implements vdevices' [`MetafsStore`] on a
 //! [`filestore::Store`], so the metafs server serves each guest its own area of the disk.
 //!
 //! A metafs [`Volume`] `n` is filestore area `n`. Volume 0 would be the host's area (`/file`:
@@ -25,6 +26,12 @@
 //!   32-bit second.
 #![no_std]
 #![forbid(unsafe_code)]
+
+extern crate alloc;
+
+pub mod unpack;
+
+pub use unpack::TreeIntoArea;
 
 use filestore::{AreaId, BlockDevice, Error, Store, Time, ROOT_INO};
 use vdevices::metafs::store::{

@@ -192,5 +192,8 @@ fn what_a_guest_wrote_survives_a_remount_and_a_power_cut_keeps_old_or_new() {
             panic!("step {step}: a mix of old and new");
         }
     }
-    assert!(old > 0 && new > 0, "the cuts fell before ({old}) and after ({new}) the commit");
+    assert!(
+        old > 0 && new > 0,
+        "the cuts fell before ({old}) and after ({new}) the commit"
+    );
 }
