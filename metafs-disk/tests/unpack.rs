@@ -82,7 +82,7 @@ fn the_tree_lands_in_the_area_without_the_kernel() {
     assert_eq!(etc.mode & 0o7777, 0o755);
     // used-disk: the pages of the two files and the metadata of the inodes and entries.
     let used = s.area_info(area).unwrap().used;
-    assert!(used >= 14 * 4096 && used < 20 * 4096, "{used}");
+    assert!((14 * 4096..20 * 4096).contains(&used), "{used}");
     // A remount finds it all; the check is clean.
     let dev = s.into_device().unwrap_or_else(|_| panic!("unmount"));
     let (mut s, report) = Store::mount(dev, Default::default()).unwrap();
