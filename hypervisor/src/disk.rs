@@ -6,8 +6,13 @@
 //! in, each in one transaction, so a later boot finds them on disk. `/file` lists the host
 //! area's files and removes them from it.
 //!
-//! Guests still boot from their image file as a whole in RAM: without a preload, the host
-//! area's files are read into one RAM store at boot (see [`HostDisk::ram_store`]).
+//! Each guest has an area of its own, named as the guest (`disk-size` is its quota): its root
+//! file system, served over metafs ([`HostDisk::serve`], through `metafs-disk`), into which
+//! `import-image` unpacks the image's tree ([`HostDisk::import_sink`], one transaction).
+//!
+//! Guests still boot from their image file as a whole in RAM (its `./kernel`): without a
+//! preload, the host area's files are read into one RAM store at boot (see
+//! [`HostDisk::ram_store`]).
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -15,12 +20,15 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use filestore::{
-    AreaId, BlockDevice, CheckReport, Error, FileType, MountError, MountOptions, SetAttr, Store,
-    Time, BLOCK_SIZE, ROOT_INO, S_IFREG,
+    AreaId, BlockDevice, CheckReport, Durability, Error, FileType, MountError, MountOptions,
+    SetAttr, Store, Time, BLOCK_SIZE, ROOT_INO, S_IFREG,
 };
 use guest_loader::store::{FileStore, StoreBuilder};
+use metafs_disk::{DiskVolumes, TreeIntoArea};
+use vdevices::{Timestamp, Volume};
 
 use crate::board::Board;
+use crate::vm::Manager;
 use crate::{println, time};
 
 /// The largest RAM copy of the host's files made for guest images (as much as a preload).
@@ -225,6 +233,82 @@ impl HostDisk {
         result
     }
 
+    /// The area of the guest `name` with quota `quota` (bytes; `None` unlimited): `area` when
+    /// the guest had one (renamed if the guest was), else the one of that name, else a new one.
+    pub fn guest_area(
+        &mut self,
+        area: Option<AreaId>,
+        name: &str,
+        quota: Option<u64>,
+    ) -> Result<AreaId, Error> {
+        let s = &mut self.store;
+        let area = match area.filter(|a| s.area_info(*a).is_ok()) {
+            Some(a) => {
+                if s.area_info(a)?.name != name.as_bytes() {
+                    s.rename_area(a, name.as_bytes())?;
+                }
+                a
+            }
+            None => match s.find_area(name.as_bytes()) {
+                Some(a) => a,
+                None => return s.create_area(name.as_bytes(), quota),
+            },
+        };
+        if s.area_info(area)?.quota != quota {
+            s.set_quota(area, quota)?;
+        }
+        Ok(area)
+    }
+
+    /// A guest's disk goes with it.
+    pub fn remove_area(&mut self, area: AreaId) {
+        if let Err(e) = self.store.remove_area(area) {
+            println!("disk: a removed guest's disk could not be deleted: {e:?}");
+        }
+    }
+
+    /// Bytes charged to `area` (`used-disk`).
+    pub fn used(&self, area: AreaId) -> Option<u64> {
+        self.store.area_info(area).ok().map(|i| i.used)
+    }
+
+    /// Answer the guests' pending metafs requests, each from its own area.
+    pub fn serve(&mut self, vms: &mut Manager) -> u32 {
+        let now = time::uptime_ms() / 1000;
+        let now = Timestamp {
+            sec: u32::try_from(now).unwrap_or(u32::MAX),
+            nsec: 0,
+        };
+        vms.serve_disks(&mut DiskVolumes::new(&mut self.store), now)
+    }
+
+    /// Start an import: what follows is one transaction, kept by [`finish_import`]
+    /// (`keep`) or dropped.
+    ///
+    /// [`finish_import`]: HostDisk::finish_import
+    pub fn begin_import(&mut self) -> Result<(), Error> {
+        self.store.set_durability(Durability::Deferred)
+    }
+
+    /// The sink that unpacks an image's tree into `area`.
+    pub fn import_sink(&mut self, area: AreaId) -> TreeIntoArea<'_, Box<dyn BlockDevice>> {
+        TreeIntoArea::new(&mut self.store, area)
+    }
+
+    /// End the import's transaction: commit it (`keep`) or drop it.
+    pub fn finish_import(&mut self, keep: bool) -> Result<(), Error> {
+        let result = if keep {
+            self.store.sync()
+        } else {
+            self.store.discard();
+            Ok(())
+        };
+        if result.is_err() {
+            self.store.discard();
+        }
+        result.and(self.store.set_durability(Durability::EachOperation))
+    }
+
     /// The host area's files read into one RAM store, for guest images when nothing was
     /// preloaded (leaked: it lives as long as the system, as a preload does).
     pub fn ram_store(&mut self) -> Option<FileStore<'static>> {
@@ -266,4 +350,9 @@ impl HostDisk {
         let blob: &'static [u8] = Box::leak(builder.build().into_boxed_slice());
         FileStore::parse(blob).ok()
     }
+}
+
+/// The metafs volume of a guest's area.
+pub fn volume(area: AreaId) -> Option<Volume> {
+    metafs_disk::volume_of(area)
 }

@@ -166,6 +166,7 @@ fn main_loop(board: &'static dyn Board, mut platform: HvPlatform, mut shell: She
             power(board, request);
         }
         platform.vms.service();
+        platform.serve_disks();
         if platform.vms.run_next() || shell.is_busy() {
             continue;
         }
