@@ -24,7 +24,7 @@ use filestore::{
     SetAttr, Store, Time, BLOCK_SIZE, ROOT_INO, S_IFREG,
 };
 use guest_loader::store::{FileStore, StoreBuilder};
-use metafs_disk::{DiskVolumes, TreeIntoArea};
+use metafs_disk::{DiskVolumes, TreeIntoArea, UnpackState};
 use vdevices::{Timestamp, Volume};
 
 use crate::board::Board;
@@ -49,6 +49,8 @@ pub struct HostFile {
 pub struct HostDisk {
     store: Store<Box<dyn BlockDevice>>,
     files: Vec<HostFile>,
+    /// Where the import being unpacked stands between steps.
+    unpack: UnpackState,
 }
 
 /// Why `/file remove` failed.
@@ -94,6 +96,7 @@ pub fn mount(board: &dyn Board, preloaded: Option<&FileStore<'static>>) -> Optio
     let mut disk = HostDisk {
         store,
         files: Vec::new(),
+        unpack: UnpackState::default(),
     };
     if let Some(preloaded) = preloaded {
         disk.copy_in(preloaded);
@@ -287,12 +290,13 @@ impl HostDisk {
     ///
     /// [`finish_import`]: HostDisk::finish_import
     pub fn begin_import(&mut self) -> Result<(), Error> {
+        self.unpack = UnpackState::default();
         self.store.set_durability(Durability::Deferred)
     }
 
-    /// The sink that unpacks an image's tree into `area`.
+    /// The sink that unpacks the next piece of an image's tree into `area`.
     pub fn import_sink(&mut self, area: AreaId) -> TreeIntoArea<'_, Box<dyn BlockDevice>> {
-        TreeIntoArea::new(&mut self.store, area)
+        TreeIntoArea::new(&mut self.store, area, &mut self.unpack)
     }
 
     /// End the import's transaction: commit it (`keep`) or drop it.

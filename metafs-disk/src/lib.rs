@@ -31,7 +31,7 @@ extern crate alloc;
 
 pub mod unpack;
 
-pub use unpack::TreeIntoArea;
+pub use unpack::{TreeIntoArea, UnpackState};
 
 use filestore::{AreaId, BlockDevice, Error, Store, Time, ROOT_INO};
 use vdevices::metafs::store::{

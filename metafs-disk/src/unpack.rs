@@ -20,14 +20,28 @@ use filestore::{
 };
 use guest_loader::archive::{EntryKind, ImportSink, SinkError, TreeEntry};
 
-/// The sink that writes a tree into one area.
-pub struct TreeIntoArea<'s, D: BlockDevice> {
-    store: &'s mut Store<D>,
-    area: AreaId,
+/// Where an unpack stands between two pieces of the archive (an import is decoded a step at a
+/// time, each step with a sink of its own over the store).
+#[derive(Clone, Debug, Default)]
+pub struct UnpackState {
     /// The regular file being written: its inode, the offset of `pending`, its mtime.
     file: Option<(Ino, u64, u64)>,
     pending: Vec<u8>,
     entries: u64,
+}
+
+impl UnpackState {
+    /// Entries unpacked so far.
+    pub fn entries(&self) -> u64 {
+        self.entries
+    }
+}
+
+/// The sink that writes a tree into one area.
+pub struct TreeIntoArea<'s, D: BlockDevice> {
+    store: &'s mut Store<D>,
+    area: AreaId,
+    state: &'s mut UnpackState,
 }
 
 fn sink_error(e: Error) -> SinkError {
@@ -54,20 +68,10 @@ fn time(secs: u64) -> Time {
 }
 
 impl<'s, D: BlockDevice> TreeIntoArea<'s, D> {
-    /// Unpack into `area` of `store`.
-    pub fn new(store: &'s mut Store<D>, area: AreaId) -> Self {
-        Self {
-            store,
-            area,
-            file: None,
-            pending: Vec::with_capacity(PAGE_SIZE),
-            entries: 0,
-        }
-    }
-
-    /// Entries unpacked so far.
-    pub fn entries(&self) -> u64 {
-        self.entries
+    /// Unpack into `area` of `store`, going on from `state` (a new [`UnpackState`] for a new
+    /// import).
+    pub fn new(store: &'s mut Store<D>, area: AreaId, state: &'s mut UnpackState) -> Self {
+        Self { store, area, state }
     }
 
     /// The directory that holds `path` (made as needed) and the last component.
@@ -141,8 +145,8 @@ impl<'s, D: BlockDevice> TreeIntoArea<'s, D> {
                 let mode = S_IFREG | u32::from(e.mode);
                 let ino = self.store.create(self.area, dir, name, mode, 0)?.ino;
                 self.owner(ino, e, true)?;
-                self.file = Some((ino, 0, e.mtime));
-                self.pending.clear();
+                self.state.file = Some((ino, 0, e.mtime));
+                self.state.pending.clear();
             }
             EntryKind::Symlink { target } => {
                 let ino = self.store.symlink(self.area, dir, name, target)?.ino;
@@ -153,29 +157,35 @@ impl<'s, D: BlockDevice> TreeIntoArea<'s, D> {
                 self.store.link(self.area, ino, dir, name)?;
             }
         }
-        self.entries += 1;
+        self.state.entries += 1;
         Ok(())
     }
 
     /// Write the pending bytes of the current file.
     fn write_pending(&mut self) -> Result<(), Error> {
-        let Some((ino, offset, _)) = self.file.as_mut() else {
+        let st = &mut *self.state;
+        let Some((ino, offset, _)) = st.file.as_mut() else {
             return Ok(());
         };
-        if !self.pending.is_empty() {
-            self.store.write(self.area, *ino, *offset, &self.pending)?;
-            *offset += self.pending.len() as u64;
-            self.pending.clear();
+        if !st.pending.is_empty() {
+            self.store.write(self.area, *ino, *offset, &st.pending)?;
+            *offset += st.pending.len() as u64;
+            st.pending.clear();
         }
         Ok(())
     }
 
     fn data(&mut self, mut data: &[u8]) -> Result<(), Error> {
+        if self.state.file.is_none() {
+            // Data outside a regular file: the decoder never sends it.
+            return Err(Error::Invalid);
+        }
         while !data.is_empty() {
-            let take = (PAGE_SIZE - self.pending.len()).min(data.len());
-            self.pending.extend_from_slice(&data[..take]);
+            let pending = &mut self.state.pending;
+            let take = (PAGE_SIZE - pending.len()).min(data.len());
+            pending.extend_from_slice(&data[..take]);
             data = &data[take..];
-            if self.pending.len() == PAGE_SIZE {
+            if pending.len() == PAGE_SIZE {
                 self.write_pending()?;
             }
         }
@@ -184,7 +194,7 @@ impl<'s, D: BlockDevice> TreeIntoArea<'s, D> {
 
     fn end(&mut self) -> Result<(), Error> {
         self.write_pending()?;
-        if let Some((ino, _, mtime)) = self.file.take() {
+        if let Some((ino, _, mtime)) = self.state.file.take() {
             // Writing set the modification time to now: the archive's again.
             let set = SetAttr {
                 mtime: Some(time(mtime)),

@@ -5,12 +5,12 @@
 
 use filestore::sim::MemDevice;
 use filestore::{AreaId, Durability, FileType, Store, Time, ROOT_INO};
-use guest_loader::archive::{import_archive, ImportError, SinkError};
+use guest_loader::archive::{ArchiveImporter, ImportError, SinkError};
 use guest_loader::elf::ElfSpec;
 use guest_loader::fuzz::gzip_stored;
 use guest_loader::fuzz::samples::{mips_kernel, ustar_image};
 use guest_mem::GuestArch;
-use metafs_disk::TreeIntoArea;
+use metafs_disk::{TreeIntoArea, UnpackState};
 
 fn archive(big: &[u8]) -> Vec<u8> {
     let kernel = mips_kernel(4096, 512, 1024);
@@ -36,7 +36,17 @@ fn store(quota: Option<u64>) -> (Store<MemDevice>, AreaId) {
 
 fn unpack(s: &mut Store<MemDevice>, area: AreaId, data: &[u8]) -> Result<(), ImportError> {
     s.set_durability(Durability::Deferred).unwrap();
-    let result = import_archive(data, &spec(), &mut TreeIntoArea::new(s, area), &mut |_| {});
+    // Fed in small pieces, each with a sink of its own, as the hypervisor does a step at a time.
+    let mut state = UnpackState::default();
+    let mut importer = ArchiveImporter::new(spec(), data.len() as u64);
+    let mut result = Ok(());
+    for piece in data.chunks(1000) {
+        result = importer.push(piece, &mut TreeIntoArea::new(s, area, &mut state));
+        if result.is_err() {
+            break;
+        }
+    }
+    let result = result.and_then(|()| importer.finish(&mut TreeIntoArea::new(s, area, &mut state)));
     match result {
         Ok(_) => s.sync().unwrap(),
         Err(_) => s.discard(),
