@@ -63,7 +63,7 @@ pub enum RemoveError {
 /// Mount (or format) the store on the board's disk and copy `preloaded` files in.
 pub fn mount(board: &dyn Board, preloaded: Option<&FileStore<'static>>) -> Option<HostDisk> {
     let dev = board.disk()?;
-    let mib = dev.block_count() * BLOCK_SIZE as u64 >> 20;
+    let mib = (dev.block_count() * BLOCK_SIZE as u64) >> 20;
     let start = time::uptime_ms();
     let store = match Store::mount(dev, MountOptions::default()) {
         Ok((store, report)) => {

@@ -176,3 +176,54 @@ fn figures_import_of_a_7_mib_image() {
         took.as_secs_f64()
     );
 }
+
+/// An archive with `kernel` and a tree of `files` small files in 20 directories.
+fn rootfs(kernel: &Path, files: usize, out: &Path) {
+    let kernel = std::fs::read(kernel).unwrap();
+    let file = std::fs::File::create(out).unwrap();
+    let gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+    let mut tar = tar::Builder::new(gz);
+    let mut add = |path: &str, data: &[u8]| {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o755);
+        h.set_mtime(1_600_000_000);
+        h.set_entry_type(tar::EntryType::Regular);
+        tar.append_data(&mut h, path, data).unwrap();
+    };
+    add("./kernel", &kernel);
+    for i in 0..files {
+        let data = pattern(500 + (i * 37) % 3000, i as u32);
+        add(&format!("./usr/d{}/f{i}", i % 20), &data);
+    }
+    tar.into_inner().unwrap().finish().unwrap();
+}
+
+#[test]
+fn figures_boot_check_of_eight_guests_trees() {
+    let built = guests::build_once().expect("building the guests");
+    let disk = Disk::new("eight");
+    let archive = disk.dir.join("rootfs.tgz");
+    rootfs(&built.elf("hello"), 500, &archive);
+    let mut s = disk.boot(&[archive]);
+    s.expect_within("copied in", BOOT);
+    s.login(BOOT);
+    for n in 1..=8 {
+        let (out, _) = import(
+            &mut s,
+            &format!("/metarouter import-image file-name=rootfs.tgz name=r{n} memory-size=16"),
+        );
+        assert!(out.contains("imported: 100%"), "{out}");
+    }
+    shutdown(&mut s);
+    let mut s = disk.boot(&[]);
+    let line = s.expect_within("guests:", BOOT);
+    s.login(BOOT);
+    shutdown(&mut s);
+    let check = line
+        .lines()
+        .find(|l| l.contains(CHECKED))
+        .unwrap_or_else(|| panic!("no check line:\n{line}"));
+    assert!(check.contains("9 areas"), "{check}");
+    println!("boot check, 8 guests' trees of 500 files: {}", check.trim());
+}
