@@ -31,7 +31,8 @@ use crate::board::Board;
 use crate::vm::Manager;
 use crate::{println, time};
 
-/// The largest RAM copy of the host's files made for guest images (as much as a preload).
+/// The largest RAM copy of the host's files made for guest images (as much as a preload);
+/// files past it (in name order) stay on disk only.
 const RAM_STORE_MAX: u64 = 32 << 20;
 /// Bytes copied per store call.
 const CHUNK: usize = 64 << 10;
@@ -316,43 +317,54 @@ impl HostDisk {
     /// The host area's files read into one RAM store, for guest images when nothing was
     /// preloaded (leaked: it lives as long as the system, as a preload does).
     pub fn ram_store(&mut self) -> Option<FileStore<'static>> {
-        let total: u64 = self.files.iter().map(|f| f.size).sum();
         if self.files.is_empty() {
             return None;
         }
-        if total > RAM_STORE_MAX {
-            println!(
-                "disk: the files add up to {} KiB, more than images may take in RAM ({} KiB)",
-                total / 1024,
-                RAM_STORE_MAX / 1024
-            );
-            return None;
-        }
         let mut builder = StoreBuilder::new();
+        let mut taken = 0u64;
         for f in self.files.clone() {
-            let Ok(attr) = self.store.lookup(AreaId::HOST, ROOT_INO, f.name.as_bytes()) else {
+            // Import archives first in mind: what does not fit the budget stays on disk only.
+            if taken + f.size > RAM_STORE_MAX {
+                println!(
+                    "disk: {} ({} KiB) is past what images may take in RAM ({} KiB); guests cannot boot from it",
+                    f.name,
+                    f.size.div_ceil(1024),
+                    RAM_STORE_MAX / 1024
+                );
                 continue;
-            };
-            let mut data = vec![0; usize::try_from(f.size).ok()?];
-            let mut at = 0;
-            while at < data.len() {
-                let end = (at + CHUNK).min(data.len());
-                match self
-                    .store
-                    .read(AreaId::HOST, attr.ino, at as u64, &mut data[at..end])
-                {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => at += n,
-                }
             }
-            if at == data.len() {
-                let _ = builder.add(&f.name, f.created, &data);
-            } else {
-                println!("disk: {} cannot be read; not available to guests", f.name);
+            match self.read_all(&f) {
+                Some(data) => {
+                    if builder.add(&f.name, f.created, &data).is_ok() {
+                        taken += f.size;
+                    }
+                }
+                None => println!("disk: {} cannot be read; not available to guests", f.name),
             }
         }
         let blob: &'static [u8] = Box::leak(builder.build().into_boxed_slice());
         FileStore::parse(blob).ok()
+    }
+
+    /// All of host file `f`, if it reads whole.
+    fn read_all(&mut self, f: &HostFile) -> Option<Vec<u8>> {
+        let attr = self
+            .store
+            .lookup(AreaId::HOST, ROOT_INO, f.name.as_bytes())
+            .ok()?;
+        let mut data = vec![0; usize::try_from(f.size).ok()?];
+        let mut at = 0;
+        while at < data.len() {
+            let end = (at + CHUNK).min(data.len());
+            match self
+                .store
+                .read(AreaId::HOST, attr.ino, at as u64, &mut data[at..end])
+            {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => at += n,
+            }
+        }
+        Some(data)
     }
 }
 
