@@ -227,3 +227,132 @@ fn figures_boot_check_of_eight_guests_trees() {
     assert!(check.contains("9 areas"), "{check}");
     println!("boot check, 8 guests' trees of 500 files: {}", check.trim());
 }
+
+/// Attach to `vm`'s console, type `line`, wait for `until` and the prompt after it; detach.
+/// What came from `until` to the prompt.
+fn on_console(s: &mut Session, vm: &str, line: &str, until: &str) -> String {
+    s.send_line(&format!("/metarouter console {vm}"));
+    s.expect("[Ctrl-A is the prefix key]");
+    s.send_line(line);
+    s.expect_within(until, Duration::from_secs(20));
+    let out = format!(
+        "{until}{}",
+        s.expect_within("hello> ", Duration::from_secs(20))
+    );
+    s.send("\x01q");
+    s.expect("Welcome back!");
+    s.expect(qemu_tests::session::PROMPT);
+    out
+}
+
+/// Poll `/metarouter print detail` until `name` runs.
+fn wait_running(s: &mut Session, name: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !cmd(s, "/metarouter print detail")
+        .split(&format!("name=\"{name}\""))
+        .nth(1)
+        .is_some_and(|rest| {
+            rest.split("name=")
+                .next()
+                .unwrap_or("")
+                .contains("state=running")
+        })
+    {
+        assert!(
+            Instant::now() < deadline,
+            "{name} does not run:\n{}",
+            s.transcript()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+fn counter(s: &mut Session, name: &str, field: &str) -> u64 {
+    let out = cmd(s, "/metarouter print detail");
+    let at = out.find(&format!("name=\"{name}\"")).unwrap();
+    let rest = out[at..].split(&format!("{field}=")).nth(1).unwrap();
+    rest.chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn a_guest_writes_its_disk_over_metafs_and_finds_it_after_a_host_reboot() {
+    let built = guests::build_once().expect("building the guests");
+    let disk = Disk::new("metafs");
+    let mut s = disk.boot(&[built.archive("hello")]);
+    s.expect_within("copied in", BOOT);
+    s.login(BOOT);
+    cmd(
+        &mut s,
+        "/metarouter import-image file-name=hello.tgz name=h1",
+    );
+    cmd(
+        &mut s,
+        "/metarouter import-image file-name=hello.tgz name=h2 disk-size=8",
+    );
+    wait_running(&mut s, "h1");
+    wait_running(&mut s, "h2");
+    let out = on_console(
+        &mut s,
+        "h1",
+        "write /greeting hello from the disk",
+        "write: ",
+    );
+    assert!(!out.contains("errno"), "{out}");
+    on_console(&mut s, "h1", "write /greeting second line", "write: ");
+    let out = on_console(&mut s, "h1", "cat /greeting", "hello from");
+    assert!(
+        out.contains("hello from the disk") && out.contains("second line"),
+        "{out}"
+    );
+    assert!(out.contains("cat: 32 bytes"), "{out}");
+    // h2 sees its own, empty disk: not h1's file.
+    let out = on_console(&mut s, "h2", "cat /greeting", "cat: ");
+    assert!(out.contains("cat: errno 2"), "{out}");
+    // 8 KiB of disk-size: the second page of a file does not fit (ENOSPC, 28).
+    let mut last = String::new();
+    for _ in 0..80 {
+        last = on_console(
+            &mut s,
+            "h2",
+            &format!("write /fill {}", "0123456789".repeat(10)),
+            "write: ",
+        );
+        if last.contains("errno") {
+            break;
+        }
+    }
+    assert!(last.contains("write: errno 28"), "{last}");
+    assert!(counter(&mut s, "h1", "disk-writes") >= 3);
+    assert!(counter(&mut s, "h1", "disk-reads") >= 1);
+    let used = used_disk_kib(&mut s, "h2");
+    assert!(used <= 8, "h2 uses {used} KiB of its 8");
+    shutdown(&mut s);
+
+    // What the guest wrote is in its area of the disk image.
+    let mut store = disk.host_store();
+    assert_eq!(
+        area_file(&mut store, "h1", &["greeting"]).as_deref(),
+        Some(&b"hello from the disk\nsecond line\n"[..])
+    );
+    drop(store);
+
+    // A host reboot (the configuration in a fresh flash is gone: the guest is defined again
+    // under its name and finds its disk).
+    let mut s = disk.boot(&[]);
+    s.login(BOOT);
+    cmd(
+        &mut s,
+        "/metarouter import-image file-name=hello.tgz name=h1",
+    );
+    wait_running(&mut s, "h1");
+    let out = on_console(&mut s, "h1", "cat /greeting", "hello from");
+    assert!(
+        out.contains("hello from the disk") && out.contains("cat: 32 bytes"),
+        "{out}"
+    );
+    shutdown(&mut s);
+}
