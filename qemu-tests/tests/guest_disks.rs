@@ -356,3 +356,24 @@ fn a_guest_writes_its_disk_over_metafs_and_finds_it_after_a_host_reboot() {
     );
     shutdown(&mut s);
 }
+
+#[test]
+fn figures_metafs_4_kib_pages_as_a_guest_sees_them() {
+    let built = guests::build_once().expect("building the guests");
+    let disk = Disk::new("bench");
+    let mut s = disk.boot(&[built.archive("hello")]);
+    s.expect_within("copied in", BOOT);
+    s.login(BOOT);
+    cmd(
+        &mut s,
+        "/metarouter import-image file-name=hello.tgz name=h1",
+    );
+    wait_running(&mut s, "h1");
+    let out = on_console(&mut s, "h1", "disk-bench 256", "disk-bench: ");
+    assert!(out.contains("1024 KiB written in"), "{out}");
+    shutdown(&mut s);
+    println!(
+        "metafs (hello's disk-bench, one request at a time, each write committed): {}",
+        out.lines().next().unwrap_or("").trim()
+    );
+}

@@ -1,7 +1,7 @@
 //! `ls`, `cat` and `write` on the guest's disk through metafs (queue 2).
 
 use mr_guest::metafs::{Metafs, PAGE};
-use mr_guest::println;
+use mr_guest::{println, timer};
 
 /// The client, made on first use.
 pub struct Disk(Option<Metafs>);
@@ -66,6 +66,44 @@ impl Disk {
             }
         }
         println!("cat: {} bytes", file.size);
+    }
+
+    /// `disk-bench PAGES`: write PAGES pages of 4 KiB to `/bench`, read them back; the rates as
+    /// this guest sees them (one request at a time, as MikroTik's driver does).
+    pub fn bench(&mut self, pages: u64) {
+        let Some(m) = self.client() else { return };
+        let root = match m.root() {
+            Ok(r) => r,
+            Err(e) => return println!("disk-bench: errno {e}"),
+        };
+        let file = match m.lookup(root.ino, b"bench") {
+            Ok(f) => f,
+            Err(_) => match m.create(root.ino, b"bench", 0o644) {
+                Ok(f) => f,
+                Err(e) => return println!("disk-bench: errno {e}"),
+            },
+        };
+        let mut page = [0x5Au8; PAGE];
+        let start = timer::uptime_ms();
+        for i in 0..pages {
+            if let Err(e) = m.write_page(file.ino, i * PAGE as u64, &page) {
+                return println!("disk-bench: write errno {e}");
+            }
+        }
+        let wrote = timer::uptime_ms() - start;
+        let start = timer::uptime_ms();
+        for i in 0..pages {
+            if let Err(e) = m.read_page(file.ino, i * PAGE as u64, &mut page) {
+                return println!("disk-bench: read errno {e}");
+            }
+        }
+        let read = timer::uptime_ms() - start;
+        let kib = pages * 4;
+        println!(
+            "disk-bench: {kib} KiB written in {wrote} ms ({} KiB/s), read in {read} ms ({} KiB/s)",
+            kib * 1000 / wrote.max(1),
+            kib * 1000 / read.max(1)
+        );
     }
 
     /// `write PATH TEXT`: create the file (in an existing directory) and append a line.

@@ -92,9 +92,14 @@ fn run(line: &[u8], disk: &mut disk::Disk) {
             println!("  ls [PATH]          list a directory of the disk");
             println!("  cat PATH           print a file of the disk");
             println!("  write PATH TEXT    append a line to a file of the disk");
+            println!("  disk-bench [PAGES] time 4 KiB writes and reads of the disk");
             println!("  anything else is echoed back");
         }
         b"uptime" => println!("uptime: {}", Uptime(timer::uptime_ms())),
+        b"disk-bench" => {
+            let pages = cmd.args().next().and_then(|a| core::str::from_utf8(a).ok());
+            disk.bench(pages.and_then(|p| p.parse().ok()).unwrap_or(256));
+        }
         b"ls" => disk.ls(cmd.args().next().unwrap_or(b"/")),
         b"cat" => disk.cat(cmd.args().next().unwrap_or(b"")),
         b"write" => {
