@@ -401,7 +401,7 @@ fn a_power_cut_while_a_guest_writes_leaves_a_clean_store_with_whole_pages() {
         let mut store = disk.host_store();
         let data = area_file(&mut store, "h1", &["bench"]).unwrap_or_default();
         assert!(
-            data.len() % 4096 == 0,
+            data.len().is_multiple_of(4096),
             "cut {n}: a file of {} bytes",
             data.len()
         );
