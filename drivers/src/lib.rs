@@ -3,7 +3,7 @@
 //! Each controller that appears on more than one board lives here once: the 16550 UART (malta,
 //! ppce500, RB400, RB1100), the i8259 pair (malta), the OpenPIC/MPIC (ppce500, RB1100), the
 //! Ethernet controllers ([`e1000`], [`etsec`], [`ag71xx`], sharing [`nic`] and [`dma`]) and
-//! PCI configuration ([`pci`]). Boards only say where a controller is and how it is wired.
+//! PCI configuration ([`pci`]), and ATA disks by PIO ([`ata`]: the PIIX4 IDE channel on malta). Boards only say where a controller is and how it is wired.
 //! [`fsl_soc`] is the MPC85xx (e500) SoC platform both PowerPC boards share: its devices found
 //! through the device tree.
 //!
@@ -15,6 +15,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod ag71xx;
+pub mod ata;
 pub mod cfi_flash;
 pub mod dma;
 pub mod e1000;

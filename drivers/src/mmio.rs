@@ -87,6 +87,13 @@ impl Mmio {
     }
 
     /// A 16-bit little-endian register (PCI/ISA devices on these big-endian CPUs).
+    pub fn read_le16(&self, offset: usize) -> u16 {
+        let a = self.addr(offset, 2);
+        // SAFETY: as in `read8`; `addr` checked 2-byte alignment.
+        u16::from_le(unsafe { (a as *const u16).read_volatile() })
+    }
+
+    /// A 16-bit little-endian register (PCI/ISA devices on these big-endian CPUs).
     pub fn write_le16(&self, offset: usize, value: u16) {
         let a = self.addr(offset, 2);
         // SAFETY: as in `read8`; `addr` checked 2-byte alignment.

@@ -51,3 +51,18 @@ impl<T: BlockDevice + ?Sized> BlockDevice for &mut T {
         (**self).flush()
     }
 }
+
+impl<T: BlockDevice + ?Sized> BlockDevice for alloc::boxed::Box<T> {
+    fn block_count(&self) -> u64 {
+        (**self).block_count()
+    }
+    fn read(&mut self, block: u64, buf: &mut Block) -> Result<(), DeviceError> {
+        (**self).read(block, buf)
+    }
+    fn write(&mut self, block: u64, data: &Block) -> Result<(), DeviceError> {
+        (**self).write(block, data)
+    }
+    fn flush(&mut self) -> Result<(), DeviceError> {
+        (**self).flush()
+    }
+}

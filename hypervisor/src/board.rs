@@ -150,6 +150,12 @@ pub trait Board: Sync {
     /// them); the board masked them when it reported [`EventSink::ethernet`].
     fn ethernet_interrupts(&self) {}
 
+    /// A driver for the board's disk, which holds the file store (`/file`, the guests' disks),
+    /// if it has one. Each call probes the device anew; the kernel calls it at boot.
+    fn disk(&self) -> Option<alloc::boxed::Box<dyn filestore::BlockDevice>> {
+        None
+    }
+
     /// The flash region that holds the saved configuration, if the board has one.
     fn config_flash(&self) -> Option<&dyn ConfigFlash> {
         None

@@ -2,7 +2,7 @@
 //!
 //! Boot: the arch entry calls the board's main, which builds its devices and calls [`run`].
 //! `run` installs the exception vectors, the heap and the tick, prints the banner, finds the
-//! preloaded files, sets up guest management and the management shell, and then loops:
+//! preloaded files, mounts the disk's file store ([`crate::disk`]), sets up guest management and the management shell, and then loops:
 //! console input to the shell (which keeps type-ahead while it is busy), the shell's periodic
 //! work, host-side guest device work, one time slice for the next runnable guest, and
 //! `arch::idle` when there is nothing to do. Ethernet ports are polled in the host-side guest
@@ -150,7 +150,7 @@ pub fn run(board: &'static dyn Board) -> ! {
         info.timer_hz / 1_000_000,
         heap::size() >> 10
     );
-    let (files, files_memory) = preloaded_files(board);
+    let (mut files, files_memory) = preloaded_files(board);
     let ram: alloc::vec::Vec<PhysRange> = info.ram.iter().flatten().copied().collect();
     let ram = arch::guest_ram_map(&ram);
     let mut reserved = alloc::vec![hypervisor_memory()];
@@ -160,6 +160,12 @@ pub fn run(board: &'static dyn Board) -> ! {
         PartitionAllocator::new(&[], &[]).expect("an empty map is valid")
     });
     crate::ram::install(partitions);
+    // The store's caches and a RAM copy of the files come from the heap, which may now grow
+    // into guest RAM.
+    let mut disk = crate::disk::mount(board, files.as_ref());
+    if files.is_none() {
+        files = disk.as_mut().and_then(|d| d.ram_store());
+    }
     let mut vms = Manager::new(HvMachine, files, info.timer_hz);
     start_ethernet(board, &mut vms);
     println!(
@@ -168,6 +174,7 @@ pub fn run(board: &'static dyn Board) -> ! {
         Manager::overhead_per_guest()
     );
     let mut platform = HvPlatform::new(board, vms);
+    platform.disk = disk;
     board.init_interrupts();
     arch::unmask_external(info.irq_lines);
     arch::timer_start(info.timer_hz / TICK_HZ);
@@ -225,6 +232,7 @@ fn main_loop(board: &'static dyn Board, mut platform: HvPlatform, mut shell: She
             ethernet_masked = false;
             board.ethernet_interrupts();
         }
+        platform.serve_disks();
         if platform.vms.run_next() || shell.is_busy() || ports_busy {
             continue;
         }

@@ -24,6 +24,7 @@ pub mod arch;
 pub mod board;
 pub mod bootmem;
 pub mod console;
+pub mod disk;
 pub mod heap;
 pub mod kernel;
 pub mod panic;

@@ -12,8 +12,11 @@ use mgmt::{
 };
 
 use crate::board::{Board, ConfigFlash};
+use crate::disk::{HostDisk, RemoveError};
 use crate::vm::{self, Manager};
 use crate::{console, heap, time};
+use filestore::AreaId;
+use vmm::{ImportStatus, MAX_GUESTS};
 
 /// What the user asked the machine to do once the shell has finished talking.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +31,12 @@ pub struct HvPlatform {
     pub vms: Manager,
     flash: Option<FlashAdapter>,
     pub power: Option<PowerRequest>,
+    /// The file store on the board's disk (`/file`, the guests' disks), when it has one.
+    pub disk: Option<HostDisk>,
+    /// Each guest slot's disk area.
+    areas: [Option<AreaId>; MAX_GUESTS],
+    /// The guest whose image is being unpacked into its area (one transaction: metafs waits).
+    importing: Option<GuestId>,
 }
 
 impl HvPlatform {
@@ -38,7 +47,24 @@ impl HvPlatform {
             vms,
             flash,
             power: None,
+            disk: None,
+            areas: [None; MAX_GUESTS],
+            importing: None,
         }
+    }
+
+    /// Host-side disk work: the guests' pending metafs requests (not while an import holds the
+    /// store's transaction open).
+    pub fn serve_disks(&mut self) {
+        if self.importing.is_none() {
+            if let Some(disk) = self.disk.as_mut() {
+                disk.serve(&mut self.vms);
+            }
+        }
+    }
+
+    fn area(&self, id: GuestId) -> Option<AreaId> {
+        *self.areas.get(usize::from(id.0))?
     }
 }
 
@@ -122,11 +148,36 @@ impl Platform for HvPlatform {
     fn guest_define(&mut self, id: GuestId, config: &GuestConfig) -> Result<(), PlatformError> {
         self.vms
             .define(id, &vm::spec(config))
-            .map_err(vm::platform_error)
+            .map_err(vm::platform_error)?;
+        let had = self.area(id);
+        let Some(disk) = self.disk.as_mut() else {
+            return Ok(());
+        };
+        let quota = config.disk_limit_kib.map(|kib| u64::from(kib) * 1024);
+        match disk.guest_area(had, &config.name, quota) {
+            Ok(area) => {
+                if let Some(slot) = self.areas.get_mut(usize::from(id.0)) {
+                    *slot = Some(area);
+                }
+                self.vms.set_disk(id, crate::disk::volume(area));
+            }
+            Err(e) => crate::println!("disk: no disk for {}: {e:?}", config.name),
+        }
+        Ok(())
     }
 
     fn guest_undefine(&mut self, id: GuestId) {
         self.vms.undefine(id);
+        if self.importing == Some(id) {
+            self.importing = None;
+            if let Some(disk) = self.disk.as_mut() {
+                let _ = disk.finish_import(false);
+            }
+        }
+        let area = self.areas.get_mut(usize::from(id.0)).and_then(Option::take);
+        if let (Some(disk), Some(area)) = (self.disk.as_mut(), area) {
+            disk.remove_area(area);
+        }
     }
 
     fn guest_start(&mut self, id: GuestId) -> Result<(), PlatformError> {
@@ -142,7 +193,16 @@ impl Platform for HvPlatform {
     }
 
     fn guest_status(&self, id: GuestId) -> Option<GuestStatus> {
-        self.vms.status(id).map(vm::status)
+        let mut status = self.vms.status(id).map(vm::status)?;
+        if let (Some(disk), Some(area)) = (self.disk.as_ref(), self.area(id)) {
+            if let Some(used) = disk.used(area) {
+                status.used_disk_kib = used.div_ceil(1024);
+            }
+            let stats = self.vms.disk_stats(id).unwrap_or_default();
+            status.disk_reads = stats.disk_reads;
+            status.disk_writes = stats.disk_writes;
+        }
+        Some(status)
     }
 
     fn guest_console_read(&mut self, id: GuestId, buf: &mut [u8]) -> usize {
@@ -158,26 +218,81 @@ impl Platform for HvPlatform {
     }
 
     fn image_import_start(&mut self, id: GuestId, file_name: &str) -> Result<(), PlatformError> {
+        if self.importing.is_some() {
+            return Err(PlatformError::WrongState);
+        }
         self.vms
             .import_start(id, file_name)
-            .map_err(vm::platform_error)
+            .map_err(vm::platform_error)?;
+        let area = self.area(id);
+        if let (Some(disk), Some(_)) = (self.disk.as_mut(), area) {
+            disk.begin_import().map_err(|_| PlatformError::Hardware)?;
+            self.importing = Some(id);
+        }
+        Ok(())
     }
 
     fn image_import_poll(&mut self, id: GuestId) -> ImportProgress {
-        vm::import_progress(self.vms.import_poll(id))
+        let area = self.area(id);
+        let status = match (self.importing, self.disk.as_mut(), area) {
+            (Some(importing), Some(disk), Some(area)) if importing == id => {
+                let status = self.vms.import_poll_into(id, &mut disk.import_sink(area));
+                match status {
+                    ImportStatus::Working(_) => return vm::import_progress(status),
+                    ImportStatus::Done => {
+                        self.importing = None;
+                        if disk.finish_import(true).is_err() {
+                            return ImportProgress::Failed(PlatformError::Hardware);
+                        }
+                    }
+                    ImportStatus::Failed(_) => {
+                        self.importing = None;
+                        let _ = disk.finish_import(false);
+                    }
+                }
+                status
+            }
+            _ => self.vms.import_poll(id),
+        };
+        vm::import_progress(status)
     }
 
     fn file_count(&self) -> usize {
-        self.vms.files().count()
+        match &self.disk {
+            Some(disk) => disk.files().len(),
+            None => self.vms.files().count(),
+        }
     }
 
     fn file(&self, index: usize) -> Option<FileInfo> {
+        if let Some(disk) = &self.disk {
+            let f = disk.files().get(index)?;
+            return Some(FileInfo {
+                name: f.name.clone(),
+                kind: file_kind(&f.name),
+                size: f.size,
+                created: (f.created != 0).then_some(f.created),
+            });
+        }
         let f = self.vms.files().nth(index)?;
         Some(FileInfo {
             name: String::from(f.name),
             kind: file_kind(f.name),
             size: f.data.len() as u64,
             created: (f.created != 0).then_some(f.created),
+        })
+    }
+
+    fn file_remove(&mut self, name: &str) -> Result<(), PlatformError> {
+        let Some(disk) = self.disk.as_mut() else {
+            return Err(PlatformError::Unsupported);
+        };
+        if self.importing.is_some() {
+            return Err(PlatformError::WrongState);
+        }
+        disk.remove(name).map_err(|e| match e {
+            RemoveError::NoSuchFile => PlatformError::NoSuchFile,
+            RemoveError::Store(_) => PlatformError::Hardware,
         })
     }
 

@@ -293,6 +293,11 @@ pub trait Platform {
     fn file_count(&self) -> usize;
     /// File number `index` (0-based, stable order).
     fn file(&self, index: usize) -> Option<FileInfo>;
+    /// Removes file `name` from the file store for good. The default: files cannot be removed
+    /// (a store preloaded into RAM).
+    fn file_remove(&mut self, _name: &str) -> Result<(), PlatformError> {
+        Err(PlatformError::Unsupported)
+    }
 
     /// Number of physical Ethernet ports (named ether1.. by default).
     fn port_count(&self) -> usize;

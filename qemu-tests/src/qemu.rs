@@ -20,6 +20,8 @@ pub struct QemuConfig {
     pub no_reboot: bool,
     /// A raw image for the board's configuration flash (malta: its 4 MiB CFI flash).
     pub flash: Option<PathBuf>,
+    /// A raw disk image for the board's disk (malta: the IDE disk, holding the file store).
+    pub disk: Option<PathBuf>,
     /// A file store (`guest_loader::store` format) to preload where the board expects it.
     pub files: Option<PathBuf>,
     /// Ethernet ports (malta: e1000 on PCI, ether1 first).
@@ -71,6 +73,22 @@ pub const MALTA_PRELOAD_MAX: u64 = 32 << 20;
 /// hypervisor reads it in place inside its 256 MiB one-to-one map).
 pub const PPCE500_PRELOAD_MAX: u64 = 32 << 20;
 
+/// Size of the disk image `./x run` creates for malta (sparse: it takes what is written).
+pub const MALTA_DISK_SIZE: u64 = 256 << 20;
+
+/// Create `path` as an empty (all zero, sparse) disk image of `size` bytes, unless it exists.
+pub fn ensure_disk_image(path: &Path, size: u64) -> Result<(), String> {
+    if path.exists() {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    file.set_len(size)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// Create `path` as an erased (all 0xFF) flash image of `size` bytes, unless it exists.
 pub fn ensure_flash_image(path: &Path, size: u64) -> Result<(), String> {
     if path.exists() {
@@ -94,6 +112,7 @@ impl QemuConfig {
             memory_mib,
             no_reboot: false,
             flash: None,
+            disk: None,
             files: None,
             nics: Vec::new(),
             extra: Vec::new(),
@@ -139,6 +158,18 @@ impl QemuConfig {
             }
             cmd.arg("-drive")
                 .arg(format!("if=pflash,format=raw,file={}", flash.display()));
+        }
+        if let Some(disk) = &self.disk {
+            if self.board != Board::QemuMalta {
+                return Err(format!(
+                    "{}: no disk is modelled on this machine yet",
+                    self.board
+                ));
+            }
+            cmd.arg("-drive").arg(format!(
+                "if=ide,index=0,media=disk,format=raw,file={}",
+                disk.display()
+            ));
         }
         if let Some(files) = &self.files {
             let len = std::fs::metadata(files)

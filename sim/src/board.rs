@@ -365,6 +365,25 @@ impl Platform for SimBoard {
         self.files.get(index).map(|f| f.info.clone())
     }
 
+    fn file_remove(&mut self, name: &str) -> Result<(), PlatformError> {
+        let index = self
+            .files
+            .iter()
+            .position(|f| f.info.name == name)
+            .ok_or(PlatformError::NoSuchFile)?;
+        // An import reads its file until it is done.
+        if self.imports.values().any(|i| i.file == index) {
+            return Err(PlatformError::WrongState);
+        }
+        self.files.remove(index);
+        for import in self.imports.values_mut() {
+            if import.file > index {
+                import.file -= 1;
+            }
+        }
+        Ok(())
+    }
+
     fn port_count(&self) -> usize {
         self.ports.len()
     }

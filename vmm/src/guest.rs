@@ -7,9 +7,12 @@
 use alloc::boxed::Box;
 use alloc::string::String;
 
+use guest_loader::archive::{ImportError, ImportSink, SinkError};
 use guest_loader::store::{FileStore, StoredFile};
 use guest_mem::{GuestRam, PhysRange};
-use vdevices::{ControlWord, Events, GuestDevices, QueueId, QueueStatus};
+use vdevices::{
+    ControlWord, Events, Export, GuestDevices, MetafsStats, QueueId, QueueStatus, Volume,
+};
 
 use crate::cpu::{CpuError, GuestCpu, GuestHalt, RunExit};
 use crate::image::{self, Import};
@@ -444,6 +447,19 @@ impl<M: Machine> Guest<M> {
         n
     }
 
+    /// Make `volume` its disk (metafs export 0, its root file system), or take its disk away.
+    pub fn set_disk(&mut self, volume: Option<Volume>) {
+        // Export 0 always exists in the table.
+        let _ = self
+            .devices
+            .set_metafs_export(0, volume.map(Export::read_write));
+    }
+
+    /// Its disk's request counters (`disk-reads`, `disk-writes`).
+    pub fn disk_stats(&self) -> MetafsStats {
+        self.devices.metafs_stats()
+    }
+
     /// Start checking `file` as its image.
     pub fn import_start(&mut self, file: StoredFile<'static>) -> Result<(), GuestError> {
         let arch = <M::Cpu as GuestCpu>::ARCH;
@@ -452,12 +468,12 @@ impl<M: Machine> Guest<M> {
         Ok(())
     }
 
-    /// Advance the import a step.
-    pub fn import_poll(&mut self, machine: &M) -> ImportStatus {
+    /// Advance the import a step, unpacking the tree into `sink`.
+    pub fn import_poll(&mut self, machine: &M, sink: &mut dyn ImportSink) -> ImportStatus {
         let Some(import) = self.import.as_mut() else {
             return ImportStatus::Failed(GuestError::WrongState);
         };
-        match import.step() {
+        match import.step(sink) {
             Ok(None) => ImportStatus::Working(import.percent()),
             Ok(Some(imported)) => {
                 let limit = self.spec.disk_limit_kib.map(u64::from);
@@ -470,6 +486,13 @@ impl<M: Machine> Guest<M> {
                 self.spec.image = Some(name);
                 self.used_disk_kib = used;
                 ImportStatus::Done
+            }
+            Err(ImportError::Sink {
+                error: SinkError::NoSpace,
+                ..
+            }) => {
+                self.import = None;
+                ImportStatus::Failed(GuestError::DiskFull)
             }
             Err(e) => {
                 machine.log(format_args!("{}: import failed: {}", self.spec.name, e));

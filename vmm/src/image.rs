@@ -10,7 +10,7 @@
 use core::fmt;
 
 use guest_loader::archive::{
-    ArchiveImporter, ImportError, ImportSink, ImportSummary, NullSink, SinkError, TreeEntry,
+    ArchiveImporter, ImportError, ImportSink, ImportSummary, SinkError, TreeEntry,
 };
 use guest_loader::bootargs::{write_boot_args, BootError, BootInfo, EntryState};
 use guest_loader::elf::{load_elf, ElfError, ElfSpec, ElfStream, LoadedImage};
@@ -148,6 +148,27 @@ pub fn load(
     Ok(Boot { entry, tree_bytes })
 }
 
+/// An [`ImportSink`] behind a `dyn` reference (the importer takes a sized sink).
+struct DynSink<'s>(&'s mut dyn ImportSink);
+
+impl ImportSink for DynSink<'_> {
+    fn kernel_start(&mut self, size: u64) -> Result<(), SinkError> {
+        self.0.kernel_start(size)
+    }
+    fn kernel_data(&mut self, data: &[u8]) -> Result<(), SinkError> {
+        self.0.kernel_data(data)
+    }
+    fn entry_start(&mut self, entry: &TreeEntry<'_>) -> Result<(), SinkError> {
+        self.0.entry_start(entry)
+    }
+    fn file_data(&mut self, data: &[u8]) -> Result<(), SinkError> {
+        self.0.file_data(data)
+    }
+    fn entry_end(&mut self) -> Result<(), SinkError> {
+        self.0.entry_end()
+    }
+}
+
 /// An import in progress: the archive is checked a step at a time.
 pub struct Import {
     file: StoredFile<'static>,
@@ -186,16 +207,18 @@ impl Import {
         self.importer.percent()
     }
 
-    /// Inflate the next piece; `Some` once the whole archive checked out.
-    pub fn step(&mut self) -> Result<Option<Imported>, ImportError> {
+    /// Inflate the next piece into `sink` (the guest's disk, or a sink that keeps nothing);
+    /// `Some` once the whole archive checked out.
+    pub fn step(&mut self, sink: &mut dyn ImportSink) -> Result<Option<Imported>, ImportError> {
         let data = self.file.data;
+        let mut sink = DynSink(sink);
         if self.pos < data.len() {
             let end = (self.pos + IMPORT_STEP).min(data.len());
-            self.importer.push(&data[self.pos..end], &mut NullSink)?;
+            self.importer.push(&data[self.pos..end], &mut sink)?;
             self.pos = end;
             return Ok(None);
         }
-        let summary: ImportSummary = self.importer.finish(&mut NullSink)?;
+        let summary: ImportSummary = self.importer.finish(&mut sink)?;
         Ok(Some(Imported {
             tree_bytes: summary.file_bytes,
         }))

@@ -10,8 +10,10 @@
 use alloc::boxed::Box;
 use alloc::string::String;
 
+use guest_loader::archive::{ImportSink, NullSink};
 use guest_loader::store::{FileStore, StoredFile};
 use guest_mem::GuestRam;
+use vdevices::{MetafsStats, MetafsStore, Timestamp, Volume};
 use vswitch::Seconds;
 
 use crate::cpu::{GuestCpu, RunExit};
@@ -291,8 +293,14 @@ impl<M: Machine> Manager<M> {
             .import_start(file)
     }
 
-    /// Advance guest `id`'s import a step.
+    /// Advance guest `id`'s import a step (checking only: the tree is kept nowhere).
     pub fn import_poll(&mut self, id: GuestId) -> ImportStatus {
+        self.import_poll_into(id, &mut NullSink)
+    }
+
+    /// Advance guest `id`'s import a step, unpacking its file tree into `sink` (the guest's
+    /// disk area; the caller commits it once the import is done, and drops it otherwise).
+    pub fn import_poll_into(&mut self, id: GuestId, sink: &mut dyn ImportSink) -> ImportStatus {
         let Some(g) = self
             .guests
             .get_mut(id.index())
@@ -300,7 +308,43 @@ impl<M: Machine> Manager<M> {
         else {
             return ImportStatus::Failed(GuestError::NoSuchGuest);
         };
-        g.import_poll(&self.machine)
+        g.import_poll(&self.machine, sink)
+    }
+
+    /// Make `volume` guest `id`'s disk (its metafs export 0), or take its disk away.
+    pub fn set_disk(&mut self, id: GuestId, volume: Option<Volume>) {
+        if let Some(g) = self.guest_mut(id) {
+            g.set_disk(volume);
+        }
+    }
+
+    /// Guest `id`'s disk request counters.
+    pub fn disk_stats(&self, id: GuestId) -> Option<MetafsStats> {
+        self.guest(id).map(Guest::disk_stats)
+    }
+
+    /// Answer the pending metafs requests of every live guest from `store` (each reaches only
+    /// its own exports), `now` being the time of any change; wake the guests answered.
+    pub fn serve_disks(&mut self, store: &mut dyn MetafsStore, now: Timestamp) -> u32 {
+        let mut total = 0;
+        for id in GuestId::all() {
+            let Some(g) = self.guests[id.index()].as_deref_mut() else {
+                continue;
+            };
+            if !g.state().is_live() {
+                continue;
+            }
+            let Some((devices, mut ram)) = g.devices_and_ram() else {
+                continue;
+            };
+            // A guest whose rings are unusable gets no answers; the others are unaffected.
+            let served = devices.serve_metafs(&mut ram, store, now).unwrap_or(0);
+            if served > 0 {
+                total += served;
+                self.sched.wake(id);
+            }
+        }
+        total
     }
 
     /// The network: physical ports, their counters, the host's hook.

@@ -17,7 +17,9 @@ use std::path::PathBuf;
 use qemu_tests::boards::Board;
 use qemu_tests::files::build_store;
 use qemu_tests::image;
-use qemu_tests::qemu::{ensure_flash_image, Nic, QemuConfig, MALTA_FLASH_SIZE};
+use qemu_tests::qemu::{
+    ensure_disk_image, ensure_flash_image, Nic, QemuConfig, MALTA_DISK_SIZE, MALTA_FLASH_SIZE,
+};
 use qemu_tests::workspace_root;
 
 use crate::boards_arg;
@@ -111,6 +113,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
         let flash = state_dir.join(format!("{board}-flash.img"));
         ensure_flash_image(&flash, MALTA_FLASH_SIZE)?;
         config.flash = Some(flash);
+        // So do the files and the guests' disks, on this disk image.
+        let disk = state_dir.join(format!("{board}-disk.img"));
+        ensure_disk_image(&disk, MALTA_DISK_SIZE)?;
+        config.disk = Some(disk);
     }
     if !files.is_empty() {
         let paths: Vec<PathBuf> = files.iter().map(PathBuf::from).collect();

@@ -3,14 +3,16 @@
 //! Devices: COM1 16550 at ISA port 0x3F8 (IRQ 4 on the PIIX4 i8259 pair, which drives CPU
 //! interrupt line IP2); CP0 Count at 160 MHz; reset through the FPGA's SOFTRES register;
 //! power-off through the PIIX4 power-management function; Ethernet ports on the e1000s on PCI
-//! (`ether`), their shared PCI interrupts level-triggered on the i8259 pair. RAM size comes
-//! from the boot stub's environment (`memsize`, `ememsize`) or, failing that, from `a3`.
+//! (`ether`), their shared PCI interrupts level-triggered on the i8259 pair; the disk on the
+//! PIIX4's IDE channel (`disk`). RAM size comes from the boot stub's environment (`memsize`,
+//! `ememsize`) or, failing that, from `a3`.
 #![no_std]
 #![no_main]
 
 extern crate alloc;
 
 mod bootenv;
+mod disk;
 mod ether;
 mod piix4;
 
@@ -259,6 +261,10 @@ impl Board for Malta {
 
     fn preload_area(&self) -> Option<PhysRange> {
         Some(PRELOAD)
+    }
+
+    fn disk(&self) -> Option<alloc::boxed::Box<dyn filestore::BlockDevice>> {
+        disk::probe(&self.pci, &self.isa_io)
     }
 
     fn config_flash(&self) -> Option<&dyn ConfigFlash> {

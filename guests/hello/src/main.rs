@@ -15,6 +15,7 @@ use mr_guest::proto::uptime::Uptime;
 use mr_guest::{console, control, event, print, println, timer, Boot};
 
 mod bench;
+mod disk;
 
 mr_guest::entry!(main);
 
@@ -42,6 +43,7 @@ fn main(boot: &'static Boot) -> ! {
     println!("type help for commands");
     print!("{PROMPT}");
     let mut editor = LineEditor::<128>::new();
+    let mut disk = disk::Disk::new();
     loop {
         let events = event::wait();
         if events & event::CONTROL != 0 {
@@ -66,7 +68,7 @@ fn main(boot: &'static Boot) -> ! {
                     }
                     Edit::Line => {
                         println!();
-                        run(editor.line());
+                        run(editor.line(), &mut disk);
                         editor.clear();
                         print!("{PROMPT}");
                     }
@@ -76,7 +78,7 @@ fn main(boot: &'static Boot) -> ! {
     }
 }
 
-fn run(line: &[u8]) {
+fn run(line: &[u8], disk: &mut disk::Disk) {
     let cmd = Command::parse(line);
     match cmd.name {
         b"" => {}
@@ -87,9 +89,27 @@ fn run(line: &[u8]) {
             println!("  halt     power off (tells the host)");
             println!("  reboot   restart (tells the host)");
             println!("  bench    measure hypercall, CP0 and TLB refill costs");
+            println!("  ls [PATH]          list a directory of the disk");
+            println!("  cat PATH           print a file of the disk");
+            println!("  write PATH TEXT    append a line to a file of the disk");
+            println!("  disk-bench [PAGES] time 4 KiB writes and reads of the disk");
             println!("  anything else is echoed back");
         }
         b"uptime" => println!("uptime: {}", Uptime(timer::uptime_ms())),
+        b"disk-bench" => {
+            let pages = cmd.args().next().and_then(|a| core::str::from_utf8(a).ok());
+            disk.bench(pages.and_then(|p| p.parse().ok()).unwrap_or(256));
+        }
+        b"ls" => disk.ls(cmd.args().next().unwrap_or(b"/")),
+        b"cat" => disk.cat(cmd.args().next().unwrap_or(b"")),
+        b"write" => {
+            let inner = Command::parse(cmd.rest);
+            if inner.name.is_empty() || inner.rest.is_empty() {
+                println!("write: PATH TEXT");
+            } else {
+                disk.write(inner.name, inner.rest);
+            }
+        }
         b"bench" => bench::run(),
         b"halt" => {
             println!("halting");

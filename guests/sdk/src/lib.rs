@@ -19,7 +19,7 @@
 //! polled from the main loop when [`event::wait`] reports their virq bit.
 //!
 //! Modules: [`console`] (queue 1, `print!`/`println!`), [`control`] (queue 0, `halt`/`reboot`),
-//! [`veth`] (queue 3), [`timer`], [`event`] (virqs and idle), [`hypercall`], [`vdma`]
+//! [`veth`] (queue 3), [`metafs`] (queue 2: the guest's disk), [`timer`], [`event`] (virqs and idle), [`hypercall`], [`vdma`]
 //! (descriptors and DMA buffers), [`fault`] (running code that may fault), [`heap`] (feature
 //! `alloc`), and [`arch`] (the only place with instructions).
 #![no_std]
@@ -35,6 +35,7 @@ pub mod fault;
 #[cfg(feature = "alloc")]
 pub mod heap;
 pub mod hypercall;
+pub mod metafs;
 mod panic;
 pub mod runtime;
 pub mod timer;

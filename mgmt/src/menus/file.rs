@@ -1,8 +1,12 @@
-//! `/file`: the platform's file store (images to import), read-only.
+//! `/file`: the platform's file store (images to import): `print`, and `remove`, which
+//! deletes files from the store for good.
 
+use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::cli::menu::{Access, Table, ViewCtx};
+use crate::cli::batch::act_each;
+use crate::cli::error::CmdError;
+use crate::cli::menu::{Access, Command, Exec, Invocation, Items, Table, ViewCtx};
 use crate::cli::table::Row;
 use crate::cli::view::{Column, View};
 use crate::value::{format_bytes, format_date};
@@ -16,6 +20,36 @@ static VIEW: View = View::classic(
         Column::new("creation-time", "CREATION-TIME"),
     ],
 );
+
+/// Item ids of files: the flag above the file's index in the platform's list.
+const FILE_ID: u32 = 0x4000_0000;
+
+/// `/file`'s own commands (the table itself is read-only).
+pub static COMMANDS: [Command; 1] = [Command::new("remove", "Remove files", Items::Many, remove)];
+
+/// `remove`: the files named go from the store; with several, each failure is reported by
+/// name and the others still go.
+fn remove(exec: &mut Exec<'_>, inv: &Invocation) -> Result<(), CmdError> {
+    let names = inv
+        .items
+        .iter()
+        .map(|&id| {
+            let index = usize::try_from(id & !FILE_ID).map_err(|_| CmdError::NoSuchItem)?;
+            let file = exec.platform.file(index).ok_or(CmdError::NoSuchItem)?;
+            Ok(file.name)
+        })
+        .collect::<Result<Vec<String>, CmdError>>()?;
+    let mut out = String::new();
+    let platform = &mut *exec.platform;
+    let result = act_each(
+        &names,
+        &|name: &String| name.clone(),
+        &mut |name: &String| Ok(platform.file_remove(name)?),
+        &mut out,
+    );
+    exec.out.push_str(&out);
+    result
+}
 
 /// The `/file` table.
 pub struct Files;
@@ -34,7 +68,7 @@ impl Table for Files {
         (0..platform.file_count())
             .filter_map(|i| platform.file(i).map(|f| (i, f)))
             .map(|(i, file)| {
-                let mut row = Row::item(0x4000_0000 | i as u32)
+                let mut row = Row::item(FILE_ID | i as u32)
                     .text("name", file.name)
                     .text("type", file.kind)
                     .num("size", format_bytes(file.size));

@@ -94,7 +94,10 @@ static SYSTEM: Menu = Menu::plain(
 );
 
 static USER: Menu = Menu::table("user", "Users", &user::Users, &[]);
-static FILE: Menu = Menu::table("file", "Files", &file::Files, &[]);
+static FILE: Menu = Menu {
+    commands: &file::COMMANDS,
+    ..Menu::table("file", "Files", &file::Files, &[])
+};
 
 fn quit(exec: &mut Exec<'_>, _inv: &Invocation) -> Result<(), CmdError> {
     exec.outcome = Outcome::Quit;

@@ -13,7 +13,7 @@ use guest_mem::Gva;
 use vdevices::abi::DONE;
 use vdevices::metafs::reference::ReferenceStore;
 use vdevices::metafs::store::{Timestamp, Volume};
-use vdevices::{ErrnoTable, Export, GuestDevices};
+use vdevices::{ErrnoTable, Export, GuestDevices, MetafsStore};
 
 /// Byte-exact requests (`u16 id, u16 cmd`, then the command's fields, big-endian, packed).
 pub mod req {
@@ -334,11 +334,12 @@ pub struct Pending {
     pub pages: bool,
 }
 
-/// A MIPS guest with a metafs disk served from a reference store.
-pub struct Disk {
+/// A MIPS guest with a metafs disk served from a store (the reference store unless another is
+/// given to [`Disk::with_store`]).
+pub struct Disk<S: MetafsStore = ReferenceStore> {
     pub g: Guest,
     pub dev: GuestDevices,
-    pub store: ReferenceStore,
+    pub store: S,
     pub drv: Driver,
     pub volume: Volume,
     pub now: Timestamp,
@@ -360,10 +361,17 @@ impl Disk {
         };
         let mut store = ReferenceStore::new(capacity);
         store.add_volume(VOLUME, quota, now).unwrap();
+        Disk::with_store(store, VOLUME, table, now)
+    }
+}
+
+impl<S: MetafsStore> Disk<S> {
+    /// A guest whose export 0 is `volume` of `store`.
+    pub fn with_store(store: S, volume: Volume, table: ErrnoTable, now: Timestamp) -> Self {
         let mut g = Guest::new(1 << 20);
         let mut dev = GuestDevices::new();
         dev.set_errno_table(table);
-        dev.set_metafs_export(0, Some(Export::read_write(VOLUME)))
+        dev.set_metafs_export(0, Some(Export::read_write(volume)))
             .unwrap();
         let drv = Driver::setup(&mut g, &mut dev);
         Self {
@@ -371,7 +379,7 @@ impl Disk {
             dev,
             store,
             drv,
-            volume: VOLUME,
+            volume,
             now,
         }
     }
