@@ -1,0 +1,151 @@
+//! PowerPC e500v2 guests on qemu-ppce500: `hello-e500` imported and started, its console
+//! output (device tree, its own TLB0 entry, its decrementer interrupts) seen through
+//! `/metarouter console`, its state in `/metarouter print`, its console echo, and stop; and
+//! `/metarouter add` with no image starting the image's built-in `hello-e500`.
+
+use std::time::{Duration, Instant};
+
+use qemu_tests::boards::Board;
+use qemu_tests::files::build_store;
+use qemu_tests::guests;
+use qemu_tests::session::{Session, PROMPT};
+
+const BOOT: Duration = Duration::from_secs(60);
+
+fn boot_with_hello(tag: &str) -> Session {
+    let archive = guests::build_e500_once().expect("building hello-e500");
+    let dir = std::env::temp_dir().join(format!("mr-e500-{}-{tag}", std::process::id()));
+    let store = dir.join("files.bin");
+    build_store(&[archive], &store).expect("packing the file store");
+    let mut s = Session::boot_with(Board::QemuPpce500, |c| c.files = Some(store));
+    s.login(BOOT);
+    s
+}
+
+/// The STATE column of `name` in `/metarouter print`.
+fn state_of(s: &mut Session, name: &str) -> String {
+    let out = s.command("/metarouter print", PROMPT);
+    out.lines()
+        .find(|l| l.split_whitespace().any(|w| w == name))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap_or_else(|| panic!("{name} not in /metarouter print:\n{out}"))
+        .to_string()
+}
+
+fn wait_state(s: &mut Session, name: &str, state: &str, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let now = state_of(s, name);
+        if now == state {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} is {now}, not {state}, after {timeout:?}\n{}",
+            s.transcript()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+#[test]
+fn ppce500_hello_guest_runs_prints_echoes_and_stops() {
+    let mut s = boot_with_hello("hello");
+    let out = s.command(
+        "/metarouter import-image file-name=hello-e500.tgz name=h1 memory-size=16",
+        PROMPT,
+    );
+    assert!(!out.contains("failure"), "{out}");
+    wait_state(&mut s, "h1", "running", Duration::from_secs(30));
+    s.send_line("/metarouter console h1");
+    s.expect("[Ctrl-A is the prefix key]");
+    let seen = s.expect_within("hello-e500: ready", Duration::from_secs(30));
+    for line in [
+        "hello-e500: MetaROUTER PowerPC guest",
+        "hello-e500: device tree at 0x8",
+        "hello-e500: TLB0 alias 0x10000000 -> 0x",
+    ] {
+        assert!(seen.contains(line), "missing {line:?} in:\n{seen}");
+    }
+    // It waits for five, and one more may come before it turns the timer off.
+    let interrupts: u32 = seen
+        .split(" decrementer interrupts")
+        .next()
+        .and_then(|head| head.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no decrementer count in:\n{seen}"));
+    assert!(
+        (5..=6).contains(&interrupts),
+        "{interrupts} decrementer interrupts:\n{seen}"
+    );
+    s.send_line("echo-me-back");
+    s.expect_within("echo-me-back", Duration::from_secs(10));
+    s.send("\x01q");
+    s.expect("Welcome back!");
+    s.expect(PROMPT);
+    assert_eq!(state_of(&mut s, "h1"), "running");
+    s.command("/metarouter disable h1", PROMPT);
+    wait_state(&mut s, "h1", "disabled", Duration::from_secs(10));
+    // The machine is still there and answers.
+    let out = s.command("/system resource print", PROMPT);
+    assert!(out.contains("uptime"), "{out}");
+}
+
+/// Without an imported image, `/metarouter add` boots the guest built into the image.
+#[test]
+fn ppce500_metarouter_add_starts_the_built_in_guest() {
+    let mut s = Session::boot(Board::QemuPpce500);
+    s.login(BOOT);
+    let out = s.command("/metarouter add name=mr1", PROMPT);
+    assert!(out.trim().is_empty(), "{out}");
+    wait_state(&mut s, "mr1", "running", Duration::from_secs(30));
+    s.send_line("/metarouter console mr1");
+    s.expect("[Ctrl-A is the prefix key]");
+    s.expect_within("hello-e500: ready", Duration::from_secs(30));
+    s.send("\x01q");
+    s.expect("Welcome back!");
+    s.expect(PROMPT);
+    let out = s.command("/export", PROMPT);
+    assert!(out.contains("/metarouter"), "{out}");
+    assert!(out.contains("name=mr1"), "{out}");
+}
+
+/// Attach to `vm`'s console, type `line`, wait for `until`, detach.
+fn echo_on_console(s: &mut Session, vm: &str, line: &str) {
+    s.send_line(&format!("/metarouter console {vm}"));
+    s.expect("[Ctrl-A is the prefix key]");
+    s.send_line(line);
+    s.expect_within(line, Duration::from_secs(15));
+    s.send("\x01q");
+    s.expect("Welcome back!");
+    s.expect(PROMPT);
+}
+
+/// Eight guests at once, each with its own shadow IDs, timers and console; stopping some
+/// leaves the others answering.
+#[test]
+fn ppce500_eight_guests_run_and_answer() {
+    let mut s = Session::boot(Board::QemuPpce500);
+    s.login(BOOT);
+    for i in 1..=8 {
+        let out = s.command(&format!("/metarouter add name=g{i}"), PROMPT);
+        assert!(out.trim().is_empty(), "add g{i}: {out}");
+    }
+    for i in 1..=8 {
+        wait_state(&mut s, &format!("g{i}"), "running", Duration::from_secs(30));
+    }
+    for i in 1..=8 {
+        echo_on_console(&mut s, &format!("g{i}"), &format!("guest-{i}-answers"));
+    }
+    s.command("/metarouter disable g3", PROMPT);
+    wait_state(&mut s, "g3", "disabled", Duration::from_secs(10));
+    s.command("/metarouter reboot g5", PROMPT);
+    wait_state(&mut s, "g5", "running", Duration::from_secs(15));
+    for i in [1, 2, 4, 5, 6, 7, 8] {
+        echo_on_console(
+            &mut s,
+            &format!("g{i}"),
+            &format!("guest-{i}-still-answers"),
+        );
+    }
+}
