@@ -79,7 +79,7 @@ fn ppce500_hello_guest_runs_prints_echoes_and_stops() {
         "{interrupts} decrementer interrupts:\n{seen}"
     );
     s.send_line("echo-me-back");
-    s.expect_within("echo-me-back", Duration::from_secs(10));
+    s.expect_within("hello-e500 heard: echo-me-back", Duration::from_secs(10));
     s.send("\x01q");
     s.expect("Welcome back!");
     s.expect(PROMPT);
@@ -110,12 +110,15 @@ fn ppce500_metarouter_add_starts_the_built_in_guest() {
     assert!(out.contains("name=mr1"), "{out}");
 }
 
-/// Attach to `vm`'s console, type `line`, wait for `until`, detach.
+/// Attach to `vm`'s console, type `line`, wait for the guest's answer to it, detach.
 fn echo_on_console(s: &mut Session, vm: &str, line: &str) {
     s.send_line(&format!("/metarouter console {vm}"));
     s.expect("[Ctrl-A is the prefix key]");
     s.send_line(line);
-    s.expect_within(line, Duration::from_secs(15));
+    s.expect_within(
+        &format!("hello-e500 heard: {line}"),
+        Duration::from_secs(15),
+    );
     s.send("\x01q");
     s.expect("Welcome back!");
     s.expect(PROMPT);

@@ -97,8 +97,9 @@ impl Console {
         RX.size.load(Ordering::Acquire) & DONE != 0
     }
 
-    /// Echo what the host wrote into the RX buffer, then give the buffer back.
-    pub fn echo_input(&mut self) {
+    /// Echo what the host wrote into the RX buffer, then give the buffer back; each whole
+    /// line is then answered with `hello-e500 heard: <line>`.
+    pub fn echo_input(&mut self, line: &mut Line) {
         let size = RX.size.load(Ordering::Acquire);
         if size & DONE == 0 {
             return;
@@ -117,9 +118,37 @@ impl Console {
                 };
             }
             self.write(&copy[..k]);
+            for &b in &copy[..k] {
+                if b == b'\r' || b == b'\n' {
+                    if line.len > 0 {
+                        self.write(b"\r\nhello-e500 heard: ");
+                        self.write(&line.bytes[..line.len]);
+                        self.write(b"\r\n");
+                        line.len = 0;
+                    }
+                } else if line.len < line.bytes.len() {
+                    line.bytes[line.len] = b;
+                    line.len += 1;
+                }
+            }
             done += k;
         }
         RX.size.store(BUFFER as u32, Ordering::Release);
+    }
+}
+
+/// The console line being typed.
+pub struct Line {
+    bytes: [u8; 128],
+    len: usize,
+}
+
+impl Line {
+    pub const fn new() -> Line {
+        Line {
+            bytes: [0; 128],
+            len: 0,
+        }
     }
 }
 

@@ -12,7 +12,8 @@
 //! 3. its decrementer: IVPR/IVOR10 pointing at its handler, DEC with auto-reload, `wrteei 1`,
 //!    five interrupts taken while it yields (`vm_yield`), then the timer off.
 //!
-//! Then it echoes its console input, yielding with interrupts off between polls.
+//! Then it echoes its console input and answers each line with `hello-e500 heard: <line>`,
+//! yielding with interrupts off between polls.
 #![no_std]
 #![no_main]
 
@@ -123,9 +124,10 @@ extern "C" fn hello_main(device_tree: u32) -> ! {
     check_tlb0(&mut con);
     check_decrementer(&mut con);
     let _ = write!(con, "hello-e500: ready, echoing the console\r\n");
+    let mut line = console::Line::new();
     loop {
         if VIRQS_TAKEN.swap(0, Ordering::AcqRel) != 0 || con.has_input() {
-            con.echo_input();
+            con.echo_input(&mut line);
         }
         hypercall::vm_yield();
     }
