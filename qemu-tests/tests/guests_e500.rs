@@ -152,3 +152,46 @@ fn ppce500_eight_guests_run_and_answer() {
         );
     }
 }
+
+/// The isolation probes of `hello-e500` (TLB entries past its RAM, on the CCSR and a 1 GiB
+/// one over its RAM's end, `dcbi` and `dcbz` outside it, L1CSR/HID0/MMUCSR0 writes, an unknown
+/// hypercall) all end in the guest's own exceptions or refusals, and while it spins with
+/// interrupts off a bystander keeps answering and the host its shell.
+#[test]
+fn ppce500_isolation_probes_are_contained_while_a_bystander_answers() {
+    let mut s = Session::boot(Board::QemuPpce500);
+    s.login(BOOT);
+    for name in ["attacker", "bystander"] {
+        let out = s.command(&format!("/metarouter add name={name}"), PROMPT);
+        assert!(out.trim().is_empty(), "add {name}: {out}");
+        wait_state(&mut s, name, "running", Duration::from_secs(30));
+    }
+    s.send_line("/metarouter console attacker");
+    s.expect("[Ctrl-A is the prefix key]");
+    s.send_line("probe");
+    let out = s.expect_within("probes: done", Duration::from_secs(20));
+    let probes: Vec<&str> = out.lines().filter(|l| l.starts_with("probe ")).collect();
+    assert_eq!(probes.len(), 7, "{out}");
+    for line in &probes {
+        assert!(line.contains(": contained"), "{line}\n{out}");
+    }
+    s.send_line("spin");
+    s.expect_within("spin: interrupts off", Duration::from_secs(10));
+    s.send("\x01q");
+    s.expect("Welcome back!");
+    s.expect(PROMPT);
+    let spinning = Instant::now();
+    echo_on_console(&mut s, "bystander", "while-the-attacker-spins");
+    let out = s.command("/system resource print", PROMPT);
+    assert!(out.contains("uptime"), "{out}");
+    let answered = spinning.elapsed();
+    s.send_line("/metarouter console attacker");
+    s.expect("[Ctrl-A is the prefix key]");
+    s.expect_within("spin: done", Duration::from_secs(60));
+    s.send("\x01q");
+    s.expect("Welcome back!");
+    s.expect(PROMPT);
+    println!("the bystander and the host answered {answered:?} into the attacker's spin");
+    assert_eq!(state_of(&mut s, "attacker"), "running");
+    assert_eq!(state_of(&mut s, "bystander"), "running");
+}

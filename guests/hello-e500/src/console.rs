@@ -99,11 +99,13 @@ impl Console {
 
     /// Echo what the host wrote into the RX buffer, then give the buffer back; each whole
     /// line is then answered with `hello-e500 heard: <line>`.
-    pub fn echo_input(&mut self, line: &mut Line) {
+    /// Returns the last line completed, if any.
+    pub fn echo_input<'l>(&mut self, line: &'l mut Line) -> Option<&'l [u8]> {
         let size = RX.size.load(Ordering::Acquire);
         if size & DONE == 0 {
-            return;
+            return None;
         }
+        let mut completed = None;
         let n = ((size & !DONE) as usize).min(BUFFER);
         let mut copy = [0u8; 64];
         let mut done = 0;
@@ -124,6 +126,8 @@ impl Console {
                         self.write(b"\r\nhello-e500 heard: ");
                         self.write(&line.bytes[..line.len]);
                         self.write(b"\r\n");
+                        line.last = line.bytes;
+                        completed = Some(line.len);
                         line.len = 0;
                     }
                 } else if line.len < line.bytes.len() {
@@ -134,6 +138,7 @@ impl Console {
             done += k;
         }
         RX.size.store(BUFFER as u32, Ordering::Release);
+        completed.map(|len| &line.last[..len])
     }
 }
 
@@ -141,6 +146,7 @@ impl Console {
 pub struct Line {
     bytes: [u8; 128],
     len: usize,
+    last: [u8; 128],
 }
 
 impl Line {
@@ -148,6 +154,7 @@ impl Line {
         Line {
             bytes: [0; 128],
             len: 0,
+            last: [0; 128],
         }
     }
 }

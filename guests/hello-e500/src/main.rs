@@ -13,12 +13,14 @@
 //!    five interrupts taken while it yields (`vm_yield`), then the timer off.
 //!
 //! Then it echoes its console input and answers each line with `hello-e500 heard: <line>`,
-//! yielding with interrupts off between polls.
+//! yielding with interrupts off between polls; the lines `probe` and `spin` run the isolation
+//! probes of `probes.rs`.
 #![no_std]
 #![no_main]
 
 mod console;
 mod hypercall;
+mod probes;
 
 use core::arch::{asm, global_asm};
 use core::fmt::Write;
@@ -45,7 +47,7 @@ _start:
     stw     0, 0(8)
     addi    8, 8, 4
     b       1b
-2:  bl      hello_main           # r3 = the device tree, as the hypervisor left it
+2:  bl      hello_main           # r3 = the device tree, r7 = the RAM mapped at entry
 3:  b       3b
     .size _start, . - _start
 
@@ -87,6 +89,29 @@ hello_external:
     mfspr   3, 272
     rfi
 
+    # The probes' exceptions (`probes.rs`): note the IVOR, skip the faulting instruction.
+    .macro SKIP n, srr0, ret
+    .balign 16
+    .globl hello_skip\n
+hello_skip\n:
+    mtspr   272, 3
+    mtspr   273, 4
+    li      4, \n
+    lis     3, PROBE_VECTOR@ha
+    stw     4, PROBE_VECTOR@l(3)
+    mfspr   3, \srr0
+    addi    3, 3, 4
+    mtspr   \srr0, 3
+    mfspr   4, 273
+    mfspr   3, 272
+    .long   \ret
+    .endm
+    SKIP 1, 570, 0x4C00004C          # machine check: MCSRR0, rfmci
+    SKIP 2, 26, 0x4C000064           # data storage: SRR0, rfi
+    SKIP 5, 26, 0x4C000064           # alignment
+    SKIP 6, 26, 0x4C000064           # program
+    SKIP 13, 26, 0x4C000064          # data TLB error
+
     # Any other interrupt: not expected; stay here (the host still schedules around it).
     .balign 16
     .globl hello_unexpected
@@ -117,7 +142,7 @@ const ALIAS_VA: u32 = 0x1000_0000;
 const RAM_WINDOW: u32 = 0x8000_0000;
 
 #[no_mangle]
-extern "C" fn hello_main(device_tree: u32) -> ! {
+extern "C" fn hello_main(device_tree: u32, _r4: u32, _r5: u32, _r6: u32, ram: u32) -> ! {
     let mut con = Console::init(&VIRQS);
     let _ = write!(con, "\r\nhello-e500: MetaROUTER PowerPC guest\r\n");
     check_device_tree(&mut con, device_tree);
@@ -127,7 +152,11 @@ extern "C" fn hello_main(device_tree: u32) -> ! {
     let mut line = console::Line::new();
     loop {
         if VIRQS_TAKEN.swap(0, Ordering::AcqRel) != 0 || con.has_input() {
-            con.echo_input(&mut line);
+            match con.echo_input(&mut line) {
+                Some(b"probe") => probes::run(&mut con, ram),
+                Some(b"spin") => probes::spin(&mut con),
+                _ => {}
+            }
         }
         hypercall::vm_yield();
     }
@@ -198,6 +227,11 @@ fn install_vectors() -> u32 {
         fn hello_decrementer();
         fn hello_external();
         fn hello_unexpected();
+        fn hello_skip1();
+        fn hello_skip2();
+        fn hello_skip5();
+        fn hello_skip6();
+        fn hello_skip13();
     }
     let handler = hello_decrementer as *const () as u32;
     let external = hello_external as *const () as u32;
@@ -208,7 +242,26 @@ fn install_vectors() -> u32 {
             unsafe { asm!(concat!("mtspr ", $spr, ", {0}"), in(reg) unexpected & 0xFFF0, options(nostack, preserves_flags)) };
         )*};
     }
-    ivor!(400, 401, 402, 403, 405, 406, 407, 408, 409, 411, 412, 413, 414, 415, 528, 529, 530, 531);
+    ivor!(400, 403, 407, 408, 409, 411, 412, 414, 415, 528, 529, 530, 531);
+    for (spr_handler, handler) in [
+        (1, hello_skip1 as *const ()),
+        (2, hello_skip2 as *const ()),
+        (5, hello_skip5 as *const ()),
+        (6, hello_skip6 as *const ()),
+        (13, hello_skip13 as *const ()),
+    ] {
+        let offset = handler as u32 & 0xFFF0;
+        // SAFETY: IVORs only say where this guest's interrupts go.
+        unsafe {
+            match spr_handler {
+                1 => asm!("mtspr 401, {0}", in(reg) offset, options(nostack, preserves_flags)),
+                2 => asm!("mtspr 402, {0}", in(reg) offset, options(nostack, preserves_flags)),
+                5 => asm!("mtspr 405, {0}", in(reg) offset, options(nostack, preserves_flags)),
+                6 => asm!("mtspr 406, {0}", in(reg) offset, options(nostack, preserves_flags)),
+                _ => asm!("mtspr 413, {0}", in(reg) offset, options(nostack, preserves_flags)),
+            }
+        }
+    }
     // SAFETY: as above; the handlers share IVPR's 64 KiB page (`.text.vectors`, small).
     unsafe {
         asm!(
