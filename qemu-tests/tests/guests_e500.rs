@@ -195,3 +195,47 @@ fn ppce500_isolation_probes_are_contained_while_a_bystander_answers() {
     assert_eq!(state_of(&mut s, "attacker"), "running");
     assert_eq!(state_of(&mut s, "bystander"), "running");
 }
+
+/// `hello-e500`'s `bench` under `-icount shift=0` (one instruction per virtual nanosecond):
+/// instructions per hypercall round trip, emulated `mfspr`/`mtspr`, `mfmsr` and `wrteei`
+/// (the guest's loop subtracted), printed; each must cost more than the bare loop (it traps
+/// to the hypervisor). `cargo test -p qemu-tests --test guests_e500 -- icount --nocapture`.
+#[test]
+fn ppce500_trap_costs_under_icount() {
+    let mut s = Session::boot_with(Board::QemuPpce500, |c| {
+        c.extra = vec!["-icount".into(), "shift=0".into()];
+    });
+    let banner = s.login(BOOT);
+    let timer_mhz: f64 = banner
+        .split(" MHz")
+        .next()
+        .and_then(|h| h.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no timer rate in the banner:\n{banner}"));
+    s.command("/metarouter add name=b1", PROMPT);
+    wait_state(&mut s, "b1", "running", Duration::from_secs(60));
+    s.send_line("/metarouter console b1");
+    s.expect("[Ctrl-A is the prefix key]");
+    s.expect_within("hello-e500: ready", Duration::from_secs(60));
+    s.send_line("bench");
+    let out = s.expect_within("wrteei ", Duration::from_secs(60));
+    let line = s.expect_within("\r\n", Duration::from_secs(5));
+    let text = format!("{out}wrteei {line}");
+    let numbers: Vec<(String, u64)> = text
+        .rsplit("ticks per 1000: ")
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .chunks(2)
+        .filter_map(|p| Some((p[0].to_string(), p.get(1)?.trim().parse().ok()?)))
+        .collect();
+    assert_eq!(numbers.len(), 6, "{text}");
+    let per_instruction = 1000.0 / timer_mhz; // virtual ns per time-base tick
+    let loop_ticks = numbers[0].1;
+    for (name, ticks) in &numbers[1..] {
+        let instructions = (*ticks as f64 - loop_ticks as f64) * per_instruction / 1000.0;
+        println!("{name}: {instructions:.0} instructions (time-base ticks {ticks} per 1000, loop {loop_ticks})");
+        assert!(*ticks > loop_ticks, "{name} does not trap: {text}");
+    }
+}

@@ -14,10 +14,11 @@
 //!
 //! Then it echoes its console input and answers each line with `hello-e500 heard: <line>`,
 //! yielding with interrupts off between polls; the lines `probe` and `spin` run the isolation
-//! probes of `probes.rs`.
+//! probes of `probes.rs`, `bench` times its traps (`bench.rs`).
 #![no_std]
 #![no_main]
 
+mod bench;
 mod console;
 mod hypercall;
 mod probes;
@@ -155,6 +156,7 @@ extern "C" fn hello_main(device_tree: u32, _r4: u32, _r5: u32, _r6: u32, ram: u3
             match con.echo_input(&mut line) {
                 Some(b"probe") => probes::run(&mut con, ram),
                 Some(b"spin") => probes::spin(&mut con),
+                Some(b"bench") => bench::run(&mut con),
                 _ => {}
             }
         }
