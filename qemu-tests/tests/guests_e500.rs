@@ -239,3 +239,31 @@ fn ppce500_trap_costs_under_icount() {
         assert!(*ticks > loop_ticks, "{name} does not trap: {text}");
     }
 }
+
+/// A machine check the guest takes with MSR\[ME\] = 0 stops it, as a checkstop stops the core,
+/// and says so; the host and another guest carry on.
+#[test]
+fn ppce500_a_guest_checkstop_stops_only_that_guest() {
+    let mut s = Session::boot(Board::QemuPpce500);
+    s.login(BOOT);
+    for name in ["victim", "other"] {
+        s.command(&format!("/metarouter add name={name}"), PROMPT);
+        wait_state(&mut s, name, "running", Duration::from_secs(30));
+    }
+    s.send_line("/metarouter console victim");
+    s.expect("[Ctrl-A is the prefix key]");
+    s.send_line("checkstop");
+    s.expect_within("checkstop: machine checks off", Duration::from_secs(10));
+    s.send("\x01q");
+    s.expect("Welcome back!");
+    s.expect(PROMPT);
+    wait_state(&mut s, "victim", "stopped", Duration::from_secs(10));
+    assert!(
+        s.transcript()
+            .contains("victim: stopped: a machine check with MSR[ME] = 0 (checkstop)"),
+        "{}",
+        s.transcript()
+    );
+    assert!(!s.transcript().contains("checkstop: ESCAPED"));
+    echo_on_console(&mut s, "other", "after-the-checkstop");
+}

@@ -92,6 +92,13 @@ impl Console {
         }
     }
 
+    /// Wait (yielding) until the host has taken everything written.
+    pub fn flush(&mut self) {
+        while TX.size.load(Ordering::Acquire) & DONE != 0 {
+            hypercall::vm_yield();
+        }
+    }
+
     /// Whether the host wrote input.
     pub fn has_input(&self) -> bool {
         RX.size.load(Ordering::Acquire) & DONE != 0

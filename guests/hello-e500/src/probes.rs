@@ -11,6 +11,7 @@
 //! - L1CSR0/L1CSR1 flash invalidation, HID0 (doze, nap, sleep) and MMUCSR0 writes, which stay
 //!   virtual (the host keeps running: the test asks it and a bystander);
 //! - an unknown hypercall (refused with a negative result);
+//! - `checkstop`: a machine check with MSR\[ME\] = 0, which stops the guest;
 //! - `spin`: about 2^30 time-base ticks with interrupts off (MSR\[EE\] = 0), while the host
 //!   keeps scheduling other guests.
 
@@ -123,6 +124,26 @@ pub fn run(con: &mut Console, ram: u32) {
         );
     }
     let _ = write!(con, "probes: done\r\n");
+}
+
+/// A machine check with MSR\[ME\] = 0 (a load past its RAM): the core would checkstop, so the
+/// guest is stopped.
+pub fn checkstop(con: &mut Console, ram: u32) {
+    let _ = write!(con, "checkstop: machine checks off, loading past RAM\r\n");
+    con.flush();
+    // SAFETY: clears only the guest's own (virtual) MSR[ME].
+    unsafe {
+        asm!("mfmsr {0}", "rlwinm {0}, {0}, 0, 20, 18", "mtmsr {0}", out(reg) _, options(nostack))
+    };
+    tlb_write(
+        1 << 16,
+        MAS1_V | 1 << 8,
+        0x2000_0000,
+        ram | SUPERVISOR_RW,
+        0,
+    );
+    load(0x2000_0000);
+    let _ = write!(con, "checkstop: ESCAPED, still running\r\n");
 }
 
 /// Spin about 2^30 time-base ticks with interrupts off.

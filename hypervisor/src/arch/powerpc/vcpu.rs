@@ -41,9 +41,8 @@ const HC_SETUP_IRQS: u32 = 14;
 fn cpu_halt(reason: HaltReason) -> GuestHalt {
     match reason {
         HaltReason::VectorUnmapped { vector } => GuestHalt::VectorOutsideRam { vector },
-        // A checkstop (machine check with MSR[ME] = 0) or a watchdog reset.
-        HaltReason::Checkstop => GuestHalt::HostException(Interrupt::MachineCheck.ivor()),
-        HaltReason::WatchdogReset => GuestHalt::HostException(Interrupt::Watchdog.ivor()),
+        HaltReason::Checkstop => GuestHalt::Checkstop,
+        HaltReason::WatchdogReset => GuestHalt::WatchdogReset,
     }
 }
 
