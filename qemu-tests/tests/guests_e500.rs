@@ -156,7 +156,8 @@ fn ppce500_eight_guests_run_and_answer() {
 /// The isolation probes of `hello-e500` (TLB entries past its RAM, on the CCSR and a 1 GiB
 /// one over its RAM's end, `dcbi` and `dcbz` outside it, L1CSR/HID0/MMUCSR0 writes, an unknown
 /// hypercall) all end in the guest's own exceptions or refusals, and while it spins with
-/// interrupts off a bystander keeps answering and the host its shell.
+/// interrupts off, and during its decrementer storm, a bystander keeps answering and the host
+/// its shell.
 #[test]
 fn ppce500_isolation_probes_are_contained_while_a_bystander_answers() {
     let mut s = Session::boot(Board::QemuPpce500);
@@ -192,8 +193,27 @@ fn ppce500_isolation_probes_are_contained_while_a_bystander_answers() {
     s.expect("Welcome back!");
     s.expect(PROMPT);
     println!("the bystander and the host answered {answered:?} into the attacker's spin");
+    // A decrementer storm: the bystander and the host still answer.
+    s.send_line("/metarouter console attacker");
+    s.expect("[Ctrl-A is the prefix key]");
+    s.send_line("storm");
+    s.expect_within("storm: decrementer every tick", Duration::from_secs(10));
+    s.send("\x01q");
+    s.expect("Welcome back!");
+    s.expect(PROMPT);
+    let storming = Instant::now();
+    echo_on_console(&mut s, "bystander", "while-the-attacker-storms");
+    let out = s.command("/system resource print", PROMPT);
+    assert!(out.contains("uptime"), "{out}");
+    let answered = storming.elapsed();
+    println!("the bystander and the host answered {answered:?} into the storm");
+    // The storming guest starves itself (an interrupt at every return, as on the core), but
+    // the host still stops it.
     assert_eq!(state_of(&mut s, "attacker"), "running");
+    s.command("/metarouter disable attacker", PROMPT);
+    wait_state(&mut s, "attacker", "disabled", Duration::from_secs(10));
     assert_eq!(state_of(&mut s, "bystander"), "running");
+    echo_on_console(&mut s, "bystander", "after-the-storm");
 }
 
 /// `hello-e500`'s `bench` under `-icount shift=0` (one instruction per virtual nanosecond):

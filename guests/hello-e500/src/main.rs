@@ -123,7 +123,7 @@ hello_unexpected:
 
 /// Decrementer interrupts taken (the handler above increments it).
 #[no_mangle]
-static DECREMENTER_INTERRUPTS: AtomicU32 = AtomicU32::new(0);
+pub static DECREMENTER_INTERRUPTS: AtomicU32 = AtomicU32::new(0);
 
 /// The guest's pending-virq word (`vm_setup_irqs`); the External Input handler moves its bits
 /// to [`VIRQS_TAKEN`].
@@ -156,6 +156,7 @@ extern "C" fn hello_main(device_tree: u32, _r4: u32, _r5: u32, _r6: u32, ram: u3
             match con.echo_input(&mut line) {
                 Some(b"probe") => probes::run(&mut con, ram),
                 Some(b"spin") => probes::spin(&mut con),
+                Some(b"storm") => probes::storm(&mut con),
                 Some(b"checkstop") => probes::checkstop(&mut con, ram),
                 Some(b"bench") => bench::run(&mut con),
                 _ => {}

@@ -12,6 +12,9 @@
 //!   virtual (the host keeps running: the test asks it and a bystander);
 //! - an unknown hypercall (refused with a negative result);
 //! - `checkstop`: a machine check with MSR\[ME\] = 0, which stops the guest;
+//! - `storm`: the decrementer at its fastest (every tick, auto-reload) for about 2^29 ticks;
+//!   the guest starves itself (an interrupt is pending at every return from its handler, as
+//!   on the core) and may never get back to its loop, while the host and others carry on;
 //! - `spin`: about 2^30 time-base ticks with interrupts off (MSR\[EE\] = 0), while the host
 //!   keeps scheduling other guests.
 
@@ -144,6 +147,37 @@ pub fn checkstop(con: &mut Console, ram: u32) {
     );
     load(0x2000_0000);
     let _ = write!(con, "checkstop: ESCAPED, still running\r\n");
+}
+
+/// A decrementer storm: DEC and DECAR = 1 with auto-reload and interrupts on, for about 2^29
+/// time-base ticks (the handler in `main.rs` counts), then the timer off.
+pub fn storm(con: &mut Console) {
+    let _ = write!(con, "storm: decrementer every tick\r\n");
+    con.flush();
+    let before = crate::DECREMENTER_INTERRUPTS.load(Ordering::Acquire);
+    // Auto-reload before the first 1 -> 0 transition, or the decrementer stops at 0.
+    // SAFETY: the guest's own (virtual) decrementer, its handler installed at boot.
+    unsafe {
+        asm!(
+            "mtspr 340, {tcr}", "mtspr 54, {one}", "mtspr 22, {one}", "wrteei 1",
+            one = in(reg) 1u32, tcr = in(reg) (1u32 << 26) | (1 << 22),
+            options(nostack),
+        )
+    };
+    let start = timebase();
+    while timebase().wrapping_sub(start) < 1 << 29 {}
+    // SAFETY: interrupts off, then the decrementer off and its status cleared.
+    unsafe {
+        asm!(
+            "wrteei 0", "mtspr 340, {zero}", "mtspr 336, {dis}",
+            zero = in(reg) 0u32, dis = in(reg) 1u32 << 27,
+            options(nostack),
+        )
+    };
+    let taken = crate::DECREMENTER_INTERRUPTS
+        .load(Ordering::Acquire)
+        .wrapping_sub(before);
+    let _ = write!(con, "storm: done, {taken} decrementer interrupts\r\n");
 }
 
 /// Spin about 2^30 time-base ticks with interrupts off.
