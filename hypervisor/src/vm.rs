@@ -115,6 +115,10 @@ impl vmm::Machine for HvMachine {
     fn builtin_guest(&self) -> &'static [u8] {
         BUILTIN_GUEST
     }
+
+    fn cpu_hz(&self) -> Option<u64> {
+        crate::board::installed().and_then(|board| board.info().cpu_hz)
+    }
 }
 
 /// Guest RAM: all of it, and what no guest (and no heap region) holds.

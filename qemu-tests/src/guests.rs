@@ -100,3 +100,60 @@ pub fn pack(kernel: &Path, archive: &Path) -> Result<(), String> {
     gz.finish().map_err(|e| e.to_string())?;
     std::fs::rename(&tmp, archive).map_err(|e| format!("{}: {e}", archive.display()))
 }
+
+/// The PowerPC (e500v2) sample guest `guests/hello-e500` (its own workspace): build it and
+/// return its kernel ELF. `quiet` hides cargo's progress.
+pub fn build_e500(quiet: bool) -> Result<PathBuf, String> {
+    let tc = CrossToolchain::find()?;
+    let root = workspace_root();
+    let dir = root.join("target/guests-e500");
+    let mut cmd = tc.cargo();
+    cmd.current_dir(&root)
+        .args([
+            "build",
+            "--manifest-path",
+            "guests/hello-e500/Cargo.toml",
+            "--target",
+            "targets/powerpc-e500v2-none.json",
+            "-Zjson-target-spec",
+            "-Zbuild-std=core",
+            "-Zbuild-std-features=compiler-builtins-mem",
+            "--release",
+        ])
+        .arg("--target-dir")
+        .arg(&dir);
+    if quiet {
+        cmd.arg("--quiet");
+    }
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", tc.cargo.display()))?;
+    if !status.success() {
+        return Err(format!("building hello-e500 failed ({status})"));
+    }
+    Ok(dir.join("powerpc-e500v2-none/release/hello-e500"))
+}
+
+/// [`build_e500`] at most once per process, packed as an import archive
+/// (`hello-e500.tgz`); returns the archive.
+pub fn build_e500_once() -> Result<PathBuf, String> {
+    static BUILT: OnceLock<Mutex<Option<PathBuf>>> = OnceLock::new();
+    let mut built = BUILT
+        .get_or_init(|| Mutex::new(None))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = built.as_ref() {
+        return Ok(p.clone());
+    }
+    let elf = build_e500(true)?;
+    let dir = elf
+        .ancestors()
+        .nth(3)
+        .ok_or("unexpected guest output path")?
+        .join("archives");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let archive = dir.join("hello-e500.tgz");
+    pack(&elf, &archive)?;
+    *built = Some(archive.clone());
+    Ok(archive)
+}

@@ -50,6 +50,8 @@ pub fn build(board: Board, quiet: bool) -> Result<Image, String> {
     match board.arch() {
         Arch::PowerPc => {
             cmd.arg("-Zjson-target-spec");
+            // PowerPC images carry `hello-e500`, booted when no image was imported.
+            cmd.env("HV_BUILTIN_GUEST", crate::guests::build_e500(quiet)?);
         }
         Arch::Mips => {
             // MIPS images carry the `hello` guest, booted when no image was imported.

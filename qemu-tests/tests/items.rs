@@ -1,6 +1,5 @@
-//! Items on the real hypervisor: a machine that cannot run guests refuses `/metarouter add`
-//! and keeps nothing (qemu-ppce500), and two fresh boxes make up different MAC addresses
-//! (qemu-malta: the box identity comes from the CPU counter at the moment a command runs).
+//! Items on the real hypervisor: two fresh boxes make up different MAC addresses (qemu-malta:
+//! the box identity comes from the CPU counter at the moment a command runs).
 
 use std::time::Duration;
 
@@ -8,21 +7,6 @@ use qemu_tests::boards::Board;
 use qemu_tests::session::{Session, PROMPT};
 
 const BOOT: Duration = Duration::from_secs(60);
-
-#[test]
-fn ppce500_metarouter_add_fails_and_keeps_nothing() {
-    let mut s = Session::boot(Board::QemuPpce500);
-    s.login(BOOT);
-    let out = s.command("/metarouter add name=mr1", PROMPT);
-    assert!(
-        out.contains("failure: cannot start mr1: not supported on this machine"),
-        "{out}"
-    );
-    let out = s.command("/metarouter print", PROMPT);
-    assert!(!out.contains("mr1"), "the machine was kept: {out}");
-    let out = s.command("/export", PROMPT);
-    assert!(!out.contains("/metarouter"), "{out}");
-}
 
 /// The guest-side MACs of two guest interfaces on a fresh box.
 fn fresh_box_macs() -> Vec<String> {

@@ -164,6 +164,17 @@ impl Vcpu {
         Ok(mem.read_word(Hpa::new(m.host_addr(pc & !3))))
     }
 
+    /// Whether a Program interrupt with ESR\[PIL\] is a privileged instruction the host core
+    /// (as emulated: QEMU's e500v2 decodes neither `rfmci` nor `rfdi`) took for an illegal one,
+    /// where an e500v2 raises the privileged-instruction interrupt: emulated all the same.
+    fn host_lacks_instruction(&self, regs: &GuestRegs, esr: u32, mem: &impl GuestMemory) -> bool {
+        esr & esr::PIL != 0
+            && matches!(
+                self.fetch(regs.pc, mem).map(crate::decode::decode),
+                Ok(crate::decode::Instruction::Rfmci | crate::decode::Instruction::Rfdi)
+            )
+    }
+
     /// Deliver `exc`; regs.pc becomes the vector.
     pub(crate) fn reflect(
         &mut self,
@@ -325,7 +336,9 @@ impl Vcpu {
                 };
                 self.reflect(regs, exc, Reflection::Guest)
             }
-            Interrupt::Program if trap.esr & esr::PPR != 0 => {
+            Interrupt::Program
+                if trap.esr & esr::PPR != 0 || self.host_lacks_instruction(regs, trap.esr, mem) =>
+            {
                 self.emulate(regs, trap.now, mem, pids)
             }
             Interrupt::Program

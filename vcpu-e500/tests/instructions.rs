@@ -84,6 +84,39 @@ fn returns_from_interrupt_restore_the_saved_pair() {
     }
 }
 
+/// QEMU's e500v2 does not decode `rfmci` nor `rfdi`: it raises the illegal-instruction Program
+/// interrupt (ESR\[PIL\]) where the core raises the privileged one. They are emulated all the
+/// same; any other illegal instruction stays the guest's own.
+#[test]
+fn returns_from_interrupt_the_host_lacks_are_emulated() {
+    let mut g = Guest::standard();
+    g.install_vectors();
+    for (word, save0, save1) in [
+        (RFMCI, num::MCSRR0, num::MCSRR1),
+        (RFDI, num::DSRR0, num::DSRR1),
+    ] {
+        g.jump(WINDOW + 0x2000);
+        g.write_spr(save0, WINDOW + 0x3000);
+        g.write_spr(save1, msr::ME);
+        assert_eq!(
+            g.exec_with_esr(word, esr::PIL),
+            Outcome::Resume,
+            "{word:#x}"
+        );
+        assert_eq!(g.pc(), WINDOW + 0x3000, "{word:#x}");
+        assert_eq!(g.msr(), msr::ME, "{word:#x}");
+    }
+    g.jump(WINDOW + 0x2000);
+    assert_eq!(
+        g.exec_with_esr(0, esr::PIL),
+        Outcome::Reflected {
+            vector: Interrupt::Program,
+            why: Reflection::Guest
+        }
+    );
+    assert_eq!(g.spr(slot::ESR), esr::PIL);
+}
+
 #[test]
 fn rfi_with_crafted_srr1_only_changes_the_virtual_msr() {
     let mut g = Guest::standard();

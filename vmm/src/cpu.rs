@@ -55,6 +55,11 @@ pub enum GuestHalt {
     },
     /// An exception the hypervisor cannot attribute to the guest (machine check, cache error).
     HostException(u8),
+    /// A machine check while the guest had machine checks disabled (PowerPC MSR\[ME\] = 0):
+    /// the core would checkstop.
+    Checkstop,
+    /// The guest's watchdog timed out with a reset requested (PowerPC TCR\[WRC\]).
+    WatchdogReset,
 }
 
 impl fmt::Display for GuestHalt {
@@ -75,6 +80,8 @@ impl fmt::Display for GuestHalt {
             GuestHalt::HostException(code) => {
                 write!(f, "unexpected exception {code} in guest mode")
             }
+            GuestHalt::Checkstop => f.write_str("a machine check with MSR[ME] = 0 (checkstop)"),
+            GuestHalt::WatchdogReset => f.write_str("its watchdog timed out (reset requested)"),
         }
     }
 }

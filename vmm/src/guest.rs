@@ -211,7 +211,11 @@ impl<M: Machine> Guest<M> {
         let ram: &mut [u8] = &mut memory.bytes;
         ram.fill(0);
         let arch = <M::Cpu as GuestCpu>::ARCH;
-        match image::load(&arch, &source, ram, self.spec.memory_mib, timer_hz, kmac) {
+        let clocks = image::Clocks {
+            timer_hz,
+            cpu_hz: machine.cpu_hz(),
+        };
+        match image::load(&arch, &source, ram, self.spec.memory_mib, clocks, kmac) {
             Ok(boot) => Ok(boot),
             Err(e) => {
                 machine.log(format_args!("{}: cannot boot: {}", self.spec.name, e));

@@ -97,13 +97,30 @@ impl ImportSink for KernelIntoRam<'_> {
     }
 }
 
+/// The host's clocks as a guest is told them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Clocks {
+    /// The CPU timer (MIPS Count, e500 time base) in Hz.
+    pub timer_hz: u64,
+    /// The core clock in Hz, when known.
+    pub cpu_hz: Option<u64>,
+}
+
+impl Clocks {
+    /// The e500's bus (CCB) clock as a PowerPC guest is told it: on the MPC85xx the time base
+    /// counts every 8 CCB clocks (`HID0[SEL_TBCLK]` = 0).
+    fn bus_hz(&self) -> u64 {
+        self.timer_hz.saturating_mul(8)
+    }
+}
+
 /// Load `source` into `ram` (zeroed, the guest's whole RAM) and write the boot arguments.
 pub fn load(
     arch: &GuestArch,
     source: &Source,
     ram: &mut [u8],
     memory_mib: u32,
-    timer_hz: u64,
+    clocks: Clocks,
     kmac: [u8; 6],
 ) -> Result<Boot, LoadError> {
     let spec = spec(arch, memory_mib)?;
@@ -138,9 +155,10 @@ pub fn load(
     };
     let info = BootInfo {
         memory: memory_mib << 20,
-        timer_hz: u32::try_from(timer_hz).map_err(|_| LoadError::Arguments)?,
-        cpu_hz: 0,
-        bus_hz: 0,
+        timer_hz: u32::try_from(clocks.timer_hz).map_err(|_| LoadError::Arguments)?,
+        // Unknown core clock: the bus clock (a guest only shows it in /proc/cpuinfo).
+        cpu_hz: u32::try_from(clocks.cpu_hz.unwrap_or(clocks.bus_hz())).unwrap_or(u32::MAX),
+        bus_hz: u32::try_from(clocks.bus_hz()).unwrap_or(u32::MAX),
         kmac,
         command_line: "",
     };

@@ -40,4 +40,9 @@ pub trait Machine {
     /// The guest image linked into the hypervisor (an ELF), booted when no image was imported;
     /// empty if this build has none.
     fn builtin_guest(&self) -> &'static [u8];
+    /// The core clock in Hz, when the machine knows it (a PowerPC guest's device tree tells
+    /// it as `clock-frequency`).
+    fn cpu_hz(&self) -> Option<u64> {
+        None
+    }
 }

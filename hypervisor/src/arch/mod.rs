@@ -21,8 +21,8 @@
 //!   deadline; its `ARCH` is the guests' `guest_mem::GuestArch`); `guest_ram_map` (the part of
 //!   the board's RAM the hypervisor can reach and hand out in partitions, mapping what it
 //!   must), `guest_ram` (a partition's bytes), `phys_bytes`, `virt_to_phys`,
-//!   `timer_set_deadline`. An arch without guest support yet (PowerPC) refuses to create a
-//!   `GuestCpu` (see `no_guests.rs`).
+//!   `timer_set_deadline`. An arch whose guest support is not proven yet says so with
+//!   `GuestCpu::RUNS_GUESTS = false`, and guest management refuses to start its guests.
 
 #[cfg(target_arch = "mips")]
 mod mips;
@@ -33,10 +33,6 @@ pub use mips::*;
 mod powerpc;
 #[cfg(target_arch = "powerpc")]
 pub use powerpc::*;
-#[cfg(target_arch = "powerpc")]
-mod no_guests;
-#[cfg(target_arch = "powerpc")]
-pub use no_guests::*;
 
 #[cfg(not(any(target_arch = "mips", target_arch = "powerpc")))]
 compile_error!(

@@ -96,11 +96,17 @@ impl Guest {
     /// TLB (a miss is served first, as on the core); then the Program interrupt with ESR\[PPR\].
     /// Returns the outcome of the Program interrupt, or of the fetch fault if it faulted.
     pub fn exec(&mut self, word: u32) -> Outcome {
+        self.exec_with_esr(word, esr::PPR)
+    }
+
+    /// `exec` with the Program interrupt's ESR as `esr` (an emulator that lacks an
+    /// instruction raises ESR\[PIL\] instead).
+    pub fn exec_with_esr(&mut self, word: u32, esr: u32) -> Outcome {
         let pc = self.pc();
         let outcome = match self.tb.access(pc, Access::Fetch) {
             Ok(hpa) => {
                 self.tb.mem.words.insert(hpa.get(), word);
-                self.tb.trap(Interrupt::Program, esr::PPR, 0)
+                self.tb.trap(Interrupt::Program, esr, 0)
             }
             Err(outcome) => outcome,
         };
@@ -232,6 +238,7 @@ pub fn dcbi(ra: u32, rb: u32) -> u32 {
 pub const RFI: u32 = 0x4C00_0064;
 pub const RFCI: u32 = 0x4C00_0066;
 pub const RFMCI: u32 = 0x4C00_004C;
+pub const RFDI: u32 = 0x4C00_004E;
 pub const TLBWE: u32 = 0x7C00_07A4;
 pub const TLBRE: u32 = 0x7C00_0764;
 pub const TLBSYNC: u32 = 0x7C00_046C;

@@ -1,5 +1,7 @@
 //! PowerPC e500v2 (Book E) architecture layer: entry, TLB1 map, exception vectors, decrementer
-//! tick, time base, interrupt masking, idle.
+//! tick (shared with the guests' timers), time base, interrupt masking, idle, and guests
+//! (`vcpu`: the guest CPU over the `vcpu_e500` model; `guest`: the world switch; `tlb`: the
+//! host TLB entries guests run through).
 //!
 //! The hypervisor runs in supervisor state, address space 0, with the TLB1 map of [`mmu`]
 //! (low RAM at virtual = physical, CCSR at [`mmu::CCSR_VIRT`]) and its own vectors (IVPR/IVORn,
@@ -9,10 +11,17 @@
 //! alone, so the only "line" is [`EXTERNAL_INPUT`]; the decrementer raises its own interrupt
 //! (IVOR10), also gated by `MSR[EE]`.
 
+mod guest;
+mod memory;
 pub mod mmu;
 pub(crate) mod spr;
 mod start;
+mod tlb;
 pub mod trap;
+mod vcpu;
+
+pub use memory::{guest_ram, guest_ram_map, phys_bytes, virt_to_phys};
+pub use vcpu::GuestCpu;
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -166,23 +175,73 @@ pub fn timer_start(period: u64) {
     mtspr!(spr::TCR, mfspr!(spr::TCR) | spr::TCR_DIE);
 }
 
-/// Acknowledge the decrementer interrupt (write-one-to-clear `TSR[DIS]`) and program the next
-/// tick, skipping any that were missed. The same write services the core's watchdog (`TSR[ENW]`,
-/// `TSR[WIS]`) in case the boot loader enabled it: once enabled it cannot be turned off, and it
-/// then resets the board only if ticks stop.
-fn timer_rearm() {
+// An extra deadline (a guest's timer) as two halves, and whether it is set. Written only with
+// interrupts off.
+static DEADLINE_HIGH: AtomicU32 = AtomicU32::new(0);
+static DEADLINE_LOW: AtomicU32 = AtomicU32::new(0);
+static HAS_DEADLINE: AtomicU32 = AtomicU32::new(0);
+
+fn deadline() -> Option<u64> {
+    (HAS_DEADLINE.load(Ordering::Relaxed) != 0).then(|| {
+        (u64::from(DEADLINE_HIGH.load(Ordering::Relaxed)) << 32)
+            | u64::from(DEADLINE_LOW.load(Ordering::Relaxed))
+    })
+}
+
+/// Also interrupt at `deadline` (an absolute [`counter`] value), or drop the extra deadline.
+/// Used for guests' timers: the running guest's, or the earliest of the waiting ones. Call with
+/// interrupts off.
+pub fn timer_set_deadline(deadline: Option<u64>) {
+    match deadline {
+        Some(d) => {
+            DEADLINE_HIGH.store((d >> 32) as u32, Ordering::Relaxed);
+            DEADLINE_LOW.store((d & 0xFFFF_FFFF) as u32, Ordering::Relaxed);
+            HAS_DEADLINE.store(1, Ordering::Relaxed);
+        }
+        None => HAS_DEADLINE.store(0, Ordering::Relaxed),
+    }
+    program_decrementer();
+}
+
+/// [`timer_set_deadline`] relative to now: `ticks` time-base units from now.
+pub(crate) fn timer_set_guest_deadline(ticks: Option<u64>) {
+    timer_set_deadline(ticks.map(|t| counter().saturating_add(t)));
+}
+
+/// DEC = time-base units until the earliest of the next tick and the extra deadline (at least
+/// 1: the decrementer interrupts on its 1 -> 0 transition; a passed deadline fires at once).
+fn program_decrementer() {
+    let now = counter();
+    let target = match deadline() {
+        Some(d) => d.min(next_tick()),
+        None => next_tick(),
+    };
+    // At most one tick period away, which fits the 32-bit decrementer (`timer_start`).
+    #[allow(clippy::cast_possible_truncation)]
+    let ticks = target.saturating_sub(now).clamp(1, u64::from(u32::MAX)) as u32;
+    mtspr!(spr::DEC, ticks);
+}
+
+/// The decrementer interrupt: acknowledge it (write-one-to-clear `TSR[DIS]`), advance the tick
+/// if it is due (skipping ticks missed while interrupts were off), drop an extra deadline that
+/// has passed, and program the next interrupt. Returns whether the host tick was due. The same
+/// write services the core's watchdog (`TSR[ENW]`, `TSR[WIS]`) in case the boot loader enabled
+/// it: once enabled it cannot be turned off, and it then resets the board only if ticks stop.
+fn timer_interrupt() -> bool {
     mtspr!(spr::TSR, spr::TSR_DIS | spr::TSR_ENW | spr::TSR_WIS);
     let period = u64::from(TICK_PERIOD.load(Ordering::Relaxed));
     let now = counter();
-    let mut next = next_tick() + period;
-    if next <= now {
+    let mut next = next_tick();
+    let due = now >= next;
+    if due {
         next += ((now - next) / period + 1) * period;
+        set_next_tick(next);
     }
-    set_next_tick(next);
-    // 1..=period: the decrementer interrupts on its 1 -> 0 transition. The period is a u32.
-    #[allow(clippy::cast_possible_truncation)]
-    let ticks = (next - now) as u32;
-    mtspr!(spr::DEC, ticks);
+    if deadline().is_some_and(|d| d <= now) {
+        HAS_DEADLINE.store(0, Ordering::Relaxed);
+    }
+    program_decrementer();
+    due
 }
 
 /// Sleep until an interrupt has been handled. Returns with interrupts enabled.

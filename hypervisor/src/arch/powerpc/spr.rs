@@ -34,12 +34,47 @@ pub const HID0: u32 = 1008;
 pub const SPRG0: u32 = 272;
 pub const SPRG1: u32 = 273;
 pub const SPRG2: u32 = 274;
+/// Scratch registers a guest reads in problem state (write numbers: SPRG3 is read through 259,
+/// SPRG4..7 through 260..263).
+pub const SPRG3_WRITE: u32 = 275;
+pub const SPRG4_WRITE: u32 = 276;
+pub const SPRG5_WRITE: u32 = 277;
+pub const SPRG6_WRITE: u32 = 278;
+pub const SPRG7_WRITE: u32 = 279;
+/// User-mode read/write scratch register (a guest's own, switched with it).
+pub const USPRG0: u32 = 256;
+/// Identity registers.
+pub const PVR: u32 = 287;
+pub const SVR: u32 = 1023;
+/// Process IDs the MMU matches against TLB entries' TID.
+pub const PID0: u32 = 48;
+pub const PID1: u32 = 633;
+pub const PID2: u32 = 634;
+/// MMU assist registers (TLB reads, writes and searches).
+pub const MAS0: u32 = 624;
+pub const MAS1: u32 = 625;
+pub const MAS2: u32 = 626;
+pub const MAS3: u32 = 627;
+pub const MAS6: u32 = 630;
+pub const MAS7: u32 = 944;
+/// MMU control and status 0 (flash invalidation).
+pub const MMUCSR0: u32 = 1012;
+/// Branch unit control and status.
+pub const BUCSR: u32 = 1013;
 
 /// MSR bits.
 pub const MSR_WE: u32 = 1 << 18; // wait state enable (power management)
 pub const MSR_EE: u32 = 1 << 15; // external (and decrementer) interrupt enable
 pub const MSR_PR: u32 = 1 << 14; // problem state (user mode)
 pub const MSR_ME: u32 = 1 << 12; // machine check enable
+pub const MSR_IS: u32 = 1 << 5; // instruction address space
+pub const MSR_DS: u32 = 1 << 4; // data address space
+
+/// MMUCSR0 bits: flash-invalidate TLB0 / TLB1 (IPROT entries survive); clear when done.
+pub const MMUCSR0_TLB0_FI: u32 = 1 << 2;
+pub const MMUCSR0_TLB1_FI: u32 = 1 << 1;
+/// BUCSR: flash-invalidate the branch target buffer.
+pub const BUCSR_BBFI: u32 = 1 << 9;
 
 /// HID0 bits.
 pub const HID0_DOZE: u32 = 1 << 23;

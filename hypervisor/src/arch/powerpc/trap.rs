@@ -11,7 +11,12 @@
 //!
 //! Stack: a trap from supervisor state pushes its frame on the current stack; a trap from problem
 //! state (`MSR[PR]` = 1, a guest) switches to the trap stack (`__hv_trap_stack_top`) first, so a
-//! guest's r1 is never trusted.
+//! guest's r1 is never trusted. Every interrupt clears MSR\[PR\], \[IS\] and \[DS\]: the handlers run
+//! in address space 0, through the hypervisor's TLB1 entries (TID 0, matching whatever shadow
+//! ID a guest left in PID0), never through a guest's (address space 1).
+//!
+//! `__hv_trap` hands traps from problem state to the guest CPU layer (`vcpu.rs`), and the `sc`
+//! with which the host enters a guest to the world switch (`guest.rs`).
 //!
 //! Critical-class (critical input, watchdog, debug: CSRR0/CSRR1) and machine-check
 //! (MCSRR0/MCSRR1) interrupts are fatal: they switch to a stack of their own and panic with the
@@ -22,18 +27,20 @@ use core::arch::global_asm;
 use super::spr::{self, mfspr};
 use crate::kernel;
 
-/// The state of the interrupted context. The assembly below depends on this exact layout.
+/// The state of the interrupted context. The assembly below depends on this exact layout, and
+/// its first 136 bytes are laid out like `vcpu_e500::GuestRegs` (r0..r31, the resume address,
+/// CR), so a guest's frame is handed to the guest CPU model in place.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TrapFrame {
     /// General registers r0..r31.
     pub gpr: [u32; 32],
+    /// Where the interrupted context resumes (SRR0).
+    pub srr0: u32,
     pub cr: u32,
     pub lr: u32,
     pub ctr: u32,
     pub xer: u32,
-    /// Where the interrupted context resumes (SRR0).
-    pub srr0: u32,
     /// The interrupted context's MSR (SRR1).
     pub srr1: u32,
     /// Exception syndrome and data exception address at the time of the trap.
@@ -44,11 +51,15 @@ pub struct TrapFrame {
 }
 
 const _: () = assert!(core::mem::size_of::<TrapFrame>() == 164);
+const _: () = assert!(core::mem::offset_of!(TrapFrame, srr0) == 128);
+const _: () = assert!(core::mem::offset_of!(TrapFrame, cr) == 132);
+const _: () = assert!(core::mem::offset_of!(TrapFrame, vector) == 160);
 
 /// IVOR numbers the kernel tells apart.
 pub const IVOR_CRITICAL_INPUT: u32 = 0;
 pub const IVOR_MACHINE_CHECK: u32 = 1;
 pub const IVOR_EXTERNAL_INPUT: u32 = 4;
+pub const IVOR_SYSTEM_CALL: u32 = 8;
 pub const IVOR_DECREMENTER: u32 = 10;
 pub const IVOR_WATCHDOG: u32 = 12;
 pub const IVOR_DEBUG: u32 = 15;
@@ -65,11 +76,11 @@ global_asm!(
     .equ MSR_PR, {msr_pr}
     .equ F, 8                       # back chain and LR save word of the ABI frame header
     .equ FRAME_SIZE, 176            # header + TrapFrame (164), 16-byte multiple
-    .equ F_CR, F + 128
-    .equ F_LR, F + 132
-    .equ F_CTR, F + 136
-    .equ F_XER, F + 140
-    .equ F_SRR0, F + 144
+    .equ F_SRR0, F + 128
+    .equ F_CR, F + 132
+    .equ F_LR, F + 136
+    .equ F_CTR, F + 140
+    .equ F_XER, F + 144
     .equ F_SRR1, F + 148
     .equ F_ESR, F + 152
     .equ F_DEAR, F + 156
@@ -248,9 +259,13 @@ pub fn install() {
     unsafe { __hv_set_ivors() }
 }
 
-/// Every base-class interrupt comes here, with interrupts off.
+/// Every base-class interrupt comes here, with interrupts off: those taken while a guest ran
+/// (problem state) go to the guest CPU layer, the `sc` that enters a guest to the world switch.
 #[no_mangle]
 extern "C" fn __hv_trap(frame: &mut TrapFrame) {
+    if frame.srr1 & spr::MSR_PR != 0 {
+        return super::vcpu::trap(frame);
+    }
     match frame.vector {
         IVOR_EXTERNAL_INPUT => {
             leave_idle_region(frame);
@@ -258,9 +273,11 @@ extern "C" fn __hv_trap(frame: &mut TrapFrame) {
         }
         IVOR_DECREMENTER => {
             leave_idle_region(frame);
-            super::timer_rearm();
-            kernel::on_tick();
+            if super::timer_interrupt() {
+                kernel::on_tick();
+            }
         }
+        IVOR_SYSTEM_CALL if frame.gpr[0] == super::guest::ENTER_GUEST => super::vcpu::enter(frame),
         _ => unexpected(frame),
     }
 }
@@ -328,7 +345,7 @@ fn exception_name(vector: u32) -> &'static str {
         5 => "alignment",
         6 => "program",
         7 => "floating-point unavailable",
-        8 => "system call",
+        IVOR_SYSTEM_CALL => "system call",
         9 => "auxiliary processor unavailable",
         IVOR_DECREMENTER => "decrementer",
         11 => "fixed-interval timer",

@@ -1,44 +1,12 @@
-//! For an architecture whose guest support is not written yet (PowerPC e500): the guest surface
-//! exists so the kernel builds, and creating a guest CPU is refused with a clear reason, so
-//! `/metarouter add ... disabled=no` fails cleanly instead of pretending.
+//! The RAM guests get: the part of the board's RAM the hypervisor maps one to one (its boot
+//! TLB1 entry, [`super::mmu::RAM_MAPPED`] bytes from 0), handed out in partitions, and views of
+//! it by physical address.
 
-use alloc::boxed::Box;
 use alloc::vec::Vec;
-use guest_mem::{GuestArch, PhysRange};
-use vmm::{CpuError, EntryState, GuestEnv, RunExit};
+use guest_mem::PhysRange;
 
-/// Never constructed on this architecture.
-pub enum GuestCpu {}
-
-impl vmm::GuestCpu for GuestCpu {
-    const ARCH: GuestArch = GuestArch::E500;
-    const RUNS_GUESTS: bool = false;
-
-    fn create(_partition: PhysRange, _entry: &EntryState) -> Result<Box<Self>, CpuError> {
-        Err(CpuError::Unsupported)
-    }
-    fn reset(&mut self, _entry: &EntryState) -> Result<(), CpuError> {
-        match *self {}
-    }
-    fn run(&mut self, _env: &mut dyn GuestEnv) -> RunExit {
-        match *self {}
-    }
-    fn runnable(&mut self) -> bool {
-        match *self {}
-    }
-    fn wake(&mut self) {
-        match *self {}
-    }
-    fn inject_device_interrupt(&mut self) {
-        match *self {}
-    }
-    fn wait_deadline(&self, _yield_cycles: u64) -> Option<u64> {
-        match *self {}
-    }
-}
-
-/// The RAM the hypervisor can hand out in partitions (to guests, once they run here, and to
-/// the heap when it grows): what the boot map covers one to one, the first
+/// The RAM the hypervisor can hand out in partitions (to guests, and to the heap when it
+/// grows): what the boot map covers one to one, the first
 /// [`RAM_MAPPED`](super::mmu::RAM_MAPPED) bytes.
 pub fn guest_ram_map(ram: &[PhysRange]) -> Vec<PhysRange> {
     let mapped = super::mmu::RAM_MAPPED as u64;
@@ -88,6 +56,3 @@ pub unsafe fn phys_bytes(base: u64, size: usize) -> &'static [u8] {
 pub fn virt_to_phys(va: usize) -> u64 {
     va as u64
 }
-
-/// No guest timers to program.
-pub fn timer_set_deadline(_deadline: Option<u64>) {}

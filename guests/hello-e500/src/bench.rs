@@ -1,0 +1,62 @@
+//! `bench`: time-base ticks for 1,000 of each trapping operation, loop included, and for
+//! 1,000 turns of the same loop around a `nop`: the `vm_running` hypercall round trip, an
+//! emulated `mfspr` and `mtspr` (SPRG0), an `mfmsr`, and a `wrteei 0`. Under QEMU's
+//! `-icount shift=0` (one instruction per nanosecond of virtual time) the difference divided
+//! by the loop count and multiplied by 1e9 / (time-base Hz) is instructions per operation.
+
+use core::arch::asm;
+use core::fmt::Write;
+
+use crate::console::Console;
+use crate::hypercall;
+
+const ROUNDS: u32 = 1000;
+/// `vm_running()`.
+const RUNNING: u32 = 6;
+
+fn timebase() -> u32 {
+    let tb: u32;
+    // SAFETY: reads the time base (user-readable).
+    unsafe { asm!("mfspr {0}, 268", out(reg) tb, options(nomem, nostack, preserves_flags)) };
+    tb
+}
+
+fn time(op: impl Fn()) -> u32 {
+    let start = timebase();
+    for _ in 0..ROUNDS {
+        op();
+    }
+    timebase().wrapping_sub(start)
+}
+
+/// Print the ticks of each operation for 1,000 rounds.
+pub fn run(con: &mut Console) {
+    let empty = time(|| {
+        // SAFETY: a `nop`.
+        unsafe { asm!("nop", options(nomem, nostack)) }
+    });
+    let hypercall = time(|| {
+        hypercall::call(RUNNING, 0, 0, 0, 0);
+    });
+    let mfspr = time(|| {
+        // SAFETY: reads the guest's own (virtual) SPRG0.
+        unsafe { asm!("mfspr {0}, 272", out(reg) _, options(nomem, nostack)) }
+    });
+    let mtspr = time(|| {
+        // SAFETY: writes the guest's own SPRG0, which only the bench uses.
+        unsafe { asm!("mtspr 272, {0}", in(reg) 0u32, options(nomem, nostack)) }
+    });
+    let mfmsr = time(|| {
+        // SAFETY: reads the guest's own MSR.
+        unsafe { asm!("mfmsr {0}", out(reg) _, options(nomem, nostack)) }
+    });
+    let wrteei = time(|| {
+        // SAFETY: MSR[EE] = 0, as it already is in the console loop.
+        unsafe { asm!("wrteei 0", options(nomem, nostack)) }
+    });
+    let _ = write!(
+        con,
+        "bench: ticks per {ROUNDS}: loop {empty} vm_running {hypercall} mfspr {mfspr} \
+         mtspr {mtspr} mfmsr {mfmsr} wrteei {wrteei}\r\n"
+    );
+}
