@@ -76,9 +76,7 @@ impl DmaMemory {
     /// the panic's formatting stays out of line.
     #[inline(always)]
     fn addr(&self, offset: usize, width: usize) -> usize {
-        let inside = offset
-            .checked_add(width)
-            .is_some_and(|end| end <= self.len);
+        let inside = offset.checked_add(width).is_some_and(|end| end <= self.len);
         if !inside || offset & (width - 1) != 0 {
             self.bad_access(offset, width);
         }

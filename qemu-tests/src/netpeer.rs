@@ -156,8 +156,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 _ => Err(format!("{payload} {pps} {millis}: not numbers")),
             }
         }
-        _ => Err("usage: netpeer sink ADDR:PORT | send ADDR:PORT BYTES | flood ADDR:PORT \
+        _ => Err(
+            "usage: netpeer sink ADDR:PORT | send ADDR:PORT BYTES | flood ADDR:PORT \
                   PAYLOAD COUNT | rate ADDR:PORT PAYLOAD PPS MILLISECONDS"
-            .into()),
+                .into(),
+        ),
     }
 }

@@ -132,6 +132,7 @@ pub(crate) struct Ports {
 
 impl Ports {
     /// Queue `frame` on port `j`, counting what is not sent.
+    #[inline]
     pub fn send(
         drivers: &mut [Box<dyn EtherPort>],
         state: &mut [PortState],
@@ -205,33 +206,40 @@ pub fn receive_from_ports<G: SwitchedGuest>(
         let Some((port, after)) = rest.split_first_mut() else {
             break;
         };
-        let state = &mut ports.state;
-        let taken = port.poll_rx(RX_BUDGET, &mut |frame| {
-            let me = state[i];
-            if !me.passes() {
-                state[i].rx_drops += 1;
-                return;
-            }
-            let Some(in_port) = me.switch_port.filter(|_| me.bridged) else {
-                host.receive(i, frame);
-                return;
-            };
-            let mut deliver = |out: PortId| match owner[out.index()] {
-                Some(Owner::Ether(j)) if j < i => {
-                    Ports::send(before, &mut state[..i], j, frame);
+        let (state_before, state_rest) = ports.state.split_at_mut(i);
+        let Some((me, state_after)) = state_rest.split_first_mut() else {
+            break;
+        };
+        // What the port's frames go through is the same for the whole pass (nothing in it
+        // changes a port's state but the drop counts): decided once, not per frame.
+        let taken = if !me.passes() {
+            let mut dropped = 0;
+            let taken = port.poll_rx(RX_BUDGET, &mut |_| dropped += 1);
+            me.rx_drops += dropped;
+            taken
+        } else if let Some(in_port) = me.switch_port.filter(|_| me.bridged) {
+            port.poll_rx(RX_BUDGET, &mut |frame| {
+                let mut deliver = |out: PortId| match owner.get(out.index()) {
+                    Some(Some(Owner::Ether(j))) if *j < i => {
+                        Ports::send(before, state_before, *j, frame);
+                    }
+                    Some(Some(Owner::Ether(j))) if *j > i => {
+                        Ports::send(after, state_after, *j - i - 1, frame);
+                    }
+                    Some(Some(Owner::Vif(guest, iface))) => {
+                        deliver_to_guest(guests, *guest, *iface, frame);
+                    }
+                    _ => {}
+                };
+                match switch.forward(now, in_port, frame) {
+                    Forward::Unicast(out) => deliver(out),
+                    Forward::Flood(set) => set.iter().for_each(deliver),
+                    Forward::Drop(_) => {}
                 }
-                Some(Owner::Ether(j)) if j > i => {
-                    Ports::send(after, &mut state[i + 1..], j - i - 1, frame);
-                }
-                Some(Owner::Vif(guest, iface)) => deliver_to_guest(guests, guest, iface, frame),
-                _ => {}
-            };
-            match switch.forward(now, in_port, frame) {
-                Forward::Unicast(out) => deliver(out),
-                Forward::Flood(set) => set.iter().for_each(deliver),
-                Forward::Drop(_) => {}
-            }
-        });
+            })
+        } else {
+            port.poll_rx(RX_BUDGET, &mut |frame| host.receive(i, frame))
+        };
         pass.busy |= taken >= RX_BUDGET;
         pass.frames += taken;
     }

@@ -6,6 +6,7 @@ use core::sync::atomic::{fence, Ordering};
 use super::regs::*;
 use super::E1000;
 use crate::dma::DmaOps;
+use crate::frame_copy::copy_frame;
 use crate::mmio::Registers;
 use crate::nic::{
     Counters, EthernetPort, Events, Link, MacAddress, Speed, TxError, ETHERNET_HEADER,
@@ -167,7 +168,7 @@ impl<R: Registers, D: DmaOps> EthernetPort for E1000<R, D> {
     }
 
     fn transmit(&mut self, frame: &[u8]) -> Result<(), TxError> {
-        self.queue_tx(frame.len(), |buf| buf.copy_from_slice(frame))
+        self.queue_tx(frame.len(), |buf| copy_frame(buf, frame))
     }
 
     fn transmit_with(
