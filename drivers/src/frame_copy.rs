@@ -54,7 +54,9 @@ pub fn copy_frame(dst: &mut [u8], src: &[u8]) {
         }
         at += 4;
     }
-    dst[at..].copy_from_slice(&src[at..]);
+    if at < len {
+        dst[at..].copy_from_slice(&src[at..]);
+    }
 }
 
 #[cfg(test)]
