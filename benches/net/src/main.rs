@@ -325,7 +325,8 @@ fn run_rate() -> Result<(), String> {
             );
             // Once more at that rate, with the hypervisor's own counters.
             counters.delta(&mut rig.monitor);
-            let again = rate::trial(&path, t.asked_pps);
+            let (again, profile) =
+                rate::perf_profile(path.qemu, &dir, || rate::trial(&path, t.asked_pps));
             let [passes, frames, ticks] = counters.delta(&mut rig.monitor);
             let in_passes = ticks as f64 / 160e6 / again.seconds;
             println!(
@@ -339,6 +340,10 @@ fn run_rate() -> Result<(), String> {
                 100.0 * in_passes,
                 frames as f64 / passes.max(1) as f64
             );
+            match profile {
+                Some(p) => println!("QEMU's host CPU time at that rate, by where it ran (perf):\n{p}"),
+                None => println!("(perf could not be run: no profile of QEMU)"),
+            }
         }
         None => println!("no rate kept loss under 1%"),
     }

@@ -195,3 +195,42 @@ pub fn tcp(from: &str, to_ns: &str, to_addr: &str, bytes: u64) -> Result<f64, St
         .unwrap_or(elapsed.as_millis() as f64);
     Ok(bytes as f64 * 8.0 / (millis / 1000.0) / 1e6)
 }
+
+/// Where QEMU's host CPU time goes during `during` (run meanwhile), by `perf record` of the
+/// QEMU process: each line of `perf report --sort dso` (share of samples, then where: the
+/// translated guest code, i.e. the hypervisor, shows as QEMU's anonymous code buffer,
+/// `[unknown]` or `[JIT]`; QEMU's own code, i.e. device emulation, the TCG runtime and its
+/// main loop, as `qemu-system-mips`; the host kernel, i.e. the taps and system calls, as
+/// `[kernel.kallsyms]`). `None` when `perf` cannot be run.
+pub fn perf_profile<T>(pid: u32, dir: &std::path::Path, during: impl FnOnce() -> T) -> (T, Option<String>) {
+    let data = dir.join("perf.data");
+    let recorder = std::process::Command::new("perf")
+        .args(["record", "-q", "-F", "999", "-p", &pid.to_string(), "-o"])
+        .arg(&data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    let result = during();
+    let Ok(mut recorder) = recorder else {
+        return (result, None);
+    };
+    // perf writes its data when interrupted.
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &recorder.id().to_string()])
+        .status();
+    let _ = recorder.wait();
+    let report = std::process::Command::new("perf")
+        .args(["report", "--stdio", "--sort", "dso", "-i"])
+        .arg(&data)
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+    let lines = report.map(|r| {
+        r.lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .take(8)
+            .map(|l| format!("  {}\n", l.trim()))
+            .collect::<String>()
+    });
+    (result, lines.filter(|l| !l.is_empty()))
+}
