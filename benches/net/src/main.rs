@@ -341,7 +341,9 @@ fn run_rate() -> Result<(), String> {
                 frames as f64 / passes.max(1) as f64
             );
             match profile {
-                Some(p) => println!("QEMU's host CPU time at that rate, by where it ran (perf):\n{p}"),
+                Some(p) => {
+                    println!("QEMU's host CPU time at that rate, by where it ran (perf):\n{p}")
+                }
                 None => println!("(perf could not be run: no profile of QEMU)"),
             }
         }

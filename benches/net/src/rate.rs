@@ -202,7 +202,11 @@ pub fn tcp(from: &str, to_ns: &str, to_addr: &str, bytes: u64) -> Result<f64, St
 /// `[unknown]` or `[JIT]`; QEMU's own code, i.e. device emulation, the TCG runtime and its
 /// main loop, as `qemu-system-mips`; the host kernel, i.e. the taps and system calls, as
 /// `[kernel.kallsyms]`). `None` when `perf` cannot be run.
-pub fn perf_profile<T>(pid: u32, dir: &std::path::Path, during: impl FnOnce() -> T) -> (T, Option<String>) {
+pub fn perf_profile<T>(
+    pid: u32,
+    dir: &std::path::Path,
+    during: impl FnOnce() -> T,
+) -> (T, Option<String>) {
     let data = dir.join("perf.data");
     let recorder = std::process::Command::new("perf")
         .args(["record", "-q", "-F", "999", "-p", &pid.to_string(), "-o"])
