@@ -167,7 +167,7 @@ impl DmaMemory {
 
     #[inline(always)]
     fn span(&self, offset: usize, len: usize) -> usize {
-        if !offset.checked_add(len).is_some_and(|end| end <= self.len) {
+        if offset.checked_add(len).is_none_or(|end| end > self.len) {
             self.bad_span(offset, len);
         }
         self.base + offset
