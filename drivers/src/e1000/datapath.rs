@@ -82,6 +82,8 @@ impl<R: Registers, D: DmaOps> E1000<R, D> {
     fn poll(&mut self, budget: usize, mut deliver: impl FnMut(&[u8])) -> usize {
         self.dma.drain_device_writes();
         let mut done = 0;
+        // Frames and bytes handed up, added to the 64-bit counters once per poll.
+        let (mut frames, mut bytes) = (0usize, 0usize);
         while done < budget {
             let i = self.rx_next;
             let d = i * DESCRIPTOR_SIZE;
@@ -110,13 +112,15 @@ impl<R: Registers, D: DmaOps> E1000<R, D> {
                 // SAFETY: descriptor `i` is done (DD) and is not given back to the device until
                 // `rearm_rx` below, after the slice is gone.
                 deliver(unsafe { self.rx.mem.bytes(self.rx.offset(i), len) });
-                self.counters.rx_frames += 1;
-                self.counters.rx_bytes += len as u64;
+                frames += 1;
+                bytes += len;
             }
             self.rearm_rx(i);
             self.rx_next = wrap(i + 1, self.rx.count);
             done += 1;
         }
+        self.counters.rx_frames += frames as u64;
+        self.counters.rx_bytes += bytes as u64;
         if done > 0 {
             fence(Ordering::SeqCst);
             let tail = self.rx_next.checked_sub(1).unwrap_or(self.rx.count - 1);
