@@ -218,22 +218,23 @@ pub fn receive_from_ports<G: SwitchedGuest>(
             me.rx_drops += dropped;
             taken
         } else if let Some(in_port) = me.switch_port.filter(|_| me.bridged) {
-            port.poll_rx(RX_BUDGET, &mut |frame| {
-                let mut out = Outputs {
-                    before: &mut *before,
-                    state_before: &mut *state_before,
-                    after: &mut *after,
-                    state_after: &mut *state_after,
-                    i,
-                };
-                match switch.forward(now, in_port, frame) {
+            let mut out = Outputs {
+                before,
+                state_before,
+                after,
+                state_after,
+                i,
+            };
+            port.poll_rx(
+                RX_BUDGET,
+                &mut |frame| match switch.forward(now, in_port, frame) {
                     Forward::Unicast(to) => out.deliver(owner, guests, to, frame),
                     Forward::Flood(set) => set
                         .iter()
                         .for_each(|to| out.deliver(owner, guests, to, frame)),
                     Forward::Drop(_) => {}
-                }
-            })
+                },
+            )
         } else {
             port.poll_rx(RX_BUDGET, &mut |frame| host.receive(i, frame))
         };
