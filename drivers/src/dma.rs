@@ -71,17 +71,29 @@ impl DmaMemory {
         })
     }
 
+    /// The CPU address of the `width`-byte field at `offset`, checked to lie inside the block
+    /// and be aligned. Inlined into every accessor: the check is two compares on the frame path,
+    /// the panic's formatting stays out of line.
+    #[inline(always)]
     fn addr(&self, offset: usize, width: usize) -> usize {
-        assert!(
-            offset.checked_add(width).is_some_and(|end| end <= self.len) && offset.is_multiple_of(width),
-            "DMA access at {:#x}+{offset:#x} (width {width}) outside its {:#x}-byte block or misaligned",
-            self.base,
-            self.len
-        );
+        let inside = offset.checked_add(width).is_some_and(|end| end <= self.len);
+        if !inside || offset & (width - 1) != 0 {
+            self.bad_access(offset, width);
+        }
         self.base + offset
     }
 
+    #[cold]
+    #[inline(never)]
+    fn bad_access(&self, offset: usize, width: usize) -> ! {
+        panic!(
+            "DMA access at {:#x}+{offset:#x} (width {width}) outside its {:#x}-byte block or misaligned",
+            self.base, self.len
+        )
+    }
+
     /// A byte (byte order does not apply).
+    #[inline]
     pub fn read8(&self, offset: usize) -> u8 {
         let a = self.addr(offset, 1);
         // SAFETY: `a` lies inside the block the constructor's caller vouched for.
@@ -89,6 +101,7 @@ impl DmaMemory {
     }
 
     /// Write a byte.
+    #[inline]
     pub fn write8(&self, offset: usize, value: u8) {
         let a = self.addr(offset, 1);
         // SAFETY: as in `read8`.
@@ -96,6 +109,7 @@ impl DmaMemory {
     }
 
     /// A little-endian 16-bit field (PCI devices' descriptors).
+    #[inline]
     pub fn read_le16(&self, offset: usize) -> u16 {
         let a = self.addr(offset, 2);
         // SAFETY: as in `read8`; `addr` checked 2-byte alignment.
@@ -103,6 +117,7 @@ impl DmaMemory {
     }
 
     /// Write a little-endian 16-bit field.
+    #[inline]
     pub fn write_le16(&self, offset: usize, value: u16) {
         let a = self.addr(offset, 2);
         // SAFETY: as in `read_le16`.
@@ -110,6 +125,7 @@ impl DmaMemory {
     }
 
     /// A little-endian 32-bit field.
+    #[inline]
     pub fn read_le32(&self, offset: usize) -> u32 {
         let a = self.addr(offset, 4);
         // SAFETY: as in `read8`; `addr` checked 4-byte alignment.
@@ -117,6 +133,7 @@ impl DmaMemory {
     }
 
     /// Write a little-endian 32-bit field.
+    #[inline]
     pub fn write_le32(&self, offset: usize, value: u32) {
         let a = self.addr(offset, 4);
         // SAFETY: as in `read_le32`.
@@ -124,6 +141,7 @@ impl DmaMemory {
     }
 
     /// A big-endian 32-bit field (the SoCs' own devices' descriptors).
+    #[inline]
     pub fn read_be32(&self, offset: usize) -> u32 {
         let a = self.addr(offset, 4);
         // SAFETY: as in `read_le32`.
@@ -131,6 +149,7 @@ impl DmaMemory {
     }
 
     /// Write a big-endian 32-bit field.
+    #[inline]
     pub fn write_be32(&self, offset: usize, value: u32) {
         let a = self.addr(offset, 4);
         // SAFETY: as in `read_le32`.
@@ -138,6 +157,7 @@ impl DmaMemory {
     }
 
     /// Copy `src` into the block at `offset` (a frame into a transmit buffer).
+    #[inline]
     pub fn copy_from(&self, offset: usize, src: &[u8]) {
         let a = self.span(offset, src.len());
         // SAFETY: the span lies inside the block; `src` is a Rust slice, which cannot overlap
@@ -145,13 +165,21 @@ impl DmaMemory {
         unsafe { core::ptr::copy_nonoverlapping(src.as_ptr(), a as *mut u8, src.len()) }
     }
 
+    #[inline(always)]
     fn span(&self, offset: usize, len: usize) -> usize {
-        assert!(
-            offset.checked_add(len).is_some_and(|end| end <= self.len),
+        if offset.checked_add(len).is_none_or(|end| end > self.len) {
+            self.bad_span(offset, len);
+        }
+        self.base + offset
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn bad_span(&self, offset: usize, len: usize) -> ! {
+        panic!(
             "DMA span {offset:#x}+{len:#x} outside its {:#x}-byte block",
             self.len
-        );
-        self.base + offset
+        )
     }
 
     /// The `len` bytes at `offset` as a slice (a received frame, handed to the caller).
@@ -159,6 +187,7 @@ impl DmaMemory {
     /// # Safety
     /// Nothing writes the range (the CPU through any `DmaMemory`, or a device) while the slice
     /// lives: the driver has not given the buffer back to the device.
+    #[inline]
     pub unsafe fn bytes(&self, offset: usize, len: usize) -> &[u8] {
         let a = self.span(offset, len);
         // SAFETY: inside the block; the caller guarantees no concurrent write.
@@ -171,6 +200,7 @@ impl DmaMemory {
     /// Nothing else reads or writes the range while the slice lives: the buffer is not owned by
     /// the device and no other slice of it exists.
     #[allow(clippy::mut_from_ref)]
+    #[inline]
     pub unsafe fn bytes_mut(&self, offset: usize, len: usize) -> &mut [u8] {
         let a = self.span(offset, len);
         // SAFETY: inside the block; the caller guarantees exclusive access.

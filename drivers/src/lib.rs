@@ -20,6 +20,7 @@ pub mod cfi_flash;
 pub mod dma;
 pub mod e1000;
 pub mod etsec;
+pub mod frame_copy;
 pub mod fsl_guts;
 pub mod fsl_pci;
 pub mod fsl_soc;

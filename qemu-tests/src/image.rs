@@ -191,6 +191,13 @@ pub fn load_segments(elf: &[u8]) -> Result<Vec<LoadSegment>, String> {
 
 /// The value of symbol `name` in a big-endian ELF32 file's symbol table (the unstripped ELF).
 pub fn symbol(elf: &[u8], name: &str) -> Option<u32> {
+    symbols(elf)?
+        .into_iter()
+        .find_map(|(n, value, _)| (n == name).then_some(value))
+}
+
+/// Every named symbol of a big-endian ELF32 file's symbol table: name, value, size.
+pub fn symbols(elf: &[u8]) -> Option<Vec<(String, u32, u32)>> {
     let be16 = |o: usize| elf.get(o..o + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
     let be32 = |o: usize| {
         elf.get(o..o + 4)
@@ -207,12 +214,12 @@ pub fn symbol(elf: &[u8], name: &str) -> Option<u32> {
     let strtab = section(be32(symtab + 24)? as usize);
     let (sym_off, sym_size) = (be32(symtab + 16)? as usize, be32(symtab + 20)? as usize);
     let str_off = be32(strtab + 16)? as usize;
-    (0..sym_size / 16).find_map(|k| {
+    let named = (0..sym_size / 16).filter_map(|k| {
         let sym = sym_off + 16 * k;
         let at = str_off + be32(sym)? as usize;
         let end = at + elf.get(at..)?.iter().position(|&b| b == 0)?;
-        (elf.get(at..end)? == name.as_bytes())
-            .then(|| be32(sym + 4))
-            .flatten()
-    })
+        let name = std::str::from_utf8(elf.get(at..end)?).ok()?;
+        (!name.is_empty()).then(|| Some((name.to_string(), be32(sym + 4)?, be32(sym + 8)?)))?
+    });
+    Some(named.collect())
 }

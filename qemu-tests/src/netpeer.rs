@@ -9,6 +9,9 @@
 //! - `netpeer flood ADDR:PORT PAYLOAD COUNT`: send COUNT UDP datagrams of PAYLOAD bytes as fast
 //!   as the socket takes them (64-byte frames: 18 bytes; 1514: 1472), print
 //!   `flooded COUNT MILLISECONDS`.
+//! - `netpeer rate ADDR:PORT PAYLOAD PPS MILLISECONDS`: send UDP datagrams of PAYLOAD bytes at
+//!   PPS datagrams a second (paced every 100 us) for MILLISECONDS, print
+//!   `rate SENT MILLISECONDS` (SENT below PPS × time: this sender could not keep up).
 //!
 //! HASH is FNV-1a over the bytes, so the test can see that what arrived is what was sent.
 
@@ -105,7 +108,37 @@ fn flood(addr: &str, payload: usize, count: u64) -> Result<(), String> {
     Ok(())
 }
 
-/// Run the command `args` (without the program's name): `sink`, `send` or `flood`.
+fn rate(addr: &str, payload: usize, pps: u64, millis: u64) -> Result<(), String> {
+    let to: std::net::SocketAddr = addr.parse().map_err(|e| format!("{addr}: {e}"))?;
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").map_err(|e| format!("bind: {e}"))?;
+    let datagram = vec![0x5Au8; payload];
+    let start = Instant::now();
+    let length = Duration::from_millis(millis);
+    let mut sent: u64 = 0;
+    loop {
+        let elapsed = start.elapsed();
+        if elapsed >= length {
+            break;
+        }
+        let due = (elapsed.as_micros() as u64 * pps / 1_000_000).saturating_sub(sent);
+        for _ in 0..due {
+            match socket.send_to(&datagram, to) {
+                Ok(_) => sent += 1,
+                // The tap's queue is full: what the box did not take is lost.
+                Err(e) if e.raw_os_error() == Some(105) => break,
+                Err(e) => return Err(format!("send: {e}")),
+            }
+        }
+        let next = Duration::from_micros((sent + 1) * 1_000_000 / pps.max(1));
+        if let Some(wait) = next.checked_sub(start.elapsed()) {
+            std::thread::sleep(wait.min(Duration::from_micros(100)));
+        }
+    }
+    println!("rate {sent} {}", start.elapsed().as_millis());
+    Ok(())
+}
+
+/// Run the command `args` (without the program's name): `sink`, `send`, `flood` or `rate`.
 pub fn run(args: &[String]) -> Result<(), String> {
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["sink", addr] => sink(addr),
@@ -117,8 +150,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
             (Ok(p), Ok(c)) => flood(addr, p, c),
             _ => Err(format!("{payload} {count}: not numbers")),
         },
+        ["rate", addr, payload, pps, millis] => {
+            match (payload.parse(), pps.parse(), millis.parse()) {
+                (Ok(p), Ok(r), Ok(m)) => rate(addr, p, r, m),
+                _ => Err(format!("{payload} {pps} {millis}: not numbers")),
+            }
+        }
         _ => Err(
-            "usage: netpeer sink ADDR:PORT | send ADDR:PORT BYTES | flood ADDR:PORT PAYLOAD COUNT"
+            "usage: netpeer sink ADDR:PORT | send ADDR:PORT BYTES | flood ADDR:PORT \
+                  PAYLOAD COUNT | rate ADDR:PORT PAYLOAD PPS MILLISECONDS"
                 .into(),
         ),
     }

@@ -103,6 +103,11 @@ impl Session {
         }
     }
 
+    /// The QEMU process's id (for reading its CPU time).
+    pub fn pid(&self) -> u32 {
+        self.child.lock().unwrap_or_else(|e| e.into_inner()).id()
+    }
+
     /// Everything the console printed so far, with `\r\n` turned into `\n`.
     pub fn transcript(&self) -> String {
         let out = self.output.0.lock().unwrap_or_else(|e| e.into_inner());

@@ -132,6 +132,7 @@ pub(crate) struct Ports {
 
 impl Ports {
     /// Queue `frame` on port `j`, counting what is not sent.
+    #[inline(always)]
     pub fn send(
         drivers: &mut [Box<dyn EtherPort>],
         state: &mut [PortState],
@@ -205,38 +206,79 @@ pub fn receive_from_ports<G: SwitchedGuest>(
         let Some((port, after)) = rest.split_first_mut() else {
             break;
         };
-        let state = &mut ports.state;
-        let taken = port.poll_rx(RX_BUDGET, &mut |frame| {
-            let me = state[i];
-            if !me.passes() {
-                state[i].rx_drops += 1;
-                return;
-            }
-            let Some(in_port) = me.switch_port.filter(|_| me.bridged) else {
-                host.receive(i, frame);
-                return;
+        let (state_before, state_rest) = ports.state.split_at_mut(i);
+        let Some((me, state_after)) = state_rest.split_first_mut() else {
+            break;
+        };
+        // What the port's frames go through is the same for the whole pass (nothing in it
+        // changes a port's state but the drop counts): decided once, not per frame.
+        let taken = if !me.passes() {
+            let mut dropped = 0;
+            let taken = port.poll_rx(RX_BUDGET, &mut |_| dropped += 1);
+            me.rx_drops += dropped;
+            taken
+        } else if let Some(in_port) = me.switch_port.filter(|_| me.bridged) {
+            let mut out = Outputs {
+                before,
+                state_before,
+                after,
+                state_after,
+                i,
             };
-            let mut deliver = |out: PortId| match owner[out.index()] {
-                Some(Owner::Ether(j)) if j < i => {
-                    Ports::send(before, &mut state[..i], j, frame);
-                }
-                Some(Owner::Ether(j)) if j > i => {
-                    Ports::send(after, &mut state[i + 1..], j - i - 1, frame);
-                }
-                Some(Owner::Vif(guest, iface)) => deliver_to_guest(guests, guest, iface, frame),
-                _ => {}
-            };
-            match switch.forward(now, in_port, frame) {
-                Forward::Unicast(out) => deliver(out),
-                Forward::Flood(set) => set.iter().for_each(deliver),
-                Forward::Drop(_) => {}
-            }
-        });
+            port.poll_rx(
+                RX_BUDGET,
+                &mut |frame| match switch.forward(now, in_port, frame) {
+                    Forward::Unicast(to) => out.deliver(owner, guests, to, frame),
+                    Forward::Flood(set) => set
+                        .iter()
+                        .for_each(|to| out.deliver(owner, guests, to, frame)),
+                    Forward::Drop(_) => {}
+                },
+            )
+        } else {
+            port.poll_rx(RX_BUDGET, &mut |frame| host.receive(i, frame))
+        };
         pass.busy |= taken >= RX_BUDGET;
         pass.frames += taken;
     }
     ports.flush();
     pass
+}
+
+/// The ports other than the receiving one (`i`), split around it, as one pass sees them.
+struct Outputs<'a> {
+    before: &'a mut [Box<dyn EtherPort>],
+    state_before: &'a mut [PortState],
+    after: &'a mut [Box<dyn EtherPort>],
+    state_after: &'a mut [PortState],
+    i: usize,
+}
+
+impl Outputs<'_> {
+    /// Send `frame` out of switch port `to`: another physical port or a guest's vif. Inlined
+    /// into the unicast case, so a unicast frame costs no call here.
+    #[inline(always)]
+    fn deliver<G: SwitchedGuest>(
+        &mut self,
+        owner: &[Option<Owner>],
+        guests: &mut [Option<G>],
+        to: PortId,
+        frame: &[u8],
+    ) {
+        let i = self.i;
+        match owner.get(to.index()) {
+            Some(Some(Owner::Ether(j))) if *j < i => {
+                Ports::send(self.before, self.state_before, *j, frame);
+            }
+            Some(Some(Owner::Ether(j))) if *j > i => {
+                Ports::send(self.after, self.state_after, *j - i - 1, frame);
+            }
+            Some(Some(Owner::Vif(guest, iface))) => {
+                deliver_to_guest(guests, *guest, *iface, frame);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Copy `frame` into guest `guest`'s interface `iface` and raise its interrupt.

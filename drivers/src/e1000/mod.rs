@@ -206,9 +206,15 @@ impl<R: Registers, D: DmaOps> E1000<R, D> {
     }
 
     fn start_tx(&mut self, ring_bus: u64) {
+        // Each slot's buffer address once: the device writes back only the status.
         for i in 0..self.tx.count {
             let d = i * DESCRIPTOR_SIZE;
-            (0..4).for_each(|w| self.tx_desc.write_le32(d + 4 * w, 0));
+            let bus = self.tx.bus(i);
+            self.tx_desc.write_le32(d + DESC_ADDR_LO, bus as u32);
+            self.tx_desc
+                .write_le32(d + DESC_ADDR_HI, (bus >> 32) as u32);
+            self.tx_desc.write_le32(d + DESC_WORD2, 0);
+            self.tx_desc.write_le32(d + DESC_WORD3, 0);
         }
         let regs = &self.regs;
         regs.write(TDBAL, ring_bus as u32);
@@ -229,6 +235,14 @@ impl<R: Registers, D: DmaOps> E1000<R, D> {
             .write_le32(d + DESC_ADDR_HI, (bus >> 32) as u32);
         self.rx_desc.write_le32(d + DESC_WORD2, 0);
         self.rx_desc.write_le32(d + DESC_WORD3, 0);
+    }
+
+    /// Give receive descriptor `i` back after a frame: only its status is cleared (the device
+    /// writes back length, checksum, status, errors and special, never the buffer address, so
+    /// the address [`Self::arm_rx`] wrote at setup stays).
+    #[inline(always)]
+    fn rearm_rx(&self, i: usize) {
+        self.rx_desc.write_le32(i * DESCRIPTOR_SIZE + DESC_WORD3, 0);
     }
 
     /// The device's statistics since setup (each read clears the registers).

@@ -162,6 +162,36 @@ fn received_frames_are_handed_up_in_order_and_the_slots_given_back() {
     assert_eq!(poll_all(&mut p), Vec::<Vec<u8>>::new());
 }
 
+/// Buffer addresses are written once, at setup: giving a receive slot back only clears its
+/// status, and every transmit slot already points at its own buffer before a frame is queued.
+#[test]
+fn descriptors_carry_their_buffer_addresses_from_setup_and_a_slot_given_back_only_loses_its_status()
+{
+    let mem = memory(LAYOUT);
+    let dev = E1000Model::new(&mem, MAC);
+    let mut p = port(&dev, &mem, LAYOUT);
+    let tx_ring = DESC_BUS + 8 * 16;
+    let tx_buffers = BUF_BUS + 8 * 2048;
+    for i in 0..8u64 {
+        assert_eq!(
+            u64::from(mem.device_read_le32(tx_ring + 16 * i)),
+            tx_buffers + 2048 * i,
+            "transmit slot {i}"
+        );
+        assert_eq!(mem.device_read_le32(tx_ring + 16 * i + 4), 0);
+    }
+    assert!(dev.receive(&frame(100, 1)));
+    assert_ne!(mem.device_read_le32(DESC_BUS + 12) & RXD_STAT_DD, 0);
+    assert_eq!(poll_all(&mut p).len(), 1);
+    assert_eq!(mem.device_read_le32(DESC_BUS + 12), 0, "status cleared");
+    assert_eq!(
+        u64::from(mem.device_read_le32(DESC_BUS)),
+        BUF_BUS,
+        "its buffer"
+    );
+    assert_eq!(mem.device_read_le32(DESC_BUS + 4), 0);
+}
+
 #[test]
 fn the_ring_wraps_many_times_without_losing_or_reordering_a_frame() {
     let mem = memory(LAYOUT);

@@ -12,6 +12,7 @@ use super::cp0;
 static LINE: AtomicUsize = AtomicUsize::new(0);
 
 /// Bytes per data cache line (Config1.DL: 2 << DL; 0 means no cache, given as 1).
+#[inline]
 pub fn line_size() -> usize {
     match LINE.load(Ordering::Relaxed) {
         0 => {
@@ -40,6 +41,7 @@ fn each_line(va: usize, len: usize, line: usize, mut op: impl FnMut(usize)) {
 
 /// Write the cache lines covering `va .. va + len` back to memory (they stay valid), then
 /// `sync`: a device reading the range afterwards sees what the CPU wrote.
+#[inline]
 pub fn write_back(va: usize, len: usize) {
     let line = line_size();
     if line == 1 {
@@ -60,6 +62,7 @@ pub fn write_back(va: usize, len: usize) {
 /// # Safety
 /// Every line covering the range must hold nothing the CPU wrote and still needs (the lines lie
 /// wholly inside one DMA buffer the CPU has not written since its last [`write_back`]).
+#[inline]
 pub unsafe fn invalidate(va: usize, len: usize) {
     let line = line_size();
     if line == 1 {

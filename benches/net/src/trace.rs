@@ -1,0 +1,148 @@
+//! Where the hypervisor's instructions go per bridged frame: QEMU's own trace of the
+//! translation blocks it runs (`-d in_asm,exec,nochain`), attributed to the image's functions.
+//!
+//! `in_asm` logs each translation block once, when QEMU translates it (its first address and
+//! its instructions); `exec` logs every run of a block (its first address), and `nochain`
+//! makes QEMU log every run rather than jumping from block to block unseen. The instructions a
+//! window ran are the sum, over the runs it logged, of the length of the block run; each block
+//! is charged to the function holding its first address (after inlining: the breakdown is by
+//! the functions the optimiser left, not by source functions). Valid without `-icount` only
+//! (under `-icount`, QEMU retranslates blocks shorter when its budget runs out).
+
+use std::collections::HashMap;
+
+/// A symbol: name, first address, size in bytes.
+pub type Symbol = (String, u32, u32);
+
+/// Instructions run in a traced window, by function.
+pub struct Breakdown {
+    /// (function, instructions), most first.
+    pub functions: Vec<(String, u64)>,
+    pub total: u64,
+    /// Runs of blocks whose translation the log did not show.
+    pub unknown_blocks: u64,
+}
+
+/// The first address of a trace line (`IN:` block line `0x80012345:  insn` or exec line
+/// `Trace 0: 0x7f.. [00000000/0000000080012345/...] name`).
+fn exec_pc(line: &str) -> Option<u32> {
+    let inside = line.split('[').nth(1)?;
+    let pc = inside.split('/').nth(1)?;
+    u64::from_str_radix(pc, 16).ok().map(|v| v as u32)
+}
+
+fn asm_pc(line: &str) -> Option<u32> {
+    let hex = line.strip_prefix("0x")?.split(':').next()?;
+    u64::from_str_radix(hex, 16).ok().map(|v| v as u32)
+}
+
+/// Instruction counts from a QEMU log: every translation's length (the latest one for a
+/// first address), and the runs logged in the traced window.
+pub fn analyse(log: &str, symbols: &[Symbol]) -> Breakdown {
+    let mut block_len: HashMap<u32, u64> = HashMap::new();
+    let mut block: Option<(u32, u64)> = None;
+    let mut unknown_blocks = 0;
+    let mut charged: HashMap<u32, u64> = HashMap::new();
+    for line in log.lines() {
+        if line.starts_with("IN:") {
+            block = None;
+            continue;
+        }
+        if let Some(pc) = asm_pc(line) {
+            let (start, len) = block.get_or_insert((pc, 0));
+            *len += 1;
+            block_len.insert(*start, *len);
+            continue;
+        }
+        block = None;
+        if line.starts_with("Trace ") {
+            if let Some(pc) = exec_pc(line) {
+                // Charged at the length known when the block ran (a later retranslation of
+                // the same address does not rewrite history).
+                match block_len.get(&pc) {
+                    Some(&len) => *charged.entry(pc).or_default() += len,
+                    None => unknown_blocks += 1,
+                }
+            }
+        }
+    }
+    let mut sorted: Vec<&Symbol> = symbols.iter().filter(|s| s.2 > 0).collect();
+    sorted.sort_by_key(|s| s.1);
+    let mut by_function: HashMap<String, u64> = HashMap::new();
+    for (pc, n) in charged {
+        let at = sorted.partition_point(|s| s.1 <= pc);
+        let name = match at.checked_sub(1).map(|i| sorted[i]) {
+            Some(s) if pc < s.1.wrapping_add(s.2) => s.0.clone(),
+            _ => format!("{pc:#010x}"),
+        };
+        *by_function.entry(name).or_default() += n;
+    }
+    let total = by_function.values().sum();
+    let mut functions: Vec<(String, u64)> = by_function.into_iter().collect();
+    functions.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    Breakdown {
+        functions,
+        total,
+        unknown_blocks,
+    }
+}
+
+/// The functions' names demangled by `llvm-cxxfilt` (package llvm, which the image build
+/// already needs for `llvm-objcopy`); as they are if it cannot be run.
+pub fn demangle_all(names: Vec<(String, u64)>) -> Vec<(String, u64)> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let input: String = names.iter().map(|(n, _)| format!("{n}\n")).collect();
+    let run = || -> Option<String> {
+        let mut child = Command::new("llvm-cxxfilt")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .ok()?;
+        child.stdin.take()?.write_all(input.as_bytes()).ok()?;
+        let out = child.wait_with_output().ok()?;
+        String::from_utf8(out.stdout).ok()
+    };
+    match run() {
+        Some(text) if text.lines().count() == names.len() => text
+            .lines()
+            .zip(names)
+            .map(|(name, (_, n))| (name.to_string(), n))
+            .collect(),
+        _ => names,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_are_charged_to_their_functions() {
+        let log = "\
+----------------
+IN: f
+0x80000100:  addiu\tsp,sp,-8
+0x80000104:  jr\tra
+0x80000108:  nop
+
+----------------
+IN: g
+0x80000200:  nop
+
+Trace 0: 0x7f00 [00000000/0000000080000100/00000000/00000000] f
+Trace 0: 0x7f00 [00000000/0000000080000100/00000000/00000000] f
+Trace 0: 0x7f40 [00000000/0000000080000200/00000000/00000000] g
+Trace 0: 0x7f80 [00000000/0000000080000300/00000000/00000000] h
+";
+        let symbols = vec![
+            ("f".to_string(), 0x8000_0100, 0x20),
+            ("g".to_string(), 0x8000_0200, 4),
+        ];
+        let b = analyse(log, &symbols);
+        assert_eq!(b.total, 7);
+        assert_eq!(b.unknown_blocks, 1);
+        assert_eq!(b.functions[0], ("f".to_string(), 6));
+        assert_eq!(b.functions[1], ("g".to_string(), 1));
+    }
+}

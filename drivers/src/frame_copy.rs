@@ -1,0 +1,114 @@
+//! Copying a frame into a transmit buffer, fast on the 32-bit CPUs the drivers run on.
+//!
+//! The generic `memcpy` (compiler-builtins) copies word by word in a loop of six
+//! instructions a word on MIPS, 1.5 instructions a byte: 2,270 for a 1514-byte frame, more than
+//! everything else a bridged frame costs. [`copy_frame`] copies 32 bytes (a 24Kc cache line)
+//! per loop turn in eight word loads and eight word stores when both ends are word-aligned (DMA
+//! buffers start on a cache line; received frames start at their buffer's start), about 0.6
+//! instructions a byte, the last 0..31 bytes in at most one step each of 16, 8 and 4 bytes and
+//! then single bytes, and falls back to `copy_from_slice` otherwise.
+//!
+//! The loads and stores are volatile so that the optimiser does not turn the loops back into
+//! a `memcpy` call (it recognises copy loops); each is still one `lw` or `sw`.
+
+/// Bytes per unrolled turn.
+const BLOCK: usize = 32;
+
+/// `dst.copy_from_slice(src)`: panics if the lengths differ, like it.
+#[inline]
+pub fn copy_frame(dst: &mut [u8], src: &[u8]) {
+    assert_eq!(dst.len(), src.len(), "frame copy between different lengths");
+    let (d, s) = (dst.as_mut_ptr(), src.as_ptr());
+    if (d as usize | s as usize) & 3 != 0 {
+        dst.copy_from_slice(src);
+        return;
+    }
+    let len = src.len();
+    let mut at = 0;
+    while at + BLOCK <= len {
+        // SAFETY: `at .. at + 32` lies inside both slices (checked by the loop condition), both
+        // start word-aligned and `at` is a multiple of 4, so every access is an aligned word
+        // inside its slice; `dst` is a unique borrow, so the two do not overlap.
+        unsafe {
+            let (d, s) = (d.add(at).cast::<u32>(), s.add(at).cast::<u32>());
+            let w = [
+                s.read_volatile(),
+                s.add(1).read_volatile(),
+                s.add(2).read_volatile(),
+                s.add(3).read_volatile(),
+                s.add(4).read_volatile(),
+                s.add(5).read_volatile(),
+                s.add(6).read_volatile(),
+                s.add(7).read_volatile(),
+            ];
+            for (k, word) in w.into_iter().enumerate() {
+                d.add(k).write_volatile(word);
+            }
+        }
+        at += BLOCK;
+    }
+    // Under 32 bytes left: at most one step each of 16, 8 and 4 bytes, no loop.
+    for step in [16, 8, 4] {
+        if at + step <= len {
+            // SAFETY: as above, for the `step / 4` aligned words at `at`.
+            unsafe {
+                let (d, s) = (d.add(at).cast::<u32>(), s.add(at).cast::<u32>());
+                for k in 0..step / 4 {
+                    let word = s.add(k).read_volatile();
+                    d.add(k).write_volatile(word);
+                }
+            }
+            at += step;
+        }
+    }
+    if at < len {
+        dst[at..].copy_from_slice(&src[at..]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::vec;
+    use std::vec::Vec;
+
+    /// Offset of the first word-aligned byte of `v`.
+    fn aligned_start(v: &[u8]) -> usize {
+        (4 - v.as_ptr() as usize % 4) % 4
+    }
+
+    #[test]
+    fn copies_every_length_and_alignment_exactly() {
+        let src_all: Vec<u8> = (0..2100u32).map(|i| (i * 7 + i / 13) as u8).collect();
+        let mut dst_all = vec![0u8; 2100];
+        let (s0, d0) = (aligned_start(&src_all), aligned_start(&dst_all));
+        for len in (0..=140).chain([1514, 2047, 2048]) {
+            // Both aligned (the word path), then either or both misaligned (the fallback).
+            for (so, d_off) in [(s0, d0), (s0 + 1, d0), (s0, d0 + 2), (s0 + 3, d0 + 3)] {
+                dst_all.fill(0xA5);
+                let src = &src_all[so..so + len];
+                copy_frame(&mut dst_all[d_off..d_off + len], src);
+                assert_eq!(
+                    &dst_all[d_off..d_off + len],
+                    src,
+                    "len {len} at {so}/{d_off}"
+                );
+                assert!(
+                    dst_all[..d_off].iter().all(|&b| b == 0xA5),
+                    "before the copy"
+                );
+                assert!(
+                    dst_all[d_off + len..].iter().all(|&b| b == 0xA5),
+                    "after the copy (len {len})"
+                );
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "different lengths")]
+    fn different_lengths_panic() {
+        copy_frame(&mut [0u8; 4], &[0u8; 5]);
+    }
+}
