@@ -135,7 +135,8 @@ impl HostIp {
     pub fn receive(&mut self, now: Micros, iface: IfaceId, frame: &[u8], out: &mut dyn FrameSink) {
         self.stats.rx_frames += 1;
         match rx::receive(self, now, iface, frame, out) {
-            Ok(()) => ping::after_receive(self, now, out),
+            // A reply may end the ping; a neighbour's answer lets a waiting request go.
+            Ok(()) => ping::poll(self, now, out),
             Err(reason) => self.stats.count(reason),
         }
     }

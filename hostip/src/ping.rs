@@ -401,15 +401,6 @@ pub(crate) fn poll(host: &mut HostIp, now: Micros, out: &mut dyn FrameSink) {
     }
 }
 
-/// After a received frame: a request that waited for its neighbour leaves now.
-pub(crate) fn after_receive(host: &mut HostIp, now: Micros, out: &mut dyn FrameSink) {
-    let Some(mut job) = host.ping.job else { return };
-    if job.mac.is_some() && job.in_flight.iter().flatten().any(|f| f.sent_at.is_none()) {
-        transmit_waiting(host, now, &mut job, out);
-        host.ping.job = Some(job);
-    }
-}
-
 /// The neighbour's MAC, or a request for it (a stale neighbour is asked again, unicast, and
 /// used meanwhile).
 fn resolve(host: &mut HostIp, now: Micros, job: &Job, out: &mut dyn FrameSink) -> Option<Mac> {

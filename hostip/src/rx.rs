@@ -44,27 +44,20 @@ pub(crate) fn receive(
         return Err(Drop::NotForUs);
     }
     match eth.ethertype() {
-        EthernetProtocol::Arp => arp(host, now, &cfg, eth.payload()),
+        EthernetProtocol::Arp => {
+            if let Some((ours, asker)) = arp(host, now, &cfg, eth.payload())? {
+                tx::arp_reply(host, cfg.id, ours, asker, out);
+            }
+            Ok(())
+        }
         EthernetProtocol::Ipv4 => ipv4(host, now, &cfg, src, eth.payload(), out),
         EthernetProtocol::Ipv6 => ipv6(host, now, &cfg, src, eth.payload(), out),
         _ => Err(Drop::UnknownEtherType),
     }
-    .and_then(|reply| match reply {
-        Some(Reply::Arp { ours, asker }) => {
-            tx::arp_reply(host, cfg.id, ours, asker, out);
-            Ok(())
-        }
-        None => Ok(()),
-    })
 }
 
-/// What the ARP path asks to send (kept apart so the ARP path itself only reads and learns).
-enum Reply {
-    Arp {
-        ours: Ipv4Addr,
-        asker: (Mac, Ipv4Addr),
-    },
-}
+/// An ARP reply to send: our address, and the asker's MAC and address.
+type ArpAnswer = (Ipv4Addr, (Mac, Ipv4Addr));
 
 fn count_full(host: &mut HostIp, learned: Learned) {
     if learned == Learned::TableFull {
@@ -77,7 +70,7 @@ fn arp(
     now: Micros,
     cfg: &IfaceConfig,
     payload: &[u8],
-) -> core::result::Result<Option<Reply>, Drop> {
+) -> core::result::Result<Option<ArpAnswer>, Drop> {
     if !cfg.arp {
         return Err(Drop::ArpDisabled);
     }
@@ -112,10 +105,7 @@ fn arp(
         host.ping.neighbor_known(cfg.id, sender.into(), sender_mac);
     }
     match (for_us, operation) {
-        (true, ArpOperation::Request) => Ok(Some(Reply::Arp {
-            ours: target,
-            asker: (sender_mac, sender),
-        })),
+        (true, ArpOperation::Request) => Ok(Some((target, (sender_mac, sender)))),
         (true, _) => Ok(None),
         (false, _) => Err(Drop::NotOurAddress),
     }
@@ -128,7 +118,7 @@ fn ipv4(
     src_mac: Mac,
     payload: &[u8],
     out: &mut dyn FrameSink,
-) -> core::result::Result<Option<Reply>, Drop> {
+) -> Result {
     let caps = ChecksumCapabilities::default();
     let packet = Ipv4Packet::new_checked(payload).map_err(|_| Drop::Malformed)?;
     let ip = Ipv4Repr::parse(&packet, &caps).map_err(|_| Drop::Malformed)?;
@@ -163,7 +153,7 @@ fn ipv4(
                 &reply,
                 out,
             );
-            Ok(None)
+            Ok(())
         }
         Icmpv4Repr::EchoReply {
             ident,
@@ -180,7 +170,7 @@ fn ipv4(
                 size,
                 ip.hop_limit,
             );
-            Ok(None)
+            Ok(())
         }
         _ => Err(Drop::Unhandled),
     }
@@ -193,7 +183,7 @@ fn ipv6(
     src_mac: Mac,
     payload: &[u8],
     out: &mut dyn FrameSink,
-) -> core::result::Result<Option<Reply>, Drop> {
+) -> Result {
     let caps = ChecksumCapabilities::default();
     let packet = Ipv6Packet::new_checked(payload).map_err(|_| Drop::Malformed)?;
     let ip = Ipv6Repr::parse(&packet).map_err(|_| Drop::Malformed)?;
@@ -228,7 +218,7 @@ fn ipv6(
                 data,
             };
             tx::icmpv6(host, cfg.id, src_mac, (dst, src), tx::TTL, &reply, out);
-            Ok(None)
+            Ok(())
         }
         Icmpv6Repr::EchoReply {
             ident,
@@ -238,7 +228,7 @@ fn ipv6(
             let size = (ip.payload_len + smoltcp::wire::IPV6_HEADER_LEN) as u16;
             host.ping
                 .echo_reply(now, src.into(), ident, seq_no, data, size, ip.hop_limit);
-            Ok(None)
+            Ok(())
         }
         Icmpv6Repr::Ndisc(nd) => {
             if ip.hop_limit != tx::ND_HOP_LIMIT {
@@ -257,7 +247,7 @@ fn ndisc(
     src: Ipv6Addr,
     nd: NdiscRepr<'_>,
     out: &mut dyn FrameSink,
-) -> core::result::Result<Option<Reply>, Drop> {
+) -> Result {
     let mac_of = |lladdr: Option<smoltcp::wire::RawHardwareAddress>| -> Option<Mac> {
         let bytes = lladdr?;
         let mac: Mac = bytes.as_bytes().try_into().ok()?;
@@ -274,7 +264,7 @@ fn ndisc(
             if src.is_unspecified() {
                 // Someone checks whether the address is free: it is ours.
                 tx::neighbor_advert(host, cfg.id, target_addr, None, out);
-                return Ok(None);
+                return Ok(());
             }
             let mac = mac_of(lladdr).ok_or(Drop::Malformed)?;
             if mac == cfg.mac {
@@ -284,7 +274,7 @@ fn ndisc(
             count_full(host, learned);
             host.ping.neighbor_known(cfg.id, src.into(), mac);
             tx::neighbor_advert(host, cfg.id, target_addr, Some((mac, src)), out);
-            Ok(None)
+            Ok(())
         }
         NdiscRepr::NeighborAdvert {
             flags,
@@ -313,7 +303,7 @@ fn ndisc(
                 flags.contains(NdiscNeighborFlags::ROUTER),
             );
             host.ping.neighbor_known(cfg.id, target_addr.into(), mac);
-            Ok(None)
+            Ok(())
         }
         _ => Err(Drop::Unhandled),
     }
