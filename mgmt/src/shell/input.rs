@@ -30,6 +30,18 @@ impl TypeAhead {
     pub(super) fn len(&self) -> usize {
         self.bytes.len()
     }
+
+    /// Takes the first `key` (an interrupt such as Ctrl-C) out of the queue, if it is there:
+    /// it acts at once, ahead of what was typed before it.
+    pub(super) fn take_interrupt(&mut self, key: u8) -> bool {
+        match self.bytes.iter().position(|&b| b == key) {
+            Some(at) => {
+                self.bytes.remove(at);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 impl Shell {
@@ -117,6 +129,7 @@ impl Shell {
                 Mode::Halted
                 | Mode::LoginDelay { .. }
                 | Mode::Importing { .. }
+                | Mode::Pinging
                 | Mode::Attached { .. } => {}
             }
         }
