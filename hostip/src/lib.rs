@@ -55,6 +55,7 @@ pub trait FrameSink {
 
 /// The host's IP endpoint: its interfaces and addresses, its neighbour tables, the ping engine
 /// and the counters.
+#[derive(Clone)]
 pub struct HostIp {
     config: Config,
     arp: NeighborTable<Ipv4Addr, ARP_ENTRIES>,

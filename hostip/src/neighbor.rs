@@ -79,6 +79,7 @@ pub struct Neighbor<A> {
 }
 
 /// A fixed-capacity table of neighbours of address type `A`.
+#[derive(Clone)]
 pub struct NeighborTable<A, const N: usize> {
     slots: [Option<Neighbor<A>>; N],
     serial: u32,

@@ -158,6 +158,7 @@ impl Job {
 }
 
 /// The engine's state: at most one job, and the lines not yet taken.
+#[derive(Clone)]
 pub(crate) struct Pinger {
     job: Option<Job>,
     events: [Option<PingEvent>; EVENTS],

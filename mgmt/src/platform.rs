@@ -13,7 +13,9 @@ use crate::network::NetworkConfig;
 
 /// The host's IP endpoint's vocabulary (`/ip arp`, `/ipv6 neighbor`, `/ping`): its interface
 /// ids are indexes into [`NetworkConfig::interfaces`].
-pub use hostip::{IfaceId, Neighbor, NeighborState, PingError, PingEvent, PingRequest, PingSummary};
+pub use hostip::{
+    IfaceId, Neighbor, NeighborState, PingError, PingEvent, PingRequest, PingSummary,
+};
 
 /// Raw byte sink for the console. Guest console output passes through unchanged, so this must
 /// not interpret or translate anything.

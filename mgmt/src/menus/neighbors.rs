@@ -20,18 +20,15 @@ pub fn iface_name(config: &Config, id: IfaceId) -> String {
         .map_or_else(|| format!("*{}", id.0), |iface| config.iface_label(*iface))
 }
 
-fn row<A>(config: &Config, n: &Neighbor<A>, address: String) -> Row {
+fn row<A>(config: &Config, index: usize, n: &Neighbor<A>, address: String) -> Row {
     let complete = n.mac.is_some() && n.state != NeighborState::Failed;
-    let mut row = Row {
-        numbered: true,
-        ..Row::default()
-    }
-    .flag_if(true, 'D')
-    .flag_if(complete, 'C')
-    .word("address", address)
-    .word("interface", iface_name(config, n.iface))
-    .word("status", n.state.as_str())
-    .word("dynamic", "yes");
+    let mut row = Row::item(index as u32)
+        .flag_if(true, 'D')
+        .flag_if(complete, 'C')
+        .word("address", address)
+        .word("interface", iface_name(config, n.iface))
+        .word("status", n.state.as_str())
+        .word("dynamic", "yes");
     if let Some(mac) = n.mac {
         row = row.word("mac-address", format_mac(&mac));
     }
@@ -70,7 +67,8 @@ impl Table for Arp {
         ctx.platform
             .arp_entries()
             .iter()
-            .map(|n| row(ctx.config, n, format_ipv4(n.addr.octets())))
+            .enumerate()
+            .map(|(i, n)| row(ctx.config, i, n, format_ipv4(n.addr.octets())))
             .collect()
     }
 }
@@ -101,8 +99,9 @@ impl Table for Ipv6Neighbors {
         ctx.platform
             .nd_entries()
             .iter()
-            .map(|n| {
-                let mut r = row(ctx.config, n, format_ipv6(&n.addr.octets()));
+            .enumerate()
+            .map(|(i, n)| {
+                let mut r = row(ctx.config, i, n, format_ipv6(&n.addr.octets()));
                 r.flags.clear();
                 r.flag_if(n.router, 'R')
             })

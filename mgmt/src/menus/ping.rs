@@ -121,7 +121,8 @@ fn ping(exec: &mut Exec<'_>, inv: &Invocation) -> Result<(), CmdError> {
 }
 
 /// The column header.
-pub const HEADER: &str = "  SEQ HOST                                     SIZE TTL TIME       STATUS";
+pub const HEADER: &str =
+    "  SEQ HOST                                     SIZE TTL TIME       STATUS";
 
 /// A round-trip time as RouterOS prints it: `967us`, `1ms`, `1ms386us`, `2s13ms`.
 pub fn format_rtt(us: u64) -> String {
@@ -158,7 +159,13 @@ pub fn event_line(event: &PingEvent) -> String {
             format_rtt(rtt_us)
         ),
         PingEvent::Timeout { seq, host } => {
-            format!("{seq:>5} {:<40} {:>4} {:>3} {:<10} timeout", host_text(host), "", "", "")
+            format!(
+                "{seq:>5} {:<40} {:>4} {:>3} {:<10} timeout",
+                host_text(host),
+                "",
+                "",
+                ""
+            )
         }
         PingEvent::Done(summary) => summary_line(&summary),
     };
@@ -217,7 +224,10 @@ mod tests {
         };
         let line = event_line(&reply);
         assert_eq!(line.find("10.0.1.2"), HEADER.find("HOST"));
-        assert_eq!(line.find("56").map(|i| i + 2), HEADER.find("SIZE").map(|i| i + 4));
+        assert_eq!(
+            line.find("56").map(|i| i + 2),
+            HEADER.find("SIZE").map(|i| i + 4)
+        );
         assert_eq!(line.find("1ms386us"), HEADER.find("TIME"));
         let timeout = PingEvent::Timeout {
             seq: 1,

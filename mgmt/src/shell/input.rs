@@ -95,7 +95,8 @@ impl Shell {
     /// Hands queued bytes to the current mode until the queue is empty or the shell is busy.
     pub(super) fn handle_typeahead(&mut self, platform: &mut dyn Platform) {
         let mut to_guest: Vec<u8> = Vec::new();
-        while !self.is_busy() {
+        // A running ping takes no keys but Ctrl-C (`ping.rs`): the rest wait for it.
+        while !self.is_busy() && !matches!(self.mode, Mode::Pinging) {
             let Some(byte) = self.typeahead.bytes.pop_front() else {
                 break;
             };

@@ -164,10 +164,7 @@ impl Shell {
     /// Whether the shell is working on something [`Shell::poll`] advances (login delay, image
     /// import); input given meanwhile waits in the type-ahead queue until it is done.
     pub fn is_busy(&self) -> bool {
-        matches!(
-            self.mode,
-            Mode::LoginDelay { .. } | Mode::Importing { .. } | Mode::Pinging
-        )
+        matches!(self.mode, Mode::LoginDelay { .. } | Mode::Importing { .. })
     }
 
     /// Whether the session ended (`/quit` without login) or a reboot/shutdown was confirmed.

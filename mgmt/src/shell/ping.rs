@@ -5,7 +5,7 @@
 
 use super::{Mode, Shell};
 use crate::menus::ping::event_line;
-use crate::platform::{Platform, PingEvent};
+use crate::platform::{PingEvent, Platform};
 
 /// Ctrl-C.
 const INTERRUPT: u8 = 0x03;
