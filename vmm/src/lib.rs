@@ -36,6 +36,7 @@ extern crate std;
 
 pub mod cpu;
 pub mod guest;
+pub mod host_link;
 pub mod image;
 pub mod lifecycle;
 pub mod machine;
@@ -48,6 +49,8 @@ pub mod sched;
 
 pub use cpu::{CpuError, EntryState, GuestCpu, GuestEnv, GuestHalt, RunExit};
 pub use guest::{GuestReport, GuestSpec};
+pub use host_link::{HostAttach, HostPlan};
+pub use hostip;
 pub use machine::Machine;
 pub use manager::Manager;
 pub use net::{BridgePortPlan, NetworkPlan, VifPlan};

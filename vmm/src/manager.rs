@@ -289,6 +289,24 @@ impl<M: Machine> Manager<M> {
         g.import_poll(&self.machine)
     }
 
+    /// Microseconds since boot, from the machine's counter.
+    pub fn now_us(&self) -> u64 {
+        let us = u128::from(self.machine.counter()) * 1_000_000 / u128::from(self.timer_hz.max(1));
+        u64::try_from(us).unwrap_or(u64::MAX)
+    }
+
+    /// The host's own IP endpoint (its tables, its ping).
+    pub fn host_ip(&self) -> &hostip::HostIp {
+        self.net.host().ip()
+    }
+
+    /// The host's own IP endpoint, to start or stop a ping (at [`Manager::now_us`]).
+    pub fn host_ip_mut(&mut self) -> &mut hostip::HostIp {
+        let now = self.now_us();
+        self.net.host_mut().set_time(now);
+        self.net.host_mut().ip_mut()
+    }
+
     /// Rebuild the network between guests.
     pub fn apply_network(&mut self, plan: &NetworkPlan) {
         self.net.apply(plan, &mut self.guests);
@@ -323,13 +341,13 @@ impl<M: Machine> Manager<M> {
                 let _ = self.event(id, Event::GraceExpired);
             }
         }
-        net::switch_frames(
-            &mut self.net,
-            &mut self.guests,
-            // The switch's clock: seconds modulo 2^32 (it ages entries with wrapping arithmetic).
-            #[allow(clippy::cast_possible_truncation)]
-            Seconds((now / 1000) as u32),
-        );
+        // The switch's clock: seconds modulo 2^32 (it ages entries with wrapping arithmetic).
+        #[allow(clippy::cast_possible_truncation)]
+        let seconds = Seconds((now / 1000) as u32);
+        let now_us = self.now_us();
+        self.net.host_mut().set_time(now_us);
+        net::switch_frames(&mut self.net, &mut self.guests, seconds);
+        net::host_frames(&mut self.net, &mut self.guests, seconds);
         for id in GuestId::all() {
             if let Some(g) = self.guests[id.index()].as_deref_mut() {
                 if g.wants_wake() {

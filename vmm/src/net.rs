@@ -11,14 +11,20 @@
 //!
 //! The frame loop works on any [`SwitchedGuest`], so the benchmarks (`benches/frames`) measure
 //! this code, not a copy of it.
+//!
+//! The host's own IP (`crate::host_link`): frames the switch sends to the host's port in a
+//! bridge, and frames from a vif in no bridge that is one of the host's interfaces, go to the
+//! host's endpoint; what it sends waits in its outbox and is delivered by [`host_frames`] after
+//! every guest's ring was drained.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use guest_mem::GuestRam;
 use vdevices::{Delivery, GuestDevices};
-use vswitch::{BridgeConfig, Forward, PortId, PortSettings, Seconds, Switch};
+use vswitch::{BridgeConfig, DropReason, Forward, PortId, PortSettings, Seconds, Switch};
 
+use crate::host_link::{Egress, HostAttach, HostLink, HostPlan};
 use crate::{GuestId, MAX_GUESTS};
 
 /// Interface ids a guest can have (1..=7; 0 carries control messages).
@@ -117,6 +123,8 @@ pub struct NetworkPlan {
     pub vifs: Vec<VifPlan>,
     /// Which vif is in which bridge.
     pub ports: Vec<BridgePortPlan>,
+    /// The host's own IP: its interfaces, addresses and places in the switch.
+    pub host: HostPlan,
 }
 
 /// The switch and who is behind each of its ports.
@@ -126,6 +134,8 @@ pub struct Net {
     owner: [Option<(GuestId, u16)>; PORTS],
     /// Each guest's interfaces: MAC and switch port.
     ifaces: [[Option<(Mac, PortId)>; IFACES]; MAX_GUESTS],
+    /// The host's own IP endpoint and its places in the switch.
+    host: HostLink,
 }
 
 impl Default for Net {
@@ -141,7 +151,18 @@ impl Net {
             switch: Box::new(Switch::new()),
             owner: [None; PORTS],
             ifaces: [[None; IFACES]; MAX_GUESTS],
+            host: HostLink::new(),
         }
+    }
+
+    /// The host's own IP endpoint.
+    pub fn host(&self) -> &HostLink {
+        &self.host
+    }
+
+    /// The host's own IP endpoint, to ping from or to give frames (ether ports).
+    pub fn host_mut(&mut self) -> &mut HostLink {
+        &mut self.host
     }
 
     /// The MAC of a guest's first interface, if it has one (what its kernel is told, `kmac=`;
@@ -210,6 +231,31 @@ impl Net {
                 },
             );
         }
+        self.host.clear();
+        for &(iface, attach) in &plan.host.links {
+            match attach {
+                HostAttach::Bridge(b) => {
+                    let Some(Some(bridge)) = bridge_of.get(b) else {
+                        continue;
+                    };
+                    let Ok(port) = switch.add_port() else {
+                        continue;
+                    };
+                    if switch
+                        .attach(port, *bridge, PortSettings::default())
+                        .is_ok()
+                    {
+                        self.host.bridge_port(iface, port);
+                    }
+                }
+                HostAttach::Vif(v) => {
+                    if let (Some(vif), Some(Some(_))) = (plan.vifs.get(v), port_of.get(v)) {
+                        self.host.vif(iface, vif.guest, vif.interface);
+                    }
+                }
+            }
+        }
+        self.host.configure(&plan.host);
         let changed: [bool; MAX_GUESTS] = core::array::from_fn(|g| ifaces[g] != self.ifaces[g]);
         self.ifaces = ifaces;
         for (id, guest) in GuestId::all().zip(guests.iter_mut()) {
@@ -264,8 +310,12 @@ fn drain_tx<G: SwitchedGuest>(
         let mut to_self: Option<u16> = None;
         if let Some(&Some((_, port))) = net.ifaces[i].get(usize::from(iface)) {
             let decision = net.switch.forward(now, port, tx.frame);
+            let host = &mut net.host;
             let mut deliver = |out: PortId| {
                 let Some((dst, dst_iface)) = net.owner[out.index()] else {
+                    if let Some(host_iface) = host.port_iface(out) {
+                        host.receive(host_iface, tx.frame);
+                    }
                     return;
                 };
                 if dst.index() == i {
@@ -287,6 +337,11 @@ fn drain_tx<G: SwitchedGuest>(
             match decision {
                 Forward::Unicast(out) => deliver(out),
                 Forward::Flood(set) => set.iter().for_each(deliver),
+                Forward::Drop(DropReason::NotInBridge) => {
+                    if let Some(host_iface) = net.host.vif_iface(i, iface) {
+                        net.host.receive(host_iface, tx.frame);
+                    }
+                }
                 Forward::Drop(_) => {}
             }
         }
@@ -301,4 +356,46 @@ fn drain_tx<G: SwitchedGuest>(
         sent += 1;
     }
     (sent, to_self_delivered)
+}
+
+/// The host's own IP at time `now`: its endpoint is ticked (ageing, ping), and the frames it
+/// sent are delivered: into a vif's guest, or into a bridge from the host's port.
+pub fn host_frames<G: SwitchedGuest>(net: &mut Net, guests: &mut [Option<G>], now: Seconds) {
+    net.host.poll();
+    for k in 0..net.host.outbox.len() {
+        let Some((iface, frame)) = net.host.outbox.get(k) else {
+            break;
+        };
+        match net.host.egress(iface) {
+            Some(Egress::Vif(guest, id)) => deliver_to(guests, guest, id, frame),
+            Some(Egress::Bridge(port)) => {
+                let owner = &net.owner;
+                let mut deliver = |out: PortId| {
+                    if let Some((guest, id)) = owner[out.index()] {
+                        deliver_to(guests, guest, id, frame);
+                    }
+                };
+                match net.switch.forward(now, port, frame) {
+                    Forward::Unicast(out) => deliver(out),
+                    Forward::Flood(set) => set.iter().for_each(deliver),
+                    Forward::Drop(_) => {}
+                }
+            }
+            None => {}
+        }
+    }
+    net.host.outbox.clear();
+}
+
+/// Copies `frame` into guest `guest`'s interface `id` and raises its interrupt.
+fn deliver_to<G: SwitchedGuest>(guests: &mut [Option<G>], guest: GuestId, id: u16, frame: &[u8]) {
+    let Some(Some(receiver)) = guests.get_mut(guest.index()) else {
+        return;
+    };
+    let Some((devices, mut ram)) = receiver.devices_and_ram() else {
+        return;
+    };
+    if let Ok(Delivery::Delivered) = devices.veth_deliver(&mut ram, id, frame) {
+        receiver.note_delivery();
+    }
 }

@@ -145,6 +145,7 @@ fn a_hairpin_between_two_interfaces_of_one_guest_is_delivered_back_into_it() {
                 horizon: None,
             },
         ],
+        host: Default::default(),
     };
     m.apply_network(&plan);
     let cpu = started(&mut m, 0, "g0");
@@ -227,6 +228,7 @@ fn bridges_and_horizons_keep_frames_apart() {
                 horizon: None,
             },
         ],
+        host: Default::default(),
     };
     m.apply_network(&plan);
     for g in 0..4 {
@@ -280,6 +282,7 @@ fn vifs_naming_no_guest_or_interface_are_left_out() {
                 horizon: None,
             },
         ],
+        host: Default::default(),
     };
     m.apply_network(&plan);
     let cpu = started(&mut m, 0, "g0");
@@ -311,6 +314,7 @@ fn a_new_plan_tells_running_guests_about_their_changed_interfaces() {
             },
         ],
         ports: vec![],
+        host: Default::default(),
     };
     m.apply_network(&plan);
     round(&mut m);

@@ -218,6 +218,7 @@ pub fn measure(
                 horizon: None,
             },
         ],
+        host: Default::default(),
     };
     let mut net = Net::new();
     net.apply(&plan, &mut guests);
