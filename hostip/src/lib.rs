@@ -173,6 +173,11 @@ impl HostIp {
         self.ping.stop();
     }
 
+    /// Whether the running ping has lines waiting to be taken.
+    pub fn ping_events_pending(&self) -> bool {
+        self.ping.events_pending()
+    }
+
     /// Whether a ping is running (its summary not yet taken).
     pub fn ping_running(&self) -> bool {
         self.ping.running()

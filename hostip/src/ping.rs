@@ -198,6 +198,10 @@ impl Pinger {
         event
     }
 
+    pub(crate) fn events_pending(&self) -> bool {
+        self.len > 0
+    }
+
     pub(crate) fn running(&self) -> bool {
         self.job.is_some() || self.len > 0
     }

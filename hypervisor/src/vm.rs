@@ -18,7 +18,10 @@ use mgmt::{
     GuestConfig, GuestMemory, GuestState, GuestStatus, ImportProgress, NetworkConfig, PlatformError,
 };
 use vmm::lifecycle::State;
-use vmm::{BridgePortPlan, GuestError, GuestReport, GuestSpec, ImportStatus, NetworkPlan, VifPlan};
+use vmm::{
+    BridgePortPlan, GuestError, GuestReport, GuestSpec, HostAttach, ImportStatus, NetworkPlan,
+    VifPlan,
+};
 use vswitch::BridgeConfig;
 
 use crate::{arch, console, time};
@@ -213,5 +216,22 @@ pub fn network_plan(config: &NetworkConfig) -> NetworkPlan {
             horizon,
         });
     }
+    let (ifaces, addrs) = config.host_ip();
+    let in_bridge = |i: usize| config.bridge_ports.iter().any(|p| p.interface == i);
+    for iface in &ifaces {
+        let i = usize::from(iface.id.0);
+        if !addrs.iter().any(|a| a.iface == iface.id) {
+            continue;
+        }
+        // An address on a vif that is a bridge port is not the host's: the bridge is.
+        let attach = match (bridge_of.get(i), vif_of.get(i)) {
+            (Some(Some(b)), _) => HostAttach::Bridge(*b),
+            (_, Some(Some(v))) if !in_bridge(i) => HostAttach::Vif(*v),
+            _ => continue,
+        };
+        plan.host.links.push((iface.id, attach));
+    }
+    plan.host.ifaces = ifaces;
+    plan.host.addrs = addrs;
     plan
 }

@@ -396,9 +396,21 @@ impl<M: Machine> Manager<M> {
         true
     }
 
-    /// The earliest counter value at which a waiting guest must run again.
+    /// The earliest counter value at which a waiting guest must run again, or the host's ping
+    /// has something to send, time out or print.
     pub fn next_wake(&self) -> Option<u64> {
-        self.sched.next_wake()
+        let guests = self.sched.next_wake();
+        let ip = self.host_ip();
+        if !ip.ping_running() {
+            return guests;
+        }
+        let ping = if ip.ping_events_pending() {
+            self.machine.counter()
+        } else {
+            let us = u128::from(ip.next_poll()) * u128::from(self.timer_hz) / 1_000_000;
+            u64::try_from(us).unwrap_or(u64::MAX)
+        };
+        Some(guests.map_or(ping, |g| g.min(ping)))
     }
 }
 
