@@ -49,7 +49,11 @@ fn wait_running(s: &mut Session, name: &str) {
         .lines()
         .any(|l| l.contains(name) && l.trim_end().ends_with("running"))
     {
-        assert!(Instant::now() < deadline, "{name} not running\n{}", s.transcript());
+        assert!(
+            Instant::now() < deadline,
+            "{name} not running\n{}",
+            s.transcript()
+        );
         std::thread::sleep(Duration::from_millis(300));
     }
 }
@@ -59,10 +63,22 @@ fn the_host_and_guests_ping_each_other_on_a_vif_and_through_a_bridge() {
     let mut s = boot_with_guests();
     // n1 on its own vif1 (the seed's example); n2 on vif2 in br1, the host's address on br1.
     cmd(&mut s, "/interface bridge add name=br1");
-    cmd(&mut s, "/metarouter import-image file-name=netguest.tgz name=n1");
-    cmd(&mut s, "/metarouter interface add virtual-machine=n1 type=dynamic");
-    cmd(&mut s, "/metarouter import-image file-name=netguest.tgz name=n2");
-    cmd(&mut s, "/metarouter interface add virtual-machine=n2 dynamic-bridge=br1");
+    cmd(
+        &mut s,
+        "/metarouter import-image file-name=netguest.tgz name=n1",
+    );
+    cmd(
+        &mut s,
+        "/metarouter interface add virtual-machine=n1 type=dynamic",
+    );
+    cmd(
+        &mut s,
+        "/metarouter import-image file-name=netguest.tgz name=n2",
+    );
+    cmd(
+        &mut s,
+        "/metarouter interface add virtual-machine=n2 dynamic-bridge=br1",
+    );
     cmd(&mut s, "/ip address add address=10.0.1.1/24 interface=vif1");
     cmd(&mut s, "/ip address add address=10.0.2.1/24 interface=br1");
     for (vm, address) in [("n1", "10.0.1.2/24"), ("n2", "10.0.2.2/24")] {
@@ -79,16 +95,36 @@ fn the_host_and_guests_ping_each_other_on_a_vif_and_through_a_bridge() {
     let out = cmd(&mut s, "/ping 10.0.1.2 count=3");
     println!("{out}");
     assert!(out.contains("  SEQ HOST"), "{out}");
-    assert!(out.contains("sent=3 received=3 packet-loss=0%"), "{out}\n{}", s.transcript());
+    assert!(
+        out.contains("sent=3 received=3 packet-loss=0%"),
+        "{out}\n{}",
+        s.transcript()
+    );
     assert!(out.contains("min-rtt="), "{out}");
 
-    let out = on_console(&mut s, "n1", "ping 10.0.1.1 3", "packet-loss", Duration::from_secs(20));
+    let out = on_console(
+        &mut s,
+        "n1",
+        "ping 10.0.1.1 3",
+        "packet-loss",
+        Duration::from_secs(20),
+    );
     assert!(out.contains("received=3"), "{out}\n{}", s.transcript());
 
     let out = cmd(&mut s, "/ping 10.0.2.2 count=3 interval=200ms");
     println!("{out}");
-    assert!(out.contains("sent=3 received=3"), "{out}\n{}", s.transcript());
-    let out = on_console(&mut s, "n2", "ping 10.0.2.1 3", "packet-loss", Duration::from_secs(20));
+    assert!(
+        out.contains("sent=3 received=3"),
+        "{out}\n{}",
+        s.transcript()
+    );
+    let out = on_console(
+        &mut s,
+        "n2",
+        "ping 10.0.2.1 3",
+        "packet-loss",
+        Duration::from_secs(20),
+    );
     assert!(out.contains("received=3"), "{out}\n{}", s.transcript());
 
     // Nobody at 10.0.1.9: the rows say timeout, the ARP entry stays incomplete.

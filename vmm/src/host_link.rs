@@ -4,7 +4,7 @@
 //!
 //! Two calls are all a frame source needs: [`HostLink::receive`] ("a frame for the host arrived
 //! on interface X") while it moves frames, and the frames the endpoint sends come out of
-//! [`HostLink::outbox`] ("send this frame out of interface X"), which `crate::net` delivers
+//! the host link's outbox ("send this frame out of interface X"), which `crate::net` delivers
 //! once no guest's RAM is open (the answer to a guest's ping goes back into that guest, whose
 //! RAM is open while its ring is drained). Ether ports use the same two calls.
 //!

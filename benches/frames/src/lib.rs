@@ -12,6 +12,8 @@
 
 extern crate alloc;
 
+pub mod host_echo;
+
 use alloc::vec;
 
 use guest_mem::{GuestRam, Gva, MIPS_RAM_WINDOW};
