@@ -20,7 +20,7 @@ use crate::net::{IFACES, PORTS};
 use crate::{GuestId, MAX_GUESTS};
 
 /// Frames the endpoint may send in one pass of the frame loop.
-pub const OUTBOX: usize = 32;
+pub const OUTBOX: usize = 8;
 
 /// Where a host interface meets the switch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
