@@ -8,10 +8,13 @@
 //! The walk of a received frame ([`receive_from_ports`]): the port's receive ring lends the
 //! frame as a slice of its DMA buffer; the switch decides (learning the source); for each
 //! output the frame is copied once, into another port's transmit buffer or into a guest's
-//! posted RX buffer (whose interrupt is then raised). A port in no bridge is a standalone
-//! interface: its frames go to the host ([`HostFrames`], where the host's own IP answers).
-//! After a pass, each port that was given frames gets one doorbell. A frame that meets a full
-//! transmit ring is counted by the driver and dropped, as on any switch.
+//! posted RX buffer (whose interrupt is then raised), or handed to the host's own IP
+//! ([`crate::host_link::HostLink::receive`]) when the switch names the host's port in the
+//! bridge. A port in no bridge is a standalone interface: its frames go to the host when it is
+//! one of the host's interfaces (it has an address), else nowhere. The host's answers wait in
+//! its outbox and leave through `Ports::send` in `crate::host_link::host_frames`. After a
+//! pass, each port that was given frames gets one doorbell. A frame that meets a full transmit
+//! ring is counted by the driver and dropped, as on any switch.
 //!
 //! Polling and interrupts (NAPI-like): every pass takes at most [`RX_BUDGET`] frames from each
 //! port; a port that had more is *busy*, and the main loop keeps polling (the board leaves its
@@ -19,11 +22,9 @@
 
 use alloc::boxed::Box;
 
-use vdevices::Delivery;
 use vswitch::{Forward, PortId, Seconds};
 
-use crate::net::{Net, Owner, SwitchedGuest};
-use crate::GuestId;
+use crate::net::{deliver_to_guest, Net, Owner, SwitchedGuest};
 
 /// Frames taken from one port per pass.
 pub const RX_BUDGET: usize = 64;
@@ -72,21 +73,6 @@ pub trait EtherPort {
     fn counters(&self) -> PortCounters;
 }
 
-/// Where frames for the host go: the host's own IP stack. A frame arrives here from a port in
-/// no bridge. The default does nothing with it.
-pub trait HostFrames {
-    /// `frame` arrived on port `port` (0 is ether1), which is in no bridge.
-    fn receive(&mut self, port: usize, frame: &[u8]) {
-        let _ = (port, frame);
-    }
-}
-
-/// The host with no IP stack: frames for it are dropped.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NoHost;
-
-impl HostFrames for NoHost {}
-
 /// A port in the network plan.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EtherPortPlan {
@@ -105,7 +91,7 @@ pub struct EtherPortPlan {
 pub(crate) struct PortState {
     /// Its switch port while it is in the plan.
     pub switch_port: Option<vswitch::PortId>,
-    /// In a bridge (else its frames go to the host).
+    /// In a bridge (else its frames go to the host, if it is one of the host's interfaces).
     pub bridged: bool,
     pub enabled: bool,
     pub link_up: bool,
@@ -180,7 +166,8 @@ pub struct Pass {
 }
 
 /// Take up to [`RX_BUDGET`] frames from every port and move them through the switch (to other
-/// ports and into guests) or to the host, at time `now`.
+/// ports, into guests, to the host's port) or, from a port in no bridge, to the host, at time
+/// `now`.
 pub fn receive_from_ports<G: SwitchedGuest>(
     net: &mut Net,
     guests: &mut [Option<G>],
@@ -213,7 +200,9 @@ pub fn receive_from_ports<G: SwitchedGuest>(
                 return;
             }
             let Some(in_port) = me.switch_port.filter(|_| me.bridged) else {
-                host.receive(i, frame);
+                if let Some(iface) = host.ether_iface(i) {
+                    host.receive(iface, frame);
+                }
                 return;
             };
             let mut deliver = |out: PortId| match owner[out.index()] {
@@ -224,6 +213,7 @@ pub fn receive_from_ports<G: SwitchedGuest>(
                     Ports::send(after, &mut state[i + 1..], j - i - 1, frame);
                 }
                 Some(Owner::Vif(guest, iface)) => deliver_to_guest(guests, guest, iface, frame),
+                Some(Owner::Host(iface)) => host.receive(iface, frame),
                 _ => {}
             };
             match switch.forward(now, in_port, frame) {
@@ -237,22 +227,4 @@ pub fn receive_from_ports<G: SwitchedGuest>(
     }
     ports.flush();
     pass
-}
-
-/// Copy `frame` into guest `guest`'s interface `iface` and raise its interrupt.
-fn deliver_to_guest<G: SwitchedGuest>(
-    guests: &mut [Option<G>],
-    guest: GuestId,
-    iface: u16,
-    frame: &[u8],
-) {
-    let Some(Some(receiver)) = guests.get_mut(guest.index()) else {
-        return;
-    };
-    let Some((devices, mut ram)) = receiver.devices_and_ram() else {
-        return;
-    };
-    if let Ok(Delivery::Delivered) = devices.veth_deliver(&mut ram, iface, frame) {
-        receiver.note_delivery();
-    }
 }
