@@ -10,6 +10,9 @@
 //!   as the socket takes them (64-byte frames: 18 bytes; 1514: 1472), print
 //!   `flooded COUNT MILLISECONDS`.
 //!
+//! - `netpeer echo ADDR:PORT TEXT`: send TEXT in a UDP datagram and wait a second for it to
+//!   come back (five tries), print `echoed TEXT` (a UDP echo server's answer, RFC 862).
+//!
 //! HASH is FNV-1a over the bytes, so the test can see that what arrived is what was sent.
 
 use std::io::{Read, Write};
@@ -105,7 +108,33 @@ fn flood(addr: &str, payload: usize, count: u64) -> Result<(), String> {
     Ok(())
 }
 
-/// Run the command `args` (without the program's name): `sink`, `send` or `flood`.
+fn echo(addr: &str, text: &str) -> Result<(), String> {
+    let to: std::net::SocketAddr = addr.parse().map_err(|e| format!("{addr}: {e}"))?;
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").map_err(|e| format!("bind: {e}"))?;
+    socket
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .map_err(|e| e.to_string())?;
+    let mut buf = [0u8; 1500];
+    for _ in 0..5 {
+        socket
+            .send_to(text.as_bytes(), to)
+            .map_err(|e| format!("send: {e}"))?;
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while Instant::now() < deadline {
+            match socket.recv_from(&mut buf) {
+                Ok((n, from)) if from == to && buf[..n] == *text.as_bytes() => {
+                    println!("echoed {text}");
+                    return Ok(());
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+    }
+    Err(format!("no echo from {addr} after 5 tries"))
+}
+
+/// Run the command `args` (without the program's name): `sink`, `send`, `flood` or `echo`.
 pub fn run(args: &[String]) -> Result<(), String> {
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["sink", addr] => sink(addr),
@@ -117,8 +146,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
             (Ok(p), Ok(c)) => flood(addr, p, c),
             _ => Err(format!("{payload} {count}: not numbers")),
         },
+        ["echo", addr, text] => echo(addr, text),
         _ => Err(
-            "usage: netpeer sink ADDR:PORT | send ADDR:PORT BYTES | flood ADDR:PORT PAYLOAD COUNT"
+            "usage: netpeer sink ADDR:PORT | send ADDR:PORT BYTES | flood ADDR:PORT \
+                  PAYLOAD COUNT | echo ADDR:PORT TEXT"
                 .into(),
         ),
     }
