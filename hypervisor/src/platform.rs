@@ -1,15 +1,19 @@
 //! The management plane's view of the machine: [`mgmt::Platform`] implemented on the real
 //! hypervisor (board facts, guests through [`crate::vm`], the file store, the configuration
-//! flash), and [`mgmt::Terminal`] on the console.
+//! flash, the host's own IP: its tables and `/ping`), and [`mgmt::Terminal`] on the console.
 
 use alloc::format;
 use alloc::string::String;
+use alloc::vec::Vec;
+use core::net::{Ipv4Addr, Ipv6Addr};
 
 use mgmt::{
     CountedInterface, FileInfo, Flash, FlashError, GuestConfig, GuestId, GuestMemory, GuestStatus,
     ImportProgress, InterfaceStats, NetworkConfig, Platform, PlatformError, PortInfo, SystemInfo,
     Terminal,
 };
+
+use mgmt::platform::{Neighbor, PingError, PingEvent, PingRequest};
 
 use crate::board::{Board, ConfigFlash};
 use crate::disk::{HostDisk, RemoveError};
@@ -328,6 +332,30 @@ impl Platform for HvPlatform {
 
     fn apply_network(&mut self, config: &NetworkConfig) {
         self.vms.apply_network(&vm::network_plan(config));
+    }
+
+    fn arp_entries(&self) -> Vec<Neighbor<Ipv4Addr>> {
+        self.vms.host_ip().arp_entries().collect()
+    }
+
+    fn nd_entries(&self) -> Vec<Neighbor<Ipv6Addr>> {
+        self.vms.host_ip().nd_entries().collect()
+    }
+
+    fn ping_start(&mut self, request: &PingRequest) -> Result<(), Option<PingError>> {
+        let now = self.vms.now_us();
+        self.vms
+            .host_ip_mut()
+            .ping_start(now, request)
+            .map_err(Some)
+    }
+
+    fn ping_next_event(&mut self) -> Option<PingEvent> {
+        self.vms.host_ip_mut().ping_next_event()
+    }
+
+    fn ping_stop(&mut self) {
+        self.vms.host_ip_mut().ping_stop();
     }
 
     fn flash(&mut self) -> Option<&mut dyn Flash> {

@@ -19,8 +19,8 @@ use mgmt::{
 };
 use vmm::lifecycle::State;
 use vmm::{
-    BridgePortPlan, EtherPortPlan, GuestError, GuestReport, GuestSpec, ImportStatus, NetworkPlan,
-    VifPlan,
+    BridgePortPlan, EtherPortPlan, GuestError, GuestReport, GuestSpec, HostAttach, ImportStatus,
+    NetworkPlan, VifPlan,
 };
 use vswitch::BridgeConfig;
 
@@ -182,7 +182,9 @@ pub fn import_progress(status: ImportStatus) -> ImportProgress {
 }
 
 /// The switch's part of the network configuration: bridges, vifs, physical ports (enabled or
-/// not), and which of them is in which bridge.
+/// not), which of them is in which bridge, and the host's own IP (its interfaces, addresses,
+/// and where each interface with an address meets the switch: a bridge, or a vif or port in no
+/// bridge).
 pub fn network_plan(config: &NetworkConfig) -> NetworkPlan {
     let mut plan = NetworkPlan::default();
     let mut bridge_of = alloc::vec![None; config.interfaces.len()];
@@ -238,5 +240,23 @@ pub fn network_plan(config: &NetworkConfig) -> NetworkPlan {
             horizon,
         });
     }
+    let (ifaces, addrs) = config.host_ip();
+    let in_bridge = |i: usize| config.bridge_ports.iter().any(|p| p.interface == i);
+    for iface in &ifaces {
+        let i = usize::from(iface.id.0);
+        if !addrs.iter().any(|a| a.iface == iface.id) {
+            continue;
+        }
+        // An address on a vif or port that is a bridge port is not the host's: the bridge is.
+        let attach = match (bridge_of.get(i), vif_of.get(i), ether_of.get(i)) {
+            (Some(Some(b)), _, _) => HostAttach::Bridge(*b),
+            (_, Some(Some(v)), _) if !in_bridge(i) => HostAttach::Vif(*v),
+            (_, _, Some(Some(e))) if !in_bridge(i) => HostAttach::Ether(*e),
+            _ => continue,
+        };
+        plan.host.links.push((iface.id, attach));
+    }
+    plan.host.ifaces = ifaces;
+    plan.host.addrs = addrs;
     plan
 }

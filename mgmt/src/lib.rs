@@ -32,6 +32,8 @@ pub mod shell;
 pub mod store;
 pub mod value;
 
+/// The host's IP endpoint, for platforms that run it (the hypervisor, the simulator).
+pub use hostip;
 pub use network::NetworkConfig;
 pub use platform::{
     CountedInterface, FileInfo, Flash, FlashError, GuestConfig, GuestId, GuestMemory, GuestState,

@@ -88,3 +88,36 @@ pub struct NetworkConfig {
     pub bridge_ports: Vec<NetBridgePort>,
     pub addresses: Vec<NetAddress>,
 }
+
+impl NetworkConfig {
+    /// The host IP endpoint's configuration: every enabled interface as `IfaceId(index)`, and
+    /// its addresses.
+    pub fn host_ip(&self) -> (Vec<hostip::IfaceConfig>, Vec<hostip::AddrConfig>) {
+        let ifaces = self
+            .interfaces
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| i.enabled)
+            .map(|(index, i)| hostip::IfaceConfig {
+                id: hostip::IfaceId(index as u16),
+                mac: i.mac,
+                arp: i.arp,
+                mtu: i.mtu,
+            })
+            .collect::<Vec<_>>();
+        let addrs = self
+            .addresses
+            .iter()
+            .filter(|a| ifaces.iter().any(|i| usize::from(i.id.0) == a.interface))
+            .map(|a| hostip::AddrConfig {
+                iface: hostip::IfaceId(a.interface as u16),
+                addr: match a.address {
+                    IpAddress::V4(v4) => core::net::IpAddr::from(v4),
+                    IpAddress::V6(v6) => core::net::IpAddr::from(v6),
+                },
+                prefix_len: a.prefix_len,
+            })
+            .collect();
+        (ifaces, addrs)
+    }
+}

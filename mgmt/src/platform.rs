@@ -6,8 +6,16 @@
 //! real; the host simulator implements them with a documented model.
 
 use alloc::string::String;
+use alloc::vec::Vec;
+use core::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::network::NetworkConfig;
+
+/// The host's IP endpoint's vocabulary (`/ip arp`, `/ipv6 neighbor`, `/ping`): its interface
+/// ids are indexes into [`NetworkConfig::interfaces`].
+pub use hostip::{
+    IfaceId, Neighbor, NeighborState, PingError, PingEvent, PingRequest, PingSummary,
+};
 
 /// Raw byte sink for the console. Guest console output passes through unchanged, so this must
 /// not interpret or translate anything.
@@ -312,6 +320,25 @@ pub trait Platform {
     fn interface_stats(&self, _iface: CountedInterface) -> Option<InterfaceStats> {
         None
     }
+
+    /// The host's ARP table (`/ip arp print`). The default has none.
+    fn arp_entries(&self) -> Vec<Neighbor<Ipv4Addr>> {
+        Vec::new()
+    }
+    /// The host's IPv6 neighbour table (`/ipv6 neighbor print`). The default has none.
+    fn nd_entries(&self) -> Vec<Neighbor<Ipv6Addr>> {
+        Vec::new()
+    }
+    /// Starts a ping from the host (one at a time). `Err(None)`: this platform has no host IP.
+    fn ping_start(&mut self, _request: &PingRequest) -> Result<(), Option<PingError>> {
+        Err(None)
+    }
+    /// The next line of the running ping's output, if one is ready.
+    fn ping_next_event(&mut self) -> Option<PingEvent> {
+        None
+    }
+    /// Stops the running ping; its summary is the next event.
+    fn ping_stop(&mut self) {}
 
     /// The configuration flash region, if the machine has one.
     fn flash(&mut self) -> Option<&mut dyn Flash>;

@@ -6,8 +6,10 @@
 //! when dropped, also when a test fails (its panic unwinds through the drop). A tap is created
 //! in the host's namespace so QEMU can open it by name; once QEMU holds it,
 //! [`NetLab::move_into`] moves its host end into a namespace and gives it an address.
+//! [`ping`] and [`run_for`] run the peers' side of a test inside a namespace.
 
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// Taps and namespaces made for one test.
 pub struct NetLab {
@@ -72,12 +74,54 @@ impl NetLab {
         Ok(())
     }
 
+    /// Give `dev` in namespace `ns` the IPv6 address `cidr` at once (no duplicate address
+    /// detection to wait for).
+    pub fn add_ipv6(&self, ns: &str, dev: &str, cidr: &str) -> Result<(), String> {
+        run(&[
+            "ip", "-n", ns, "-6", "addr", "add", cidr, "dev", dev, "nodad",
+        ])?;
+        Ok(())
+    }
+
     /// A command run inside namespace `ns`.
     pub fn command(ns: &str, program: &str) -> Command {
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", ns, program]);
         cmd
     }
+}
+
+/// Run `cmd` for at most `limit` (then kill it); its output.
+pub fn run_for(mut cmd: Command, limit: Duration) -> Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let end = Instant::now() + limit;
+    while child.try_wait().expect("waiting").is_none() {
+        if Instant::now() > end {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// `ping -c count` from namespace `ns` to `to` (IPv4 or IPv6); how many replies came back.
+pub fn ping(ns: &str, to: &str, count: u32) -> u32 {
+    let mut cmd = NetLab::command(ns, "ping");
+    if to.contains(':') {
+        cmd.arg("-6");
+    }
+    cmd.args(["-c", &count.to_string(), "-i", "0.2", "-W", "1", to]);
+    let out = run_for(cmd, Duration::from_secs(u64::from(count) + 10));
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split(", ")
+        .find_map(|part| part.strip_suffix(" received"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("ping printed no summary: {text}"))
 }
 
 impl Drop for NetLab {

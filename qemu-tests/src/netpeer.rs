@@ -13,6 +13,9 @@
 //!   PPS datagrams a second (paced every 100 us) for MILLISECONDS, print
 //!   `rate SENT MILLISECONDS` (SENT below PPS × time: this sender could not keep up).
 //!
+//! - `netpeer echo ADDR:PORT TEXT`: send TEXT in a UDP datagram and wait a second for it to
+//!   come back (five tries), print `echoed TEXT` (a UDP echo server's answer, RFC 862).
+//!
 //! HASH is FNV-1a over the bytes, so the test can see that what arrived is what was sent.
 
 use std::io::{Read, Write};
@@ -138,7 +141,33 @@ fn rate(addr: &str, payload: usize, pps: u64, millis: u64) -> Result<(), String>
     Ok(())
 }
 
-/// Run the command `args` (without the program's name): `sink`, `send`, `flood` or `rate`.
+fn echo(addr: &str, text: &str) -> Result<(), String> {
+    let to: std::net::SocketAddr = addr.parse().map_err(|e| format!("{addr}: {e}"))?;
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").map_err(|e| format!("bind: {e}"))?;
+    socket
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .map_err(|e| e.to_string())?;
+    let mut buf = [0u8; 1500];
+    for _ in 0..5 {
+        socket
+            .send_to(text.as_bytes(), to)
+            .map_err(|e| format!("send: {e}"))?;
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while Instant::now() < deadline {
+            match socket.recv_from(&mut buf) {
+                Ok((n, from)) if from == to && buf[..n] == *text.as_bytes() => {
+                    println!("echoed {text}");
+                    return Ok(());
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+    }
+    Err(format!("no echo from {addr} after 5 tries"))
+}
+
+/// Run the command `args` (without the program's name): `sink`, `send`, `flood`, `rate` or `echo`.
 pub fn run(args: &[String]) -> Result<(), String> {
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["sink", addr] => sink(addr),
@@ -156,9 +185,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 _ => Err(format!("{payload} {pps} {millis}: not numbers")),
             }
         }
+        ["echo", addr, text] => echo(addr, text),
         _ => Err(
             "usage: netpeer sink ADDR:PORT | send ADDR:PORT BYTES | flood ADDR:PORT \
-                  PAYLOAD COUNT | rate ADDR:PORT PAYLOAD PPS MILLISECONDS"
+                  PAYLOAD COUNT | rate ADDR:PORT PAYLOAD PPS MILLISECONDS | echo ADDR:PORT TEXT"
                 .into(),
         ),
     }

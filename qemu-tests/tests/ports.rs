@@ -9,12 +9,12 @@
 //! level-triggered PCI interrupt.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use qemu_tests::boards::Board;
 use qemu_tests::monitor::Monitor;
-use qemu_tests::netlab::NetLab;
+use qemu_tests::netlab::{ping, run_for, NetLab};
 use qemu_tests::qemu::Nic;
 use qemu_tests::session::{Session, PROMPT};
 
@@ -24,24 +24,6 @@ const ADDR_B: &str = "10.77.0.2";
 /// The TCP transfer: 4 MiB.
 const TRANSFER: u64 = 4 << 20;
 
-/// Run `cmd` for at most `limit`; its output.
-fn run_for(mut cmd: Command, limit: Duration) -> Output {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    let end = Instant::now() + limit;
-    while child.try_wait().expect("waiting").is_none() {
-        if Instant::now() > end {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.wait_with_output().expect("output")
-}
-
 /// A child process killed when the test ends.
 struct Reaped(Child);
 
@@ -50,18 +32,6 @@ impl Drop for Reaped {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// `ping -c count` from `ns` to `to`; how many replies came back.
-fn ping(ns: &str, to: &str, count: u32) -> u32 {
-    let mut cmd = NetLab::command(ns, "ping");
-    cmd.args(["-c", &count.to_string(), "-i", "0.2", "-W", "1", to]);
-    let out = run_for(cmd, Duration::from_secs(u64::from(count) + 10));
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.split(", ")
-        .find_map(|part| part.strip_suffix(" received"))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("ping printed no summary: {text}"))
 }
 
 /// The flags of `name` in `/interface print`.

@@ -76,6 +76,8 @@ pub struct SimBoard {
     pub entropy_seed: u64,
     /// A board that cannot run guests (as qemu-ppce500 today): every start fails with this.
     pub refuse_start: Option<PlatformError>,
+    /// The host's IP endpoint and the guests' peers (`crate::net`).
+    pub net: crate::net::SimNet,
 }
 
 impl SimBoard {
@@ -118,6 +120,7 @@ impl SimBoard {
             network_applies: 0,
             entropy_seed: 0,
             refuse_start: None,
+            net: crate::net::SimNet::default(),
         }
     }
 
@@ -127,6 +130,19 @@ impl SimBoard {
         for guest in self.guests.iter_mut().flatten() {
             guest.tick(now);
         }
+        self.run_network();
+    }
+
+    /// Carries the host IP network's frames at the current time.
+    fn run_network(&mut self) {
+        for (id, guest) in GuestId::all().zip(&self.guests) {
+            let address = guest
+                .as_ref()
+                .filter(|g| g.state == GuestState::Running)
+                .and_then(|g| g.address);
+            self.net.set_peer_if_changed(id, address);
+        }
+        self.net.run(self.now * 1000);
     }
 
     /// A simulated power cycle: guests and imports are gone; flash, disks and files stay.
@@ -395,6 +411,36 @@ impl Platform for SimBoard {
     fn apply_network(&mut self, config: &NetworkConfig) {
         self.network = config.clone();
         self.network_applies += 1;
+        self.net.apply(config);
+    }
+
+    fn arp_entries(&self) -> Vec<mgmt::hostip::Neighbor<std::net::Ipv4Addr>> {
+        self.net.host.arp_entries().collect()
+    }
+
+    fn nd_entries(&self) -> Vec<mgmt::hostip::Neighbor<std::net::Ipv6Addr>> {
+        self.net.host.nd_entries().collect()
+    }
+
+    fn ping_start(
+        &mut self,
+        request: &mgmt::platform::PingRequest,
+    ) -> Result<(), Option<mgmt::platform::PingError>> {
+        self.net
+            .host
+            .ping_start(self.now * 1000, request)
+            .map_err(Some)?;
+        self.run_network();
+        Ok(())
+    }
+
+    fn ping_next_event(&mut self) -> Option<mgmt::platform::PingEvent> {
+        self.run_network();
+        self.net.host.ping_next_event()
+    }
+
+    fn ping_stop(&mut self) {
+        self.net.host.ping_stop();
     }
 
     fn interface_stats(&self, iface: CountedInterface) -> Option<InterfaceStats> {

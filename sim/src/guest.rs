@@ -26,6 +26,9 @@ pub const CONSOLE_RING: usize = 4096;
 /// One modelled guest.
 #[derive(Clone, Debug)]
 pub struct GuestModel {
+    /// The address its console's `ip A.B.C.D/N` gave it (it answers ARP and ping there, on its
+    /// first vif: `crate::net`).
+    pub address: Option<([u8; 4], u8)>,
     pub config: GuestConfig,
     pub state: GuestState,
     /// RAM held since the last start (MiB); a redefinition takes effect at the next start.
@@ -54,6 +57,7 @@ impl GuestModel {
             last_message: None,
             disk_reads: 0,
             disk_writes: 0,
+            address: None,
         }
     }
 
@@ -143,6 +147,17 @@ impl GuestModel {
                             self.reboot(now);
                             return;
                         }
+                        ip if ip.starts_with("ip ") => match parse_prefix(&ip[3..]) {
+                            Some((a, len)) => {
+                                self.address = Some((a, len));
+                                let text = format!(
+                                    "address={}.{}.{}.{}/{len}\r\n",
+                                    a[0], a[1], a[2], a[3]
+                                );
+                                self.emit(text.as_bytes());
+                            }
+                            None => self.emit(b"usage: ip A.B.C.D/N\r\n"),
+                        },
                         "disk" => {
                             let text = format!(
                                 "reads={} writes={}\r\n",
@@ -184,4 +199,12 @@ impl GuestModel {
         }
         n
     }
+}
+
+/// `A.B.C.D/N`.
+fn parse_prefix(text: &str) -> Option<([u8; 4], u8)> {
+    let (addr, len) = text.trim().split_once('/')?;
+    let addr: std::net::Ipv4Addr = addr.parse().ok()?;
+    let len: u8 = len.parse().ok().filter(|l| *l <= 32)?;
+    Some((addr.octets(), len))
 }

@@ -8,10 +8,13 @@
 //! The walk of a received frame ([`receive_from_ports`]): the port's receive ring lends the
 //! frame as a slice of its DMA buffer; the switch decides (learning the source); for each
 //! output the frame is copied once, into another port's transmit buffer or into a guest's
-//! posted RX buffer (whose interrupt is then raised). A port in no bridge is a standalone
-//! interface: its frames go to the host ([`HostFrames`], where the host's own IP answers).
-//! After a pass, each port that was given frames gets one doorbell. A frame that meets a full
-//! transmit ring is counted by the driver and dropped, as on any switch.
+//! posted RX buffer (whose interrupt is then raised), or handed to the host's own IP
+//! ([`crate::host_link::HostLink::receive`]) when the switch names the host's port in the
+//! bridge. A port in no bridge is a standalone interface: its frames go to the host when it is
+//! one of the host's interfaces (it has an address), else nowhere. The host's answers wait in
+//! its outbox and leave through `Ports::send` in `crate::host_link::host_frames`. After a
+//! pass, each port that was given frames gets one doorbell. A frame that meets a full transmit
+//! ring is counted by the driver and dropped, as on any switch.
 //!
 //! Polling and interrupts (NAPI-like): every pass takes at most [`RX_BUDGET`] frames from each
 //! port; a port that had more is *busy*, and the main loop keeps polling (the board leaves its
@@ -19,11 +22,10 @@
 
 use alloc::boxed::Box;
 
-use vdevices::Delivery;
 use vswitch::{Forward, PortId, Seconds};
 
-use crate::net::{Net, Owner, SwitchedGuest};
-use crate::GuestId;
+use crate::host_link::HostLink;
+use crate::net::{deliver_to_guest, Net, Owner, SwitchedGuest};
 
 /// Frames taken from one port per pass.
 pub const RX_BUDGET: usize = 64;
@@ -72,21 +74,6 @@ pub trait EtherPort {
     fn counters(&self) -> PortCounters;
 }
 
-/// Where frames for the host go: the host's own IP stack. A frame arrives here from a port in
-/// no bridge. The default does nothing with it.
-pub trait HostFrames {
-    /// `frame` arrived on port `port` (0 is ether1), which is in no bridge.
-    fn receive(&mut self, port: usize, frame: &[u8]) {
-        let _ = (port, frame);
-    }
-}
-
-/// The host with no IP stack: frames for it are dropped.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NoHost;
-
-impl HostFrames for NoHost {}
-
 /// A port in the network plan.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EtherPortPlan {
@@ -105,7 +92,7 @@ pub struct EtherPortPlan {
 pub(crate) struct PortState {
     /// Its switch port while it is in the plan.
     pub switch_port: Option<vswitch::PortId>,
-    /// In a bridge (else its frames go to the host).
+    /// In a bridge (else its frames go to the host, if it is one of the host's interfaces).
     pub bridged: bool,
     pub enabled: bool,
     pub link_up: bool,
@@ -181,7 +168,8 @@ pub struct Pass {
 }
 
 /// Take up to [`RX_BUDGET`] frames from every port and move them through the switch (to other
-/// ports and into guests) or to the host, at time `now`.
+/// ports, into guests, to the host's port) or, from a port in no bridge, to the host, at time
+/// `now`.
 pub fn receive_from_ports<G: SwitchedGuest>(
     net: &mut Net,
     guests: &mut [Option<G>],
@@ -228,15 +216,19 @@ pub fn receive_from_ports<G: SwitchedGuest>(
             port.poll_rx(
                 RX_BUDGET,
                 &mut |frame| match switch.forward(now, in_port, frame) {
-                    Forward::Unicast(to) => out.deliver(owner, guests, to, frame),
+                    Forward::Unicast(to) => out.deliver(owner, guests, host, to, frame),
                     Forward::Flood(set) => set
                         .iter()
-                        .for_each(|to| out.deliver(owner, guests, to, frame)),
+                        .for_each(|to| out.deliver(owner, guests, host, to, frame)),
                     Forward::Drop(_) => {}
                 },
             )
+        } else if let Some(iface) = host.ether_iface(i) {
+            // A port in no bridge with an address of the host's: an interface of the host.
+            port.poll_rx(RX_BUDGET, &mut |frame| host.receive(iface, frame))
         } else {
-            port.poll_rx(RX_BUDGET, &mut |frame| host.receive(i, frame))
+            // A port in no bridge and with no address: its frames go nowhere.
+            port.poll_rx(RX_BUDGET, &mut |_| {})
         };
         pass.busy |= taken >= RX_BUDGET;
         pass.frames += taken;
@@ -255,13 +247,14 @@ struct Outputs<'a> {
 }
 
 impl Outputs<'_> {
-    /// Send `frame` out of switch port `to`: another physical port or a guest's vif. Inlined
-    /// into the unicast case, so a unicast frame costs no call here.
+    /// Send `frame` out of switch port `to`: another physical port, a guest's vif or the host's
+    /// port in the bridge. Inlined into the unicast case, so a unicast frame costs no call here.
     #[inline(always)]
     fn deliver<G: SwitchedGuest>(
         &mut self,
         owner: &[Option<Owner>],
         guests: &mut [Option<G>],
+        host: &mut HostLink,
         to: PortId,
         frame: &[u8],
     ) {
@@ -276,25 +269,8 @@ impl Outputs<'_> {
             Some(Some(Owner::Vif(guest, iface))) => {
                 deliver_to_guest(guests, *guest, *iface, frame);
             }
+            Some(Some(Owner::Host(iface))) => host.receive(*iface, frame),
             _ => {}
         }
-    }
-}
-
-/// Copy `frame` into guest `guest`'s interface `iface` and raise its interrupt.
-fn deliver_to_guest<G: SwitchedGuest>(
-    guests: &mut [Option<G>],
-    guest: GuestId,
-    iface: u16,
-    frame: &[u8],
-) {
-    let Some(Some(receiver)) = guests.get_mut(guest.index()) else {
-        return;
-    };
-    let Some((devices, mut ram)) = receiver.devices_and_ram() else {
-        return;
-    };
-    if let Ok(Delivery::Delivered) = devices.veth_deliver(&mut ram, iface, frame) {
-        receiver.note_delivery();
     }
 }

@@ -18,6 +18,7 @@ use vswitch::Seconds;
 
 use crate::cpu::{GuestCpu, RunExit};
 use crate::guest::{Guest, GuestReport, GuestSpec, Memory};
+use crate::host_link;
 use crate::lifecycle::{self, Action, Event, State};
 use crate::machine::Machine;
 use crate::net::{self, Net, NetworkPlan};
@@ -347,12 +348,12 @@ impl<M: Machine> Manager<M> {
         total
     }
 
-    /// The network: physical ports, their counters, the host's hook.
+    /// The network: physical ports, their counters, the host's own IP.
     pub fn net(&self) -> &Net {
         &self.net
     }
 
-    /// The network, to change (add the board's ports, set the host's hook, send from the host).
+    /// The network, to change (add the board's ports).
     pub fn net_mut(&mut self) -> &mut Net {
         &mut self.net
     }
@@ -365,6 +366,24 @@ impl<M: Machine> Manager<M> {
     /// The receive passes' work since boot.
     pub fn port_work(&self) -> PortWork {
         self.port_work
+    }
+
+    /// Microseconds since boot, from the machine's counter.
+    pub fn now_us(&self) -> u64 {
+        let us = u128::from(self.machine.counter()) * 1_000_000 / u128::from(self.timer_hz.max(1));
+        u64::try_from(us).unwrap_or(u64::MAX)
+    }
+
+    /// The host's own IP endpoint (its tables, its ping).
+    pub fn host_ip(&self) -> &hostip::HostIp {
+        self.net.host().ip()
+    }
+
+    /// The host's own IP endpoint, to start or stop a ping (at [`Manager::now_us`]).
+    pub fn host_ip_mut(&mut self) -> &mut hostip::HostIp {
+        let now = self.now_us();
+        self.net.host_mut().set_time(now);
+        self.net.host_mut().ip_mut()
     }
 
     /// Rebuild the network between guests.
@@ -404,6 +423,9 @@ impl<M: Machine> Manager<M> {
         // The switch's clock: seconds modulo 2^32 (it ages entries with wrapping arithmetic).
         #[allow(clippy::cast_possible_truncation)]
         let seconds = Seconds((now / 1000) as u32);
+        // The host's endpoint answers at this time (frames reach it from every walk below).
+        let now_us = self.now_us();
+        self.net.host_mut().set_time(now_us);
         let start = self.machine.counter();
         let pass = crate::ether::receive_from_ports(&mut self.net, &mut self.guests, seconds);
         if pass.frames > 0 {
@@ -413,6 +435,7 @@ impl<M: Machine> Manager<M> {
         }
         self.ports_busy = pass.busy;
         net::switch_frames(&mut self.net, &mut self.guests, seconds);
+        host_link::host_frames(&mut self.net, &mut self.guests, seconds);
         for id in GuestId::all() {
             if let Some(g) = self.guests[id.index()].as_deref_mut() {
                 if g.wants_wake() {
@@ -461,9 +484,21 @@ impl<M: Machine> Manager<M> {
         true
     }
 
-    /// The earliest counter value at which a waiting guest must run again.
+    /// The earliest counter value at which a waiting guest must run again, or the host's ping
+    /// has something to send, time out or print.
     pub fn next_wake(&self) -> Option<u64> {
-        self.sched.next_wake()
+        let guests = self.sched.next_wake();
+        let ip = self.host_ip();
+        if !ip.ping_running() {
+            return guests;
+        }
+        let ping = if ip.ping_events_pending() {
+            self.machine.counter()
+        } else {
+            let us = u128::from(ip.next_poll()) * u128::from(self.timer_hz) / 1_000_000;
+            u64::try_from(us).unwrap_or(u64::MAX)
+        };
+        Some(guests.map_or(ping, |g| g.min(ping)))
     }
 }
 

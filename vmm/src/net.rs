@@ -10,17 +10,25 @@
 //! two different guests of one table split apart ([`Others`]).
 //!
 //! The frame loop works on any [`SwitchedGuest`], so the benchmarks (`benches/frames`) measure
-//! this code, not a copy of it. Physical ports are switch ports too ([`crate::ether`]): a
-//! guest's frame for one is copied into the port's transmit ring.
+//! this code, not a copy of it.
+//!
+//! Physical ports are switch ports too ([`crate::ether`]): a guest's frame for one is copied
+//! into the port's transmit ring. The host's own IP ([`crate::host_link`]) is behind a switch
+//! port of its own in each bridge with an address, and behind each vif or ether port in no
+//! bridge that has one: a frame the switch sends to the host's port, or one from such a vif or
+//! port, goes to the host's endpoint; what the endpoint sends waits in its outbox and is delivered by
+//! [`crate::host_link::host_frames`] after every guest's ring was drained.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use guest_mem::GuestRam;
+use hostip::IfaceId;
 use vdevices::{Delivery, GuestDevices};
-use vswitch::{BridgeConfig, Forward, PortId, PortSettings, Seconds, Switch};
+use vswitch::{BridgeConfig, BridgeId, DropReason, Forward, PortId, PortSettings, Seconds, Switch};
 
-use crate::ether::{EtherPort, EtherPortPlan, HostFrames, NoHost, PortState, Ports};
+use crate::ether::{EtherPort, EtherPortPlan, PortState, Ports};
+use crate::host_link::{HostAttach, HostLink, HostPlan};
 use crate::{GuestId, MAX_GUESTS};
 
 /// Interface ids a guest can have (1..=7; 0 carries control messages).
@@ -121,6 +129,8 @@ pub struct NetworkPlan {
     pub ports: Vec<BridgePortPlan>,
     /// The physical ports the configuration knows (a port left out passes no frames).
     pub ethers: Vec<EtherPortPlan>,
+    /// The host's own IP: its interfaces, addresses and places in the switch.
+    pub host: HostPlan,
 }
 
 /// Who is behind a switch port.
@@ -130,6 +140,8 @@ pub(crate) enum Owner {
     Vif(GuestId, u16),
     /// Physical port `0` (0 is ether1).
     Ether(usize),
+    /// The host's own IP, on its interface `0` (the bridge's address).
+    Host(IfaceId),
 }
 
 /// The switch and who is behind each of its ports.
@@ -141,8 +153,8 @@ pub struct Net {
     ifaces: [[Option<(Mac, PortId)>; IFACES]; MAX_GUESTS],
     /// The physical ports, in board order.
     pub(crate) ports: Ports,
-    /// Where frames for the host go.
-    pub(crate) host: Box<dyn HostFrames>,
+    /// The host's own IP endpoint and its places in the switch.
+    pub(crate) host: HostLink,
 }
 
 impl Default for Net {
@@ -159,7 +171,7 @@ impl Net {
             owner: [None; PORTS],
             ifaces: [[None; IFACES]; MAX_GUESTS],
             ports: Ports::default(),
-            host: Box::new(NoHost),
+            host: HostLink::new(),
         }
     }
 
@@ -189,17 +201,14 @@ impl Net {
         self.ports.counters(i)
     }
 
-    /// Send `frame` out of physical port `i` now (the host's own frames). Returns whether it
-    /// was queued.
-    pub fn send_from_host(&mut self, i: usize, frame: &[u8]) -> bool {
-        let queued = Ports::send(&mut self.ports.drivers, &mut self.ports.state, i, frame);
-        self.ports.flush();
-        queued
+    /// The host's own IP endpoint.
+    pub fn host(&self) -> &HostLink {
+        &self.host
     }
 
-    /// Make `host` receive the frames addressed to the host.
-    pub fn set_host(&mut self, host: Box<dyn HostFrames>) {
-        self.host = host;
+    /// The host's own IP endpoint, to ping from.
+    pub fn host_mut(&mut self) -> &mut HostLink {
+        &mut self.host
     }
 
     /// The MAC of a guest's first interface, if it has one (what its kernel is told, `kmac=`;
@@ -294,6 +303,7 @@ impl Net {
                 st.bridged = switch.attach(port, *bridge, settings).is_ok();
             }
         }
+        self.attach_host(plan, &bridge_of, &port_of);
         let changed: [bool; MAX_GUESTS] = core::array::from_fn(|g| ifaces[g] != self.ifaces[g]);
         self.ifaces = ifaces;
         for (id, guest) in GuestId::all().zip(guests.iter_mut()) {
@@ -303,6 +313,54 @@ impl Net {
                 }
             }
         }
+    }
+
+    /// Give the host its places from `plan.host`: a switch port in each bridge with an address
+    /// (`bridge_of`: the switch's bridge for each planned one), and the vifs (`port_of`: the
+    /// switch port of each planned vif) and ether ports in no bridge that carry one. A port in
+    /// a bridge is not a host interface: it reaches the host through the host's port there.
+    fn attach_host(
+        &mut self,
+        plan: &NetworkPlan,
+        bridge_of: &[Option<BridgeId>],
+        port_of: &[Option<PortId>],
+    ) {
+        self.host.clear();
+        for &(iface, attach) in &plan.host.links {
+            match attach {
+                HostAttach::Bridge(b) => {
+                    let Some(Some(bridge)) = bridge_of.get(b) else {
+                        continue;
+                    };
+                    let Ok(port) = self.switch.add_port() else {
+                        continue;
+                    };
+                    if self
+                        .switch
+                        .attach(port, *bridge, PortSettings::default())
+                        .is_ok()
+                    {
+                        self.owner[port.index()] = Some(Owner::Host(iface));
+                        self.host.bridge_port(iface, port);
+                    }
+                }
+                HostAttach::Vif(v) => {
+                    if let (Some(vif), Some(Some(_))) = (plan.vifs.get(v), port_of.get(v)) {
+                        self.host.vif(iface, vif.guest, vif.interface);
+                    }
+                }
+                HostAttach::Ether(e) => {
+                    let Some(ether) = plan.ethers.get(e) else {
+                        continue;
+                    };
+                    let state = self.ports.state.get(ether.port);
+                    if state.is_some_and(|st| st.switch_port.is_some() && !st.bridged) {
+                        self.host.ether(iface, ether.port);
+                    }
+                }
+            }
+        }
+        self.host.configure(&plan.host);
     }
 }
 
@@ -349,11 +407,16 @@ fn drain_tx<G: SwitchedGuest>(
         let mut to_self: Option<u16> = None;
         if let Some(&Some((_, port))) = net.ifaces[i].get(usize::from(iface)) {
             let decision = net.switch.forward(now, port, tx.frame);
+            let host = &mut net.host;
             let mut deliver = |out: PortId| {
                 let (dst, dst_iface) = match net.owner[out.index()] {
                     Some(Owner::Vif(dst, dst_iface)) => (dst, dst_iface),
                     Some(Owner::Ether(j)) => {
                         Ports::send(&mut net.ports.drivers, &mut net.ports.state, j, tx.frame);
+                        return;
+                    }
+                    Some(Owner::Host(host_iface)) => {
+                        host.receive(host_iface, tx.frame);
                         return;
                     }
                     None => return,
@@ -377,6 +440,11 @@ fn drain_tx<G: SwitchedGuest>(
             match decision {
                 Forward::Unicast(out) => deliver(out),
                 Forward::Flood(set) => set.iter().for_each(deliver),
+                Forward::Drop(DropReason::NotInBridge) => {
+                    if let Some(host_iface) = net.host.vif_iface(i, iface) {
+                        net.host.receive(host_iface, tx.frame);
+                    }
+                }
                 Forward::Drop(_) => {}
             }
         }
@@ -391,4 +459,23 @@ fn drain_tx<G: SwitchedGuest>(
         sent += 1;
     }
     (sent, to_self_delivered)
+}
+
+/// Copy `frame` into guest `guest`'s interface `iface` and raise its interrupt (a frame from a
+/// port or from the host: no other guest's RAM is open).
+pub(crate) fn deliver_to_guest<G: SwitchedGuest>(
+    guests: &mut [Option<G>],
+    guest: GuestId,
+    iface: u16,
+    frame: &[u8],
+) {
+    let Some(Some(receiver)) = guests.get_mut(guest.index()) else {
+        return;
+    };
+    let Some((devices, mut ram)) = receiver.devices_and_ram() else {
+        return;
+    };
+    if let Ok(Delivery::Delivered) = devices.veth_deliver(&mut ram, iface, frame) {
+        receiver.note_delivery();
+    }
 }

@@ -146,6 +146,7 @@ fn a_hairpin_between_two_interfaces_of_one_guest_is_delivered_back_into_it() {
             },
         ],
         ethers: vec![],
+        host: Default::default(),
     };
     m.apply_network(&plan);
     let cpu = started(&mut m, 0, "g0");
@@ -229,6 +230,7 @@ fn bridges_and_horizons_keep_frames_apart() {
             },
         ],
         ethers: vec![],
+        host: Default::default(),
     };
     m.apply_network(&plan);
     for g in 0..4 {
@@ -283,6 +285,7 @@ fn vifs_naming_no_guest_or_interface_are_left_out() {
             },
         ],
         ethers: vec![],
+        host: Default::default(),
     };
     m.apply_network(&plan);
     let cpu = started(&mut m, 0, "g0");
@@ -315,6 +318,7 @@ fn a_new_plan_tells_running_guests_about_their_changed_interfaces() {
         ],
         ports: vec![],
         ethers: vec![],
+        host: Default::default(),
     };
     m.apply_network(&plan);
     round(&mut m);

@@ -12,6 +12,8 @@
 
 extern crate alloc;
 
+pub mod host_echo;
+
 use alloc::vec;
 
 use guest_mem::{GuestRam, Gva, MIPS_RAM_WINDOW};
@@ -219,6 +221,7 @@ pub fn measure(
             },
         ],
         ethers: vec![],
+        host: Default::default(),
     };
     let mut net = Net::new();
     net.apply(&plan, &mut guests);

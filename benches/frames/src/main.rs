@@ -54,6 +54,12 @@ fn run_host(batches: u32) -> Result<(), String> {
         );
         row(len, &f);
     }
+    let rounds = 200_000;
+    let (ns, _) = frames_bench::host_echo::measure_echo(rounds, &mut clock);
+    println!(
+        "echo reply from the host's IP endpoint: {:.1} ns (receive to reply built, host CPU)",
+        ns as f64 / f64::from(rounds)
+    );
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use super::args::{find_field, parse_value};
 use super::batch::{change_each, labels};
 use super::error::CmdError;
 use super::lex::{tokenize, Token};
@@ -113,7 +114,14 @@ impl Session {
         tokens: &[Token],
         exec: &mut Exec<'_>,
     ) -> Result<(), CmdError> {
-        let (positional, args) = parse_args(tokens, cmd.args, cmd.items != Items::None, exec)?;
+        let takes_word = cmd.items != Items::None || cmd.positional.is_some();
+        let (mut positional, mut args) = parse_args(tokens, cmd.args, takes_word, exec)?;
+        if let (Some(name), Some(token)) = (cmd.positional, &positional) {
+            let field = find_field(cmd.args, name, token.column)?;
+            let value = parse_value(field, &token.text, &exec.config, &*exec.platform)?;
+            args.add(field, value, token.column)?;
+            positional = None;
+        }
         let items = match (cmd.items, positional, menu.kind) {
             (Items::None, _, _) => Vec::new(),
             (_, Some(token), MenuKind::Table(table)) => {

@@ -147,6 +147,8 @@ pub enum Outcome {
     Quit,
     /// `print interval=`: run the line again every `every_ms` until a key is pressed.
     Repeat { every_ms: u64 },
+    /// `/ping` started: print what the platform's ping reports until it ends or Ctrl-C.
+    Ping,
 }
 
 /// What a menu-specific command gets.
@@ -185,6 +187,9 @@ pub struct Command {
     pub items: Items,
     pub args: &'static [Field],
     pub required: &'static [&'static str],
+    /// The argument a bare word gives (`/ping 10.0.1.2` is `address=10.0.1.2`), for commands
+    /// that take no items.
+    pub positional: Option<&'static str>,
     pub run: fn(&mut Exec<'_>, &Invocation) -> Result<(), CmdError>,
 }
 
@@ -202,6 +207,7 @@ impl Command {
             items,
             args: &[],
             required: &[],
+            positional: None,
             run,
         }
     }

@@ -9,6 +9,8 @@ pub mod interface_stats;
 pub mod items;
 pub mod metarouter;
 pub mod mr_interface;
+pub mod neighbors;
+pub mod ping;
 pub mod route_view;
 pub mod routes;
 pub mod routing;
@@ -47,10 +49,27 @@ static INTERFACE: Menu = Menu::table(
 
 static IP_ADDRESS: Menu = Menu::table("address", "IPv4 addresses", &address::IPV4_ADDRESSES, &[]);
 static IP_ROUTE: Menu = Menu::table("route", "IPv4 routes", &routing::IPV4_ROUTES, &[]);
-static IP: Menu = Menu::plain("ip", "IPv4 settings", &[], &[&IP_ADDRESS, &IP_ROUTE]);
+static IP_ARP: Menu = Menu::table("arp", "ARP table (read-only)", &neighbors::Arp, &[]);
+static IP: Menu = Menu::plain(
+    "ip",
+    "IPv4 settings",
+    &[],
+    &[&IP_ADDRESS, &IP_ARP, &IP_ROUTE],
+);
 static IPV6_ADDRESS: Menu = Menu::table("address", "IPv6 addresses", &address::IPV6_ADDRESSES, &[]);
 static IPV6_ROUTE: Menu = Menu::table("route", "IPv6 routes", &routing::IPV6_ROUTES, &[]);
-static IPV6: Menu = Menu::plain("ipv6", "IPv6 settings", &[], &[&IPV6_ADDRESS, &IPV6_ROUTE]);
+static IPV6_NEIGHBOR: Menu = Menu::table(
+    "neighbor",
+    "IPv6 neighbours (read-only)",
+    &neighbors::Ipv6Neighbors,
+    &[],
+);
+static IPV6: Menu = Menu::plain(
+    "ipv6",
+    "IPv6 settings",
+    &[],
+    &[&IPV6_ADDRESS, &IPV6_NEIGHBOR, &IPV6_ROUTE],
+);
 
 static MR_INTERFACE: Menu = Menu::table(
     "interface",
@@ -104,7 +123,10 @@ fn quit(exec: &mut Exec<'_>, _inv: &Invocation) -> Result<(), CmdError> {
     Ok(())
 }
 
-static ROOT_COMMANDS: [Command; 1] = [Command::new("quit", "Log out", Items::None, quit)];
+static ROOT_COMMANDS: [Command; 2] = [
+    ping::PING,
+    Command::new("quit", "Log out", Items::None, quit),
+];
 
 /// The root of the menu tree.
 pub static ROOT: Menu = Menu::plain(

@@ -30,6 +30,18 @@ impl TypeAhead {
     pub(super) fn len(&self) -> usize {
         self.bytes.len()
     }
+
+    /// Takes the first `key` (an interrupt such as Ctrl-C) out of the queue, if it is there:
+    /// it acts at once, ahead of what was typed before it.
+    pub(super) fn take_interrupt(&mut self, key: u8) -> bool {
+        match self.bytes.iter().position(|&b| b == key) {
+            Some(at) => {
+                self.bytes.remove(at);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 impl Shell {
@@ -83,7 +95,8 @@ impl Shell {
     /// Hands queued bytes to the current mode until the queue is empty or the shell is busy.
     pub(super) fn handle_typeahead(&mut self, platform: &mut dyn Platform) {
         let mut to_guest: Vec<u8> = Vec::new();
-        while !self.is_busy() {
+        // A running ping takes no keys but Ctrl-C (`ping.rs`): the rest wait for it.
+        while !self.is_busy() && !matches!(self.mode, Mode::Pinging) {
             let Some(byte) = self.typeahead.bytes.pop_front() else {
                 break;
             };
@@ -117,6 +130,7 @@ impl Shell {
                 Mode::Halted
                 | Mode::LoginDelay { .. }
                 | Mode::Importing { .. }
+                | Mode::Pinging
                 | Mode::Attached { .. } => {}
             }
         }

@@ -11,6 +11,7 @@ mod escape;
 mod input;
 mod login;
 mod persist;
+mod ping;
 mod repeat;
 
 use alloc::format;
@@ -78,6 +79,8 @@ enum Mode {
         /// Terminal rows of the output shown last.
         rows: usize,
     },
+    /// `/ping` runs: its lines are printed as they come (`ping.rs`).
+    Pinging,
     /// A reboot or shutdown was requested, or the session ended.
     Halted,
 }
@@ -222,6 +225,7 @@ impl Shell {
             Mode::LoginDelay { until } if platform.now_ms() >= *until => self.show_login(),
             Mode::Importing { .. } => self.poll_import(platform),
             Mode::Repeating { .. } => self.poll_repeat(platform),
+            Mode::Pinging => self.poll_ping(platform),
             _ => {}
         }
         self.background(platform);
@@ -342,6 +346,10 @@ impl Shell {
             Outcome::Quit => self.quit(),
             Outcome::Repeat { every_ms } => {
                 self.start_repeat(line, every_ms, &result.out, platform)
+            }
+            Outcome::Ping => {
+                self.mode = Mode::Pinging;
+                self.poll_ping(platform);
             }
         }
     }

@@ -5,6 +5,9 @@
 //! write it while it runs.
 #![allow(dead_code)]
 
+pub mod nic;
+pub mod packets;
+
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
