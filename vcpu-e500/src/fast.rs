@@ -19,6 +19,7 @@
 use crate::decode::{decode, Instruction, HYPERCALL_WORD};
 use crate::emulate::Exec;
 use crate::interface::{CacheAction, GuestRegs, Hypercall, Outcome};
+use crate::shadow::Access;
 use crate::sid::{Context, HostPidAllocator};
 use crate::spr::{msr, num};
 use crate::sprs::{spr_kind, SprKind};
@@ -64,6 +65,24 @@ impl Vcpu {
         Some(Hpa::new(
             entry.host_base() + u64::from(pc.wrapping_sub(entry.epn())),
         ))
+    }
+
+    /// Where the instruction at `pc` is in host memory, for a trap the guest took there: from
+    /// the refill cache, else translated as the general path fetches it (the guest's TLB in
+    /// the current context, with its execute permission) and recorded in the refill cache as
+    /// an instruction TLB miss at `pc` would record it, so that the next trap on that page
+    /// finds it there (code the guest reaches through a large host page, mapped at entry, has
+    /// no slot until then). `None`: the general path's fetch would fault; let
+    /// [`Vcpu::handle_trap`] reflect it.
+    pub fn fetch_address(&mut self, pc: u32, pids: &HostPidAllocator) -> Option<Hpa> {
+        if let Some(hpa) = self.instruction_address(pc) {
+            return Some(hpa);
+        }
+        let pc = pc & !3;
+        let ctx = self.context();
+        let m = self.translate(&ctx, pc, Access::Fetch).ok()?;
+        self.record_mapping(&ctx, &m, pc, pids);
+        Some(Hpa::new(m.host_addr(pc)))
     }
 
     /// The hypercall on its own, so that an arch can keep its path short: if `word` (the

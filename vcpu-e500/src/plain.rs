@@ -167,6 +167,29 @@ impl Vcpu {
             && !self.deliverable_with(new)
     }
 
+    /// The virtual MSR (what `mfmsr` returns).
+    pub fn msr(&self) -> u32 {
+        self.sprs.msr()
+    }
+
+    /// Store an MSR write [`Vcpu::msr_write_is_plain`] allows (implemented bits); false, and
+    /// nothing changed, for any other.
+    pub fn write_msr_plain(&mut self, new: u32) -> bool {
+        if !self.msr_write_is_plain(new) {
+            return false;
+        }
+        self.sprs.set(slot::MSR, new & msr::IMPLEMENTED);
+        true
+    }
+
+    /// Carry out a plain entry ([`Vcpu::rfi_plain`], [`Vcpu::reflection_plain`]): the new MSR,
+    /// the real PIDs as entered, the PC. The arch puts `e.pids` in the real PID0/PID1.
+    pub fn enter_plain(&mut self, regs: &mut crate::interface::GuestRegs, e: &PlainEntry) {
+        self.sprs.set(slot::MSR, e.msr);
+        self.entered = e.pids;
+        regs.pc = e.pc;
+    }
+
     /// The real PIDs of the context the guest would be in with virtual MSR `m` (its PIDs
     /// unchanged), by table lookup: a common context (IS = DS, PID1 = PID2 = 0) whose own and
     /// global shadow IDs are assigned in the allocator's current generation.

@@ -11,7 +11,8 @@
 use crate::config::{ConfigError, VcpuConfig};
 use crate::exception::{deliver, mcsr, GuestException, HaltReason, Interrupt, TlbMiss};
 use crate::interface::{
-    AuditError, Entry, GuestMemory, GuestRegs, HostInvalidation, Outcome, Reflection, Trap,
+    AuditError, Entry, GuestMemory, GuestRegs, HostInvalidation, HostTlbEntry, Outcome, Reflection,
+    Trap,
 };
 use crate::refill::RefillCache;
 use crate::shadow::{Access, GuestFault, Shadow};
@@ -371,6 +372,28 @@ impl Vcpu {
         }
     }
 
+    /// The host entry for mapping `m` of `ea` in context `ctx`, recorded in the refill cache;
+    /// `None` when the context has no shadow ID in this generation yet.
+    pub(crate) fn record_mapping(
+        &mut self,
+        ctx: &Context,
+        m: &crate::shadow::HostMapping,
+        ea: u32,
+        pids: &HostPidAllocator,
+    ) -> Option<HostTlbEntry> {
+        let sid = if m.global {
+            self.sids.current_global(ctx, pids)
+        } else {
+            self.sids.current(ctx, pids)
+        }?;
+        if !m.global && self.tlb.entry(m.source).tid() == 0 {
+            self.tlb.mark_context_mapped(m.source);
+        }
+        let entry = m.entry(sid);
+        self.refill.insert(ea, &entry);
+        Some(entry)
+    }
+
     /// A host TLB miss or storage interrupt at `ea`: map it if the guest's TLB allows the
     /// access, else give the guest its own exception.
     fn shadow_fault(
@@ -382,24 +405,12 @@ impl Vcpu {
     ) -> Outcome {
         let ctx = self.context();
         match self.translate(&ctx, ea, access) {
-            Ok(m) => {
-                let sid = if m.global {
-                    self.sids.current_global(&ctx, pids)
-                } else {
-                    self.sids.current(&ctx, pids)
-                };
-                // No ID in this generation yet (no prepare_entry since a rollover): retry after
-                // prepare_entry assigns one.
-                let Some(sid) = sid else {
-                    return Outcome::Resume;
-                };
-                if !m.global && self.tlb.entry(m.source).tid() == 0 {
-                    self.tlb.mark_context_mapped(m.source);
-                }
-                let entry = m.entry(sid);
-                self.refill.insert(ea, &entry);
-                Outcome::MapHost(entry)
-            }
+            // No ID in this generation yet (no prepare_entry since a rollover): retry after
+            // prepare_entry assigns one.
+            Ok(m) => match self.record_mapping(&ctx, &m, ea, pids) {
+                Some(entry) => Outcome::MapHost(entry),
+                None => Outcome::Resume,
+            },
             Err(fault) => self.reflect_fault(regs, fault),
         }
     }

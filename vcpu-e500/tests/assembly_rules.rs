@@ -128,6 +128,10 @@ fn plain_msr_writes() {
         assert_eq!((e.pid0, e.pid1), (before.pid0, before.pid1), "{new:#x}");
         assert_eq!(after.msr(), new & msr::IMPLEMENTED);
         assert_eq!(after.pc(), g.pc() + 4);
+        // What the arch's plain path does: the store and nothing else.
+        let mut v = g.tb.vcpu.clone();
+        assert!(v.write_msr_plain(new));
+        assert_eq!(state(&after.tb.vcpu), state(&v), "{new:#x}");
     });
     assert!(plain > 100, "{plain}");
 }
@@ -148,6 +152,12 @@ fn plain_rfi() {
             (after.pc(), after.msr(), [e.pid0, e.pid1]),
             (p.pc, p.msr, p.pids)
         );
+        // What the arch's plain path does: the MSR, the PIDs as entered, the PC.
+        let mut v = g.tb.vcpu.clone();
+        let mut regs = g.tb.regs;
+        v.enter_plain(&mut regs, &p);
+        assert_eq!(state(&after.tb.vcpu), state(&v));
+        assert_eq!(regs, after.tb.regs);
     });
     assert!(plain > 50, "{plain}");
 }

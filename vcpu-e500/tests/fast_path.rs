@@ -116,3 +116,50 @@ fn fast_path_matches_the_general_path() {
     // The generator reaches every kind of answer.
     assert!(counts.iter().all(|&c| c > 200), "{counts:?}");
 }
+
+/// `fetch_address` finds the trapping word where the general path fetches it (the refill cache
+/// or the guest's TLB, large pages included), declines exactly where that fetch faults, and
+/// what it records in the refill cache keeps the cache's invariants and is found there next.
+#[test]
+fn fetch_address_is_where_the_guest_fetches() {
+    let mut rng = Rng(0xFE7C_4ADD_0BAD_C0DE);
+    let (mut recorded, mut declined) = (0, 0);
+    for _ in 0..20 {
+        let mut g = Guest::standard();
+        g.install_vectors();
+        for _ in 0..300 {
+            if rng.below(8) == 0 {
+                g.tb.now += u64::from(rng.below(2000));
+                g.tb.enter();
+            }
+            if g.tb.halted.is_some() || g.tb.entry.is_none() {
+                break;
+            }
+            let word = instruction(&mut rng, &mut g);
+            let pc = g.pc();
+            let mut v = g.tb.vcpu.clone();
+            let cached = v.instruction_address(pc);
+            let fetched = v.fetch_address(pc, &g.tb.pids);
+            let general = g.tb.access(pc, vcpu_e500::shadow::Access::Fetch);
+            match (fetched, &general) {
+                (Some(a), Ok(b)) => {
+                    assert_eq!(a, *b, "pc {pc:#x}");
+                    assert_eq!(v.instruction_address(pc), Some(a), "pc {pc:#x}");
+                    v.audit(&g.tb.pids).expect("refill cache invariants");
+                    if cached.is_none() {
+                        recorded += 1;
+                    }
+                }
+                (None, Err(_)) => declined += 1,
+                (f, g) => panic!("pc {pc:#x}: fast fetch {f:?}, general fetch {g:?}"),
+            }
+            let Ok(hpa) = general else {
+                continue;
+            };
+            g.tb.mem.words.insert(hpa.get(), word);
+            g.tb.trap(Interrupt::Program, esr::PPR, 0);
+            g.check();
+        }
+    }
+    assert!(recorded > 50 && declined > 0, "{recorded} {declined}");
+}

@@ -8,6 +8,9 @@
 //! state in a [`TrapFrame`], calls `__hv_trap` with interrupts off, restores the (possibly
 //! changed) frame and returns with `rfi`. Three scratch SPRs carry r1, r3 and CR across the first
 //! instructions: SPRG0..SPRG2, which only supervisor state can read (SPRG4..7 are user-readable).
+//! The Program interrupt has its own entry, `__hv_trap_program`: from problem state it saves
+//! only what Rust code does not preserve and tries the fast path (`vcpu/fast.rs`) first,
+//! completing the same frame for the general path when that declines.
 //!
 //! Stack: a trap from supervisor state pushes its frame on the current stack; a trap from problem
 //! state (`MSR[PR]` = 1, a guest) switches to the trap stack (`__hv_trap_stack_top`) first, so a
@@ -116,7 +119,13 @@ __hv_vectors:
     BASE_STUB 3                     # instruction storage
     BASE_STUB 4                     # external input
     BASE_STUB 5                     # alignment
-    BASE_STUB 6                     # program
+    .balign 16                      # program: the fast path first (guests' privileged
+    .globl __hv_ivor6               # instructions and the hypercall)
+__hv_ivor6:
+    mtspr   SPR_SPRG0, 1
+    mtspr   SPR_SPRG1, 3
+    li      3, 6
+    b       __hv_trap_program
     BASE_STUB 7                     # floating-point unavailable
     BASE_STUB 8                     # system call
     BASE_STUB 9                     # auxiliary processor unavailable
@@ -177,6 +186,7 @@ __hv_trap_common:
     addi    3, 1, F
     bl      __hv_trap
 
+__hv_trap_restore:
     # MSR[EE] is still 0: nothing can overwrite SRR0/SRR1 between here and rfi.
     lwz     0, F_SRR0(1)
     mtspr   SPR_SRR0, 0
@@ -198,6 +208,86 @@ __hv_trap_common:
     lwz     1, F + 4(1)
     rfi
     .size __hv_trap_common, . - __hv_trap_common
+
+    # A Program interrupt. From supervisor state: the common path. From a guest: save only
+    # what the Rust calling convention does not preserve (r0, r1, r3..r12, CR, LR, CTR, XER,
+    # SRR0, SRR1, ESR) in a TrapFrame on the trap stack and call `__hv_trap_fast`; when it
+    # served the trap (FAST_DONE), restore those and return. Otherwise r2, r13..r31 (still
+    # the guest's) and DEAR complete the frame, and `__hv_after_fast` finishes the trap (the
+    # fast path with every register, the general return path or the general path), returning
+    # through the common restore.
+    .globl __hv_trap_program
+    .type __hv_trap_program, @function
+__hv_trap_program:
+    mfcr    1
+    mtspr   SPR_SPRG2, 1
+    mfspr   1, SPR_SRR1
+    andi.   1, 1, MSR_PR
+    bne     1f
+    mfspr   1, SPR_SPRG2                # supervisor state: CR back, the common path
+    mtcr    1
+    b       __hv_trap_common
+1:  lis     1, __hv_trap_stack_top@ha
+    addi    1, 1, __hv_trap_stack_top@l
+    addi    1, 1, -FRAME_SIZE
+    stw     0, F + 0(1)
+    stw     3, F_VECTOR(1)
+    mfspr   0, SPR_SPRG0
+    stw     0, F + 4(1)
+    mfspr   0, SPR_SPRG1
+    stw     0, F + 12(1)
+    .irp n, 4,5,6,7,8,9,10,11,12
+    stw     \n, F + 4*\n(1)
+    .endr
+    mfspr   0, SPR_SPRG2
+    stw     0, F_CR(1)
+    mflr    0
+    stw     0, F_LR(1)
+    mfctr   0
+    stw     0, F_CTR(1)
+    mfxer   0
+    stw     0, F_XER(1)
+    mfspr   0, SPR_SRR0
+    stw     0, F_SRR0(1)
+    mfspr   0, SPR_SRR1
+    stw     0, F_SRR1(1)
+    mfspr   0, SPR_ESR
+    stw     0, F_ESR(1)
+    li      0, 0
+    stw     0, 0(1)                     # null back chain
+    addi    3, 1, F
+    bl      __hv_trap_fast
+    cmpwi   3, {fast_done}
+    bne     2f
+    lwz     0, F_SRR0(1)
+    mtspr   SPR_SRR0, 0
+    lwz     0, F_SRR1(1)
+    mtspr   SPR_SRR1, 0
+    lwz     0, F_CR(1)
+    mtcr    0
+    lwz     0, F_LR(1)
+    mtlr    0
+    lwz     0, F_CTR(1)
+    mtctr   0
+    lwz     0, F_XER(1)
+    mtxer   0
+    lwz     0, F + 0(1)
+    .irp n, 3,4,5,6,7,8,9,10,11,12
+    lwz     \n, F + 4*\n(1)
+    .endr
+    lwz     1, F + 4(1)
+    rfi
+2:  stw     2, F + 8(1)
+    .irp n, 13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    stw     \n, F + 4*\n(1)
+    .endr
+    mfspr   0, SPR_DEAR
+    stw     0, F_DEAR(1)
+    mr      4, 3
+    addi    3, 1, F
+    bl      __hv_after_fast
+    b       __hv_trap_restore
+    .size __hv_trap_program, . - __hv_trap_program
 
     .globl __hv_fatal_common
     .type __hv_fatal_common, @function
@@ -240,6 +330,7 @@ __hv_fatal_stack_top:
     sprg2 = const spr::SPRG2,
     msr_pr = const spr::MSR_PR,
     ivpr = const spr::IVPR,
+    fast_done = const super::vcpu::FAST_DONE,
 );
 
 /// Point IVPR/IVORn at the hypervisor's vectors.

@@ -8,6 +8,8 @@
 //! invalidations, cache and branch-buffer operations, hypercalls through the kernel's
 //! [`GuestEnv`]), serving TLB errors from the model's refill cache first, and delivering
 //! virtual interrupts (the virq word as External Input, the virtual timers) on the way back in.
+//! The Program interrupt's hypercall and common privileged instructions take the fast path
+//! first (`fast.rs`), with part of the registers saved.
 
 use alloc::boxed::Box;
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -22,6 +24,9 @@ use vmm::{CpuError, EntryState, GuestEnv, GuestHalt, RunExit};
 use super::spr::{self, mfspr, mtspr};
 use super::trap::TrapFrame;
 use super::{guest, tlb};
+
+mod fast;
+pub(super) use fast::FAST_DONE;
 
 /// Exit codes of a guest's turn.
 const EXIT_PREEMPTED: u32 = 1;
@@ -312,16 +317,13 @@ fn carry_out(ctx: &mut RunContext, frame: &mut TrapFrame, outcome: &Outcome) -> 
             .vcpu
             .host_invalidation()
             .for_each_probe(tlb::invalidate),
-        Outcome::Cache(CacheAction::FlushDataLine(hpa)) => {
-            let va = low_ram_va(hpa.get());
-            // SAFETY: `dcbf` writes back and invalidates one line of the guest's own RAM
-            // (mapped one to one); it loses no data.
-            unsafe { core::arch::asm!("dcbf 0, {0}", "msync", in(reg) va, options(nostack)) };
-        }
+        Outcome::Cache(action) => cache_action(action),
         Outcome::FlushBranchBuffer => {
             mtspr!(spr::BUCSR, mfspr!(spr::BUCSR) | spr::BUCSR_BBFI);
         }
-        Outcome::Hypercall(call) => serve_hypercall(ctx, frame, call),
+        Outcome::Hypercall(call) => {
+            serve_hypercall(ctx, frame, call.nr);
+        }
         Outcome::Wait => return Some(EXIT_WAITING),
         Outcome::HostException { vector } => {
             ctx.cpu.halt = Some(GuestHalt::HostException(vector.ivor()));
@@ -335,14 +337,26 @@ fn carry_out(ctx: &mut RunContext, frame: &mut TrapFrame, outcome: &Outcome) -> 
     None
 }
 
-/// Serve a hypercall through guest management, noting the virq word it registers.
-fn serve_hypercall(ctx: &mut RunContext, frame: &mut TrapFrame, call: Hypercall) {
-    let (result, _) = ctx.env.hypercall(call.nr, &call.args);
-    if call.nr == HC_SETUP_IRQS && result >= 0 {
-        let offset = call.args[0].wrapping_sub(PPC_RAM_WINDOW.get());
-        ctx.cpu.virq_word = Some(offset);
+/// Perform a cache operation the model asked for.
+fn cache_action(action: CacheAction) {
+    let CacheAction::FlushDataLine(hpa) = action;
+    let va = low_ram_va(hpa.get());
+    // SAFETY: `dcbf` writes back and invalidates one line of the guest's own RAM (mapped one
+    // to one); it loses no data.
+    unsafe { core::arch::asm!("dcbf 0, {0}", "msync", in(reg) va, options(nostack)) };
+}
+
+/// Serve hypercall `nr` through guest management, its arguments straight from the frame
+/// (r3..r6, as the model's `Hypercall::args`), noting the virq word it registers; whether the
+/// general return path must look at what it did.
+fn serve_hypercall(ctx: &mut RunContext, frame: &mut TrapFrame, nr: u32) -> bool {
+    let args: &[u32; 4] = frame.gpr[3..7].try_into().expect("four registers");
+    let (result, attention) = ctx.env.hypercall(nr, args);
+    if nr == HC_SETUP_IRQS && result >= 0 {
+        ctx.cpu.virq_word = Some(args[0].wrapping_sub(PPC_RAM_WINDOW.get()));
     }
     Hypercall::complete(guest_regs(frame), result);
+    attention
 }
 
 /// Leave the guest if the host wants the CPU, else prepare to return into it.

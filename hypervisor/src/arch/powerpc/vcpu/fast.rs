@@ -1,0 +1,236 @@
+//! The fast path of a guest's Program interrupt: the hypercall and the privileged instructions
+//! a guest kernel executes all the time, served with part of the registers saved.
+//!
+//! The Program-interrupt entry (`__hv_trap_program` in `trap.rs`) saves only what the Rust
+//! calling convention does not preserve ([`FAST_GPRS`], CR, LR, CTR, XER, SRR0, SRR1, ESR) and
+//! calls [`__hv_trap_fast`]. For a privileged-instruction interrupt (ESR\[PPR\]) in a running
+//! guest it reads the trapping word where the guest fetched it
+//! ([`vcpu_e500::Vcpu::fetch_address`]: the refill cache, else the guest's TLB, then recorded
+//! in the cache), and then, in this order:
+//!
+//! - the hypercall ([`vcpu_e500::Vcpu::fast_hypercall`]), served through guest management;
+//! - the plain instructions, by the rules of the model's assembly path (`vcpu_e500::plain`,
+//!   checked against the general path by `vcpu-e500/tests/assembly_rules.rs`): `mfspr` of an
+//!   SPR whose value is a field, `mtspr` that stores masked bits, `mfmsr`, `mtmsr`/`wrtee`/
+//!   `wrteei` that change neither the context nor make an interrupt deliverable, and `rfi`
+//!   whose new context's shadow IDs are in the table; each in the guest's supervisor state;
+//!
+//! What names a register outside [`FAST_GPRS`] is tried again once every register is saved
+//! ([`FAST_NEEDS_ALL`]); everything else (the timer SPRs, the TLB instructions, what the rules
+//! refuse, guest user state) takes the general path ([`super::trap`]), nothing changed.
+//! `Vcpu::fast_trap` is not used yet: serving its answers here made a guest of eight hang now
+//! and then in its decrementer check (`ppce500_eight_guests_run_and_answer`), a cause not yet
+//! found.
+
+use core::sync::atomic::Ordering;
+
+use vcpu_e500::plain::{PlainWrite, SPR_NUMBERS};
+use vcpu_e500::spr::msr;
+use vcpu_e500::sprs::slot;
+use vcpu_e500::{GuestMemory, Hypercall, Vcpu};
+
+use super::super::tlb;
+use super::super::trap::TrapFrame;
+use super::{context_of, finish, guest_regs, HostView, RunContext, CURRENT, PIDS};
+
+/// GPRs the Program-interrupt entry saves (and restores) before the fast path: r0, r1 and
+/// r3..r12; r2 and r13..r31 stay the guest's, which Rust code preserves or never touches.
+const FAST_GPRS: u32 = 0x1FFB;
+
+/// What [`__hv_trap_fast`] tells the Program-interrupt entry (`trap.rs`).
+pub(in super::super) const FAST_DONE: u32 = 0;
+const FAST_DONE_LOOK: u32 = 1;
+const FAST_DECLINED: u32 = 2;
+const FAST_NEEDS_ALL: u32 = 3;
+
+/// For each SPR number, 1 + the SPR-file slot a plain `mfspr` returns (0: not plain): the
+/// model's `plain_read_offsets`, a byte each.
+static PLAIN_READS: [u8; SPR_NUMBERS] = read_slots();
+/// For each SPR number, 1 + the slot a plain `mtspr` stores (0: not plain), with
+/// [`REAL_SPRG`] when it also writes a real SPRG: the model's `plain_writes`, a byte each.
+static PLAIN_WRITES: [u8; SPR_NUMBERS] = write_slots().0;
+/// The bits a plain `mtspr` stores, by slot.
+static PLAIN_WRITE_MASKS: [u32; slot::COUNT] = write_slots().1;
+/// In [`PLAIN_WRITES`]: the SPR is one of SPRG3..7.
+const REAL_SPRG: u8 = 0x80;
+
+/// The slot of the model's byte `offset` into its SPR file.
+const fn slot_of(offset: u16) -> usize {
+    (offset as usize - Vcpu::SPR_FILE_OFFSET) / 4
+}
+
+/// The byte offset of SPR-file slot `slot` (what the model's accessors take).
+#[allow(clippy::cast_possible_truncation)]
+const fn offset_of_slot(slot: usize) -> u16 {
+    (Vcpu::SPR_FILE_OFFSET + 4 * slot) as u16
+}
+
+#[allow(clippy::cast_possible_truncation)]
+const fn read_slots() -> [u8; SPR_NUMBERS] {
+    let offsets = Vcpu::plain_read_offsets();
+    let mut t = [0u8; SPR_NUMBERS];
+    let mut n = 0;
+    while n < SPR_NUMBERS {
+        if offsets[n] != 0 {
+            t[n] = slot_of(offsets[n]) as u8 + 1;
+        }
+        n += 1;
+    }
+    t
+}
+
+#[allow(clippy::cast_possible_truncation)]
+const fn write_slots() -> ([u8; SPR_NUMBERS], [u32; slot::COUNT]) {
+    let writes: [PlainWrite; SPR_NUMBERS] = Vcpu::plain_writes();
+    let mut t = [0u8; SPR_NUMBERS];
+    let mut masks = [0u32; slot::COUNT];
+    let mut n = 0;
+    while n < SPR_NUMBERS {
+        let w = writes[n];
+        if w.offset != 0 {
+            let s = slot_of(w.offset);
+            assert!(s < 0x7F, "slot numbers fit 7 bits");
+            assert!(masks[s] == 0 || masks[s] == w.mask, "one mask per slot");
+            masks[s] = w.mask;
+            t[n] = (s as u8 + 1) | if w.real_sprg { REAL_SPRG } else { 0 };
+        }
+        n += 1;
+    }
+    (t, masks)
+}
+
+/// Fast path for a Program interrupt the running guest took, called by its entry with only
+/// [`FAST_GPRS`], CR, LR, CTR, XER, SRR0, SRR1 and ESR saved. Returns `FAST_DONE` (return
+/// straight into the guest), `FAST_DONE_LOOK` (done, but the general return path must run:
+/// SPRG3..7 changed, a hypercall wants attention),
+/// `FAST_NEEDS_ALL` (the instruction names a register outside `FAST_GPRS`: try again with all
+/// saved) or `FAST_DECLINED` (nothing changed: take the general path).
+#[no_mangle]
+extern "C" fn __hv_trap_fast(frame: &mut TrapFrame) -> u32 {
+    fast(frame, FAST_GPRS)
+}
+
+/// After [`__hv_trap_fast`] returned `status` other than `FAST_DONE`, with all registers
+/// saved now: the fast path again with every register, the general return path, or the
+/// general path.
+#[no_mangle]
+extern "C" fn __hv_after_fast(frame: &mut TrapFrame, status: u32) {
+    let status = match status {
+        FAST_NEEDS_ALL => fast(frame, u32::MAX),
+        other => other,
+    };
+    match status {
+        FAST_DONE => {}
+        FAST_DONE_LOOK => finish(frame, CURRENT.load(Ordering::Relaxed)),
+        _ => super::trap(frame),
+    }
+}
+
+/// The fast path with the registers in `usable_gprs` in the frame.
+#[inline(always)]
+fn fast(frame: &mut TrapFrame, usable_gprs: u32) -> u32 {
+    let raw = CURRENT.load(Ordering::Relaxed);
+    if raw == 0 || frame.esr & vcpu_e500::spr::esr::PPR == 0 {
+        return FAST_DECLINED;
+    }
+    let ctx = context_of(raw);
+    let vcpu = &mut ctx.cpu.vcpu;
+    let addr = match vcpu.instruction_address(frame.srr0) {
+        Some(addr) => Some(addr),
+        None => vcpu.fetch_address(frame.srr0, &PIDS.lock()),
+    };
+    let Some(addr) = addr else {
+        return FAST_DECLINED;
+    };
+    let word = HostView.read_word(addr);
+    if let Some(Hypercall { nr, .. }) = vcpu.fast_hypercall(guest_regs(frame), word) {
+        return fast_hypercall(ctx, frame, nr);
+    }
+    // The RT/RS field (r0 for the instructions without one): the fast path would decline
+    // what uses a register it was not given.
+    if usable_gprs & 1 << (word >> 21 & 31) == 0 {
+        return FAST_NEEDS_ALL;
+    }
+    if !vcpu.supervisor() {
+        return FAST_DECLINED;
+    }
+    plain(ctx, frame, word).unwrap_or(FAST_DECLINED)
+}
+
+/// Primary opcode 31 and 19 extended opcodes of the plain instructions.
+const OP_X: u32 = 31;
+const OP_XL: u32 = 19;
+const XO_MFSPR: u32 = 339;
+const XO_MTSPR: u32 = 467;
+const XO_MFMSR: u32 = 83;
+const XO_MTMSR: u32 = 146;
+const XO_WRTEE: u32 = 131;
+const XO_WRTEEI: u32 = 163;
+const XO_RFI: u32 = 50;
+
+/// The instructions the model's assembly-path rules allow, in the guest's supervisor state
+/// (the caller checked it, and that rt/rs is saved); `None` when `word` is not one or the rule
+/// does not hold (nothing changed).
+#[inline(always)]
+fn plain(ctx: &mut RunContext, frame: &mut TrapFrame, word: u32) -> Option<u32> {
+    let vcpu = &mut ctx.cpu.vcpu;
+    let r = (word >> 21 & 31) as usize;
+    let xo = word >> 1 & 0x3FF;
+    match (word >> 26, xo) {
+        (OP_X, XO_MFSPR) => {
+            let slot = usize::from(PLAIN_READS[spr_number(word) as usize]).checked_sub(1)?;
+            frame.gpr[r] = vcpu.plain_word_at(offset_of_slot(slot))?;
+        }
+        (OP_X, XO_MTSPR) => {
+            let w = PLAIN_WRITES[spr_number(word) as usize];
+            let slot = usize::from(w & !REAL_SPRG).checked_sub(1)?;
+            let value = frame.gpr[r] & PLAIN_WRITE_MASKS[slot];
+            if !vcpu.set_plain_word_at(offset_of_slot(slot), value) {
+                return None;
+            }
+            if w & REAL_SPRG != 0 {
+                // SPRG3..7: `resume` writes the real registers the guest reads natively.
+                frame.srr0 = frame.srr0.wrapping_add(4);
+                return Some(FAST_DONE_LOOK);
+            }
+        }
+        (OP_X, XO_MFMSR) => frame.gpr[r] = vcpu.msr(),
+        (OP_X, XO_MTMSR) => {
+            if !vcpu.write_msr_plain(frame.gpr[r]) {
+                return None;
+            }
+        }
+        (OP_X, XO_WRTEE | XO_WRTEEI) => {
+            let ee = if xo == XO_WRTEE { frame.gpr[r] } else { word } & msr::EE;
+            if !vcpu.write_msr_plain(vcpu.msr() & !msr::EE | ee) {
+                return None;
+            }
+        }
+        (OP_XL, XO_RFI) => {
+            let entry = vcpu.rfi_plain(&PIDS.lock())?;
+            vcpu.enter_plain(guest_regs(frame), &entry);
+            let [pid0, pid1] = entry.pids;
+            tlb::set_pids(pid0, pid1);
+            ctx.cpu.pids = (pid0, pid1);
+            return Some(FAST_DONE);
+        }
+        _ => return None,
+    }
+    frame.srr0 = frame.srr0.wrapping_add(4);
+    Some(FAST_DONE)
+}
+
+/// The SPR number of an `mfspr`/`mtspr` (its two 5-bit halves swapped in the word).
+fn spr_number(word: u32) -> u32 {
+    (word >> 16 & 0x1F) | (word >> 6 & 0x3E0)
+}
+
+/// Serve hypercall `nr`, which the fast path recognised (the PC is already past it).
+fn fast_hypercall(ctx: &mut RunContext, frame: &mut TrapFrame, nr: u32) -> u32 {
+    let attention = super::serve_hypercall(ctx, frame, nr);
+    if attention {
+        FAST_DONE_LOOK
+    } else {
+        FAST_DONE
+    }
+}
