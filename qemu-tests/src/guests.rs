@@ -85,7 +85,11 @@ pub fn build_once() -> Result<Guests, String> {
 /// MetaROUTER's own images are.
 pub fn pack(kernel: &Path, archive: &Path) -> Result<(), String> {
     let bytes = std::fs::read(kernel).map_err(|e| format!("{}: {e}", kernel.display()))?;
-    let tmp = archive.with_extension(format!("tmp{}", std::process::id()));
+    // Unique per call, not only per process: tests of one binary run in threads, and two of
+    // them may pack the same archive at once (each renames its own whole file into place).
+    static PACKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = PACKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = archive.with_extension(format!("tmp{}-{n}", std::process::id()));
     let file = std::fs::File::create(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
     let gz = flate2::write::GzEncoder::new(file, flate2::Compression::best());
     let mut tar = tar::Builder::new(gz);
