@@ -286,13 +286,16 @@ fn check_decrementer(con: &mut Console) {
     const PERIOD: u32 = 1_000_000;
     const TCR_DIE: u32 = 1 << 26;
     const TCR_ARE: u32 = 1 << 22;
+    // DECAR and TCR[ARE] before DEC starts counting: a guest can be descheduled between any
+    // two of these trapping writes for longer than PERIOD, and a decrementer that reaches 0
+    // while TCR[ARE] is still clear stops there (as on hardware), after one interrupt.
     // SAFETY: IVPR/IVOR10 point at the handler above (16-byte aligned); the decrementer
     // then interrupts every PERIOD ticks, which the handler acknowledges.
     unsafe {
         asm!(
             "mtspr 54, {period}",
-            "mtspr 22, {period}",
             "mtspr 340, {tcr}",
+            "mtspr 22, {period}",
             "wrteei 1",
             period = in(reg) PERIOD,
             tcr = in(reg) TCR_DIE | TCR_ARE,
