@@ -1,6 +1,9 @@
 //! `bench`: time-base ticks for 1,000 of each trapping operation, loop included, and for
 //! 1,000 turns of the same loop around a `nop`: the `vm_running` hypercall round trip, an
-//! emulated `mfspr` and `mtspr` (SPRG0), an `mfmsr`, and a `wrteei 0`. Under QEMU's
+//! emulated `mfspr` and `mtspr` (SPRG0), an `mfmsr`, a `wrteei 0`, a timer SPR write (`mtspr
+//! TSR` of 0, which clears nothing), and the TLB instructions a guest kernel's TLB-miss handler
+//! and its mapping code execute: `tlbsx` of the TLB0 alias `check_tlb0` made and a `tlbwe`
+//! writing that entry again. Under QEMU's
 //! `-icount shift=0` (one instruction per nanosecond of virtual time) the difference divided
 //! by the loop count and multiplied by 1e9 / (time-base Hz) is instructions per operation.
 
@@ -54,9 +57,26 @@ pub fn run(con: &mut Console) {
         // SAFETY: MSR[EE] = 0, as it already is in the console loop.
         unsafe { asm!("wrteei 0", options(nomem, nostack)) }
     });
+    let tsr = time(|| {
+        // SAFETY: writes no status bit to clear.
+        unsafe { asm!("mtspr 336, {0}", in(reg) 0u32, options(nomem, nostack)) }
+    });
+    // MAS6: search PID 0, address space 0 (where the alias is).
+    // SAFETY: MAS6 only says what `tlbsx` searches for.
+    unsafe { asm!("mtspr 630, {0}", in(reg) 0u32, options(nomem, nostack)) };
+    let alias = crate::ALIAS_VA;
+    let tlbsx = time(|| {
+        // SAFETY: loads the MAS registers with the alias entry; changes no translation.
+        unsafe { asm!("tlbsx 0, {0}", in(reg) alias, options(nomem, nostack)) }
+    });
+    let tlbwe = time(|| {
+        // SAFETY: the MAS registers hold the alias entry (the `tlbsx` above): written again
+        // as it is.
+        unsafe { asm!("tlbwe", "isync", options(nostack)) }
+    });
     let _ = write!(
         con,
         "bench: ticks per {ROUNDS}: loop {empty} vm_running {hypercall} mfspr {mfspr} \
-         mtspr {mtspr} mfmsr {mfmsr} wrteei {wrteei}\r\n"
+         mtspr {mtspr} mfmsr {mfmsr} mtspr-tsr {tsr} tlbsx {tlbsx} tlbwe {tlbwe} wrteei {wrteei}\r\n"
     );
 }

@@ -138,7 +138,7 @@ struct Page([u32; 1024]);
 static mut ALIAS_TARGET: Page = Page([0; 1024]);
 
 /// The guest-virtual page the TLB0 check maps.
-const ALIAS_VA: u32 = 0x1000_0000;
+pub(crate) const ALIAS_VA: u32 = 0x1000_0000;
 /// The RAM window: guest-virtual 0x8000_0000 is guest-physical 0.
 const RAM_WINDOW: u32 = 0x8000_0000;
 

@@ -318,9 +318,7 @@ fn carry_out(ctx: &mut RunContext, frame: &mut TrapFrame, outcome: &Outcome) -> 
             .host_invalidation()
             .for_each_probe(tlb::invalidate),
         Outcome::Cache(action) => cache_action(action),
-        Outcome::FlushBranchBuffer => {
-            mtspr!(spr::BUCSR, mfspr!(spr::BUCSR) | spr::BUCSR_BBFI);
-        }
+        Outcome::FlushBranchBuffer => flush_branch_buffer(),
         Outcome::Hypercall(call) => {
             serve_hypercall(ctx, frame, call.nr);
         }
@@ -335,6 +333,11 @@ fn carry_out(ctx: &mut RunContext, frame: &mut TrapFrame, outcome: &Outcome) -> 
         }
     }
     None
+}
+
+/// Flush the host's branch target buffer (the guest's `BUCSR[BBFI]` write).
+fn flush_branch_buffer() {
+    mtspr!(spr::BUCSR, mfspr!(spr::BUCSR) | spr::BUCSR_BBFI);
 }
 
 /// Perform a cache operation the model asked for.

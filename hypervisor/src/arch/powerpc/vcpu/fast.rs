@@ -14,18 +14,23 @@
 //!   SPR whose value is a field, `mtspr` that stores masked bits, `mfmsr`, `mtmsr`/`wrtee`/
 //!   `wrteei` that change neither the context nor make an interrupt deliverable, and `rfi`
 //!   whose new context's shadow IDs are in the table; each in the guest's supervisor state;
+//! - what the rules refuse, by the model's own fast path ([`Vcpu::fast_trap`]: the timer
+//!   SPRs, `tlbwe`/`tlbre`/`tlbsx`/`tlbivax`/`tlbsync`, `dcbi`, `mtpmr`, the other returns from
+//!   interrupt), checked against the general path by `vcpu-e500/tests/fast_path.rs`; when it
+//!   asks for `prepare_entry` (a context change, a retired shadow ID, an interrupt now
+//!   deliverable, a timer write) the general return path runs.
 //!
 //! What names a register outside [`FAST_GPRS`] is tried again once every register is saved
-//! ([`FAST_NEEDS_ALL`]); everything else (the timer SPRs, the TLB instructions, what the rules
-//! refuse, guest user state) takes the general path ([`super::trap`]), nothing changed.
-//! `Vcpu::fast_trap` (timer SPRs, TLB instructions) is not used yet.
+//! ([`FAST_NEEDS_ALL`]); everything else (what the model declines: guest user state, an
+//! instruction that ends in an exception, an MSR write that dozes) takes the general path
+//! ([`super::trap`]), nothing changed.
 
 use core::sync::atomic::Ordering;
 
 use vcpu_e500::plain::{PlainWrite, SPR_NUMBERS};
 use vcpu_e500::spr::msr;
 use vcpu_e500::sprs::slot;
-use vcpu_e500::{GuestMemory, Hypercall, Vcpu};
+use vcpu_e500::{Fast, GuestMemory, Hypercall, Vcpu};
 
 use super::super::tlb;
 use super::super::trap::TrapFrame;
@@ -152,7 +157,60 @@ fn fast(frame: &mut TrapFrame, usable_gprs: u32) -> u32 {
     if !vcpu.supervisor() {
         return FAST_DECLINED;
     }
-    plain(ctx, frame, word).unwrap_or(FAST_DECLINED)
+    if let Some(status) = plain(ctx, frame, word) {
+        return status;
+    }
+    model(ctx, frame, word, usable_gprs)
+}
+
+/// The rest of the privileged instructions the model's fast path serves (timer SPRs, the TLB
+/// instructions, `dcbi`, `mtpmr`...), carried out as the general path would; what it declines
+/// with a register outside `usable_gprs` in the instruction is tried again with all saved.
+#[inline(always)]
+fn model(ctx: &mut RunContext, frame: &mut TrapFrame, word: u32, usable_gprs: u32) -> u32 {
+    let vcpu = &mut ctx.cpu.vcpu;
+    let now = super::super::counter();
+    let fast = {
+        let pids = PIDS.lock();
+        vcpu.fast_trap(guest_regs(frame), word, now, usable_gprs, &pids)
+    };
+    match fast {
+        Fast::Done => FAST_DONE,
+        // `resume` (through the general return path) calls `prepare_entry` and programs the
+        // timer from the guest's next event.
+        Fast::Reenter { .. } => FAST_DONE_LOOK,
+        Fast::InvalidateHost { reenter } => {
+            vcpu.host_invalidation().for_each_probe(tlb::invalidate);
+            if reenter {
+                FAST_DONE_LOOK
+            } else {
+                FAST_DONE
+            }
+        }
+        Fast::Cache(action) => {
+            super::cache_action(action);
+            FAST_DONE
+        }
+        Fast::FlushBranchBuffer => {
+            super::flush_branch_buffer();
+            FAST_DONE
+        }
+        // Served above, before the plain instructions.
+        Fast::Hypercall(_) => FAST_DECLINED,
+        Fast::Declined if usable_gprs != u32::MAX && names_unsaved(word, usable_gprs) => {
+            FAST_NEEDS_ALL
+        }
+        Fast::Declined => FAST_DECLINED,
+    }
+}
+
+/// Whether one of the register fields of `word` (RT/RS, RA, RB) names a register outside
+/// `usable_gprs` (for instructions without some of them the field is another operand, which
+/// at worst costs a second round).
+fn names_unsaved(word: u32, usable_gprs: u32) -> bool {
+    [word >> 21, word >> 16, word >> 11]
+        .iter()
+        .any(|field| usable_gprs & 1 << (field & 31) == 0)
 }
 
 /// Primary opcode 31 and 19 extended opcodes of the plain instructions.
