@@ -269,7 +269,7 @@ fn ppce500_trap_costs_under_icount() {
         .chunks(2)
         .filter_map(|p| Some((p[0].to_string(), p.get(1)?.trim().parse().ok()?)))
         .collect();
-    assert_eq!(numbers.len(), 9, "{text}");
+    assert_eq!(numbers.len(), 11, "{text}");
     let per_instruction = 1000.0 / timer_mhz; // virtual ns per time-base tick
     let loop_ticks = numbers[0].1;
     for (name, ticks) in &numbers[1..] {

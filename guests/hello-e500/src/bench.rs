@@ -3,7 +3,8 @@
 //! emulated `mfspr` and `mtspr` (SPRG0), an `mfmsr`, a `wrteei 0`, a timer SPR write (`mtspr
 //! TSR` of 0, which clears nothing), and the TLB instructions a guest kernel's TLB-miss handler
 //! and its mapping code execute: `tlbsx` of the TLB0 alias `check_tlb0` made and a `tlbwe`
-//! writing that entry again. Under QEMU's
+//! writing that entry again, and that `tlbwe` followed by a load through the entry: the
+//! difference is one host TLB miss on a page the guest mapped, served from its refill cache. Under QEMU's
 //! `-icount shift=0` (one instruction per nanosecond of virtual time) the difference divided
 //! by the loop count and multiplied by 1e9 / (time-base Hz) is instructions per operation.
 
@@ -74,9 +75,37 @@ pub fn run(con: &mut Console) {
         // as it is.
         unsafe { asm!("tlbwe", "isync", options(nostack)) }
     });
+    // The alias entry pointed alternately at two of this guest's pages (MAS3 from the
+    // `tlbsx` above, and the page after), rewritten each round, without and with a load
+    // through it: a changed entry leaves the host TLB, so the load misses there once and is
+    // served from the guest's refill cache.
+    let mas3: u32;
+    // SAFETY: reads the MAS3 the `tlbsx` loaded.
+    unsafe { asm!("mfspr {0}, 627", out(reg) mas3, options(nomem, nostack)) };
+    let pages = [mas3, mas3.wrapping_add(0x1000)];
+    let remap = |load: bool| {
+        let start = timebase();
+        for round in 0..ROUNDS {
+            let page = pages[(round & 1) as usize];
+            // SAFETY: the alias maps one of two pages of this guest's own image, which the
+            // bench only reads.
+            unsafe {
+                asm!("mtspr 627, {0}", "tlbwe", "isync", in(reg) page, options(nostack));
+                if load {
+                    asm!("lwz {0}, 0({1})", out(reg) _, in(reg) alias, options(nostack));
+                }
+            }
+        }
+        timebase().wrapping_sub(start)
+    };
+    let remap_only = remap(false);
+    let remap_load = remap(true);
+    // SAFETY: the alias back on its own page.
+    unsafe { asm!("mtspr 627, {0}", "tlbwe", "isync", in(reg) mas3, options(nostack)) };
     let _ = write!(
         con,
         "bench: ticks per {ROUNDS}: loop {empty} vm_running {hypercall} mfspr {mfspr} \
-         mtspr {mtspr} mfmsr {mfmsr} mtspr-tsr {tsr} tlbsx {tlbsx} tlbwe {tlbwe} wrteei {wrteei}\r\n"
+         mtspr {mtspr} mfmsr {mfmsr} mtspr-tsr {tsr} tlbsx {tlbsx} tlbwe {tlbwe} \
+         remap {remap_only} remap+miss {remap_load} wrteei {wrteei}\r\n"
     );
 }
