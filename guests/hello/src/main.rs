@@ -5,7 +5,7 @@
 //! (sends "restart"); any other line is echoed back as `echo: <line>`. A "halt" or "restart"
 //! from the host on the control queue is answered the same way.
 #![no_std]
-#![feature(asm_experimental_arch)]
+#![cfg_attr(target_arch = "mips", feature(asm_experimental_arch))]
 #![no_main]
 
 use mr_guest::proto::command::Command;

@@ -23,7 +23,7 @@
 //! (descriptors and DMA buffers), [`fault`] (running code that may fault), [`heap`] (feature
 //! `alloc`), and [`arch`] (the only place with instructions).
 #![no_std]
-#![feature(asm_experimental_arch)]
+#![cfg_attr(target_arch = "mips", feature(asm_experimental_arch))]
 
 pub mod arch;
 pub mod boot;
