@@ -154,3 +154,128 @@ fn mr_seconds(word: &str) -> u64 {
     }
     total
 }
+
+/// Two e500 netguests on vifs: `bridges` names the bridge of each.
+fn ping_between(bridges: [&str; 2], expect_reply: bool) {
+    let mut s = boot_with_guests(&bridges.join("-"), &[]);
+    for b in ["br1", "br2"] {
+        cmd(&mut s, &format!("/interface bridge add name={b}"));
+    }
+    for (i, b) in bridges.iter().enumerate() {
+        let n = i + 1;
+        cmd(
+            &mut s,
+            &format!("/metarouter import-image file-name=netguest-ppc.tgz name=n{n}"),
+        );
+        cmd(
+            &mut s,
+            &format!("/metarouter interface add virtual-machine=n{n} dynamic-bridge={b}"),
+        );
+    }
+    for n in 1..=2 {
+        wait_state(&mut s, &format!("n{n}"), "running", Duration::from_secs(30));
+        on_console(
+            &mut s,
+            &format!("n{n}"),
+            &format!("ip 10.0.0.{n}/24"),
+            &format!("address=10.0.0.{n}/24"),
+            Duration::from_secs(20),
+        );
+    }
+    let out = on_console(
+        &mut s,
+        "n2",
+        "ping 10.0.0.1 3",
+        "packet-loss",
+        Duration::from_secs(30),
+    );
+    println!("{out}");
+    if expect_reply {
+        assert!(out.contains("received=3"), "{out}\n{}", s.transcript());
+    } else {
+        assert!(out.contains("received=0"), "{out}\n{}", s.transcript());
+    }
+    assert!(!s.transcript().contains("panic"), "{}", s.transcript());
+}
+
+#[test]
+fn ppce500_netguests_in_one_bridge_reach_each_other() {
+    ping_between(["br1", "br1"], true);
+}
+
+#[test]
+fn ppce500_netguests_in_different_bridges_do_not() {
+    ping_between(["br1", "br2"], false);
+}
+
+/// The attacker's e500 probes, all contained, while a bystander (the SDK's hello) keeps
+/// answering on its console.
+#[test]
+fn ppce500_attacker_is_contained_while_a_bystander_answers() {
+    let mut s = boot_with_guests("attacker", &[]);
+    cmd(&mut s, "/interface bridge add name=br1");
+    cmd(
+        &mut s,
+        "/metarouter import-image file-name=hello-ppc.tgz name=bystander",
+    );
+    wait_state(&mut s, "bystander", "running", Duration::from_secs(30));
+    cmd(
+        &mut s,
+        "/metarouter import-image file-name=attacker-ppc.tgz name=attacker",
+    );
+    cmd(
+        &mut s,
+        "/metarouter interface add virtual-machine=attacker dynamic-bridge=br1",
+    );
+    s.send_line("/metarouter console attacker");
+    s.expect("[Ctrl-A is the prefix key]");
+    let report = s.expect_within("attacker: idle", Duration::from_secs(400));
+    s.send("\x01q");
+    s.expect("Welcome back!");
+    s.expect(PROMPT);
+    println!("{report}");
+    let done = report
+        .lines()
+        .find(|l| l.contains("probes done:"))
+        .unwrap_or_else(|| panic!("no summary:\n{report}"));
+    assert!(done.contains(" 0 not contained"), "{done}\n{report}");
+    assert!(!report.contains("NOT CONTAINED"), "{report}");
+    assert!(
+        !report.contains(": FAILED ("),
+        "a check of the guest's own view failed:\n{report}"
+    );
+    let probes = report.lines().filter(|l| l.starts_with("probe ")).count();
+    assert!(probes >= 40, "only {probes} probes ran:\n{report}");
+    for name in [
+        "tlb1-every-size-past-ram",
+        "tlb1-ccsr-read",
+        "rfi-to-problem-state",
+        "l1csr0-flash-invalidate",
+        "hid0-doze-nap-sleep",
+        "ivpr-ivor-write",
+        "queue-ring-above-ram",
+        "hypercall-unknown",
+        "decrementer-storm",
+        "spin-irqs-off",
+    ] {
+        assert!(
+            report.contains(&format!("probe {name}: ")),
+            "no probe {name}:\n{report}"
+        );
+    }
+    // The bystander never noticed.
+    on_console(
+        &mut s,
+        "bystander",
+        "uptime",
+        "uptime: ",
+        Duration::from_secs(10),
+    );
+    assert_eq!(state_of(&mut s, "bystander"), "running");
+    assert_eq!(state_of(&mut s, "attacker"), "running");
+    assert!(
+        !s.transcript().contains("hypervisor panic"),
+        "{}",
+        s.transcript()
+    );
+}

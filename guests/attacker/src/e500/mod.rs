@@ -5,8 +5,8 @@
 //! foreign frames, unknown hypercalls and bad virq words, storms, and a spin with MSR\[EE\] = 0.
 //! The queue probes are the MIPS ones (`queues.rs`) with this window's foreign addresses.
 //!
-//! A fault's evidence is the interrupt's short name and DEAR: `DTLB at 0x00000000`,
-//! `MCHK at 0x40000000`, `PROG`.
+//! A fault's evidence is the interrupt's short name, with DEAR where the interrupt sets it:
+//! `DTLB at 0x00001000`, `MCHK`, `ISI`.
 
 mod machine;
 mod memory;
@@ -17,7 +17,8 @@ pub use memory::{tlb, window};
 use mr_guest::arch::vectors::ivor;
 use mr_guest::proto::probe::{Fault, Outcome};
 
-/// `NAME at DEAR` for storage and TLB interrupts and machine checks, the bare name otherwise.
+/// `NAME at DEAR` for data storage, alignment and data TLB interrupts, the bare name otherwise
+/// (a machine check does not set DEAR).
 pub struct Evidence(pub Fault);
 
 impl core::fmt::Display for Evidence {
@@ -26,10 +27,7 @@ impl core::fmt::Display for Evidence {
             code, bad_vaddr, ..
         } = self.0;
         f.write_str(ivor::name(code))?;
-        if matches!(
-            code,
-            ivor::MACHINE_CHECK | ivor::DATA_STORAGE | ivor::ALIGNMENT | ivor::DATA_TLB
-        ) {
+        if matches!(code, ivor::DATA_STORAGE | ivor::ALIGNMENT | ivor::DATA_TLB) {
             write!(f, " at {bad_vaddr:#010x}")?;
         }
         Ok(())

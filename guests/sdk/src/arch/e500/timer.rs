@@ -15,6 +15,16 @@ pub fn start(period: u32) {
     }
 }
 
+/// One interrupt `ticks` time-base ticks from now, without auto-reload (the periodic tick stops
+/// until the next [`start`]).
+pub fn one_shot(ticks: u32) {
+    // SAFETY: the guest's own (virtual) decrementer, its vector installed.
+    unsafe {
+        spr::write::<TCR>(TCR_DIE);
+        spr::write::<DEC>(ticks);
+    }
+}
+
 /// Acknowledge the decrementer interrupt (TSR\[DIS\] is write-one-to-clear).
 pub fn acknowledge() {
     // SAFETY: clears only the decrementer's status bit.
