@@ -279,3 +279,60 @@ fn ppce500_attacker_is_contained_while_a_bystander_answers() {
         s.transcript()
     );
 }
+
+/// The SDK hello's `bench` under `-icount shift=0` (one instruction per virtual nanosecond):
+/// each figure converted to instructions per operation (the loop subtracted) and printed;
+/// every trapping operation must cost more than the bare loop.
+/// `cargo test -p qemu-tests --test sdk_e500 -- bench --nocapture`.
+#[test]
+fn ppce500_sdk_hello_bench_under_icount() {
+    let mut s = boot_with_guests("bench", &["-icount", "shift=0"]);
+    cmd(
+        &mut s,
+        "/metarouter import-image file-name=hello-ppc.tgz name=b1 memory-size=32",
+    );
+    wait_state(&mut s, "b1", "running", Duration::from_secs(60));
+    let out = on_console(
+        &mut s,
+        "b1",
+        "bench",
+        "tlb-rewrite=",
+        Duration::from_secs(120),
+    );
+    let tail = s.transcript();
+    let text = &tail[tail
+        .rfind("bench: timebase-frequency=")
+        .expect("bench header")..];
+    let hz: f64 = text["bench: timebase-frequency=".len()..]
+        .split("Hz")
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no time-base rate:\n{out}"));
+    let figure = |name: &str| -> f64 {
+        text.split(&format!("bench: {name}="))
+            .nth(1)
+            .and_then(|t| t.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} figure:\n{text}"))
+    };
+    let ns_per_tick = 1e9 / hz;
+    let empty = figure("loop");
+    for name in [
+        "hypercall",
+        "spr-read",
+        "spr-write",
+        "msr-read",
+        "wrteei-pair",
+        "syscall",
+        "tlb-pages",
+        "tlb-wide",
+        "tlb-rewrite",
+    ] {
+        let ticks = figure(name);
+        println!(
+            "{name}: {:.0} instructions ({ticks} ticks per round, loop {empty})",
+            (ticks - empty) * ns_per_tick
+        );
+        assert!(ticks > empty, "{name} costs no more than the loop:\n{text}");
+    }
+}

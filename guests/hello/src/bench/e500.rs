@@ -1,5 +1,5 @@
-//! `bench` on the e500: time-base ticks per operation, averaged over 2000 rounds, the empty
-//! loop subtracted and printed separately:
+//! `bench` on the e500: time-base ticks per operation (two decimals), averaged over 2000
+//! rounds, the loop included; the empty loop (`loop`) is printed to subtract:
 //!
 //! - `hypercall`: `vm_running` (a Program interrupt, the hypercall, the return);
 //! - `spr-read`: `mfspr` of SPRG0 (a trap and one emulated register read);
@@ -11,6 +11,10 @@
 //! - `tlb-pages`: a round of loads from 32 pages the guest maps itself in TLB0 (4 KiB each, at
 //!   0x1000_0000): with the guest's own entries and the host's, some loads miss the host TLB
 //!   and are refilled from the shadow;
+//! - `tlb-wide`: a round of loads from 1024 pages (4 KiB apart) of one 4 MiB TLB1 entry of the
+//!   guest's (at 0x2000_0000 onto guest-physical 12 MiB), per load: more pages than the host's
+//!   TLB0 holds, so loads miss the host TLB and are served from the shadow (how the host maps a
+//!   large guest entry decides how many);
 //! - `tlb-rewrite`: rewrite one of those TLB0 entries (MAS0..3, MAS7, `tlbwe`, alternating
 //!   between two frames) and load from the page (a miss the shadow must be rebuilt for).
 //!
@@ -28,13 +32,29 @@ const BENCH_VA: u32 = 0x1000_0000;
 /// Guest-physical frames it maps them to (8 MiB into the guest's RAM).
 const BENCH_PA: u32 = 0x0080_0000;
 const PAGES: u32 = 32;
+/// The wide benchmark's 4 MiB TLB1 entry: where, onto what, and how many pages it touches.
+const WIDE_VA: u32 = 0x2000_0000;
+const WIDE_PA: u32 = 0x00C0_0000;
+const WIDE_PAGES: u32 = 1024;
+/// The TLB1 entry it uses (the host's boot entry is entry 0).
+const WIDE_ESEL: u32 = 12;
 
-fn ticks(f: impl Fn()) -> u32 {
+/// Ticks per round of `f`, in hundredths.
+fn ticks(f: impl Fn()) -> PerRound {
     let t0 = timer::counter();
     for _ in 0..ROUNDS {
         f();
     }
-    ((timer::counter() - t0) / u64::from(ROUNDS)) as u32
+    PerRound((timer::counter() - t0) * 100 / u64::from(ROUNDS))
+}
+
+/// Hundredths of a tick, printed with two decimals.
+struct PerRound(u64);
+
+impl core::fmt::Display for PerRound {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}.{:02}", self.0 / 100, self.0 % 100)
+    }
 }
 
 fn map(index: u32, va: u32, pa: u32) {
@@ -91,6 +111,28 @@ pub fn run() {
     }
     touch_pages();
     let refill_round = ticks(touch_pages);
+    // SAFETY: a 4 MiB TLB1 entry of the guest's own at an address it does not otherwise use,
+    // onto its own RAM at 12..16 MiB (the bench needs 16 MiB of RAM; past the image).
+    unsafe {
+        spr::tlbwe(
+            spr::MAS0_TLB1 | WIDE_ESEL << 16,
+            spr::MAS1_V | 6 << spr::MAS1_TSIZE_SHIFT,
+            WIDE_VA,
+            WIDE_PA | spr::MAS3_SUPERVISOR_RW,
+            0,
+        )
+    };
+    let wide_round = || {
+        for page in 0..WIDE_PAGES {
+            // SAFETY: inside the 4 MiB entry just written, onto this guest's own RAM.
+            unsafe { core::ptr::read_volatile((WIDE_VA + page * 0x1000) as *const u32) };
+        }
+    };
+    wide_round();
+    let wide = ticks(wide_round);
+    let wide = PerRound(wide.0 / u64::from(WIDE_PAGES));
+    // SAFETY: removes the entry.
+    unsafe { spr::tlbwe(spr::MAS0_TLB1 | WIDE_ESEL << 16, 0, WIDE_VA, 0, 0) };
     let flip = core::cell::Cell::new(0u32);
     let rewrite = ticks(|| {
         flip.set(flip.get() ^ 0x1000);
@@ -109,5 +151,6 @@ pub fn run() {
     println!(
         "bench: tlb-pages={refill_round} ticks (per round of {PAGES} loads from self-mapped pages)"
     );
+    println!("bench: tlb-wide={wide} ticks (per load, {WIDE_PAGES} pages of a 4 MiB TLB1 entry)");
     println!("bench: tlb-rewrite={rewrite} ticks (MAS writes, tlbwe, a load that misses)");
 }
