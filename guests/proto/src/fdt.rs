@@ -112,7 +112,7 @@ mod tests {
             s.extend_from_slice(&FDT_BEGIN_NODE.to_be_bytes());
             s.extend_from_slice(name.as_bytes());
             s.push(0);
-            while s.len() % 4 != 0 {
+            while !s.len().is_multiple_of(4) {
                 s.push(0);
             }
         };
@@ -121,7 +121,7 @@ mod tests {
             s.extend_from_slice(&(v.len() as u32).to_be_bytes());
             s.extend_from_slice(&off.to_be_bytes());
             s.extend_from_slice(v);
-            while s.len() % 4 != 0 {
+            while !s.len().is_multiple_of(4) {
                 s.push(0);
             }
         };
