@@ -2,7 +2,7 @@
 //! operations on foreign frames, hypercalls with bad arguments, storms, and a spin with
 //! interrupts off.
 
-use core::arch::asm;
+use core::arch::{asm, global_asm};
 
 use mr_guest::arch::spr::{self, MAS1_TSIZE_SHIFT, MAS1_V, MAS3_SUPERVISOR_RW};
 use mr_guest::arch::{irq, timer as dec};
@@ -43,6 +43,87 @@ fn rfi_with(set: u32) -> Result<u32, Fault> {
     }
 }
 
+global_asm!(
+    r#"
+    .section .text.attacker_user_hypercall, "ax"
+    .balign 16
+    .globl attacker_user_hypercall
+attacker_user_hypercall:
+    mtspr   1023, 0                 # the hypercall, reached in problem state
+    mfmsr   3                       # privileged: faults if the hypercall was served
+    sc                              # a last trap if neither faulted
+"#
+);
+
+/// Where `hypercall-problem-state` maps its user-executable alias of the stub's page.
+const USER_ALIAS: u32 = 0x7000_0000;
+
+/// The hypercall from problem state: an alias of the stub's page with user execute
+/// permission (a TLB0 entry of the guest's own), entered with `rfi` and SRR1\[PR\] set, r0 =
+/// `vm_running`. The host must reflect it to the guest as a Program interrupt, not serve it.
+fn hypercall_from_problem_state(p: &mut Probes) {
+    extern "C" {
+        fn attacker_user_hypercall();
+    }
+    let stub = attacker_user_hypercall as *const () as u32;
+    let offset = stub & 0xFFF;
+    let frame = (stub & !0xFFF) - mr_guest::boot::WINDOW_START;
+    // MAS3: UX | SX | UR | SR.
+    let permissions = 0x20 | 0x10 | 0x02 | 0x01;
+    // SAFETY: a second, user-executable mapping of one of the guest's own code pages at an
+    // address it does not otherwise use.
+    unsafe {
+        spr::tlbwe(
+            3 << 16,
+            MAS1_V | 1 << MAS1_TSIZE_SHIFT,
+            USER_ALIAS,
+            frame | permissions,
+            0,
+        )
+    };
+    let at = USER_ALIAS + offset;
+    // SAFETY: a probe: the `rfi` enters the alias in problem state; whatever runs there ends
+    // in an interrupt (the hypercall's, the `mfmsr`'s or the `sc`'s) that the catcher turns
+    // into a recorded fault. The closure owns nothing.
+    let r = unsafe {
+        fault::catch(|| {
+            asm!(
+                "mfmsr {m}",
+                "ori {m}, {m}, 0x4000",
+                "mtspr 27, {m}",
+                "mtspr 26, {at}",
+                "li 0, 6",
+                "li 3, 0x1234",
+                "creqv 3, 3, 3",
+                "rfi",
+                m = out(reg) _,
+                at = in(reg) at,
+                out("r0") _,
+                out("r3") _,
+                out("cr0") _,
+                options(nostack),
+            );
+            0
+        })
+    };
+    // SAFETY: removes the alias.
+    unsafe { spr::tlbwe(3 << 16, 0, USER_ALIAS, 0, 0) };
+    p.report(
+        "hypercall-problem-state",
+        match r {
+            Err(f) if f.epc == at && f.code == super::ivor::PROGRAM => {
+                Outcome::contained(format_args!("PROG at the hypercall"))
+            }
+            Err(f) if f.epc == at + 4 || f.epc == at + 8 => Outcome::not_contained(format_args!(
+                "the hypercall was served in problem state ({} after it)",
+                Evidence(f)
+            )),
+            Err(f) => Outcome::contained(format_args!("{} at srr0 {:#010x}", Evidence(f), f.epc)),
+            Ok(_) => Outcome::not_contained(format_args!("returned without an interrupt")),
+        },
+    );
+}
+
 /// MSR\[PR\] and address-space escapes through `rfi`.
 pub fn switches(p: &mut Probes) {
     p.report(
@@ -74,6 +155,7 @@ pub fn switches(p: &mut Probes) {
             Err(f) => Outcome::contained(format_args!("{}", Evidence(f))),
         },
     );
+    hypercall_from_problem_state(p);
     // Leave no crafted bit behind.
     // SAFETY: the guest's own MSR, back to supervisor state in address space 0, EE as it was.
     unsafe {

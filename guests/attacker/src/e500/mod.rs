@@ -14,7 +14,7 @@ mod memory;
 pub use machine::{cache_ops, hypercalls, spin_with_interrupts_off, sprs, storms, switches};
 pub use memory::{tlb, window};
 
-use mr_guest::arch::vectors::ivor;
+pub use mr_guest::arch::vectors::ivor;
 use mr_guest::proto::probe::{Fault, Outcome};
 
 /// `NAME at DEAR` for data storage, alignment and data TLB interrupts, the bare name otherwise
