@@ -8,6 +8,11 @@
 //! or machine check (IVOR1: MCSRR0/MCSRR1, `rfmci`). The entry pushes a [`TrapFrame`] on the
 //! current stack (the guest has one privilege level), calls `crate::trap::dispatch` and
 //! returns to the (possibly changed) SRR0 with the (possibly changed) SRR1.
+//!
+//! All classes share SPRG0/SPRG1 as scratch: a critical interrupt or machine check taken
+//! inside another entry's first instructions would lose the interrupted r3/r1. The runtime
+//! enables neither critical input nor the watchdog, and its machine checks come only from
+//! code run under `fault::catch`, never from an entry.
 
 use core::arch::global_asm;
 
