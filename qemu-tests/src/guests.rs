@@ -1,5 +1,6 @@
-//! Building the sample guests (`guests/`, a separate cargo workspace of MIPS guest kernels) and
-//! packing each one as a MetaROUTER import archive: a gzip'd tar holding `./kernel`.
+//! Building the sample guests (`guests/`, a separate cargo workspace of guest kernels) and
+//! packing each one as a MetaROUTER import archive: a gzip'd tar holding `./kernel`. The MIPS
+//! builds are `<name>.tgz`; the SDK samples built for the PowerPC e500 are `<name>-ppc.tgz`.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -9,6 +10,12 @@ use crate::workspace_root;
 
 /// The sample guests.
 pub const NAMES: [&str; 4] = ["hello", "netguest", "attacker", "bare"];
+
+/// The SDK samples that are also built for the PowerPC e500.
+pub const E500_NAMES: [&str; 3] = ["hello", "netguest", "attacker"];
+
+/// The e500 build's target specification (relative to the workspace root).
+const E500_TARGET: &str = "targets/powerpc-e500v2-none.json";
 
 /// Built guests: ELF kernels and their import archives.
 #[derive(Clone, Debug)]
@@ -26,6 +33,72 @@ impl Guests {
     pub fn archive(&self, name: &str) -> PathBuf {
         self.dir.join("archives").join(format!("{name}.tgz"))
     }
+
+    /// The PowerPC e500 kernel ELF of SDK sample `name`.
+    pub fn e500_elf(&self, name: &str) -> PathBuf {
+        self.dir.join("powerpc-e500v2-none/release").join(name)
+    }
+
+    /// The import archive of the e500 build of `name` (`<name>-ppc.tgz`).
+    pub fn e500_archive(&self, name: &str) -> PathBuf {
+        self.dir.join("archives").join(format!("{name}-ppc.tgz"))
+    }
+}
+
+/// Build the SDK samples of [`E500_NAMES`] for the PowerPC e500 and pack their archives
+/// (`<name>-ppc.tgz`). `quiet` hides cargo's progress.
+pub fn build_e500_sdk(quiet: bool) -> Result<Guests, String> {
+    let tc = CrossToolchain::find()?;
+    let root = workspace_root();
+    let dir = root.join("target/guests");
+    let mut cmd = tc.cargo();
+    cmd.current_dir(&root)
+        .args([
+            "build",
+            "--manifest-path",
+            "guests/Cargo.toml",
+            "--target",
+            E500_TARGET,
+            "-Zjson-target-spec",
+            "--release",
+        ])
+        .args([
+            "-Zbuild-std=core,alloc",
+            "-Zbuild-std-features=compiler-builtins-mem",
+        ])
+        .args(E500_NAMES.iter().flat_map(|n| ["--package", n]))
+        .arg("--target-dir")
+        .arg(&dir);
+    if quiet {
+        cmd.arg("--quiet");
+    }
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", tc.cargo.display()))?;
+    if !status.success() {
+        return Err(format!("building the e500 guests failed ({status})"));
+    }
+    let guests = Guests { dir };
+    std::fs::create_dir_all(guests.dir.join("archives")).map_err(|e| e.to_string())?;
+    for name in E500_NAMES {
+        pack(&guests.e500_elf(name), &guests.e500_archive(name))?;
+    }
+    Ok(guests)
+}
+
+/// [`build_e500_sdk`] at most once per process.
+pub fn build_e500_sdk_once() -> Result<Guests, String> {
+    static BUILT: OnceLock<Mutex<Option<Guests>>> = OnceLock::new();
+    let mut built = BUILT
+        .get_or_init(|| Mutex::new(None))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(g) = built.as_ref() {
+        return Ok(g.clone());
+    }
+    let g = build_e500_sdk(true)?;
+    *built = Some(g.clone());
+    Ok(g)
 }
 
 /// Build every guest and pack its archive. `quiet` hides cargo's progress.
@@ -118,7 +191,7 @@ pub fn build_e500(quiet: bool) -> Result<PathBuf, String> {
             "--manifest-path",
             "guests/hello-e500/Cargo.toml",
             "--target",
-            "targets/powerpc-e500v2-none.json",
+            E500_TARGET,
             "-Zjson-target-spec",
             "-Zbuild-std=core",
             "-Zbuild-std-features=compiler-builtins-mem",

@@ -6,9 +6,9 @@
 //! - clippy on the host: the workspace's host crates (every target: tests, examples, benches)
 //!   and the guests' protocol crate, with the host toolchain.
 //! - clippy cross-compiled: the MIPS boards and the PowerPC boards (so the hypervisor, the
-//!   drivers, the shared e500 board and the portable crates as the targets build them), and the
-//!   MIPS guests. Clippy's lints such as `undocumented_unsafe_blocks` only run where the code
-//!   compiles, and most unsafe code compiles only for a target. This uses the cross
+//!   drivers, the shared e500 board and the portable crates as the targets build them), the
+//!   MIPS guests, and the SDK samples' e500 builds. Clippy's lints such as
+//!   `undocumented_unsafe_blocks` only run where the code compiles, and most unsafe code compiles only for a target. This uses the cross
 //!   toolchain's own `clippy-driver` (Debian's `rust-web-clippy`, of the same release as
 //!   `rustc-web`) as cargo's workspace wrapper around a `cargo check -Zbuild-std`, as
 //!   `cargo clippy` itself does: only workspace crates are linted, the standard library is
@@ -41,6 +41,9 @@ const FMT_MANIFESTS: [&str; 4] = [
 
 /// The guests' target (they are MIPS programs).
 const GUEST_TARGET: &str = "mips-mti-none-elf";
+
+/// The target of the SDK samples' PowerPC e500 builds.
+const GUEST_E500_TARGET: &str = "targets/powerpc-e500v2-none.json";
 
 /// Clippy's arguments for the crates it lints, in the form `cargo clippy` hands them to
 /// `clippy-driver`.
@@ -100,6 +103,15 @@ pub fn lint(args: &[String]) -> Result<(), String> {
     step(
         "rustdoc (guests)",
         with_cross(&|c| c.rustdoc(&CrossWorkspace::Guests)),
+    );
+    eprintln!("x: lint: clippy and rustdoc for the guests' e500 builds ({GUEST_E500_TARGET})");
+    step(
+        "clippy (e500 guests)",
+        with_cross(&|c| c.clippy(&CrossWorkspace::GuestsE500)),
+    );
+    step(
+        "rustdoc (e500 guests)",
+        with_cross(&|c| c.rustdoc(&CrossWorkspace::GuestsE500)),
     );
 
     if failed.is_empty() {
@@ -188,6 +200,8 @@ enum CrossWorkspace<'a> {
     Main { arch: Arch, packages: &'a [&'a str] },
     /// Every crate of `guests/`.
     Guests,
+    /// The SDK samples `guests/` builds for the e500 (`qemu_tests::guests::E500_NAMES`).
+    GuestsE500,
 }
 
 /// The cross toolchain with its clippy and rustdoc.
@@ -238,6 +252,17 @@ impl Cross {
             CrossWorkspace::Guests => {
                 cmd.args(["--manifest-path", "guests/Cargo.toml", "--workspace"])
                     .args(["--target", GUEST_TARGET, "--release"]);
+            }
+            CrossWorkspace::GuestsE500 => {
+                cmd.args(["--manifest-path", "guests/Cargo.toml"]).args([
+                    "--target",
+                    GUEST_E500_TARGET,
+                    "-Zjson-target-spec",
+                    "--release",
+                ]);
+                for package in qemu_tests::guests::E500_NAMES {
+                    cmd.args(["--package", package]);
+                }
             }
         }
         cmd.args([

@@ -25,7 +25,8 @@ tasks:
         has two e1000 ports: ether1 on QEMU's user networking, ether2 on
         nothing; --ether2 tap:NAME plugs it into an existing tap device.
   guests
-        build the sample guests and their import archives (target/guests/archives)
+        build the sample guests and their import archives (target/guests/archives): MIPS
+        <name>.tgz, and the SDK samples hello, netguest, attacker for the e500 as <name>-ppc.tgz
   build [--board B|all]
         build a board image; the image path is the last line printed
   size  [--board B|all]
@@ -158,6 +159,10 @@ fn guests(args: &[String]) -> Result<(), String> {
     let built = qemu_tests::guests::build(false)?;
     for name in qemu_tests::guests::NAMES {
         println!("{}", built.archive(name).display());
+    }
+    let e500 = qemu_tests::guests::build_e500_sdk(false)?;
+    for name in qemu_tests::guests::E500_NAMES {
+        println!("{}", e500.e500_archive(name).display());
     }
     Ok(())
 }

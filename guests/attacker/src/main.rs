@@ -12,12 +12,18 @@
 //! Meant to run under the hypervisor: on bare metal (kernel mode) most probes succeed.
 #![no_std]
 #![no_main]
-#![feature(asm_experimental_arch)]
+#![cfg_attr(target_arch = "mips", feature(asm_experimental_arch))]
 
+#[cfg(target_arch = "powerpc")]
+mod e500;
+#[cfg(target_arch = "mips")]
 mod hypercall_paths;
+#[cfg(target_arch = "mips")]
 mod machine;
+#[cfg(target_arch = "mips")]
 mod memory;
 mod queues;
+#[cfg(target_arch = "mips")]
 mod switches;
 
 use mr_guest::proto::probe::{Outcome, Report, Tally};
@@ -57,6 +63,35 @@ impl Probes {
     }
 }
 
+/// The MIPS probes, in their documented order.
+#[cfg(target_arch = "mips")]
+fn run_probes(p: &mut Probes) {
+    memory::segments(p);
+    memory::tlb(p);
+    switches::run(p);
+    queues::run(p);
+    machine::cp0_writes(p);
+    machine::cache_ops(p);
+    machine::hypercalls(p);
+    hypercall_paths::run(p);
+    machine::storms(p);
+    machine::spin_with_interrupts_off(p);
+}
+
+/// The e500 probes (`e500/`).
+#[cfg(target_arch = "powerpc")]
+fn run_probes(p: &mut Probes) {
+    e500::window(p);
+    e500::tlb(p);
+    e500::switches(p);
+    queues::run(p);
+    e500::sprs(p);
+    e500::cache_ops(p);
+    e500::hypercalls(p);
+    e500::storms(p);
+    e500::spin_with_interrupts_off(p);
+}
+
 /// RAM assumed when `mem=` is missing.
 const DEFAULT_RAM: u32 = 16 << 20;
 
@@ -86,19 +121,10 @@ fn main(boot: &'static Boot) -> ! {
     );
     let mut p = Probes {
         tally: Tally::default(),
-        ram_end: 0xC000_0000 + ram_bytes,
+        ram_end: mr_guest::boot::WINDOW_START + ram_bytes,
         ram_bytes,
     };
-    memory::segments(&mut p);
-    memory::tlb(&mut p);
-    switches::run(&mut p);
-    queues::run(&mut p);
-    machine::cp0_writes(&mut p);
-    machine::cache_ops(&mut p);
-    machine::hypercalls(&mut p);
-    hypercall_paths::run(&mut p);
-    machine::storms(&mut p);
-    machine::spin_with_interrupts_off(&mut p);
+    run_probes(&mut p);
     println!("{}", p.tally.closing());
     println!("attacker: idle");
     loop {

@@ -22,6 +22,22 @@ static TX_BUFFER: DmaBuffer<16384> = DmaBuffer::new();
 static SMALL: DmaBuffer<64> = DmaBuffer::new();
 const SMALL_CAPACITY: u32 = 4;
 const CANARY: u8 = 0xA5;
+/// Rings and buffers outside the RAM window: MIPS kseg0 and kseg1 (the host's unmapped
+/// segments); on the e500 below the window and the CCSR's usual virtual address.
+#[cfg(target_arch = "mips")]
+const FOREIGN_RINGS: [(&str, u32); 2] = [
+    ("queue-ring-kseg0", 0x8000_0000),
+    ("queue-ring-kseg1", 0xA000_0000),
+];
+#[cfg(target_arch = "powerpc")]
+const FOREIGN_RINGS: [(&str, u32); 2] = [
+    ("queue-ring-low", 0x0000_1000),
+    ("queue-ring-ccsr-va", 0xFE00_0000),
+];
+#[cfg(target_arch = "mips")]
+const FOREIGN_TX_BUFFER: (&str, u32) = ("tx-buffer-kseg0", 0x8000_0000);
+#[cfg(target_arch = "powerpc")]
+const FOREIGN_TX_BUFFER: (&str, u32) = ("tx-buffer-low", 0x0000_1000);
 /// How long the host gets to look at a queue.
 const SETTLE_MS: u64 = 300;
 
@@ -113,8 +129,9 @@ fn send_and_observe(p: &mut Probes, name: &str, count: usize) {
 pub fn run(p: &mut Probes) {
     let end = p.ram_end;
     bad_ring(p, "queue-ring-above-ram", end, end + 16);
-    bad_ring(p, "queue-ring-kseg0", 0x8000_0000, 0x8000_0010);
-    bad_ring(p, "queue-ring-kseg1", 0xA000_0000, 0xA000_0010);
+    for (name, at) in FOREIGN_RINGS {
+        bad_ring(p, name, at, at + 0x10);
+    }
     reset(&TX, N);
     bad_ring(
         p,
@@ -142,7 +159,7 @@ pub fn run(p: &mut Probes) {
     // TX buffers outside RAM.
     for (name, addr) in [
         ("tx-buffer-above-ram", end),
-        ("tx-buffer-kseg0", 0x8000_0000),
+        FOREIGN_TX_BUFFER,
         ("tx-buffer-straddles-end", end - 32),
     ] {
         reset(&TX, N);

@@ -1,11 +1,12 @@
 //! `hello`: the smallest useful MetaROUTER guest.
 //!
-//! Console banner (memory size from `mem=`, Count frequency from `HZ=`), then a shell on the
+//! Console banner (memory size from `mem=`, Count frequency from `HZ=`; on the e500 both from
+//! the device tree, the frequency being the time base's), then a shell on the
 //! console: `help`, `uptime`, `halt` (sends "halt" on the control queue and stops), `reboot`
 //! (sends "restart"); any other line is echoed back as `echo: <line>`. A "halt" or "restart"
 //! from the host on the control queue is answered the same way.
 #![no_std]
-#![feature(asm_experimental_arch)]
+#![cfg_attr(target_arch = "mips", feature(asm_experimental_arch))]
 #![no_main]
 
 use mr_guest::proto::command::Command;
@@ -88,7 +89,10 @@ fn run(line: &[u8], disk: &mut disk::Disk) {
             println!("  uptime   time since start");
             println!("  halt     power off (tells the host)");
             println!("  reboot   restart (tells the host)");
+            #[cfg(target_arch = "mips")]
             println!("  bench    measure hypercall, CP0 and TLB refill costs");
+            #[cfg(target_arch = "powerpc")]
+            println!("  bench    measure hypercall, SPR, MSR and TLB costs");
             println!("  ls [PATH]          list a directory of the disk");
             println!("  cat PATH           print a file of the disk");
             println!("  write PATH TEXT    append a line to a file of the disk");

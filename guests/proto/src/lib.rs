@@ -9,6 +9,7 @@
 //! - [`console`]: the console queue's append-to-a-busy-buffer rule and its input cursor.
 //! - [`control`]: "restart" / "halt" messages of the control queue.
 //! - [`veth`]: the interface-id prefix, NEWIFACE/DELIFACE and the interface table.
+//! - [`fdt`]: the device-tree facts a PowerPC guest reads (bootargs, memory size, timebase).
 //! - [`bootargs`]: the RouterBOOT-style argument words (`HZ=`, `board=`, `mem=`, `kmac=`, ...).
 //! - [`line`](mod@line), [`command`]: a console line editor and command splitting for small shells.
 //! - [`ipv4`], [`ping`], [`uptime`]: parsing and RouterOS-like formatting.
@@ -22,6 +23,7 @@ pub mod console;
 pub mod control;
 pub mod descriptor;
 pub mod exception;
+pub mod fdt;
 pub mod ipv4;
 pub mod line;
 pub mod ping;

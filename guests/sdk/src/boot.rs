@@ -13,13 +13,26 @@ pub const DEFAULT_COUNT_HZ: u32 = 100_000_000;
 /// RAM assumed when `mem=` is missing: the image plus 1 MiB of heap.
 pub const DEFAULT_HEAP_BYTES: u32 = 1 << 20;
 /// Start of the guest RAM window.
+#[cfg(target_arch = "mips")]
 pub const WINDOW_START: u32 = 0xC000_0000;
 /// End of the guest RAM window (256 MiB).
+#[cfg(target_arch = "mips")]
 pub const WINDOW_END: u32 = 0xD000_0000;
+/// Start of the guest RAM window (PAGE_OFFSET: guest-physical 0).
+#[cfg(target_arch = "powerpc")]
+pub const WINDOW_START: u32 = 0x8000_0000;
+/// End of the RAM window this runtime uses (1 GiB).
+#[cfg(target_arch = "powerpc")]
+pub const WINDOW_END: u32 = 0xC000_0000;
+/// Largest device tree copied at start-up.
+#[cfg(target_arch = "powerpc")]
+const MAX_DEVICE_TREE: u32 = 64 * 1024;
 /// Capacity of the copied command line.
 pub const COMMAND_LINE_CAPACITY: usize = 1024;
 
+#[cfg(target_arch = "mips")]
 const MAX_WORDS: u32 = 64;
+#[cfg(target_arch = "mips")]
 const MAX_WORD_LEN: usize = 255;
 
 /// The boot information handed to the guest's entry.
@@ -44,6 +57,7 @@ impl Boot {
     ///
     /// # Safety
     /// Every argv pointer inside the RAM window must be readable (the host built them there).
+    #[cfg(target_arch = "mips")]
     pub(crate) unsafe fn capture(argc: u32, argv: u32) -> Self {
         let mut command_line = CommandLine::new();
         if in_window(argv, 4) && argv.is_multiple_of(4) {
@@ -75,6 +89,54 @@ impl Boot {
             argc,
             count_hz: words
                 .count_hz
+                .filter(|&hz| hz != 0)
+                .unwrap_or(DEFAULT_COUNT_HZ),
+            ram_bytes,
+            virtualized: false,
+        }
+    }
+
+    /// Read the device tree at `tree` (the host's `r3`): `/chosen/bootargs` as the command
+    /// line (its `HZ=`/`mem=`/`kmac=` words parsed as on MIPS), the RAM size from `/memory`,
+    /// the counter frequency from the cpu's `timebase-frequency`; the tree's values win.
+    ///
+    /// # Safety
+    /// The RAM window up to [`WINDOW_END`] that the tree's header names must be readable.
+    #[cfg(target_arch = "powerpc")]
+    pub(crate) unsafe fn from_device_tree(tree: u32) -> Self {
+        let mut command_line = CommandLine::new();
+        let mut memory_bytes = None;
+        let mut timebase_hz = None;
+        if in_window(tree, 8) && tree.is_multiple_of(4) {
+            // SAFETY: the header's 8 bytes are inside the window, readable per the caller.
+            let header = unsafe { core::slice::from_raw_parts(tree as *const u8, 8) };
+            let size = mr_proto::fdt::total_size(header).unwrap_or(0);
+            if size <= MAX_DEVICE_TREE && in_window(tree, size) {
+                // SAFETY: the whole tree is inside the window, readable per the caller; it is
+                // not written while this slice lives (start-up, interrupts off).
+                let blob = unsafe { core::slice::from_raw_parts(tree as *const u8, size as usize) };
+                if let Some(facts) = mr_proto::fdt::read(blob) {
+                    for word in facts.bootargs.unwrap_or(b"").split(|&b| b == b' ') {
+                        if !word.is_empty() {
+                            command_line.push(word);
+                        }
+                    }
+                    memory_bytes = facts.memory_bytes;
+                    timebase_hz = facts.timebase_hz;
+                }
+            }
+        }
+        let words = command_line.boot_words();
+        let ram_bytes = memory_bytes
+            .or(words.mem_bytes)
+            .unwrap_or(0)
+            .min(WINDOW_END - WINDOW_START);
+        Self {
+            command_line,
+            words,
+            argc: 0,
+            count_hz: timebase_hz
+                .or(words.count_hz)
                 .filter(|&hz| hz != 0)
                 .unwrap_or(DEFAULT_COUNT_HZ),
             ram_bytes,

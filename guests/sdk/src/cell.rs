@@ -6,7 +6,7 @@
 
 use core::cell::{Cell, UnsafeCell};
 
-use crate::arch::cp0;
+use crate::arch::irq;
 
 /// A value accessed with interrupts disabled.
 pub struct IrqCell<T> {
@@ -29,7 +29,7 @@ impl<T> IrqCell<T> {
 
     /// Run `f` with exclusive access.
     pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        cp0::without_interrupts(|| {
+        irq::without(|| {
             assert!(!self.busy.replace(true), "IrqCell re-entered");
             // SAFETY: interrupts are off and `busy` was clear: no other reference exists.
             let r = f(unsafe { &mut *self.value.get() });

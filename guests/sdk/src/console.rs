@@ -14,7 +14,7 @@ use mr_proto::console::{
     plan_append, AppendPlan, InputCursor, CONSOLE_BUFFER_SIZE, CONSOLE_QUEUE, CONSOLE_VIRQ,
 };
 
-use crate::arch::{self, atomic, cp0};
+use crate::arch::{self, atomic, irq};
 use crate::cell::IrqCell;
 use crate::hypercall;
 use crate::vdma::{Descriptor, DmaBuffer};
@@ -60,13 +60,13 @@ pub fn write_bytes(bytes: &[u8]) {
 fn write_ring(mut bytes: &[u8]) {
     let mut waits = 0;
     while !bytes.is_empty() {
-        let was = cp0::di();
+        let was = irq::disable();
         let taken = atomic::swap(&TX[0].size, 0);
         match plan_append(taken, CONSOLE_BUFFER_SIZE, bytes.len(), waits >= FULL_WAITS) {
             AppendPlan::Wait => {
                 TX[0].size.store(taken, Ordering::Release);
                 waits += 1;
-                if was & cp0::STATUS_IE != 0 {
+                if was {
                     arch::idle();
                     continue;
                 }
@@ -96,8 +96,8 @@ fn write_ring(mut bytes: &[u8]) {
                 bytes = &bytes[count as usize..];
             }
         }
-        if was & cp0::STATUS_IE != 0 {
-            cp0::ei();
+        if was {
+            irq::enable();
         }
     }
 }

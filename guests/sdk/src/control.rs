@@ -10,7 +10,7 @@ use mr_proto::control::{
 };
 use mr_proto::descriptor::{link_ring, RxCursor, TxCursor};
 
-use crate::arch::{self, cp0};
+use crate::arch::{self, irq};
 use crate::cell::IrqCell;
 use crate::hypercall;
 use crate::vdma::{Descriptor, DescriptorRing, DmaBuffer};
@@ -106,7 +106,7 @@ pub fn reboot() -> ! {
 
 /// Interrupts off, `wait` forever (the host stops or restarts the guest).
 pub fn stop() -> ! {
-    cp0::di();
+    irq::disable();
     loop {
         arch::yield_now();
     }

@@ -8,7 +8,7 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use crate::arch::{self, atomic, cp0};
+use crate::arch::{self, atomic, irq};
 
 /// Pending bit of the control queue (virq 0).
 pub const CONTROL: u32 = 1 << mr_proto::control::CONTROL_VIRQ;
@@ -45,32 +45,30 @@ pub fn reregister() -> i32 {
     crate::hypercall::vm_setup_irqs(&VIRQ_WORD.0)
 }
 
-/// IP1: acknowledge and collect the host's virq bits. Runs in the trap handler.
+/// The virq interrupt (IP1 on MIPS, External Input on the e500): acknowledge and collect the host's virq bits. Runs in the trap handler.
 pub(crate) fn on_virq() {
-    cp0::write_cause(cp0::read_cause() & !(1 << (cp0::CAUSE_IP_SHIFT + cp0::IRQ_VIRQ)));
+    irq::ack_virq();
     let bits = atomic::swap(&VIRQ_WORD.0, 0);
     post(bits & !TIMER);
 }
 
 /// Add events (from the trap handler, or from code that wants the main loop to look again).
 pub fn post(bits: u32) {
-    cp0::without_interrupts(|| {
-        PENDING.store(PENDING.load(Ordering::Relaxed) | bits, Ordering::Relaxed)
-    });
+    irq::without(|| PENDING.store(PENDING.load(Ordering::Relaxed) | bits, Ordering::Relaxed));
 }
 
 /// Take all pending events (0 if none).
 pub fn take() -> u32 {
-    cp0::without_interrupts(|| PENDING.swap(0, Ordering::Relaxed))
+    irq::without(|| PENDING.swap(0, Ordering::Relaxed))
 }
 
 /// Sleep until some event is pending and take them all. Call with interrupts enabled.
 pub fn wait() -> u32 {
     loop {
-        cp0::di();
+        irq::disable();
         let bits = PENDING.swap(0, Ordering::Relaxed);
         if bits != 0 {
-            cp0::ei();
+            irq::enable();
             return bits;
         }
         arch::idle();
@@ -80,11 +78,11 @@ pub fn wait() -> u32 {
 /// Sleep until one of `mask` is pending; other events stay pending. Returns the ones in `mask`.
 pub fn wait_for(mask: u32) -> u32 {
     loop {
-        cp0::di();
+        irq::disable();
         let bits = PENDING.load(Ordering::Relaxed) & mask;
         if bits != 0 {
             PENDING.store(PENDING.load(Ordering::Relaxed) & !bits, Ordering::Relaxed);
-            cp0::ei();
+            irq::enable();
             return bits;
         }
         arch::idle();

@@ -1,4 +1,6 @@
-//! `mr-guest`: a runtime for MetaROUTER-ABI guest kernels on MIPS (big-endian 24Kc).
+//! `mr-guest`: a runtime for MetaROUTER-ABI guest kernels on MIPS (big-endian 24Kc) and
+//! PowerPC e500v2 (`arch::e500`: the device tree instead of argv, IVPR/IVORs, the decrementer;
+//! see `guests/README.md`).
 //!
 //! A guest is a `#![no_std]` `#![no_main]` binary that names its entry with [`entry!`]:
 //!
@@ -23,7 +25,7 @@
 //! (descriptors and DMA buffers), [`fault`] (running code that may fault), [`heap`] (feature
 //! `alloc`), and [`arch`] (the only place with instructions).
 #![no_std]
-#![feature(asm_experimental_arch)]
+#![cfg_attr(target_arch = "mips", feature(asm_experimental_arch))]
 
 pub mod arch;
 pub mod boot;

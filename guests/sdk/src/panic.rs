@@ -6,7 +6,7 @@ static PANICKING: AtomicBool = AtomicBool::new(false);
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-    crate::arch::cp0::di();
+    crate::arch::irq::disable();
     if !PANICKING.swap(true, Ordering::Relaxed) {
         crate::println!("\r\npanic: {}", info);
         crate::control::send(mr_proto::control::ControlMessage::Halt);
