@@ -187,7 +187,12 @@ __hv_trap_common:
     bl      __hv_trap
 
 __hv_trap_restore:
-    # MSR[EE] is still 0: nothing can overwrite SRR0/SRR1 between here and rfi.
+    # MSR[EE] is still 0: nothing can overwrite SRR0/SRR1 between here and rfi. The `stwcx.`
+    # (to the frame's back-chain word, dropped with the frame) clears a reservation the
+    # interrupted context's `lwarx` may hold: a host store in between (a virq bit, a ring
+    # index) must make its `stwcx.` fail on every core, not only where an interrupt already
+    # clears it.
+    stwcx.  0, 0, 1
     lwz     0, F_SRR0(1)
     mtspr   SPR_SRR0, 0
     lwz     0, F_SRR1(1)
@@ -259,6 +264,7 @@ __hv_trap_program:
     bl      __hv_trap_fast
     cmpwi   3, {fast_done}
     bne     2f
+    stwcx.  0, 0, 1                     # the guest's reservation, as in the common restore
     lwz     0, F_SRR0(1)
     mtspr   SPR_SRR0, 0
     lwz     0, F_SRR1(1)
