@@ -1,0 +1,1 @@
+//! The body of the `forward` fuzz target (filled below).
