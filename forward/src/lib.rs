@@ -210,4 +210,9 @@ impl Forwarder {
     pub fn waiting_next_hops(&self) -> usize {
         self.waits.open()
     }
+
+    /// How many packets wait for their next hop.
+    pub fn waiting_packets(&self) -> usize {
+        self.waits.packets()
+    }
 }

@@ -74,6 +74,11 @@ impl WaitQueues {
         self.open
     }
 
+    /// How many packets wait in all.
+    pub fn packets(&self) -> usize {
+        self.queues.iter().flatten().map(|q| q.len).sum()
+    }
+
     /// Queues `frame` (at most [`FRAME_MAX`] bytes) for `next_hop` on `interface`.
     pub fn push(
         &mut self,

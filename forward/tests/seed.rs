@@ -82,7 +82,7 @@ fn ecmp_per_flow_a_flow_sticks_and_flows_spread() {
         seen.insert(macs[0].clone());
     }
     assert_eq!(seen.len(), 2, "64 flows use both gateways");
-    assert!(seen.contains(&GW2_MAC.to_vec()) && seen.contains(&GW3_MAC.to_vec()));
+    assert!(seen.contains(GW2_MAC.as_slice()) && seen.contains(GW3_MAC.as_slice()));
 }
 
 #[test]
