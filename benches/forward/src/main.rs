@@ -262,37 +262,51 @@ fn templates(rib: &Rib, tables: &table::Tables, v6: bool, rng: &mut Random) -> V
             let mask = if e.1 == 0 { u32::MAX } else { u32::MAX >> e.1 };
             Ipv4Addr::from(e.0 | (rng.next() as u32 & mask)).into()
         };
+        // A table may hold a default route: leave out what is not a unicast destination.
+        let martian = match dst {
+            IpAddr::V4(a) => matches!(a.octets()[0], 0 | 127 | 224..=255),
+            IpAddr::V6(a) => a.is_multicast() || a.is_loopback() || a.is_unspecified(),
+        };
         let packet = Packet {
             src: dst,
             dst,
             in_interface: Some(CLIENT),
             routing_mark: None,
         };
-        if matches!(
-            rib.decide_ecmp(&packet, EcmpChoice::Flow(0)),
-            routing::Decision::Forward { interface, .. } if interface == UPLINK
-        ) {
+        if !martian
+            && matches!(
+                rib.decide_ecmp(&packet, EcmpChoice::Flow(0)),
+                routing::Decision::Forward { interface, .. } if interface == UPLINK
+            )
+        {
             out.push(frame(dst, rng.next() as u16));
         }
     }
     out
 }
 
-/// Runs `body` over `packets` packets in each of the rounds; returns (best, median) ns per
-/// packet, wall clock, and the median in thread CPU time.
-fn time(packets: usize, mut body: impl FnMut(usize)) -> (f64, f64, f64) {
+/// Runs `body` over `packets` packets in each of the rounds; returns ns per packet: the best
+/// and median round in wall-clock time, the best and median in thread CPU time; and the heap
+/// allocations made inside `body`.
+fn time(packets: usize, mut body: impl FnMut(usize)) -> ([f64; 4], u64) {
+    let mut wall = Vec::with_capacity(ROUNDS);
+    let mut cpu = Vec::with_capacity(ROUNDS);
+    let mut allocations = 0;
     body(packets.min(1 << 16));
-    let mut wall = Vec::new();
-    let mut cpu = Vec::new();
     for _ in 0..ROUNDS {
         let (t0, c0) = (Instant::now(), thread_cpu_seconds());
+        let a0 = ALLOCATIONS.load(Ordering::Relaxed);
         body(packets);
+        allocations += ALLOCATIONS.load(Ordering::Relaxed) - a0;
         wall.push(t0.elapsed().as_secs_f64() * 1e9 / packets as f64);
         cpu.push((thread_cpu_seconds() - c0) * 1e9 / packets as f64);
     }
     wall.sort_by(f64::total_cmp);
     cpu.sort_by(f64::total_cmp);
-    (wall[0], wall[ROUNDS / 2], cpu[ROUNDS / 2])
+    (
+        [wall[0], wall[ROUNDS / 2], cpu[0], cpu[ROUNDS / 2]],
+        allocations,
+    )
 }
 
 fn run() -> Result<bool, String> {
@@ -334,6 +348,10 @@ fn run() -> Result<bool, String> {
         })
         .map_err(|e| format!("{e:?}"))?;
     }
+    println!(
+        "# a Forwarder is {} bytes",
+        std::mem::size_of::<Forwarder>()
+    );
     let mut rng = Random(0x9e37_79b9_7f4a_7c15);
     let mut clean = true;
     let mode = match o.ecmp {
@@ -346,14 +364,14 @@ fn run() -> Result<bool, String> {
         let mut buf = [0u8; 128];
         let mut out = Counter::default();
         let mut nbrs = Gateways;
-        let (copy, _, _) = time(o.packets, |n| {
+        let (copy, _) = time(o.packets, |n| {
             for i in 0..n {
                 let t = &templates[i % TEMPLATES];
                 buf[..t.len()].copy_from_slice(t);
                 black_box(&mut buf);
             }
         });
-        let (decide, _, _) = time(o.packets, |n| {
+        let (decide, _) = time(o.packets, |n| {
             for i in 0..n {
                 let t = &templates[i % TEMPLATES];
                 let dst = if v6 {
@@ -370,9 +388,9 @@ fn run() -> Result<bool, String> {
                 black_box(rib.decide_ecmp(black_box(&p), EcmpChoice::Flow(i as u32)));
             }
         });
-        let allocations = ALLOCATIONS.load(Ordering::Relaxed);
         let mut wrong = 0u64;
-        let (best, median, cpu) = time(o.packets, |n| {
+        let mut first_wrong = None;
+        let (path, allocated) = time(o.packets, |n| {
             for i in 0..n {
                 let t = &templates[i % TEMPLATES];
                 let f = &mut buf[..t.len()];
@@ -380,21 +398,33 @@ fn run() -> Result<bool, String> {
                 let r = fwd.receive(0, CLIENT, f, &rib, &mut nbrs, &mut out);
                 if !matches!(r, Outcome::Forwarded { .. }) {
                     wrong += 1;
+                    first_wrong.get_or_insert((i % TEMPLATES, r));
                 }
             }
         });
-        let allocated = ALLOCATIONS.load(Ordering::Relaxed) - allocations;
+        if let Some((i, r)) = first_wrong {
+            eprintln!(
+                "# not forwarded: {r:?} for template {i}: {:02x?}",
+                templates[i]
+            );
+        }
         let afi = if v6 { "ipv6" } else { "ipv4" };
+        let prefixes = if v6 {
+            tables.v6.entries.len()
+        } else {
+            tables.v4.entries.len()
+        };
         println!(
-            "forward afi={afi} mode={mode} prefixes={} frame_bytes={} ns_per_packet={best:.1} \
-             median_ns={median:.1} cpu_ns={cpu:.1} decide_ns={decide:.1} copy_ns={copy:.1} \
-             allocations={allocated} not_forwarded={wrong}",
-            if v6 {
-                tables.v6.entries.len()
-            } else {
-                tables.v4.entries.len()
-            },
+            "forward afi={afi} mode={mode} prefixes={prefixes} frame_bytes={} cpu_ns={:.1} \
+             cpu_median_ns={:.1} wall_ns={:.1} wall_median_ns={:.1} decide_cpu_ns={:.1} \
+             copy_cpu_ns={:.1} allocations={allocated} not_forwarded={wrong}",
             templates[0].len(),
+            path[2],
+            path[3],
+            path[0],
+            path[1],
+            decide[2],
+            copy[2],
         );
         clean &= allocated == 0 && wrong == 0 && out.frames > 0;
     }
