@@ -115,7 +115,8 @@ pub fn ipv4(ip: &[u8]) -> Result<V4, Drop> {
 
 /// Walks the options (each `type, length, data` but for end-of-list and no-operation): a
 /// length below 2 or past the header is malformed (Linux answers those with a parameter
-/// problem; here they are dropped and counted).
+/// problem; here they are dropped and counted). Loose and strict source routes (types 131 and
+/// 137) are refused, as Linux does by default (`accept_source_route` = 0).
 fn options_valid(mut options: &[u8]) -> Result<(), Drop> {
     while let Some(&kind) = options.first() {
         match kind {
@@ -125,6 +126,9 @@ fn options_valid(mut options: &[u8]) -> Result<(), Drop> {
                 let len = usize::from(*options.get(1).ok_or(Drop::BadOptions)?);
                 if len < 2 || len > options.len() {
                     return Err(Drop::BadOptions);
+                }
+                if matches!(kind, 131 | 137) {
+                    return Err(Drop::SourceRouted);
                 }
                 options = &options[len..];
             }
@@ -256,5 +260,10 @@ mod tests {
         assert_eq!(options_valid(&[1, 7, 9, 0]), Err(Drop::BadOptions));
         assert_eq!(options_valid(&[1, 1, 1, 0x94]), Err(Drop::BadOptions));
         assert_eq!(options_valid(&[0, 99]), Ok(()), "nothing after end of list");
+        assert_eq!(
+            options_valid(&[131, 7, 4, 1, 2, 3, 4, 0]),
+            Err(Drop::SourceRouted)
+        );
+        assert_eq!(options_valid(&[1, 137, 3, 4]), Err(Drop::SourceRouted));
     }
 }

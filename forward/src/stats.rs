@@ -21,6 +21,8 @@ pub enum Drop {
     BadChecksum,
     /// IPv4 options that do not parse.
     BadOptions,
+    /// IPv4 loose or strict source route option (Linux: `accept_source_route` 0).
+    SourceRouted,
     /// IPv6 payload length 0 (a jumbogram).
     BadPayloadLength,
     /// Source 0.0.0.0/8, 127.0.0.0/8, multicast, 255.255.255.255 (IPv6: ::, ::1, multicast).
@@ -56,7 +58,7 @@ pub enum Drop {
 
 impl Drop {
     /// Every reason, in counter order.
-    pub const ALL: [Drop; 23] = [
+    pub const ALL: [Drop; 24] = [
         Drop::Runt,
         Drop::UnknownInterface,
         Drop::OtherHost,
@@ -65,6 +67,7 @@ impl Drop {
         Drop::BadHeaderLength,
         Drop::BadChecksum,
         Drop::BadOptions,
+        Drop::SourceRouted,
         Drop::BadPayloadLength,
         Drop::MartianSource,
         Drop::MartianDestination,
@@ -93,6 +96,7 @@ impl Drop {
             Drop::BadHeaderLength => "bad-header-length",
             Drop::BadChecksum => "bad-checksum",
             Drop::BadOptions => "bad-options",
+            Drop::SourceRouted => "source-routed",
             Drop::BadPayloadLength => "bad-payload-length",
             Drop::MartianSource => "martian-source",
             Drop::MartianDestination => "martian-destination",

@@ -221,6 +221,22 @@ fn options_are_forwarded_as_they_are() {
 }
 
 #[test]
+fn source_routed_packets_are_dropped() {
+    let mut b = Bench::new();
+    let plain = udp4_frame(Udp4::new("10.0.1.2", "10.0.2.7"));
+    // A loose source route through 10.0.2.7 (type 131, length 7, pointer 4) + end of list.
+    let mut frame = plain[..34].to_vec();
+    frame.extend_from_slice(&[131, 7, 4, 10, 0, 2, 7, 0]);
+    frame.extend_from_slice(&plain[34..]);
+    frame[14] = 0x47;
+    let total = u16::from_be_bytes([frame[16], frame[17]]) + 8;
+    frame[16..18].copy_from_slice(&total.to_be_bytes());
+    fix_checksum(&mut frame);
+    assert_eq!(b.rx(ETHER1, &frame), Outcome::Dropped(Drop::SourceRouted));
+    assert!(b.sent.take().is_empty());
+}
+
+#[test]
 fn malformed_headers_are_dropped_and_counted() {
     let mut b = Bench::new();
     let good = udp4_frame(Udp4::new("10.0.1.2", "10.0.2.7"));

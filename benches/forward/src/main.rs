@@ -10,8 +10,9 @@
 //! prefixes (each destination checked to be forwarded). Each packet is copied from its
 //! template into the receive buffer first (as a NIC's DMA would have written it; the TTL is
 //! decremented in place), then given to `Forwarder::receive`; the sink counts what leaves.
-//! Also timed alone: the routing decision (`Rib::decide_ecmp`) for the same destinations, and
-//! an empty loop that only copies the templates. Rounds of `--packets` (default 2^20) packets,
+//! Also timed: the routing decision alone (`Rib::decide_ecmp`) for the same destinations, the
+//! path with a fixed decision instead of the RIB (what the crate itself costs), and a loop
+//! that only copies the templates. Rounds of `--packets` (default 2^20) packets,
 //! 5 rounds, the best and median round; wall-clock and thread CPU time. The run also counts
 //! heap allocations made while packets are forwarded (there must be none) and exits with 2 if
 //! there is one.
@@ -127,6 +128,15 @@ impl Neighbors for Gateways {
             .then(|| gateway_mac(last - 1))
     }
     fn resolve(&mut self, _: IfId, _: IpAddr) {}
+}
+
+/// A routing decision that is always the same next hop: what the path costs without the FIB.
+struct Fixed(routing::Decision);
+
+impl forward::RouteSource for Fixed {
+    fn decide(&self, _: &Packet, _: EcmpChoice) -> routing::Decision {
+        self.0
+    }
 }
 
 /// Counts the frames sent and their bytes.
@@ -402,6 +412,18 @@ fn run() -> Result<bool, String> {
                 }
             }
         });
+        let fixed = Fixed(routing::Decision::Forward {
+            next_hop: gateway(v6, 0),
+            interface: UPLINK,
+        });
+        let (own, _) = time(o.packets, |n| {
+            for i in 0..n {
+                let t = &templates[i % TEMPLATES];
+                let f = &mut buf[..t.len()];
+                f.copy_from_slice(t);
+                black_box(fwd.receive(0, CLIENT, f, &fixed, &mut nbrs, &mut out));
+            }
+        });
         if let Some((i, r)) = first_wrong {
             eprintln!(
                 "# not forwarded: {r:?} for template {i}: {:02x?}",
@@ -417,13 +439,14 @@ fn run() -> Result<bool, String> {
         println!(
             "forward afi={afi} mode={mode} prefixes={prefixes} frame_bytes={} cpu_ns={:.1} \
              cpu_median_ns={:.1} wall_ns={:.1} wall_median_ns={:.1} decide_cpu_ns={:.1} \
-             copy_cpu_ns={:.1} allocations={allocated} not_forwarded={wrong}",
+             fixed_decision_cpu_ns={:.1} copy_cpu_ns={:.1} allocations={allocated} not_forwarded={wrong}",
             templates[0].len(),
             path[2],
             path[3],
             path[0],
             path[1],
             decide[2],
+            own[2],
             copy[2],
         );
         clean &= allocated == 0 && wrong == 0 && out.frames > 0;
