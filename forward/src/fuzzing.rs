@@ -173,7 +173,7 @@ pub fn rib() -> Rib {
     rib
 }
 
-/// The forwarder the body drives: interfaces 1..=4 with the MTUs of [`MTUS`].
+/// The forwarder the body drives: interfaces 1..=4 with MTUs 1500, 1500, 576 and 1280.
 pub fn forwarder() -> Forwarder {
     let mut f = Forwarder::new(Config::default());
     let v4 = [(10, 0, 1, 1), (10, 0, 2, 1), (10, 0, 3, 1), (10, 0, 4, 1)];
