@@ -57,6 +57,9 @@ tasks:
         network namespaces as peers (needs root); then in real time the highest
         64-byte UDP rate under 1% loss and TCP throughput between them;
         --trace: where a 64-byte frame's instructions go, by function
+  bench forward [--data DIR] [--packets N] [--ecmp | --round-robin]
+        host ns per routed 64-byte packet through the forwarding path with the
+        full IPv4 and IPv6 tables in the FIB
   fuzz  [TARGET] [--seconds N] [--minimise] [--asan]
         coverage-guided fuzzing (cargo-fuzz/libFuzzer) of every target in fuzz/,
         or of one, N seconds each (default 60); inputs that reach new code go to
@@ -200,7 +203,8 @@ fn bench(args: &[String]) -> Result<(), String> {
         Some((what, rest)) if what == "rib" => cargo_run("rib-bench", &["--release"], rest),
         Some((what, rest)) if what == "frames" => cargo_run("frames-bench", &["--release"], rest),
         Some((what, rest)) if what == "net" => cargo_run("net-bench", &["--release"], rest),
-        _ => Err("usage: ./x bench fib [--table FILE]... | ./x bench rib [--data DIR] [--quick] | ./x bench config [--routes N]... [--qemu] | ./x bench guest [--touches N] [-- QEMU ARGS] | ./x bench frames [BATCHES] [--mips [--opt-level L]] | ./x bench net [FRAMES] [--icount | --rate | --trace]".into()),
+        Some((what, rest)) if what == "forward" => cargo_run("forward-bench", &["--release"], rest),
+        _ => Err("usage: ./x bench fib [--table FILE]... | ./x bench rib [--data DIR] [--quick] | ./x bench config [--routes N]... [--qemu] | ./x bench guest [--touches N] [-- QEMU ARGS] | ./x bench frames [BATCHES] [--mips [--opt-level L]] | ./x bench net [FRAMES] [--icount | --rate | --trace] | ./x bench forward [--data DIR] [--packets N] [--ecmp | --round-robin]".into()),
     }
 }
 

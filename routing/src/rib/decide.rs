@@ -5,13 +5,26 @@
 //! are never forwarded (network unreachable).
 
 use super::hops::FibAction;
-use super::types::{Decision, EcmpMode, Packet, RouteType, RuleAction, RuleSpec, TableId};
+use super::types::{
+    Decision, EcmpChoice, EcmpMode, Packet, RouteType, RuleAction, RuleSpec, TableId,
+};
 use super::Rib;
 use core::net::IpAddr;
 
 impl Rib {
-    /// Decides what happens to `packet`.
+    /// Decides what happens to `packet`, picking among ECMP next hops as the RIB's
+    /// [`EcmpMode`] says.
     pub fn decide(&self, packet: &Packet) -> Decision {
+        let choice = match self.limits.ecmp {
+            EcmpMode::RoundRobin => EcmpChoice::RoundRobin,
+            EcmpMode::PerFlowHash => EcmpChoice::Flow(flow_hash(packet.src, packet.dst)),
+        };
+        self.decide_ecmp(packet, choice)
+    }
+
+    /// Decides what happens to `packet`, picking among ECMP next hops as `choice` says
+    /// (the forwarding path passes a hash of the packet's flow, ports included).
+    pub fn decide_ecmp(&self, packet: &Packet, choice: EcmpChoice) -> Decision {
         if self.is_local(packet.dst) {
             return Decision::Local;
         }
@@ -20,7 +33,7 @@ impl Rib {
             return Decision::NetworkUnreachable;
         }
         if let Some(mark) = packet.routing_mark {
-            if let Some(d) = self.lookup_in(mark, packet) {
+            if let Some(d) = self.lookup_in(mark, packet, choice) {
                 return d;
             }
         }
@@ -32,18 +45,18 @@ impl Rib {
                 RuleAction::Drop => return Decision::Discard,
                 RuleAction::Unreachable => return Decision::NetworkUnreachable,
                 RuleAction::Lookup(t) => {
-                    if let Some(d) = self.lookup_in(t, packet) {
+                    if let Some(d) = self.lookup_in(t, packet, choice) {
                         return d;
                     }
                 }
                 RuleAction::LookupOnlyInTable(t) => {
                     return self
-                        .lookup_in(t, packet)
+                        .lookup_in(t, packet, choice)
                         .unwrap_or(Decision::NetworkUnreachable)
                 }
             }
         }
-        self.lookup_in(TableId::MAIN, packet)
+        self.lookup_in(TableId::MAIN, packet, choice)
             .unwrap_or(Decision::NetworkUnreachable)
     }
 
@@ -53,7 +66,7 @@ impl Rib {
     }
 
     /// The decision from table `table` alone, `None` when no route there matches.
-    fn lookup_in(&self, table: TableId, packet: &Packet) -> Option<Decision> {
+    fn lookup_in(&self, table: TableId, packet: &Packet, choice: EcmpChoice) -> Option<Decision> {
         let id = self.lookup_hop(table, packet.dst)?;
         Some(match self.hops.action(id)? {
             FibAction::Special(RouteType::Blackhole) => Decision::Discard,
@@ -61,10 +74,10 @@ impl Rib {
             FibAction::Special(_) => Decision::HostUnreachable,
             FibAction::Unicast(hops) => {
                 let n = hops.len().max(1);
-                let pick = match self.limits.ecmp {
-                    EcmpMode::RoundRobin if n > 1 => self.hops.round_robin(id) as usize % n,
-                    EcmpMode::RoundRobin => 0,
-                    EcmpMode::PerFlowHash => flow_hash(packet.src, packet.dst) as usize % n,
+                let pick = match choice {
+                    EcmpChoice::RoundRobin if n > 1 => self.hops.round_robin(id) as usize % n,
+                    EcmpChoice::RoundRobin => 0,
+                    EcmpChoice::Flow(hash) => hash as usize % n,
                 };
                 let hop = hops.get(pick)?;
                 match hop.address {

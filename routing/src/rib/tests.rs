@@ -197,6 +197,36 @@ fn one_route_with_two_gateways_alternates_and_per_flow_hash_sticks() {
     }
 }
 
+/// `decide_ecmp` picks by the caller's choice whatever the RIB's mode: a flow hash selects
+/// hash modulo the number of next hops (equal hashes, equal hops), round robin alternates.
+#[test]
+fn decide_ecmp_follows_the_callers_choice() {
+    let mut rib = Rib::new(RibConfig::default());
+    rib.set_interface(ETHER1, up()).unwrap();
+    rib.add_address(AddressSpec::new(ip("10.0.0.1"), 24, ETHER1))
+        .unwrap();
+    let spec = RouteSpec::new(Prefix::default_route(Afi::Ipv4))
+        .via(Gateway::Address(ip("10.0.0.2")))
+        .via(Gateway::Address(ip("10.0.0.3")));
+    rib.add_route(spec).unwrap();
+    let p = to("9.9.9.9");
+    let by_hash = |h| rib.decide_ecmp(&p, EcmpChoice::Flow(h));
+    assert_eq!(by_hash(0), by_hash(2));
+    assert_eq!(by_hash(1), by_hash(7));
+    assert_ne!(by_hash(0), by_hash(1));
+    let rr: Vec<Decision> = (0..4)
+        .map(|_| rib.decide_ecmp(&p, EcmpChoice::RoundRobin))
+        .collect();
+    assert_ne!(rr[0], rr[1]);
+    assert_eq!(rr[0], rr[2]);
+    // Not an ECMP route: every choice gives the one hop.
+    let local = to("10.0.0.9");
+    assert_eq!(
+        rib.decide_ecmp(&local, EcmpChoice::Flow(5)),
+        rib.decide_ecmp(&local, EcmpChoice::RoundRobin)
+    );
+}
+
 /// The seed's v6-versus-v7 example: gateway state is per (address, target-scope), so changing
 /// A's target-scope cannot make B inactive.
 #[test]

@@ -248,6 +248,16 @@ pub enum EcmpMode {
     PerFlowHash,
 }
 
+/// How one decision picks among ECMP next hops ([`crate::Rib::decide_ecmp`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EcmpChoice {
+    /// The next hop after the one the previous decision for this route took.
+    RoundRobin,
+    /// The next hop this flow hash selects (hash modulo the number of next hops): equal
+    /// hashes, equal next hops.
+    Flow(u32),
+}
+
 /// How far a route got in selection (`contribution=` in `/routing route print detail`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Contribution {

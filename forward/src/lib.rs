@@ -1,0 +1,218 @@
+//! IP forwarding between the box's L3 interfaces (ether ports, vifs, bridges, VLANs), portable
+//! and `no_std`: given an Ethernet frame received on an interface, validate its IPv4 or IPv6
+//! header, take the routing decision (RouterOS's order, from [`routing::Rib::decide_ecmp`]),
+//! and rewrite and send it, or answer it with the ICMP error Linux would send, or queue it
+//! while its next hop is resolved. Fixed capacity throughout; nothing is allocated per packet.
+//!
+//! The caller (the hypervisor's frame loop, a test, a benchmark) provides three things: the
+//! routing decision ([`RouteSource`], implemented for [`routing::Rib`]), the neighbour table
+//! ([`Neighbors`]: the host IP's ARP and ND tables, which also send the requests), and where
+//! frames go ([`Sink`]). See README.md for the walk of one routed packet.
+//!
+//! Modules: [`parse`] (header validation), [`checksum`] (RFC 1071 / RFC 1624), [`flow`] (the
+//! ECMP flow hash), [`icmp`] (error messages), [`frag`] (IPv4 fragmentation), [`pending`]
+//! (packets waiting for a neighbour), [`ratelimit`] (the ICMP token bucket), [`stats`]
+//! (counters), `path` (the forwarding path itself), [`fuzzing`] (the fuzz target's body).
+#![no_std]
+#![forbid(unsafe_code)]
+
+pub mod checksum;
+pub mod flow;
+pub mod frag;
+pub mod fuzzing;
+pub mod icmp;
+pub mod parse;
+mod path;
+pub mod pending;
+pub mod ratelimit;
+pub mod stats;
+
+pub use stats::{Drop, Stats};
+
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use routing::{Decision, EcmpChoice, EcmpMode, IfId, Packet, Rib};
+
+/// A MAC address.
+pub type Mac = [u8; 6];
+/// Time in microseconds since some fixed point, as the caller keeps it (monotonic).
+pub type Micros = u64;
+
+/// The largest frame handled: an untagged Ethernet frame of a 1500-byte MTU, without FCS.
+pub const FRAME_MAX: usize = 1514;
+/// How many L3 interfaces the forwarder knows.
+pub const MAX_INTERFACES: usize = 32;
+/// The smallest IPv4 MTU (RFC 791); an interface's MTU is between this and 1500.
+pub const MIN_MTU: u16 = 68;
+/// The largest MTU (a frame of [`FRAME_MAX`]).
+pub const MAX_MTU: u16 = (FRAME_MAX - parse::ETH_LEN) as u16;
+
+/// The routing decision for one packet. `ecmp` says how to pick among equal-cost next hops.
+pub trait RouteSource {
+    fn decide(&self, packet: &Packet, ecmp: EcmpChoice) -> Decision;
+}
+
+impl RouteSource for Rib {
+    fn decide(&self, packet: &Packet, ecmp: EcmpChoice) -> Decision {
+        self.decide_ecmp(packet, ecmp)
+    }
+}
+
+/// The neighbour tables (ARP for IPv4, neighbour discovery for IPv6) on the L3 interfaces.
+pub trait Neighbors {
+    /// The MAC of `addr` on `interface`, when it is known (reachable or stale).
+    fn lookup(&mut self, interface: IfId, addr: IpAddr) -> Option<Mac>;
+    /// Ask for `addr` on `interface` to be resolved (an ARP request or neighbour
+    /// solicitation, repeated by the neighbour table as it does for its own requests).
+    fn resolve(&mut self, interface: IfId, addr: IpAddr);
+}
+
+/// Where frames go.
+pub trait Sink {
+    /// Send `frame` (a whole Ethernet frame of at most [`FRAME_MAX`] bytes) out of
+    /// `interface`.
+    fn send(&mut self, interface: IfId, frame: &[u8]);
+}
+
+/// One L3 interface as the forwarder sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Interface {
+    pub id: IfId,
+    pub mac: Mac,
+    /// The IP MTU, [`MIN_MTU`] to [`MAX_MTU`].
+    pub mtu: u16,
+    /// An IPv4 address and its prefix length: the source of ICMP errors sent on this
+    /// interface, and what tells its subnet's broadcast address.
+    pub v4: Option<(Ipv4Addr, u8)>,
+    /// An IPv6 address: the source of ICMPv6 errors sent on this interface.
+    pub v6: Option<Ipv6Addr>,
+    /// The destination MAC of frames routed out of this interface as a point-to-point link
+    /// (no neighbour resolution).
+    pub peer_mac: Mac,
+}
+
+/// Why [`Forwarder::set_interface`] refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// [`MAX_INTERFACES`] are known already.
+    Full,
+    /// The MTU is outside [`MIN_MTU`]..=[`MAX_MTU`].
+    BadMtu,
+}
+
+/// The forwarder's settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// How packets pick among ECMP next hops: a hash of the flow (default: a TCP connection
+    /// keeps its path) or round robin (the seed's description).
+    pub ecmp: EcmpMode,
+    /// ICMP/ICMPv6 errors a second and the burst kept ([`ratelimit`]).
+    pub icmp_per_second: u32,
+    pub icmp_burst: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            ecmp: EcmpMode::PerFlowHash,
+            icmp_per_second: ratelimit::DEFAULT_PER_SECOND,
+            icmp_burst: ratelimit::DEFAULT_BURST,
+        }
+    }
+}
+
+/// What became of a received frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Not to be routed: for the host IP (one of its addresses, a broadcast or multicast, a
+    /// frame other than IPv4/IPv6). The frame is unchanged.
+    ToHost,
+    /// Sent out of `interface` (in fragments when it was larger than the MTU).
+    Forwarded { interface: IfId },
+    /// Waiting for `next_hop`'s MAC on `interface`.
+    Queued { interface: IfId, next_hop: IpAddr },
+    /// Dropped and counted (an ICMP error may have been sent; see [`Stats`]).
+    Dropped(Drop),
+}
+
+/// The forwarding path's state: interfaces, wait queues, the ICMP rate limit, counters, and a
+/// scratch buffer for the frames it builds.
+#[derive(Clone)]
+pub struct Forwarder {
+    config: Config,
+    interfaces: [Option<Interface>; MAX_INTERFACES],
+    waits: pending::WaitQueues,
+    icmp_bucket: ratelimit::TokenBucket,
+    /// The IPv4 identification of the next ICMP error.
+    icmp_ident: u16,
+    stats: Stats,
+    scratch: [u8; FRAME_MAX],
+}
+
+impl Forwarder {
+    pub fn new(config: Config) -> Self {
+        Forwarder {
+            config,
+            interfaces: [None; MAX_INTERFACES],
+            waits: pending::WaitQueues::new(),
+            icmp_bucket: ratelimit::TokenBucket::new(config.icmp_per_second, config.icmp_burst),
+            icmp_ident: 0,
+            stats: Stats::default(),
+            scratch: [0; FRAME_MAX],
+        }
+    }
+
+    /// Adds or replaces the interface with `interface.id`.
+    pub fn set_interface(&mut self, interface: Interface) -> Result<(), ConfigError> {
+        if !(MIN_MTU..=MAX_MTU).contains(&interface.mtu) {
+            return Err(ConfigError::BadMtu);
+        }
+        let slot = match self.slot(interface.id) {
+            Some(i) => i,
+            None => self
+                .interfaces
+                .iter()
+                .position(Option::is_none)
+                .ok_or(ConfigError::Full)?,
+        };
+        self.interfaces[slot] = Some(interface);
+        Ok(())
+    }
+
+    /// Forgets an interface (packets routed to it are dropped and counted).
+    pub fn remove_interface(&mut self, id: IfId) {
+        if let Some(i) = self.slot(id) {
+            self.interfaces[i] = None;
+        }
+    }
+
+    /// The interface with `id`.
+    pub fn interface(&self, id: IfId) -> Option<&Interface> {
+        self.interfaces.iter().flatten().find(|i| i.id == id)
+    }
+
+    fn slot(&self, id: IfId) -> Option<usize> {
+        self.interfaces
+            .iter()
+            .position(|i| i.is_some_and(|i| i.id == id))
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// How many next hops packets are waiting for.
+    pub fn waiting_next_hops(&self) -> usize {
+        self.waits.open()
+    }
+
+    /// How many packets wait for their next hop.
+    pub fn waiting_packets(&self) -> usize {
+        self.waits.packets()
+    }
+}
