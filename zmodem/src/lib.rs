@@ -21,11 +21,12 @@ extern crate alloc;
 
 mod crc;
 pub mod frame;
+pub mod fuzz;
 pub mod reader;
 mod receiver;
 mod sender;
 
-pub use receiver::{FileOffer, Receiver};
+pub use receiver::{FileOffer, Receiver, WINDOW};
 pub use sender::Sender;
 
 /// Milliseconds without a word from the peer before a request is repeated.

@@ -10,6 +10,9 @@ use crate::frame::{
 use crate::reader::{Item, Reader};
 use crate::{Failure, Sink, Status, CANCEL, MAX_ERRORS, MAX_RETRIES, RETRY_MS};
 
+/// Bytes the sender may send before it waits for an answer.
+pub const WINDOW: usize = 8192;
+
 /// A file as the sender describes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FileOffer<'a> {
@@ -72,7 +75,10 @@ pub struct Receiver {
     files: u32,
     heard_ms: u64,
     retries: u32,
-    errors: u32,
+    /// Bad frames in a row.
+    errors_in_row: u32,
+    /// Bad frames over the whole session.
+    errors_total: u32,
 }
 
 impl Receiver {
@@ -88,7 +94,8 @@ impl Receiver {
             files: 0,
             heard_ms: now_ms,
             retries: 0,
-            errors: 0,
+            errors_in_row: 0,
+            errors_total: 0,
         };
         r.send_rinit();
         r
@@ -102,6 +109,11 @@ impl Receiver {
     /// Files received whole so far.
     pub fn files(&self) -> u32 {
         self.files
+    }
+
+    /// Bad frames (CRC or escape errors, lost bytes) the session recovered from or died of.
+    pub fn errors(&self) -> u32 {
+        self.errors_total
     }
 
     /// Bytes of the file being received.
@@ -165,9 +177,17 @@ impl Receiver {
         self.state = State::Over(Status::Failed(why));
     }
 
+    /// ZRINIT: full duplex, overlapped I/O, 32-bit CRCs, control characters escaped, and a
+    /// window of [`WINDOW`] bytes: the sender waits for a ZACK after each, so no more than that
+    /// is ever in flight on a console slower than the sender, and a cancel or an error
+    /// is not queued behind megabytes of streamed data.
     fn send_rinit(&mut self) {
+        let window = (WINDOW as u16).to_le_bytes();
         hex_header(
-            Header::flags(Frame::RInit, CANFDX | CANOVIO | CANFC32 | ESCCTL),
+            Header {
+                frame: Frame::RInit,
+                bytes: [window[0], window[1], 0, CANFDX | CANOVIO | CANFC32 | ESCCTL],
+            },
             &mut self.out,
         );
     }
@@ -178,8 +198,9 @@ impl Receiver {
 
     /// A bad frame: ask again from where we are, or give up after too many.
     fn error(&mut self, sink: &mut dyn Sink) {
-        self.errors += 1;
-        if self.errors > MAX_ERRORS {
+        self.errors_in_row += 1;
+        self.errors_total += 1;
+        if self.errors_in_row > MAX_ERRORS {
             self.fail(Failure::Garbled, sink);
             return;
         }
@@ -203,7 +224,7 @@ impl Receiver {
             Item::Subpacket { end } => {
                 self.heard_ms = now_ms;
                 self.retries = 0;
-                self.errors = 0;
+                self.errors_in_row = 0;
                 self.subpacket(end, sink);
             }
         }
