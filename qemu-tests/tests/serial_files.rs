@@ -4,7 +4,8 @@
 //! `/file send` gives one to `rz`, byte for byte both ways; a file larger than the store's
 //! free space is refused before any data moves; a transfer cancelled half-way (`sz`
 //! interrupted) leaves nothing, neither in `/file print` nor in the store on the disk image; Ctrl-C on the
-//! box while it waits for a sender gets the prompt back.
+//! box while it waits for a sender gets the prompt back; a power cut in the middle of a
+//! transfer leaves nothing after the next boot.
 //!
 //! Figures are printed (`-- --nocapture`): the closing lines with each transfer's rate.
 
@@ -149,4 +150,31 @@ fn oversized_and_cancelled_transfers_leave_nothing() {
         })
         .unwrap();
     assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn a_power_cut_during_a_transfer_leaves_nothing_after_the_next_boot() {
+    let disk = Disk::new("zmodem-cut");
+    disk.file("big.bin", &pattern(1 << 20, 13));
+    let mut s = disk.boot(&[]);
+    s.login(BOOT);
+    s.send_line("/file receive");
+    s.expect("Ctrl-C cancels");
+    // sz dies without a word after three seconds; the box is still receiving when the power
+    // goes.
+    let mut sz = tool("timeout");
+    sz.current_dir(&disk.dir)
+        .args(["-s", "KILL", "3", "sz", "big.bin"]);
+    let (status, _) = s.relay(sz, TRANSFER);
+    assert!(!status.success(), "sz was not killed");
+    s.power_cut();
+
+    let mut s = disk.boot(&[]);
+    s.expect_within("disk: 1 unfinished received files removed", BOOT);
+    s.login(BOOT);
+    let list = cmd(&mut s, "/file print");
+    assert!(!list.contains("big.bin"), "{list}");
+    shutdown(&mut s);
+    let mut store = disk.host_store();
+    assert_eq!(host_file(&mut store, "big.bin"), None);
 }
