@@ -1,7 +1,7 @@
 //! `/file receive` and `/file send` on the simulated board, with the `zmodem` crate's sender
 //! and receiver as the terminal's `sz` and `rz`: a file arrives whole and is listed, goes back
-//! out byte for byte; a sender's cancel half-way, Ctrl-C, an offer larger than the free space
-//! and a name the store cannot take leave nothing; the prompt returns after each with the
+//! out byte for byte; a sender's cancel half-way, Ctrl-C, an offer larger than the free space,
+//! a name the store cannot take and a sender that never starts leave nothing; the prompt returns after each with the
 //! line that says what happened, and nothing the other side sent reaches the command line.
 
 use sim::driver::{Sim, SimOptions};
@@ -164,6 +164,22 @@ fn cancels_refusals_and_bad_names_leave_nothing() {
     sim.advance(1000);
     let text = String::from_utf8_lossy(&sim.out.0[seen..]).into_owned();
     assert!(text.contains("failure: transfer interrupted"), "{text}");
+    assert!(text.ends_with(PROMPT), "{text}");
+
+    // Nobody starts a sender: the box asks six times, ten seconds apart, then gives up.
+    let seen = sim.out.0.len();
+    sim.input(b"/file receive\r");
+    sim.advance(69_000);
+    assert!(
+        !sim.out.0[seen..].ends_with(PROMPT.as_bytes()),
+        "gave up too early"
+    );
+    sim.advance(2_000);
+    let text = String::from_utf8_lossy(&sim.out.0[seen..]).into_owned();
+    assert!(
+        text.contains("failure: transfer timed out (the other side stopped answering)"),
+        "{text}"
+    );
     assert!(text.ends_with(PROMPT), "{text}");
 
     assert!(sim.board.transfers.contents.is_empty());

@@ -70,16 +70,16 @@ pub enum Failure {
 }
 
 impl Failure {
-    /// What to tell the user.
+    /// What to tell the user, after "transfer ".
     pub fn message(self) -> &'static str {
         match self {
             Failure::Cancelled => "cancelled by the other side",
             Failure::Interrupted => "interrupted",
-            Failure::TimedOut => "the other side stopped answering",
-            Failure::Storage => "storage error",
+            Failure::TimedOut => "timed out (the other side stopped answering)",
+            Failure::Storage => "stopped by a storage error",
             Failure::Skipped => "refused by the other side",
-            Failure::Truncated => "the transfer ended before the end of the file",
-            Failure::Garbled => "too many transmission errors",
+            Failure::Truncated => "ended before the end of the file",
+            Failure::Garbled => "failed: too many transmission errors",
         }
     }
 }
