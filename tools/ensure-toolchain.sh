@@ -30,6 +30,8 @@ command -v llvm-objcopy >/dev/null 2>&1 || need_pkgs="$need_pkgs llvm"
 # The QEMU tests with real peers: network namespaces and tap devices (`ip`), `ping`.
 command -v ip >/dev/null 2>&1 || need_pkgs="$need_pkgs iproute2"
 command -v ping >/dev/null 2>&1 || need_pkgs="$need_pkgs iputils-ping"
+# The QEMU tests of files over the serial console: the ZMODEM peers `sz` and `rz`.
+command -v sz >/dev/null 2>&1 || need_pkgs="$need_pkgs lrzsz"
 need_backports=""
 qemu_ok() {
     command -v "$1" >/dev/null 2>&1 || return 1

@@ -27,6 +27,10 @@ use guest_loader::store::{FileStore, StoreBuilder};
 use metafs_disk::{DiskVolumes, TreeIntoArea, UnpackState};
 use vdevices::{Timestamp, Volume};
 
+mod transfer;
+
+pub use transfer::TransferError;
+
 use crate::board::Board;
 use crate::vm::Manager;
 use crate::{println, time};
@@ -52,6 +56,8 @@ pub struct HostDisk {
     files: Vec<HostFile>,
     /// Where the import being unpacked stands between steps.
     unpack: UnpackState,
+    /// The file `/file receive` is writing.
+    receiving: Option<transfer::Receiving>,
 }
 
 /// Why `/file remove` failed.
@@ -98,7 +104,9 @@ pub fn mount(board: &dyn Board, preloaded: Option<&FileStore<'static>>) -> Optio
         store,
         files: Vec::new(),
         unpack: UnpackState::default(),
+        receiving: None,
     };
+    disk.clear_receiving();
     if let Some(preloaded) = preloaded {
         disk.copy_in(preloaded);
     }

@@ -16,7 +16,7 @@ use mgmt::{
 use mgmt::platform::{Neighbor, PingError, PingEvent, PingRequest};
 
 use crate::board::{Board, ConfigFlash};
-use crate::disk::{HostDisk, RemoveError};
+use crate::disk::{HostDisk, RemoveError, TransferError};
 use crate::vm::{self, Manager};
 use crate::{console, heap, time};
 use filestore::AreaId;
@@ -300,6 +300,34 @@ impl Platform for HvPlatform {
         })
     }
 
+    fn file_receive_begin(&mut self, name: &str, size: Option<u64>) -> Result<(), PlatformError> {
+        if self.importing.is_some() {
+            return Err(PlatformError::WrongState);
+        }
+        let disk = self.disk.as_mut().ok_or(PlatformError::Unsupported)?;
+        disk.receive_begin(name, size).map_err(transfer_error)
+    }
+
+    fn file_receive_write(&mut self, offset: u64, data: &[u8]) -> Result<(), PlatformError> {
+        let disk = self.disk.as_mut().ok_or(PlatformError::Unsupported)?;
+        disk.receive_write(offset, data).map_err(transfer_error)
+    }
+
+    fn file_receive_end(&mut self, keep: bool) -> Result<(), PlatformError> {
+        let disk = self.disk.as_mut().ok_or(PlatformError::Unsupported)?;
+        disk.receive_end(keep).map_err(transfer_error)
+    }
+
+    fn file_read(
+        &mut self,
+        name: &str,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<usize, PlatformError> {
+        let disk = self.disk.as_mut().ok_or(PlatformError::Unsupported)?;
+        disk.read(name, offset, buf).map_err(transfer_error)
+    }
+
     fn port_count(&self) -> usize {
         self.vms.net().port_count()
     }
@@ -364,6 +392,18 @@ impl Platform for HvPlatform {
 }
 
 /// RouterOS-style type word for a file name (`.tgz file`, `.npk file`, ...).
+fn transfer_error(e: TransferError) -> PlatformError {
+    match e {
+        TransferError::NoSuchFile => PlatformError::NoSuchFile,
+        TransferError::NoSpace => PlatformError::NoSpace,
+        TransferError::Busy => PlatformError::WrongState,
+        TransferError::Store(filestore::Error::BadName | filestore::Error::NameTooLong) => {
+            PlatformError::BadName
+        }
+        TransferError::Store(_) => PlatformError::Hardware,
+    }
+}
+
 fn file_kind(name: &str) -> String {
     match name.rsplit_once('.') {
         Some((_, ext)) if !ext.is_empty() => format!(".{ext} file"),

@@ -29,6 +29,7 @@
 
 extern crate alloc;
 
+pub mod fuzz;
 pub mod unpack;
 
 pub use unpack::{TreeIntoArea, UnpackState};

@@ -195,6 +195,10 @@ pub enum PlatformError {
     BadImage,
     /// The guest's disk quota is too small for the image.
     DiskFull,
+    /// Not enough free space in the file store.
+    NoSpace,
+    /// Not a file name the store takes.
+    BadName,
     /// This platform cannot do it.
     Unsupported,
     /// The hardware failed.
@@ -211,6 +215,8 @@ impl PlatformError {
             PlatformError::NoSuchFile => "no such file",
             PlatformError::BadImage => "file is not a valid guest image",
             PlatformError::DiskFull => "image does not fit the disk size",
+            PlatformError::NoSpace => "not enough free space on the disk",
+            PlatformError::BadName => "invalid file name",
             PlatformError::Unsupported => "not supported on this machine",
             PlatformError::Hardware => "hardware error",
         }
@@ -308,6 +314,33 @@ pub trait Platform {
     }
 
     /// Number of physical Ethernet ports (named ether1.. by default).
+    /// `/file receive`: starts writing file `name` (`size` bytes when known) to a temporary
+    /// place in the store; refused ([`PlatformError::NoSpace`]) when it cannot fit.
+    fn file_receive_begin(&mut self, _name: &str, _size: Option<u64>) -> Result<(), PlatformError> {
+        Err(PlatformError::Unsupported)
+    }
+
+    /// The received file's bytes at `offset` (always the end of what came before).
+    fn file_receive_write(&mut self, _offset: u64, _data: &[u8]) -> Result<(), PlatformError> {
+        Err(PlatformError::Unsupported)
+    }
+
+    /// Ends the received file: kept under its name (replacing a file there, at once) or
+    /// dropped without a trace.
+    fn file_receive_end(&mut self, _keep: bool) -> Result<(), PlatformError> {
+        Err(PlatformError::Unsupported)
+    }
+
+    /// `/file send`: reads file `name` from `offset`; the bytes read (0 at its end).
+    fn file_read(
+        &mut self,
+        _name: &str,
+        _offset: u64,
+        _buf: &mut [u8],
+    ) -> Result<usize, PlatformError> {
+        Err(PlatformError::Unsupported)
+    }
+
     fn port_count(&self) -> usize;
     /// Port `index` (0-based).
     fn port(&self, index: usize) -> Option<PortInfo>;

@@ -6,6 +6,8 @@
 //! deadline, so a hung machine fails the test instead of hanging it. Failures panic with the
 //! whole transcript, which is what a test wants to show.
 
+mod relay;
+
 use std::io::{Read, Write};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex};

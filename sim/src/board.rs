@@ -78,6 +78,8 @@ pub struct SimBoard {
     pub refuse_start: Option<PlatformError>,
     /// The host's IP endpoint and the guests' peers (`crate::net`).
     pub net: crate::net::SimNet,
+    /// Files over the console (`crate::transfer`).
+    pub transfers: crate::transfer::SimTransfers,
 }
 
 impl SimBoard {
@@ -121,6 +123,7 @@ impl SimBoard {
             entropy_seed: 0,
             refuse_start: None,
             net: crate::net::SimNet::default(),
+            transfers: crate::transfer::SimTransfers::default(),
         }
     }
 
@@ -381,6 +384,27 @@ impl Platform for SimBoard {
         self.files.get(index).map(|f| f.info.clone())
     }
 
+    fn file_receive_begin(&mut self, name: &str, size: Option<u64>) -> Result<(), PlatformError> {
+        self.receive_begin(name, size)
+    }
+
+    fn file_receive_write(&mut self, offset: u64, data: &[u8]) -> Result<(), PlatformError> {
+        self.receive_write(offset, data)
+    }
+
+    fn file_receive_end(&mut self, keep: bool) -> Result<(), PlatformError> {
+        self.receive_end(keep)
+    }
+
+    fn file_read(
+        &mut self,
+        name: &str,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<usize, PlatformError> {
+        self.read_file(name, offset, buf)
+    }
+
     fn file_remove(&mut self, name: &str) -> Result<(), PlatformError> {
         let index = self
             .files
@@ -392,6 +416,7 @@ impl Platform for SimBoard {
             return Err(PlatformError::WrongState);
         }
         self.files.remove(index);
+        self.transfers.contents.remove(name);
         for import in self.imports.values_mut() {
             if import.file > index {
                 import.file -= 1;

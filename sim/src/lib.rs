@@ -8,3 +8,4 @@ pub mod fuzz;
 pub mod guest;
 pub mod net;
 pub mod script;
+pub mod transfer;

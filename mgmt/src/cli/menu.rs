@@ -149,6 +149,8 @@ pub enum Outcome {
     Repeat { every_ms: u64 },
     /// `/ping` started: print what the platform's ping reports until it ends or Ctrl-C.
     Ping,
+    /// `/file receive` or `send`: a ZMODEM session on the console.
+    Transfer(crate::menus::file_transfer::TransferRequest),
 }
 
 /// What a menu-specific command gets.

@@ -4,6 +4,7 @@ pub mod address;
 pub mod bridge;
 pub mod bridge_port;
 pub mod file;
+pub mod file_transfer;
 pub mod interface;
 pub mod interface_stats;
 pub mod items;

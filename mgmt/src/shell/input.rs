@@ -31,6 +31,11 @@ impl TypeAhead {
         self.bytes.len()
     }
 
+    /// Takes everything queued.
+    pub(super) fn drain_all(&mut self) -> Vec<u8> {
+        self.bytes.drain(..).collect()
+    }
+
     /// Takes the first `key` (an interrupt such as Ctrl-C) out of the queue, if it is there:
     /// it acts at once, ahead of what was typed before it.
     pub(super) fn take_interrupt(&mut self, key: u8) -> bool {
@@ -94,9 +99,13 @@ impl Shell {
 
     /// Hands queued bytes to the current mode until the queue is empty or the shell is busy.
     pub(super) fn handle_typeahead(&mut self, platform: &mut dyn Platform) {
+        if let Mode::Transfer(_) = self.mode {
+            self.transfer_input(platform);
+            return;
+        }
         let mut to_guest: Vec<u8> = Vec::new();
         // A running ping takes no keys but Ctrl-C (`ping.rs`): the rest wait for it.
-        while !self.is_busy() && !matches!(self.mode, Mode::Pinging) {
+        while !self.holds_input() && !matches!(self.mode, Mode::Pinging) {
             let Some(byte) = self.typeahead.bytes.pop_front() else {
                 break;
             };
@@ -131,6 +140,7 @@ impl Shell {
                 | Mode::LoginDelay { .. }
                 | Mode::Importing { .. }
                 | Mode::Pinging
+                | Mode::Transfer(_)
                 | Mode::Attached { .. } => {}
             }
         }

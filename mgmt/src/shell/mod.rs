@@ -13,6 +13,7 @@ mod login;
 mod persist;
 mod ping;
 mod repeat;
+mod transfer;
 
 use alloc::format;
 use alloc::string::String;
@@ -81,6 +82,8 @@ enum Mode {
     },
     /// `/ping` runs: its lines are printed as they come (`ping.rs`).
     Pinging,
+    /// `/file receive` or `send`: a ZMODEM session has the terminal (`transfer.rs`).
+    Transfer(alloc::boxed::Box<transfer::Transfer>),
     /// A reboot or shutdown was requested, or the session ended.
     Halted,
 }
@@ -162,8 +165,14 @@ impl Shell {
     }
 
     /// Whether the shell is working on something [`Shell::poll`] advances (login delay, image
-    /// import); input given meanwhile waits in the type-ahead queue until it is done.
+    /// import, a file transfer on the console), so it wants polling without waiting for input.
     pub fn is_busy(&self) -> bool {
+        self.holds_input() || matches!(self.mode, Mode::Transfer(_))
+    }
+
+    /// Whether input waits in the type-ahead queue until the shell is done (login delay,
+    /// image import).
+    fn holds_input(&self) -> bool {
         matches!(self.mode, Mode::LoginDelay { .. } | Mode::Importing { .. })
     }
 
@@ -226,6 +235,7 @@ impl Shell {
             Mode::Importing { .. } => self.poll_import(platform),
             Mode::Repeating { .. } => self.poll_repeat(platform),
             Mode::Pinging => self.poll_ping(platform),
+            Mode::Transfer(_) => self.pump_transfer(&[], platform),
             _ => {}
         }
         self.background(platform);
@@ -351,6 +361,7 @@ impl Shell {
                 self.mode = Mode::Pinging;
                 self.poll_ping(platform);
             }
+            Outcome::Transfer(request) => self.start_transfer(request, platform),
         }
     }
 

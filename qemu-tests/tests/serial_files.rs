@@ -1,0 +1,180 @@
+//! Files over the serial console with lrzsz's real `sz` and `rz` (Debian's `lrzsz`, which
+//! `tools/ensure-toolchain.sh` installs), connected to qemu-malta's console as a terminal
+//! program connects them: `/file receive` takes a file `sz` sends into the file store,
+//! `/file send` gives one to `rz`, byte for byte both ways; a file larger than the store's
+//! free space is refused before any data moves; a transfer cancelled half-way (`sz`
+//! interrupted) leaves nothing, neither in `/file print` nor in the store on the disk image; Ctrl-C on the
+//! box while it waits for a sender gets the prompt back; a power cut in the middle of a
+//! transfer leaves nothing after the next boot.
+//!
+//! Figures are printed (`-- --nocapture`): the closing lines with each transfer's rate.
+
+#[path = "disk/common.rs"]
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+use filestore::{AreaId, ROOT_INO};
+use qemu_tests::session::PROMPT;
+
+const TRANSFER: Duration = Duration::from_secs(120);
+
+fn tool(name: &str) -> Command {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        found,
+        "`{name}` is missing: install Debian's lrzsz (tools/ensure-toolchain.sh does)"
+    );
+    Command::new(name)
+}
+
+#[test]
+fn sz_to_the_store_and_back_with_rz() {
+    let disk = Disk::new("zmodem");
+    let data = pattern(400_000, 11);
+    disk.file("data.bin", &data);
+    let mut s = disk.boot(&[]);
+    s.login(BOOT);
+
+    s.send_line("/file receive");
+    s.expect("start the sender now (sz FILE); Ctrl-C cancels");
+    let mut sz = tool("sz");
+    sz.current_dir(&disk.dir).arg("data.bin");
+    let (status, errors) = s.relay(sz, TRANSFER);
+    assert!(status.success(), "sz failed: {errors}");
+    let closing = s.expect(PROMPT);
+    println!("{closing}");
+    assert!(
+        closing.contains("received: data.bin 390.6KiB in"),
+        "{closing}"
+    );
+    let list = cmd(&mut s, "/file print");
+    assert!(
+        list.contains("data.bin") && list.contains("390.6KiB"),
+        "{list}"
+    );
+    assert!(!list.contains(".receiving"), "{list}");
+
+    let back = disk.dir.join("back");
+    std::fs::create_dir_all(&back).unwrap();
+    s.send_line("/file send data.bin");
+    s.expect("start the receiver now (rz); Ctrl-C cancels");
+    let mut rz = tool("rz");
+    rz.current_dir(&back);
+    let (status, errors) = s.relay(rz, TRANSFER);
+    assert!(status.success(), "rz failed: {errors}");
+    let closing = s.expect(PROMPT);
+    println!("{closing}");
+    assert!(closing.contains("sent: data.bin 390.6KiB in"), "{closing}");
+    let got = std::fs::read(back.join("data.bin")).expect("rz wrote no file");
+    assert!(got == data, "the file came back different");
+
+    shutdown(&mut s);
+    let mut store = disk.host_store();
+    assert_eq!(
+        host_file(&mut store, "data.bin").as_deref(),
+        Some(&data[..])
+    );
+}
+
+#[test]
+fn oversized_and_cancelled_transfers_leave_nothing() {
+    let disk = Disk::new("zmodem-abort");
+    // Larger than the 64 MiB disk (sparse on the host).
+    let huge = std::fs::File::create(disk.dir.join("huge.bin")).unwrap();
+    huge.set_len(80 << 20).unwrap();
+    drop(huge);
+    disk.file("big.bin", &pattern(1 << 20, 12));
+    let mut s = disk.boot(&[]);
+    s.login(BOOT);
+
+    s.send_line("/file receive");
+    s.expect("Ctrl-C cancels");
+    let mut sz = tool("sz");
+    sz.current_dir(&disk.dir).arg("huge.bin");
+    let (_status, errors) = s.relay(sz, TRANSFER);
+    let closing = s.expect(PROMPT);
+    assert!(
+        closing.contains("failure: huge.bin (80.0MiB): not enough free space on the disk"),
+        "{closing}\n{errors}"
+    );
+
+    // sz interrupted after a second, half-way through the file (SIGTERM: a background
+    // program ignores SIGINT; lrzsz answers both, as Ctrl-C, with its cancel, ten CANs).
+    s.send_line("/file receive");
+    s.expect("Ctrl-C cancels");
+    let mut sz = tool("timeout");
+    sz.current_dir(&disk.dir)
+        .args(["-s", "TERM", "1", "sz", "big.bin"]);
+    let (status, errors) = s.relay(sz, TRANSFER);
+    assert!(!status.success(), "sz was not interrupted: {errors}");
+    let closing = s.expect(PROMPT);
+    println!("{closing}");
+    assert!(
+        closing.contains("failure: transfer cancelled by the other side"),
+        "{closing}\n{errors}"
+    );
+
+    // Ctrl-C on the box while it waits.
+    s.send_line("/file receive");
+    s.expect("Ctrl-C cancels");
+    s.send_bytes(b"\x03");
+    let closing = s.expect(PROMPT);
+    assert!(
+        closing.contains("failure: transfer interrupted"),
+        "{closing}"
+    );
+
+    let list = cmd(&mut s, "/file print");
+    assert!(
+        !list.contains("big.bin") && !list.contains("huge.bin"),
+        "{list}"
+    );
+    shutdown(&mut s);
+    let mut store = disk.host_store();
+    assert_eq!(host_file(&mut store, "big.bin"), None);
+    let dir = store
+        .lookup(AreaId::HOST, ROOT_INO, b".receiving")
+        .expect("the receiving directory");
+    let mut left = Vec::new();
+    store
+        .readdir(AreaId::HOST, dir.ino, 2, &mut |e| {
+            left.push(String::from_utf8_lossy(&e.name).into_owned());
+            true
+        })
+        .unwrap();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn a_power_cut_during_a_transfer_leaves_nothing_after_the_next_boot() {
+    let disk = Disk::new("zmodem-cut");
+    disk.file("big.bin", &pattern(1 << 20, 13));
+    let mut s = disk.boot(&[]);
+    s.login(BOOT);
+    s.send_line("/file receive");
+    s.expect("Ctrl-C cancels");
+    // sz dies without a word after three seconds; the box is still receiving when the power
+    // goes.
+    let mut sz = tool("timeout");
+    sz.current_dir(&disk.dir)
+        .args(["-s", "KILL", "3", "sz", "big.bin"]);
+    let (status, _) = s.relay(sz, TRANSFER);
+    assert!(!status.success(), "sz was not killed");
+    s.power_cut();
+
+    let mut s = disk.boot(&[]);
+    s.expect_within("disk: 1 unfinished received files removed", BOOT);
+    s.login(BOOT);
+    let list = cmd(&mut s, "/file print");
+    assert!(!list.contains("big.bin"), "{list}");
+    shutdown(&mut s);
+    let mut store = disk.host_store();
+    assert_eq!(host_file(&mut store, "big.bin"), None);
+}
