@@ -61,7 +61,7 @@ pub fn measure_echo(rounds: u32, clock: &mut dyn FnMut() -> u64) -> (u64, u64) {
         &[IfaceConfig {
             id: IFACE,
             mac: HOST_MAC,
-            arp: true,
+            arp: hostip::ArpMode::Enabled,
             mtu: 1500,
         }],
         &[AddrConfig {
