@@ -475,7 +475,6 @@ fn drain_tx<G: SwitchedGuest>(
         let mut to_self: Option<u16> = None;
         if let Some(&Some((_, port))) = net.ifaces[i].get(usize::from(iface)) {
             let decision = net.switch.forward(now, port, tx.frame);
-            let host_vif = net.host.vif_iface(i, iface);
             let host = &mut net.host;
             // `own`: the frame is the sender's as it is in its ring (a hairpin into the sender
             // can copy it from there); a VLAN port's untagged copy is not.
@@ -536,7 +535,7 @@ fn drain_tx<G: SwitchedGuest>(
                             }
                             Forward::Drop(_) => {}
                         }
-                    } else if let Some(host_iface) = host_vif {
+                    } else if let Some(host_iface) = host.vif_iface(i, iface) {
                         host.receive(host_iface, tx.frame);
                     }
                 }
