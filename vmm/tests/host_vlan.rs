@@ -155,3 +155,68 @@ fn a_vlan_whose_parent_has_no_place_is_not_attached() {
     n.m.service();
     assert_eq!(take_sent(&n.wires[0]), Vec::<Vec<u8>>::new());
 }
+
+/// A neighbour solicitation from `src` (`src_mac`) for `target`, to its solicited-node group.
+fn neighbor_solicitation(src_mac: [u8; 6], src: [u8; 16], target: [u8; 16]) -> Vec<u8> {
+    let mut group = [0xFF, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xFF, 0, 0, 0];
+    group[13..].copy_from_slice(&target[13..]);
+    let mut icmp = vec![135, 0, 0, 0, 0, 0, 0, 0];
+    icmp.extend_from_slice(&target);
+    icmp.extend_from_slice(&[1, 1]);
+    icmp.extend_from_slice(&src_mac);
+    let mut pseudo = src.to_vec();
+    pseudo.extend_from_slice(&group);
+    pseudo.extend_from_slice(&(icmp.len() as u32).to_be_bytes());
+    pseudo.extend_from_slice(&[0, 0, 0, 58]);
+    pseudo.extend_from_slice(&icmp);
+    icmp[2..4].copy_from_slice(&checksum(&pseudo).to_be_bytes());
+    let mut f = vec![0x33, 0x33, group[12], group[13], group[14], group[15]];
+    f.extend_from_slice(&src_mac);
+    f.extend_from_slice(&[0x86, 0xDD, 0x60, 0, 0, 0]);
+    f.extend_from_slice(&(icmp.len() as u16).to_be_bytes());
+    f.extend_from_slice(&[58, 255]);
+    f.extend_from_slice(&src);
+    f.extend_from_slice(&group);
+    f.extend_from_slice(&icmp);
+    f
+}
+
+#[test]
+fn the_hosts_ipv6_address_on_a_vlan_answers_neighbor_discovery_tagged() {
+    let host_v6: [u8; 16] = "2001:db8:10::1"
+        .parse::<std::net::Ipv6Addr>()
+        .unwrap()
+        .octets();
+    let peer_v6: [u8; 16] = "2001:db8:10::2"
+        .parse::<std::net::Ipv6Addr>()
+        .unwrap()
+        .octets();
+    let mut plan = standalone();
+    plan.host.addrs.push(vmm::hostip::AddrConfig {
+        iface: HOST_IFACE,
+        addr: IpAddr::from(host_v6),
+        prefix_len: 64,
+    });
+    let mut n = Net::new(2, 1, &plan);
+    let ns = neighbor_solicitation(peer(1), peer_v6, host_v6);
+    n.arrive(0, &ns);
+    n.m.service();
+    assert_eq!(
+        take_sent(&n.wires[0]),
+        Vec::<Vec<u8>>::new(),
+        "untagged: not the VLAN's"
+    );
+    n.arrive(0, &tagged(&ns, VID));
+    n.m.service();
+    let sent = take_sent(&n.wires[0]);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let na = &sent[0];
+    assert_eq!(na[..6], peer(1));
+    assert_eq!(
+        na[12..18],
+        [0x81, 0x00, 0x00, 0x0A, 0x86, 0xDD],
+        "tagged IPv6"
+    );
+    assert_eq!(na[18 + 40], 136, "a neighbour advertisement");
+    assert_eq!(na[18 + 48..18 + 64], host_v6);
+}
