@@ -2,7 +2,7 @@
 //! either in no bridge itself, as a switch port of its own (`Owner::Vlan` in `crate::net`).
 //!
 //! A frame arriving on the parent tagged `vid` enters the bridge from the VLAN's switch port,
-//! untagged (copied once into [`VlanPorts`]'s receive buffer); a frame the switch sends to the
+//! untagged (copied once into `VlanPorts`'s receive buffer); a frame the switch sends to the
 //! VLAN's port leaves the parent tagged (copied once, with the tag, into its transmit buffer,
 //! then into the port's ring or the guest's RX buffer). Frames of the parent that carry no tag
 //! of such a VLAN go where they went before (to the host, if the parent is one of its
