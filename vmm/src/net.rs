@@ -29,7 +29,7 @@ use vswitch::{BridgeConfig, BridgeId, DropReason, Forward, PortId, PortSettings,
 
 use crate::ether::{EtherPort, EtherPortPlan, PortState, Ports};
 use crate::host_link::{HostAttach, HostLink, HostPlan};
-use crate::vlan_port::{Parent, VlanParent, VlanPortPlan, VlanPorts};
+use crate::vlan_port::{Parent, VlanBuf, VlanList, VlanParent, VlanPortPlan, VlanPorts};
 use crate::{GuestId, MAX_GUESTS};
 
 /// Interface ids a guest can have (1..=7; 0 carries control messages).
@@ -476,35 +476,26 @@ fn drain_tx<G: SwitchedGuest>(
         if let Some(&Some((_, port))) = net.ifaces[i].get(usize::from(iface)) {
             let decision = net.switch.forward(now, port, tx.frame);
             let host = &mut net.host;
-            // `own`: the frame is the sender's as it is in its ring (a hairpin into the sender
-            // can copy it from there); a VLAN port's untagged copy is not.
-            let mut deliver = |out: PortId, frame: &[u8], own: bool| {
-                let (dst, dst_iface, frame) = match net.owner[out.index()] {
-                    Some(Owner::Vif(dst, dst_iface)) => (dst, dst_iface, frame),
+            let mut deliver = |out: PortId| {
+                let (dst, dst_iface) = match net.owner[out.index()] {
+                    Some(Owner::Vif(dst, dst_iface)) => (dst, dst_iface),
                     Some(Owner::Ether(j)) => {
-                        Ports::send(&mut net.ports.drivers, &mut net.ports.state, j, frame);
+                        Ports::send(&mut net.ports.drivers, &mut net.ports.state, j, tx.frame);
                         return;
                     }
                     Some(Owner::Host(host_iface)) => {
-                        host.receive(host_iface, frame);
+                        host.receive(host_iface, tx.frame);
                         return;
                     }
-                    Some(Owner::Vlan(k)) => match vlans.egress(k, frame, vlan_tx) {
-                        Some((Parent::Ether(j), tagged)) => {
-                            Ports::send(&mut net.ports.drivers, &mut net.ports.state, j, tagged);
-                            return;
-                        }
-                        Some((Parent::Vif(dst, dst_iface), tagged)) if dst.index() != i => {
-                            (dst, dst_iface, tagged)
-                        }
-                        _ => return,
-                    },
+                    vlan @ Some(Owner::Vlan(_)) => {
+                        let to = (&mut net.ports, &mut *host, &*vlans, &mut **vlan_tx);
+                        deliver_copy(vlan, tx.frame, i, to, others);
+                        return;
+                    }
                     None => return,
                 };
                 if dst.index() == i {
-                    if own {
-                        to_self = Some(dst_iface);
-                    }
+                    to_self = Some(dst_iface);
                     return;
                 }
                 let Some(receiver) = others.get_mut(dst.index()) else {
@@ -514,25 +505,27 @@ fn drain_tx<G: SwitchedGuest>(
                     return;
                 };
                 if let Ok(Delivery::Delivered) =
-                    rx_devices.veth_deliver(&mut rx_ram, dst_iface, frame)
+                    rx_devices.veth_deliver(&mut rx_ram, dst_iface, tx.frame)
                 {
                     receiver.note_delivery();
                 }
             };
             match decision {
-                Forward::Unicast(out) => deliver(out, tx.frame, true),
-                Forward::Flood(set) => set.iter().for_each(|out| deliver(out, tx.frame, true)),
+                Forward::Unicast(out) => deliver(out),
+                Forward::Flood(set) => set.iter().for_each(deliver),
                 Forward::Drop(DropReason::NotInBridge) => {
                     let parent = u8::try_from(i).map(|g| Parent::Vif(GuestId(g), iface));
                     let vlan = parent
                         .ok()
                         .and_then(|parent| vlans.ingress(parent, tx.frame, vlan_rx));
                     if let Some((vport, untagged)) = vlan {
+                        let mut to = |out: PortId| {
+                            let to = (&mut net.ports, &mut *host, &*vlans, &mut **vlan_tx);
+                            deliver_copy(net.owner[out.index()], untagged, i, to, others);
+                        };
                         match net.switch.forward(now, vport, untagged) {
-                            Forward::Unicast(out) => deliver(out, untagged, false),
-                            Forward::Flood(set) => {
-                                set.iter().for_each(|out| deliver(out, untagged, false))
-                            }
+                            Forward::Unicast(out) => to(out),
+                            Forward::Flood(set) => set.iter().for_each(to),
                             Forward::Drop(_) => {}
                         }
                     } else if let Some(host_iface) = host.vif_iface(i, iface) {
@@ -553,6 +546,52 @@ fn drain_tx<G: SwitchedGuest>(
         sent += 1;
     }
     (sent, to_self_delivered)
+}
+
+/// Deliver `frame` (a VLAN port's copy, or a frame for a VLAN port) from guest `i`'s loop to
+/// the switch port owned by `owner`: a VLAN port's frames are tagged and leave its parent. A
+/// copy into guest `i` itself (a hairpin) is not made. Off the common path: not inlined.
+#[cold]
+#[inline(never)]
+fn deliver_copy<G: SwitchedGuest>(
+    owner: Option<Owner>,
+    frame: &[u8],
+    i: usize,
+    (ports, host, vlans, vlan_tx): (&mut Ports, &mut HostLink, &VlanList, &mut VlanBuf),
+    others: &mut Others<'_, G>,
+) {
+    let (dst, dst_iface, frame) = match owner {
+        Some(Owner::Vif(dst, dst_iface)) => (dst, dst_iface, frame),
+        Some(Owner::Ether(j)) => {
+            Ports::send(&mut ports.drivers, &mut ports.state, j, frame);
+            return;
+        }
+        Some(Owner::Host(host_iface)) => {
+            host.receive(host_iface, frame);
+            return;
+        }
+        Some(Owner::Vlan(k)) => match vlans.egress(k, frame, vlan_tx) {
+            Some((Parent::Ether(j), tagged)) => {
+                Ports::send(&mut ports.drivers, &mut ports.state, j, tagged);
+                return;
+            }
+            Some((Parent::Vif(dst, dst_iface), tagged)) => (dst, dst_iface, tagged),
+            None => return,
+        },
+        None => return,
+    };
+    if dst.index() == i {
+        return;
+    }
+    let Some(receiver) = others.get_mut(dst.index()) else {
+        return;
+    };
+    let Some((rx_devices, mut rx_ram)) = receiver.devices_and_ram() else {
+        return;
+    };
+    if let Ok(Delivery::Delivered) = rx_devices.veth_deliver(&mut rx_ram, dst_iface, frame) {
+        receiver.note_delivery();
+    }
 }
 
 /// Copy `frame` into guest `guest`'s interface `iface` and raise its interrupt (a frame from a
