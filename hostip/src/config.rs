@@ -19,6 +19,30 @@ pub const MAX_ADDRS: usize = 64;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct IfaceId(pub u16);
 
+/// How an interface uses ARP (RouterOS's `arp=`; `proxy-arp` is served as `enabled`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArpMode {
+    /// Answer requests, ask for neighbours, learn them.
+    Enabled,
+    /// No ARP at all: requests are not answered, nothing is learned.
+    Disabled,
+    /// Answer requests for the interface's addresses, but learn nothing and ask nothing:
+    /// neighbours are reached only through static entries.
+    ReplyOnly,
+}
+
+/// A static ARP entry (`/ip arp add`): `addr` on `iface` is at `mac`, never aged, never
+/// replaced by what is learned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StaticArp {
+    /// The interface.
+    pub iface: IfaceId,
+    /// The neighbour's address.
+    pub addr: Ipv4Addr,
+    /// Its MAC.
+    pub mac: Mac,
+}
+
 /// One interface.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IfaceConfig {
@@ -26,8 +50,8 @@ pub struct IfaceConfig {
     pub id: IfaceId,
     /// The host's MAC on it (frames to it are the host's; frames from it are dropped as ours).
     pub mac: Mac,
-    /// Answer and use ARP on it (RouterOS `arp=enabled`; `disabled` answers none).
-    pub arp: bool,
+    /// How it uses ARP.
+    pub arp: ArpMode,
     /// Its MTU: the largest IP packet sent on it.
     pub mtu: u16,
 }
@@ -68,7 +92,7 @@ pub(crate) struct Config {
 const NO_IFACE: IfaceConfig = IfaceConfig {
     id: IfaceId(0),
     mac: [0; 6],
-    arp: false,
+    arp: ArpMode::Disabled,
     mtu: 0,
 };
 const NO_ADDR: AddrConfig = AddrConfig {

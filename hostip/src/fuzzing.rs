@@ -46,13 +46,13 @@ pub fn endpoint() -> HostIp {
         IfaceConfig {
             id: IfaceId(1),
             mac: MACS[0],
-            arp: true,
+            arp: crate::ArpMode::Enabled,
             mtu: 1500,
         },
         IfaceConfig {
             id: IfaceId(2),
             mac: MACS[1],
-            arp: true,
+            arp: crate::ArpMode::Enabled,
             mtu: 1500,
         },
     ];

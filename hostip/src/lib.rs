@@ -24,7 +24,9 @@ mod rx;
 pub mod stats;
 mod tx;
 
-pub use config::{AddrConfig, ConfigError, IfaceConfig, IfaceId, MAX_ADDRS, MAX_IFACES};
+pub use config::{
+    AddrConfig, ArpMode, ConfigError, IfaceConfig, IfaceId, StaticArp, MAX_ADDRS, MAX_IFACES,
+};
 pub use neighbor::{Neighbor, NeighborState, ARP_ENTRIES, ND_ENTRIES};
 pub use ping::{PingError, PingEvent, PingRequest, PingSummary};
 pub use stats::{Drop, Stats};
@@ -108,6 +110,18 @@ impl HostIp {
         self.config = config;
         self.ping.reconfigured(&self.config);
         Ok(())
+    }
+
+    /// Replaces the static ARP entries (`/ip arp add`); entries on interfaces that are not
+    /// configured are left out. Returns how many did not fit in the table.
+    pub fn set_static_arp(&mut self, entries: &[StaticArp]) -> usize {
+        let config = &self.config;
+        self.arp.set_static(
+            entries
+                .iter()
+                .filter(|e| config.iface(e.iface).is_some())
+                .map(|e| (e.iface, e.addr, e.mac)),
+        )
     }
 
     /// The interfaces, as configured.

@@ -9,6 +9,8 @@
 //! - `stale`: still used; a ping to it sends a fresh request (unicast) to confirm it. Forgotten
 //!   [`STALE_US`] after its last confirmation.
 //! - `failed`: nobody answered; forgotten after [`FAILED_US`].
+//! - `permanent`: a static entry (`/ip arp add`): never aged, never replaced by what is
+//!   learned, never evicted.
 //!
 //! Full table: a new entry replaces the oldest `failed` or `stale` one; when all are
 //! `reachable` or `incomplete`, nothing is learned (counted as
@@ -43,6 +45,8 @@ pub enum NeighborState {
     Reachable,
     Stale,
     Failed,
+    /// A static entry.
+    Permanent,
 }
 
 impl NeighborState {
@@ -53,6 +57,7 @@ impl NeighborState {
             NeighborState::Reachable => "reachable",
             NeighborState::Stale => "stale",
             NeighborState::Failed => "failed",
+            NeighborState::Permanent => "permanent",
         }
     }
 }
@@ -184,6 +189,9 @@ impl<A: Copy + PartialEq, const N: usize> NeighborTable<A, N> {
             NeighborState::Stale
         };
         if let Some(e) = self.find_mut(iface, addr) {
+            if e.state == NeighborState::Permanent {
+                return Learned::Yes;
+            }
             let changed = e.mac != Some(mac);
             e.mac = Some(mac);
             e.probes = 0;
@@ -203,6 +211,40 @@ impl<A: Copy + PartialEq, const N: usize> NeighborTable<A, N> {
             probes: 0,
             serial: 0,
         })
+    }
+
+    /// Replaces every static entry by `entries` (`(iface, addr, mac)`); a dynamic entry for
+    /// the same address gives way. Returns how many did not fit.
+    pub(crate) fn set_static(&mut self, entries: impl Iterator<Item = (IfaceId, A, Mac)>) -> usize {
+        for slot in &mut self.slots {
+            if slot.is_some_and(|e| e.state == NeighborState::Permanent) {
+                *slot = None;
+            }
+        }
+        let mut missed = 0;
+        for (iface, addr, mac) in entries {
+            if let Some(slot) = self
+                .slots
+                .iter_mut()
+                .find(|s| s.is_some_and(|e| e.iface == iface && e.addr == addr))
+            {
+                *slot = None;
+            }
+            let entry = Neighbor {
+                iface,
+                addr,
+                mac: Some(mac),
+                state: NeighborState::Permanent,
+                router: false,
+                since: 0,
+                probes: 0,
+                serial: 0,
+            };
+            if self.insert(entry) == Learned::TableFull {
+                missed += 1;
+            }
+        }
+        missed
     }
 
     /// Updates an existing entry only (an answer we did not ask for, ARP's "merge" rule).
@@ -322,6 +364,34 @@ mod tests {
         assert_eq!(t.get(IF, 7).unwrap().state, NeighborState::Failed);
         t.age(3 * PROBE_US + FAILED_US, &mut retry);
         assert!(t.get(IF, 7).is_none());
+    }
+
+    #[test]
+    fn static_entries_stay_and_win_over_learning() {
+        let mut t = T::new();
+        t.learn(0, IF, 7, MAC, true);
+        let other = [2, 0, 0, 0, 0, 1];
+        assert_eq!(
+            t.set_static([(IF, 7, other), (IF, 8, other)].into_iter()),
+            0
+        );
+        assert_eq!(t.entries().count(), 2, "the dynamic entry gave way");
+        t.learn(1, IF, 7, MAC, true);
+        assert_eq!(t.get(IF, 7).unwrap().mac, Some(other));
+        t.age(STALE_US * 10, &mut []);
+        assert_eq!(t.get(IF, 8).unwrap().state, NeighborState::Permanent);
+        assert_eq!(t.resolve(0, IF, 8), Ok(other));
+        for a in 20..22 {
+            t.learn(STALE_US * 10, IF, a, MAC, true);
+        }
+        t.age(STALE_US * 11, &mut []);
+        t.learn(STALE_US * 11, IF, 30, MAC, true);
+        assert!(
+            t.get(IF, 7).is_some() && t.get(IF, 8).is_some(),
+            "never evicted"
+        );
+        t.set_static(core::iter::empty());
+        assert!(t.get(IF, 7).is_none() && t.get(IF, 8).is_none());
     }
 
     #[test]

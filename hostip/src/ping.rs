@@ -12,7 +12,7 @@ use core::net::IpAddr;
 
 use smoltcp::wire::{Icmpv4Repr, Icmpv6Repr, IPV4_HEADER_LEN, IPV6_HEADER_LEN};
 
-use crate::config::Config;
+use crate::config::{ArpMode, Config};
 use crate::neighbor::NeighborState;
 use crate::{tx, FrameSink, HostIp, IfaceId, Mac, Micros};
 
@@ -410,6 +410,12 @@ pub(crate) fn poll(host: &mut HostIp, now: Micros, out: &mut dyn FrameSink) {
 /// used meanwhile).
 fn resolve(host: &mut HostIp, now: Micros, job: &Job, out: &mut dyn FrameSink) -> Option<Mac> {
     match job.target {
+        IpAddr::V4(t)
+            if host.config.iface(job.iface).map(|i| i.arp) == Some(ArpMode::ReplyOnly) =>
+        {
+            // `reply-only`: only static entries, no request.
+            host.arp.get(job.iface, t).and_then(|e| e.mac)
+        }
         IpAddr::V4(t) => {
             let stale = host
                 .arp

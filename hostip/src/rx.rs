@@ -11,6 +11,7 @@ use smoltcp::wire::{
     NdiscNeighborFlags, NdiscRepr,
 };
 
+use crate::config::ArpMode;
 use crate::neighbor::Learned;
 use crate::{tx, Drop, FrameSink, HostIp, IfaceConfig, IfaceId, Mac, Micros, FRAME_MAX, FRAME_MIN};
 
@@ -72,9 +73,11 @@ fn arp(
     cfg: &IfaceConfig,
     payload: &[u8],
 ) -> core::result::Result<Option<ArpAnswer>, Drop> {
-    if !cfg.arp {
+    if cfg.arp == ArpMode::Disabled {
         return Err(Drop::ArpDisabled);
     }
+    // `reply-only` answers but learns nothing: its neighbours are the static entries.
+    let learns = cfg.arp == ArpMode::Enabled;
     let packet = ArpPacket::new_checked(payload).map_err(|_| Drop::Malformed)?;
     let ArpRepr::EthernetIpv4 {
         operation,
@@ -95,14 +98,14 @@ fn arp(
     }
     let for_us = host.config.v4_on(cfg.id).any(|(a, _)| a == target);
     let probe = sender.is_unspecified();
-    if for_us && !probe {
-        if !host.config.v4_connected(cfg.id, sender) {
-            return Err(Drop::OffSubnet);
-        }
+    if for_us && !probe && !host.config.v4_connected(cfg.id, sender) {
+        return Err(Drop::OffSubnet);
+    }
+    if learns && for_us && !probe {
         let learned = host.arp.learn(now, cfg.id, sender, sender_mac, true);
         count_full(host, learned);
         host.ping.neighbor_known(cfg.id, sender.into(), sender_mac);
-    } else if !probe && host.arp.refresh(now, cfg.id, sender, sender_mac) {
+    } else if learns && !probe && host.arp.refresh(now, cfg.id, sender, sender_mac) {
         host.ping.neighbor_known(cfg.id, sender.into(), sender_mac);
     }
     match (for_us, operation) {

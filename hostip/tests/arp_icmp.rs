@@ -116,13 +116,13 @@ fn frames_from_another_of_our_interfaces_are_dropped() {
             IfaceConfig {
                 id: VIF,
                 mac: HOST_MAC,
-                arp: true,
+                arp: hostip::ArpMode::Enabled,
                 mtu: 1500,
             },
             IfaceConfig {
                 id: IfaceId(6),
                 mac: other_mac,
-                arp: true,
+                arp: hostip::ArpMode::Enabled,
                 mtu: 1500,
             },
         ],
@@ -353,7 +353,7 @@ fn a_broadcast_flood_of_new_senders_keeps_the_table_bounded_and_the_known_neighb
         &[hostip::IfaceConfig {
             id: VIF,
             mac: HOST_MAC,
-            arp: true,
+            arp: hostip::ArpMode::Enabled,
             mtu: 1500,
         }],
         &[hostip::AddrConfig {

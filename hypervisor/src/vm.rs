@@ -13,6 +13,7 @@ use core::fmt;
 use core::ops::{Deref, DerefMut};
 
 use guest_mem::PhysRange;
+use mgmt::hostip::IfaceId;
 use mgmt::network::NetInterfaceKind;
 use mgmt::{
     GuestConfig, GuestMemory, GuestState, GuestStatus, ImportProgress, NetworkConfig, PlatformError,
@@ -20,7 +21,7 @@ use mgmt::{
 use vmm::lifecycle::State;
 use vmm::{
     BridgePortPlan, EtherPortPlan, GuestError, GuestReport, GuestSpec, HostAttach, ImportStatus,
-    NetworkPlan, VifPlan,
+    NetworkPlan, VifPlan, VlanParent, VlanPortPlan,
 };
 use vswitch::BridgeConfig;
 
@@ -218,6 +219,8 @@ pub fn network_plan(config: &NetworkConfig) -> NetworkPlan {
                 });
             }
             NetInterfaceKind::Ethernet { .. } => {}
+            // VLANs are bridge ports (below) or the host's interfaces (further below).
+            NetInterfaceKind::Vlan { .. } => {}
         }
     }
     for bp in &config.bridge_ports {
@@ -227,6 +230,26 @@ pub fn network_plan(config: &NetworkConfig) -> NetworkPlan {
         {
             plan.ethers[*ether].bridge = Some(*bridge);
             plan.ethers[*ether].horizon = horizon;
+            continue;
+        }
+        let in_a_bridge = |i: usize| config.bridge_ports.iter().any(|p| p.interface == i);
+        if let (Some(Some(bridge)), Some(NetInterfaceKind::Vlan { parent, vlan_id })) = (
+            bridge_of.get(bp.bridge),
+            config.interfaces.get(bp.interface).map(|i| &i.kind),
+        ) {
+            // A VLAN of a port or vif that is itself in no bridge.
+            let parent = match (ether_of.get(*parent), vif_of.get(*parent)) {
+                _ if in_a_bridge(*parent) => continue,
+                (Some(Some(e)), _) => VlanParent::Ether(plan.ethers[*e].port),
+                (_, Some(Some(v))) => VlanParent::Vif(*v),
+                _ => continue,
+            };
+            plan.vlan_ports.push(VlanPortPlan {
+                parent,
+                vid: *vlan_id,
+                bridge: *bridge,
+                horizon,
+            });
             continue;
         }
         let (Some(Some(bridge)), Some(Some(vif))) =
@@ -242,12 +265,25 @@ pub fn network_plan(config: &NetworkConfig) -> NetworkPlan {
     }
     let (ifaces, addrs) = config.host_ip();
     let in_bridge = |i: usize| config.bridge_ports.iter().any(|p| p.interface == i);
+    let has_addr = |i: usize| addrs.iter().any(|a| usize::from(a.iface.0) == i);
+    let enabled = |i: usize| ifaces.iter().any(|f| usize::from(f.id.0) == i);
+    // The VLANs the host has an address on, and their parents (which need a place too).
+    let vlan_of = |i: usize| match config.interfaces[i].kind {
+        NetInterfaceKind::Vlan { parent, vlan_id } => Some((parent, vlan_id)),
+        _ => None,
+    };
+    let live_vlans: alloc::vec::Vec<(usize, usize, u16)> = (0..config.interfaces.len())
+        .filter(|&i| enabled(i) && has_addr(i) && !in_bridge(i))
+        .filter_map(|i| vlan_of(i).map(|(parent, vid)| (i, parent, vid)))
+        .filter(|&(_, parent, _)| enabled(parent))
+        .collect();
     for iface in &ifaces {
         let i = usize::from(iface.id.0);
-        if !addrs.iter().any(|a| a.iface == iface.id) {
+        if !has_addr(i) && !live_vlans.iter().any(|&(_, parent, _)| parent == i) {
             continue;
         }
         // An address on a vif or port that is a bridge port is not the host's: the bridge is.
+        // So is a VLAN on such a port: the bridge takes the port's frames.
         let attach = match (bridge_of.get(i), vif_of.get(i), ether_of.get(i)) {
             (Some(Some(b)), _, _) => HostAttach::Bridge(*b),
             (_, Some(Some(v)), _) if !in_bridge(i) => HostAttach::Vif(*v),
@@ -256,6 +292,17 @@ pub fn network_plan(config: &NetworkConfig) -> NetworkPlan {
         };
         plan.host.links.push((iface.id, attach));
     }
+    for &(i, parent, vid) in &live_vlans {
+        let (Ok(i), Ok(parent)) = (u16::try_from(i), u16::try_from(parent)) else {
+            continue;
+        };
+        let attach = HostAttach::Vlan {
+            parent: IfaceId(parent),
+            vid,
+        };
+        plan.host.links.push((IfaceId(i), attach));
+    }
+    plan.host.static_arp = config.host_static_arp();
     plan.host.ifaces = ifaces;
     plan.host.addrs = addrs;
     plan

@@ -14,7 +14,9 @@ use crate::config::{Config, Item, ItemId, ItemMap};
 pub struct ChangeSet {
     pub users: Vec<ItemId>,
     pub bridges: Vec<ItemId>,
+    pub vlans: Vec<ItemId>,
     pub bridge_ports: Vec<ItemId>,
+    pub static_arp: Vec<ItemId>,
     pub vms: Vec<ItemId>,
     pub vm_ifaces: Vec<ItemId>,
     pub ipv4_addresses: Vec<ItemId>,
@@ -44,7 +46,9 @@ impl ChangeSet {
         ChangeSet {
             users: differing(&old.users, &mut new.users),
             bridges: differing(&old.bridges, &mut new.bridges),
+            vlans: differing(&old.vlans, &mut new.vlans),
             bridge_ports: differing(&old.bridge_ports, &mut new.bridge_ports),
+            static_arp: differing(&old.static_arp, &mut new.static_arp),
             vms: differing(&old.vms, &mut new.vms),
             vm_ifaces: differing(&old.vm_ifaces, &mut new.vm_ifaces),
             ipv4_addresses: differing(&old.ipv4_addresses, &mut new.ipv4_addresses),
@@ -68,6 +72,7 @@ impl ChangeSet {
     pub fn touches_interfaces(&self) -> bool {
         self.ethernet
             || !self.bridges.is_empty()
+            || !self.vlans.is_empty()
             || !self.vm_ifaces.is_empty()
             || !self.vms.is_empty()
     }
@@ -77,6 +82,7 @@ impl ChangeSet {
         self.touches_interfaces()
             || self.gone
             || !self.bridge_ports.is_empty()
+            || !self.static_arp.is_empty()
             || !self.ipv4_addresses.is_empty()
             || !self.ipv6_addresses.is_empty()
     }

@@ -21,6 +21,8 @@ pub enum IfaceRef {
     Bridge(ItemId),
     /// Host side of a dynamic `/metarouter interface` item.
     Vif(ItemId),
+    /// An 802.1Q sub-interface (`/interface vlan`).
+    Vlan(ItemId),
     /// An interface that no longer exists: entry `id` of [`Config::gone`], which remembers its
     /// name. The item that refers to it is invalid until an interface of that name appears.
     Gone(ItemId),
@@ -75,6 +77,36 @@ pub struct Bridge {
     pub forward_delay: u64,
     pub transmit_hold_count: u64,
     pub ageing_time: u64,
+    pub disabled: bool,
+    pub comment: String,
+}
+
+/// Lowest and highest 802.1Q VLAN id a VLAN interface takes.
+pub const VLAN_IDS: (u16, u16) = (1, 4094);
+
+/// An 802.1Q sub-interface (`/interface vlan`): frames of its parent `interface` tagged with
+/// `vlan_id` are its own, untagged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vlan {
+    pub id: ItemId,
+    pub name: String,
+    pub vlan_id: u16,
+    /// The parent: a port, a bridge, or a gone one.
+    pub interface: IfaceRef,
+    pub mtu: u16,
+    pub arp: &'static str,
+    pub disabled: bool,
+    pub comment: String,
+}
+
+/// A static ARP entry (`/ip arp add`): the host reaches `address` on `interface` at
+/// `mac_address` without asking.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaticArp {
+    pub id: ItemId,
+    pub address: [u8; 4],
+    pub mac_address: [u8; 6],
+    pub interface: IfaceRef,
     pub disabled: bool,
     pub comment: String,
 }
@@ -226,7 +258,9 @@ pub struct Config {
     pub users: ItemMap<User>,
     pub ethernet: Vec<Ethernet>,
     pub bridges: ItemMap<Bridge>,
+    pub vlans: ItemMap<Vlan>,
     pub bridge_ports: ItemMap<BridgePort>,
+    pub static_arp: ItemMap<StaticArp>,
     pub vms: ItemMap<Vm>,
     pub vm_ifaces: ItemMap<VmIface>,
     pub ipv4_addresses: ItemMap<Address<[u8; 4]>>,
@@ -269,7 +303,9 @@ impl Config {
             users: ItemMap::new(),
             ethernet,
             bridges: ItemMap::new(),
+            vlans: ItemMap::new(),
             bridge_ports: ItemMap::new(),
+            static_arp: ItemMap::new(),
             vms: ItemMap::new(),
             vm_ifaces: ItemMap::new(),
             ipv4_addresses: ItemMap::new(),
@@ -329,7 +365,9 @@ impl Config {
     pub fn clear_touched(&mut self) {
         self.users.take_touched();
         self.bridges.take_touched();
+        self.vlans.take_touched();
         self.bridge_ports.take_touched();
+        self.static_arp.take_touched();
         self.vms.take_touched();
         self.vm_ifaces.take_touched();
         self.ipv4_addresses.take_touched();
@@ -345,7 +383,9 @@ impl Config {
     pub fn forget_item(&mut self, id: ItemId) -> bool {
         self.users.remove(id).is_some()
             || self.bridges.remove(id).is_some()
+            || self.vlans.remove(id).is_some()
             || self.bridge_ports.remove(id).is_some()
+            || self.static_arp.remove(id).is_some()
             || self.vms.remove(id).is_some()
             || self.vm_ifaces.remove(id).is_some()
             || self.ipv4_addresses.remove(id).is_some()
@@ -368,6 +408,7 @@ impl Config {
                 .iter()
                 .find(|i| i.id == id && i.kind == VmIfaceType::Dynamic)
                 .map(|i| i.host_name.as_str()),
+            IfaceRef::Vlan(id) => self.vlans.get(id).map(|v| v.name.as_str()),
             IfaceRef::Gone(_) => None,
         }
     }
@@ -378,14 +419,18 @@ impl Config {
             Some(name) => String::from(name),
             None => match iface {
                 IfaceRef::Ether(port) => alloc::format!("*E{port}"),
-                IfaceRef::Bridge(id) | IfaceRef::Vif(id) | IfaceRef::Gone(id) => {
+                IfaceRef::Bridge(id)
+                | IfaceRef::Vif(id)
+                | IfaceRef::Vlan(id)
+                | IfaceRef::Gone(id) => {
                     alloc::format!("*{id:X}")
                 }
             },
         }
     }
 
-    /// Every interface in `/interface print` order: ports, then bridges and vifs by creation.
+    /// Every interface in `/interface print` order: ports, then bridges, vifs and VLANs by
+    /// creation.
     pub fn interfaces(&self) -> Vec<IfaceRef> {
         let mut out: Vec<IfaceRef> = (0..self.ethernet.len())
             .map(|i| IfaceRef::Ether(i as u16))
@@ -401,6 +446,7 @@ impl Config {
                 .filter(|i| i.kind == VmIfaceType::Dynamic)
                 .map(|i| (i.id, IfaceRef::Vif(i.id))),
         );
+        others.extend(self.vlans.iter().map(|v| (v.id, IfaceRef::Vlan(v.id))));
         let mut order: Vec<u32> = (0..others.len() as u32).collect();
         sort_indexes(&mut order, &|a, b| others[a].cmp(&others[b]));
         out.extend(order.iter().map(|&i| others[i as usize].1));
@@ -439,6 +485,7 @@ impl Config {
                 .iter()
                 .find(|i| i.id == id)
                 .is_none_or(|i| i.disabled),
+            IfaceRef::Vlan(id) => self.vlans.get(id).is_none_or(|v| v.disabled),
             IfaceRef::Gone(_) => true,
         }
     }

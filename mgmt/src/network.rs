@@ -36,6 +36,10 @@ pub enum NetInterfaceKind {
     },
     /// Host side of a dynamic `/metarouter interface` (`vifN`).
     Vif { link: GuestLink },
+    /// An 802.1Q sub-interface of interface `parent` (an index into
+    /// [`NetworkConfig::interfaces`]: a port or a bridge): its frames are the parent's tagged
+    /// with `vlan_id`, untagged.
+    Vlan { parent: usize, vlan_id: u16 },
 }
 
 /// One host interface.
@@ -46,8 +50,8 @@ pub struct NetInterface {
     /// Host-side MAC address.
     pub mac: [u8; 6],
     pub mtu: u16,
-    /// Answer ARP on this interface.
-    pub arp: bool,
+    /// How the host uses ARP on this interface.
+    pub arp: hostip::ArpMode,
     /// Disabled interfaces pass no traffic (they are listed so that indexes stay stable).
     pub enabled: bool,
 }
@@ -81,12 +85,22 @@ pub struct NetAddress {
     pub prefix_len: u8,
 }
 
+/// A static ARP entry (enabled, on an existing interface).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NetStaticArp {
+    /// Index into `interfaces`.
+    pub interface: usize,
+    pub address: [u8; 4],
+    pub mac: [u8; 6],
+}
+
 /// The whole network configuration.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NetworkConfig {
     pub interfaces: Vec<NetInterface>,
     pub bridge_ports: Vec<NetBridgePort>,
     pub addresses: Vec<NetAddress>,
+    pub static_arp: Vec<NetStaticArp>,
 }
 
 impl NetworkConfig {
@@ -119,5 +133,18 @@ impl NetworkConfig {
             })
             .collect();
         (ifaces, addrs)
+    }
+
+    /// The host IP endpoint's static ARP entries (those on enabled interfaces).
+    pub fn host_static_arp(&self) -> Vec<hostip::StaticArp> {
+        self.static_arp
+            .iter()
+            .filter(|a| self.interfaces.get(a.interface).is_some_and(|i| i.enabled))
+            .map(|a| hostip::StaticArp {
+                iface: hostip::IfaceId(a.interface as u16),
+                addr: core::net::Ipv4Addr::from(a.address),
+                mac: a.mac,
+            })
+            .collect()
     }
 }

@@ -7,12 +7,15 @@
 use alloc::vec::Vec;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use hostip::ArpMode;
+
 use routing::IfId;
 
 use crate::config::{Config, IfaceRef, VmIfaceType};
 use crate::menus::{bridge_port, interface};
 use crate::network::{
-    GuestLink, IpAddress, NetAddress, NetBridgePort, NetInterface, NetInterfaceKind, NetworkConfig,
+    GuestLink, IpAddress, NetAddress, NetBridgePort, NetInterface, NetInterfaceKind, NetStaticArp,
+    NetworkConfig,
 };
 use crate::platform::Platform;
 
@@ -57,16 +60,43 @@ fn kind_of(config: &Config, iface: IfaceRef) -> Option<NetInterfaceKind> {
                 .find(|i| i.id == id && i.kind == VmIfaceType::Dynamic)?;
             NetInterfaceKind::Vif { link: link_of(id)? }
         }
+        // The parent's index is filled in by `network_config`, once the order is known.
+        IfaceRef::Vlan(id) => {
+            let vlan = config.vlans.get(id)?;
+            if !matches!(vlan.interface, IfaceRef::Ether(_) | IfaceRef::Bridge(_)) {
+                return None;
+            }
+            kind_of(config, vlan.interface)?;
+            NetInterfaceKind::Vlan {
+                parent: usize::MAX,
+                vlan_id: vlan.vlan_id,
+            }
+        }
         IfaceRef::Gone(_) => return None,
     })
 }
 
-fn arp_of(config: &Config, iface: IfaceRef) -> bool {
+/// The ARP mode of a RouterOS `arp=` word (`proxy-arp` is served as `enabled`).
+pub fn arp_mode(word: &str) -> ArpMode {
+    match word {
+        "disabled" => ArpMode::Disabled,
+        "reply-only" => ArpMode::ReplyOnly,
+        _ => ArpMode::Enabled,
+    }
+}
+
+fn arp_of(config: &Config, iface: IfaceRef) -> ArpMode {
     match iface {
-        IfaceRef::Ether(port) => config.ethernet[usize::from(port)].arp != "disabled",
-        IfaceRef::Bridge(id) => config.bridge(id).is_some_and(|b| b.arp != "disabled"),
-        IfaceRef::Vif(_) => true,
-        IfaceRef::Gone(_) => false,
+        IfaceRef::Ether(port) => arp_mode(config.ethernet[usize::from(port)].arp),
+        IfaceRef::Bridge(id) => config
+            .bridge(id)
+            .map_or(ArpMode::Disabled, |b| arp_mode(b.arp)),
+        IfaceRef::Vif(_) => ArpMode::Enabled,
+        IfaceRef::Vlan(id) => config
+            .vlans
+            .get(id)
+            .map_or(ArpMode::Disabled, |v| arp_mode(v.arp)),
+        IfaceRef::Gone(_) => ArpMode::Disabled,
     }
 }
 
@@ -97,6 +127,14 @@ pub fn network_config(config: &Config, platform: &dyn Platform) -> NetworkConfig
         });
     }
     let index = |iface: IfaceRef| order.iter().position(|r| *r == iface);
+    for (k, &iface) in order.iter().enumerate() {
+        if let (IfaceRef::Vlan(id), NetInterfaceKind::Vlan { parent, .. }) =
+            (iface, &mut net.interfaces[k].kind)
+        {
+            let parent_ref = config.vlans.get(id).map(|v| v.interface);
+            *parent = parent_ref.and_then(index).unwrap_or(usize::MAX);
+        }
+    }
     let _if_id = |iface: IfaceRef| index(iface).map_or(GONE, |i| IfId(i as u16));
     for (_, port) in bridge_port::all_ports(config) {
         let enabled = |i: Option<usize>| i.filter(|&i| net.interfaces[i].enabled);
@@ -138,6 +176,15 @@ pub fn network_config(config: &Config, platform: &dyn Platform) -> NetworkConfig
                 interface,
                 address,
                 prefix_len,
+            });
+        }
+    }
+    for entry in config.static_arp.iter().filter(|a| !a.disabled) {
+        if let Some(interface) = index(entry.interface) {
+            net.static_arp.push(NetStaticArp {
+                interface,
+                address: entry.address,
+                mac: entry.mac_address,
             });
         }
     }

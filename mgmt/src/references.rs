@@ -76,6 +76,26 @@ impl Config {
                 .update(id, |a| a.interface = changes(a.interface, false));
         }
         pending.extend(
+            self.vlans
+                .iter()
+                .filter(|v| changes(v.interface, false) != v.interface)
+                .map(|v| v.id),
+        );
+        for id in core::mem::take(&mut pending) {
+            self.vlans
+                .update(id, |v| v.interface = changes(v.interface, false));
+        }
+        pending.extend(
+            self.static_arp
+                .iter()
+                .filter(|a| changes(a.interface, false) != a.interface)
+                .map(|a| a.id),
+        );
+        for id in core::mem::take(&mut pending) {
+            self.static_arp
+                .update(id, |a| a.interface = changes(a.interface, false));
+        }
+        pending.extend(
             self.bridge_ports
                 .iter()
                 .filter(|p| {
@@ -140,7 +160,7 @@ impl Config {
     /// Turns every reference to `iface`, an interface about to be removed, into a gone
     /// reference that remembers its name. Call before the interface leaves the configuration.
     pub fn forget_interface(&mut self, iface: IfaceRef) {
-        let (IfaceRef::Bridge(id) | IfaceRef::Vif(id)) = iface else {
+        let (IfaceRef::Bridge(id) | IfaceRef::Vif(id) | IfaceRef::Vlan(id)) = iface else {
             return;
         };
         let Some(name) = self.iface_name(iface).map(String::from) else {

@@ -443,7 +443,7 @@ impl RibState {
         let id = match iface {
             IfaceRef::Ether(port) => IfId(port),
             IfaceRef::Gone(_) => return GONE,
-            IfaceRef::Bridge(_) | IfaceRef::Vif(_) => {
+            IfaceRef::Bridge(_) | IfaceRef::Vif(_) | IfaceRef::Vlan(_) => {
                 // Ids above the ports, never reused, GONE excluded.
                 while self.next_if == GONE.0 || self.if_refs.contains_key(&IfId(self.next_if)) {
                     self.next_if = self.next_if.wrapping_add(1);

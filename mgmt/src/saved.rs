@@ -151,7 +151,9 @@ fn identity_lines(config: &Config, out: &mut String) {
 fn changed_ids<'c>(changes: &'c ChangeSet, path: &[&str]) -> &'c [ItemId] {
     match path {
         ["interface", "bridge"] => &changes.bridges,
+        ["interface", "vlan"] => &changes.vlans,
         ["interface", "bridge", "port"] => &changes.bridge_ports,
+        ["ip", "arp"] => &changes.static_arp,
         ["metarouter"] => &changes.vms,
         ["metarouter", "interface"] => &changes.vm_ifaces,
         ["ip", "address"] => &changes.ipv4_addresses,
@@ -225,7 +227,9 @@ pub fn record(old: &Config, new: &Config, changes: &ChangeSet) -> String {
 fn removed(config: &Config, path: &[&str], id: ItemId) -> bool {
     match path {
         ["interface", "bridge"] => !config.bridges.contains(id),
+        ["interface", "vlan"] => !config.vlans.contains(id),
         ["interface", "bridge", "port"] => !config.bridge_ports.contains(id),
+        ["ip", "arp"] => !config.static_arp.contains(id),
         ["metarouter"] => !config.vms.contains(id),
         ["metarouter", "interface"] => !config.vm_ifaces.contains(id),
         ["ip", "address"] => !config.ipv4_addresses.contains(id),

@@ -7,7 +7,8 @@
 //! - [`qemu`]: the QEMU command line for a board, shared by `./x run` and the tests.
 //! - [`monitor`]: the QEMU monitor, for tests that read the machine's memory (and set links).
 //! - [`netlab`]: network namespaces and tap devices as real peers of the Ethernet ports; the
-//!   [`netpeer`] (the `netpeer` program) moves TCP data and UDP floods between them.
+//!   [`netpeer`] (the `netpeer` program) moves TCP data and UDP floods between them, and
+//!   [`vlanpeer`] speaks ARP and ping tagged with a VLAN id from user space.
 //! - [`session`]: boot an image and talk to its serial console: send, wait for text with a
 //!   timeout, capture the transcript. A QEMU that hangs is killed at the deadline and the
 //!   failure carries the transcript.
@@ -27,6 +28,7 @@ pub mod netpeer;
 pub mod qemu;
 pub mod session;
 pub mod toolchain;
+pub mod vlanpeer;
 
 use std::path::PathBuf;
 

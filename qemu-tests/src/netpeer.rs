@@ -16,6 +16,9 @@
 //! - `netpeer echo ADDR:PORT TEXT`: send TEXT in a UDP datagram and wait a second for it to
 //!   come back (five tries), print `echoed TEXT` (a UDP echo server's answer, RFC 862).
 //!
+//! - `netpeer vlan-ping ...`, `netpeer vlan-serve ...`: an 802.1Q VLAN peer in user space
+//!   ([`crate::vlanpeer`]).
+//!
 //! HASH is FNV-1a over the bytes, so the test can see that what arrived is what was sent.
 
 use std::io::{Read, Write};
@@ -167,7 +170,8 @@ fn echo(addr: &str, text: &str) -> Result<(), String> {
     Err(format!("no echo from {addr} after 5 tries"))
 }
 
-/// Run the command `args` (without the program's name): `sink`, `send`, `flood`, `rate` or `echo`.
+/// Run the command `args` (without the program's name): `sink`, `send`, `flood`, `rate`, `echo`,
+/// `vlan-ping` or `vlan-serve`.
 pub fn run(args: &[String]) -> Result<(), String> {
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["sink", addr] => sink(addr),
@@ -186,9 +190,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
             }
         }
         ["echo", addr, text] => echo(addr, text),
+        ["vlan-ping", dev, vid, ip, target, count] => {
+            crate::vlanpeer::vlan_ping(dev, vid, ip, target, count)
+        }
+        ["vlan-serve", dev, vid, ip, seconds] => crate::vlanpeer::vlan_serve(dev, vid, ip, seconds),
         _ => Err(
             "usage: netpeer sink ADDR:PORT | send ADDR:PORT BYTES | flood ADDR:PORT \
-                  PAYLOAD COUNT | rate ADDR:PORT PAYLOAD PPS MILLISECONDS | echo ADDR:PORT TEXT"
+                  PAYLOAD COUNT | rate ADDR:PORT PAYLOAD PPS MILLISECONDS | echo ADDR:PORT TEXT \
+                  | vlan-ping DEV VID MY_IP TARGET COUNT | vlan-serve DEV VID MY_IP SECONDS"
                 .into(),
         ),
     }

@@ -5,7 +5,7 @@
 //! bridge to the guests of its vif ports; a guest's frames to the host on its vif, or on the
 //! bridge the vif is a port of. Delivery takes no time, so round trips are 0 ms.
 
-use mgmt::hostip::{AddrConfig, FrameSink, HostIp, IfaceConfig, IfaceId};
+use mgmt::hostip::{AddrConfig, ArpMode, FrameSink, HostIp, IfaceConfig, IfaceId};
 use mgmt::network::{NetInterfaceKind, NetworkConfig};
 use mgmt::{GuestId, MAX_GUESTS};
 
@@ -45,6 +45,7 @@ impl SimNet {
         self.network = network.clone();
         let (ifaces, addrs) = network.host_ip();
         let _ = self.host.configure(&ifaces, &addrs);
+        self.host.set_static_arp(&network.host_static_arp());
     }
 
     /// Guest `id` is running with `address` (or not: `None`); a peer whose address and vif
@@ -92,7 +93,7 @@ impl SimNet {
                     &[IfaceConfig {
                         id: iface,
                         mac,
-                        arp: true,
+                        arp: ArpMode::Enabled,
                         mtu: 1500,
                     }],
                     &[AddrConfig {

@@ -26,6 +26,7 @@ use vswitch::{Forward, PortId, Seconds};
 
 use crate::host_link::HostLink;
 use crate::net::{deliver_to_guest, Net, Owner, SwitchedGuest};
+use crate::vlan_port::{Parent, VlanBuf, VlanList, VlanPorts};
 
 /// Frames taken from one port per pass.
 pub const RX_BUDGET: usize = 64;
@@ -180,8 +181,14 @@ pub fn receive_from_ports<G: SwitchedGuest>(
         owner,
         ports,
         host,
+        vlans,
         ..
     } = net;
+    let VlanPorts {
+        list: vlans,
+        rx: vlan_rx,
+        tx: vlan_tx,
+    } = vlans;
     // Link changes first, so no frame of this pass goes to a port whose link just went down.
     for (port, state) in ports.drivers.iter_mut().zip(ports.state.iter_mut()) {
         if port.take_events() {
@@ -216,13 +223,40 @@ pub fn receive_from_ports<G: SwitchedGuest>(
             port.poll_rx(
                 RX_BUDGET,
                 &mut |frame| match switch.forward(now, in_port, frame) {
-                    Forward::Unicast(to) => out.deliver(owner, guests, host, to, frame),
+                    Forward::Unicast(to) => {
+                        out.deliver(owner, guests, host, vlans, vlan_tx, to, frame)
+                    }
                     Forward::Flood(set) => set
                         .iter()
-                        .for_each(|to| out.deliver(owner, guests, host, to, frame)),
+                        .for_each(|to| out.deliver(owner, guests, host, vlans, vlan_tx, to, frame)),
                     Forward::Drop(_) => {}
                 },
             )
+        } else if me.switch_port.is_some() && vlans.on(Parent::Ether(i)) {
+            // A port in no bridge with VLANs in bridges: a frame tagged with one of them
+            // enters its bridge untagged; the rest go to the host if the port is its.
+            let host_iface = host.ether_iface(i);
+            let mut out = Outputs {
+                before,
+                state_before,
+                after,
+                state_after,
+                i,
+            };
+            port.poll_rx(RX_BUDGET, &mut |frame| {
+                if let Some((in_port, untagged)) = vlans.ingress(Parent::Ether(i), frame, vlan_rx) {
+                    let mut to = |to| {
+                        out.deliver(owner, guests, host, vlans, vlan_tx, to, untagged);
+                    };
+                    match switch.forward(now, in_port, untagged) {
+                        Forward::Unicast(port) => to(port),
+                        Forward::Flood(set) => set.iter().for_each(to),
+                        Forward::Drop(_) => {}
+                    }
+                } else if let Some(iface) = host_iface {
+                    host.receive(iface, frame);
+                }
+            })
         } else if let Some(iface) = host.ether_iface(i) {
             // A port in no bridge with an address of the host's: an interface of the host.
             port.poll_rx(RX_BUDGET, &mut |frame| host.receive(iface, frame))
@@ -247,30 +281,46 @@ struct Outputs<'a> {
 }
 
 impl Outputs<'_> {
-    /// Send `frame` out of switch port `to`: another physical port, a guest's vif or the host's
-    /// port in the bridge. Inlined into the unicast case, so a unicast frame costs no call here.
+    /// Send `frame` out of switch port `to`: another physical port, a guest's vif, the host's
+    /// port in the bridge, or a VLAN port (tagged, out of its parent; not back out of the
+    /// receiving port). Inlined into the unicast case, so a unicast frame costs no call here.
+    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn deliver<G: SwitchedGuest>(
         &mut self,
         owner: &[Option<Owner>],
         guests: &mut [Option<G>],
         host: &mut HostLink,
+        vlans: &VlanList,
+        vlan_tx: &mut VlanBuf,
         to: PortId,
         frame: &[u8],
     ) {
-        let i = self.i;
         match owner.get(to.index()) {
-            Some(Some(Owner::Ether(j))) if *j < i => {
-                Ports::send(self.before, self.state_before, *j, frame);
-            }
-            Some(Some(Owner::Ether(j))) if *j > i => {
-                Ports::send(self.after, self.state_after, *j - i - 1, frame);
-            }
+            Some(Some(Owner::Ether(j))) => self.send(*j, frame),
             Some(Some(Owner::Vif(guest, iface))) => {
                 deliver_to_guest(guests, *guest, *iface, frame);
             }
             Some(Some(Owner::Host(iface))) => host.receive(*iface, frame),
+            Some(Some(Owner::Vlan(k))) => match vlans.egress(*k, frame, vlan_tx) {
+                Some((Parent::Ether(j), tagged)) => self.send(j, tagged),
+                Some((Parent::Vif(guest, iface), tagged)) => {
+                    deliver_to_guest(guests, guest, iface, tagged);
+                }
+                None => {}
+            },
             _ => {}
+        }
+    }
+
+    /// Queue `frame` on physical port `j`, unless it is the receiving port.
+    #[inline(always)]
+    fn send(&mut self, j: usize, frame: &[u8]) {
+        let i = self.i;
+        if j < i {
+            Ports::send(self.before, self.state_before, j, frame);
+        } else if j > i {
+            Ports::send(self.after, self.state_after, j - i - 1, frame);
         }
     }
 }

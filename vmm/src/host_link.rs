@@ -11,16 +11,22 @@
 //! open while its ring is drained): into a vif's guest, out of an ether port, or into a bridge
 //! from the host's port there (and on to guests and ports as the switch decides).
 //!
+//! VLAN interfaces ([`HostAttach::Vlan`]) live here too: a frame for the host on a parent
+//! (a vif or port in no bridge, or the host's port in a bridge) tagged with a VLAN of the
+//! host's is given to the endpoint untagged, as that VLAN interface's; what the endpoint sends
+//! on a VLAN interface is tagged and leaves by its parent's way.
+//!
 //! Fixed capacity: [`OUTBOX`] frames wait at most; more in one pass are dropped and counted.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
-use hostip::{AddrConfig, FrameSink, HostIp, IfaceConfig, IfaceId, Micros, FRAME_MAX};
+use hostip::{AddrConfig, FrameSink, HostIp, IfaceConfig, IfaceId, Micros, StaticArp, FRAME_MAX};
 use vswitch::{Forward, PortId, Seconds};
 
 use crate::ether::Ports;
 use crate::net::{deliver_to_guest, Net, Owner, SwitchedGuest, IFACES};
+use crate::vlan_port::{Parent, VlanPorts};
 use crate::{GuestId, MAX_GUESTS};
 
 /// Frames the endpoint may send in one pass of the frame loop.
@@ -36,6 +42,9 @@ pub enum HostAttach {
     /// A physical port that is in no bridge (index into `NetworkPlan::ethers`). A port in a
     /// bridge is not a host interface: the host reaches it through its port in that bridge.
     Ether(usize),
+    /// An 802.1Q VLAN interface: frames of host interface `parent` (itself attached) tagged
+    /// `vid`. Listed after its parent.
+    Vlan { parent: IfaceId, vid: u16 },
 }
 
 /// The host's own IP, as the management plane configured it.
@@ -47,6 +56,8 @@ pub struct HostPlan {
     pub addrs: Vec<AddrConfig>,
     /// Where each interface with an address meets the switch.
     pub links: Vec<(IfaceId, HostAttach)>,
+    /// The static ARP entries (`/ip arp add`).
+    pub static_arp: Vec<StaticArp>,
 }
 
 /// Where a frame from the host goes.
@@ -58,7 +69,12 @@ pub(crate) enum Egress {
     Bridge(PortId),
     /// Out of physical port `0` (0 is ether1).
     Ether(usize),
+    /// Tagged with VLAN id `1`, out of host interface `0` (never itself a VLAN).
+    Vlan(IfaceId, u16),
 }
+
+/// A tagged frame: the largest untagged one and its 802.1Q tag.
+const TAGGED_MAX: usize = FRAME_MAX + vswitch::TAG_LEN;
 
 /// Frames the endpoint sent, waiting to be delivered.
 pub struct Outbox {
@@ -106,6 +122,10 @@ pub struct HostLink {
     /// The host interface of each physical port that is one (in no bridge), in board order.
     ether_iface: Vec<Option<IfaceId>>,
     egress: Vec<(IfaceId, Egress)>,
+    /// The VLAN interfaces: (parent, VLAN id, the VLAN's interface).
+    vlans: Vec<(IfaceId, u16, IfaceId)>,
+    /// A received tagged frame, untagged.
+    untagged: Box<[u8; TAGGED_MAX]>,
     now: Micros,
 }
 
@@ -129,6 +149,8 @@ impl HostLink {
             vif_iface: [[None; IFACES]; MAX_GUESTS],
             ether_iface: Vec::new(),
             egress: Vec::new(),
+            vlans: Vec::new(),
+            untagged: Box::new([0; TAGGED_MAX]),
             now: 0,
         }
     }
@@ -158,6 +180,17 @@ impl HostLink {
         self.vif_iface = [[None; IFACES]; MAX_GUESTS];
         self.ether_iface.clear();
         self.egress.clear();
+        self.vlans.clear();
+    }
+
+    /// Host interface `iface` is VLAN `vid` of host interface `parent`, which has a place
+    /// already (else the VLAN has none either).
+    pub(crate) fn vlan(&mut self, iface: IfaceId, parent: IfaceId, vid: u16) {
+        if matches!(self.egress(parent), Some(Egress::Vlan(..)) | None) {
+            return;
+        }
+        self.vlans.push((parent, vid, iface));
+        self.egress.push((iface, Egress::Vlan(parent, vid)));
     }
 
     /// Host interface `iface` is switch port `port` of a bridge (the switch's owner table
@@ -186,6 +219,7 @@ impl HostLink {
     /// The endpoint's configuration.
     pub(crate) fn configure(&mut self, plan: &HostPlan) {
         let _ = self.ip.configure(&plan.ifaces, &plan.addrs);
+        self.ip.set_static_arp(&plan.static_arp);
     }
 
     /// The host interface of guest `guest`'s interface `id`, if it is one.
@@ -206,8 +240,25 @@ impl HostLink {
             .map(|(_, e)| *e)
     }
 
-    /// A frame for the host arrived on `iface`.
+    /// A frame for the host arrived on `iface`: tagged with one of the host's VLANs on
+    /// `iface`, it is that VLAN interface's, untagged; otherwise `iface`'s (the endpoint drops
+    /// and counts tagged frames it has no VLAN for).
     pub fn receive(&mut self, iface: IfaceId, frame: &[u8]) {
+        if !self.vlans.is_empty() {
+            if let Some(vid) = vswitch::vlan::tagged_vid(frame) {
+                let vlan = self
+                    .vlans
+                    .iter()
+                    .find(|(parent, id, _)| *parent == iface && *id == vid);
+                if let Some(&(_, _, vlan)) = vlan {
+                    if let Some(len) = vswitch::vlan::untag_into(frame, &mut *self.untagged) {
+                        let frame = &self.untagged[..len];
+                        self.ip.receive(self.now, vlan, frame, &mut *self.outbox);
+                        return;
+                    }
+                }
+            }
+        }
         self.ip.receive(self.now, iface, frame, &mut *self.outbox);
     }
 
@@ -219,32 +270,54 @@ impl HostLink {
 
 /// The host's own IP at time `now`: its endpoint is ticked (ageing, ping), and the frames it
 /// sent are delivered: into a vif's guest, out of an ether port, or into a bridge from the
-/// host's port (then to the guests and ports the switch names). One doorbell per port.
+/// host's port (then to the guests and ports the switch names); a VLAN interface's frames are
+/// tagged first and leave by their parent's way. One doorbell per port.
 pub fn host_frames<G: SwitchedGuest>(net: &mut Net, guests: &mut [Option<G>], now: Seconds) {
-    let Net {
-        switch,
-        owner,
-        ports,
-        host,
-        ..
-    } = net;
-    host.poll();
-    let sent = host.outbox.len();
+    net.host.poll();
+    let sent = net.host.outbox.len();
+    let mut tagged = [0u8; TAGGED_MAX];
     for k in 0..sent {
+        let Net {
+            switch,
+            owner,
+            ports,
+            host,
+            vlans,
+            ..
+        } = &mut *net;
         let Some((iface, frame)) = host.outbox.get(k) else {
             break;
         };
-        match host.egress(iface) {
+        let (egress, frame) = match host.egress(iface) {
+            Some(Egress::Vlan(parent, vid)) => {
+                let Some(len) = vswitch::vlan::tag_into(frame, vid, &mut tagged) else {
+                    continue;
+                };
+                (host.egress(parent), &tagged[..len])
+            }
+            egress => (egress, frame),
+        };
+        match egress {
             Some(Egress::Vif(guest, id)) => deliver_to_guest(guests, guest, id, frame),
             Some(Egress::Ether(j)) => {
                 Ports::send(&mut ports.drivers, &mut ports.state, j, frame);
             }
             Some(Egress::Bridge(port)) => {
+                let VlanPorts { list, tx, .. } = &mut *vlans;
                 let mut deliver = |out: PortId| match owner[out.index()] {
                     Some(Owner::Vif(guest, id)) => deliver_to_guest(guests, guest, id, frame),
                     Some(Owner::Ether(j)) => {
                         Ports::send(&mut ports.drivers, &mut ports.state, j, frame);
                     }
+                    Some(Owner::Vlan(k)) => match list.egress(k, frame, tx) {
+                        Some((Parent::Ether(j), tagged)) => {
+                            Ports::send(&mut ports.drivers, &mut ports.state, j, tagged);
+                        }
+                        Some((Parent::Vif(guest, id), tagged)) => {
+                            deliver_to_guest(guests, guest, id, tagged)
+                        }
+                        None => {}
+                    },
                     Some(Owner::Host(_)) | None => {}
                 };
                 match switch.forward(now, port, frame) {
@@ -253,11 +326,11 @@ pub fn host_frames<G: SwitchedGuest>(net: &mut Net, guests: &mut [Option<G>], no
                     Forward::Drop(_) => {}
                 }
             }
-            None => {}
+            Some(Egress::Vlan(..)) | None => {}
         }
     }
-    host.outbox.clear();
+    net.host.outbox.clear();
     if sent > 0 {
-        ports.flush();
+        net.ports.flush();
     }
 }

@@ -13,6 +13,9 @@
 //! - [`image`]: loading a guest's kernel at boot, checking an import archive step by step.
 //! - [`net`]: the switch between guests' virtual interfaces and the frame loop.
 //! - [`ether`]: physical Ethernet ports as switch ports, and the walk of a received frame.
+//! - [`vlan_port`]: VLAN interfaces of a port or vif that are bridge ports.
+//! - [`host_link`]: where the host's own IP meets the switch and the ports (VLAN interfaces
+//!   with addresses included).
 //! - [`partition`]: carving guests' RAM partitions out of the machine's RAM.
 //! - [`sched`]: which guest runs next (round-robin with a time slice; guests waiting for an
 //!   interrupt cost nothing until it is due).
@@ -48,6 +51,7 @@ pub mod partition;
 pub mod ring;
 mod run;
 pub mod sched;
+pub mod vlan_port;
 
 pub use cpu::{CpuError, EntryState, GuestCpu, GuestEnv, GuestHalt, RunExit};
 pub use ether::{EtherPort, EtherPortPlan, PortCounters};
@@ -57,6 +61,7 @@ pub use hostip;
 pub use machine::Machine;
 pub use manager::Manager;
 pub use net::{BridgePortPlan, NetworkPlan, VifPlan};
+pub use vlan_port::{VlanParent, VlanPortPlan};
 
 /// Most guests the hypervisor (and the management plane) will define at once.
 pub const MAX_GUESTS: usize = 16;

@@ -29,6 +29,7 @@ use vswitch::{BridgeConfig, BridgeId, DropReason, Forward, PortId, PortSettings,
 
 use crate::ether::{EtherPort, EtherPortPlan, PortState, Ports};
 use crate::host_link::{HostAttach, HostLink, HostPlan};
+use crate::vlan_port::{Parent, VlanBuf, VlanList, VlanParent, VlanPortPlan, VlanPorts};
 use crate::{GuestId, MAX_GUESTS};
 
 /// Interface ids a guest can have (1..=7; 0 carries control messages).
@@ -131,6 +132,8 @@ pub struct NetworkPlan {
     pub ethers: Vec<EtherPortPlan>,
     /// The host's own IP: its interfaces, addresses and places in the switch.
     pub host: HostPlan,
+    /// VLAN interfaces of ports and vifs (in no bridge) that are bridge ports.
+    pub vlan_ports: Vec<VlanPortPlan>,
 }
 
 /// Who is behind a switch port.
@@ -142,6 +145,8 @@ pub(crate) enum Owner {
     Ether(usize),
     /// The host's own IP, on its interface `0` (the bridge's address).
     Host(IfaceId),
+    /// A VLAN interface of a port or vif (entry `0` of `Net::vlans`).
+    Vlan(u16),
 }
 
 /// The switch and who is behind each of its ports.
@@ -155,6 +160,8 @@ pub struct Net {
     pub(crate) ports: Ports,
     /// The host's own IP endpoint and its places in the switch.
     pub(crate) host: HostLink,
+    /// The VLAN interfaces that are bridge ports.
+    pub(crate) vlans: VlanPorts,
 }
 
 impl Default for Net {
@@ -172,6 +179,7 @@ impl Net {
             ifaces: [[None; IFACES]; MAX_GUESTS],
             ports: Ports::default(),
             host: HostLink::new(),
+            vlans: VlanPorts::default(),
         }
     }
 
@@ -303,6 +311,7 @@ impl Net {
                 st.bridged = switch.attach(port, *bridge, settings).is_ok();
             }
         }
+        self.attach_vlans(plan, &bridge_of, &port_of);
         self.attach_host(plan, &bridge_of, &port_of);
         let changed: [bool; MAX_GUESTS] = core::array::from_fn(|g| ifaces[g] != self.ifaces[g]);
         self.ifaces = ifaces;
@@ -310,6 +319,53 @@ impl Net {
             if let Some(guest) = guest.as_mut() {
                 if changed[id.index()] {
                     self.attach_guest(id, guest);
+                }
+            }
+        }
+    }
+
+    /// Give each VLAN port of `plan.vlan_ports` a switch port in its bridge, if its parent (a
+    /// port or vif) is in the switch and in no bridge.
+    fn attach_vlans(
+        &mut self,
+        plan: &NetworkPlan,
+        bridge_of: &[Option<BridgeId>],
+        port_of: &[Option<PortId>],
+    ) {
+        let switch = &mut *self.switch;
+        self.vlans.list.clear();
+        for vp in &plan.vlan_ports {
+            let parent = match vp.parent {
+                VlanParent::Ether(e) => {
+                    let st = self.ports.state.get(e);
+                    if !st.is_some_and(|st| st.switch_port.is_some() && !st.bridged) {
+                        continue;
+                    }
+                    Parent::Ether(e)
+                }
+                VlanParent::Vif(v) => {
+                    let (Some(vif), Some(Some(port))) = (plan.vifs.get(v), port_of.get(v)) else {
+                        continue;
+                    };
+                    if !matches!(switch.port_bridge(*port), Ok(None)) {
+                        continue;
+                    }
+                    Parent::Vif(vif.guest, vif.interface)
+                }
+            };
+            let Some(Some(bridge)) = bridge_of.get(vp.bridge) else {
+                continue;
+            };
+            let Ok(port) = switch.add_port() else {
+                continue;
+            };
+            let settings = PortSettings {
+                horizon: vp.horizon,
+                ..Default::default()
+            };
+            if switch.attach(port, *bridge, settings).is_ok() {
+                if let Some(k) = self.vlans.list.add(parent, vp.vid, port) {
+                    self.owner[port.index()] = Some(Owner::Vlan(k));
                 }
             }
         }
@@ -358,6 +414,13 @@ impl Net {
                         self.host.ether(iface, ether.port);
                     }
                 }
+                // After every parent, below.
+                HostAttach::Vlan { .. } => {}
+            }
+        }
+        for &(iface, attach) in &plan.host.links {
+            if let HostAttach::Vlan { parent, vid } = attach {
+                self.host.vlan(iface, parent, vid);
             }
         }
         self.host.configure(&plan.host);
@@ -397,6 +460,11 @@ fn drain_tx<G: SwitchedGuest>(
     };
     let mut sent = 0;
     let mut to_self_delivered = false;
+    let VlanPorts {
+        list: vlans,
+        rx: vlan_rx,
+        tx: vlan_tx,
+    } = &mut net.vlans;
     for _ in 0..TX_BUDGET {
         let tx = match devices.veth_next_tx(&mut ram) {
             Ok(Some(tx)) => tx,
@@ -417,6 +485,11 @@ fn drain_tx<G: SwitchedGuest>(
                     }
                     Some(Owner::Host(host_iface)) => {
                         host.receive(host_iface, tx.frame);
+                        return;
+                    }
+                    vlan @ Some(Owner::Vlan(_)) => {
+                        let to = (&mut net.ports, &mut *host, &*vlans, &mut **vlan_tx);
+                        deliver_copy(vlan, tx.frame, i, to, others);
                         return;
                     }
                     None => return,
@@ -441,8 +514,22 @@ fn drain_tx<G: SwitchedGuest>(
                 Forward::Unicast(out) => deliver(out),
                 Forward::Flood(set) => set.iter().for_each(deliver),
                 Forward::Drop(DropReason::NotInBridge) => {
-                    if let Some(host_iface) = net.host.vif_iface(i, iface) {
-                        net.host.receive(host_iface, tx.frame);
+                    let parent = u8::try_from(i).map(|g| Parent::Vif(GuestId(g), iface));
+                    let vlan = parent
+                        .ok()
+                        .and_then(|parent| vlans.ingress(parent, tx.frame, vlan_rx));
+                    if let Some((vport, untagged)) = vlan {
+                        let mut to = |out: PortId| {
+                            let to = (&mut net.ports, &mut *host, &*vlans, &mut **vlan_tx);
+                            deliver_copy(net.owner[out.index()], untagged, i, to, others);
+                        };
+                        match net.switch.forward(now, vport, untagged) {
+                            Forward::Unicast(out) => to(out),
+                            Forward::Flood(set) => set.iter().for_each(to),
+                            Forward::Drop(_) => {}
+                        }
+                    } else if let Some(host_iface) = host.vif_iface(i, iface) {
+                        host.receive(host_iface, tx.frame);
                     }
                 }
                 Forward::Drop(_) => {}
@@ -459,6 +546,52 @@ fn drain_tx<G: SwitchedGuest>(
         sent += 1;
     }
     (sent, to_self_delivered)
+}
+
+/// Deliver `frame` (a VLAN port's copy, or a frame for a VLAN port) from guest `i`'s loop to
+/// the switch port owned by `owner`: a VLAN port's frames are tagged and leave its parent. A
+/// copy into guest `i` itself (a hairpin) is not made. Off the common path: not inlined.
+#[cold]
+#[inline(never)]
+fn deliver_copy<G: SwitchedGuest>(
+    owner: Option<Owner>,
+    frame: &[u8],
+    i: usize,
+    (ports, host, vlans, vlan_tx): (&mut Ports, &mut HostLink, &VlanList, &mut VlanBuf),
+    others: &mut Others<'_, G>,
+) {
+    let (dst, dst_iface, frame) = match owner {
+        Some(Owner::Vif(dst, dst_iface)) => (dst, dst_iface, frame),
+        Some(Owner::Ether(j)) => {
+            Ports::send(&mut ports.drivers, &mut ports.state, j, frame);
+            return;
+        }
+        Some(Owner::Host(host_iface)) => {
+            host.receive(host_iface, frame);
+            return;
+        }
+        Some(Owner::Vlan(k)) => match vlans.egress(k, frame, vlan_tx) {
+            Some((Parent::Ether(j), tagged)) => {
+                Ports::send(&mut ports.drivers, &mut ports.state, j, tagged);
+                return;
+            }
+            Some((Parent::Vif(dst, dst_iface), tagged)) => (dst, dst_iface, tagged),
+            None => return,
+        },
+        None => return,
+    };
+    if dst.index() == i {
+        return;
+    }
+    let Some(receiver) = others.get_mut(dst.index()) else {
+        return;
+    };
+    let Some((rx_devices, mut rx_ram)) = receiver.devices_and_ram() else {
+        return;
+    };
+    if let Ok(Delivery::Delivered) = rx_devices.veth_deliver(&mut rx_ram, dst_iface, frame) {
+        receiver.note_delivery();
+    }
 }
 
 /// Copy `frame` into guest `guest`'s interface `iface` and raise its interrupt (a frame from a

@@ -147,6 +147,7 @@ fn a_hairpin_between_two_interfaces_of_one_guest_is_delivered_back_into_it() {
         ],
         ethers: vec![],
         host: Default::default(),
+        vlan_ports: Vec::new(),
     };
     m.apply_network(&plan);
     let cpu = started(&mut m, 0, "g0");
@@ -231,6 +232,7 @@ fn bridges_and_horizons_keep_frames_apart() {
         ],
         ethers: vec![],
         host: Default::default(),
+        vlan_ports: Vec::new(),
     };
     m.apply_network(&plan);
     for g in 0..4 {
@@ -286,6 +288,7 @@ fn vifs_naming_no_guest_or_interface_are_left_out() {
         ],
         ethers: vec![],
         host: Default::default(),
+        vlan_ports: Vec::new(),
     };
     m.apply_network(&plan);
     let cpu = started(&mut m, 0, "g0");
@@ -319,6 +322,7 @@ fn a_new_plan_tells_running_guests_about_their_changed_interfaces() {
         ports: vec![],
         ethers: vec![],
         host: Default::default(),
+        vlan_ports: Vec::new(),
     };
     m.apply_network(&plan);
     round(&mut m);

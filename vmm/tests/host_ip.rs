@@ -50,6 +50,7 @@ fn network(
         },
         ethers: vec![],
         host: host_plan(attach),
+        vlan_ports: Vec::new(),
     };
     m.apply_network(&plan);
     let cpu = started(&mut m, 0, "g0");

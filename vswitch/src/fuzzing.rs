@@ -4,7 +4,9 @@
 //! - a frame never goes back out of its ingress port, nor to a port of another bridge, nor to a
 //!   port sharing the ingress port's horizon;
 //! - a port outside any bridge sends nowhere;
-//! - an egress tag edit changes the frame length by exactly the tag (or not at all).
+//! - an egress tag edit changes the frame length by exactly the tag (or not at all);
+//! - a VLAN interface's tag handling ([`crate::vlan::tagged_vid`], `tag_into`, `untag_into`)
+//!   gives back the frame it tagged, and never reads or writes out of bounds.
 //!
 //! Input: a list of 4-byte records (opcode + 3 argument bytes); a frame record is followed by
 //! its bytes (length in the first argument byte).
@@ -87,8 +89,35 @@ pub fn run(mut input: &[u8]) {
                 let (frame, rest) = input.split_at(len);
                 input = rest;
                 check_frame(&mut sw, Seconds(now), PortId::new(u16::from(b % 20)), frame);
+                check_tags(frame, u16::from_be_bytes([b, c]));
             }
         }
+    }
+}
+
+fn check_tags(frame: &[u8], tci: u16) {
+    use crate::vlan::{tag_into, tagged_vid, untag_into};
+    let mut buf = [0u8; 300];
+    if let Some(vid) = tagged_vid(frame) {
+        assert!((1..4096).contains(&vid));
+        let len = untag_into(frame, &mut buf).expect("a tagged frame untags");
+        assert_eq!(len + 4, frame.len());
+        assert_eq!(buf[..12], frame[..12]);
+        assert_eq!(buf[12..len], frame[16..]);
+    } else {
+        assert_eq!(untag_into(frame, &mut buf), None);
+    }
+    let Some(len) = tag_into(frame, tci, &mut buf) else {
+        assert!(frame.len() < 14 || frame.len() + 4 > buf.len());
+        return;
+    };
+    assert_eq!(len, frame.len() + 4);
+    let vid = tci & 0x0FFF;
+    assert_eq!(tagged_vid(&buf[..len]), (vid != 0).then_some(vid));
+    if vid != 0 {
+        let mut back = [0u8; 300];
+        let n = untag_into(&buf[..len], &mut back).expect("untags");
+        assert_eq!(back[..n], *frame, "tag then untag gives the frame back");
     }
 }
 

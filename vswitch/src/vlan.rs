@@ -152,6 +152,44 @@ impl EgressEdit {
     }
 }
 
+/// The VLAN id of a frame's 802.1Q tag: `None` for an untagged frame, a priority-tagged one
+/// (id 0), or one too short for the tag and the inner EtherType.
+#[inline]
+pub fn tagged_vid(frame: &[u8]) -> Option<u16> {
+    let tpid = frame.get(12..14)?;
+    if u16::from_be_bytes([tpid[0], tpid[1]]) != TPID_8021Q || frame.len() < HEADER_LEN + TAG_LEN {
+        return None;
+    }
+    let vid = u16::from_be_bytes([frame[14], frame[15]]) & 0x0FFF;
+    (vid != 0).then_some(vid)
+}
+
+/// Copies a tagged frame ([`tagged_vid`] says so) into `out` without its tag; returns the
+/// length, or `None` if it carries no tag or does not fit.
+pub fn untag_into(frame: &[u8], out: &mut [u8]) -> Option<usize> {
+    tagged_vid(frame)?;
+    let len = frame.len() - TAG_LEN;
+    let out = out.get_mut(..len)?;
+    out[..12].copy_from_slice(&frame[..12]);
+    out[12..].copy_from_slice(&frame[12 + TAG_LEN..]);
+    Some(len)
+}
+
+/// Copies `frame` into `out` with an 802.1Q tag of TCI `tci` after its addresses; returns the
+/// length, or `None` if the frame is shorter than an Ethernet header or does not fit.
+pub fn tag_into(frame: &[u8], tci: u16, out: &mut [u8]) -> Option<usize> {
+    if frame.len() < HEADER_LEN {
+        return None;
+    }
+    let len = frame.len() + TAG_LEN;
+    let out = out.get_mut(..len)?;
+    out[..12].copy_from_slice(&frame[..12]);
+    out[12..14].copy_from_slice(&TPID_8021Q.to_be_bytes());
+    out[14..16].copy_from_slice(&tci.to_be_bytes());
+    out[16..].copy_from_slice(&frame[12..]);
+    Some(len)
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -176,6 +214,30 @@ mod tests {
         let mut retagged = tagged.clone();
         retagged[14..16].copy_from_slice(&[0xA0, 0x0B]);
         assert_eq!(apply(EgressEdit::SetTci(0xA00B), &tagged), retagged);
+    }
+
+    #[test]
+    fn tag_untag() {
+        let frame: Vec<u8> = (0..60).collect();
+        let mut tagged = [0; 64];
+        assert_eq!(tag_into(&frame, 0x200A, &mut tagged), Some(64));
+        assert_eq!(tagged[12..16], [0x81, 0x00, 0x20, 0x0A]);
+        assert_eq!(tagged_vid(&tagged), Some(10));
+        let mut back = [0; 64];
+        assert_eq!(untag_into(&tagged, &mut back), Some(60));
+        assert_eq!(back[..60], frame[..]);
+        assert_eq!(tagged_vid(&frame), None, "untagged");
+        assert_eq!(untag_into(&frame, &mut back), None);
+        let mut priority = tagged;
+        priority[14..16].copy_from_slice(&[0xE0, 0x00]);
+        assert_eq!(
+            tagged_vid(&priority),
+            None,
+            "priority-tagged is not a VLAN's"
+        );
+        assert_eq!(tagged_vid(&tagged[..17]), None, "no inner EtherType");
+        assert_eq!(tag_into(&frame[..13], 10, &mut tagged), None, "runt");
+        assert_eq!(tag_into(&frame, 10, &mut [0; 63]), None, "does not fit");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use core::net::{IpAddr, Ipv4Addr};
 
-use vmm::hostip::{AddrConfig, FrameSink, HostIp, IfaceConfig, IfaceId};
+use vmm::hostip::{AddrConfig, ArpMode, FrameSink, HostIp, IfaceConfig, IfaceId};
 
 const HOST_MAC: [u8; 6] = [0x02, 0x4D, 0x52, 0, 0, 1];
 const PEER_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x11];
@@ -61,7 +61,7 @@ pub fn measure_echo(rounds: u32, clock: &mut dyn FnMut() -> u64) -> (u64, u64) {
         &[IfaceConfig {
             id: IFACE,
             mac: HOST_MAC,
-            arp: true,
+            arp: ArpMode::Enabled,
             mtu: 1500,
         }],
         &[AddrConfig {

@@ -222,6 +222,7 @@ pub fn measure(
         ],
         ethers: vec![],
         host: Default::default(),
+        vlan_ports: alloc::vec::Vec::new(),
     };
     let mut net = Net::new();
     net.apply(&plan, &mut guests);

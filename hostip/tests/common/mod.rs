@@ -39,7 +39,7 @@ pub fn endpoint() -> HostIp {
         &[IfaceConfig {
             id: VIF,
             mac: HOST_MAC,
-            arp: true,
+            arp: hostip::ArpMode::Enabled,
             mtu: 1500,
         }],
         &[

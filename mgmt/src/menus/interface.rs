@@ -34,6 +34,10 @@ pub fn running(config: &Config, platform: &dyn Platform, iface: IfaceRef) -> boo
         }
         IfaceRef::Bridge(_) => true,
         IfaceRef::Gone(_) => false,
+        // A VLAN runs while its parent does.
+        IfaceRef::Vlan(id) => config.vlans.get(id).is_some_and(|v| {
+            !matches!(v.interface, IfaceRef::Vlan(_)) && running(config, platform, v.interface)
+        }),
         IfaceRef::Vif(id) => config
             .vm_ifaces
             .iter()
@@ -62,6 +66,12 @@ pub fn mac_of(config: &Config, platform: &dyn Platform, iface: IfaceRef) -> [u8;
             .iter()
             .find(|i| i.id == id)
             .map_or([0; 6], |i| i.dynamic_mac),
+        // A VLAN speaks with its parent's MAC, as in RouterOS.
+        IfaceRef::Vlan(id) => config
+            .vlans
+            .get(id)
+            .filter(|v| !matches!(v.interface, IfaceRef::Vlan(_)))
+            .map_or([0; 6], |v| mac_of(config, platform, v.interface)),
         IfaceRef::Gone(_) => [0; 6],
     }
 }
@@ -84,6 +94,7 @@ pub fn mtu_of(config: &Config, iface: IfaceRef) -> u16 {
             .get(usize::from(port))
             .map_or(1500, |e| e.mtu),
         IfaceRef::Bridge(id) => config.bridge(id).map_or(1500, |b| b.mtu),
+        IfaceRef::Vlan(id) => config.vlans.get(id).map_or(1500, |v| v.mtu),
         IfaceRef::Vif(_) | IfaceRef::Gone(_) => 1500,
     }
 }
@@ -107,7 +118,7 @@ pub struct Interfaces;
 fn iface_item(iface: IfaceRef) -> ItemId {
     match iface {
         IfaceRef::Ether(port) => port_item(port),
-        IfaceRef::Bridge(id) | IfaceRef::Vif(id) | IfaceRef::Gone(id) => id,
+        IfaceRef::Bridge(id) | IfaceRef::Vif(id) | IfaceRef::Vlan(id) | IfaceRef::Gone(id) => id,
     }
 }
 
@@ -139,6 +150,7 @@ impl Table for Interfaces {
                     IfaceRef::Ether(_) => "ether",
                     IfaceRef::Bridge(_) => "bridge",
                     IfaceRef::Vif(_) => "vif",
+                    IfaceRef::Vlan(_) => "vlan",
                     IfaceRef::Gone(_) => "unknown",
                 };
                 let disabled = config.iface_disabled(iface);

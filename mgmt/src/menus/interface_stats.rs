@@ -49,7 +49,7 @@ pub fn group_digits(n: u64) -> String {
 fn counted(config: &Config, iface: IfaceRef) -> Option<CountedInterface> {
     match iface {
         IfaceRef::Ether(port) => Some(CountedInterface::Port(usize::from(port))),
-        IfaceRef::Bridge(_) | IfaceRef::Gone(_) => None,
+        IfaceRef::Bridge(_) | IfaceRef::Vlan(_) | IfaceRef::Gone(_) => None,
         IfaceRef::Vif(id) => {
             let vif = config.vm_ifaces.iter().find(|i| i.id == id)?;
             Some(CountedInterface::Vif {

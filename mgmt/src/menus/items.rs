@@ -7,7 +7,7 @@ use crate::cli::args::{Args, Field, Kind};
 use crate::cli::error::CmdError;
 use crate::config::{
     Address, Bridge, BridgePort, Config, Item, ItemId, ItemMap, RoutingRule, RoutingTable,
-    StaticRoute, User, Vm, VmIface,
+    StaticArp, StaticRoute, User, Vlan, Vm, VmIface,
 };
 
 /// `comment=`, which every item has.
@@ -26,6 +26,8 @@ macro_rules! items_with_id {
 items_with_id!(
     Bridge,
     BridgePort,
+    StaticArp,
+    Vlan,
     Vm,
     VmIface,
     StaticRoute,

@@ -19,6 +19,7 @@ pub mod routing_policy;
 pub mod routing_route;
 pub mod system;
 pub mod user;
+pub mod vlan;
 
 use alloc::string::String;
 
@@ -41,16 +42,17 @@ pub fn guest_config(config: &Config, vm: &Vm) -> GuestConfig {
 static BRIDGE_PORT: Menu = Menu::table("port", "Bridge ports", &bridge_port::BridgePorts, &[]);
 static BRIDGE: Menu = Menu::table("bridge", "Bridges", &bridge::Bridges, &[&BRIDGE_PORT]);
 static ETHERNET: Menu = Menu::table("ethernet", "Physical ports", &interface::Ethernet, &[]);
+static VLAN: Menu = Menu::table("vlan", "802.1Q VLAN interfaces", &vlan::Vlans, &[]);
 static INTERFACE: Menu = Menu::table(
     "interface",
     "All interfaces",
     &interface::Interfaces,
-    &[&BRIDGE, &ETHERNET],
+    &[&BRIDGE, &ETHERNET, &VLAN],
 );
 
 static IP_ADDRESS: Menu = Menu::table("address", "IPv4 addresses", &address::IPV4_ADDRESSES, &[]);
 static IP_ROUTE: Menu = Menu::table("route", "IPv4 routes", &routing::IPV4_ROUTES, &[]);
-static IP_ARP: Menu = Menu::table("arp", "ARP table (read-only)", &neighbors::Arp, &[]);
+static IP_ARP: Menu = Menu::table("arp", "ARP table", &neighbors::Arp, &[]);
 static IP: Menu = Menu::plain(
     "ip",
     "IPv4 settings",
@@ -147,13 +149,15 @@ pub static ROOT: Menu = Menu::plain(
 );
 
 /// Menus in the order `export` writes them (each after everything it refers to).
-pub static EXPORT_ORDER: [&[&str]; 13] = [
+pub static EXPORT_ORDER: [&[&str]; 15] = [
     &["interface", "bridge"],
     &["interface", "ethernet"],
     &["metarouter"],
     &["metarouter", "interface"],
+    &["interface", "vlan"],
     &["interface", "bridge", "port"],
     &["ip", "address"],
+    &["ip", "arp"],
     &["ipv6", "address"],
     &["routing", "table"],
     &["ip", "route"],

@@ -145,5 +145,6 @@ pub fn bridge_plan() -> NetworkPlan {
         }],
         ethers: vec![ether(0, Some(0)), ether(1, Some(0))],
         host: Default::default(),
+        vlan_ports: Vec::new(),
     }
 }

@@ -17,7 +17,7 @@ pub fn host_plan(attach: HostAttach) -> HostPlan {
         ifaces: vec![IfaceConfig {
             id: HOST_IFACE,
             mac: HOST_MAC,
-            arp: true,
+            arp: hostip::ArpMode::Enabled,
             mtu: 1500,
         }],
         addrs: vec![AddrConfig {
@@ -26,6 +26,7 @@ pub fn host_plan(attach: HostAttach) -> HostPlan {
             prefix_len: 24,
         }],
         links: vec![(HOST_IFACE, attach)],
+        static_arp: Vec::new(),
     }
 }
 
