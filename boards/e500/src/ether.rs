@@ -14,8 +14,14 @@
 //!   makes the core's own accesses global for other masters' caches (SMP), while the core snoops
 //!   the device's global accesses whatever its pages say (Linux sets M only on SMP). QEMU models
 //!   no cache, so QEMU cannot tell either way.
-//! - Rings: 256 receive and 224 transmit slots of 2,048 bytes (as on malta): 983,040 bytes of
-//!   buffers and 3,840 of descriptors, one 1 MiB granule per port taken from guest RAM.
+//! - Rings: 1,024 receive and 256 transmit slots of 1,536 bytes: 1,966,080 bytes of buffers
+//!   and 10,240 of descriptors, two 1 MiB granules per port taken from guest RAM. The receive
+//!   ring is that long for QEMU 10's model, which must never find it full: it then holds the
+//!   frame, and restarting the halted ring makes it read the held frame from 4 GiB past its
+//!   buffer (`etsec_walk_rx_ring`: `rx_buffer_len - rx_remaining_data` in 32 bits, where the
+//!   remaining count includes the four FCS bytes), which ends QEMU with a segmentation fault.
+//!   A burst shorter than the ring cannot fill it; long transfers at full rate can (seen with
+//!   64 MiB of TCP between two namespaces).
 //! - Link: a `phy-handle` PHY over the controller's own MDIO, read at most every
 //!   [`LINK_POLL_MS`] ms when the ports are polled; a `fixed-link` as the board says
 //!   ([`FixedLinks`]).
@@ -35,9 +41,9 @@ use crate::device_window::DeviceWindow;
 
 /// Slots and buffers per port.
 pub const LAYOUT: RingLayout = RingLayout {
-    rx_slots: 256,
-    tx_slots: 224,
-    buffer_size: 2048,
+    rx_slots: 1024,
+    tx_slots: 256,
+    buffer_size: 1536,
 };
 /// How often a port's PHY is asked for its link while the ports are polled.
 pub const LINK_POLL_MS: u64 = 100;
