@@ -168,7 +168,7 @@ fn translate(root: FdtNode<'_, '_>, bus: FdtNode<'_, '_>, local: u64) -> Result<
     Err(TreeError::Malformed("ethernet reg outside its bus"))
 }
 
-/// The link: `fixed-link` (the old five-cell form <id duplex speed pause asym>, or the node
+/// The link: `fixed-link` (the old five-cell form `<id duplex speed pause asym>`, or the node
 /// form with `speed` and `full-duplex`), else the `phy-handle` PHY's `reg`.
 fn phy(tree: &Fdt<'_>, node: FdtNode<'_, '_>) -> Result<EthernetPhy, TreeError> {
     if let Some(fixed) = node.property("fixed-link") {
