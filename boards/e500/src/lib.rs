@@ -21,7 +21,7 @@
 extern crate alloc;
 
 mod device_window;
-pub mod ether;
+mod ether;
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
