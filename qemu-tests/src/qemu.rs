@@ -24,7 +24,7 @@ pub struct QemuConfig {
     pub disk: Option<PathBuf>,
     /// A file store (`guest_loader::store` format) to preload where the board expects it.
     pub files: Option<PathBuf>,
-    /// Ethernet ports (malta: e1000 on PCI, ether1 first).
+    /// Ethernet ports, ether1 first (malta: e1000 on PCI; ppce500: eTSEC on the platform bus).
     pub nics: Vec<Nic>,
     /// Extra arguments appended verbatim.
     pub extra: Vec<String>,
@@ -199,15 +199,16 @@ impl QemuConfig {
                 }
             }
         }
-        if !self.nics.is_empty() && self.board != Board::QemuMalta {
-            return Err(format!(
-                "{}: Ethernet ports are modelled on qemu-malta only so far",
-                self.board
-            ));
-        }
         for (i, nic) in self.nics.iter().enumerate() {
-            // Debian's QEMU has no e1000 option ROM: `romfile=` (empty) tells it none is needed.
-            let device = format!("e1000,romfile=,mac={}", nic_mac(i));
+            let device = match self.board {
+                // Debian's QEMU has no e1000 option ROM: `romfile=` (empty) tells it none is
+                // needed.
+                Board::QemuMalta => format!("e1000,romfile=,mac={}", nic_mac(i)),
+                // On ppce500's platform bus, in command-line order; QEMU gives an eTSEC no MAC
+                // of its own (the tree's `local-mac-address` is what `mac=` says).
+                Board::QemuPpce500 => format!("eTSEC,mac={}", nic_mac(i)),
+                _ => return Err(format!("{}: no Ethernet ports in QEMU", self.board)),
+            };
             let netdev = match nic {
                 Nic::User => format!("user,id=ether{}", i + 1),
                 Nic::Tap(name) => format!(

@@ -1,5 +1,6 @@
-//! The host's own IP on the Ethernet ports of qemu-malta, with real peers: Linux network
-//! namespaces holding the host end of the tap each e1000 is plugged into (made by the test,
+//! The host's own IP on the Ethernet ports of qemu-malta (and, for the first test, of
+//! qemu-ppce500's eTSECs), with real peers: Linux network namespaces holding the host end of
+//! the tap each port is plugged into (made by the test,
 //! removed when it ends, also on failure; needs root, as CI runs).
 //!
 //! - ether1 in no bridge with `/ip address` and `/ipv6 address`: a namespace pings the host,
@@ -84,10 +85,20 @@ fn wait_running(s: &mut Session, name: &str) {
 
 #[test]
 fn malta_a_namespace_on_ether1_and_the_hosts_address_there_ping_each_other_v4_and_v6() {
-    let mut lab = NetLab::new(3);
+    host_address_on_ether1(Board::QemuMalta, 3);
+}
+
+#[test]
+fn ppce500_a_namespace_on_ether1_and_the_hosts_address_there_ping_each_other_v4_and_v6() {
+    host_address_on_ether1(Board::QemuPpce500, 5);
+}
+
+/// The test on `board`; `lab` tells its taps and namespaces from the other tests'.
+fn host_address_on_ether1(board: Board, lab: u8) {
+    let mut lab = NetLab::new(lab);
     let tap = lab.tap("ta").expect(SETUP);
     let ns = lab.namespace("na").expect(SETUP);
-    let mut s = Session::boot_with(Board::QemuMalta, |c| {
+    let mut s = Session::boot_with(board, |c| {
         c.nics = vec![Nic::Tap(tap.clone()), Nic::Unplugged];
     });
     s.login(BOOT);

@@ -21,9 +21,10 @@ tasks:
         (Ctrl-] ends QEMU; with a pipe on stdin, QEMU ends once the input is
         consumed and the console has been quiet for 3 s). --file preloads
         files into the file store (/file print, /metarouter import-image);
-        on qemu-malta the configuration persists in target/qemu/. qemu-malta
-        has two e1000 ports: ether1 on QEMU's user networking, ether2 on
-        nothing; --ether2 tap:NAME plugs it into an existing tap device.
+        on qemu-malta the configuration persists in target/qemu/. Both QEMU
+        boards have two ports (malta: e1000, ppce500: eTSEC): ether1 on
+        QEMU's user networking, ether2 on nothing; --ether2 tap:NAME plugs
+        it into an existing tap device.
   guests
         build the sample guests and their import archives (target/guests/archives): MIPS
         <name>.tgz, and the SDK samples hello, netguest, attacker for the e500 as <name>-ppc.tgz

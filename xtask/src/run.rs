@@ -82,8 +82,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     };
     let mut board_args = Vec::new();
     let mut files = Vec::new();
-    // qemu-malta's ports by default: ether1 on QEMU's user networking, ether2 plugged into
-    // nothing.
+    // The QEMU boards' ports by default: ether1 on QEMU's user networking, ether2 plugged
+    // into nothing.
     let mut nics = vec![Nic::User, Nic::Unplugged];
     let mut it = ours.iter();
     while let Some(arg) = it.next() {
@@ -124,7 +124,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         build_store(&paths, &store)?;
         config.files = Some(store);
     }
-    if board == Board::QemuMalta {
+    if matches!(board, Board::QemuMalta | Board::QemuPpce500) {
         config.nics = nics;
     }
     config.extra = qemu_args.to_vec();

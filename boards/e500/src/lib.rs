@@ -18,10 +18,23 @@
 //! ```
 #![no_std]
 
-use drivers::fsl_soc::{self, FslSoc};
+extern crate alloc;
+
+mod device_window;
+mod ether;
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
+use drivers::fsl_soc::{self, EthernetController, FslSoc, Interrupt, MAX_ETHERNET};
 use drivers::mmio::Mmio;
 use hypervisor::arch::{self, mmu, BootRegs};
-use hypervisor::board::{drain_console, Board, BoardInfo, EventSink, PhysRange};
+use hypervisor::board::{drain_console, Board, BoardInfo, EtherPort, EventSink, PhysRange};
+
+pub use ether::FixedLinks;
+
+/// MPIC priority of the Ethernet ports' interrupts (the console's is 8).
+const ETHER_PRIORITY: u8 = 7;
 
 /// An MPC85xx board: facts from the device tree and the SoC's drivers.
 pub struct FslSocBoard {
@@ -29,6 +42,19 @@ pub struct FslSocBoard {
     soc: FslSoc,
     /// The initial RAM disk the boot loader loaded, where the file store may be.
     preload: Option<PhysRange>,
+    ccsr: Mmio,
+    ccsr_phys: u64,
+    /// The eTSECs the tree lists, and how their fixed links are read.
+    ethernet: [Option<EthernetController>; MAX_ETHERNET],
+    fixed_links: FixedLinks,
+    /// The MPIC sources of the ports that started.
+    ether_interrupts: spin::Once<Vec<Interrupt>>,
+}
+
+impl FslSocBoard {
+    fn ether_interrupts(&self) -> &[Interrupt] {
+        self.ether_interrupts.get().map_or(&[], |v| v.as_slice())
+    }
 }
 
 impl Board for FslSocBoard {
@@ -48,11 +74,47 @@ impl Board for FslSocBoard {
         self.soc
             .init_interrupts()
             .expect("MPIC setup for the console interrupt");
+        for &interrupt in self.ether_interrupts() {
+            if let Err(e) = self.soc.enable_interrupt(interrupt, ETHER_PRIORITY) {
+                hypervisor::println!("ether: MPIC source {}: {e:?}", interrupt.source.0);
+            }
+        }
     }
 
     fn handle_interrupt(&self, _line: u32, events: &mut dyn EventSink) {
-        self.soc
-            .service_interrupts(|uart| drain_console(|| uart.receive().into(), events));
+        let mut ether = false;
+        self.soc.service_interrupts(
+            |uart| drain_console(|| uart.receive().into(), events),
+            // Masked by the SoC; unmasked in `ethernet_interrupts` once the ports are polled.
+            |source| ether |= self.ether_interrupts().iter().any(|i| i.source == source),
+        );
+        if ether {
+            events.ethernet();
+        }
+    }
+
+    fn ethernet_ports(
+        &self,
+        dma_ram: &mut dyn FnMut(u64, u64) -> Option<PhysRange>,
+    ) -> Vec<Box<dyn EtherPort>> {
+        let (ports, interrupts) = ether::start_ports(
+            &self.ethernet,
+            ether::PortSetup {
+                ccsr: self.ccsr,
+                ccsr_phys: self.ccsr_phys,
+                timebase_hz: self.info.timer_hz,
+                fixed_links: self.fixed_links,
+                dma_ram,
+            },
+        );
+        self.ether_interrupts.call_once(|| interrupts);
+        ports
+    }
+
+    fn ethernet_interrupts(&self) {
+        for interrupt in self.ether_interrupts() {
+            let _ = self.soc.mpic().unmask(interrupt.source);
+        }
     }
 
     fn console_rx_interrupt(&self, enable: bool) {
@@ -79,7 +141,8 @@ static BOARD: spin::Once<FslSocBoard> = spin::Once::new();
 
 /// Boot the MPC85xx board called `name` (as `./x build --board` knows it) from the registers
 /// the boot loader left: find the machine through the device tree and run the kernel on it.
-pub fn start(name: &'static str, regs: BootRegs) -> ! {
+/// `fixed_links`: how its `fixed-link` Ethernet ports learn their link.
+pub fn start(name: &'static str, regs: BootRegs, fixed_links: FixedLinks) -> ! {
     // SAFETY: the entry code mapped CCSR at `CCSR_VIRT` (cache-inhibited, guarded, `CCSR_SIZE`
     // bytes) for the life of the program; only the drivers built from this window touch it.
     let ccsr = unsafe { Mmio::new(mmu::CCSR_VIRT, mmu::CCSR_SIZE) };
@@ -116,6 +179,11 @@ pub fn start(name: &'static str, regs: BootRegs) -> ! {
                 base: r.base,
                 size: r.size,
             }),
+        ccsr,
+        ccsr_phys: desc.ccsr_phys,
+        ethernet: desc.ethernet,
+        fixed_links,
+        ether_interrupts: spin::Once::new(),
     });
     hypervisor::kernel::run(board)
 }

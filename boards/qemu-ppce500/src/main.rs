@@ -11,7 +11,8 @@
 #![no_main]
 
 fn main(regs: hypervisor::arch::BootRegs) -> ! {
-    board_e500::start("qemu-ppce500", regs)
+    // QEMU's tree says `fixed-link`, but its eTSEC model has a PHY whose link follows `set_link`.
+    board_e500::start("qemu-ppce500", regs, board_e500::FixedLinks::FromPhyAt(0))
 }
 
 hypervisor::board_entry!(main);

@@ -13,7 +13,7 @@
 #![no_main]
 
 fn main(regs: hypervisor::arch::BootRegs) -> ! {
-    board_e500::start("rb1100", regs)
+    board_e500::start("rb1100", regs, board_e500::FixedLinks::AsTheTreeSays)
 }
 
 hypervisor::board_entry!(main);

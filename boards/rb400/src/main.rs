@@ -4,19 +4,26 @@
 //! Devices (see README.md for sources): the AR71xx UART (16550 with one register per 32-bit
 //! word) at 0x1802_0000 on the misc interrupt controller (0x1806_0010, CPU line IP6); clocks
 //! from the PLL block at 0x1805_0000 (CP0 Count runs at half the CPU clock); full-chip reset in
-//! the reset block (0x1806_0024). RAM size from RouterBOOT's `mem=` kernel argument.
+//! the reset block (0x1806_0024). RAM size from RouterBOOT's `mem=` kernel argument. Ethernet
+//! ports on the two AG71xx MACs (`ether`: GE1 is ether1, GE0 ether2; CPU lines IP5 and IP4).
 //!
 //! Not verified on hardware: nobody can run these boards here. It builds and links at the
 //! addresses platforms.md gives.
 #![no_std]
 #![no_main]
 
+extern crate alloc;
+
 mod argv;
+mod ether;
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
 
 use drivers::mmio::Mmio;
 use drivers::uart16550::{RegLayout, Uart16550};
 use hypervisor::arch::BootRegs;
-use hypervisor::board::{Board, BoardInfo, EventSink, PhysRange};
+use hypervisor::board::{Board, BoardInfo, EtherPort, EventSink, PhysRange};
 use spin::Once;
 
 const fn kseg1(pa: usize) -> usize {
@@ -35,6 +42,8 @@ const RESET_REG: usize = 0x24;
 const RESET_FULL_CHIP: u32 = 1 << 24;
 /// The misc interrupt controller drives CPU line IP6.
 const MISC_CPU_LINE: u32 = 6;
+/// GE0 and GE1 interrupt the CPU on lines IP4 and IP5.
+const ETHER_CPU_LINES: u32 = 1 << 4 | 1 << 5;
 /// AR71xx PLL: reference clock and the CPU_CONFIG register's fields.
 const REF_CLOCK_HZ: u64 = 40_000_000;
 const PLL_CPU_CONFIG: usize = 0x00;
@@ -54,6 +63,16 @@ struct Rb400 {
     info: BoardInfo,
     uart: Uart16550,
     reset: Mmio,
+    /// RouterBOOT's `kmac=`: ether1's address (ether2's is the next).
+    kmac: Option<[u8; 6]>,
+    /// The started ports' interrupts.
+    ether: Once<Vec<ether::PortInterrupt>>,
+}
+
+impl Rb400 {
+    fn ether_interrupts(&self) -> &[ether::PortInterrupt] {
+        self.ether.get().map_or(&[], |v| v.as_slice())
+    }
 }
 
 impl Rb400 {
@@ -83,10 +102,12 @@ impl Rb400 {
                 cpu_hz: Some(cpu_hz),
                 timer_hz: cpu_hz / 2,
                 ram,
-                irq_lines: 1 << MISC_CPU_LINE,
+                irq_lines: 1 << MISC_CPU_LINE | ETHER_CPU_LINES,
             },
             uart,
             reset,
+            kmac: argv::kmac(&regs),
+            ether: Once::new(),
         }
     }
 }
@@ -114,6 +135,22 @@ impl Board for Rb400 {
     }
 
     fn handle_interrupt(&self, line: u32, events: &mut dyn EventSink) {
+        if ETHER_CPU_LINES & (1 << line) != 0 {
+            // Masked at the MAC until the main loop has polled the ports.
+            let mut ours = false;
+            for port in self
+                .ether_interrupts()
+                .iter()
+                .filter(|p| p.cpu_line == line)
+            {
+                port.mask();
+                ours = true;
+            }
+            if ours {
+                events.ethernet();
+            }
+            return;
+        }
         if line != MISC_CPU_LINE {
             return;
         }
@@ -123,6 +160,20 @@ impl Board for Rb400 {
         {
             self.uart.set_rx_interrupt(false);
         }
+    }
+
+    fn ethernet_ports(
+        &self,
+        dma_ram: &mut dyn FnMut(u64, u64) -> Option<PhysRange>,
+    ) -> Vec<Box<dyn EtherPort>> {
+        let (ports, interrupts) =
+            ether::start_ports(&self.reset, self.kmac, self.info.timer_hz, dma_ram);
+        self.ether.call_once(|| interrupts);
+        ports
+    }
+
+    fn ethernet_interrupts(&self) {
+        self.ether_interrupts().iter().for_each(|p| p.unmask());
     }
 
     fn console_rx_interrupt(&self, enable: bool) {

@@ -79,6 +79,36 @@ impl<R: Registers, D: DmaOps> Etsec<R, D> {
         done
     }
 
+    /// Whether receive descriptor `i`, found EMPTY, was passed by: the next one is complete and
+    /// `i` is still EMPTY when read again. Hardware fills descriptors in ring order, so there a
+    /// complete successor means `i` was completed too (the second read sees it); QEMU 10's model,
+    /// when it finds the ring full, advances its pointer past the full descriptor anyway and
+    /// later fills the ring from there, leaving `i` EMPTY behind it.
+    fn skipped_by_the_device(&self, i: usize) -> bool {
+        let next = (i + 1) % self.rx.count;
+        let complete =
+            |d: usize| self.rx_bd.read_be32(d * BD_SIZE + BD_STATUS) >> 16 & RXBD_EMPTY == 0;
+        if !complete(next) {
+            return false;
+        }
+        fence(Ordering::Acquire);
+        !complete(i)
+    }
+
+    /// Whether the descriptor the controller fills next (`RBPTR0`) is EMPTY. A halted queue is
+    /// restarted only then: QEMU 10's model, restarted onto a full descriptor, halts again
+    /// with its held frame's bookkeeping four bytes further off each time (and reads outside
+    /// the frame's buffer in the end); hardware would just halt again.
+    fn device_next_is_empty(&self) -> bool {
+        let at = u64::from(self.regs.read(RBPTR0)).wrapping_sub(self.rx_ring_bus);
+        let Ok(at) = usize::try_from(at) else {
+            return false;
+        };
+        at % BD_SIZE == 0
+            && at / BD_SIZE < self.rx.count
+            && self.rx_bd.read_be32(at + BD_STATUS) >> 16 & RXBD_EMPTY != 0
+    }
+
     fn poll(&mut self, budget: usize, mut deliver: impl FnMut(&[u8])) -> usize {
         self.dma.drain_device_writes();
         let mut done = 0;
@@ -87,7 +117,14 @@ impl<R: Registers, D: DmaOps> Etsec<R, D> {
             let word = self.rx_bd.read_be32(i * BD_SIZE + BD_STATUS);
             let flags = word >> 16;
             if flags & RXBD_EMPTY != 0 {
-                break;
+                if !self.skipped_by_the_device(i) {
+                    break;
+                }
+                // QEMU's model passed this descriptor by when it found the ring full: the
+                // frames go on from the next one.
+                self.counters.rx_skipped_descriptors += 1;
+                self.rx_next = (i + 1) % self.rx.count;
+                continue;
             }
             fence(Ordering::Acquire);
             let len = (word & 0xFFFF) as usize;
@@ -118,7 +155,7 @@ impl<R: Registers, D: DmaOps> Etsec<R, D> {
         }
         if done > 0 {
             fence(Ordering::SeqCst);
-            if self.regs.read(RSTAT) & RSTAT_QHLT0 != 0 {
+            if self.regs.read(RSTAT) & RSTAT_QHLT0 != 0 && self.device_next_is_empty() {
                 self.regs.write(RSTAT, RSTAT_QHLT0);
                 self.regs.write(RSTAT, RSTAT_QHLT0);
             }

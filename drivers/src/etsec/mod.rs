@@ -92,6 +92,8 @@ pub struct Etsec<R: Registers, D: DmaOps> {
     tx: BufferArea,
     rx_next: usize,
     rx_discarding: bool,
+    /// Bus address of the receive ring (to find the descriptor `RBPTR0` names).
+    rx_ring_bus: u64,
     tx_tail: usize,
     tx_clean: usize,
     tx_in_flight: usize,
@@ -173,6 +175,7 @@ impl<R: Registers, D: DmaOps> Etsec<R, D> {
             tx,
             rx_next: 0,
             rx_discarding: false,
+            rx_ring_bus: desc_bus,
             tx_tail: 0,
             tx_clean: 0,
             tx_in_flight: 0,

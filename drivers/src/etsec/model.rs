@@ -4,7 +4,8 @@
 //! bytes); a frame is stored with four zero bytes in place of its FCS, held when the ring is
 //! full (`RSTAT[QHLT0]` set) and resumed by a QHLT0 write while the bit is clear; frames arriving
 //! meanwhile wait in a queue; SH marks frames under 60 bytes; interrupts only from
-//! descriptors with I set; one PHY at every MDIO address. Unlike QEMU it counts frames and
+//! descriptors with I set; one PHY at every MDIO address; optionally (`skips_full_descriptor`)
+//! QEMU's step past the full descriptor that halts the ring. Unlike QEMU it counts frames and
 //! bytes in RPKT/RBYT/TPKT/TBYT (clear on read), as the hardware does, and can mark a sent
 //! frame with a late collision.
 
@@ -20,7 +21,6 @@ use super::REGISTER_WINDOW;
 use crate::mmio::Registers;
 use crate::testing::dma_model::DmaModel;
 
-const RBPTR0: Reg = Reg(0x384);
 const TBPTR0: Reg = Reg(0x184);
 const BMSR_LINK: u16 = 1 << 2;
 const RXBD_FIRST: u32 = 1 << 10;
@@ -37,6 +37,9 @@ pub struct EtsecModel<'m> {
     queue: RefCell<VecDeque<Vec<u8>>>,
     pub tx_error_next: Cell<bool>,
     pub sent: RefCell<Vec<Vec<u8>>>,
+    /// QEMU 10's walk of the receive ring: when it meets a full descriptor it has already
+    /// moved its pointer past it, so after a restart it fills the ring from the next one.
+    pub skips_full_descriptor: Cell<bool>,
 }
 
 impl<'m> EtsecModel<'m> {
@@ -51,6 +54,7 @@ impl<'m> EtsecModel<'m> {
             queue: RefCell::new(VecDeque::new()),
             tx_error_next: Cell::new(false),
             sent: RefCell::new(Vec::new()),
+            skips_full_descriptor: Cell::new(false),
         };
         m.set(MAXFRM, 0x600);
         m.set(MIIMCFG, 7);
@@ -132,6 +136,13 @@ impl<'m> EtsecModel<'m> {
             let (word, pointer) = self.read_bd(at);
             let flags = word >> 16;
             if flags & RXBD_EMPTY == 0 {
+                if self.skips_full_descriptor.get() {
+                    at = if flags & BD_WRAP != 0 {
+                        base
+                    } else {
+                        at + BD_SIZE as u64
+                    };
+                }
                 break;
             }
             let chunk = (data.len() - done).min(mrblr);

@@ -21,6 +21,8 @@ pub const TBASE0: Reg = Reg(0x204);
 pub const RCTRL: Reg = Reg(0x300);
 pub const RSTAT: Reg = Reg(0x304);
 pub const RQUEUE: Reg = Reg(0x314);
+/// The receive descriptor the controller will fill next (read-only here).
+pub const RBPTR0: Reg = Reg(0x384);
 pub const MRBLR: Reg = Reg(0x340);
 pub const RBASEH: Reg = Reg(0x400);
 pub const RBASE0: Reg = Reg(0x404);

@@ -9,6 +9,7 @@
 //! CCSR + 0x4500 (for [`early_console`], before the tree is read) and the global utilities at
 //! CCSR + 0xE_0000 (old trees have no node for them).
 
+mod ethernet;
 #[cfg(test)]
 mod tests;
 mod tree;
@@ -17,6 +18,7 @@ use core::fmt;
 
 use fdt::{Fdt, FdtError};
 
+pub use ethernet::{EthernetController, EthernetPhy, ETHERNET_INTERRUPTS, MAX_ETHERNET};
 pub use tree::{
     GpioLine, Interrupt, RamBank, SerialPort, SocDescription, TreeError, MAX_RAM_BANKS,
 };
@@ -176,19 +178,40 @@ impl FslSoc {
         Ok(())
     }
 
+    /// Route `interrupt` (a device's, besides the console) to the boot CPU at `priority`,
+    /// vector = source number, and unmask it. Call after [`Self::init_interrupts`].
+    pub fn enable_interrupt(&self, interrupt: Interrupt, priority: u8) -> Result<(), MpicError> {
+        self.mpic.configure(
+            interrupt.source,
+            SourceConfig {
+                vector: interrupt.source.0,
+                priority,
+                sense: interrupt.sense,
+                cpus: 1 << BOOT_CPU,
+            },
+        )?;
+        self.mpic.unmask(interrupt.source)
+    }
+
     /// Serve every pending MPIC interrupt of the boot CPU (call on External Input). For the
     /// console, `console_rx` drains the UART and returns `false` when its queue is full; the
-    /// receive interrupt is then turned off until the caller turns it on again. A source
-    /// nobody configured is masked so it cannot storm.
-    pub fn service_interrupts(&self, mut console_rx: impl FnMut(&Uart16550) -> bool) {
+    /// receive interrupt is then turned off until the caller turns it on again. Any other
+    /// source is masked and handed to `device`: one the caller polls (an Ethernet port) is
+    /// unmasked by it once polled; one nobody configured stays masked, so it cannot storm.
+    pub fn service_interrupts(
+        &self,
+        mut console_rx: impl FnMut(&Uart16550) -> bool,
+        mut device: impl FnMut(mpic::Source),
+    ) {
         while let Some(vector) = self.mpic.acknowledge(BOOT_CPU) {
             if vector == self.console_interrupt.source.0 {
                 if !console_rx(&self.console) {
                     self.console.set_rx_interrupt(false);
                 }
             } else {
-                // Vectors are source numbers (see `init_interrupts`); this one is not ours.
+                // Vectors are source numbers (see `init_interrupts`).
                 let _ = self.mpic.mask(mpic::Source(vector));
+                device(mpic::Source(vector));
             }
             self.mpic.end_of_interrupt(BOOT_CPU);
         }

@@ -12,6 +12,8 @@ use fdt::Fdt;
 use super::{GpioLine, Interrupt, RamBank, SocDescription, TreeError};
 use crate::mpic::{Sense, Source};
 
+mod ethernet;
+
 const QEMU_PPCE500_DTB: &[u8] = include_bytes!("qemu-ppce500.dtb");
 /// The same machine started with `-kernel ... -initrd` of a 4 KiB file (the tree trimmed to its
 /// used size).

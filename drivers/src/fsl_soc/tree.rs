@@ -8,6 +8,7 @@
 use fdt::node::FdtNode;
 use fdt::Fdt;
 
+use super::ethernet::{ethernet_controllers, EthernetController, MAX_ETHERNET};
 use crate::mpic::{Sense, Source};
 
 /// At most this many RAM banks are reported.
@@ -70,6 +71,8 @@ pub struct SocDescription<'a> {
     /// `/chosen` `linux,initrd-start` .. `linux,initrd-end`: RAM the boot loader filled with an
     /// initial RAM disk (QEMU's `-initrd`), when the tree names a non-empty one.
     pub initrd: Option<RamBank>,
+    /// The eTSEC controllers (`super::ethernet`), by physical address.
+    pub ethernet: [Option<EthernetController>; MAX_ETHERNET],
 }
 
 /// Which part of the device tree is missing or malformed (the boot loader's fault).
@@ -130,6 +133,7 @@ impl<'a> SocDescription<'a> {
                 .transpose()?,
             power_off: power_off_line(tree, soc)?,
             initrd: initrd(tree),
+            ethernet: ethernet_controllers(tree, root, mpic.interrupt_cells().unwrap_or(2))?,
         })
     }
 
@@ -150,11 +154,11 @@ fn initrd(tree: &Fdt<'_>) -> Option<RamBank> {
     })
 }
 
-fn has_compatible(node: FdtNode<'_, '_>, mut pred: impl FnMut(&str) -> bool) -> bool {
+pub(super) fn has_compatible(node: FdtNode<'_, '_>, mut pred: impl FnMut(&str) -> bool) -> bool {
     node.compatible().is_some_and(|c| c.all().any(&mut pred))
 }
 
-fn string_prop<'a>(node: FdtNode<'_, 'a>, name: &str) -> Option<&'a str> {
+pub(super) fn string_prop<'a>(node: FdtNode<'_, 'a>, name: &str) -> Option<&'a str> {
     node.property(name).and_then(|p| p.as_str())
 }
 
@@ -180,14 +184,14 @@ fn is_uart(node: FdtNode<'_, '_>) -> bool {
 }
 
 /// Big-endian 32-bit cells of a property value.
-fn cells(value: &[u8]) -> impl Iterator<Item = u32> + '_ {
+pub(super) fn cells(value: &[u8]) -> impl Iterator<Item = u32> + '_ {
     value
         .chunks_exact(4)
         .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
 }
 
 /// A number of `count` cells (1 or 2) from `it`.
-fn number(it: &mut impl Iterator<Item = u32>, count: usize) -> Option<u64> {
+pub(super) fn number(it: &mut impl Iterator<Item = u32>, count: usize) -> Option<u64> {
     match count {
         1 => it.next().map(u64::from),
         2 => Some((u64::from(it.next()?) << 32) | u64::from(it.next()?)),
@@ -196,12 +200,12 @@ fn number(it: &mut impl Iterator<Item = u32>, count: usize) -> Option<u64> {
 }
 
 /// A property holding one number of 1 or 2 cells.
-fn number_prop(node: FdtNode<'_, '_>, name: &str) -> Option<u64> {
+pub(super) fn number_prop(node: FdtNode<'_, '_>, name: &str) -> Option<u64> {
     let value = node.property(name)?.value;
     number(&mut cells(value), value.len() / 4)
 }
 
-fn cell_counts(node: FdtNode<'_, '_>) -> (usize, usize) {
+pub(super) fn cell_counts(node: FdtNode<'_, '_>) -> (usize, usize) {
     let sizes = node.cell_sizes();
     (sizes.address_cells, sizes.size_cells)
 }

@@ -8,15 +8,16 @@
 //! |-------|-----------------|--------------------------|---------|-----------------------------|
 //! | 0     | 0               | 0                        | 256 MiB | cacheable, supervisor RWX   |
 //! | 1     | [`CCSR_VIRT`]   | board's `__ccsr_phys_*`  | 1 MiB   | cache-inhibited, guarded, RW|
-//! | 15, 14| 256 MiB, 512 MiB| the same                 | 256 MiB | as entry 0, where RAM is    |
+//! | 14    | 256 MiB         | 256 MiB                  | 256 MiB | as entry 0, where RAM is    |
 //!
 //! The CCSR physical base is a board parameter: each e500 board's `memory.ld` defines
 //! `__ccsr_phys_high` (bits 35..32) and `__ccsr_phys_low` (bits 31..0). QEMU's ppce500 has CCSR
 //! at 0xF_E000_0000, the MPC8544 on the RB1100 at 0xE000_0000; both appear at [`CCSR_VIRT`].
 //! Entries 2..13 are the guests' (`tlb.rs`). The boot code uses 14 or 15 briefly, as a 16 MiB
 //! address-space-1 map of itself, and clears it again; once the RAM size is known
-//! ([`map_high_ram`]) entries 15 and 14 map the RAM between 256 MiB and 768 MiB one to one, as
-//! far as the board has it, so that 16 guests (or fewer, larger ones) fit.
+//! ([`map_high_ram`]) entry 14 maps the RAM between 256 MiB and 512 MiB one to one where the
+//! board has it, so that 16 guests (or fewer, larger ones) fit; entry 15 is the board's device
+//! window (`boards/e500/src/device_window.rs`: an eTSEC outside CCSR).
 
 /// TLB1 entry of the low RAM mapping.
 pub const RAM_ENTRY: u32 = 0;
@@ -28,12 +29,12 @@ pub const CCSR_ENTRY: u32 = 1;
 pub const RAM_MAPPED: usize = 256 << 20;
 /// The TLB1 entries of the RAM above [`RAM_MAPPED`], in address order: each maps the next
 /// [`RAM_MAPPED`] bytes.
-const HIGH_RAM_ENTRIES: [u32; 2] = [15, 14];
+const HIGH_RAM_ENTRIES: [u32; 1] = [14];
 /// The end of the RAM mapped one to one: [`RAM_MAPPED`] until [`map_high_ram`] has run.
 #[allow(clippy::cast_possible_truncation)] // 256 MiB
 static MAPPED_END: AtomicU32 = AtomicU32::new(RAM_MAPPED as u32);
 
-/// Map the RAM from [`RAM_MAPPED`] up to `ram_end` (rounded down to 256 MiB, at most 768 MiB
+/// Map the RAM from [`RAM_MAPPED`] up to `ram_end` (rounded down to 256 MiB, at most 512 MiB
 /// in all) one to one with the entries of the boot map's attributes; returns the end of the
 /// RAM now mapped. Call once, with the board's RAM size, before any guest runs (the entries
 /// are protected: guests' TLB operations and flash invalidation never touch them).
