@@ -123,6 +123,11 @@ impl SidSet {
         self.0[(sid >> 5) as usize] |= 1 << (sid & 31);
     }
 
+    /// Remove `sid`.
+    pub fn remove(&mut self, sid: u8) {
+        self.0[(sid >> 5) as usize] &= !(1 << (sid & 31));
+    }
+
     /// Remove every member of `other`.
     pub fn remove_all(&mut self, other: &SidSet) {
         for (a, b) in self.0.iter_mut().zip(other.0) {
