@@ -187,14 +187,19 @@ impl HostInvalidation {
     /// at most one entry for an (address, ID), so this removes all of them.
     pub fn for_each_probe(&self, mut f: impl FnMut(u32, u8)) {
         for (start, len, sids) in self.ranges() {
+            // At most MAX_PROBES_PER_RANGE pages: the count fits 32 bits.
+            let pages = len.div_ceil(4096) as u32;
             for sid in sids.iter() {
-                let mut page = 0u64;
-                while page < *len {
-                    f(start.wrapping_add(page as u32), sid);
-                    page += 4096;
+                for page in 0..pages {
+                    f(start.wrapping_add(page << 12), sid);
                 }
             }
         }
+    }
+
+    /// Whether [`HostInvalidation::for_each_probe`] makes any probe.
+    pub fn has_probes(&self) -> bool {
+        self.ranges().iter().any(|(_, _, sids)| !sids.is_empty())
     }
 
     /// Whether the host entry with `mas1` and `mas2` is stale (for an arch that scans its TLB

@@ -91,7 +91,7 @@ impl Vcpu {
         for (start, len, sids) in self.invalidation.ranges() {
             self.refill.invalidate(*start, *len, sids);
         }
-        self.invalidation.probe_count() != 0
+        self.invalidation.has_probes()
     }
 
     /// Collect what the change of the entry at `index` from `old` to `new` (already written)

@@ -171,8 +171,10 @@ impl RefillCache {
                 self.drop_slot(i);
             }
         }
-        let large = self.large;
-        for i in large.iter() {
+        if self.large.is_empty() {
+            return;
+        }
+        for i in self.large.iter() {
             if stale(&self.slots[usize::from(i)]) {
                 self.drop_slot(usize::from(i));
             }

@@ -151,9 +151,19 @@ impl TlbEntry {
     pub const fn size(&self) -> u64 {
         tsize_bytes(self.tsize())
     }
+    /// The offset bits of an address in the page (size - 1; in 32 bits, which the 4 GiB
+    /// maximum fills).
+    const fn offset_mask(&self) -> u32 {
+        let tsize = self.tsize();
+        if tsize >= 11 {
+            u32::MAX
+        } else {
+            (1024u32 << (2 * tsize)) - 1
+        }
+    }
     /// First effective address of the page (EPN bits below the page size are ignored).
     pub const fn epn(&self) -> u32 {
-        ((self.mas2 & MAS2_EPN) as u64 & !(self.size() - 1)) as u32
+        self.mas2 & MAS2_EPN & !self.offset_mask()
     }
     /// First guest-physical address of the page (36 bits; RPN bits below the size ignored).
     pub const fn rpn(&self) -> u64 {
@@ -161,7 +171,8 @@ impl TlbEntry {
     }
     /// Whether the page contains `ea`.
     pub const fn covers(&self, ea: u32) -> bool {
-        (ea as u64 & !(self.size() - 1)) as u32 == self.epn()
+        let mask = self.offset_mask();
+        ea & !mask == self.mas2 & MAS2_EPN & !mask
     }
     /// Whether the entry translates `ea` in address space `ts` for PIDs `pids`.
     pub const fn matches(&self, ea: u32, ts: bool, pids: &[u8; 3]) -> bool {
@@ -173,8 +184,8 @@ impl TlbEntry {
     }
     /// Whether the page overlaps `[start, start + len)`.
     pub const fn overlaps(&self, start: u32, len: u64) -> bool {
-        let epn = self.epn() as u64;
-        (start as u64) < epn + self.size() && epn < start as u64 + len
+        let epn = self.epn();
+        len != 0 && start <= epn | self.offset_mask() && epn as u64 <= start as u64 + (len - 1)
     }
 }
 
