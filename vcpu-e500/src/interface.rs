@@ -122,7 +122,8 @@ pub const MAX_PROBES_PER_RANGE: u64 = 16;
 
 /// Host TLB entries that became stale because the guest changed its TLB: for each range, every
 /// host entry of one of the shadow IDs whose page contains one of the range's 4 KiB pages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Equality and `Debug` look at the ranges in use only.
+#[derive(Clone, Copy)]
 pub struct HostInvalidation {
     ranges: [(u32, u64, SidSet); 4],
     len: usize,
@@ -138,6 +139,11 @@ impl HostInvalidation {
     /// Whether nothing needs invalidating.
     pub const fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// Forget every range (what lies past the ranges in use is never read).
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
     }
 
     /// The (first address, length, shadow IDs) ranges.
@@ -181,14 +187,19 @@ impl HostInvalidation {
     /// at most one entry for an (address, ID), so this removes all of them.
     pub fn for_each_probe(&self, mut f: impl FnMut(u32, u8)) {
         for (start, len, sids) in self.ranges() {
+            // At most MAX_PROBES_PER_RANGE pages: the count fits 32 bits.
+            let pages = len.div_ceil(4096) as u32;
             for sid in sids.iter() {
-                let mut page = 0u64;
-                while page < *len {
-                    f(start.wrapping_add(page as u32), sid);
-                    page += 4096;
+                for page in 0..pages {
+                    f(start.wrapping_add(page << 12), sid);
                 }
             }
         }
+    }
+
+    /// Whether [`HostInvalidation::for_each_probe`] makes any probe.
+    pub fn has_probes(&self) -> bool {
+        self.ranges().iter().any(|(_, _, sids)| !sids.is_empty())
     }
 
     /// Whether the host entry with `mas1` and `mas2` is stale (for an arch that scans its TLB
@@ -202,6 +213,20 @@ impl HostInvalidation {
                 let start = u64::from(*start);
                 sids.contains(sid) && epn < start + len && start < epn + size
             })
+    }
+}
+
+impl PartialEq for HostInvalidation {
+    fn eq(&self, other: &Self) -> bool {
+        self.ranges() == other.ranges()
+    }
+}
+
+impl Eq for HostInvalidation {}
+
+impl core::fmt::Debug for HostInvalidation {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.ranges()).finish()
     }
 }
 

@@ -51,15 +51,15 @@ fn depends_on(x_index: TlbIndex, x: &TlbEntry, e_index: TlbIndex, e: &TlbEntry) 
     sizing || (x.tid() != 0 && e.tid() == 0)
 }
 
-/// Invalidation being collected.
-struct Collector {
-    inval: HostInvalidation,
-    retiring: SidSet,
+/// Invalidation being collected, into the `Vcpu`'s own fields (no copy of them per change).
+struct Collector<'a> {
+    inval: &'a mut HostInvalidation,
+    retiring: &'a mut SidSet,
     /// TID = 0 entries all of whose context-mapped pages are being dropped.
     unmark: [Option<TlbIndex>; 8],
 }
 
-impl Collector {
+impl Collector<'_> {
     fn range(&mut self, start: u32, len: u64, sids: SidSet) {
         if !self.inval.try_push(start, len, sids) {
             self.retiring.insert_all(&sids);
@@ -74,41 +74,24 @@ impl Collector {
 }
 
 impl Vcpu {
-    fn collector(&self) -> Collector {
-        Collector {
-            inval: self.invalidation,
-            retiring: self.retiring,
-            unmark: [None; 8],
-        }
-    }
-
-    fn keep(&mut self, c: Collector) {
-        self.invalidation = c.inval;
-        self.retiring = c.retiring;
-        for index in c.unmark.into_iter().flatten() {
-            self.tlb.clear_context_mapped(index);
-        }
-    }
-
     pub(crate) fn begin_invalidation(&mut self) {
-        self.invalidation = HostInvalidation::EMPTY;
+        self.invalidation.clear();
         self.retiring = SidSet::EMPTY;
     }
 
     /// Retire what must be retired, drop the refill slots concerned; whether the host has
     /// probes to make ([`crate::Outcome::InvalidateHost`]).
     pub(crate) fn end_invalidation(&mut self) -> bool {
-        let retiring = self.retiring;
-        if !retiring.is_empty() {
+        if !self.retiring.is_empty() {
+            let retiring = self.retiring;
             self.sids.retire(&retiring);
             self.refill.retire(&retiring);
             self.invalidation.drop_sids(&retiring);
         }
-        let inval = self.invalidation;
-        for (start, len, sids) in inval.ranges() {
+        for (start, len, sids) in self.invalidation.ranges() {
             self.refill.invalidate(*start, *len, sids);
         }
-        self.invalidation.probe_count() != 0
+        self.invalidation.has_probes()
     }
 
     /// Collect what the change of the entry at `index` from `old` to `new` (already written)
@@ -120,7 +103,11 @@ impl Vcpu {
         new: &TlbEntry,
         pids: &HostPidAllocator,
     ) {
-        let mut c = self.collector();
+        let mut c = Collector {
+            inval: &mut self.invalidation,
+            retiring: &mut self.retiring,
+            unmark: [None; 8],
+        };
         if old.valid() {
             c.range(old.epn(), old.size(), entry_users(&self.sids, old, pids));
         }
@@ -131,11 +118,16 @@ impl Vcpu {
             let sids = &self.sids;
             self.tlb
                 .for_each_overlapping(x.epn(), x.size(), x.ts(), Some(index), |e_index, e| {
+                    let precedes = is_new && index.precedes(e_index);
+                    let depends = depends_on(index, x, e_index, e);
+                    if !precedes && !depends {
+                        return;
+                    }
                     let users = entry_users(sids, e, pids);
-                    if is_new && index.precedes(e_index) {
+                    if precedes {
                         c.range(x.epn(), x.size(), users);
                     }
-                    if depends_on(index, x, e_index, e) {
+                    if depends {
                         c.range(e.epn(), e.size(), users);
                         if e.context_mapped() {
                             c.unmark(e_index);
@@ -143,7 +135,10 @@ impl Vcpu {
                     }
                 });
         }
-        self.keep(c);
+        let unmark = c.unmark;
+        for index in unmark.into_iter().flatten() {
+            self.tlb.clear_context_mapped(index);
+        }
     }
 
     /// `tlbwe`: write the entry MAS0 (and MAS2 for TLB0) selects from MAS1..MAS3 and MAS7;

@@ -125,12 +125,10 @@ impl RefillCache {
             mas3: entry.mas3,
         };
         // `large` is a set of slot numbers (0..=255), kept as a SidSet of that width.
-        let mut me = SidSet::EMPTY;
-        me.insert(i as u8);
         if entry.is_tlb1() {
             self.large.insert(i as u8);
         } else {
-            self.large.remove_all(&me);
+            self.large.remove(i as u8);
         }
     }
 
@@ -146,9 +144,7 @@ impl RefillCache {
 
     fn drop_slot(&mut self, i: usize) {
         self.slots[i] = RefillSlot::EMPTY;
-        let mut me = SidSet::EMPTY;
-        me.insert(i as u8);
-        self.large.remove_all(&me);
+        self.large.remove(i as u8);
     }
 
     /// Drop every slot of an ID in `sids` whose host page overlaps `[start, start + len)`.
@@ -175,8 +171,10 @@ impl RefillCache {
                 self.drop_slot(i);
             }
         }
-        let large = self.large;
-        for i in large.iter() {
+        if self.large.is_empty() {
+            return;
+        }
+        for i in self.large.iter() {
             if stale(&self.slots[usize::from(i)]) {
                 self.drop_slot(usize::from(i));
             }

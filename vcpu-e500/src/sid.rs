@@ -123,6 +123,11 @@ impl SidSet {
         self.0[(sid >> 5) as usize] |= 1 << (sid & 31);
     }
 
+    /// Remove `sid`.
+    pub fn remove(&mut self, sid: u8) {
+        self.0[(sid >> 5) as usize] &= !(1 << (sid & 31));
+    }
+
     /// Remove every member of `other`.
     pub fn remove_all(&mut self, other: &SidSet) {
         for (a, b) in self.0.iter_mut().zip(other.0) {
@@ -147,24 +152,47 @@ impl SidSet {
         self.0.iter().all(|&w| w == 0)
     }
 
-    /// How many IDs the set holds.
+    /// How many IDs the set holds (the words that hold none cost a test each: a core
+    /// without a population count instruction counts the others bit by bit).
     pub fn len(&self) -> u32 {
-        self.0.iter().map(|w| w.count_ones()).sum()
+        self.0
+            .iter()
+            .filter(|&&w| w != 0)
+            .map(|w| w.count_ones())
+            .sum()
     }
 
     /// The members, in increasing order.
-    pub fn iter(&self) -> impl Iterator<Item = u8> + '_ {
-        self.0.iter().enumerate().flat_map(|(i, &w)| {
-            let mut rest = w;
-            core::iter::from_fn(move || {
-                if rest == 0 {
-                    return None;
-                }
-                let bit = rest.trailing_zeros();
-                rest &= rest - 1;
-                Some((i as u32 * 32 + bit) as u8)
-            })
-        })
+    pub fn iter(&self) -> SidIter {
+        SidIter {
+            words: self.0,
+            word: 0,
+        }
+    }
+}
+
+/// The members of a [`SidSet`], in increasing order.
+#[derive(Clone, Debug)]
+pub struct SidIter {
+    words: [u32; 8],
+    word: usize,
+}
+
+impl Iterator for SidIter {
+    type Item = u8;
+
+    #[inline]
+    fn next(&mut self) -> Option<u8> {
+        while self.word < self.words.len() {
+            let w = self.words[self.word];
+            if w != 0 {
+                let bit = w.trailing_zeros();
+                self.words[self.word] = w & (w - 1);
+                return Some((self.word as u32 * 32 + bit) as u8);
+            }
+            self.word += 1;
+        }
+        None
     }
 }
 

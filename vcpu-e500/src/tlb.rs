@@ -151,9 +151,19 @@ impl TlbEntry {
     pub const fn size(&self) -> u64 {
         tsize_bytes(self.tsize())
     }
+    /// The offset bits of an address in the page (size - 1; in 32 bits, which the 4 GiB
+    /// maximum fills).
+    const fn offset_mask(&self) -> u32 {
+        let tsize = self.tsize();
+        if tsize >= 11 {
+            u32::MAX
+        } else {
+            (1024u32 << (2 * tsize)) - 1
+        }
+    }
     /// First effective address of the page (EPN bits below the page size are ignored).
     pub const fn epn(&self) -> u32 {
-        ((self.mas2 & MAS2_EPN) as u64 & !(self.size() - 1)) as u32
+        self.mas2 & MAS2_EPN & !self.offset_mask()
     }
     /// First guest-physical address of the page (36 bits; RPN bits below the size ignored).
     pub const fn rpn(&self) -> u64 {
@@ -161,7 +171,8 @@ impl TlbEntry {
     }
     /// Whether the page contains `ea`.
     pub const fn covers(&self, ea: u32) -> bool {
-        (ea as u64 & !(self.size() - 1)) as u32 == self.epn()
+        let mask = self.offset_mask();
+        ea & !mask == self.mas2 & MAS2_EPN & !mask
     }
     /// Whether the entry translates `ea` in address space `ts` for PIDs `pids`.
     pub const fn matches(&self, ea: u32, ts: bool, pids: &[u8; 3]) -> bool {
@@ -173,8 +184,8 @@ impl TlbEntry {
     }
     /// Whether the page overlaps `[start, start + len)`.
     pub const fn overlaps(&self, start: u32, len: u64) -> bool {
-        let epn = self.epn() as u64;
-        (start as u64) < epn + self.size() && epn < start as u64 + len
+        let epn = self.epn();
+        len != 0 && start <= epn | self.offset_mask() && epn as u64 <= start as u64 + (len - 1)
     }
 }
 
@@ -182,15 +193,32 @@ impl TlbEntry {
 /// counted (128 MiB: 32 chunks).
 const CHUNK_SHIFT: u32 = 27;
 
-/// TLB0 and TLB1 of one guest, TLB0's next-victim counter, and per address space a count of
+/// TLB0 and TLB1 of one guest, TLB0's next-victim counter, per address space a count of
 /// valid non-global (TID != 0) entries in each 128 MiB of the address space, so that most
-/// "does a non-global entry overlap this global one?" questions are answered without a scan.
+/// "does a non-global entry overlap this global one?" questions are answered without a scan,
+/// and per address space the set of valid TLB1 entries, so that searches visit only those (a
+/// guest kernel keeps two or three of its sixteen).
 #[derive(Clone, Debug)]
 pub struct Tlb {
     tlb0: [TlbEntry; TLB0_ENTRIES],
     tlb1: [TlbEntry; TLB1_ENTRIES],
     nv: u8,
     nonglobal: [[u16; 32]; 2],
+    /// Bit i: TLB1 entry i is valid, by address space.
+    tlb1_live: [u16; 2],
+}
+
+/// The indices of the bits set in `mask`, lowest first.
+fn bits(mask: u16) -> impl Iterator<Item = usize> {
+    let mut rest = mask;
+    core::iter::from_fn(move || {
+        if rest == 0 {
+            return None;
+        }
+        let i = rest.trailing_zeros() as usize;
+        rest &= rest - 1;
+        Some(i)
+    })
 }
 
 impl Default for Tlb {
@@ -212,6 +240,7 @@ impl Tlb {
             tlb1: [TlbEntry::INVALID; TLB1_ENTRIES],
             nv: 0,
             nonglobal: [[0; 32]; 2],
+            tlb1_live: [0; 2],
         }
     }
 
@@ -282,13 +311,23 @@ impl Tlb {
         let old = core::mem::replace(slot, entry);
         self.account(&old, false);
         self.account(&entry, true);
+        if let TlbIndex::Tlb1(i) = index {
+            let bit = 1u16 << (usize::from(i) % TLB1_ENTRIES);
+            for ts in [false, true] {
+                self.tlb1_live[usize::from(ts)] &= !bit;
+            }
+            if entry.valid() {
+                self.tlb1_live[usize::from(entry.ts())] |= bit;
+            }
+        }
         old
     }
 
     /// The entry translating `ea` in address space `ts` for `pids`: TLB1 first, lowest index.
     #[inline]
     pub fn lookup(&self, ea: u32, ts: bool, pids: &[u8; 3]) -> Option<(TlbIndex, TlbEntry)> {
-        for (i, e) in self.tlb1.iter().enumerate() {
+        for i in bits(self.tlb1_live[usize::from(ts)]) {
+            let e = &self.tlb1[i];
             if e.matches(ea, ts, pids) {
                 return Some((TlbIndex::Tlb1(i as u8), *e));
             }
@@ -322,7 +361,9 @@ impl Tlb {
         let TlbIndex::Tlb1(w) = winner else {
             return false;
         };
-        self.tlb1[..usize::from(w)].iter().any(|e| {
+        let before = (1u16 << (usize::from(w) % TLB1_ENTRIES)) - 1;
+        bits(self.tlb1_live[usize::from(ts)] & before).any(|i| {
+            let e = &self.tlb1[i];
             let tid = e.tid();
             e.valid() && e.ts() == ts && (tid == 0 || pids.contains(&tid)) && e.overlaps(start, len)
         })
@@ -340,10 +381,10 @@ impl Tlb {
     ) {
         let hit = |e: &TlbEntry| e.valid() && e.ts() == ts && e.overlaps(start, len);
         let except = except.unwrap_or(TlbIndex::Tlb1(u8::MAX));
-        for (i, e) in self.tlb1.iter().enumerate() {
+        for i in bits(self.tlb1_live[usize::from(ts)]) {
             let index = TlbIndex::Tlb1(i as u8);
-            if index != except && hit(e) {
-                f(index, e);
+            if index != except && hit(&self.tlb1[i]) {
+                f(index, &self.tlb1[i]);
             }
         }
         // TLB0 pages are 4 KiB: only the sets of the range's pages can hold an overlap.

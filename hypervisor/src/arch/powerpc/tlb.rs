@@ -10,14 +10,14 @@
 use core::arch::asm;
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use vcpu_e500::HostTlbEntry;
+use vcpu_e500::{HostTlbEntry, RefillCache};
 
 use super::spr::{self, mfspr, mtspr};
 
 /// The TLB1 entries guests' large pages go to (the hypervisor keeps 0 and 1, and the boot code
 /// uses 14 and 15 briefly before any guest runs). Twelve, as `vcpu_e500::host_model` assumes.
-const GUEST_TLB1_FIRST: u32 = 2;
-const GUEST_TLB1_COUNT: u32 = 12;
+pub(super) const GUEST_TLB1_FIRST: u32 = 2;
+pub(super) const GUEST_TLB1_COUNT: u32 = 12;
 const _: () = assert!(GUEST_TLB1_COUNT as usize == vcpu_e500::host_model::HOST_TLB1_GUEST_ENTRIES);
 
 const MAS0_TLBSEL1: u32 = 1 << 28;
@@ -27,9 +27,30 @@ const MAS1_IPROT: u32 = 1 << 30;
 /// MAS6\[SAS\]: search address space 1.
 const MAS6_SAS: u32 = 1;
 
-/// Round-robin victims: the TLB0 way (4-way) and the next guest TLB1 entry.
+/// Round-robin victims: the TLB0 way (4-way) and the next guest TLB1 entry (0..12, also
+/// advanced by the TLB-miss handler in `trap.rs`).
 static TLB0_NEXT_WAY: AtomicU32 = AtomicU32::new(0);
+#[export_name = "__hv_tlb1_next"]
 static TLB1_NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// The running guest's refill cache (its slots' address, 0 when no guest runs) and MAS7, for
+/// the TLB-miss handler in `trap.rs`.
+#[export_name = "__hv_refill_table"]
+static REFILL_TABLE: AtomicU32 = AtomicU32::new(0);
+#[export_name = "__hv_refill_mas7"]
+static REFILL_MAS7: AtomicU32 = AtomicU32::new(0);
+
+/// Point the TLB-miss handler at the refill cache of the guest about to run (`None`: no guest
+/// runs). The table must stay where it is, unchanged but by the model, until the next call.
+pub fn set_refill_table(table: Option<(&RefillCache, u32)>) {
+    let (addr, mas7) = table.map_or((0, 0), |(cache, mas7)| {
+        (cache.slots().as_ptr() as usize, mas7)
+    });
+    // Addresses are 32 bits on this core.
+    #[allow(clippy::cast_possible_truncation)]
+    REFILL_TABLE.store(addr as u32, Ordering::Relaxed);
+    REFILL_MAS7.store(mas7, Ordering::Relaxed);
+}
 
 /// `tlbsx` for `ea` under `sid` in address space 1: MAS0 and MAS1 of the entry found (MAS1\[V\]
 /// clear on a miss). MAS2, MAS3 and MAS7 are loaded too.

@@ -77,6 +77,13 @@ global_asm!(
     .equ SPR_SPRG1, {sprg1}
     .equ SPR_SPRG2, {sprg2}
     .equ MSR_PR, {msr_pr}
+    .equ SPR_PID0, {pid0}
+    .equ SPR_PID1, {pid1}
+    .equ SPR_MAS0, {mas0}
+    .equ SPR_MAS1, {mas1}
+    .equ SPR_MAS2, {mas2}
+    .equ SPR_MAS3, {mas3}
+    .equ SPR_MAS7, {mas7}
     .equ F, 8                       # back chain and LR save word of the ABI frame header
     .equ FRAME_SIZE, 176            # header + TrapFrame (164), 16-byte multiple
     .equ F_SRR0, F + 128
@@ -97,6 +104,16 @@ __hv_ivor\n:
     mtspr   SPR_SPRG1, 3
     li      3, \n
     b       __hv_trap_common
+    .endm
+
+    .macro TLB_MISS_STUB n
+    .balign 16
+    .globl __hv_ivor\n
+__hv_ivor\n:
+    mtspr   SPR_SPRG0, 1
+    mtspr   SPR_SPRG1, 3
+    li      3, \n
+    b       __hv_tlb_miss
     .endm
 
     .macro FATAL_STUB n
@@ -132,8 +149,8 @@ __hv_ivor6:
     BASE_STUB 10                    # decrementer
     BASE_STUB 11                    # fixed-interval timer
     FATAL_STUB 12                   # watchdog (CSRR)
-    BASE_STUB 13                    # data TLB error
-    BASE_STUB 14                    # instruction TLB error
+    TLB_MISS_STUB 13                # data TLB error: the refill cache first
+    TLB_MISS_STUB 14                # instruction TLB error: the refill cache first
     FATAL_STUB 15                   # debug (CSRR)
     BASE_STUB 32                    # SPE unavailable
     BASE_STUB 33                    # SPE floating-point data
@@ -147,6 +164,7 @@ __hv_trap_common:
     # r1, r3 are in SPRG0, SPRG1; r3 = IVOR number. Save CR before testing MSR[PR].
     mfcr    1
     mtspr   SPR_SPRG2, 1
+__hv_trap_common_cr:                    # entered here with CR already in SPRG2
     mfspr   1, SPR_SRR1
     andi.   1, 1, MSR_PR
     beq     1f
@@ -295,6 +313,89 @@ __hv_trap_program:
     b       __hv_trap_restore
     .size __hv_trap_program, . - __hv_trap_program
 
+    # A data or instruction TLB error (r1, r3 in SPRG0, SPRG1; r3 = the IVOR number). From a
+    # guest, the running guest's refill cache (`vcpu_e500::refill`: the slot of the missing
+    # address, a hit when its tag is the page | real PID0, or | real PID1 when PID1 != 0) is
+    # probed with r4..r6 spilled to `__hv_tlb_miss_save`; a hit is written into the host TLB
+    # (MAS1..MAS3 from the slot, MAS7 the guest's; TSIZE 1 into TLB0 at the way the miss
+    # loaded into MAS0, a larger page into the next of the guests' TLB1 entries, round robin
+    # with `tlb::map`) and the access retried. Everything else takes the common path with the
+    # registers as its entry left them (CR in SPRG2).
+    .globl __hv_tlb_miss
+    .type __hv_tlb_miss, @function
+__hv_tlb_miss:
+    mfcr    1
+    mtspr   SPR_SPRG2, 1
+    mfspr   1, SPR_SRR1
+    andi.   1, 1, MSR_PR
+    beq     __hv_trap_common_cr         # the hypervisor's own: the common path
+    lis     1, __hv_tlb_miss_save@ha
+    addi    1, 1, __hv_tlb_miss_save@l
+    stw     4, 0(1)
+    stw     5, 4(1)
+    stw     6, 8(1)
+    lis     5, __hv_refill_table@ha
+    lwz     5, __hv_refill_table@l(5)
+    cmpwi   5, 0
+    beq     9f                          # no guest table
+    cmpwi   3, 13
+    mfspr   4, SPR_DEAR                 # data: the address in DEAR
+    beq     1f
+    mfspr   4, SPR_SRR0                 # instruction: the fetch address
+1:  rlwinm  6, 4, 24, 20, 27            # (EA >> 8) & 0xFF0: the slot's offset
+    add     5, 5, 6
+    lwz     6, 0(5)                     # tag
+    rlwinm  4, 4, 0, 0, 19              # EA & !0xFFF
+    xor     6, 6, 4                     # the tag's ID when the page matches
+    mfspr   4, SPR_PID0
+    cmpw    6, 4
+    beq     2f
+    mfspr   4, SPR_PID1
+    cmpwi   4, 0
+    beq     9f
+    cmpw    6, 4
+    bne     9f
+2:  lwz     4, 4(5)
+    mtspr   SPR_MAS1, 4
+    lwz     6, 8(5)
+    mtspr   SPR_MAS2, 6
+    lwz     6, 12(5)
+    mtspr   SPR_MAS3, 6
+    lis     6, __hv_refill_mas7@ha
+    lwz     6, __hv_refill_mas7@l(6)
+    mtspr   SPR_MAS7, 6
+    rlwinm  4, 4, 24, 28, 31            # TSIZE
+    cmpwi   4, 1
+    bne     3f
+    mfspr   4, SPR_MAS0
+    rlwinm  4, 4, 0, 14, 31             # TLB0: the way and next victim the miss loaded
+    b       4f
+3:  lis     5, __hv_tlb1_next@ha        # TLB1: the next guest entry
+    lwz     4, __hv_tlb1_next@l(5)
+    addi    6, 4, 1
+    cmpwi   6, {tlb1_count}
+    blt     5f
+    li      6, 0
+5:  stw     6, __hv_tlb1_next@l(5)
+    addi    4, 4, {tlb1_first}
+    rlwinm  4, 4, 16, 12, 15            # ESEL
+    oris    4, 4, 0x1000                # TLBSEL 1
+4:  mtspr   SPR_MAS0, 4
+    tlbwe
+    lwz     4, 0(1)
+    lwz     5, 4(1)
+    lwz     6, 8(1)
+    mfspr   1, SPR_SPRG2
+    mtcr    1
+    mfspr   1, SPR_SPRG0
+    mfspr   3, SPR_SPRG1
+    rfi
+9:  lwz     4, 0(1)
+    lwz     5, 4(1)
+    lwz     6, 8(1)
+    b       __hv_trap_common_cr
+    .size __hv_tlb_miss, . - __hv_tlb_miss
+
     .globl __hv_fatal_common
     .type __hv_fatal_common, @function
 __hv_fatal_common:
@@ -322,6 +423,11 @@ __hv_set_ivors:
     blr
     .size __hv_set_ivors, . - __hv_set_ivors
 
+    .section .bss.hv_tlb_miss_save, "aw", @nobits
+    .balign 16
+__hv_tlb_miss_save:
+    .space 16
+
     .section .bss.hv_fatal_stack, "aw", @nobits
     .balign 16
     .space 4096
@@ -335,6 +441,15 @@ __hv_fatal_stack_top:
     sprg1 = const spr::SPRG1,
     sprg2 = const spr::SPRG2,
     msr_pr = const spr::MSR_PR,
+    pid0 = const spr::PID0,
+    pid1 = const spr::PID1,
+    mas0 = const spr::MAS0,
+    mas1 = const spr::MAS1,
+    mas2 = const spr::MAS2,
+    mas3 = const spr::MAS3,
+    mas7 = const spr::MAS7,
+    tlb1_first = const super::tlb::GUEST_TLB1_FIRST,
+    tlb1_count = const super::tlb::GUEST_TLB1_COUNT,
     ivpr = const spr::IVPR,
     fast_done = const super::vcpu::FAST_DONE,
 );

@@ -6,7 +6,7 @@
 //! `guest.rs`) in problem state and address space 1 with its shadow IDs in PID0/PID1, handing
 //! every guest trap to the model and carrying out its [`Outcome`] (host TLB writes and
 //! invalidations, cache and branch-buffer operations, hypercalls through the kernel's
-//! [`GuestEnv`]), serving TLB errors from the model's refill cache first, and delivering
+//! [`GuestEnv`]), pointing the TLB-miss handler (`trap.rs`) at the guest's refill cache, and delivering
 //! virtual interrupts (the virq word as External Input, the virtual timers) on the way back in.
 //! The Program interrupt's hypercall and common privileged instructions take the fast path
 //! first (`fast.rs`), with part of the registers saved.
@@ -82,8 +82,6 @@ pub struct GuestCpu {
     usprg0: u32,
     /// Guest-physical address of the registered virq word (`vm_setup_irqs`), if any.
     virq_word: Option<u32>,
-    /// Real PID0/PID1 of the last entry (for the refill-cache probe).
-    pids: (u8, u8),
 }
 
 /// Reads guest memory through the hypervisor's one-to-one map of low RAM.
@@ -146,7 +144,6 @@ impl vmm::GuestCpu for GuestCpu {
             partition: part,
             usprg0: 0,
             virq_word: None,
-            pids: (0, 0),
         }))
     }
 
@@ -230,13 +227,17 @@ fn context_of(raw: usize) -> &'static mut RunContext<'static> {
 pub(super) fn enter(frame: &mut TrapFrame) {
     let raw = guest::enter(frame);
     CURRENT.store(raw, Ordering::Relaxed);
-    mtspr!(spr::USPRG0, context_of(raw).cpu.usprg0);
+    let cpu = &context_of(raw).cpu;
+    mtspr!(spr::USPRG0, cpu.usprg0);
+    // The guest's CPU lives in its `Box` for the whole turn.
+    tlb::set_refill_table(Some((cpu.vcpu.refill_cache(), cpu.vcpu.host_mas7())));
     resume(frame, raw);
 }
 
 /// End the guest's turn.
 fn leave(frame: &mut TrapFrame, code: u32) {
     let raw = CURRENT.swap(0, Ordering::Relaxed);
+    tlb::set_refill_table(None);
     context_of(raw).cpu.usprg0 = mfspr!(spr::USPRG0);
     super::timer_set_guest_deadline(None);
     guest::exit(frame, code);
@@ -257,10 +258,8 @@ pub(super) fn trap(frame: &mut TrapFrame) {
                 crate::kernel::on_tick();
             }
         }
+        // TLB errors that hit the refill cache never get here (`__hv_tlb_miss` in trap.rs).
         vector => {
-            if refill(ctx, frame, vector) {
-                return;
-            }
             let Some(interrupt) = interrupt_of(vector) else {
                 ctx.cpu.halt = Some(GuestHalt::HostException(
                     u8::try_from(vector).unwrap_or(u8::MAX),
@@ -285,25 +284,6 @@ pub(super) fn trap(frame: &mut TrapFrame) {
         }
     }
     finish(frame, raw);
-}
-
-/// A TLB error served from the model's refill cache (the translation it already computed):
-/// write the host entry and retry the access, without the general path.
-fn refill(ctx: &mut RunContext, frame: &TrapFrame, vector: u32) -> bool {
-    let ea = match vector {
-        13 => frame.dear,
-        14 => frame.srr0,
-        _ => return false,
-    };
-    let (pid0, pid1) = ctx.cpu.pids;
-    let cache = ctx.cpu.vcpu.refill_cache();
-    match cache.probe(ea, pid0, pid1) {
-        Some(slot) => {
-            tlb::map(&slot.entry(ctx.cpu.vcpu.host_mas7()));
-            true
-        }
-        None => false,
-    }
 }
 
 /// Carry out what the guest CPU model asked for. Returns the exit code when the guest's turn
@@ -402,7 +382,6 @@ fn resume(frame: &mut TrapFrame, raw: usize) {
         tlb::flush_guest_entries();
     }
     tlb::set_pids(entry.pid0, entry.pid1);
-    ctx.cpu.pids = (entry.pid0, entry.pid1);
     let [g3, g4, g5, g6, g7] = ctx.cpu.vcpu.user_readable_sprgs();
     mtspr!(spr::SPRG3_WRITE, g3);
     mtspr!(spr::SPRG4_WRITE, g4);

@@ -267,7 +267,6 @@ fn plain(ctx: &mut RunContext, frame: &mut TrapFrame, word: u32) -> Option<u32> 
             vcpu.enter_plain(guest_regs(frame), &entry);
             let [pid0, pid1] = entry.pids;
             tlb::set_pids(pid0, pid1);
-            ctx.cpu.pids = (pid0, pid1);
             return Some(FAST_DONE);
         }
         _ => return None,
