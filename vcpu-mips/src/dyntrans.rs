@@ -89,7 +89,7 @@ impl CommPage {
     /// What a guest load of the word at byte `offset` reads (`None`: not an aligned offset in
     /// the page).
     pub fn load(&self, offset: u32) -> Option<u32> {
-        if offset % 4 != 0 {
+        if !offset.is_multiple_of(4) {
             return None;
         }
         self.words.get(offset as usize / 4).copied()
@@ -230,7 +230,7 @@ mod tests {
         for rd in 0..32 {
             for sel in 0..8 {
                 if let Some(w) = rewritten_word(mfc0(5, rd, sel)) {
-                    assert_eq!(w, 0x8C05_0000 | (rd << 3 | sel) * 4, "lw $5, slot($zero)");
+                    assert_eq!(w, 0x8C05_0000 | ((rd << 3 | sel) * 4), "lw $5, slot($zero)");
                     rewritten.push((rd, sel));
                 }
             }
