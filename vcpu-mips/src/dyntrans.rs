@@ -46,10 +46,12 @@
 //! pages to hide it).
 
 use crate::addr::Hpa;
+use crate::asid::HostAsidAllocator;
 use crate::cache_op::{hit_action, HitKind, HostCacheAction};
 use crate::cp0::ST_ERL;
 use crate::decode::{decode, Instruction};
-use crate::interface::{GuestMemory, GuestRegs, HostTlbEntry};
+use crate::exception::GuestException;
+use crate::interface::{GuestMemory, GuestRegs, HostTlbEntry, Outcome, Reflection};
 use crate::plain::PLAIN_REGISTER_SLOTS;
 use crate::shadow::{Access, HOST_CACHE_ATTR};
 use crate::tlb::LO_V;
@@ -179,6 +181,71 @@ impl Vcpu {
         })
     }
 
+    /// Give the guest a commpage at host-physical `page` (4 KiB aligned, below 4 GiB, outside
+    /// its partition: hypervisor-owned memory the arch keeps filled). False (nothing changed)
+    /// for any other address. From then on a TLB fault at guest address 0..0x2000 in virtual
+    /// kernel mode maps the commpage ([`Vcpu::handle_trap`]), and the refill cache never holds
+    /// that pair (its host entry differs between kernel and user mode).
+    pub fn set_commpage(&mut self, page: Hpa) -> bool {
+        let p = page.get();
+        let size = u64::from(self.config.partition.size());
+        let base = self.config.partition.host_base().get();
+        if p & 0xFFF != 0 || p >= 1 << 32 || (p + 0x1000 > base && p < base + size) {
+            return false;
+        }
+        self.commpage_lo = ((p >> 12) as u32) << 6 | HOST_CACHE_ATTR | LO_V;
+        true
+    }
+
+    /// Whether guest address `va` lies in the commpage's host pair (0..0x2000) of a guest
+    /// that has one.
+    pub(crate) fn commpage_pair_va(&self, va: u32) -> bool {
+        self.commpage_lo != 0 && va < 0x2000
+    }
+
+    /// Whether a host TLB fault at `va` is the commpage's business: a guest with a commpage,
+    /// which it sees now, faulting in its pair.
+    pub(crate) fn commpage_shadows(&self, va: u32) -> bool {
+        self.commpage_pair_va(va) && self.commpage_visible()
+    }
+
+    /// A host TLB fault at `va` in the commpage's pair, from virtual kernel mode: the commpage
+    /// as the even page (a store to it is refused with an address error: the page is
+    /// read-only), the guest's own translation of 0x1000..0x2000 as the odd page (its faults
+    /// reflected as usual when the access is there). Not cached in the refill cache.
+    pub(crate) fn commpage_fault(
+        &mut self,
+        regs: &mut GuestRegs,
+        access: Access,
+        va: u32,
+        alloc: &HostAsidAllocator,
+    ) -> Outcome {
+        let lo1 = if va < 0x1000 {
+            if access == Access::Store {
+                return self.reflect(
+                    regs,
+                    GuestException::address_error(va, true),
+                    Reflection::Guest,
+                );
+            }
+            self.translate(0x1000, Access::Load).map_or(0, |m| m.lo1)
+        } else {
+            match self.translate(va, access) {
+                Ok(m) => m.lo1,
+                Err(fault) => return self.reflect_fault(regs, fault),
+            }
+        };
+        let Some(host_asid) = self.asids.current(self.space(), alloc) else {
+            return Outcome::Resume;
+        };
+        Outcome::MapHost(HostTlbEntry {
+            entry_hi: COMMPAGE_GVA | u32::from(host_asid),
+            page_mask: 0,
+            entry_lo0: self.commpage_lo,
+            entry_lo1: lo1,
+        })
+    }
+
     /// Whether the guest sees its commpage now: virtual kernel mode with ERL clear (with ERL
     /// set, useg is guest-physical memory from address 0, mapped by large host pairs the
     /// commpage's pair would overlap).
@@ -190,29 +257,48 @@ impl Vcpu {
     /// Cause as the timer last evaluated it ([`Vcpu::cause_as_evaluated`]). Call before every
     /// return into the guest (after `prepare_entry`, which brings the timer up to date).
     pub fn fill_commpage(&self, page: &mut CommPage) {
-        for (slot, &offset) in PLAIN_OFFSETS.iter().enumerate() {
-            if let Some(value) = self.plain_register_at(offset) {
-                page.words[slot] = value;
-            }
-        }
-        page.words[CAUSE_SLOT] = self.cause_as_evaluated();
+        // The fields `plain_register_offsets` names, copied directly (the arch calls this on
+        // every return into the guest); `fill_matches_the_plain_table` checks the two agree.
+        let c = &self.cp0;
+        let w = &mut page.words;
+        w[0] = c.index;
+        w[2 << 3] = c.entry_lo0;
+        w[3 << 3] = c.entry_lo1;
+        w[4 << 3] = c.context;
+        w[5 << 3] = c.page_mask;
+        w[7 << 3] = c.hwrena;
+        w[8 << 3] = c.bad_vaddr;
+        w[10 << 3] = c.entry_hi;
+        w[12 << 3] = c.status;
+        w[14 << 3] = c.epc;
+        w[28 << 3] = c.tag_lo;
+        w[28 << 3 | 1] = c.data_lo;
+        w[30 << 3] = c.error_epc;
+        w[31 << 3] = c.desave;
+        w[CAUSE_SLOT] = self.cause_as_evaluated();
     }
 
     /// The host TLB pair that shows the commpage at [`COMMPAGE_GVA`] under `host_asid`, when
-    /// the guest is in virtual kernel mode (`None` otherwise: the arch must then make sure no
-    /// such entry is in the host TLB). Read-only, cacheable, the odd page invalid; `commpage`
-    /// is its host-physical address (4 KiB aligned, hypervisor-owned).
-    pub fn commpage_pair(&self, commpage: Hpa, host_asid: u8) -> Option<HostTlbEntry> {
-        if !self.commpage_visible() || commpage.get() & 0xFFF != 0 || commpage.get() >= 1 << 32 {
+    /// the guest has one and is in virtual kernel mode with ERL clear (`None` otherwise: the
+    /// arch must then make sure no entry for the pair is in the host TLB under that ASID, since
+    /// one may be left from the other mode). Read-only, cacheable, never G; the odd page
+    /// invalid (a fault there maps the guest's own page 1 with the commpage).
+    pub fn commpage_pair(&self, host_asid: u8) -> Option<HostTlbEntry> {
+        if self.commpage_lo == 0 || !self.commpage_visible() {
             return None;
         }
-        let pfn = (commpage.get() >> 12) as u32;
         Some(HostTlbEntry {
             entry_hi: COMMPAGE_GVA | u32::from(host_asid),
             page_mask: 0,
-            entry_lo0: pfn << 6 | HOST_CACHE_ATTR | LO_V,
+            entry_lo0: self.commpage_lo,
             entry_lo1: 0,
         })
+    }
+
+    /// The host EntryLo0 of the commpage (0: the guest has none), for an arch that installs
+    /// the pair in assembly.
+    pub fn commpage_entry_lo(&self) -> u32 {
+        self.commpage_lo
     }
 }
 
@@ -277,10 +363,15 @@ mod tests {
 
     #[test]
     fn commpage_only_in_kernel_mode_read_only_at_zero() {
-        let page = Hpa::new(0x0080_3000);
+        let with_page = |status| {
+            let mut v = vcpu(status);
+            assert!(v.set_commpage(Hpa::new(0x0080_3000)));
+            v
+        };
+        assert_eq!(vcpu(0).commpage_pair(7), None, "no commpage");
         // Kernel (KSU 0), EXL from user mode: mapped, read-only, odd page invalid, never G.
         for status in [0, 0x12, 0x1_0013] {
-            let e = vcpu(status).commpage_pair(page, 7).expect("kernel mode");
+            let e = with_page(status).commpage_pair(7).expect("kernel mode");
             assert_eq!(e.entry_hi, 7);
             assert_eq!(e.page_mask, 0);
             assert_eq!(e.entry_lo0, 0x803 << 6 | HOST_CACHE_ATTR | LO_V);
@@ -289,10 +380,15 @@ mod tests {
         }
         // User, supervisor, ERL (useg is guest-physical memory): not mapped.
         for status in [0x10, 0x08, 0x4, 0x14] {
-            assert_eq!(vcpu(status).commpage_pair(page, 7), None, "{status:#x}");
+            assert_eq!(with_page(status).commpage_pair(7), None, "{status:#x}");
         }
-        // Not a page.
-        assert_eq!(vcpu(0).commpage_pair(Hpa::new(0x0080_3004), 7), None);
+        // Not a page, above 4 GiB, or inside the partition (16 MiB at 16 MiB).
+        let mut v = vcpu(0);
+        for bad in [0x0080_3004, 1 << 32, 0x0100_0000, 0x01FF_F000, 0x00FF_F800] {
+            assert!(!v.set_commpage(Hpa::new(bad)), "{bad:#x}");
+        }
+        assert!(v.set_commpage(Hpa::new(0x0200_0000)));
+        assert!(v.set_commpage(Hpa::new(0x00FF_F000)));
     }
 
     #[test]
@@ -311,6 +407,26 @@ mod tests {
             }
         }
         assert_eq!(page.load(9 << 5), Some(0), "Count is never in the page");
+    }
+
+    #[test]
+    fn fill_matches_the_plain_table() {
+        let mut v = vcpu(0x1000_FF13);
+        let c = &mut v.cp0;
+        (c.index, c.entry_lo0, c.entry_lo1, c.context) = (1, 2, 3, 4);
+        (c.page_mask, c.hwrena, c.bad_vaddr, c.entry_hi) = (5, 7, 8, 10);
+        (c.epc, c.tag_lo, c.data_lo, c.error_epc, c.desave) = (14, 28, 29, 30, 31);
+        let mut page = CommPage::new();
+        v.fill_commpage(&mut page);
+        for (slot, &offset) in PLAIN_OFFSETS.iter().enumerate() {
+            let expected = v.plain_register_at(offset).unwrap_or(0);
+            let expected = if slot == CAUSE_SLOT {
+                v.cause_as_evaluated()
+            } else {
+                expected
+            };
+            assert_eq!(page.words()[slot], expected, "slot {slot}");
+        }
     }
 
     #[test]
