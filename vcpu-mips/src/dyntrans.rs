@@ -430,6 +430,18 @@ mod tests {
     }
 
     #[test]
+    fn plain_writes_name_their_commpage_word() {
+        // The assembly path stores a plain `mtc0`'s result at `page` too: that must be the
+        // word a rewritten `mfc0` of the same register loads.
+        for (slot, w) in Vcpu::plain_register_writes().iter().enumerate() {
+            if w.offset != 0 {
+                assert!(slot_is_rewritten(slot), "slot {slot}");
+                assert_eq!(usize::from(w.page), 4 * slot, "slot {slot}");
+            }
+        }
+    }
+
+    #[test]
     fn every_offset_is_in_the_page_and_reachable_from_zero() {
         for rd in 0..32 {
             for sel in 0..8 {

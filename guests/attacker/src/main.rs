@@ -14,6 +14,7 @@
 #![no_main]
 #![feature(asm_experimental_arch)]
 
+mod commpage;
 mod hypercall_paths;
 mod machine;
 mod memory;
@@ -95,6 +96,7 @@ fn main(boot: &'static Boot) -> ! {
     queues::run(&mut p);
     machine::cp0_writes(&mut p);
     machine::cache_ops(&mut p);
+    commpage::run_all(&mut p);
     machine::hypercalls(&mut p);
     hypercall_paths::run(&mut p);
     machine::storms(&mut p);
