@@ -58,14 +58,24 @@ pub(super) fn set_host_pair(vcpu: &Vcpu, host_asid: u8) {
     if vcpu.commpage_entry_lo() == 0 {
         return;
     }
+    // The slot the pair was last dropped from is written again when nothing took it since
+    // (shared with the assembly path): installing the pair on every entry into kernel mode
+    // then evicts nothing.
     match vcpu.commpage_pair(host_asid) {
-        Some(e) => tlb::write(&tlb::Entry {
-            entry_hi: e.entry_hi,
-            entry_lo0: e.entry_lo0,
-            entry_lo1: e.entry_lo1,
-            page_mask: e.page_mask,
-        }),
-        None => tlb::invalidate_probed(|probe| probe(COMMPAGE_GVA | u32::from(host_asid))),
+        Some(e) => tlb::write_reusing(
+            &tlb::Entry {
+                entry_hi: e.entry_hi,
+                entry_lo0: e.entry_lo0,
+                entry_lo1: e.entry_lo1,
+                page_mask: e.page_mask,
+            },
+            super::fast_cp0::commpage_free_slot(),
+        ),
+        None => {
+            if let Some(i) = tlb::drop_pair(COMMPAGE_GVA | u32::from(host_asid)) {
+                super::fast_cp0::set_commpage_free_slot(i);
+            }
+        }
     }
 }
 

@@ -46,6 +46,9 @@ pub(super) struct FastState {
     /// The commpage's host EntryLo0 (0: the guest has none; its `mfc0`s are served here
     /// then, else they go to Rust, which rewrites them).
     commpage_lo: AtomicU32,
+    /// The host TLB slot the commpage pair was last dropped from, plus 1 (0: none): the next
+    /// install writes it again when it still holds no valid page.
+    commpage_slot: AtomicU32,
 }
 
 #[no_mangle]
@@ -61,7 +64,23 @@ static __hv_fast_state: FastState = FastState {
     ],
     commpage: AtomicU32::new(0),
     commpage_lo: AtomicU32::new(0),
+    commpage_slot: AtomicU32::new(0),
 };
+
+/// The host TLB slot the commpage pair was last dropped from, if any.
+pub(super) fn commpage_free_slot() -> Option<u32> {
+    __hv_fast_state
+        .commpage_slot
+        .load(Ordering::Relaxed)
+        .checked_sub(1)
+}
+
+/// Record the host TLB slot the commpage pair was dropped from.
+pub(super) fn set_commpage_free_slot(index: u32) {
+    __hv_fast_state
+        .commpage_slot
+        .store(index + 1, Ordering::Relaxed);
+}
 
 /// Byte offset in `Vcpu` of each plain register (index `rd << 3 | sel`), 0 for the others.
 #[no_mangle]
@@ -472,15 +491,35 @@ __hv_fast_cp0:
     ehb
     tlbp
     ehb
-    mtc0    $t0, $2                 # the commpage, read-only
-    mtc0    $zero, $3               # the odd page: faults map the guest's own page 1
     mfc0    $t1, $0
-    bltz    $t1, 23f
-    ehb                             # (slot)
-    tlbwi
+    bgez    $t1, 23f                # there: overwrite it
+    lw      $t1, 36($k1)            # (slot) where the last drop left an invalid entry, + 1
+    beqz    $t1, 26f                # none: Random
+    addiu   $t1, $t1, -1            # (slot)
+    mtc0    $t1, $0
+    ehb
+    tlbr                            # still invalid? (loads EntryHi, EntryLo, PageMask)
+    ehb
+    mfc0    $t0, $2
+    mfc0    $t1, $3
+    or      $t0, $t0, $t1
+    andi    $t0, $t0, 2             # V
+    lw      $t1, 24($k1)
+    andi    $t1, $t1, 0xFF          # VPN2 0 and the ASID again
+    mtc0    $t1, $10
+    mtc0    $zero, $5
+    bnez    $t0, 26f                # taken since: Random
+    lw      $t0, 32($k1)            # (slot) the commpage's EntryLo0 again
+23: mtc0    $t0, $2                 # the commpage, read-only
+    mtc0    $zero, $3               # the odd page: faults map the guest's own page 1
+    ehb
+    tlbwi                           # over the entry found, or in the free slot (Index)
     b       24f
     nop
-23: tlbwr
+26: mtc0    $t0, $2
+    mtc0    $zero, $3
+    ehb
+    tlbwr
 24: ehb
     lw      $t1, 24($k1)
     mtc0    $t1, $10
@@ -554,7 +593,9 @@ __hv_fast_cp0:
     ehb
     mfc0    $t0, $0
     bltz    $t0, 31f                # not there
-    sll     $t0, $t0, 13            # (slot)
+    addiu   $t1, $t0, 1             # (slot)
+    sw      $t1, 36($k1)            # the slot the next install reuses
+    sll     $t0, $t0, 13
     lui     $t1, 0x8000             # kseg0 VPN2 0x8000_0000 + (index << 13), ASID 0
     addu    $t1, $t1, $t0
     mtc0    $t1, $10
