@@ -25,6 +25,13 @@
 //! general path by `vcpu-mips/tests/assembly_rules.rs`). Everything else goes
 //! back to the trap entry (`__hv_trap_guest`) with the guest's registers untouched, having cost
 //! 13 instructions (not a Coprocessor Unusable trap) to 57 (an `mfc0` it does not serve).
+//!
+//! For a guest with a commpage (`commpage.rs`, `vcpu_mips::dyntrans`) it keeps the page in
+//! step with what it changes (a plain `mtc0`'s result, Status; for a `syscall` also Cause as
+//! evaluated and EPC), declines every `mfc0` (the Rust path serves it and rewrites it into a
+//! load from the page), installs the page's host pair when a `syscall` enters the guest kernel
+//! and drops it when an `eret` returns to user mode (reusing the slot it was dropped from
+//! while that slot holds no valid page).
 
 use core::arch::global_asm;
 use core::sync::atomic::{AtomicU32, Ordering};
