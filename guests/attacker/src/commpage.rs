@@ -179,11 +179,16 @@ fn page_0(p: &mut Probes) {
         cp0::write_entrylo1(lo(phys + 0x1000));
         cp0::write_index(index);
         cp0::tlbwi();
-        // SAFETY: probes of address 0..0x2000, now the guest's own mapping.
+        // SAFETY: probes of address 0..0x2000, now the guest's own mapping (or its commpage):
+        // reads of memory, under the catcher.
         let even = unsafe { fault::read_u32(0x800) };
+        // SAFETY: as above.
         let odd = unsafe { fault::read_u32(0x1010) };
+        // SAFETY: a store to the guest's own page (through its mapping) or to its read-only
+        // commpage, which must fault; under the catcher.
         let store = unsafe { fault::write_u32(0x804, 0x5354_4F52) };
         let status = cp0::read_status();
+        // SAFETY: as the first read.
         let at_status = unsafe { fault::read_u32(0x180) };
         // Unmapped again (a unique kseg0 VPN2, as Linux flushes).
         cp0::write_entryhi(0x8000_0000 + (index << 13));
