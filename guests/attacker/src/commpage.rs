@@ -36,12 +36,23 @@ const SW_V0_STATUS_WORD: u32 = 0xAC02_0180;
 /// Write `words` as the code buffer, make them visible to fetch (`synci`, as any guest that
 /// writes code does) and call it; a fault is returned as an error.
 fn run(words: [u32; 4]) -> Result<u32, mr_guest::proto::probe::Fault> {
+    install(words);
+    call()
+}
+
+/// Write `words` as the code buffer and make them visible to fetch.
+fn install(words: [u32; 4]) {
     let code = core::ptr::addr_of_mut!(CODE) as *mut u32;
     for (k, w) in words.iter().enumerate() {
         // SAFETY: the probe's own buffer; nothing else uses it.
         unsafe { code.add(k).write_volatile(*w) };
     }
     vectors::sync_icache(code as u32, 16);
+}
+
+/// Call the code buffer as it is now (possibly rewritten by the hypervisor).
+fn call() -> Result<u32, mr_guest::proto::probe::Fault> {
+    let code = core::ptr::addr_of_mut!(CODE) as *mut u32;
     // SAFETY: the buffer holds a complete leaf function ending in `jr $ra` (its delay slot
     // included); it touches only $v0 (and memory a probe names, under the catcher).
     unsafe {
@@ -87,17 +98,18 @@ fn rewritten_code(p: &mut Probes) {
             "wrote li $v0, 0x1234 over the mfc0 and ran {other:x?}"
         ))),
     };
-    // EPC written (the assembly path), then read through the same site twice (trapped, then
-    // possibly rewritten): each read must show the last write.
+    // EPC written (the assembly path), then read through the same site, written once (trapped
+    // the first time, then possibly rewritten): each read must show the last write.
     // (Interrupts off: an interrupt would set EPC itself.)
     cp0::without_interrupts(|| {
+        install([MFC0_V0_EPC, JR_RA, NOP, NOP]);
         for value in [0xC012_3400, 0xC056_7800, 0xC09A_BC00] {
             if outcome.is_some() {
                 break;
             }
             cp0::write_epc(value);
             for _ in 0..2 {
-                match run([MFC0_V0_EPC, JR_RA, NOP, NOP]) {
+                match call() {
                     Ok(v) if v == value => {}
                     other => {
                         outcome = Some(Outcome::not_contained(format_args!(
@@ -109,10 +121,11 @@ fn rewritten_code(p: &mut Probes) {
         }
         // The same in a delay slot.
         if outcome.is_none() {
-            cp0::write_epc(0xC0DE_0000);
-            for _ in 0..2 {
-                match run([JR_RA, MFC0_V0_EPC, NOP, NOP]) {
-                    Ok(0xC0DE_0000) => {}
+            install([JR_RA, MFC0_V0_EPC, NOP, NOP]);
+            for value in [0xC0DE_0000, 0xC0DE_1000] {
+                cp0::write_epc(value);
+                match call() {
+                    Ok(v) if v == value => {}
                     other => {
                         outcome = Some(Outcome::not_contained(format_args!(
                             "mfc0 EPC in a delay slot read {other:x?}"
