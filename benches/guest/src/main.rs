@@ -211,7 +211,7 @@ fn main() {
     let guest_report = guest_run(store, touches, &extra);
     // The guest's own checks (a user-mode load from address 0x180 must fault, a crash).
     for (run, report) in [("bare", &bare_report), ("guest", &guest_report)] {
-        for line in report.lines().filter(|l| l.contains("userbench: error")) {
+        if let Some(line) = report.lines().find(|l| l.contains("userbench: error")) {
             panic!("{run} run: {}", line.trim());
         }
         if let Some(line) = report.lines().find(|l| l.contains("user-null-load")) {
