@@ -114,19 +114,16 @@ impl vmm::GuestCpu for GuestCpu {
         let size = u32::try_from(part.size).map_err(|_| CpuError::Partition)?;
         let partition = vcpu_mips::mips_partition(Hpa::new(part.base), size)
             .map_err(|_| CpuError::Partition)?;
-        let mut vcpu = Vcpu::new(
+        let vcpu = Vcpu::new(
             VcpuConfig::for_guest(partition, host_cpu()),
             cp0::read_count(),
         )
         .map_err(|_| CpuError::HostCpu)?;
         let (commpage, commpage_pa) = commpage::allocate();
-        if let Some(pa) = commpage_pa {
-            vcpu.set_commpage(Hpa::new(pa));
-        }
         let mut regs = TrapFrame::at(entry.pc, guest_status(RealMode::Supervisor));
         regs.gpr[4..8].copy_from_slice(&entry.args[..4]);
         let ram_va = super::highmem::kernel_va(part.base, size as usize);
-        Ok(Box::new(GuestCpu {
+        let mut cpu = Box::new(GuestCpu {
             regs,
             vcpu,
             halt: None,
@@ -136,7 +133,13 @@ impl vmm::GuestCpu for GuestCpu {
             partition: part,
             commpage,
             commpage_pa,
-        }))
+        });
+        // In the box: a `Vcpu` (11 KiB) changed before it is moved there would take a second
+        // copy on the stack.
+        if let Some(pa) = commpage_pa {
+            cpu.vcpu.set_commpage(Hpa::new(pa));
+        }
+        Ok(cpu)
     }
 
     /// A new CPU state in place (host ASIDs are never reused within a generation, so nothing
