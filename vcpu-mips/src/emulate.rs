@@ -325,7 +325,10 @@ impl Vcpu {
     }
 
     fn prefill(&mut self, entry: &TlbEntry, index: usize, alloc: &HostAsidAllocator) {
-        if entry.page_mask != 0 || !(entry.global || entry.asid() == self.cp0.asid()) {
+        if entry.page_mask != 0
+            || !(entry.global || entry.asid() == self.cp0.asid())
+            || self.commpage_pair_va(entry.base())
+        {
             return;
         }
         let Some(host_asid) = self.asids.current(self.space(), alloc) else {

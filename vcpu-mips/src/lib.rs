@@ -20,6 +20,7 @@ pub mod cache_op;
 pub mod config;
 pub mod cp0;
 pub mod decode;
+pub mod dyntrans;
 mod emulate;
 pub mod exception;
 mod fast;
@@ -36,6 +37,7 @@ pub use addr::{mips_partition, Gpa, Gva, Hpa, MipsPartition, Partition, Partitio
 pub use asid::{HostAsidAllocator, HYPERVISOR_ASID};
 pub use cache_op::HostCacheAction;
 pub use config::{ConfigError, HostCpu, VcpuConfig, GUEST_TLB_ENTRIES};
+pub use dyntrans::{CommPage, Rewrite, COMMPAGE_GVA};
 pub use exception::HaltReason;
 pub use fast::{trap_uses_gprs, Fast};
 pub use interface::{

@@ -27,12 +27,15 @@ const fn real_user(s: u32) -> bool {
 pub const PLAIN_REGISTER_SLOTS: usize = 256;
 
 /// How `mtc0` writes a plain register: `field = (field & keep) | (value & mask)` at byte
-/// `offset` of the `Vcpu` (0: not a plain register). 12 bytes, laid out for assembly.
+/// `offset` of the `Vcpu` (0: not a plain register), the result also stored at byte `page`
+/// of the commpage (`dyntrans`). 12 bytes, laid out for assembly.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PlainWrite {
     /// Byte offset of the field in `Vcpu`; 0 for a register that is not written this way.
     pub offset: u16,
+    /// Byte offset of the register's word in the commpage (`4 * (rd << 3 | sel)`).
+    pub page: u16,
     /// The field's bits the write keeps.
     pub keep: u32,
     /// The value's bits the write stores.
@@ -41,6 +44,7 @@ pub struct PlainWrite {
 
 const NO_WRITE: PlainWrite = PlainWrite {
     offset: 0,
+    page: 0,
     keep: 0,
     mask: 0,
 };
@@ -115,6 +119,7 @@ impl Vcpu {
             let (rd, sel, field, keep, mask) = PLAIN_WRITES[k];
             t[(rd << 3 | sel) as usize] = PlainWrite {
                 offset: (cp0 + field) as u16,
+                page: (4 * (rd << 3 | sel)) as u16,
                 keep,
                 mask,
             };

@@ -32,6 +32,8 @@ pub struct Vcpu {
     pub(crate) waiting: bool,
     /// The ranges of the last [`Outcome::InvalidateHost`].
     pub(crate) invalidation: HostInvalidation,
+    /// Host EntryLo0 of the guest's commpage (`dyntrans`), 0 while it has none.
+    pub(crate) commpage_lo: u32,
 }
 
 impl Vcpu {
@@ -47,6 +49,7 @@ impl Vcpu {
             refill: RefillCache::new(),
             waiting: false,
             invalidation: HostInvalidation::default_empty(),
+            commpage_lo: 0,
         })
     }
 
@@ -277,6 +280,9 @@ impl Vcpu {
             code::TLBL => Access::Load,
             _ => Access::Store,
         };
+        if self.commpage_shadows(va) {
+            return self.commpage_fault(regs, access, va, alloc);
+        }
         match self.translate(va, access) {
             Ok(m) => {
                 // The guest runs under this host ASID since prepare_entry; if it has none (no
@@ -284,12 +290,14 @@ impl Vcpu {
                 let Some(host_asid) = self.asids.current(self.space(), alloc) else {
                     return Outcome::Resume;
                 };
-                self.refill.insert(
-                    (va & 0xFFFF_E000) | u32::from(host_asid),
-                    m.lo0,
-                    m.lo1,
-                    m.page_mask,
-                );
+                if !self.commpage_pair_va(va) {
+                    self.refill.insert(
+                        (va & 0xFFFF_E000) | u32::from(host_asid),
+                        m.lo0,
+                        m.lo1,
+                        m.page_mask,
+                    );
+                }
                 Outcome::MapHost(HostTlbEntry {
                     entry_hi: m.vpn2 | u32::from(host_asid),
                     page_mask: m.page_mask,

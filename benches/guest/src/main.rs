@@ -206,10 +206,18 @@ fn main() {
     build_store(&[built.archive("userbench")], &store).unwrap_or_else(|e| panic!("{e}"));
     let bare_elf = build_bare(&tc).unwrap_or_else(|e| panic!("{e}"));
 
-    let bare: BTreeMap<_, _> = parse(&bare_run(&bare_elf, touches, &extra))
-        .into_iter()
-        .collect();
+    let bare_report = bare_run(&bare_elf, touches, &extra);
+    let bare: BTreeMap<_, _> = parse(&bare_report).into_iter().collect();
     let guest_report = guest_run(store, touches, &extra);
+    // The guest's own checks (a user-mode load from address 0x180 must fault, a crash).
+    for (run, report) in [("bare", &bare_report), ("guest", &guest_report)] {
+        if let Some(line) = report.lines().find(|l| l.contains("userbench: error")) {
+            panic!("{run} run: {}", line.trim());
+        }
+        if let Some(line) = report.lines().find(|l| l.contains("user-null-load")) {
+            println!("{run}: {}", line.trim());
+        }
+    }
     if let Some(line) = guest_report.lines().find(|l| l.contains("tlb-entries=")) {
         println!("guest: {}", line.trim());
     }

@@ -17,6 +17,8 @@
 #[cfg(target_arch = "powerpc")]
 mod e500;
 #[cfg(target_arch = "mips")]
+mod commpage;
+#[cfg(target_arch = "mips")]
 mod hypercall_paths;
 #[cfg(target_arch = "mips")]
 mod machine;
@@ -72,6 +74,7 @@ fn run_probes(p: &mut Probes) {
     queues::run(p);
     machine::cp0_writes(p);
     machine::cache_ops(p);
+    commpage::run_all(p);
     machine::hypercalls(p);
     hypercall_paths::run(p);
     machine::storms(p);

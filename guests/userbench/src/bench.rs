@@ -20,7 +20,7 @@ use mr_guest::{println, timer};
 
 use crate::entry::{run_user, UserRegs, CRASHED};
 use crate::mm::{self, Process, DATA_VA, STACK_TOP, TEXT_VA};
-use crate::user::{OP_MIX, OP_SPIN, OP_SYSCALL, OP_TOUCH};
+use crate::user::{OP_MIX, OP_NULL_LOAD, OP_SPIN, OP_SYSCALL, OP_TOUCH};
 
 /// Pages touched per round in the `touch` runs.
 pub const PAGES: [u32; 12] = [4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 512, 1024];
@@ -54,6 +54,28 @@ fn timed(p: &Process, op: u32, pages: u32, rounds: u32) -> Option<u32> {
         return None;
     }
     Some(cycles)
+}
+
+/// A load from user address 0x180 right after a system call must fault like any unmapped user
+/// address (under a hypervisor whose guest kernel reads its rewritten CP0 registers there, the
+/// kernel's page must be gone when user mode runs).
+fn null_load(p: &Process) {
+    mm::switch_to(p);
+    let regs = UserRegs {
+        a: [OP_NULL_LOAD, 0, 0, 0],
+        sp: STACK_TOP,
+        pc: TEXT_VA,
+    };
+    let result = run_user(&regs);
+    // SAFETY: written by the exception path before it returned.
+    let bad = unsafe { *core::ptr::addr_of!(crate::entry::ub_crash_badvaddr) };
+    if result == CRASHED | 2 && bad == 0x180 {
+        println!("userbench: user-null-load faulted (TLBL at {bad:#010x})");
+    } else {
+        println!(
+            "userbench: error: user-null-load: user mode read address 0x180 (result {result:#x}, badvaddr {bad:#010x})"
+        );
+    }
 }
 
 /// Time `touches` loads over `pages` pages of `p`.
@@ -96,6 +118,7 @@ pub fn run(touches: u32) {
         if let Some(c) = timed(&p, OP_MIX, 32, rounds) {
             println!("userbench: mix pages=32 rounds={rounds} cycles={c}");
         }
+        null_load(&p);
         // Last: the sets past a 256-entry TLB's reach (every load a TLB miss).
         for pages in PAGES.iter().copied().filter(|&p| p > WARM_PAGES) {
             touch(&p, pages, touches);

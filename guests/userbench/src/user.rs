@@ -9,6 +9,7 @@
 //! | [`OP_SYSCALL`] | `$a3` system calls (`getpid`'s number) |
 //! | [`OP_MIX`] | per round, the page loads and one system call |
 //! | [`OP_SPIN`] | a register loop of `$a3` iterations |
+//! | [`OP_NULL_LOAD`] | a system call, then a load from address 0x180 (must fault: no user page there) |
 //!
 //! Every run ends with a store to the stack (a page the kernel maps on demand) and `exit(0)`.
 
@@ -20,6 +21,7 @@ pub const OP_TOUCH: u32 = 0;
 pub const OP_SYSCALL: u32 = 1;
 pub const OP_MIX: u32 = 2;
 pub const OP_SPIN: u32 = 3;
+pub const OP_NULL_LOAD: u32 = 4;
 
 global_asm!(
     r#"
@@ -38,6 +40,8 @@ ub_user_start:
     beq     $a0, $t3, 4f
     li      $t3, {op_spin}
     beq     $a0, $t3, 6f
+    li      $t3, {op_null_load}
+    beq     $a0, $t3, 9f
     nop
 1:  move    $t0, $a1                # OP_TOUCH
     move    $t1, $a2
@@ -79,12 +83,19 @@ ub_user_start:
     syscall
 8:  b       8b
     nop
+9:  li      $v0, {sys_nop}          # OP_NULL_LOAD: the kernel ran (its commpage, under a
+    syscall                         # hypervisor), then user mode loads where a rewritten
+    lw      $t2, 0x180($zero)       # mfc0 Status loads from: it must fault
+    li      $a0, 1                  # it did not: exit(1)
+    li      $v0, {sys_exit}
+    syscall
 ub_user_end:
     .set pop
 "#,
     op_syscall = const OP_SYSCALL,
     op_mix = const OP_MIX,
     op_spin = const OP_SPIN,
+    op_null_load = const OP_NULL_LOAD,
     sys_nop = const SYS_NOP,
     sys_exit = const SYS_EXIT,
 );

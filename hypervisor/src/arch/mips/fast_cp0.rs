@@ -25,6 +25,13 @@
 //! general path by `vcpu-mips/tests/assembly_rules.rs`). Everything else goes
 //! back to the trap entry (`__hv_trap_guest`) with the guest's registers untouched, having cost
 //! 13 instructions (not a Coprocessor Unusable trap) to 57 (an `mfc0` it does not serve).
+//!
+//! For a guest with a commpage (`commpage.rs`, `vcpu_mips::dyntrans`) it keeps the page in
+//! step with what it changes (a plain `mtc0`'s result, Status; for a `syscall` also Cause as
+//! evaluated and EPC), declines every `mfc0` (the Rust path serves it and rewrites it into a
+//! load from the page), installs the page's host pair when a `syscall` enters the guest kernel
+//! and drops it when an `eret` returns to user mode (reusing the slot it was dropped from
+//! while that slot holds no valid page).
 
 use core::arch::global_asm;
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -41,6 +48,14 @@ pub(super) struct FastState {
     ram_va: AtomicU32,
     size: AtomicU32,
     scratch: [AtomicU32; 4],
+    /// The guest's commpage (kseg0): kept in step with what the assembly changes.
+    commpage: AtomicU32,
+    /// The commpage's host EntryLo0 (0: the guest has none; its `mfc0`s are served here
+    /// then, else they go to Rust, which rewrites them).
+    commpage_lo: AtomicU32,
+    /// The host TLB slot the commpage pair was last dropped from, plus 1 (0: none): the next
+    /// install writes it again when it still holds no valid page.
+    commpage_slot: AtomicU32,
 }
 
 #[no_mangle]
@@ -54,7 +69,25 @@ static __hv_fast_state: FastState = FastState {
         AtomicU32::new(0),
         AtomicU32::new(0),
     ],
+    commpage: AtomicU32::new(0),
+    commpage_lo: AtomicU32::new(0),
+    commpage_slot: AtomicU32::new(0),
 };
+
+/// The host TLB slot the commpage pair was last dropped from, if any.
+pub(super) fn commpage_free_slot() -> Option<u32> {
+    __hv_fast_state
+        .commpage_slot
+        .load(Ordering::Relaxed)
+        .checked_sub(1)
+}
+
+/// Record the host TLB slot the commpage pair was dropped from.
+pub(super) fn set_commpage_free_slot(index: u32) {
+    __hv_fast_state
+        .commpage_slot
+        .store(index + 1, Ordering::Relaxed);
+}
 
 /// Byte offset in `Vcpu` of each plain register (index `rd << 3 | sel`), 0 for the others.
 #[no_mangle]
@@ -65,11 +98,15 @@ static __hv_fast_offsets: [u16; PLAIN_REGISTER_SLOTS] = Vcpu::plain_register_off
 static __hv_fast_writes: [PlainWrite; PLAIN_REGISTER_SLOTS] = Vcpu::plain_register_writes();
 
 /// Let the assembly serve `vcpu`'s guest (about to be entered), whose partition the hypervisor
-/// reaches at `ram_va`, `size` bytes.
-pub(super) fn publish(vcpu: &Vcpu, ram_va: usize, size: u32) {
+/// reaches at `ram_va`, `size` bytes, and whose commpage is at kseg0 `commpage`.
+pub(super) fn publish(vcpu: &Vcpu, ram_va: usize, size: u32, commpage: u32) {
     // A kernel address: 32 bits on MIPS32.
     #[allow(clippy::cast_possible_truncation)]
     let ram_va = ram_va as u32;
+    __hv_fast_state.commpage.store(commpage, Ordering::Relaxed);
+    __hv_fast_state
+        .commpage_lo
+        .store(vcpu.commpage_entry_lo(), Ordering::Relaxed);
     __hv_fast_state.ram_va.store(ram_va, Ordering::Relaxed);
     __hv_fast_state.size.store(size, Ordering::Relaxed);
     __hv_fast_state
@@ -146,7 +183,9 @@ __hv_fast_cp0:
     xori    $t0, $t0, 0x4080 ^ 0x4000   # (slot) zero for mfc0
     bnez    $t0, .Lhv_fast_other
     sll     $t1, $t1, 1             # (slot) u16 entries
-    xori    $t0, $t1, (13 << 3) << 1
+    lw      $t0, 32($k1)            # a commpage: mfc0 goes to Rust, which rewrites it
+    bnez    $t0, 8f
+    xori    $t0, $t1, (13 << 3) << 1    # (slot)
     beqz    $t0, .Lhv_fast_cause    # Cause: composed below
     lui     $t0, %hi(__hv_fast_offsets)   # (slot)
     addu    $t0, $t0, $t1
@@ -258,6 +297,8 @@ __hv_fast_cp0:
     nop
     lw      $k0, 8($t1)             # mask
     and     $t0, $t0, $k0
+    lhu     $k0, 2($t1)             # the register's word in the commpage
+    sw      $k0, 20($k1)
     lhu     $k0, 0($t1)             # offset
     lw      $t1, 4($t1)             # keep
     lw      $k1, 0($k1)             # the Vcpu
@@ -266,9 +307,14 @@ __hv_fast_cp0:
     and     $k1, $k1, $t1
     or      $k1, $k1, $t0
     sw      $k1, 0($k0)
+    move    $t0, $k1
     lui     $k1, %hi(__hv_fast_state)
+    addiu   $k1, $k1, %lo(__hv_fast_state)
+    lw      $t1, 28($k1)            # the commpage, kept in step
+    lw      $k0, 20($k1)
+    addu    $t1, $t1, $k0
     b       .Lhv_fast_exit
-    addiu   $k1, $k1, %lo(__hv_fast_state)  # (slot)
+    sw      $t0, 0($t1)             # (slot)
     # mtc0 rt, Status ($t0 = the value): new = (old & ~W) | (value & W), kept here only when
     # the real mode and ERL stay and no interrupt becomes deliverable
     # (vcpu_mips::Vcpu::status_write_is_plain); else the Rust path, nothing changed.
@@ -308,6 +354,8 @@ __hv_fast_cp0:
     ins     $t1, $zero, 0, 1        # di: delivers nothing, changes neither mode nor ERL
     lw      $t0, 0($k1)
     sw      $t1, {status}($t0)
+    lw      $t0, 28($k1)
+    sw      $t1, {page_status}($t0)
     b       .Lhv_fast_set_rt
     lw      $t0, 20($k1)            # (slot) rt <- old
 .Lhv_fast_ei:
@@ -332,6 +380,8 @@ __hv_fast_cp0:
     nop
 6:  lw      $t1, 0($k1)
     sw      $t0, {status}($t1)
+    lw      $t1, 28($k1)
+    sw      $t0, {page_status}($t1)
     lw      $k0, 24($k1)
     beqz    $k0, .Lhv_fast_exit
     lw      $t0, 20($k1)            # (slot) rt <- old
@@ -418,7 +468,70 @@ __hv_fast_cp0:
     ins     $k0, $zero, 2, 5
     ori     $k0, $k0, 8 << 2        # ExcCode: Sys
     sw      $k0, {cause}($t1)
-    lw      $k0, 20($k1)
+    # The commpage: Cause as evaluated (stored bits, TI and IP7, DC), Status, EPC.
+    lui     $t0, {stored} >> 16
+    ori     $t0, $t0, {stored} & 0xFFFF
+    and     $t0, $t0, $k0
+    lbu     $k0, {pending}($t1)
+    beqz    $k0, 21f
+    lui     $k0, 0x4000             # (slot) TI
+    ori     $k0, $k0, 0x8000        # IP7
+    or      $t0, $t0, $k0
+21: lbu     $k0, {stopped}($t1)
+    beqz    $k0, 22f
+    lui     $k0, 0x0800             # (slot) DC
+    or      $t0, $t0, $k0
+22: lw      $k0, 28($k1)
+    sw      $t0, {page_cause}($k0)
+    lw      $t0, {status}($t1)
+    sw      $t0, {page_status}($k0)
+    lw      $t0, {epc}($t1)
+    sw      $t0, {page_epc}($k0)
+    # Into kernel mode: the commpage pair under the guest's host ASID (probed first: the
+    # host TLB never holds two entries for one address; user mode may have left its own).
+    lw      $t0, 32($k1)
+    beqz    $t0, 25f                # no commpage
+    mfc0    $t1, $10                # (slot) EntryHi: the host ASID
+    sw      $t1, 24($k1)
+    andi    $t1, $t1, 0xFF          # VPN2 0
+    mtc0    $t1, $10
+    ehb
+    tlbp
+    ehb
+    mfc0    $t1, $0
+    bgez    $t1, 23f                # there: overwrite it
+    lw      $t1, 36($k1)            # (slot) where the last drop left an invalid entry, + 1
+    beqz    $t1, 26f                # none: Random
+    addiu   $t1, $t1, -1            # (slot)
+    mtc0    $t1, $0
+    ehb
+    tlbr                            # still invalid? (loads EntryHi, EntryLo, PageMask)
+    ehb
+    mfc0    $t0, $2
+    mfc0    $t1, $3
+    or      $t0, $t0, $t1
+    andi    $t0, $t0, 2             # V
+    lw      $t1, 24($k1)
+    andi    $t1, $t1, 0xFF          # VPN2 0 and the ASID again
+    mtc0    $t1, $10
+    mtc0    $zero, $5
+    bnez    $t0, 26f                # taken since: Random
+    lw      $t0, 32($k1)            # (slot) the commpage's EntryLo0 again
+23: mtc0    $t0, $2                 # the commpage, read-only
+    mtc0    $zero, $3               # the odd page: faults map the guest's own page 1
+    ehb
+    tlbwi                           # over the entry found, or in the free slot (Index)
+    b       24f
+    nop
+26: mtc0    $t0, $2
+    mtc0    $zero, $3
+    ehb
+    tlbwr
+24: ehb
+    lw      $t1, 24($k1)
+    mtc0    $t1, $10
+    ehb
+25: lw      $k0, 20($k1)
     mtc0    $k0, $14                # the guest resumes at the vector
     mfc0    $t0, $12                # in supervisor mode (EXL)
     addiu   $k0, $zero, 1
@@ -454,12 +567,16 @@ __hv_fast_cp0:
     bnez    $k0, 8f                 # an interrupt to deliver: the Rust path
     lw      $t1, 0($k1)             # (slot)
 5:  sw      $t0, {status}($t1)      # commit the virtual Status
+    lw      $k0, 28($k1)
+    sw      $t0, {page_status}($k0)
     lw      $k0, {epc}($t1)         # resume at the virtual EPC
     mtc0    $k0, $14
     andi    $k0, $t0, 0x16          # real mode: user iff (Status & 0x16) == 0x10, else supervisor
     xori    $k0, $k0, 0x10
     sltiu   $k0, $k0, 1
-    addiu   $k0, $k0, 1             # KSU 01 or 10
+    bnez    $k0, .Lhv_fast_eret_user
+    addiu   $k0, $k0, 1             # (slot) KSU 01 or 10
+.Lhv_fast_eret_mode:
     mfc0    $t0, $12
     ins     $t0, $k0, 3, 2
     mtc0    $t0, $12
@@ -469,6 +586,34 @@ __hv_fast_cp0:
     mfc0    $k1, $28, 1
     ehb
     eret
+    # eret into user mode ($k0 = 2): no commpage pair under the guest's host ASID (one is
+    # there from kernel mode): probed for and overwritten with a unique invalid entry.
+.Lhv_fast_eret_user:
+    lw      $t1, 32($k1)
+    beqz    $t1, .Lhv_fast_eret_mode    # no commpage
+    mfc0    $t1, $10                # (slot) EntryHi: the host ASID
+    sw      $t1, 20($k1)
+    andi    $t1, $t1, 0xFF          # VPN2 0
+    mtc0    $t1, $10
+    ehb
+    tlbp
+    ehb
+    mfc0    $t0, $0
+    bltz    $t0, 31f                # not there
+    addiu   $t1, $t0, 1             # (slot)
+    sw      $t1, 36($k1)            # the slot the next install reuses
+    sll     $t0, $t0, 13
+    lui     $t1, 0x8000             # kseg0 VPN2 0x8000_0000 + (index << 13), ASID 0
+    addu    $t1, $t1, $t0
+    mtc0    $t1, $10
+    mtc0    $zero, $2
+    mtc0    $zero, $3
+    ehb
+    tlbwi
+31: lw      $t1, 20($k1)
+    mtc0    $t1, $10
+    b       .Lhv_fast_eret_mode
+    ehb                             # (slot)
 .Lhv_fast_exit:                     # done: past the instruction, registers back, eret
     mfc0    $t1, $14
     addiu   $t1, $t1, 4
@@ -493,5 +638,8 @@ __hv_fast_cp0:
     pending = const Vcpu::TIMER_PENDING_OFFSET,
     stopped = const Vcpu::TIMER_STOPPED_OFFSET,
     stored = const vcpu_mips::cp0::CAUSE_STORED,
+    page_status = const 4 * (12 << 3),
+    page_cause = const 4 * (13 << 3),
+    page_epc = const 4 * (14 << 3),
     writable = const vcpu_mips::cp0::STATUS_WRITABLE,
 );

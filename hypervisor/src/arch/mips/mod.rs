@@ -3,6 +3,7 @@
 //! The hypervisor runs in kernel mode from kseg0 with the exception base (EBase) pointing at its
 //! own vector page. See `crate::arch` for the surface every arch provides.
 
+mod commpage;
 pub mod cp0;
 pub mod dcache;
 mod fast_cp0;

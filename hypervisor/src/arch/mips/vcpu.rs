@@ -20,6 +20,7 @@ use vcpu_mips::{
 use guest_mem::{GuestArch, PhysRange};
 use vmm::{CpuError, EntryState, GuestEnv, GuestHalt, RunExit};
 
+use super::commpage::{self, GuestPage};
 use super::trap::{self, TrapFrame};
 use super::{cp0, guest, tlb};
 
@@ -70,6 +71,10 @@ pub struct GuestCpu {
     size: u32,
     /// The partition (host-physical), kept for a reset.
     partition: PhysRange,
+    /// The commpage the guest kernel's rewritten `mfc0`s load from, and its host-physical
+    /// address (`None`: not reachable through kseg0, the guest runs without one).
+    commpage: Box<GuestPage>,
+    commpage_pa: Option<u64>,
 }
 
 /// Reads guest memory through the hypervisor's view of RAM (kseg0, or the window above 512 MiB).
@@ -114,10 +119,11 @@ impl vmm::GuestCpu for GuestCpu {
             cp0::read_count(),
         )
         .map_err(|_| CpuError::HostCpu)?;
+        let (commpage, commpage_pa) = commpage::allocate();
         let mut regs = TrapFrame::at(entry.pc, guest_status(RealMode::Supervisor));
         regs.gpr[4..8].copy_from_slice(&entry.args[..4]);
         let ram_va = super::highmem::kernel_va(part.base, size as usize);
-        Ok(Box::new(GuestCpu {
+        let mut cpu = Box::new(GuestCpu {
             regs,
             vcpu,
             halt: None,
@@ -125,7 +131,15 @@ impl vmm::GuestCpu for GuestCpu {
             ram_va,
             size,
             partition: part,
-        }))
+            commpage,
+            commpage_pa,
+        });
+        // In the box: a `Vcpu` (11 KiB) changed before it is moved there would take a second
+        // copy on the stack.
+        if let Some(pa) = commpage_pa {
+            cpu.vcpu.set_commpage(Hpa::new(pa));
+        }
+        Ok(cpu)
     }
 
     /// A new CPU state in place (host ASIDs are never reused within a generation, so nothing
@@ -138,6 +152,9 @@ impl vmm::GuestCpu for GuestCpu {
             cp0::read_count(),
         )
         .map_err(|_| CpuError::HostCpu)?;
+        if let Some(pa) = self.commpage_pa {
+            self.vcpu.set_commpage(Hpa::new(pa));
+        }
         self.regs = TrapFrame::at(entry.pc, guest_status(RealMode::Supervisor));
         self.regs.gpr[4..8].copy_from_slice(&entry.args[..4]);
         self.halt = None;
@@ -253,6 +270,16 @@ extern "C" fn __hv_trap_fast(frame: &mut TrapFrame, bad_vaddr: u32) -> u32 {
         return FAST_DECLINED;
     }
     let ctx = context_of(raw);
+    let result = trap_fast(ctx, frame, bad_vaddr);
+    if result == FAST_DONE {
+        // Straight back into the guest: what its rewritten mfc0s read may have changed.
+        ctx.cpu.commpage.fill(&ctx.cpu.vcpu);
+    }
+    result
+}
+
+#[inline(always)]
+fn trap_fast(ctx: &mut RunContext, frame: &mut TrapFrame, bad_vaddr: u32) -> u32 {
     if frame.cause & CAUSE_CODE_AND_CE != CPU_CE0 {
         return fast_exception(ctx, frame, bad_vaddr);
     }
@@ -260,12 +287,21 @@ extern "C" fn __hv_trap_fast(frame: &mut TrapFrame, bad_vaddr: u32) -> u32 {
         return FAST_DECLINED;
     };
     // The hypercall has its own entry (`__hv_trap_hypercall`; `fast_trap` still knows it).
-    // `mfc0` in line (guest kernels read CP0 all the time); the rest out of line.
+    // `mfc0` in line (guest kernels read CP0 all the time), rewritten into a load from the
+    // commpage when it may be, once it is served (a path that declines it fetches it again);
+    // the rest out of line.
+    let rewrite = ctx
+        .cpu
+        .vcpu
+        .rewrite_site(guest_regs(frame), word, &HostView);
     if ctx
         .cpu
         .vcpu
         .fast_mfc0(guest_regs(frame), word, cp0::read_count, FAST_GPRS)
     {
+        if let Some(r) = rewrite {
+            commpage::rewrite(&r);
+        }
         return FAST_DONE;
     }
     fast_instruction(ctx, frame, word)
@@ -354,6 +390,10 @@ fn fast_exception(ctx: &mut RunContext, frame: &mut TrapFrame, bad_vaddr: u32) -
     // it assigns one).
     match outcome {
         Outcome::Reflected { .. } => {
+            if frame.status & STATUS_KSU == guest_status(RealMode::User) & STATUS_KSU {
+                // From user mode into kernel mode: the guest kernel's commpage.
+                commpage::set_host_pair(&ctx.cpu.vcpu, (cp0::read_entryhi() & 0xFF) as u8);
+            }
             frame.status = guest_status(RealMode::Supervisor);
             FAST_DONE
         }
@@ -378,11 +418,15 @@ fn fast_reenter(ctx: &mut RunContext, frame: &mut TrapFrame, reenter: bool, time
             return FAST_DONE_LOOK;
         }
     }
+    ctx.cpu.commpage.fill(&ctx.cpu.vcpu);
     if timer {
         super::timer_set_guest_deadline(ctx.cpu.vcpu.timer_deadline(cp0::read_count()));
     }
     FAST_DONE
 }
+
+/// Real Status.KSU.
+const STATUS_KSU: u32 = 3 << 3;
 
 /// Cause.ExcCode and Cause.CE of a Coprocessor Unusable trap for CP0.
 const CAUSE_CODE_AND_CE: u32 = 3 << 28 | 0x1F << 2;
@@ -410,6 +454,11 @@ pub(super) fn trap(frame: &mut TrapFrame) {
         trap::interrupt(frame);
     } else {
         let ctx = context_of(raw);
+        let rewrite = if frame.cause & CAUSE_CODE_AND_CE == CPU_CE0 {
+            rewrite_of(ctx, frame)
+        } else {
+            None
+        };
         let t = Trap {
             cause: frame.cause,
             bad_vaddr: frame.badvaddr,
@@ -421,11 +470,28 @@ pub(super) fn trap(frame: &mut TrapFrame) {
                 .vcpu
                 .handle_trap(guest_regs(frame), &t, &HostView, &asids)
         };
+        if let (Some(r), Outcome::Resume) = (rewrite, outcome) {
+            commpage::rewrite(&r);
+        }
         if let Some(code) = carry_out(ctx, frame, &outcome) {
             return leave(frame, code);
         }
     }
     finish(frame, raw);
+}
+
+/// The rewrite of the `mfc0` the guest trapped on (at EPC, or in the delay slot after it), if
+/// the model allows one, decided on the state at the trap; carried out once the trap is served
+/// (the general path fetches the instruction itself).
+fn rewrite_of(ctx: &mut RunContext, frame: &mut TrapFrame) -> Option<vcpu_mips::Rewrite> {
+    let regs = guest_regs(frame);
+    let at = if regs.branch_delay {
+        regs.pc.wrapping_add(4)
+    } else {
+        regs.pc
+    };
+    let word = ctx.cpu.window_word(at)?;
+    ctx.cpu.vcpu.rewrite_site(regs, word, &HostView)
 }
 
 /// Carry out what the guest CPU model asked for. Returns the exit code when the guest's turn
@@ -478,7 +544,13 @@ fn resume(frame: &mut TrapFrame, raw: usize) {
     }
     let cache = ctx.cpu.vcpu.refill_cache().slots().as_ptr() as u32;
     __hv_refill_cache.store(cache, Ordering::Relaxed);
-    super::fast_cp0::publish(&ctx.cpu.vcpu, ctx.cpu.ram_va, ctx.cpu.size);
+    ctx.cpu.commpage.fill(&ctx.cpu.vcpu);
+    super::fast_cp0::publish(
+        &ctx.cpu.vcpu,
+        ctx.cpu.ram_va,
+        ctx.cpu.size,
+        ctx.cpu.commpage.kseg0(),
+    );
     super::timer_set_guest_deadline(ctx.cpu.vcpu.timer_deadline(cp0::read_count()));
 }
 
@@ -496,6 +568,7 @@ fn reenter_guest(ctx: &mut RunContext, frame: &mut TrapFrame) -> Result<(), Gues
         tlb::flush_all();
     }
     tlb::set_asid(entry.host_asid);
+    commpage::set_host_pair(&ctx.cpu.vcpu, entry.host_asid);
     frame.status = guest_status(entry.mode);
     Ok(())
 }
@@ -512,7 +585,7 @@ fn invalidate_host(inv: &HostInvalidation) {
 
 /// Execute the cache operations the model asked for: index operations on kseg0 addresses, hit
 /// operations on one line of the guest's partition through the hypervisor's view of it.
-fn cache_ops(action: &HostCacheAction) {
+pub(super) fn cache_ops(action: &HostCacheAction) {
     let first = match action.op {
         host_op::HIT_WB_INVALIDATE_D | host_op::HIT_WB_D => {
             // A kernel address: 32 bits on MIPS32.
