@@ -14,10 +14,10 @@
 #![no_main]
 #![cfg_attr(target_arch = "mips", feature(asm_experimental_arch))]
 
-#[cfg(target_arch = "powerpc")]
-mod e500;
 #[cfg(target_arch = "mips")]
 mod commpage;
+#[cfg(target_arch = "powerpc")]
+mod e500;
 #[cfg(target_arch = "mips")]
 mod hypercall_paths;
 #[cfg(target_arch = "mips")]
