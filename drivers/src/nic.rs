@@ -189,6 +189,12 @@ impl Counters {
     pub fn rx_dropped(&self) -> u64 {
         self.rx_too_long + self.rx_runts + self.rx_bad_descriptors
     }
+
+    /// Frames dropped for a full transmit ring: the refusals less the `retried` ones that
+    /// [`EthernetPort::transmit_reclaiming`] followed with a second try.
+    pub fn tx_queue_drops(&self, retried: u64) -> u64 {
+        self.tx_ring_full.saturating_sub(retried)
+    }
 }
 
 /// A pause, for the few places a device needs time (a reset).
@@ -227,6 +233,22 @@ pub trait EthernetPort {
     fn set_interrupts(&mut self, on: bool);
     /// The driver's counters.
     fn counters(&self) -> Counters;
+
+    /// [`Self::transmit`]; when every slot is in use, [`Self::reclaim_tx`] and one more try.
+    /// Whether the frame was queued; `retried` counts the refusals followed by a second try,
+    /// which are in [`Counters::tx_ring_full`] without being drops (the second try queues the
+    /// frame, or its own refusal is the drop): see [`Counters::tx_queue_drops`].
+    fn transmit_reclaiming(&mut self, frame: &[u8], retried: &mut u64) -> bool {
+        match self.transmit(frame) {
+            Ok(()) => true,
+            Err(TxError::RingFull) => {
+                *retried += 1;
+                self.reclaim_tx();
+                self.transmit(frame).is_ok()
+            }
+            Err(_) => false,
+        }
+    }
 }
 
 /// The shortest frame the drivers hand up: an Ethernet header.
@@ -314,4 +336,91 @@ pub(crate) fn linear_bus_range(
         return Err(SetupError::Unreachable);
     }
     Ok(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A port with `slots` transmit slots, of which the device has finished `done`.
+    struct FakePort {
+        slots: usize,
+        used: usize,
+        done: usize,
+        counters: Counters,
+    }
+
+    impl EthernetPort for FakePort {
+        fn mac_address(&self) -> MacAddress {
+            MacAddress([2, 0, 0, 0, 0, 1])
+        }
+        fn set_mac_address(&mut self, _: MacAddress) {}
+        fn set_promiscuous(&mut self, _: bool) {}
+        fn link(&self) -> Link {
+            Link::DOWN
+        }
+        fn poll_rx(&mut self, _: usize, _: &mut dyn FnMut(&[u8])) -> usize {
+            0
+        }
+        fn transmit(&mut self, frame: &[u8]) -> Result<(), TxError> {
+            if frame.len() < ETHERNET_HEADER {
+                self.counters.tx_rejected += 1;
+                return Err(TxError::TooShort);
+            }
+            if self.used == self.slots {
+                self.counters.tx_ring_full += 1;
+                return Err(TxError::RingFull);
+            }
+            self.used += 1;
+            self.counters.tx_frames += 1;
+            Ok(())
+        }
+        fn transmit_with(
+            &mut self,
+            len: usize,
+            _: &mut dyn FnMut(&mut [u8]),
+        ) -> Result<(), TxError> {
+            self.transmit(&[0; 60][..len.min(60)])
+        }
+        fn flush_tx(&mut self) {}
+        fn reclaim_tx(&mut self) -> usize {
+            let n = self.done;
+            self.used -= n;
+            self.done = 0;
+            n
+        }
+        fn take_events(&mut self) -> Events {
+            Events::default()
+        }
+        fn set_interrupts(&mut self, _: bool) {}
+        fn counters(&self) -> Counters {
+            self.counters
+        }
+    }
+
+    #[test]
+    fn a_full_ring_is_reclaimed_once_and_only_real_drops_count() {
+        let mut p = FakePort {
+            slots: 2,
+            used: 0,
+            done: 0,
+            counters: Counters::default(),
+        };
+        let mut retried = 0;
+        let frame = [0u8; 60];
+        assert!(p.transmit_reclaiming(&frame, &mut retried));
+        assert!(p.transmit_reclaiming(&frame, &mut retried));
+        // Full, and the device has finished nothing: one frame dropped (two refusals).
+        assert!(!p.transmit_reclaiming(&frame, &mut retried));
+        assert_eq!(p.counters().tx_ring_full, 2);
+        assert_eq!(p.counters().tx_queue_drops(retried), 1);
+        // Full, but the device has finished one: the second try queues it, no drop.
+        p.done = 1;
+        assert!(p.transmit_reclaiming(&frame, &mut retried));
+        assert_eq!(p.counters().tx_ring_full, 3);
+        assert_eq!(p.counters().tx_queue_drops(retried), 1);
+        // Refused for another reason: no second try.
+        assert!(!p.transmit_reclaiming(&[0; 4], &mut retried));
+        assert_eq!(p.counters().tx_rejected, 1);
+    }
 }

@@ -33,7 +33,7 @@ use drivers::dma::{CoherentDma, DmaMemory};
 use drivers::etsec::{self, Etsec, PhyLink};
 use drivers::fsl_soc::{EthernetController, EthernetPhy, Interrupt, CCSR_LEN};
 use drivers::mmio::Mmio;
-use drivers::nic::{Delay, EthernetPort, Link, MacAddress, RingLayout, RingMemory, Speed, TxError};
+use drivers::nic::{Delay, EthernetPort, Link, MacAddress, RingLayout, RingMemory, Speed};
 use hypervisor::arch::{self, mmu};
 use hypervisor::board::{EtherPort, PhysRange, PortCounters};
 
@@ -81,8 +81,8 @@ impl Delay for TimebaseDelay {
 /// One eTSEC port, as the network sees it.
 pub struct Port {
     nic: Etsec<Mmio, CoherentDma>,
-    /// Ring-full refusals that a reclaim then turned into a send (not drops).
-    recovered: u64,
+    /// Ring-full refusals followed by a second try (`EthernetPort::transmit_reclaiming`).
+    retried: u64,
     /// Whether the link is read from a PHY (else it never changes).
     phy: bool,
     link: Link,
@@ -118,16 +118,7 @@ impl EtherPort for Port {
         self.nic.poll_rx(budget, deliver)
     }
     fn transmit(&mut self, frame: &[u8]) -> bool {
-        match self.nic.transmit(frame) {
-            Ok(()) => true,
-            Err(TxError::RingFull) => {
-                self.nic.reclaim_tx();
-                let sent = self.nic.transmit(frame).is_ok();
-                self.recovered += u64::from(sent);
-                sent
-            }
-            Err(_) => false,
-        }
+        self.nic.transmit_reclaiming(frame, &mut self.retried)
     }
     fn flush_tx(&mut self) {
         self.nic.flush_tx();
@@ -144,7 +135,7 @@ impl EtherPort for Port {
             tx_bytes: c.tx_bytes,
             rx_drops: c.rx_dropped(),
             tx_drops: c.tx_rejected,
-            tx_queue_drops: c.tx_ring_full - self.recovered,
+            tx_queue_drops: c.tx_queue_drops(self.retried),
             rx_errors: c.rx_errors,
             tx_errors: c.tx_errors,
         }
@@ -209,7 +200,7 @@ pub fn start_ports(
         let link_period = setup.timebase_hz * LINK_POLL_MS / 1000;
         ports.push(Box::new(Port {
             nic,
-            recovered: 0,
+            retried: 0,
             phy: from_phy,
             link,
             link_period,

@@ -20,7 +20,7 @@ use drivers::dma::{DmaMemory, DmaOps};
 use drivers::e1000::{self, E1000};
 use drivers::gt64120::{Gt64120Pci, PciFunction};
 use drivers::mmio::Mmio;
-use drivers::nic::{Delay, EthernetPort, RingLayout, RingMemory, TxError};
+use drivers::nic::{Delay, EthernetPort, RingLayout, RingMemory};
 use drivers::pci;
 use hypervisor::arch::dcache;
 use hypervisor::board::{EtherPort, PhysRange, PortCounters};
@@ -114,8 +114,8 @@ fn pirq_irq(pci: &Gt64120Pci, pirq: u8) -> u8 {
 /// One e1000 port, as the network sees it.
 pub struct Port {
     nic: E1000<Mmio, MaltaDma>,
-    /// Ring-full refusals that a reclaim then turned into a send (not drops).
-    recovered: u64,
+    /// Ring-full refusals followed by a second try (`EthernetPort::transmit_reclaiming`).
+    retried: u64,
 }
 
 impl EtherPort for Port {
@@ -132,16 +132,7 @@ impl EtherPort for Port {
         self.nic.poll_rx(budget, deliver)
     }
     fn transmit(&mut self, frame: &[u8]) -> bool {
-        match self.nic.transmit(frame) {
-            Ok(()) => true,
-            Err(TxError::RingFull) => {
-                self.nic.reclaim_tx();
-                let sent = self.nic.transmit(frame).is_ok();
-                self.recovered += u64::from(sent);
-                sent
-            }
-            Err(_) => false,
-        }
+        self.nic.transmit_reclaiming(frame, &mut self.retried)
     }
     fn flush_tx(&mut self) {
         self.nic.flush_tx();
@@ -158,7 +149,7 @@ impl EtherPort for Port {
             tx_bytes: c.tx_bytes,
             rx_drops: c.rx_dropped(),
             tx_drops: c.tx_rejected,
-            tx_queue_drops: c.tx_ring_full - self.recovered,
+            tx_queue_drops: c.tx_queue_drops(self.retried),
             rx_errors: c.rx_errors,
             tx_errors: c.tx_errors,
         }
@@ -210,7 +201,7 @@ pub fn start_ports(
             pci::set_interrupt_line(pci, f, irq);
             irqs |= 1 << irq;
         }
-        ports.push(Box::new(Port { nic, recovered: 0 }));
+        ports.push(Box::new(Port { nic, retried: 0 }));
     }
     (ports, irqs)
 }

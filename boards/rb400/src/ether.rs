@@ -33,7 +33,7 @@ use drivers::ag71xx::{self, Ag71xx, Ag71xxMdio, PhyLink};
 use drivers::dma::{DmaMemory, DmaOps};
 use drivers::mii;
 use drivers::mmio::Mmio;
-use drivers::nic::{Delay, EthernetPort, Link, MacAddress, RingLayout, RingMemory, TxError};
+use drivers::nic::{Delay, EthernetPort, Link, MacAddress, RingLayout, RingMemory};
 use hypervisor::arch::{self, dcache};
 use hypervisor::board::{EtherPort, PhysRange, PortCounters};
 
@@ -138,8 +138,8 @@ pub struct Port {
     link: Link,
     link_period: u64,
     next_link_check: u64,
-    /// Ring-full refusals that a reclaim then turned into a send (not drops).
-    recovered: u64,
+    /// Ring-full refusals followed by a second try (`EthernetPort::transmit_reclaiming`).
+    retried: u64,
 }
 
 impl EtherPort for Port {
@@ -168,16 +168,7 @@ impl EtherPort for Port {
         self.nic.poll_rx(budget, deliver)
     }
     fn transmit(&mut self, frame: &[u8]) -> bool {
-        match self.nic.transmit(frame) {
-            Ok(()) => true,
-            Err(TxError::RingFull) => {
-                self.nic.reclaim_tx();
-                let sent = self.nic.transmit(frame).is_ok();
-                self.recovered += u64::from(sent);
-                sent
-            }
-            Err(_) => false,
-        }
+        self.nic.transmit_reclaiming(frame, &mut self.retried)
     }
     fn flush_tx(&mut self) {
         self.nic.flush_tx();
@@ -194,7 +185,7 @@ impl EtherPort for Port {
             tx_bytes: c.tx_bytes,
             rx_drops: c.rx_dropped(),
             tx_drops: c.tx_rejected,
-            tx_queue_drops: c.tx_ring_full - self.recovered,
+            tx_queue_drops: c.tx_queue_drops(self.retried),
             rx_errors: c.rx_errors,
             tx_errors: c.tx_errors,
         }
@@ -288,7 +279,7 @@ pub fn start_ports(
             link,
             link_period,
             next_link_check: arch::counter() + link_period,
-            recovered: 0,
+            retried: 0,
         }));
     }
     (ports, interrupts)
