@@ -45,30 +45,31 @@ impl Guests {
     }
 }
 
-/// Build the SDK samples of [`E500_NAMES`] for the PowerPC e500 and pack their archives
-/// (`<name>-ppc.tgz`). `quiet` hides cargo's progress.
-pub fn build_e500_sdk(quiet: bool) -> Result<Guests, String> {
+/// Run the cross toolchain's cargo on the guest workspace `manifest` for `target` (with
+/// `extra` arguments), output in `dir`; `what` names the build in an error.
+fn cargo_build(
+    manifest: &str,
+    target: &[&str],
+    extra: &[&str],
+    dir: &Path,
+    quiet: bool,
+    what: &str,
+) -> Result<(), String> {
     let tc = CrossToolchain::find()?;
-    let root = workspace_root();
-    let dir = root.join("target/guests");
     let mut cmd = tc.cargo();
-    cmd.current_dir(&root)
+    cmd.current_dir(workspace_root())
         .args([
             "build",
             "--manifest-path",
-            "guests/Cargo.toml",
-            "--target",
-            E500_TARGET,
-            "-Zjson-target-spec",
+            manifest,
             "--release",
+            "--target",
         ])
-        .args([
-            "-Zbuild-std=core,alloc",
-            "-Zbuild-std-features=compiler-builtins-mem",
-        ])
-        .args(E500_NAMES.iter().flat_map(|n| ["--package", n]))
+        .args(target)
+        .args(["-Zbuild-std-features=compiler-builtins-mem"])
+        .args(extra)
         .arg("--target-dir")
-        .arg(&dir);
+        .arg(dir);
     if quiet {
         cmd.arg("--quiet");
     }
@@ -76,8 +77,43 @@ pub fn build_e500_sdk(quiet: bool) -> Result<Guests, String> {
         .status()
         .map_err(|e| format!("cannot run {}: {e}", tc.cargo.display()))?;
     if !status.success() {
-        return Err(format!("building the e500 guests failed ({status})"));
+        return Err(format!("building {what} failed ({status})"));
     }
+    Ok(())
+}
+
+/// `build()` at most once per process (`cell` is the caller's).
+fn once<T: Clone>(
+    cell: &'static OnceLock<Mutex<Option<T>>>,
+    build: impl FnOnce() -> Result<T, String>,
+) -> Result<T, String> {
+    let mut built = cell
+        .get_or_init(|| Mutex::new(None))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(done) = built.as_ref() {
+        return Ok(done.clone());
+    }
+    let done = build()?;
+    *built = Some(done.clone());
+    Ok(done)
+}
+
+/// Build the SDK samples of [`E500_NAMES`] for the PowerPC e500 and pack their archives
+/// (`<name>-ppc.tgz`). `quiet` hides cargo's progress.
+pub fn build_e500_sdk(quiet: bool) -> Result<Guests, String> {
+    let dir = workspace_root().join("target/guests");
+    let packages: Vec<&str> = E500_NAMES.iter().flat_map(|n| ["--package", n]).collect();
+    let mut extra = vec!["-Zbuild-std=core,alloc"];
+    extra.extend(packages);
+    cargo_build(
+        "guests/Cargo.toml",
+        &[E500_TARGET, "-Zjson-target-spec"],
+        &extra,
+        &dir,
+        quiet,
+        "the e500 guests",
+    )?;
     let guests = Guests { dir };
     std::fs::create_dir_all(guests.dir.join("archives")).map_err(|e| e.to_string())?;
     for name in E500_NAMES {
@@ -89,48 +125,20 @@ pub fn build_e500_sdk(quiet: bool) -> Result<Guests, String> {
 /// [`build_e500_sdk`] at most once per process.
 pub fn build_e500_sdk_once() -> Result<Guests, String> {
     static BUILT: OnceLock<Mutex<Option<Guests>>> = OnceLock::new();
-    let mut built = BUILT
-        .get_or_init(|| Mutex::new(None))
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if let Some(g) = built.as_ref() {
-        return Ok(g.clone());
-    }
-    let g = build_e500_sdk(true)?;
-    *built = Some(g.clone());
-    Ok(g)
+    once(&BUILT, || build_e500_sdk(true))
 }
 
 /// Build every guest and pack its archive. `quiet` hides cargo's progress.
 pub fn build(quiet: bool) -> Result<Guests, String> {
-    let tc = CrossToolchain::find()?;
-    let root = workspace_root();
-    let dir = root.join("target/guests");
-    let mut cmd = tc.cargo();
-    cmd.current_dir(&root)
-        .args([
-            "build",
-            "--manifest-path",
-            "guests/Cargo.toml",
-            "--target",
-            "mips-mti-none-elf",
-            "--release",
-        ])
-        .args([
-            "-Zbuild-std=core,alloc",
-            "-Zbuild-std-features=compiler-builtins-mem",
-        ])
-        .arg("--target-dir")
-        .arg(&dir);
-    if quiet {
-        cmd.arg("--quiet");
-    }
-    let status = cmd
-        .status()
-        .map_err(|e| format!("cannot run {}: {e}", tc.cargo.display()))?;
-    if !status.success() {
-        return Err(format!("building the guests failed ({status})"));
-    }
+    let dir = workspace_root().join("target/guests");
+    cargo_build(
+        "guests/Cargo.toml",
+        &["mips-mti-none-elf"],
+        &["-Zbuild-std=core,alloc"],
+        &dir,
+        quiet,
+        "the guests",
+    )?;
     let guests = Guests { dir };
     std::fs::create_dir_all(guests.dir.join("archives")).map_err(|e| e.to_string())?;
     for name in NAMES {
@@ -142,16 +150,7 @@ pub fn build(quiet: bool) -> Result<Guests, String> {
 /// Build the guests at most once per process.
 pub fn build_once() -> Result<Guests, String> {
     static BUILT: OnceLock<Mutex<Option<Guests>>> = OnceLock::new();
-    let mut built = BUILT
-        .get_or_init(|| Mutex::new(None))
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if let Some(g) = built.as_ref() {
-        return Ok(g.clone());
-    }
-    let g = build(true)?;
-    *built = Some(g.clone());
-    Ok(g)
+    once(&BUILT, || build(true))
 }
 
 /// Write a MetaROUTER import archive with `kernel` as `./kernel`, like the archives
@@ -181,33 +180,15 @@ pub fn pack(kernel: &Path, archive: &Path) -> Result<(), String> {
 /// The PowerPC (e500v2) sample guest `guests/hello-e500` (its own workspace): build it and
 /// return its kernel ELF. `quiet` hides cargo's progress.
 pub fn build_e500(quiet: bool) -> Result<PathBuf, String> {
-    let tc = CrossToolchain::find()?;
-    let root = workspace_root();
-    let dir = root.join("target/guests-e500");
-    let mut cmd = tc.cargo();
-    cmd.current_dir(&root)
-        .args([
-            "build",
-            "--manifest-path",
-            "guests/hello-e500/Cargo.toml",
-            "--target",
-            E500_TARGET,
-            "-Zjson-target-spec",
-            "-Zbuild-std=core",
-            "-Zbuild-std-features=compiler-builtins-mem",
-            "--release",
-        ])
-        .arg("--target-dir")
-        .arg(&dir);
-    if quiet {
-        cmd.arg("--quiet");
-    }
-    let status = cmd
-        .status()
-        .map_err(|e| format!("cannot run {}: {e}", tc.cargo.display()))?;
-    if !status.success() {
-        return Err(format!("building hello-e500 failed ({status})"));
-    }
+    let dir = workspace_root().join("target/guests-e500");
+    cargo_build(
+        "guests/hello-e500/Cargo.toml",
+        &[E500_TARGET, "-Zjson-target-spec"],
+        &["-Zbuild-std=core"],
+        &dir,
+        quiet,
+        "hello-e500",
+    )?;
     Ok(dir.join("powerpc-e500v2-none/release/hello-e500"))
 }
 
@@ -215,22 +196,16 @@ pub fn build_e500(quiet: bool) -> Result<PathBuf, String> {
 /// (`hello-e500.tgz`); returns the archive.
 pub fn build_e500_once() -> Result<PathBuf, String> {
     static BUILT: OnceLock<Mutex<Option<PathBuf>>> = OnceLock::new();
-    let mut built = BUILT
-        .get_or_init(|| Mutex::new(None))
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if let Some(p) = built.as_ref() {
-        return Ok(p.clone());
-    }
-    let elf = build_e500(true)?;
-    let dir = elf
-        .ancestors()
-        .nth(3)
-        .ok_or("unexpected guest output path")?
-        .join("archives");
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let archive = dir.join("hello-e500.tgz");
-    pack(&elf, &archive)?;
-    *built = Some(archive.clone());
-    Ok(archive)
+    once(&BUILT, || {
+        let elf = build_e500(true)?;
+        let dir = elf
+            .ancestors()
+            .nth(3)
+            .ok_or("unexpected guest output path")?
+            .join("archives");
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let archive = dir.join("hello-e500.tgz");
+        pack(&elf, &archive)?;
+        Ok(archive)
+    })
 }
