@@ -36,7 +36,8 @@ pub(crate) fn pattern(len: usize) -> &'static [u8] {
     &PATTERN[..len.min(PATTERN.len())]
 }
 
-/// The solicited-node multicast address of `addr` (`ff02::1:ffXX:XXXX`).
+/// The solicited-node multicast address of `addr`: `ff02::1:ff00:0/104` with the low 24 bits
+/// of `addr`.
 pub(crate) fn solicited_node(addr: Ipv6Addr) -> Ipv6Addr {
     let o = addr.octets();
     let mut a = [0u8; 16];
