@@ -25,6 +25,7 @@ pub mod fuzz;
 pub mod reader;
 mod receiver;
 mod sender;
+pub mod ymodem;
 
 pub use receiver::{FileOffer, Receiver, WINDOW};
 pub use sender::Sender;
@@ -67,6 +68,12 @@ pub enum Failure {
     Truncated,
     /// Too many bad frames in a row.
     Garbled,
+    /// This end refused the offered file (YMODEM cannot skip one: the session ends).
+    Refused,
+    /// The sender sent more than the size it announced.
+    Oversized,
+    /// A block came out of sequence (one was lost for good).
+    OutOfSequence,
 }
 
 impl Failure {
@@ -80,6 +87,9 @@ impl Failure {
             Failure::Skipped => "refused by the other side",
             Failure::Truncated => "ended before the end of the file",
             Failure::Garbled => "failed: too many transmission errors",
+            Failure::Refused => "refused by this side",
+            Failure::Oversized => "failed: more data than the announced file size",
+            Failure::OutOfSequence => "failed: a block came out of sequence",
         }
     }
 }
