@@ -181,10 +181,11 @@ fn rz_receives_what_we_send() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// Every byte value, then the pattern: YMODEM passes them raw.
+/// Every byte value (4 KiB of them), then the pattern: YMODEM passes them raw. Shorter files
+/// are the pattern alone.
 fn every_byte(len: usize) -> Vec<u8> {
-    let mut data: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
-    data.extend(pattern(len - 4096));
+    let mut data: Vec<u8> = (0..=255u8).cycle().take(4096.min(len)).collect();
+    data.extend(pattern(len - data.len()));
     data
 }
 
@@ -192,7 +193,7 @@ fn every_byte(len: usize) -> Vec<u8> {
 fn ymodem_receives_what_sb_sends() {
     for (len, args) in [(150_001, &["-k"][..]), (5_000, &[][..]), (0, &["-k"][..])] {
         let dir = scratch("sb");
-        let data = if len == 0 { Vec::new() } else { every_byte(len) };
+        let data = every_byte(len);
         std::fs::write(dir.join("data.bin"), &data).unwrap();
         let mut cmd = tool("sb");
         cmd.current_dir(&dir).args(args).arg("data.bin");
@@ -231,7 +232,7 @@ fn ymodem_receives_what_sb_sends() {
 fn rb_receives_what_we_send_with_ymodem() {
     for len in [200_003, 1_000, 0] {
         let dir = scratch("rb");
-        let data = if len == 0 { Vec::new() } else { every_byte(len.max(4096)) };
+        let data = every_byte(len);
         let mut cmd = tool("rb");
         cmd.current_dir(&dir);
         let (mut child, mut stdin, rx) = spawn(cmd);
