@@ -1,5 +1,6 @@
 //! ZMODEM over a serial line, without I/O of its own: a [`Receiver`] that takes files from a
-//! sender such as lrzsz's `sz`, and a [`Sender`] that gives one to a receiver such as `rz`.
+//! sender such as lrzsz's `sz`, and a [`Sender`] that gives one to a receiver such as `rz`;
+//! and YMODEM ([`ymodem`]: `sb` and `rb`), with the same sinks, sources and results.
 //!
 //! Both are state machines fed with the peer's bytes ([`Receiver::feed`], [`Sender::feed`])
 //! and the time ([`Receiver::tick`], [`Sender::tick`], for retries and giving up); what they
