@@ -5,7 +5,9 @@
 //! free space is refused before any data moves; a transfer cancelled half-way (`sz`
 //! interrupted) leaves nothing, neither in `/file print` nor in the store on the disk image; Ctrl-C on the
 //! box while it waits for a sender gets the prompt back; a power cut in the middle of a
-//! transfer leaves nothing after the next boot.
+//! transfer leaves nothing after the next boot. The same with YMODEM (`protocol=ymodem`) and
+//! lrzsz's `sb` and `rb`: a file holding every byte value in and out, compared byte for byte,
+//! and an oversized and a cancelled transfer that leave nothing.
 //!
 //! Figures are printed (`-- --nocapture`): the closing lines with each transfer's rate.
 
@@ -81,6 +83,127 @@ fn sz_to_the_store_and_back_with_rz() {
         host_file(&mut store, "data.bin").as_deref(),
         Some(&data[..])
     );
+}
+
+/// Every byte value (YMODEM passes them raw: Ctrl-C, XON, XOFF, SOH ... in the data), then a
+/// pattern.
+fn every_byte(len: usize) -> Vec<u8> {
+    let mut data: Vec<u8> = (0..=255u8).cycle().take(8192).collect();
+    data.extend(pattern(len - data.len(), 14));
+    data
+}
+
+#[test]
+fn sb_to_the_store_and_back_with_rb() {
+    let disk = Disk::new("ymodem");
+    let data = every_byte(300_001);
+    disk.file("all.bin", &data);
+    let mut s = disk.boot(&[]);
+    s.login(BOOT);
+
+    s.send_line("/file receive protocol=ymodem");
+    s.expect("start the sender now (sb FILE); Ctrl-C cancels");
+    let mut sb = tool("sb");
+    sb.current_dir(&disk.dir).args(["-k", "all.bin"]);
+    let (status, errors) = s.relay(sb, TRANSFER);
+    assert!(status.success(), "sb failed: {errors}");
+    let closing = s.expect(PROMPT);
+    println!("{closing}");
+    assert!(
+        closing.contains("received: all.bin 292.9KiB in"),
+        "{closing}"
+    );
+    let list = cmd(&mut s, "/file print");
+    assert!(
+        list.contains("all.bin") && list.contains("292.9KiB"),
+        "{list}"
+    );
+
+    let back = disk.dir.join("back");
+    std::fs::create_dir_all(&back).unwrap();
+    s.send_line("/file send all.bin protocol=ymodem");
+    s.expect("start the receiver now (rb); Ctrl-C cancels");
+    let mut rb = tool("rb");
+    rb.current_dir(&back);
+    let (status, errors) = s.relay(rb, TRANSFER);
+    assert!(status.success(), "rb failed: {errors}");
+    let closing = s.expect(PROMPT);
+    println!("{closing}");
+    assert!(closing.contains("sent: all.bin 292.9KiB in"), "{closing}");
+    let got = std::fs::read(back.join("all.bin")).expect("rb wrote no file");
+    assert!(got == data, "the file came back different");
+
+    shutdown(&mut s);
+    let mut store = disk.host_store();
+    assert_eq!(host_file(&mut store, "all.bin").as_deref(), Some(&data[..]));
+}
+
+#[test]
+fn oversized_and_cancelled_ymodem_transfers_leave_nothing() {
+    let disk = Disk::new("ymodem-abort");
+    let huge = std::fs::File::create(disk.dir.join("huge.bin")).unwrap();
+    huge.set_len(80 << 20).unwrap();
+    drop(huge);
+    disk.file("big.bin", &every_byte(1 << 20));
+    let mut s = disk.boot(&[]);
+    s.login(BOOT);
+
+    s.send_line("/file receive protocol=ymodem");
+    s.expect("Ctrl-C cancels");
+    let mut sb = tool("sb");
+    sb.current_dir(&disk.dir).args(["-k", "huge.bin"]);
+    let (status, errors) = s.relay(sb, TRANSFER);
+    assert!(!status.success(), "sb did not see the refusal: {errors}");
+    let closing = s.expect(PROMPT);
+    assert!(
+        closing.contains("failure: huge.bin (80.0MiB): not enough free space on the disk"),
+        "{closing}\n{errors}"
+    );
+
+    // sb interrupted half-way (SIGTERM: lrzsz answers it, as Ctrl-C, with ten CANs).
+    s.send_line("/file receive protocol=ymodem");
+    s.expect("Ctrl-C cancels");
+    let mut sb = tool("timeout");
+    sb.current_dir(&disk.dir)
+        .args(["-s", "TERM", "2", "sb", "-k", "big.bin"]);
+    let (status, errors) = s.relay(sb, TRANSFER);
+    assert!(!status.success(), "sb was not interrupted: {errors}");
+    let closing = s.expect(PROMPT);
+    println!("{closing}");
+    assert!(
+        closing.contains("failure: transfer cancelled by the other side"),
+        "{closing}\n{errors}"
+    );
+
+    // Ctrl-C on the box while it waits.
+    s.send_line("/file receive protocol=ymodem");
+    s.expect("Ctrl-C cancels");
+    s.send_bytes(b"\x03");
+    let closing = s.expect(PROMPT);
+    assert!(
+        closing.contains("failure: transfer interrupted"),
+        "{closing}"
+    );
+
+    let list = cmd(&mut s, "/file print");
+    assert!(
+        !list.contains("big.bin") && !list.contains("huge.bin"),
+        "{list}"
+    );
+    shutdown(&mut s);
+    let mut store = disk.host_store();
+    assert_eq!(host_file(&mut store, "big.bin"), None);
+    let dir = store
+        .lookup(AreaId::HOST, ROOT_INO, b".receiving")
+        .expect("the receiving directory");
+    let mut left = Vec::new();
+    store
+        .readdir(AreaId::HOST, dir.ino, 2, &mut |e| {
+            left.push(String::from_utf8_lossy(&e.name).into_owned());
+            true
+        })
+        .unwrap();
+    assert!(left.is_empty(), "left behind: {left:?}");
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! ZMODEM over a serial line, without I/O of its own: a [`Receiver`] that takes files from a
-//! sender such as lrzsz's `sz`, and a [`Sender`] that gives one to a receiver such as `rz`.
+//! sender such as lrzsz's `sz`, and a [`Sender`] that gives one to a receiver such as `rz`;
+//! and YMODEM ([`ymodem`]: `sb` and `rb`), with the same sinks, sources and results.
 //!
 //! Both are state machines fed with the peer's bytes ([`Receiver::feed`], [`Sender::feed`])
 //! and the time ([`Receiver::tick`], [`Sender::tick`], for retries and giving up); what they
@@ -25,6 +26,7 @@ pub mod fuzz;
 pub mod reader;
 mod receiver;
 mod sender;
+pub mod ymodem;
 
 pub use receiver::{FileOffer, Receiver, WINDOW};
 pub use sender::Sender;
@@ -67,6 +69,12 @@ pub enum Failure {
     Truncated,
     /// Too many bad frames in a row.
     Garbled,
+    /// This end refused the offered file (YMODEM cannot skip one: the session ends).
+    Refused,
+    /// The sender sent more than the size it announced.
+    Oversized,
+    /// A block came out of sequence (one was lost for good).
+    OutOfSequence,
 }
 
 impl Failure {
@@ -80,6 +88,9 @@ impl Failure {
             Failure::Skipped => "refused by the other side",
             Failure::Truncated => "ended before the end of the file",
             Failure::Garbled => "failed: too many transmission errors",
+            Failure::Refused => "refused by this side",
+            Failure::Oversized => "failed: more data than the announced file size",
+            Failure::OutOfSequence => "failed: a block came out of sequence",
         }
     }
 }

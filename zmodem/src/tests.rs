@@ -9,11 +9,11 @@ use crate::{Failure, FileOffer, Receiver, Refused, Sender, Sink, Source, Status,
 
 /// A sink keeping files in memory; `limit` refuses bigger offers.
 #[derive(Default)]
-struct MemSink {
-    open: Option<(Vec<u8>, Vec<u8>)>,
-    kept: Vec<(Vec<u8>, Vec<u8>)>,
-    discarded: u32,
-    limit: Option<u64>,
+pub(crate) struct MemSink {
+    pub(crate) open: Option<(Vec<u8>, Vec<u8>)>,
+    pub(crate) kept: Vec<(Vec<u8>, Vec<u8>)>,
+    pub(crate) discarded: u32,
+    pub(crate) limit: Option<u64>,
 }
 
 impl Sink for MemSink {
@@ -44,7 +44,7 @@ impl Sink for MemSink {
     }
 }
 
-struct MemSource(Vec<u8>);
+pub(crate) struct MemSource(pub(crate) Vec<u8>);
 
 impl Source for MemSource {
     fn read(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, Stop> {
@@ -55,7 +55,7 @@ impl Source for MemSource {
     }
 }
 
-fn pattern(len: usize, seed: u32) -> Vec<u8> {
+pub(crate) fn pattern(len: usize, seed: u32) -> Vec<u8> {
     let mut x = seed | 1;
     (0..len)
         .map(|_| {

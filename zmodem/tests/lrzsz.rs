@@ -180,3 +180,88 @@ fn rz_receives_what_we_send() {
     assert!(got == data, "content differs");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Every byte value (4 KiB of them), then the pattern: YMODEM passes them raw. Shorter files
+/// are the pattern alone.
+fn every_byte(len: usize) -> Vec<u8> {
+    let mut data: Vec<u8> = (0..=255u8).cycle().take(4096.min(len)).collect();
+    data.extend(pattern(len - data.len()));
+    data
+}
+
+#[test]
+fn ymodem_receives_what_sb_sends() {
+    for (len, args) in [(150_001, &["-k"][..]), (5_000, &[][..]), (0, &["-k"][..])] {
+        let dir = scratch("sb");
+        let data = every_byte(len);
+        std::fs::write(dir.join("data.bin"), &data).unwrap();
+        let mut cmd = tool("sb");
+        cmd.current_dir(&dir).args(args).arg("data.bin");
+        let (mut child, mut stdin, rx) = spawn(cmd);
+        let start = Instant::now();
+        let mut receiver = zmodem::ymodem::Receiver::new(0).with_interrupt(0x03);
+        let mut sink = MemSink::default();
+        while receiver.status() == Status::Running {
+            assert!(start.elapsed() < Duration::from_secs(60), "stuck");
+            let out = receiver.take_output();
+            if !out.is_empty() {
+                let _ = stdin.write_all(&out);
+            }
+            let now = start.elapsed().as_millis() as u64;
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(bytes) => {
+                    receiver.feed(&bytes, now, &mut sink);
+                }
+                Err(_) => {
+                    receiver.tick(now, &mut sink);
+                }
+            }
+        }
+        let _ = stdin.write_all(&receiver.take_output());
+        drop(stdin);
+        assert_eq!(receiver.status(), Status::Done, "{len} {args:?}");
+        assert!(child.wait().unwrap().success(), "sb failed");
+        assert_eq!(sink.kept.len(), 1);
+        assert_eq!(sink.kept[0].0, b"data.bin");
+        assert!(sink.kept[0].1 == data, "content differs ({len} {args:?})");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
+
+#[test]
+fn rb_receives_what_we_send_with_ymodem() {
+    for len in [200_003, 1_000, 0] {
+        let dir = scratch("rb");
+        let data = every_byte(len);
+        let mut cmd = tool("rb");
+        cmd.current_dir(&dir);
+        let (mut child, mut stdin, rx) = spawn(cmd);
+        let start = Instant::now();
+        let mut sender =
+            zmodem::ymodem::Sender::new(b"back.bin", data.len() as u64, 1_700_000_000, 0);
+        let mut source = MemSource(data.clone());
+        while sender.status() == Status::Running {
+            assert!(start.elapsed() < Duration::from_secs(60), "stuck");
+            let out = sender.take_output();
+            if !out.is_empty() {
+                let _ = stdin.write_all(&out);
+            }
+            let now = start.elapsed().as_millis() as u64;
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(bytes) => {
+                    sender.feed(&bytes, now, &mut source);
+                }
+                Err(_) => {
+                    sender.tick(now, &mut source);
+                }
+            }
+        }
+        let _ = stdin.write_all(&sender.take_output());
+        drop(stdin);
+        assert_eq!(sender.status(), Status::Done);
+        assert!(child.wait().unwrap().success(), "rb failed");
+        let got = std::fs::read(dir.join("back.bin")).unwrap();
+        assert!(got == data, "content differs ({len}: {} bytes)", got.len());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,6 +1,6 @@
 //! `/file`: the platform's file store (images to import): `print`, `remove`, which
 //! deletes files from the store for good, and `receive` / `send` over the serial console
-//! (`file_transfer.rs`).
+//! with ZMODEM or YMODEM (`file_transfer.rs`).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -28,18 +28,24 @@ pub(super) const FILE_ID: u32 = 0x4000_0000;
 /// `/file`'s own commands (the table itself is read-only).
 pub static COMMANDS: [Command; 3] = [
     Command::new("remove", "Remove files", Items::Many, remove),
-    Command::new(
-        "receive",
-        "Receive files over the console (ZMODEM: sz on the other side)",
-        Items::None,
-        super::file_transfer::receive,
-    ),
-    Command::new(
-        "send",
-        "Send a file over the console (ZMODEM: rz on the other side)",
-        Items::One,
-        super::file_transfer::send,
-    ),
+    Command {
+        args: &super::file_transfer::ARGS,
+        ..Command::new(
+            "receive",
+            "Receive files over the console (ZMODEM or YMODEM: sz or sb on the other side)",
+            Items::None,
+            super::file_transfer::receive,
+        )
+    },
+    Command {
+        args: &super::file_transfer::ARGS,
+        ..Command::new(
+            "send",
+            "Send a file over the console (ZMODEM or YMODEM: rz or rb on the other side)",
+            Items::One,
+            super::file_transfer::send,
+        )
+    },
 ];
 
 /// `remove`: the files named go from the store; with several, each failure is reported by

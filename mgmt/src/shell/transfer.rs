@@ -1,13 +1,15 @@
 //! `/file receive` and `/file send` running on the console: every byte from the terminal goes
-//! to the ZMODEM session (`zmodem`), its answers go back unchanged, and the files go to and
-//! come from the platform's store. A received file is kept only when it arrived whole
+//! to the ZMODEM or YMODEM session (`zmodem`, `zmodem::ymodem`), its answers go back
+//! unchanged, and the files go to and come from the platform's store. A received file is kept only when it arrived whole
 //! (`Platform::file_receive_end`); a cancelled, broken or refused transfer leaves nothing.
 //!
 //! The terminal belongs to the other side's `sz` or `rz` while the session runs, so nothing
 //! else is printed then: the line before says what to start and how to cancel, the line after
-//! what was moved (name, size, time, rate) or why not. Ctrl-C cancels (the receiver asks for
-//! control characters to be escaped, so a bare Ctrl-C is a key, never data), as does the
-//! other side's cancel (five CANs) or a peer silent for a minute. When the session is over,
+//! what was moved (name, size, time, rate) or why not. Ctrl-C cancels (the ZMODEM receiver
+//! asks for control characters to be escaped, so a bare Ctrl-C is a key, never data; YMODEM
+//! data is raw, so its receiver takes Ctrl-C only where a block would start: while it waits
+//! for the sender or between blocks), as does the other side's cancel or a peer silent for a
+//! minute. When the session is over,
 //! the console ignores input until the line has been quiet for half a second: the other
 //! side's last bytes (`OO`, the rest of a cancel) never reach the command line.
 
@@ -16,10 +18,10 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use zmodem::{FileOffer, Receiver, Refused, Sender, Sink, Source, Status, Stop};
+use zmodem::{ymodem, FileOffer, Receiver, Refused, Sender, Sink, Source, Status, Stop};
 
 use super::{Mode, Shell};
-use crate::menus::file_transfer::TransferRequest;
+use crate::menus::file_transfer::{Protocol, TransferRequest};
 use crate::platform::{Platform, PlatformError};
 use crate::value::format_bytes;
 
@@ -31,7 +33,15 @@ const SETTLE_MS: u64 = 500;
 #[derive(Debug)]
 enum Engine {
     Receive(Receiver),
-    Send { sender: Sender, name: String },
+    ReceiveY(ymodem::Receiver),
+    Send { sender: Sending, name: String },
+}
+
+/// A sender of either protocol.
+#[derive(Debug)]
+enum Sending {
+    Z(Sender),
+    Y(ymodem::Sender),
 }
 
 /// A session on the console.
@@ -155,23 +165,44 @@ impl Shell {
     pub(super) fn start_transfer(&mut self, request: TransferRequest, platform: &mut dyn Platform) {
         let now = platform.now_ms();
         let engine = match request {
-            TransferRequest::Receive => {
-                self.say("receiving with ZMODEM: start the sender now (sz FILE); Ctrl-C cancels\n");
-                Engine::Receive(Receiver::new(now))
+            TransferRequest::Receive { protocol } => {
+                let (text, engine) = match protocol {
+                    Protocol::Zmodem => ("ZMODEM", "sz"),
+                    Protocol::Ymodem => ("YMODEM", "sb"),
+                };
+                self.say(&format!(
+                    "receiving with {text}: start the sender now ({engine} FILE); Ctrl-C cancels\n"
+                ));
+                match protocol {
+                    Protocol::Zmodem => Engine::Receive(Receiver::new(now)),
+                    Protocol::Ymodem => {
+                        Engine::ReceiveY(ymodem::Receiver::new(now).with_interrupt(INTERRUPT))
+                    }
+                }
             }
             TransferRequest::Send {
+                protocol,
                 name,
                 size,
                 created,
             } => {
+                let (text, program) = match protocol {
+                    Protocol::Zmodem => ("ZMODEM", "rz"),
+                    Protocol::Ymodem => ("YMODEM", "rb"),
+                };
                 self.say(&format!(
-                    "sending {name} ({}) with ZMODEM: start the receiver now (rz); Ctrl-C cancels\n",
+                    "sending {name} ({}) with {text}: start the receiver now ({program}); Ctrl-C cancels\n",
                     format_bytes(size)
                 ));
-                Engine::Send {
-                    sender: Sender::new(name.as_bytes(), size, created, now),
-                    name,
-                }
+                let sender = match protocol {
+                    Protocol::Zmodem => {
+                        Sending::Z(Sender::new(name.as_bytes(), size, created, now))
+                    }
+                    Protocol::Ymodem => {
+                        Sending::Y(ymodem::Sender::new(name.as_bytes(), size, created, now))
+                    }
+                };
+                Engine::Send { sender, name }
             }
         };
         self.mode = Mode::Transfer(Box::new(Transfer {
@@ -205,6 +236,8 @@ impl Shell {
             t.last_input_ms = now;
         }
         if t.closing.is_none() {
+            // ZMODEM data never holds a bare Ctrl-C (control characters are escaped), and
+            // a receiver sends none; a YMODEM receiver tells it from data itself.
             let interrupt = bytes.contains(&INTERRUPT);
             let (file, moved, problems) = (&mut t.file, &mut t.moved, &mut t.problems);
             let status = match &mut t.engine {
@@ -224,29 +257,37 @@ impl Shell {
                     self.out.extend_from_slice(&receiver.take_output());
                     receiver.status()
                 }
+                Engine::ReceiveY(receiver) => {
+                    let mut sink = StoreSink {
+                        platform,
+                        file,
+                        moved,
+                        problems,
+                    };
+                    receiver.feed(bytes, now, &mut sink);
+                    receiver.tick(now, &mut sink);
+                    self.out.extend_from_slice(&receiver.take_output());
+                    receiver.status()
+                }
                 Engine::Send { sender, name } => {
                     let mut source = StoreSource {
                         platform,
                         name,
                         problems,
                     };
-                    if interrupt {
-                        sender.cancel();
-                    } else {
-                        sender.feed(bytes, now, &mut source);
-                        sender.tick(now, &mut source);
-                    }
-                    if sender.status() == Status::Done {
+                    let status = sender.pump(bytes, interrupt, now, &mut source, &mut self.out);
+                    if status == Status::Done {
                         moved.push((name.clone(), sender.offset()));
                     }
-                    self.out.extend_from_slice(&sender.take_output());
-                    sender.status()
+                    status
                 }
             };
             if status != Status::Running {
-                if let Engine::Receive(receiver) = &t.engine {
-                    t.errors = receiver.errors();
-                }
+                t.errors = match &t.engine {
+                    Engine::Receive(receiver) => receiver.errors(),
+                    Engine::ReceiveY(receiver) => receiver.errors(),
+                    Engine::Send { .. } => 0,
+                };
                 t.closing = Some(closing_line(t, status, now));
             }
         }
@@ -260,17 +301,61 @@ impl Shell {
     }
 }
 
+impl Sending {
+    /// Feeds the receiver's bytes (or cancels on Ctrl-C), lets the time act, and puts the
+    /// answer in `out`.
+    fn pump(
+        &mut self,
+        bytes: &[u8],
+        interrupt: bool,
+        now: u64,
+        source: &mut dyn Source,
+        out: &mut Vec<u8>,
+    ) -> Status {
+        match self {
+            Sending::Z(sender) => {
+                if interrupt {
+                    sender.cancel();
+                } else {
+                    sender.feed(bytes, now, source);
+                    sender.tick(now, source);
+                }
+                out.extend_from_slice(&sender.take_output());
+                sender.status()
+            }
+            Sending::Y(sender) => {
+                if interrupt {
+                    sender.cancel();
+                } else {
+                    sender.feed(bytes, now, source);
+                    sender.tick(now, source);
+                }
+                out.extend_from_slice(&sender.take_output());
+                sender.status()
+            }
+        }
+    }
+
+    fn offset(&self) -> u64 {
+        match self {
+            Sending::Z(sender) => sender.offset(),
+            Sending::Y(sender) => sender.offset(),
+        }
+    }
+}
+
 /// What the session did: each file moved with its size, time and rate, then problems.
 fn closing_line(t: &Transfer, status: Status, now: u64) -> String {
     let ms = now.saturating_sub(t.started_ms).max(1);
-    let verb = match t.engine {
-        Engine::Receive(_) => "received",
-        Engine::Send { .. } => "sent",
+    let (verb, frames) = match t.engine {
+        Engine::Receive(_) => ("received", "frames"),
+        Engine::ReceiveY(_) => ("received", "blocks"),
+        Engine::Send { .. } => ("sent", "frames"),
     };
     let mut text = String::new();
     let errors = match t.errors {
         0 => String::new(),
-        n => format!(", {n} damaged frames sent again"),
+        n => format!(", {n} damaged {frames} sent again"),
     };
     for (name, size) in &t.moved {
         text.push_str(&format!(
@@ -285,7 +370,8 @@ fn closing_line(t: &Transfer, status: Status, now: u64) -> String {
         text.push_str(&format!("failure: {problem}\n"));
     }
     match status {
-        Status::Failed(zmodem::Failure::Storage) if !t.problems.is_empty() => {}
+        Status::Failed(zmodem::Failure::Storage | zmodem::Failure::Refused)
+            if !t.problems.is_empty() => {}
         Status::Failed(why) => {
             text.push_str(&format!(
                 "failure: transfer {}; nothing kept of an unfinished file\n",
