@@ -216,7 +216,8 @@ fn main_loop(board: &'static dyn Board, mut platform: HvPlatform, mut shell: She
             power(board, request);
         }
         ethernet_masked |= ETHERNET_PENDING.swap(false, Ordering::Relaxed);
-        platform.vms.service();
+        // The box routes with the configuration's RIB, lent for the pass.
+        platform.vms.service_routing(&shell.rib().routes());
         let ports_busy = platform.vms.ports_busy();
         let work = platform.vms.port_work();
         // The low 32 bits: readers take differences.

@@ -26,6 +26,7 @@ pub mod network_derive;
 pub mod platform;
 pub mod references;
 pub mod rib_state;
+pub mod route_view;
 pub mod saved;
 pub mod script_line;
 pub mod shell;

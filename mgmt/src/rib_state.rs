@@ -31,6 +31,7 @@ use crate::menus::routes::same_route;
 use crate::network::IpAddress;
 use crate::network_derive::ip_addr;
 use crate::platform::Platform;
+use crate::route_view::{HostIndex, RouteView};
 
 /// Why the RIB refused a change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,6 +95,8 @@ pub struct RibState {
     route_items: BTreeMap<RouteId, ItemId>,
     rules: BTreeMap<ItemId, RuleId>,
     addresses: BTreeMap<ItemId, AddressId>,
+    /// The host's interface index of each RIB interface, for the data plane.
+    host_index: HostIndex,
 }
 
 impl Default for RibState {
@@ -114,6 +117,7 @@ impl RibState {
             route_items: BTreeMap::new(),
             rules: BTreeMap::new(),
             addresses: BTreeMap::new(),
+            host_index: HostIndex::default(),
         }
     }
 
@@ -149,7 +153,23 @@ impl RibState {
             Ok(())
         })?;
         state.rib = rib;
+        state.sync_host_index(config);
         Ok(state)
+    }
+
+    /// The RIB as the data plane's route source.
+    pub fn routes(&self) -> RouteView<'_> {
+        RouteView::new(self)
+    }
+
+    /// The map between the host's interface indexes and the RIB's ids.
+    pub fn host_index(&self) -> &HostIndex {
+        &self.host_index
+    }
+
+    /// Rebuilds that map for `config`'s interfaces (after they changed).
+    pub fn sync_host_index(&mut self, config: &Config) {
+        self.host_index = HostIndex::build(config, |iface| self.if_id(iface));
     }
 
     /// The RIB (for the route menus).

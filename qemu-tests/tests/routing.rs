@@ -1,0 +1,202 @@
+//! The box as a router between real Linux peers, on both QEMU machines: two network namespaces
+//! in different subnets, each on the tap of one Ethernet port (ether1: 10.1.0.0/24 and
+//! fd01::/64, ether2: 10.2.0.0/24 and fd02::/64), each with the box as its default gateway
+//! (made by the test, removed when it ends, also on failure; needs root, as CI runs).
+//!
+//! - The peers reach each other through the box: ping over IPv4 and IPv6, a TCP transfer
+//!   (what arrives is what was sent), and `traceroute` shows the box as the one hop between.
+//! - A static route through a gateway (namespace B answers for 10.5.0.1 on its loopback), and a
+//!   recursive one through that route's destination (`target-scope=30`, the seed's rule).
+//! - The route types give what the seed says, as the Linux peer reports it: no route: "Destination
+//!   Net Unreachable" from the box's address; `type=unreachable`: "Destination Host
+//!   Unreachable"; `type=prohibit`: "Packet filtered" (ICMP 3/13); `type=blackhole`: silence.
+//! - A policy rule sends one source address through another table (`/routing rule add
+//!   src-address=... table=...`), where the same destination is prohibited.
+//! - A route removed while a ping runs stops it within a second and added again restores it.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use qemu_tests::boards::Board;
+use qemu_tests::netlab::{ping, run_for, tcp_transfer, NetLab};
+use qemu_tests::qemu::Nic;
+use qemu_tests::session::{Session, PROMPT};
+
+const BOOT: Duration = Duration::from_secs(60);
+const SETUP: &str = "creating taps and network namespaces (the test needs root and iproute2)";
+
+fn cmd(s: &mut Session, line: &str) -> String {
+    let out = s.command(line, PROMPT);
+    assert!(
+        !out.contains("failure") && !out.contains("bad command") && !out.contains("expected"),
+        "{line}: {out}"
+    );
+    out
+}
+
+/// Run `args` in namespace `ns` (setup: must succeed).
+fn ns_do(ns: &str, args: &[&str]) {
+    let out = Command::new("ip")
+        .args(["netns", "exec", ns])
+        .args(args)
+        .output()
+        .expect("ip netns exec");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `ping` from `ns` with `extra` arguments; its whole output.
+fn ping_output(ns: &str, extra: &[&str], to: &str) -> String {
+    let mut c = NetLab::command(ns, "ping");
+    c.args(["-n", "-c", "2", "-i", "0.3", "-W", "1"])
+        .args(extra)
+        .arg(to);
+    let out = run_for(c, Duration::from_secs(10));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The hops `traceroute -n` from `ns` to `to` lists (first address of each line).
+fn traceroute(ns: &str, to: &str) -> Vec<String> {
+    let mut c = NetLab::command(ns, "traceroute");
+    c.args(["-n", "-q", "1", "-w", "2", "-m", "5", to]);
+    let out = run_for(c, Duration::from_secs(30));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().nth(1).map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn malta_routes_between_two_namespaces_with_the_seeds_decisions() {
+    routes_between_two_namespaces(Board::QemuMalta, 6, 4 << 20);
+}
+
+#[test]
+fn ppce500_routes_between_two_namespaces_with_the_seeds_decisions() {
+    // 1 MiB: fewer full-size frames than the eTSEC's receive slots (see tests/ports.rs).
+    routes_between_two_namespaces(Board::QemuPpce500, 7, 1 << 20);
+}
+
+fn routes_between_two_namespaces(board: Board, lab: u8, transfer: u64) {
+    let mut lab = NetLab::new(lab);
+    let tap_a = lab.tap("ta").expect(SETUP);
+    let tap_b = lab.tap("tb").expect(SETUP);
+    let a = lab.namespace("na").expect(SETUP);
+    let b = lab.namespace("nb").expect(SETUP);
+    let mut s = Session::boot_with(board, |c| {
+        c.nics = vec![Nic::Tap(tap_a.clone()), Nic::Tap(tap_b.clone())];
+    });
+    s.login(BOOT);
+    lab.move_into(&tap_a, &a, "10.1.0.2/24").expect(SETUP);
+    lab.move_into(&tap_b, &b, "10.2.0.2/24").expect(SETUP);
+    lab.add_ipv6(&a, &tap_a, "fd01::2/64").expect(SETUP);
+    lab.add_ipv6(&b, &tap_b, "fd02::2/64").expect(SETUP);
+    ns_do(&a, &["ip", "addr", "add", "10.1.0.3/24", "dev", &tap_a]);
+    ns_do(&a, &["ip", "route", "add", "default", "via", "10.1.0.1"]);
+    ns_do(&b, &["ip", "route", "add", "default", "via", "10.2.0.1"]);
+    ns_do(
+        &a,
+        &["ip", "-6", "route", "add", "default", "via", "fd01::1"],
+    );
+    ns_do(
+        &b,
+        &["ip", "-6", "route", "add", "default", "via", "fd02::1"],
+    );
+    // B answers for 10.5.0.1 and 10.4.0.1 (the static and the recursive route's targets).
+    ns_do(&b, &["ip", "addr", "add", "10.5.0.1/32", "dev", "lo"]);
+    ns_do(&b, &["ip", "addr", "add", "10.4.0.1/32", "dev", "lo"]);
+    for line in [
+        "/ip address add address=10.1.0.1/24 interface=ether1",
+        "/ip address add address=10.2.0.1/24 interface=ether2",
+        "/ipv6 address add address=fd01::1/64 interface=ether1",
+        "/ipv6 address add address=fd02::1/64 interface=ether2",
+    ] {
+        cmd(&mut s, line);
+    }
+
+    // Through the box, both ways, IPv4 and IPv6.
+    assert_eq!(ping(&a, "10.2.0.2", 3), 3, "{}", s.transcript());
+    assert_eq!(ping(&b, "10.1.0.2", 3), 3, "{}", s.transcript());
+    assert_eq!(ping(&a, "fd02::2", 3), 3, "{}", s.transcript());
+    // The box's other address, through ether1.
+    assert_eq!(ping(&a, "10.2.0.1", 2), 2, "{}", s.transcript());
+    let hops = traceroute(&a, "10.2.0.2");
+    assert_eq!(hops, ["10.1.0.1", "10.2.0.2"], "{}", s.transcript());
+    let mbit = tcp_transfer(env!("CARGO_BIN_EXE_netpeer"), &a, &b, "10.2.0.2", transfer);
+    println!("{board}: TCP through the box, {transfer} bytes: {mbit:.1} Mbit/s");
+
+    // No route, then the route types.
+    let out = ping_output(&a, &[], "10.9.9.9");
+    assert!(
+        out.contains("From 10.1.0.1") && out.contains("Destination Net Unreachable"),
+        "{out}"
+    );
+    cmd(
+        &mut s,
+        "/ip route add dst-address=10.6.0.0/16 type=unreachable",
+    );
+    cmd(
+        &mut s,
+        "/ip route add dst-address=10.7.0.0/16 type=prohibit",
+    );
+    cmd(
+        &mut s,
+        "/ip route add dst-address=10.8.0.0/16 type=blackhole",
+    );
+    let out = ping_output(&a, &[], "10.6.0.1");
+    assert!(out.contains("Destination Host Unreachable"), "{out}");
+    let out = ping_output(&a, &[], "10.7.0.1");
+    assert!(out.contains("Packet filtered"), "{out}");
+    let out = ping_output(&a, &[], "10.8.0.1");
+    assert!(
+        out.contains(", 0 received") && !out.contains("From "),
+        "{out}"
+    );
+
+    // A static route through B, and a recursive one through its destination.
+    cmd(
+        &mut s,
+        "/ip route add dst-address=10.5.0.0/24 gateway=10.2.0.2",
+    );
+    cmd(
+        &mut s,
+        "/ip route add dst-address=10.4.0.0/24 gateway=10.5.0.1 target-scope=30",
+    );
+    assert_eq!(ping(&a, "10.5.0.1", 3), 3, "{}", s.transcript());
+    assert_eq!(ping(&a, "10.4.0.1", 3), 3, "{}", s.transcript());
+    let routes = s.command("/ip route print", PROMPT);
+    println!("{routes}");
+
+    // A rule: from 10.1.0.3, 10.5.0.0/24 is looked up in table `alt`, where it is prohibited.
+    cmd(&mut s, "/routing table add name=alt fib");
+    cmd(
+        &mut s,
+        "/ip route add dst-address=10.5.0.0/24 type=prohibit routing-table=alt",
+    );
+    cmd(
+        &mut s,
+        "/routing rule add src-address=10.1.0.3/32 table=alt",
+    );
+    let out = ping_output(&a, &["-I", "10.1.0.3"], "10.5.0.1");
+    assert!(out.contains("Packet filtered"), "{out}");
+    assert_eq!(ping(&a, "10.5.0.1", 2), 2, "{}", s.transcript());
+
+    // A route removed while traffic flows: the path changes within a second.
+    cmd(
+        &mut s,
+        "/ip route remove [find dst-address=10.5.0.0/24 gateway=10.2.0.2]",
+    );
+    let removed = Instant::now();
+    let out = ping_output(&a, &[], "10.5.0.1");
+    assert!(out.contains("Destination Net Unreachable"), "{out}");
+    assert!(removed.elapsed() < Duration::from_secs(5));
+    cmd(
+        &mut s,
+        "/ip route add dst-address=10.5.0.0/24 gateway=10.2.0.2",
+    );
+    assert_eq!(ping(&a, "10.5.0.1", 2), 2, "{}", s.transcript());
+}
