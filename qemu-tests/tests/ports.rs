@@ -11,12 +11,12 @@
 //! its own, and its link is read from the model's PHY (no link interrupt).
 
 use std::path::PathBuf;
-use std::process::{Child, Stdio};
+
 use std::time::{Duration, Instant};
 
 use qemu_tests::boards::Board;
 use qemu_tests::monitor::Monitor;
-use qemu_tests::netlab::{ping, run_for, tcp_transfer, NetLab, Reaped};
+use qemu_tests::netlab::{ping, tcp_transfer, NetLab};
 use qemu_tests::qemu::Nic;
 use qemu_tests::session::{Session, PROMPT};
 
