@@ -13,11 +13,17 @@
 //! - A policy rule sends one source address through another table (`/routing rule add
 //!   src-address=... table=...`), where the same destination is prohibited.
 //! - A route removed while a ping runs stops it within a second and added again restores it.
+//! - A guest takes part (the seed's client1): its default gateway is the host's vif address,
+//!   and through the host's routing it and a namespace on ether1 reach each other.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use std::path::PathBuf;
+
 use qemu_tests::boards::Board;
+use qemu_tests::files::build_store;
+use qemu_tests::guests;
 use qemu_tests::netlab::{ping, run_for, tcp_transfer, NetLab};
 use qemu_tests::qemu::Nic;
 use qemu_tests::session::{Session, PROMPT};
@@ -199,4 +205,56 @@ fn routes_between_two_namespaces(board: Board, lab: u8, transfer: u64) {
         "/ip route add dst-address=10.5.0.0/24 gateway=10.2.0.2",
     );
     assert_eq!(ping(&a, "10.5.0.1", 2), 2, "{}", s.transcript());
+}
+
+#[test]
+fn malta_a_guest_reaches_a_namespace_on_ether1_through_the_hosts_routing() {
+    let mut lab = NetLab::new(8);
+    let tap = lab.tap("ta").expect(SETUP);
+    let ns = lab.namespace("na").expect(SETUP);
+    let built = guests::build_once().expect("building the guests");
+    let dir: PathBuf = std::env::temp_dir().join(format!("mr-routing-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let store = dir.join("files.bin");
+    build_store(&[built.archive("netguest")], &store).expect("packing the file store");
+    let mut s = Session::boot_with(Board::QemuMalta, |c| {
+        c.nics = vec![Nic::Tap(tap.clone()), Nic::Unplugged];
+        c.files = Some(store.clone());
+    });
+    s.login(BOOT);
+    lab.move_into(&tap, &ns, "192.168.88.2/24").expect(SETUP);
+    ns_do(
+        &ns,
+        &["ip", "route", "add", "default", "via", "192.168.88.1"],
+    );
+    s.checked("/ip address add address=192.168.88.1/24 interface=ether1");
+    // The seed's client1: a guest on vif1, the host at 10.0.1.1/24 there.
+    s.checked("/metarouter import-image file-name=netguest.tgz name=client1");
+    s.checked("/metarouter interface add virtual-machine=client1 type=dynamic");
+    s.checked("/ip address add address=10.0.1.1/24 interface=vif1");
+    s.wait_running("client1");
+    let t = Duration::from_secs(10);
+    s.on_console("client1", "ip 10.0.1.2/24", "address=10.0.1.2/24", t);
+    // In the guest: `add gateway=10.0.1.1`.
+    s.on_console("client1", "gw 10.0.1.1", "gateway: 10.0.1.1", t);
+
+    assert_eq!(ping(&ns, "10.0.1.2", 3), 3, "{}", s.transcript());
+    let mut echo = NetLab::command(&ns, env!("CARGO_BIN_EXE_netpeer"));
+    echo.args(["echo", "10.0.1.2:7", "routed-to-the-guest"]);
+    let out = run_for(echo, Duration::from_secs(15));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("echoed routed-to-the-guest"),
+        "{}{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        s.transcript()
+    );
+    let out = s.on_console(
+        "client1",
+        "ping 192.168.88.2 3",
+        "packet-loss=",
+        Duration::from_secs(20),
+    );
+    assert!(out.contains("received=3"), "{out}\n{}", s.transcript());
+    let _ = std::fs::remove_dir_all(&dir);
 }
