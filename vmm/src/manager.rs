@@ -49,6 +49,8 @@ pub struct PortWork {
     pub passes: u64,
     pub frames: u64,
     pub ticks: u64,
+    /// Ticks of the routing steps that had frames to route (`crate::routed`).
+    pub route_ticks: u64,
 }
 
 impl<M: Machine> Manager<M> {
@@ -446,7 +448,10 @@ impl<M: Machine> Manager<M> {
         }
         self.ports_busy = pass.busy;
         net::switch_frames(&mut self.net, &mut self.guests, seconds);
-        crate::routed::route_frames(&mut self.net, &mut self.guests, seconds, routes);
+        let start = self.machine.counter();
+        if crate::routed::route_frames(&mut self.net, &mut self.guests, seconds, routes) {
+            self.port_work.route_ticks += self.machine.counter().wrapping_sub(start);
+        }
         host_link::host_frames(&mut self.net, &mut self.guests, seconds);
         for id in GuestId::all() {
             if let Some(g) = self.guests[id.index()].as_deref_mut() {

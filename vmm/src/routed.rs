@@ -64,13 +64,14 @@ pub(crate) fn configure(fwd: &mut Forwarder, plan: &HostPlan) {
     }
 }
 
-/// Route the frames in the host's inbox (see the module's doc), at time `now`.
+/// Route the frames in the host's inbox (see the module's doc), at time `now`. Returns
+/// whether there was anything to do.
 pub fn route_frames<G: SwitchedGuest>(
     net: &mut Net,
     guests: &mut [Option<G>],
     now: Seconds,
     routes: Option<&dyn RouteSource>,
-) {
+) -> bool {
     let Net {
         switch,
         owner,
@@ -90,7 +91,7 @@ pub fn route_frames<G: SwitchedGuest>(
     } = host;
     let now_us = *now_us;
     if inbox.is_empty() && fwd.waiting_next_hops() == 0 {
-        return;
+        return false;
     }
     let mut sink = DeliverySink {
         to: Delivery {
@@ -140,6 +141,7 @@ pub fn route_frames<G: SwitchedGuest>(
         asks.send(ip, now_us, outbox);
     }
     ports.flush();
+    true
 }
 
 /// A neighbour request the forwarder made during a call.
