@@ -13,6 +13,8 @@
 //! - A policy rule sends one source address through another table (`/routing rule add
 //!   src-address=... table=...`), where the same destination is prohibited.
 //! - A route removed while a ping runs stops it within a second and added again restores it.
+//! - ECMP over two gateway namespaces behind ether2 (a Linux bridge in a third namespace joins
+//!   them to ether2's tap): each UDP flow stays on one gateway, and flows use both.
 //! - A guest takes part (the seed's client1): its default gateway is the host's vif address,
 //!   and through the host's routing it and a namespace on ether1 reach each other.
 
@@ -257,4 +259,95 @@ fn malta_a_guest_reaches_a_namespace_on_ether1_through_the_hosts_routing() {
     );
     assert!(out.contains("received=3"), "{out}\n{}", s.transcript());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// UDP datagrams namespace `ns` received for a port nobody listens on (`Udp: NoPorts` of its
+/// `/proc/net/snmp`): the flood's datagrams, and nothing else.
+fn udp_no_ports(ns: &str) -> u64 {
+    let mut c = NetLab::command(ns, "cat");
+    c.arg("/proc/net/snmp");
+    let out = c.output().expect("cat");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut udp = text.lines().filter(|l| l.starts_with("Udp:"));
+    let (names, values) = (udp.next().unwrap_or(""), udp.next().unwrap_or(""));
+    let column = names
+        .split_whitespace()
+        .position(|w| w == "NoPorts")
+        .expect("Udp NoPorts in /proc/net/snmp");
+    values
+        .split_whitespace()
+        .nth(column)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn malta_ecmp_over_two_gateways_keeps_each_flow_on_one_and_spreads_flows() {
+    let mut lab = NetLab::new(9);
+    let tap_a = lab.tap("ta").expect(SETUP);
+    let tap_b = lab.tap("tb").expect(SETUP);
+    let a = lab.namespace("na").expect(SETUP);
+    let sw = lab.namespace("sw").expect(SETUP);
+    let g1 = lab.namespace("g1").expect(SETUP);
+    let g2 = lab.namespace("g2").expect(SETUP);
+    let mut s = Session::boot_with(Board::QemuMalta, |c| {
+        c.nics = vec![Nic::Tap(tap_a.clone()), Nic::Tap(tap_b.clone())];
+    });
+    s.login(BOOT);
+    lab.move_into(&tap_a, &a, "10.1.0.2/24").expect(SETUP);
+    ns_do(&a, &["ip", "route", "add", "default", "via", "10.1.0.1"]);
+    // ether2's tap in a bridge with the two gateways' veths.
+    let status = Command::new("ip")
+        .args(["link", "set", &tap_b, "netns", &sw])
+        .status()
+        .expect("ip");
+    assert!(status.success(), "{SETUP}");
+    ns_do(&sw, &["ip", "link", "add", "br0", "type", "bridge"]);
+    ns_do(&sw, &["ip", "link", "set", &tap_b, "master", "br0", "up"]);
+    ns_do(&sw, &["ip", "link", "set", "br0", "up"]);
+    for (g, dev, addr) in [(&g1, "e1", "10.2.0.11/24"), (&g2, "e2", "10.2.0.12/24")] {
+        let port = format!("p{dev}");
+        ns_do(
+            &sw,
+            &[
+                "ip", "link", "add", &port, "type", "veth", "peer", "name", dev, "netns", g,
+            ],
+        );
+        ns_do(&sw, &["ip", "link", "set", &port, "master", "br0", "up"]);
+        ns_do(g, &["ip", "addr", "add", addr, "dev", dev]);
+        ns_do(g, &["ip", "link", "set", dev, "up"]);
+        ns_do(g, &["ip", "addr", "add", "10.3.0.1/32", "dev", "lo"]);
+        ns_do(g, &["ip", "route", "add", "default", "via", "10.2.0.1"]);
+    }
+    s.checked("/ip address add address=10.1.0.1/24 interface=ether1");
+    s.checked("/ip address add address=10.2.0.1/24 interface=ether2");
+    s.checked("/ip route add dst-address=10.3.0.0/24 gateway=10.2.0.11,10.2.0.12");
+    // Both next hops resolved (the box asks for each when a packet first goes to it).
+    assert_eq!(ping(&a, "10.2.0.11", 2), 2, "{}", s.transcript());
+    assert_eq!(ping(&a, "10.2.0.12", 2), 2, "{}", s.transcript());
+
+    let netpeer = env!("CARGO_BIN_EXE_netpeer");
+    let mut flows = [0u32; 2];
+    for flow in 0..16 {
+        let before = [udp_no_ports(&g1), udp_no_ports(&g2)];
+        let mut c = NetLab::command(&a, netpeer);
+        c.args(["flood", "10.3.0.1:9", "18", "50"]);
+        let out = run_for(c, Duration::from_secs(20));
+        assert!(out.status.success(), "flood {flow}");
+        std::thread::sleep(Duration::from_millis(300));
+        let d = [udp_no_ports(&g1) - before[0], udp_no_ports(&g2) - before[1]];
+        let (to, other) = if d[0] > d[1] { (0, 1) } else { (1, 0) };
+        // Each flow: its 50 datagrams on one gateway, none on the other.
+        assert!(
+            d[to] == 50 && d[other] == 0,
+            "flow {flow}: {d:?} packets at g1, g2\n{}",
+            s.transcript()
+        );
+        flows[to] += 1;
+    }
+    println!(
+        "16 flows: {} through 10.2.0.11, {} through 10.2.0.12",
+        flows[0], flows[1]
+    );
+    assert!(flows[0] > 0 && flows[1] > 0, "flows {flows:?}");
 }
