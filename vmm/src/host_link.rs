@@ -22,8 +22,8 @@
 //! when it is for one of the host's own addresses and routes it otherwise; every other frame
 //! (ARP, neighbour discovery, broadcasts, multicasts) goes to the endpoint at once.
 //!
-//! Fixed capacity: the outbox and the inbox hold [`QUEUE_FRAMES`] frames and [`QUEUE_BYTES`]
-//! bytes each; more in one pass are dropped and counted.
+//! Fixed capacity: the outbox and the inbox hold [`QUEUE_FRAMES`] frames each, in
+//! [`OUTBOX_BYTES`] and [`INBOX_BYTES`]; more in one pass are dropped and counted.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -38,15 +38,18 @@ use crate::net::{deliver_to_guest, Net, Owner, SwitchedGuest, BRIDGES, IFACES, M
 use crate::vlan_port::{Parent, VlanPorts};
 use crate::{GuestId, MAX_GUESTS};
 
-/// Frames the outbox (or the inbox) holds: two ports' receive budget.
+/// Frames the outbox or the inbox holds: two ports' receive budget.
 pub const QUEUE_FRAMES: usize = 2 * crate::ether::RX_BUDGET;
-/// Bytes the outbox (or the inbox) holds: 43 full-size frames, or 128 of 512 bytes.
-pub const QUEUE_BYTES: usize = 64 * 1024;
+/// Bytes the outbox holds (what the host's own IP sends in a pass: answers, requests).
+pub const OUTBOX_BYTES: usize = 32 * 1024;
+/// Bytes the inbox holds: two ports' receive budget of full-size frames (a pass of routed
+/// traffic is never dropped for room).
+pub const INBOX_BYTES: usize = QUEUE_FRAMES * FRAME_MAX;
 
-/// The frames the endpoint and the forwarding path sent, waiting to be delivered.
-pub type Outbox = FrameQueue<QUEUE_FRAMES, QUEUE_BYTES>;
+/// The frames the endpoint sent, waiting to be delivered.
+pub type Outbox = FrameQueue<QUEUE_FRAMES, OUTBOX_BYTES>;
 /// The frames for the host's MAC that may be routed, waiting for the routing step.
-pub type Inbox = FrameQueue<QUEUE_FRAMES, QUEUE_BYTES>;
+pub type Inbox = FrameQueue<QUEUE_FRAMES, INBOX_BYTES>;
 
 /// Where a host interface meets the switch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
