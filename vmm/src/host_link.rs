@@ -41,7 +41,7 @@ use crate::{GuestId, MAX_GUESTS};
 /// Frames the outbox or the inbox holds: two ports' receive budget.
 pub const QUEUE_FRAMES: usize = 2 * crate::ether::RX_BUDGET;
 /// Bytes the outbox holds (what the host's own IP sends in a pass: answers, requests).
-pub const OUTBOX_BYTES: usize = 32 * 1024;
+pub const OUTBOX_BYTES: usize = 16 * 1024;
 /// Bytes the inbox holds: two ports' receive budget of full-size frames (a pass of routed
 /// traffic is never dropped for room).
 pub const INBOX_BYTES: usize = QUEUE_FRAMES * FRAME_MAX;
@@ -99,15 +99,22 @@ const TAGGED_MAX: usize = FRAME_MAX + vswitch::TAG_LEN;
 pub struct HostLink {
     pub(crate) ip: Box<HostIp>,
     pub(crate) outbox: Box<Outbox>,
-    /// Unicast IP frames for the host's MAC, waiting for the routing step.
-    pub(crate) inbox: Box<Inbox>,
-    /// The forwarding path; its interfaces are the host's (`IfId(n)` is `IfaceId(n)`).
-    pub(crate) fwd: Box<Forwarder>,
+    /// The routing state, made when the host first has an interface (a box that is no
+    /// router pays nothing for it).
+    pub(crate) routing: Option<Box<Routing>>,
     /// Where each host interface meets the switch.
     pub(crate) places: Places,
     /// A received tagged frame, untagged.
     untagged: Box<[u8; TAGGED_MAX]>,
     pub(crate) now: Micros,
+}
+
+/// What routing needs beside the endpoint.
+pub(crate) struct Routing {
+    /// Unicast IP frames for the host's MAC, waiting for the routing step.
+    pub(crate) inbox: Inbox,
+    /// The forwarding path; its interfaces are the host's (`IfId(n)` is `IfaceId(n)`).
+    pub(crate) fwd: Forwarder,
 }
 
 /// Where the host's interfaces meet the switch and the ports.
@@ -144,8 +151,7 @@ impl HostLink {
         HostLink {
             ip: Box::new(HostIp::new()),
             outbox: Box::new(Outbox::new()),
-            inbox: Box::new(Inbox::new()),
-            fwd: Box::new(Forwarder::new(forward::Config::default())),
+            routing: None,
             places: Places::default(),
             untagged: Box::new([0; TAGGED_MAX]),
             now: 0,
@@ -216,17 +222,26 @@ impl HostLink {
     pub(crate) fn configure(&mut self, plan: &HostPlan) {
         let _ = self.ip.configure(&plan.ifaces, &plan.addrs);
         self.ip.set_static_arp(&plan.static_arp);
-        crate::routed::configure(&mut self.fwd, plan);
+        if self.routing.is_none() && !plan.ifaces.is_empty() {
+            self.routing = Some(Box::new(Routing {
+                inbox: Inbox::new(),
+                fwd: Forwarder::new(forward::Config::default()),
+            }));
+        }
+        if let Some(routing) = &mut self.routing {
+            crate::routed::configure(&mut routing.fwd, plan);
+        }
     }
 
-    /// The forwarding path's counters and wait queues.
-    pub fn forwarder(&self) -> &Forwarder {
-        &self.fwd
+    /// The forwarding path's counters and wait queues (none before the host had an
+    /// interface).
+    pub fn forwarder(&self) -> Option<&Forwarder> {
+        self.routing.as_ref().map(|r| &r.fwd)
     }
 
     /// Frames for the host's MAC dropped because the inbox was full.
     pub fn inbox_dropped(&self) -> u64 {
-        self.inbox.dropped
+        self.routing.as_ref().map_or(0, |r| r.inbox.dropped)
     }
 
     /// The host interface of guest `guest`'s interface `id`, if it is one.
@@ -255,7 +270,7 @@ impl HostLink {
                         let frame = &self.untagged[..len];
                         Self::take(
                             &mut self.ip,
-                            &mut self.inbox,
+                            self.routing.as_deref_mut(),
                             &mut self.outbox,
                             self.now,
                             vlan,
@@ -268,7 +283,7 @@ impl HostLink {
         }
         Self::take(
             &mut self.ip,
-            &mut self.inbox,
+            self.routing.as_deref_mut(),
             &mut self.outbox,
             self.now,
             iface,
@@ -280,16 +295,17 @@ impl HostLink {
     /// the routing step (it may be for another network); the rest go to the endpoint now.
     fn take(
         ip: &mut HostIp,
-        inbox: &mut Inbox,
+        routing: Option<&mut Routing>,
         outbox: &mut Outbox,
         now: Micros,
         iface: IfaceId,
         frame: &[u8],
     ) {
-        if forward::parse::may_route(frame) {
-            inbox.push(iface, frame);
-        } else {
-            ip.receive(now, iface, frame, outbox);
+        match routing {
+            Some(r) if forward::parse::may_route(frame) => {
+                r.inbox.push(iface, frame);
+            }
+            _ => ip.receive(now, iface, frame, outbox),
         }
     }
 

@@ -508,7 +508,11 @@ impl<M: Machine> Manager<M> {
         let ip = self.host_ip();
         // Packets waiting for a next hop's address: the endpoint's sweep repeats the request
         // and the forwarder gives up on them in time.
-        let waiting = self.net.host().forwarder().waiting_next_hops() > 0;
+        let waiting = self
+            .net
+            .host()
+            .forwarder()
+            .is_some_and(|f| f.waiting_next_hops() > 0);
         if !ip.ping_running() && !waiting {
             return guests;
         }

@@ -24,7 +24,7 @@ use hostip::{HostIp, IfaceId, Lookup, Mac, Micros};
 use routing::IfId;
 use vswitch::Seconds;
 
-use crate::host_link::{Delivery, HostLink, HostPlan, Outbox};
+use crate::host_link::{Delivery, HostLink, HostPlan, Outbox, Routing};
 use crate::net::{Net, SwitchedGuest};
 
 /// Neighbour requests one forwarder call may make (one resolution per packet, a
@@ -83,13 +83,16 @@ pub fn route_frames<G: SwitchedGuest>(
     let HostLink {
         ip,
         outbox,
-        inbox,
-        fwd,
+        routing,
         places,
         now: now_us,
         ..
     } = host;
     let now_us = *now_us;
+    let Some(routing) = routing.as_deref_mut() else {
+        return false;
+    };
+    let Routing { inbox, fwd } = routing;
     if inbox.is_empty() && fwd.waiting_next_hops() == 0 {
         return false;
     }

@@ -117,7 +117,10 @@ fn a_packet_is_routed_between_two_ports_after_its_next_hop_is_resolved() {
     n.arrive(0, &from_peer1(PEER2, 64, 2));
     n.m.service_routing(&rib);
     assert_eq!(take_sent(&n.wires[1]).len(), 1);
-    assert_eq!(n.m.net().host().forwarder().stats().forwarded_v4, 2);
+    assert_eq!(
+        n.m.net().host().forwarder().unwrap().stats().forwarded_v4,
+        2
+    );
 }
 
 #[test]
