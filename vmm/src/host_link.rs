@@ -371,16 +371,28 @@ impl Delivery<'_> {
         iface: IfaceId,
         frame: &[u8],
     ) {
-        let mut tagged = [0u8; TAGGED_MAX];
-        let (egress, frame) = match self.places.egress(iface) {
+        match self.places.egress(iface) {
             Some(Egress::Vlan(parent, vid)) => {
-                let Some(len) = vswitch::vlan::tag_into(frame, vid, &mut tagged) else {
-                    return;
-                };
-                (self.places.egress(parent), &tagged[..len])
+                // The tag buffer only on this path: a frame that is not tagged costs no
+                // clearing of it.
+                let mut tagged = [0u8; TAGGED_MAX];
+                if let Some(len) = vswitch::vlan::tag_into(frame, vid, &mut tagged) {
+                    let egress = self.places.egress(parent);
+                    self.deliver_by(guests, egress, &tagged[..len]);
+                }
             }
-            egress => (egress, frame),
-        };
+            egress => self.deliver_by(guests, egress, frame),
+        }
+    }
+
+    /// Send `frame` by `egress` (never [`Egress::Vlan`]: its frame was tagged for its parent's).
+    #[inline(always)]
+    fn deliver_by<G: SwitchedGuest>(
+        &mut self,
+        guests: &mut [Option<G>],
+        egress: Option<Egress>,
+        frame: &[u8],
+    ) {
         match egress {
             Some(Egress::Vif(guest, id)) => deliver_to_guest(guests, guest, id, frame),
             Some(Egress::Ether(j)) => {
