@@ -8,7 +8,7 @@
 //! - A static route through a gateway (namespace B answers for 10.5.0.1 on its loopback), and a
 //!   recursive one through that route's destination (`target-scope=30`, the seed's rule).
 //! - The route types give what the seed says, as the Linux peer reports it: no route: "Destination
-//!   Net Unreachable" from the box's address; `type=unreachable`: "Destination Host
+//!   Net Unreachable" from the box's address (IPv6: "No route"); `type=unreachable`: "Destination Host
 //!   Unreachable"; `type=prohibit`: "Packet filtered" (ICMP 3/13); `type=blackhole`: silence.
 //! - A policy rule sends one source address through another table (`/routing rule add
 //!   src-address=... table=...`), where the same destination is prohibited.
@@ -141,6 +141,11 @@ fn routes_between_two_namespaces(board: Board, lab: u8, transfer: u64) {
     let out = ping_output(&a, &[], "10.9.9.9");
     assert!(
         out.contains("From 10.1.0.1") && out.contains("Destination Net Unreachable"),
+        "{out}"
+    );
+    let out = ping_output(&a, &["-6"], "fd09::1");
+    assert!(
+        out.contains("From fd01::1") && out.contains("No route"),
         "{out}"
     );
     cmd(

@@ -171,7 +171,15 @@ impl Asks {
         }
     }
 
+    #[inline(always)]
     fn send(&mut self, ip: &mut HostIp, now: Micros, out: &mut Outbox) {
+        if self.len == 0 {
+            return;
+        }
+        self.send_all(ip, now, out);
+    }
+
+    fn send_all(&mut self, ip: &mut HostIp, now: Micros, out: &mut Outbox) {
         for ask in self.list[..self.len].iter_mut().filter_map(Option::take) {
             match ask {
                 Ask::Resolve(iface, addr) => {

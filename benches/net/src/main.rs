@@ -165,7 +165,7 @@ fn main() {
     let has = |flag: &str| args.iter().any(|a| a == flag);
     let count = args.iter().find_map(|a| a.parse().ok());
     let done = if has("--trace") {
-        run_trace(count.unwrap_or(2_000), has("--routed"))
+        run_trace(count.unwrap_or(2_000), has("--routed"), has("--icount"))
     } else if has("--icount") {
         run(count.unwrap_or(20_000))
     } else if has("--rate") {
@@ -463,14 +463,17 @@ fn rate_on(routed: bool) -> Result<(), String> {
 
 /// Trace a 64-byte flood of `count` frames, ether to ether (bridged, or `routed`), and print
 /// where the instructions go.
-fn run_trace(count: u64, routed: bool) -> Result<(), String> {
+fn run_trace(count: u64, routed: bool, icount: bool) -> Result<(), String> {
     let img = image::build_once(Board::QemuMalta)?;
     let elf = std::fs::read(&img.elf).map_err(|e| format!("{}: {e}", img.elf.display()))?;
     let mut counters = kernel_counters(&elf)?;
     let dir = scratch_dir()?;
     let log = dir.join("qemu.log");
     let log_arg = log.display().to_string();
-    let extra = ["-d", "in_asm,nochain", "-D", &log_arg];
+    let mut extra = vec!["-d", "in_asm,nochain", "-D", &log_arg];
+    if icount {
+        extra.extend(["-icount", "shift=0"]);
+    }
     let mut rig = Rig::boot(9, &dir, None, &extra, routed)?;
     let to = if routed { ROUTED_B } else { ADDR_B };
     counters.delta(&mut rig.monitor);
@@ -481,12 +484,19 @@ fn run_trace(count: u64, routed: bool) -> Result<(), String> {
     );
     std::thread::sleep(Duration::from_millis(500));
     rig.monitor.command("log in_asm,nochain")?;
-    let [passes, frames, _, _] = counters.delta(&mut rig.monitor);
+    let [passes, frames, ticks, route] = counters.delta(&mut rig.monitor);
     drop(rig);
     let text = std::fs::read_to_string(&log).map_err(|e| format!("{}: {e}", log.display()))?;
     let syms = symbols(&elf).ok_or("no symbol table in the image")?;
     let b = trace::analyse(&text, &syms);
     let per = |n: u64| n as f64 / frames.max(1) as f64;
+    if icount {
+        println!(
+            "the kernel's counters meanwhile: {:.0} instructions per frame in the receive passes \
+             and routing steps",
+            (ticks + route) as f64 * INSTRUCTIONS_PER_TICK / frames.max(1) as f64
+        );
+    }
     println!(
         "net-bench trace: 64-byte ether-to-ether {}, {frames} frames taken in {passes} passes; \
          {:.0} instructions per frame in all ({} block runs of unknown length)",
