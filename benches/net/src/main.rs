@@ -24,7 +24,8 @@
 //! Then, in real time (no `-icount`), on a fresh boot with ether1 and ether2 bridged, and on
 //! another with them routed: the highest 64-byte UDP rate from A to B with under 1% lost
 //! ([`rate::search`]), TCP throughput A to B, and the host CPU time of QEMU's threads
-//! meanwhile.
+//! meanwhile; routed, also the console's echo and a guest's ping on an idle box and while
+//! the box forwards at that rate ([`responsive`]).
 //!
 //! `--icount` or `--rate` runs one of the two parts alone. `net-bench --trace [--routed]
 //! [FRAMES]` instead traces a 64-byte ether-to-ether flood (bridged, or routed) instruction by
@@ -35,6 +36,7 @@
 //! (`qemu_tests::netpeer`).
 
 mod rate;
+mod responsive;
 mod trace;
 
 use std::path::{Path, PathBuf};
@@ -350,7 +352,7 @@ fn run(count: u64) -> Result<(), String> {
     ] {
         s.command(line, PROMPT);
     }
-    guest_address(s);
+    guest_address(s, ADDR_GUEST);
     ping(ns_a, ADDR_GUEST);
     measure(
         "ether-to-vif",
@@ -398,7 +400,26 @@ fn rate_on(routed: bool) -> Result<(), String> {
     let elf = std::fs::read(&img.elf).map_err(|e| format!("{}: {e}", img.elf.display()))?;
     let mut counters = kernel_counters(&elf)?;
     let dir = scratch_dir()?;
-    let mut rig = Rig::boot(8, &dir, None, &[], routed)?;
+    let files = if routed {
+        let built = guests::build_once()?;
+        let store = dir.join("files.bin");
+        build_store(&[built.archive("netguest")], &store)?;
+        Some(store)
+    } else {
+        None
+    };
+    let mut rig = Rig::boot(8, &dir, files, &[], routed)?;
+    if routed {
+        // A guest on vif1 (10.0.1.2), the host at 10.0.1.1 there: what `/ping` reaches.
+        for line in [
+            "/metarouter import-image file-name=netguest.tgz name=n1",
+            "/metarouter interface add virtual-machine=n1 type=dynamic",
+            "/ip address add address=10.0.1.1/24 interface=vif1",
+        ] {
+            rig.s.command(line, PROMPT);
+        }
+        guest_address(&mut rig.s, "10.0.1.2");
+    }
     let to = if routed { ROUTED_B } else { ADDR_B };
     let path = rate::Path {
         from: &rig.ns_a,
@@ -444,6 +465,19 @@ fn rate_on(routed: bool) -> Result<(), String> {
             }
         }
         None => println!("no rate kept loss under 1%"),
+    }
+    if let (true, Some(t)) = (routed, best) {
+        let s = &mut rig.s;
+        let idle = responsive::feel(s, "10.0.1.2");
+        println!("console and guest on an idle box: {}", idle.line());
+        let busy = responsive::under_load(s, "10.0.1.2", || {
+            rate::trial(&path, t.asked_pps);
+        });
+        println!(
+            "console and guest while forwarding {} pps: {}",
+            t.asked_pps,
+            busy.line()
+        );
     }
     let mut runs = Vec::new();
     for _ in 0..3 {
@@ -511,13 +545,13 @@ fn run_trace(count: u64, routed: bool, icount: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// Give the guest its address on its console.
-fn guest_address(s: &mut Session) {
+/// Give the guest `n1` its address (/24) on its console.
+fn guest_address(s: &mut Session, address: &str) {
     s.send_line("/metarouter console n1");
     std::thread::sleep(Duration::from_secs(3));
     s.send_line("");
     s.expect_within("netguest> ", Duration::from_secs(60));
-    s.send_line(&format!("ip {ADDR_GUEST}/24"));
+    s.send_line(&format!("ip {address}/24"));
     s.expect("netguest> ");
     // Ctrl-A then Q leaves the console.
     s.send_bytes(&[0x01, b'q']);
