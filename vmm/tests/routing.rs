@@ -4,7 +4,8 @@
 //! waits, and leaves with its TTL decremented once the answer is in; the next one goes at
 //! once; a packet with TTL 1 is answered with time exceeded from ether1's address; a packet
 //! for the host itself is answered by the host; a destination without a route gets network
-//! unreachable; and `service` (no route source) routes nothing.
+//! unreachable; and `service` (no route source) routes nothing. A bridge with an address and a
+//! VLAN interface route as a port does (the VLAN's frames untagged out of ether2, tagged back).
 
 mod common;
 
@@ -162,4 +163,117 @@ fn without_a_route_source_nothing_is_routed() {
     n.m.service();
     assert!(take_sent(&n.wires[1]).is_empty());
     assert!(take_sent(&n.wires[0]).is_empty());
+}
+
+/// A RIB with `addrs` ((host interface, address)/24), each interface up.
+fn rib_of(addrs: &[(u16, [u8; 4])]) -> Rib {
+    let mut rib = Rib::new(RibConfig {
+        fib_v4: FibConfig::ipv4_prefixes(64),
+        fib_v6: FibConfig::ipv6_prefixes(64),
+        ..RibConfig::default()
+    });
+    let up = InterfaceState {
+        running: true,
+        point_to_point: false,
+    };
+    for &(i, a) in addrs {
+        rib.set_interface(IfId(i), up).unwrap();
+        rib.add_address(AddressSpec::new(IpAddr::V4(Ipv4Addr::from(a)), 24, IfId(i)))
+            .unwrap();
+    }
+    rib
+}
+
+/// `frame` with an 802.1Q tag of VLAN `vid` after its addresses.
+fn tagged(frame: &[u8], vid: u16) -> Vec<u8> {
+    let mut f = frame[..12].to_vec();
+    f.extend_from_slice(&[0x81, 0x00]);
+    f.extend_from_slice(&vid.to_be_bytes());
+    f.extend_from_slice(&frame[12..]);
+    f
+}
+
+/// Peer 2 (behind ether2) answers the box's ARP request for it.
+fn peer2_answers(n: &mut Net, rib: &Rib) {
+    n.arrive(1, &arp(2, (peer(2), PEER2), (MAC2, ADDR2), MAC2));
+    n.m.service_routing(rib);
+}
+
+#[test]
+fn a_bridge_with_an_address_routes_to_a_port() {
+    // ether1 in bridge 0, whose address (10.1.0.1/24) is the host's interface 0; ether2 in
+    // no bridge, interface 1.
+    let mut plan = plan();
+    plan.ethers[0].bridge = Some(0);
+    plan.host.links[0] = (IfaceId(0), HostAttach::Bridge(0));
+    let mut n = Net::new(2, 0, &plan);
+    let rib = rib_of(&[(0, ADDR1), (1, ADDR2)]);
+    n.arrive(0, &from_peer1(PEER2, 64, 1));
+    n.m.service_routing(&rib);
+    let out2 = take_sent(&n.wires[1]);
+    assert!(is_arp_request(&out2[0], PEER2), "{out2:?}");
+    peer2_answers(&mut n, &rib);
+    let out2 = take_sent(&n.wires[1]);
+    assert_eq!(out2.len(), 1, "{out2:?}");
+    assert_eq!((&out2[0][..6], out2[0][22]), (&peer(2)[..], 63));
+}
+
+#[test]
+fn a_vlan_routes_both_ways_untagged_out_of_a_port_and_tagged_back() {
+    // ether1 (interface 0, no address) carries VLAN 10 (interface 2, 10.1.0.1/24); ether2 is
+    // interface 1.
+    let mut plan = plan();
+    plan.host.addrs.retain(|a| a.iface != IfaceId(0));
+    plan.host.ifaces.push(IfaceConfig {
+        id: IfaceId(2),
+        ..plan.host.ifaces[0]
+    });
+    plan.host.addrs.push(AddrConfig {
+        iface: IfaceId(2),
+        addr: IpAddr::V4(Ipv4Addr::from(ADDR1)),
+        prefix_len: 24,
+    });
+    plan.host.links.push((
+        IfaceId(2),
+        HostAttach::Vlan {
+            parent: IfaceId(0),
+            vid: 10,
+        },
+    ));
+    let mut n = Net::new(2, 0, &plan);
+    let rib = rib_of(&[(2, ADDR1), (1, ADDR2)]);
+    n.arrive(0, &tagged(&from_peer1(PEER2, 64, 1), 10));
+    n.m.service_routing(&rib);
+    take_sent(&n.wires[1]);
+    peer2_answers(&mut n, &rib);
+    let out2 = take_sent(&n.wires[1]);
+    assert_eq!(out2.len(), 1, "{out2:?}");
+    assert_eq!(out2[0][12..14], [0x08, 0x00], "untagged out of ether2");
+    assert_eq!(out2[0][22], 63);
+    // Back: peer 2 to peer 1 leaves ether1 tagged with VLAN 10 (after the ARP, tagged too).
+    let mut back = echo(0, (peer(2), PEER2), (MAC2, PEER1), 7, 1, b"back");
+    back[22] = 64;
+    n.arrive(1, &back);
+    n.m.service_routing(&rib);
+    let out1 = take_sent(&n.wires[0]);
+    assert_eq!(out1.len(), 1, "{out1:?}");
+    assert_eq!(
+        out1[0][12..18],
+        [0x81, 0x00, 0x00, 0x0A, 0x08, 0x06],
+        "a tagged ARP request"
+    );
+    n.arrive(
+        0,
+        &tagged(&arp(2, (peer(1), PEER1), (MAC1, ADDR1), MAC1), 10),
+    );
+    n.m.service_routing(&rib);
+    let out1 = take_sent(&n.wires[0]);
+    assert_eq!(out1.len(), 1, "{out1:?}");
+    assert_eq!(&out1[0][..6], &peer(1));
+    assert_eq!(
+        out1[0][12..16],
+        [0x81, 0x00, 0x00, 0x0A],
+        "tagged with VLAN 10"
+    );
+    assert_eq!(out1[0][26], 63, "TTL decremented");
 }
