@@ -362,6 +362,11 @@ pub trait Platform {
     fn nd_entries(&self) -> Vec<Neighbor<Ipv6Addr>> {
         Vec::new()
     }
+    /// The forwarding path's counters (`/ip settings print`); `None` before the host had an
+    /// interface, and on platforms that do not route.
+    fn forwarding_stats(&self) -> Option<vmm::forward::Stats> {
+        None
+    }
     /// Starts a ping from the host (one at a time). `Err(None)`: this platform has no host IP.
     fn ping_start(&mut self, _request: &PingRequest) -> Result<(), Option<PingError>> {
         Err(None)

@@ -13,6 +13,7 @@
 //! - A policy rule sends one source address through another table (`/routing rule add
 //!   src-address=... table=...`), where the same destination is prohibited.
 //! - A route removed while a ping runs stops it within a second and added again restores it.
+//! - `/ip settings print` counts what was forwarded and each reason a packet was dropped.
 //! - ECMP over two gateway namespaces behind ether2 (a Linux bridge in a third namespace joins
 //!   them to ether2's tap): each UDP flow stays on one gateway, and flows use both.
 //! - A guest takes part (the seed's client1): its default gateway is the host's vif address,
@@ -197,6 +198,27 @@ fn routes_between_two_namespaces(board: Board, lab: u8, transfer: u64) {
     let out = ping_output(&a, &["-I", "10.1.0.3"], "10.5.0.1");
     assert!(out.contains("Packet filtered"), "{out}");
     assert_eq!(ping(&a, "10.5.0.1", 2), 2, "{}", s.transcript());
+
+    // The counters saw it all.
+    let settings = s.command("/ip settings print", PROMPT);
+    println!("{settings}");
+    let counter = |name: &str| -> u64 {
+        settings
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("{name}: ")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {settings}"))
+    };
+    assert!(counter("forwarded-packets") > 1000, "{settings}");
+    assert!(counter("forwarded-ipv6-packets") >= 3, "{settings}");
+    for reason in [
+        "ttl-expired",
+        "network-unreachable",
+        "blackhole",
+        "prohibited",
+    ] {
+        assert!(counter(reason) >= 1, "{reason}: {settings}");
+    }
 
     // A route removed while traffic flows: the path changes within a second.
     cmd(
