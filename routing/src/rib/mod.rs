@@ -29,6 +29,8 @@ mod batch_tests;
 mod cycles;
 mod decide;
 mod edit;
+#[cfg(test)]
+mod fib_full_tests;
 mod gateways;
 mod hops;
 mod index;
@@ -180,6 +182,10 @@ pub struct Rib {
     local: Vec<(IpAddr, u32)>,
     /// One per table with `fib`.
     fibs: SortedMap<TableId, TableFib>,
+    /// Destinations whose FIB holds something else than their routes want, because the FIB
+    /// had no room (`select`): their routes are not active. Retried in key order (table,
+    /// family, address, length) whenever their table's FIB changes.
+    waiting: Index,
     hops: NextHopTable,
     work: Work,
     txn: Txn,
@@ -214,6 +220,7 @@ impl Rib {
             committed: SortedMap::default(),
             local: Vec::new(),
             fibs: SortedMap::default(),
+            waiting: Index::default(),
             hops: NextHopTable::default(),
             work: Work::default(),
             txn: Txn::default(),
@@ -243,8 +250,17 @@ impl Rib {
     /// longer exist (their destinations were withdrawn before).
     fn match_tables(&mut self) {
         let tables = &self.config.tables;
-        self.fibs
-            .retain(|id, _| tables.get(&id).is_some_and(|t| t.fib));
+        let mut gone: Vec<TableId> = Vec::new();
+        self.fibs.retain(|id, _| {
+            let keep = tables.get(&id).is_some_and(|t| t.fib);
+            if !keep {
+                gone.push(id);
+            }
+            keep
+        });
+        for table in gone {
+            self.forget_waiting(table);
+        }
         for (id, t) in self.config.tables.iter() {
             if t.fib && !self.fibs.contains_key(&id) {
                 self.fibs.insert(id, TableFib::new(&self.limits));
