@@ -120,6 +120,41 @@ fn table_full_leaves_the_table_unchanged() {
 }
 
 #[test]
+fn a_growing_arena_grows_to_its_limit_and_answers_like_a_fixed_one() {
+    let limit = 256 << 10;
+    let mut growing = Fib4::new(FibConfig::with_arena_bytes(limit).growing());
+    let mut fixed = Fib4::new(FibConfig::with_arena_bytes(limit));
+    assert_eq!(growing.arena_capacity_bytes(), 16 << 10);
+    assert_eq!(growing.arena_limit_bytes(), limit);
+    assert!(growing.memory_bytes() < fixed.memory_bytes());
+    let mut inserted = 0;
+    for i in 0..20_000u32 {
+        // Scattered /24s and /28s: a chunk each, then deeper ones.
+        let (addr, len) = if i % 3 == 0 {
+            (
+                v4([10 + (i % 50) as u8, (i / 50) as u8, (i * 7) as u8, 16]),
+                28,
+            )
+        } else {
+            (v4([100 + (i % 100) as u8, (i / 100) as u8, i as u8, 0]), 24)
+        };
+        let a = growing.insert(addr, len, hop((i % 60) as u16 + 1));
+        let b = fixed.insert(addr, len, hop((i % 60) as u16 + 1));
+        assert_eq!(a, b, "{i}");
+        if a.is_err() {
+            break;
+        }
+        inserted += 1;
+    }
+    assert!(inserted < 20_000, "the limit is reached");
+    assert_eq!(growing.arena_capacity_bytes(), limit);
+    assert_eq!(growing.prefixes(), fixed.prefixes());
+    for a in (0..u32::MAX).step_by(65_521) {
+        assert_eq!(growing.lookup(a), fixed.lookup(a));
+    }
+}
+
+#[test]
 fn build_matches_incremental_inserts() {
     let entries: Vec<(u32, u8, NextHop)> = (0..3000u32)
         .map(|i| {

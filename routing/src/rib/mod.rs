@@ -76,7 +76,8 @@ pub struct RibConfig {
     pub max_rules: usize,
     /// Including `main`.
     pub max_tables: usize,
-    /// Capacity of each table's IPv4 FIB (allocated when the table is created).
+    /// Capacity of each table's IPv4 FIB (allocated when the table's first destination is
+    /// installed; a [`FibConfig::growing`] arena grows from there).
     pub fib_v4: FibConfig,
     /// Capacity of each table's IPv6 FIB.
     pub fib_v6: FibConfig,
@@ -150,7 +151,8 @@ struct CommittedAddress {
     local: Option<IpAddr>,
 }
 
-/// A table's FIBs (none in a RIB without FIBs). What is installed is kept with each
+/// A table's FIBs: none in a RIB without FIBs, and none before the table's first
+/// destination is installed in a RIB with FIBs. What is installed is kept with each
 /// destination.
 struct TableFib {
     fib: Option<Box<Fibs>>,
@@ -194,7 +196,8 @@ pub struct Rib {
 }
 
 impl Rib {
-    /// An empty RIB with the `main` table (its FIBs are allocated now).
+    /// An empty RIB with the `main` table (FIBs are allocated when a table's first
+    /// destination is installed).
     pub fn new(limits: RibConfig) -> Rib {
         let mut config = Config {
             next_table: 1,
@@ -270,21 +273,22 @@ impl Rib {
 }
 
 impl TableFib {
-    fn new(limits: &RibConfig) -> TableFib {
-        TableFib {
-            fib: limits.fibs.then(|| Fibs::new(limits)),
-        }
+    /// A table's forwarding state: no FIB yet (a RIB with FIBs makes them when the table's
+    /// first destination is installed, `select::install`).
+    fn new(_limits: &RibConfig) -> TableFib {
+        TableFib { fib: None }
     }
 }
 
 impl Fibs {
     /// Kept out of line: the two `Fib` values are built on the stack (a few KiB) before they
-    /// move to the heap, and a RIB without FIBs should not pay for that frame.
+    /// move to the heap, and a RIB without FIBs should not pay for that frame. `None` when
+    /// the heap has no room for them.
     #[inline(never)]
-    fn new(limits: &RibConfig) -> Box<Fibs> {
-        Box::new(Fibs {
-            v4: Fib4::new(limits.fib_v4),
-            v6: Fib6::new(limits.fib_v6),
-        })
+    fn try_new(limits: &RibConfig) -> Option<Box<Fibs>> {
+        Some(Box::new(Fibs {
+            v4: Fib4::try_new(limits.fib_v4)?,
+            v6: Fib6::try_new(limits.fib_v6)?,
+        }))
     }
 }

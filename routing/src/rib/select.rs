@@ -349,6 +349,11 @@ impl Rib {
         let Some(fib) = self.fibs.get_mut(&table) else {
             return Ok(());
         };
+        if fib.fib.is_none() && self.limits.fibs {
+            // The table's first destination: its FIBs now (nothing is installed without them,
+            // so a withdrawal never gets here).
+            fib.fib = Some(Fibs::try_new(&self.limits).ok_or(RibError::Full(Resource::Fib))?);
+        }
         let dst = dest_parts(key).1;
         match hop {
             Some(h) => fib_insert(&mut fib.fib, &dst, h)?,
@@ -376,6 +381,8 @@ impl Rib {
         match (&self.fibs.get(&table)?.fib, dst) {
             (Some(f), IpAddr::V4(a)) => f.v4.lookup(u32::from(a)),
             (Some(f), IpAddr::V6(a)) => f.v6.lookup(u128::from(a)),
+            // FIBs not made yet: nothing installed.
+            (None, _) if self.limits.fibs => None,
             (None, _) => (0..=Afi::of(dst).bits()).rev().find_map(|len| {
                 let p = Prefix::new(dst, len).ok()?;
                 dest::installed(self.dests.get(&dest_key(table, &p, None))?)
