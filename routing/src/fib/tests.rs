@@ -120,6 +120,27 @@ fn table_full_leaves_the_table_unchanged() {
 }
 
 #[test]
+fn a_chunk_holds_every_full_stride_prefix_and_its_shorter_ones() {
+    let mut fib = Fib4::new(FibConfig::with_arena_bytes(1 << 16));
+    fib.insert(v4([10, 1, 0, 0]), 17, hop(300)).unwrap();
+    for i in 0..=255u8 {
+        fib.insert(v4([10, 1, i, 0]), 24, hop(u16::from(i) + 1))
+            .unwrap();
+    }
+    fib.insert(v4([10, 1, 128, 0]), 18, hop(301)).unwrap();
+    assert_eq!(fib.len(), 258);
+    for i in 0..=255u8 {
+        assert_eq!(fib.lookup(v4([10, 1, i, 7])), Some(hop(u16::from(i) + 1)));
+    }
+    for i in 0..=255u8 {
+        fib.remove(v4([10, 1, i, 0]), 24).unwrap();
+    }
+    assert_eq!(fib.lookup(v4([10, 1, 5, 7])), Some(hop(300)));
+    assert_eq!(fib.lookup(v4([10, 1, 150, 7])), Some(hop(301)));
+    assert_eq!(fib.lookup(v4([10, 1, 200, 7])), None);
+}
+
+#[test]
 fn a_growing_arena_grows_to_its_limit_and_answers_like_a_fixed_one() {
     let limit = 256 << 10;
     let mut growing = Fib4::new(FibConfig::with_arena_bytes(limit).growing());
