@@ -25,6 +25,7 @@ pub mod network;
 pub mod network_derive;
 pub mod platform;
 pub mod references;
+pub mod rib_limits;
 pub mod rib_state;
 pub mod route_view;
 pub mod saved;

@@ -278,6 +278,11 @@ pub trait Platform {
 
     /// Guest RAM: total and currently free.
     fn guest_memory(&self) -> GuestMemory;
+    /// Bytes the routing tables (the live RIB and its FIBs) may grow to, fixed at boot: by
+    /// default the guest RAM less one smallest guest (`crate::rib_limits`).
+    fn routing_memory(&self) -> u64 {
+        crate::rib_limits::routing_memory(self.guest_memory().total)
+    }
     /// Defines (or redefines) guest `id` with `config`; does not start it. A running guest keeps
     /// its current RAM until it is next started.
     fn guest_define(&mut self, id: GuestId, config: &GuestConfig) -> Result<(), PlatformError>;
