@@ -30,6 +30,8 @@ command -v llvm-objcopy >/dev/null 2>&1 || need_pkgs="$need_pkgs llvm"
 # The QEMU tests with real peers: network namespaces and tap devices (`ip`), `ping`.
 command -v ip >/dev/null 2>&1 || need_pkgs="$need_pkgs iproute2"
 command -v ping >/dev/null 2>&1 || need_pkgs="$need_pkgs iputils-ping"
+# The routing tests: `traceroute` from a namespace through the box.
+command -v traceroute >/dev/null 2>&1 || need_pkgs="$need_pkgs traceroute"
 # The QEMU tests of files over the serial console: the ZMODEM peers `sz` and `rz`.
 command -v sz >/dev/null 2>&1 || need_pkgs="$need_pkgs lrzsz"
 need_backports=""

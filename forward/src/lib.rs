@@ -191,6 +191,11 @@ impl Forwarder {
         self.interfaces.iter().flatten().find(|i| i.id == id)
     }
 
+    /// Every interface known.
+    pub fn interfaces(&self) -> impl Iterator<Item = &Interface> {
+        self.interfaces.iter().flatten()
+    }
+
     fn slot(&self, id: IfId) -> Option<usize> {
         self.interfaces
             .iter()

@@ -75,6 +75,15 @@ pub fn ethertype(frame: &[u8]) -> u16 {
     u16::from_be_bytes([frame[12], frame[13]])
 }
 
+/// Whether a received frame may need routing: a unicast destination MAC and an IPv4 or
+/// IPv6 ethertype (everything else, ARP, neighbour discovery to multicast groups, broadcasts,
+/// is the host's alone). Cheap: the caller sorts frames with it before routing.
+pub fn may_route(frame: &[u8]) -> bool {
+    frame.len() >= ETH_LEN
+        && frame[0] & 1 == 0
+        && matches!(ethertype(frame), ETHERTYPE_IPV4 | ETHERTYPE_IPV6)
+}
+
 /// Validates the IPv4 packet at the start of `ip` (the frame after its Ethernet header).
 pub fn ipv4(ip: &[u8]) -> Result<V4, Drop> {
     if ip.len() < 20 {

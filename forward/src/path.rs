@@ -140,7 +140,9 @@ impl Forwarder {
                 if h.dst.is_unspecified() || h.dst.is_loopback() {
                     return Outcome::Dropped(Drop::MartianDestination);
                 }
-                if h.dst.is_multicast() {
+                // Link-scope destinations (neighbour discovery between link-local
+                // addresses) are the host's to answer or drop, never routed.
+                if h.dst.is_multicast() || is_link_local_v6(IpAddr::V6(h.dst)) {
                     return Outcome::ToHost;
                 }
                 (h.src.into(), h.dst.into())

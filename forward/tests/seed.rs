@@ -270,4 +270,7 @@ fn ipv6_local_and_link_local() {
     let out = one_sent(&mut b, ETHER1);
     let (_, t, c, _, _) = icmp6_error(&out);
     assert_eq!((t, c), (1, 2));
+    // A link-local destination (neighbour discovery, unicast) is the host's: not routed.
+    let frame = udp6_frame("fe80::2", "fe80::1", 255, 10);
+    assert_eq!(b.rx(ETHER1, &frame), Outcome::ToHost);
 }

@@ -11,7 +11,7 @@
 //! ([`Stats`]), never a panic. Frames are parsed and built with smoltcp's `wire` module.
 //!
 //! Modules: [`config`] (interfaces and addresses), [`neighbor`] (the bounded neighbour table
-//! with its states and ageing), `rx` (the receive path), `tx` (building frames), [`ping`] (the
+//! with its states and ageing), `rx` (the receive path), `tx` (building frames), [`resolve`] (a neighbour's MAC for sending), [`ping`] (the
 //! ping engine), [`stats`] (drop and traffic counters), [`fuzzing`] (the fuzz target's body).
 #![no_std]
 #![forbid(unsafe_code)]
@@ -20,6 +20,7 @@ pub mod config;
 pub mod fuzzing;
 pub mod neighbor;
 pub mod ping;
+pub mod resolve;
 mod rx;
 pub mod stats;
 mod tx;
@@ -29,6 +30,7 @@ pub use config::{
 };
 pub use neighbor::{Neighbor, NeighborState, ARP_ENTRIES, ND_ENTRIES};
 pub use ping::{PingError, PingEvent, PingRequest, PingSummary};
+pub use resolve::Lookup;
 pub use stats::{Drop, Stats};
 
 use core::net::{Ipv4Addr, Ipv6Addr};

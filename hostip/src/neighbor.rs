@@ -257,6 +257,19 @@ impl<A: Copy + PartialEq, const N: usize> NeighborTable<A, N> {
         }
     }
 
+    /// Marks a `stale` entry as asked once (a unicast confirmation went out); false when
+    /// there is no such entry or it was asked already. An answer makes it `reachable`, which
+    /// clears the mark.
+    pub(crate) fn mark_probed(&mut self, iface: IfaceId, addr: A) -> bool {
+        match self.find_mut(iface, addr) {
+            Some(e) if e.state == NeighborState::Stale && e.probes == 0 => {
+                e.probes = 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Sets the router flag of an entry.
     pub(crate) fn set_router(&mut self, iface: IfaceId, addr: A, router: bool) {
         if let Some(e) = self.find_mut(iface, addr) {

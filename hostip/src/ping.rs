@@ -12,8 +12,7 @@ use core::net::IpAddr;
 
 use smoltcp::wire::{Icmpv4Repr, Icmpv6Repr, IPV4_HEADER_LEN, IPV6_HEADER_LEN};
 
-use crate::config::{ArpMode, Config};
-use crate::neighbor::NeighborState;
+use crate::config::Config;
 use crate::{tx, FrameSink, HostIp, IfaceId, Mac, Micros};
 
 /// Requests in flight at once (older ones are timed out to make room).
@@ -395,7 +394,7 @@ pub(crate) fn poll(host: &mut HostIp, now: Micros, out: &mut dyn FrameSink) {
         }
         job.next_seq += 1;
         job.next_send = job.next_send.saturating_add(job.interval).max(now);
-        job.mac = resolve(host, now, &job, out);
+        job.mac = host.resolve(now, job.iface, job.target, out);
     }
     transmit_waiting(host, now, &mut job, out);
     if job.all_sent() && job.in_flight.iter().all(Option::is_none) {
@@ -403,59 +402,6 @@ pub(crate) fn poll(host: &mut HostIp, now: Micros, out: &mut dyn FrameSink) {
         host.ping.push(PingEvent::Done(job.summary()));
     } else {
         host.ping.job = Some(job);
-    }
-}
-
-/// The neighbour's MAC, or a request for it (a stale neighbour is asked again, unicast, and
-/// used meanwhile).
-fn resolve(host: &mut HostIp, now: Micros, job: &Job, out: &mut dyn FrameSink) -> Option<Mac> {
-    match job.target {
-        IpAddr::V4(t)
-            if host.config.iface(job.iface).map(|i| i.arp) == Some(ArpMode::ReplyOnly) =>
-        {
-            // `reply-only`: only static entries, no request.
-            host.arp.get(job.iface, t).and_then(|e| e.mac)
-        }
-        IpAddr::V4(t) => {
-            let stale = host
-                .arp
-                .get(job.iface, t)
-                .is_some_and(|e| e.state == NeighborState::Stale);
-            match host.arp.resolve(now, job.iface, t) {
-                Ok(mac) => {
-                    if stale {
-                        tx::arp_request(host, job.iface, t, Some(mac), out);
-                    }
-                    Some(mac)
-                }
-                Err((ask, _)) => {
-                    if ask {
-                        tx::arp_request(host, job.iface, t, None, out);
-                    }
-                    None
-                }
-            }
-        }
-        IpAddr::V6(t) => {
-            let stale = host
-                .nd
-                .get(job.iface, t)
-                .is_some_and(|e| e.state == NeighborState::Stale);
-            match host.nd.resolve(now, job.iface, t) {
-                Ok(mac) => {
-                    if stale {
-                        tx::neighbor_solicit(host, job.iface, t, Some(mac), out);
-                    }
-                    Some(mac)
-                }
-                Err((ask, _)) => {
-                    if ask {
-                        tx::neighbor_solicit(host, job.iface, t, None, out);
-                    }
-                    None
-                }
-            }
-        }
     }
 }
 

@@ -126,7 +126,11 @@ fn ipv4(
     let caps = ChecksumCapabilities::default();
     let packet = Ipv4Packet::new_checked(payload).map_err(|_| Drop::Malformed)?;
     let ip = Ipv4Repr::parse(&packet, &caps).map_err(|_| Drop::Malformed)?;
-    if !host.config.v4_on(cfg.id).any(|(a, _)| a == ip.dst_addr) {
+    // Any of the host's addresses, whichever interface it is on (a router answers for all of
+    // them: the weak host model of Linux and RouterOS; such packets reach it routed).
+    if !host.config.v4_on(cfg.id).any(|(a, _)| a == ip.dst_addr)
+        && !host.config.is_own_v4(ip.dst_addr)
+    {
         return Err(Drop::NotOurAddress);
     }
     if host.config.is_own_v4(ip.src_addr) || ip.src_addr.is_broadcast() {
@@ -192,7 +196,9 @@ fn ipv6(
     let packet = Ipv6Packet::new_checked(payload).map_err(|_| Drop::Malformed)?;
     let ip = Ipv6Repr::parse(&packet).map_err(|_| Drop::Malformed)?;
     let (src, dst) = (ip.src_addr, ip.dst_addr);
-    let unicast_to_us = host.config.v6_on(cfg.id).any(|(a, _)| a == dst);
+    // As for IPv4, any of the host's addresses; a link-local one only on its own link.
+    let unicast_to_us = host.config.v6_on(cfg.id).any(|(a, _)| a == dst)
+        || (dst.segments()[0] & 0xffc0 != 0xfe80 && host.config.is_own_v6(dst));
     let group_of_ours = dst == smoltcp::wire::IPV6_LINK_LOCAL_ALL_NODES
         || host
             .config

@@ -39,6 +39,9 @@ static __hv_ether_passes: AtomicU32 = AtomicU32::new(0);
 static __hv_ether_frames: AtomicU32 = AtomicU32::new(0);
 #[no_mangle]
 static __hv_ether_ticks: AtomicU32 = AtomicU32::new(0);
+/// The CPU counter ticks spent routing (`PortWork::route_ticks`, modulo 2^32).
+#[no_mangle]
+static __hv_route_ticks: AtomicU32 = AtomicU32::new(0);
 
 /// Whether an Ethernet port is waiting for the main loop (a guest's turn ends for it).
 pub fn ethernet_pending() -> bool {
@@ -216,7 +219,8 @@ fn main_loop(board: &'static dyn Board, mut platform: HvPlatform, mut shell: She
             power(board, request);
         }
         ethernet_masked |= ETHERNET_PENDING.swap(false, Ordering::Relaxed);
-        platform.vms.service();
+        // The box routes with the configuration's RIB, lent for the pass.
+        platform.vms.service_routing(&shell.rib().routes());
         let ports_busy = platform.vms.ports_busy();
         let work = platform.vms.port_work();
         // The low 32 bits: readers take differences.
@@ -225,6 +229,7 @@ fn main_loop(board: &'static dyn Board, mut platform: HvPlatform, mut shell: She
             __hv_ether_passes.store(work.passes as u32, Ordering::Relaxed);
             __hv_ether_frames.store(work.frames as u32, Ordering::Relaxed);
             __hv_ether_ticks.store(work.ticks as u32, Ordering::Relaxed);
+            __hv_route_ticks.store(work.route_ticks as u32, Ordering::Relaxed);
         }
         if ethernet_masked && !ports_busy {
             // Every port's causes were read in that pass: a device that raised one since

@@ -370,6 +370,10 @@ impl Platform for HvPlatform {
         self.vms.host_ip().nd_entries().collect()
     }
 
+    fn forwarding_stats(&self) -> Option<vmm::forward::Stats> {
+        self.vms.net().host().forwarder().map(|f| f.stats().clone())
+    }
+
     fn ping_start(&mut self, request: &PingRequest) -> Result<(), Option<PingError>> {
         let now = self.vms.now_us();
         self.vms

@@ -64,6 +64,9 @@ pub fn commit(
         // Guests started or stopped above: their interfaces' links changed.
         rib.refresh_links(&new, &*platform);
     }
+    if changes.touches_interfaces() || routing {
+        rib.sync_host_index(&new);
+    }
     let old = core::mem::replace(live, new);
     Ok(Some(Committed {
         old,

@@ -278,6 +278,11 @@ pub trait Platform {
 
     /// Guest RAM: total and currently free.
     fn guest_memory(&self) -> GuestMemory;
+    /// Bytes the routing tables (the live RIB and its FIBs) may grow to, fixed at boot: by
+    /// default the guest RAM less one smallest guest (`crate::rib_limits`).
+    fn routing_memory(&self) -> u64 {
+        crate::rib_limits::routing_memory(self.guest_memory().total)
+    }
     /// Defines (or redefines) guest `id` with `config`; does not start it. A running guest keeps
     /// its current RAM until it is next started.
     fn guest_define(&mut self, id: GuestId, config: &GuestConfig) -> Result<(), PlatformError>;
@@ -361,6 +366,11 @@ pub trait Platform {
     /// The host's IPv6 neighbour table (`/ipv6 neighbor print`). The default has none.
     fn nd_entries(&self) -> Vec<Neighbor<Ipv6Addr>> {
         Vec::new()
+    }
+    /// The forwarding path's counters (`/ip settings print`); `None` before the host had an
+    /// interface, and on platforms that do not route.
+    fn forwarding_stats(&self) -> Option<vmm::forward::Stats> {
+        None
     }
     /// Starts a ping from the host (one at a time). `Err(None)`: this platform has no host IP.
     fn ping_start(&mut self, _request: &PingRequest) -> Result<(), Option<PingError>> {

@@ -12,9 +12,16 @@
 //! [`GONE`], which the RIB does not know: an address there is invalid and gives no connected
 //! route, a route through it is inactive.
 //!
+//! The live RIB carries the FIBs the data plane forwards with (`Rib::decide_ecmp`), with
+//! capacities fixed at boot from the platform's routing memory ([`live_limits`],
+//! `crate::rib_limits`). A full FIB refuses nothing: a route that does not fit waits, shown
+//! inactive (`I`, `inactive-reason=fib-full` in `/routing route print detail`), and is
+//! installed when room appears.
+//!
 //! A change the RIB refuses (a limit) is undone whole: the changes made before it are reverted
 //! in reverse order, and the command fails. Table changes (rare) rebuild the RIB from the
-//! configuration: a rename or a `fib` change affects every route of the table.
+//! configuration: a rename or a `fib` change affects every route of the table (the old RIB,
+//! FIBs included, is dropped once the new one is built, so that moment holds both).
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -31,6 +38,7 @@ use crate::menus::routes::same_route;
 use crate::network::IpAddress;
 use crate::network_derive::ip_addr;
 use crate::platform::Platform;
+use crate::route_view::{HostIndex, RouteView};
 
 /// Why the RIB refused a change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,14 +68,21 @@ impl Refused {
 /// The RIB id of a reference to an interface that is gone.
 pub const GONE: IfId = IfId(u16::MAX);
 
-/// The limits of the configuration's RIB: the default limits, without FIBs (the management
-/// view selects and resolves exactly as the data plane would, in memory that grows with the
-/// configuration only).
+/// The limits of a view of a configuration: the default limits, without FIBs (selection and
+/// resolution exactly as the data plane's, in memory that grows with the configuration
+/// only). For replaying saved scripts and for tests; the live RIB's limits come from the
+/// platform ([`live_limits`]).
 pub fn limits() -> RibConfig {
     RibConfig {
         fibs: false,
         ..RibConfig::default()
     }
+}
+
+/// The live RIB's limits: FIBs, with capacities from the platform's routing memory
+/// (`crate::rib_limits`).
+pub fn live_limits(platform: &dyn Platform) -> RibConfig {
+    crate::rib_limits::limits_for(platform.routing_memory())
 }
 
 /// One RIB change made while applying a change set, and how to take it back.
@@ -94,6 +109,8 @@ pub struct RibState {
     route_items: BTreeMap<RouteId, ItemId>,
     rules: BTreeMap<ItemId, RuleId>,
     addresses: BTreeMap<ItemId, AddressId>,
+    /// The host's interface index of each RIB interface, for the data plane.
+    host_index: HostIndex,
 }
 
 impl Default for RibState {
@@ -103,10 +120,15 @@ impl Default for RibState {
 }
 
 impl RibState {
-    /// A RIB with nothing in it.
+    /// A view with nothing in it, without FIBs ([`limits`]).
     pub fn empty() -> RibState {
+        RibState::with_limits(limits())
+    }
+
+    /// A RIB with nothing in it and the given limits.
+    pub fn with_limits(limits: RibConfig) -> RibState {
         RibState {
-            rib: Rib::new(limits()),
+            rib: Rib::new(limits),
             if_ids: BTreeMap::new(),
             if_refs: BTreeMap::new(),
             next_if: 0,
@@ -114,14 +136,16 @@ impl RibState {
             route_items: BTreeMap::new(),
             rules: BTreeMap::new(),
             addresses: BTreeMap::new(),
+            host_index: HostIndex::default(),
         }
     }
 
     /// The RIB of `config`, with link states from `platform` (one recomputation for all).
     pub fn build(config: &Config, platform: &dyn Platform) -> Result<RibState, RibError> {
-        let mut state = RibState::empty();
+        let limits = live_limits(platform);
+        let mut state = RibState::with_limits(limits);
         state.next_if = config.ethernet.len() as u16;
-        let mut rib = Rib::new(limits());
+        let mut rib = Rib::new(limits);
         rib.batch(|rib| {
             for table in config.routing_tables.iter() {
                 rib.add_table(&table.name, table.fib)?;
@@ -149,7 +173,23 @@ impl RibState {
             Ok(())
         })?;
         state.rib = rib;
+        state.sync_host_index(config);
         Ok(state)
+    }
+
+    /// The RIB as the data plane's route source.
+    pub fn routes(&self) -> RouteView<'_> {
+        RouteView::new(self)
+    }
+
+    /// The map between the host's interface indexes and the RIB's ids.
+    pub fn host_index(&self) -> &HostIndex {
+        &self.host_index
+    }
+
+    /// Rebuilds that map for `config`'s interfaces (after they changed).
+    pub fn sync_host_index(&mut self, config: &Config) {
+        self.host_index = HostIndex::build(config, |iface| self.if_id(iface));
     }
 
     /// The RIB (for the route menus).

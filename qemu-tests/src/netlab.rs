@@ -6,9 +6,9 @@
 //! when dropped, also when a test fails (its panic unwinds through the drop). A tap is created
 //! in the host's namespace so QEMU can open it by name; once QEMU holds it,
 //! [`NetLab::move_into`] moves its host end into a namespace and gives it an address.
-//! [`ping`] and [`run_for`] run the peers' side of a test inside a namespace.
+//! [`ping`], [`run_for`] and [`tcp_transfer`] run the peers' side of a test inside a namespace.
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// Taps and namespaces made for one test.
@@ -122,6 +122,55 @@ pub fn ping(ns: &str, to: &str, count: u32) -> u32 {
         .find_map(|part| part.strip_suffix(" received"))
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or_else(|| panic!("ping printed no summary: {text}"))
+}
+
+/// A child process killed when the test ends.
+pub struct Reaped(pub Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A TCP transfer of `bytes` from namespace `a` to `to` (an address of namespace `b`, port
+/// 5001) with the `netpeer` program at `netpeer`: checks that what arrived is what was sent;
+/// Mbit/s.
+pub fn tcp_transfer(netpeer: &str, a: &str, b: &str, to: &str, bytes: u64) -> f64 {
+    let to = if to.contains(':') {
+        format!("[{to}]:5001")
+    } else {
+        format!("{to}:5001")
+    };
+    let mut sink = NetLab::command(b, netpeer);
+    sink.args(["sink", &to]);
+    let mut sink = Reaped(
+        sink.stdout(Stdio::piped())
+            .spawn()
+            .expect("starting the sink"),
+    );
+    let mut send = NetLab::command(a, netpeer);
+    send.args(["send", &to, &bytes.to_string()]);
+    let sent = run_for(send, Duration::from_secs(120));
+    let sent_text = String::from_utf8_lossy(&sent.stdout).into_owned();
+    assert!(
+        sent.status.success(),
+        "send: {sent_text} {}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    let mut received = String::new();
+    std::io::Read::read_to_string(sink.0.stdout.as_mut().expect("piped"), &mut received)
+        .expect("sink output");
+    let sent_words: Vec<&str> = sent_text.split_whitespace().collect();
+    let received_words: Vec<&str> = received.split_whitespace().collect();
+    assert_eq!(
+        received_words.get(1..),
+        sent_words.get(1..3),
+        "what arrived is what was sent"
+    );
+    let ms: f64 = sent_words[3].parse().expect("milliseconds");
+    bytes as f64 * 8.0 / (ms / 1000.0) / 1e6
 }
 
 impl Drop for NetLab {

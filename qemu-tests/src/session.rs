@@ -6,6 +6,7 @@
 //! deadline, so a hung machine fails the test instead of hanging it. Failures panic with the
 //! whole transcript, which is what a test wants to show.
 
+mod console;
 mod relay;
 
 use std::io::{Read, Write};

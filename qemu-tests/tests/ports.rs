@@ -11,12 +11,12 @@
 //! its own, and its link is read from the model's PHY (no link interrupt).
 
 use std::path::PathBuf;
-use std::process::{Child, Stdio};
+
 use std::time::{Duration, Instant};
 
 use qemu_tests::boards::Board;
 use qemu_tests::monitor::Monitor;
-use qemu_tests::netlab::{ping, run_for, NetLab};
+use qemu_tests::netlab::{ping, tcp_transfer, NetLab};
 use qemu_tests::qemu::Nic;
 use qemu_tests::session::{Session, PROMPT};
 
@@ -28,16 +28,6 @@ const TRANSFER_MALTA: u64 = 4 << 20;
 /// On ppce500: 1 MiB, fewer full-size frames than the eTSEC's 1,024 receive slots, so QEMU's
 /// model cannot find its ring full (it fails then: `boards/e500/src/ether.rs`).
 const TRANSFER_PPCE500: u64 = 1 << 20;
-
-/// A child process killed when the test ends.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// The flags of `name` in `/interface print`.
 fn flags(s: &mut Session, name: &str) -> String {
@@ -71,36 +61,7 @@ fn wait_running(s: &mut Session, name: &str, running: bool) {
 
 /// A TCP transfer of `bytes` from namespace `a` to `b`; Mbit/s.
 fn transfer(a: &str, b: &str, bytes: u64) -> f64 {
-    let netpeer = env!("CARGO_BIN_EXE_netpeer");
-    let mut sink = NetLab::command(b, netpeer);
-    sink.args(["sink", &format!("{ADDR_B}:5001")]);
-    let sink = Reaped(
-        sink.stdout(Stdio::piped())
-            .spawn()
-            .expect("starting the sink"),
-    );
-    let mut send = NetLab::command(a, netpeer);
-    send.args(["send", &format!("{ADDR_B}:5001"), &bytes.to_string()]);
-    let sent = run_for(send, Duration::from_secs(120));
-    let sent_text = String::from_utf8_lossy(&sent.stdout).into_owned();
-    assert!(
-        sent.status.success(),
-        "send: {sent_text} {}",
-        String::from_utf8_lossy(&sent.stderr)
-    );
-    let mut sink = sink;
-    let mut received = String::new();
-    std::io::Read::read_to_string(sink.0.stdout.as_mut().expect("piped"), &mut received)
-        .expect("sink output");
-    let sent_words: Vec<&str> = sent_text.split_whitespace().collect();
-    let received_words: Vec<&str> = received.split_whitespace().collect();
-    assert_eq!(
-        received_words[1..],
-        sent_words[1..3],
-        "what arrived is what was sent"
-    );
-    let ms: f64 = sent_words[3].parse().expect("milliseconds");
-    bytes as f64 * 8.0 / (ms / 1000.0) / 1e6
+    tcp_transfer(env!("CARGO_BIN_EXE_netpeer"), a, b, ADDR_B, bytes)
 }
 
 #[test]

@@ -76,6 +76,8 @@ pub struct SimBoard {
     pub entropy_seed: u64,
     /// A board that cannot run guests (as qemu-ppce500 today): every start fails with this.
     pub refuse_start: Option<PlatformError>,
+    /// What [`Platform::routing_memory`] says (`None`: derived from the guest RAM).
+    pub routing_memory: Option<u64>,
     /// The host's IP endpoint and the guests' peers (`crate::net`).
     pub net: crate::net::SimNet,
     /// Files over the console (`crate::transfer`).
@@ -122,6 +124,7 @@ impl SimBoard {
             network_applies: 0,
             entropy_seed: 0,
             refuse_start: None,
+            routing_memory: None,
             net: crate::net::SimNet::default(),
             transfers: crate::transfer::SimTransfers::default(),
         }
@@ -214,6 +217,11 @@ impl Platform for SimBoard {
             total: GUEST_RAM,
             free: GUEST_RAM - self.used_memory(),
         }
+    }
+
+    fn routing_memory(&self) -> u64 {
+        self.routing_memory
+            .unwrap_or_else(|| mgmt::rib_limits::routing_memory(GUEST_RAM))
     }
 
     fn guest_define(&mut self, id: GuestId, config: &GuestConfig) -> Result<(), PlatformError> {

@@ -3,7 +3,7 @@
 //! `{C-d}` `{TAB}` `{ESC}` `{BEL}` `{UP}` `{DOWN}` `{LEFT}` `{RIGHT}` `{HOME}` `{END}` `{DEL}` `{BS}` `{CR}`
 //! `{LF}`. A line ending in `{NOCR}` is sent without CR. A line `{WAIT n}` lets n ms pass, `{PACE n}`
 //! makes n ms pass after each following line (default 1000). A first
-//! line `#! --login --ports N --seed S --no-guests` gives the simulator options and the board's
+//! line `#! --login --ports N --seed S --no-guests --routing-memory BYTES` gives the simulator options and the board's
 //! ([`BoardOptions`]).
 
 use mgmt::PlatformError;
@@ -11,12 +11,15 @@ use mgmt::PlatformError;
 use crate::board::SimBoard;
 use crate::driver::SimOptions;
 
-/// Settings of the simulated board: `--seed S` (the source of the box's identity, default 0)
-/// and `--no-guests` (a board that refuses to start guests as not supported, as qemu-ppce500).
+/// Settings of the simulated board: `--seed S` (the source of the box's identity, default 0),
+/// `--no-guests` (a board that refuses to start guests as not supported, as qemu-ppce500) and
+/// `--routing-memory BYTES` (what the routing tables may take, which sizes the FIBs:
+/// `mgmt::rib_limits`; default from the guest RAM, as on a real board).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BoardOptions {
     pub seed: u64,
     pub no_guests: bool,
+    pub routing_memory: Option<u64>,
 }
 
 impl BoardOptions {
@@ -24,6 +27,7 @@ impl BoardOptions {
     pub fn apply(&self, board: &mut SimBoard) {
         board.entropy_seed = self.seed;
         board.refuse_start = self.no_guests.then_some(PlatformError::Unsupported);
+        board.routing_memory = self.routing_memory;
     }
 }
 
@@ -78,6 +82,13 @@ pub fn parse_all<'a>(
                 board.seed = n.parse().map_err(|_| format!("bad seed {n}"))?;
             }
             "--no-guests" => board.no_guests = true,
+            "--routing-memory" => {
+                let n = words
+                    .next()
+                    .ok_or("--routing-memory needs a number of bytes")?;
+                let bytes = n.parse().map_err(|_| format!("bad byte count {n}"))?;
+                board.routing_memory = Some(bytes);
+            }
             "--login" => options.login = true,
             "--ports" => {
                 let n = words.next().ok_or("--ports needs a number")?;

@@ -16,21 +16,40 @@
 //! host's is given to the endpoint untagged, as that VLAN interface's; what the endpoint sends
 //! on a VLAN interface is tagged and leaves by its parent's way.
 //!
-//! Fixed capacity: [`OUTBOX`] frames wait at most; more in one pass are dropped and counted.
+//! Routing: a unicast IPv4 or IPv6 frame for the host's MAC may be for another network. It
+//! waits in the inbox until the routing step of the frame loop ([`crate::routed::route_frames`])
+//! hands it to the forwarding path (`forward::Forwarder`), which delivers it to the endpoint
+//! when it is for one of the host's own addresses and routes it otherwise; every other frame
+//! (ARP, neighbour discovery, broadcasts, multicasts) goes to the endpoint at once.
+//!
+//! Fixed capacity: the outbox and the inbox hold [`QUEUE_FRAMES`] frames each, in
+//! [`OUTBOX_BYTES`] and [`INBOX_BYTES`]; more in one pass are dropped and counted.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
-use hostip::{AddrConfig, FrameSink, HostIp, IfaceConfig, IfaceId, Micros, StaticArp, FRAME_MAX};
-use vswitch::{Forward, PortId, Seconds};
+use forward::Forwarder;
+use hostip::{AddrConfig, HostIp, IfaceConfig, IfaceId, Micros, StaticArp, FRAME_MAX};
+use vswitch::{Forward, PortId, Seconds, Switch};
 
-use crate::ether::Ports;
-use crate::net::{deliver_to_guest, Net, Owner, SwitchedGuest, IFACES};
+use crate::ether::{EtherPort, PortState, Ports};
+use crate::frame_queue::FrameQueue;
+use crate::net::{deliver_to_guest, Net, Owner, SwitchedGuest, BRIDGES, IFACES, MACS, PORTS};
 use crate::vlan_port::{Parent, VlanPorts};
 use crate::{GuestId, MAX_GUESTS};
 
-/// Frames the endpoint may send in one pass of the frame loop.
-pub const OUTBOX: usize = 8;
+/// Frames the outbox or the inbox holds: two ports' receive budget.
+pub const QUEUE_FRAMES: usize = 2 * crate::ether::RX_BUDGET;
+/// Bytes the outbox holds (what the host's own IP sends in a pass: answers, requests).
+pub const OUTBOX_BYTES: usize = 16 * 1024;
+/// Bytes the inbox holds: two ports' receive budget of full-size frames (a pass of routed
+/// traffic is never dropped for room).
+pub const INBOX_BYTES: usize = QUEUE_FRAMES * FRAME_MAX;
+
+/// The frames the endpoint sent, waiting to be delivered.
+pub type Outbox = FrameQueue<QUEUE_FRAMES, OUTBOX_BYTES>;
+/// The frames for the host's MAC that may be routed, waiting for the routing step.
+pub type Inbox = FrameQueue<QUEUE_FRAMES, INBOX_BYTES>;
 
 /// Where a host interface meets the switch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,47 +95,31 @@ pub(crate) enum Egress {
 /// A tagged frame: the largest untagged one and its 802.1Q tag.
 const TAGGED_MAX: usize = FRAME_MAX + vswitch::TAG_LEN;
 
-/// Frames the endpoint sent, waiting to be delivered.
-pub struct Outbox {
-    frames: [[u8; FRAME_MAX]; OUTBOX],
-    meta: [(IfaceId, usize); OUTBOX],
-    len: usize,
-    /// Frames dropped because the outbox was full.
-    pub dropped: u64,
-}
-
-impl FrameSink for Outbox {
-    fn send(&mut self, iface: IfaceId, frame: &[u8]) {
-        if self.len == OUTBOX || frame.len() > FRAME_MAX {
-            self.dropped += 1;
-            return;
-        }
-        self.frames[self.len][..frame.len()].copy_from_slice(frame);
-        self.meta[self.len] = (iface, frame.len());
-        self.len += 1;
-    }
-}
-
-impl Outbox {
-    /// Frame `k` and its interface.
-    pub(crate) fn get(&self, k: usize) -> Option<(IfaceId, &[u8])> {
-        let (iface, len) = *self.meta.get(k).filter(|_| k < self.len)?;
-        Some((iface, &self.frames[k][..len]))
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.len
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.len = 0;
-    }
-}
-
 /// The endpoint, its outbox and its places in the switch.
 pub struct HostLink {
-    ip: Box<HostIp>,
+    pub(crate) ip: Box<HostIp>,
     pub(crate) outbox: Box<Outbox>,
+    /// The routing state, made when the host first has an interface (a box that is no
+    /// router pays nothing for it).
+    pub(crate) routing: Option<Box<Routing>>,
+    /// Where each host interface meets the switch.
+    pub(crate) places: Places,
+    /// A received tagged frame, untagged.
+    untagged: Box<[u8; TAGGED_MAX]>,
+    pub(crate) now: Micros,
+}
+
+/// What routing needs beside the endpoint.
+pub(crate) struct Routing {
+    /// Unicast IP frames for the host's MAC, waiting for the routing step.
+    pub(crate) inbox: Inbox,
+    /// The forwarding path; its interfaces are the host's (`IfId(n)` is `IfaceId(n)`).
+    pub(crate) fwd: Forwarder,
+}
+
+/// Where the host's interfaces meet the switch and the ports.
+#[derive(Default)]
+pub(crate) struct Places {
     /// The host interface of each guest interface that is one (a vif in no bridge).
     vif_iface: [[Option<IfaceId>; IFACES]; MAX_GUESTS],
     /// The host interface of each physical port that is one (in no bridge), in board order.
@@ -124,9 +127,16 @@ pub struct HostLink {
     egress: Vec<(IfaceId, Egress)>,
     /// The VLAN interfaces: (parent, VLAN id, the VLAN's interface).
     vlans: Vec<(IfaceId, u16, IfaceId)>,
-    /// A received tagged frame, untagged.
-    untagged: Box<[u8; TAGGED_MAX]>,
-    now: Micros,
+}
+
+impl Places {
+    /// Where frames the host sends on `iface` go.
+    pub(crate) fn egress(&self, iface: IfaceId) -> Option<Egress> {
+        self.egress
+            .iter()
+            .find(|(i, _)| *i == iface)
+            .map(|(_, e)| *e)
+    }
 }
 
 impl Default for HostLink {
@@ -140,16 +150,9 @@ impl HostLink {
     pub fn new() -> Self {
         HostLink {
             ip: Box::new(HostIp::new()),
-            outbox: Box::new(Outbox {
-                frames: [[0; FRAME_MAX]; OUTBOX],
-                meta: [(IfaceId(0), 0); OUTBOX],
-                len: 0,
-                dropped: 0,
-            }),
-            vif_iface: [[None; IFACES]; MAX_GUESTS],
-            ether_iface: Vec::new(),
-            egress: Vec::new(),
-            vlans: Vec::new(),
+            outbox: Box::new(Outbox::new()),
+            routing: None,
+            places: Places::default(),
             untagged: Box::new([0; TAGGED_MAX]),
             now: 0,
         }
@@ -177,89 +180,133 @@ impl HostLink {
 
     /// Forget every place in the switch (it is being rebuilt).
     pub(crate) fn clear(&mut self) {
-        self.vif_iface = [[None; IFACES]; MAX_GUESTS];
-        self.ether_iface.clear();
-        self.egress.clear();
-        self.vlans.clear();
+        self.places = Places::default();
     }
 
     /// Host interface `iface` is VLAN `vid` of host interface `parent`, which has a place
     /// already (else the VLAN has none either).
     pub(crate) fn vlan(&mut self, iface: IfaceId, parent: IfaceId, vid: u16) {
-        if matches!(self.egress(parent), Some(Egress::Vlan(..)) | None) {
+        if matches!(self.places.egress(parent), Some(Egress::Vlan(..)) | None) {
             return;
         }
-        self.vlans.push((parent, vid, iface));
-        self.egress.push((iface, Egress::Vlan(parent, vid)));
+        self.places.vlans.push((parent, vid, iface));
+        self.places.egress.push((iface, Egress::Vlan(parent, vid)));
     }
 
     /// Host interface `iface` is switch port `port` of a bridge (the switch's owner table
     /// names it, so frames for it reach [`HostLink::receive`]).
     pub(crate) fn bridge_port(&mut self, iface: IfaceId, port: PortId) {
-        self.egress.push((iface, Egress::Bridge(port)));
+        self.places.egress.push((iface, Egress::Bridge(port)));
     }
 
     /// Host interface `iface` is the host side of guest `guest`'s interface `id`.
     pub(crate) fn vif(&mut self, iface: IfaceId, guest: GuestId, id: u16) {
-        if let Some(slot) = self.vif_iface[guest.index()].get_mut(usize::from(id)) {
+        if let Some(slot) = self.places.vif_iface[guest.index()].get_mut(usize::from(id)) {
             *slot = Some(iface);
-            self.egress.push((iface, Egress::Vif(guest, id)));
+            self.places.egress.push((iface, Egress::Vif(guest, id)));
         }
     }
 
     /// Host interface `iface` is physical port `port` (0 is ether1), which is in no bridge.
     pub(crate) fn ether(&mut self, iface: IfaceId, port: usize) {
-        if self.ether_iface.len() <= port {
-            self.ether_iface.resize(port + 1, None);
+        if self.places.ether_iface.len() <= port {
+            self.places.ether_iface.resize(port + 1, None);
         }
-        self.ether_iface[port] = Some(iface);
-        self.egress.push((iface, Egress::Ether(port)));
+        self.places.ether_iface[port] = Some(iface);
+        self.places.egress.push((iface, Egress::Ether(port)));
     }
 
-    /// The endpoint's configuration.
+    /// The endpoint's configuration, and the forwarding path's interfaces: each of the
+    /// host's interfaces with its MAC, MTU and first IPv4 and (not link-local) IPv6 address
+    /// (the sources of the ICMP errors sent there).
     pub(crate) fn configure(&mut self, plan: &HostPlan) {
         let _ = self.ip.configure(&plan.ifaces, &plan.addrs);
         self.ip.set_static_arp(&plan.static_arp);
+        if self.routing.is_none() && !plan.ifaces.is_empty() {
+            self.routing = Some(Box::new(Routing {
+                inbox: Inbox::new(),
+                fwd: Forwarder::new(forward::Config::default()),
+            }));
+        }
+        if let Some(routing) = &mut self.routing {
+            crate::routed::configure(&mut routing.fwd, plan);
+        }
+    }
+
+    /// The forwarding path's counters and wait queues (none before the host had an
+    /// interface).
+    pub fn forwarder(&self) -> Option<&Forwarder> {
+        self.routing.as_ref().map(|r| &r.fwd)
+    }
+
+    /// Frames for the host's MAC dropped because the inbox was full.
+    pub fn inbox_dropped(&self) -> u64 {
+        self.routing.as_ref().map_or(0, |r| r.inbox.dropped)
     }
 
     /// The host interface of guest `guest`'s interface `id`, if it is one.
     pub(crate) fn vif_iface(&self, guest: usize, id: u16) -> Option<IfaceId> {
-        *self.vif_iface.get(guest)?.get(usize::from(id))?
+        *self.places.vif_iface.get(guest)?.get(usize::from(id))?
     }
 
     /// The host interface of physical port `port`, if it is one.
     pub(crate) fn ether_iface(&self, port: usize) -> Option<IfaceId> {
-        *self.ether_iface.get(port)?
-    }
-
-    /// Where frames the host sends on `iface` go.
-    pub(crate) fn egress(&self, iface: IfaceId) -> Option<Egress> {
-        self.egress
-            .iter()
-            .find(|(i, _)| *i == iface)
-            .map(|(_, e)| *e)
+        *self.places.ether_iface.get(port)?
     }
 
     /// A frame for the host arrived on `iface`: tagged with one of the host's VLANs on
     /// `iface`, it is that VLAN interface's, untagged; otherwise `iface`'s (the endpoint drops
     /// and counts tagged frames it has no VLAN for).
     pub fn receive(&mut self, iface: IfaceId, frame: &[u8]) {
-        if !self.vlans.is_empty() {
+        if !self.places.vlans.is_empty() {
             if let Some(vid) = vswitch::vlan::tagged_vid(frame) {
                 let vlan = self
+                    .places
                     .vlans
                     .iter()
                     .find(|(parent, id, _)| *parent == iface && *id == vid);
                 if let Some(&(_, _, vlan)) = vlan {
                     if let Some(len) = vswitch::vlan::untag_into(frame, &mut *self.untagged) {
                         let frame = &self.untagged[..len];
-                        self.ip.receive(self.now, vlan, frame, &mut *self.outbox);
+                        Self::take(
+                            &mut self.ip,
+                            self.routing.as_deref_mut(),
+                            &mut self.outbox,
+                            self.now,
+                            vlan,
+                            frame,
+                        );
                         return;
                     }
                 }
             }
         }
-        self.ip.receive(self.now, iface, frame, &mut *self.outbox);
+        Self::take(
+            &mut self.ip,
+            self.routing.as_deref_mut(),
+            &mut self.outbox,
+            self.now,
+            iface,
+            frame,
+        );
+    }
+
+    /// A frame for the host on `iface`: a unicast IPv4 or IPv6 frame waits in the inbox for
+    /// the routing step (it may be for another network); the rest go to the endpoint now.
+    fn take(
+        ip: &mut HostIp,
+        routing: Option<&mut Routing>,
+        outbox: &mut Outbox,
+        now: Micros,
+        iface: IfaceId,
+        frame: &[u8],
+    ) {
+        match routing {
+            Some(r) if forward::parse::may_route(frame) => {
+                r.inbox.push(iface, frame);
+            }
+            _ => ip.receive(now, iface, frame, outbox),
+        }
     }
 
     /// Time passed: the endpoint's ageing and ping.
@@ -269,13 +316,10 @@ impl HostLink {
 }
 
 /// The host's own IP at time `now`: its endpoint is ticked (ageing, ping), and the frames it
-/// sent are delivered: into a vif's guest, out of an ether port, or into a bridge from the
-/// host's port (then to the guests and ports the switch names); a VLAN interface's frames are
-/// tagged first and leave by their parent's way. One doorbell per port.
+/// sent are delivered ([`deliver`]). One doorbell per port.
 pub fn host_frames<G: SwitchedGuest>(net: &mut Net, guests: &mut [Option<G>], now: Seconds) {
     net.host.poll();
     let sent = net.host.outbox.len();
-    let mut tagged = [0u8; TAGGED_MAX];
     for k in 0..sent {
         let Net {
             switch,
@@ -288,30 +332,83 @@ pub fn host_frames<G: SwitchedGuest>(net: &mut Net, guests: &mut [Option<G>], no
         let Some((iface, frame)) = host.outbox.get(k) else {
             break;
         };
-        let (egress, frame) = match host.egress(iface) {
-            Some(Egress::Vlan(parent, vid)) => {
-                let Some(len) = vswitch::vlan::tag_into(frame, vid, &mut tagged) else {
-                    continue;
-                };
-                (host.egress(parent), &tagged[..len])
-            }
-            egress => (egress, frame),
+        let mut to = Delivery {
+            switch,
+            owner,
+            ports: &mut ports.drivers,
+            state: &mut ports.state,
+            vlans,
+            places: &host.places,
+            now,
         };
+        to.deliver(guests, iface, frame);
+    }
+    net.host.outbox.clear();
+    if sent > 0 {
+        net.ports.flush();
+    }
+}
+
+/// What a frame the host sends needs to reach its interface: the switch, who is behind each
+/// switch port, the ports, the VLAN ports and the host's places.
+pub(crate) struct Delivery<'a> {
+    pub(crate) switch: &'a mut Switch<PORTS, BRIDGES, MACS>,
+    pub(crate) owner: &'a [Option<Owner>; PORTS],
+    pub(crate) ports: &'a mut [Box<dyn EtherPort>],
+    pub(crate) state: &'a mut [PortState],
+    pub(crate) vlans: &'a mut VlanPorts,
+    pub(crate) places: &'a Places,
+    pub(crate) now: Seconds,
+}
+
+impl Delivery<'_> {
+    /// Send `frame` out of host interface `iface`: into a vif's guest, out of an ether port,
+    /// or into a bridge from the host's port (then to the guests and ports the switch names);
+    /// a VLAN interface's frame is tagged first and leaves by its parent's way.
+    pub(crate) fn deliver<G: SwitchedGuest>(
+        &mut self,
+        guests: &mut [Option<G>],
+        iface: IfaceId,
+        frame: &[u8],
+    ) {
+        match self.places.egress(iface) {
+            Some(Egress::Vlan(parent, vid)) => {
+                // The tag buffer only on this path: a frame that is not tagged costs no
+                // clearing of it.
+                let mut tagged = [0u8; TAGGED_MAX];
+                if let Some(len) = vswitch::vlan::tag_into(frame, vid, &mut tagged) {
+                    let egress = self.places.egress(parent);
+                    self.deliver_by(guests, egress, &tagged[..len]);
+                }
+            }
+            egress => self.deliver_by(guests, egress, frame),
+        }
+    }
+
+    /// Send `frame` by `egress` (never [`Egress::Vlan`]: its frame was tagged for its parent's).
+    #[inline(always)]
+    fn deliver_by<G: SwitchedGuest>(
+        &mut self,
+        guests: &mut [Option<G>],
+        egress: Option<Egress>,
+        frame: &[u8],
+    ) {
         match egress {
             Some(Egress::Vif(guest, id)) => deliver_to_guest(guests, guest, id, frame),
             Some(Egress::Ether(j)) => {
-                Ports::send(&mut ports.drivers, &mut ports.state, j, frame);
+                Ports::send(self.ports, self.state, j, frame);
             }
             Some(Egress::Bridge(port)) => {
-                let VlanPorts { list, tx, .. } = &mut *vlans;
+                let VlanPorts { list, tx, .. } = &mut *self.vlans;
+                let (ports, state, owner) = (&mut *self.ports, &mut *self.state, self.owner);
                 let mut deliver = |out: PortId| match owner[out.index()] {
                     Some(Owner::Vif(guest, id)) => deliver_to_guest(guests, guest, id, frame),
                     Some(Owner::Ether(j)) => {
-                        Ports::send(&mut ports.drivers, &mut ports.state, j, frame);
+                        Ports::send(ports, state, j, frame);
                     }
                     Some(Owner::Vlan(k)) => match list.egress(k, frame, tx) {
                         Some((Parent::Ether(j), tagged)) => {
-                            Ports::send(&mut ports.drivers, &mut ports.state, j, tagged);
+                            Ports::send(ports, state, j, tagged);
                         }
                         Some((Parent::Vif(guest, id), tagged)) => {
                             deliver_to_guest(guests, guest, id, tagged)
@@ -320,7 +417,7 @@ pub fn host_frames<G: SwitchedGuest>(net: &mut Net, guests: &mut [Option<G>], no
                     },
                     Some(Owner::Host(_)) | None => {}
                 };
-                match switch.forward(now, port, frame) {
+                match self.switch.forward(self.now, port, frame) {
                     Forward::Unicast(out) => deliver(out),
                     Forward::Flood(set) => set.iter().for_each(deliver),
                     Forward::Drop(_) => {}
@@ -328,9 +425,5 @@ pub fn host_frames<G: SwitchedGuest>(net: &mut Net, guests: &mut [Option<G>], no
             }
             Some(Egress::Vlan(..)) | None => {}
         }
-    }
-    net.host.outbox.clear();
-    if sent > 0 {
-        net.ports.flush();
     }
 }

@@ -40,6 +40,7 @@ extern crate std;
 
 pub mod cpu;
 pub mod ether;
+pub mod frame_queue;
 pub mod guest;
 pub mod host_link;
 pub mod image;
@@ -49,12 +50,15 @@ pub mod manager;
 pub mod net;
 pub mod partition;
 pub mod ring;
+pub mod routed;
 mod run;
 pub mod sched;
 pub mod vlan_port;
 
 pub use cpu::{CpuError, EntryState, GuestCpu, GuestEnv, GuestHalt, RunExit};
 pub use ether::{EtherPort, EtherPortPlan, PortCounters};
+pub use forward;
+pub use forward::RouteSource;
 pub use guest::{GuestReport, GuestSpec};
 pub use host_link::{HostAttach, HostPlan};
 pub use hostip;

@@ -10,6 +10,7 @@
 use alloc::boxed::Box;
 use alloc::string::String;
 
+use forward::RouteSource;
 use guest_loader::archive::{ImportSink, NullSink};
 use guest_loader::store::{FileStore, StoredFile};
 use guest_mem::GuestRam;
@@ -48,6 +49,8 @@ pub struct PortWork {
     pub passes: u64,
     pub frames: u64,
     pub ticks: u64,
+    /// Ticks of the routing steps that had frames to route (`crate::routed`).
+    pub route_ticks: u64,
 }
 
 impl<M: Machine> Manager<M> {
@@ -394,6 +397,16 @@ impl<M: Machine> Manager<M> {
     /// Host-side work for every live guest: device rings, console traffic, frames between
     /// guests, requests and faults, grace timeouts; wake guests whose interrupts are due.
     pub fn service(&mut self) {
+        self.serve(None);
+    }
+
+    /// [`Manager::service`], with the unicast IP frames for the host's MAC routed by `routes`
+    /// (`crate::routed`): the box forwards between its L3 interfaces.
+    pub fn service_routing(&mut self, routes: &dyn RouteSource) {
+        self.serve(Some(routes));
+    }
+
+    fn serve(&mut self, routes: Option<&dyn RouteSource>) {
         let now = self.machine.uptime_ms();
         for id in GuestId::all() {
             let Some(g) = self.guests[id.index()].as_deref_mut() else {
@@ -435,6 +448,10 @@ impl<M: Machine> Manager<M> {
         }
         self.ports_busy = pass.busy;
         net::switch_frames(&mut self.net, &mut self.guests, seconds);
+        let start = self.machine.counter();
+        if crate::routed::route_frames(&mut self.net, &mut self.guests, seconds, routes) {
+            self.port_work.route_ticks += self.machine.counter().wrapping_sub(start);
+        }
         host_link::host_frames(&mut self.net, &mut self.guests, seconds);
         for id in GuestId::all() {
             if let Some(g) = self.guests[id.index()].as_deref_mut() {
@@ -489,7 +506,14 @@ impl<M: Machine> Manager<M> {
     pub fn next_wake(&self) -> Option<u64> {
         let guests = self.sched.next_wake();
         let ip = self.host_ip();
-        if !ip.ping_running() {
+        // Packets waiting for a next hop's address: the endpoint's sweep repeats the request
+        // and the forwarder gives up on them in time.
+        let waiting = self
+            .net
+            .host()
+            .forwarder()
+            .is_some_and(|f| f.waiting_next_hops() > 0);
+        if !ip.ping_running() && !waiting {
             return guests;
         }
         let ping = if ip.ping_events_pending() {

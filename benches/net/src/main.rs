@@ -16,11 +16,19 @@
 //! (`__hv_ether_frames`, `__hv_ether_ticks`) through the QEMU monitor, and how many frames
 //! reached the far side. Interrupt entry and exit are outside the pass and not counted.
 //!
-//! Then, in real time (no `-icount`), on a fresh boot with ether1 and ether2 bridged: the
-//! highest 64-byte UDP rate from A to B with under 1% lost ([`rate::search`]), TCP throughput
-//! A to B, and the host CPU time of QEMU's threads meanwhile.
+//! - routed: ether1 (10.79.1.1/24) and ether2 (10.79.2.1/24) in no bridge, namespace A
+//!   (10.79.1.2) to namespace B (10.79.2.2) through the box's routing (`vmm::routed`: the
+//!   forwarding path with the RIB's decision); the instructions also count the routing step
+//!   (`__hv_route_ticks`).
 //!
-//! `--icount` or `--rate` runs one of the two parts alone. `net-bench --trace [FRAMES]` instead traces a 64-byte ether-to-ether flood instruction by
+//! Then, in real time (no `-icount`), on a fresh boot with ether1 and ether2 bridged, and on
+//! another with them routed: the highest 64-byte UDP rate from A to B with under 1% lost
+//! ([`rate::search`]), TCP throughput A to B, and the host CPU time of QEMU's threads
+//! meanwhile; routed, also the console's echo and a guest's ping on an idle box and while
+//! the box forwards at that rate ([`responsive`]).
+//!
+//! `--icount` or `--rate` runs one of the two parts alone. `net-bench --trace [--routed]
+//! [FRAMES]` instead traces a 64-byte ether-to-ether flood (bridged, or routed) instruction by
 //! instruction (QEMU `-d in_asm,exec,nochain`) and prints the instructions per frame of each
 //! function of the image ([`trace`]).
 //!
@@ -28,6 +36,7 @@
 //! (`qemu_tests::netpeer`).
 
 mod rate;
+mod responsive;
 mod trace;
 
 use std::path::{Path, PathBuf};
@@ -47,6 +56,13 @@ const BOOT: Duration = Duration::from_secs(120);
 const ADDR_A: &str = "10.78.0.1";
 const ADDR_B: &str = "10.78.0.2";
 const ADDR_GUEST: &str = "10.78.0.3";
+/// The routed set-up: A's and B's addresses, and the box's on ether1 and ether2.
+const ROUTED_A: &str = "10.79.1.2";
+const ROUTED_B: &str = "10.79.2.2";
+const ROUTED_BOX: [&str; 2] = [
+    "/ip address add address=10.79.1.1/24 interface=ether1",
+    "/ip address add address=10.79.2.1/24 interface=ether2",
+];
 /// Instructions per CP0 Count tick under `-icount shift=0` (Count runs at half the 320 MHz
 /// clock QEMU's malta gives the CPU; a nanosecond per instruction).
 const INSTRUCTIONS_PER_TICK: f64 = 6.25;
@@ -55,10 +71,10 @@ const SIZES: [(usize, usize); 2] = [(64, 18), (1514, 1472)];
 
 /// Kernel counters read through the monitor.
 struct Counters {
-    /// Passes, frames, ticks at the last read.
-    last: [u64; 3],
+    /// Passes, frames, ticks, routing ticks at the last read.
+    last: [u64; 4],
     /// Where the kernel keeps them.
-    at: [u64; 3],
+    at: [u64; 4],
 }
 
 impl Counters {
@@ -69,10 +85,11 @@ impl Counters {
         u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
     }
 
-    /// Passes, frames and ticks since the last read (the kernel's counters wrap at 32 bits).
-    fn delta(&mut self, monitor: &mut Monitor) -> [u64; 3] {
+    /// Passes, frames, ticks and routing ticks since the last read (the kernel's counters
+    /// wrap at 32 bits).
+    fn delta(&mut self, monitor: &mut Monitor) -> [u64; 4] {
         let now = self.at.map(|va| u64::from(Self::read_u32(monitor, va)));
-        let d = [0, 1, 2].map(|i| now[i].wrapping_sub(self.last[i]) & 0xFFFF_FFFF);
+        let d = [0, 1, 2, 3].map(|i| now[i].wrapping_sub(self.last[i]) & 0xFFFF_FFFF);
         self.last = now;
         d
     }
@@ -123,16 +140,17 @@ fn measure(
             ],
         );
         std::thread::sleep(Duration::from_millis(500));
-        let [passes, frames, ticks] = counters.delta(monitor);
+        let [passes, frames, ticks, route] = counters.delta(monitor);
         let arrived = match (far, before) {
             (Some((ns, dev)), Some(b)) => format!("{}", rate::rx_packets(ns, dev) - b),
             _ => "-".into(),
         };
-        let per = ticks as f64 * INSTRUCTIONS_PER_TICK / frames.max(1) as f64;
+        let per = (ticks + route) as f64 * INSTRUCTIONS_PER_TICK / frames.max(1) as f64;
+        let routing = route as f64 * INSTRUCTIONS_PER_TICK / frames.max(1) as f64;
         let batch = frames as f64 / passes.max(1) as f64;
         let ms = out.split_whitespace().nth(2).unwrap_or("?");
         println!(
-            "{path:<14} {frame:>5} {count:>7} {frames:>9} {arrived:>8} {batch:>11.1} {per:>12.0}   (flood took {ms} ms)"
+            "{path:<14} {frame:>5} {count:>7} {frames:>9} {arrived:>8} {batch:>11.1} {per:>12.0} {routing:>10.0}   (flood took {ms} ms)"
         );
     }
 }
@@ -149,7 +167,7 @@ fn main() {
     let has = |flag: &str| args.iter().any(|a| a == flag);
     let count = args.iter().find_map(|a| a.parse().ok());
     let done = if has("--trace") {
-        run_trace(count.unwrap_or(2_000))
+        run_trace(count.unwrap_or(2_000), has("--routed"), has("--icount"))
     } else if has("--icount") {
         run(count.unwrap_or(20_000))
     } else if has("--rate") {
@@ -171,11 +189,12 @@ fn kernel_counters(elf: &[u8]) -> Result<Counters, String> {
             .ok_or(format!("no symbol {name} in the image"))
     };
     Ok(Counters {
-        last: [0; 3],
+        last: [0; 4],
         at: [
             va("__hv_ether_passes")?,
             va("__hv_ether_frames")?,
             va("__hv_ether_ticks")?,
+            va("__hv_route_ticks")?,
         ],
     })
 }
@@ -186,13 +205,22 @@ struct Rig {
     monitor: Monitor,
     ns_a: String,
     ns_b: String,
+    tap_a: String,
     tap_b: String,
     /// Removes the taps and namespaces when dropped.
     _lab: NetLab,
 }
 
 impl Rig {
-    fn boot(tag: u8, dir: &Path, files: Option<PathBuf>, extra: &[&str]) -> Result<Rig, String> {
+    /// A box with A and B bridged (same subnet), or `routed` (A and B in two subnets, the box
+    /// the gateway of each).
+    fn boot(
+        tag: u8,
+        dir: &Path,
+        files: Option<PathBuf>,
+        extra: &[&str],
+        routed: bool,
+    ) -> Result<Rig, String> {
         let img = image::build_once(Board::QemuMalta)?;
         let mut lab = NetLab::new(tag);
         let tap_a = lab.tap("ta")?;
@@ -214,23 +242,64 @@ impl Rig {
         lab.move_into(&tap_a, &ns_a, &format!("{ADDR_A}/24"))?;
         lab.move_into(&tap_b, &ns_b, &format!("{ADDR_B}/24"))?;
         let monitor = Monitor::connect(&socket, dir)?;
-        for line in [
-            "/interface bridge add name=bridge1",
-            "/interface bridge port add interface=ether1 bridge=bridge1",
-            "/interface bridge port add interface=ether2 bridge=bridge1",
-        ] {
-            s.command(line, PROMPT);
+        if routed {
+            route_through_the_box(&mut s, &ns_a, &tap_a, &ns_b, &tap_b)?;
+        } else {
+            for line in [
+                "/interface bridge add name=bridge1",
+                "/interface bridge port add interface=ether1 bridge=bridge1",
+                "/interface bridge port add interface=ether2 bridge=bridge1",
+            ] {
+                s.command(line, PROMPT);
+            }
+            ping(&ns_a, ADDR_B);
         }
-        ping(&ns_a, ADDR_B);
         Ok(Rig {
             s,
             monitor,
             ns_a,
             ns_b,
+            tap_a,
             tap_b,
             _lab: lab,
         })
     }
+}
+
+/// A and B in two subnets with the box as their gateway (ether1 and ether2 in no bridge).
+fn route_through_the_box(
+    s: &mut Session,
+    ns_a: &str,
+    tap_a: &str,
+    ns_b: &str,
+    tap_b: &str,
+) -> Result<(), String> {
+    for (ns, tap, addr, gw) in [
+        (ns_a, tap_a, ROUTED_A, "10.79.1.1"),
+        (ns_b, tap_b, ROUTED_B, "10.79.2.1"),
+    ] {
+        let cidr = format!("{addr}/24");
+        for args in [
+            &["ip", "addr", "add", cidr.as_str(), "dev", tap][..],
+            &["ip", "route", "add", "10.79.0.0/16", "via", gw][..],
+        ] {
+            let out = NetLab::command(ns, args[0])
+                .args(&args[1..])
+                .output()
+                .map_err(|e| e.to_string())?;
+            if !out.status.success() {
+                return Err(format!(
+                    "{args:?} in {ns}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+        }
+    }
+    for line in ROUTED_BOX {
+        s.command(line, PROMPT);
+    }
+    ping(ns_a, ROUTED_B);
+    Ok(())
 }
 
 fn scratch_dir() -> Result<PathBuf, String> {
@@ -247,18 +316,19 @@ fn run(count: u64) -> Result<(), String> {
     let dir = scratch_dir()?;
     let store = dir.join("files.bin");
     build_store(&[built.archive("netguest")], &store)?;
-    let mut rig = Rig::boot(7, &dir, Some(store), &["-icount", "shift=0"])?;
+    let mut rig = Rig::boot(7, &dir, Some(store), &["-icount", "shift=0"], false)?;
 
     println!("net-bench: QEMU malta, -icount shift=0, two e1000 on taps, {count} frames a run");
     println!(
-        "{:<14} {:>5} {:>7} {:>9} {:>8} {:>11} {:>12}",
-        "path", "bytes", "sent", "taken", "arrived", "frames/pass", "instr/frame"
+        "{:<14} {:>5} {:>7} {:>9} {:>8} {:>11} {:>12} {:>10}",
+        "path", "bytes", "sent", "taken", "arrived", "frames/pass", "instr/frame", "of it routing"
     );
     let Rig {
         s,
         monitor,
         ns_a,
         ns_b,
+        tap_a,
         tap_b,
         ..
     } = &mut rig;
@@ -282,7 +352,7 @@ fn run(count: u64) -> Result<(), String> {
     ] {
         s.command(line, PROMPT);
     }
-    guest_address(s);
+    guest_address(s, ADDR_GUEST);
     ping(ns_a, ADDR_GUEST);
     measure(
         "ether-to-vif",
@@ -293,6 +363,23 @@ fn run(count: u64) -> Result<(), String> {
         None,
         count,
     );
+    // ether1 and ether2 out of the bridges, routed.
+    for line in [
+        "/interface bridge port remove [find interface=ether1]",
+        "/interface bridge port remove [find interface=ether2]",
+    ] {
+        s.command(line, PROMPT);
+    }
+    route_through_the_box(s, ns_a, tap_a, ns_b, tap_b)?;
+    measure(
+        "routed",
+        monitor,
+        &mut counters,
+        ns_a,
+        ROUTED_B,
+        Some((ns_b, tap_b)),
+        count,
+    );
     let stats = s.command("/interface print stats", PROMPT);
     println!("{stats}");
     drop(rig);
@@ -300,21 +387,51 @@ fn run(count: u64) -> Result<(), String> {
     Ok(())
 }
 
-/// Real time: the highest 64-byte rate under 1% loss, and TCP, ether1 to ether2.
+/// Real time: the highest 64-byte rate under 1% loss, and TCP, ether1 to ether2, bridged and
+/// routed.
 fn run_rate() -> Result<(), String> {
+    rate_on(false)?;
+    rate_on(true)
+}
+
+/// [`run_rate`] on one set-up.
+fn rate_on(routed: bool) -> Result<(), String> {
     let img = image::build_once(Board::QemuMalta)?;
     let elf = std::fs::read(&img.elf).map_err(|e| format!("{}: {e}", img.elf.display()))?;
     let mut counters = kernel_counters(&elf)?;
     let dir = scratch_dir()?;
-    let mut rig = Rig::boot(8, &dir, None, &[])?;
+    let files = if routed {
+        let built = guests::build_once()?;
+        let store = dir.join("files.bin");
+        build_store(&[built.archive("netguest")], &store)?;
+        Some(store)
+    } else {
+        None
+    };
+    let mut rig = Rig::boot(8, &dir, files, &[], routed)?;
+    if routed {
+        // A guest on vif1 (10.0.1.2), the host at 10.0.1.1 there: what `/ping` reaches.
+        for line in [
+            "/metarouter import-image file-name=netguest.tgz name=n1",
+            "/metarouter interface add virtual-machine=n1 type=dynamic",
+            "/ip address add address=10.0.1.1/24 interface=vif1",
+        ] {
+            rig.s.command(line, PROMPT);
+        }
+        guest_address(&mut rig.s, "10.0.1.2");
+    }
+    let to = if routed { ROUTED_B } else { ADDR_B };
     let path = rate::Path {
         from: &rig.ns_a,
         to_ns: &rig.ns_b,
         to_dev: &rig.tap_b,
-        to_addr: ADDR_B,
+        to_addr: to,
         qemu: rig.s.pid(),
     };
-    println!("\nnet-bench: real time (no -icount), ether1 to ether2, 64-byte UDP, 2 s a trial");
+    let how = if routed { "routed" } else { "bridged" };
+    println!(
+        "\nnet-bench: real time (no -icount), ether1 to ether2 {how}, 64-byte UDP, 2 s a trial"
+    );
     let best = rate::search(&path);
     match best {
         Some(t) => {
@@ -327,8 +444,8 @@ fn run_rate() -> Result<(), String> {
             counters.delta(&mut rig.monitor);
             let (again, profile) =
                 rate::perf_profile(path.qemu, &dir, || rate::trial(&path, t.asked_pps));
-            let [passes, frames, ticks] = counters.delta(&mut rig.monitor);
-            let in_passes = ticks as f64 / 160e6 / again.seconds;
+            let [passes, frames, ticks, route] = counters.delta(&mut rig.monitor);
+            let in_passes = (ticks + route) as f64 / 160e6 / again.seconds;
             println!(
                 "at {} pps again: {:.2}% lost; QEMU's vCPU thread {:.0}% of a host CPU, its \
                  other threads {:.0}%; the vCPU in receive passes {:.0}% of the time \
@@ -349,14 +466,27 @@ fn run_rate() -> Result<(), String> {
         }
         None => println!("no rate kept loss under 1%"),
     }
+    if let (true, Some(t)) = (routed, best) {
+        let s = &mut rig.s;
+        let idle = responsive::feel(s, "10.0.1.2");
+        println!("console and guest on an idle box: {}", idle.line());
+        let busy = responsive::under_load(s, "10.0.1.2", || {
+            rate::trial(&path, t.asked_pps);
+        });
+        println!(
+            "console and guest while forwarding {} pps: {}",
+            t.asked_pps,
+            busy.line()
+        );
+    }
     let mut runs = Vec::new();
     for _ in 0..3 {
-        runs.push(rate::tcp(&rig.ns_a, &rig.ns_b, ADDR_B, 64 << 20)?);
+        runs.push(rate::tcp(&rig.ns_a, &rig.ns_b, to, 64 << 20)?);
     }
     let shown: Vec<String> = runs.iter().map(|m| format!("{m:.0}")).collect();
     runs.sort_by(f64::total_cmp);
     println!(
-        "TCP, 64 MiB A to B, three runs: {} Mbit/s (median {:.0})",
+        "TCP {how}, 64 MiB A to B, three runs: {} Mbit/s (median {:.0})",
         shown.join(", "),
         runs[1]
     );
@@ -365,32 +495,46 @@ fn run_rate() -> Result<(), String> {
     Ok(())
 }
 
-/// Trace a 64-byte ether-to-ether flood of `count` frames and print where the instructions go.
-fn run_trace(count: u64) -> Result<(), String> {
+/// Trace a 64-byte flood of `count` frames, ether to ether (bridged, or `routed`), and print
+/// where the instructions go.
+fn run_trace(count: u64, routed: bool, icount: bool) -> Result<(), String> {
     let img = image::build_once(Board::QemuMalta)?;
     let elf = std::fs::read(&img.elf).map_err(|e| format!("{}: {e}", img.elf.display()))?;
     let mut counters = kernel_counters(&elf)?;
     let dir = scratch_dir()?;
     let log = dir.join("qemu.log");
     let log_arg = log.display().to_string();
-    let mut rig = Rig::boot(9, &dir, None, &["-d", "in_asm,nochain", "-D", &log_arg])?;
+    let mut extra = vec!["-d", "in_asm,nochain", "-D", &log_arg];
+    if icount {
+        extra.extend(["-icount", "shift=0"]);
+    }
+    let mut rig = Rig::boot(9, &dir, None, &extra, routed)?;
+    let to = if routed { ROUTED_B } else { ADDR_B };
     counters.delta(&mut rig.monitor);
     rig.monitor.command("log in_asm,exec,nochain")?;
     netpeer(
         &rig.ns_a,
-        &["flood", &format!("{ADDR_B}:9"), "18", &count.to_string()],
+        &["flood", &format!("{to}:9"), "18", &count.to_string()],
     );
     std::thread::sleep(Duration::from_millis(500));
     rig.monitor.command("log in_asm,nochain")?;
-    let [passes, frames, _] = counters.delta(&mut rig.monitor);
+    let [passes, frames, ticks, route] = counters.delta(&mut rig.monitor);
     drop(rig);
     let text = std::fs::read_to_string(&log).map_err(|e| format!("{}: {e}", log.display()))?;
     let syms = symbols(&elf).ok_or("no symbol table in the image")?;
     let b = trace::analyse(&text, &syms);
     let per = |n: u64| n as f64 / frames.max(1) as f64;
+    if icount {
+        println!(
+            "the kernel's counters meanwhile: {:.0} instructions per frame in the receive passes \
+             and routing steps",
+            (ticks + route) as f64 * INSTRUCTIONS_PER_TICK / frames.max(1) as f64
+        );
+    }
     println!(
-        "net-bench trace: 64-byte ether-to-ether, {frames} frames taken in {passes} passes; \
+        "net-bench trace: 64-byte ether-to-ether {}, {frames} frames taken in {passes} passes; \
          {:.0} instructions per frame in all ({} block runs of unknown length)",
+        if routed { "routed" } else { "bridged" },
         per(b.total),
         b.unknown_blocks
     );
@@ -401,13 +545,13 @@ fn run_trace(count: u64) -> Result<(), String> {
     Ok(())
 }
 
-/// Give the guest its address on its console.
-fn guest_address(s: &mut Session) {
+/// Give the guest `n1` its address (/24) on its console.
+fn guest_address(s: &mut Session, address: &str) {
     s.send_line("/metarouter console n1");
     std::thread::sleep(Duration::from_secs(3));
     s.send_line("");
     s.expect_within("netguest> ", Duration::from_secs(60));
-    s.send_line(&format!("ip {ADDR_GUEST}/24"));
+    s.send_line(&format!("ip {address}/24"));
     s.expect("netguest> ");
     // Ctrl-A then Q leaves the console.
     s.send_bytes(&[0x01, b'q']);

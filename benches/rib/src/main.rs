@@ -16,7 +16,9 @@
 //! to `--reference-max` (default 10000) and within a time budget per change kind
 //! (`--reference-budget`, default 20 s). `--sizes A,B,...` sets the sampled sizes, `--no-full`
 //! leaves out the whole tables, `--samples N` (default 2000) the changes per kind, `--quick`
-//! fewer samples and a shorter budget.
+//! fewer samples and a shorter budget. `--fib-bytes-per-route B` gives the FIBs arenas of `B`
+//! bytes per route, so that with `B` below a table's need they are full and routes wait
+//! (the changes are then timed on a full FIB; use `--reference-max 0`, the reference refuses).
 //!
 //! Memory: heap bytes per route of a RIB without FIBs after loading the table (counting
 //! allocator: live bytes after minus before).
@@ -43,6 +45,7 @@ struct Options {
     reference_budget: Duration,
     sizes: Vec<usize>,
     full: bool,
+    fib_bytes_per_route: Option<usize>,
 }
 
 fn main() -> ExitCode {
@@ -63,6 +66,7 @@ fn options() -> Result<Options, String> {
         reference_budget: Duration::from_secs(20),
         sizes: vec![1000, 10_000, 100_000],
         full: true,
+        fib_bytes_per_route: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -82,6 +86,7 @@ fn options() -> Result<Options, String> {
                     .collect::<Result<_, _>>()?
             }
             "--no-full" => o.full = false,
+            "--fib-bytes-per-route" => o.fib_bytes_per_route = Some(number(value()?)?),
             "--quick" => {
                 o.samples = 200;
                 o.reference_budget = Duration::from_secs(5);
@@ -89,7 +94,8 @@ fn options() -> Result<Options, String> {
             other => {
                 return Err(format!(
                     "unknown argument `{other}` (--data DIR, --samples N, --sizes A,B,..., \
-                     --no-full, --reference-max N, --reference-budget SECS, --quick)"
+                     --no-full, --reference-max N, --reference-budget SECS, --quick, \
+                     --fib-bytes-per-route B)"
                 ))
             }
         }
@@ -165,7 +171,7 @@ fn bench<S: Subject>(
     let fail = |e: routing::RibError| format!("{name} with {n} routes: {e:?}");
     // Memory: a RIB without FIBs (what the tables of routes themselves cost).
     let before = counting::live_bytes();
-    let mut view = S::make(subject::limits(n, false));
+    let mut view = S::make(subject::limits(n, false, None));
     let started = Instant::now();
     subject::populate(&mut view, routes).map_err(fail)?;
     let load = started.elapsed();
@@ -178,8 +184,14 @@ fn bench<S: Subject>(
         bytes as f64 / n as f64
     );
     // Changes: a RIB with FIBs (the data plane's).
-    let mut rib = S::make(subject::limits(n, true));
+    let mut rib = S::make(subject::limits(n, true, o.fib_bytes_per_route));
     let ids = subject::populate(&mut rib, routes).map_err(fail)?;
+    if let Some(b) = o.fib_bytes_per_route {
+        println!(
+            "# FIB arenas of {b} bytes per route: {} of {n} routes wait for room",
+            rib.waiting()
+        );
+    }
     let mut timer = Timer::new(budget, o.samples);
     let mut rng = 0x2545_f491_4f6c_dd1du64;
     for i in 0..o.samples as u32 {

@@ -23,10 +23,12 @@ pub trait Subject {
         &mut self,
         f: &mut dyn FnMut(&mut Self) -> Result<(), RibError>,
     ) -> Result<(), RibError>;
+    /// Routes waiting for room in a full FIB.
+    fn waiting(&self) -> usize;
 }
 
 macro_rules! subject {
-    ($t:ty) => {
+    ($t:ty, $waiting:expr) => {
         impl Subject for $t {
             fn make(limits: RibConfig) -> Self {
                 <$t>::new(limits)
@@ -52,12 +54,19 @@ macro_rules! subject {
             ) -> Result<(), RibError> {
                 <$t>::batch(self, |rib| f(rib))
             }
+            fn waiting(&self) -> usize {
+                $waiting(self)
+            }
         }
     };
 }
 
-subject!(Rib);
-subject!(ReferenceRib);
+subject!(Rib, |rib: &Rib| rib
+    .routes()
+    .filter(|v| v.waits_for_fib())
+    .count());
+// The reference refuses what its FIB cannot take: nothing waits.
+subject!(ReferenceRib, |_: &ReferenceRib| 0);
 
 /// The interface all table routes leave by.
 pub const UPLINK: IfId = IfId(1);
@@ -146,11 +155,18 @@ pub fn via(dst: Prefix, gw: IpAddr) -> RouteSpec {
 /// Limits with room for `routes` and FIBs sized for them (or none). A sampled table is
 /// scattered (a lone /24 under its /16 takes a chunk of its own), so the arenas get 48 and 64
 /// bytes per route, well above a whole table's 3.9 and 11.1.
-pub fn limits(routes: usize, fibs: bool) -> RibConfig {
+///
+/// `fib_bytes_per_route` sizes both arenas at that many bytes per route instead: below a
+/// table's need (3.9 and 11.1 for the global tables), the FIBs fill up and routes wait.
+pub fn limits(routes: usize, fibs: bool, fib_bytes_per_route: Option<usize>) -> RibConfig {
+    let (v4, v6) = match fib_bytes_per_route {
+        Some(b) => (routes * b, routes * b),
+        None => (routes * 48 + (1 << 20), routes * 64 + (1 << 20)),
+    };
     RibConfig {
         max_routes: routes + 1024,
-        fib_v4: routing::FibConfig::with_arena_bytes(routes * 48 + (1 << 20)),
-        fib_v6: routing::FibConfig::with_arena_bytes(routes * 64 + (1 << 20)),
+        fib_v4: routing::FibConfig::with_arena_bytes(v4),
+        fib_v6: routing::FibConfig::with_arena_bytes(v6),
         fibs,
         ..RibConfig::default()
     }

@@ -7,7 +7,9 @@
 //! It answers ICMP echo (ping) and UDP echo on port 7, and has a console shell: `ping <addr>
 //! [count]` (RouterOS-like output ending in `sent=N received=M packet-loss=P%`), `ip` (show)
 //! and `ip A.B.C.D/N` (set the address; MetaROUTER gives guests no way to pass their own
-//! command line, so this is how a user configures one), `uptime`, `help`, `halt`, `reboot`.
+//! command line, so this is how a user configures one), `gw A.B.C.D` (set the default
+//! gateway: the host's vif address, to reach other networks through the host's routing),
+//! `uptime`, `help`, `halt`, `reboot`.
 //! "halt"/"restart" from the host are obeyed.
 #![no_std]
 #![no_main]
@@ -46,7 +48,7 @@ fn main(boot: &'static Boot) -> ! {
         b => println!("memory-size: {}MiB", b >> 20),
     }
     let mut address = boot.value("ip").and_then(ipv4::parse_cidr);
-    let gateway = boot.value("gw").and_then(ipv4::parse_addr);
+    let mut gateway = boot.value("gw").and_then(ipv4::parse_addr);
     match (boot.value("ip"), address) {
         (_, Some((a, len))) => println!("address: {}/{}", Dotted(a), len),
         (Some(_), None) => println!("address: invalid ip= word (expected ip=A.B.C.D/N)"),
@@ -136,7 +138,7 @@ fn main(boot: &'static Boot) -> ! {
                     }
                     Edit::Line => {
                         println!();
-                        ping = run(editor.line(), net.as_mut(), &mut address);
+                        ping = run(editor.line(), net.as_mut(), &mut address, &mut gateway);
                         editor.clear();
                         if ping.is_none() {
                             print!("{PROMPT}");
@@ -150,7 +152,12 @@ fn main(boot: &'static Boot) -> ! {
 
 /// Run a shell command; returns a started `ping`. `address` is the one a future interface
 /// gets (`ip A.B.C.D/N` before the interface exists).
-fn run(line: &[u8], net: Option<&mut Net>, address: &mut Option<([u8; 4], u8)>) -> Option<PingRun> {
+fn run(
+    line: &[u8],
+    net: Option<&mut Net>,
+    address: &mut Option<([u8; 4], u8)>,
+    gateway: &mut Option<[u8; 4]>,
+) -> Option<PingRun> {
     let cmd = Command::parse(line);
     match cmd.name {
         b"" => {}
@@ -161,6 +168,7 @@ fn run(line: &[u8], net: Option<&mut Net>, address: &mut Option<([u8; 4], u8)>) 
             );
             println!("  ip                       show the interface and address");
             println!("  ip <A.B.C.D/N>           set the interface's address");
+            println!("  gw <A.B.C.D>             set the default gateway");
             println!("  uptime                   time since start");
             println!("  halt                     power off (tells the host)");
             println!("  reboot                   restart (tells the host)");
@@ -186,6 +194,20 @@ fn run(line: &[u8], net: Option<&mut Net>, address: &mut Option<([u8; 4], u8)>) 
                     }
                 }
             },
+        },
+        b"gw" => match cmd.args().next().map(ipv4::parse_addr) {
+            None => match gateway {
+                Some(g) => println!("gateway: {}", Dotted(*g)),
+                None => println!("gateway: none"),
+            },
+            Some(None) => println!("invalid gateway (expected A.B.C.D)"),
+            Some(Some(g)) => {
+                *gateway = Some(g);
+                match net {
+                    Some(n) => n.set_gateway(g),
+                    None => println!("gateway {} set for the first interface", Dotted(g)),
+                }
+            }
         },
         b"ping" => match (PingArgs::parse(&cmd), net) {
             (Err(e), _) => println!("{e}"),

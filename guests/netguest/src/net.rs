@@ -117,6 +117,14 @@ impl Net {
         self.address = Some(address);
     }
 
+    /// Replace the default gateway (`gw A.B.C.D` on the console).
+    pub fn set_gateway(&mut self, gateway: [u8; 4]) {
+        let routes = self.iface.routes_mut();
+        routes.remove_default_ipv4_route();
+        let _ = routes.add_default_ipv4_route(gateway.into());
+        println!("gateway: {}", Dotted(gateway));
+    }
+
     /// The ICMP socket of `ping`.
     pub fn icmp(&mut self) -> &mut icmp::Socket<'static> {
         self.sockets.get_mut::<icmp::Socket>(self.icmp)

@@ -53,11 +53,16 @@ static INTERFACE: Menu = Menu::table(
 static IP_ADDRESS: Menu = Menu::table("address", "IPv4 addresses", &address::IPV4_ADDRESSES, &[]);
 static IP_ROUTE: Menu = Menu::table("route", "IPv4 routes", &routing::IPV4_ROUTES, &[]);
 static IP_ARP: Menu = Menu::table("arp", "ARP table", &neighbors::Arp, &[]);
+static IP_SETTINGS: Menu = Menu::single(
+    "settings",
+    "Routing settings and counters (read-only)",
+    &system::IpSettings,
+);
 static IP: Menu = Menu::plain(
     "ip",
     "IPv4 settings",
     &[],
-    &[&IP_ADDRESS, &IP_ARP, &IP_ROUTE],
+    &[&IP_ADDRESS, &IP_ARP, &IP_ROUTE, &IP_SETTINGS],
 );
 static IPV6_ADDRESS: Menu = Menu::table("address", "IPv6 addresses", &address::IPV6_ADDRESSES, &[]);
 static IPV6_ROUTE: Menu = Menu::table("route", "IPv6 routes", &routing::IPV6_ROUTES, &[]);

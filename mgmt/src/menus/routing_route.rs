@@ -1,6 +1,7 @@
 //! `/routing route`: every route of both families with extended properties, read-only (the
 //! RouterOS v7 layout: no numbers, `DIStance`-style narrow columns, `print detail` with `afi`,
-//! `contribution`, `immediate-gw`, `belongs-to`).
+//! `contribution`, `immediate-gw`, `belongs-to`). A route the RIB selected but its table's
+//! full FIB could not take is `I` with `contribution=active inactive-reason=fib-full`.
 
 use alloc::vec::Vec;
 
@@ -82,6 +83,10 @@ impl Table for AllRoutes {
                 row = row.word("afi", afi);
                 if let Some(contribution) = view.contribution() {
                     row = row.word("contribution", contribution.as_str());
+                }
+                if view.waits_for_fib() {
+                    // Selected, but its table's FIB is full: not installed (`I`, not `A`).
+                    row = row.word("inactive-reason", "fib-full");
                 }
                 row = row
                     .word("dst-address", dst_text(config, rib, &view))

@@ -97,6 +97,42 @@ impl Single for Resource {
     }
 }
 
+/// `/ip settings`: how the box routes, and the forwarding path's counters (read-only): packets
+/// forwarded, fragments made, ICMP errors sent, suppressed or rate limited, packets that waited
+/// for a next hop's address, and one counter per reason a packet was dropped.
+pub struct IpSettings;
+
+impl Single for IpSettings {
+    fn values(&self, _config: &Config, platform: &dyn Platform) -> Vec<(&'static str, String)> {
+        let mut out = alloc::vec![
+            ("ip-forward", String::from("yes")),
+            ("icmp-rate-limit", String::from("1000/s burst 50")),
+        ];
+        let Some(s) = platform.forwarding_stats() else {
+            return out;
+        };
+        for (name, n) in [
+            ("forwarded-packets", s.forwarded_v4),
+            ("forwarded-ipv6-packets", s.forwarded_v6),
+            ("fragments-sent", s.fragments),
+            ("to-router", s.to_host),
+            ("icmp-errors-sent", s.icmp_sent),
+            ("icmp-errors-suppressed", s.icmp_suppressed),
+            ("icmp-errors-rate-limited", s.icmp_rate_limited),
+            ("waited-for-neighbor", s.queued),
+            ("released-by-neighbor", s.released),
+            ("neighbor-requests", s.resolve_requests),
+            ("dropped-packets", s.dropped_total()),
+        ] {
+            out.push((name, format!("{n}")));
+        }
+        for reason in vmm::forward::Drop::ALL {
+            out.push((reason.name(), format!("{}", s.dropped(reason))));
+        }
+        out
+    }
+}
+
 fn reboot(exec: &mut Exec<'_>, _inv: &Invocation) -> Result<(), CmdError> {
     exec.outcome = Outcome::ConfirmReboot;
     Ok(())

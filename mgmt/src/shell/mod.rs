@@ -121,7 +121,7 @@ impl Shell {
         session.width = options.width.max(20);
         let mut shell = Shell {
             config: Config::new(platform.port_count()),
-            rib: RibState::empty(),
+            rib: RibState::with_limits(crate::rib_state::live_limits(platform)),
             links_checked_ms: 0,
             store: None,
             session,

@@ -1,10 +1,11 @@
-//! The FIB's only memory: one byte buffer allocated at construction, handed out as 8-byte
-//! aligned blocks in size classes (exact up to 256 bytes, then eight classes per doubling) with
-//! one free list per class. Nothing is allocated after construction; when the buffer is
-//! exhausted and no free block fits, allocation fails and the FIB reports `TableFull`.
+//! The FIB's only memory: one byte buffer, handed out as 8-byte aligned blocks in size classes
+//! (exact up to 256 bytes, then eight classes per doubling) with one free list per class. The
+//! buffer is allocated at construction, either whole or (a growing arena) in part: when no
+//! block fits, a growing arena doubles its buffer up to its limit (blocks are offsets, so they
+//! stay valid). When the limit is reached, or the heap has no room for a larger buffer, and no
+//! free block fits, allocation fails and the FIB reports `TableFull`.
 
-use alloc::boxed::Box;
-use alloc::vec;
+use alloc::vec::Vec;
 
 /// Allocation granule in bytes; every block starts on a multiple of it.
 pub(crate) const UNIT: usize = 8;
@@ -18,9 +19,22 @@ const RESERVED: usize = UNIT;
 /// Bytes never handed out at the end, so a lookup may read a little past the last block
 /// (see `chunk::leaf`).
 pub(crate) const READ_SLACK: usize = 64;
+/// The smallest arena: the reserved areas and one unit.
+const MIN_BYTES: usize = RESERVED + READ_SLACK + UNIT;
+
+/// `len` zero bytes, or `None` when the heap has no room for them (never an allocation
+/// failure that stops the machine).
+pub(crate) fn zeroed<T: Copy + Default>(len: usize) -> Option<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).ok()?;
+    v.resize(len, T::default());
+    Some(v)
+}
 
 pub(crate) struct Arena {
-    pub(crate) bytes: Box<[u8]>,
+    pub(crate) bytes: Vec<u8>,
+    /// The most `bytes` may grow to.
+    limit: usize,
     /// Bump pointer: everything at or after it has never been handed out.
     top: usize,
     /// Head of each class's free list (byte offset; 0 = empty, offset 0 is never a block).
@@ -48,21 +62,33 @@ pub(crate) fn block_bytes(len: usize) -> usize {
 }
 
 impl Arena {
-    /// An arena of `capacity` bytes (rounded down to whole units; at least room for the
-    /// reserved areas and one unit).
-    pub(crate) fn new(capacity: usize) -> Self {
-        let capacity =
-            (capacity.clamp(RESERVED + READ_SLACK + UNIT, MAX_BYTES - UNIT) / UNIT) * UNIT;
-        Arena {
-            bytes: vec![0u8; capacity].into_boxed_slice(),
+    /// An arena of up to `limit` bytes (rounded down to whole units; at least room for the
+    /// reserved areas and one unit), of which `initial` are allocated now. `None` when the
+    /// heap has no room for them.
+    pub(crate) fn try_new(limit: usize, initial: usize) -> Option<Self> {
+        let limit = (limit.clamp(MIN_BYTES, MAX_BYTES - UNIT) / UNIT) * UNIT;
+        let initial = (initial.clamp(MIN_BYTES, limit) / UNIT) * UNIT;
+        Some(Arena {
+            bytes: zeroed(initial)?,
+            limit,
             top: RESERVED,
             free: [0; CLASSES],
             live: 0,
-        }
+        })
     }
 
+    #[cfg(test)]
+    pub(crate) fn new(capacity: usize) -> Self {
+        Arena::try_new(capacity, capacity).expect("memory for a test arena")
+    }
+
+    /// Bytes allocated now (a growing arena can take up to [`Arena::limit`]).
     pub(crate) fn capacity(&self) -> usize {
         self.bytes.len()
+    }
+
+    pub(crate) fn limit(&self) -> usize {
+        self.limit
     }
 
     pub(crate) fn live_bytes(&self) -> usize {
@@ -86,11 +112,29 @@ impl Arena {
         } else if self.top + size + READ_SLACK <= self.bytes.len() {
             self.top += size;
             self.top - size
+        } else if let Some(off) = self.split_larger(class, size) {
+            off
         } else {
-            self.split_larger(class, size)?
+            self.grow(size)?;
+            self.top += size;
+            self.top - size
         };
         self.live += size;
         Some(off)
+    }
+
+    /// Makes room for `size` more bytes at the bump pointer: doubles the buffer (at least),
+    /// up to the limit. `None` when the limit is reached or the heap has no room.
+    fn grow(&mut self, size: usize) -> Option<()> {
+        let need = self.top + size + READ_SLACK;
+        if need > self.limit {
+            return None;
+        }
+        let len = (self.bytes.len() * 2).clamp(need, self.limit) / UNIT * UNIT;
+        let len = len.max(need.div_ceil(UNIT) * UNIT);
+        self.bytes.try_reserve_exact(len - self.bytes.len()).ok()?;
+        self.bytes.resize(len, 0);
+        Some(())
     }
 
     /// Last resort when the bump area is exhausted: carve the block out of a larger free one.

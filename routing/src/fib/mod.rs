@@ -23,7 +23,6 @@ mod work;
 
 use crate::addr::Address;
 use alloc::boxed::Box;
-use alloc::vec;
 use alloc::vec::Vec;
 use arena::Arena;
 use chunk::CHILD;
@@ -80,14 +79,24 @@ pub enum FibError {
 /// Capacity of a FIB, fixed at construction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FibConfig {
-    /// Size of the chunk arena in bytes (the direct table and scratch space come on top).
+    /// The most the chunk arena may take, in bytes (the direct table and scratch space come on
+    /// top).
     pub arena_bytes: usize,
+    /// Arena bytes allocated at construction; a growing arena ([`FibConfig::growing`]) doubles
+    /// from there up to `arena_bytes` as prefixes come.
+    pub initial_arena_bytes: usize,
 }
 
+/// Where a growing arena starts.
+const GROWING_START: usize = 16 << 10;
+
 impl FibConfig {
-    /// An arena of exactly `arena_bytes`.
+    /// An arena of exactly `arena_bytes`, all allocated at construction.
     pub const fn with_arena_bytes(arena_bytes: usize) -> FibConfig {
-        FibConfig { arena_bytes }
+        FibConfig {
+            arena_bytes,
+            initial_arena_bytes: arena_bytes,
+        }
     }
 
     /// Room for `prefixes` IPv4 prefixes of an Internet-like table, with headroom: the global
@@ -97,17 +106,27 @@ impl FibConfig {
     /// /25../32 alone about 56 bytes. Size the arena with [`FibConfig::with_arena_bytes`] for
     /// such tables; [`FibError::TableFull`] says when it is too small.
     pub const fn ipv4_prefixes(prefixes: usize) -> FibConfig {
-        FibConfig {
-            arena_bytes: prefixes * 5 + (64 << 10),
-        }
+        FibConfig::with_arena_bytes(prefixes * 5 + (64 << 10))
     }
 
     /// Room for `prefixes` IPv6 prefixes of an Internet-like table: the global table uses about
     /// 11.1 arena bytes per prefix; this reserves 13.5, plus 64 KiB. A prefix alone under its
     /// /16 costs one chunk of 24..32 bytes per 8 bits beyond /16 (a lone /48: about 120 bytes).
     pub const fn ipv6_prefixes(prefixes: usize) -> FibConfig {
+        FibConfig::with_arena_bytes(prefixes * 27 / 2 + (64 << 10))
+    }
+
+    /// The same limit, but only 16 KiB of arena allocated at construction: the arena doubles
+    /// as prefixes come (a copy of what it holds each time), so memory follows the table and
+    /// a large limit costs nothing until it is used.
+    pub const fn growing(self) -> FibConfig {
         FibConfig {
-            arena_bytes: prefixes * 27 / 2 + (64 << 10),
+            arena_bytes: self.arena_bytes,
+            initial_arena_bytes: if self.arena_bytes < GROWING_START {
+                self.arena_bytes
+            } else {
+                GROWING_START
+            },
         }
     }
 }
@@ -134,19 +153,24 @@ pub type Fib4 = Fib<u32>;
 pub type Fib6 = Fib<u128>;
 
 impl<A: Address> Fib<A> {
-    /// An empty FIB; allocates all of its memory now.
+    /// An empty FIB; allocates its memory now (all of it, or a growing arena's start).
     pub fn new(config: FibConfig) -> Self {
-        let top: Box<[u32]> = vec![0u32; TOP].into_boxed_slice();
-        let origin: Box<[u8]> = vec![0u8; TOP].into_boxed_slice();
-        Fib {
-            top: top.try_into().unwrap_or_else(|_| unreachable!()),
-            origin: origin.try_into().unwrap_or_else(|_| unreachable!()),
+        Fib::try_new(config).expect("memory for a FIB")
+    }
+
+    /// [`Fib::new`], or `None` when the heap has no room for it.
+    pub fn try_new(config: FibConfig) -> Option<Self> {
+        let top: Box<[u32]> = arena::zeroed::<u32>(TOP)?.into_boxed_slice();
+        let origin: Box<[u8]> = arena::zeroed::<u8>(TOP)?.into_boxed_slice();
+        Some(Fib {
+            top: top.try_into().ok()?,
+            origin: origin.try_into().ok()?,
             short: ShortLists::default(),
-            arena: Arena::new(config.arena_bytes),
+            arena: Arena::try_new(config.arena_bytes, config.initial_arena_bytes)?,
             work: Box::new(Work::new()),
             prefixes: 0,
             _addr: PhantomData,
-        }
+        })
     }
 
     /// The next hop of the longest prefix containing `addr`: the direct entry, then one chunk
@@ -179,7 +203,7 @@ impl<A: Address> Fib<A> {
         self.prefixes == 0
     }
 
-    /// Every byte this FIB owns, all of it allocated at construction.
+    /// Every byte this FIB owns now (a growing arena adds to it as it grows).
     pub fn memory_bytes(&self) -> usize {
         core::mem::size_of::<Self>()
             + TOP * core::mem::size_of::<u32>()
@@ -193,8 +217,14 @@ impl<A: Address> Fib<A> {
         self.arena.live_bytes()
     }
 
+    /// Arena bytes allocated now.
     pub fn arena_capacity_bytes(&self) -> usize {
         self.arena.capacity()
+    }
+
+    /// The most the arena may grow to (its size, unless it is growing).
+    pub fn arena_limit_bytes(&self) -> usize {
+        self.arena.limit()
     }
 
     /// Removes every prefix (no memory is released: the capacity stays reserved).

@@ -120,6 +120,62 @@ fn table_full_leaves_the_table_unchanged() {
 }
 
 #[test]
+fn a_chunk_holds_every_full_stride_prefix_and_its_shorter_ones() {
+    let mut fib = Fib4::new(FibConfig::with_arena_bytes(1 << 16));
+    fib.insert(v4([10, 1, 0, 0]), 17, hop(300)).unwrap();
+    for i in 0..=255u8 {
+        fib.insert(v4([10, 1, i, 0]), 24, hop(u16::from(i) + 1))
+            .unwrap();
+    }
+    fib.insert(v4([10, 1, 128, 0]), 18, hop(301)).unwrap();
+    assert_eq!(fib.len(), 258);
+    for i in 0..=255u8 {
+        assert_eq!(fib.lookup(v4([10, 1, i, 7])), Some(hop(u16::from(i) + 1)));
+    }
+    for i in 0..=255u8 {
+        fib.remove(v4([10, 1, i, 0]), 24).unwrap();
+    }
+    assert_eq!(fib.lookup(v4([10, 1, 5, 7])), Some(hop(300)));
+    assert_eq!(fib.lookup(v4([10, 1, 150, 7])), Some(hop(301)));
+    assert_eq!(fib.lookup(v4([10, 1, 200, 7])), None);
+}
+
+#[test]
+fn a_growing_arena_grows_to_its_limit_and_answers_like_a_fixed_one() {
+    let limit = 256 << 10;
+    let mut growing = Fib4::new(FibConfig::with_arena_bytes(limit).growing());
+    let mut fixed = Fib4::new(FibConfig::with_arena_bytes(limit));
+    assert_eq!(growing.arena_capacity_bytes(), 16 << 10);
+    assert_eq!(growing.arena_limit_bytes(), limit);
+    assert!(growing.memory_bytes() < fixed.memory_bytes());
+    let mut inserted = 0;
+    for i in 0..20_000u32 {
+        // Scattered /24s and /28s: a chunk each, then deeper ones.
+        let (addr, len) = if i % 3 == 0 {
+            (
+                v4([10 + (i % 50) as u8, (i / 50) as u8, (i * 7) as u8, 16]),
+                28,
+            )
+        } else {
+            (v4([100 + (i % 100) as u8, (i / 100) as u8, i as u8, 0]), 24)
+        };
+        let a = growing.insert(addr, len, hop((i % 60) as u16 + 1));
+        let b = fixed.insert(addr, len, hop((i % 60) as u16 + 1));
+        assert_eq!(a, b, "{i}");
+        if a.is_err() {
+            break;
+        }
+        inserted += 1;
+    }
+    assert!(inserted < 20_000, "the limit is reached");
+    assert_eq!(growing.arena_capacity_bytes(), limit);
+    assert_eq!(growing.prefixes(), fixed.prefixes());
+    for a in (0..u32::MAX).step_by(65_521) {
+        assert_eq!(growing.lookup(a), fixed.lookup(a));
+    }
+}
+
+#[test]
 fn build_matches_incremental_inserts() {
     let entries: Vec<(u32, u8, NextHop)> = (0..3000u32)
         .map(|i| {

@@ -24,7 +24,10 @@ pub fn rib_oracle_sequence(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
-    let arena = if mode & 2 != 0 { 600 } else { 1 << 16 };
+    // A full FIB is outside the comparison: the reference refuses the change, this RIB keeps
+    // the route waiting (`rib_change_sequence` checks that case). Bit 1 picks a small arena
+    // that still holds every table of `max_routes` routes.
+    let arena = if mode & 2 != 0 { 4096 } else { 1 << 16 };
     let limits = RibConfig {
         max_routes: 24,
         max_addresses: 6,

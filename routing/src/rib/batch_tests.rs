@@ -2,7 +2,6 @@
 //! (`RibConfig::fibs` false).
 
 use super::*;
-use crate::fib::FibConfig;
 use crate::prefix::Prefix;
 use alloc::format;
 use alloc::vec::Vec;
@@ -151,28 +150,6 @@ fn a_failing_batch_changes_nothing() {
     let id = rib.add_route(RouteSpec::new(net("10.8.0.0/16")).via(Gateway::Interface(IfId(1))));
     assert_eq!(id, Ok(RouteId(2)));
     assert_eq!(rib.routes().count(), 3);
-}
-
-#[test]
-fn a_batch_whose_fib_fills_up_is_rolled_back() {
-    let mut rib = Rib::new(RibConfig {
-        fib_v4: FibConfig::with_arena_bytes(256),
-        ..RibConfig::default()
-    });
-    rib.set_interface(IfId(1), up()).unwrap();
-    rib.add_address(AddressSpec::new(ip("10.0.0.1"), 24, IfId(1)))
-        .unwrap();
-    let before = snapshot(&rib);
-    let refused = rib.batch(|rib| {
-        for i in 0..200u8 {
-            let dst = Prefix::new(IpAddr::from([10, i / 2 + 1, i, 0]), 24).unwrap();
-            rib.add_route(RouteSpec::new(dst).via(Gateway::Address(ip("10.0.0.9"))))?;
-        }
-        Ok(())
-    });
-    assert_eq!(refused, Err(RibError::Full(Resource::Fib)));
-    assert_eq!(snapshot(&rib), before);
-    assert_eq!(rib.fib_len(TableId::MAIN), 1);
 }
 
 #[test]

@@ -12,6 +12,21 @@ use core::ops::RangeInclusive;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Key(u64, u64, u64);
 
+impl Key {
+    /// The smallest key after this one (`None` after the largest).
+    pub fn successor(&self) -> Option<Key> {
+        let (c, carry) = self.2.overflowing_add(1);
+        if !carry {
+            return Some(Key(self.0, self.1, c));
+        }
+        let (b, carry) = self.1.overflowing_add(1);
+        if !carry {
+            return Some(Key(self.0, b, 0));
+        }
+        Some(Key(self.0.checked_add(1)?, 0, 0))
+    }
+}
+
 /// An ordered map from [`Key`] to a packed `u64`.
 #[derive(Default)]
 pub(crate) struct Index {
@@ -37,6 +52,11 @@ impl Index {
 
     pub fn range(&self, keys: RangeInclusive<Key>) -> impl Iterator<Item = (Key, u64)> + '_ {
         self.map.range(keys).map(|(k, v)| (*k, *v))
+    }
+
+    /// The first key in `keys`.
+    pub fn first_in(&self, keys: RangeInclusive<Key>) -> Option<Key> {
+        self.map.range(keys).next().map(|(k, _)| *k)
     }
 
     #[cfg(any(test, feature = "reference"))]

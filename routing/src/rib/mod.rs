@@ -29,6 +29,8 @@ mod batch_tests;
 mod cycles;
 mod decide;
 mod edit;
+#[cfg(test)]
+mod fib_full_tests;
 mod gateways;
 mod hops;
 mod index;
@@ -74,7 +76,8 @@ pub struct RibConfig {
     pub max_rules: usize,
     /// Including `main`.
     pub max_tables: usize,
-    /// Capacity of each table's IPv4 FIB (allocated when the table is created).
+    /// Capacity of each table's IPv4 FIB (allocated when the table's first destination is
+    /// installed; a [`FibConfig::growing`] arena grows from there).
     pub fib_v4: FibConfig,
     /// Capacity of each table's IPv6 FIB.
     pub fib_v6: FibConfig,
@@ -148,7 +151,8 @@ struct CommittedAddress {
     local: Option<IpAddr>,
 }
 
-/// A table's FIBs (none in a RIB without FIBs). What is installed is kept with each
+/// A table's FIBs: none in a RIB without FIBs, and none before the table's first
+/// destination is installed in a RIB with FIBs. What is installed is kept with each
 /// destination.
 struct TableFib {
     fib: Option<Box<Fibs>>,
@@ -180,6 +184,10 @@ pub struct Rib {
     local: Vec<(IpAddr, u32)>,
     /// One per table with `fib`.
     fibs: SortedMap<TableId, TableFib>,
+    /// Destinations whose FIB holds something else than their routes want, because the FIB
+    /// had no room (`select`): their routes are not active. Retried in key order (table,
+    /// family, address, length) whenever their table's FIB changes.
+    waiting: Index,
     hops: NextHopTable,
     work: Work,
     txn: Txn,
@@ -188,7 +196,8 @@ pub struct Rib {
 }
 
 impl Rib {
-    /// An empty RIB with the `main` table (its FIBs are allocated now).
+    /// An empty RIB with the `main` table (FIBs are allocated when a table's first
+    /// destination is installed).
     pub fn new(limits: RibConfig) -> Rib {
         let mut config = Config {
             next_table: 1,
@@ -214,6 +223,7 @@ impl Rib {
             committed: SortedMap::default(),
             local: Vec::new(),
             fibs: SortedMap::default(),
+            waiting: Index::default(),
             hops: NextHopTable::default(),
             work: Work::default(),
             txn: Txn::default(),
@@ -243,8 +253,17 @@ impl Rib {
     /// longer exist (their destinations were withdrawn before).
     fn match_tables(&mut self) {
         let tables = &self.config.tables;
-        self.fibs
-            .retain(|id, _| tables.get(&id).is_some_and(|t| t.fib));
+        let mut gone: Vec<TableId> = Vec::new();
+        self.fibs.retain(|id, _| {
+            let keep = tables.get(&id).is_some_and(|t| t.fib);
+            if !keep {
+                gone.push(id);
+            }
+            keep
+        });
+        for table in gone {
+            self.forget_waiting(table);
+        }
         for (id, t) in self.config.tables.iter() {
             if t.fib && !self.fibs.contains_key(&id) {
                 self.fibs.insert(id, TableFib::new(&self.limits));
@@ -254,21 +273,22 @@ impl Rib {
 }
 
 impl TableFib {
-    fn new(limits: &RibConfig) -> TableFib {
-        TableFib {
-            fib: limits.fibs.then(|| Fibs::new(limits)),
-        }
+    /// A table's forwarding state: no FIB yet (a RIB with FIBs makes them when the table's
+    /// first destination is installed, `select::install`).
+    fn new(_limits: &RibConfig) -> TableFib {
+        TableFib { fib: None }
     }
 }
 
 impl Fibs {
     /// Kept out of line: the two `Fib` values are built on the stack (a few KiB) before they
-    /// move to the heap, and a RIB without FIBs should not pay for that frame.
+    /// move to the heap, and a RIB without FIBs should not pay for that frame. `None` when
+    /// the heap has no room for them.
     #[inline(never)]
-    fn new(limits: &RibConfig) -> Box<Fibs> {
-        Box::new(Fibs {
-            v4: Fib4::new(limits.fib_v4),
-            v6: Fib6::new(limits.fib_v6),
-        })
+    fn try_new(limits: &RibConfig) -> Option<Box<Fibs>> {
+        Some(Box::new(Fibs {
+            v4: Fib4::try_new(limits.fib_v4)?,
+            v6: Fib6::try_new(limits.fib_v6)?,
+        }))
     }
 }

@@ -106,7 +106,10 @@ impl Rib {
         Ok(())
     }
 
-    /// Brings one table's FIB in line for its queued destinations `keys` (sorted).
+    /// Brings one table's FIB in line for its queued destinations `keys` (sorted): their
+    /// withdrawals, then the destinations that waited for room (`retry_waiting`), then their
+    /// announcements. A destination the FIB has no room for waits (`install_or_wait`): the only error
+    /// is a full next-hop table, which undoes the change.
     fn sync_table(&mut self, table: TableId, keys: &[Key]) -> Result<(), RibError> {
         if !self.fibs.contains_key(&table) {
             return Ok(());
@@ -126,16 +129,17 @@ impl Rib {
         let mut result = Ok(());
         for (key, &hop) in keys.iter().zip(&wanted) {
             if hop.is_none() {
-                result = self.install(table, key, None);
+                result = self.install_or_wait(table, key, None).map(|_| ());
                 if result.is_err() {
                     break;
                 }
             }
         }
         if result.is_ok() {
+            self.retry_waiting(table, keys);
             for (key, &hop) in keys.iter().zip(&wanted) {
                 if hop.is_some() {
-                    result = self.install(table, key, hop);
+                    result = self.install_or_wait(table, key, hop).map(|_| ());
                     if result.is_err() {
                         break;
                     }
@@ -145,6 +149,106 @@ impl Rib {
         // The interned references were temporary: installed destinations hold their own.
         wanted.iter().flatten().for_each(|&h| self.hops.release(h));
         result
+    }
+
+    /// Makes `table`'s FIB hold `hop` for `key`, or, when the FIB has no room, makes the
+    /// destination wait: what the FIB held for it is withdrawn (it would forward by a route
+    /// that is no longer selected) and its routes are shown inactive until a later change
+    /// makes room. Whether it is installed now.
+    fn install_or_wait(
+        &mut self,
+        table: TableId,
+        key: &Key,
+        hop: Option<NextHop>,
+    ) -> Result<bool, RibError> {
+        match self.install(table, key, hop) {
+            Ok(()) => {
+                self.waiting.remove(key);
+                Ok(true)
+            }
+            Err(RibError::Full(Resource::Fib)) => {
+                if hop.is_some() {
+                    // A withdrawal that fails too leaves the old entry, still waiting.
+                    let _ = self.install(table, key, None);
+                }
+                self.waiting.insert(*key, 0);
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Installs the destinations of `table` that waited for room, in key order (family,
+    /// address, length), until one does not fit: one failed attempt per change at most, and
+    /// the first to wait is the first served within its part of the address space. The
+    /// queued destinations `keys` (sorted) are left to the caller.
+    fn retry_waiting(&mut self, table: TableId, keys: &[Key]) {
+        let end = *table_range(table).end();
+        let mut from = *table_range(table).start();
+        while let Some(key) = self.waiting.first_in(from..=end) {
+            if keys.binary_search(&key).is_err() {
+                let hop = match self.action(&key).map(|a| self.hops.intern(a)) {
+                    Some(Ok(hop)) => Some(hop),
+                    Some(Err(_)) => return,
+                    None => None,
+                };
+                let done = self.install_or_wait(table, &key, hop);
+                if let Some(h) = hop {
+                    self.hops.release(h);
+                }
+                if done != Ok(true) {
+                    return;
+                }
+                let dest = self.dests.get(&key);
+                if dest.is_some_and(|v| dest::head(v) == NONE && dest::installed(v).is_none()) {
+                    self.dests.remove(&key);
+                }
+            }
+            match key.successor() {
+                Some(next) if next <= end => from = next,
+                _ => return,
+            }
+        }
+    }
+
+    /// Forgets the destinations of a table whose FIB is gone that still waited (withdrawals
+    /// the full FIB refused): their next hops are released and the empty destinations go.
+    pub(super) fn forget_waiting(&mut self, table: TableId) {
+        while let Some(key) = self.waiting.first_in(table_range(table)) {
+            self.waiting.remove(&key);
+            let Some(v) = self.dests.get(&key) else {
+                continue;
+            };
+            if let Some(h) = dest::installed(v) {
+                self.hops.release(h);
+            }
+            if dest::head(v) == NONE {
+                self.dests.remove(&key);
+            } else if let Some(v) = self.dests.get_mut(&key) {
+                *v = dest::with_installed(*v, None);
+            }
+        }
+    }
+
+    /// Whether the routes to destination `key` are selected but wait for room in their
+    /// table's FIB (shown inactive).
+    pub(super) fn waits_for_fib(&self, key: &Key) -> bool {
+        self.waiting.get(key).is_some()
+    }
+
+    /// Destinations of `table` waiting for room in its FIB (for tests).
+    #[cfg(test)]
+    pub(crate) fn waiting_count(&self, table: TableId) -> usize {
+        self.waiting.range(table_range(table)).count()
+    }
+
+    /// Destinations of `table` whose FIB still holds an entry their routes no longer want (a
+    /// withdrawal the full FIB refused; for tests and fuzzing).
+    pub(crate) fn stale_count(&self, table: TableId) -> usize {
+        self.waiting
+            .range(table_range(table))
+            .filter(|(k, _)| self.dests.get(k).and_then(dest::installed).is_some())
+            .count()
     }
 
     /// Selection among the routes to one destination: the best candidate is the one with
@@ -245,6 +349,11 @@ impl Rib {
         let Some(fib) = self.fibs.get_mut(&table) else {
             return Ok(());
         };
+        if fib.fib.is_none() && self.limits.fibs {
+            // The table's first destination: its FIBs now (nothing is installed without them,
+            // so a withdrawal never gets here).
+            fib.fib = Some(Fibs::try_new(&self.limits).ok_or(RibError::Full(Resource::Fib))?);
+        }
         let dst = dest_parts(key).1;
         match hop {
             Some(h) => fib_insert(&mut fib.fib, &dst, h)?,
@@ -272,6 +381,8 @@ impl Rib {
         match (&self.fibs.get(&table)?.fib, dst) {
             (Some(f), IpAddr::V4(a)) => f.v4.lookup(u32::from(a)),
             (Some(f), IpAddr::V6(a)) => f.v6.lookup(u128::from(a)),
+            // FIBs not made yet: nothing installed.
+            (None, _) if self.limits.fibs => None,
             (None, _) => (0..=Afi::of(dst).bits()).rev().find_map(|len| {
                 let p = Prefix::new(dst, len).ok()?;
                 dest::installed(self.dests.get(&dest_key(table, &p, None))?)

@@ -1,7 +1,6 @@
 //! The seed's examples as tests, then the RIB against a reference on random configurations.
 
 use super::*;
-use crate::fib::FibConfig;
 use crate::prefix::{Afi, Prefix};
 use alloc::string::ToString;
 use alloc::vec;
@@ -684,42 +683,6 @@ fn ipv6_connected_link_local_and_default() {
     assert_eq!(
         rib.add_route(RouteSpec::new(net("2001:db8:9::/48")).via(Gateway::Address(ip("10.0.0.1")))),
         Err(RibError::AfiMismatch)
-    );
-}
-
-#[test]
-fn a_full_fib_refuses_the_change_and_keeps_the_old_state() {
-    let mut rib = Rib::new(RibConfig {
-        fib_v4: FibConfig::with_arena_bytes(256),
-        ..RibConfig::default()
-    });
-    rib.set_interface(ETHER1, up()).unwrap();
-    rib.add_address(AddressSpec::new(ip("10.0.0.1"), 24, ETHER1))
-        .unwrap();
-    let mut added = 0;
-    let mut refused = None;
-    for i in 0..200u32 {
-        let dst = Prefix::new(
-            IpAddr::from([10, (i % 200) as u8 + 1, (i * 7 % 256) as u8, 0]),
-            24,
-        )
-        .unwrap();
-        match rib.add_route(RouteSpec::new(dst).via(Gateway::Address(ip("10.0.0.9")))) {
-            Ok(_) => added += 1,
-            Err(e) => {
-                refused = Some((e, dst));
-                break;
-            }
-        }
-    }
-    let (e, dst) = refused.expect("a 256-byte arena fills up");
-    assert_eq!(e, RibError::Full(Resource::Fib));
-    assert!(added > 0);
-    assert!(rib.routes().all(|v| v.spec().dst != dst));
-    assert_eq!(rib.routes().filter(|v| v.flags().active).count(), added + 1);
-    assert_eq!(
-        rib.decide(&to(&dst.addr().to_string())),
-        Decision::NetworkUnreachable
     );
 }
 

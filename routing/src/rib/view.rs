@@ -27,10 +27,10 @@ pub struct RouteFlags {
     pub dynamic: bool,
     /// `X`
     pub disabled: bool,
-    /// `A`: selected and installed in the FIB.
+    /// `A`: selected and installed in the FIB (a RIB without FIBs: selected).
     pub active: bool,
-    /// `I`: enabled but unusable (no reachable gateway). A usable route that lost selection
-    /// is neither `A` nor `I`.
+    /// `I`: enabled but unusable (no reachable gateway), or selected but not installed because
+    /// its FIB is full. A usable route that lost selection is neither `A` nor `I`.
     pub inactive: bool,
     /// Unicast route none of whose gateways is reachable (`U` in `/routing route`).
     pub unreachable: bool,
@@ -152,20 +152,41 @@ impl<'a> RouteView<'a> {
         self.record.origin != Origin::Static
     }
 
+    /// `A` when selected and installed; a selected route whose FIB had no room for it is
+    /// `I` instead (see [`RouteView::waits_for_fib`]), and not `+`.
     pub fn flags(&self) -> RouteFlags {
         let spec = &self.record.spec;
         let bits = self.record.selection;
+        let waits = self.waits_for_fib();
         RouteFlags {
             dynamic: self.is_dynamic(),
             disabled: spec.disabled,
-            active: bits & selection::ACTIVE != 0,
-            inactive: !spec.disabled && !self.rib.is_candidate(self.record),
+            active: bits & selection::ACTIVE != 0 && !waits,
+            inactive: (!spec.disabled && !self.rib.is_candidate(self.record)) || waits,
             unreachable: !spec.disabled
                 && spec.route_type == RouteType::Unicast
                 && self.immediate_gw().is_empty(),
-            ecmp: bits & selection::ECMP != 0,
+            ecmp: bits & selection::ECMP != 0 && !waits,
             origin: Some(self.record.origin),
         }
+    }
+
+    /// Whether the RIB selected this route (it would be active) but its table's FIB had no
+    /// room for its destination: it is not installed, `decide` does not use it, and it is
+    /// installed when a later change makes room (see the crate README, "A full FIB").
+    pub fn waits_for_fib(&self) -> bool {
+        self.record.selection & selection::ACTIVE != 0
+            && self.rib.waits_for_fib(&index::dest_key(
+                self.record.spec.table,
+                &self.record.spec.dst,
+                self.record.dst_interface,
+            ))
+    }
+
+    /// Whether the RIB selected this route for its destination, installed or not
+    /// ([`RouteFlags::active`] also needs the FIB to hold it).
+    pub fn selected(&self) -> bool {
+        self.record.selection & selection::ACTIVE != 0
     }
 
     pub fn contribution(&self) -> Option<Contribution> {

@@ -394,11 +394,15 @@ impl Work {
         }
         wr_u16(b, at, self.prefixes as u16);
         if self.prefixes > 0 {
-            let mut counts = [0u8; 9];
+            // Up to 256 full-stride prefixes (relative length 8): counted in u16; only lengths
+            // 1..=7 (at most 128 each) are stored.
+            let mut counts = [0u16; 9];
             for &k in &self.keys[..self.prefixes] {
                 counts[usize::from(k >> 8)] += 1;
             }
-            b[at + 2..at + 9].copy_from_slice(&counts[1..8]);
+            for (len, &n) in counts[1..8].iter().enumerate() {
+                b[at + 2 + len] = n as u8;
+            }
             for (i, &k) in self.keys[..self.prefixes].iter().enumerate() {
                 b[at + 9 + i] = k as u8;
             }
