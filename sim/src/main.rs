@@ -17,7 +17,7 @@ fn main() -> ExitCode {
     let (options, board_options) = match parse_all(args.iter().map(String::as_str)) {
         Ok(options) => options,
         Err(message) => {
-            eprintln!("sim: {message}\nusage: sim [--login] [--ports N] [--seed S] [--no-guests]");
+            eprintln!("sim: {message}\nusage: sim [--login] [--ports N] [--seed S] [--no-guests] [--routing-memory BYTES]");
             return ExitCode::from(2);
         }
     };

@@ -365,8 +365,15 @@ mod tests {
             reference_budget: Duration::from_secs(5),
             sizes: vec![],
             full: false,
+            fib_bytes_per_route: None,
         };
         bench::<Rib>("incremental", &routes, &o, None).unwrap();
         bench::<ReferenceRib>("full", &routes, &o, Some(o.reference_budget)).unwrap();
+        // Full FIBs: the incremental RIB takes every change, routes waiting.
+        let full = Options {
+            fib_bytes_per_route: Some(1),
+            ..o
+        };
+        bench::<Rib>("incremental", &routes, &full, None).unwrap();
     }
 }
