@@ -294,6 +294,23 @@ fn ppce500_trap_costs_under_icount() {
     );
 }
 
+/// The hypervisor memory a running guest costs beyond its RAM (its state, devices, console
+/// buffers and CPU model), as the image prints it at boot: within the budget of 16 KiB.
+#[test]
+fn ppce500_hypervisor_memory_per_guest_fits_16_kib() {
+    let mut s = Session::boot(Board::QemuPpce500);
+    let banner = s.login(BOOT);
+    let bytes: usize = banner
+        .split(" bytes of hypervisor memory per running guest")
+        .next()
+        .filter(|head| head.len() < banner.len())
+        .and_then(|head| head.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no per-guest memory in the boot log:\n{banner}"));
+    println!("hypervisor memory per running guest: {bytes} bytes");
+    assert!(bytes <= 16 * 1024, "{bytes} bytes per guest:\n{banner}");
+}
+
 /// A machine check the guest takes with MSR\[ME\] = 0 stops it, as a checkstop stops the core,
 /// and says so; the host and another guest carry on.
 #[test]
