@@ -196,12 +196,12 @@ impl TlbEntry {
 /// counted (128 MiB: 32 chunks).
 const CHUNK_SHIFT: u32 = 27;
 
-/// TLB0 (packed, [`Tlb0Slot`], with its bookkeeping bits apart) and TLB1 of one guest, TLB0's
-/// next-victim counter, per address space a count of valid non-global (TID != 0) entries in
-/// each 128 MiB of the address space, so that most "does a non-global entry overlap this
-/// global one?" questions are answered without a scan, and per address space the set of valid
-/// TLB1 entries, so that searches visit only those (a guest kernel keeps two or three of its
-/// sixteen).
+/// TLB0 (8 bytes an entry, `packed.rs`, with its bookkeeping bits apart) and TLB1 of one
+/// guest, TLB0's next-victim counter, per address space a count of valid non-global (TID != 0)
+/// entries in each 128 MiB of the address space, so that most "does a non-global entry overlap
+/// this global one?" questions are answered without a scan, and per address space the set of
+/// valid TLB1 entries, so that searches visit only those (a guest kernel keeps two or three of
+/// its sixteen).
 #[derive(Clone, Debug)]
 pub struct Tlb {
     tlb0: [Tlb0Slot; TLB0_ENTRIES],

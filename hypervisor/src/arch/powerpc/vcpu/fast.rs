@@ -109,11 +109,11 @@ const fn write_slots() -> ([u8; SPR_NUMBERS], [u32; slot::COUNT]) {
 
 /// Fast path for a Program interrupt the running guest took, called by its entry with only
 /// [`FAST_GPRS`], CR, LR, CTR, XER, SRR0, SRR1 and ESR saved, and `word`, the trapping word the
-/// assembly path (`fast_spr.rs`) found through the refill cache (0: not found there). Returns `FAST_DONE` (return
-/// straight into the guest), `FAST_DONE_LOOK` (done, but the general return path must run:
-/// SPRG3..7 changed, a hypercall wants attention),
-/// `FAST_NEEDS_ALL` (the instruction names a register outside `FAST_GPRS`: try again with all
-/// saved) or `FAST_DECLINED` (nothing changed: take the general path).
+/// assembly path (`fast_spr.rs`) found through the refill cache (0: not found there). Returns
+/// `FAST_DONE` (return straight into the guest), `FAST_DONE_LOOK` (done, but the general return
+/// path must run: SPRG3..7 changed, a hypercall wants attention), `FAST_NEEDS_ALL` (the
+/// instruction names a register outside `FAST_GPRS`: try again with all saved) or
+/// `FAST_DECLINED` (nothing changed: take the general path).
 #[no_mangle]
 extern "C" fn __hv_trap_fast(frame: &mut TrapFrame, word: u32) -> u32 {
     fast(frame, FAST_GPRS, (word != 0).then_some(word))
@@ -122,11 +122,14 @@ extern "C" fn __hv_trap_fast(frame: &mut TrapFrame, word: u32) -> u32 {
 /// The hypercall, which the assembly path (`fast_spr.rs`) found at SRR0 in the guest's
 /// supervisor state (the model's `Vcpu::fast_hypercall` rule), with the same registers saved
 /// as for [`__hv_trap_fast`]: served through guest management, past the instruction. Returns
-/// `FAST_DONE` or `FAST_DONE_LOOK`.
+/// `FAST_DONE` or `FAST_DONE_LOOK` (`FAST_DECLINED` if no guest runs, which cannot happen).
 #[no_mangle]
 extern "C" fn __hv_trap_hypercall(frame: &mut TrapFrame) -> u32 {
     let raw = CURRENT.load(Ordering::Relaxed);
-    debug_assert!(raw != 0, "the assembly path runs only while a guest does");
+    if raw == 0 {
+        // The assembly path runs only while a guest does; the general path says otherwise.
+        return FAST_DECLINED;
+    }
     frame.srr0 = frame.srr0.wrapping_add(4);
     fast_hypercall(context_of(raw), frame, frame.gpr[0])
 }
