@@ -294,6 +294,40 @@ fn ppce500_trap_costs_under_icount() {
     );
 }
 
+/// The emulated `mtspr`, `mfspr` and `mfmsr` (served in assembly for plain SPRs) read and
+/// write whichever general register the instruction names: `hello-e500`'s `regs` moves a
+/// pattern of each of r0..r31 through SPRG0 and SPRG1, and the MSR through SPRG2.
+#[test]
+fn ppce500_emulated_spr_moves_reach_every_register() {
+    let mut s = Session::boot(Board::QemuPpce500);
+    s.login(BOOT);
+    s.command("/metarouter add name=r1", PROMPT);
+    wait_state(&mut s, "r1", "running", Duration::from_secs(60));
+    s.send_line("/metarouter console r1");
+    s.expect("[Ctrl-A is the prefix key]");
+    s.expect_within("hello-e500: ready", Duration::from_secs(60));
+    s.send_line("regs");
+    let seen = s.try_expect("regs: ok, r0..r31", Duration::from_secs(30));
+    assert!(seen.is_some(), "{}", s.transcript());
+}
+
+/// The hypervisor memory a running guest costs beyond its RAM (its state, devices, console
+/// buffers and CPU model), as the image prints it at boot: within the budget of 16 KiB.
+#[test]
+fn ppce500_hypervisor_memory_per_guest_fits_16_kib() {
+    let mut s = Session::boot(Board::QemuPpce500);
+    let banner = s.login(BOOT);
+    let bytes: usize = banner
+        .split(" bytes of hypervisor memory per running guest")
+        .next()
+        .filter(|head| head.len() < banner.len())
+        .and_then(|head| head.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no per-guest memory in the boot log:\n{banner}"));
+    println!("hypervisor memory per running guest: {bytes} bytes");
+    assert!(bytes <= 16 * 1024, "{bytes} bytes per guest:\n{banner}");
+}
+
 /// A machine check the guest takes with MSR\[ME\] = 0 stops it, as a checkstop stops the core,
 /// and says so; the host and another guest carry on.
 #[test]

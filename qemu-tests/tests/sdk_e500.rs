@@ -1,5 +1,6 @@
 //! The guest SDK's samples built for the PowerPC e500 (`hello-ppc.tgz`, `netguest-ppc.tgz`,
-//! `attacker-ppc.tgz`) on qemu-ppce500: `hello`'s banner and console commands, two netguests
+//! `attacker-ppc.tgz`) on qemu-ppce500: `hello`'s banner and console commands, eight `hello`s
+//! through start, shut-down, reboot, disable, their own halt and restart, two netguests
 //! that ping each other in one bridge and not across bridges, the attacker's probes contained
 //! while a bystander keeps answering, and `hello`'s `bench` under `-icount shift=0`.
 
@@ -134,6 +135,62 @@ fn ppce500_sdk_hello_answers_its_commands() {
     // `halt` ends the guest through the control queue.
     on_console(&mut s, "h1", "halt", "halting", Duration::from_secs(10));
     wait_state(&mut s, "h1", "stopped", Duration::from_secs(15));
+    assert!(!s.transcript().contains("panic"), "{}", s.transcript());
+}
+
+/// Eight SDK `hello` guests through their life cycle, as on MIPS (`guests.rs`): each answers
+/// on its console; the host shuts one down (it obeys through the control queue) and starts it
+/// again, reboots one, disables one; one halts itself and one restarts itself; the others kept
+/// running and answer again.
+#[test]
+fn ppce500_eight_sdk_guests_through_their_life_cycle() {
+    let mut s = boot_with_guests("eight", &[]);
+    for i in 1..=8 {
+        cmd(
+            &mut s,
+            &format!("/metarouter import-image file-name=hello-ppc.tgz name=g{i} memory-size=16"),
+        );
+    }
+    for i in 1..=8 {
+        wait_state(&mut s, &format!("g{i}"), "running", Duration::from_secs(60));
+    }
+    let uptime = |s: &mut Session, i: u32| {
+        on_console(
+            s,
+            &format!("g{i}"),
+            "uptime",
+            "uptime: ",
+            Duration::from_secs(20),
+        );
+    };
+    for i in 1..=8 {
+        uptime(&mut s, i);
+    }
+    // The host shuts a guest down: it is asked to halt, obeys, and stops; it starts again.
+    cmd(&mut s, "/metarouter shut-down g1");
+    wait_state(&mut s, "g1", "stopped", Duration::from_secs(20));
+    cmd(&mut s, "/metarouter start g1");
+    wait_state(&mut s, "g1", "running", Duration::from_secs(30));
+    // The host reboots a guest: it comes back running.
+    cmd(&mut s, "/metarouter reboot g2");
+    wait_state(&mut s, "g2", "running", Duration::from_secs(30));
+    // A disabled guest stops and shows as disabled.
+    cmd(&mut s, "/metarouter disable g3");
+    wait_state(&mut s, "g3", "disabled", Duration::from_secs(20));
+    // A guest halting itself stops.
+    on_console(&mut s, "g4", "halt", "halting", Duration::from_secs(20));
+    wait_state(&mut s, "g4", "stopped", Duration::from_secs(20));
+    // A guest restarting itself comes back.
+    on_console(&mut s, "g5", "reboot", "rebooting", Duration::from_secs(20));
+    wait_state(&mut s, "g5", "running", Duration::from_secs(30));
+    // The restarted ones and everybody else answer.
+    for i in [1, 2, 5, 6, 7, 8] {
+        uptime(&mut s, i);
+    }
+    for (name, state) in [("g3", "disabled"), ("g4", "stopped")] {
+        assert_eq!(state_of(&mut s, name), state, "{}", s.transcript());
+    }
+    println!("{}", cmd(&mut s, "/metarouter print"));
     assert!(!s.transcript().contains("panic"), "{}", s.transcript());
 }
 

@@ -160,7 +160,7 @@ impl Vcpu {
             self.tlb.set_next_victim((mas0 & MAS0_NV) as u8);
         }
         self.begin_invalidation();
-        let old = *self.tlb.entry(index);
+        let old = self.tlb.entry(index);
         if old.same_as(&new) {
             return false;
         }
@@ -239,7 +239,7 @@ impl Vcpu {
     /// victim.
     pub(crate) fn tlbre(&mut self) {
         let (mas0, mas2) = (self.sprs.get(slot::MAS0), self.sprs.get(slot::MAS2));
-        let e = *self.tlb.entry(Tlb::index_from_mas(mas0, mas2));
+        let e = self.tlb.entry(Tlb::index_from_mas(mas0, mas2));
         let s = &mut self.sprs;
         s.set(
             slot::MAS0,
@@ -337,14 +337,14 @@ impl Vcpu {
         let candidates = Self::invalidation_candidates(tlb1, all, ea);
         let count = candidates
             .clone()
-            .filter(|&i| hit(self.tlb.entry(index_of(i))))
+            .filter(|&i| hit(&self.tlb.entry(index_of(i))))
             .count();
         if count <= 4 {
             for i in candidates {
                 let index = index_of(i);
-                if hit(self.tlb.entry(index)) {
+                if hit(&self.tlb.entry(index)) {
                     let old = self.tlb.invalidate(index);
-                    let new = *self.tlb.entry(index);
+                    let new = self.tlb.entry(index);
                     self.entry_changed(index, &old, &new, pids);
                 }
             }
@@ -357,7 +357,7 @@ impl Vcpu {
         let mut first_tlb1: Option<u8> = None;
         for i in candidates {
             let index = index_of(i);
-            if !hit(self.tlb.entry(index)) {
+            if !hit(&self.tlb.entry(index)) {
                 continue;
             }
             let e = self.tlb.invalidate(index);
@@ -391,7 +391,7 @@ impl Vcpu {
             let promoted = e.tid() == 0 && e.context_mapped();
             let resized = matches!(index, TlbIndex::Tlb1(i) if first_tlb1.is_some_and(|p| p < i));
             if promoted || resized {
-                retiring.insert_all(&entry_users(&self.sids, e, pids));
+                retiring.insert_all(&entry_users(&self.sids, &e, pids));
             }
         }
         for i in 0..TLB1_ENTRIES + TLB0_ENTRIES {

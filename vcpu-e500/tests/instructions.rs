@@ -416,12 +416,7 @@ fn privileged_instructions_in_guest_user_state_reflect_a_program_interrupt() {
             (0x1000_0100, msr::PR | msr::EE | msr::ME)
         );
         let sprs = *g.tb.vcpu.sprs();
-        let tlb_entries: Vec<_> =
-            g.tb.vcpu
-                .tlb()
-                .valid_entries()
-                .map(|(i, e)| (i, *e))
-                .collect();
+        let tlb_entries: Vec<_> = g.tb.vcpu.tlb().valid_entries().collect();
         g.set_gpr(3, 4); // tlbivax of all TLB0 entries, IVPR 4...
         let outcome = g.exec(word);
         assert_eq!(
@@ -442,12 +437,7 @@ fn privileged_instructions_in_guest_user_state_reflect_a_program_interrupt() {
                 assert_eq!(g.spr(s), sprs.get(s), "{word:#010x}: slot {s}");
             }
         }
-        let after: Vec<_> =
-            g.tb.vcpu
-                .tlb()
-                .valid_entries()
-                .map(|(i, e)| (i, *e))
-                .collect();
+        let after: Vec<_> = g.tb.vcpu.tlb().valid_entries().collect();
         assert_eq!(after, tlb_entries, "{word:#010x}");
         g.jump(WINDOW + 0x9000);
     }

@@ -14,7 +14,8 @@
 //!
 //! Then it echoes its console input and answers each line with `hello-e500 heard: <line>`,
 //! yielding with interrupts off between polls; the lines `probe` and `spin` run the isolation
-//! probes of `probes.rs`, `bench` times its traps (`bench.rs`).
+//! probes of `probes.rs`, `bench` times its traps (`bench.rs`), `regs` checks the emulated
+//! SPR moves through every general register (`regs.rs`).
 #![no_std]
 #![no_main]
 
@@ -22,6 +23,7 @@ mod bench;
 mod console;
 mod hypercall;
 mod probes;
+mod regs;
 
 use core::arch::{asm, global_asm};
 use core::fmt::Write;
@@ -159,6 +161,7 @@ extern "C" fn hello_main(device_tree: u32, _r4: u32, _r5: u32, _r6: u32, ram: u3
                 Some(b"storm") => probes::storm(&mut con),
                 Some(b"checkstop") => probes::checkstop(&mut con, ram),
                 Some(b"bench") => bench::run(&mut con),
+                Some(b"regs") => regs::run(&mut con),
                 _ => {}
             }
         }

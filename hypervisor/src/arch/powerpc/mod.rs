@@ -1,7 +1,8 @@
 //! PowerPC e500v2 (Book E) architecture layer: entry, TLB1 map, exception vectors, decrementer
 //! tick (shared with the guests' timers), time base, interrupt masking, idle, and guests
 //! (`vcpu`: the guest CPU over the `vcpu_e500` model; `guest`: the world switch; `tlb`: the
-//! host TLB entries guests run through).
+//! host TLB entries guests run through; `fast_spr`: the assembly path of a guest's Program
+//! interrupt).
 //!
 //! The hypervisor runs in supervisor state, address space 0, with the TLB1 map of [`mmu`]
 //! (low RAM at virtual = physical, CCSR at [`mmu::CCSR_VIRT`]) and its own vectors (IVPR/IVORn,
@@ -11,6 +12,7 @@
 //! alone, so the only "line" is [`EXTERNAL_INPUT`]; the decrementer raises its own interrupt
 //! (IVOR10), also gated by `MSR[EE]`.
 
+mod fast_spr;
 mod guest;
 mod memory;
 pub mod mmu;

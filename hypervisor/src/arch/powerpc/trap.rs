@@ -234,8 +234,10 @@ __hv_trap_restore:
 
     # A Program interrupt. From supervisor state: the common path. From a guest: save only
     # what the Rust calling convention does not preserve (r0, r1, r3..r12, CR, LR, CTR, XER,
-    # SRR0, SRR1, ESR) in a TrapFrame on the trap stack and call `__hv_trap_fast`; when it
-    # served the trap (FAST_DONE), restore those and return. Otherwise r2, r13..r31 (still
+    # SRR0, SRR1, ESR) in a TrapFrame on the trap stack, then the assembly path
+    # (`__hv_fast_spr`), which serves the plain SPR reads and writes itself, the hypercall
+    # through `__hv_trap_hypercall`, and calls `__hv_trap_fast` with the trapping word for the
+    # rest; when that served the trap (FAST_DONE), restore those and return. Otherwise r2, r13..r31 (still
     # the guest's) and DEAR complete the frame, and `__hv_after_fast` finishes the trap (the
     # fast path with every register, the general return path or the general path), returning
     # through the common restore.
@@ -278,10 +280,17 @@ __hv_trap_program:
     stw     0, F_ESR(1)
     li      0, 0
     stw     0, 0(1)                     # null back chain
+    b       __hv_fast_spr               # the assembly path first (`fast_spr.rs`)
+    .globl __hv_trap_program_fast
+__hv_trap_program_fast:                 # r4 = the trapping word (0: not found)
     addi    3, 1, F
     bl      __hv_trap_fast
+    .globl __hv_trap_program_status
+__hv_trap_program_status:               # r3 = what the fast path did
     cmpwi   3, {fast_done}
     bne     2f
+    .globl __hv_trap_program_return
+__hv_trap_program_return:
     stwcx.  0, 0, 1                     # the guest's reservation, as in the common restore
     lwz     0, F_SRR0(1)
     mtspr   SPR_SRR0, 0

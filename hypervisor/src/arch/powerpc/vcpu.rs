@@ -26,7 +26,7 @@ use super::trap::TrapFrame;
 use super::{guest, tlb};
 
 mod fast;
-pub(super) use fast::FAST_DONE;
+pub(super) use fast::{FAST_DONE, REAL_SPRG};
 
 /// Exit codes of a guest's turn.
 const EXIT_PREEMPTED: u32 = 1;
@@ -231,6 +231,7 @@ pub(super) fn enter(frame: &mut TrapFrame) {
     mtspr!(spr::USPRG0, cpu.usprg0);
     // The guest's CPU lives in its `Box` for the whole turn.
     tlb::set_refill_table(Some((cpu.vcpu.refill_cache(), cpu.vcpu.host_mas7())));
+    super::fast_spr::set_vcpu(Some(&cpu.vcpu));
     resume(frame, raw);
 }
 
@@ -238,6 +239,7 @@ pub(super) fn enter(frame: &mut TrapFrame) {
 fn leave(frame: &mut TrapFrame, code: u32) {
     let raw = CURRENT.swap(0, Ordering::Relaxed);
     tlb::set_refill_table(None);
+    super::fast_spr::set_vcpu(None);
     context_of(raw).cpu.usprg0 = mfspr!(spr::USPRG0);
     super::timer_set_guest_deadline(None);
     guest::exit(frame, code);

@@ -2,11 +2,13 @@
 //! a guest kernel executes all the time, served with part of the registers saved.
 //!
 //! The Program-interrupt entry (`__hv_trap_program` in `trap.rs`) saves only what the Rust
-//! calling convention does not preserve ([`FAST_GPRS`], CR, LR, CTR, XER, SRR0, SRR1, ESR) and
-//! calls [`__hv_trap_fast`]. For a privileged-instruction interrupt (ESR\[PPR\]) in a running
-//! guest it reads the trapping word where the guest fetched it
-//! ([`vcpu_e500::Vcpu::fetch_address`]: the refill cache, else the guest's TLB, then recorded
-//! in the cache), and then, in this order:
+//! calling convention does not preserve ([`FAST_GPRS`], CR, LR, CTR, XER, SRR0, SRR1, ESR), and
+//! the assembly path (`fast_spr.rs`) finds the trapping word of a privileged-instruction
+//! interrupt through the refill cache and serves the plain `mfspr`/`mtspr`/`mfmsr` itself. It
+//! hands the hypercall to [`__hv_trap_hypercall`] (served through guest management) and
+//! everything else to [`__hv_trap_fast`] with the word (or 0 when the refill cache did not have
+//! it: then it is read where the guest fetched it, [`vcpu_e500::Vcpu::fetch_address`]: the
+//! guest's TLB, then recorded in the cache), which serves, in this order:
 //!
 //! - the hypercall ([`vcpu_e500::Vcpu::fast_hypercall`]), served through guest management;
 //! - the plain instructions, by the rules of the model's assembly path (`vcpu_e500::plain`,
@@ -48,14 +50,17 @@ const FAST_NEEDS_ALL: u32 = 3;
 
 /// For each SPR number, 1 + the SPR-file slot a plain `mfspr` returns (0: not plain): the
 /// model's `plain_read_offsets`, a byte each.
+#[export_name = "__hv_plain_reads"]
 static PLAIN_READS: [u8; SPR_NUMBERS] = read_slots();
 /// For each SPR number, 1 + the slot a plain `mtspr` stores (0: not plain), with
 /// [`REAL_SPRG`] when it also writes a real SPRG: the model's `plain_writes`, a byte each.
+#[export_name = "__hv_plain_writes"]
 static PLAIN_WRITES: [u8; SPR_NUMBERS] = write_slots().0;
 /// The bits a plain `mtspr` stores, by slot.
+#[export_name = "__hv_plain_write_masks"]
 static PLAIN_WRITE_MASKS: [u32; slot::COUNT] = write_slots().1;
 /// In [`PLAIN_WRITES`]: the SPR is one of SPRG3..7.
-const REAL_SPRG: u8 = 0x80;
+pub(in super::super) const REAL_SPRG: u8 = 0x80;
 
 /// The slot of the model's byte `offset` into its SPR file.
 const fn slot_of(offset: u16) -> usize {
@@ -103,14 +108,30 @@ const fn write_slots() -> ([u8; SPR_NUMBERS], [u32; slot::COUNT]) {
 }
 
 /// Fast path for a Program interrupt the running guest took, called by its entry with only
-/// [`FAST_GPRS`], CR, LR, CTR, XER, SRR0, SRR1 and ESR saved. Returns `FAST_DONE` (return
-/// straight into the guest), `FAST_DONE_LOOK` (done, but the general return path must run:
-/// SPRG3..7 changed, a hypercall wants attention),
-/// `FAST_NEEDS_ALL` (the instruction names a register outside `FAST_GPRS`: try again with all
-/// saved) or `FAST_DECLINED` (nothing changed: take the general path).
+/// [`FAST_GPRS`], CR, LR, CTR, XER, SRR0, SRR1 and ESR saved, and `word`, the trapping word the
+/// assembly path (`fast_spr.rs`) found through the refill cache (0: not found there). Returns
+/// `FAST_DONE` (return straight into the guest), `FAST_DONE_LOOK` (done, but the general return
+/// path must run: SPRG3..7 changed, a hypercall wants attention), `FAST_NEEDS_ALL` (the
+/// instruction names a register outside `FAST_GPRS`: try again with all saved) or
+/// `FAST_DECLINED` (nothing changed: take the general path).
 #[no_mangle]
-extern "C" fn __hv_trap_fast(frame: &mut TrapFrame) -> u32 {
-    fast(frame, FAST_GPRS)
+extern "C" fn __hv_trap_fast(frame: &mut TrapFrame, word: u32) -> u32 {
+    fast(frame, FAST_GPRS, (word != 0).then_some(word))
+}
+
+/// The hypercall, which the assembly path (`fast_spr.rs`) found at SRR0 in the guest's
+/// supervisor state (the model's `Vcpu::fast_hypercall` rule), with the same registers saved
+/// as for [`__hv_trap_fast`]: served through guest management, past the instruction. Returns
+/// `FAST_DONE` or `FAST_DONE_LOOK` (`FAST_DECLINED` if no guest runs, which cannot happen).
+#[no_mangle]
+extern "C" fn __hv_trap_hypercall(frame: &mut TrapFrame) -> u32 {
+    let raw = CURRENT.load(Ordering::Relaxed);
+    if raw == 0 {
+        // The assembly path runs only while a guest does; the general path says otherwise.
+        return FAST_DECLINED;
+    }
+    frame.srr0 = frame.srr0.wrapping_add(4);
+    fast_hypercall(context_of(raw), frame, frame.gpr[0])
 }
 
 /// After [`__hv_trap_fast`] returned `status` other than `FAST_DONE`, with all registers
@@ -119,7 +140,7 @@ extern "C" fn __hv_trap_fast(frame: &mut TrapFrame) -> u32 {
 #[no_mangle]
 extern "C" fn __hv_after_fast(frame: &mut TrapFrame, status: u32) {
     let status = match status {
-        FAST_NEEDS_ALL => fast(frame, u32::MAX),
+        FAST_NEEDS_ALL => fast(frame, u32::MAX, None),
         other => other,
     };
     match status {
@@ -129,23 +150,26 @@ extern "C" fn __hv_after_fast(frame: &mut TrapFrame, status: u32) {
     }
 }
 
-/// The fast path with the registers in `usable_gprs` in the frame.
+/// The fast path with the registers in `usable_gprs` in the frame, and the trapping word if it
+/// is known.
 #[inline(always)]
-fn fast(frame: &mut TrapFrame, usable_gprs: u32) -> u32 {
+fn fast(frame: &mut TrapFrame, usable_gprs: u32, word: Option<u32>) -> u32 {
     let raw = CURRENT.load(Ordering::Relaxed);
     if raw == 0 || frame.esr & vcpu_e500::spr::esr::PPR == 0 {
         return FAST_DECLINED;
     }
     let ctx = context_of(raw);
     let vcpu = &mut ctx.cpu.vcpu;
-    let addr = match vcpu.instruction_address(frame.srr0) {
-        Some(addr) => Some(addr),
-        None => vcpu.fetch_address(frame.srr0, &PIDS.lock()),
+    let word = match word {
+        Some(word) => word,
+        None => match vcpu.instruction_address(frame.srr0) {
+            Some(addr) => HostView.read_word(addr),
+            None => match vcpu.fetch_address(frame.srr0, &PIDS.lock()) {
+                Some(addr) => HostView.read_word(addr),
+                None => return FAST_DECLINED,
+            },
+        },
     };
-    let Some(addr) = addr else {
-        return FAST_DECLINED;
-    };
-    let word = HostView.read_word(addr);
     if let Some(Hypercall { nr, .. }) = vcpu.fast_hypercall(guest_regs(frame), word) {
         return fast_hypercall(ctx, frame, nr);
     }

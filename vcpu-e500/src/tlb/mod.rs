@@ -15,6 +15,9 @@
 
 use crate::spr::mas::*;
 
+mod packed;
+use packed::Tlb0Slot;
+
 /// TLB0 entries.
 pub const TLB0_ENTRIES: usize = 512;
 /// TLB0 ways.
@@ -62,7 +65,7 @@ impl TlbIndex {
 }
 
 /// MAS1 reserved bit the model uses for [`TlbEntry::context_mapped`].
-const CONTEXT_MAPPED: u32 = 0x10;
+pub(super) const CONTEXT_MAPPED: u32 = 0x10;
 
 /// One entry, as `tlbwe` stored it: MAS1 (MAS7 in its reserved bits 3:0), MAS2, MAS3.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -193,14 +196,17 @@ impl TlbEntry {
 /// counted (128 MiB: 32 chunks).
 const CHUNK_SHIFT: u32 = 27;
 
-/// TLB0 and TLB1 of one guest, TLB0's next-victim counter, per address space a count of
-/// valid non-global (TID != 0) entries in each 128 MiB of the address space, so that most
-/// "does a non-global entry overlap this global one?" questions are answered without a scan,
-/// and per address space the set of valid TLB1 entries, so that searches visit only those (a
-/// guest kernel keeps two or three of its sixteen).
+/// TLB0 (8 bytes an entry, `packed.rs`, with its bookkeeping bits apart) and TLB1 of one
+/// guest, TLB0's next-victim counter, per address space a count of valid non-global (TID != 0)
+/// entries in each 128 MiB of the address space, so that most "does a non-global entry overlap
+/// this global one?" questions are answered without a scan, and per address space the set of
+/// valid TLB1 entries, so that searches visit only those (a guest kernel keeps two or three of
+/// its sixteen).
 #[derive(Clone, Debug)]
 pub struct Tlb {
-    tlb0: [TlbEntry; TLB0_ENTRIES],
+    tlb0: [Tlb0Slot; TLB0_ENTRIES],
+    /// Bit i % 64 of word i / 64: [`TlbEntry::context_mapped`] of TLB0 entry i.
+    tlb0_context_mapped: [u64; TLB0_ENTRIES / 64],
     tlb1: [TlbEntry; TLB1_ENTRIES],
     nv: u8,
     nonglobal: [[u16; 32]; 2],
@@ -236,7 +242,8 @@ impl Tlb {
     /// Every entry invalid, next victim 0.
     pub const fn new() -> Self {
         Tlb {
-            tlb0: [TlbEntry::INVALID; TLB0_ENTRIES],
+            tlb0: [Tlb0Slot::INVALID; TLB0_ENTRIES],
+            tlb0_context_mapped: [0; TLB0_ENTRIES / 64],
             tlb1: [TlbEntry::INVALID; TLB1_ENTRIES],
             nv: 0,
             nonglobal: [[0; 32]; 2],
@@ -273,11 +280,31 @@ impl Tlb {
         found
     }
 
+    /// TLB0 entry `i`.
+    #[inline]
+    fn tlb0_entry(&self, i: usize) -> TlbEntry {
+        let i = i % TLB0_ENTRIES;
+        let marked = (self.tlb0_context_mapped[i / 64] >> (i % 64)) & 1 != 0;
+        self.tlb0[i].unpack(i / TLB0_WAYS, marked)
+    }
+
+    /// Set or clear the bookkeeping bit of TLB0 entry `i`.
+    fn set_tlb0_context_mapped(&mut self, i: usize, marked: bool) {
+        let i = i % TLB0_ENTRIES;
+        let bit = 1u64 << (i % 64);
+        if marked {
+            self.tlb0_context_mapped[i / 64] |= bit;
+        } else {
+            self.tlb0_context_mapped[i / 64] &= !bit;
+        }
+    }
+
     /// The entry at `index`.
-    pub fn entry(&self, index: TlbIndex) -> &TlbEntry {
+    #[inline]
+    pub fn entry(&self, index: TlbIndex) -> TlbEntry {
         match index {
-            TlbIndex::Tlb0(i) => &self.tlb0[usize::from(i) % TLB0_ENTRIES],
-            TlbIndex::Tlb1(i) => &self.tlb1[usize::from(i) % TLB1_ENTRIES],
+            TlbIndex::Tlb0(i) => self.tlb0_entry(usize::from(i)),
+            TlbIndex::Tlb1(i) => self.tlb1[usize::from(i) % TLB1_ENTRIES],
         }
     }
 
@@ -302,13 +329,23 @@ impl Tlb {
         self.nv = nv % TLB0_WAYS as u8;
     }
 
-    /// Write `entry` at `index` (built for that TLB); returns the entry it replaced.
+    /// Write `entry` at `index` (built for that TLB: a TLB0 entry is written to the set its
+    /// EPN selects, as [`Tlb::index_from_mas`] finds it); returns the entry it replaced.
     pub fn write(&mut self, index: TlbIndex, entry: TlbEntry) -> TlbEntry {
-        let slot = match index {
-            TlbIndex::Tlb0(i) => &mut self.tlb0[usize::from(i) % TLB0_ENTRIES],
-            TlbIndex::Tlb1(i) => &mut self.tlb1[usize::from(i) % TLB1_ENTRIES],
+        let old = match index {
+            TlbIndex::Tlb0(i) => {
+                let i = usize::from(i) % TLB0_ENTRIES;
+                debug_assert_eq!(tlb0_set(entry.mas2), i / TLB0_WAYS);
+                debug_assert!(entry.tsize() == 1 && !entry.iprot());
+                let old = self.tlb0_entry(i);
+                self.tlb0[i] = Tlb0Slot::pack(&entry);
+                self.set_tlb0_context_mapped(i, entry.context_mapped());
+                old
+            }
+            TlbIndex::Tlb1(i) => {
+                core::mem::replace(&mut self.tlb1[usize::from(i) % TLB1_ENTRIES], entry)
+            }
         };
-        let old = core::mem::replace(slot, entry);
         self.account(&old, false);
         self.account(&entry, true);
         if let TlbIndex::Tlb1(i) = index {
@@ -333,10 +370,9 @@ impl Tlb {
             }
         }
         let set = tlb0_set(ea) * TLB0_WAYS;
-        for way in 0..TLB0_WAYS {
-            let e = &self.tlb0[set + way];
-            if e.matches(ea, ts, pids) {
-                return Some((TlbIndex::Tlb0((set + way) as u16), *e));
+        for i in set..set + TLB0_WAYS {
+            if self.tlb0[i].matches(ea, ts, pids) {
+                return Some((TlbIndex::Tlb0(i as u16), self.tlb0_entry(i)));
             }
         }
         None
@@ -389,38 +425,35 @@ impl Tlb {
         }
         // TLB0 pages are 4 KiB: only the sets of the range's pages can hold an overlap.
         let pages = len.div_ceil(4096);
-        if pages >= TLB0_SETS as u64 {
-            for (i, e) in self.tlb0.iter().enumerate() {
-                let index = TlbIndex::Tlb0(i as u16);
-                if index != except && hit(e) {
-                    f(index, e);
+        let mut visit = |i: usize| {
+            let index = TlbIndex::Tlb0(i as u16);
+            if index != except && self.tlb0[i].valid() {
+                let e = self.tlb0_entry(i);
+                if hit(&e) {
+                    f(index, &e);
                 }
             }
+        };
+        if pages >= TLB0_SETS as u64 {
+            (0..TLB0_ENTRIES).for_each(visit);
         } else {
             for p in 0..pages as u32 {
                 let set = tlb0_set(start.wrapping_add(p << 12)) * TLB0_WAYS;
-                for i in set..set + TLB0_WAYS {
-                    let index = TlbIndex::Tlb0(i as u16);
-                    if index != except && hit(&self.tlb0[i]) {
-                        f(index, &self.tlb0[i]);
-                    }
-                }
+                (set..set + TLB0_WAYS).for_each(&mut visit);
             }
         }
     }
 
     /// Every valid entry.
-    pub fn valid_entries(&self) -> impl Iterator<Item = (TlbIndex, &TlbEntry)> {
+    pub fn valid_entries(&self) -> impl Iterator<Item = (TlbIndex, TlbEntry)> + '_ {
         let tlb1 = self
             .tlb1
             .iter()
             .enumerate()
-            .map(|(i, e)| (TlbIndex::Tlb1(i as u8), e));
-        let tlb0 = self
-            .tlb0
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (TlbIndex::Tlb0(i as u16), e));
+            .map(|(i, e)| (TlbIndex::Tlb1(i as u8), *e));
+        let tlb0 = (0..TLB0_ENTRIES)
+            .filter(|&i| self.tlb0[i].valid())
+            .map(|i| (TlbIndex::Tlb0(i as u16), self.tlb0_entry(i)));
         tlb1.chain(tlb0).filter(|(_, e)| e.valid())
     }
 
@@ -449,8 +482,9 @@ impl Tlb {
                 set..set + TLB0_WAYS
             };
             for i in range {
-                if hit(&self.tlb0[i]) {
-                    f(TlbIndex::Tlb0(i as u16), &self.tlb0[i]);
+                let e = self.tlb0_entry(i);
+                if hit(&e) {
+                    f(TlbIndex::Tlb0(i as u16), &e);
                 }
             }
         }
@@ -459,7 +493,7 @@ impl Tlb {
     /// Record that pages of the entry at `index` were mapped under a context's own ID.
     pub fn mark_context_mapped(&mut self, index: TlbIndex) {
         match index {
-            TlbIndex::Tlb0(i) => self.tlb0[usize::from(i) % TLB0_ENTRIES].mas1 |= CONTEXT_MAPPED,
+            TlbIndex::Tlb0(i) => self.set_tlb0_context_mapped(usize::from(i), true),
             TlbIndex::Tlb1(i) => self.tlb1[usize::from(i) % TLB1_ENTRIES].mas1 |= CONTEXT_MAPPED,
         }
     }
@@ -468,14 +502,14 @@ impl Tlb {
     /// were all invalidated).
     pub fn clear_context_mapped(&mut self, index: TlbIndex) {
         match index {
-            TlbIndex::Tlb0(i) => self.tlb0[usize::from(i) % TLB0_ENTRIES].mas1 &= !CONTEXT_MAPPED,
+            TlbIndex::Tlb0(i) => self.set_tlb0_context_mapped(usize::from(i), false),
             TlbIndex::Tlb1(i) => self.tlb1[usize::from(i) % TLB1_ENTRIES].mas1 &= !CONTEXT_MAPPED,
         }
     }
 
     /// Clear V of the entry at `index` (keeping its other fields, as hardware invalidation does).
     pub fn invalidate(&mut self, index: TlbIndex) -> TlbEntry {
-        let old = *self.entry(index);
+        let old = self.entry(index);
         let mut e = old;
         e.mas1 &= !MAS1_V;
         self.write(index, e);
