@@ -11,6 +11,7 @@
 
 use core::ops::Deref;
 
+use crate::asid::Space;
 use crate::asid::HostAsidAllocator;
 use crate::branch;
 use crate::cache_op::{classify, hit_action, index_action, CachePlan};
@@ -324,6 +325,9 @@ impl Vcpu {
         }
     }
 
+    /// Pre-fill the refill cache for a 4 KiB pair the guest just wrote: under the current
+    /// space's host ASID, and for a useg pair also under the user-mode one (a guest kernel's
+    /// refill handler writes the entry its user code then uses).
     fn prefill(&mut self, entry: &TlbEntry, index: usize, alloc: &HostAsidAllocator) {
         if entry.page_mask != 0
             || !(entry.global || entry.asid() == self.cp0.asid())
@@ -331,18 +335,22 @@ impl Vcpu {
         {
             return;
         }
-        let Some(host_asid) = self.asids.current(self.space(), alloc) else {
-            return;
-        };
+        let space = self.space();
+        let user = (!space.erl && !space.user && entry.base() < 0x8000_0000)
+            .then(|| self.asids.current(Space::user(space.guest_asid), alloc))
+            .flatten();
+        let host_asids = [self.asids.current(space, alloc), user];
         for va in [entry.base(), entry.base() + 0x1000] {
             if let Ok(m) = self.translate(va, Access::Load) {
                 if m.source == crate::shadow::Source::Tlb(index) {
-                    self.refill.insert(
-                        (va & 0xFFFF_E000) | u32::from(host_asid),
-                        m.lo0,
-                        m.lo1,
-                        m.page_mask,
-                    );
+                    for host_asid in host_asids.into_iter().flatten() {
+                        self.refill.insert(
+                            (va & 0xFFFF_E000) | u32::from(host_asid),
+                            m.lo0,
+                            m.lo1,
+                            m.page_mask,
+                        );
+                    }
                 }
                 return;
             }

@@ -46,10 +46,10 @@ fn kernel_loads_from_page_0_map_the_commpage_read_only() {
         "the commpage, then the guest's own page 1"
     );
     assert_eq!(g.vcpu.commpage_pair(asid).unwrap().entry_lo0, PAGE_LO);
-    assert!(g.vcpu.refill_cache().slots()[slot_index(0)].entry_hi == 0);
+    assert!(g.vcpu.refill_cache().slots()[slot_index(u32::from(asid))].entry_hi == 0);
     // A fault on page 1 maps the same pair.
     assert_eq!(g.trap(TLBS, 0x0000_1008), Outcome::MapHost(e));
-    assert!(g.vcpu.refill_cache().slots()[slot_index(0)].entry_hi == 0);
+    assert!(g.vcpu.refill_cache().slots()[slot_index(u32::from(asid))].entry_hi == 0);
     g.vcpu.audit(&g.alloc).unwrap();
 }
 
@@ -91,7 +91,7 @@ fn user_mode_sees_its_own_page_0_uncached_in_the_refill_cache() {
         })
     );
     assert!(
-        g.vcpu.refill_cache().slots()[slot_index(0)].entry_hi == 0,
+        g.vcpu.refill_cache().slots()[slot_index(u32::from(asid))].entry_hi == 0,
         "never cached"
     );
     // Without a guest mapping: the guest's own refill, as on hardware.
@@ -127,12 +127,19 @@ fn without_a_commpage_page_0_is_the_guests() {
 #[test]
 fn guest_tlb_writes_never_prefill_the_commpage_pair() {
     let mut g = guest();
-    let asid = g.enter().host_asid;
+    let entry = g.enter();
+    let (asid, user) = (entry.host_asid, entry.user_asid);
+    assert_eq!(asid, entry.kernel_asid);
+    assert_ne!(asid, user);
     let lo = |gpa: u32| (gpa >> 12) << 6 | 0x1E;
-    // The pair at 0 (prefill skipped) and one at 0x4000 (prefilled).
+    // The pair at 0 (prefill skipped) and one at 0x4000 (prefilled under the kernel-mode and
+    // the user-mode host ASID: the guest's user code uses what its kernel writes).
     g.tlbwi(3, 0, 0, lo(0x20_0000), lo(0x20_1000));
     g.tlbwi(4, 0x4000, 0, lo(0x20_2000), lo(0x20_3000));
     let slots = g.vcpu.refill_cache().slots();
-    assert_eq!(slots[slot_index(0)].entry_hi, 0);
-    assert_eq!(slots[slot_index(0x4000)].entry_hi, 0x4000 | u32::from(asid));
+    for a in [asid, user] {
+        assert_eq!(slots[slot_index(u32::from(a))].entry_hi, 0);
+        let tag = 0x4000 | u32::from(a);
+        assert_eq!(slots[slot_index(tag)].entry_hi, tag);
+    }
 }
