@@ -11,8 +11,8 @@
 
 use core::ops::Deref;
 
-use crate::asid::Space;
 use crate::asid::HostAsidAllocator;
+use crate::asid::Space;
 use crate::branch;
 use crate::cache_op::{classify, hit_action, index_action, CachePlan};
 use crate::cp0::{RegId, ST_ERL, ST_EXL, ST_IE};

@@ -22,8 +22,8 @@
 
 use core::ops::Deref;
 
-use crate::asid::Space;
 use crate::asid::HostAsidAllocator;
+use crate::asid::Space;
 use crate::cache_op::HostCacheAction;
 use crate::cp0::RegId;
 use crate::decode::{decode, Instruction, HYPERCALL_WORD};

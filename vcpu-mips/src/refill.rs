@@ -161,7 +161,11 @@ mod tests {
             "same slot, other tag"
         );
         c.insert(0x0040_2000 | 8, 0x33, 0x44, 0);
-        assert_eq!(c.probe(0x0040_2000 | 7).unwrap().entry_lo1, 0x22, "both kept");
+        assert_eq!(
+            c.probe(0x0040_2000 | 7).unwrap().entry_lo1,
+            0x22,
+            "both kept"
+        );
         assert_eq!(c.probe(0x0040_2000 | 8).unwrap().entry_lo1, 0x44);
         let mut only8 = AsidSet::EMPTY;
         only8.insert(8);

@@ -462,9 +462,11 @@ impl Vcpu {
     /// Check the invariants the isolation relies on, as they must hold when the guest is about
     /// to run (after [`Vcpu::prepare_entry`]): every refill-cache slot maps only memory inside the
     /// partition, without G, under one of this guest's live host ASIDs, and equals what
-    /// translating its address in its space gives now (no stale translation).
+    /// translating its address in its space gives now (no stale translation); the one
+    /// exception is the commpage's pair, only under a kernel-mode host ASID, whose even page
+    /// is the commpage and whose odd page is the guest's own page 1 now.
     pub fn audit(&self, alloc: &HostAsidAllocator) -> Result<(), AuditError> {
-        audit_refill(&self.refill, &self.config.partition)?;
+        audit_refill(&self.refill, &self.config.partition, self.commpage_lo)?;
         for (slot, s) in self.refill.slots().iter().enumerate() {
             if s.entry_hi == 0 {
                 continue;
@@ -481,6 +483,16 @@ impl Vcpu {
                 erl: space.erl,
             };
             let va = s.entry_hi & 0xFFFF_E000;
+            if self.commpage_pair_va(va) {
+                let lo1 = translate(&ctx, 0x1000, Access::Load).map_or(0, |m| m.lo1);
+                if space.erl
+                    || space.user
+                    || (s.entry_lo0, s.entry_lo1, s.page_mask) != (self.commpage_lo, lo1, 0)
+                {
+                    return stale;
+                }
+                continue;
+            }
             let fresh = translate(&ctx, va, Access::Load)
                 .or_else(|_| translate(&ctx, va + 0x1000, Access::Load));
             match fresh {
@@ -493,16 +505,28 @@ impl Vcpu {
     }
 }
 
-pub(crate) fn audit_refill(refill: &RefillCache, partition: &Partition) -> Result<(), AuditError> {
+/// The refill cache's slots map nothing outside `partition` but the commpage (host EntryLo0
+/// `commpage_lo`, 0: none) as the even page of the pair at guest address 0, and nothing global
+/// or under the hypervisor's ASID.
+pub(crate) fn audit_refill(
+    refill: &RefillCache,
+    partition: &Partition,
+    commpage_lo: u32,
+) -> Result<(), AuditError> {
     for (slot, s) in refill.slots().iter().enumerate() {
         if s.entry_hi == 0 {
             continue;
         }
+        let commpage = commpage_lo != 0
+            && s.entry_hi & 0xFFFF_E000 == 0
+            && s.page_mask == 0
+            && s.entry_lo0 == commpage_lo;
         if s.entry_hi & 0xFF == 0 || (s.entry_lo0 | s.entry_lo1) & LO_G != 0 {
             return Err(AuditError::RefillGlobalOrHypervisorAsid { slot });
         }
         let page = crate::tlb::page_size_of(s.page_mask);
-        for lo in [s.entry_lo0, s.entry_lo1] {
+        let checked = if commpage { 1 } else { 0 };
+        for &lo in &[s.entry_lo0, s.entry_lo1][checked..] {
             if let Some((start, _)) = crate::shadow::lo_host_range(lo, page) {
                 if !partition.holds_host_range(start, page) {
                     return Err(AuditError::RefillOutsidePartition { slot });
