@@ -325,9 +325,11 @@ impl Vcpu {
         }
     }
 
-    /// Pre-fill the refill cache for a 4 KiB pair the guest just wrote: under the current
-    /// space's host ASID, and for a useg pair also under the user-mode one (a guest kernel's
-    /// refill handler writes the entry its user code then uses).
+    /// Pre-fill the refill cache for a 4 KiB pair the guest just wrote, under the host ASID of
+    /// the space that will use it: a useg pair written in virtual kernel mode (ERL clear) under
+    /// the user-mode one (a guest kernel's refill and page-fault handlers write the entries
+    /// its user code uses; the kernel's own first access to such a page takes a refill), any
+    /// other under the current space's.
     fn prefill(&mut self, entry: &TlbEntry, index: usize, alloc: &HostAsidAllocator) {
         if entry.page_mask != 0
             || !(entry.global || entry.asid() == self.cp0.asid())
@@ -335,22 +337,22 @@ impl Vcpu {
         {
             return;
         }
-        let space = self.space();
-        let user = (!space.erl && !space.user && entry.base() < 0x8000_0000)
-            .then(|| self.asids.current(Space::user(space.guest_asid), alloc))
-            .flatten();
-        let host_asids = [self.asids.current(space, alloc), user];
+        let mut space = self.space();
+        if !space.erl && entry.base() < 0x8000_0000 {
+            space = Space::user(space.guest_asid);
+        }
+        let Some(host_asid) = self.asids.current(space, alloc) else {
+            return;
+        };
         for va in [entry.base(), entry.base() + 0x1000] {
             if let Ok(m) = self.translate(va, Access::Load) {
                 if m.source == crate::shadow::Source::Tlb(index) {
-                    for host_asid in host_asids.into_iter().flatten() {
-                        self.refill.insert(
-                            (va & 0xFFFF_E000) | u32::from(host_asid),
-                            m.lo0,
-                            m.lo1,
-                            m.page_mask,
-                        );
-                    }
+                    self.refill.insert(
+                        (va & 0xFFFF_E000) | u32::from(host_asid),
+                        m.lo0,
+                        m.lo1,
+                        m.page_mask,
+                    );
                 }
                 return;
             }

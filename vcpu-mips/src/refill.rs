@@ -108,15 +108,23 @@ impl RefillCache {
                 && asids.contains(s.entry_hi as u8)
                 && u64::from((s.entry_hi & 0xFFFF_E000).wrapping_sub(start)) < len
         };
-        if pairs * u64::from(asids.len()) >= REFILL_SLOTS as u64 {
+        // One pair (a 4 KiB guest entry: the common case) probes one slot per ASID; larger
+        // ranges scan the table once that is cheaper.
+        if pairs > 1 && pairs * u64::from(asids.len()) >= REFILL_SLOTS as u64 {
             for s in self.slots.iter_mut().filter(|s| hit(s)) {
                 *s = RefillSlot::default();
             }
-        } else {
-            for asid in asids.iter() {
+            return;
+        }
+        // The set's words walked directly (this runs on every guest TLB write).
+        for (w, &bits) in asids.words().iter().enumerate() {
+            let mut rest = bits;
+            while rest != 0 {
+                let asid = (w as u32) << 5 | rest.trailing_zeros();
+                rest &= rest - 1;
                 for k in 0..pairs as u32 {
                     let va = start.wrapping_add(k << 13);
-                    let s = &mut self.slots[slot_index(va | u32::from(asid))];
+                    let s = &mut self.slots[slot_index(va | asid)];
                     if hit(s) {
                         *s = RefillSlot::default();
                     }

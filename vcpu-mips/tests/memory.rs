@@ -213,16 +213,22 @@ fn tlbwi_invalidates_old_shadows_precisely() {
         "large entries overlapping are covered"
     );
     assert!(g.vcpu.refill_cache().probe(tag).is_none());
-    // The new 4 KiB entry is pre-filled for the current ASID.
-    let slot = g
+    // The new 4 KiB useg entry, written in kernel mode, is pre-filled for the user-mode
+    // host ASID (the space its user code runs in), not for the kernel-mode one.
+    assert!(g
         .vcpu
         .refill_cache()
         .probe(0x0080_0000 | u32::from(asid))
+        .is_none());
+    let slot = g
+        .vcpu
+        .refill_cache()
+        .probe(0x0080_0000 | u32::from(user))
         .expect("prefilled");
     assert_eq!(slot.entry_lo0, ((BASE + 0x0030_0000) >> 12) << 6 | 0x1E);
     assert_eq!(
-        slot_index(0x0080_0000 | u32::from(asid)),
-        ((0x0080_0000 >> 13) ^ usize::from(asid)) & 255
+        slot_index(0x0080_0000 | u32::from(user)),
+        ((0x0080_0000 >> 13) ^ usize::from(user)) & 255
     );
     g.vcpu.audit(&g.alloc).unwrap();
 }
