@@ -1,6 +1,11 @@
 //! Host ASIDs: one per (guest, guest address space), handed out by generation.
 //!
-//! The real TLB holds 8-bit ASIDs. Host ASID 0 belongs to the hypervisor and is never given to a
+//! A guest address space is the guest's ASID seen from one mode: its virtual kernel mode, its
+//! user (or supervisor) mode, or ERL mode. Kernel and user mode of one guest ASID run under
+//! two host ASIDs (as KVM's MIPS trap-and-emulate did), so that what only the guest kernel may
+//! see (its commpage at guest address 0, `dyntrans`) is mapped under the kernel one alone and
+//! a switch between the guest's modes changes the host ASID instead of writing a host TLB
+//! entry. The real TLB holds 8-bit ASIDs. Host ASID 0 belongs to the hypervisor and is never given to a
 //! guest. Every (guest, [`Space`]) pair that runs gets its own host ASID from the one
 //! [`HostAsidAllocator`]; numbers are handed out in increasing order and never reused within a
 //! generation, so no two guests (and no two spaces of one guest) ever share a live host ASID, and
@@ -11,19 +16,58 @@
 /// The hypervisor's own ASID, never given to a guest.
 pub const HYPERVISOR_ASID: u8 = 0;
 
-/// A guest address space: the guest's ASID, separately for ERL mode, where useg is unmapped
-/// and so translates differently.
+/// A guest address space: the guest's ASID, separately for ERL mode (where useg is unmapped
+/// and so translates differently) and for the guest's user and supervisor modes (where the
+/// guest kernel's commpage is not seen).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Space {
     /// Guest ASID (EntryHi bits 7:0).
     pub guest_asid: u8,
     /// Status.ERL was set.
     pub erl: bool,
+    /// The guest was outside virtual kernel mode (never with `erl`).
+    pub user: bool,
 }
 
+/// Slots of a [`GuestAsids`] map: kernel, ERL and user spaces of each guest ASID.
+const SPACES: usize = 3 * 256;
+
 impl Space {
+    /// The kernel-mode space of `guest_asid` (ERL clear).
+    pub const fn kernel(guest_asid: u8) -> Space {
+        Space {
+            guest_asid,
+            erl: false,
+            user: false,
+        }
+    }
+
+    /// The user-mode space of `guest_asid`.
+    pub const fn user(guest_asid: u8) -> Space {
+        Space {
+            guest_asid,
+            erl: false,
+            user: true,
+        }
+    }
+
     const fn slot(self) -> usize {
-        (self.erl as usize) << 8 | self.guest_asid as usize
+        let kind = if self.erl {
+            1
+        } else if self.user {
+            2
+        } else {
+            0
+        };
+        kind << 8 | self.guest_asid as usize
+    }
+
+    const fn of_slot(slot: usize) -> Space {
+        Space {
+            guest_asid: slot as u8,
+            erl: slot >> 8 == 1,
+            user: slot >> 8 == 2,
+        }
     }
 }
 
@@ -133,7 +177,7 @@ pub struct Grant {
 #[derive(Clone, Debug)]
 pub struct GuestAsids {
     generation: u64,
-    map: [u8; 512],
+    map: [u8; SPACES],
     /// Every host ASID in `map` (for global entries, without a walk of the map).
     all: AsidSet,
 }
@@ -149,7 +193,7 @@ impl GuestAsids {
     pub const fn new() -> Self {
         GuestAsids {
             generation: 0,
-            map: [0; 512],
+            map: [0; SPACES],
             all: AsidSet::EMPTY,
         }
     }
@@ -194,7 +238,7 @@ impl GuestAsids {
     }
 
     fn reset(&mut self, generation: u64) {
-        self.map = [0; 512];
+        self.map = [0; SPACES];
         self.all = AsidSet::EMPTY;
         self.generation = generation;
     }
@@ -205,14 +249,11 @@ impl GuestAsids {
             return None;
         }
         let slot = self.map.iter().position(|&a| a == asid)?;
-        Some(Space {
-            guest_asid: slot as u8,
-            erl: slot >= 256,
-        })
+        Some(Space::of_slot(slot))
     }
 
-    /// Live host ASIDs of this guest whose space uses guest ASID `guest_asid` (both ERL and
-    /// non-ERL), or every live host ASID of the guest when `guest_asid` is `None` (global entries).
+    /// Live host ASIDs of this guest whose space uses guest ASID `guest_asid` (kernel, user and
+    /// ERL), or every live host ASID of the guest when `guest_asid` is `None` (global entries).
     pub fn live_set(&self, guest_asid: Option<u8>, alloc: &HostAsidAllocator) -> AsidSet {
         if self.generation != alloc.generation {
             return AsidSet::EMPTY;
@@ -221,8 +262,8 @@ impl GuestAsids {
             return self.all;
         };
         let mut set = AsidSet::EMPTY;
-        for erl in [false, true] {
-            let a = self.map[Space { guest_asid: g, erl }.slot()];
+        for kind in 0..3 {
+            let a = self.map[kind << 8 | usize::from(g)];
             if a != 0 {
                 set.insert(a);
             }
@@ -235,10 +276,7 @@ impl GuestAsids {
 mod tests {
     use super::*;
 
-    const S: fn(u8) -> Space = |a| Space {
-        guest_asid: a,
-        erl: false,
-    };
+    const S: fn(u8) -> Space = Space::kernel;
 
     #[test]
     fn asid_set_iterates_its_members_in_order() {
@@ -265,12 +303,17 @@ mod tests {
             Space {
                 guest_asid: 0,
                 erl: true,
+                user: false,
             },
             &mut alloc,
         );
-        assert_ne!(erl.asid, a.asid);
+        let user = g1.obtain(Space::user(0), &mut alloc);
+        assert!(erl.asid != a.asid && user.asid != a.asid && user.asid != erl.asid);
+        assert_eq!(g1.space_of(user.asid, &alloc), Some(Space::user(0)));
+        assert_eq!(g1.space_of(a.asid, &alloc), Some(Space::kernel(0)));
         let set = g1.live_set(Some(0), &alloc);
-        assert!(set.contains(a.asid) && set.contains(erl.asid) && !set.contains(b.asid));
+        assert!(set.contains(a.asid) && set.contains(erl.asid) && set.contains(user.asid));
+        assert!(!set.contains(b.asid) && set.len() == 3);
     }
 
     #[test]

@@ -31,7 +31,10 @@
 //! **Where the guest sees it** ([`Vcpu::commpage_pair`]): at guest virtual [`COMMPAGE_GVA`]
 //! (0), the only page `lw rt, offset($zero)` reaches from real Supervisor mode (negative
 //! offsets are kseg3: address errors there). Read-only (host D = 0) and only while the guest is
-//! in virtual kernel mode: its user mode must never see it (a user NULL dereference must fault,
+//! in virtual kernel mode, which runs under a host ASID of its own (`asid`: each guest ASID
+//! has a kernel-mode and a user-mode one), so the pair is a shadow entry of the kernel-mode
+//! space like any other, refilled from the refill cache, and a mode switch writes no host TLB
+//! entry: its user mode must never see it (a user NULL dereference must fault,
 //! and the kernel's registers are not the user's business). The odd page of the pair is
 //! invalid. It shadows user page 0 for the guest kernel only: a kernel load from user address
 //! 0..0xFFF reads the commpage instead of the user's page (Linux keeps that page unmapped:
@@ -184,8 +187,8 @@ impl Vcpu {
     /// Give the guest a commpage at host-physical `page` (4 KiB aligned, below 4 GiB, outside
     /// its partition: hypervisor-owned memory the arch keeps filled). False (nothing changed)
     /// for any other address. From then on a TLB fault at guest address 0..0x2000 in virtual
-    /// kernel mode maps the commpage ([`Vcpu::handle_trap`]), and the refill cache never holds
-    /// that pair (its host entry differs between kernel and user mode).
+    /// kernel mode maps the commpage ([`Vcpu::handle_trap`]), and the refill cache holds that
+    /// pair under kernel-mode host ASIDs only.
     pub fn set_commpage(&mut self, page: Hpa) -> bool {
         let p = page.get();
         let size = u64::from(self.config.partition.size());
@@ -212,7 +215,9 @@ impl Vcpu {
     /// A host TLB fault at `va` in the commpage's pair, from virtual kernel mode: the commpage
     /// as the even page (a store to it is refused with an address error: the page is
     /// read-only), the guest's own translation of 0x1000..0x2000 as the odd page (its faults
-    /// reflected as usual when the access is there). Not cached in the refill cache.
+    /// reflected as usual when the access is there). A fault on the even page caches the pair
+    /// in the refill cache under the kernel-mode host ASID (the only space that sees the page),
+    /// which the guest's TLB writes over 0..0x2000 invalidate like any other slot.
     pub(crate) fn commpage_fault(
         &mut self,
         regs: &mut GuestRegs,
@@ -238,6 +243,16 @@ impl Vcpu {
         let Some(host_asid) = self.asids.current(self.space(), alloc) else {
             return Outcome::Resume;
         };
+        if va < 0x1000 {
+            // Under the kernel-mode host ASID alone (the guest sees its page now): the next
+            // refill of the pair is served by the arch's assembly.
+            self.refill.insert(
+                COMMPAGE_GVA | u32::from(host_asid),
+                self.commpage_lo,
+                lo1,
+                0,
+            );
+        }
         Outcome::MapHost(HostTlbEntry {
             entry_hi: COMMPAGE_GVA | u32::from(host_asid),
             page_mask: 0,

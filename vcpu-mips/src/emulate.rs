@@ -12,6 +12,7 @@
 use core::ops::Deref;
 
 use crate::asid::HostAsidAllocator;
+use crate::asid::Space;
 use crate::branch;
 use crate::cache_op::{classify, hit_action, index_action, CachePlan};
 use crate::cp0::{RegId, ST_ERL, ST_EXL, ST_IE};
@@ -324,6 +325,11 @@ impl Vcpu {
         }
     }
 
+    /// Pre-fill the refill cache for a 4 KiB pair the guest just wrote, under the host ASID of
+    /// the space that will use it: a useg pair written in virtual kernel mode (ERL clear) under
+    /// the user-mode one (a guest kernel's refill and page-fault handlers write the entries
+    /// its user code uses; the kernel's own first access to such a page takes a refill), any
+    /// other under the current space's.
     fn prefill(&mut self, entry: &TlbEntry, index: usize, alloc: &HostAsidAllocator) {
         if entry.page_mask != 0
             || !(entry.global || entry.asid() == self.cp0.asid())
@@ -331,7 +337,11 @@ impl Vcpu {
         {
             return;
         }
-        let Some(host_asid) = self.asids.current(self.space(), alloc) else {
+        let mut space = self.space();
+        if !space.erl && entry.base() < 0x8000_0000 {
+            space = Space::user(space.guest_asid);
+        }
+        let Some(host_asid) = self.asids.current(space, alloc) else {
             return;
         };
         for va in [entry.base(), entry.base() + 0x1000] {

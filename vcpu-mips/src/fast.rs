@@ -23,8 +23,9 @@
 use core::ops::Deref;
 
 use crate::asid::HostAsidAllocator;
+use crate::asid::Space;
 use crate::cache_op::HostCacheAction;
-use crate::cp0::{RegId, ST_ERL};
+use crate::cp0::RegId;
 use crate::decode::{decode, Instruction, HYPERCALL_WORD};
 use crate::emulate::Exec;
 use crate::exception::code;
@@ -158,14 +159,10 @@ impl Vcpu {
     }
 
     /// What [`Vcpu::prepare_entry`] decides from, apart from interrupts: the real mode and the
-    /// guest address space (ASID, ERL).
+    /// guest address space (ASID, ERL, kernel or user mode).
     #[inline]
-    fn entry_state(&self) -> (RealMode, u8, bool) {
-        (
-            self.real_mode(),
-            self.cp0.asid(),
-            self.cp0.status & ST_ERL != 0,
-        )
+    fn entry_state(&self) -> (RealMode, Space) {
+        (self.real_mode(), self.space())
     }
 
     /// [`Fast::Done`] when the instruction left what [`Vcpu::prepare_entry`] decides as it was
@@ -173,7 +170,7 @@ impl Vcpu {
     /// the instruction), else [`Fast::Reenter`]. Guest kernels write Status and EntryHi all
     /// the time without changing either (Linux's exception entry and return, `__update_tlb`).
     #[inline]
-    fn done_unless_entry_changed(&self, before: (RealMode, u8, bool)) -> Fast {
+    fn done_unless_entry_changed(&self, before: (RealMode, Space)) -> Fast {
         if self.entry_state() == before && !self.interrupt_deliverable() {
             Fast::Done
         } else {

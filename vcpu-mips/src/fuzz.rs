@@ -6,7 +6,7 @@
 //! step the isolation invariants are checked; a violation panics (a fuzzer finding).
 
 use crate::addr::{Hpa, Partition};
-use crate::asid::{HostAsidAllocator, Space};
+use crate::asid::HostAsidAllocator;
 use crate::config::{HostCpu, VcpuConfig};
 use crate::cp0::RegId;
 use crate::interface::{GuestMemory, GuestRegs, Outcome, Trap};
@@ -158,10 +158,7 @@ fn check_outcome(vcpu: &Vcpu, outcome: &Outcome, alloc: &HostAsidAllocator) {
                     );
                 }
             }
-            let space = Space {
-                guest_asid: vcpu.cp0().asid(),
-                erl: vcpu.cp0().status & crate::cp0::ST_ERL != 0,
-            };
+            let space = vcpu.space();
             assert_eq!(Some(e.entry_hi as u8), vcpu.asids.current(space, alloc));
         }
         Outcome::Cache(a) => {

@@ -239,6 +239,11 @@ pub struct Entry {
     pub mode: RealMode,
     /// Real EntryHi.ASID to set.
     pub host_asid: u8,
+    /// The host ASIDs of the guest ASID's kernel-mode and user-mode spaces (ERL clear): what
+    /// a mode switch without `prepare_entry` sets ([`Vcpu::mode_asids`](crate::Vcpu::mode_asids)).
+    pub kernel_asid: u8,
+    /// See `kernel_asid`.
+    pub user_asid: u8,
     /// Flush the whole host TLB first (a new ASID generation began).
     pub flush_host_tlb: bool,
     /// Real HWREna: the guest's HWREna bits whose value is the same natively (CPUNum,

@@ -17,10 +17,15 @@ use crate::cp0::{
 use crate::tlb::{ENTRYLO_MASK, PAGEMASK_MASK};
 use crate::vcpu::Vcpu;
 
-/// Real user mode for Status `s`: KSU's high bit set (user, or the reserved 11, which counts as
-/// user) and EXL = ERL = 0.
-const fn real_user(s: u32) -> bool {
-    s & 0x16 == 0x10
+/// The guest's mode for Status `s`, which decides the real mode and the host ASID's space:
+/// 0 (kernel) when EXL or ERL is set, else KSU (0 kernel, 8 supervisor, 0x10 user, 0x18 the
+/// reserved value, which runs as user).
+const fn mode_class(s: u32) -> u32 {
+    if s & (ST_EXL | ST_ERL) != 0 {
+        0
+    } else {
+        s & 0x18
+    }
 }
 
 /// Entries of the tables: one per (rd, sel), indexed `rd << 3 | sel`.
@@ -224,22 +229,26 @@ impl Vcpu {
         + crate::timer::VirtualTimer::PENDING_OFFSET;
 
     /// Whether a Status write from `old` to `new` (virtual kernel mode, `new` already masked
-    /// as `mtc0` masks it), or a `di`/`ei`, needs nothing of [`Vcpu::prepare_entry`]: the real
-    /// mode (user exactly when KSU's high bit is set and EXL = ERL = 0) and ERL stay as they
-    /// were, and with `new` no interrupt is deliverable from the stored Cause lines (IP0, IP1)
+    /// as `mtc0` masks it), or a `di`/`ei`, needs nothing of [`Vcpu::prepare_entry`]: the
+    /// virtual mode (kernel when EXL or ERL is set, else KSU), and with it the real mode and
+    /// the host ASID, and ERL stay as they were, and with `new` no interrupt is deliverable from the stored Cause lines (IP0, IP1)
     /// and the timer's TI as last evaluated. An interrupt the timer raised since then is
     /// delivered by the host timer interrupt programmed for that moment. The assembly path
     /// computes exactly this; [`Vcpu::fast_trap`] decides the same after bringing the timer up
     /// to date (checked against `prepare_entry` by `tests/assembly_rules.rs`).
     pub fn status_write_is_plain(&self, old: u32, new: u32) -> bool {
-        real_user(old) == real_user(new) && (old ^ new) & ST_ERL == 0 && !self.deliverable_with(new)
+        mode_class(old) == mode_class(new)
+            && (old ^ new) & ST_ERL == 0
+            && !self.deliverable_with(new)
     }
 
     /// Whether an `eret` now (virtual kernel mode, not in a delay slot) needs nothing of
-    /// [`Vcpu::prepare_entry`] but the real mode, which the assembly sets itself (user exactly
-    /// when the new Status has KSU's high bit set and EXL = ERL = 0): ERL is clear (so the
-    /// `eret` clears only EXL and the address space stays) and with EXL cleared no interrupt is
-    /// deliverable from the stored Cause lines and the timer's TI as last evaluated.
+    /// [`Vcpu::prepare_entry`] but the real mode and the host ASID, which the assembly sets
+    /// itself (user mode exactly when the new Status has KSU's high bit set and EXL = ERL = 0;
+    /// the kernel-mode host ASID of [`Vcpu::mode_asids`] when the new KSU is 0, else the
+    /// user-mode one): ERL is clear (so the `eret` clears only EXL and the guest ASID stays)
+    /// and with EXL cleared no interrupt is deliverable from the stored Cause lines and the
+    /// timer's TI as last evaluated.
     pub fn eret_is_plain(&self) -> bool {
         let s = self.cp0.status;
         s & ST_ERL == 0 && !self.deliverable_with(s & !ST_EXL)
@@ -249,8 +258,9 @@ impl Vcpu {
     /// it needs nothing but the fields and the real mode: Status.BEV clear and the general
     /// vector (0xC000_0000 + EBase's base + 0x180) inside the RAM window. Reflecting it then
     /// sets EXL, and when EXL was clear EPC (the `syscall`) and Cause.BD = 0, and Cause.ExcCode 8
-    /// with CE 0; with EXL set no interrupt is deliverable and the address space stays, and
-    /// the real mode becomes supervisor (what `prepare_entry` decides; checked against the
+    /// with CE 0; with EXL set no interrupt is deliverable, the host ASID becomes the
+    /// kernel-mode one of [`Vcpu::mode_asids`] (unless ERL is set: then it stays) and the real
+    /// mode supervisor (what `prepare_entry` decides; checked against the
     /// general path by `tests/assembly_rules.rs`). `None`: the general path (which halts the guest).
     pub fn syscall_vector(&self) -> Option<u32> {
         if self.cp0.status & ST_BEV != 0 {

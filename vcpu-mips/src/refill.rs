@@ -10,9 +10,10 @@
 //! 12      page_mask   host PageMask to write
 //! ```
 //!
-//! Slot of a refill: `(EntryHi >> 13) & 255`, i.e. byte offset `(EntryHi >> 9) & 0xFF0`, where
-//! EntryHi is the value the CPU loaded on the TLB Refill exception (faulting VPN2 | current
-//! ASID). A slot hits when its `entry_hi` equals that EntryHi exactly; the handler then writes
+//! Slot of a refill: `((EntryHi >> 13) ^ EntryHi) & 255` (the VPN2's low bits with the host
+//! ASID folded in, so that one page's translations under a guest's kernel-mode and user-mode
+//! host ASIDs sit in different slots), where EntryHi is the value the CPU loaded on the TLB
+//! Refill exception (faulting VPN2 | current ASID). A slot hits when its `entry_hi` equals that EntryHi exactly; the handler then writes
 //! EntryLo0/1 and PageMask from the slot and executes `tlbwr` with the EntryHi the CPU loaded
 //! (for pages larger than 4 KiB that VPN2 is not pair-aligned; the TLB ignores VPN2 bits under
 //! PageMask, which Linux's own huge-page refill relies on), restores PageMask to 0, and returns.
@@ -26,9 +27,9 @@ use crate::asid::AsidSet;
 /// Number of slots.
 pub const REFILL_SLOTS: usize = 256;
 
-/// Slot index of an EntryHi value.
+/// Slot index of an EntryHi value (VPN2 | host ASID).
 pub const fn slot_index(entry_hi: u32) -> usize {
-    ((entry_hi >> 13) & (REFILL_SLOTS as u32 - 1)) as usize
+    (((entry_hi >> 13) ^ entry_hi) & (REFILL_SLOTS as u32 - 1)) as usize
 }
 
 /// One slot.
@@ -107,16 +108,26 @@ impl RefillCache {
                 && asids.contains(s.entry_hi as u8)
                 && u64::from((s.entry_hi & 0xFFFF_E000).wrapping_sub(start)) < len
         };
-        if pairs >= REFILL_SLOTS as u64 {
+        // One pair (a 4 KiB guest entry: the common case) probes one slot per ASID; larger
+        // ranges scan the table once that is cheaper.
+        if pairs > 1 && pairs * u64::from(asids.len()) >= REFILL_SLOTS as u64 {
             for s in self.slots.iter_mut().filter(|s| hit(s)) {
                 *s = RefillSlot::default();
             }
-        } else {
-            for k in 0..pairs as u32 {
-                let va = start.wrapping_add(k << 13);
-                let s = &mut self.slots[slot_index(va)];
-                if hit(s) {
-                    *s = RefillSlot::default();
+            return;
+        }
+        // The set's words walked directly (this runs on every guest TLB write).
+        for (w, &bits) in asids.words().iter().enumerate() {
+            let mut rest = bits;
+            while rest != 0 {
+                let asid = (w as u32) << 5 | rest.trailing_zeros();
+                rest &= rest - 1;
+                for k in 0..pairs as u32 {
+                    let va = start.wrapping_add(k << 13);
+                    let s = &mut self.slots[slot_index(va | asid)];
+                    if hit(s) {
+                        *s = RefillSlot::default();
+                    }
                 }
             }
         }
@@ -135,10 +146,12 @@ mod tests {
         // The byte offset the handler computes equals slot_index * 16.
         for entry_hi in [0xC012_3405u32, 0x7FFF_E0FF, 0x0000_2001] {
             assert_eq!(
-                ((entry_hi >> 9) & 0xFF0) as usize,
+                ((((entry_hi >> 13) ^ entry_hi) & 0xFF) << 4) as usize,
                 slot_index(entry_hi) * 16
             );
         }
+        // One page under two host ASIDs: two slots.
+        assert_ne!(slot_index(0x0040_2000 | 7), slot_index(0x0040_2000 | 8));
     }
 
     #[test]
@@ -147,14 +160,26 @@ mod tests {
         c.insert(0x0040_2000 | 7, 0x11, 0x22, 0);
         assert_eq!(c.probe(0x0040_2000 | 7).unwrap().entry_lo1, 0x22);
         assert!(c.probe(0x0040_2000 | 8).is_none());
+        assert_eq!(
+            slot_index((0x0040_2000 + (256 << 13)) | 7),
+            slot_index(0x0040_2000 | 7)
+        );
         assert!(
             c.probe((0x0040_2000 + (256 << 13)) | 7).is_none(),
             "same slot, other tag"
         );
+        c.insert(0x0040_2000 | 8, 0x33, 0x44, 0);
+        assert_eq!(
+            c.probe(0x0040_2000 | 7).unwrap().entry_lo1,
+            0x22,
+            "both kept"
+        );
+        assert_eq!(c.probe(0x0040_2000 | 8).unwrap().entry_lo1, 0x44);
         let mut only8 = AsidSet::EMPTY;
         only8.insert(8);
         c.invalidate(0x0040_0000, 0x4000, &only8);
         assert!(c.probe(0x0040_2000 | 7).is_some(), "other ASID kept");
+        assert!(c.probe(0x0040_2000 | 8).is_none(), "its own ASID dropped");
         let mut only7 = AsidSet::EMPTY;
         only7.insert(7);
         c.invalidate(0x0040_4000, 0x2000, &only7);

@@ -34,6 +34,11 @@ pub struct Vcpu {
     pub(crate) invalidation: HostInvalidation,
     /// Host EntryLo0 of the guest's commpage (`dyntrans`), 0 while it has none.
     pub(crate) commpage_lo: u32,
+    /// The host ASIDs of the current guest ASID's kernel-mode and user-mode spaces (ERL
+    /// clear), as the last [`Vcpu::prepare_entry`] obtained them: what a switch between the
+    /// guest's modes sets (read by the arch's assembly; see [`Vcpu::mode_asids`]).
+    pub(crate) kernel_asid: u8,
+    pub(crate) user_asid: u8,
 }
 
 impl Vcpu {
@@ -50,6 +55,8 @@ impl Vcpu {
             waiting: false,
             invalidation: HostInvalidation::default_empty(),
             commpage_lo: 0,
+            kernel_asid: 0,
+            user_asid: 0,
         })
     }
 
@@ -116,9 +123,11 @@ impl Vcpu {
     }
 
     pub(crate) fn space(&self) -> Space {
+        let erl = self.cp0.status & ST_ERL != 0;
         Space {
             guest_asid: self.cp0.asid(),
-            erl: self.cp0.status & ST_ERL != 0,
+            erl,
+            user: !erl && !self.kernel_mode(),
         }
     }
 
@@ -342,18 +351,63 @@ impl Vcpu {
             regs.branch_delay = false;
             interrupt_delivered = true;
         }
-        let grant = self.asids.obtain(self.space(), alloc);
-        if grant.guest_map_reset {
-            self.refill.clear();
-        }
+        let (grant, flush_host_tlb) = self.obtain_asids(alloc);
         Ok(Entry {
             mode: self.real_mode(),
-            host_asid: grant.asid,
-            flush_host_tlb: grant.flush_host_tlb,
+            host_asid: grant,
+            kernel_asid: self.kernel_asid,
+            user_asid: self.user_asid,
+            flush_host_tlb,
             hwrena: self.cp0.hwrena & 0b1011,
             interrupt_delivered,
         })
     }
+
+    /// The host ASIDs of the current space and of the current guest ASID's kernel-mode and
+    /// user-mode spaces, all of one generation (a new generation begun by the second or third
+    /// allocation makes the first ones dead: they are obtained again, which cannot begin
+    /// another). Whether the whole host TLB must be flushed.
+    fn obtain_asids(&mut self, alloc: &mut HostAsidAllocator) -> (u8, bool) {
+        let asid = self.cp0.asid();
+        let spaces = [Space::kernel(asid), Space::user(asid), self.space()];
+        let mut got = [0u8; 3];
+        let (mut flush, mut reset) = (false, false);
+        // At most two rounds: the second allocates at most three of a fresh generation's 255.
+        for _ in 0..2 {
+            let mut rolled_over = false;
+            for (space, slot) in spaces.iter().zip(got.iter_mut()) {
+                let grant = self.asids.obtain(*space, alloc);
+                rolled_over |= grant.flush_host_tlb;
+                reset |= grant.guest_map_reset;
+                *slot = grant.asid;
+            }
+            flush |= rolled_over;
+            if !rolled_over {
+                break;
+            }
+        }
+        if reset {
+            self.refill.clear();
+        }
+        self.kernel_asid = got[0];
+        self.user_asid = got[1];
+        (got[2], flush)
+    }
+
+    /// The host ASIDs (kernel mode, user mode) of the current guest ASID with ERL clear, as
+    /// the last [`Vcpu::prepare_entry`] obtained them: valid while the guest runs (only its
+    /// own `prepare_entry` allocates then, and it renews both). An arch that switches the
+    /// guest between its modes without `prepare_entry` (a reflected exception into kernel
+    /// mode, an `eret` into user mode) sets the one of the new mode.
+    pub fn mode_asids(&self) -> (u8, u8) {
+        (self.kernel_asid, self.user_asid)
+    }
+
+    /// Byte offsets in `Vcpu` of the kernel-mode and user-mode host ASIDs (one byte each),
+    /// for an arch's assembly.
+    pub const KERNEL_ASID_OFFSET: usize = core::mem::offset_of!(Vcpu, kernel_asid);
+    /// See [`Vcpu::KERNEL_ASID_OFFSET`].
+    pub const USER_ASID_OFFSET: usize = core::mem::offset_of!(Vcpu, user_asid);
 
     /// Assert the device interrupt (Cause.IP1) after setting a bit in the guest's virq word.
     pub fn raise_device_interrupt(&mut self) {
@@ -408,9 +462,11 @@ impl Vcpu {
     /// Check the invariants the isolation relies on, as they must hold when the guest is about
     /// to run (after [`Vcpu::prepare_entry`]): every refill-cache slot maps only memory inside the
     /// partition, without G, under one of this guest's live host ASIDs, and equals what
-    /// translating its address in its space gives now (no stale translation).
+    /// translating its address in its space gives now (no stale translation); the one
+    /// exception is the commpage's pair, only under a kernel-mode host ASID, whose even page
+    /// is the commpage and whose odd page is the guest's own page 1 now.
     pub fn audit(&self, alloc: &HostAsidAllocator) -> Result<(), AuditError> {
-        audit_refill(&self.refill, &self.config.partition)?;
+        audit_refill(&self.refill, &self.config.partition, self.commpage_lo)?;
         for (slot, s) in self.refill.slots().iter().enumerate() {
             if s.entry_hi == 0 {
                 continue;
@@ -427,6 +483,16 @@ impl Vcpu {
                 erl: space.erl,
             };
             let va = s.entry_hi & 0xFFFF_E000;
+            if self.commpage_pair_va(va) {
+                let lo1 = translate(&ctx, 0x1000, Access::Load).map_or(0, |m| m.lo1);
+                if space.erl
+                    || space.user
+                    || (s.entry_lo0, s.entry_lo1, s.page_mask) != (self.commpage_lo, lo1, 0)
+                {
+                    return stale;
+                }
+                continue;
+            }
             let fresh = translate(&ctx, va, Access::Load)
                 .or_else(|_| translate(&ctx, va + 0x1000, Access::Load));
             match fresh {
@@ -439,16 +505,28 @@ impl Vcpu {
     }
 }
 
-pub(crate) fn audit_refill(refill: &RefillCache, partition: &Partition) -> Result<(), AuditError> {
+/// The refill cache's slots map nothing outside `partition` but the commpage (host EntryLo0
+/// `commpage_lo`, 0: none) as the even page of the pair at guest address 0, and nothing global
+/// or under the hypervisor's ASID.
+pub(crate) fn audit_refill(
+    refill: &RefillCache,
+    partition: &Partition,
+    commpage_lo: u32,
+) -> Result<(), AuditError> {
     for (slot, s) in refill.slots().iter().enumerate() {
         if s.entry_hi == 0 {
             continue;
         }
+        let commpage = commpage_lo != 0
+            && s.entry_hi & 0xFFFF_E000 == 0
+            && s.page_mask == 0
+            && s.entry_lo0 == commpage_lo;
         if s.entry_hi & 0xFF == 0 || (s.entry_lo0 | s.entry_lo1) & LO_G != 0 {
             return Err(AuditError::RefillGlobalOrHypervisorAsid { slot });
         }
         let page = crate::tlb::page_size_of(s.page_mask);
-        for lo in [s.entry_lo0, s.entry_lo1] {
+        let checked = if commpage { 1 } else { 0 };
+        for &lo in &[s.entry_lo0, s.entry_lo1][checked..] {
             if let Some((start, _)) = crate::shadow::lo_host_range(lo, page) {
                 if !partition.holds_host_range(start, page) {
                     return Err(AuditError::RefillOutsidePartition { slot });

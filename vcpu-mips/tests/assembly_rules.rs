@@ -202,8 +202,9 @@ proptest! {
 
     /// What lets an arch's assembly complete an `eret` itself: whenever `eret_is_plain` says
     /// so, the general path's `eret` and `prepare_entry` go to EPC, clear only EXL, deliver
-    /// nothing, keep the host ASID, and choose user mode exactly when the new Status has KSU's
-    /// high bit set and EXL = ERL = 0.
+    /// nothing, take the host ASID of the new mode as published before (kernel-mode when the
+    /// new KSU is 0, else user-mode), and choose user mode exactly when the new Status has
+    /// KSU's high bit set and EXL = ERL = 0.
     #[test]
     fn plain_erets_need_only_the_real_mode(
         setup in proptest::collection::vec((setup_write(), any::<bool>()), 0..12),
@@ -239,7 +240,11 @@ proptest! {
         prop_assert_eq!(g.vcpu.cp0().status, s & !2);
         let e = g.vcpu.prepare_entry(&mut g.regs, g.now, &mut g.alloc).expect("entry");
         prop_assert!(!e.interrupt_delivered, "an interrupt became deliverable");
-        prop_assert_eq!(e.host_asid, before.host_asid);
+        // The host ASID of the new mode, as published before the eret.
+        let expected = if s & 0x18 == 0 { before.kernel_asid } else { before.user_asid };
+        prop_assert_eq!(before.host_asid, before.kernel_asid);
+        prop_assert_eq!(e.host_asid, expected);
+        prop_assert_eq!((e.kernel_asid, e.user_asid), (before.kernel_asid, before.user_asid));
         let user = s & !2 & 0x16 == 0x10;
         prop_assert_eq!(e.mode == vcpu_mips::RealMode::User, user);
     }
@@ -279,8 +284,8 @@ proptest! {
 
     /// What lets an arch's assembly reflect a `syscall` itself: whenever `syscall_vector` gives
     /// a vector, the general path's reflection and `prepare_entry` reach exactly the state the
-    /// documented field updates give, at that vector, in supervisor mode, under the same host
-    /// ASID, delivering nothing.
+    /// documented field updates give, at that vector, in supervisor mode, under the kernel-mode
+    /// host ASID published before (the same one with ERL set), delivering nothing.
     #[test]
     fn plain_syscall_reflection_is_the_general_one(
         setup in proptest::collection::vec((setup_write(), any::<bool>()), 0..12),
@@ -316,7 +321,9 @@ proptest! {
         prop_assert_eq!(g.regs.pc, vector);
         prop_assert!(!e.interrupt_delivered);
         prop_assert_eq!(e.mode, vcpu_mips::RealMode::Supervisor);
-        prop_assert_eq!(e.host_asid, before.host_asid);
+        let expected = if s & 4 != 0 { before.host_asid } else { before.kernel_asid };
+        prop_assert_eq!(e.host_asid, expected);
+        prop_assert_eq!((e.kernel_asid, e.user_asid), (before.kernel_asid, before.user_asid));
         prop_assert_eq!(g.vcpu.cp0().status, s | 2);
         let exl_was_set = s & 2 != 0;
         let bd_cleared = if exl_was_set { c } else { c & !(1 << 31) };
@@ -331,8 +338,8 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
     /// What lets an arch skip `prepare_entry` after a reflected exception: the guest is at its
-    /// vector with EXL set, so entering delivers nothing, keeps the host ASID and runs it in
-    /// supervisor mode.
+    /// vector with EXL set, so entering delivers nothing, runs it in supervisor mode under the
+    /// kernel-mode host ASID published before (the same one with ERL set).
     #[test]
     fn a_reflection_needs_only_supervisor_mode(
         setup in proptest::collection::vec((setup_write(), any::<bool>()), 0..12),
@@ -357,10 +364,13 @@ proptest! {
             return Ok(());
         }
         let pc = g.regs.pc;
+        let erl = g.vcpu.cp0().status & 4 != 0;
         let e = g.vcpu.prepare_entry(&mut g.regs, g.now, &mut g.alloc).expect("entry");
         prop_assert!(!e.interrupt_delivered);
         prop_assert_eq!(e.mode, vcpu_mips::RealMode::Supervisor);
-        prop_assert_eq!(e.host_asid, before.host_asid);
+        let expected = if erl { before.host_asid } else { before.kernel_asid };
+        prop_assert_eq!(e.host_asid, expected);
+        prop_assert_eq!((e.kernel_asid, e.user_asid), (before.kernel_asid, before.user_asid));
         prop_assert_eq!(g.regs.pc, pc);
     }
 }

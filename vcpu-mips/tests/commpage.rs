@@ -1,6 +1,7 @@
 //! The commpage's host mapping (`dyntrans`), through `handle_trap`: guest address 0..0x1000 is
 //! the commpage only in virtual kernel mode, read-only; the odd page of its pair is the guest's
-//! own; user mode sees its own page 0; the refill cache never holds the pair.
+//! own; user mode sees its own page 0; the refill cache holds the pair under the kernel-mode
+//! host ASID only.
 
 mod common;
 use common::*;
@@ -46,10 +47,24 @@ fn kernel_loads_from_page_0_map_the_commpage_read_only() {
         "the commpage, then the guest's own page 1"
     );
     assert_eq!(g.vcpu.commpage_pair(asid).unwrap().entry_lo0, PAGE_LO);
-    assert!(g.vcpu.refill_cache().slots()[slot_index(0)].entry_hi == 0);
+    // Cached under the kernel-mode host ASID (the one it runs under), never the user-mode one.
+    let (kernel, user) = g.vcpu.mode_asids();
+    assert_eq!(kernel, asid);
+    let slot = g
+        .vcpu
+        .refill_cache()
+        .probe(u32::from(asid))
+        .expect("cached");
+    assert_eq!((slot.entry_lo0, slot.entry_lo1), (e.entry_lo0, e.entry_lo1));
+    assert!(g.vcpu.refill_cache().probe(u32::from(user)).is_none());
+    g.vcpu.audit(&g.alloc).unwrap();
     // A fault on page 1 maps the same pair.
     assert_eq!(g.trap(TLBS, 0x0000_1008), Outcome::MapHost(e));
-    assert!(g.vcpu.refill_cache().slots()[slot_index(0)].entry_hi == 0);
+    g.vcpu.audit(&g.alloc).unwrap();
+    // The guest remaps its page 1: the cached pair goes with it.
+    let lo = |gpa: u32| (gpa >> 12) << 6 | 0x1E;
+    g.tlbwi(3, 0, 0, lo(0x20_0000), lo(0x20_5000));
+    assert!(g.vcpu.refill_cache().probe(u32::from(asid)).is_none());
     g.vcpu.audit(&g.alloc).unwrap();
 }
 
@@ -91,7 +106,7 @@ fn user_mode_sees_its_own_page_0_uncached_in_the_refill_cache() {
         })
     );
     assert!(
-        g.vcpu.refill_cache().slots()[slot_index(0)].entry_hi == 0,
+        g.vcpu.refill_cache().slots()[slot_index(u32::from(asid))].entry_hi == 0,
         "never cached"
     );
     // Without a guest mapping: the guest's own refill, as on hardware.
@@ -127,12 +142,19 @@ fn without_a_commpage_page_0_is_the_guests() {
 #[test]
 fn guest_tlb_writes_never_prefill_the_commpage_pair() {
     let mut g = guest();
-    let asid = g.enter().host_asid;
+    let entry = g.enter();
+    let (asid, user) = (entry.host_asid, entry.user_asid);
+    assert_eq!(asid, entry.kernel_asid);
+    assert_ne!(asid, user);
     let lo = |gpa: u32| (gpa >> 12) << 6 | 0x1E;
-    // The pair at 0 (prefill skipped) and one at 0x4000 (prefilled).
+    // The pair at 0 (prefill skipped) and one at 0x4000 (prefilled under the user-mode host
+    // ASID: the guest's user code uses what its kernel writes).
     g.tlbwi(3, 0, 0, lo(0x20_0000), lo(0x20_1000));
     g.tlbwi(4, 0x4000, 0, lo(0x20_2000), lo(0x20_3000));
     let slots = g.vcpu.refill_cache().slots();
-    assert_eq!(slots[slot_index(0)].entry_hi, 0);
-    assert_eq!(slots[slot_index(0x4000)].entry_hi, 0x4000 | u32::from(asid));
+    for a in [asid, user] {
+        assert_eq!(slots[slot_index(u32::from(a))].entry_hi, 0);
+    }
+    let tag = 0x4000 | u32::from(user);
+    assert_eq!(slots[slot_index(tag)].entry_hi, tag);
 }

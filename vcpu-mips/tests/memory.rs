@@ -198,8 +198,14 @@ fn tlbwi_invalidates_old_shadows_precisely() {
     let inv = *g.vcpu.host_invalidation();
     assert!(inv.covers(tag, 0));
     assert!(!inv.covers(0x0040_2000 | u32::from(asid), 0));
+    let (kernel, user) = g.vcpu.mode_asids();
+    assert_eq!(kernel, asid);
     assert!(
-        !inv.covers(0x0040_0000 | u32::from(asid.wrapping_add(1)), 0),
+        inv.covers(0x0040_0000 | u32::from(user), 0),
+        "the user-mode space of the same guest ASID too"
+    );
+    assert!(
+        !inv.covers(0x0040_0000 | u32::from(asid.wrapping_add(100)), 0),
         "other ASIDs untouched"
     );
     assert!(
@@ -207,14 +213,23 @@ fn tlbwi_invalidates_old_shadows_precisely() {
         "large entries overlapping are covered"
     );
     assert!(g.vcpu.refill_cache().probe(tag).is_none());
-    // The new 4 KiB entry is pre-filled for the current ASID.
-    let slot = g
+    // The new 4 KiB useg entry, written in kernel mode, is pre-filled for the user-mode
+    // host ASID (the space its user code runs in), not for the kernel-mode one.
+    assert!(g
         .vcpu
         .refill_cache()
         .probe(0x0080_0000 | u32::from(asid))
+        .is_none());
+    let slot = g
+        .vcpu
+        .refill_cache()
+        .probe(0x0080_0000 | u32::from(user))
         .expect("prefilled");
     assert_eq!(slot.entry_lo0, ((BASE + 0x0030_0000) >> 12) << 6 | 0x1E);
-    assert_eq!(slot_index(0x0080_0000), (0x0080_0000 >> 13) & 255);
+    assert_eq!(
+        slot_index(0x0080_0000 | u32::from(user)),
+        ((0x0080_0000 >> 13) ^ usize::from(user)) & 255
+    );
     g.vcpu.audit(&g.alloc).unwrap();
 }
 
@@ -256,7 +271,8 @@ fn generation_rollover_flushes_and_clears_the_cache() {
             flushes += 1;
         }
     }
-    assert_eq!(flushes, 1);
+    // Two host ASIDs (kernel and user mode) per guest ASID: 511 taken, two generations begun.
+    assert_eq!(flushes, 2);
     g.vcpu.audit(&g.alloc).unwrap();
     assert!(g
         .vcpu

@@ -65,18 +65,19 @@ proptest! {
     #[test]
     fn guests_never_share_a_live_host_asid(
         guests in 2usize..9,
-        ops in proptest::collection::vec((any::<u8>(), any::<u8>(), any::<bool>()), 1..700),
+        ops in proptest::collection::vec((any::<u8>(), any::<u8>(), 0u8..3), 1..700),
     ) {
         let mut alloc = HostAsidAllocator::new();
         let mut maps: Vec<GuestAsids> = (0..guests).map(|_| GuestAsids::new()).collect();
-        for (g, asid, erl) in ops {
+        for (g, asid, kind) in ops {
             let g = usize::from(g) % guests;
-            let grant = maps[g].obtain(Space { guest_asid: asid, erl }, &mut alloc);
+            let space = Space { guest_asid: asid, erl: kind == 1, user: kind == 2 };
+            let grant = maps[g].obtain(space, &mut alloc);
             prop_assert_ne!(grant.asid, 0);
             let mut owner = [usize::MAX; 256];
             for (i, m) in maps.iter().enumerate() {
-                for slot in 0..512usize {
-                    let space = Space { guest_asid: slot as u8, erl: slot >= 256 };
+                for slot in 0..768usize {
+                    let space = Space { guest_asid: slot as u8, erl: slot >> 8 == 1, user: slot >> 8 == 2 };
                     if let Some(h) = m.current(space, &alloc) {
                         prop_assert!(owner[usize::from(h)] == usize::MAX, "host ASID {} live twice", h);
                         owner[usize::from(h)] = i;

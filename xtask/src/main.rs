@@ -46,9 +46,10 @@ tasks:
   bench config [--routes N]... [--qemu] [--qemu-routes N]
         cost of one configuration change as the configuration grows (simulator;
         with --qemu also a paste of N routes into QEMU malta)
-  bench guest [--touches N] [-- QEMU ARGS]
+  bench guest [--touches N] [--trace] [-- QEMU ARGS]
         guest user code, system calls and process creation under the
-        hypervisor against the same code on bare QEMU (ratio)
+        hypervisor against the same code on bare QEMU (ratio); with --trace
+        where a system call's and a guest TLB miss's instructions go
   bench frames [BATCHES] [--mips [--opt-level L]]
         one guest-to-guest frame through the product's frame loop: ns on this
         host, or MIPS instructions counted under QEMU (-icount shift=0)
@@ -205,7 +206,7 @@ fn bench(args: &[String]) -> Result<(), String> {
         Some((what, rest)) if what == "frames" => cargo_run("frames-bench", &["--release"], rest),
         Some((what, rest)) if what == "net" => cargo_run("net-bench", &["--release"], rest),
         Some((what, rest)) if what == "forward" => cargo_run("forward-bench", &["--release"], rest),
-        _ => Err("usage: ./x bench fib [--table FILE]... | ./x bench rib [--data DIR] [--quick] | ./x bench config [--routes N]... [--qemu] | ./x bench guest [--touches N] [-- QEMU ARGS] | ./x bench frames [BATCHES] [--mips [--opt-level L]] | ./x bench net [FRAMES] [--icount | --rate | --trace] | ./x bench forward [--data DIR] [--packets N] [--ecmp | --round-robin]".into()),
+        _ => Err("usage: ./x bench fib [--table FILE]... | ./x bench rib [--data DIR] [--quick] | ./x bench config [--routes N]... [--qemu] | ./x bench guest [--touches N] [--trace] [-- QEMU ARGS] | ./x bench frames [BATCHES] [--mips [--opt-level L]] | ./x bench net [FRAMES] [--icount | --rate | --trace] | ./x bench forward [--data DIR] [--packets N] [--ecmp | --round-robin]".into()),
     }
 }
 

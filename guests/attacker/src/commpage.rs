@@ -1,11 +1,15 @@
 //! Probes of the commpage: the page the hypervisor may show a guest kernel at address 0, from
 //! which its rewritten `mfc0` instructions load its CP0 registers. It must be read-only, show
 //! nothing but this guest's own registers (always what `mfc0` reads), stay what it is whatever
-//! the guest's TLB says about address 0, and a guest that writes over its own (possibly
-//! rewritten) code must run what it wrote.
+//! the guest's TLB says about address 0, be seen by the guest kernel alone (not by its
+//! supervisor mode, which runs in the same real mode), and a guest that writes over its own
+//! (possibly rewritten) code must run what it wrote.
+
+use core::arch::asm;
 
 use mr_guest::arch::{cp0, vectors};
 use mr_guest::fault;
+use mr_guest::proto::exception;
 use mr_guest::proto::probe::Outcome;
 
 use crate::memory::write_must_fault;
@@ -77,6 +81,7 @@ fn code_word(k: usize) -> u32 {
 pub fn run_all(p: &mut Probes) {
     rewritten_code(p);
     page_0(p);
+    supervisor_page_0(p);
 }
 
 /// A guest kernel rewriting and racing its own CP0 code.
@@ -231,4 +236,47 @@ fn page_0(p: &mut Probes) {
         }
     });
     p.report("commpage-tlb-alias", outcome);
+}
+
+/// Address 0 from the guest's supervisor mode (KSU = 01, EXL = ERL = 0), entered by a Status
+/// write right after the guest kernel read the commpage there: supervisor mode is not kernel
+/// mode, so the load must take the guest's own TLB refill (its TLB maps nothing at 0), not
+/// read the kernel's registers.
+fn supervisor_page_0(p: &mut Probes) {
+    let old = cp0::di();
+    let supervisor = (old & !0x1F) | (1 << 3);
+    // SAFETY: a probe: a kernel-mode read at 0x180 (the commpage, or a fault), then in
+    // supervisor mode a load there, which must fault; were it served, the `break` returns to
+    // kernel mode through the catcher. Status is restored below.
+    let r = unsafe {
+        let _ = fault::read_u32(0x180);
+        fault::catch(|| {
+            let v: u32;
+            asm!(
+                ".set push",
+                ".set noreorder",
+                "mtc0 {status}, $12",
+                "ehb",
+                "lw {v}, 0x180($0)",
+                "break",                // runs only if the load completed
+                ".set pop",
+                status = in(reg) supervisor,
+                v = out(reg) v,
+                options(nostack),
+            );
+            v
+        })
+    };
+    cp0::write_status(old);
+    p.report(
+        "commpage-supervisor",
+        match r {
+            Err(f) if f.code == exception::TLBL && f.bad_vaddr == 0x180 => Outcome::fault(f),
+            Err(f) if f.code == exception::BP => Outcome::not_contained(format_args!(
+                "supervisor mode loaded from 0x180 (the guest kernel's commpage)"
+            )),
+            Err(f) => Outcome::not_contained(format_args!("{f} instead of TLBL at 0x180")),
+            Ok(v) => Outcome::not_contained(format_args!("read {v:#010x} at 0x180")),
+        },
+    );
 }

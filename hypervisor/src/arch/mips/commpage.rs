@@ -6,18 +6,15 @@
 //! aligned so that its kseg0 address and the guest's address 0 have the same cache colour on
 //! a 24Kc whose D-cache ways are 8 KiB (the guest reads it through a cacheable mapping while
 //! the hypervisor writes it through kseg0). The hypervisor only ever writes it; the guest sees
-//! it read-only. Its host pair is in the host TLB only while the guest is in virtual kernel
-//! mode: installed on every return into kernel mode from user mode (here for the Rust paths,
-//! in `fast_cp0.rs` for the assembly `syscall` path), dropped on every return into user mode
-//! (here, and in `fast_cp0.rs` for `eret`). Both modes share the guest's host ASID, so the
-//! pair is the one place where the host TLB's contents depend on the mode.
+//! it read-only. Its host pair exists only under the host ASID of the guest's virtual kernel
+//! mode (`vcpu_mips::Vcpu::mode_asids`; user mode runs under another), put there by the host
+//! TLB refill of a kernel access to it like any other shadow entry: switching between the
+//! guest's modes changes the host ASID and writes no TLB entry.
 
 use alloc::boxed::Box;
 use core::arch::asm;
 
-use vcpu_mips::{CommPage, Rewrite, Vcpu, COMMPAGE_GVA};
-
-use super::tlb;
+use vcpu_mips::{CommPage, Rewrite, Vcpu};
 
 /// The page, aligned to the D-cache's way size (8 KiB on the 24Kc).
 #[repr(C, align(8192))]
@@ -48,34 +45,6 @@ impl GuestPage {
     /// What every rewritten `mfc0` must read now.
     pub(super) fn fill(&mut self, vcpu: &Vcpu) {
         vcpu.fill_commpage(&mut self.0);
-    }
-}
-
-/// Make the host TLB agree with the guest's mode under `host_asid`: the commpage pair while
-/// the guest is in virtual kernel mode, no entry for the pair otherwise (one may be left from
-/// the other mode).
-pub(super) fn set_host_pair(vcpu: &Vcpu, host_asid: u8) {
-    if vcpu.commpage_entry_lo() == 0 {
-        return;
-    }
-    // The slot the pair was last dropped from is written again when nothing took it since
-    // (shared with the assembly path): installing the pair on every entry into kernel mode
-    // then evicts nothing.
-    match vcpu.commpage_pair(host_asid) {
-        Some(e) => tlb::write_reusing(
-            &tlb::Entry {
-                entry_hi: e.entry_hi,
-                entry_lo0: e.entry_lo0,
-                entry_lo1: e.entry_lo1,
-                page_mask: e.page_mask,
-            },
-            super::fast_cp0::commpage_free_slot(),
-        ),
-        None => {
-            if let Some(i) = tlb::drop_pair(COMMPAGE_GVA | u32::from(host_asid)) {
-                super::fast_cp0::set_commpage_free_slot(i);
-            }
-        }
     }
 }
 

@@ -28,10 +28,13 @@
 //!
 //! For a guest with a commpage (`commpage.rs`, `vcpu_mips::dyntrans`) it keeps the page in
 //! step with what it changes (a plain `mtc0`'s result, Status; for a `syscall` also Cause as
-//! evaluated and EPC), declines every `mfc0` (the Rust path serves it and rewrites it into a
-//! load from the page), installs the page's host pair when a `syscall` enters the guest kernel
-//! and drops it when an `eret` returns to user mode (reusing the slot it was dropped from
-//! while that slot holds no valid page).
+//! evaluated and EPC) and declines every `mfc0` (the Rust path serves it and rewrites it into a
+//! load from the page).
+//!
+//! A `syscall` from the guest's user (or supervisor) mode switches to the kernel-mode host
+//! ASID of the guest's ASID, and an `eret` into user (or supervisor) mode to the user-mode one
+//! (`vcpu_mips::Vcpu::mode_asids`, published in the `Vcpu` by every `prepare_entry`): one
+//! `mtc0 EntryHi`, no host TLB write (the commpage is mapped under the kernel-mode one alone).
 
 use core::arch::global_asm;
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -53,9 +56,6 @@ pub(super) struct FastState {
     /// The commpage's host EntryLo0 (0: the guest has none; its `mfc0`s are served here
     /// then, else they go to Rust, which rewrites them).
     commpage_lo: AtomicU32,
-    /// The host TLB slot the commpage pair was last dropped from, plus 1 (0: none): the next
-    /// install writes it again when it still holds no valid page.
-    commpage_slot: AtomicU32,
 }
 
 #[no_mangle]
@@ -71,23 +71,7 @@ static __hv_fast_state: FastState = FastState {
     ],
     commpage: AtomicU32::new(0),
     commpage_lo: AtomicU32::new(0),
-    commpage_slot: AtomicU32::new(0),
 };
-
-/// The host TLB slot the commpage pair was last dropped from, if any.
-pub(super) fn commpage_free_slot() -> Option<u32> {
-    __hv_fast_state
-        .commpage_slot
-        .load(Ordering::Relaxed)
-        .checked_sub(1)
-}
-
-/// Record the host TLB slot the commpage pair was dropped from.
-pub(super) fn set_commpage_free_slot(index: u32) {
-    __hv_fast_state
-        .commpage_slot
-        .store(index + 1, Ordering::Relaxed);
-}
 
 /// Byte offset in `Vcpu` of each plain register (index `rd << 3 | sel`), 0 for the others.
 #[no_mangle]
@@ -316,7 +300,8 @@ __hv_fast_cp0:
     b       .Lhv_fast_exit
     sw      $t0, 0($t1)             # (slot)
     # mtc0 rt, Status ($t0 = the value): new = (old & ~W) | (value & W), kept here only when
-    # the real mode and ERL stay and no interrupt becomes deliverable
+    # the guest's mode (kernel, supervisor, user) and ERL stay and no interrupt becomes
+    # deliverable
     # (vcpu_mips::Vcpu::status_write_is_plain); else the Rust path, nothing changed.
 .Lhv_fast_status:
     lw      $t1, 0($k1)
@@ -332,13 +317,15 @@ __hv_fast_cp0:
     xor     $t1, $k0, $t0
     andi    $t1, $t1, 4             # ERL changes
     bnez    $t1, 8f
-    andi    $k0, $k0, 0x16          # (slot) real user mode: (s & 0x16) == 0x10
-    xori    $k0, $k0, 0x10
-    sltiu   $k0, $k0, 1
-    andi    $t1, $t0, 0x16
-    xori    $t1, $t1, 0x10
-    sltiu   $t1, $t1, 1
-    bne     $k0, $t1, 8f            # the real mode changes
+    andi    $t1, $k0, 6             # (slot) the old mode: 0 (kernel) with EXL or ERL, else KSU
+    andi    $k0, $k0, 0x18
+    movn    $k0, $zero, $t1
+    sw      $k0, 24($k1)
+    andi    $t1, $t0, 6             # the new mode
+    andi    $k0, $t0, 0x18
+    movn    $k0, $zero, $t1
+    lw      $t1, 24($k1)
+    bne     $k0, $t1, 8f            # the mode changes (the real mode or the host ASID)
     nop
     b       .Lhv_fast_deliverable
     sw      $zero, 24($k1)          # (slot) then the exit, no rt to set
@@ -454,6 +441,16 @@ __hv_fast_cp0:
     addu    $t1, $t1, $k0
     sw      $t1, 20($k1)            # the vector
     lw      $t1, 0($k1)
+    andi    $k0, $t0, 6             # from user or supervisor mode (EXL, ERL clear, KSU not 0):
+    bnez    $k0, 41f                # the kernel-mode host ASID into 24($k1), else 0
+    move    $k0, $zero              # (slot)
+    andi    $k0, $t0, 0x18
+    beqz    $k0, 41f
+    nop
+    lbu     $k0, {kernel_asid}($t1)
+    beqz    $k0, 8f                 # none published: the Rust path (nothing changed yet)
+    nop
+41: sw      $k0, 24($k1)
     andi    $k0, $t0, 2             # EXL was set: EPC and BD stay
     bnez    $k0, 4f
     ori     $t0, $t0, 2             # (slot) EXL
@@ -487,50 +484,12 @@ __hv_fast_cp0:
     sw      $t0, {page_status}($k0)
     lw      $t0, {epc}($t1)
     sw      $t0, {page_epc}($k0)
-    # Into kernel mode: the commpage pair under the guest's host ASID (probed first: the
-    # host TLB never holds two entries for one address; user mode may have left its own).
-    lw      $t0, 32($k1)
-    beqz    $t0, 25f                # no commpage
-    mfc0    $t1, $10                # (slot) EntryHi: the host ASID
-    sw      $t1, 24($k1)
-    andi    $t1, $t1, 0xFF          # VPN2 0
-    mtc0    $t1, $10
-    ehb
-    tlbp
-    ehb
-    mfc0    $t1, $0
-    bgez    $t1, 23f                # there: overwrite it
-    lw      $t1, 36($k1)            # (slot) where the last drop left an invalid entry, + 1
-    beqz    $t1, 26f                # none: Random
-    addiu   $t1, $t1, -1            # (slot)
-    mtc0    $t1, $0
-    ehb
-    tlbr                            # still invalid? (loads EntryHi, EntryLo, PageMask)
-    ehb
-    mfc0    $t0, $2
-    mfc0    $t1, $3
-    or      $t0, $t0, $t1
-    andi    $t0, $t0, 2             # V
-    lw      $t1, 24($k1)
-    andi    $t1, $t1, 0xFF          # VPN2 0 and the ASID again
-    mtc0    $t1, $10
-    mtc0    $zero, $5
-    bnez    $t0, 26f                # taken since: Random
-    lw      $t0, 32($k1)            # (slot) the commpage's EntryLo0 again
-23: mtc0    $t0, $2                 # the commpage, read-only
-    mtc0    $zero, $3               # the odd page: faults map the guest's own page 1
-    ehb
-    tlbwi                           # over the entry found, or in the free slot (Index)
-    b       24f
+    # Into kernel mode: its host ASID (Vcpu::mode_asids), under which alone the commpage is
+    # mapped; a mode switch writes no TLB entry.
+    lw      $t0, 24($k1)
+    beqz    $t0, 25f
     nop
-26: mtc0    $t0, $2
-    mtc0    $zero, $3
-    ehb
-    tlbwr
-24: ehb
-    lw      $t1, 24($k1)
-    mtc0    $t1, $10
-    ehb
+    mtc0    $t0, $10                # EntryHi: VPN2 0, the kernel-mode host ASID
 25: lw      $k0, 20($k1)
     mtc0    $k0, $14                # the guest resumes at the vector
     mfc0    $t0, $12                # in supervisor mode (EXL)
@@ -566,7 +525,14 @@ __hv_fast_cp0:
     and     $k0, $k0, $t1
     bnez    $k0, 8f                 # an interrupt to deliver: the Rust path
     lw      $t1, 0($k1)             # (slot)
-5:  sw      $t0, {status}($t1)      # commit the virtual Status
+5:  andi    $k0, $t0, 0x18          # into user or supervisor mode (KSU not 0; EXL, ERL now
+    beqz    $k0, 51f                # clear): the user-mode host ASID; into kernel mode the
+    nop                             # kernel-mode one stays
+    lbu     $k0, {user_asid}($t1)
+    beqz    $k0, 8f                 # none published: the Rust path (nothing changed yet)
+    nop
+    mtc0    $k0, $10                # EntryHi: VPN2 0, the user-mode host ASID
+51: sw      $t0, {status}($t1)      # commit the virtual Status
     lw      $k0, 28($k1)
     sw      $t0, {page_status}($k0)
     lw      $k0, {epc}($t1)         # resume at the virtual EPC
@@ -574,9 +540,7 @@ __hv_fast_cp0:
     andi    $k0, $t0, 0x16          # real mode: user iff (Status & 0x16) == 0x10, else supervisor
     xori    $k0, $k0, 0x10
     sltiu   $k0, $k0, 1
-    bnez    $k0, .Lhv_fast_eret_user
-    addiu   $k0, $k0, 1             # (slot) KSU 01 or 10
-.Lhv_fast_eret_mode:
+    addiu   $k0, $k0, 1             # KSU 01 or 10
     mfc0    $t0, $12
     ins     $t0, $k0, 3, 2
     mtc0    $t0, $12
@@ -586,34 +550,6 @@ __hv_fast_cp0:
     mfc0    $k1, $28, 1
     ehb
     eret
-    # eret into user mode ($k0 = 2): no commpage pair under the guest's host ASID (one is
-    # there from kernel mode): probed for and overwritten with a unique invalid entry.
-.Lhv_fast_eret_user:
-    lw      $t1, 32($k1)
-    beqz    $t1, .Lhv_fast_eret_mode    # no commpage
-    mfc0    $t1, $10                # (slot) EntryHi: the host ASID
-    sw      $t1, 20($k1)
-    andi    $t1, $t1, 0xFF          # VPN2 0
-    mtc0    $t1, $10
-    ehb
-    tlbp
-    ehb
-    mfc0    $t0, $0
-    bltz    $t0, 31f                # not there
-    addiu   $t1, $t0, 1             # (slot)
-    sw      $t1, 36($k1)            # the slot the next install reuses
-    sll     $t0, $t0, 13
-    lui     $t1, 0x8000             # kseg0 VPN2 0x8000_0000 + (index << 13), ASID 0
-    addu    $t1, $t1, $t0
-    mtc0    $t1, $10
-    mtc0    $zero, $2
-    mtc0    $zero, $3
-    ehb
-    tlbwi
-31: lw      $t1, 20($k1)
-    mtc0    $t1, $10
-    b       .Lhv_fast_eret_mode
-    ehb                             # (slot)
 .Lhv_fast_exit:                     # done: past the instruction, registers back, eret
     mfc0    $t1, $14
     addiu   $t1, $t1, 4
@@ -641,5 +577,7 @@ __hv_fast_cp0:
     page_status = const 4 * (12 << 3),
     page_cause = const 4 * (13 << 3),
     page_epc = const 4 * (14 << 3),
+    kernel_asid = const Vcpu::KERNEL_ASID_OFFSET,
+    user_asid = const Vcpu::USER_ASID_OFFSET,
     writable = const vcpu_mips::cp0::STATUS_WRITABLE,
 );

@@ -134,55 +134,6 @@ pub fn invalidate_probed(probes: impl FnOnce(&mut dyn FnMut(u32))) {
 }
 
 /// Make `asid` the current address space (EntryHi.ASID).
-/// Write `e`, a pair no wired entry maps: over the entry that maps it if there is one, else at
-/// `free` (a slot this CPU invalidated earlier) when it still holds no valid page, else at
-/// Random. Writing where an invalid entry sits evicts nothing another guest access needs.
-pub fn write_reusing(e: &Entry, free: Option<u32>) {
-    cp0::write_entryhi(e.entry_hi);
-    cp0::write_pagemask(e.page_mask);
-    tlbp();
-    let found = cp0::read_index() & INDEX_PROBE_FAILED == 0;
-    let reuse = !found
-        && free.is_some_and(|i| {
-            if i < cp0::read_wired() || i >= size() {
-                return false;
-            }
-            cp0::write_index(i);
-            tlbr();
-            let valid = (cp0::read_entrylo0() | cp0::read_entrylo1()) & 2 != 0;
-            cp0::write_entryhi(e.entry_hi);
-            cp0::write_pagemask(e.page_mask);
-            !valid
-        });
-    cp0::write_entrylo0(e.entry_lo0);
-    cp0::write_entrylo1(e.entry_lo1);
-    if found || reuse {
-        tlbwi();
-    } else {
-        tlbwr();
-    }
-    cp0::write_pagemask(0);
-}
-
-/// Drop the entry that maps the pair `entry_hi` (VPN2 | ASID), if any and not wired: overwrite
-/// it with a unique invalid entry. Returns its index.
-pub fn drop_pair(entry_hi: u32) -> Option<u32> {
-    let saved = cp0::read_entryhi();
-    cp0::write_entryhi(entry_hi);
-    tlbp();
-    let index = cp0::read_index();
-    let dropped = (index & INDEX_PROBE_FAILED == 0 && index >= cp0::read_wired()).then(|| {
-        cp0::write_entryhi(0x8000_0000 + (index << 13));
-        cp0::write_entrylo0(0);
-        cp0::write_entrylo1(0);
-        cp0::write_pagemask(0);
-        tlbwi();
-        index
-    });
-    cp0::write_entryhi(saved);
-    dropped
-}
-
 pub fn set_asid(asid: u8) {
     cp0::write_entryhi(u32::from(asid));
 }

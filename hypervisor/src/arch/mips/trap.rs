@@ -116,8 +116,8 @@ global_asm!(
 __hv_vectors:
     # +0x000 TLB refill. A refill taken by a guest is first looked up in the running guest's
     # refill cache (vcpu_mips::RefillCache: 256 slots of (entry_hi, lo0, lo1, page_mask),
-    # slot = (EntryHi >> 13) & 255); on a hit the entry is written with tlbwr and the guest
-    # resumes. Everything else takes the general path. The guest's $k0/$k1 (live in its own
+    # slot = ((EntryHi >> 13) ^ EntryHi) & 255, the cache 16-byte aligned); on a hit the
+    # entry is written with tlbwr and the guest resumes. Everything else takes the general path. The guest's $k0/$k1 (live in its own
     # exception handlers) are parked in ErrorEPC and DataLo meanwhile.
     mtc0    $k0, $30                # ErrorEPC <- guest $k0
     mtc0    $k1, $28, 1             # DataLo <- guest $k1
@@ -128,16 +128,22 @@ __hv_vectors:
     lw      $k1, %lo(__hv_refill_cache)($k1)
     beqz    $k1, 8f
     mfc0    $k0, $10                # EntryHi = faulting VPN2 | current ASID
-    srl     $k0, $k0, 9
-    andi    $k0, $k0, 0xFF0
+    srl     $k1, $k0, 13
+    xor     $k0, $k0, $k1           # low 8 bits: VPN2 ^ ASID, the slot
+    andi    $k0, $k0, 0xFF
+    sll     $k0, $k0, 4
+    lui     $k1, %hi(__hv_refill_cache)
+    lw      $k1, %lo(__hv_refill_cache)($k1)
     addu    $k1, $k1, $k0           # &slot
     lw      $k0, 0($k1)             # slot tag
     mfc0    $k1, $10
     bne     $k0, $k1, 8f
-    srl     $k1, $k1, 9
-    andi    $k1, $k1, 0xFF0
-    lui     $k0, %hi(__hv_refill_cache)
-    lw      $k0, %lo(__hv_refill_cache)($k0)
+    srl     $k0, $k1, 13            # (slot) &slot again, from EntryHi
+    xor     $k0, $k0, $k1
+    andi    $k0, $k0, 0xFF
+    sll     $k0, $k0, 4
+    lui     $k1, %hi(__hv_refill_cache)
+    lw      $k1, %lo(__hv_refill_cache)($k1)
     addu    $k1, $k1, $k0
     lw      $k0, 4($k1)
     mtc0    $k0, $2                 # EntryLo0

@@ -384,15 +384,15 @@ fn fast_exception(ctx: &mut RunContext, frame: &mut TrapFrame, bad_vaddr: u32) -
             .handle_trap(guest_regs(frame), &t, &HostView, &asids)
     };
     // A shadow mapping needs nothing more. A reflected exception leaves the guest at its vector
-    // with EXL set: nothing deliverable, the same address space (ERL unchanged), supervisor
-    // mode; that is all prepare_entry would decide (checked by vcpu-mips/tests/assembly_rules.rs).
+    // with EXL set: nothing deliverable, supervisor mode, the kernel-mode host ASID published
+    // by the last prepare_entry (ERL unchanged: with ERL set, the one it runs under); that is
+    // all prepare_entry would decide (checked by vcpu-mips/tests/assembly_rules.rs).
     // Anything else may need prepare_entry (a refill without a host ASID yet is retried after
     // it assigns one).
     match outcome {
         Outcome::Reflected { .. } => {
-            if frame.status & STATUS_KSU == guest_status(RealMode::User) & STATUS_KSU {
-                // From user mode into kernel mode: the guest kernel's commpage.
-                commpage::set_host_pair(&ctx.cpu.vcpu, (cp0::read_entryhi() & 0xFF) as u8);
+            if ctx.cpu.vcpu.cp0().status & vcpu_mips::cp0::ST_ERL == 0 {
+                tlb::set_asid(ctx.cpu.vcpu.mode_asids().0);
             }
             frame.status = guest_status(RealMode::Supervisor);
             FAST_DONE
@@ -424,9 +424,6 @@ fn fast_reenter(ctx: &mut RunContext, frame: &mut TrapFrame, reenter: bool, time
     }
     FAST_DONE
 }
-
-/// Real Status.KSU.
-const STATUS_KSU: u32 = 3 << 3;
 
 /// Cause.ExcCode and Cause.CE of a Coprocessor Unusable trap for CP0.
 const CAUSE_CODE_AND_CE: u32 = 3 << 28 | 0x1F << 2;
@@ -568,7 +565,6 @@ fn reenter_guest(ctx: &mut RunContext, frame: &mut TrapFrame) -> Result<(), Gues
         tlb::flush_all();
     }
     tlb::set_asid(entry.host_asid);
-    commpage::set_host_pair(&ctx.cpu.vcpu, entry.host_asid);
     frame.status = guest_status(entry.mode);
     Ok(())
 }
