@@ -35,3 +35,4 @@ pub mod pci;
 #[cfg(test)]
 mod testing;
 pub mod uart16550;
+pub mod virtio_blk;
