@@ -160,7 +160,6 @@ pub fn start_ports(
 ) -> (Vec<Box<dyn EtherPort>>, Vec<Interrupt>) {
     let mut ports: Vec<Box<dyn EtherPort>> = Vec::new();
     let mut interrupts = Vec::new();
-    let mut window: Option<DeviceWindow> = None;
     let delay = TimebaseDelay {
         hz: setup.timebase_hz,
     };
@@ -168,7 +167,7 @@ pub fn start_ports(
         + Etsec::<Mmio, CoherentDma>::descriptor_bytes(LAYOUT)) as u64;
     for c in controllers.iter().flatten() {
         let name = ports.len() + 1;
-        let Some(regs) = registers(c.phys, &setup, &mut window) else {
+        let Some(regs) = registers(c.phys, &setup) else {
             hypervisor::println!("ether{name}: registers at {:#x} out of reach", c.phys);
             continue;
         };
@@ -211,18 +210,15 @@ pub fn start_ports(
 }
 
 /// The controller's 4 KiB of registers: in CCSR, or through the device window (mapped at the
-/// first controller outside CCSR; every other one must lie in the same 1 MiB).
-fn registers(phys: u64, setup: &PortSetup<'_>, window: &mut Option<DeviceWindow>) -> Option<Mmio> {
+/// first device outside CCSR; every other one must lie in the same 1 MiB).
+fn registers(phys: u64, setup: &PortSetup<'_>) -> Option<Mmio> {
     let len = etsec::REGISTER_WINDOW;
     if let Some(offset) = phys.checked_sub(setup.ccsr_phys) {
         if offset + len as u64 <= CCSR_LEN as u64 {
             return Some(setup.ccsr.window(usize::try_from(offset).ok()?, len));
         }
     }
-    if window.is_none() {
-        *window = DeviceWindow::map(phys);
-    }
-    window.as_ref()?.registers(phys, len)
+    DeviceWindow::shared(phys)?.registers(phys, len)
 }
 
 /// Where the driver reads the link, and the link to assume when it is fixed.
