@@ -22,13 +22,14 @@ use alloc::boxed::Box;
 use drivers::dma::{CoherentDma, DmaMemory};
 use drivers::fsl_pci::{self, FslPci};
 use drivers::mmio::Mmio;
-use drivers::nic::{Delay, RingMemory};
+use drivers::nic::RingMemory;
 use drivers::pci::{self, Bar, Enable};
 use drivers::virtio_blk::{self, pci::Region, MmioVirtio, VirtioBlk, VirtioError};
 use filestore::{BlockDevice, DeviceError, BLOCK_SIZE};
-use hypervisor::arch::{self, mmu};
+use hypervisor::arch::mmu;
 
 use crate::device_window::DeviceWindow;
+use crate::TimebaseDelay;
 
 /// Where a board's PCI memory window is: `size` bytes of CPU physical address space at
 /// `cpu` reaching PCI memory at `bus` (both aligned to `size`, a power of two); it must lie
@@ -52,18 +53,6 @@ pub const QEMU_PPCE500_PCI: PciWindows = PciWindows {
 /// PCI addresses that reach local memory (from 0): the RAM the hypervisor maps, and more.
 const INBOUND_SIZE: u64 = 0x8000_0000;
 const SECTORS_PER_BLOCK: u64 = (BLOCK_SIZE as u64) / virtio_blk::SECTOR;
-
-/// Busy-waiting on the time base.
-struct TimebaseDelay {
-    hz: u64,
-}
-
-impl Delay for TimebaseDelay {
-    fn delay_us(&self, us: u32) {
-        let end = arch::counter() + u64::from(us) * self.hz / 1_000_000;
-        while arch::counter() < end {}
-    }
-}
 
 /// The virtio disk as the file store's block device.
 pub struct VirtioDisk {

@@ -33,11 +33,12 @@ use drivers::dma::{CoherentDma, DmaMemory};
 use drivers::etsec::{self, Etsec, PhyLink};
 use drivers::fsl_soc::{EthernetController, EthernetPhy, Interrupt, CCSR_LEN};
 use drivers::mmio::Mmio;
-use drivers::nic::{Delay, EthernetPort, Link, MacAddress, RingLayout, RingMemory, Speed};
+use drivers::nic::{EthernetPort, Link, MacAddress, RingLayout, RingMemory, Speed};
 use hypervisor::arch::{self, mmu};
 use hypervisor::board::{EtherPort, PhysRange, PortCounters};
 
 use crate::device_window::DeviceWindow;
+use crate::TimebaseDelay;
 
 /// Slots and buffers per port.
 pub const LAYOUT: RingLayout = RingLayout {
@@ -65,18 +66,6 @@ const DMA: CoherentDma = CoherentDma {
     bus_base: 0,
     len: mmu::RAM_MAPPED,
 };
-
-/// Busy-waiting on the time base.
-struct TimebaseDelay {
-    hz: u64,
-}
-
-impl Delay for TimebaseDelay {
-    fn delay_us(&self, us: u32) {
-        let end = arch::counter() + u64::from(us) * self.hz / 1_000_000;
-        while arch::counter() < end {}
-    }
-}
 
 /// One eTSEC port, as the network sees it.
 pub struct Port {

@@ -159,6 +159,18 @@ impl Board for FslSocBoard {
     }
 }
 
+/// Busy-waiting on the time base (the drivers' `Delay`).
+pub(crate) struct TimebaseDelay {
+    pub hz: u64,
+}
+
+impl drivers::nic::Delay for TimebaseDelay {
+    fn delay_us(&self, us: u32) {
+        let end = arch::counter() + u64::from(us) * self.hz / 1_000_000;
+        while arch::counter() < end {}
+    }
+}
+
 static BOARD: spin::Once<FslSocBoard> = spin::Once::new();
 
 /// Boot the MPC85xx board called `name` (as `./x build --board` knows it) from the registers
