@@ -3,7 +3,8 @@
 //! good; `import-image` of the SDK's `hello-ppc.tgz` unpacks into the guest's area; the e500
 //! guest writes and reads its disk over metafs, and finds what it wrote after a guest reboot
 //! and after a host reboot (QEMU restarted on the same image, which the host then reads with
-//! the `filestore` crate). A guest without a disk gets the PowerPC (generic) errno numbers.
+//! the `filestore` crate). A guest without a disk gets the PowerPC (generic) errno numbers. The
+//! disk and the eTSECs share the device window.
 //!
 //! Figures are printed (`-- --nocapture`): the guest's 4 KiB metafs rates (`disk-bench`).
 
@@ -16,6 +17,7 @@ use common::*;
 use filestore::{Store, ROOT_INO};
 use qemu_tests::boards::Board;
 use qemu_tests::guests;
+use qemu_tests::qemu::Nic;
 use qemu_tests::session::{Session, PROMPT};
 
 /// Attach to `vm`'s console, type `line`, wait for `until` and the guest's prompt after it;
@@ -168,4 +170,28 @@ fn an_e500_guest_without_a_disk_gets_the_powerpc_errno_numbers() {
     assert!(out.contains("ls: errno 38"), "{out}");
     shutdown(&mut s);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// As `./x run` boots it: the disk and two eTSECs, whose registers share one device window
+/// (the disk maps it first, at mount; the ports find theirs in it).
+#[test]
+fn the_disk_and_the_ethernet_ports_share_the_device_window() {
+    let disk = Disk::on(Board::QemuPpce500, "e500-window");
+    let mut s = Session::boot_with(Board::QemuPpce500, |c| {
+        c.disk = Some(disk.image.clone());
+        c.nics = vec![Nic::User, Nic::Unplugged];
+    });
+    let boot = s.login(BOOT);
+    assert!(boot.contains(FORMATTED), "{boot}");
+    for port in ["ether1: ", "ether2: "] {
+        assert!(boot.contains(port), "{port} missing:\n{boot}");
+    }
+    assert!(!boot.contains("out of reach"), "{boot}");
+    let ports = cmd(&mut s, "/interface print");
+    assert!(
+        ports.contains("ether1") && ports.contains("ether2"),
+        "{ports}"
+    );
+    shutdown(&mut s);
+    disk.host_store();
 }
