@@ -140,6 +140,9 @@ pub enum VirtioError {
     Timeout,
     /// The device answered a request that was not the one pending.
     BadCompletion,
+    /// An earlier request timed out or completed wrongly: the device may still use the
+    /// queue, so no request is made any more (until the device is set up again).
+    Stopped,
 }
 
 /// One virtio block device, ready for requests.
@@ -155,6 +158,8 @@ pub struct VirtioBlk<R, D, T> {
     /// The available ring's index the driver publishes next, and the used one it waits for.
     avail_idx: u16,
     used_idx: u16,
+    /// Set by a timeout or a wrong completion (see [`VirtioError::Stopped`]).
+    stopped: bool,
 }
 
 impl<R: VirtioRegisters, D: DmaOps, T: Delay> VirtioBlk<R, D, T> {
@@ -197,6 +202,7 @@ impl<R: VirtioRegisters, D: DmaOps, T: Delay> VirtioBlk<R, D, T> {
             features,
             avail_idx: 0,
             used_idx: 0,
+            stopped: false,
         };
         if let Err(e) = blk.set_up_queue() {
             fail(&blk.regs);
@@ -257,6 +263,9 @@ impl<R: VirtioRegisters, D: DmaOps, T: Delay> VirtioBlk<R, D, T> {
     }
 
     fn check_range(&self, sector: u64) -> Result<(), VirtioError> {
+        if self.stopped {
+            return Err(VirtioError::Stopped);
+        }
         let end = sector.checked_add(PAGE as u64 / SECTOR);
         match end {
             Some(end) if end <= self.sectors => Ok(()),
@@ -307,6 +316,9 @@ impl<R: VirtioRegisters, D: DmaOps, T: Delay> VirtioBlk<R, D, T> {
     /// One request of `kind` at `sector` with the data page (written by the device when
     /// `device_writes`); waits for its completion.
     fn request(&mut self, kind: u32, sector: u64, device_writes: bool) -> Result<(), VirtioError> {
+        if self.stopped {
+            return Err(VirtioError::Stopped);
+        }
         let d = self.memory.descriptors;
         d.write_le32(HEADER, kind);
         d.write_le32(HEADER + 4, 0);
@@ -346,7 +358,10 @@ impl<R: VirtioRegisters, D: DmaOps, T: Delay> VirtioBlk<R, D, T> {
         d.write_le16(AVAIL_RING + 2, self.avail_idx);
         fence(Ordering::SeqCst);
         self.regs.notify(self.notify_off, 0);
-        self.wait_used()?;
+        if let Err(e) = self.wait_used() {
+            self.stopped = true;
+            return Err(e);
+        }
         match d.read8(STATUS) {
             S_OK => Ok(()),
             s => Err(VirtioError::Status(s)),
