@@ -3,7 +3,8 @@
 //! Each controller that appears on more than one board lives here once: the 16550 UART (malta,
 //! ppce500, RB400, RB1100), the i8259 pair (malta), the OpenPIC/MPIC (ppce500, RB1100), the
 //! Ethernet controllers ([`e1000`], [`etsec`], [`ag71xx`], sharing [`nic`] and [`dma`]) and
-//! PCI configuration ([`pci`]), and ATA disks by PIO ([`ata`]: the PIIX4 IDE channel on malta). Boards only say where a controller is and how it is wired.
+//! PCI configuration ([`pci`]), ATA disks by PIO ([`ata`]: the PIIX4 IDE channel on malta) and
+//! virtio block devices on PCI ([`virtio_blk`]: QEMU ppce500's disk). Boards only say where a controller is and how it is wired.
 //! [`fsl_soc`] is the MPC85xx (e500) SoC platform both PowerPC boards share: its devices found
 //! through the device tree.
 //!
@@ -35,3 +36,4 @@ pub mod pci;
 #[cfg(test)]
 mod testing;
 pub mod uart16550;
+pub mod virtio_blk;

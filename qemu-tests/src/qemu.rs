@@ -20,7 +20,8 @@ pub struct QemuConfig {
     pub no_reboot: bool,
     /// A raw image for the board's configuration flash (malta: its 4 MiB CFI flash).
     pub flash: Option<PathBuf>,
-    /// A raw disk image for the board's disk (malta: the IDE disk, holding the file store).
+    /// A raw disk image for the board's disk, holding the file store (malta: the IDE disk;
+    /// ppce500: a virtio block device on PCI).
     pub disk: Option<PathBuf>,
     /// A file store (`guest_loader::store` format) to preload where the board expects it.
     pub files: Option<PathBuf>,
@@ -73,7 +74,8 @@ pub const MALTA_PRELOAD_MAX: u64 = 32 << 20;
 /// hypervisor reads it in place inside its 256 MiB one-to-one map).
 pub const PPCE500_PRELOAD_MAX: u64 = 32 << 20;
 
-/// Size of the disk image `./x run` creates for malta (sparse: it takes what is written).
+/// Size of the disk image `./x run` creates for malta and ppce500 (sparse: it takes what is
+/// written).
 pub const MALTA_DISK_SIZE: u64 = 256 << 20;
 
 /// Create `path` as an empty (all zero, sparse) disk image of `size` bytes, unless it exists.
@@ -160,16 +162,24 @@ impl QemuConfig {
                 .arg(format!("if=pflash,format=raw,file={}", flash.display()));
         }
         if let Some(disk) = &self.disk {
-            if self.board != Board::QemuMalta {
-                return Err(format!(
-                    "{}: no disk is modelled on this machine yet",
-                    self.board
-                ));
+            match self.board {
+                Board::QemuMalta => {
+                    cmd.arg("-drive").arg(format!(
+                        "if=ide,index=0,media=disk,format=raw,file={}",
+                        disk.display()
+                    ));
+                }
+                // A modern-only virtio block device on the PCI bus (no option ROM needed).
+                Board::QemuPpce500 => {
+                    cmd.arg("-drive").arg(format!(
+                        "if=none,id=disk0,format=raw,file={}",
+                        disk.display()
+                    ));
+                    cmd.arg("-device")
+                        .arg("virtio-blk-pci,drive=disk0,disable-legacy=on,romfile=");
+                }
+                other => return Err(format!("{other}: no disk is modelled on this machine")),
             }
-            cmd.arg("-drive").arg(format!(
-                "if=ide,index=0,media=disk,format=raw,file={}",
-                disk.display()
-            ));
         }
         if let Some(files) = &self.files {
             let len = std::fs::metadata(files)

@@ -1,7 +1,7 @@
 //! Files over the serial console with lrzsz's real `sz` and `rz` (Debian's `lrzsz`, which
 //! `tools/ensure-toolchain.sh` installs), connected to qemu-malta's console as a terminal
 //! program connects them: `/file receive` takes a file `sz` sends into the file store,
-//! `/file send` gives one to `rz`, byte for byte both ways; a file larger than the store's
+//! `/file send` gives one to `rz`, byte for byte both ways (on qemu-ppce500 too); a file larger than the store's
 //! free space is refused before any data moves; a transfer cancelled half-way (`sz`
 //! interrupted) leaves nothing, neither in `/file print` nor in the store on the disk image; Ctrl-C on the
 //! box while it waits for a sender gets the prompt back; a power cut in the middle of a
@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use common::*;
 use filestore::{AreaId, ROOT_INO};
+use qemu_tests::boards::Board;
 use qemu_tests::session::PROMPT;
 
 const TRANSFER: Duration = Duration::from_secs(120);
@@ -38,7 +39,17 @@ fn tool(name: &str) -> Command {
 
 #[test]
 fn sz_to_the_store_and_back_with_rz() {
-    let disk = Disk::new("zmodem");
+    round_trip(Board::QemuMalta, "zmodem");
+}
+
+/// The same on qemu-ppce500, whose store is on its virtio disk.
+#[test]
+fn sz_to_the_store_and_back_with_rz_on_ppce500() {
+    round_trip(Board::QemuPpce500, "zmodem-ppce500");
+}
+
+fn round_trip(board: Board, tag: &str) {
+    let disk = Disk::on(board, tag);
     let data = pattern(400_000, 11);
     disk.file("data.bin", &data);
     let mut s = disk.boot(&[]);

@@ -319,7 +319,8 @@ impl GuestDevices {
         self.metafs.exports.get(id)
     }
 
-    /// Sets the errno numbering of the guest's architecture (MIPS until told otherwise):
+    /// Sets the errno numbering of the guest's architecture (`ErrnoTable::NATIVE`, the
+    /// hypervisor's own CPU family's, until told otherwise):
     /// `ErrnoTable::for_machine(arch.elf_machine)`.
     pub fn set_errno_table(&mut self, table: ErrnoTable) {
         self.metafs.table = table;

@@ -113,6 +113,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
         let flash = state_dir.join(format!("{board}-flash.img"));
         ensure_flash_image(&flash, MALTA_FLASH_SIZE)?;
         config.flash = Some(flash);
+    }
+    if matches!(board, Board::QemuMalta | Board::QemuPpce500) {
         // So do the files and the guests' disks, on this disk image.
         let disk = state_dir.join(format!("{board}-disk.img"));
         ensure_disk_image(&disk, MALTA_DISK_SIZE)?;

@@ -1,5 +1,8 @@
 //! A window onto device registers outside CCSR: QEMU ppce500's platform bus (at physical
-//! 0xF_0000_0000), where `-device eTSEC` puts its controllers.
+//! 0xF_0000_0000), where `-device eTSEC` puts its controllers, and the PCI memory window the
+//! board opens in the same megabyte for its virtio disk (`disk.rs`). The window is shared:
+//! the first user maps it ([`DeviceWindow::shared`]), later ones find their registers in it
+//! or not at all.
 //!
 //! The hypervisor's boot map (`hypervisor::arch::mmu`) has TLB1 entries 0 (low RAM) and 1
 //! (CCSR), and 14 for the RAM above 256 MiB (`map_high_ram`); guests' large pages use 2..=13;
@@ -34,6 +37,9 @@ const MAS3_SR: u32 = 1 << 0;
 
 const _: () = assert!(WINDOW_VIRT.is_multiple_of(WINDOW_SIZE));
 
+/// The window once mapped (`None` inside: the page asked for first was out of reach).
+static SHARED: spin::Once<Option<DeviceWindow>> = spin::Once::new();
+
 /// The window, once mapped: which physical page it shows.
 #[derive(Clone, Copy, Debug)]
 pub struct DeviceWindow {
@@ -41,9 +47,14 @@ pub struct DeviceWindow {
 }
 
 impl DeviceWindow {
-    /// Map the 1 MiB page holding physical address `phys` (36-bit) at [`WINDOW_VIRT`]. Call
-    /// once, at boot, before any guest runs.
-    pub fn map(phys: u64) -> Option<DeviceWindow> {
+    /// The window: mapped at the 1 MiB page holding `phys` by the first call (at boot, before
+    /// any guest runs), the page mapped then by every later one.
+    pub fn shared(phys: u64) -> Option<DeviceWindow> {
+        *SHARED.call_once(|| DeviceWindow::map(phys))
+    }
+
+    /// Map the 1 MiB page holding physical address `phys` (36-bit) at [`WINDOW_VIRT`].
+    fn map(phys: u64) -> Option<DeviceWindow> {
         let page = phys & !(WINDOW_SIZE as u64 - 1);
         if page >> 36 != 0 {
             return None;

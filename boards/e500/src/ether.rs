@@ -33,11 +33,12 @@ use drivers::dma::{CoherentDma, DmaMemory};
 use drivers::etsec::{self, Etsec, PhyLink};
 use drivers::fsl_soc::{EthernetController, EthernetPhy, Interrupt, CCSR_LEN};
 use drivers::mmio::Mmio;
-use drivers::nic::{Delay, EthernetPort, Link, MacAddress, RingLayout, RingMemory, Speed};
+use drivers::nic::{EthernetPort, Link, MacAddress, RingLayout, RingMemory, Speed};
 use hypervisor::arch::{self, mmu};
 use hypervisor::board::{EtherPort, PhysRange, PortCounters};
 
 use crate::device_window::DeviceWindow;
+use crate::TimebaseDelay;
 
 /// Slots and buffers per port.
 pub const LAYOUT: RingLayout = RingLayout {
@@ -65,18 +66,6 @@ const DMA: CoherentDma = CoherentDma {
     bus_base: 0,
     len: mmu::RAM_MAPPED,
 };
-
-/// Busy-waiting on the time base.
-struct TimebaseDelay {
-    hz: u64,
-}
-
-impl Delay for TimebaseDelay {
-    fn delay_us(&self, us: u32) {
-        let end = arch::counter() + u64::from(us) * self.hz / 1_000_000;
-        while arch::counter() < end {}
-    }
-}
 
 /// One eTSEC port, as the network sees it.
 pub struct Port {
@@ -160,7 +149,6 @@ pub fn start_ports(
 ) -> (Vec<Box<dyn EtherPort>>, Vec<Interrupt>) {
     let mut ports: Vec<Box<dyn EtherPort>> = Vec::new();
     let mut interrupts = Vec::new();
-    let mut window: Option<DeviceWindow> = None;
     let delay = TimebaseDelay {
         hz: setup.timebase_hz,
     };
@@ -168,7 +156,7 @@ pub fn start_ports(
         + Etsec::<Mmio, CoherentDma>::descriptor_bytes(LAYOUT)) as u64;
     for c in controllers.iter().flatten() {
         let name = ports.len() + 1;
-        let Some(regs) = registers(c.phys, &setup, &mut window) else {
+        let Some(regs) = registers(c.phys, &setup) else {
             hypervisor::println!("ether{name}: registers at {:#x} out of reach", c.phys);
             continue;
         };
@@ -211,18 +199,15 @@ pub fn start_ports(
 }
 
 /// The controller's 4 KiB of registers: in CCSR, or through the device window (mapped at the
-/// first controller outside CCSR; every other one must lie in the same 1 MiB).
-fn registers(phys: u64, setup: &PortSetup<'_>, window: &mut Option<DeviceWindow>) -> Option<Mmio> {
+/// first device outside CCSR; every other one must lie in the same 1 MiB).
+fn registers(phys: u64, setup: &PortSetup<'_>) -> Option<Mmio> {
     let len = etsec::REGISTER_WINDOW;
     if let Some(offset) = phys.checked_sub(setup.ccsr_phys) {
         if offset + len as u64 <= CCSR_LEN as u64 {
             return Some(setup.ccsr.window(usize::try_from(offset).ok()?, len));
         }
     }
-    if window.is_none() {
-        *window = DeviceWindow::map(phys);
-    }
-    window.as_ref()?.registers(phys, len)
+    DeviceWindow::shared(phys)?.registers(phys, len)
 }
 
 /// Where the driver reads the link, and the link to assume when it is fixed.

@@ -8,12 +8,15 @@
 //! halt, else hand the board to the kernel. `BoardInfo` comes from the tree (model, clocks, RAM
 //! banks); cpu "e500v2", architecture "powerpc", the time base as the timer. The preloaded file
 //! store (`./x run --file`) is the initial RAM disk the tree names (QEMU's `-initrd`), when it
-//! lies in the RAM the hypervisor maps one to one.
+//! lies in the RAM the hypervisor maps one to one. The disk, where the board has one: a virtio
+//! block device on the PCI controller (`disk.rs`; QEMU ppce500's `virtio-blk-pci`).
 //!
 //! A board crate is then its `memory.ld` and two lines:
 //!
 //! ```ignore
-//! fn main(regs: hypervisor::arch::BootRegs) -> ! { board_e500::start("rb1100", regs) }
+//! fn main(regs: hypervisor::arch::BootRegs) -> ! {
+//!     board_e500::start("rb1100", regs, FixedLinks::AsTheTreeSays, DiskSetup::None)
+//! }
 //! hypervisor::board_entry!(main);
 //! ```
 #![no_std]
@@ -21,6 +24,7 @@
 extern crate alloc;
 
 mod device_window;
+mod disk;
 mod ether;
 
 use alloc::boxed::Box;
@@ -31,7 +35,17 @@ use drivers::mmio::Mmio;
 use hypervisor::arch::{self, mmu, BootRegs};
 use hypervisor::board::{drain_console, Board, BoardInfo, EtherPort, EventSink, PhysRange};
 
+pub use disk::{PciWindows, QEMU_PPCE500_PCI};
 pub use ether::FixedLinks;
+
+/// What a board's disk is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiskSetup {
+    /// None (the board's own storage has no driver yet).
+    None,
+    /// A virtio block device on the PCI controller, reached through these windows.
+    VirtioPci(PciWindows),
+}
 
 /// MPIC priority of the Ethernet ports' interrupts (the console's is 8).
 const ETHER_PRIORITY: u8 = 7;
@@ -49,6 +63,7 @@ pub struct FslSocBoard {
     fixed_links: FixedLinks,
     /// The MPIC sources of the ports that started.
     ether_interrupts: spin::Once<Vec<Interrupt>>,
+    disk: DiskSetup,
 }
 
 impl FslSocBoard {
@@ -117,6 +132,13 @@ impl Board for FslSocBoard {
         }
     }
 
+    fn disk(&self) -> Option<Box<dyn filestore::BlockDevice>> {
+        match self.disk {
+            DiskSetup::None => None,
+            DiskSetup::VirtioPci(windows) => disk::probe(&self.ccsr, windows, self.info.timer_hz),
+        }
+    }
+
     fn console_rx_interrupt(&self, enable: bool) {
         self.soc.console().set_rx_interrupt(enable);
     }
@@ -137,12 +159,24 @@ impl Board for FslSocBoard {
     }
 }
 
+/// Busy-waiting on the time base (the drivers' `Delay`).
+pub(crate) struct TimebaseDelay {
+    pub hz: u64,
+}
+
+impl drivers::nic::Delay for TimebaseDelay {
+    fn delay_us(&self, us: u32) {
+        let end = arch::counter() + u64::from(us) * self.hz / 1_000_000;
+        while arch::counter() < end {}
+    }
+}
+
 static BOARD: spin::Once<FslSocBoard> = spin::Once::new();
 
 /// Boot the MPC85xx board called `name` (as `./x build --board` knows it) from the registers
 /// the boot loader left: find the machine through the device tree and run the kernel on it.
-/// `fixed_links`: how its `fixed-link` Ethernet ports learn their link.
-pub fn start(name: &'static str, regs: BootRegs, fixed_links: FixedLinks) -> ! {
+/// `fixed_links`: how its `fixed-link` Ethernet ports learn their link; `disk`: where its disk is.
+pub fn start(name: &'static str, regs: BootRegs, fixed_links: FixedLinks, disk: DiskSetup) -> ! {
     // SAFETY: the entry code mapped CCSR at `CCSR_VIRT` (cache-inhibited, guarded, `CCSR_SIZE`
     // bytes) for the life of the program; only the drivers built from this window touch it.
     let ccsr = unsafe { Mmio::new(mmu::CCSR_VIRT, mmu::CCSR_SIZE) };
@@ -184,6 +218,7 @@ pub fn start(name: &'static str, regs: BootRegs, fixed_links: FixedLinks) -> ! {
         ethernet: desc.ethernet,
         fixed_links,
         ether_interrupts: spin::Once::new(),
+        disk,
     });
     hypervisor::kernel::run(board)
 }

@@ -4,7 +4,9 @@
 //! `board_e500`) finds everything through the device tree QEMU passes in r3: RAM from `/memory`, time base and core clock from `/cpus`, the console (DUART
 //! channel 0 at CCSR + 0x4500, MPIC source 42) from `/chosen/stdout-path`, the MPIC at
 //! CCSR + 0x4_0000, reset through the global utilities (RSTCR), power-off through the
-//! `gpio-poweroff` line (pin 0 of the GPIO block at CCSR + 0xF_F000). What is specific to this
+//! `gpio-poweroff` line (pin 0 of the GPIO block at CCSR + 0xF_F000), the disk a virtio block
+//! device on the PCI bus (`-device virtio-blk-pci`, its registers in a 64 KiB PCI window at
+//! 0xF_000F_0000). What is specific to this
 //! board is its memory map: CCSR at physical 0xF_E000_0000 and the load address, in
 //! `memory.ld`.
 #![no_std]
@@ -12,7 +14,13 @@
 
 fn main(regs: hypervisor::arch::BootRegs) -> ! {
     // QEMU's tree says `fixed-link`, but its eTSEC model has a PHY whose link follows `set_link`.
-    board_e500::start("qemu-ppce500", regs, board_e500::FixedLinks::FromPhyAt(0))
+    // The disk is `-device virtio-blk-pci` on the PCI bus.
+    board_e500::start(
+        "qemu-ppce500",
+        regs,
+        board_e500::FixedLinks::FromPhyAt(0),
+        board_e500::DiskSetup::VirtioPci(board_e500::QEMU_PPCE500_PCI),
+    )
 }
 
 hypervisor::board_entry!(main);

@@ -13,7 +13,13 @@
 #![no_main]
 
 fn main(regs: hypervisor::arch::BootRegs) -> ! {
-    board_e500::start("rb1100", regs, board_e500::FixedLinks::AsTheTreeSays)
+    // Its NAND and CompactFlash have no driver yet: no disk, files stay in RAM.
+    board_e500::start(
+        "rb1100",
+        regs,
+        board_e500::FixedLinks::AsTheTreeSays,
+        board_e500::DiskSetup::None,
+    )
 }
 
 hypervisor::board_entry!(main);

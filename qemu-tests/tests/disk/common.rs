@@ -22,16 +22,23 @@ pub const CHECKED: &str = "file store checked in";
 pub struct Disk {
     pub dir: PathBuf,
     pub image: PathBuf,
+    pub board: Board,
 }
 
 impl Disk {
+    /// A disk for qemu-malta.
     pub fn new(tag: &str) -> Disk {
+        Disk::on(Board::QemuMalta, tag)
+    }
+
+    /// A disk for `board` (qemu-malta: its IDE disk; qemu-ppce500: a virtio disk on PCI).
+    pub fn on(board: Board, tag: &str) -> Disk {
         let dir =
             std::env::temp_dir().join(format!("qemu-tests-disk-{}-{tag}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let image = dir.join("disk.img");
         ensure_disk_image(&image, DISK_SIZE).unwrap_or_else(|e| panic!("{e}"));
-        Disk { dir, image }
+        Disk { dir, image, board }
     }
 
     /// Boot with this disk and, if given, `files` preloaded.
@@ -41,7 +48,7 @@ impl Disk {
             build_store(files, &store).expect("packing the file store");
             store
         });
-        Session::boot_with(Board::QemuMalta, |c| {
+        Session::boot_with(self.board, |c| {
             c.disk = Some(self.image.clone());
             c.files = store;
         })

@@ -20,6 +20,17 @@ pub enum ErrnoTable {
 }
 
 impl ErrnoTable {
+    /// The table of the guests a hypervisor built for this CPU runs until told otherwise
+    /// (`GuestDevices::set_errno_table`): a hypervisor runs guests of its own CPU family only
+    /// (MIPS guests on the MIPS boards, e500 guests on the PowerPC ones), so a PowerPC build
+    /// answers in the generic numbering; every other build (MIPS, and the host's tests and
+    /// simulator, whose guests are MIPS) in the MIPS one.
+    pub const NATIVE: ErrnoTable = if cfg!(target_arch = "powerpc") {
+        ErrnoTable::Generic
+    } else {
+        ErrnoTable::Mips
+    };
+
     /// The table of guests built for `machine`.
     pub const fn for_machine(machine: ElfMachine) -> Self {
         match machine {

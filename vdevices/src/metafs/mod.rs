@@ -132,7 +132,7 @@ impl Metafs {
         Self {
             slot: Slot::new(QueueId::Metafs),
             exports: Exports::none(),
-            table: ErrnoTable::Mips,
+            table: ErrnoTable::NATIVE,
             stats: MetafsStats::new(),
         }
     }
