@@ -1,0 +1,125 @@
+//! `--mips`: the FIB lookup and the forwarding path counted in MIPS 24Kc instructions, with the
+//! full tables. The tables are loaded here as for the host run (next hop = `hash(origin AS)
+//! mod 64`) and written as a big-endian blob (the format is described in
+//! `mips/src/table.rs`); `mips/` is built with the cross toolchain at the image's optimisation
+//! settings and run on QEMU malta (256 MiB, `-icount shift=0`) with the blob placed at
+//! physical 0x0f000000 by `-device loader`. Its console is ours.
+
+use std::path::Path;
+use std::process::Command;
+
+use bench_common::table::Tables;
+use qemu_tests::toolchain::CrossToolchain;
+use qemu_tests::workspace_root;
+
+/// Where the MIPS program expects the blob (`mips/src/table.rs`), and the room it has there.
+const BLOB_PHYS: u32 = 0x0f00_0000;
+const BLOB_MAX: usize = 16 << 20;
+
+/// The blob of `tables` (see `mips/src/table.rs`).
+fn blob(tables: &Tables) -> Result<Vec<u8>, String> {
+    let (n4, n6) = (tables.v4.entries.len(), tables.v6.entries.len());
+    let mut b = Vec::with_capacity(16 + n4 * 8 + n6 * 20);
+    b.extend_from_slice(b"FWD1");
+    for n in [n4, n6, 0] {
+        b.extend_from_slice(&(n as u32).to_be_bytes());
+    }
+    for &(a, len, hop) in &tables.v4.entries {
+        b.extend_from_slice(&a.to_be_bytes());
+        b.extend_from_slice(&[len, 0]);
+        b.extend_from_slice(&hop.to_be_bytes());
+    }
+    for &(a, len, hop) in &tables.v6.entries {
+        b.extend_from_slice(&a.to_be_bytes());
+        b.extend_from_slice(&[len, 0]);
+        b.extend_from_slice(&hop.to_be_bytes());
+    }
+    if b.len() > BLOB_MAX {
+        return Err(format!(
+            "the tables take {} bytes as a blob; the MIPS program has room for {BLOB_MAX}",
+            b.len()
+        ));
+    }
+    Ok(b)
+}
+
+/// Builds `mips/`; `opt_level` overrides the level of `routing` and `forward` (the crates
+/// measured; the image builds them at "z").
+fn build(target_dir: &Path, opt_level: Option<&str>) -> Result<std::path::PathBuf, String> {
+    let tc = CrossToolchain::find()?;
+    let dir = workspace_root().join("benches/forward/mips");
+    let mut cargo = tc.cargo();
+    if let Some(level) = opt_level {
+        let level = if level.parse::<u8>().is_ok() {
+            level.to_string()
+        } else {
+            format!("\"{level}\"")
+        };
+        for krate in ["routing", "forward"] {
+            cargo.arg("--config");
+            cargo.arg(format!("profile.release.package.{krate}.opt-level={level}"));
+        }
+    }
+    let status = cargo
+        .current_dir(&dir)
+        .env("RUSTFLAGS", "-C link-arg=-Tlink.ld")
+        .args(["build", "--release", "--target", "mips-mti-none-elf"])
+        .args([
+            "-Zbuild-std=core,alloc",
+            "-Zbuild-std-features=compiler-builtins-mem",
+            "--quiet",
+        ])
+        .arg("--target-dir")
+        .arg(target_dir)
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", tc.cargo.display()))?;
+    if !status.success() {
+        return Err(format!("building benches/forward/mips failed ({status})"));
+    }
+    Ok(target_dir.join("mips-mti-none-elf/release/forward-bench-mips"))
+}
+
+/// Writes the blob, builds `mips/` and runs it on QEMU malta.
+pub fn run(tables: &Tables, opt_level: Option<&str>) -> Result<(), String> {
+    let target_dir = workspace_root().join("target/forward-mips");
+    std::fs::create_dir_all(&target_dir).map_err(|e| format!("{}: {e}", target_dir.display()))?;
+    let blob_path = target_dir.join("tables.bin");
+    std::fs::write(&blob_path, blob(tables)?)
+        .map_err(|e| format!("{}: {e}", blob_path.display()))?;
+    let elf = build(&target_dir, opt_level)?;
+    println!(
+        "# MIPS 24Kc instructions (QEMU malta, -icount shift=0, 256 MiB), {} IPv4 and {} IPv6 prefixes; routing and forward at opt-level {}",
+        tables.v4.entries.len(),
+        tables.v6.entries.len(),
+        opt_level.unwrap_or("z (as in the image)")
+    );
+    let loader = format!(
+        "loader,file={},addr={BLOB_PHYS:#x},force-raw=on",
+        blob_path.display()
+    );
+    let status = Command::new("qemu-system-mips")
+        .args([
+            "-M", "malta", "-cpu", "24Kc", "-m", "256", "-vga", "none", "-display", "none",
+        ])
+        .args([
+            "-serial",
+            "stdio",
+            "-monitor",
+            "none",
+            "-nic",
+            "none",
+            "-no-reboot",
+            "-icount",
+            "shift=0",
+        ])
+        .arg("-kernel")
+        .arg(&elf)
+        .args(["-device", &loader])
+        .status()
+        .map_err(|e| format!("cannot run qemu-system-mips: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("QEMU failed ({status})"))
+    }
+}
