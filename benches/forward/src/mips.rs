@@ -3,25 +3,56 @@
 //! mod 64`) and written as a big-endian blob (the format is described in
 //! `mips/src/table.rs`); `mips/` is built with the cross toolchain at the image's optimisation
 //! settings and run on QEMU malta (256 MiB, `-icount shift=0`) with the blob placed at
-//! physical 0x0f000000 by `-device loader`. Its console is ours.
+//! physical 0x0f000000 by `-device loader`. Its console is printed as it comes; the run fails
+//! when the program panics, when its FIB answers a probe address differently from this host's
+//! FIB, or when a packet was not forwarded.
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use bench_common::table::Tables;
 use qemu_tests::toolchain::CrossToolchain;
 use qemu_tests::workspace_root;
+use routing::{Address, Fib, FibConfig, NextHop};
+
+use crate::Random;
 
 /// Where the MIPS program expects the blob (`mips/src/table.rs`), and the room it has there.
 const BLOB_PHYS: u32 = 0x0f00_0000;
 const BLOB_MAX: usize = 16 << 20;
+/// Addresses per family whose next hop the MIPS program checks against this host's FIB: half
+/// drawn from the table's prefixes, half uniformly random.
+const PROBES: usize = 4096;
 
-/// The blob of `tables` (see `mips/src/table.rs`).
+/// The host's FIB of `entries` and `PROBES` addresses with its answers (`0xffff`: no route).
+fn probes<A: Address>(
+    entries: &[(A, u8, u16)],
+    config: FibConfig,
+    draw: impl Fn(&mut Random, bool) -> A,
+) -> Result<Vec<(A, u16)>, String> {
+    let list: Vec<(A, u8, NextHop)> = entries
+        .iter()
+        .map(|&(a, l, h)| (a, l, NextHop::new(h).expect("64 next hops")))
+        .collect();
+    let mut fib = Fib::new(config);
+    fib.build(&list)
+        .map_err(|e| format!("building the host FIB: {e:?}"))?;
+    let mut rng = Random(0x5eed_0f_a11_ad0e5);
+    Ok((0..PROBES)
+        .map(|i| {
+            let a = draw(&mut rng, i % 2 == 0);
+            (a, fib.lookup(a).map_or(0xffff, NextHop::get))
+        })
+        .collect())
+}
+
+/// The blob of `tables` and the probes (see `mips/src/table.rs`).
 fn blob(tables: &Tables) -> Result<Vec<u8>, String> {
     let (n4, n6) = (tables.v4.entries.len(), tables.v6.entries.len());
     let mut b = Vec::with_capacity(16 + n4 * 8 + n6 * 20);
     b.extend_from_slice(b"FWD1");
-    for n in [n4, n6, 0] {
+    for n in [n4, n6, PROBES] {
         b.extend_from_slice(&(n as u32).to_be_bytes());
     }
     for &(a, len, hop) in &tables.v4.entries {
@@ -33,6 +64,37 @@ fn blob(tables: &Tables) -> Result<Vec<u8>, String> {
         b.extend_from_slice(&a.to_be_bytes());
         b.extend_from_slice(&[len, 0]);
         b.extend_from_slice(&hop.to_be_bytes());
+    }
+    let v4 = &tables.v4.entries;
+    let probes4 = probes(v4, FibConfig::ipv4_prefixes(n4), |rng, inside| {
+        let e = &v4[rng.next() as usize % n4];
+        let host = if inside {
+            u32::MAX.checked_shr(e.1.into()).unwrap_or(0)
+        } else {
+            u32::MAX
+        };
+        (if inside { e.0 } else { 0 }) | (rng.next() as u32 & host)
+    })?;
+    for (a, hop) in probes4 {
+        b.extend_from_slice(&a.to_be_bytes());
+        b.extend_from_slice(&hop.to_be_bytes());
+        b.extend_from_slice(&[0, 0]);
+    }
+    let v6 = &tables.v6.entries;
+    let probes6 = probes(v6, FibConfig::ipv6_prefixes(n6), |rng, inside| {
+        let e = &v6[rng.next() as usize % n6];
+        let host = if inside {
+            u128::MAX.checked_shr(e.1.into()).unwrap_or(0)
+        } else {
+            u128::MAX
+        };
+        let random = u128::from(rng.next()) << 64 | u128::from(rng.next());
+        (if inside { e.0 } else { 0 }) | (random & host)
+    })?;
+    for (a, hop) in probes6 {
+        b.extend_from_slice(&a.to_be_bytes());
+        b.extend_from_slice(&hop.to_be_bytes());
+        b.extend_from_slice(&[0, 0]);
     }
     if b.len() > BLOB_MAX {
         return Err(format!(
@@ -97,7 +159,7 @@ pub fn run(tables: &Tables, opt_level: Option<&str>) -> Result<(), String> {
         "loader,file={},addr={BLOB_PHYS:#x},force-raw=on",
         blob_path.display()
     );
-    let status = Command::new("qemu-system-mips")
+    let mut qemu = Command::new("qemu-system-mips")
         .args([
             "-M", "malta", "-cpu", "24Kc", "-m", "256", "-vga", "none", "-display", "none",
         ])
@@ -115,11 +177,32 @@ pub fn run(tables: &Tables, opt_level: Option<&str>) -> Result<(), String> {
         .arg("-kernel")
         .arg(&elf)
         .args(["-device", &loader])
-        .status()
+        .stdout(Stdio::piped())
+        .spawn()
         .map_err(|e| format!("cannot run qemu-system-mips: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("QEMU failed ({status})"))
+    let mut failures = Vec::new();
+    let console = qemu.stdout.take().ok_or("no console from QEMU")?;
+    for line in BufReader::new(console).lines() {
+        let line = line.map_err(|e| format!("reading QEMU's console: {e}"))?;
+        println!("{line}");
+        let bad = |key: &str| {
+            line.split_whitespace()
+                .any(|w| w.starts_with(key) && !w.ends_with("=0"))
+        };
+        if line.starts_with("panic")
+            || line.starts_with("no tables")
+            || bad("differences_from_host=")
+            || bad("not_forwarded=")
+        {
+            failures.push(line);
+        }
+    }
+    let status = qemu.wait().map_err(|e| format!("waiting for QEMU: {e}"))?;
+    if !status.success() {
+        return Err(format!("QEMU failed ({status})"));
+    }
+    match failures.first() {
+        None => Ok(()),
+        Some(line) => Err(format!("the MIPS program reported a failure: {line}")),
     }
 }

@@ -33,6 +33,8 @@ pub fn run(tables: &Tables, clock: &mut Clock) -> Fibs {
         "ipv6",
         clock,
     );
+    check(&v4, &tables.probes4, "ipv4");
+    check(&v6, &tables.probes6, "ipv6");
     let mut rng = Random(0x9e37_79b9_7f4a_7c15);
     let in_prefixes: Vec<u32> = (0..LOOKUPS).map(|_| rng.v4_in(&tables.v4)).collect();
     lookups(&v4, &in_prefixes, "ipv4", "from-prefixes", clock);
@@ -75,6 +77,32 @@ fn build<A: Address>(
         instructions / n
     );
     fib
+}
+
+/// Compares the answers for the probes with the host's FIB's; prints the count of differences
+/// and the first.
+fn check<A: Address + Copy + core::fmt::Debug>(
+    fib: &Fib<A>,
+    probes: &[(A, Option<u16>)],
+    afi: &str,
+) {
+    let mut wrong = probes
+        .iter()
+        .map(|&(a, want)| (a, want, fib.lookup(a).map(NextHop::get)))
+        .filter(|(_, want, got)| want != got);
+    let first = wrong.next();
+    let _ = writeln!(
+        Uart,
+        "check afi={afi} probes={} differences_from_host={}",
+        probes.len(),
+        first.map_or(0, |_| 1 + wrong.count())
+    );
+    if let Some((a, want, got)) = first {
+        let _ = writeln!(
+            Uart,
+            "# first difference: {a:?}: host {want:?}, MIPS {got:?}"
+        );
+    }
 }
 
 /// Instructions per lookup over `addrs` (the loop around it measured alone and subtracted),

@@ -15,6 +15,9 @@ pub const BLOB: usize = 0x8000_0000 | BLOB_PHYS;
 pub struct Tables {
     pub v4: Vec<(u32, u8, NextHop)>,
     pub v6: Vec<(u128, u8, NextHop)>,
+    /// Addresses and the next hop the host's FIB gave them.
+    pub probes4: Vec<(u32, Option<u16>)>,
+    pub probes6: Vec<(u128, Option<u16>)>,
 }
 
 fn word(b: &[u8], at: usize) -> u32 {
@@ -29,14 +32,25 @@ pub fn load() -> Option<Tables> {
     if &head[..4] != b"FWD1" {
         return None;
     }
-    let (n4, n6) = (word(head, 4) as usize, word(head, 8) as usize);
-    let len = 16 + n4 * 8 + n6 * 20;
+    let (n4, n6, np) = (
+        word(head, 4) as usize,
+        word(head, 8) as usize,
+        word(head, 12) as usize,
+    );
+    let len = 16 + (n4 + np) * 8 + (n6 + np) * 20;
     if len > 16 << 20 {
         return None;
     }
     // SAFETY: as above; the host program checked that the blob fits the 16 MiB.
     let b = unsafe { core::slice::from_raw_parts(BLOB as *const u8, len) };
-    let hop = |at: usize| NextHop::new(u16::from_be_bytes([b[at], b[at + 1]]));
+    let half = |at: usize| u16::from_be_bytes([b[at], b[at + 1]]);
+    let hop = |at: usize| NextHop::new(half(at));
+    let expected = |at: usize| Some(half(at)).filter(|&h| h != 0xffff);
+    let v6_at = |at: usize| {
+        let mut a = [0u8; 16];
+        a.copy_from_slice(&b[at..at + 16]);
+        u128::from_be_bytes(a)
+    };
     let mut v4 = Vec::with_capacity(n4);
     for r in b[16..16 + n4 * 8].chunks_exact(8) {
         v4.push((
@@ -49,11 +63,22 @@ pub fn load() -> Option<Tables> {
     let base = 16 + n4 * 8;
     for i in 0..n6 {
         let at = base + i * 20;
-        let mut a = [0u8; 16];
-        a.copy_from_slice(&b[at..at + 16]);
-        v6.push((u128::from_be_bytes(a), b[at + 16], hop(at + 18)?));
+        v6.push((v6_at(at), b[at + 16], hop(at + 18)?));
     }
-    Some(Tables { v4, v6 })
+    let base = base + n6 * 20;
+    let probes4 = (0..np)
+        .map(|i| (word(b, base + i * 8), expected(base + i * 8 + 4)))
+        .collect();
+    let base = base + np * 8;
+    let probes6 = (0..np)
+        .map(|i| (v6_at(base + i * 20), expected(base + i * 20 + 16)))
+        .collect();
+    Some(Tables {
+        v4,
+        v6,
+        probes4,
+        probes6,
+    })
 }
 
 /// xorshift64* (the host benchmark's generator).
@@ -70,7 +95,7 @@ impl Random {
     /// An address inside a prefix drawn uniformly from `entries` (host bits random).
     pub fn v4_in(&mut self, entries: &[(u32, u8, NextHop)]) -> u32 {
         let e = &entries[(self.next() % entries.len() as u64) as usize];
-        let host = if e.1 == 0 { u32::MAX } else { u32::MAX >> e.1 };
+        let host = u32::MAX.checked_shr(e.1.into()).unwrap_or(0);
         e.0 | (self.next() as u32 & host)
     }
 
