@@ -40,7 +40,9 @@ pub fn run(tables: &Tables, clock: &mut Clock) -> Fibs {
     lookups(&v4, &in_prefixes, "ipv4", "from-prefixes", clock);
     let random: Vec<u32> = (0..LOOKUPS).map(|_| rng.next() as u32).collect();
     lookups(&v4, &random, "ipv4", "random", clock);
-    drop((in_prefixes, random));
+    let direct = direct_only(&tables.v4, &mut rng);
+    lookups(&v4, &direct, "ipv4", "direct-entry-only", clock);
+    drop((in_prefixes, random, direct));
     let in_prefixes: Vec<u128> = (0..LOOKUPS).map(|_| rng.v6_in(&tables.v6)).collect();
     lookups(&v6, &in_prefixes, "ipv6", "from-prefixes", clock);
     let random: Vec<u128> = (0..LOOKUPS).map(|_| rng.v6()).collect();
@@ -50,6 +52,26 @@ pub fn run(tables: &Tables, clock: &mut Clock) -> Fibs {
         .collect();
     lookups(&v6, &global, "ipv6", "random-2000::/3", clock);
     Fibs { v4, v6 }
+}
+
+/// Addresses in prefixes up to /16 whose /16 holds no longer prefix: their lookup ends at the
+/// direct table (the part every lookup pays; the rest of a lookup is its chunk steps).
+fn direct_only(v4: &[(u32, u8, NextHop)], rng: &mut Random) -> Vec<u32> {
+    let mut chunked = alloc::vec![0u32; 1 << 11];
+    for &(a, len, _) in v4 {
+        if len > 16 {
+            chunked[(a >> 21) as usize] |= 1 << ((a >> 16) & 31);
+        }
+    }
+    let short: Vec<_> = v4.iter().copied().filter(|e| e.1 <= 16).collect();
+    let mut out = Vec::with_capacity(LOOKUPS);
+    while out.len() < LOOKUPS {
+        let a = rng.v4_in(&short);
+        if chunked[(a >> 21) as usize] & 1 << ((a >> 16) & 31) == 0 {
+            out.push(a);
+        }
+    }
+    out
 }
 
 fn build<A: Address>(

@@ -114,7 +114,7 @@ impl Sink for Counter {
     }
 }
 
-/// A 60-byte (IPv4) or 78-byte (IPv6) frame from the client to `dst`, UDP with 18 data bytes;
+/// A 60-byte (IPv4) or 80-byte (IPv6) frame from the client to `dst`, UDP with 18 data bytes;
 /// the frame and its length.
 pub fn frame(dst: IpAddr, sport: u16) -> ([u8; 80], usize) {
     let mut f = [0u8; 80];
