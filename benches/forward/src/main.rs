@@ -22,9 +22,11 @@
 //!
 //! `--mips`: the same scenario counted in MIPS 24Kc instructions under QEMU (see [`mips`]):
 //! FIB lookups alone, the path with the full-table FIBs, and with a RIB holding what fits;
-//! `--opt-level L` builds `routing` and `forward` at level `L` there instead of the image's.
+//! `--opt-level L` builds `routing` and `forward` at level `L` there instead of the image's;
+//! `--trace` instead shows where the path's own instructions go, by function ([`mips_trace`]).
 
 mod mips;
+mod mips_trace;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -81,6 +83,7 @@ struct Options {
     packets: usize,
     ecmp: Option<EcmpMode>,
     mips: bool,
+    trace: bool,
     opt_level: Option<String>,
 }
 
@@ -90,6 +93,7 @@ fn options() -> Result<Options, String> {
         packets: 1 << 20,
         ecmp: None,
         mips: false,
+        trace: false,
         opt_level: None,
     };
     let mut args = std::env::args().skip(1);
@@ -103,6 +107,7 @@ fn options() -> Result<Options, String> {
             "--ecmp" => o.ecmp = Some(EcmpMode::PerFlowHash),
             "--round-robin" => o.ecmp = Some(EcmpMode::RoundRobin),
             "--mips" => o.mips = true,
+            "--trace" => o.trace = true,
             "--opt-level" => {
                 o.opt_level = Some(args.next().ok_or("--opt-level needs a level")?);
             }
@@ -344,6 +349,10 @@ fn run() -> Result<bool, String> {
         if !f.exists() {
             return Err(format!("{} is missing (--data DIR)", f.display()));
         }
+    }
+    if o.mips && o.trace {
+        mips_trace::run(o.opt_level.as_deref())?;
+        return Ok(true);
     }
     let tables = table::load(&files, NEXT_HOPS)?;
     if o.mips {

@@ -19,7 +19,7 @@ use routing::{Address, Fib, FibConfig, NextHop};
 use crate::Random;
 
 /// Where the MIPS program expects the blob (`mips/src/table.rs`), and the room it has there.
-const BLOB_PHYS: u32 = 0x0f00_0000;
+pub const BLOB_PHYS: u32 = 0x0f00_0000;
 const BLOB_MAX: usize = 16 << 20;
 /// Addresses per family whose next hop the MIPS program checks against this host's FIB: half
 /// drawn from the table's prefixes, half uniformly random.
@@ -38,7 +38,7 @@ fn probes<A: Address>(
     let mut fib = Fib::new(config);
     fib.build(&list)
         .map_err(|e| format!("building the host FIB: {e:?}"))?;
-    let mut rng = Random(0x5eed_0f_a11_ad0e5);
+    let mut rng = Random(0x005e_ed0f_a11a_d0e5);
     Ok((0..PROBES)
         .map(|i| {
             let a = draw(&mut rng, i % 2 == 0);
@@ -107,7 +107,7 @@ fn blob(tables: &Tables) -> Result<Vec<u8>, String> {
 
 /// Builds `mips/`; `opt_level` overrides the level of `routing` and `forward` (the crates
 /// measured; the image builds them at "z").
-fn build(target_dir: &Path, opt_level: Option<&str>) -> Result<std::path::PathBuf, String> {
+pub fn build(target_dir: &Path, opt_level: Option<&str>) -> Result<std::path::PathBuf, String> {
     let tc = CrossToolchain::find()?;
     let dir = workspace_root().join("benches/forward/mips");
     let mut cargo = tc.cargo();
@@ -141,6 +141,31 @@ fn build(target_dir: &Path, opt_level: Option<&str>) -> Result<std::path::PathBu
     Ok(target_dir.join("mips-mti-none-elf/release/forward-bench-mips"))
 }
 
+/// QEMU malta with 256 MiB running `elf`, the blob at [`BLOB_PHYS`], the console on stdout.
+pub fn qemu(elf: &Path, blob: &Path) -> Command {
+    let loader = format!(
+        "loader,file={},addr={BLOB_PHYS:#x},force-raw=on",
+        blob.display()
+    );
+    let mut qemu = Command::new("qemu-system-mips");
+    qemu.args([
+        "-M", "malta", "-cpu", "24Kc", "-m", "256", "-vga", "none", "-display", "none",
+    ])
+    .args([
+        "-serial",
+        "stdio",
+        "-monitor",
+        "none",
+        "-nic",
+        "none",
+        "-no-reboot",
+    ])
+    .arg("-kernel")
+    .arg(elf)
+    .args(["-device", &loader]);
+    qemu
+}
+
 /// Writes the blob, builds `mips/` and runs it on QEMU malta.
 pub fn run(tables: &Tables, opt_level: Option<&str>) -> Result<(), String> {
     let target_dir = workspace_root().join("target/forward-mips");
@@ -155,28 +180,8 @@ pub fn run(tables: &Tables, opt_level: Option<&str>) -> Result<(), String> {
         tables.v6.entries.len(),
         opt_level.unwrap_or("z (as in the image)")
     );
-    let loader = format!(
-        "loader,file={},addr={BLOB_PHYS:#x},force-raw=on",
-        blob_path.display()
-    );
-    let mut qemu = Command::new("qemu-system-mips")
-        .args([
-            "-M", "malta", "-cpu", "24Kc", "-m", "256", "-vga", "none", "-display", "none",
-        ])
-        .args([
-            "-serial",
-            "stdio",
-            "-monitor",
-            "none",
-            "-nic",
-            "none",
-            "-no-reboot",
-            "-icount",
-            "shift=0",
-        ])
-        .arg("-kernel")
-        .arg(&elf)
-        .args(["-device", &loader])
+    let mut qemu = qemu(&elf, &blob_path)
+        .args(["-icount", "shift=0"])
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run qemu-system-mips: {e}"))?;

@@ -58,7 +58,9 @@ fn exit() -> ! {
     // SAFETY: writing 0x42 to malta's SOFTRES register resets the board; with -no-reboot QEMU
     // exits. Nothing else is affected.
     unsafe { core::ptr::write_volatile(0xBF00_0500 as *mut u32, 0x42) };
-    loop {}
+    loop {
+        core::hint::spin_loop();
+    }
 }
 
 #[panic_handler]
@@ -150,6 +152,11 @@ extern "C" fn bench_main() -> ! {
     let mut out = Uart;
     let start = core::ptr::addr_of!(__heap_start) as usize;
     heap::HEAP.init(start, table::BLOB);
+    let blob = table::read();
+    if let Some(table::Blob::Trace(packets)) = blob {
+        path::trace(packets);
+        exit()
+    }
     let mut clock = Clock::new();
     let _ = writeln!(
         out,
@@ -157,7 +164,7 @@ extern "C" fn bench_main() -> ! {
         clock.ticks_per_instruction,
         heap::HEAP.untouched() >> 20
     );
-    let Some(tables) = table::load() else {
+    let Some(table::Blob::Tables(tables)) = blob else {
         let _ = writeln!(
             out,
             "no tables at {:#x} (QEMU -device loader)",

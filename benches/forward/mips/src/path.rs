@@ -316,3 +316,28 @@ pub fn run(tables: &Tables, fibs: &Fibs, clock: &mut Clock) {
         }
     }
 }
+
+/// `packets` IPv4 packets to random unicast destinations through the path with a fixed
+/// decision, nothing else (for a trace of where the path's own instructions go).
+pub fn trace(packets: usize) {
+    let mut rng = Random(0x2545_f491_4f6c_dd1d);
+    let templates: Vec<_> = (0..256)
+        .map(|_| {
+            let dst = Ipv4Addr::from(rng.next() as u32 % 0x6000_0000 + 0x0100_0000);
+            frame(dst.into(), rng.next() as u16)
+        })
+        .collect();
+    let fixed = Fixed(Decision::Forward {
+        next_hop: gateway(false, 0),
+        interface: UPLINK,
+    });
+    let mut fwd = forwarder();
+    let (mut out, mut nbrs, mut buf) = (Counter::default(), Gateways, [0u8; 128]);
+    for i in 0..packets {
+        let (t, len) = &templates[i % templates.len()];
+        let f = &mut buf[..*len];
+        f.copy_from_slice(&t[..*len]);
+        black_box(fwd.receive(0, CLIENT, f, &fixed, &mut nbrs, &mut out));
+    }
+    let _ = writeln!(Uart, "trace packets={packets} sent={}", out.frames);
+}

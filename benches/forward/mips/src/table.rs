@@ -24,19 +24,35 @@ fn word(b: &[u8], at: usize) -> u32 {
     u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
-/// Reads the blob; `None` when its header is not there (QEMU started without it).
-pub fn load() -> Option<Tables> {
+/// What the blob asks for.
+pub enum Blob {
+    /// The tables: count everything.
+    Tables(Tables),
+    /// `FWDT` then a packet count: only forward that many packets with a fixed decision, for
+    /// QEMU's trace of where the path's instructions go (`--trace`).
+    Trace(usize),
+}
+
+/// The blob's header: `None` when it is not there (QEMU started without it).
+fn header() -> Option<(&'static [u8; 4], [usize; 3])> {
     // SAFETY: the header is in RAM (the top 16 MiB of malta's 256 MiB, which the program
-    // never writes: the heap ends below it).
-    let head = unsafe { core::slice::from_raw_parts(BLOB as *const u8, 16) };
-    if &head[..4] != b"FWD1" {
-        return None;
+    // never writes: the heap ends below it), and stays unchanged for the program's life.
+    let head = unsafe { &*(BLOB as *const [u8; 16]) };
+    let magic = head[..4].try_into().ok()?;
+    Some((magic, [word(head, 4), word(head, 8), word(head, 12)].map(|w| w as usize)))
+}
+
+/// Reads the blob.
+pub fn read() -> Option<Blob> {
+    match header()? {
+        (b"FWDT", [packets, ..]) => Some(Blob::Trace(packets)),
+        (b"FWD1", _) => load().map(Blob::Tables),
+        _ => None,
     }
-    let (n4, n6, np) = (
-        word(head, 4) as usize,
-        word(head, 8) as usize,
-        word(head, 12) as usize,
-    );
+}
+
+fn load() -> Option<Tables> {
+    let (_, [n4, n6, np]) = header()?;
     let len = 16 + (n4 + np) * 8 + (n6 + np) * 20;
     if len > 16 << 20 {
         return None;
