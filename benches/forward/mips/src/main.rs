@@ -152,6 +152,7 @@ extern "C" fn bench_main() -> ! {
     let mut out = Uart;
     let start = core::ptr::addr_of!(__heap_start) as usize;
     heap::HEAP.init(start, table::BLOB);
+    let heap_mib = heap::HEAP.untouched() >> 20;
     let blob = table::read();
     if let Some(table::Blob::Trace(packets)) = blob {
         path::trace(packets);
@@ -161,8 +162,7 @@ extern "C" fn bench_main() -> ! {
     let _ = writeln!(
         out,
         "# forward-bench-mips: Count ticks per instruction {:.4} (icount shift=0); heap {} MiB",
-        clock.ticks_per_instruction,
-        heap::HEAP.untouched() >> 20
+        clock.ticks_per_instruction, heap_mib
     );
     let Some(table::Blob::Tables(tables)) = blob else {
         let _ = writeln!(

@@ -39,7 +39,10 @@ fn header() -> Option<(&'static [u8; 4], [usize; 3])> {
     // never writes: the heap ends below it), and stays unchanged for the program's life.
     let head = unsafe { &*(BLOB as *const [u8; 16]) };
     let magic = head[..4].try_into().ok()?;
-    Some((magic, [word(head, 4), word(head, 8), word(head, 12)].map(|w| w as usize)))
+    Some((
+        magic,
+        [word(head, 4), word(head, 8), word(head, 12)].map(|w| w as usize),
+    ))
 }
 
 /// Reads the blob.
