@@ -340,6 +340,10 @@ fn time(packets: usize, mut body: impl FnMut(usize)) -> ([f64; 4], u64) {
 
 fn run() -> Result<bool, String> {
     let o = options()?;
+    if o.mips && o.trace {
+        mips_trace::run(o.opt_level.as_deref())?;
+        return Ok(true);
+    }
     let dir = match o.data {
         Some(d) => d,
         None => default_data_dir()?,
@@ -349,10 +353,6 @@ fn run() -> Result<bool, String> {
         if !f.exists() {
             return Err(format!("{} is missing (--data DIR)", f.display()));
         }
-    }
-    if o.mips && o.trace {
-        mips_trace::run(o.opt_level.as_deref())?;
-        return Ok(true);
     }
     let tables = table::load(&files, NEXT_HOPS)?;
     if o.mips {

@@ -59,7 +59,8 @@ pub fn run(opt_level: Option<&str>) -> Result<(), String> {
             let before = few.get(&name).copied().unwrap_or(0);
             (name, n.saturating_sub(before))
         })
-        .filter(|(_, n)| *n > 0)
+        // Less than one instruction a packet: the set-up's remainders.
+        .filter(|(_, n)| *n >= u64::from(MANY - FEW))
         .collect();
     per.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let packets = f64::from(MANY - FEW);
