@@ -4,7 +4,8 @@
 //! `Rib::decide_ecmp` (`forward`'s `RouteSource` for `Rib`).
 //!
 //! The routes are loaded in an order that spreads over the whole table (index `k * step mod
-//! n`), so when the heap runs short the routes loaded are an even sample of the table. The RIB's
+//! n`), the two families in proportion, so when the heap runs short the routes loaded are an
+//! even sample of each table. The RIB's
 //! bytes per route are the heap bytes it holds after the load, less those it held empty (its
 //! FIBs, allocated at construction), over the routes.
 
@@ -92,10 +93,13 @@ fn load(rib: &mut Rib, tables: &Tables, clock: &mut Clock) -> (usize, usize, f32
     let t0 = clock.now();
     while (m4 < tables.v4.len() || m6 < tables.v6.len()) && room(last) {
         let before = HEAP.untouched();
-        let (a4, a6) = if m4 < tables.v4.len() {
-            ((tables.v4.len() - m4).min(BATCH), 0)
+        // The family with the smaller share loaded next: both stay even samples.
+        let (n4, n6) = (tables.v4.len(), tables.v6.len());
+        let v4_behind = (m4 as u64) * (n6 as u64) <= (m6 as u64) * (n4 as u64);
+        let (a4, a6) = if m6 == n6 || (m4 < n4 && v4_behind) {
+            ((n4 - m4).min(BATCH), 0)
         } else {
-            (0, (tables.v6.len() - m6).min(BATCH))
+            (0, (n6 - m6).min(BATCH))
         };
         let done = rib.batch(|rib| {
             for &(a, len, hop) in &tables.v4[m4..m4 + a4] {
@@ -149,7 +153,7 @@ pub fn run(tables: Tables, clock: &mut Clock) {
             Uart,
             "# the whole table ({} routes) needs about {} MiB of RIB besides its empty state \
              ({} MiB, the FIBs): more than this heap has; the path below uses the {routes} \
-             routes loaded (an even sample of the IPv4 table)",
+             routes loaded (even samples of the two tables)",
             tables.v4.len() + tables.v6.len(),
             ((bytes as f32 / routes as f32) * (tables.v4.len() + tables.v6.len()) as f32) as usize
                 >> 20,
