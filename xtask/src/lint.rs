@@ -1,8 +1,8 @@
 //! `./x lint`: formatting, clippy and rustdoc, with warnings denied, on every crate as it is
 //! built. `./x test` runs it first, so CI enforces it.
 //!
-//! - rustfmt: `cargo fmt --check` over the workspace and the three workspaces of their own
-//!   (`guests/`, `fuzz/`, `benches/frames/mips/`).
+//! - rustfmt: `cargo fmt --check` over the workspace and the four workspaces of their own
+//!   (`guests/`, `fuzz/`, `benches/frames/mips/`, `benches/forward/mips/`).
 //! - clippy on the host: the workspace's host crates (every target: tests, examples, benches)
 //!   and the guests' protocol crate, with the host toolchain.
 //! - clippy cross-compiled: the MIPS boards and the PowerPC boards (so the hypervisor, the
@@ -32,11 +32,12 @@ use qemu_tests::workspace_root;
 use crate::host_cargo;
 
 /// The workspaces `cargo fmt` checks, by manifest.
-const FMT_MANIFESTS: [&str; 4] = [
+const FMT_MANIFESTS: [&str; 5] = [
     "Cargo.toml",
     "guests/Cargo.toml",
     "fuzz/Cargo.toml",
     "benches/frames/mips/Cargo.toml",
+    "benches/forward/mips/Cargo.toml",
 ];
 
 /// The guests' target (they are MIPS programs).

@@ -62,6 +62,10 @@ tasks:
   bench forward [--data DIR] [--packets N] [--ecmp | --round-robin]
         host ns per routed 64-byte packet through the forwarding path with the
         full IPv4 and IPv6 tables in the FIB
+  bench forward --mips [--data DIR] [--opt-level L] [--trace]
+        MIPS instructions per FIB lookup and per routed 64-byte packet with the
+        full tables, on QEMU malta (-icount shift=0), as the image builds them;
+        --trace: where the path's instructions go, by function
   fuzz  [TARGET] [--seconds N] [--minimise] [--asan]
         coverage-guided fuzzing (cargo-fuzz/libFuzzer) of every target in fuzz/,
         or of one, N seconds each (default 60); inputs that reach new code go to
@@ -206,7 +210,7 @@ fn bench(args: &[String]) -> Result<(), String> {
         Some((what, rest)) if what == "frames" => cargo_run("frames-bench", &["--release"], rest),
         Some((what, rest)) if what == "net" => cargo_run("net-bench", &["--release"], rest),
         Some((what, rest)) if what == "forward" => cargo_run("forward-bench", &["--release"], rest),
-        _ => Err("usage: ./x bench fib [--table FILE]... | ./x bench rib [--data DIR] [--quick] | ./x bench config [--routes N]... [--qemu] | ./x bench guest [--touches N] [--trace] [-- QEMU ARGS] | ./x bench frames [BATCHES] [--mips [--opt-level L]] | ./x bench net [FRAMES] [--icount | --rate | --trace] | ./x bench forward [--data DIR] [--packets N] [--ecmp | --round-robin]".into()),
+        _ => Err("usage: ./x bench fib [--table FILE]... | ./x bench rib [--data DIR] [--quick] | ./x bench config [--routes N]... [--qemu] | ./x bench guest [--touches N] [--trace] [-- QEMU ARGS] | ./x bench frames [BATCHES] [--mips [--opt-level L]] | ./x bench net [FRAMES] [--icount | --rate | --trace [--routed] [--icount]] | ./x bench forward [--data DIR] [--packets N] [--ecmp | --round-robin] | ./x bench forward --mips [--data DIR] [--opt-level L] [--trace]".into()),
     }
 }
 

@@ -19,6 +19,14 @@
 //!
 //! `--ecmp` gives every table route two gateways (per-flow hash over ports), `--round-robin`
 //! picks them in turn instead.
+//!
+//! `--mips`: the same scenario counted in MIPS 24Kc instructions under QEMU (see [`mips`]):
+//! FIB lookups alone, the path with the full-table FIBs, and with a RIB holding what fits;
+//! `--opt-level L` builds `routing` and `forward` at level `L` there instead of the image's;
+//! `--trace` instead shows where the path's own instructions go, by function ([`mips_trace`]).
+
+mod mips;
+mod mips_trace;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -74,6 +82,9 @@ struct Options {
     data: Option<PathBuf>,
     packets: usize,
     ecmp: Option<EcmpMode>,
+    mips: bool,
+    trace: bool,
+    opt_level: Option<String>,
 }
 
 fn options() -> Result<Options, String> {
@@ -81,6 +92,9 @@ fn options() -> Result<Options, String> {
         data: None,
         packets: 1 << 20,
         ecmp: None,
+        mips: false,
+        trace: false,
+        opt_level: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -92,6 +106,11 @@ fn options() -> Result<Options, String> {
             }
             "--ecmp" => o.ecmp = Some(EcmpMode::PerFlowHash),
             "--round-robin" => o.ecmp = Some(EcmpMode::RoundRobin),
+            "--mips" => o.mips = true,
+            "--trace" => o.trace = true,
+            "--opt-level" => {
+                o.opt_level = Some(args.next().ok_or("--opt-level needs a level")?);
+            }
             other => return Err(format!("unexpected argument `{other}`")),
         }
     }
@@ -321,6 +340,10 @@ fn time(packets: usize, mut body: impl FnMut(usize)) -> ([f64; 4], u64) {
 
 fn run() -> Result<bool, String> {
     let o = options()?;
+    if o.mips && o.trace {
+        mips_trace::run(o.opt_level.as_deref())?;
+        return Ok(true);
+    }
     let dir = match o.data {
         Some(d) => d,
         None => default_data_dir()?,
@@ -332,6 +355,10 @@ fn run() -> Result<bool, String> {
         }
     }
     let tables = table::load(&files, NEXT_HOPS)?;
+    if o.mips {
+        mips::run(&tables, o.opt_level.as_deref())?;
+        return Ok(true);
+    }
     let t0 = Instant::now();
     let rib = rib(&tables, o.ecmp.is_some())?;
     println!(
