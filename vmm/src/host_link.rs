@@ -316,7 +316,7 @@ impl HostLink {
 }
 
 /// The host's own IP at time `now`: its endpoint is ticked (ageing, ping), and the frames it
-/// sent are delivered ([`deliver`]). One doorbell per port.
+/// sent are delivered (`Delivery::deliver`). One doorbell per port.
 pub fn host_frames<G: SwitchedGuest>(net: &mut Net, guests: &mut [Option<G>], now: Seconds) {
     net.host.poll();
     let sent = net.host.outbox.len();

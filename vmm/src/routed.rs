@@ -4,7 +4,7 @@
 //! plane's RIB (a [`RouteSource`] lent for the pass). A frame for one of the host's own
 //! addresses goes on to the host's IP endpoint; a routed one is rewritten in place (TTL,
 //! MACs) and delivered at once out of its egress interface, the way the host's own frames are
-//! ([`crate::host_link::Delivery`]): out of an ether port, into a vif's guest, into a bridge
+//! (`host_link::Delivery`): out of an ether port, into a vif's guest, into a bridge
 //! from the host's port, tagged onto a VLAN. ICMP errors leave the same way.
 //!
 //! The forwarder's interfaces are the host's: `IfId(n)` is `IfaceId(n)` (the index in the
@@ -12,7 +12,7 @@
 //! Next hops are looked up in the host IP's ARP and neighbour tables; an unknown one is asked
 //! for once (the packet waits in the forwarder's bounded queue) and a `stale` one is confirmed
 //! with one unicast request. Those requests are collected during the forwarder's call and sent
-//! after it ([`Asks`]), as the tables are borrowed meanwhile.
+//! after it (`Asks`), as the tables are borrowed meanwhile.
 //!
 //! Without a route source (`None`: a machine whose management plane routes nothing) every
 //! frame goes to the endpoint, as before routing existed.
