@@ -149,105 +149,93 @@ fn sb_to_the_store_and_back_with_rb() {
     assert_eq!(host_file(&mut store, "all.bin").as_deref(), Some(&data[..]));
 }
 
+/// How one protocol's transfers are started in [`oversized_and_cancelled`].
+struct Protocol {
+    /// The box's receive command.
+    receive: &'static str,
+    /// The sender program and its arguments before the file name.
+    sender: &'static [&'static str],
+    /// Whether the sender exits with failure when the box refuses the offer (sb does: YMODEM
+    /// can only cancel the batch).
+    refusal_fails_sender: bool,
+    /// Seconds before the sender of the big file is interrupted (half-way through it).
+    interrupt_after: &'static str,
+    /// The disk's name and the big file's contents.
+    disk: &'static str,
+    big: fn() -> Vec<u8>,
+}
+
 #[test]
 fn oversized_and_cancelled_ymodem_transfers_leave_nothing() {
-    let disk = Disk::new("ymodem-abort");
-    let huge = std::fs::File::create(disk.dir.join("huge.bin")).unwrap();
-    huge.set_len(80 << 20).unwrap();
-    drop(huge);
-    disk.file("big.bin", &every_byte(1 << 20));
-    let mut s = disk.boot(&[]);
-    s.login(BOOT);
-
-    s.send_line("/file receive protocol=ymodem");
-    s.expect("Ctrl-C cancels");
-    let mut sb = tool("sb");
-    sb.current_dir(&disk.dir).args(["-k", "huge.bin"]);
-    let (status, errors) = s.relay(sb, TRANSFER);
-    assert!(!status.success(), "sb did not see the refusal: {errors}");
-    let closing = s.expect(PROMPT);
-    assert!(
-        closing.contains("failure: huge.bin (80.0MiB): not enough free space on the disk"),
-        "{closing}\n{errors}"
-    );
-
-    // sb interrupted half-way (SIGTERM: lrzsz answers it, as Ctrl-C, with ten CANs).
-    s.send_line("/file receive protocol=ymodem");
-    s.expect("Ctrl-C cancels");
-    let mut sb = tool("timeout");
-    sb.current_dir(&disk.dir)
-        .args(["-s", "TERM", "2", "sb", "-k", "big.bin"]);
-    let (status, errors) = s.relay(sb, TRANSFER);
-    assert!(!status.success(), "sb was not interrupted: {errors}");
-    let closing = s.expect(PROMPT);
-    println!("{closing}");
-    assert!(
-        closing.contains("failure: transfer cancelled by the other side"),
-        "{closing}\n{errors}"
-    );
-
-    // Ctrl-C on the box while it waits.
-    s.send_line("/file receive protocol=ymodem");
-    s.expect("Ctrl-C cancels");
-    s.send_bytes(b"\x03");
-    let closing = s.expect(PROMPT);
-    assert!(
-        closing.contains("failure: transfer interrupted"),
-        "{closing}"
-    );
-
-    let list = cmd(&mut s, "/file print");
-    assert!(
-        !list.contains("big.bin") && !list.contains("huge.bin"),
-        "{list}"
-    );
-    shutdown(&mut s);
-    let mut store = disk.host_store();
-    assert_eq!(host_file(&mut store, "big.bin"), None);
-    let dir = store
-        .lookup(AreaId::HOST, ROOT_INO, b".receiving")
-        .expect("the receiving directory");
-    let mut left = Vec::new();
-    store
-        .readdir(AreaId::HOST, dir.ino, 2, &mut |e| {
-            left.push(String::from_utf8_lossy(&e.name).into_owned());
-            true
-        })
-        .unwrap();
-    assert!(left.is_empty(), "left behind: {left:?}");
+    oversized_and_cancelled(&Protocol {
+        receive: "/file receive protocol=ymodem",
+        sender: &["sb", "-k"],
+        refusal_fails_sender: true,
+        interrupt_after: "2",
+        disk: "ymodem-abort",
+        big: || every_byte(1 << 20),
+    });
 }
 
 #[test]
 fn oversized_and_cancelled_transfers_leave_nothing() {
-    let disk = Disk::new("zmodem-abort");
-    // Larger than the 64 MiB disk (sparse on the host).
+    oversized_and_cancelled(&Protocol {
+        receive: "/file receive",
+        sender: &["sz"],
+        refusal_fails_sender: false,
+        interrupt_after: "1",
+        disk: "zmodem-abort",
+        big: || pattern(1 << 20, 12),
+    });
+}
+
+/// An offer larger than the 64 MiB disk is refused, a sender interrupted half-way (SIGTERM: a
+/// background program ignores SIGINT; lrzsz answers both, as Ctrl-C, with its cancel, ten
+/// CANs) and Ctrl-C on the box while it waits each end the transfer, and nothing of either
+/// file is left, in `/file print` or in the store's receiving directory.
+fn oversized_and_cancelled(p: &Protocol) {
+    let disk = Disk::new(p.disk);
+    // Larger than the disk (sparse on the host).
     let huge = std::fs::File::create(disk.dir.join("huge.bin")).unwrap();
     huge.set_len(80 << 20).unwrap();
     drop(huge);
-    disk.file("big.bin", &pattern(1 << 20, 12));
+    disk.file("big.bin", &(p.big)());
     let mut s = disk.boot(&[]);
     s.login(BOOT);
 
-    s.send_line("/file receive");
+    s.send_line(p.receive);
     s.expect("Ctrl-C cancels");
-    let mut sz = tool("sz");
-    sz.current_dir(&disk.dir).arg("huge.bin");
-    let (_status, errors) = s.relay(sz, TRANSFER);
+    let mut sender = tool(p.sender[0]);
+    sender
+        .current_dir(&disk.dir)
+        .args(&p.sender[1..])
+        .arg("huge.bin");
+    let (status, errors) = s.relay(sender, TRANSFER);
+    if p.refusal_fails_sender {
+        assert!(
+            !status.success(),
+            "the sender did not see the refusal: {errors}"
+        );
+    }
     let closing = s.expect(PROMPT);
     assert!(
         closing.contains("failure: huge.bin (80.0MiB): not enough free space on the disk"),
         "{closing}\n{errors}"
     );
 
-    // sz interrupted after a second, half-way through the file (SIGTERM: a background
-    // program ignores SIGINT; lrzsz answers both, as Ctrl-C, with its cancel, ten CANs).
-    s.send_line("/file receive");
+    s.send_line(p.receive);
     s.expect("Ctrl-C cancels");
-    let mut sz = tool("timeout");
-    sz.current_dir(&disk.dir)
-        .args(["-s", "TERM", "1", "sz", "big.bin"]);
-    let (status, errors) = s.relay(sz, TRANSFER);
-    assert!(!status.success(), "sz was not interrupted: {errors}");
+    let mut sender = tool("timeout");
+    sender
+        .current_dir(&disk.dir)
+        .args(["-s", "TERM", p.interrupt_after])
+        .args(p.sender)
+        .arg("big.bin");
+    let (status, errors) = s.relay(sender, TRANSFER);
+    assert!(
+        !status.success(),
+        "the sender was not interrupted: {errors}"
+    );
     let closing = s.expect(PROMPT);
     println!("{closing}");
     assert!(
@@ -255,8 +243,7 @@ fn oversized_and_cancelled_transfers_leave_nothing() {
         "{closing}\n{errors}"
     );
 
-    // Ctrl-C on the box while it waits.
-    s.send_line("/file receive");
+    s.send_line(p.receive);
     s.expect("Ctrl-C cancels");
     s.send_bytes(b"\x03");
     let closing = s.expect(PROMPT);

@@ -5,45 +5,13 @@
 //! line that says what happened, and nothing the other side sent reaches the command line.
 
 use sim::driver::{Sim, SimOptions};
-use zmodem::{FileOffer, Receiver, Refused, Sender, Sink, Source, Status, Stop};
+use zmodem::{Receiver, Sender, Status};
+
+mod transfer_ends;
+
+use transfer_ends::{Data, Kept};
 
 const PROMPT: &str = "[admin@MikroTik] > ";
-
-struct Data(Vec<u8>);
-
-impl Source for Data {
-    fn read(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, Stop> {
-        let d = self.0.get(offset as usize..).ok_or(Stop)?;
-        let n = d.len().min(buf.len());
-        buf[..n].copy_from_slice(&d[..n]);
-        Ok(n)
-    }
-}
-
-#[derive(Default)]
-struct Kept {
-    open: Option<Vec<u8>>,
-    files: Vec<Vec<u8>>,
-}
-
-impl Sink for Kept {
-    fn begin(&mut self, _offer: &FileOffer<'_>) -> Result<(), Refused> {
-        self.open = Some(Vec::new());
-        Ok(())
-    }
-    fn write(&mut self, _offset: u64, data: &[u8]) -> Result<(), Stop> {
-        self.open.as_mut().ok_or(Stop)?.extend_from_slice(data);
-        Ok(())
-    }
-    fn end(&mut self, _size: u64) -> Result<(), Stop> {
-        let f = self.open.take().ok_or(Stop)?;
-        self.files.push(f);
-        Ok(())
-    }
-    fn discard(&mut self) {
-        self.open = None;
-    }
-}
 
 fn pattern(len: usize) -> Vec<u8> {
     (0..len)
