@@ -40,12 +40,11 @@ pub fn feel(s: &mut Session, guest: &str) -> Feel {
     }
     s.send("\r");
     s.expect_within(PROMPT, Duration::from_secs(10));
-    let out = s.command(&format!("/ping {guest} count=10 interval=0.2"), PROMPT);
+    let out = s.command(&format!("/ping {guest} count=10 interval=200ms"), PROMPT);
     let ping = out
         .lines()
         .find(|l| l.contains("sent="))
-        .unwrap_or("no summary")
-        .to_string();
+        .map_or_else(|| format!("no summary in: {}", out.trim()), str::to_string);
     echo_ms.sort_by(f64::total_cmp);
     Feel { echo_ms, ping }
 }
