@@ -106,9 +106,18 @@ pub struct Config {
     /// How packets pick among ECMP next hops: a hash of the flow (default: a TCP connection
     /// keeps its path) or round robin (the seed's description).
     pub ecmp: EcmpMode,
-    /// ICMP/ICMPv6 errors a second and the burst kept ([`ratelimit`]).
+    /// ICMP/ICMPv6 errors a second and the burst kept, for the whole box ([`ratelimit`]).
     pub icmp_per_second: u32,
     pub icmp_burst: u32,
+    /// Whether IPv4 and IPv6 packets for other hosts are routed (RouterOS `/ip settings
+    /// ip-forward`, `/ipv6 settings forward`). When not, they are dropped silently and counted
+    /// ([`Drop::ForwardingDisabled`]), as Linux does; the host's own packets still arrive.
+    pub forward_v4: bool,
+    pub forward_v6: bool,
+    /// Milliseconds between ICMP errors to one destination (RouterOS `icmp-rate-limit`, 0: no
+    /// per-destination limit) and the IPv4 types limited (`icmp-rate-mask`); see [`ratelimit`].
+    pub icmp_peer_interval_ms: u32,
+    pub icmp_type_mask: u32,
 }
 
 impl Default for Config {
@@ -117,6 +126,10 @@ impl Default for Config {
             ecmp: EcmpMode::PerFlowHash,
             icmp_per_second: ratelimit::DEFAULT_PER_SECOND,
             icmp_burst: ratelimit::DEFAULT_BURST,
+            forward_v4: true,
+            forward_v6: true,
+            icmp_peer_interval_ms: ratelimit::DEFAULT_PEER_INTERVAL_MS,
+            icmp_type_mask: ratelimit::DEFAULT_TYPE_MASK,
         }
     }
 }
@@ -143,6 +156,7 @@ pub struct Forwarder {
     interfaces: [Option<Interface>; MAX_INTERFACES],
     waits: pending::WaitQueues,
     icmp_bucket: ratelimit::TokenBucket,
+    icmp_peers: ratelimit::PeerLimits,
     /// The IPv4 identification of the next ICMP error.
     icmp_ident: u16,
     stats: Stats,
@@ -156,6 +170,7 @@ impl Forwarder {
             interfaces: [None; MAX_INTERFACES],
             waits: pending::WaitQueues::new(),
             icmp_bucket: ratelimit::TokenBucket::new(config.icmp_per_second, config.icmp_burst),
+            icmp_peers: ratelimit::PeerLimits::new(),
             icmp_ident: 0,
             stats: Stats::default(),
             scratch: [0; FRAME_MAX],
@@ -204,6 +219,22 @@ impl Forwarder {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// New settings. The global ICMP bucket starts full again only when its rate or burst
+    /// changed, each destination's only when the per-destination interval changed;
+    /// interfaces, wait queues and counters are kept.
+    pub fn set_config(&mut self, config: Config) {
+        if (config.icmp_per_second, config.icmp_burst)
+            != (self.config.icmp_per_second, self.config.icmp_burst)
+        {
+            self.icmp_bucket =
+                ratelimit::TokenBucket::new(config.icmp_per_second, config.icmp_burst);
+        }
+        if config.icmp_peer_interval_ms != self.config.icmp_peer_interval_ms {
+            self.icmp_peers = ratelimit::PeerLimits::new();
+        }
+        self.config = config;
     }
 
     /// The counters.

@@ -10,6 +10,7 @@ use crate::frag::Fragments;
 use crate::icmp::{self, Error, Link};
 use crate::parse::{self, Header, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETH_LEN};
 use crate::pending::{Pushed, Queue, WAIT_QUEUES, WAIT_TIMEOUT_US};
+use crate::ratelimit;
 use crate::{Drop, Forwarder, Interface, Mac, Micros, Neighbors, Outcome, RouteSource, Sink};
 
 /// An ICMP error, independent of the family.
@@ -161,7 +162,16 @@ impl Forwarder {
             in_interface: Some(in_interface),
             routing_mark: None,
         };
-        let (out_interface, next_hop) = match routes.decide(&packet, ecmp) {
+        let decision = routes.decide(&packet, ecmp);
+        // Local delivery comes first; with routing of the family off, nothing else does.
+        let routes_family = match header {
+            Header::V4(_) => self.config.forward_v4,
+            Header::V6(_) => self.config.forward_v6,
+        };
+        if decision != Decision::Local && !routes_family {
+            return Outcome::Dropped(Drop::ForwardingDisabled);
+        }
+        let (out_interface, next_hop) = match decision {
             Decision::Local => return Outcome::ToHost,
             Decision::Discard => return Outcome::Dropped(Drop::Blackhole),
             Decision::Prohibited => {
@@ -369,9 +379,21 @@ impl Forwarder {
             self.stats.icmp_suppressed += 1;
             return;
         }
-        if !self.icmp_bucket.allow(now) {
-            self.stats.icmp_rate_limited += 1;
-            return;
+        let v4 = matches!(header, Header::V4(_));
+        let error = error_for(reason, v4);
+        let c = self.config;
+        if ratelimit::limited(v4, error.kind, error.code, c.icmp_type_mask) {
+            let to = match header {
+                Header::V4(h) => IpAddr::V4(h.src),
+                Header::V6(h) => IpAddr::V6(h.src),
+            };
+            if !self.icmp_bucket.has_token(now)
+                || !self.icmp_peers.allow(to, now, c.icmp_peer_interval_ms)
+            {
+                self.stats.icmp_rate_limited += 1;
+                return;
+            }
+            self.icmp_bucket.take();
         }
         let mut to_mac = [0; 6];
         to_mac.copy_from_slice(&frame[6..12]);
@@ -382,12 +404,11 @@ impl Forwarder {
         let len = match (header, ingress.v4, ingress.v6) {
             (Header::V4(h), Some((src, _)), _) => {
                 self.icmp_ident = self.icmp_ident.wrapping_add(1);
-                let error = error_for(reason, true);
                 let ident = self.icmp_ident;
                 icmp::v4_error(&mut self.scratch, link, src, ip, h.header_len, error, ident)
             }
             (Header::V6(_), _, Some(src)) => {
-                icmp::v6_error(&mut self.scratch, link, src, ip, error_for(reason, false))
+                icmp::v6_error(&mut self.scratch, link, src, ip, error)
             }
             _ => return,
         };

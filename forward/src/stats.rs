@@ -54,11 +54,13 @@ pub enum Drop {
     NeighborTimeout,
     /// The frame is longer than a wait-queue slot holds.
     TooLongToQueue,
+    /// For another host while routing of its family is off (`ip-forward=no`); silent.
+    ForwardingDisabled,
 }
 
 impl Drop {
     /// Every reason, in counter order.
-    pub const ALL: [Drop; 24] = [
+    pub const ALL: [Drop; 25] = [
         Drop::Runt,
         Drop::UnknownInterface,
         Drop::OtherHost,
@@ -83,6 +85,7 @@ impl Drop {
         Drop::NeighborQueueFull,
         Drop::NeighborTimeout,
         Drop::TooLongToQueue,
+        Drop::ForwardingDisabled,
     ];
 
     /// The counter's name, as a statistics printout shows it.
@@ -112,6 +115,7 @@ impl Drop {
             Drop::NeighborQueueFull => "neighbor-queue-full",
             Drop::NeighborTimeout => "neighbor-timeout",
             Drop::TooLongToQueue => "too-long-to-queue",
+            Drop::ForwardingDisabled => "forwarding-disabled",
         }
     }
 }

@@ -394,7 +394,11 @@ fn no_error_about_an_icmp_error_or_a_later_fragment() {
 
 #[test]
 fn icmp_errors_are_rate_limited_per_box() {
-    let mut b = Bench::new();
+    // The per-destination stage off: the global bucket alone.
+    let mut b = Bench::with(forward::Config {
+        icmp_peer_interval_ms: 0,
+        ..Default::default()
+    });
     let mut p = Udp4::new("10.0.1.2", "8.8.8.8");
     let mut answered = 0;
     // A flood of 1000 packets to nowhere in 100 ms (v4 and v6 share the bucket).
@@ -413,6 +417,79 @@ fn icmp_errors_are_rate_limited_per_box() {
     assert!((149..=150).contains(&answered), "{answered}");
     assert_eq!(b.fwd.stats().icmp_rate_limited as usize, 1000 - answered);
     assert_eq!(b.fwd.stats().dropped(Drop::NetworkUnreachable), 1000);
+}
+
+#[test]
+fn icmp_errors_are_rate_limited_per_destination() {
+    let mut b = Bench::new();
+    let mut answered = [0usize; 2];
+    // 100 offending packets in 100 ms from each of two sources on the same link.
+    for i in 0..100u64 {
+        b.now = 1_000_000 + i * 1000;
+        for (n, src) in ["10.0.1.2", "10.0.1.3"].into_iter().enumerate() {
+            let mut p = Udp4::new(src, "8.8.8.8");
+            p.sport = i as u16;
+            b.rx(ETHER1, &udp4_frame(p));
+            answered[n] += b.sent.take().len();
+        }
+    }
+    // RouterOS's default icmp-rate-limit=10: a burst of 6, then one per 10 ms, for each
+    // source alike (the global bucket, 50 and 1000/s, is not what stops them).
+    for n in answered {
+        assert!((15..=16).contains(&n), "{answered:?}");
+    }
+    let limited = b.fwd.stats().icmp_rate_limited as usize;
+    assert_eq!(limited, 200 - answered[0] - answered[1]);
+    // Fragmentation needed is never limited (path MTU discovery).
+    b.fwd.set_config(forward::Config {
+        icmp_peer_interval_ms: 1000,
+        ..Default::default()
+    });
+    let mut p = Udp4::new("10.0.1.2", "198.51.100.7");
+    p.payload = 1000;
+    let frag_needed = (0..20)
+        .filter(|_| {
+            b.rx(ETHER1, &udp4_frame(p));
+            !b.sent.take().is_empty()
+        })
+        .count();
+    assert_eq!(frag_needed, 20);
+}
+
+#[test]
+fn with_forwarding_off_only_the_box_s_own_packets_arrive() {
+    let mut b = Bench::with(forward::Config {
+        forward_v4: false,
+        ..Default::default()
+    });
+    let routed = udp4_frame(Udp4::new("10.0.1.2", "10.0.2.2"));
+    assert_eq!(
+        b.rx(ETHER1, &routed),
+        Outcome::Dropped(Drop::ForwardingDisabled)
+    );
+    // Silent, as Linux with forwarding off; no route needed for the box's own addresses.
+    assert!(b.sent.take().is_empty());
+    let own = udp4_frame(Udp4::new("10.0.1.2", "10.0.2.1"));
+    assert_eq!(b.rx(ETHER1, &own), Outcome::ToHost);
+    // IPv6 has its own switch.
+    let v6 = udp6_frame("2001:db8:1::2", "2001:db8:2::2", 64, 10);
+    assert!(matches!(
+        b.rx(ETHER1, &v6),
+        Outcome::Forwarded { .. } | Outcome::Queued { .. }
+    ));
+    b.fwd.set_config(forward::Config {
+        forward_v6: false,
+        ..Default::default()
+    });
+    assert!(matches!(
+        b.rx(ETHER1, &routed),
+        Outcome::Forwarded { .. } | Outcome::Queued { .. }
+    ));
+    assert_eq!(
+        b.rx(ETHER1, &v6),
+        Outcome::Dropped(Drop::ForwardingDisabled)
+    );
+    assert_eq!(b.fwd.stats().dropped(Drop::ForwardingDisabled), 2);
 }
 
 #[test]

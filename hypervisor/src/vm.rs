@@ -303,6 +303,14 @@ pub fn network_plan(config: &NetworkConfig) -> NetworkPlan {
         plan.host.links.push((IfaceId(i), attach));
     }
     plan.host.static_arp = config.host_static_arp();
+    let s = config.ip_settings;
+    plan.host.forwarding = vmm::forward::Config {
+        forward_v4: s.ip_forward,
+        forward_v6: s.ipv6_forward,
+        icmp_peer_interval_ms: s.icmp_rate_limit,
+        icmp_type_mask: s.icmp_rate_mask,
+        ..Default::default()
+    };
     plan.host.ifaces = ifaces;
     plan.host.addrs = addrs;
     plan

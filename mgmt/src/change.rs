@@ -28,6 +28,8 @@ pub struct ChangeSet {
     pub ethernet: bool,
     /// `/system identity` (name, MAC seed).
     pub identity: bool,
+    /// `/ip settings`, `/ipv6 settings`.
+    pub ip_settings: bool,
     /// The names remembered for gone interfaces.
     pub gone: bool,
 }
@@ -58,6 +60,7 @@ impl ChangeSet {
             routing_rules: differing(&old.routing_rules, &mut new.routing_rules),
             ethernet: old.ethernet != new.ethernet,
             identity: old.identity != new.identity || old.mac_seed != new.mac_seed,
+            ip_settings: old.ip_settings != new.ip_settings,
             gone: old.gone != new.gone,
         }
     }
@@ -77,10 +80,12 @@ impl ChangeSet {
             || !self.vms.is_empty()
     }
 
-    /// Whether the platform's network (interfaces, bridge ports, addresses) may differ.
+    /// Whether the platform's network (interfaces, bridge ports, addresses, forwarding
+    /// settings) may differ.
     pub fn touches_network(&self) -> bool {
         self.touches_interfaces()
             || self.gone
+            || self.ip_settings
             || !self.bridge_ports.is_empty()
             || !self.static_arp.is_empty()
             || !self.ipv4_addresses.is_empty()

@@ -251,10 +251,36 @@ pub struct User {
     pub comment: String,
 }
 
+/// `/ip settings` and `/ipv6 settings`: whether the box routes each family, and the
+/// per-destination limit of its ICMP errors (RouterOS's names and defaults).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpSettings {
+    /// `/ip settings ip-forward`.
+    pub ip_forward: bool,
+    /// `/ipv6 settings forward`.
+    pub ipv6_forward: bool,
+    /// `icmp-rate-limit`: milliseconds between ICMP errors to one destination (0: no limit).
+    pub icmp_rate_limit: u32,
+    /// `icmp-rate-mask`: bit `n` limits ICMP type `n`.
+    pub icmp_rate_mask: u32,
+}
+
+impl Default for IpSettings {
+    fn default() -> Self {
+        IpSettings {
+            ip_forward: true,
+            ipv6_forward: true,
+            icmp_rate_limit: 10,
+            icmp_rate_mask: 0x1818,
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     pub identity: String,
+    pub ip_settings: IpSettings,
     pub users: ItemMap<User>,
     pub ethernet: Vec<Ethernet>,
     pub bridges: ItemMap<Bridge>,
@@ -300,6 +326,7 @@ impl Config {
             .collect();
         let mut config = Config {
             identity: String::from("MikroTik"),
+            ip_settings: IpSettings::default(),
             users: ItemMap::new(),
             ethernet,
             bridges: ItemMap::new(),

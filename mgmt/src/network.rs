@@ -5,7 +5,8 @@
 //! switch without keeping track of individual commands; it is derived and handed over only when
 //! a change touches interfaces, bridge ports or addresses. Every interface appears (with
 //! `enabled`); bridge ports and addresses appear only when enabled. References are indexes into
-//! [`NetworkConfig::interfaces`]. Routing (tables, routes, rules) is not part of it: the shell
+//! [`NetworkConfig::interfaces`]. The forwarding settings are (`/ip settings`); routing
+//! (tables, routes, rules) is not: the shell
 //! keeps the configuration's RIB in step change by change (`crate::rib_state`).
 
 use alloc::string::String;
@@ -101,6 +102,8 @@ pub struct NetworkConfig {
     pub bridge_ports: Vec<NetBridgePort>,
     pub addresses: Vec<NetAddress>,
     pub static_arp: Vec<NetStaticArp>,
+    /// What the box routes, and its ICMP error limit (`/ip settings`, `/ipv6 settings`).
+    pub ip_settings: crate::config::IpSettings,
 }
 
 impl NetworkConfig {

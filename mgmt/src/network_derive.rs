@@ -188,5 +188,6 @@ pub fn network_config(config: &Config, platform: &dyn Platform) -> NetworkConfig
             });
         }
     }
+    net.ip_settings = config.ip_settings;
     net
 }

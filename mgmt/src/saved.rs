@@ -147,6 +147,24 @@ fn identity_lines(config: &Config, out: &mut String) {
     }
 }
 
+/// Both settings menus, every value, as the saved configuration keeps them.
+fn settings_lines(config: &Config, path: &[&str], out: &mut String) {
+    let s = config.ip_settings;
+    let yes_no = |on: bool| if on { "yes" } else { "no" };
+    match path {
+        ["ip", "settings"] => out.push_str(&format!(
+            "/ip settings\nset ip-forward={} icmp-rate-limit={} icmp-rate-mask=0x{:X}\n",
+            yes_no(s.ip_forward),
+            s.icmp_rate_limit,
+            s.icmp_rate_mask
+        )),
+        _ => out.push_str(&format!(
+            "/ipv6 settings\nset forward={}\n",
+            yes_no(s.ipv6_forward)
+        )),
+    }
+}
+
 /// The ids of `changes` that belong to the list the menu at `path` shows.
 fn changed_ids<'c>(changes: &'c ChangeSet, path: &[&str]) -> &'c [ItemId] {
     match path {
@@ -176,6 +194,7 @@ pub fn snapshot(config: &Config) -> String {
         match *path {
             ["interface", "ethernet"] => ethernet_lines(config, &mut out),
             ["system", "identity"] => identity_lines(config, &mut out),
+            ["ip", "settings"] | ["ipv6", "settings"] => settings_lines(config, path, &mut out),
             _ => items_of(config, path, &|_| true, None, &mut out),
         }
     }
@@ -203,6 +222,10 @@ pub fn record(old: &Config, new: &Config, changes: &ChangeSet) -> String {
         match *path {
             ["interface", "ethernet"] if changes.ethernet => ethernet_lines(new, &mut out),
             ["system", "identity"] if changes.identity => identity_lines(new, &mut out),
+            ["ip", "settings"] | ["ipv6", "settings"] if changes.ip_settings => {
+                settings_lines(new, path, &mut out)
+            }
+            ["ip", "settings"] | ["ipv6", "settings"] => {}
             _ => {
                 let ids = changed_ids(changes, path);
                 if !ids.is_empty() {

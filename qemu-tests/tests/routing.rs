@@ -16,6 +16,10 @@
 //! - `/ip settings print` counts what was forwarded and each reason a packet was dropped.
 //! - ECMP over two gateway namespaces behind ether2 (a Linux bridge in a third namespace joins
 //!   them to ether2's tap): each UDP flow stays on one gateway, and flows use both.
+//! - IPv6 `traceroute` shows the box as one hop too; ICMP errors to one destination are limited
+//!   by `/ip settings icmp-rate-limit` (a burst of 6, then one per interval; 0: unlimited);
+//!   `ip-forward=no` and `/ipv6 settings forward=no` stop routing each family silently while
+//!   the box's own addresses still answer.
 //! - A guest takes part (the seed's client1): its default gateway is the host's vif address,
 //!   and through the host's routing it and a namespace on ether1 reach each other.
 
@@ -135,6 +139,8 @@ fn routes_between_two_namespaces(board: Board, lab: u8, transfer: u64) {
     assert_eq!(ping(&a, "10.2.0.1", 2), 2, "{}", s.transcript());
     let hops = traceroute(&a, "10.2.0.2");
     assert_eq!(hops, ["10.1.0.1", "10.2.0.2"], "{}", s.transcript());
+    let hops = traceroute(&a, "fd02::2");
+    assert_eq!(hops, ["fd01::1", "fd02::2"], "{}", s.transcript());
     let mbit = tcp_transfer(env!("CARGO_BIN_EXE_netpeer"), &a, &b, "10.2.0.2", transfer);
     println!("{board}: TCP through the box, {transfer} bytes: {mbit:.1} Mbit/s");
 
@@ -234,6 +240,45 @@ fn routes_between_two_namespaces(board: Board, lab: u8, transfer: u64) {
         "/ip route add dst-address=10.5.0.0/24 gateway=10.2.0.2",
     );
     assert_eq!(ping(&a, "10.5.0.1", 2), 2, "{}", s.transcript());
+
+    // ICMP errors to one destination: a burst of 6, then one per `icmp-rate-limit` ms.
+    let errors = || {
+        // (No `-w`: with a deadline ping stops at the first error.)
+        let flood = ["-c", "50", "-i", "0.002"];
+        let out = ping_output(&a, &flood, "10.9.9.9");
+        out.matches("Destination Net Unreachable").count()
+    };
+    cmd(&mut s, "/ip settings set icmp-rate-limit=1000");
+    let limited = errors();
+    cmd(&mut s, "/ip settings set icmp-rate-limit=0");
+    let unlimited = errors();
+    assert!(
+        (6..=9).contains(&limited) && unlimited == 50,
+        "{limited} errors with a limit, {unlimited} without: {}",
+        s.transcript()
+    );
+
+    // Routing switched off per family: silence, while the box itself still answers.
+    cmd(&mut s, "/ip settings set ip-forward=no");
+    let out = ping_output(&a, &[], "10.2.0.2");
+    assert!(
+        out.contains(", 0 received") && !out.contains("From "),
+        "{out}"
+    );
+    assert_eq!(ping(&a, "10.2.0.1", 2), 2, "{}", s.transcript());
+    assert_eq!(ping(&a, "fd02::2", 2), 2, "{}", s.transcript());
+    cmd(&mut s, "/ipv6 settings set forward=no");
+    let out = ping_output(&a, &["-6"], "fd02::2");
+    assert!(
+        out.contains(", 0 received") && !out.contains("From "),
+        "{out}"
+    );
+    cmd(&mut s, "/ip settings set ip-forward=yes");
+    cmd(&mut s, "/ipv6 settings set forward=yes");
+    assert_eq!(ping(&a, "10.2.0.2", 2), 2, "{}", s.transcript());
+    assert_eq!(ping(&a, "fd02::2", 2), 2, "{}", s.transcript());
+    let settings = s.command("/ip settings print", PROMPT);
+    assert!(settings.contains("forwarding-disabled: 4"), "{settings}");
 }
 
 #[test]

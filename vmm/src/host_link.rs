@@ -77,6 +77,8 @@ pub struct HostPlan {
     pub links: Vec<(IfaceId, HostAttach)>,
     /// The static ARP entries (`/ip arp add`).
     pub static_arp: Vec<StaticArp>,
+    /// The forwarding path's settings (`/ip settings`, `/ipv6 settings`).
+    pub forwarding: forward::Config,
 }
 
 /// Where a frame from the host goes.
@@ -225,7 +227,7 @@ impl HostLink {
         if self.routing.is_none() && !plan.ifaces.is_empty() {
             self.routing = Some(Box::new(Routing {
                 inbox: Inbox::new(),
-                fwd: Forwarder::new(forward::Config::default()),
+                fwd: Forwarder::new(plan.forwarding),
             }));
         }
         if let Some(routing) = &mut self.routing {

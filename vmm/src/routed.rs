@@ -31,10 +31,13 @@ use crate::net::{Net, SwitchedGuest};
 /// confirmation per open wait queue when they are released).
 const ASKS: usize = 16;
 
-/// The forwarder's interfaces from the host's plan: every interface of the host with its MAC,
+/// The forwarder's settings and interfaces from the host's plan: every interface of the host with its MAC,
 /// MTU (clamped to what the forwarder takes), first IPv4 address and first IPv6 address that
 /// is not link-local; interfaces no longer planned are forgotten.
 pub(crate) fn configure(fwd: &mut Forwarder, plan: &HostPlan) {
+    if *fwd.config() != plan.forwarding {
+        fwd.set_config(plan.forwarding);
+    }
     let gone: alloc::vec::Vec<IfId> = fwd
         .interfaces()
         .map(|i| i.id)

@@ -51,6 +51,7 @@ fn plan() -> NetworkPlan {
             (IfaceId(1), HostAttach::Ether(1)),
         ],
         static_arp: Vec::new(),
+        forwarding: Default::default(),
     };
     plan
 }

@@ -55,9 +55,11 @@ static IP_ROUTE: Menu = Menu::table("route", "IPv4 routes", &routing::IPV4_ROUTE
 static IP_ARP: Menu = Menu::table("arp", "ARP table", &neighbors::Arp, &[]);
 static IP_SETTINGS: Menu = Menu::single(
     "settings",
-    "Routing settings and counters (read-only)",
+    "IPv4 routing settings and the forwarding counters",
     &system::IpSettings,
 );
+static IPV6_SETTINGS: Menu =
+    Menu::single("settings", "IPv6 routing settings", &system::Ipv6Settings);
 static IP: Menu = Menu::plain(
     "ip",
     "IPv4 settings",
@@ -76,7 +78,7 @@ static IPV6: Menu = Menu::plain(
     "ipv6",
     "IPv6 settings",
     &[],
-    &[&IPV6_ADDRESS, &IPV6_NEIGHBOR, &IPV6_ROUTE],
+    &[&IPV6_ADDRESS, &IPV6_NEIGHBOR, &IPV6_ROUTE, &IPV6_SETTINGS],
 );
 
 static MR_INTERFACE: Menu = Menu::table(
@@ -154,7 +156,7 @@ pub static ROOT: Menu = Menu::plain(
 );
 
 /// Menus in the order `export` writes them (each after everything it refers to).
-pub static EXPORT_ORDER: [&[&str]; 15] = [
+pub static EXPORT_ORDER: [&[&str]; 17] = [
     &["interface", "bridge"],
     &["interface", "ethernet"],
     &["metarouter"],
@@ -163,7 +165,9 @@ pub static EXPORT_ORDER: [&[&str]; 15] = [
     &["interface", "bridge", "port"],
     &["ip", "address"],
     &["ip", "arp"],
+    &["ip", "settings"],
     &["ipv6", "address"],
+    &["ipv6", "settings"],
     &["routing", "table"],
     &["ip", "route"],
     &["ipv6", "route"],

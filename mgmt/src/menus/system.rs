@@ -1,4 +1,5 @@
-//! `/system`: `identity`, `resource`, `reboot`, `shutdown`.
+//! `/system`: `identity`, `resource`, `reboot`, `shutdown`; `/ip settings` and `/ipv6
+//! settings`.
 
 use alloc::format;
 use alloc::string::String;
@@ -97,16 +98,89 @@ impl Single for Resource {
     }
 }
 
-/// `/ip settings`: how the box routes, and the forwarding path's counters (read-only): packets
-/// forwarded, fragments made, ICMP errors sent, suppressed or rate limited, packets that waited
-/// for a next hop's address, and one counter per reason a packet was dropped.
+static IP_SETTINGS_FIELDS: [Field; 3] = [
+    Field::new(
+        "icmp-rate-limit",
+        Kind::int(0, 60_000),
+        "Milliseconds between ICMP errors to one destination (0: no limit)",
+    ),
+    Field::new(
+        "icmp-rate-mask",
+        Kind::Text,
+        "ICMP types the limit applies to, one bit per type (e.g. 0x1818)",
+    ),
+    Field::new("ip-forward", Kind::Bool, "Whether IPv4 packets are routed"),
+];
+
+/// `icmp-rate-mask` as RouterOS writes it.
+fn format_mask(mask: u32) -> String {
+    format!("0x{mask:X}")
+}
+
+/// `/ip settings`: whether the box routes IPv4, the per-destination limit of its ICMP errors,
+/// and the forwarding path's counters (read-only): packets forwarded, fragments made, ICMP
+/// errors sent, suppressed or rate limited, packets that waited for a next hop's address, and
+/// one counter per reason a packet was dropped. Besides the per-destination limit the box
+/// sends at most 1000 ICMP errors a second (bursts of 50), as Linux does.
 pub struct IpSettings;
 
 impl Single for IpSettings {
-    fn values(&self, _config: &Config, platform: &dyn Platform) -> Vec<(&'static str, String)> {
+    fn fields(&self) -> &'static [Field] {
+        &IP_SETTINGS_FIELDS
+    }
+
+    fn set(&self, config: &mut Config, args: &Args) -> Result<(), CmdError> {
+        let s = &mut config.ip_settings;
+        if let Some(mask) = args.text("icmp-rate-mask") {
+            let digits = mask.strip_prefix("0x").or_else(|| mask.strip_prefix("0X"));
+            let parsed = match digits {
+                Some(hex) => u32::from_str_radix(hex, 16),
+                None => mask.parse::<u32>(),
+            };
+            s.icmp_rate_mask = parsed.map_err(|_| CmdError::InvalidValue {
+                argument: "icmp-rate-mask",
+            })?;
+        }
+        if let Some(ms) = args.int("icmp-rate-limit") {
+            s.icmp_rate_limit = ms as u32;
+        }
+        if let Some(on) = args.bool("ip-forward") {
+            s.ip_forward = on;
+        }
+        Ok(())
+    }
+
+    fn export(&self, config: &Config) -> Vec<String> {
+        let (s, default) = (config.ip_settings, crate::config::IpSettings::default());
+        let mut set = String::new();
+        if s.ip_forward != default.ip_forward {
+            set.push_str(if s.ip_forward {
+                " ip-forward=yes"
+            } else {
+                " ip-forward=no"
+            });
+        }
+        if s.icmp_rate_limit != default.icmp_rate_limit {
+            set.push_str(&format!(" icmp-rate-limit={}", s.icmp_rate_limit));
+        }
+        if s.icmp_rate_mask != default.icmp_rate_mask {
+            set.push_str(&format!(
+                " icmp-rate-mask={}",
+                format_mask(s.icmp_rate_mask)
+            ));
+        }
+        if set.is_empty() {
+            return Vec::new();
+        }
+        alloc::vec![format!("set{set}")]
+    }
+
+    fn values(&self, config: &Config, platform: &dyn Platform) -> Vec<(&'static str, String)> {
+        let s = config.ip_settings;
         let mut out = alloc::vec![
-            ("ip-forward", String::from("yes")),
-            ("icmp-rate-limit", String::from("1000/s burst 50")),
+            ("ip-forward", String::from(yes_no(s.ip_forward))),
+            ("icmp-rate-limit", format!("{}", s.icmp_rate_limit)),
+            ("icmp-rate-mask", format_mask(s.icmp_rate_mask)),
         ];
         let Some(s) = platform.forwarding_stats() else {
             return out;
@@ -130,6 +204,48 @@ impl Single for IpSettings {
             out.push((reason.name(), format!("{}", s.dropped(reason))));
         }
         out
+    }
+}
+
+fn yes_no(on: bool) -> &'static str {
+    if on {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+static IPV6_SETTINGS_FIELDS: [Field; 1] = [Field::new(
+    "forward",
+    Kind::Bool,
+    "Whether IPv6 packets are routed",
+)];
+
+/// `/ipv6 settings`: whether the box routes IPv6 (its counters are in `/ip settings`).
+pub struct Ipv6Settings;
+
+impl Single for Ipv6Settings {
+    fn fields(&self) -> &'static [Field] {
+        &IPV6_SETTINGS_FIELDS
+    }
+
+    fn set(&self, config: &mut Config, args: &Args) -> Result<(), CmdError> {
+        if let Some(on) = args.bool("forward") {
+            config.ip_settings.ipv6_forward = on;
+        }
+        Ok(())
+    }
+
+    fn export(&self, config: &Config) -> Vec<String> {
+        if config.ip_settings.ipv6_forward {
+            return Vec::new();
+        }
+        alloc::vec![String::from("set forward=no")]
+    }
+
+    fn values(&self, config: &Config, _platform: &dyn Platform) -> Vec<(&'static str, String)> {
+        let on = config.ip_settings.ipv6_forward;
+        alloc::vec![("forward", String::from(yes_no(on)))]
     }
 }
 

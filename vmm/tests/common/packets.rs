@@ -27,6 +27,7 @@ pub fn host_plan(attach: HostAttach) -> HostPlan {
         }],
         links: vec![(HOST_IFACE, attach)],
         static_arp: Vec::new(),
+        forwarding: Default::default(),
     }
 }
 
