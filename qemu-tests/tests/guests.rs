@@ -31,19 +31,6 @@ fn cmd(s: &mut Session, line: &str) -> String {
     s.command(line, PROMPT)
 }
 
-/// Attach to `vm`'s console, type `line`, wait for `until`, detach; returns what came before
-/// `until`.
-fn on_console(s: &mut Session, vm: &str, line: &str, until: &str, timeout: Duration) -> String {
-    s.send_line(&format!("/metarouter console {vm}"));
-    s.expect("[Ctrl-A is the prefix key]");
-    s.send_line(line);
-    let out = s.expect_within(until, timeout);
-    s.send("\x01q");
-    s.expect("Welcome back!");
-    s.expect(PROMPT);
-    out
-}
-
 /// The STATE column of `name` in `/metarouter print`.
 fn state_of(s: &mut Session, name: &str) -> String {
     let out = cmd(s, "/metarouter print");
@@ -84,8 +71,7 @@ fn eight_guests_with_consoles_and_states() {
         wait_state(&mut s, &format!("g{i}"), "running", Duration::from_secs(30));
     }
     for i in 1..=8 {
-        on_console(
-            &mut s,
+        s.on_console(
             &format!("g{i}"),
             "uptime",
             "uptime: ",
@@ -104,15 +90,14 @@ fn eight_guests_with_consoles_and_states() {
     cmd(&mut s, "/metarouter disable g3");
     wait_state(&mut s, "g3", "disabled", Duration::from_secs(10));
     // A guest halting itself stops.
-    on_console(&mut s, "g4", "halt", "halting", Duration::from_secs(10));
+    s.on_console("g4", "halt", "halting", Duration::from_secs(10));
     wait_state(&mut s, "g4", "stopped", Duration::from_secs(10));
     // A guest restarting itself comes back.
-    on_console(&mut s, "g5", "reboot", "rebooting", Duration::from_secs(10));
+    s.on_console("g5", "reboot", "rebooting", Duration::from_secs(10));
     wait_state(&mut s, "g5", "running", Duration::from_secs(15));
     // Everybody else kept running.
     for i in [1, 2, 5, 6, 7, 8] {
-        on_console(
-            &mut s,
+        s.on_console(
             &format!("g{i}"),
             "uptime",
             "uptime: ",
@@ -143,16 +128,14 @@ fn ping_between(bridges: [&str; 2], expect_reply: bool) {
     }
     for n in 1..=2 {
         wait_state(&mut s, &format!("n{n}"), "running", Duration::from_secs(30));
-        on_console(
-            &mut s,
+        s.on_console(
             &format!("n{n}"),
             &format!("ip 10.0.0.{n}/24"),
             &format!("address=10.0.0.{n}/24"),
             Duration::from_secs(10),
         );
     }
-    let out = on_console(
-        &mut s,
+    let out = s.on_console(
         "n2",
         "ping 10.0.0.1 3",
         "packet-loss",
@@ -212,13 +195,7 @@ fn attacker_is_contained_while_others_keep_running() {
     let probes = report.lines().filter(|l| l.starts_with("probe ")).count();
     assert!(probes >= 20, "only {probes} probes ran:\n{report}");
     // The bystander never noticed.
-    on_console(
-        &mut s,
-        "bystander",
-        "uptime",
-        "uptime: ",
-        Duration::from_secs(10),
-    );
+    s.on_console("bystander", "uptime", "uptime: ", Duration::from_secs(10));
     let state = state_of(&mut s, "bystander");
     assert_eq!(state, "running");
     assert!(
@@ -239,7 +216,7 @@ fn sixteen_guests_with_ram_above_512_mib() {
     let out = cmd(&mut s, "/metarouter add name=big memory-size=256");
     assert!(out.trim().is_empty(), "add big: {out}");
     wait_state(&mut s, "big", "running", Duration::from_secs(60));
-    on_console(&mut s, "big", "uptime", "uptime: ", Duration::from_secs(20));
+    s.on_console("big", "uptime", "uptime: ", Duration::from_secs(20));
     let out = cmd(&mut s, "/metarouter add name=big2 memory-size=256");
     assert!(out.contains("not enough memory"), "{out}");
     assert!(!cmd(&mut s, "/metarouter print").contains("big2"));
@@ -259,8 +236,7 @@ fn sixteen_guests_with_ram_above_512_mib() {
         wait_state(&mut s, &format!("g{i}"), "running", Duration::from_secs(60));
     }
     for i in [1, 8, 15, 16] {
-        on_console(
-            &mut s,
+        s.on_console(
             &format!("g{i}"),
             "uptime",
             "uptime: ",
@@ -312,8 +288,7 @@ fn imported_image_survives_a_host_reboot() {
     // Same files: the netguest image again (the built-in guest has no `ip` command).
     let mut s = boot(&all);
     wait_state(&mut s, "n1", "running", Duration::from_secs(30));
-    on_console(
-        &mut s,
+    s.on_console(
         "n1",
         "ip 10.0.0.1/24",
         "set for the first interface",

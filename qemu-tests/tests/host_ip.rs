@@ -3,7 +3,7 @@
 //! both directions, the same through a bridge with the host's address on it, and the ARP
 //! table afterwards.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use qemu_tests::boards::Board;
 use qemu_tests::files::build_store;
@@ -30,34 +30,6 @@ fn cmd(s: &mut Session, line: &str) -> String {
     s.command(line, PROMPT)
 }
 
-/// Attach to `vm`'s console, type `line`, wait for `until`, detach; returns what came before
-/// `until`.
-fn on_console(s: &mut Session, vm: &str, line: &str, until: &str, timeout: Duration) -> String {
-    s.send_line(&format!("/metarouter console {vm}"));
-    s.expect("[Ctrl-A is the prefix key]");
-    s.send_line(line);
-    let out = s.expect_within(until, timeout);
-    s.send("\x01q");
-    s.expect("Welcome back!");
-    s.expect(PROMPT);
-    out
-}
-
-fn wait_running(s: &mut Session, name: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !cmd(s, "/metarouter print")
-        .lines()
-        .any(|l| l.contains(name) && l.trim_end().ends_with("running"))
-    {
-        assert!(
-            Instant::now() < deadline,
-            "{name} not running\n{}",
-            s.transcript()
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    }
-}
-
 #[test]
 fn the_host_and_guests_ping_each_other_on_a_vif_and_through_a_bridge() {
     let mut s = boot_with_guests();
@@ -82,9 +54,8 @@ fn the_host_and_guests_ping_each_other_on_a_vif_and_through_a_bridge() {
     cmd(&mut s, "/ip address add address=10.0.1.1/24 interface=vif1");
     cmd(&mut s, "/ip address add address=10.0.2.1/24 interface=br1");
     for (vm, address) in [("n1", "10.0.1.2/24"), ("n2", "10.0.2.2/24")] {
-        wait_running(&mut s, vm);
-        on_console(
-            &mut s,
+        s.wait_running(vm);
+        s.on_console(
             vm,
             &format!("ip {address}"),
             &format!("address={address}"),
@@ -102,8 +73,7 @@ fn the_host_and_guests_ping_each_other_on_a_vif_and_through_a_bridge() {
     );
     assert!(out.contains("min-rtt="), "{out}");
 
-    let out = on_console(
-        &mut s,
+    let out = s.on_console(
         "n1",
         "ping 10.0.1.1 3",
         "packet-loss",
@@ -118,8 +88,7 @@ fn the_host_and_guests_ping_each_other_on_a_vif_and_through_a_bridge() {
         "{out}\n{}",
         s.transcript()
     );
-    let out = on_console(
-        &mut s,
+    let out = s.on_console(
         "n2",
         "ping 10.0.2.1 3",
         "packet-loss",

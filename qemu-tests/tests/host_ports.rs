@@ -13,7 +13,7 @@
 //!   side of each is as in the manual.)
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use qemu_tests::boards::Board;
 use qemu_tests::files::build_store;
@@ -24,15 +24,6 @@ use qemu_tests::session::{Session, PROMPT};
 
 const BOOT: Duration = Duration::from_secs(60);
 const SETUP: &str = "creating taps and network namespaces (the test needs root and iproute2)";
-
-fn cmd(s: &mut Session, line: &str) -> String {
-    let out = s.command(line, PROMPT);
-    assert!(
-        !out.contains("failure") && !out.contains("bad command") && !out.contains("expected"),
-        "{line}: {out}"
-    );
-    out
-}
 
 /// `/ping to count=3` from the host: all three answered.
 fn host_pings(s: &mut Session, to: &str) {
@@ -53,34 +44,6 @@ fn row<'a>(table: &'a str, address: &str, iface: &str) -> &'a str {
         .unwrap_or_else(|| panic!("{address} not listed:\n{table}"));
     assert!(line.contains(iface), "{line}");
     line
-}
-
-/// Attach to `vm`'s console, type `line`, wait for `until`, detach; what came before `until`.
-fn on_console(s: &mut Session, vm: &str, line: &str, until: &str, timeout: Duration) -> String {
-    s.send_line(&format!("/metarouter console {vm}"));
-    s.expect("[Ctrl-A is the prefix key]");
-    s.send_line(line);
-    let out = s.expect_within(until, timeout);
-    s.send("\x01q");
-    s.expect("Welcome back!");
-    s.expect(PROMPT);
-    out
-}
-
-fn wait_running(s: &mut Session, name: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !s
-        .command("/metarouter print", PROMPT)
-        .lines()
-        .any(|l| l.contains(name) && l.trim_end().ends_with("running"))
-    {
-        assert!(
-            Instant::now() < deadline,
-            "{name} not running\n{}",
-            s.transcript()
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    }
 }
 
 #[test]
@@ -104,14 +67,8 @@ fn host_address_on_ether1(board: Board, lab: u8) {
     s.login(BOOT);
     lab.move_into(&tap, &ns, "192.168.88.2/24").expect(SETUP);
     lab.add_ipv6(&ns, &tap, "fd00:88::2/64").expect(SETUP);
-    cmd(
-        &mut s,
-        "/ip address add address=192.168.88.1/24 interface=ether1",
-    );
-    cmd(
-        &mut s,
-        "/ipv6 address add address=fd00:88::1/64 interface=ether1",
-    );
+    s.checked("/ip address add address=192.168.88.1/24 interface=ether1");
+    s.checked("/ipv6 address add address=fd00:88::1/64 interface=ether1");
 
     assert_eq!(ping(&ns, "192.168.88.1", 3), 3, "{}", s.transcript());
     host_pings(&mut s, "192.168.88.2");
@@ -145,33 +102,17 @@ fn malta_the_wisp_example_a_customer_on_ether2_reaches_its_guest_and_the_host_th
     lab.move_into(&tap, &ns, "10.0.2.2/24").expect(SETUP);
 
     // The host's link to a guest: vif1, 10.0.1.1/24, as in the manual.
-    cmd(
-        &mut s,
-        "/metarouter import-image file-name=netguest.tgz name=client1",
-    );
-    cmd(
-        &mut s,
-        "/metarouter interface add virtual-machine=client1 type=dynamic",
-    );
-    cmd(&mut s, "/ip address add address=10.0.1.1/24 interface=vif1");
+    s.checked("/metarouter import-image file-name=netguest.tgz name=client1");
+    s.checked("/metarouter interface add virtual-machine=client1 type=dynamic");
+    s.checked("/ip address add address=10.0.1.1/24 interface=vif1");
     // The customer's port and the customer's guest in bridge1.
-    cmd(&mut s, "/interface bridge add name=bridge1");
-    cmd(
-        &mut s,
-        "/interface bridge port add interface=ether2 bridge=bridge1",
-    );
-    cmd(
-        &mut s,
-        "/metarouter import-image file-name=netguest.tgz name=client1lan",
-    );
-    cmd(
-        &mut s,
-        "/metarouter interface add virtual-machine=client1lan dynamic-bridge=bridge1",
-    );
+    s.checked("/interface bridge add name=bridge1");
+    s.checked("/interface bridge port add interface=ether2 bridge=bridge1");
+    s.checked("/metarouter import-image file-name=netguest.tgz name=client1lan");
+    s.checked("/metarouter interface add virtual-machine=client1lan dynamic-bridge=bridge1");
     for (vm, address) in [("client1", "10.0.1.2/24"), ("client1lan", "10.0.2.1/24")] {
-        wait_running(&mut s, vm);
-        on_console(
-            &mut s,
+        s.wait_running(vm);
+        s.on_console(
             vm,
             &format!("ip {address}"),
             &format!("address={address}"),
@@ -196,10 +137,7 @@ fn malta_the_wisp_example_a_customer_on_ether2_reaches_its_guest_and_the_host_th
 
     // With an address on bridge1, the host is a port of the bridge: the customer and the host
     // ping each other through it.
-    cmd(
-        &mut s,
-        "/ip address add address=10.0.2.254/24 interface=bridge1",
-    );
+    s.checked("/ip address add address=10.0.2.254/24 interface=bridge1");
     assert_eq!(ping(&ns, "10.0.2.254", 3), 3, "{}", s.transcript());
     host_pings(&mut s, "10.0.2.2");
     host_pings(&mut s, "10.0.2.1");

@@ -23,15 +23,6 @@ use qemu_tests::session::{Session, PROMPT};
 const BOOT: Duration = Duration::from_secs(60);
 const SETUP: &str = "creating taps, namespaces and VLANs (the test needs root and iproute2)";
 
-fn cmd(s: &mut Session, line: &str) -> String {
-    let out = s.command(line, PROMPT);
-    assert!(
-        !out.contains("failure") && !out.contains("bad command") && !out.contains("expected"),
-        "{line}: {out}"
-    );
-    out
-}
-
 /// `/ping to count=3` from the host: how many were answered.
 fn host_pings(s: &mut Session, to: &str) -> u32 {
     let out = s.command(&format!("/ping {to} count=3"), PROMPT);
@@ -164,15 +155,9 @@ fn malta_a_namespaces_vlan_10_on_ether2_and_the_hosts_vlan10_ping_each_other() {
     lab.move_into(&tap, &ns, "192.168.99.2/24").expect(SETUP);
     let peer = VlanPeer::new(&ns, &tap, 10, "10.10.0.2");
 
-    cmd(
-        &mut s,
-        "/interface vlan add name=vlan10 vlan-id=10 interface=ether2",
-    );
-    cmd(
-        &mut s,
-        "/ip address add address=10.10.0.1/24 interface=vlan10",
-    );
-    let list = cmd(&mut s, "/interface print");
+    s.checked("/interface vlan add name=vlan10 vlan-id=10 interface=ether2");
+    s.checked("/ip address add address=10.10.0.1/24 interface=vlan10");
+    let list = s.checked("/interface print");
     println!("{list}");
     let line = list
         .lines()
@@ -182,7 +167,7 @@ fn malta_a_namespaces_vlan_10_on_ether2_and_the_hosts_vlan10_ping_each_other() {
 
     assert_eq!(peer.ping("10.10.0.1"), 3, "{}", s.transcript());
     assert_eq!(peer.pinged_by(&mut s), 3, "{}", s.transcript());
-    let arp = cmd(&mut s, "/ip arp print");
+    let arp = s.checked("/ip arp print");
     println!("{arp}");
     assert!(
         arp.lines()
@@ -191,17 +176,13 @@ fn malta_a_namespaces_vlan_10_on_ether2_and_the_hosts_vlan10_ping_each_other() {
     );
 
     // A static entry is what the host uses: a wrong MAC loses the pings, the right one not.
-    cmd(
-        &mut s,
-        "/ip arp add address=10.10.0.2 mac-address=02:00:00:00:00:99 interface=vlan10",
-    );
+    s.checked("/ip arp add address=10.10.0.2 mac-address=02:00:00:00:00:99 interface=vlan10");
     assert_eq!(peer.pinged_by(&mut s), 0, "{}", s.transcript());
     let mac = peer.mac();
-    cmd(
-        &mut s,
-        &format!("/ip arp set [ find mac-address=02:00:00:00:00:99 ] mac-address={mac}"),
-    );
-    let arp = cmd(&mut s, "/ip arp print");
+    s.checked(&format!(
+        "/ip arp set [ find mac-address=02:00:00:00:00:99 ] mac-address={mac}"
+    ));
+    let arp = s.checked("/ip arp print");
     println!("{arp}");
     assert!(
         arp.lines()
@@ -239,25 +220,18 @@ fn malta_two_namespaces_ping_over_ipv6_through_bridge1_and_reach_the_hosts_vlan_
     lab.add_ipv6(&ns_a, &tap_a, "fd00:77::1/64").expect(SETUP);
     lab.add_ipv6(&ns_b, &tap_b, "fd00:77::2/64").expect(SETUP);
 
-    cmd(&mut s, "/interface bridge add name=bridge1");
+    s.checked("/interface bridge add name=bridge1");
     for port in ["ether1", "ether2"] {
-        cmd(
-            &mut s,
-            &format!("/interface bridge port add interface={port} bridge=bridge1"),
-        );
+        s.checked(&format!(
+            "/interface bridge port add interface={port} bridge=bridge1"
+        ));
     }
     assert_eq!(ping(&ns_a, "fd00:77::2", 3), 3, "{}", s.transcript());
     assert_eq!(ping(&ns_b, "fd00:77::1", 3), 3, "{}", s.transcript());
 
     // A VLAN of the bridge: tagged frames from ether2 reach the host's address on it.
-    cmd(
-        &mut s,
-        "/interface vlan add name=vlan20 vlan-id=20 interface=bridge1",
-    );
-    cmd(
-        &mut s,
-        "/ip address add address=10.20.0.1/24 interface=vlan20",
-    );
+    s.checked("/interface vlan add name=vlan20 vlan-id=20 interface=bridge1");
+    s.checked("/ip address add address=10.20.0.1/24 interface=vlan20");
     let peer = VlanPeer::new(&ns_b, &tap_b, 20, "10.20.0.2");
     assert_eq!(peer.ping("10.20.0.1"), 3, "{}", s.transcript());
     assert_eq!(peer.pinged_by(&mut s), 3, "{}", s.transcript());

@@ -38,15 +38,6 @@ use qemu_tests::session::{Session, PROMPT};
 const BOOT: Duration = Duration::from_secs(60);
 const SETUP: &str = "creating taps and network namespaces (the test needs root and iproute2)";
 
-fn cmd(s: &mut Session, line: &str) -> String {
-    let out = s.command(line, PROMPT);
-    assert!(
-        !out.contains("failure") && !out.contains("bad command") && !out.contains("expected"),
-        "{line}: {out}"
-    );
-    out
-}
-
 /// Run `args` in namespace `ns` (setup: must succeed).
 fn ns_do(ns: &str, args: &[&str]) {
     let out = Command::new("ip")
@@ -128,7 +119,7 @@ fn routes_between_two_namespaces(board: Board, lab: u8, transfer: u64) {
         "/ipv6 address add address=fd01::1/64 interface=ether1",
         "/ipv6 address add address=fd02::1/64 interface=ether2",
     ] {
-        cmd(&mut s, line);
+        s.checked(line);
     }
 
     // Through the box, both ways, IPv4 and IPv6.
@@ -155,18 +146,9 @@ fn routes_between_two_namespaces(board: Board, lab: u8, transfer: u64) {
         out.contains("From fd01::1") && out.contains("No route"),
         "{out}"
     );
-    cmd(
-        &mut s,
-        "/ip route add dst-address=10.6.0.0/16 type=unreachable",
-    );
-    cmd(
-        &mut s,
-        "/ip route add dst-address=10.7.0.0/16 type=prohibit",
-    );
-    cmd(
-        &mut s,
-        "/ip route add dst-address=10.8.0.0/16 type=blackhole",
-    );
+    s.checked("/ip route add dst-address=10.6.0.0/16 type=unreachable");
+    s.checked("/ip route add dst-address=10.7.0.0/16 type=prohibit");
+    s.checked("/ip route add dst-address=10.8.0.0/16 type=blackhole");
     let out = ping_output(&a, &[], "10.6.0.1");
     assert!(out.contains("Destination Host Unreachable"), "{out}");
     let out = ping_output(&a, &[], "10.7.0.1");
@@ -178,29 +160,17 @@ fn routes_between_two_namespaces(board: Board, lab: u8, transfer: u64) {
     );
 
     // A static route through B, and a recursive one through its destination.
-    cmd(
-        &mut s,
-        "/ip route add dst-address=10.5.0.0/24 gateway=10.2.0.2",
-    );
-    cmd(
-        &mut s,
-        "/ip route add dst-address=10.4.0.0/24 gateway=10.5.0.1 target-scope=30",
-    );
+    s.checked("/ip route add dst-address=10.5.0.0/24 gateway=10.2.0.2");
+    s.checked("/ip route add dst-address=10.4.0.0/24 gateway=10.5.0.1 target-scope=30");
     assert_eq!(ping(&a, "10.5.0.1", 3), 3, "{}", s.transcript());
     assert_eq!(ping(&a, "10.4.0.1", 3), 3, "{}", s.transcript());
     let routes = s.command("/ip route print", PROMPT);
     println!("{routes}");
 
     // A rule: from 10.1.0.3, 10.5.0.0/24 is looked up in table `alt`, where it is prohibited.
-    cmd(&mut s, "/routing table add name=alt fib");
-    cmd(
-        &mut s,
-        "/ip route add dst-address=10.5.0.0/24 type=prohibit routing-table=alt",
-    );
-    cmd(
-        &mut s,
-        "/routing rule add src-address=10.1.0.3/32 table=alt",
-    );
+    s.checked("/routing table add name=alt fib");
+    s.checked("/ip route add dst-address=10.5.0.0/24 type=prohibit routing-table=alt");
+    s.checked("/routing rule add src-address=10.1.0.3/32 table=alt");
     let out = ping_output(&a, &["-I", "10.1.0.3"], "10.5.0.1");
     assert!(out.contains("Packet filtered"), "{out}");
     assert_eq!(ping(&a, "10.5.0.1", 2), 2, "{}", s.transcript());
@@ -227,18 +197,12 @@ fn routes_between_two_namespaces(board: Board, lab: u8, transfer: u64) {
     }
 
     // A route removed while traffic flows: the path changes within a second.
-    cmd(
-        &mut s,
-        "/ip route remove [find dst-address=10.5.0.0/24 gateway=10.2.0.2]",
-    );
+    s.checked("/ip route remove [find dst-address=10.5.0.0/24 gateway=10.2.0.2]");
     let removed = Instant::now();
     let out = ping_output(&a, &[], "10.5.0.1");
     assert!(out.contains("Destination Net Unreachable"), "{out}");
     assert!(removed.elapsed() < Duration::from_secs(5));
-    cmd(
-        &mut s,
-        "/ip route add dst-address=10.5.0.0/24 gateway=10.2.0.2",
-    );
+    s.checked("/ip route add dst-address=10.5.0.0/24 gateway=10.2.0.2");
     assert_eq!(ping(&a, "10.5.0.1", 2), 2, "{}", s.transcript());
 
     // ICMP errors to one destination: a burst of 6, then one per `icmp-rate-limit` ms.
@@ -248,9 +212,9 @@ fn routes_between_two_namespaces(board: Board, lab: u8, transfer: u64) {
         let out = ping_output(&a, &flood, "10.9.9.9");
         out.matches("Destination Net Unreachable").count()
     };
-    cmd(&mut s, "/ip settings set icmp-rate-limit=1000");
+    s.checked("/ip settings set icmp-rate-limit=1000");
     let limited = errors();
-    cmd(&mut s, "/ip settings set icmp-rate-limit=0");
+    s.checked("/ip settings set icmp-rate-limit=0");
     let unlimited = errors();
     assert!(
         (6..=9).contains(&limited) && unlimited == 50,
@@ -259,7 +223,7 @@ fn routes_between_two_namespaces(board: Board, lab: u8, transfer: u64) {
     );
 
     // Routing switched off per family: silence, while the box itself still answers.
-    cmd(&mut s, "/ip settings set ip-forward=no");
+    s.checked("/ip settings set ip-forward=no");
     let out = ping_output(&a, &[], "10.2.0.2");
     assert!(
         out.contains(", 0 received") && !out.contains("From "),
@@ -267,14 +231,14 @@ fn routes_between_two_namespaces(board: Board, lab: u8, transfer: u64) {
     );
     assert_eq!(ping(&a, "10.2.0.1", 2), 2, "{}", s.transcript());
     assert_eq!(ping(&a, "fd02::2", 2), 2, "{}", s.transcript());
-    cmd(&mut s, "/ipv6 settings set forward=no");
+    s.checked("/ipv6 settings set forward=no");
     let out = ping_output(&a, &["-6"], "fd02::2");
     assert!(
         out.contains(", 0 received") && !out.contains("From "),
         "{out}"
     );
-    cmd(&mut s, "/ip settings set ip-forward=yes");
-    cmd(&mut s, "/ipv6 settings set forward=yes");
+    s.checked("/ip settings set ip-forward=yes");
+    s.checked("/ipv6 settings set forward=yes");
     assert_eq!(ping(&a, "10.2.0.2", 2), 2, "{}", s.transcript());
     assert_eq!(ping(&a, "fd02::2", 2), 2, "{}", s.transcript());
     let settings = s.command("/ip settings print", PROMPT);

@@ -37,19 +37,6 @@ fn cmd(s: &mut Session, line: &str) -> String {
     out
 }
 
-/// Attach to `vm`'s console, type `line`, wait for `until`, detach; returns what came before
-/// `until`.
-fn on_console(s: &mut Session, vm: &str, line: &str, until: &str, timeout: Duration) -> String {
-    s.send_line(&format!("/metarouter console {vm}"));
-    s.expect("[Ctrl-A is the prefix key]");
-    s.send_line(line);
-    let out = s.expect_within(until, timeout);
-    s.send("\x01q");
-    s.expect("Welcome back!");
-    s.expect(PROMPT);
-    out
-}
-
 /// The STATE column of `name` in `/metarouter print`.
 fn state_of(s: &mut Session, name: &str) -> String {
     let out = cmd(s, "/metarouter print");
@@ -101,25 +88,18 @@ fn ppce500_sdk_hello_answers_its_commands() {
     ] {
         assert!(transcript.contains(line), "missing {line:?}:\n{transcript}");
     }
-    let help = on_console(
-        &mut s,
+    let help = s.on_console(
         "h1",
         "help",
         "anything else is echoed",
         Duration::from_secs(10),
     );
     assert!(help.contains("uptime"), "{help}");
-    on_console(
-        &mut s,
-        "h1",
-        "say hi",
-        "echo: say hi",
-        Duration::from_secs(10),
-    );
+    s.on_console("h1", "say hi", "echo: say hi", Duration::from_secs(10));
     // The decrementer tick drives the uptime: two readings 2 s apart differ.
-    let first = on_console(&mut s, "h1", "uptime", "hello> ", Duration::from_secs(10));
+    let first = s.on_console("h1", "uptime", "hello> ", Duration::from_secs(10));
     std::thread::sleep(Duration::from_secs(3));
-    let second = on_console(&mut s, "h1", "uptime", "hello> ", Duration::from_secs(10));
+    let second = s.on_console("h1", "uptime", "hello> ", Duration::from_secs(10));
     let secs = |out: &str| -> u64 {
         let word = out
             .rsplit("uptime: ")
@@ -133,7 +113,7 @@ fn ppce500_sdk_hello_answers_its_commands() {
         "uptime did not advance: {first:?} then {second:?}"
     );
     // `halt` ends the guest through the control queue.
-    on_console(&mut s, "h1", "halt", "halting", Duration::from_secs(10));
+    s.on_console("h1", "halt", "halting", Duration::from_secs(10));
     wait_state(&mut s, "h1", "stopped", Duration::from_secs(15));
     assert!(!s.transcript().contains("panic"), "{}", s.transcript());
 }
@@ -155,8 +135,7 @@ fn ppce500_eight_sdk_guests_through_their_life_cycle() {
         wait_state(&mut s, &format!("g{i}"), "running", Duration::from_secs(60));
     }
     let uptime = |s: &mut Session, i: u32| {
-        on_console(
-            s,
+        s.on_console(
             &format!("g{i}"),
             "uptime",
             "uptime: ",
@@ -178,10 +157,10 @@ fn ppce500_eight_sdk_guests_through_their_life_cycle() {
     cmd(&mut s, "/metarouter disable g3");
     wait_state(&mut s, "g3", "disabled", Duration::from_secs(20));
     // A guest halting itself stops.
-    on_console(&mut s, "g4", "halt", "halting", Duration::from_secs(20));
+    s.on_console("g4", "halt", "halting", Duration::from_secs(20));
     wait_state(&mut s, "g4", "stopped", Duration::from_secs(20));
     // A guest restarting itself comes back.
-    on_console(&mut s, "g5", "reboot", "rebooting", Duration::from_secs(20));
+    s.on_console("g5", "reboot", "rebooting", Duration::from_secs(20));
     wait_state(&mut s, "g5", "running", Duration::from_secs(30));
     // The restarted ones and everybody else answer.
     for i in [1, 2, 5, 6, 7, 8] {
@@ -231,16 +210,14 @@ fn ping_between(bridges: [&str; 2], expect_reply: bool) {
     }
     for n in 1..=2 {
         wait_state(&mut s, &format!("n{n}"), "running", Duration::from_secs(30));
-        on_console(
-            &mut s,
+        s.on_console(
             &format!("n{n}"),
             &format!("ip 10.0.0.{n}/24"),
             &format!("address=10.0.0.{n}/24"),
             Duration::from_secs(20),
         );
     }
-    let out = on_console(
-        &mut s,
+    let out = s.on_console(
         "n2",
         "ping 10.0.0.1 3",
         "packet-loss",
@@ -321,13 +298,7 @@ fn ppce500_attacker_is_contained_while_a_bystander_answers() {
         );
     }
     // The bystander never noticed.
-    on_console(
-        &mut s,
-        "bystander",
-        "uptime",
-        "uptime: ",
-        Duration::from_secs(10),
-    );
+    s.on_console("bystander", "uptime", "uptime: ", Duration::from_secs(10));
     assert_eq!(state_of(&mut s, "bystander"), "running");
     assert_eq!(state_of(&mut s, "attacker"), "running");
     assert!(
@@ -349,13 +320,7 @@ fn ppce500_sdk_hello_bench_under_icount() {
         "/metarouter import-image file-name=hello-ppc.tgz name=b1 memory-size=32",
     );
     wait_state(&mut s, "b1", "running", Duration::from_secs(60));
-    let out = on_console(
-        &mut s,
-        "b1",
-        "bench",
-        "tlb-rewrite=",
-        Duration::from_secs(120),
-    );
+    let out = s.on_console("b1", "bench", "tlb-rewrite=", Duration::from_secs(120));
     let tail = s.transcript();
     let text = &tail[tail
         .rfind("bench: timebase-frequency=")
