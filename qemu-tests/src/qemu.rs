@@ -66,6 +66,19 @@ pub fn nic_mac(i: usize) -> String {
 
 /// Size of malta's flash, and the byte an erased flash reads as.
 pub const MALTA_FLASH_SIZE: u64 = 4 << 20;
+/// Size of the ppce500's configuration flash: QEMU wants a power of two and puts it at the
+/// start of the platform bus, where 512 KiB end below the PCI window the board opens at
+/// 0xF_000F_0000 (the eTSECs follow the flash).
+pub const PPCE500_FLASH_SIZE: u64 = 512 << 10;
+
+/// The size of `board`'s configuration flash image, if QEMU models one for it.
+pub fn flash_size(board: Board) -> Option<u64> {
+    match board {
+        Board::QemuMalta => Some(MALTA_FLASH_SIZE),
+        Board::QemuPpce500 => Some(PPCE500_FLASH_SIZE),
+        _ => None,
+    }
+}
 /// Where the malta board looks for a preloaded file store (physical).
 pub const MALTA_PRELOAD_ADDR: u64 = 0x0040_0000;
 /// The largest store the malta board accepts.
@@ -152,9 +165,9 @@ impl QemuConfig {
             cmd.arg("-no-reboot");
         }
         if let Some(flash) = &self.flash {
-            if self.board != Board::QemuMalta {
+            if flash_size(self.board).is_none() {
                 return Err(format!(
-                    "{}: no configuration flash is modelled on this machine yet",
+                    "{}: no configuration flash is modelled on this machine",
                     self.board
                 ));
             }

@@ -18,7 +18,7 @@ use qemu_tests::boards::Board;
 use qemu_tests::files::build_store;
 use qemu_tests::image;
 use qemu_tests::qemu::{
-    ensure_disk_image, ensure_flash_image, Nic, QemuConfig, MALTA_DISK_SIZE, MALTA_FLASH_SIZE,
+    ensure_disk_image, ensure_flash_image, flash_size, Nic, QemuConfig, MALTA_DISK_SIZE,
 };
 use qemu_tests::workspace_root;
 
@@ -108,10 +108,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let img = image::build(board, true)?;
     let mut config = QemuConfig::new(board, &img.image);
     let state_dir = workspace_root().join("target/qemu");
-    if board == Board::QemuMalta {
+    if let Some(size) = flash_size(board) {
         // The configuration survives `./x run` sessions in this flash image.
         let flash = state_dir.join(format!("{board}-flash.img"));
-        ensure_flash_image(&flash, MALTA_FLASH_SIZE)?;
+        ensure_flash_image(&flash, size)?;
         config.flash = Some(flash);
     }
     if matches!(board, Board::QemuMalta | Board::QemuPpce500) {

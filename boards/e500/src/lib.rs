@@ -9,13 +9,15 @@
 //! banks); cpu "e500v2", architecture "powerpc", the time base as the timer. The preloaded file
 //! store (`./x run --file`) is the initial RAM disk the tree names (QEMU's `-initrd`), when it
 //! lies in the RAM the hypervisor maps one to one. The disk, where the board has one: a virtio
-//! block device on the PCI controller (`disk.rs`; QEMU ppce500's `virtio-blk-pci`).
+//! block device on the PCI controller (`disk.rs`; QEMU ppce500's `virtio-blk-pci`). The
+//! configuration store, where the board allows it: the CFI NOR flash the tree lists
+//! (`config_flash.rs`; QEMU ppce500's `-drive if=pflash`).
 //!
 //! A board crate is then its `memory.ld` and two lines:
 //!
 //! ```ignore
 //! fn main(regs: hypervisor::arch::BootRegs) -> ! {
-//!     board_e500::start("rb1100", regs, FixedLinks::AsTheTreeSays, DiskSetup::None)
+//!     board_e500::start("rb1100", regs, FixedLinks::AsTheTreeSays, DiskSetup::None, ConfigSetup::None)
 //! }
 //! hypervisor::board_entry!(main);
 //! ```
@@ -23,6 +25,7 @@
 
 extern crate alloc;
 
+mod config_flash;
 mod device_window;
 mod disk;
 mod ether;
@@ -33,7 +36,12 @@ use alloc::vec::Vec;
 use drivers::fsl_soc::{self, EthernetController, FslSoc, Interrupt, MAX_ETHERNET};
 use drivers::mmio::Mmio;
 use hypervisor::arch::{self, mmu, BootRegs};
-use hypervisor::board::{drain_console, Board, BoardInfo, EtherPort, EventSink, PhysRange};
+use hypervisor::board::{
+    drain_console, Board, BoardInfo, ConfigFlash, EtherPort, EventSink, PhysRange,
+};
+
+use config_flash::ConfigNor;
+pub use config_flash::ConfigSetup;
 
 pub use disk::{PciWindows, QEMU_PPCE500_PCI};
 pub use ether::FixedLinks;
@@ -64,6 +72,8 @@ pub struct FslSocBoard {
     /// The MPIC sources of the ports that started.
     ether_interrupts: spin::Once<Vec<Interrupt>>,
     disk: DiskSetup,
+    /// The configuration store's flash, when the board has one the hypervisor owns.
+    config: Option<ConfigNor>,
 }
 
 impl FslSocBoard {
@@ -139,6 +149,10 @@ impl Board for FslSocBoard {
         }
     }
 
+    fn config_flash(&self) -> Option<&dyn ConfigFlash> {
+        self.config.as_ref().map(|c| c as &dyn ConfigFlash)
+    }
+
     fn console_rx_interrupt(&self, enable: bool) {
         self.soc.console().set_rx_interrupt(enable);
     }
@@ -175,8 +189,15 @@ static BOARD: spin::Once<FslSocBoard> = spin::Once::new();
 
 /// Boot the MPC85xx board called `name` (as `./x build --board` knows it) from the registers
 /// the boot loader left: find the machine through the device tree and run the kernel on it.
-/// `fixed_links`: how its `fixed-link` Ethernet ports learn their link; `disk`: where its disk is.
-pub fn start(name: &'static str, regs: BootRegs, fixed_links: FixedLinks, disk: DiskSetup) -> ! {
+/// `fixed_links`: how its `fixed-link` Ethernet ports learn their link; `disk`: where its disk
+/// is; `config`: where its configuration is kept.
+pub fn start(
+    name: &'static str,
+    regs: BootRegs,
+    fixed_links: FixedLinks,
+    disk: DiskSetup,
+    config: ConfigSetup,
+) -> ! {
     // SAFETY: the entry code mapped CCSR at `CCSR_VIRT` (cache-inhibited, guarded, `CCSR_SIZE`
     // bytes) for the life of the program; only the drivers built from this window touch it.
     let ccsr = unsafe { Mmio::new(mmu::CCSR_VIRT, mmu::CCSR_SIZE) };
@@ -219,6 +240,10 @@ pub fn start(name: &'static str, regs: BootRegs, fixed_links: FixedLinks, disk: 
         fixed_links,
         ether_interrupts: spin::Once::new(),
         disk,
+        config: match config {
+            ConfigSetup::None => None,
+            ConfigSetup::TreeNorFlash => desc.nor_flash.and_then(ConfigNor::probe),
+        },
     });
     hypervisor::kernel::run(board)
 }

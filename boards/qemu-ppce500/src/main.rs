@@ -6,7 +6,9 @@
 //! CCSR + 0x4_0000, reset through the global utilities (RSTCR), power-off through the
 //! `gpio-poweroff` line (pin 0 of the GPIO block at CCSR + 0xF_F000), the disk a virtio block
 //! device on the PCI bus (`-device virtio-blk-pci`, its registers in a 64 KiB PCI window at
-//! 0xF_000F_0000). What is specific to this
+//! 0xF_000F_0000), the configuration flash a CFI NOR flash at the platform bus's start
+//! (`-drive if=pflash`, at most 512 KiB so that it ends below that PCI window). What is
+//! specific to this
 //! board is its memory map: CCSR at physical 0xF_E000_0000 and the load address, in
 //! `memory.ld`.
 #![no_std]
@@ -20,6 +22,8 @@ fn main(regs: hypervisor::arch::BootRegs) -> ! {
         regs,
         board_e500::FixedLinks::FromPhyAt(0),
         board_e500::DiskSetup::VirtioPci(board_e500::QEMU_PPCE500_PCI),
+        // `-drive if=pflash` (`./x run` gives 512 KiB): the configuration.
+        board_e500::ConfigSetup::TreeNorFlash,
     )
 }
 

@@ -19,6 +19,8 @@ fn main(regs: hypervisor::arch::BootRegs) -> ! {
         regs,
         board_e500::FixedLinks::AsTheTreeSays,
         board_e500::DiskSetup::None,
+        // Its boot flash holds RouterBOOT: never written.
+        board_e500::ConfigSetup::None,
     )
 }
 

@@ -56,7 +56,7 @@ fn is_etsec(node: FdtNode<'_, '_>) -> bool {
         && string_prop(node, "status").is_none_or(|s| s == "okay" || s == "ok")
 }
 
-fn is_bus(node: FdtNode<'_, '_>) -> bool {
+pub(super) fn is_bus(node: FdtNode<'_, '_>) -> bool {
     has_compatible(node, |c| c == "simple-bus")
         || string_prop(node, "device_type") == Some("soc")
         || has_compatible(node, |c| c.ends_with("-immr"))
@@ -147,7 +147,11 @@ fn decode_interrupt(spec: &[u8], width: usize) -> Result<Interrupt, TreeError> {
 
 /// The physical address of `local`, an address on `bus` (its `ranges`; none or empty: the
 /// same address).
-fn translate(root: FdtNode<'_, '_>, bus: FdtNode<'_, '_>, local: u64) -> Result<u64, TreeError> {
+pub(super) fn translate(
+    root: FdtNode<'_, '_>,
+    bus: FdtNode<'_, '_>,
+    local: u64,
+) -> Result<u64, TreeError> {
     let Some(ranges) = bus.property("ranges").filter(|p| !p.value.is_empty()) else {
         return Ok(local);
     };
@@ -165,7 +169,7 @@ fn translate(root: FdtNode<'_, '_>, bus: FdtNode<'_, '_>, local: u64) -> Result<
             return Ok(parent + (local - child));
         }
     }
-    Err(TreeError::Malformed("ethernet reg outside its bus"))
+    Err(TreeError::Malformed("reg outside its bus"))
 }
 
 /// The link: `fixed-link` (the old five-cell form `<id duplex speed pause asym>`, or the node

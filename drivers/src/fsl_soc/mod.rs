@@ -10,6 +10,7 @@
 //! CCSR + 0xE_0000 (old trees have no node for them).
 
 mod ethernet;
+mod nor;
 #[cfg(test)]
 mod tests;
 mod tree;
@@ -19,6 +20,7 @@ use core::fmt;
 use fdt::{Fdt, FdtError};
 
 pub use ethernet::{EthernetController, EthernetPhy, ETHERNET_INTERRUPTS, MAX_ETHERNET};
+pub use nor::NorFlash;
 pub use tree::{
     GpioLine, Interrupt, RamBank, SerialPort, SocDescription, TreeError, MAX_RAM_BANKS,
 };

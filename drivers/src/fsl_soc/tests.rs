@@ -9,7 +9,7 @@ use std::vec::Vec;
 
 use fdt::Fdt;
 
-use super::{GpioLine, Interrupt, RamBank, SocDescription, TreeError};
+use super::{GpioLine, Interrupt, NorFlash, RamBank, SocDescription, TreeError};
 use crate::mpic::{Sense, Source};
 
 mod ethernet;
@@ -18,6 +18,9 @@ const QEMU_PPCE500_DTB: &[u8] = include_bytes!("qemu-ppce500.dtb");
 /// The same machine started with `-kernel ... -initrd` of a 4 KiB file (the tree trimmed to its
 /// used size).
 const QEMU_PPCE500_INITRD_DTB: &[u8] = include_bytes!("qemu-ppce500-initrd.dtb");
+/// QEMU 10's ppce500 with `-drive if=pflash` (512 KiB) and two `-device eTSEC`, dumped with
+/// `-machine dumpdtb=`: the flash at the platform bus's start, the eTSECs after it.
+const QEMU_PPCE500_PFLASH_DTB: &[u8] = include_bytes!("qemu-ppce500-pflash.dtb");
 
 /// A minimal flattened-device-tree writer (version 17, empty reservation map).
 struct TreeBuilder {
@@ -224,6 +227,22 @@ fn qemu_ppce500_tree() {
             active_low: false
         })
     );
+}
+
+#[test]
+fn qemu_ppce500_pflash_is_found_on_the_platform_bus() {
+    let d = describe(QEMU_PPCE500_PFLASH_DTB).unwrap();
+    assert_eq!(
+        d.nor_flash,
+        Some(NorFlash {
+            phys: 0xF_0000_0000,
+            size: 512 << 10,
+            bank_width: 2
+        })
+    );
+    let etsecs: Vec<u64> = d.ethernet.iter().flatten().map(|e| e.phys).collect();
+    assert_eq!(etsecs, [0xF_0008_0000, 0xF_0008_1000]);
+    assert_eq!(describe(QEMU_PPCE500_DTB).unwrap().nor_flash, None);
 }
 
 #[test]

@@ -9,6 +9,7 @@ use fdt::node::FdtNode;
 use fdt::Fdt;
 
 use super::ethernet::{ethernet_controllers, EthernetController, MAX_ETHERNET};
+use super::nor::NorFlash;
 use crate::mpic::{Sense, Source};
 
 /// At most this many RAM banks are reported.
@@ -73,6 +74,8 @@ pub struct SocDescription<'a> {
     pub initrd: Option<RamBank>,
     /// The eTSEC controllers (`super::ethernet`), by physical address.
     pub ethernet: [Option<EthernetController>; MAX_ETHERNET],
+    /// The first CFI NOR flash on a bus (`super::nor`), when the tree lists one.
+    pub nor_flash: Option<NorFlash>,
 }
 
 /// Which part of the device tree is missing or malformed (the boot loader's fault).
@@ -134,6 +137,7 @@ impl<'a> SocDescription<'a> {
             power_off: power_off_line(tree, soc)?,
             initrd: initrd(tree),
             ethernet: ethernet_controllers(tree, root, mpic.interrupt_cells().unwrap_or(2))?,
+            nor_flash: super::nor::nor_flash(root)?,
         })
     }
 
