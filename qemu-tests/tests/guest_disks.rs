@@ -12,7 +12,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::*;
-use filestore::{Store, ROOT_INO};
 use qemu_tests::guests;
 use qemu_tests::session::Session;
 
@@ -70,19 +69,6 @@ fn used_disk_kib(s: &mut Session, name: &str) -> u64 {
     let digits: String = used.chars().take_while(char::is_ascii_digit).collect();
     assert!(used[digits.len()..].starts_with("kiB"), "{used}");
     digits.parse().unwrap()
-}
-
-/// The bytes of `path` in the area `area` of the store in the image.
-fn area_file(store: &mut Store<ImageFile>, area: &str, path: &[&str]) -> Option<Vec<u8>> {
-    let area = store.find_area(area.as_bytes())?;
-    let mut ino = ROOT_INO;
-    for part in path {
-        ino = store.lookup(area, ino, part.as_bytes()).ok()?.ino;
-    }
-    let size = store.getattr(area, ino).ok()?.size as usize;
-    let mut data = vec![0; size];
-    store.read(area, ino, 0, &mut data).ok()?;
-    Some(data)
 }
 
 fn import(s: &mut Session, line: &str) -> (String, Duration) {
@@ -228,45 +214,6 @@ fn figures_boot_check_of_eight_guests_trees() {
     println!("boot check, 8 guests' trees of 500 files: {}", check.trim());
 }
 
-/// Attach to `vm`'s console, type `line`, wait for `until` and the prompt after it; detach.
-/// What came from `until` to the prompt.
-fn on_console(s: &mut Session, vm: &str, line: &str, until: &str) -> String {
-    s.send_line(&format!("/metarouter console {vm}"));
-    s.expect("[Ctrl-A is the prefix key]");
-    s.send_line(line);
-    s.expect_within(until, Duration::from_secs(20));
-    let out = format!(
-        "{until}{}",
-        s.expect_within("hello> ", Duration::from_secs(20))
-    );
-    s.send("\x01q");
-    s.expect("Welcome back!");
-    s.expect(qemu_tests::session::PROMPT);
-    out
-}
-
-/// Poll `/metarouter print detail` until `name` runs.
-fn wait_running(s: &mut Session, name: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !cmd(s, "/metarouter print detail")
-        .split(&format!("name=\"{name}\""))
-        .nth(1)
-        .is_some_and(|rest| {
-            rest.split("name=")
-                .next()
-                .unwrap_or("")
-                .contains("state=running")
-        })
-    {
-        assert!(
-            Instant::now() < deadline,
-            "{name} does not run:\n{}",
-            s.transcript()
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    }
-}
-
 fn counter(s: &mut Session, name: &str, field: &str) -> u64 {
     let out = cmd(s, "/metarouter print detail");
     let at = out.find(&format!("name=\"{name}\"")).unwrap();
@@ -293,29 +240,29 @@ fn a_guest_writes_its_disk_over_metafs_and_finds_it_after_a_host_reboot() {
         &mut s,
         "/metarouter import-image file-name=hello.tgz name=h2 disk-size=8",
     );
-    wait_running(&mut s, "h1");
-    wait_running(&mut s, "h2");
-    let out = on_console(
+    wait_running_detail(&mut s, "h1");
+    wait_running_detail(&mut s, "h2");
+    let out = hello_console(
         &mut s,
         "h1",
         "write /greeting hello from the disk",
         "write: ",
     );
     assert!(!out.contains("errno"), "{out}");
-    on_console(&mut s, "h1", "write /greeting second line", "write: ");
-    let out = on_console(&mut s, "h1", "cat /greeting", "hello from");
+    hello_console(&mut s, "h1", "write /greeting second line", "write: ");
+    let out = hello_console(&mut s, "h1", "cat /greeting", "hello from");
     assert!(
         out.contains("hello from the disk") && out.contains("second line"),
         "{out}"
     );
     assert!(out.contains("cat: 32 bytes"), "{out}");
     // h2 sees its own, empty disk: not h1's file.
-    let out = on_console(&mut s, "h2", "cat /greeting", "cat: ");
+    let out = hello_console(&mut s, "h2", "cat /greeting", "cat: ");
     assert!(out.contains("cat: errno 2"), "{out}");
     // 8 KiB of disk-size: the second page of a file does not fit (ENOSPC, 28).
     let mut last = String::new();
     for _ in 0..80 {
-        last = on_console(
+        last = hello_console(
             &mut s,
             "h2",
             &format!("write /fill {}", "0123456789".repeat(10)),
@@ -348,8 +295,8 @@ fn a_guest_writes_its_disk_over_metafs_and_finds_it_after_a_host_reboot() {
         &mut s,
         "/metarouter import-image file-name=hello.tgz name=h1",
     );
-    wait_running(&mut s, "h1");
-    let out = on_console(&mut s, "h1", "cat /greeting", "hello from");
+    wait_running_detail(&mut s, "h1");
+    let out = hello_console(&mut s, "h1", "cat /greeting", "hello from");
     assert!(
         out.contains("hello from the disk") && out.contains("cat: 32 bytes"),
         "{out}"
@@ -368,8 +315,8 @@ fn figures_metafs_4_kib_pages_as_a_guest_sees_them() {
         &mut s,
         "/metarouter import-image file-name=hello.tgz name=h1",
     );
-    wait_running(&mut s, "h1");
-    let out = on_console(&mut s, "h1", "disk-bench 256", "disk-bench: ");
+    wait_running_detail(&mut s, "h1");
+    let out = hello_console(&mut s, "h1", "disk-bench 256", "disk-bench: ");
     assert!(out.contains("1024 KiB written in"), "{out}");
     shutdown(&mut s);
     println!(
@@ -381,37 +328,9 @@ fn figures_metafs_4_kib_pages_as_a_guest_sees_them() {
 #[test]
 fn a_power_cut_while_a_guest_writes_leaves_a_clean_store_with_whole_pages() {
     let built = guests::build_once().expect("building the guests");
-    for (n, cut_after_ms) in [300u64, 900, 1700].into_iter().enumerate() {
-        let disk = Disk::new(&format!("cut{n}"));
-        let mut s = disk.boot(&[built.archive("hello")]);
-        s.expect_within("copied in", BOOT);
-        s.login(BOOT);
-        cmd(
-            &mut s,
-            "/metarouter import-image file-name=hello.tgz name=h1",
-        );
-        wait_running(&mut s, "h1");
-        s.send_line("/metarouter console h1");
-        s.expect("[Ctrl-A is the prefix key]");
-        s.send_line("disk-bench 2000");
-        std::thread::sleep(Duration::from_millis(cut_after_ms));
-        s.power_cut();
-        // The host's check finds nothing to repair (`host_store` asserts it, data pages
-        // included), and the file holds only whole pages the guest wrote.
-        let mut store = disk.host_store();
-        let data = area_file(&mut store, "h1", &["bench"]).unwrap_or_default();
-        assert!(
-            data.len().is_multiple_of(4096),
-            "cut {n}: a file of {} bytes",
-            data.len()
-        );
-        assert!(
-            data.iter().all(|&b| b == 0x5A),
-            "cut {n}: bytes the guest never wrote"
-        );
-        println!(
-            "cut after {cut_after_ms} ms: {} pages on disk",
-            data.len() / 4096
-        );
-    }
+    power_cuts_while_a_guest_writes(
+        qemu_tests::boards::Board::QemuMalta,
+        built.archive("hello"),
+        "/metarouter import-image file-name=hello.tgz name=h1",
+    );
 }
