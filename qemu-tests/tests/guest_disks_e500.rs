@@ -12,7 +12,6 @@
 #[path = "disk/common.rs"]
 mod common;
 
-
 use common::*;
 use qemu_tests::boards::Board;
 use qemu_tests::guests;

@@ -20,6 +20,9 @@
 //!   by `/ip settings icmp-rate-limit` (a burst of 6, then one per interval; 0: unlimited);
 //!   `ip-forward=no` and `/ipv6 settings forward=no` stop routing each family silently while
 //!   the box's own addresses still answer.
+//! - A route changed while two flows run (one through it, one to a gateway directly): the
+//!   routed flow moves to the new gateway within a second, and not one datagram of either
+//!   flow is lost while other routes are added and removed.
 //! - A guest takes part (the seed's client1): its default gateway is the host's vif address,
 //!   and through the host's routing it and a namespace on ether1 reach each other.
 
@@ -317,9 +320,21 @@ fn udp_no_ports(ns: &str) -> u64 {
         .unwrap_or(0)
 }
 
-#[test]
-fn malta_ecmp_over_two_gateways_keeps_each_flow_on_one_and_spreads_flows() {
-    let mut lab = NetLab::new(9);
+/// The lab of the gateway tests: namespace `na` (10.1.0.2) on ether1; on ether2's tap a Linux
+/// bridge in namespace `sw` joins two gateway namespaces, `g1` (10.2.0.11) and `g2`
+/// (10.2.0.12), each answering for 10.3.0.1 on its loopback. The box has 10.1.0.1 and 10.2.0.1
+/// and `route` (its gateways' next hops resolved).
+struct GatewayLab {
+    /// Removes the taps and namespaces when dropped.
+    _lab: NetLab,
+    s: Session,
+    a: String,
+    g1: String,
+    g2: String,
+}
+
+fn gateway_lab(number: u8, route: &str) -> GatewayLab {
+    let mut lab = NetLab::new(number);
     let tap_a = lab.tap("ta").expect(SETUP);
     let tap_b = lab.tap("tb").expect(SETUP);
     let a = lab.namespace("na").expect(SETUP);
@@ -357,21 +372,35 @@ fn malta_ecmp_over_two_gateways_keeps_each_flow_on_one_and_spreads_flows() {
     }
     s.checked("/ip address add address=10.1.0.1/24 interface=ether1");
     s.checked("/ip address add address=10.2.0.1/24 interface=ether2");
-    s.checked("/ip route add dst-address=10.3.0.0/24 gateway=10.2.0.11,10.2.0.12");
+    s.checked(route);
     // Both next hops resolved (the box asks for each when a packet first goes to it).
     assert_eq!(ping(&a, "10.2.0.11", 2), 2, "{}", s.transcript());
     assert_eq!(ping(&a, "10.2.0.12", 2), 2, "{}", s.transcript());
+    GatewayLab {
+        _lab: lab,
+        s,
+        a,
+        g1,
+        g2,
+    }
+}
 
+#[test]
+fn malta_ecmp_over_two_gateways_keeps_each_flow_on_one_and_spreads_flows() {
+    let GatewayLab { s, a, g1, g2, .. } = &mut gateway_lab(
+        9,
+        "/ip route add dst-address=10.3.0.0/24 gateway=10.2.0.11,10.2.0.12",
+    );
     let netpeer = env!("CARGO_BIN_EXE_netpeer");
     let mut flows = [0u32; 2];
     for flow in 0..16 {
-        let before = [udp_no_ports(&g1), udp_no_ports(&g2)];
-        let mut c = NetLab::command(&a, netpeer);
+        let before = [udp_no_ports(g1), udp_no_ports(g2)];
+        let mut c = NetLab::command(a, netpeer);
         c.args(["flood", "10.3.0.1:9", "18", "50"]);
         let out = run_for(c, Duration::from_secs(20));
         assert!(out.status.success(), "flood {flow}");
         std::thread::sleep(Duration::from_millis(300));
-        let d = [udp_no_ports(&g1) - before[0], udp_no_ports(&g2) - before[1]];
+        let d = [udp_no_ports(g1) - before[0], udp_no_ports(g2) - before[1]];
         let (to, other) = if d[0] > d[1] { (0, 1) } else { (1, 0) };
         // Each flow: its 50 datagrams on one gateway, none on the other.
         assert!(
@@ -386,4 +415,54 @@ fn malta_ecmp_over_two_gateways_keeps_each_flow_on_one_and_spreads_flows() {
         flows[0], flows[1]
     );
     assert!(flows[0] > 0 && flows[1] > 0, "flows {flows:?}");
+}
+
+/// `netpeer rate` from `ns` to `to` in the background: `pps` datagrams a second for
+/// `millis` ms; joined, it gives how many were sent.
+fn rate_in_background(ns: &str, to: &str, pps: u64, millis: u64) -> std::thread::JoinHandle<u64> {
+    let mut c = NetLab::command(ns, env!("CARGO_BIN_EXE_netpeer"));
+    c.args(["rate", to, "18", &pps.to_string(), &millis.to_string()]);
+    std::thread::spawn(move || {
+        let out = run_for(c, Duration::from_secs(millis / 1000 + 20));
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.split_whitespace()
+            .nth(1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("netpeer rate said {text:?}"))
+    })
+}
+
+#[test]
+fn malta_a_route_changed_under_traffic_moves_within_a_second_and_loses_nothing_else() {
+    let GatewayLab { s, a, g1, g2, .. } = &mut gateway_lab(
+        10,
+        "/ip route add dst-address=10.3.0.0/24 gateway=10.2.0.11",
+    );
+    let before = [udp_no_ports(g1), udp_no_ports(g2)];
+    // Two flows for 4 s: one through the route, one to g1 itself (the route never covers it).
+    let routed = rate_in_background(a, "10.3.0.1:9", 400, 4000);
+    let direct = rate_in_background(a, "10.2.0.11:9", 400, 4000);
+    std::thread::sleep(Duration::from_millis(1200));
+    // The route now goes through g2: its datagrams arrive there within a second.
+    s.checked("/ip route set [find dst-address=10.3.0.0/24] gateway=10.2.0.12");
+    let changed = Instant::now();
+    while udp_no_ports(g2) == before[1] {
+        assert!(
+            changed.elapsed() < Duration::from_secs(1),
+            "no datagram through g2 a second after the change\n{}",
+            s.transcript()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let moved_ms = changed.elapsed().as_millis();
+    // Other routes come and go meanwhile.
+    for _ in 0..3 {
+        s.checked("/ip route add dst-address=10.9.0.0/24 gateway=10.2.0.11");
+        s.checked("/ip route remove [find dst-address=10.9.0.0/24]");
+    }
+    let sent = routed.join().expect("routed flow") + direct.join().expect("direct flow");
+    std::thread::sleep(Duration::from_millis(500));
+    let got = udp_no_ports(g1) - before[0] + udp_no_ports(g2) - before[1];
+    println!("route change: the flow moved in {moved_ms} ms; {got} of {sent} datagrams arrived");
+    assert_eq!(got, sent, "datagrams lost\n{}", s.transcript());
 }
