@@ -16,6 +16,8 @@
 //! - `/ip settings print` counts what was forwarded and each reason a packet was dropped.
 //! - ECMP over two gateway namespaces behind ether2 (a Linux bridge in a third namespace joins
 //!   them to ether2's tap): each UDP flow stays on one gateway, and flows use both.
+//! - Over an egress MTU of 1000: IPv4 fragmented without DF, "fragmentation needed" with the
+//!   MTU when DF is set, IPv6 "packet too big" with the MTU.
 //! - IPv6 `traceroute` shows the box as one hop too; ICMP errors to one destination are limited
 //!   by `/ip settings icmp-rate-limit` (a burst of 6, then one per interval; 0: unlimited);
 //!   `ip-forward=no` and `/ipv6 settings forward=no` stop routing each family silently while
@@ -246,6 +248,22 @@ fn routes_between_two_namespaces(board: Board, lab: u8, transfer: u64) {
     assert_eq!(ping(&a, "fd02::2", 2), 2, "{}", s.transcript());
     let settings = s.command("/ip settings print", PROMPT);
     assert!(settings.contains("forwarding-disabled: 4"), "{settings}");
+
+    // An egress MTU below the packet: IPv4 fragmented without DF, "fragmentation needed"
+    // with it; IPv6 "packet too big".
+    s.checked("/interface ethernet set ether2 mtu=1000");
+    let out = ping_output(&a, &["-s", "1400", "-M", "dont"], "10.2.0.2");
+    assert!(out.contains(", 2 received"), "fragmented: {out}");
+    let out = ping_output(&a, &["-s", "1400", "-M", "do"], "10.2.0.2");
+    assert!(
+        out.contains("Frag needed and DF set (mtu = 1000)"),
+        "DF set: {out}"
+    );
+    let out = ping_output(&a, &["-s", "1400", "-6"], "fd02::2");
+    assert!(out.contains("Packet too big: mtu=1000"), "IPv6: {out}");
+    s.checked("/interface ethernet set ether2 mtu=1500");
+    let settings = s.command("/ip settings print", PROMPT);
+    assert!(!settings.contains("fragments-sent: 0"), "{settings}");
 }
 
 #[test]
