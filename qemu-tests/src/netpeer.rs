@@ -95,10 +95,16 @@ fn send(addr: &str, bytes: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// A UDP socket on a port of the system's choosing, of `to`'s family.
+fn unbound_socket(to: std::net::SocketAddr) -> Result<std::net::UdpSocket, String> {
+    let any = if to.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" };
+    std::net::UdpSocket::bind(any).map_err(|e| format!("bind: {e}"))
+}
+
 fn flood(addr: &str, payload: usize, count: u64) -> Result<(), String> {
     let to: std::net::SocketAddr = addr.parse().map_err(|e| format!("{addr}: {e}"))?;
     // Not connected: the peer's "port unreachable" answers do not fail the sends.
-    let socket = std::net::UdpSocket::bind("0.0.0.0:0").map_err(|e| format!("bind: {e}"))?;
+    let socket = unbound_socket(to)?;
     let datagram = vec![0x5Au8; payload];
     let start = Instant::now();
     let mut sent = 0;
@@ -116,7 +122,7 @@ fn flood(addr: &str, payload: usize, count: u64) -> Result<(), String> {
 
 fn rate(addr: &str, payload: usize, pps: u64, millis: u64) -> Result<(), String> {
     let to: std::net::SocketAddr = addr.parse().map_err(|e| format!("{addr}: {e}"))?;
-    let socket = std::net::UdpSocket::bind("0.0.0.0:0").map_err(|e| format!("bind: {e}"))?;
+    let socket = unbound_socket(to)?;
     let datagram = vec![0x5Au8; payload];
     let start = Instant::now();
     let length = Duration::from_millis(millis);

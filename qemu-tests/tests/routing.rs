@@ -15,7 +15,8 @@
 //! - A route removed while a ping runs stops it within a second and added again restores it.
 //! - `/ip settings print` counts what was forwarded and each reason a packet was dropped.
 //! - ECMP over two gateway namespaces behind ether2 (a Linux bridge in a third namespace joins
-//!   them to ether2's tap): each UDP flow stays on one gateway, and flows use both.
+//!   them to ether2's tap): each UDP flow stays on one gateway, and flows use both; IPv4 and
+//!   IPv6.
 //! - Over an egress MTU of 1000: IPv4 fragmented without DF, "fragmentation needed" with the
 //!   MTU when DF is set, IPv6 "packet too big" with the MTU.
 //! - IPv6 `traceroute` shows the box as one hop too; ICMP errors to one destination are limited
@@ -338,10 +339,22 @@ fn udp_no_ports(ns: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// The IPv6 counterpart of [`udp_no_ports`] (`Udp6NoPorts` of `/proc/net/snmp6`).
+fn udp6_no_ports(ns: &str) -> u64 {
+    let mut c = NetLab::command(ns, "cat");
+    c.arg("/proc/net/snmp6");
+    let out = c.output().expect("cat");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("Udp6NoPorts"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("Udp6NoPorts in /proc/net/snmp6")
+}
+
 /// The lab of the gateway tests: namespace `na` (10.1.0.2) on ether1; on ether2's tap a Linux
-/// bridge in namespace `sw` joins two gateway namespaces, `g1` (10.2.0.11) and `g2`
-/// (10.2.0.12), each answering for 10.3.0.1 on its loopback. The box has 10.1.0.1 and 10.2.0.1
-/// and `route` (its gateways' next hops resolved).
+/// bridge in namespace `sw` joins two gateway namespaces, `g1` (10.2.0.11, fd02::11) and `g2`
+/// (10.2.0.12, fd02::12), each answering for 10.3.0.1 and fd03::1 on its loopback. The box has
+/// 10.1.0.1, 10.2.0.1, fd01::1 and fd02::1, and `route` (its gateways' next hops resolved).
 struct GatewayLab {
     /// Removes the taps and namespaces when dropped.
     _lab: NetLab,
@@ -365,6 +378,11 @@ fn gateway_lab(number: u8, route: &str) -> GatewayLab {
     s.login(BOOT);
     lab.move_into(&tap_a, &a, "10.1.0.2/24").expect(SETUP);
     ns_do(&a, &["ip", "route", "add", "default", "via", "10.1.0.1"]);
+    lab.add_ipv6(&a, &tap_a, "fd01::2/64").expect(SETUP);
+    ns_do(
+        &a,
+        &["ip", "-6", "route", "add", "default", "via", "fd01::1"],
+    );
     // ether2's tap in a bridge with the two gateways' veths.
     let status = Command::new("ip")
         .args(["link", "set", &tap_b, "netns", &sw])
@@ -374,7 +392,10 @@ fn gateway_lab(number: u8, route: &str) -> GatewayLab {
     ns_do(&sw, &["ip", "link", "add", "br0", "type", "bridge"]);
     ns_do(&sw, &["ip", "link", "set", &tap_b, "master", "br0", "up"]);
     ns_do(&sw, &["ip", "link", "set", "br0", "up"]);
-    for (g, dev, addr) in [(&g1, "e1", "10.2.0.11/24"), (&g2, "e2", "10.2.0.12/24")] {
+    for (g, dev, addr, addr6) in [
+        (&g1, "e1", "10.2.0.11/24", "fd02::11/64"),
+        (&g2, "e2", "10.2.0.12/24", "fd02::12/64"),
+    ] {
         let port = format!("p{dev}");
         ns_do(
             &sw,
@@ -387,7 +408,15 @@ fn gateway_lab(number: u8, route: &str) -> GatewayLab {
         ns_do(g, &["ip", "link", "set", dev, "up"]);
         ns_do(g, &["ip", "addr", "add", "10.3.0.1/32", "dev", "lo"]);
         ns_do(g, &["ip", "route", "add", "default", "via", "10.2.0.1"]);
+        lab.add_ipv6(g, dev, addr6).expect(SETUP);
+        lab.add_ipv6(g, "lo", "fd03::1/128").expect(SETUP);
+        ns_do(
+            g,
+            &["ip", "-6", "route", "add", "default", "via", "fd02::1"],
+        );
     }
+    s.checked("/ipv6 address add address=fd01::1/64 interface=ether1");
+    s.checked("/ipv6 address add address=fd02::1/64 interface=ether2");
     s.checked("/ip address add address=10.1.0.1/24 interface=ether1");
     s.checked("/ip address add address=10.2.0.1/24 interface=ether2");
     s.checked(route);
@@ -403,24 +432,28 @@ fn gateway_lab(number: u8, route: &str) -> GatewayLab {
     }
 }
 
-#[test]
-fn malta_ecmp_over_two_gateways_keeps_each_flow_on_one_and_spreads_flows() {
-    let GatewayLab { s, a, g1, g2, .. } = &mut gateway_lab(
-        9,
-        "/ip route add dst-address=10.3.0.0/24 gateway=10.2.0.11,10.2.0.12",
-    );
-    let netpeer = env!("CARGO_BIN_EXE_netpeer");
+/// 16 flows of 50 datagrams from `a` to `to` (a new source port each): each flow's datagrams
+/// all reach one of the gateways (`udp_no_ports`, `v6`: its IPv6 counter), none the other.
+/// How many flows each gateway got.
+fn ecmp_flows(lab: &mut GatewayLab, to: &str, v6: bool) -> [u32; 2] {
+    let GatewayLab { s, a, g1, g2, .. } = lab;
+    let count = |ns: &str| {
+        if v6 {
+            udp6_no_ports(ns)
+        } else {
+            udp_no_ports(ns)
+        }
+    };
     let mut flows = [0u32; 2];
     for flow in 0..16 {
-        let before = [udp_no_ports(g1), udp_no_ports(g2)];
-        let mut c = NetLab::command(a, netpeer);
-        c.args(["flood", "10.3.0.1:9", "18", "50"]);
+        let before = [count(g1), count(g2)];
+        let mut c = NetLab::command(a, env!("CARGO_BIN_EXE_netpeer"));
+        c.args(["flood", to, "18", "50"]);
         let out = run_for(c, Duration::from_secs(20));
         assert!(out.status.success(), "flood {flow}");
         std::thread::sleep(Duration::from_millis(300));
-        let d = [udp_no_ports(g1) - before[0], udp_no_ports(g2) - before[1]];
+        let d = [count(g1) - before[0], count(g2) - before[1]];
         let (to, other) = if d[0] > d[1] { (0, 1) } else { (1, 0) };
-        // Each flow: its 50 datagrams on one gateway, none on the other.
         assert!(
             d[to] == 50 && d[other] == 0,
             "flow {flow}: {d:?} packets at g1, g2\n{}",
@@ -428,11 +461,33 @@ fn malta_ecmp_over_two_gateways_keeps_each_flow_on_one_and_spreads_flows() {
         );
         flows[to] += 1;
     }
+    flows
+}
+
+#[test]
+fn malta_ecmp_over_two_gateways_keeps_each_flow_on_one_and_spreads_flows() {
+    let mut lab = gateway_lab(
+        9,
+        "/ip route add dst-address=10.3.0.0/24 gateway=10.2.0.11,10.2.0.12",
+    );
+    let flows = ecmp_flows(&mut lab, "10.3.0.1:9", false);
     println!(
         "16 flows: {} through 10.2.0.11, {} through 10.2.0.12",
         flows[0], flows[1]
     );
     assert!(flows[0] > 0 && flows[1] > 0, "flows {flows:?}");
+
+    lab.s
+        .checked("/ipv6 route add dst-address=fd03::/64 gateway=fd02::11,fd02::12");
+    for gateway in ["fd02::11", "fd02::12"] {
+        assert_eq!(ping(&lab.a, gateway, 2), 2, "{}", lab.s.transcript());
+    }
+    let flows = ecmp_flows(&mut lab, "[fd03::1]:9", true);
+    println!(
+        "16 IPv6 flows: {} through fd02::11, {} through fd02::12",
+        flows[0], flows[1]
+    );
+    assert!(flows[0] > 0 && flows[1] > 0, "IPv6 flows {flows:?}");
 }
 
 /// `netpeer rate` from `ns` to `to` in the background: `pps` datagrams a second for
