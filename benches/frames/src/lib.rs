@@ -1,5 +1,6 @@
 //! The guest-to-guest frame benchmark's scenario, shared by the host program (`src/main.rs`,
-//! nanoseconds) and the MIPS program (`mips/`, instructions counted under QEMU): two guests
+//! nanoseconds) and the bare-metal programs (`mips/` on QEMU malta, `e500/` on QEMU ppce500:
+//! instructions counted under QEMU, printed by [`report`]): two guests
 //! laid out like Linux `mtveth` (1024 TX descriptors over 128 buffers, 128 RX buffers of 1600
 //! bytes, frames two bytes into word-aligned buffers) in one bridge, and what the hypervisor
 //! does per frame timed through the product's own code: `vmm::net::switch_frames` over a
@@ -15,6 +16,7 @@ extern crate alloc;
 pub mod host_echo;
 
 use alloc::vec;
+use core::fmt::Write;
 
 use guest_mem::{GuestRam, Gva, MIPS_RAM_WINDOW};
 use vdevices::abi::DONE;
@@ -324,4 +326,48 @@ pub fn measure(
     }
     f.copy = clock() - start;
     f
+}
+
+/// The bare-metal programs' report (`mips/`, `e500/`): instructions per guest-to-guest frame
+/// of 64 and 1514 bytes over `batches` batches, its parts, and the host IP's echo reply, on
+/// `cpu` whose counter (read by `clock`) runs `ratio` ticks per instruction.
+pub fn report(
+    out: &mut dyn Write,
+    cpu: &str,
+    ratio: f32,
+    mem_a: &mut [u8],
+    mem_b: &mut [u8],
+    batches: u32,
+    clock: &mut dyn FnMut() -> u64,
+) {
+    let frames = batches * BATCH;
+    let _ = writeln!(
+        out,
+        "{cpu} instructions per guest-to-guest frame ({frames} frames per size)"
+    );
+    let _ = writeln!(
+        out,
+        "{:>6} {:>10} {:>8} {:>8} {:>8} {:>12}",
+        "bytes", "full path", "tx scan", "switch", "rx copy", "memcpy alone"
+    );
+    for len in [64usize, 1514] {
+        let f = measure(mem_a, mem_b, len, batches, clock);
+        let per = |ticks: u64| ticks as f32 / ratio / f.frames as f32;
+        let _ = writeln!(
+            out,
+            "{len:>6} {:>10.0} {:>8.0} {:>8.0} {:>8.0} {:>12.0}",
+            per(f.full),
+            per(f.tx),
+            per(f.switch),
+            per(f.rx),
+            per(f.copy)
+        );
+    }
+    let rounds = 20_000;
+    let (ticks, _) = host_echo::measure_echo(rounds, clock);
+    let _ = writeln!(
+        out,
+        "{cpu} instructions per echo reply from the host's IP endpoint (receive to reply built, {rounds} requests): {:.0}",
+        ticks as f32 / ratio / rounds as f32
+    );
 }

@@ -1,5 +1,7 @@
-//! `./x bench frames [BATCHES] [--mips [--opt-level L]]`: the cost of one guest-to-guest frame
-//! through the product's frame loop (see the library's docs for the scenario).
+//! `./x bench frames [BATCHES] [--mips | --e500 [--opt-level L]]`: the cost of one
+//! guest-to-guest frame through the product's frame loop (see the library's docs for the
+//! scenario). `--e500`: the same as `--mips` for the e500v2 on QEMU ppce500 (`e500/`, the time
+//! base counting instructions).
 //!
 //! Without `--mips`: nanoseconds per frame on this host. With `--mips`: MIPS 24Kc instructions
 //! per frame, counted by the same scenario built for the hypervisor's target with the image's
@@ -18,6 +20,7 @@ use qemu_tests::workspace_root;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mips = args.iter().any(|a| a == "--mips");
+    let e500 = args.iter().any(|a| a == "--e500");
     let opt_level = args
         .iter()
         .position(|a| a == "--opt-level")
@@ -25,7 +28,9 @@ fn main() {
         .cloned();
     let batches = args.iter().find_map(|a| a.parse().ok()).unwrap_or(4000);
     let result = if mips {
-        run_mips(opt_level.as_deref())
+        run_bare_metal(&MIPS, opt_level.as_deref())
+    } else if e500 {
+        run_bare_metal(&E500, opt_level.as_deref())
     } else {
         run_host(batches)
     };
@@ -88,13 +93,45 @@ fn row(len: usize, f: &Figures) {
     );
 }
 
-/// Build `mips/` for the hypervisor's MIPS target and run it on QEMU malta with
-/// `-icount shift=0`; its console is ours.
-fn run_mips(opt_level: Option<&str>) -> Result<(), String> {
+/// A bare-metal program of this benchmark: its directory, target and machine.
+struct BareMetal {
+    dir: &'static str,
+    /// `--target` and the flags it needs.
+    target: &'static [&'static str],
+    /// Where cargo puts it, under its target directory.
+    elf: &'static str,
+    /// The QEMU executable and its machine arguments.
+    qemu: &'static str,
+    machine: &'static [&'static str],
+}
+
+const MIPS: BareMetal = BareMetal {
+    dir: "mips",
+    target: &["--target", "mips-mti-none-elf"],
+    elf: "mips-mti-none-elf/release/frames-bench-mips",
+    qemu: "qemu-system-mips",
+    machine: &["-M", "malta", "-cpu", "24Kc", "-m", "64", "-vga", "none"],
+};
+
+const E500: BareMetal = BareMetal {
+    dir: "e500",
+    target: &[
+        "--target",
+        "../../../targets/powerpc-e500v2-none.json",
+        "-Zjson-target-spec",
+    ],
+    elf: "powerpc-e500v2-none/release/frames-bench-e500",
+    qemu: "qemu-system-ppc",
+    machine: &["-M", "ppce500", "-cpu", "e500v2", "-m", "64"],
+};
+
+/// Build `program` for the hypervisor's target and run it on QEMU with `-icount shift=0`; its
+/// console is ours.
+fn run_bare_metal(program: &BareMetal, opt_level: Option<&str>) -> Result<(), String> {
     let tc = CrossToolchain::find()?;
     let root = workspace_root();
-    let dir = root.join("benches/frames/mips");
-    let target_dir = root.join("target/frames-mips");
+    let dir = root.join("benches/frames").join(program.dir);
+    let target_dir = root.join(format!("target/frames-{}", program.dir));
     let mut cargo = tc.cargo();
     if let Some(level) = opt_level {
         cargo.env("CARGO_PROFILE_RELEASE_OPT_LEVEL", level);
@@ -103,7 +140,8 @@ fn run_mips(opt_level: Option<&str>) -> Result<(), String> {
     let status = cargo
         .current_dir(&dir)
         .env("RUSTFLAGS", "-C link-arg=-Tlink.ld")
-        .args(["build", "--release", "--target", "mips-mti-none-elf"])
+        .args(["build", "--release"])
+        .args(program.target)
         .args([
             "-Zbuild-std=core,alloc",
             "-Zbuild-std-features=compiler-builtins-mem",
@@ -114,14 +152,16 @@ fn run_mips(opt_level: Option<&str>) -> Result<(), String> {
         .status()
         .map_err(|e| format!("cannot run {}: {e}", tc.cargo.display()))?;
     if !status.success() {
-        return Err(format!("building benches/frames/mips failed ({status})"));
+        return Err(format!(
+            "building benches/frames/{} failed ({status})",
+            program.dir
+        ));
     }
-    let elf = target_dir.join("mips-mti-none-elf/release/frames-bench-mips");
-    let status = Command::new("qemu-system-mips")
+    let status = Command::new(program.qemu)
+        .args(program.machine)
         .args([
-            "-M", "malta", "-cpu", "24Kc", "-m", "64", "-vga", "none", "-display", "none",
-        ])
-        .args([
+            "-display",
+            "none",
             "-serial",
             "stdio",
             "-monitor",
@@ -133,9 +173,9 @@ fn run_mips(opt_level: Option<&str>) -> Result<(), String> {
             "shift=0",
         ])
         .arg("-kernel")
-        .arg(&elf)
+        .arg(target_dir.join(program.elf))
         .status()
-        .map_err(|e| format!("cannot run qemu-system-mips: {e}"))?;
+        .map_err(|e| format!("cannot run {}: {e}", program.qemu))?;
     if status.success() {
         Ok(())
     } else {

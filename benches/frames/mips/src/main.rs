@@ -12,14 +12,11 @@
 
 extern crate alloc;
 
-use core::alloc::{GlobalAlloc, Layout};
 use core::arch::{asm, global_asm};
-use core::cell::Cell;
 use core::fmt::Write;
 use core::ptr::addr_of_mut;
 
-use frames_bench::host_echo::measure_echo;
-use frames_bench::{measure, BATCH, RAM_LEN};
+use frames_bench::RAM_LEN;
 
 global_asm!(
     ".section .text.start, \"ax\"",
@@ -67,35 +64,8 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     exit()
 }
 
-/// A bump allocator over a static arena (the scenario allocates a few boxes and vectors once).
-struct Bump {
-    next: Cell<usize>,
-}
-
-// SAFETY: the program is single-threaded and takes no interrupts.
-unsafe impl Sync for Bump {}
-
-const ARENA: usize = 1 << 20;
-static mut HEAP: [u8; ARENA] = [0; ARENA];
-
-// SAFETY: blocks are carved from `HEAP` in increasing order, never overlap, and are never
-// reused (dealloc does nothing); out of space is a null pointer.
-unsafe impl GlobalAlloc for Bump {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let base = addr_of_mut!(HEAP) as usize;
-        let start = (base + self.next.get()).next_multiple_of(layout.align());
-        let end = start + layout.size();
-        if end > base + ARENA {
-            return core::ptr::null_mut();
-        }
-        self.next.set(end - base);
-        start as *mut u8
-    }
-    unsafe fn dealloc(&self, _ptr: *mut u8, _layout: Layout) {}
-}
-
 #[global_allocator]
-static ALLOCATOR: Bump = Bump { next: Cell::new(0) };
+static ALLOCATOR: bench_baremetal::Bump = bench_baremetal::Bump::new();
 
 /// CP0 Count.
 #[inline(always)]
@@ -142,45 +112,9 @@ extern "C" fn bench_main() -> ! {
     );
     // SAFETY: taken once, here, by the only code that runs; nothing else refers to them.
     let (mem_a, mem_b) = unsafe { (&mut (*addr_of_mut!(RAM_A)).0, &mut (*addr_of_mut!(RAM_B)).0) };
-    // Count extended to 64 bits (every interval measured is far below a wrap).
-    let (mut last, mut high) = (count(), 0u64);
-    let mut clock = move || {
-        let now = count();
-        if now < last {
-            high += 1 << 32;
-        }
-        last = now;
-        high | u64::from(now)
-    };
-    let frames = BATCHES * BATCH;
-    let _ = writeln!(
-        out,
-        "MIPS instructions per guest-to-guest frame ({frames} frames per size)"
-    );
-    let _ = writeln!(
-        out,
-        "{:>6} {:>10} {:>8} {:>8} {:>8} {:>12}",
-        "bytes", "full path", "tx scan", "switch", "rx copy", "memcpy alone"
-    );
-    for len in [64usize, 1514] {
-        let f = measure(mem_a, mem_b, len, BATCHES, &mut clock);
-        let per = |ticks: u64| ticks as f32 / ratio / f.frames as f32;
-        let _ = writeln!(
-            out,
-            "{len:>6} {:>10.0} {:>8.0} {:>8.0} {:>8.0} {:>12.0}",
-            per(f.full),
-            per(f.tx),
-            per(f.switch),
-            per(f.rx),
-            per(f.copy)
-        );
-    }
-    let rounds = 20_000;
-    let (ticks, _) = measure_echo(rounds, &mut clock);
-    let _ = writeln!(
-        out,
-        "MIPS instructions per echo reply from the host's IP endpoint (receive to reply built, {rounds} requests): {:.0}",
-        ticks as f32 / ratio / rounds as f32
-    );
+    let mut clock = bench_baremetal::Clock64::new(count);
+    frames_bench::report(&mut out, "MIPS", ratio, mem_a, mem_b, BATCHES, &mut || {
+        clock.now()
+    });
     exit()
 }
