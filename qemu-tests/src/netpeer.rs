@@ -118,6 +118,11 @@ fn flood(addr: &str, payload: usize, count: u64) -> Result<(), String> {
 fn rate(addr: &str, payload: usize, pps: u64, millis: u64) -> Result<(), String> {
     let to: std::net::SocketAddr = addr.parse().map_err(|e| format!("{addr}: {e}"))?;
     let socket = std::net::UdpSocket::bind("0.0.0.0:0").map_err(|e| format!("bind: {e}"))?;
+    // A tap nobody reads any more (QEMU ended) fills the socket's buffer for good: give up
+    // rather than wait forever.
+    socket
+        .set_write_timeout(Some(Duration::from_secs(2)))
+        .map_err(|e| e.to_string())?;
     let datagram = vec![0x5Au8; payload];
     let start = Instant::now();
     let length = Duration::from_millis(millis);
