@@ -179,6 +179,7 @@ fn main() {
             "malta" => Err("--machine malta is the default: leave it out".to_string()),
             "ppce500" if has("--trace") => Err("--trace runs on malta only".to_string()),
             "ppce500" => ppce500::run(count, has("--icount"), has("--rate")),
+            "" => Err("--machine needs a machine: ppce500 (malta is the default)".to_string()),
             other => Err(format!(
                 "--machine {other}: the machines are malta and ppce500"
             )),
