@@ -7,8 +7,10 @@
 //! - [`qemu`]: the QEMU command line for a board, shared by `./x run` and the tests.
 //! - [`monitor`]: the QEMU monitor, for tests that read the machine's memory (and set links).
 //! - [`netlab`]: network namespaces and tap devices as real peers of the Ethernet ports; the
-//!   [`netpeer`] (the `netpeer` program) moves TCP data and UDP floods between them, and
-//!   [`vlanpeer`] speaks ARP and ping tagged with a VLAN id from user space.
+//!   [`netpeer`] (the `netpeer` program) moves TCP data and UDP floods between them and floods
+//!   broadcasts ([`broadcast`]), and [`vlanpeer`] speaks ARP and ping tagged with a VLAN id
+//!   from user space; [`vlanlab`] is a test's VLAN peer (a Linux VLAN interface, or that
+//!   user-space peer).
 //! - [`session`]: boot an image and talk to its serial console: send, wait for text with a
 //!   timeout, capture the transcript. A QEMU that hangs is killed at the deadline and the
 //!   failure carries the transcript.
@@ -18,6 +20,7 @@
 //! The integration tests under `tests/` use all of it; `./x test` runs them.
 
 pub mod boards;
+pub mod broadcast;
 pub mod files;
 pub mod golden;
 pub mod guests;
@@ -28,6 +31,7 @@ pub mod netpeer;
 pub mod qemu;
 pub mod session;
 pub mod toolchain;
+pub mod vlanlab;
 pub mod vlanpeer;
 
 use std::path::PathBuf;

@@ -18,6 +18,7 @@
 //!
 //! - `netpeer vlan-ping ...`, `netpeer vlan-serve ...`: an 802.1Q VLAN peer in user space
 //!   ([`crate::vlanpeer`]).
+//! - `netpeer broadcast DEV SECONDS`: a flood of Ethernet broadcasts ([`crate::broadcast`]).
 //!
 //! HASH is FNV-1a over the bytes, so the test can see that what arrived is what was sent.
 
@@ -123,6 +124,11 @@ fn flood(addr: &str, payload: usize, count: u64) -> Result<(), String> {
 fn rate(addr: &str, payload: usize, pps: u64, millis: u64) -> Result<(), String> {
     let to: std::net::SocketAddr = addr.parse().map_err(|e| format!("{addr}: {e}"))?;
     let socket = unbound_socket(to)?;
+    // A tap nobody reads any more (QEMU ended) fills the socket's buffer for good: give up
+    // rather than wait forever.
+    socket
+        .set_write_timeout(Some(Duration::from_secs(2)))
+        .map_err(|e| e.to_string())?;
     let datagram = vec![0x5Au8; payload];
     let start = Instant::now();
     let length = Duration::from_millis(millis);
@@ -177,7 +183,7 @@ fn echo(addr: &str, text: &str) -> Result<(), String> {
 }
 
 /// Run the command `args` (without the program's name): `sink`, `send`, `flood`, `rate`, `echo`,
-/// `vlan-ping` or `vlan-serve`.
+/// `vlan-ping`, `vlan-serve` or `broadcast`.
 pub fn run(args: &[String]) -> Result<(), String> {
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["sink", addr] => sink(addr),
@@ -200,10 +206,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
             crate::vlanpeer::vlan_ping(dev, vid, ip, target, count)
         }
         ["vlan-serve", dev, vid, ip, seconds] => crate::vlanpeer::vlan_serve(dev, vid, ip, seconds),
+        ["broadcast", dev, seconds] => crate::broadcast::broadcast(dev, seconds),
         _ => Err(
             "usage: netpeer sink ADDR:PORT | send ADDR:PORT BYTES | flood ADDR:PORT \
                   PAYLOAD COUNT | rate ADDR:PORT PAYLOAD PPS MILLISECONDS | echo ADDR:PORT TEXT \
-                  | vlan-ping DEV VID MY_IP TARGET COUNT | vlan-serve DEV VID MY_IP SECONDS"
+                  | vlan-ping DEV VID MY_IP TARGET COUNT | vlan-serve DEV VID MY_IP SECONDS \
+                  | broadcast DEV SECONDS"
                 .into(),
         ),
     }

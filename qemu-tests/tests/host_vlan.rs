@@ -12,136 +12,16 @@
 //! - ether1 and ether2 in `bridge1`: two namespaces ping each other over IPv6 through the
 //!   bridge, and one of them reaches the host's address on `vlan20`, a VLAN of `bridge1`.
 
-use std::process::{Child, Command};
 use std::time::Duration;
 
 use qemu_tests::boards::Board;
-use qemu_tests::netlab::{ping, run_for, NetLab};
+use qemu_tests::netlab::{ping, NetLab};
 use qemu_tests::qemu::Nic;
-use qemu_tests::session::{Session, PROMPT};
+use qemu_tests::session::Session;
+use qemu_tests::vlanlab::{ip, VlanPeer, SETUP};
 
 const BOOT: Duration = Duration::from_secs(60);
-const SETUP: &str = "creating taps, namespaces and VLANs (the test needs root and iproute2)";
-
-/// `/ping to count=3` from the host: how many were answered.
-fn host_pings(s: &mut Session, to: &str) -> u32 {
-    let out = s.command(&format!("/ping {to} count=3"), PROMPT);
-    println!("{out}");
-    out.split_whitespace()
-        .find_map(|w| w.strip_prefix("received="))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no summary: {out}\n{}", s.transcript()))
-}
-
-/// `ip ARGS` inside namespace `ns`, which must succeed; its output.
-fn ip(ns: &str, args: &[&str]) -> String {
-    let out = Command::new("ip")
-        .args(["-n", ns])
-        .args(args)
-        .output()
-        .expect(SETUP);
-    assert!(
-        out.status.success(),
-        "ip -n {ns} {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// A VLAN peer on `dev` in namespace `ns`: VLAN `vid`, address `ip`/24 (on a Linux VLAN
-/// interface when the kernel has them, else the user-space peer's).
-struct VlanPeer {
-    ns: String,
-    dev: String,
-    vid: u16,
-    ip: String,
-    /// The Linux VLAN interface, if there is one.
-    linux: Option<String>,
-}
-
-impl VlanPeer {
-    fn new(ns: &str, dev: &str, vid: u16, address: &str) -> VlanPeer {
-        let name = format!("v{vid}");
-        let vid_text = vid.to_string();
-        let linux = Command::new("ip")
-            .args(["-n", ns, "link", "add", "link", dev, "name", &name])
-            .args(["type", "vlan", "id", &vid_text])
-            .status()
-            .is_ok_and(|s| s.success());
-        if linux {
-            ip(ns, &["addr", "add", &format!("{address}/24"), "dev", &name]);
-            ip(ns, &["link", "set", &name, "up"]);
-        } else {
-            eprintln!("no Linux VLAN interfaces here (8021q): the user-space VLAN peer stands in");
-        }
-        VlanPeer {
-            ns: ns.into(),
-            dev: dev.into(),
-            vid,
-            ip: address.into(),
-            linux: linux.then_some(name),
-        }
-    }
-
-    /// The peer pings `to` 3 times; how many answers came back.
-    fn ping(&self, to: &str) -> u32 {
-        if self.linux.is_some() {
-            return ping(&self.ns, to, 3);
-        }
-        let mut cmd = NetLab::command(&self.ns, env!("CARGO_BIN_EXE_netpeer"));
-        let vid = self.vid.to_string();
-        cmd.args(["vlan-ping", &self.dev, &vid, &self.ip, to, "3"]);
-        let out = run_for(cmd, Duration::from_secs(20));
-        let text = String::from_utf8_lossy(&out.stdout);
-        text.split_whitespace()
-            .nth(2)
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("vlan-ping: {text}{}", String::from_utf8_lossy(&out.stderr)))
-    }
-
-    /// The host `/ping`s the peer 3 times (the user-space peer answers meanwhile); how many
-    /// answers came back.
-    fn pinged_by(&self, s: &mut Session) -> u32 {
-        if self.linux.is_some() {
-            return host_pings(s, &self.ip);
-        }
-        let mut cmd = NetLab::command(&self.ns, env!("CARGO_BIN_EXE_netpeer"));
-        let vid = self.vid.to_string();
-        cmd.args(["vlan-serve", &self.dev, &vid, &self.ip, "8"]);
-        let server = Reaped(cmd.spawn().expect("starting vlan-serve"));
-        std::thread::sleep(Duration::from_millis(300));
-        let answered = host_pings(s, &self.ip);
-        drop(server);
-        answered
-    }
-
-    /// The MAC the peer answers from.
-    fn mac(&self) -> String {
-        mac_of(&self.ns, self.linux.as_deref().unwrap_or(&self.dev))
-    }
-}
-
-/// A child process killed when dropped.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The MAC of `dev` in namespace `ns`.
-fn mac_of(ns: &str, dev: &str) -> String {
-    let out = ip(ns, &["link", "show", dev]);
-    let words: Vec<&str> = out.split_whitespace().collect();
-    let at = words
-        .iter()
-        .position(|w| *w == "link/ether")
-        .expect("an Ethernet device");
-    words[at + 1].to_uppercase()
-}
+const NETPEER: &str = env!("CARGO_BIN_EXE_netpeer");
 
 #[test]
 fn malta_a_namespaces_vlan_10_on_ether2_and_the_hosts_vlan10_ping_each_other() {
@@ -153,7 +33,7 @@ fn malta_a_namespaces_vlan_10_on_ether2_and_the_hosts_vlan10_ping_each_other() {
     });
     s.login(BOOT);
     lab.move_into(&tap, &ns, "192.168.99.2/24").expect(SETUP);
-    let peer = VlanPeer::new(&ns, &tap, 10, "10.10.0.2");
+    let peer = VlanPeer::new(NETPEER, &ns, &tap, 10, "10.10.0.2");
 
     s.checked("/interface vlan add name=vlan10 vlan-id=10 interface=ether2");
     s.checked("/ip address add address=10.10.0.1/24 interface=vlan10");
@@ -194,13 +74,8 @@ fn malta_a_namespaces_vlan_10_on_ether2_and_the_hosts_vlan10_ping_each_other() {
     // Untagged: the same peer on ether2 without the tag reaches nothing.
     if let Some(name) = &peer.linux {
         ip(&ns, &["link", "del", name]);
-        ip(&ns, &["addr", "add", "10.10.0.2/24", "dev", &tap]);
     }
-    let untagged = VlanPeer {
-        vid: 0,
-        linux: peer.linux.as_ref().map(|_| tap.clone()),
-        ..peer
-    };
+    let untagged = VlanPeer::untagged(NETPEER, &ns, &tap, "10.10.0.2", peer.linux.is_some());
     assert_eq!(untagged.ping("10.10.0.1"), 0, "{}", s.transcript());
 }
 
@@ -232,7 +107,7 @@ fn malta_two_namespaces_ping_over_ipv6_through_bridge1_and_reach_the_hosts_vlan_
     // A VLAN of the bridge: tagged frames from ether2 reach the host's address on it.
     s.checked("/interface vlan add name=vlan20 vlan-id=20 interface=bridge1");
     s.checked("/ip address add address=10.20.0.1/24 interface=vlan20");
-    let peer = VlanPeer::new(&ns_b, &tap_b, 20, "10.20.0.2");
+    let peer = VlanPeer::new(NETPEER, &ns_b, &tap_b, 20, "10.20.0.2");
     assert_eq!(peer.ping("10.20.0.1"), 3, "{}", s.transcript());
     assert_eq!(peer.pinged_by(&mut s), 3, "{}", s.transcript());
     // The bridge still carries the untagged traffic between the namespaces.

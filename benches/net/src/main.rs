@@ -27,7 +27,8 @@
 //! meanwhile; routed, also the console's echo and a guest's ping on an idle box and while
 //! the box forwards at that rate ([`responsive`]).
 //!
-//! `--icount` or `--rate` runs one of the two parts alone. `net-bench --trace [--routed]
+//! `--icount` or `--rate` runs one of the two parts alone. `--machine ppce500` runs them on
+//! qemu-ppce500 instead ([`ppce500`]: its eTSEC ports, ether to ether and routed). `net-bench --trace [--routed]
 //! [FRAMES]` instead traces a 64-byte ether-to-ether flood (bridged, or routed) instruction by
 //! instruction (QEMU `-d in_asm,exec,nochain`) and prints the instructions per frame of each
 //! function of the image ([`trace`]).
@@ -35,6 +36,7 @@
 //! Run as `net-bench netpeer ...`, it is the namespaces' traffic program
 //! (`qemu_tests::netpeer`).
 
+mod ppce500;
 mod rate;
 mod responsive;
 mod trace;
@@ -75,6 +77,8 @@ struct Counters {
     last: [u64; 4],
     /// Where the kernel keeps them.
     at: [u64; 4],
+    /// Instructions per counter tick under `-icount shift=0`.
+    per_tick: f64,
 }
 
 impl Counters {
@@ -145,8 +149,8 @@ fn measure(
             (Some((ns, dev)), Some(b)) => format!("{}", rate::rx_packets(ns, dev) - b),
             _ => "-".into(),
         };
-        let per = (ticks + route) as f64 * INSTRUCTIONS_PER_TICK / frames.max(1) as f64;
-        let routing = route as f64 * INSTRUCTIONS_PER_TICK / frames.max(1) as f64;
+        let per = (ticks + route) as f64 * counters.per_tick / frames.max(1) as f64;
+        let routing = route as f64 * counters.per_tick / frames.max(1) as f64;
         let batch = frames as f64 / passes.max(1) as f64;
         let ms = out.split_whitespace().nth(2).unwrap_or("?");
         println!(
@@ -166,7 +170,21 @@ fn main() {
     }
     let has = |flag: &str| args.iter().any(|a| a == flag);
     let count = args.iter().find_map(|a| a.parse().ok());
-    let done = if has("--trace") {
+    let machine = args
+        .iter()
+        .position(|a| a == "--machine")
+        .map(|i| args.get(i + 1).map_or("", String::as_str));
+    let done = if let Some(machine) = machine {
+        match machine {
+            "malta" => Err("--machine malta is the default: leave it out".to_string()),
+            "ppce500" if has("--trace") => Err("--trace runs on malta only".to_string()),
+            "ppce500" => ppce500::run(count, has("--icount"), has("--rate")),
+            "" => Err("--machine needs a machine: ppce500 (malta is the default)".to_string()),
+            other => Err(format!(
+                "--machine {other}: the machines are malta and ppce500"
+            )),
+        }
+    } else if has("--trace") {
         run_trace(count.unwrap_or(2_000), has("--routed"), has("--icount"))
     } else if has("--icount") {
         run(count.unwrap_or(20_000))
@@ -196,6 +214,7 @@ fn kernel_counters(elf: &[u8]) -> Result<Counters, String> {
             va("__hv_ether_ticks")?,
             va("__hv_route_ticks")?,
         ],
+        per_tick: INSTRUCTIONS_PER_TICK,
     })
 }
 
@@ -221,14 +240,26 @@ impl Rig {
         extra: &[&str],
         routed: bool,
     ) -> Result<Rig, String> {
-        let img = image::build_once(Board::QemuMalta)?;
+        Rig::boot_on(Board::QemuMalta, tag, dir, files, extra, routed)
+    }
+
+    /// [`Rig::boot`] on `board` (qemu-malta or qemu-ppce500).
+    fn boot_on(
+        board: Board,
+        tag: u8,
+        dir: &Path,
+        files: Option<PathBuf>,
+        extra: &[&str],
+        routed: bool,
+    ) -> Result<Rig, String> {
+        let img = image::build_once(board)?;
         let mut lab = NetLab::new(tag);
         let tap_a = lab.tap("ta")?;
         let tap_b = lab.tap("tb")?;
         let ns_a = lab.namespace("na")?;
         let ns_b = lab.namespace("nb")?;
         let socket = dir.join(format!("monitor-{tag}.sock"));
-        let mut config = QemuConfig::new(Board::QemuMalta, &img.image);
+        let mut config = QemuConfig::new(board, &img.image);
         // Thread names (`CPU 0/TCG`) for the CPU time of QEMU's threads.
         config.extra = vec!["-name".into(), "mr,debug-threads=on".into()];
         config.no_reboot = true;
@@ -237,7 +268,7 @@ impl Rig {
         config.extra.extend(Monitor::qemu_args(&socket));
         config.extra.extend(extra.iter().map(|a| a.to_string()));
         let cmd = config.command()?;
-        let mut s = Session::start("qemu-malta", cmd, Duration::from_secs(1800));
+        let mut s = Session::start(&board.to_string(), cmd, Duration::from_secs(1800));
         s.login(BOOT);
         lab.move_into(&tap_a, &ns_a, &format!("{ADDR_A}/24"))?;
         lab.move_into(&tap_b, &ns_b, &format!("{ADDR_B}/24"))?;

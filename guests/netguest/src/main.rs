@@ -215,7 +215,10 @@ fn run(
             (Ok(_), Some(n)) if n.address.is_none() => {
                 println!("no address (set one with ip A.B.C.D/N)")
             }
-            (Ok(args), Some(_)) => return Some(PingRun::start(args, timer::uptime_us())),
+            (Ok(args), Some(n)) => {
+                n.renew_icmp();
+                return Some(PingRun::start(args, timer::uptime_us()));
+            }
         },
         b"halt" => {
             println!("halting");

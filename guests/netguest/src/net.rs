@@ -70,13 +70,8 @@ impl Net {
             udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; 8], vec![0; 8192]),
         );
         let _ = udp.bind(ECHO_PORT);
-        let mut icmp = icmp::Socket::new(
-            icmp::PacketBuffer::new(vec![icmp::PacketMetadata::EMPTY; 8], vec![0; 2048]),
-            icmp::PacketBuffer::new(vec![icmp::PacketMetadata::EMPTY; 8], vec![0; 2048]),
-        );
-        let _ = icmp.bind(icmp::Endpoint::Ident(IDENT));
         let udp = sockets.add(udp);
-        let icmp = sockets.add(icmp);
+        let icmp = sockets.add(ping_socket());
         Some(Self {
             id,
             mac,
@@ -125,6 +120,14 @@ impl Net {
         println!("gateway: {}", Dotted(gateway));
     }
 
+    /// A fresh ICMP socket for the next `ping`: requests the last one left queued (to an
+    /// address whose MAC never came, which smoltcp keeps at the head of the queue, blocking
+    /// every later one) are dropped with the old socket.
+    pub fn renew_icmp(&mut self) {
+        self.sockets.remove(self.icmp);
+        self.icmp = self.sockets.add(ping_socket());
+    }
+
     /// The ICMP socket of `ping`.
     pub fn icmp(&mut self) -> &mut icmp::Socket<'static> {
         self.sockets.get_mut::<icmp::Socket>(self.icmp)
@@ -147,4 +150,14 @@ impl Net {
             ),
         }
     }
+}
+
+/// The ICMP socket `ping` uses: echo replies to [`IDENT`].
+fn ping_socket() -> icmp::Socket<'static> {
+    let mut icmp = icmp::Socket::new(
+        icmp::PacketBuffer::new(vec![icmp::PacketMetadata::EMPTY; 8], vec![0; 2048]),
+        icmp::PacketBuffer::new(vec![icmp::PacketMetadata::EMPTY; 8], vec![0; 2048]),
+    );
+    let _ = icmp.bind(icmp::Endpoint::Ident(IDENT));
+    icmp
 }
