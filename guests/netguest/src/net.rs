@@ -1,5 +1,6 @@
 //! The IP side: one smoltcp interface on the guest's first virtual interface, a UDP echo
-//! socket (port 7) and the ICMP socket `ping` uses. smoltcp itself answers echo requests.
+//! socket (port 7), the ICMP socket `ping` uses and the two TCP sockets of the transfer
+//! commands (a listener and a sender). smoltcp itself answers echo requests.
 
 use alloc::vec;
 
@@ -7,12 +8,13 @@ use mr_guest::proto::ipv4::{Dotted, Mac};
 use mr_guest::veth::Veth;
 use mr_guest::{println, timer};
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
-use smoltcp::socket::{icmp, udp};
+use smoltcp::socket::{icmp, tcp as tcp_socket, udp};
 use smoltcp::time::Instant;
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr};
 
 use crate::device::VethDevice;
 use crate::ping::IDENT;
+use crate::tcp::{self, Source};
 
 /// UDP echo port.
 pub const ECHO_PORT: u16 = 7;
@@ -29,6 +31,8 @@ pub struct Net {
     sockets: SocketSet<'static>,
     udp: SocketHandle,
     icmp: SocketHandle,
+    tcp_sink: SocketHandle,
+    tcp_source: SocketHandle,
 }
 
 /// The current time for smoltcp.
@@ -77,6 +81,8 @@ impl Net {
         let _ = icmp.bind(icmp::Endpoint::Ident(IDENT));
         let udp = sockets.add(udp);
         let icmp = sockets.add(icmp);
+        let tcp_sink = sockets.add(tcp::socket());
+        let tcp_source = sockets.add(tcp::socket());
         Some(Self {
             id,
             mac,
@@ -85,6 +91,8 @@ impl Net {
             sockets,
             udp,
             icmp,
+            tcp_sink,
+            tcp_source,
         })
     }
 
@@ -128,6 +136,36 @@ impl Net {
     /// The ICMP socket of `ping`.
     pub fn icmp(&mut self) -> &mut icmp::Socket<'static> {
         self.sockets.get_mut::<icmp::Socket>(self.icmp)
+    }
+
+    /// The listening socket of `tcp-listen`.
+    pub fn tcp_sink(&mut self) -> &mut tcp_socket::Socket<'static> {
+        self.sockets.get_mut(self.tcp_sink)
+    }
+
+    /// The sending socket of `tcp-send`.
+    pub fn tcp_source(&mut self) -> &mut tcp_socket::Socket<'static> {
+        self.sockets.get_mut(self.tcp_source)
+    }
+
+    /// Connect the sending socket from `local_port` to `to` and start sending `bytes`.
+    pub fn start_source(
+        &mut self,
+        to: ([u8; 4], u16),
+        local_port: u16,
+        bytes: u64,
+    ) -> Result<Source, tcp_socket::ConnectError> {
+        let socket = self.sockets.get_mut::<tcp_socket::Socket>(self.tcp_source);
+        socket.abort();
+        let [a, b, c, d] = to.0;
+        Source::start(
+            socket,
+            self.iface.context(),
+            (IpAddress::v4(a, b, c, d), to.1),
+            local_port,
+            bytes,
+            timer::uptime_us(),
+        )
     }
 
     /// Print the interface and address.
