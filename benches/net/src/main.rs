@@ -32,9 +32,13 @@
 //! instruction (QEMU `-d in_asm,exec,nochain`) and prints the instructions per frame of each
 //! function of the image ([`trace`]).
 //!
+//! `net-bench --guests [BYTES] [--real-time]` instead measures TCP between two guests through
+//! the switch against the same transfer over a loopback inside one guest ([`guest_tcp`]).
+//!
 //! Run as `net-bench netpeer ...`, it is the namespaces' traffic program
 //! (`qemu_tests::netpeer`).
 
+mod guest_tcp;
 mod rate;
 mod responsive;
 mod trace;
@@ -166,7 +170,13 @@ fn main() {
     }
     let has = |flag: &str| args.iter().any(|a| a == flag);
     let count = args.iter().find_map(|a| a.parse().ok());
-    let done = if has("--trace") {
+    let done = if has("--guests") {
+        let bytes = args
+            .iter()
+            .find_map(|a| a.parse().ok())
+            .unwrap_or(8u64 << 20);
+        guest_tcp::run(bytes, has("--real-time"))
+    } else if has("--trace") {
         run_trace(count.unwrap_or(2_000), has("--routed"), has("--icount"))
     } else if has("--icount") {
         run(count.unwrap_or(20_000))
