@@ -20,11 +20,11 @@ use smoltcp::time::Instant;
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr};
 
 use crate::device::MTU;
-use crate::net::now;
+use crate::net::{now, poll_fully};
 use crate::tcp::{self, Sink, Source, SourceEnd};
 
 /// Frames the ring holds (the vif's TX slots).
-pub const SLOTS: usize = 32;
+pub const SLOTS: usize = mr_guest::veth::TX_SLOTS;
 const ADDRESS: [u8; 4] = [127, 0, 0, 1];
 const PORT: u16 = 5001;
 
@@ -161,7 +161,7 @@ pub fn run(bytes: u64) -> Result<Transfer, SourceEnd> {
     let mut ended: Option<(SourceEnd, u64)> = None;
     let mut sunk: Option<u64> = None;
     loop {
-        iface.poll(now(), &mut ring, &mut sockets);
+        poll_fully(&mut iface, &mut ring, &mut sockets);
         let now_us = uptime_us();
         if let Some(served) = sink.step(sockets.get_mut(sink_handle), now_us) {
             sunk.get_or_insert(served.transfer.bytes);

@@ -7,7 +7,8 @@ use alloc::vec;
 use mr_guest::proto::ipv4::{Dotted, Mac};
 use mr_guest::veth::Veth;
 use mr_guest::{println, timer};
-use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
+use smoltcp::iface::{Config, Interface, PollResult, SocketHandle, SocketSet};
+use smoltcp::phy::Device;
 use smoltcp::socket::{icmp, tcp as tcp_socket, udp};
 use smoltcp::time::Instant;
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr};
@@ -15,6 +16,9 @@ use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr};
 use crate::device::VethDevice;
 use crate::ping::IDENT;
 use crate::tcp::{self, Source};
+
+/// Frames the virtual interface's TX ring holds.
+const TX_SLOTS: usize = mr_guest::veth::TX_SLOTS;
 
 /// UDP echo port.
 pub const ECHO_PORT: u16 = 7;
@@ -38,6 +42,19 @@ pub struct Net {
 /// The current time for smoltcp.
 pub fn now() -> Instant {
     Instant::from_micros(timer::uptime_us() as i64)
+}
+
+/// Poll `iface`: take every received frame, then send while packets leave. smoltcp sends at
+/// most one packet per socket in a poll; going on until nothing leaves (at most a TX ring's
+/// worth) lets a TCP sender fill the window it has before the guest waits. The in-guest
+/// loopback transfer polls the same way.
+pub fn poll_fully<D: Device>(iface: &mut Interface, device: &mut D, sockets: &mut SocketSet<'_>) {
+    iface.poll(now(), device, sockets);
+    for _ in 0..TX_SLOTS {
+        if iface.poll_egress(now(), device, sockets) == PollResult::None {
+            break;
+        }
+    }
 }
 
 impl Net {
@@ -99,10 +116,11 @@ impl Net {
     /// Process received frames, answer UDP echo, send what is queued.
     pub fn poll(&mut self, veth: &mut Veth) {
         let mut device = VethDevice { veth, id: self.id };
-        self.iface.poll(now(), &mut device, &mut self.sockets);
+        poll_fully(&mut self.iface, &mut device, &mut self.sockets);
         let socket = self.sockets.get_mut::<udp::Socket>(self.udp);
         let mut echoed = false;
-        while socket.can_send() {
+        // Only when a datagram waits: the buffer is not cleared on every poll.
+        while socket.can_recv() && socket.can_send() {
             let mut data = [0u8; 1500];
             let Ok((len, meta)) = socket.recv_slice(&mut data) else {
                 break;

@@ -2,8 +2,8 @@
 //!
 //! - `tcp-listen <port>`: a sink in the background; each connection it served prints
 //!   `tcp-listen: from A.B.C.D:P bytes=N time=S rate=R` when the peer closes (time from the
-//!   first byte to the close); `tcp-listen` alone shows the port, the connections served
-//!   and the last one;
+//!   first byte to the close); `tcp-listen` alone shows the port, how many connections it
+//!   served and the last one;
 //! - `tcp-send <address> <port> <bytes>`: sends, then prints `tcp-send: bytes=N time=S rate=R`
 //!   (time from the connect to the acknowledgement of the close, in the guest's clock); the
 //!   shell waits for it, Ctrl-C aborts;
@@ -129,17 +129,19 @@ impl Transfers {
         }
     }
 
-    /// `tcp-listen` alone.
+    /// `tcp-listen` alone: `tcp-listen: port P served=N[ last from A.B.C.D:P bytes=...]`.
     fn show_sink(&self) {
-        match &self.sink {
-            None => println!("tcp-listen: not listening"),
-            Some((port, _)) => println!(
-                "tcp-listen: port {port}, {} connection(s) served",
-                self.served
+        let Some((port, _)) = &self.sink else {
+            println!("tcp-listen: not listening");
+            return;
+        };
+        match &self.last_served {
+            None => println!("tcp-listen: port {port} served={}", self.served),
+            Some(last) => println!(
+                "tcp-listen: port {port} served={} last {}",
+                self.served,
+                ServedLine(last)
             ),
-        }
-        if let Some(last) = &self.last_served {
-            println!("tcp-listen: last {}", ServedLine(last));
         }
     }
 
