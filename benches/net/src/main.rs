@@ -175,7 +175,15 @@ fn main() {
             .iter()
             .find_map(|a| a.parse().ok())
             .unwrap_or(8u64 << 20);
-        guest_tcp::run(bytes, has("--real-time"))
+        if has("--trace") {
+            guest_tcp::run_trace(
+                args.iter()
+                    .find_map(|a| a.parse().ok())
+                    .unwrap_or(256 << 10),
+            )
+        } else {
+            guest_tcp::run(bytes, has("--real-time"))
+        }
     } else if has("--trace") {
         run_trace(count.unwrap_or(2_000), has("--routed"), has("--icount"))
     } else if has("--icount") {
