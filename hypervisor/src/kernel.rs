@@ -43,6 +43,16 @@ static __hv_ether_ticks: AtomicU32 = AtomicU32::new(0);
 #[no_mangle]
 static __hv_route_ticks: AtomicU32 = AtomicU32::new(0);
 
+/// CPU counter ticks the main loop spent idle (`wait` with nothing to run, modulo 2^32):
+/// `./x bench net --guests` reads it through the QEMU monitor.
+#[no_mangle]
+static __hv_idle_ticks: AtomicU32 = AtomicU32::new(0);
+/// Passes of the main loop, and the guest turns they ran (modulo 2^32).
+#[no_mangle]
+static __hv_loop_passes: AtomicU32 = AtomicU32::new(0);
+#[no_mangle]
+static __hv_guest_turns: AtomicU32 = AtomicU32::new(0);
+
 /// Whether an Ethernet port is waiting for the main loop (a guest's turn ends for it).
 pub fn ethernet_pending() -> bool {
     ETHERNET_PENDING.load(Ordering::Relaxed)
@@ -238,7 +248,12 @@ fn main_loop(board: &'static dyn Board, mut platform: HvPlatform, mut shell: She
             board.ethernet_interrupts();
         }
         platform.serve_disks();
-        if platform.vms.run_next() || shell.is_busy() || ports_busy {
+        __hv_loop_passes.fetch_add(1, Ordering::Relaxed);
+        let ran = platform.vms.run_next();
+        if ran {
+            __hv_guest_turns.fetch_add(1, Ordering::Relaxed);
+        }
+        if ran || shell.is_busy() || ports_busy {
             continue;
         }
         // Nothing to run: heap regions borrowed from guest RAM and empty again go back.
@@ -249,7 +264,12 @@ fn main_loop(board: &'static dyn Board, mut platform: HvPlatform, mut shell: She
             continue;
         }
         arch::timer_set_deadline(platform.vms.next_wake());
+        let idle_from = arch::counter();
         arch::idle();
+        // The low 32 bits: readers take differences.
+        #[allow(clippy::cast_possible_truncation)]
+        let idle = arch::counter().wrapping_sub(idle_from) as u32;
+        __hv_idle_ticks.fetch_add(idle, Ordering::Relaxed);
     }
 }
 

@@ -158,6 +158,69 @@ fn netguests_in_different_bridges_do_not() {
     ping_between(["br1", "br2"], false);
 }
 
+/// A TCP transfer between two netguests through the switch completes, and both ends count
+/// every byte: the sender's figure comes after the acknowledgement of its close, the
+/// listener's when the sender closed.
+#[test]
+fn netguests_carry_a_tcp_transfer() {
+    const BYTES: u64 = 2 << 20;
+    let mut s = boot_with_guests(256, "tcp");
+    cmd(&mut s, "/interface bridge add name=br1");
+    for n in 1..=2 {
+        cmd(
+            &mut s,
+            &format!("/metarouter import-image file-name=netguest.tgz name=n{n}"),
+        );
+        cmd(
+            &mut s,
+            &format!("/metarouter interface add virtual-machine=n{n} dynamic-bridge=br1"),
+        );
+    }
+    for n in 1..=2 {
+        wait_state(&mut s, &format!("n{n}"), "running", Duration::from_secs(30));
+        on_console(
+            &mut s,
+            &format!("n{n}"),
+            &format!("ip 10.0.0.{n}/24"),
+            &format!("address=10.0.0.{n}/24"),
+            Duration::from_secs(10),
+        );
+    }
+    on_console(
+        &mut s,
+        "n1",
+        "tcp-listen 5001",
+        "tcp-listen: listening on port 5001",
+        Duration::from_secs(10),
+    );
+    let sent = on_console(
+        &mut s,
+        "n2",
+        &format!("tcp-send 10.0.0.1 5001 {BYTES}"),
+        "Mbit/s",
+        Duration::from_secs(120),
+    );
+    assert!(
+        sent.contains(&format!("tcp-send: bytes={BYTES} time=")),
+        "{sent}\n{}",
+        s.transcript()
+    );
+    // The listener's status line (its console also replays the line it printed meanwhile).
+    s.send_line("/metarouter console n1");
+    s.expect("[Ctrl-A is the prefix key]");
+    s.send_line("tcp-listen");
+    s.expect_within("tcp-listen: port 5001 served=", Duration::from_secs(10));
+    let status = s.expect_within("Mbit/s", Duration::from_secs(10));
+    s.send("\x01q");
+    s.expect("Welcome back!");
+    s.expect(PROMPT);
+    assert!(
+        status.starts_with(&format!("1 last from 10.0.0.2:49152 bytes={BYTES} time=")),
+        "{status}\n{}",
+        s.transcript()
+    );
+}
+
 /// With 512 MiB: the hypervisor's kseg3 window onto RAM above 512 MiB exists while the
 /// attacker probes kseg3 and foreign frames, and with a 240 MiB bystander filling the low RAM
 /// the attacker itself runs in the RAM above (reached by the hypervisor through the window).

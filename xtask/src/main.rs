@@ -62,6 +62,10 @@ tasks:
         --trace: where a 64-byte frame's instructions go, by function;
         --machine ppce500: the same on QEMU ppce500's eTSEC ports (ether to
         ether and routed)
+  bench net --guests [BYTES] [--real-time]
+        TCP between two netguests through the switch (default 8 MiB, 3 runs,
+        medians) against the same transfer over a loopback in one guest, and
+        the ratio; -icount shift=0 unless --real-time (no root needed)
   bench forward [--data DIR] [--packets N] [--ecmp | --round-robin]
         host ns per routed 64-byte packet through the forwarding path with the
         full IPv4 and IPv6 tables in the FIB
@@ -213,7 +217,7 @@ fn bench(args: &[String]) -> Result<(), String> {
         Some((what, rest)) if what == "frames" => cargo_run("frames-bench", &["--release"], rest),
         Some((what, rest)) if what == "net" => cargo_run("net-bench", &["--release"], rest),
         Some((what, rest)) if what == "forward" => cargo_run("forward-bench", &["--release"], rest),
-        _ => Err("usage: ./x bench fib [--table FILE]... | ./x bench rib [--data DIR] [--quick] | ./x bench config [--routes N]... [--qemu] | ./x bench guest [--touches N] [--trace] [-- QEMU ARGS] | ./x bench frames [BATCHES] [--mips | --e500 [--opt-level L]] | ./x bench net [FRAMES] [--icount | --rate | --trace [--routed] [--icount]] [--machine ppce500] | ./x bench forward [--data DIR] [--packets N] [--ecmp | --round-robin] | ./x bench forward --mips [--data DIR] [--opt-level L] [--trace]".into()),
+        _ => Err("usage: ./x bench fib [--table FILE]... | ./x bench rib [--data DIR] [--quick] | ./x bench config [--routes N]... [--qemu] | ./x bench guest [--touches N] [--trace] [-- QEMU ARGS] | ./x bench frames [BATCHES] [--mips | --e500 [--opt-level L]] | ./x bench net [FRAMES] [--icount | --rate | --trace [--routed] [--icount]] [--machine ppce500] | ./x bench net --guests [BYTES] [--real-time] | ./x bench forward [--data DIR] [--packets N] [--ecmp | --round-robin] | ./x bench forward --mips [--data DIR] [--opt-level L] [--trace]".into()),
     }
 }
 

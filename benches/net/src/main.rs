@@ -33,9 +33,13 @@
 //! instruction (QEMU `-d in_asm,exec,nochain`) and prints the instructions per frame of each
 //! function of the image ([`trace`]).
 //!
+//! `net-bench --guests [BYTES] [--real-time]` instead measures TCP between two guests through
+//! the switch against the same transfer over a loopback inside one guest ([`guest_tcp`]).
+//!
 //! Run as `net-bench netpeer ...`, it is the namespaces' traffic program
 //! (`qemu_tests::netpeer`).
 
+mod guest_tcp;
 mod ppce500;
 mod rate;
 mod responsive;
@@ -174,7 +178,21 @@ fn main() {
         .iter()
         .position(|a| a == "--machine")
         .map(|i| args.get(i + 1).map_or("", String::as_str));
-    let done = if let Some(machine) = machine {
+    let done = if has("--guests") {
+        let bytes = args
+            .iter()
+            .find_map(|a| a.parse().ok())
+            .unwrap_or(8u64 << 20);
+        if has("--trace") {
+            guest_tcp::run_trace(
+                args.iter()
+                    .find_map(|a| a.parse().ok())
+                    .unwrap_or(256 << 10),
+            )
+        } else {
+            guest_tcp::run(bytes, has("--real-time"))
+        }
+    } else if let Some(machine) = machine {
         match machine {
             "malta" => Err("--machine malta is the default: leave it out".to_string()),
             "ppce500" if has("--trace") => Err("--trace runs on malta only".to_string()),

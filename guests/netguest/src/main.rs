@@ -9,7 +9,8 @@
 //! and `ip A.B.C.D/N` (set the address; MetaROUTER gives guests no way to pass their own
 //! command line, so this is how a user configures one), `gw A.B.C.D` (set the default
 //! gateway: the host's vif address, to reach other networks through the host's routing),
-//! `uptime`, `help`, `halt`, `reboot`.
+//! `tcp-listen <port>`, `tcp-send <addr> <port> <bytes>` and `tcp-loop <bytes>` (TCP
+//! transfers and their rates: [`transfers`]), `uptime`, `help`, `halt`, `reboot`.
 //! "halt"/"restart" from the host are obeyed.
 #![no_std]
 #![no_main]
@@ -17,8 +18,11 @@
 extern crate alloc;
 
 mod device;
+mod loopback;
 mod net;
 mod ping;
+mod tcp;
+mod transfers;
 
 use mr_guest::proto::command::Command;
 use mr_guest::proto::control::ControlMessage;
@@ -32,6 +36,7 @@ use mr_guest::{console, control, event, print, println, timer, Boot};
 
 use net::Net;
 use ping::PingRun;
+use transfers::Transfers;
 
 mr_guest::entry!(main);
 
@@ -68,6 +73,7 @@ fn main(boot: &'static Boot) -> ! {
     print!("{PROMPT}");
     let mut net: Option<Net> = None;
     let mut ping: Option<PingRun> = None;
+    let mut transfers = Transfers::new();
     let mut editor = LineEditor::<128>::new();
     loop {
         let events = event::wait();
@@ -98,6 +104,10 @@ fn main(boot: &'static Boot) -> ! {
                     if net.as_ref().is_some_and(|n| n.id == id) {
                         net = None;
                         ping = None;
+                        if transfers.sending() {
+                            println!("tcp-send: interface removed");
+                        }
+                        transfers.forget();
                     }
                 }
                 InterfaceChange::Ignored => {}
@@ -111,6 +121,12 @@ fn main(boot: &'static Boot) -> ! {
             }
             n.poll(&mut veth);
         }
+        if let Some(n) = &mut net {
+            if transfers.step(n) {
+                print!("{PROMPT}");
+            }
+            n.poll(&mut veth);
+        }
         let mut input = [0u8; 64];
         loop {
             let count = console::read(&mut input);
@@ -118,11 +134,12 @@ fn main(boot: &'static Boot) -> ! {
                 break;
             }
             for &b in &input[..count] {
-                if ping.is_some() {
+                if ping.is_some() || transfers.sending() {
                     if editor.push(b) == Edit::Cancel {
                         if let Some(mut run) = ping.take() {
                             run.finish();
                         }
+                        transfers.cancel(net.as_mut());
                         print!("{PROMPT}");
                     }
                     editor.clear();
@@ -138,9 +155,12 @@ fn main(boot: &'static Boot) -> ! {
                     }
                     Edit::Line => {
                         println!();
-                        ping = run(editor.line(), net.as_mut(), &mut address, &mut gateway);
+                        let cmd = Command::parse(editor.line());
+                        if !transfers.command(&cmd, net.as_mut()) {
+                            ping = run(&cmd, net.as_mut(), &mut address, &mut gateway);
+                        }
                         editor.clear();
-                        if ping.is_none() {
+                        if ping.is_none() && !transfers.sending() {
                             print!("{PROMPT}");
                         }
                     }
@@ -153,12 +173,11 @@ fn main(boot: &'static Boot) -> ! {
 /// Run a shell command; returns a started `ping`. `address` is the one a future interface
 /// gets (`ip A.B.C.D/N` before the interface exists).
 fn run(
-    line: &[u8],
+    cmd: &Command<'_>,
     net: Option<&mut Net>,
     address: &mut Option<([u8; 4], u8)>,
     gateway: &mut Option<[u8; 4]>,
 ) -> Option<PingRun> {
-    let cmd = Command::parse(line);
     match cmd.name {
         b"" => {}
         b"help" => {
@@ -169,6 +188,9 @@ fn run(
             println!("  ip                       show the interface and address");
             println!("  ip <A.B.C.D/N>           set the interface's address");
             println!("  gw <A.B.C.D>             set the default gateway");
+            println!("  tcp-listen <port>        count what TCP peers send (in the background)");
+            println!("  tcp-send <address> <port> <bytes>   send bytes over TCP, print the rate");
+            println!("  tcp-loop <bytes>         the same transfer inside this guest (loopback)");
             println!("  uptime                   time since start");
             println!("  halt                     power off (tells the host)");
             println!("  reboot                   restart (tells the host)");
@@ -209,7 +231,7 @@ fn run(
                 }
             }
         },
-        b"ping" => match (PingArgs::parse(&cmd), net) {
+        b"ping" => match (PingArgs::parse(cmd), net) {
             (Err(e), _) => println!("{e}"),
             (Ok(_), None) => println!("no interface yet"),
             (Ok(_), Some(n)) if n.address.is_none() => {

@@ -1,18 +1,24 @@
 //! The IP side: one smoltcp interface on the guest's first virtual interface, a UDP echo
-//! socket (port 7) and the ICMP socket `ping` uses. smoltcp itself answers echo requests.
+//! socket (port 7), the ICMP socket `ping` uses and the two TCP sockets of the transfer
+//! commands (a listener and a sender). smoltcp itself answers echo requests.
 
 use alloc::vec;
 
 use mr_guest::proto::ipv4::{Dotted, Mac};
 use mr_guest::veth::Veth;
 use mr_guest::{println, timer};
-use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
-use smoltcp::socket::{icmp, udp};
+use smoltcp::iface::{Config, Interface, PollResult, SocketHandle, SocketSet};
+use smoltcp::phy::Device;
+use smoltcp::socket::{icmp, tcp as tcp_socket, udp};
 use smoltcp::time::Instant;
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr};
 
 use crate::device::VethDevice;
 use crate::ping::IDENT;
+use crate::tcp::{self, Source};
+
+/// Frames the virtual interface's TX ring holds.
+const TX_SLOTS: usize = mr_guest::veth::TX_SLOTS;
 
 /// UDP echo port.
 pub const ECHO_PORT: u16 = 7;
@@ -29,11 +35,26 @@ pub struct Net {
     sockets: SocketSet<'static>,
     udp: SocketHandle,
     icmp: SocketHandle,
+    tcp_sink: SocketHandle,
+    tcp_source: SocketHandle,
 }
 
 /// The current time for smoltcp.
 pub fn now() -> Instant {
     Instant::from_micros(timer::uptime_us() as i64)
+}
+
+/// Poll `iface`: take every received frame, then send while packets leave. smoltcp sends at
+/// most one packet per socket in a poll; going on until nothing leaves (at most a TX ring's
+/// worth) lets a TCP sender fill the window it has before the guest waits. The in-guest
+/// loopback transfer polls the same way.
+pub fn poll_fully<D: Device>(iface: &mut Interface, device: &mut D, sockets: &mut SocketSet<'_>) {
+    iface.poll(now(), device, sockets);
+    for _ in 0..TX_SLOTS {
+        if iface.poll_egress(now(), device, sockets) == PollResult::None {
+            break;
+        }
+    }
 }
 
 impl Net {
@@ -72,6 +93,8 @@ impl Net {
         let _ = udp.bind(ECHO_PORT);
         let udp = sockets.add(udp);
         let icmp = sockets.add(ping_socket());
+        let tcp_sink = sockets.add(tcp::socket());
+        let tcp_source = sockets.add(tcp::socket());
         Some(Self {
             id,
             mac,
@@ -80,16 +103,19 @@ impl Net {
             sockets,
             udp,
             icmp,
+            tcp_sink,
+            tcp_source,
         })
     }
 
     /// Process received frames, answer UDP echo, send what is queued.
     pub fn poll(&mut self, veth: &mut Veth) {
         let mut device = VethDevice { veth, id: self.id };
-        self.iface.poll(now(), &mut device, &mut self.sockets);
+        poll_fully(&mut self.iface, &mut device, &mut self.sockets);
         let socket = self.sockets.get_mut::<udp::Socket>(self.udp);
         let mut echoed = false;
-        while socket.can_send() {
+        // Only when a datagram waits: the buffer is not cleared on every poll.
+        while socket.can_recv() && socket.can_send() {
             let mut data = [0u8; 1500];
             let Ok((len, meta)) = socket.recv_slice(&mut data) else {
                 break;
@@ -131,6 +157,36 @@ impl Net {
     /// The ICMP socket of `ping`.
     pub fn icmp(&mut self) -> &mut icmp::Socket<'static> {
         self.sockets.get_mut::<icmp::Socket>(self.icmp)
+    }
+
+    /// The listening socket of `tcp-listen`.
+    pub fn tcp_sink(&mut self) -> &mut tcp_socket::Socket<'static> {
+        self.sockets.get_mut(self.tcp_sink)
+    }
+
+    /// The sending socket of `tcp-send`.
+    pub fn tcp_source(&mut self) -> &mut tcp_socket::Socket<'static> {
+        self.sockets.get_mut(self.tcp_source)
+    }
+
+    /// Connect the sending socket from `local_port` to `to` and start sending `bytes`.
+    pub fn start_source(
+        &mut self,
+        to: ([u8; 4], u16),
+        local_port: u16,
+        bytes: u64,
+    ) -> Result<Source, tcp_socket::ConnectError> {
+        let socket = self.sockets.get_mut::<tcp_socket::Socket>(self.tcp_source);
+        socket.abort();
+        let [a, b, c, d] = to.0;
+        Source::start(
+            socket,
+            self.iface.context(),
+            (IpAddress::v4(a, b, c, d), to.1),
+            local_port,
+            bytes,
+            timer::uptime_us(),
+        )
     }
 
     /// Print the interface and address.

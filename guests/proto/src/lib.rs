@@ -13,6 +13,7 @@
 //! - [`bootargs`]: the RouterBOOT-style argument words (`HZ=`, `board=`, `mem=`, `kmac=`, ...).
 //! - [`line`](mod@line), [`command`]: a console line editor and command splitting for small shells.
 //! - [`ipv4`], [`ping`], [`uptime`]: parsing and RouterOS-like formatting.
+//! - [`transfer`]: the TCP transfer commands' arguments and result line.
 //! - [`probe`], [`exception`], [`text`]: isolation-probe outcomes and their exact wording.
 #![no_std]
 #![forbid(unsafe_code)]
@@ -29,5 +30,6 @@ pub mod line;
 pub mod ping;
 pub mod probe;
 pub mod text;
+pub mod transfer;
 pub mod uptime;
 pub mod veth;
