@@ -178,23 +178,20 @@ fn netguests_carry_a_tcp_transfer() {
     }
     for n in 1..=2 {
         wait_state(&mut s, &format!("n{n}"), "running", Duration::from_secs(30));
-        on_console(
-            &mut s,
+        s.on_console(
             &format!("n{n}"),
             &format!("ip 10.0.0.{n}/24"),
             &format!("address=10.0.0.{n}/24"),
             Duration::from_secs(10),
         );
     }
-    on_console(
-        &mut s,
+    s.on_console(
         "n1",
         "tcp-listen 5001",
         "tcp-listen: listening on port 5001",
         Duration::from_secs(10),
     );
-    let sent = on_console(
-        &mut s,
+    let sent = s.on_console(
         "n2",
         &format!("tcp-send 10.0.0.1 5001 {BYTES}"),
         "Mbit/s",
