@@ -27,13 +27,17 @@ use alloc::vec::Vec;
 use arena::Arena;
 use chunk::CHILD;
 use core::marker::PhantomData;
+use core::num::NonZeroU16;
 use short::ShortLists;
 use work::Work;
 
 /// A next-hop id installed in the FIB: `0..=NextHop::MAX`. Its meaning (an ECMP group, a
 /// blackhole, ...) belongs to whoever fills the FIB.
+///
+/// Held as its leaf code (`id + 1`, never 0), so `Option<NextHop>` is one `u16` and a lookup
+/// returns the leaf it read as it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct NextHop(u16);
+pub struct NextHop(NonZeroU16);
 
 impl NextHop {
     /// The largest next-hop id (15-bit leaves, code 0 meaning "no route").
@@ -42,26 +46,25 @@ impl NextHop {
     /// `None` when `id > NextHop::MAX`.
     pub const fn new(id: u16) -> Option<NextHop> {
         if id <= Self::MAX {
-            Some(NextHop(id))
+            NextHop::from_code(id + 1)
         } else {
             None
         }
     }
 
     pub const fn get(self) -> u16 {
-        self.0
+        self.0.get() - 1
     }
 
     const fn code(self) -> u16 {
-        self.0 + 1
+        self.0.get()
     }
 
     #[inline(always)]
     const fn from_code(code: u16) -> Option<NextHop> {
-        if code == 0 {
-            None
-        } else {
-            Some(NextHop(code - 1))
+        match NonZeroU16::new(code) {
+            Some(c) => Some(NextHop(c)),
+            None => None,
         }
     }
 }
@@ -181,17 +184,18 @@ impl<A: Address> Fib<A> {
         if entry & CHUNK == 0 {
             return NextHop::from_code(entry as u16);
         }
+        // The first chunk step is apart from the loop, so what only deeper steps need is not
+        // prepared for the common lookup that ends in the first chunk (a /17../24 in IPv4).
         let b = &self.arena.bytes[..];
-        let mut ptr = entry & !CHUNK;
+        let mut ptr = entry;
+        let mut v = chunk::leaf(b, ptr, addr.chunk_byte(0));
         let mut depth = 0;
-        loop {
-            let v = chunk::leaf(b, ptr, addr.chunk_byte(depth));
-            if v & CHILD == 0 {
-                return NextHop::from_code(v);
-            }
+        while v & CHILD != 0 {
             ptr = chunk::child(b, ptr, v);
             depth += 1;
+            v = chunk::leaf(b, ptr, addr.chunk_byte(depth));
         }
+        NextHop::from_code(v)
     }
 
     /// Number of prefixes installed.
