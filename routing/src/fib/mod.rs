@@ -184,18 +184,14 @@ impl<A: Address> Fib<A> {
         if entry & CHUNK == 0 {
             return NextHop::from_code(entry as u16);
         }
-        // The first chunk step is apart from the loop, so what only deeper steps need is not
-        // prepared for the common lookup that ends in the first chunk (a /17../24 in IPv4).
+        // The first chunk step ends most lookups (a /17../24 in IPv4); the steps below it are
+        // apart, so nothing they need is prepared for the lookups that do not take them.
         let b = &self.arena.bytes[..];
-        let mut ptr = entry;
-        let mut v = chunk::leaf(b, ptr, addr.chunk_byte(0));
-        let mut depth = 0;
-        while v & CHILD != 0 {
-            ptr = chunk::child(b, ptr, v);
-            depth += 1;
-            v = chunk::leaf(b, ptr, addr.chunk_byte(depth));
+        let v = chunk::leaf(b, entry, addr.chunk_byte(0));
+        if v & CHILD == 0 {
+            return NextHop::from_code(v);
         }
-        NextHop::from_code(v)
+        deeper(b, entry, v, addr)
     }
 
     /// Number of prefixes installed.
@@ -347,6 +343,20 @@ impl<A: Address> Fib<A> {
         }
         Some(ptr)
     }
+}
+
+/// The rest of a lookup from the first chunk's leaf `v`, a child: one chunk step per 8 bits.
+#[inline(never)]
+fn deeper<A: Address>(b: &[u8], mut ptr: u32, mut v: u16, addr: A) -> Option<NextHop> {
+    // Bytes, not shifts: a `u128` shifted by a variable amount is long on a 32-bit CPU.
+    let bytes = addr.bytes();
+    let mut at = 2;
+    while v & CHILD != 0 {
+        ptr = chunk::child(b, ptr, v);
+        at += 1;
+        v = chunk::leaf(b, ptr, bytes[at & 15]);
+    }
+    NextHop::from_code(v)
 }
 
 /// Chunk depth and `(relative length << 8) | offset` key of a prefix longer than /16.
