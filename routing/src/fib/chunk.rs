@@ -9,16 +9,21 @@
 //! popcount instruction (the MIPS 24Kc) find the leaf of a slot with a handful of byte loads:
 //!
 //! ```text
-//! dense  (R > 8):  [run-start bitmap: 32 x u8][leaf index before each byte: 32 x u8][R-1: u8]
-//!                  [children: u8][default: u16][leaves: R x u16][child ptrs: C x u32][cold]
-//! sparse (R <= 8): [run starts 2..R less one: 7 x u8, unused = 0xff][unused: u8][R-1: u8]
-//!                  [children: u8][default: u16][leaves: R x u16][child ptrs: C x u32][cold]
+//! dense  (R > 8):  [R-1: u8][children: u8][default: u16][run-start bitmap: 32 x u8]
+//!                  [leaf index before each byte: 32 x u8][leaves: R x u16][child ptrs: C x u32]
+//!                  [cold]
+//! sparse (R <= 8): [R-1: u8][children: u8][default: u16]
+//!                  [run starts 2..R less one: 7 x u8, unused = 0xff][unused: u8]
+//!                  [leaves: R x u16][child ptrs: C x u32][cold]
 //! ```
 //!
+//! The default is at the same place in both, so a lookup reads it without knowing the
+//! encoding.
+//!
 //! The leaf index of slot `s` is the number of run starts `<= s`, less one (slot 0 always
-//! starts a run). Dense: byte `s / 8` of the bitmap (bit `k` = slot `8 * (s / 8) + k`),
-//! masked to the slots up to `s`, counted by a 256-entry table, plus the stored index before
-//! that byte (stored less one, wrapping: the first byte's is 0xff). Sparse: the starts after
+//! starts a run). Dense: the run starts up to `s` in byte `s / 8` of the bitmap (bit `k` =
+//! slot `8 * (s / 8) + k`), read from a table by that byte and `s % 8`, plus the stored index
+//! before that byte (stored less one, wrapping: the first byte's is 0xff). Sparse: the starts after
 //! the first are stored less one and sorted, so "start <= s" is "stored < s" and the padding
 //! (0xff) is never below a slot; three comparisons of a binary search count them.
 //! The cold part, never read by lookups, holds the chunk's own prefixes so updates stay exact:
@@ -39,8 +44,11 @@ pub(crate) const SPARSE: u32 = 1;
 const PTR_MASK: u32 = 0x7fff_fff8;
 pub(crate) const DENSE_HDR: usize = 68;
 pub(crate) const SPARSE_HDR: usize = 12;
+/// Offset of the run starts (sparse) or of the bitmap (dense), after the 4 bytes of `R-1`,
+/// children and default.
+pub(crate) const STARTS: usize = 4;
 /// Offset of the leaf indexes before each bitmap byte in a dense chunk.
-pub(crate) const DENSE_BASE: usize = 32;
+pub(crate) const DENSE_BASE: usize = STARTS + 32;
 /// Chunks with at most this many runs use the sparse encoding.
 pub(crate) const SPARSE_MAX_RUNS: usize = 8;
 /// Prefixes of relative length 1..=8 in one chunk: 2 + 4 + ... + 256.
@@ -50,12 +58,14 @@ pub(crate) const MAX_PREFIXES: usize = 510;
 /// a chunk through one fixed-size window with one bounds check.
 pub(crate) const WINDOW: usize = DENSE_HDR + 2 * 256 + 4 * 256;
 
-/// Set bits of each byte value.
-static POPCOUNT8: [u8; 256] = {
-    let mut t = [0u8; 256];
+/// Entry `k * 256 + byte`: the set bits among bits `0..=k` of `byte` (the run starts up to
+/// slot `k` of a bitmap byte), so counting needs neither a mask nor a popcount.
+static STARTS_UP_TO: [u8; 8 * 256] = {
+    let mut t = [0u8; 8 * 256];
     let mut i = 0;
-    while i < 256 {
-        t[i] = (i as u8).count_ones() as u8;
+    while i < 8 * 256 {
+        let k = i / 256;
+        t[i] = ((i as u32 & 0xff) & ((2 << k) - 1)).count_ones() as u8;
         i += 1;
     }
     t
@@ -74,28 +84,29 @@ pub(crate) fn layout(ptr: u32) -> (usize, usize) {
     )
 }
 
-/// Offset of the `R-1` byte; the children count follows it and then the default.
+/// Offset of the `R-1` byte (the chunk's first); the children count follows it and then the
+/// default.
 #[inline(always)]
 pub(crate) fn meta(ptr: u32) -> usize {
-    let (off, hdr) = layout(ptr);
-    off + hdr - 4
+    (ptr & PTR_MASK) as usize
 }
 
 /// Leaf index of slot `s` in a dense chunk.
 #[inline(always)]
 fn dense_index(c: &[u8; WINDOW], s: u8) -> usize {
     let j = usize::from(s >> 3);
-    let upto = ((2u32 << (s & 7)) - 1) as u8;
     let before = c[DENSE_BASE + j];
-    usize::from(before.wrapping_add(POPCOUNT8[usize::from(c[j] & upto)]))
+    let here = STARTS_UP_TO[(usize::from(s & 7) << 8) | usize::from(c[STARTS + j])];
+    usize::from(before.wrapping_add(here))
 }
 
 /// Leaf index of slot `s` in a sparse chunk: how many of the stored starts are below `s`.
 #[inline(always)]
 fn sparse_index(c: &[u8; WINDOW], s: u8) -> usize {
-    let mut i = usize::from(c[3] < s) << 2;
-    i += usize::from(c[(i + 1) & 7] < s) << 1;
-    i + usize::from(c[i & 7] < s)
+    let starts = &c[STARTS..STARTS + 8];
+    let mut i = usize::from(starts[3] < s) << 2;
+    i += usize::from(starts[(i + 1) & 7] < s) << 1;
+    i + usize::from(starts[i & 7] < s)
 }
 
 /// The chunk's bytes as seen by a lookup (`None` only for a pointer outside the arena, which
@@ -116,17 +127,17 @@ pub(crate) fn leaf(b: &[u8], ptr: u32, s: u8) -> u16 {
     let Some(c) = window(b, ptr) else {
         return 0;
     };
-    let (index, at) = if ptr & SPARSE != 0 {
+    let (index, hdr) = if ptr & SPARSE != 0 {
         (sparse_index(c, s), SPARSE_HDR)
     } else {
         (dense_index(c, s), DENSE_HDR)
     };
-    let i = at + 2 * (index & 0xff);
+    let i = hdr + 2 * (index & 0xff);
     let leaf = u16::from_ne_bytes([c[i], c[i + 1]]);
     if leaf != 0 {
         return leaf;
     }
-    u16::from_ne_bytes([c[at - 2], c[at - 1]])
+    u16::from_ne_bytes([c[2], c[3]])
 }
 
 /// The pointer of child `k` (from a `CHILD | k` leaf).
@@ -140,7 +151,7 @@ pub(crate) fn child(b: &[u8], ptr: u32, leaf: u16) -> u32 {
     } else {
         DENSE_HDR
     };
-    let runs = usize::from(c[hdr - 4]) + 1;
+    let runs = usize::from(c[0]) + 1;
     let i = hdr + 2 * runs + 4 * usize::from(leaf as u8);
     u32::from_ne_bytes([c[i], c[i + 1], c[i + 2], c[i + 3]])
 }
@@ -206,9 +217,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn popcount_table_counts_bits() {
-        for v in 0..=255u8 {
-            assert_eq!(u32::from(POPCOUNT8[usize::from(v)]), v.count_ones());
+    fn the_table_counts_the_bits_up_to_each_slot() {
+        for k in 0..8usize {
+            for v in 0..=255u8 {
+                let want = (0..=k).filter(|&bit| v & (1 << bit) != 0).count();
+                assert_eq!(usize::from(STARTS_UP_TO[k * 256 + usize::from(v)]), want);
+            }
         }
     }
 
@@ -225,7 +239,7 @@ mod tests {
         for starts in sets {
             let mut c = [0xffu8; WINDOW];
             for (k, &x) in starts[1..].iter().enumerate() {
-                c[k] = x - 1;
+                c[STARTS + k] = x - 1;
             }
             for s in 0..=255u8 {
                 let expect = starts.iter().filter(|&&x| x <= s).count() - 1;

@@ -9,7 +9,7 @@
 use super::arena::{rd_u16, rd_u32, wr_u16, wr_u32};
 use super::chunk::{
     cold_len, default_of, layout, meta, CHILD, COVERED, DENSE_BASE, DENSE_HDR, MAX_PREFIXES,
-    SPARSE, SPARSE_HDR, SPARSE_MAX_RUNS,
+    SPARSE, SPARSE_HDR, SPARSE_MAX_RUNS, STARTS,
 };
 
 pub(crate) struct Work {
@@ -80,11 +80,11 @@ impl Work {
         if ptr & SPARSE != 0 {
             self.run_start[0] = 0;
             for k in 1..runs {
-                self.run_start[k] = b[off + k - 1] + 1;
+                self.run_start[k] = b[off + STARTS + k - 1] + 1;
             }
         } else {
             let mut i = 0;
-            for (j, &bits) in b[off..off + DENSE_BASE].iter().enumerate() {
+            for (j, &bits) in b[off + STARTS..off + DENSE_BASE].iter().enumerate() {
                 let mut bits = bits;
                 while bits != 0 {
                     self.run_start[i] = (8 * j as u32 + bits.trailing_zeros()) as u8;
@@ -364,21 +364,21 @@ impl Work {
             for (k, &start) in self.run_start[1..runs].iter().enumerate() {
                 starts[k] = start - 1;
             }
-            b[off..off + 8].copy_from_slice(&starts);
+            b[off + STARTS..off + STARTS + 8].copy_from_slice(&starts);
         } else {
-            let mut bitmap = [0u8; DENSE_BASE];
+            let mut bitmap = [0u8; DENSE_BASE - STARTS];
             for &s in &self.run_start[..runs] {
                 bitmap[usize::from(s >> 3)] |= 1 << (s & 7);
             }
             // Leaf index before each byte, less one (wrapping): slot 0 always starts a run.
             let mut before = 0u8.wrapping_sub(1);
             for (j, &bits) in bitmap.iter().enumerate() {
-                b[off + j] = bits;
+                b[off + STARTS + j] = bits;
                 b[off + DENSE_BASE + j] = before;
                 before = before.wrapping_add(bits.count_ones() as u8);
             }
         }
-        let m = off + hdr - 4;
+        let m = off;
         b[m] = (runs - 1) as u8;
         b[m + 1] = self.children as u8;
         wr_u16(b, m + 2, self.default);
