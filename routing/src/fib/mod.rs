@@ -103,17 +103,18 @@ impl FibConfig {
     }
 
     /// Room for `prefixes` IPv4 prefixes of an Internet-like table, with headroom: the global
-    /// table uses about 3.9 arena bytes per prefix; this reserves 5, plus 64 KiB.
+    /// table uses about 4.3 arena bytes per prefix (an ISP's table with its own /25../32s
+    /// about 5.0); this reserves 5.5, plus 64 KiB.
     ///
     /// Scattered prefixes cost more: a /17../24 alone under its /16 takes a 32-byte chunk, a
     /// /25../32 alone about 56 bytes. Size the arena with [`FibConfig::with_arena_bytes`] for
     /// such tables; [`FibError::TableFull`] says when it is too small.
     pub const fn ipv4_prefixes(prefixes: usize) -> FibConfig {
-        FibConfig::with_arena_bytes(prefixes * 5 + (64 << 10))
+        FibConfig::with_arena_bytes(prefixes * 11 / 2 + (64 << 10))
     }
 
     /// Room for `prefixes` IPv6 prefixes of an Internet-like table: the global table uses about
-    /// 11.1 arena bytes per prefix; this reserves 13.5, plus 64 KiB. A prefix alone under its
+    /// 11.8 arena bytes per prefix; this reserves 13.5, plus 64 KiB. A prefix alone under its
     /// /16 costs one chunk of 24..32 bytes per 8 bits beyond /16 (a lone /48: about 120 bytes).
     pub const fn ipv6_prefixes(prefixes: usize) -> FibConfig {
         FibConfig::with_arena_bytes(prefixes * 27 / 2 + (64 << 10))

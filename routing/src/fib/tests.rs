@@ -427,7 +427,7 @@ fn random_tables_and_updates<A: Address>(seed: u64, arena: usize) {
         // Prefixes ever announced: withdrawals pick from them (some are gone already).
         let mut known: Vec<(A, u8)> = initial.iter().map(|&(a, len, _)| (a, len)).collect();
         for step in 0..4000 {
-            if rng.next() % 2 == 0 {
+            if rng.next().is_multiple_of(2) {
                 let (a, len) = known[(rng.next() % known.len() as u64) as usize];
                 assert_eq!(fib.remove(a, len), Ok(reference.remove(a, len)));
             } else {
