@@ -389,4 +389,6 @@ pub(crate) fn check<A: Address>(addr: A, len: u8) -> Result<(), FibError> {
 }
 
 #[cfg(test)]
+mod random_tests;
+#[cfg(test)]
 mod tests;
