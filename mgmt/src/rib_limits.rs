@@ -12,17 +12,18 @@
 //!
 //! | limit | rule | qemu-malta (253 MiB of guest RAM, `R` = 237 MiB) | RB433 (about 60 MiB, `R` = 44 MiB) |
 //! |---|---|---|---|
-//! | IPv4 FIB arena per table | `R / 16` | 14.8 MiB: about 3.1 M prefixes of the global table | 2.75 MiB: about 560 k |
+//! | IPv4 FIB arena per table | `R / 16` | 14.8 MiB: about 2.8 M prefixes of the global table | 2.75 MiB: about 520 k |
 //! | IPv6 FIB arena per table | `R / 32` | 7.4 MiB: about 575 k prefixes | 1.4 MiB: about 106 k |
 //! | routes (`max_routes`) | `R / 560` ([`BYTES_PER_ROUTE`]) | 443,772 | 82,388 |
 //! | routing tables | `R / 2.5 MiB`, 2..=16 | 16 | 16 |
 //!
 //! Prefix counts are at the arena bytes per prefix `routing::FibConfig::ipv4_prefixes` and
-//! `ipv6_prefixes` reserve (5.0 and 13.5; the global tables use 3.9 and 11.1). The RB433's
+//! `ipv6_prefixes` reserve (5.5 and 13.5; the global tables use 4.3 and 11.8, so an RB433's
+//! arenas hold about 670 k and 125 k prefixes of them). The RB433's
 //! guest RAM is its 64 MiB less the 2 MiB image region and a 1 MiB granule for each of its two
-//! AG71xx ports. So the FIBs of `main` hold the global IPv4 table (909,791 prefixes, 4.4 MiB
+//! AG71xx ports. So the FIBs of `main` hold the global IPv4 table (909,791 prefixes, 4.8 MiB
 //! of arena reserved) and the IPv6 one (172,017, 2.3 MiB) on qemu-malta with room to spare, and about
-//! 60% of the IPv4 table on an RB433; what limits both boards first is the management plane's
+//! 70% of each on an RB433; what limits both boards first is the management plane's
 //! memory per configured route. A FIB that reaches its limit refuses nothing: the routes that
 //! do not fit wait, inactive, until room appears (`routing` README, "A full FIB"); a route
 //! beyond `max_routes` is refused ("routing table full (Routes)").

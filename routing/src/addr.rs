@@ -26,6 +26,8 @@ pub trait Address:
     fn chunk_byte(self, depth: usize) -> u8;
     /// The address with every bit after the first `len` cleared.
     fn masked(self, len: u8) -> Self;
+    /// The address's bytes, most significant first (an IPv4 address in the first four).
+    fn bytes(self) -> [u8; 16];
     /// The address widened to 128 bits (IPv4 in the low 32 bits).
     fn to_u128(self) -> u128;
     /// The inverse of [`Address::to_u128`]; higher bits are dropped.
@@ -50,6 +52,12 @@ impl Address for u32 {
         } else {
             self & (u32::MAX << (32 - u32::from(len.min(32))))
         }
+    }
+    #[inline(always)]
+    fn bytes(self) -> [u8; 16] {
+        let mut b = [0; 16];
+        b[..4].copy_from_slice(&self.to_be_bytes());
+        b
     }
     fn to_u128(self) -> u128 {
         u128::from(self)
@@ -78,6 +86,10 @@ impl Address for u128 {
             self & (u128::MAX << (128 - u32::from(len.min(128))))
         }
     }
+    #[inline(always)]
+    fn bytes(self) -> [u8; 16] {
+        self.to_be_bytes()
+    }
     fn to_u128(self) -> u128 {
         self
     }
@@ -96,6 +108,7 @@ mod tests {
         assert_eq!(a.top16(), 0x0a01);
         assert_eq!(a.chunk_byte(0), 0x02);
         assert_eq!(a.chunk_byte(1), 0x03);
+        assert_eq!(a.bytes()[..5], [0x0a, 0x01, 0x02, 0x03, 0]);
         assert_eq!(a.masked(8), 0x0a00_0000);
         assert_eq!(a.masked(0), 0);
         assert_eq!(a.masked(32), a);
@@ -108,6 +121,9 @@ mod tests {
         assert_eq!(a.chunk_byte(0), 0x0d);
         assert_eq!(a.chunk_byte(1), 0xb8);
         assert_eq!(a.chunk_byte(13), 0xff);
+        for depth in 0..14 {
+            assert_eq!(a.bytes()[2 + depth], a.chunk_byte(depth));
+        }
         assert_eq!(a.masked(32), 0x2001_0db8 << 96);
         assert_eq!(a.masked(128), a);
     }

@@ -18,7 +18,7 @@ pub(crate) const MAX_BYTES: usize = 1 << 31;
 const RESERVED: usize = UNIT;
 /// Bytes never handed out at the end, so a lookup may read a little past the last block
 /// (see `chunk::leaf`).
-pub(crate) const READ_SLACK: usize = 64;
+pub(crate) const READ_SLACK: usize = super::chunk::WINDOW.next_multiple_of(UNIT);
 /// The smallest arena: the reserved areas and one unit.
 const MIN_BYTES: usize = RESERVED + READ_SLACK + UNIT;
 
@@ -62,12 +62,13 @@ pub(crate) fn block_bytes(len: usize) -> usize {
 }
 
 impl Arena {
-    /// An arena of up to `limit` bytes (rounded down to whole units; at least room for the
-    /// reserved areas and one unit), of which `initial` are allocated now. `None` when the
-    /// heap has no room for them.
+    /// An arena of up to `limit` bytes plus the read slack (rounded down to whole units; at
+    /// least room for the reserved areas and one unit), of which `initial` (plus the slack)
+    /// are allocated now. `None` when the heap has no room for them.
     pub(crate) fn try_new(limit: usize, initial: usize) -> Option<Self> {
-        let limit = (limit.clamp(MIN_BYTES, MAX_BYTES - UNIT) / UNIT) * UNIT;
-        let initial = (initial.clamp(MIN_BYTES, limit) / UNIT) * UNIT;
+        let slack = |n: usize| n.saturating_add(READ_SLACK);
+        let limit = (slack(limit).clamp(MIN_BYTES, MAX_BYTES - UNIT) / UNIT) * UNIT;
+        let initial = (slack(initial).clamp(MIN_BYTES, limit) / UNIT) * UNIT;
         Some(Arena {
             bytes: zeroed(initial)?,
             limit,
@@ -184,11 +185,6 @@ pub(crate) fn rd_u32(b: &[u8], off: usize) -> u32 {
     let s: [u8; 4] = b[off..off + 4].try_into().unwrap_or([0; 4]);
     u32::from_ne_bytes(s)
 }
-#[inline(always)]
-pub(crate) fn rd_u64(b: &[u8], off: usize) -> u64 {
-    let s: [u8; 8] = b[off..off + 8].try_into().unwrap_or([0; 8]);
-    u64::from_ne_bytes(s)
-}
 #[inline]
 pub(crate) fn wr_u16(b: &mut [u8], off: usize, v: u16) {
     b[off..off + 2].copy_from_slice(&v.to_ne_bytes());
@@ -196,10 +192,6 @@ pub(crate) fn wr_u16(b: &mut [u8], off: usize, v: u16) {
 #[inline]
 pub(crate) fn wr_u32(b: &mut [u8], off: usize, v: u32) {
     b[off..off + 4].copy_from_slice(&v.to_ne_bytes());
-}
-#[inline]
-pub(crate) fn wr_u64(b: &mut [u8], off: usize, v: u64) {
-    b[off..off + 8].copy_from_slice(&v.to_ne_bytes());
 }
 
 #[cfg(test)]
@@ -223,7 +215,7 @@ mod tests {
 
     #[test]
     fn blocks_are_reused_and_exhaustion_is_reported() {
-        let mut a = Arena::new(1024 + RESERVED + READ_SLACK);
+        let mut a = Arena::new(1024 + RESERVED);
         let x = a.alloc(100).unwrap();
         let y = a.alloc(100).unwrap();
         assert_ne!(x, y);
@@ -236,7 +228,7 @@ mod tests {
 
     #[test]
     fn a_large_free_block_is_split_when_the_bump_area_is_gone() {
-        let mut a = Arena::new(8 * 100 + RESERVED + READ_SLACK);
+        let mut a = Arena::new(8 * 100 + RESERVED);
         let big = a.alloc(8 * 90).unwrap();
         assert!(a.alloc(8 * 20).is_none());
         a.free(big, 8 * 90);

@@ -103,8 +103,6 @@ impl<A: Address> Fib<A> {
                 self.work.decode(&self.arena.bytes, ptr);
                 if self.work.is_empty() {
                     let default = self.work.default;
-                    let len = chunk::content_len(&self.arena.bytes, ptr);
-                    self.arena.free((ptr & !7) as usize, len);
                     self.detach(&path, n - 1, parent, default);
                 }
             }
@@ -157,8 +155,16 @@ impl<A: Address> Fib<A> {
         Ok(r.old)
     }
 
-    /// The chunk at `path[d]` was freed: drop it from its parent (which may empty in turn).
+    /// The chunk at `path[d]` is empty: drop it from its parent (which may empty in turn),
+    /// then free it.
     fn detach(&mut self, path: &Path, d: usize, parent: Parent, default: u16) {
+        let ptr = path[d].1;
+        self.detach_from_parent(path, d, parent, default);
+        let len = chunk::content_len(&self.arena.bytes, ptr);
+        self.arena.free((ptr & !7) as usize, len);
+    }
+
+    fn detach_from_parent(&mut self, path: &Path, d: usize, parent: Parent, default: u16) {
         match parent {
             Parent::Top(t) => self.top[t] = u32::from(default),
             Parent::Child { ptr, slot, .. } => {
@@ -220,7 +226,8 @@ impl<A: Address> Fib<A> {
         let old_off = (ptr & !7) as usize;
         let old_len = chunk::content_len(&self.arena.bytes, ptr);
         if w.is_empty() {
-            self.arena.free(old_off, old_len);
+            // Freed by `detach`, once the parent no longer reads it (a full-stride prefix of
+            // the parent over this slot takes its hop from this chunk's default).
             return Ok(Rebuilt {
                 ptr,
                 old,

@@ -6,10 +6,10 @@
 //!
 //! Either way [`Work::write`] lays the runs out in the format described in `chunk`.
 
-use super::arena::{rd_u16, rd_u32, rd_u64, wr_u16, wr_u32, wr_u64};
+use super::arena::{rd_u16, rd_u32, wr_u16, wr_u32};
 use super::chunk::{
-    cold_len, default_of, layout, meta, CHILD, COVERED, DENSE_HDR, MAX_PREFIXES, SPARSE,
-    SPARSE_HDR, SPARSE_MAX_RUNS,
+    cold_len, default_of, layout, meta, CHILD, COVERED, DENSE_BASE, DENSE_HDR, MAX_PREFIXES,
+    SPARSE, SPARSE_HDR, SPARSE_MAX_RUNS, STARTS,
 };
 
 pub(crate) struct Work {
@@ -78,13 +78,16 @@ impl Work {
         self.default = rd_u16(b, m + 2);
         self.runs = runs;
         if ptr & SPARSE != 0 {
-            self.run_start[..runs].copy_from_slice(&b[off..off + runs]);
+            self.run_start[0] = 0;
+            for k in 1..runs {
+                self.run_start[k] = b[off + STARTS + k - 1] + 1;
+            }
         } else {
             let mut i = 0;
-            for w in 0..4 {
-                let mut bits = rd_u64(b, off + 8 * w);
+            for (j, &bits) in b[off + STARTS..off + DENSE_BASE].iter().enumerate() {
+                let mut bits = bits;
                 while bits != 0 {
-                    self.run_start[i] = (64 * w as u32 + bits.trailing_zeros()) as u8;
+                    self.run_start[i] = (8 * j as u32 + bits.trailing_zeros()) as u8;
                     i += 1;
                     bits &= bits - 1;
                 }
@@ -358,21 +361,24 @@ impl Work {
         let hdr = if enc.sparse { SPARSE_HDR } else { DENSE_HDR };
         if enc.sparse {
             let mut starts = [0xffu8; 8];
-            starts[..runs].copy_from_slice(&self.run_start[..runs]);
-            b[off..off + 8].copy_from_slice(&starts);
-        } else {
-            let mut words = [0u64; 4];
-            for &s in &self.run_start[..runs] {
-                words[usize::from(s >> 6)] |= 1 << (s & 63);
+            for (k, &start) in self.run_start[1..runs].iter().enumerate() {
+                starts[k] = start - 1;
             }
-            let mut base = 0u32;
-            for (w, &word) in words.iter().enumerate() {
-                wr_u64(b, off + 8 * w, word);
-                b[off + 32 + w] = base as u8;
-                base += word.count_ones();
+            b[off + STARTS..off + STARTS + 8].copy_from_slice(&starts);
+        } else {
+            let mut bitmap = [0u8; DENSE_BASE - STARTS];
+            for &s in &self.run_start[..runs] {
+                bitmap[usize::from(s >> 3)] |= 1 << (s & 7);
+            }
+            // Leaf index before each byte, less one (wrapping): slot 0 always starts a run.
+            let mut before = 0u8.wrapping_sub(1);
+            for (j, &bits) in bitmap.iter().enumerate() {
+                b[off + STARTS + j] = bits;
+                b[off + DENSE_BASE + j] = before;
+                before = before.wrapping_add(bits.count_ones() as u8);
             }
         }
-        let m = off + hdr - 4;
+        let m = off;
         b[m] = (runs - 1) as u8;
         b[m + 1] = self.children as u8;
         wr_u16(b, m + 2, self.default);
