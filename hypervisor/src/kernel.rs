@@ -238,7 +238,7 @@ fn main_loop(board: &'static dyn Board, mut platform: HvPlatform, mut shell: She
             board.ethernet_interrupts();
         }
         platform.serve_disks();
-        if platform.vms.run_next() || shell.is_busy() || ports_busy {
+        if platform.vms.run_next() || shell.wants_polling() || ports_busy {
             continue;
         }
         // Nothing to run: heap regions borrowed from guest RAM and empty again go back.

@@ -5,7 +5,7 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::net::{Ipv4Addr, Ipv6Addr};
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use mgmt::{
     CountedInterface, FileInfo, Flash, FlashError, GuestConfig, GuestId, GuestMemory, GuestStatus,
@@ -13,7 +13,7 @@ use mgmt::{
     Terminal,
 };
 
-use mgmt::platform::{Neighbor, PingError, PingEvent, PingRequest};
+use mgmt::platform::{Datagram, Neighbor, PingError, PingEvent, PingRequest, UdpError};
 
 use crate::board::{Board, ConfigFlash};
 use crate::disk::{HostDisk, RemoveError, TransferError};
@@ -388,6 +388,24 @@ impl Platform for HvPlatform {
 
     fn ping_stop(&mut self) {
         self.vms.host_ip_mut().ping_stop();
+    }
+
+    fn udp_open(&mut self, port: u16) -> Result<(), PlatformError> {
+        self.vms.host_ip_mut().udp_bind(port);
+        Ok(())
+    }
+
+    fn udp_send(&mut self, peer: IpAddr, port: u16, payload: &[u8]) -> Result<(), UdpError> {
+        let now = self.vms.now_us();
+        self.vms.host_ip_mut().udp_send(now, peer, port, payload)
+    }
+
+    fn udp_recv(&mut self, buf: &mut [u8]) -> Option<Datagram> {
+        self.vms.host_ip_mut().udp_recv(buf)
+    }
+
+    fn udp_close(&mut self) {
+        self.vms.host_ip_mut().udp_unbind();
     }
 
     fn flash(&mut self) -> Option<&mut dyn Flash> {

@@ -104,7 +104,7 @@ enum Direction {
 }
 
 /// A transfer in progress.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Client {
     direction: Direction,
     options: Options,
@@ -234,6 +234,11 @@ impl Client {
         self.total
     }
 
+    /// Whether the server has answered (its transfer ID is known).
+    pub fn connected(&self) -> bool {
+        self.peer.is_some()
+    }
+
     /// The block size in use.
     pub fn blksize(&self) -> u16 {
         self.blksize
@@ -278,6 +283,15 @@ impl Client {
     pub fn abort(&mut self, io: &mut dyn Io) {
         if self.status == Status::Running {
             self.fail(Error::Aborted, code::NOT_DEFINED, b"transfer cancelled", io);
+        }
+    }
+
+    /// The local side cannot take the file (it learnt the size from the server's `tsize`, say,
+    /// and it does not fit): the transfer fails with `e` and the server is told (ERROR 3 for
+    /// [`LocalError::NoSpace`]).
+    pub fn refuse(&mut self, e: LocalError, io: &mut dyn Io) {
+        if self.status == Status::Running {
+            self.local_error(e, io);
         }
     }
 
