@@ -6,7 +6,8 @@
 //! - The netguest archive is downloaded into the store, listed by `/file print`, imported as a
 //!   guest that then runs; after a shutdown the store on the disk image holds it byte for byte.
 //! - An 8 MiB file is downloaded (its rate printed: `-- --nocapture`) and uploaded back under
-//!   another name (`upload=yes`): the server's copy is the same bytes.
+//!   another name (`upload=yes`): the server's copy is the same bytes. The archive again over
+//!   IPv6 (a second `in.tftpd` on the namespace's IPv6 address).
 //! - A file the server does not have gives the server's TFTP error; one larger than the store's
 //!   free space is refused from the size the server announces, before any data is written.
 //! - The server killed in the middle of a download: a timeout error, and nothing of the file
@@ -29,14 +30,15 @@ const SETUP: &str = "creating taps and network namespaces (the test needs root a
 const TFTPD: &str = "/usr/sbin/in.tftpd";
 const TRANSFER: Duration = Duration::from_secs(180);
 
-/// `in.tftpd` serving `dir` at 10.1.0.2:69 in namespace `ns` (creating files on upload).
-fn start_server(ns: &str, dir: &std::path::Path) -> Reaped {
+/// `in.tftpd` serving `dir` at `address` (`10.1.0.2:69`, `[fd01::2]:69`) in namespace `ns`
+/// (creating files on upload).
+fn start_server(ns: &str, address: &str, dir: &std::path::Path) -> Reaped {
     assert!(
         std::path::Path::new(TFTPD).exists(),
         "{TFTPD} is missing: install Debian's tftpd-hpa (tools/ensure-toolchain.sh does)"
     );
     let mut c = NetLab::command(ns, TFTPD);
-    c.args(["--foreground", "--listen", "--address", "10.1.0.2:69"])
+    c.args(["--foreground", "--listen", "--address", address])
         .args(["--user", "root", "--create", "--secure"])
         .arg(dir)
         .stdin(Stdio::null());
@@ -50,7 +52,7 @@ fn start_server(ns: &str, dir: &std::path::Path) -> Reaped {
             .expect("ss")
             .stdout,
     )
-    .contains("10.1.0.2:69")
+    .contains(address)
     {
         assert!(
             Instant::now() < deadline,
@@ -138,13 +140,17 @@ fn malta_fetches_from_and_to_a_linux_tftp_server() {
     });
     s.login(BOOT);
     lab.move_into(&tap, &ns, "10.1.0.2/24").expect(SETUP);
-    let server = start_server(&ns, &served);
+    lab.add_ipv6(&ns, &tap, "fd01::2/64").expect(SETUP);
+    let server = start_server(&ns, "10.1.0.2:69", &served);
+    let server6 = start_server(&ns, "[fd01::2]:69", &served);
     let _kill_children = Killer(ns.clone());
-    let out = cmd(
-        &mut s,
+    for line in [
         "/ip address add address=10.1.0.1/24 interface=ether1",
-    );
-    assert!(!out.contains("failure"), "{out}");
+        "/ipv6 address add address=fd01::1/64 interface=ether1",
+    ] {
+        let out = cmd(&mut s, line);
+        assert!(!out.contains("failure"), "{out}");
+    }
 
     // The guest's archive: into the store, listed, imported, running.
     let (out, _) = fetch(&mut s, "src-path=netguest.tgz dst-path=netguest.tgz");
@@ -195,6 +201,12 @@ fn malta_fetches_from_and_to_a_linux_tftp_server() {
         "the uploaded copy differs"
     );
 
+    // Over IPv6.
+    s.send_line("/tool fetch mode=tftp address=fd01::2 src-path=netguest.tgz dst-path=six.tgz");
+    let out = s.expect_within(PROMPT, TRANSFER).replace("\r\n", "\n");
+    println!("{out}");
+    assert!(out.contains("status: finished"), "{out}");
+
     // The server's error, and a file larger than the free space: refused, nothing kept.
     let (out, _) = fetch(&mut s, "src-path=missing.bin");
     println!("{out}");
@@ -223,6 +235,7 @@ fn malta_fetches_from_and_to_a_linux_tftp_server() {
     s.expect_within("status: downloading", TRANSFER);
     kill_servers(&ns);
     drop(server);
+    drop(server6);
     let out = s.expect_within(PROMPT, TRANSFER);
     println!("{out}");
     assert!(
@@ -243,6 +256,10 @@ fn malta_fetches_from_and_to_a_linux_tftp_server() {
         Some(&netguest[..])
     );
     assert_eq!(host_file(&mut store, "big.bin").as_deref(), Some(&big[..]));
+    assert_eq!(
+        host_file(&mut store, "six.tgz").as_deref(),
+        Some(&netguest[..])
+    );
     assert_eq!(host_file(&mut store, "slow.bin"), None);
     let left = left_receiving(&mut store);
     assert!(left.is_empty(), "left behind: {left:?}");
