@@ -4,11 +4,13 @@
 //! - [`HostIp::udp_bind`] takes a local port; [`HostIp::udp_unbind`] lets it go (what is
 //!   queued is dropped).
 //! - [`HostIp::udp_send`] queues a datagram to a peer on a connected network (the interface
-//!   and source address are chosen as for `/ping`: the connected network holding the peer).
-//!   [`HostIp::poll`] sends it once the peer's MAC is known (asking for it with ARP or
-//!   neighbour solicitation first); a datagram whose peer does not answer is dropped when its
-//!   neighbour entry fails, or after [`RESOLVE_WAIT_US`] (UDP is unreliable: the client's own
-//!   timeout resends).
+//!   and source address are chosen as for `/ping`: the connected network holding the peer);
+//!   [`HostIp::udp_send_via`] to a peer behind a gateway (the caller's routing decision: the
+//!   interface and the next hop; the source is the interface's address on the next hop's
+//!   network). [`HostIp::poll`] sends it once the next hop's MAC is known (asking for it with
+//!   ARP or neighbour solicitation first); a datagram whose next hop does not answer is
+//!   dropped when its neighbour entry fails, or after [`RESOLVE_WAIT_US`] (UDP is unreliable:
+//!   the client's own timeout resends).
 //! - A datagram for the bound port, to one of the host's unicast addresses, with a good
 //!   checksum, waits in the receive queue ([`HostIp::udp_recv`]); when that is full it is
 //!   dropped and counted ([`Drop::UdpQueueFull`]). One for another port is answered with ICMP
@@ -62,8 +64,8 @@ struct Slot {
     port: u16,
     len: usize,
     buf: [u8; UDP_PAYLOAD_MAX],
-    /// Sending: the interface, source address and when it was queued.
-    route: Option<(IfaceId, IpAddr, Micros)>,
+    /// Sending: the interface, the source address, the next hop and when it was queued.
+    route: Option<(IfaceId, IpAddr, IpAddr, Micros)>,
 }
 
 const EMPTY: Slot = Slot {
@@ -123,6 +125,47 @@ impl HostIp {
     ) -> Result<(), UdpError> {
         self.udp.port.ok_or(UdpError::NotBound)?;
         let (iface, source) = self.config.route(peer, None).ok_or(UdpError::NoRoute)?;
+        self.queue(now, (iface, source, peer), peer, port, payload)
+    }
+
+    /// Queues `payload` for `peer`:`port` through `next_hop` on `iface` (a gateway the
+    /// caller's routes name, or the peer itself); from the interface's address on the next
+    /// hop's network.
+    pub fn udp_send_via(
+        &mut self,
+        now: Micros,
+        (iface, next_hop): (IfaceId, IpAddr),
+        peer: IpAddr,
+        port: u16,
+        payload: &[u8],
+    ) -> Result<(), UdpError> {
+        self.udp.port.ok_or(UdpError::NotBound)?;
+        if peer.is_ipv4() != next_hop.is_ipv4() {
+            return Err(UdpError::NoRoute);
+        }
+        let source = match next_hop {
+            IpAddr::V4(hop) => self
+                .config
+                .route_v4_source(iface, hop)
+                .map(|(a, _)| IpAddr::V4(a)),
+            IpAddr::V6(_) => self
+                .config
+                .v6_on(iface)
+                .find(|(a, _)| !a.is_unicast_link_local())
+                .map(|(a, _)| IpAddr::V6(a)),
+        };
+        let source = source.ok_or(UdpError::NoRoute)?;
+        self.queue(now, (iface, source, next_hop), peer, port, payload)
+    }
+
+    fn queue(
+        &mut self,
+        now: Micros,
+        (iface, source, next_hop): (IfaceId, IpAddr, IpAddr),
+        peer: IpAddr,
+        port: u16,
+        payload: &[u8],
+    ) -> Result<(), UdpError> {
         let mtu = self.config.iface(iface).map_or(0, |i| usize::from(i.mtu));
         let ip_header = if peer.is_ipv4() {
             IPV4_HEADER_LEN
@@ -140,7 +183,7 @@ impl HostIp {
         slot.port = port;
         slot.len = payload.len();
         slot.buf[..payload.len()].copy_from_slice(payload);
-        slot.route = Some((iface, source, now));
+        slot.route = Some((iface, source, next_hop, now));
         self.udp.tx_len += 1;
         Ok(())
     }
@@ -168,16 +211,16 @@ pub(crate) fn poll(host: &mut HostIp, now: Micros, out: &mut dyn FrameSink) {
     let mut k = 0;
     while k < host.udp.tx_len {
         let slot = host.udp.tx[k];
-        let Some((iface, source, queued)) = slot.route else {
+        let Some((iface, source, next_hop, queued)) = slot.route else {
             k += 1;
             continue;
         };
-        let done = match host.resolve(now, iface, slot.peer, out) {
+        let done = match host.resolve(now, iface, next_hop, out) {
             Some(mac) => {
                 send(host, iface, mac, (source, slot.peer), &slot, out);
                 true
             }
-            None => now >= queued + RESOLVE_WAIT_US || neighbor_failed(host, iface, slot.peer),
+            None => now >= queued + RESOLVE_WAIT_US || neighbor_failed(host, iface, next_hop),
         };
         if done {
             host.udp.tx.copy_within(k + 1.., k);

@@ -286,3 +286,43 @@ fn a_silent_peer_costs_the_datagram_not_the_socket() {
         .collect();
     assert_eq!(payloads, vec![b"next".to_vec(), b"more".to_vec()]);
 }
+
+#[test]
+fn through_a_gateway_the_gateway_is_resolved_and_the_peer_addressed() {
+    let mut host = bound();
+    let mut out = Sent::default();
+    let gateway = Ipv4Addr::new(10, 0, 1, 254);
+    let far = Ipv4Addr::new(192, 0, 2, 7);
+    // Not on a connected network: only through the gateway.
+    assert_eq!(
+        host.udp_send(0, IpAddr::V4(far), 69, b"x"),
+        Err(UdpError::NoRoute)
+    );
+    host.udp_send_via(0, (VIF, IpAddr::V4(gateway)), IpAddr::V4(far), 69, b"far")
+        .unwrap();
+    host.poll(0, &mut out);
+    let sent = out.take();
+    assert!(
+        matches!(parse_arp(&sent[0].1), ArpRepr::EthernetIpv4 { target_protocol_addr, .. } if target_protocol_addr == gateway)
+    );
+    let reply = arp(
+        ArpOperation::Reply,
+        (PEER_MAC, gateway),
+        (HOST_MAC, HOST_V4),
+        HOST_MAC,
+    );
+    host.receive(1000, VIF, &reply, &mut out);
+    host.poll(1000, &mut out);
+    let sent = out.take();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(&sent[0].1[..6], &PEER_MAC);
+    assert_eq!(
+        parse_udp_v4(&sent[0].1),
+        ((HOST_V4, LOCAL), (far, 69), b"far".to_vec())
+    );
+    // A next hop of the other family is no route.
+    assert_eq!(
+        host.udp_send_via(0, (VIF, IpAddr::V6(PEER_V6)), IpAddr::V4(far), 69, b"x"),
+        Err(UdpError::NoRoute)
+    );
+}

@@ -13,7 +13,7 @@ use mgmt::{
     Terminal,
 };
 
-use mgmt::platform::{Datagram, Neighbor, PingError, PingEvent, PingRequest, UdpError};
+use mgmt::platform::{Datagram, IfaceId, Neighbor, PingError, PingEvent, PingRequest, UdpError};
 
 use crate::board::{Board, ConfigFlash};
 use crate::disk::{HostDisk, RemoveError, TransferError};
@@ -400,9 +400,19 @@ impl Platform for HvPlatform {
         Ok(())
     }
 
-    fn udp_send(&mut self, peer: IpAddr, port: u16, payload: &[u8]) -> Result<(), UdpError> {
+    fn udp_send(
+        &mut self,
+        peer: IpAddr,
+        port: u16,
+        payload: &[u8],
+        via: Option<(IfaceId, IpAddr)>,
+    ) -> Result<(), UdpError> {
         let now = self.vms.now_us();
-        self.vms.host_ip_mut().udp_send(now, peer, port, payload)
+        let ip = self.vms.host_ip_mut();
+        match via {
+            Some(via) => ip.udp_send_via(now, via, peer, port, payload),
+            None => ip.udp_send(now, peer, port, payload),
+        }
     }
 
     fn udp_recv(&mut self, buf: &mut [u8]) -> Option<Datagram> {

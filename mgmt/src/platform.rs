@@ -389,9 +389,16 @@ pub trait Platform {
     fn udp_open(&mut self, _port: u16) -> Result<(), PlatformError> {
         Err(PlatformError::Unsupported)
     }
-    /// Sends `payload` from the open socket to `peer`:`port` (from the host's address on the
-    /// connected network that holds `peer`, once its MAC is known).
-    fn udp_send(&mut self, _peer: IpAddr, _port: u16, _payload: &[u8]) -> Result<(), UdpError> {
+    /// Sends `payload` from the open socket to `peer`:`port`: through `via` (the interface
+    /// and next hop the routes chose), else to `peer` on the connected network that holds it;
+    /// once the next hop's MAC is known.
+    fn udp_send(
+        &mut self,
+        _peer: IpAddr,
+        _port: u16,
+        _payload: &[u8],
+        _via: Option<(IfaceId, IpAddr)>,
+    ) -> Result<(), UdpError> {
         Err(UdpError::NotBound)
     }
     /// The next datagram received on the open socket, into `buf`.

@@ -7,7 +7,8 @@
 //!   guest that then runs; after a shutdown the store on the disk image holds it byte for byte.
 //! - An 8 MiB file is downloaded (its rate printed: `-- --nocapture`) and uploaded back under
 //!   another name (`upload=yes`): the server's copy is the same bytes. The archive again over
-//!   IPv6 (a second `in.tftpd` on the namespace's IPv6 address).
+//!   IPv6 (a second `in.tftpd` on the namespace's IPv6 address), and from an address behind a
+//!   gateway (a route of the box's: the gateway is resolved, the server addressed).
 //! - A file the server does not have gives the server's TFTP error; one larger than the store's
 //!   free space is refused from the size the server announces, before any data is written.
 //! - The server killed in the middle of a download: a timeout error, and nothing of the file
@@ -143,10 +144,22 @@ fn malta_fetches_from_and_to_a_linux_tftp_server() {
     lab.add_ipv6(&ns, &tap, "fd01::2/64").expect(SETUP);
     let server = start_server(&ns, "10.1.0.2:69", &served);
     let server6 = start_server(&ns, "[fd01::2]:69", &served);
+    // 10.9.0.2 on the namespace's loopback: reached through the gateway 10.1.0.2.
+    let out = Command::new("ip")
+        .args(["-n", &ns, "addr", "add", "10.9.0.2/32", "dev", "lo"])
+        .output()
+        .expect("ip addr add");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let routed = start_server(&ns, "10.9.0.2:69", &served);
     let _kill_children = Killer(ns.clone());
     for line in [
         "/ip address add address=10.1.0.1/24 interface=ether1",
         "/ipv6 address add address=fd01::1/64 interface=ether1",
+        "/ip route add dst-address=10.9.0.0/24 gateway=10.1.0.2",
     ] {
         let out = cmd(&mut s, line);
         assert!(!out.contains("failure"), "{out}");
@@ -207,6 +220,12 @@ fn malta_fetches_from_and_to_a_linux_tftp_server() {
     println!("{out}");
     assert!(out.contains("status: finished"), "{out}");
 
+    // Through a gateway (the box's route to 10.9.0.0/24).
+    s.send_line("/tool fetch mode=tftp address=10.9.0.2 src-path=netguest.tgz dst-path=routed.tgz");
+    let out = s.expect_within(PROMPT, TRANSFER).replace("\r\n", "\n");
+    println!("{out}");
+    assert!(out.contains("status: finished"), "{out}");
+
     // The server's error, and a file larger than the free space: refused, nothing kept.
     let (out, _) = fetch(&mut s, "src-path=missing.bin");
     println!("{out}");
@@ -236,6 +255,7 @@ fn malta_fetches_from_and_to_a_linux_tftp_server() {
     kill_servers(&ns);
     drop(server);
     drop(server6);
+    drop(routed);
     let out = s.expect_within(PROMPT, TRANSFER);
     println!("{out}");
     assert!(
@@ -256,10 +276,13 @@ fn malta_fetches_from_and_to_a_linux_tftp_server() {
         Some(&netguest[..])
     );
     assert_eq!(host_file(&mut store, "big.bin").as_deref(), Some(&big[..]));
-    assert_eq!(
-        host_file(&mut store, "six.tgz").as_deref(),
-        Some(&netguest[..])
-    );
+    for name in ["six.tgz", "routed.tgz"] {
+        assert_eq!(
+            host_file(&mut store, name).as_deref(),
+            Some(&netguest[..]),
+            "{name}"
+        );
+    }
     assert_eq!(host_file(&mut store, "slow.bin"), None);
     let left = left_receiving(&mut store);
     assert!(left.is_empty(), "left behind: {left:?}");

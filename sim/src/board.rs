@@ -486,10 +486,13 @@ impl Platform for SimBoard {
         peer: std::net::IpAddr,
         port: u16,
         payload: &[u8],
+        via: Option<(mgmt::platform::IfaceId, std::net::IpAddr)>,
     ) -> Result<(), mgmt::platform::UdpError> {
-        self.net
-            .host
-            .udp_send(self.now * 1000, peer, port, payload)?;
+        let now = self.now * 1000;
+        match via {
+            Some(via) => self.net.host.udp_send_via(now, via, peer, port, payload)?,
+            None => self.net.host.udp_send(now, peer, port, payload)?,
+        }
         self.run_network();
         Ok(())
     }

@@ -24,8 +24,13 @@ use tftp::{Client, Error, Io, LocalError, Options, Status};
 
 use super::{Mode, Shell};
 use crate::menus::fetch::FetchRequest;
-use crate::platform::{Platform, PlatformError, UdpError};
+use crate::platform::{IfaceId, Platform, PlatformError, UdpError};
+use crate::rib_state::RibState;
+use crate::route_view::NOT_HOSTS;
 use crate::value::{format_bytes, format_duration};
+use core::net::IpAddr;
+use routing::{Decision, EcmpChoice, Packet};
+use vmm::RouteSource;
 
 /// Ctrl-C.
 const INTERRUPT: u8 = 0x03;
@@ -45,6 +50,8 @@ pub(super) struct Fetch {
     begun: bool,
     /// Why the store refused, to say so.
     store_error: Option<PlatformError>,
+    /// The interface and next hop the routes chose for the server.
+    via: Option<(IfaceId, IpAddr)>,
 }
 
 /// The client's view of the platform.
@@ -56,6 +63,8 @@ struct PlatformIo<'a> {
     size: Option<u64>,
     store_error: &'a mut Option<PlatformError>,
     send_error: Option<UdpError>,
+    /// The interface and next hop the routes chose for the server.
+    via: Option<(IfaceId, IpAddr)>,
 }
 
 fn local(e: PlatformError) -> LocalError {
@@ -84,7 +93,10 @@ impl PlatformIo<'_> {
 impl Io for PlatformIo<'_> {
     fn send(&mut self, port: u16, packet: &[u8]) {
         // A full queue is like a lost packet: the client's timeout sends it again.
-        if let Err(e) = self.platform.udp_send(self.request.server, port, packet) {
+        let sent = self
+            .platform
+            .udp_send(self.request.server, port, packet, self.via);
+        if let Err(e) = sent {
             self.send_error = Some(e);
         }
     }
@@ -119,6 +131,7 @@ impl Fetch {
                 size,
                 store_error: &mut self.store_error,
                 send_error: None,
+                via: self.via,
             },
         )
     }
@@ -135,6 +148,7 @@ impl Shell {
             return;
         }
         let now = platform.now_ms();
+        let via = next_hop(&self.rib, request.server);
         let (mut begun, mut store_error) = (false, None);
         let mut io = PlatformIo {
             platform: &mut *platform,
@@ -143,6 +157,7 @@ impl Shell {
             size: None,
             store_error: &mut store_error,
             send_error: None,
+            via,
         };
         let (server_port, options) = (request.port, Options::default());
         let client = if request.upload {
@@ -175,6 +190,7 @@ impl Shell {
             next_status_ms: now + STATUS_EVERY_MS,
             begun,
             store_error,
+            via,
         }));
         self.poll_fetch(platform);
     }
@@ -254,6 +270,30 @@ impl Shell {
                 self.prompt();
             }
         }
+    }
+}
+
+/// Where the routes send packets for `server` (from the box itself): the interface and next
+/// hop of a `Forward` decision (a gateway, or `server` on a connected network). Anything else
+/// (no route, a blackhole ...) leaves it to the platform's connected networks, which refuse
+/// what they do not hold (`no route to host`).
+fn next_hop(rib: &RibState, server: IpAddr) -> Option<(IfaceId, IpAddr)> {
+    let unspecified = match server {
+        IpAddr::V4(_) => IpAddr::V4(core::net::Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(_) => IpAddr::V6(core::net::Ipv6Addr::UNSPECIFIED),
+    };
+    let packet = Packet {
+        src: unspecified,
+        dst: server,
+        in_interface: None,
+        routing_mark: None,
+    };
+    match rib.routes().decide(&packet, EcmpChoice::Flow(0)) {
+        Decision::Forward {
+            next_hop,
+            interface,
+        } if interface != NOT_HOSTS => Some((IfaceId(interface.0), next_hop)),
+        _ => None,
     }
 }
 
