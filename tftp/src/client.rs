@@ -10,92 +10,21 @@
 //! - A duplicate DATA (the block just acknowledged: our ACK was lost) is acknowledged again;
 //!   a duplicate ACK is ignored, never answered with a resend (the "sorcerer's apprentice"
 //!   rule): only a timeout resends. Other blocks are ignored.
-//! - Timeout: the last packet is sent again, [`RETRIES`] times, [`TIMEOUT_US`] apart; then
+//! - Timeout: the last packet is sent again, [`RETRIES`](crate::RETRIES) times, [`TIMEOUT_US`](crate::TIMEOUT_US) apart; then
 //!   the transfer fails with [`Error::Timeout`].
 //! - An ERROR from the server ends the transfer ([`Error::Remote`], its message kept); a
 //!   malformed or unexpected packet from the server ends it with ERROR 4 sent back
 //!   ([`Error::Protocol`]); a local failure to write or read sends ERROR 3 (disk full) or 0
 //!   ([`Error::Local`]); [`Client::abort`] sends ERROR 0 "transfer cancelled".
 
+use crate::io::{Error, Io, LocalError, Options, Status};
 use crate::packet::{self, code, Packet, TooLong, Writer};
-use crate::{Micros, DEFAULT_BLKSIZE, MAX_NAME, MAX_PACKET, PREFERRED_BLKSIZE};
+use crate::{Micros, DEFAULT_BLKSIZE, MAX_NAME, MAX_PACKET};
 
-/// How long a packet waits for its answer before it is sent again.
-pub const TIMEOUT_US: Micros = 1_000_000;
-/// How many times a packet is sent again before the transfer fails.
-pub const RETRIES: u8 = 5;
 /// The longest error message kept from the server.
 const MESSAGE_MAX: usize = 100;
 /// The smallest block size RFC 2348 allows.
 const MIN_BLKSIZE: u64 = 8;
-
-/// What the client does through its caller.
-pub trait Io {
-    /// Send `packet` to the server's address, port `port`.
-    fn send(&mut self, port: u16, packet: &[u8]);
-    /// Download: the file's bytes at `offset` (always the end of what came before).
-    fn write(&mut self, offset: u64, data: &[u8]) -> Result<(), LocalError>;
-    /// Upload: the file's bytes at `offset` into `buf`; fewer than `buf.len()` only at its end.
-    fn read(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, LocalError>;
-}
-
-/// Why the local side could not write or read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LocalError {
-    /// No room for the file (the server is sent ERROR 3, disk full).
-    NoSpace,
-    /// Anything else (the server is sent ERROR 0).
-    Failed,
-}
-
-/// Why a transfer failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// The server sent ERROR with this code; [`Client::remote_message`] is its text.
-    Remote(u16),
-    /// No answer after [`RETRIES`] resends.
-    Timeout,
-    /// The server sent something TFTP does not allow here.
-    Protocol,
-    /// The local side could not write or read.
-    Local(LocalError),
-    /// Stopped by the caller.
-    Aborted,
-    /// The remote file name is empty, too long or holds a zero byte.
-    BadName,
-}
-
-/// Where the transfer is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    Running,
-    Finished,
-    Failed(Error),
-}
-
-/// What the request asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Options {
-    /// The block size to ask for (`None`: no `blksize` option, 512-byte blocks).
-    pub blksize: Option<u16>,
-    /// Send the `tsize` option (the upload's size; 0 on a download, asking the server's).
-    pub tsize: bool,
-    /// How long a packet waits for its answer.
-    pub timeout_us: Micros,
-    /// How many resends before the transfer fails.
-    pub retries: u8,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            blksize: Some(PREFERRED_BLKSIZE),
-            tsize: true,
-            timeout_us: TIMEOUT_US,
-            retries: RETRIES,
-        }
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Direction {

@@ -7,15 +7,17 @@
 //! what the client asks through [`Io`] (send a packet to a port, write or read file bytes).
 //! The transfer is lock-step: one DATA or ACK outstanding, retransmitted on timeout a bounded
 //! number of times. Modules: [`packet`] (parsing and building packets), `client` (the state
-//! machine), [`fuzzing`] (the fuzz target's body).
+//! machine), `io` (the caller's side, options, status and errors), [`fuzzing`] (the fuzz target's body).
 #![no_std]
 #![forbid(unsafe_code)]
 
 mod client;
 pub mod fuzzing;
+mod io;
 pub mod packet;
 
-pub use client::{Client, Error, Io, LocalError, Options, Status, RETRIES, TIMEOUT_US};
+pub use client::Client;
+pub use io::{Error, Io, LocalError, Options, Status, RETRIES, TIMEOUT_US};
 
 /// The well-known server port.
 pub const DEFAULT_PORT: u16 = 69;
