@@ -34,6 +34,8 @@ command -v ping >/dev/null 2>&1 || need_pkgs="$need_pkgs iputils-ping"
 command -v traceroute >/dev/null 2>&1 || need_pkgs="$need_pkgs traceroute"
 # The QEMU tests of files over the serial console: the ZMODEM peers `sz` and `rz`.
 command -v sz >/dev/null 2>&1 || need_pkgs="$need_pkgs lrzsz"
+# `/tool fetch mode=tftp`'s QEMU test: a TFTP server in a namespace (`in.tftpd`, in /usr/sbin).
+[ -x /usr/sbin/in.tftpd ] || need_pkgs="$need_pkgs tftpd-hpa"
 need_backports=""
 qemu_ok() {
     command -v "$1" >/dev/null 2>&1 || return 1

@@ -10,7 +10,8 @@
 //!
 //! Input: records of one opcode byte: `0..=2` a frame follows (two length bytes, then the
 //! frame) on interface 1 or 2; `3` time passes (one byte of 10 ms steps); `4` a ping starts
-//! (one byte picks the target); `5` the ping stops.
+//! (one byte picks the target); `5` the ping stops; `6` the UDP socket is bound (again) and a
+//! datagram queued (one byte picks port, peer and length).
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -84,7 +85,7 @@ pub fn run(mut input: &[u8]) {
     let mut out = Checker { sent: 0 };
     while let Some((&op, rest)) = input.split_first() {
         input = rest;
-        match op % 6 {
+        match op % 7 {
             0..=2 => {
                 let Some((len, rest)) = input.split_first_chunk::<2>() else {
                     return;
@@ -135,9 +136,26 @@ pub fn run(mut input: &[u8]) {
                 request.size = u16::from(pick) * 7;
                 let _ = host.ping_start(now, &request);
             }
-            _ => host.ping_stop(),
+            5 => host.ping_stop(),
+            _ => {
+                let Some((&pick, rest)) = input.split_first() else {
+                    return;
+                };
+                input = rest;
+                host.udp_bind(1000 + u16::from(pick % 2));
+                let peer = match pick % 3 {
+                    0 => IpAddr::V4(Ipv4Addr::new(10, 0, 1, pick)),
+                    1 => IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, u16::from(pick))),
+                    _ => IpAddr::V4(Ipv4Addr::new(10, 0, 2, pick)),
+                };
+                let _ = host.udp_send(now, peer, 69, &[pick; 40][..usize::from(pick % 40)]);
+            }
         }
         while host.ping_next_event().is_some() {}
+        let mut datagram = [0u8; crate::UDP_PAYLOAD_MAX];
+        while let Some(d) = host.udp_recv(&mut datagram) {
+            assert!(d.len <= crate::UDP_PAYLOAD_MAX);
+        }
     }
     for e in host.arp_entries() {
         assert!(matches!(e.iface.0, 1 | 2), "entry on an unknown interface");

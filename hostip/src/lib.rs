@@ -1,7 +1,7 @@
 //! The host's own IP endpoint on its L3 interfaces (a vif's host side, a bridge, an ether port, a
 //! VLAN), portable and `no_std`: ARP with a neighbour table (`/ip arp print`), IPv6 neighbour
-//! discovery (`/ipv6 neighbor print`), ICMP and ICMPv6 echo replies, and a ping engine for
-//! `/ping`.
+//! discovery (`/ipv6 neighbor print`), ICMP and ICMPv6 echo replies, a ping engine for
+//! `/ping`, and a UDP socket for the host's clients (`/tool fetch mode=tftp`).
 //!
 //! The caller (the hypervisor's frame loop, a test, the simulator) names each interface by an
 //! [`IfaceId`] of its choosing, hands over every frame that arrived for the host on one
@@ -12,7 +12,7 @@
 //!
 //! Modules: [`config`] (interfaces and addresses), [`neighbor`] (the bounded neighbour table
 //! with its states and ageing), `rx` (the receive path), `tx` (building frames), [`resolve`] (a neighbour's MAC for sending), [`ping`] (the
-//! ping engine), [`stats`] (drop and traffic counters), [`fuzzing`] (the fuzz target's body).
+//! ping engine), [`udp`] (one UDP socket for the host's clients), [`stats`] (drop and traffic counters), [`fuzzing`] (the fuzz target's body).
 #![no_std]
 #![forbid(unsafe_code)]
 
@@ -24,6 +24,7 @@ pub mod resolve;
 mod rx;
 pub mod stats;
 mod tx;
+pub mod udp;
 
 pub use config::{
     AddrConfig, ArpMode, ConfigError, IfaceConfig, IfaceId, StaticArp, MAX_ADDRS, MAX_IFACES,
@@ -32,6 +33,7 @@ pub use neighbor::{Neighbor, NeighborState, ARP_ENTRIES, ND_ENTRIES};
 pub use ping::{PingError, PingEvent, PingRequest, PingSummary};
 pub use resolve::Lookup;
 pub use stats::{Drop, Stats};
+pub use udp::{Datagram, UdpError, UDP_PAYLOAD_MAX};
 
 use core::net::{Ipv4Addr, Ipv6Addr};
 
@@ -65,6 +67,7 @@ pub struct HostIp {
     arp: NeighborTable<Ipv4Addr, ARP_ENTRIES>,
     nd: NeighborTable<Ipv6Addr, ND_ENTRIES>,
     ping: Pinger,
+    udp: udp::Socket,
     stats: Stats,
     /// Where outgoing frames are built.
     buf: [u8; FRAME_MAX],
@@ -86,6 +89,7 @@ impl HostIp {
             arp: NeighborTable::new(),
             nd: NeighborTable::new(),
             ping: Pinger::new(),
+            udp: udp::Socket::new(),
             stats: Stats::default(),
             buf: [0; FRAME_MAX],
             next_sweep: 0,
@@ -167,11 +171,13 @@ impl HostIp {
             self.sweep(now, out);
         }
         ping::poll(self, now, out);
+        udp::poll(self, now, out);
     }
 
     /// When [`HostIp::poll`] next has something to do (the caller may sleep until then).
     pub fn next_poll(&self) -> Micros {
-        self.next_sweep.min(self.ping.next_due())
+        let udp = if self.udp.sending() { 0 } else { Micros::MAX };
+        self.next_sweep.min(self.ping.next_due()).min(udp)
     }
 
     /// Starts a ping (one at a time: a new one replaces a running one).

@@ -136,6 +136,11 @@ fn ipv4(
     if host.config.is_own_v4(ip.src_addr) || ip.src_addr.is_broadcast() {
         return Err(Drop::AddressConflict);
     }
+    if ip.next_header == IpProtocol::Udp {
+        let addrs = (ip.src_addr.into(), ip.dst_addr.into());
+        let bytes = &payload[..usize::from(packet.total_len())];
+        return crate::udp::receive(host, cfg.id, src_mac, addrs, packet.payload(), bytes, out);
+    }
     if ip.next_header != IpProtocol::Icmp {
         return Err(Drop::Unhandled);
     }
@@ -209,6 +214,11 @@ fn ipv6(
     }
     if src.is_multicast() || (!src.is_unspecified() && host.config.is_own_v6(src)) {
         return Err(Drop::AddressConflict);
+    }
+    if ip.next_header == IpProtocol::Udp && unicast_to_us && !src.is_unspecified() {
+        let bytes = &payload[..smoltcp::wire::IPV6_HEADER_LEN + ip.payload_len];
+        let addrs = (src.into(), dst.into());
+        return crate::udp::receive(host, cfg.id, src_mac, addrs, packet.payload(), bytes, out);
     }
     if ip.next_header != IpProtocol::Icmpv6 {
         return Err(Drop::Unhandled);

@@ -28,12 +28,16 @@ pub enum Drop {
     OffSubnet,
     /// To an address that is not the host's on that interface.
     NotOurAddress,
-    /// A protocol or message the host does not answer (UDP, TCP, router advertisements ...).
+    /// A protocol or message the host does not answer (TCP, router advertisements ...).
     Unhandled,
     /// A neighbour not learned because the table was full.
     NeighborTableFull,
     /// A neighbour discovery message with a hop limit other than 255.
     NdHopLimit,
+    /// UDP to a port nobody listens on (answered with ICMP port unreachable).
+    PortUnreachable,
+    /// UDP for the bound port while its receive queue is full.
+    UdpQueueFull,
 }
 
 /// Counters since boot.
@@ -50,7 +54,7 @@ pub struct Stats {
     /// Echo requests answered (ICMP and ICMPv6).
     pub echo_replies: u64,
     /// Frames dropped, by reason (indexed as [`Drop`] is declared).
-    pub drops: [u64; 15],
+    pub drops: [u64; 17],
 }
 
 impl Stats {

@@ -56,7 +56,7 @@ fn multicast_mac(addr: Ipv6Addr) -> Mac {
 }
 
 /// Writes the Ethernet header and sends the first `ETHERNET_HEADER_LEN + payload` bytes.
-fn finish(
+pub(crate) fn finish(
     host: &mut HostIp,
     iface: IfaceId,
     dst: Mac,

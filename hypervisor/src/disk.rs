@@ -37,7 +37,7 @@ use crate::{println, time};
 
 /// The largest RAM copy of the host's files made for guest images (as much as a preload);
 /// files past it (in name order) stay on disk only.
-const RAM_STORE_MAX: u64 = 32 << 20;
+pub(crate) const RAM_STORE_MAX: u64 = 32 << 20;
 /// Bytes copied per store call.
 const CHUNK: usize = 64 << 10;
 

@@ -253,7 +253,7 @@ fn main_loop(board: &'static dyn Board, mut platform: HvPlatform, mut shell: She
         if ran {
             __hv_guest_turns.fetch_add(1, Ordering::Relaxed);
         }
-        if ran || shell.is_busy() || ports_busy {
+        if ran || shell.wants_polling() || ports_busy {
             continue;
         }
         // Nothing to run: heap regions borrowed from guest RAM and empty again go back.

@@ -5,7 +5,7 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::net::{Ipv4Addr, Ipv6Addr};
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use mgmt::{
     CountedInterface, FileInfo, Flash, FlashError, GuestConfig, GuestId, GuestMemory, GuestStatus,
@@ -13,7 +13,7 @@ use mgmt::{
     Terminal,
 };
 
-use mgmt::platform::{Neighbor, PingError, PingEvent, PingRequest};
+use mgmt::platform::{Datagram, IfaceId, Neighbor, PingError, PingEvent, PingRequest, UdpError};
 
 use crate::board::{Board, ConfigFlash};
 use crate::disk::{HostDisk, RemoveError, TransferError};
@@ -315,7 +315,12 @@ impl Platform for HvPlatform {
 
     fn file_receive_end(&mut self, keep: bool) -> Result<(), PlatformError> {
         let disk = self.disk.as_mut().ok_or(PlatformError::Unsupported)?;
-        disk.receive_end(keep).map_err(transfer_error)
+        let name = disk.receiving_name().map(String::from);
+        disk.receive_end(keep).map_err(transfer_error)?;
+        if let (true, Some(name)) = (keep, name) {
+            self.offer_image(&name);
+        }
+        Ok(())
     }
 
     fn file_read(
@@ -390,8 +395,75 @@ impl Platform for HvPlatform {
         self.vms.host_ip_mut().ping_stop();
     }
 
+    fn udp_open(&mut self, port: u16) -> Result<(), PlatformError> {
+        self.vms.host_ip_mut().udp_bind(port);
+        Ok(())
+    }
+
+    fn udp_send(
+        &mut self,
+        peer: IpAddr,
+        port: u16,
+        payload: &[u8],
+        via: Option<(IfaceId, IpAddr)>,
+    ) -> Result<(), UdpError> {
+        let now = self.vms.now_us();
+        let ip = self.vms.host_ip_mut();
+        match via {
+            Some(via) => ip.udp_send_via(now, via, peer, port, payload),
+            None => ip.udp_send(now, peer, port, payload),
+        }
+    }
+
+    fn udp_recv(&mut self, buf: &mut [u8]) -> Option<Datagram> {
+        self.vms.host_ip_mut().udp_recv(buf)
+    }
+
+    fn udp_close(&mut self) {
+        self.vms.host_ip_mut().udp_unbind();
+    }
+
     fn flash(&mut self) -> Option<&mut dyn Flash> {
         self.flash.as_mut().map(|f| f as &mut dyn Flash)
+    }
+}
+
+impl HvPlatform {
+    /// An import archive (`.tgz`) just kept in the store becomes an image guests import and
+    /// boot from, as the files read at boot are: its bytes are copied into RAM until the next
+    /// boot (`vmm::image_files`), up to what the boot's RAM copy may take.
+    fn offer_image(&mut self, name: &str) {
+        let Some(disk) = self.disk.as_mut() else {
+            return;
+        };
+        let Some(file) = disk.files().iter().find(|f| f.name == name) else {
+            return;
+        };
+        let created = file.created;
+        if !name.ends_with(".tgz") || file.size > crate::disk::RAM_STORE_MAX {
+            return;
+        }
+        let Ok(size) = usize::try_from(file.size) else {
+            return;
+        };
+        let mut data = alloc::vec![0u8; size];
+        let mut at = 0;
+        while at < size {
+            match disk.read(name, at as u64, &mut data[at..]) {
+                Ok(n) if n > 0 => at += n,
+                _ => {
+                    crate::println!("disk: {name} cannot be read; not available to guests");
+                    return;
+                }
+            }
+        }
+        let data: &'static [u8] = alloc::boxed::Box::leak(data.into_boxed_slice());
+        let name: &'static str = alloc::boxed::Box::leak(String::from(name).into_boxed_str());
+        self.vms.add_file(guest_loader::store::StoredFile {
+            name,
+            created,
+            data,
+        });
     }
 }
 

@@ -7,14 +7,15 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::net::{Ipv4Addr, Ipv6Addr};
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::network::NetworkConfig;
 
 /// The host's IP endpoint's vocabulary (`/ip arp`, `/ipv6 neighbor`, `/ping`): its interface
 /// ids are indexes into [`NetworkConfig::interfaces`].
 pub use hostip::{
-    IfaceId, Neighbor, NeighborState, PingError, PingEvent, PingRequest, PingSummary,
+    Datagram, IfaceId, Neighbor, NeighborState, PingError, PingEvent, PingRequest, PingSummary,
+    UdpError,
 };
 
 /// Raw byte sink for the console. Guest console output passes through unchanged, so this must
@@ -382,6 +383,30 @@ pub trait Platform {
     }
     /// Stops the running ping; its summary is the next event.
     fn ping_stop(&mut self) {}
+
+    /// `/tool fetch`: opens the host's UDP socket on local `port` (one at a time, replacing
+    /// an open one). The default: this platform has no host IP.
+    fn udp_open(&mut self, _port: u16) -> Result<(), PlatformError> {
+        Err(PlatformError::Unsupported)
+    }
+    /// Sends `payload` from the open socket to `peer`:`port`: through `via` (the interface
+    /// and next hop the routes chose), else to `peer` on the connected network that holds it;
+    /// once the next hop's MAC is known.
+    fn udp_send(
+        &mut self,
+        _peer: IpAddr,
+        _port: u16,
+        _payload: &[u8],
+        _via: Option<(IfaceId, IpAddr)>,
+    ) -> Result<(), UdpError> {
+        Err(UdpError::NotBound)
+    }
+    /// The next datagram received on the open socket, into `buf`.
+    fn udp_recv(&mut self, _buf: &mut [u8]) -> Option<Datagram> {
+        None
+    }
+    /// Closes the socket; its port answers port unreachable again.
+    fn udp_close(&mut self) {}
 
     /// The configuration flash region, if the machine has one.
     fn flash(&mut self) -> Option<&mut dyn Flash>;

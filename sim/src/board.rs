@@ -476,6 +476,36 @@ impl Platform for SimBoard {
         self.net.host.ping_stop();
     }
 
+    fn udp_open(&mut self, port: u16) -> Result<(), PlatformError> {
+        self.net.host.udp_bind(port);
+        Ok(())
+    }
+
+    fn udp_send(
+        &mut self,
+        peer: std::net::IpAddr,
+        port: u16,
+        payload: &[u8],
+        via: Option<(mgmt::platform::IfaceId, std::net::IpAddr)>,
+    ) -> Result<(), mgmt::platform::UdpError> {
+        let now = self.now * 1000;
+        match via {
+            Some(via) => self.net.host.udp_send_via(now, via, peer, port, payload)?,
+            None => self.net.host.udp_send(now, peer, port, payload)?,
+        }
+        self.run_network();
+        Ok(())
+    }
+
+    fn udp_recv(&mut self, buf: &mut [u8]) -> Option<mgmt::platform::Datagram> {
+        self.run_network();
+        self.net.host.udp_recv(buf)
+    }
+
+    fn udp_close(&mut self) {
+        self.net.host.udp_unbind();
+    }
+
     fn interface_stats(&self, iface: CountedInterface) -> Option<InterfaceStats> {
         match iface {
             CountedInterface::Port(index) => {

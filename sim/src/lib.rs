@@ -8,4 +8,5 @@ pub mod fuzz;
 pub mod guest;
 pub mod net;
 pub mod script;
+pub mod tftp_server;
 pub mod transfer;

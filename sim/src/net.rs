@@ -3,11 +3,14 @@
 //! (`ip A.B.C.D/N`), a peer endpoint on its first vif that answers ARP and ping as netguest
 //! does. Frames go straight between them: the host's frames on a vif to that vif's guest, on a
 //! bridge to the guests of its vif ports; a guest's frames to the host on its vif, or on the
-//! bridge the vif is a port of. Delivery takes no time, so round trips are 0 ms.
+//! bridge the vif is a port of. Delivery takes no time, so round trips are 0 ms. Each peer also
+//! runs a TFTP server on port 69 (`crate::tftp_server`), for `/tool fetch`.
 
 use mgmt::hostip::{AddrConfig, ArpMode, FrameSink, HostIp, IfaceConfig, IfaceId};
 use mgmt::network::{NetInterfaceKind, NetworkConfig};
 use mgmt::{GuestId, MAX_GUESTS};
+
+use crate::tftp_server::TftpServer;
 
 #[derive(Default)]
 struct Outbox(Vec<(IfaceId, Vec<u8>)>);
@@ -22,8 +25,9 @@ impl FrameSink for Outbox {
 #[derive(Clone)]
 pub struct SimNet {
     pub host: Box<HostIp>,
-    /// A guest's peer endpoint, on the interface id of its first vif.
+    /// A guest's peer endpoint, on the interface id of its first vif, and its TFTP server.
     peers: Vec<Option<(IfaceId, Box<HostIp>)>>,
+    servers: Vec<TftpServer>,
     addresses: Vec<Option<([u8; 4], u8)>>,
     network: NetworkConfig,
 }
@@ -33,6 +37,7 @@ impl Default for SimNet {
         SimNet {
             host: Box::new(HostIp::new()),
             peers: (0..MAX_GUESTS).map(|_| None).collect(),
+            servers: vec![TftpServer::default(); MAX_GUESTS],
             addresses: vec![None; MAX_GUESTS],
             network: NetworkConfig::default(),
         }
@@ -89,6 +94,8 @@ impl SimNet {
             (Some((addr, len)), Some((index, mac))) => {
                 let iface = IfaceId(index as u16);
                 let mut peer = HostIp::new();
+                peer.udp_bind(69);
+                self.servers[id.index()] = TftpServer::default();
                 let _ = peer.configure(
                     &[IfaceConfig {
                         id: iface,
@@ -132,6 +139,19 @@ impl SimNet {
                 let host_iface = bridge_of(&self.network, iface).unwrap_or(iface);
                 self.host.receive(now, host_iface, &frame, &mut to_guests);
             }
+            // The guests' TFTP servers answer what reached them; the host sends what its
+            // client queued.
+            let mut buf = [0u8; 1500];
+            for (peer, server) in self.peers.iter_mut().zip(&mut self.servers) {
+                let Some((_, peer)) = peer else { continue };
+                while let Some(d) = peer.udp_recv(&mut buf) {
+                    if let Some(answer) = server.handle(d.port, &buf[..d.len]) {
+                        let _ = peer.udp_send(now, d.from, d.port, &answer);
+                    }
+                }
+                peer.poll(now, &mut to_host);
+            }
+            self.host.poll(now, &mut to_guests);
         }
     }
 }

@@ -8,7 +8,7 @@ use alloc::boxed::Box;
 use alloc::string::String;
 
 use guest_loader::archive::{ImportError, ImportSink, SinkError};
-use guest_loader::store::{FileStore, StoredFile};
+use guest_loader::store::StoredFile;
 use guest_mem::{GuestRam, PhysRange};
 use vdevices::{
     ControlWord, Events, Export, GuestDevices, MetafsStats, QueueId, QueueStatus, Volume,
@@ -188,12 +188,12 @@ impl<M: Machine> Guest<M> {
     fn load(
         &mut self,
         machine: &M,
-        files: Option<&FileStore<'static>>,
+        files: &crate::image_files::ImageFiles,
         timer_hz: u64,
         kmac: [u8; 6],
     ) -> Result<image::Boot, GuestError> {
         let source = match &self.spec.image {
-            Some(file) => match files.and_then(|f| f.find(file)) {
+            Some(file) => match files.find(file) {
                 Some(stored) => image::Source::Archive(stored),
                 None => {
                     let why =
@@ -231,7 +231,7 @@ impl<M: Machine> Guest<M> {
         &mut self,
         machine: &M,
         memory: Memory<M::Ram>,
-        files: Option<&FileStore<'static>>,
+        files: &crate::image_files::ImageFiles,
         timer_hz: u64,
         kmac: [u8; 6],
     ) -> Result<(), (GuestError, Memory<M::Ram>)> {
@@ -269,7 +269,7 @@ impl<M: Machine> Guest<M> {
     pub(crate) fn restart(
         &mut self,
         machine: &M,
-        files: Option<&FileStore<'static>>,
+        files: &crate::image_files::ImageFiles,
         timer_hz: u64,
         kmac: [u8; 6],
     ) -> Result<(), GuestError> {

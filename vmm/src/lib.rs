@@ -44,6 +44,7 @@ pub mod frame_queue;
 pub mod guest;
 pub mod host_link;
 pub mod image;
+pub mod image_files;
 pub mod lifecycle;
 pub mod machine;
 pub mod manager;

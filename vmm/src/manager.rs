@@ -20,6 +20,7 @@ use vswitch::Seconds;
 use crate::cpu::{GuestCpu, RunExit};
 use crate::guest::{Guest, GuestReport, GuestSpec, Memory};
 use crate::host_link;
+use crate::image_files::ImageFiles;
 use crate::lifecycle::{self, Action, Event, State};
 use crate::machine::Machine;
 use crate::net::{self, Net, NetworkPlan};
@@ -34,7 +35,7 @@ pub struct Manager<M: Machine> {
     machine: M,
     guests: [Option<Box<Guest<M>>>; MAX_GUESTS],
     sched: Scheduler<MAX_GUESTS>,
-    files: Option<FileStore<'static>>,
+    files: ImageFiles,
     timer_hz: u64,
     net: Net,
     /// A physical port had more frames than one pass takes.
@@ -60,7 +61,7 @@ impl<M: Machine> Manager<M> {
             machine,
             guests: Default::default(),
             sched: Scheduler::new(timer_hz * SLICE_MS / 1000),
-            files,
+            files: ImageFiles::new(files),
             timer_hz,
             net: Net::new(),
             ports_busy: false,
@@ -92,9 +93,16 @@ impl<M: Machine> Manager<M> {
         core::mem::size_of::<Guest<M>>() + core::mem::size_of::<M::Cpu>()
     }
 
-    /// The preloaded files.
+    /// The files images come from: the preloaded ones and the archives received since
+    /// ([`Manager::add_file`]).
     pub fn files(&self) -> impl Iterator<Item = StoredFile<'static>> + '_ {
-        self.files.iter().flat_map(|f| f.iter())
+        self.files.iter()
+    }
+
+    /// An archive kept in the file store since boot: guests may now be imported from it and
+    /// boot from it (see [`crate::image_files`]).
+    pub fn add_file(&mut self, file: StoredFile<'static>) {
+        self.files.add(file);
     }
 
     /// Define (or redefine) guest `id`; a running guest keeps its RAM until it is next started.
@@ -211,7 +219,7 @@ impl<M: Machine> Manager<M> {
         if let Err((e, memory)) = g.boot(
             &self.machine,
             Memory { range, bytes },
-            self.files.as_ref(),
+            &self.files,
             self.timer_hz,
             kmac,
         ) {
@@ -237,7 +245,7 @@ impl<M: Machine> Manager<M> {
             .get_mut(id.index())
             .and_then(|g| g.as_deref_mut())
             .ok_or(GuestError::NoSuchGuest)?;
-        g.restart(&self.machine, self.files.as_ref(), self.timer_hz, kmac)?;
+        g.restart(&self.machine, &self.files, self.timer_hz, kmac)?;
         self.net.attach_guest(id, g);
         self.sched.set(id, RunState::Runnable);
         Ok(())
@@ -288,10 +296,7 @@ impl<M: Machine> Manager<M> {
 
     /// Start importing `file_name` from the file store as guest `id`'s image.
     pub fn import_start(&mut self, id: GuestId, file_name: &str) -> Result<(), GuestError> {
-        let file = self
-            .files
-            .and_then(|f| f.find(file_name))
-            .ok_or(GuestError::NoSuchFile)?;
+        let file = self.files.find(file_name).ok_or(GuestError::NoSuchFile)?;
         self.guest_mut(id)
             .ok_or(GuestError::NoSuchGuest)?
             .import_start(file)

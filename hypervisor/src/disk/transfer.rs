@@ -111,6 +111,11 @@ impl HostDisk {
         Ok(())
     }
 
+    /// The name of the file being received.
+    pub fn receiving_name(&self) -> Option<&str> {
+        self.receiving.as_ref().map(|r| r.name.as_str())
+    }
+
     /// The received file's bytes at `offset` (the end of what came before).
     pub fn receive_write(&mut self, offset: u64, data: &[u8]) -> Result<(), TransferError> {
         let r = self.receiving.as_mut().ok_or(TransferError::Busy)?;

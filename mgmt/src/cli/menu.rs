@@ -151,6 +151,8 @@ pub enum Outcome {
     Ping,
     /// `/file receive` or `send`: a ZMODEM session on the console.
     Transfer(crate::menus::file_transfer::TransferRequest),
+    /// `/tool fetch`: a TFTP transfer runs from the shell's polling until it ends or Ctrl-C.
+    Fetch(crate::menus::fetch::FetchRequest),
 }
 
 /// What a menu-specific command gets.

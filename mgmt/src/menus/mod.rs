@@ -3,6 +3,7 @@
 pub mod address;
 pub mod bridge;
 pub mod bridge_port;
+pub mod fetch;
 pub mod file;
 pub mod file_transfer;
 pub mod interface;
@@ -123,6 +124,8 @@ static SYSTEM: Menu = Menu::plain(
 );
 
 static USER: Menu = Menu::table("user", "Users", &user::Users, &[]);
+static TOOL_COMMANDS: [Command; 1] = [fetch::FETCH];
+static TOOL: Menu = Menu::plain("tool", "Network tools", &TOOL_COMMANDS, &[]);
 static FILE: Menu = Menu {
     commands: &file::COMMANDS,
     ..Menu::table("file", "Files", &file::Files, &[])
@@ -151,6 +154,7 @@ pub static ROOT: Menu = Menu::plain(
         &METAROUTER,
         &ROUTING,
         &SYSTEM,
+        &TOOL,
         &USER,
     ],
 );

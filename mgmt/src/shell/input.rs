@@ -104,8 +104,9 @@ impl Shell {
             return;
         }
         let mut to_guest: Vec<u8> = Vec::new();
-        // A running ping takes no keys but Ctrl-C (`ping.rs`): the rest wait for it.
-        while !self.holds_input() && !matches!(self.mode, Mode::Pinging) {
+        // A running ping or fetch takes no keys but Ctrl-C (`ping.rs`, `fetch.rs`): the rest
+        // wait for it.
+        while !self.holds_input() && !matches!(self.mode, Mode::Pinging | Mode::Fetching(_)) {
             let Some(byte) = self.typeahead.bytes.pop_front() else {
                 break;
             };
@@ -140,6 +141,7 @@ impl Shell {
                 | Mode::LoginDelay { .. }
                 | Mode::Importing { .. }
                 | Mode::Pinging
+                | Mode::Fetching(_)
                 | Mode::Transfer(_)
                 | Mode::Attached { .. } => {}
             }

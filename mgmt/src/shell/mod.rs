@@ -8,6 +8,7 @@ mod attach;
 mod commit;
 pub mod editor;
 mod escape;
+mod fetch;
 mod input;
 mod login;
 mod persist;
@@ -84,6 +85,8 @@ enum Mode {
     Pinging,
     /// `/file receive` or `send`: a ZMODEM session has the terminal (`transfer.rs`).
     Transfer(alloc::boxed::Box<transfer::Transfer>),
+    /// `/tool fetch`: a TFTP transfer runs (`fetch.rs`).
+    Fetching(alloc::boxed::Box<fetch::Fetch>),
     /// A reboot or shutdown was requested, or the session ended.
     Halted,
 }
@@ -170,6 +173,13 @@ impl Shell {
         self.holds_input() || matches!(self.mode, Mode::Transfer(_))
     }
 
+    /// Whether the shell should be polled again at once rather than after the machine's next
+    /// event: it is busy, or a `/tool fetch` runs (each poll answers the datagrams that came,
+    /// so a transfer goes as fast as the loop turns). A running fetch still takes Ctrl-C.
+    pub fn wants_polling(&self) -> bool {
+        self.is_busy() || matches!(self.mode, Mode::Fetching(_))
+    }
+
     /// Whether input waits in the type-ahead queue until the shell is done (login delay,
     /// image import).
     fn holds_input(&self) -> bool {
@@ -236,6 +246,7 @@ impl Shell {
             Mode::Repeating { .. } => self.poll_repeat(platform),
             Mode::Pinging => self.poll_ping(platform),
             Mode::Transfer(_) => self.pump_transfer(&[], platform),
+            Mode::Fetching(_) => self.poll_fetch(platform),
             _ => {}
         }
         self.background(platform);
@@ -362,6 +373,7 @@ impl Shell {
                 self.poll_ping(platform);
             }
             Outcome::Transfer(request) => self.start_transfer(request, platform),
+            Outcome::Fetch(request) => self.start_fetch(request, platform),
         }
     }
 
