@@ -220,18 +220,16 @@ pub fn receive_from_ports<G: SwitchedGuest>(
                 state_after,
                 i,
             };
-            port.poll_rx(
-                RX_BUDGET,
-                &mut |frame| match switch.forward(now, in_port, frame) {
-                    Forward::Unicast(to) => {
-                        out.deliver(owner, guests, host, vlans, vlan_tx, to, frame)
-                    }
-                    Forward::Flood(set) => set
-                        .iter()
-                        .for_each(|to| out.deliver(owner, guests, host, vlans, vlan_tx, to, frame)),
-                    Forward::Drop(_) => {}
-                },
-            )
+            // A poll's frames come from one port at one time: a frame with the header of the
+            // one before it is decided without probing the MAC table again.
+            let mut ingress = switch.ingress(now, in_port);
+            port.poll_rx(RX_BUDGET, &mut |frame| match ingress.forward(frame) {
+                Forward::Unicast(to) => out.deliver(owner, guests, host, vlans, vlan_tx, to, frame),
+                Forward::Flood(set) => set
+                    .iter()
+                    .for_each(|to| out.deliver(owner, guests, host, vlans, vlan_tx, to, frame)),
+                Forward::Drop(_) => {}
+            })
         } else if me.switch_port.is_some() && vlans.on(Parent::Ether(i)) {
             // A port in no bridge with VLANs in bridges: a frame tagged with one of them
             // enters its bridge untagged; the rest go to the host if the port is its.
