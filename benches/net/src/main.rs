@@ -568,6 +568,22 @@ fn run_trace(count: u64, path: TracePath, icount: bool) -> Result<(), String> {
     for (name, n) in trace::demangle_all(b.functions).iter().take(40) {
         println!("{:>9.1}  {name}", per(*n));
     }
+    // The same, inside the receive passes that took frames only (found by the functions'
+    // demangled names): what part 1 counts, less the guests' interrupts after the pass.
+    let demangled: Vec<trace::Symbol> =
+        trace::demangle_all(syms.iter().map(|s| (s.0.clone(), 0)).collect())
+            .into_iter()
+            .zip(&syms)
+            .map(|((name, _), s)| (name, s.1, s.2))
+            .collect();
+    let (inside, pass_count) = trace::analyse_passes(&text, &demangled);
+    println!(
+        "inside the {pass_count} receive passes that took frames: {:.0} instructions per frame",
+        per(inside.total)
+    );
+    for (name, n) in inside.functions.iter().take(25) {
+        println!("{:>9.1}  {name}", per(*n));
+    }
     // The log for a closer look (which block ran after which: callers), when asked for.
     if let Some(keep) = std::env::var_os("NET_BENCH_KEEP_LOG") {
         std::fs::copy(&log, &keep).map_err(|e| format!("{}: {e}", Path::new(&keep).display()))?;
