@@ -304,9 +304,12 @@ mod tests {
         assert!(refused(|| {
             mem.read_le32(2);
         }));
-        // SAFETY (all three): inside `backing`, no other slice of it lives.
-        assert_eq!(unsafe { mem.bytes(len, 0) }.len(), 0);
-        assert_eq!(unsafe { mem.bytes(4, len - 4) }.len(), len - 4);
+        // SAFETY: inside `backing` (empty, at its end), no other slice of it lives.
+        let empty = unsafe { mem.bytes(len, 0) };
+        assert_eq!(empty.len(), 0);
+        // SAFETY: inside `backing`, no other slice of it lives.
+        let tail = unsafe { mem.bytes(4, len - 4) };
+        assert_eq!(tail.len(), len - 4);
         assert!(refused(|| {
             // SAFETY: refused before any slice is made.
             unsafe { mem.bytes(4, len - 3) };
