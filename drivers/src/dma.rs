@@ -269,3 +269,58 @@ impl DmaOps for CoherentDma {
         1
     }
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::DmaMemory;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    /// Whether `f` panics (a refused access) rather than returning.
+    fn refused(f: impl FnOnce()) -> bool {
+        catch_unwind(AssertUnwindSafe(f)).is_err()
+    }
+
+    /// Accesses inside the block pass, one byte beyond or an offset near `usize::MAX` (whose
+    /// end would overflow) is refused, for fields and for spans.
+    #[test]
+    fn accesses_are_checked_at_the_edges() {
+        let mut backing = [0u32; 8];
+        let len = core::mem::size_of_val(&backing);
+        // SAFETY: `backing` outlives `mem` and nothing else touches it meanwhile.
+        let mem = unsafe { DmaMemory::new(backing.as_mut_ptr() as usize, len) };
+        mem.write_le32(len - 4, 0x0102_0304);
+        assert_eq!(mem.read_le32(len - 4), 0x0102_0304);
+        assert_eq!(mem.read8(len - 1), 0x01);
+        assert!(refused(|| {
+            mem.read_le32(len);
+        }));
+        assert!(refused(|| {
+            mem.read8(len);
+        }));
+        assert!(refused(|| {
+            mem.read_le32(usize::MAX - 3);
+        }));
+        assert!(refused(|| {
+            mem.read_le32(2);
+        }));
+        // SAFETY: inside `backing` (empty, at its end), no other slice of it lives.
+        let empty = unsafe { mem.bytes(len, 0) };
+        assert_eq!(empty.len(), 0);
+        // SAFETY: inside `backing`, no other slice of it lives.
+        let tail = unsafe { mem.bytes(4, len - 4) };
+        assert_eq!(tail.len(), len - 4);
+        assert!(refused(|| {
+            // SAFETY: refused before any slice is made.
+            unsafe { mem.bytes(4, len - 3) };
+        }));
+        assert!(refused(|| {
+            // SAFETY: as above.
+            unsafe { mem.bytes(len + 1, 0) };
+        }));
+        assert!(refused(|| {
+            // SAFETY: as above.
+            unsafe { mem.bytes(8, usize::MAX) };
+        }));
+    }
+}

@@ -238,16 +238,23 @@ pub trait EthernetPort {
     /// Whether the frame was queued; `retried` counts the refusals followed by a second try,
     /// which are in [`Counters::tx_ring_full`] without being drops (the second try queues the
     /// frame, or its own refusal is the drop): see [`Counters::tx_queue_drops`].
+    #[inline]
     fn transmit_reclaiming(&mut self, frame: &[u8], retried: &mut u64) -> bool {
         match self.transmit(frame) {
             Ok(()) => true,
-            Err(TxError::RingFull) => {
-                *retried += 1;
-                self.reclaim_tx();
-                self.transmit(frame).is_ok()
-            }
+            Err(TxError::RingFull) => self.retry_after_reclaim(frame, retried),
             Err(_) => false,
         }
+    }
+
+    /// The second try of [`Self::transmit_reclaiming`], out of line: a driver's `transmit`
+    /// inlined into the first try (the frame path) is not inlined twice.
+    #[cold]
+    #[inline(never)]
+    fn retry_after_reclaim(&mut self, frame: &[u8], retried: &mut u64) -> bool {
+        *retried += 1;
+        self.reclaim_tx();
+        self.transmit(frame).is_ok()
     }
 }
 

@@ -21,17 +21,27 @@ pub fn ticks() -> u64 {
     TICKS.with(|t| *t)
 }
 
-/// Microseconds since boot.
-pub fn uptime_us() -> u64 {
+/// Time since boot in units of `1/scale` seconds: whole seconds, then the remainder (no
+/// overflow for long uptimes), in two 64-bit divisions (software on 32-bit CPUs, about a
+/// hundred instructions each: the main loop reads the time every turn).
+fn since_boot(scale: u64) -> u64 {
     let hz = crate::board::installed()
         .map_or(1, |b| b.info().timer_hz)
         .max(1);
     let elapsed = arch::counter().wrapping_sub(BOOT_COUNTER.with(|c| *c));
-    // Split to avoid overflow for long uptimes: whole seconds, then the remainder.
-    (elapsed / hz) * 1_000_000 + (elapsed % hz) * 1_000_000 / hz
+    let seconds = elapsed / hz;
+    let rest = elapsed - seconds * hz;
+    seconds
+        .saturating_mul(scale)
+        .saturating_add(rest * scale / hz)
 }
 
-/// Milliseconds since boot.
+/// Microseconds since boot.
+pub fn uptime_us() -> u64 {
+    since_boot(1_000_000)
+}
+
+/// Milliseconds since boot (`uptime_us() / 1000`, computed directly).
 pub fn uptime_ms() -> u64 {
-    uptime_us() / 1000
+    since_boot(1_000)
 }

@@ -11,6 +11,12 @@ use crate::workspace_root;
 /// The cargo profile images are built with (see the workspace Cargo.toml).
 pub const PROFILE: &str = "firmware";
 
+/// What the image profile says of the standard library's packages, which exist in cross
+/// builds only (`-Zbuild-std`): in the workspace Cargo.toml, host builds would warn that the
+/// entry matches no package. `compiler_builtins` holds `memcpy` and friends (every frame is
+/// copied once), and the 64-bit division the 32-bit CPUs do in software.
+pub const BUILD_STD_PROFILE: &str = "profile.firmware.package.compiler_builtins.opt-level=3";
+
 /// A built image.
 #[derive(Clone, Debug)]
 pub struct Image {
@@ -45,6 +51,7 @@ pub fn build(board: Board, quiet: bool) -> Result<Image, String> {
             "-Zbuild-std=core,alloc",
             "-Zbuild-std-features=compiler-builtins-mem",
         ])
+        .args(["--config", BUILD_STD_PROFILE])
         .arg("--target-dir")
         .arg(cross_target_dir());
     match board.arch() {

@@ -511,21 +511,27 @@ impl GuestDevices {
         iface: u16,
         frame: &[u8],
     ) -> Result<Delivery, DeviceError> {
-        if self.veth_deliver_fast(ram, iface, frame) {
-            return Ok(Delivery::Delivered);
+        match self.veth_deliver_fast(ram, iface, frame) {
+            Some(delivery) => Ok(delivery),
+            None => self.veth_deliver_parts(ram, iface, &[frame]),
         }
-        self.veth_deliver_parts(ram, iface, &[frame])
     }
 
     /// [`GuestDevices::veth_deliver`] when the frame goes into the posted buffer without
-    /// anything unusual; `false`, with nothing done, otherwise (see `Ring::rx_fill_fast`).
+    /// anything unusual, or the guest has no buffer posted; `None`, with nothing done,
+    /// otherwise (see `Veth::deliver_fast`).
     #[inline(always)]
-    fn veth_deliver_fast(&mut self, ram: &mut GuestRam<'_>, iface: u16, frame: &[u8]) -> bool {
-        if !self.veth.deliver_fast(ram, iface, frame) {
-            return false;
+    fn veth_deliver_fast(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+        iface: u16,
+        frame: &[u8],
+    ) -> Option<Delivery> {
+        let delivery = self.veth.deliver_fast(ram, iface, frame)?;
+        if delivery == Delivery::Delivered {
+            self.raise_veth(ram);
         }
-        self.raise_veth(ram);
-        true
+        Some(delivery)
     }
 
     /// Like [`GuestDevices::veth_deliver`], for a frame given as consecutive parts (to insert

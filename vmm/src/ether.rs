@@ -8,10 +8,11 @@
 //! The walk of a received frame ([`receive_from_ports`]): the port's receive ring lends the
 //! frame as a slice of its DMA buffer; the switch decides (learning the source); for each
 //! output the frame is copied once, into another port's transmit buffer or into a guest's
-//! posted RX buffer (whose interrupt is then raised), or handed to the host's own IP
-//! ([`crate::host_link::HostLink::receive`]) when the switch names the host's port in the
-//! bridge. A port in no bridge is a standalone interface: its frames go to the host when it is
-//! one of the host's interfaces (it has an address), else nowhere. The host's answers wait in
+//! posted RX buffer, or handed to the host's own IP ([`crate::host_link::HostLink::receive`])
+//! when the switch names the host's port in the bridge. A guest given frames gets its interrupt
+//! once, at the end of the pass (it does not run during the pass). A port in no bridge is a
+//! standalone interface: its frames go to the host when it is one of the host's interfaces (it
+//! has an address), else nowhere. The host's answers wait in
 //! its outbox and leave through `Ports::send` in `crate::host_link::host_frames`. After a
 //! pass, each port that was given frames gets one doorbell. A frame that meets a full transmit
 //! ring is counted by the driver and dropped, as on any switch.
@@ -25,8 +26,9 @@ use alloc::boxed::Box;
 use vswitch::{Forward, PortId, Seconds};
 
 use crate::host_link::HostLink;
-use crate::net::{deliver_to_guest, Net, Owner, SwitchedGuest};
+use crate::net::{deliver_to_guest_unnoted, Net, Owner, SwitchedGuest};
 use crate::vlan_port::{Parent, VlanBuf, VlanList, VlanPorts};
+use crate::{GuestId, MAX_GUESTS};
 
 /// Frames taken from one port per pass.
 pub const RX_BUDGET: usize = 64;
@@ -196,6 +198,9 @@ pub fn receive_from_ports<G: SwitchedGuest>(
         }
     }
     let mut pass = Pass::default();
+    // The guests given frames in this pass (bit n: guest slot n), whose interrupts are raised
+    // once at its end rather than once a frame.
+    let mut delivered = 0u32;
     for i in 0..ports.drivers.len() {
         let (before, rest) = ports.drivers.split_at_mut(i);
         let Some((port, after)) = rest.split_first_mut() else {
@@ -219,19 +224,20 @@ pub fn receive_from_ports<G: SwitchedGuest>(
                 after,
                 state_after,
                 i,
+                delivered: 0,
             };
-            port.poll_rx(
-                RX_BUDGET,
-                &mut |frame| match switch.forward(now, in_port, frame) {
-                    Forward::Unicast(to) => {
-                        out.deliver(owner, guests, host, vlans, vlan_tx, to, frame)
-                    }
-                    Forward::Flood(set) => set
-                        .iter()
-                        .for_each(|to| out.deliver(owner, guests, host, vlans, vlan_tx, to, frame)),
-                    Forward::Drop(_) => {}
-                },
-            )
+            // A poll's frames come from one port at one time: a frame with the header of the
+            // one before it is decided without probing the MAC table again.
+            let mut ingress = switch.ingress(now, in_port);
+            let taken = port.poll_rx(RX_BUDGET, &mut |frame| match ingress.forward(frame) {
+                Forward::Unicast(to) => out.deliver(owner, guests, host, vlans, vlan_tx, to, frame),
+                Forward::Flood(set) => set
+                    .iter()
+                    .for_each(|to| out.deliver(owner, guests, host, vlans, vlan_tx, to, frame)),
+                Forward::Drop(_) => {}
+            });
+            delivered |= out.delivered;
+            taken
         } else if me.switch_port.is_some() && vlans.on(Parent::Ether(i)) {
             // A port in no bridge with VLANs in bridges: a frame tagged with one of them
             // enters its bridge untagged; the rest go to the host if the port is its.
@@ -242,8 +248,9 @@ pub fn receive_from_ports<G: SwitchedGuest>(
                 after,
                 state_after,
                 i,
+                delivered: 0,
             };
-            port.poll_rx(RX_BUDGET, &mut |frame| {
+            let taken = port.poll_rx(RX_BUDGET, &mut |frame| {
                 if let Some((in_port, untagged)) = vlans.ingress(Parent::Ether(i), frame, vlan_rx) {
                     let mut to = |to| {
                         out.deliver(owner, guests, host, vlans, vlan_tx, to, untagged);
@@ -256,7 +263,9 @@ pub fn receive_from_ports<G: SwitchedGuest>(
                 } else if let Some(iface) = host_iface {
                     host.receive(iface, frame);
                 }
-            })
+            });
+            delivered |= out.delivered;
+            taken
         } else if let Some(iface) = host.ether_iface(i) {
             // A port in no bridge with an address of the host's: an interface of the host.
             port.poll_rx(RX_BUDGET, &mut |frame| host.receive(iface, frame))
@@ -268,6 +277,13 @@ pub fn receive_from_ports<G: SwitchedGuest>(
         pass.frames += taken;
     }
     ports.flush();
+    for (n, guest) in guests.iter_mut().enumerate().take(MAX_GUESTS) {
+        if delivered & 1 << n != 0 {
+            if let Some(guest) = guest {
+                guest.note_delivery();
+            }
+        }
+    }
     pass
 }
 
@@ -278,7 +294,12 @@ struct Outputs<'a> {
     after: &'a mut [Box<dyn EtherPort>],
     state_after: &'a mut [PortState],
     i: usize,
+    /// The guests given frames (bit n: guest slot n), to be noted after the poll.
+    delivered: u32,
 }
+
+// A guest slot's bit fits `Outputs::delivered`.
+const _: () = assert!(MAX_GUESTS <= u32::BITS as usize);
 
 impl Outputs<'_> {
     /// Send `frame` out of switch port `to`: another physical port, a guest's vif, the host's
@@ -299,17 +320,31 @@ impl Outputs<'_> {
         match owner.get(to.index()) {
             Some(Some(Owner::Ether(j))) => self.send(*j, frame),
             Some(Some(Owner::Vif(guest, iface))) => {
-                deliver_to_guest(guests, *guest, *iface, frame);
+                self.deliver_to_guest(guests, *guest, *iface, frame);
             }
             Some(Some(Owner::Host(iface))) => host.receive(*iface, frame),
             Some(Some(Owner::Vlan(k))) => match vlans.egress(*k, frame, vlan_tx) {
                 Some((Parent::Ether(j), tagged)) => self.send(j, tagged),
                 Some((Parent::Vif(guest, iface), tagged)) => {
-                    deliver_to_guest(guests, guest, iface, tagged);
+                    self.deliver_to_guest(guests, guest, iface, tagged);
                 }
                 None => {}
             },
             _ => {}
+        }
+    }
+
+    /// Copy `frame` into a guest's interface; its interrupt is raised after the pass.
+    #[inline(always)]
+    fn deliver_to_guest<G: SwitchedGuest>(
+        &mut self,
+        guests: &mut [Option<G>],
+        guest: GuestId,
+        iface: u16,
+        frame: &[u8],
+    ) {
+        if deliver_to_guest_unnoted(guests, guest, iface, frame) {
+            self.delivered |= 1u32.checked_shl(u32::from(guest.0)).unwrap_or(0);
         }
     }
 

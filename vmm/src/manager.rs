@@ -378,8 +378,7 @@ impl<M: Machine> Manager<M> {
 
     /// Microseconds since boot, from the machine's counter.
     pub fn now_us(&self) -> u64 {
-        let us = u128::from(self.machine.counter()) * 1_000_000 / u128::from(self.timer_hz.max(1));
-        u64::try_from(us).unwrap_or(u64::MAX)
+        counter_us(self.machine.counter(), self.timer_hz)
     }
 
     /// The host's own IP endpoint (its tables, its ping).
@@ -540,5 +539,56 @@ impl<M: Machine> net::SwitchedGuest for Guest<M> {
     }
     fn ring_space_freed(&mut self) {
         Guest::ring_space_freed(self);
+    }
+}
+
+/// `counter` ticks of a `hz` counter in microseconds (`counter * 10^6 / hz`, saturated), by
+/// whole seconds and the remainder: two 64-bit divisions, where the 128-bit form took a
+/// 128-bit division (several 64-bit ones in software on a 32-bit CPU) every pass.
+fn counter_us(counter: u64, hz: u64) -> u64 {
+    let hz = hz.max(1);
+    let seconds = counter / hz;
+    let rest = counter - seconds * hz;
+    seconds
+        .saturating_mul(1_000_000)
+        .saturating_add(rest * 1_000_000 / hz)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::counter_us;
+
+    /// The same as the 128-bit product and quotient, saturated.
+    #[test]
+    fn counter_us_is_the_exact_quotient() {
+        let exact = |c: u64, hz: u64| {
+            let us = u128::from(c) * 1_000_000 / u128::from(hz.max(1));
+            u64::try_from(us).unwrap_or(u64::MAX)
+        };
+        for hz in [
+            0,
+            1,
+            3,
+            999_999,
+            1_000_000,
+            41_666_666,
+            160_000_000,
+            u64::from(u32::MAX),
+        ] {
+            for c in [
+                0,
+                1,
+                159,
+                160,
+                1 << 32,
+                123_456_789_012,
+                u64::MAX / 1_000_000,
+                u64::MAX,
+            ] {
+                for c in [c, c.saturating_add(hz / 2), c.saturating_sub(1)] {
+                    assert_eq!(counter_us(c, hz), exact(c, hz), "{c} ticks at {hz} Hz");
+                }
+            }
+        }
     }
 }

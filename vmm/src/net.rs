@@ -602,13 +602,30 @@ pub(crate) fn deliver_to_guest<G: SwitchedGuest>(
     iface: u16,
     frame: &[u8],
 ) {
+    if deliver_to_guest_unnoted(guests, guest, iface, frame) {
+        if let Some(Some(receiver)) = guests.get_mut(guest.index()) {
+            receiver.note_delivery();
+        }
+    }
+}
+
+/// [`deliver_to_guest`] without [`SwitchedGuest::note_delivery`]: whether the frame was
+/// delivered, so that the caller notes it once for a batch (the guest does not run in between;
+/// its device has the virq bit set already).
+pub(crate) fn deliver_to_guest_unnoted<G: SwitchedGuest>(
+    guests: &mut [Option<G>],
+    guest: GuestId,
+    iface: u16,
+    frame: &[u8],
+) -> bool {
     let Some(Some(receiver)) = guests.get_mut(guest.index()) else {
-        return;
+        return false;
     };
     let Some((devices, mut ram)) = receiver.devices_and_ram() else {
-        return;
+        return false;
     };
-    if let Ok(Delivery::Delivered) = devices.veth_deliver(&mut ram, iface, frame) {
-        receiver.note_delivery();
-    }
+    matches!(
+        devices.veth_deliver(&mut ram, iface, frame),
+        Ok(Delivery::Delivered)
+    )
 }

@@ -25,6 +25,24 @@ fn a_broadcast_from_a_port_floods_to_the_other_port_and_the_guest() {
 }
 
 #[test]
+fn frames_from_a_port_to_a_guest_raise_its_interrupt_once_a_pass() {
+    let mut n = Net::new(2, 1, &bridge_plan());
+    let frames: Vec<_> = (0..3).map(|i| frame(BROADCAST, peer(1), 60, i)).collect();
+    for f in &frames {
+        n.arrive(0, f);
+    }
+    let before = n.cpus[0].borrow().injected;
+    n.m.service();
+    let got: Vec<_> = received(&mut n.m, 0).into_iter().map(|(_, f)| f).collect();
+    assert_eq!(got, frames, "all three delivered in the pass");
+    assert_eq!(
+        n.cpus[0].borrow().injected - before,
+        1,
+        "one interrupt for the pass's frames"
+    );
+}
+
+#[test]
 fn the_switch_learns_wire_addresses_and_answers_go_out_of_one_port() {
     let mut n = Net::new(2, 1, &bridge_plan());
     n.arrive(0, &frame(BROADCAST, peer(1), 60, 1));

@@ -26,7 +26,7 @@ pub mod vlan;
 pub use frame::{Header, HEADER_LEN, TAG_LEN, TPID_8021Q};
 pub use mac::MacAddr;
 pub use portset::{PortSet, MAX_PORTS};
-pub use switch::Switch;
+pub use switch::{Ingress, Switch};
 pub use types::{
     BridgeConfig, BridgeId, DropReason, Forward, Host, PortId, PortSettings, Seconds, SwitchError,
     SwitchStats, DEFAULT_AGEING,

@@ -12,6 +12,9 @@
 //!   horizon.
 
 mod fast;
+mod ingress;
+
+pub use self::ingress::Ingress;
 
 use self::fast::FastPort;
 use crate::frame::{Header, HeaderWords};

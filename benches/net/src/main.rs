@@ -28,10 +28,12 @@
 //! the box forwards at that rate ([`responsive`]).
 //!
 //! `--icount` or `--rate` runs one of the two parts alone. `--machine ppce500` runs them on
-//! qemu-ppce500 instead ([`ppce500`]: its eTSEC ports, ether to ether and routed). `net-bench --trace [--routed]
-//! [FRAMES]` instead traces a 64-byte ether-to-ether flood (bridged, or routed) instruction by
-//! instruction (QEMU `-d in_asm,exec,nochain`) and prints the instructions per frame of each
-//! function of the image ([`trace`]).
+//! qemu-ppce500 instead ([`ppce500`]: its eTSEC ports, ether to ether and routed). `net-bench
+//! --trace [--routed | --vif] [FRAMES]` instead traces a 64-byte flood (ether to ether bridged,
+//! or routed, or ether to the guest's vif) instruction by instruction (QEMU `-d
+//! in_asm,exec,nochain`) and prints the instructions per frame of each function of the image
+//! ([`trace`]); with `NET_BENCH_KEEP_LOG` set to a path, QEMU's log is kept there (to see which
+//! block ran after which: callers).
 //!
 //! `net-bench --guests [BYTES] [--real-time]` instead measures TCP between two guests through
 //! the switch against the same transfer over a loopback inside one guest ([`guest_tcp`]).
@@ -203,7 +205,14 @@ fn main() {
             )),
         }
     } else if has("--trace") {
-        run_trace(count.unwrap_or(2_000), has("--routed"), has("--icount"))
+        let path = if has("--routed") {
+            TracePath::Routed
+        } else if has("--vif") {
+            TracePath::EtherToVif
+        } else {
+            TracePath::EtherToEther
+        };
+        run_trace(count.unwrap_or(2_000), path, has("--icount"))
     } else if has("--icount") {
         run(count.unwrap_or(20_000))
     } else if has("--rate") {
@@ -391,18 +400,7 @@ fn run(count: u64) -> Result<(), String> {
         count,
     );
 
-    // ether1 and the guest's vif alone in a second bridge.
-    for line in [
-        "/interface bridge port remove [find interface=ether1]",
-        "/interface bridge add name=bridge2",
-        "/interface bridge port add interface=ether1 bridge=bridge2",
-        "/metarouter import-image file-name=netguest.tgz name=n1",
-        "/metarouter interface add virtual-machine=n1 dynamic-bridge=bridge2",
-    ] {
-        s.command(line, PROMPT);
-    }
-    guest_address(s, ADDR_GUEST);
-    ping(ns_a, ADDR_GUEST);
+    bridge_the_guest(s, ns_a);
     measure(
         "ether-to-vif",
         monitor,
@@ -544,9 +542,19 @@ fn rate_on(routed: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// Trace a 64-byte flood of `count` frames, ether to ether (bridged, or `routed`), and print
-/// where the instructions go.
-fn run_trace(count: u64, routed: bool, icount: bool) -> Result<(), String> {
+/// What `--trace` floods.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TracePath {
+    /// ether1 to ether2, bridged.
+    EtherToEther,
+    /// ether1 to the guest's vif, bridged (`--vif`).
+    EtherToVif,
+    /// ether1 to ether2, routed (`--routed`).
+    Routed,
+}
+
+/// Trace a 64-byte flood of `count` frames on `path` and print where the instructions go.
+fn run_trace(count: u64, path: TracePath, icount: bool) -> Result<(), String> {
     let img = image::build_once(Board::QemuMalta)?;
     let elf = std::fs::read(&img.elf).map_err(|e| format!("{}: {e}", img.elf.display()))?;
     let mut counters = kernel_counters(&elf)?;
@@ -557,8 +565,24 @@ fn run_trace(count: u64, routed: bool, icount: bool) -> Result<(), String> {
     if icount {
         extra.extend(["-icount", "shift=0"]);
     }
-    let mut rig = Rig::boot(9, &dir, None, &extra, routed)?;
-    let to = if routed { ROUTED_B } else { ADDR_B };
+    let routed = path == TracePath::Routed;
+    let files = if path == TracePath::EtherToVif {
+        let built = guests::build_once()?;
+        let store = dir.join("files.bin");
+        build_store(&[built.archive("netguest")], &store)?;
+        Some(store)
+    } else {
+        None
+    };
+    let mut rig = Rig::boot(9, &dir, files, &extra, routed)?;
+    let to = match path {
+        TracePath::EtherToEther => ADDR_B,
+        TracePath::EtherToVif => {
+            bridge_the_guest(&mut rig.s, &rig.ns_a);
+            ADDR_GUEST
+        }
+        TracePath::Routed => ROUTED_B,
+    };
     counters.delta(&mut rig.monitor);
     rig.monitor.command("log in_asm,exec,nochain")?;
     netpeer(
@@ -581,17 +605,57 @@ fn run_trace(count: u64, routed: bool, icount: bool) -> Result<(), String> {
         );
     }
     println!(
-        "net-bench trace: 64-byte ether-to-ether {}, {frames} frames taken in {passes} passes; \
+        "net-bench trace: 64-byte {}, {frames} frames taken in {passes} passes; \
          {:.0} instructions per frame in all ({} block runs of unknown length)",
-        if routed { "routed" } else { "bridged" },
+        match path {
+            TracePath::EtherToEther => "ether-to-ether bridged",
+            TracePath::EtherToVif => "ether-to-vif bridged",
+            TracePath::Routed => "ether-to-ether routed",
+        },
         per(b.total),
         b.unknown_blocks
     );
     for (name, n) in trace::demangle_all(b.functions).iter().take(40) {
         println!("{:>9.1}  {name}", per(*n));
     }
+    // The same, inside the receive passes that took frames only (found by the functions'
+    // demangled names): what part 1 counts, less the guests' interrupts after the pass.
+    let demangled: Vec<trace::Symbol> =
+        trace::demangle_all(syms.iter().map(|s| (s.0.clone(), 0)).collect())
+            .into_iter()
+            .zip(&syms)
+            .map(|((name, _), s)| (name, s.1, s.2))
+            .collect();
+    let (inside, pass_count) = trace::analyse_passes(&text, &demangled);
+    println!(
+        "inside the {pass_count} receive passes that took frames: {:.0} instructions per frame",
+        per(inside.total)
+    );
+    for (name, n) in inside.functions.iter().take(25) {
+        println!("{:>9.1}  {name}", per(*n));
+    }
+    // The log for a closer look (which block ran after which: callers), when asked for.
+    if let Some(keep) = std::env::var_os("NET_BENCH_KEEP_LOG") {
+        std::fs::copy(&log, &keep).map_err(|e| format!("{}: {e}", Path::new(&keep).display()))?;
+    }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// ether1 and the `netguest` guest's vif alone in a second bridge, the guest at
+/// [`ADDR_GUEST`] (the image must be in the box's files).
+fn bridge_the_guest(s: &mut Session, ns_a: &str) {
+    for line in [
+        "/interface bridge port remove [find interface=ether1]",
+        "/interface bridge add name=bridge2",
+        "/interface bridge port add interface=ether1 bridge=bridge2",
+        "/metarouter import-image file-name=netguest.tgz name=n1",
+        "/metarouter interface add virtual-machine=n1 dynamic-bridge=bridge2",
+    ] {
+        s.command(line, PROMPT);
+    }
+    guest_address(s, ADDR_GUEST);
+    ping(ns_a, ADDR_GUEST);
 }
 
 /// Give the guest `n1` its address (/24) on its console.

@@ -36,13 +36,14 @@ fn asm_pc(line: &str) -> Option<u32> {
     u64::from_str_radix(hex, 16).ok().map(|v| v as u32)
 }
 
-/// Instruction counts from a QEMU log: every translation's length (the latest one for a
-/// first address), and the runs logged in the traced window.
-pub fn analyse(log: &str, symbols: &[Symbol]) -> Breakdown {
+/// The block runs a QEMU log holds, in order: each run's first address and its length (the
+/// length known when it ran: a later retranslation of the same address does not rewrite
+/// history), and how many runs were of blocks whose translation the log did not show.
+fn block_runs(log: &str) -> (Vec<(u32, u64)>, u64) {
     let mut block_len: HashMap<u32, u64> = HashMap::new();
     let mut block: Option<(u32, u64)> = None;
     let mut unknown_blocks = 0;
-    let mut charged: HashMap<u32, u64> = HashMap::new();
+    let mut runs = Vec::new();
     for line in log.lines() {
         if line.starts_with("IN:") {
             block = None;
@@ -57,26 +58,38 @@ pub fn analyse(log: &str, symbols: &[Symbol]) -> Breakdown {
         block = None;
         if line.starts_with("Trace ") {
             if let Some(pc) = exec_pc(line) {
-                // Charged at the length known when the block ran (a later retranslation of
-                // the same address does not rewrite history).
                 match block_len.get(&pc) {
-                    Some(&len) => *charged.entry(pc).or_default() += len,
+                    Some(&len) => runs.push((pc, len)),
                     None => unknown_blocks += 1,
                 }
             }
         }
     }
-    let mut sorted: Vec<&Symbol> = symbols.iter().filter(|s| s.2 > 0).collect();
-    sorted.sort_by_key(|s| s.1);
-    let mut by_function: HashMap<String, u64> = HashMap::new();
-    for (pc, n) in charged {
-        let at = sorted.partition_point(|s| s.1 <= pc);
-        let name = match at.checked_sub(1).map(|i| sorted[i]) {
+    (runs, unknown_blocks)
+}
+
+/// The function holding each address, from the symbol table.
+struct Functions<'a> {
+    sorted: Vec<&'a Symbol>,
+}
+
+impl<'a> Functions<'a> {
+    fn new(symbols: &'a [Symbol]) -> Self {
+        let mut sorted: Vec<&Symbol> = symbols.iter().filter(|s| s.2 > 0).collect();
+        sorted.sort_by_key(|s| s.1);
+        Functions { sorted }
+    }
+
+    fn name(&self, pc: u32) -> String {
+        let at = self.sorted.partition_point(|s| s.1 <= pc);
+        match at.checked_sub(1).map(|i| self.sorted[i]) {
             Some(s) if pc < s.1.wrapping_add(s.2) => s.0.clone(),
             _ => format!("{pc:#010x}"),
-        };
-        *by_function.entry(name).or_default() += n;
+        }
     }
+}
+
+fn breakdown(by_function: HashMap<String, u64>, unknown_blocks: u64) -> Breakdown {
     let total = by_function.values().sum();
     let mut functions: Vec<(String, u64)> = by_function.into_iter().collect();
     functions.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -85,6 +98,66 @@ pub fn analyse(log: &str, symbols: &[Symbol]) -> Breakdown {
         total,
         unknown_blocks,
     }
+}
+
+/// Instruction counts from a QEMU log: every translation's length (the latest one for a
+/// first address), and the runs logged in the traced window.
+pub fn analyse(log: &str, symbols: &[Symbol]) -> Breakdown {
+    let (runs, unknown_blocks) = block_runs(log);
+    let functions = Functions::new(symbols);
+    let mut charged: HashMap<u32, u64> = HashMap::new();
+    for (pc, len) in runs {
+        *charged.entry(pc).or_default() += len;
+    }
+    let mut by_function: HashMap<String, u64> = HashMap::new();
+    for (pc, n) in charged {
+        *by_function.entry(functions.name(pc)).or_default() += n;
+    }
+    breakdown(by_function, unknown_blocks)
+}
+
+/// [`analyse`] restricted to the receive passes that took frames, by the image's (demangled)
+/// function names: a pass starts at the first port's `take_events` and ends when the run
+/// leaves `Ports::flush` (and the `flush_tx` and `reclaim_tx` it calls); it took frames if the
+/// walk's per-frame closure ran in it. What the pass does after `Ports::flush` (the guests'
+/// interrupts, once a pass) is left out.
+pub fn analyse_passes(log: &str, symbols: &[Symbol]) -> (Breakdown, u64) {
+    let (runs, unknown_blocks) = block_runs(log);
+    let functions = Functions::new(symbols);
+    let mut names: HashMap<u32, String> = HashMap::new();
+    let mut by_function: HashMap<String, u64> = HashMap::new();
+    let mut window: Option<(HashMap<String, u64>, bool)> = None;
+    let mut passes = 0;
+    let mut previous = String::new();
+    for (pc, len) in runs {
+        let name = names
+            .entry(pc)
+            .or_insert_with(|| functions.name(pc))
+            .clone();
+        if window.is_none() && name.contains("take_events") && !previous.contains("take_events") {
+            window = Some((HashMap::new(), false));
+        }
+        if let Some((counts, busy)) = window.as_mut() {
+            let left_flush = previous.contains("Ports>::flush")
+                && !["Ports>::flush", "reclaim_tx", "flush_tx"]
+                    .iter()
+                    .any(|part| name.contains(part));
+            if left_flush {
+                if *busy {
+                    passes += 1;
+                    for (f, n) in counts.drain() {
+                        *by_function.entry(f).or_default() += n;
+                    }
+                }
+                window = None;
+            } else {
+                *busy |= name.contains("receive_from_ports") && name.contains("{closure");
+                *counts.entry(name.clone()).or_default() += len;
+            }
+        }
+        previous = name;
+    }
+    (breakdown(by_function, unknown_blocks), passes)
 }
 
 /// The functions' names demangled by `llvm-cxxfilt` (package llvm, which the image build
@@ -99,8 +172,12 @@ pub fn demangle_all(names: Vec<(String, u64)>) -> Vec<(String, u64)> {
             .stdout(Stdio::piped())
             .spawn()
             .ok()?;
-        child.stdin.take()?.write_all(input.as_bytes()).ok()?;
+        // Written from another thread: with many names, llvm-cxxfilt's output fills its pipe
+        // before all the input is in, and a writer that reads only afterwards would wait forever.
+        let mut stdin = child.stdin.take()?;
+        let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
         let out = child.wait_with_output().ok()?;
+        writer.join().ok()?.ok()?;
         String::from_utf8(out.stdout).ok()
     };
     match run() {
@@ -144,5 +221,36 @@ Trace 0: 0x7f80 [00000000/0000000080000300/00000000/00000000] h
         assert_eq!(b.unknown_blocks, 1);
         assert_eq!(b.functions[0], ("f".to_string(), 6));
         assert_eq!(b.functions[1], ("g".to_string(), 1));
+    }
+
+    #[test]
+    fn only_passes_that_took_frames_are_counted() {
+        let block = |at: u32, name: &str| {
+            format!("IN: {name}\n{at:#010x}:  nop\n{:#010x}:  nop\n\n", at + 4)
+        };
+        let run = |at: u32| format!("Trace 0: 0x7f00 [00000000/{at:016x}/00000000/00000000] f\n");
+        let mut log = String::new();
+        for (at, name) in [(0x100, "m"), (0x200, "t"), (0x300, "c"), (0x400, "f")] {
+            log += &block(at, name);
+        }
+        // main loop, an idle pass, main loop, a pass with a frame, main loop.
+        for at in [
+            0x100, 0x200, 0x400, 0x100, 0x200, 0x300, 0x400, 0x400, 0x100,
+        ] {
+            log += &run(at);
+        }
+        let symbols = vec![
+            ("main_loop".to_string(), 0x100, 0x10),
+            ("Port::take_events".to_string(), 0x200, 0x10),
+            ("receive_from_ports::{closure#2}".to_string(), 0x300, 0x10),
+            ("<vmm::ether::Ports>::flush".to_string(), 0x400, 0x10),
+        ];
+        let (b, passes) = analyse_passes(&log, &symbols);
+        assert_eq!(passes, 1);
+        assert_eq!(
+            b.total, 8,
+            "take_events, the closure, flush twice: two instructions each"
+        );
+        assert!(b.functions.iter().all(|(f, _)| f != "main_loop"));
     }
 }

@@ -55,9 +55,9 @@ impl<R: Registers, D: DmaOps> E1000<R, D> {
             .write_le32(d + DESC_WORD2, len as u32 | command);
         self.tx_desc.write_le32(d + DESC_WORD3, 0);
         self.tx_tail = next;
-        self.tx_unflushed = true;
-        self.counters.tx_frames += 1;
-        self.counters.tx_bytes += len as u64;
+        // At most a ring of frames of at most TX_MAX_LENGTH bytes each between doorbells.
+        self.tx_queued += 1;
+        self.tx_queued_bytes += len as u32;
         Ok(())
     }
 
@@ -174,6 +174,8 @@ impl<R: Registers, D: DmaOps> EthernetPort for E1000<R, D> {
         self.poll(budget, deliver)
     }
 
+    /// Inlined into the board's port (`transmit_reclaiming`): one call less per frame.
+    #[inline]
     fn transmit(&mut self, frame: &[u8]) -> Result<(), TxError> {
         self.queue_tx(frame.len(), |buf| copy_frame(buf, frame))
     }
@@ -187,10 +189,13 @@ impl<R: Registers, D: DmaOps> EthernetPort for E1000<R, D> {
     }
 
     fn flush_tx(&mut self) {
-        if self.tx_unflushed {
+        if self.tx_queued != 0 {
             fence(Ordering::SeqCst);
             self.regs.write(TDT, self.tx_tail as u32);
-            self.tx_unflushed = false;
+            self.counters.tx_frames += u64::from(self.tx_queued);
+            self.counters.tx_bytes += u64::from(self.tx_queued_bytes);
+            self.tx_queued = 0;
+            self.tx_queued_bytes = 0;
         }
     }
 
@@ -220,7 +225,11 @@ impl<R: Registers, D: DmaOps> EthernetPort for E1000<R, D> {
         }
     }
 
+    /// The counters, with the frames queued since the last doorbell.
     fn counters(&self) -> Counters {
-        self.counters
+        let mut c = self.counters;
+        c.tx_frames += u64::from(self.tx_queued);
+        c.tx_bytes += u64::from(self.tx_queued_bytes);
+        c
     }
 }

@@ -103,7 +103,10 @@ pub struct E1000<R: Registers, D: DmaOps> {
     /// Next transmit descriptor to fill, and the oldest one not reclaimed.
     tx_tail: usize,
     tx_clean: usize,
-    tx_unflushed: bool,
+    /// Frames queued since the last doorbell, and their bytes: added to the counters at the
+    /// doorbell (once per batch, not per frame). At most a ring's worth, so never overflowing.
+    tx_queued: u32,
+    tx_queued_bytes: u32,
     rctl: u32,
     mac: MacAddress,
     counters: Counters,
@@ -175,7 +178,8 @@ impl<R: Registers, D: DmaOps> E1000<R, D> {
             rx_discarding: false,
             tx_tail: 0,
             tx_clean: 0,
-            tx_unflushed: false,
+            tx_queued: 0,
+            tx_queued_bytes: 0,
             rctl: RCTL_EN | RCTL_BAM | RCTL_MPE | RCTL_SECRC | bsize,
             mac,
             counters: Counters::default(),

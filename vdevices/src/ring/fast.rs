@@ -71,6 +71,16 @@ impl Ring {
         (position < self.entries).then_some(position)
     }
 
+    /// Whether [`Ring::rx_peek`] finds no buffer posted at the cursor (the descriptor reads
+    /// well, and is DONE or of capacity 0): what [`Ring::rx_fill_prefixed`] answers with
+    /// [`RxFill::NoBuffer`](super::RxFill::NoBuffer), changing nothing. `false` for anything
+    /// else. The frame path's fast lane for a guest that has not posted a buffer yet (under a
+    /// flood, most frames to a busy guest). No call.
+    #[inline(always)]
+    pub(crate) fn rx_unposted_fast(&self, ram: &GuestRam<'_>) -> bool {
+        Descriptor::get_at_cursor(ram, self.cursor).is_some_and(|d| d.done() | (d.size == 0))
+    }
+
     /// [`Ring::rx_fill_prefixed`] with a two-byte prefix and one part, when the buffer at the
     /// cursor is posted, large enough and inside the window, and its link is good; otherwise
     /// `false`, with nothing done (the caller then takes the full path, which reports what
@@ -231,6 +241,14 @@ mod tests {
                             prop_assert!(!filled);
                             prop_assert_eq!(&fast_mem, &before);
                             prop_assert_eq!(fast, rx);
+                            // No buffer: exactly where the full operation finds none.
+                            let ram = GuestRam::new(&mut fast_mem[..view], MIPS_RAM_WINDOW).unwrap();
+                            let unposted = matches!(expected, Ok(RxFill::NoBuffer));
+                            prop_assert_eq!(fast.rx_unposted_fast(&ram), unposted);
+                            if unposted {
+                                prop_assert_eq!(&full_mem, &before);
+                                prop_assert_eq!(full, rx);
+                            }
                         }
                         if expected.is_ok() {
                             (mem, rx) = (full_mem, full);

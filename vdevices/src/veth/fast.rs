@@ -3,7 +3,7 @@
 //! without calls (see `ring::fast`), each answers `None` / `false`, having changed nothing, where
 //! the full operation would do anything else; the caller then runs the full operation.
 
-use super::{Taken, TxToken, Veth, ID_LEN, MIN_TRANSFER};
+use super::{Delivery, Taken, TxToken, Veth, ID_LEN, MIN_TRANSFER};
 use guest_mem::GuestRam;
 
 impl Veth {
@@ -45,8 +45,9 @@ impl Veth {
         true
     }
 
-    /// [`Veth::deliver`] of one frame when it goes into the posted buffer without anything
-    /// unusual (see [`Ring::rx_fill_fast`](crate::ring::Ring)); `false`, with nothing done,
+    /// [`Veth::deliver`] of one frame in the usual cases: it goes into the posted buffer
+    /// without anything unusual (see [`Ring::rx_fill_fast`](crate::ring::Ring)), or the guest
+    /// has no buffer posted (dropped and counted, as `deliver` does); `None`, with nothing done,
     /// otherwise.
     #[inline(always)]
     pub(crate) fn deliver_fast(
@@ -54,18 +55,20 @@ impl Veth {
         ram: &mut GuestRam<'_>,
         iface: u16,
         frame: &[u8],
-    ) -> bool {
+    ) -> Option<Delivery> {
         if !self.in_sync() | !self.is_up(iface) {
-            return false;
+            return None;
         }
-        let Some(ch) = self.slot.open_mut() else {
-            return false;
-        };
-        if !ch.rx.rx_fill_fast(ram, iface.to_be_bytes(), frame) {
-            return false;
+        let ch = self.slot.open_mut()?;
+        if ch.rx.rx_fill_fast(ram, iface.to_be_bytes(), frame) {
+            self.stats.rx_frames += 1;
+            return Some(Delivery::Delivered);
         }
-        self.stats.rx_frames += 1;
-        true
+        if ch.rx.rx_unposted_fast(ram) {
+            self.stats.rx_no_buffer += 1;
+            return Some(Delivery::NoBuffer);
+        }
+        None
     }
 
     /// The virq bit of the queue, if it is open and has one.

@@ -9,7 +9,7 @@ use vmm::ether::{EtherPort, EtherPortPlan, PortCounters};
 use vmm::{BridgePortPlan, GuestId, NetworkPlan, VifPlan};
 use vswitch::BridgeConfig;
 
-use super::{bring_up, mac, manager, started, FakeMachine};
+use super::{bring_up, mac, manager, started, CpuState, FakeMachine};
 
 /// What a fake NIC holds: frames the wire brought in, frames sent, doorbells, link.
 #[derive(Default)]
@@ -91,6 +91,8 @@ pub fn take_sent(wire: &Rc<RefCell<Wire>>) -> Vec<Vec<u8>> {
 pub struct Net {
     pub m: vmm::Manager<FakeMachine>,
     pub wires: Vec<Rc<RefCell<Wire>>>,
+    /// The guests' CPUs (guest n at n).
+    pub cpus: Vec<Rc<RefCell<CpuState>>>,
 }
 
 impl Net {
@@ -103,11 +105,13 @@ impl Net {
             m.net_mut().add_port(Box::new(FakeNic(w.clone())));
         }
         m.apply_network(plan);
+        let mut cpus = Vec::new();
         for g in 0..guests {
             let cpu = started(&mut m, g, &format!("g{g}"));
             bring_up(&mut m, g, &cpu);
+            cpus.push(cpu);
         }
-        Net { m, wires }
+        Net { m, wires, cpus }
     }
 
     /// Frame `frame` comes in on the wire of port `port`.
