@@ -21,7 +21,8 @@ use crate::types::{Forward, PortId, Seconds};
 /// information) only when the frame is tagged.
 type HeaderKey = [u32; 4];
 
-/// [`Switch::forward`] for frames from one port at one time; see the [module docs](self).
+/// [`Switch::forward`] for frames from one port at one time, the last fast-path decision
+/// remembered (exact: see the module `switch::ingress`).
 pub struct Ingress<'a, const PORTS: usize, const BRIDGES: usize, const MACS: usize> {
     switch: &'a mut Switch<PORTS, BRIDGES, MACS>,
     now: Seconds,
