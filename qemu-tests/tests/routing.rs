@@ -191,7 +191,8 @@ fn routes_between_two_namespaces(board: Board, lab: u8, transfer: u64) {
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or_else(|| panic!("{name} in {settings}"))
     };
-    assert!(counter("forwarded-packets") > 1000, "{settings}");
+    // The TCP transfer alone is at least one packet per 1,448 bytes of data, one way.
+    assert!(counter("forwarded-packets") > transfer / 1448, "{settings}");
     assert!(counter("forwarded-ipv6-packets") >= 3, "{settings}");
     for reason in [
         "ttl-expired",
