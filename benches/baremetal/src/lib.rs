@@ -1,9 +1,17 @@
-//! What the bare-metal benchmark programs share (`benches/frames/mips`, `benches/frames/e500`):
-//! a bump allocator over a static arena ([`Bump`]: the scenarios allocate a few boxes and
-//! vectors once) and a 64-bit clock over a 32-bit hardware counter ([`Clock64`]: CP0 Count on
-//! MIPS, the time base's lower word on e500). Each program keeps its own start-up code, console
-//! and counter: those are the machine's.
+//! What the bare-metal benchmark programs share (`benches/frames/mips`, `benches/frames/e500`,
+//! `benches/forward/mips`): a bump allocator over a static arena ([`Bump`]: the scenarios
+//! allocate a few boxes and vectors once), a 64-bit clock over a 32-bit hardware counter
+//! ([`Clock64`]), and each machine's console, exit and instruction counter: `malta` (MIPS:
+//! COM1, SOFTRES, CP0 Count) and `ppce500` (e500: the DUART and RSTCR through the CCSR window
+//! the program's entry maps, the time base). Each program keeps its start-up code (its stack
+//! and, on e500, that mapping) and its panic handler.
 #![no_std]
+#![cfg_attr(target_arch = "mips", feature(asm_experimental_arch))]
+
+#[cfg(target_arch = "mips")]
+pub mod malta;
+#[cfg(target_arch = "powerpc")]
+pub mod ppce500;
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::cell::{Cell, UnsafeCell};

@@ -20,8 +20,12 @@ mod path;
 mod rib;
 mod table;
 
-use core::arch::{asm, global_asm};
+use core::arch::global_asm;
 use core::fmt::Write;
+
+pub(crate) use bench_baremetal::malta::Uart;
+use bench_baremetal::malta::{count, exit, ticks_per_instruction};
+use bench_baremetal::Clock64;
 
 global_asm!(
     ".section .text.start, \"ax\"",
@@ -34,35 +38,6 @@ global_asm!(
     "nop",
 );
 
-/// The 16550 UART of malta (COM1), through kseg1.
-pub struct Uart;
-
-const UART_THR: usize = 0xB800_03F8;
-const UART_LSR: usize = UART_THR + 5;
-
-impl Write for Uart {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        for b in s.bytes() {
-            // SAFETY: malta's COM1 registers are at these kseg1 (uncached) addresses and this
-            // program is the only thing running; reading LSR and writing THR has no other effect.
-            unsafe {
-                while core::ptr::read_volatile(UART_LSR as *const u8) & 0x20 == 0 {}
-                core::ptr::write_volatile(UART_THR as *mut u8, b);
-            }
-        }
-        Ok(())
-    }
-}
-
-fn exit() -> ! {
-    // SAFETY: writing 0x42 to malta's SOFTRES register resets the board; with -no-reboot QEMU
-    // exits. Nothing else is affected.
-    unsafe { core::ptr::write_volatile(0xBF00_0500 as *mut u32, 0x42) };
-    loop {
-        core::hint::spin_loop();
-    }
-}
-
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     let _ = writeln!(
@@ -74,56 +49,24 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     exit()
 }
 
-/// CP0 Count.
-#[inline(always)]
-fn count() -> u32 {
-    let c: u32;
-    // SAFETY: reading CP0 Count (register 9) in kernel mode has no side effects.
-    unsafe { asm!("mfc0 $8, $9", out("$8") c, options(nomem, nostack)) };
-    c
-}
-
 /// CP0 Count extended to 64 bits, and its ratio to executed instructions.
 pub struct Clock {
     ticks_per_instruction: f32,
-    last: u32,
-    high: u64,
+    ticks: Clock64<fn() -> u32>,
 }
 
 impl Clock {
-    /// Calibrates with a loop of exactly 3 instructions per iteration.
+    /// Calibrates the ratio (`malta::ticks_per_instruction`).
     fn new() -> Clock {
-        let iterations: u32 = 1_000_000;
-        let start = count();
-        // SAFETY: a register-only countdown loop.
-        unsafe {
-            asm!(
-                ".set noreorder",
-                "1: addiu $9, $9, -1",
-                "bnez $9, 1b",
-                "nop",
-                ".set reorder",
-                inout("$9") iterations => _,
-                options(nomem, nostack),
-            );
-        }
-        let ratio = count().wrapping_sub(start) as f32 / (3 * iterations) as f32;
         Clock {
-            ticks_per_instruction: ratio,
-            last: count(),
-            high: 0,
+            ticks_per_instruction: ticks_per_instruction(),
+            ticks: Clock64::new(count),
         }
     }
 
-    /// Ticks so far (read at least once per wrap of Count: every interval measured is read
-    /// far more often).
+    /// Ticks so far.
     pub fn now(&mut self) -> u64 {
-        let c = count();
-        if c < self.last {
-            self.high += 1 << 32;
-        }
-        self.last = c;
-        self.high | u64::from(c)
+        self.ticks.now()
     }
 
     /// Instructions in `ticks`.

@@ -17,9 +17,11 @@
 
 extern crate alloc;
 
-use core::arch::{asm, global_asm};
+use core::arch::global_asm;
 use core::fmt::Write;
 use core::ptr::addr_of_mut;
+
+use bench_baremetal::ppce500::{exit, ticks_per_instruction, time_base, Uart};
 
 use frames_bench::RAM_LEN;
 
@@ -57,36 +59,6 @@ global_asm!(
 
 const BATCHES: u32 = 40;
 
-/// CCSR as the entry mapped it.
-const CCSR: usize = 0xE000_0000;
-/// DUART channel 0 (a 16550).
-const UART_THR: usize = CCSR + 0x4500;
-const UART_LSR: usize = UART_THR + 5;
-/// The global utilities' reset control register (HRESET_REQ: with -no-reboot QEMU exits).
-const RSTCR: usize = CCSR + 0xE_00B0;
-
-struct Uart;
-
-impl Write for Uart {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        for b in s.bytes() {
-            // SAFETY: the DUART's registers in the CCSR window the entry mapped; this program
-            // is the only thing running; reading LSR and writing THR has no other effect.
-            unsafe {
-                while core::ptr::read_volatile(UART_LSR as *const u8) & 0x20 == 0 {}
-                core::ptr::write_volatile(UART_THR as *mut u8, b);
-            }
-        }
-        Ok(())
-    }
-}
-
-fn exit() -> ! {
-    // SAFETY: asking the global utilities for a hard reset; with -no-reboot QEMU exits.
-    unsafe { core::ptr::write_volatile(RSTCR as *mut u32, 2) };
-    loop {}
-}
-
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     let _ = writeln!(Uart, "panic: {info}");
@@ -95,32 +67,6 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
 
 #[global_allocator]
 static ALLOCATOR: bench_baremetal::Bump = bench_baremetal::Bump::new();
-
-/// The time base's lower word.
-#[inline(always)]
-fn time_base() -> u32 {
-    let t: u32;
-    // SAFETY: reading TBL (SPR 268) has no side effects.
-    unsafe { asm!("mfspr {0}, 268", out(reg) t, options(nomem, nostack)) };
-    t
-}
-
-/// Time-base ticks per instruction, from a loop of exactly one instruction per iteration.
-fn ticks_per_instruction() -> f32 {
-    let iterations: u32 = 10_000_000;
-    let start = time_base();
-    // SAFETY: a countdown loop on CTR alone.
-    unsafe {
-        asm!(
-            "mtctr {0}",
-            "1: bdnz 1b",
-            in(reg) iterations,
-            out("ctr") _,
-            options(nomem, nostack),
-        );
-    }
-    time_base().wrapping_sub(start) as f32 / iterations as f32
-}
 
 /// Guest RAM, page-aligned as partitions are.
 #[repr(align(4096))]
