@@ -32,6 +32,8 @@ pub trait PciConfig {
 
 const REG_ID: u8 = 0x00;
 const REG_COMMAND: u8 = 0x04;
+/// Revision (bits 7..0) and class code (bits 31..8).
+const REG_CLASS: u8 = 0x08;
 const REG_HEADER: u8 = 0x0C;
 const REG_BAR0: u8 = 0x10;
 const REG_INTERRUPT: u8 = 0x3C;
@@ -87,6 +89,16 @@ pub fn find(
         .filter(move |(_, id)| id.vendor == vendor && id.device == device)
         .map(|(f, _)| f)
 }
+
+/// The function's base class (the class code's top byte: 0x02 network, 0x06 bridge, ...).
+pub fn base_class(cfg: &impl PciConfig, f: PciFunction) -> u8 {
+    (cfg.read32(f, REG_CLASS) >> 24) as u8
+}
+
+/// The base class of bridges (host, PCI-to-PCI).
+pub const CLASS_BRIDGE: u8 = 0x06;
+/// The base class of processors (an MPC85xx's PCI controller shows itself as one, 0x0B20).
+pub const CLASS_PROCESSOR: u8 = 0x0B;
 
 fn id(cfg: &impl PciConfig, f: PciFunction) -> Option<DeviceId> {
     let v = cfg.read32(f, REG_ID);

@@ -27,6 +27,7 @@ pub mod console;
 pub mod disk;
 pub mod heap;
 pub mod kernel;
+pub mod nic_port;
 pub mod panic;
 pub mod platform;
 pub mod ram;

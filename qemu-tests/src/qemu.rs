@@ -25,10 +25,35 @@ pub struct QemuConfig {
     pub disk: Option<PathBuf>,
     /// A file store (`guest_loader::store` format) to preload where the board expects it.
     pub files: Option<PathBuf>,
-    /// Ethernet ports, ether1 first (malta: e1000 on PCI; ppce500: eTSEC on the platform bus).
+    /// Ethernet ports, ether1 first (malta: e1000 on PCI; ppce500: eTSEC on the platform bus,
+    /// or e1000 on PCI with [`NicModel::E1000`]).
     pub nics: Vec<Nic>,
+    /// Which device the ports are.
+    pub nic_model: NicModel,
     /// Extra arguments appended verbatim.
     pub extra: Vec<String>,
+}
+
+/// Which device a board's Ethernet ports are in QEMU.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NicModel {
+    /// The board's own: e1000 on malta, eTSEC on ppce500.
+    #[default]
+    Board,
+    /// Intel e1000 on the PCI bus (ppce500: after its eTSECs, here none; malta's own anyway).
+    E1000,
+}
+
+impl std::str::FromStr for NicModel {
+    type Err = String;
+    /// `board` or `e1000`.
+    fn from_str(s: &str) -> Result<NicModel, String> {
+        match s {
+            "board" => Ok(NicModel::Board),
+            "e1000" => Ok(NicModel::E1000),
+            _ => Err(format!("{s}: a port model is `board` or `e1000`")),
+        }
+    }
 }
 
 /// What a board's Ethernet port is plugged into.
@@ -67,8 +92,8 @@ pub fn nic_mac(i: usize) -> String {
 /// Size of malta's flash, and the byte an erased flash reads as.
 pub const MALTA_FLASH_SIZE: u64 = 4 << 20;
 /// Size of the ppce500's configuration flash: QEMU wants a power of two and puts it at the
-/// start of the platform bus, where 512 KiB end below the PCI window the board opens at
-/// 0xF_000F_0000 (the eTSECs follow the flash).
+/// start of the platform bus, where 512 KiB and the eTSECs after them end below the PCI
+/// window the board opens at 0xF_0010_0000.
 pub const PPCE500_FLASH_SIZE: u64 = 512 << 10;
 
 /// The size of `board`'s configuration flash image, if QEMU models one for it.
@@ -130,6 +155,7 @@ impl QemuConfig {
             disk: None,
             files: None,
             nics: Vec::new(),
+            nic_model: NicModel::Board,
             extra: Vec::new(),
         }
     }
@@ -223,13 +249,15 @@ impl QemuConfig {
             }
         }
         for (i, nic) in self.nics.iter().enumerate() {
-            let device = match self.board {
+            let device = match (self.board, self.nic_model) {
                 // Debian's QEMU has no e1000 option ROM: `romfile=` (empty) tells it none is
                 // needed.
-                Board::QemuMalta => format!("e1000,romfile=,mac={}", nic_mac(i)),
+                (Board::QemuMalta, _) | (Board::QemuPpce500, NicModel::E1000) => {
+                    format!("e1000,romfile=,mac={}", nic_mac(i))
+                }
                 // On ppce500's platform bus, in command-line order; QEMU gives an eTSEC no MAC
                 // of its own (the tree's `local-mac-address` is what `mac=` says).
-                Board::QemuPpce500 => format!("eTSEC,mac={}", nic_mac(i)),
+                (Board::QemuPpce500, NicModel::Board) => format!("eTSEC,mac={}", nic_mac(i)),
                 _ => return Err(format!("{}: no Ethernet ports in QEMU", self.board)),
             };
             let netdev = match nic {

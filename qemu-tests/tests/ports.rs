@@ -1,5 +1,5 @@
 //! The Ethernet ports with real peers, on both QEMU machines (qemu-malta: two e1000 on PCI;
-//! qemu-ppce500: two eTSEC on the platform bus): two ports on tap devices whose host ends sit
+//! qemu-ppce500: two eTSEC on the platform bus, and two e1000 on its PCI bus): two ports on tap devices whose host ends sit
 //! in two Linux network namespaces (made by the test, removed when it ends, also on
 //! failure; needs root, as CI runs). Both ports in one bridge carry ping on an idle box (woken
 //! by the ports' interrupts only), then ping and a TCP transfer between the namespaces while a
@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use qemu_tests::boards::Board;
 use qemu_tests::monitor::Monitor;
 use qemu_tests::netlab::{ping, tcp_transfer, NetLab};
-use qemu_tests::qemu::Nic;
+use qemu_tests::qemu::{Nic, NicModel};
 use qemu_tests::session::{Session, PROMPT};
 
 const BOOT: Duration = Duration::from_secs(60);
@@ -66,16 +66,25 @@ fn transfer(a: &str, b: &str, bytes: u64) -> f64 {
 
 #[test]
 fn malta_two_ports_in_one_bridge_carry_traffic_between_namespaces_and_follow_their_link() {
-    two_ports_in_one_bridge(Board::QemuMalta, 1);
+    two_ports_in_one_bridge(Board::QemuMalta, 1, NicModel::Board);
 }
 
 #[test]
 fn ppce500_two_ports_in_one_bridge_carry_traffic_between_namespaces_and_follow_their_link() {
-    two_ports_in_one_bridge(Board::QemuPpce500, 2);
+    two_ports_in_one_bridge(Board::QemuPpce500, 2, NicModel::Board);
 }
 
-/// The test on `board`; `lab` tells its taps and namespaces from the other tests'.
-fn two_ports_in_one_bridge(board: Board, lab: u8) {
+/// ppce500 with two e1000 on its PCI bus instead of eTSECs: their interrupts through the
+/// device tree's PCI interrupt map (slots 1 and 2 drive two MPIC sources), DMA through the
+/// snooped inbound window.
+#[test]
+fn ppce500_e1000_ports_on_pci_carry_traffic_between_namespaces_and_follow_their_link() {
+    two_ports_in_one_bridge(Board::QemuPpce500, 14, NicModel::E1000);
+}
+
+/// The test on `board` with ports of `model`; `lab` tells its taps and namespaces from the
+/// other tests'.
+fn two_ports_in_one_bridge(board: Board, lab: u8, model: NicModel) {
     let mut lab = NetLab::new(lab);
     let setup = "creating taps and network namespaces (the test needs root and iproute2)";
     let tap_a = lab.tap("ta").expect(setup);
@@ -88,6 +97,7 @@ fn two_ports_in_one_bridge(board: Board, lab: u8) {
     let socket = dir.join("monitor.sock");
     let mut s = Session::boot_with(board, |c| {
         c.nics = vec![Nic::Tap(tap_a.clone()), Nic::Tap(tap_b.clone())];
+        c.nic_model = model;
         c.extra = Monitor::qemu_args(&socket);
     });
     let boot = s.login(BOOT);
@@ -115,12 +125,12 @@ fn two_ports_in_one_bridge(board: Board, lab: u8) {
     assert_eq!(ping(&ns_a, ADDR_B, 5), 5, "{}", s.transcript());
     s.command("/metarouter add name=mr1", PROMPT);
     assert_eq!(ping(&ns_a, ADDR_B, 5), 5, "{}", s.transcript());
-    let bytes = match board {
-        Board::QemuPpce500 => TRANSFER_PPCE500,
+    let bytes = match (board, model) {
+        (Board::QemuPpce500, NicModel::Board) => TRANSFER_PPCE500,
         _ => TRANSFER_MALTA,
     };
     let mbits = transfer(&ns_a, &ns_b, bytes);
-    eprintln!("{board}: TCP through the bridge, ether1 to ether2: {mbits:.0} Mbit/s");
+    eprintln!("{board} ({model:?}): TCP through the bridge, ether1 to ether2: {mbits:.0} Mbit/s");
     let status = s.command("/metarouter print", PROMPT);
     assert!(
         status.contains("running"),

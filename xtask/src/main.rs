@@ -16,7 +16,8 @@ const HELP: &str = "\
 usage: ./x <task> [options]
 
 tasks:
-  run   [--board B] [--file PATH]... [--etherN user|tap:NAME|none]... [-- QEMU-ARGS...]
+  run   [--board B] [--file PATH]... [--etherN user|tap:NAME|none]...
+        [--ether-model board|e1000] [-- QEMU-ARGS...]
         build and boot in QEMU; the hypervisor console is this terminal
         (Ctrl-] ends QEMU; with a pipe on stdin, QEMU ends once the input is
         consumed and the console has been quiet for 3 s). --file preloads
@@ -24,7 +25,8 @@ tasks:
         on qemu-malta the configuration persists in target/qemu/. Both QEMU
         boards have two ports (malta: e1000, ppce500: eTSEC): ether1 on
         QEMU's user networking, ether2 on nothing; --ether2 tap:NAME plugs
-        it into an existing tap device.
+        it into an existing tap device. --ether-model e1000 makes ppce500's
+        ports e1000 on its PCI bus instead of eTSECs.
   guests
         build the sample guests and their import archives (target/guests/archives): MIPS
         <name>.tgz, and the SDK samples hello, netguest, attacker for the e500 as <name>-ppc.tgz

@@ -18,7 +18,7 @@ use qemu_tests::boards::Board;
 use qemu_tests::files::build_store;
 use qemu_tests::image;
 use qemu_tests::qemu::{
-    ensure_disk_image, ensure_flash_image, flash_size, Nic, QemuConfig, MALTA_DISK_SIZE,
+    ensure_disk_image, ensure_flash_image, flash_size, Nic, NicModel, QemuConfig, MALTA_DISK_SIZE,
 };
 use qemu_tests::workspace_root;
 
@@ -64,7 +64,9 @@ const MAX_PORTS: usize = 8;
 /// `--etherN`: `Some(Ok(N))`; `Some(Err(..))` for a number out of range; `None` for any other
 /// argument.
 fn ether_option(arg: &str) -> Option<Result<usize, String>> {
-    let n = arg.strip_prefix("--ether")?;
+    let n = arg
+        .strip_prefix("--ether")
+        .filter(|n| n.starts_with(|c: char| c.is_ascii_digit()))?;
     Some(match n.parse::<usize>() {
         Ok(port) if (1..=MAX_PORTS).contains(&port) => Ok(port),
         _ => Err(format!("{arg}: ports are --ether1 .. --ether{MAX_PORTS}")),
@@ -85,6 +87,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     // The QEMU boards' ports by default: ether1 on QEMU's user networking, ether2 plugged
     // into nothing.
     let mut nics = vec![Nic::User, Nic::Unplugged];
+    let mut nic_model = NicModel::Board;
     let mut it = ours.iter();
     while let Some(arg) = it.next() {
         if let Some(port) = ether_option(arg) {
@@ -100,6 +103,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
         match arg.as_str() {
             "--file" => files.push(it.next().ok_or("--file needs a path")?.clone()),
+            "--ether-model" => {
+                nic_model = it
+                    .next()
+                    .ok_or("--ether-model needs board or e1000")?
+                    .parse()?;
+            }
             _ => board_args.push(arg.clone()),
         }
     }
@@ -128,6 +137,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     if matches!(board, Board::QemuMalta | Board::QemuPpce500) {
         config.nics = nics;
+        config.nic_model = nic_model;
     }
     config.extra = qemu_args.to_vec();
     let mut cmd = config.command()?;

@@ -1,13 +1,8 @@
 //! The disk of an e500 board with a PCI controller: a virtio block device on PCI bus 0 (QEMU:
 //! `-device virtio-blk-pci`), driven through its modern interface (`drivers::virtio_blk`).
 //!
-//! - PCI: the MPC85xx controller at CCSR + 0x8000 (`drivers::fsl_pci`). Nothing is mapped at
-//!   reset (no boot loader ran): the board opens outbound window 1 from the CPU's
-//!   [`PciWindows::cpu`] to PCI memory at [`PciWindows::bus`] and inbound window 1 from PCI
-//!   addresses 0 .. [`INBOUND_SIZE`] to local memory at 0, and places the device's memory BARs
-//!   in the outbound window (QEMU leaves them unassigned).
-//! - Registers: the outbound window lies in the device window (`device_window.rs`, one 1 MiB
-//!   TLB1 page, cache-inhibited and guarded); all little-endian.
+//! - PCI: the bus as `pci_bus.rs` sets it up (windows opened, BARs placed); the device's
+//!   registers are in its BARs, seen through the device window; all little-endian.
 //! - DMA: the queue and one 4 KiB page, 8 KiB taken from the heap once and kept (in the RAM
 //!   the hypervisor maps one to one, so CPU address = physical = PCI bus address through the
 //!   inbound window). The inbound window snoops (see `drivers::fsl_pci`), so the e500 sees
@@ -20,38 +15,15 @@ extern crate alloc;
 use alloc::boxed::Box;
 
 use drivers::dma::{CoherentDma, DmaMemory};
-use drivers::fsl_pci::{self, FslPci};
-use drivers::mmio::Mmio;
 use drivers::nic::RingMemory;
-use drivers::pci::{self, Bar, Enable};
+use drivers::pci::{self, Enable};
 use drivers::virtio_blk::{self, pci::Region, MmioVirtio, VirtioBlk, VirtioError};
 use filestore::{BlockDevice, DeviceError, BLOCK_SIZE};
 use hypervisor::arch::mmu;
 
-use crate::device_window::DeviceWindow;
+use crate::pci_bus::PciBus;
 use crate::TimebaseDelay;
 
-/// Where a board's PCI memory window is: `size` bytes of CPU physical address space at
-/// `cpu` reaching PCI memory at `bus` (both aligned to `size`, a power of two); it must lie
-/// in the device window's megabyte.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PciWindows {
-    pub cpu: u64,
-    pub bus: u64,
-    pub size: u64,
-}
-
-/// QEMU ppce500: 64 KiB at the top of the platform bus's first megabyte (QEMU places
-/// platform devices from the bottom: the eTSECs at 0xF_0000_0000 and up), reaching the PCI
-/// memory addresses its device tree gives the bus (0xE000_0000).
-pub const QEMU_PPCE500_PCI: PciWindows = PciWindows {
-    cpu: 0xF_000F_0000,
-    bus: 0xE000_0000,
-    size: 0x1_0000,
-};
-
-/// PCI addresses that reach local memory (from 0): the RAM the hypervisor maps, and more.
-const INBOUND_SIZE: u64 = 0x8000_0000;
 const SECTORS_PER_BLOCK: u64 = (BLOCK_SIZE as u64) / virtio_blk::SECTOR;
 
 /// The virtio disk as the file store's block device.
@@ -86,40 +58,17 @@ fn memory() -> Option<RingMemory> {
     })
 }
 
-/// Find the first virtio block device on `ccsr`'s PCI controller, open the windows, place
-/// its BARs and set it up; `None` (and a line saying why, when there was a device) otherwise.
-pub fn probe(ccsr: &Mmio, windows: PciWindows, timebase_hz: u64) -> Option<Box<dyn BlockDevice>> {
-    let pci = FslPci::new(ccsr.window(fsl_pci::CCSR_OFFSET, fsl_pci::WINDOW_LEN));
-    let f = virtio_blk::pci::find(&pci).next()?;
-    let Some(layout) = virtio_blk::pci::locate(&pci, f) else {
+/// Find the first virtio block device on the PCI bus and set it up; `None` (and a line saying
+/// why, when there was a device) otherwise.
+pub fn probe(bus: &PciBus, timebase_hz: u64) -> Option<Box<dyn BlockDevice>> {
+    let pci = bus.config();
+    let f = virtio_blk::pci::find(pci).next()?;
+    let Some(layout) = virtio_blk::pci::locate(pci, f) else {
         hypervisor::println!("disk: the virtio disk has no modern interface");
         return None;
     };
-    let opened = pci
-        .set_outbound(windows.cpu, windows.bus, windows.size)
-        .and_then(|()| pci.set_inbound(0, 0, INBOUND_SIZE));
-    if opened.is_err() {
-        hypervisor::println!("disk: the PCI windows cannot be set: {windows:?}");
-        return None;
-    }
-    let window = DeviceWindow::shared(windows.cpu)?;
-    let mut next = windows.bus;
-    for index in 0..pci::BAR_COUNT {
-        let Ok(size) = pci::bar_size(&pci, f, index) else {
-            continue;
-        };
-        if !matches!(pci::read_bar(&pci, f, index), Ok(Bar::Memory { .. })) {
-            continue;
-        }
-        let base = next.next_multiple_of(size);
-        if base + size > windows.bus + windows.size || pci::set_bar(&pci, f, index, base).is_err() {
-            hypervisor::println!("disk: the virtio disk's BAR {index} does not fit the window");
-            return None;
-        }
-        next = base + size;
-    }
     pci::enable(
-        &pci,
+        pci,
         f,
         Enable {
             memory: true,
@@ -127,13 +76,7 @@ pub fn probe(ccsr: &Mmio, windows: PciWindows, timebase_hz: u64) -> Option<Box<d
             bus_master: true,
         },
     );
-    let region = |r: Region| -> Option<Mmio> {
-        let Ok(Bar::Memory { base, .. }) = pci::read_bar(&pci, f, r.bar) else {
-            return None;
-        };
-        let cpu = windows.cpu + (base.checked_sub(windows.bus)?) + u64::from(r.offset);
-        window.registers(cpu, r.len as usize)
-    };
+    let region = |r: Region| bus.bar_registers(f, r.bar, u64::from(r.offset), r.len as usize);
     let Some(regs) = (|| {
         Some(MmioVirtio {
             common: region(layout.common)?,

@@ -36,6 +36,7 @@ use drivers::mmio::Mmio;
 use drivers::nic::{EthernetPort, Link, MacAddress, RingLayout, RingMemory, Speed};
 use hypervisor::arch::{self, mmu};
 use hypervisor::board::{EtherPort, PhysRange, PortCounters};
+use hypervisor::nic_port::port_counters;
 
 use crate::device_window::DeviceWindow;
 use crate::TimebaseDelay;
@@ -60,8 +61,9 @@ pub enum FixedLinks {
     FromPhyAt(u8),
 }
 
-/// DMA on the e500: coherent, bus address = physical = virtual over the RAM mapped one to one.
-const DMA: CoherentDma = CoherentDma {
+/// DMA on the e500: coherent, bus address = physical = virtual over the RAM mapped one to one
+/// (for PCI devices through the inbound window, `pci_bus.rs`).
+pub(crate) const DMA: CoherentDma = CoherentDma {
     cpu_base: 0,
     bus_base: 0,
     len: mmu::RAM_MAPPED,
@@ -116,18 +118,7 @@ impl EtherPort for Port {
         self.nic.reclaim_tx();
     }
     fn counters(&self) -> PortCounters {
-        let c = self.nic.counters();
-        PortCounters {
-            rx_frames: c.rx_frames,
-            rx_bytes: c.rx_bytes,
-            tx_frames: c.tx_frames,
-            tx_bytes: c.tx_bytes,
-            rx_drops: c.rx_dropped(),
-            tx_drops: c.tx_rejected,
-            tx_queue_drops: c.tx_queue_drops(self.retried),
-            rx_errors: c.rx_errors,
-            tx_errors: c.tx_errors,
-        }
+        port_counters(&self.nic.counters(), self.retried)
     }
 }
 
@@ -160,8 +151,14 @@ pub fn start_ports(
             hypervisor::println!("ether{name}: registers at {:#x} out of reach", c.phys);
             continue;
         };
-        let Some(memory) = (setup.dma_ram)(area, mmu::RAM_MAPPED as u64).and_then(ring_memory)
-        else {
+        let memory = (setup.dma_ram)(area, mmu::RAM_MAPPED as u64).and_then(|ram| {
+            ring_memory(
+                ram,
+                Etsec::<Mmio, CoherentDma>::buffer_bytes(LAYOUT),
+                Etsec::<Mmio, CoherentDma>::descriptor_bytes(LAYOUT),
+            )
+        });
+        let Some(memory) = memory else {
             hypervisor::println!("ether{name}: no RAM for its rings");
             break;
         };
@@ -236,14 +233,17 @@ fn link_source(phy: EthernetPhy, fixed_links: FixedLinks) -> (PhyLink, Link) {
     }
 }
 
-/// Buffers first, descriptors after them, in `ram` (low RAM, seen one to one).
-fn ring_memory(ram: PhysRange) -> Option<RingMemory> {
+/// `buffers` bytes of buffers first, `descriptors` bytes of descriptors after them, in `ram`
+/// (low RAM, seen one to one).
+pub(crate) fn ring_memory(
+    ram: PhysRange,
+    buffers: usize,
+    descriptors: usize,
+) -> Option<RingMemory> {
     if ram.base.checked_add(ram.size)? > mmu::RAM_MAPPED as u64 {
         return None;
     }
     let base = usize::try_from(ram.base).ok()?;
-    let buffers = Etsec::<Mmio, CoherentDma>::buffer_bytes(LAYOUT);
-    let descriptors = Etsec::<Mmio, CoherentDma>::descriptor_bytes(LAYOUT);
     if buffers + descriptors > usize::try_from(ram.size).ok()? {
         return None;
     }

@@ -8,8 +8,9 @@
 //! halt, else hand the board to the kernel. `BoardInfo` comes from the tree (model, clocks, RAM
 //! banks); cpu "e500v2", architecture "powerpc", the time base as the timer. The preloaded file
 //! store (`./x run --file`) is the initial RAM disk the tree names (QEMU's `-initrd`), when it
-//! lies in the RAM the hypervisor maps one to one. The disk, where the board has one: a virtio
-//! block device on the PCI controller (`disk.rs`; QEMU ppce500's `virtio-blk-pci`). The
+//! lies in the RAM the hypervisor maps one to one. The PCI bus, where the board opens one
+//! (`pci_bus.rs`): its disk, a virtio block device (`disk.rs`; QEMU ppce500's
+//! `virtio-blk-pci`), and Ethernet ports besides the eTSECs (`pci_ports.rs`: e1000). The
 //! configuration store, where the board allows it: the CFI NOR flash the tree lists
 //! (`config_flash.rs`; QEMU ppce500's `-drive if=pflash`).
 //!
@@ -17,7 +18,7 @@
 //!
 //! ```ignore
 //! fn main(regs: hypervisor::arch::BootRegs) -> ! {
-//!     board_e500::start("rb1100", regs, FixedLinks::AsTheTreeSays, DiskSetup::None, ConfigSetup::None)
+//!     board_e500::start("rb1100", regs, FixedLinks::AsTheTreeSays, PciSetup::None, ConfigSetup::None)
 //! }
 //! hypervisor::board_entry!(main);
 //! ```
@@ -29,11 +30,15 @@ mod config_flash;
 mod device_window;
 mod disk;
 mod ether;
+mod pci_bus;
+mod pci_ports;
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
-use drivers::fsl_soc::{self, EthernetController, FslSoc, Interrupt, MAX_ETHERNET};
+use drivers::fsl_soc::{
+    self, EthernetController, FslSoc, Interrupt, PciInterruptMap, MAX_ETHERNET,
+};
 use drivers::mmio::Mmio;
 use hypervisor::arch::{self, mmu, BootRegs};
 use hypervisor::board::{
@@ -43,16 +48,17 @@ use hypervisor::board::{
 use config_flash::ConfigNor;
 pub use config_flash::ConfigSetup;
 
-pub use disk::{PciWindows, QEMU_PPCE500_PCI};
 pub use ether::FixedLinks;
+pub use pci_bus::{PciWindows, QEMU_PPCE500_PCI};
 
-/// What a board's disk is.
+/// Whether the hypervisor drives devices on the board's PCI bus (a virtio disk, e1000 ports).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DiskSetup {
-    /// None (the board's own storage has no driver yet).
+pub enum PciSetup {
+    /// No (the boot loader's PCI set-up is left alone; the board's storage and ports are the
+    /// SoC's).
     None,
-    /// A virtio block device on the PCI controller, reached through these windows.
-    VirtioPci(PciWindows),
+    /// Yes, through these windows, which the board opens (`pci_bus.rs`).
+    Windows(PciWindows),
 }
 
 /// MPIC priority of the Ethernet ports' interrupts (the console's is 8).
@@ -71,7 +77,9 @@ pub struct FslSocBoard {
     fixed_links: FixedLinks,
     /// The MPIC sources of the ports that started.
     ether_interrupts: spin::Once<Vec<Interrupt>>,
-    disk: DiskSetup,
+    pci: PciSetup,
+    /// Which MPIC source each PCI slot's pins drive, from the tree.
+    pci_interrupts: Option<PciInterruptMap>,
     /// The configuration store's flash, when the board has one the hypervisor owns.
     config: Option<ConfigNor>,
 }
@@ -79,6 +87,14 @@ pub struct FslSocBoard {
 impl FslSocBoard {
     fn ether_interrupts(&self) -> &[Interrupt] {
         self.ether_interrupts.get().map_or(&[], |v| v.as_slice())
+    }
+
+    /// The PCI bus, set up on first use, when the board has the hypervisor drive it.
+    fn pci_bus(&self) -> Option<&'static pci_bus::PciBus> {
+        match self.pci {
+            PciSetup::None => None,
+            PciSetup::Windows(windows) => pci_bus::bus(&self.ccsr, windows),
+        }
     }
 }
 
@@ -122,7 +138,7 @@ impl Board for FslSocBoard {
         &self,
         dma_ram: &mut dyn FnMut(u64, u64) -> Option<PhysRange>,
     ) -> Vec<Box<dyn EtherPort>> {
-        let (ports, interrupts) = ether::start_ports(
+        let (mut ports, mut interrupts) = ether::start_ports(
             &self.ethernet,
             ether::PortSetup {
                 ccsr: self.ccsr,
@@ -132,6 +148,16 @@ impl Board for FslSocBoard {
                 dma_ram,
             },
         );
+        if let Some(bus) = self.pci_bus() {
+            pci_ports::start_ports(
+                bus,
+                self.pci_interrupts.as_ref(),
+                self.info.timer_hz,
+                dma_ram,
+                &mut ports,
+                &mut interrupts,
+            );
+        }
         self.ether_interrupts.call_once(|| interrupts);
         ports
     }
@@ -143,10 +169,7 @@ impl Board for FslSocBoard {
     }
 
     fn disk(&self) -> Option<Box<dyn filestore::BlockDevice>> {
-        match self.disk {
-            DiskSetup::None => None,
-            DiskSetup::VirtioPci(windows) => disk::probe(&self.ccsr, windows, self.info.timer_hz),
-        }
+        disk::probe(self.pci_bus()?, self.info.timer_hz)
     }
 
     fn config_flash(&self) -> Option<&dyn ConfigFlash> {
@@ -189,13 +212,14 @@ static BOARD: spin::Once<FslSocBoard> = spin::Once::new();
 
 /// Boot the MPC85xx board called `name` (as `./x build --board` knows it) from the registers
 /// the boot loader left: find the machine through the device tree and run the kernel on it.
-/// `fixed_links`: how its `fixed-link` Ethernet ports learn their link; `disk`: where its disk
-/// is; `config`: where its configuration is kept.
+/// `fixed_links`: how its `fixed-link` Ethernet ports learn their link; `pci`: whether the
+/// hypervisor drives the PCI bus (its disk and more ports are there); `config`: where its
+/// configuration is kept.
 pub fn start(
     name: &'static str,
     regs: BootRegs,
     fixed_links: FixedLinks,
-    disk: DiskSetup,
+    pci: PciSetup,
     config: ConfigSetup,
 ) -> ! {
     // SAFETY: the entry code mapped CCSR at `CCSR_VIRT` (cache-inhibited, guarded, `CCSR_SIZE`
@@ -239,7 +263,8 @@ pub fn start(
         ethernet: desc.ethernet,
         fixed_links,
         ether_interrupts: spin::Once::new(),
-        disk,
+        pci,
+        pci_interrupts: desc.pci_interrupts,
         config: match config {
             ConfigSetup::None => None,
             ConfigSetup::TreeNorFlash => desc.nor_flash.and_then(ConfigNor::probe),

@@ -23,7 +23,8 @@ use drivers::mmio::Mmio;
 use drivers::nic::{Delay, EthernetPort, RingLayout, RingMemory};
 use drivers::pci;
 use hypervisor::arch::dcache;
-use hypervisor::board::{EtherPort, PhysRange, PortCounters};
+use hypervisor::board::{EtherPort, PhysRange};
+use hypervisor::nic_port::NicPort;
 
 /// kseg0 (cached) and kseg1 (uncached) views of low physical memory.
 const KSEG0: usize = 0x8000_0000;
@@ -111,51 +112,6 @@ fn pirq_irq(pci: &Gt64120Pci, pirq: u8) -> u8 {
     PIRQ_DEFAULT[usize::from(pirq)]
 }
 
-/// One e1000 port, as the network sees it.
-pub struct Port {
-    nic: E1000<Mmio, MaltaDma>,
-    /// Ring-full refusals followed by a second try (`EthernetPort::transmit_reclaiming`).
-    retried: u64,
-}
-
-impl EtherPort for Port {
-    fn mac(&self) -> [u8; 6] {
-        self.nic.mac_address().0
-    }
-    fn link_up(&self) -> bool {
-        self.nic.link().up
-    }
-    fn take_events(&mut self) -> bool {
-        self.nic.take_events().link
-    }
-    fn poll_rx(&mut self, budget: usize, deliver: &mut dyn FnMut(&[u8])) -> usize {
-        self.nic.poll_rx(budget, deliver)
-    }
-    fn transmit(&mut self, frame: &[u8]) -> bool {
-        self.nic.transmit_reclaiming(frame, &mut self.retried)
-    }
-    fn flush_tx(&mut self) {
-        self.nic.flush_tx();
-    }
-    fn reclaim_tx(&mut self) {
-        self.nic.reclaim_tx();
-    }
-    fn counters(&self) -> PortCounters {
-        let c = self.nic.counters();
-        PortCounters {
-            rx_frames: c.rx_frames,
-            rx_bytes: c.rx_bytes,
-            tx_frames: c.tx_frames,
-            tx_bytes: c.tx_bytes,
-            rx_drops: c.rx_dropped(),
-            tx_drops: c.tx_rejected,
-            tx_queue_drops: c.tx_queue_drops(self.retried),
-            rx_errors: c.rx_errors,
-            tx_errors: c.tx_errors,
-        }
-    }
-}
-
 /// Find, place and start every e1000. Returns the ports (slot order) and their IRQs (bit n =
 /// IRQ n). A function that fails to start is reported and skipped.
 pub fn start_ports(
@@ -201,7 +157,7 @@ pub fn start_ports(
             pci::set_interrupt_line(pci, f, irq);
             irqs |= 1 << irq;
         }
-        ports.push(Box::new(Port { nic, retried: 0 }));
+        ports.push(Box::new(NicPort::new(nic)));
     }
     (ports, irqs)
 }

@@ -13,12 +13,13 @@
 #![no_main]
 
 fn main(regs: hypervisor::arch::BootRegs) -> ! {
-    // Its NAND and CompactFlash have no driver yet: no disk, files stay in RAM.
+    // Its NAND and CompactFlash have no driver yet: no disk, files stay in RAM. Its ports are
+    // the SoC's eTSECs; RouterBOOT's PCI set-up is left alone.
     board_e500::start(
         "rb1100",
         regs,
         board_e500::FixedLinks::AsTheTreeSays,
-        board_e500::DiskSetup::None,
+        board_e500::PciSetup::None,
         // Its boot flash holds RouterBOOT: never written.
         board_e500::ConfigSetup::None,
     )

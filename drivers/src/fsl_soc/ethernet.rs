@@ -126,7 +126,7 @@ fn controller(
 }
 
 /// One interrupt specifier of `width` cells (1: no sense cell, active-high level).
-fn decode_interrupt(spec: &[u8], width: usize) -> Result<Interrupt, TreeError> {
+pub(super) fn decode_interrupt(spec: &[u8], width: usize) -> Result<Interrupt, TreeError> {
     let mut it = cells(spec);
     let source = it
         .next()

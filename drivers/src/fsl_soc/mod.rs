@@ -11,6 +11,7 @@
 
 mod ethernet;
 mod nor;
+mod pci_irq;
 #[cfg(test)]
 mod tests;
 mod tree;
@@ -21,6 +22,7 @@ use fdt::{Fdt, FdtError};
 
 pub use ethernet::{EthernetController, EthernetPhy, ETHERNET_INTERRUPTS, MAX_ETHERNET};
 pub use nor::NorFlash;
+pub use pci_irq::{PciInterruptMap, MAX_PCI_INTERRUPT_ROWS};
 pub use tree::{
     GpioLine, Interrupt, RamBank, SerialPort, SocDescription, TreeError, MAX_RAM_BANKS,
 };

@@ -377,3 +377,44 @@ fn qemu_ppce500_initrd() {
     );
     assert_eq!(d.model, "QEMU ppce500");
 }
+
+#[test]
+fn qemu_ppce500_pci_interrupts_come_from_the_interrupt_map() {
+    let d = describe(QEMU_PPCE500_DTB).unwrap();
+    let map = d
+        .pci_interrupts
+        .expect("QEMU's tree maps its PCI interrupts");
+    let source = |device, function, pin| map.lookup(device, function, pin).map(|i| i.source.0);
+    // QEMU rotates the four pins over MPIC sources 1..4 by slot: (device + pin - 1) % 4 + 1.
+    assert_eq!(source(1, 0, 1), Some(2));
+    assert_eq!(source(1, 0, 4), Some(1));
+    assert_eq!(source(2, 0, 1), Some(3));
+    assert_eq!(source(3, 0, 2), Some(1));
+    assert_eq!(source(31, 0, 4), Some(3));
+    // The mask keeps the device number only: every function of a slot shares its rows.
+    assert_eq!(source(2, 5, 1), Some(3));
+    // No slot 0 in the map, and pins are 1..4.
+    assert_eq!(source(0, 0, 1), None);
+    assert_eq!(source(1, 0, 0), None);
+    assert_eq!(
+        map.lookup(1, 0, 1).map(|i| i.sense),
+        Some(Sense::LevelLow),
+        "PCI lines are active-low levels"
+    );
+    for device in 1..32u8 {
+        for pin in 1..=4u8 {
+            let want = (u16::from(device) + u16::from(pin) - 1) % 4 + 1;
+            assert_eq!(
+                source(device, 0, pin),
+                Some(want),
+                "device {device} pin {pin}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_tree_without_pci_has_no_pci_interrupts() {
+    let tree = rb1100_tree(Some("/soc8544@e0000000/serial@4500"), &[0x2A, 2], |_| {});
+    assert_eq!(describe(&tree).unwrap().pci_interrupts, None);
+}

@@ -10,6 +10,7 @@ use fdt::Fdt;
 
 use super::ethernet::{ethernet_controllers, EthernetController, MAX_ETHERNET};
 use super::nor::NorFlash;
+use super::pci_irq::PciInterruptMap;
 use crate::mpic::{Sense, Source};
 
 /// At most this many RAM banks are reported.
@@ -76,6 +77,10 @@ pub struct SocDescription<'a> {
     pub ethernet: [Option<EthernetController>; MAX_ETHERNET],
     /// The first CFI NOR flash on a bus (`super::nor`), when the tree lists one.
     pub nor_flash: Option<NorFlash>,
+    /// The PCI controller's interrupt map (`super::pci_irq`), when the tree has one that
+    /// reads well (a malformed one leaves PCI devices without interrupts, not the board
+    /// without a boot).
+    pub pci_interrupts: Option<PciInterruptMap>,
 }
 
 /// Which part of the device tree is missing or malformed (the boot loader's fault).
@@ -138,6 +143,9 @@ impl<'a> SocDescription<'a> {
             initrd: initrd(tree),
             ethernet: ethernet_controllers(tree, root, mpic.interrupt_cells().unwrap_or(2))?,
             nor_flash: super::nor::nor_flash(root)?,
+            pci_interrupts: super::pci_irq::pci_interrupt_map(tree, root, soc, mpic)
+                .ok()
+                .flatten(),
         })
     }
 
