@@ -32,8 +32,9 @@
 //! --trace [--routed | --vif] [FRAMES]` instead traces a 64-byte flood (ether to ether bridged,
 //! or routed, or ether to the guest's vif) instruction by instruction (QEMU `-d
 //! in_asm,exec,nochain`) and prints the instructions per frame of each function of the image
-//! ([`trace`]); with `NET_BENCH_KEEP_LOG` set to a path, QEMU's log is kept there (to see which
-//! block ran after which: callers).
+//! ([`trace`]), then frame by frame what a frame delivered into a guest's buffer costs; with
+//! `NET_BENCH_KEEP_LOG` set to a path, QEMU's log is kept there (to see which block ran after
+//! which: callers), and `net-bench --trace-log LOG ELF` analyses it again.
 //!
 //! `net-bench --guests [BYTES] [--real-time]` instead measures TCP between two guests through
 //! the switch against the same transfer over a loopback inside one guest ([`guest_tcp`]).
