@@ -96,6 +96,7 @@ impl GuestDevices {
             self.slot_mut(queue).release();
         }
         self.veth.forget_announcements();
+        self.veth.unraised = false;
         self.events = Events::default();
     }
 
@@ -165,9 +166,11 @@ impl GuestDevices {
         }
     }
 
-    /// [`GuestDevices::raise`] for the virtual ethernet queue (the frame path's, inline).
+    /// [`GuestDevices::raise`] for the virtual ethernet queue (the frame path's, inline); it
+    /// covers every frame delivered before it.
     #[inline]
     fn raise_veth(&mut self, ram: &mut GuestRam<'_>) {
+        self.veth.unraised = false;
         if let Some(bit) = self.veth.irq() {
             if self.virq.raise(ram, bit) {
                 self.events.interrupt = true;
@@ -532,6 +535,51 @@ impl GuestDevices {
             self.raise_veth(ram);
         }
         Some(delivery)
+    }
+
+    /// [`GuestDevices::veth_deliver`] for one frame of a batch that the guest cannot see before
+    /// the batch ends (it does not run in between): whether the frame was delivered. Virq 3
+    /// is left for [`GuestDevices::veth_raise_delivered`], which the caller must call at the
+    /// end of the batch (before the guest runs and before its events are taken): one
+    /// read-modify-write of the virq word for the batch instead of one per frame. The virq
+    /// word then holds what `veth_deliver` would have left in it.
+    #[inline(never)]
+    pub fn veth_deliver_unraised(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+        iface: u16,
+        frame: &[u8],
+    ) -> bool {
+        match self.veth.deliver_fast(ram, iface, frame) {
+            Some(delivery) => delivery == Delivery::Delivered,
+            None => self.veth_deliver_unraised_full(ram, iface, frame),
+        }
+    }
+
+    /// [`GuestDevices::veth_deliver_unraised`] beyond the fast lane: the frames delivered before
+    /// are raised first (the full delivery may fault the queue, after which they could no
+    /// longer be), then the full delivery, which raises its own.
+    #[cold]
+    #[inline(never)]
+    fn veth_deliver_unraised_full(
+        &mut self,
+        ram: &mut GuestRam<'_>,
+        iface: u16,
+        frame: &[u8],
+    ) -> bool {
+        self.veth_raise_delivered(ram);
+        matches!(
+            self.veth_deliver_parts(ram, iface, &[frame]),
+            Ok(Delivery::Delivered)
+        )
+    }
+
+    /// Raises virq 3 if [`GuestDevices::veth_deliver_unraised`] delivered frames since it was
+    /// last raised (and flags the interrupt, as `veth_deliver` does).
+    pub fn veth_raise_delivered(&mut self, ram: &mut GuestRam<'_>) {
+        if self.veth.unraised {
+            self.raise_veth(ram);
+        }
     }
 
     /// Like [`GuestDevices::veth_deliver`], for a frame given as consecutive parts (to insert

@@ -50,7 +50,8 @@ pub enum Op {
     Service,
     /// Up to `a1 % 9` veth TX frames delivered back to interface `a0 % 9` of the same guest.
     VethPump,
-    /// A frame of `a0 a1 % 11000` bytes delivered to interface `a2 % 9`.
+    /// A frame of `a0 a1 % 11000` bytes delivered to interface `a2 % 9` (when `a2 & 0x80`, as a
+    /// batch of one: delivered unraised, then its virq raised).
     VethDeliver,
     /// `a0` bytes of console input.
     ConsoleInput,
@@ -195,7 +196,14 @@ fn apply(dev: &mut GuestDevices, ram: &mut GuestRam<'_>, base: u32, op: Op, a: &
             for (i, b) in frame.iter_mut().enumerate().take(len) {
                 *b = i as u8 ^ a[3];
             }
-            let _ = dev.veth_deliver(ram, u16::from(a[2] % 9), &frame[..len]);
+            let iface = u16::from(a[2] % 9);
+            if a[2] & 0x80 == 0 {
+                let _ = dev.veth_deliver(ram, iface, &frame[..len]);
+            } else {
+                // As a receive pass over the ports delivers: the virq bit once, after the frame.
+                let _ = dev.veth_deliver_unraised(ram, iface, &frame[..len]);
+                dev.veth_raise_delivered(ram);
+            }
         }
         Op::ConsoleInput => {
             let input = [a[1]; 255];

@@ -16,6 +16,7 @@
 //! strictly in ring order, so skipping one would desynchronise them.
 
 mod fast;
+pub(crate) use fast::fill_claimed;
 
 use crate::abi::{DESCRIPTOR_ALIGN, DESCRIPTOR_LEN, DONE};
 use crate::descriptor::Descriptor;

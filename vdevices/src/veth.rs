@@ -159,6 +159,8 @@ pub(crate) struct Veth {
     synced: bool,
     /// TX descriptors were handed back since virq 3 was last raised for that.
     handed_back: bool,
+    /// Frames were delivered by [`Veth::deliver_fast`] since virq 3 was last raised.
+    pub(crate) unraised: bool,
     max_transfer: u32,
     pub(crate) stats: VethStats,
 }
@@ -172,6 +174,7 @@ impl Veth {
             up: 0,
             synced: true,
             handed_back: false,
+            unraised: false,
             max_transfer: DEFAULT_MAX_TRANSFER,
             stats: VethStats {
                 tx_frames: 0,

@@ -9,8 +9,9 @@
 //! frame as a slice of its DMA buffer; the switch decides (learning the source); for each
 //! output the frame is copied once, into another port's transmit buffer or into a guest's
 //! posted RX buffer, or handed to the host's own IP ([`crate::host_link::HostLink::receive`])
-//! when the switch names the host's port in the bridge. A guest given frames gets its interrupt
-//! once, at the end of the pass (it does not run during the pass). A port in no bridge is a
+//! when the switch names the host's port in the bridge. A guest given frames gets its virq bit (one
+//! read-modify-write of its virq word) and its interrupt once, at the end of the pass (it does
+//! not run during the pass, so it finds what one raise per frame would have left). A port in no bridge is a
 //! standalone interface: its frames go to the host when it is one of the host's interfaces (it
 //! has an address), else nowhere. The host's answers wait in
 //! its outbox and leave through `Ports::send` in `crate::host_link::host_frames`. After a
@@ -26,7 +27,7 @@ use alloc::boxed::Box;
 use vswitch::{Forward, PortId, Seconds};
 
 use crate::host_link::HostLink;
-use crate::net::{deliver_to_guest_unnoted, Net, Owner, SwitchedGuest};
+use crate::net::{deliver_to_guest_unraised, raise_deliveries, Net, Owner, SwitchedGuest};
 use crate::vlan_port::{Parent, VlanBuf, VlanList, VlanPorts};
 use crate::{GuestId, MAX_GUESTS};
 
@@ -198,8 +199,8 @@ pub fn receive_from_ports<G: SwitchedGuest>(
         }
     }
     let mut pass = Pass::default();
-    // The guests given frames in this pass (bit n: guest slot n), whose interrupts are raised
-    // once at its end rather than once a frame.
+    // The guests given frames in this pass (bit n: guest slot n), whose virq bits and
+    // interrupts are raised once at its end rather than once a frame.
     let mut delivered = 0u32;
     for i in 0..ports.drivers.len() {
         let (before, rest) = ports.drivers.split_at_mut(i);
@@ -280,7 +281,7 @@ pub fn receive_from_ports<G: SwitchedGuest>(
     for (n, guest) in guests.iter_mut().enumerate().take(MAX_GUESTS) {
         if delivered & 1 << n != 0 {
             if let Some(guest) = guest {
-                guest.note_delivery();
+                raise_deliveries(guest);
             }
         }
     }
@@ -334,7 +335,8 @@ impl Outputs<'_> {
         }
     }
 
-    /// Copy `frame` into a guest's interface; its interrupt is raised after the pass.
+    /// Copy `frame` into a guest's interface; its virq bit and interrupt are raised after the
+    /// pass.
     #[inline(always)]
     fn deliver_to_guest<G: SwitchedGuest>(
         &mut self,
@@ -343,7 +345,7 @@ impl Outputs<'_> {
         iface: u16,
         frame: &[u8],
     ) {
-        if deliver_to_guest_unnoted(guests, guest, iface, frame) {
+        if deliver_to_guest_unraised(guests, guest, iface, frame) {
             self.delivered |= 1u32.checked_shl(u32::from(guest.0)).unwrap_or(0);
         }
     }

@@ -602,17 +602,22 @@ pub(crate) fn deliver_to_guest<G: SwitchedGuest>(
     iface: u16,
     frame: &[u8],
 ) {
-    if deliver_to_guest_unnoted(guests, guest, iface, frame) {
-        if let Some(Some(receiver)) = guests.get_mut(guest.index()) {
-            receiver.note_delivery();
-        }
+    let Some(Some(receiver)) = guests.get_mut(guest.index()) else {
+        return;
+    };
+    let Some((devices, mut ram)) = receiver.devices_and_ram() else {
+        return;
+    };
+    if let Ok(Delivery::Delivered) = devices.veth_deliver(&mut ram, iface, frame) {
+        receiver.note_delivery();
     }
 }
 
-/// [`deliver_to_guest`] without [`SwitchedGuest::note_delivery`]: whether the frame was
-/// delivered, so that the caller notes it once for a batch (the guest does not run in between;
-/// its device has the virq bit set already).
-pub(crate) fn deliver_to_guest_unnoted<G: SwitchedGuest>(
+/// [`deliver_to_guest`] for one frame of a batch (a receive pass over the ports), without
+/// virq 3 or [`SwitchedGuest::note_delivery`]: whether the frame was delivered. The caller
+/// ends the batch with [`raise_deliveries`] for each guest given frames, before the guest
+/// runs again (it does not run during the batch, so it cannot tell the difference).
+pub(crate) fn deliver_to_guest_unraised<G: SwitchedGuest>(
     guests: &mut [Option<G>],
     guest: GuestId,
     iface: u16,
@@ -624,8 +629,14 @@ pub(crate) fn deliver_to_guest_unnoted<G: SwitchedGuest>(
     let Some((devices, mut ram)) = receiver.devices_and_ram() else {
         return false;
     };
-    matches!(
-        devices.veth_deliver(&mut ram, iface, frame),
-        Ok(Delivery::Delivered)
-    )
+    devices.veth_deliver_unraised(&mut ram, iface, frame)
+}
+
+/// The end of a batch of [`deliver_to_guest_unraised`] for `receiver`: virq 3 set once for the
+/// batch's frames, and its interrupt noted.
+pub(crate) fn raise_deliveries<G: SwitchedGuest>(receiver: &mut G) {
+    if let Some((devices, mut ram)) = receiver.devices_and_ram() {
+        devices.veth_raise_delivered(&mut ram);
+    }
+    receiver.note_delivery();
 }

@@ -32,8 +32,9 @@
 //! --trace [--routed | --vif] [FRAMES]` instead traces a 64-byte flood (ether to ether bridged,
 //! or routed, or ether to the guest's vif) instruction by instruction (QEMU `-d
 //! in_asm,exec,nochain`) and prints the instructions per frame of each function of the image
-//! ([`trace`]); with `NET_BENCH_KEEP_LOG` set to a path, QEMU's log is kept there (to see which
-//! block ran after which: callers).
+//! ([`trace`]), then frame by frame what a frame delivered into a guest's buffer costs; with
+//! `NET_BENCH_KEEP_LOG` set to a path, QEMU's log is kept there (to see which block ran after
+//! which: callers), and `net-bench --trace-log LOG ELF` analyses it again.
 //!
 //! `net-bench --guests [BYTES] [--real-time]` instead measures TCP between two guests through
 //! the switch against the same transfer over a loopback inside one guest ([`guest_tcp`]).
@@ -204,6 +205,8 @@ fn main() {
                 "--machine {other}: the machines are malta and ppce500"
             )),
         }
+    } else if let Some(at) = args.iter().position(|a| a == "--trace-log") {
+        analyse_kept_log(args.get(at + 1), args.get(at + 2))
     } else if has("--trace") {
         let path = if has("--routed") {
             TracePath::Routed
@@ -618,15 +621,30 @@ fn run_trace(count: u64, path: TracePath, icount: bool) -> Result<(), String> {
     for (name, n) in trace::demangle_all(b.functions).iter().take(40) {
         println!("{:>9.1}  {name}", per(*n));
     }
-    // The same, inside the receive passes that took frames only (found by the functions'
-    // demangled names): what part 1 counts, less the guests' interrupts after the pass.
+    print_passes(&text, &syms, Some(frames));
+    // The log for a closer look (which block ran after which: callers), when asked for.
+    if let Some(keep) = std::env::var_os("NET_BENCH_KEEP_LOG") {
+        std::fs::copy(&log, &keep).map_err(|e| format!("{}: {e}", Path::new(&keep).display()))?;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// The receive passes of a trace (`trace::analyse_passes`) per frame of `frames` (by default
+/// the walk's calls found in the log), then frame by frame ([`print_frames`]).
+fn print_passes(text: &str, syms: &[trace::Symbol], frames: Option<u64>) {
+    // Inside the receive passes that took frames only (found by the functions' demangled
+    // names): what part 1 counts, less the guests' interrupts after the pass.
     let demangled: Vec<trace::Symbol> =
         trace::demangle_all(syms.iter().map(|s| (s.0.clone(), 0)).collect())
             .into_iter()
-            .zip(&syms)
+            .zip(syms)
             .map(|((name, _), s)| (name, s.1, s.2))
             .collect();
-    let (inside, pass_count) = trace::analyse_passes(&text, &demangled);
+    let (inside, pass_count) = trace::analyse_passes(text, &demangled);
+    let split = trace::analyse_frames(text, &demangled);
+    let frames = frames.unwrap_or(split.delivered.frames + split.other.frames);
+    let per = |n: u64| n as f64 / frames.max(1) as f64;
     println!(
         "inside the {pass_count} receive passes that took frames: {:.0} instructions per frame",
         per(inside.total)
@@ -634,12 +652,71 @@ fn run_trace(count: u64, path: TracePath, icount: bool) -> Result<(), String> {
     for (name, n) in inside.functions.iter().take(25) {
         println!("{:>9.1}  {name}", per(*n));
     }
-    // The log for a closer look (which block ran after which: callers), when asked for.
-    if let Some(keep) = std::env::var_os("NET_BENCH_KEEP_LOG") {
-        std::fs::copy(&log, &keep).map_err(|e| format!("{}: {e}", Path::new(&keep).display()))?;
-    }
-    let _ = std::fs::remove_dir_all(&dir);
+    print_frames(&split, inside.total);
+}
+
+/// `--trace-log LOG ELF`: the analysis of `--trace` again, of a log kept with
+/// `NET_BENCH_KEEP_LOG` and the image (with its symbols) that ran it
+/// (`target/cross/mips-mti-none-elf/firmware/hypervisor-qemu-malta`); per frame of the walk's
+/// calls found in the log.
+fn analyse_kept_log(log: Option<&String>, elf: Option<&String>) -> Result<(), String> {
+    let (Some(log), Some(elf)) = (log, elf) else {
+        return Err("--trace-log needs the kept log and the image's ELF".to_string());
+    };
+    let text = std::fs::read_to_string(log).map_err(|e| format!("{log}: {e}"))?;
+    let elf = std::fs::read(elf).map_err(|e| format!("{elf}: {e}"))?;
+    let syms = symbols(&elf).ok_or("no symbol table in the image")?;
+    print_passes(&text, &syms, None);
     Ok(())
+}
+
+/// Frame by frame, what a frame delivered into a guest's buffer costs without the copy, and
+/// what the others cost: the walk's call for each (from `trace::analyse_frames`), plus the
+/// rest of the receive passes (`inside_total`, the passes' instructions, less all the calls:
+/// the port's poll, the pass's fixed costs) shared among all the frames.
+fn print_frames(split: &trace::FrameSplit, inside_total: u64) {
+    let (delivered, other) = (&split.delivered, &split.other);
+    let frames = delivered.frames + other.frames;
+    if frames == 0 {
+        return;
+    }
+    let each = |n: u64, of: u64| n as f64 / of.max(1) as f64;
+    let rest = each(
+        inside_total.saturating_sub(delivered.total + other.total),
+        frames,
+    );
+    println!(
+        "frame by frame: the walk's call (from the closure's entry back to the poll) for {} \
+         frames delivered into a guest's buffer, {:.0} instructions each of which the copy {:.0}; \
+         for {} others {:.0} each; the rest of the passes (the poll, the pass's share) {rest:.0} \
+         per frame",
+        delivered.frames,
+        each(delivered.total, delivered.frames),
+        each(delivered.copy, delivered.frames),
+        other.frames,
+        each(other.total, other.frames),
+    );
+    if delivered.frames > 0 {
+        println!(
+            "a frame delivered into a guest's buffer: {:.0} instructions without the copy \
+             (with it {:.0}); its call by function:",
+            each(delivered.total - delivered.copy, delivered.frames) + rest,
+            each(delivered.total, delivered.frames) + rest,
+        );
+        for (name, n) in delivered.functions.iter().take(12) {
+            println!("{:>9.1}  {name}", each(*n, delivered.frames));
+        }
+    }
+    if other.frames > 0 {
+        println!(
+            "a frame not delivered into a guest's buffer (dropped at a vif for want of a buffer, or sent \
+             out of a port, its copy included): {:.0} instructions; its call by function:",
+            each(other.total, other.frames) + rest
+        );
+        for (name, n) in other.functions.iter().take(8) {
+            println!("{:>9.1}  {name}", each(*n, other.frames));
+        }
+    }
 }
 
 /// ether1 and the `netguest` guest's vif alone in a second bridge, the guest at

@@ -160,6 +160,89 @@ pub fn analyse_passes(log: &str, symbols: &[Symbol]) -> (Breakdown, u64) {
     (breakdown(by_function, unknown_blocks), passes)
 }
 
+/// The walk's calls, frame by frame, split by whether the frame went into a guest's buffer.
+#[derive(Default)]
+pub struct FrameSplit {
+    /// Frames whose call ran a copy into guest RAM (`guest_mem::copy`): delivered to a guest.
+    pub delivered: FrameKind,
+    /// The others (dropped at the vif for want of a buffer, or sent out of a port).
+    pub other: FrameKind,
+}
+
+/// What the walk's calls for one kind of frame ran, all together.
+#[derive(Default)]
+pub struct FrameKind {
+    pub frames: u64,
+    /// Instructions of the calls, the copy included.
+    pub total: u64,
+    /// Of which the copy into guest RAM.
+    pub copy: u64,
+    /// The calls' instructions by function, most first.
+    pub functions: Vec<(String, u64)>,
+}
+
+/// Whether a (demangled) function is the copy into guest RAM.
+fn is_guest_copy(name: &str) -> bool {
+    name.starts_with("guest_mem::copy::")
+}
+
+/// The walk's call for each frame, by the image's (demangled) function names: from the entry
+/// into the per-frame closure of `receive_from_ports` (coming from the port's `poll_rx`) until
+/// the run is back in `poll_rx`. A frame counts as delivered to a guest when the copy into
+/// guest RAM (`guest_mem::copy::*`) ran in its call.
+pub fn analyse_frames(log: &str, symbols: &[Symbol]) -> FrameSplit {
+    let (runs, _) = block_runs(log);
+    let functions = Functions::new(symbols);
+    let mut names: HashMap<u32, String> = HashMap::new();
+    let mut by_kind: [HashMap<String, u64>; 2] = [HashMap::new(), HashMap::new()];
+    let mut split = FrameSplit::default();
+    // The frame under way: its instructions by function, and whether it copied into a guest.
+    let mut frame: Option<(HashMap<String, u64>, bool)> = None;
+    let mut previous = String::new();
+    for (pc, len) in runs {
+        let name = names
+            .entry(pc)
+            .or_insert_with(|| functions.name(pc))
+            .clone();
+        let in_closure = name.contains("receive_from_ports") && name.contains("{closure");
+        let ended = if name.contains("poll_rx") {
+            frame.take()
+        } else {
+            None
+        };
+        if let Some((counts, copied)) = ended {
+            let (kind, sums) = if copied {
+                (&mut split.delivered, &mut by_kind[0])
+            } else {
+                (&mut split.other, &mut by_kind[1])
+            };
+            kind.frames += 1;
+            for (f, n) in counts {
+                kind.total += n;
+                if is_guest_copy(&f) {
+                    kind.copy += n;
+                }
+                *sums.entry(f).or_default() += n;
+            }
+        }
+        if frame.is_none() && in_closure && previous.contains("poll_rx") {
+            frame = Some((HashMap::new(), false));
+        }
+        if let Some((counts, copied)) = frame.as_mut() {
+            *copied |= is_guest_copy(&name);
+            *counts.entry(name.clone()).or_default() += len;
+        }
+        previous = name;
+    }
+    for (kind, sums) in [&mut split.delivered, &mut split.other]
+        .into_iter()
+        .zip(by_kind)
+    {
+        kind.functions = breakdown(sums, 0).functions;
+    }
+    split
+}
+
 /// The functions' names demangled by `llvm-cxxfilt` (package llvm, which the image build
 /// already needs for `llvm-objcopy`); as they are if it cannot be run.
 pub fn demangle_all(names: Vec<(String, u64)>) -> Vec<(String, u64)> {
@@ -252,5 +335,50 @@ Trace 0: 0x7f80 [00000000/0000000080000300/00000000/00000000] h
             "take_events, the closure, flush twice: two instructions each"
         );
         assert!(b.functions.iter().all(|(f, _)| f != "main_loop"));
+    }
+
+    #[test]
+    fn each_frames_call_is_counted_and_split_by_whether_it_copied_into_a_guest() {
+        let block = |at: u32, name: &str| {
+            format!("IN: {name}\n{at:#010x}:  nop\n{:#010x}:  nop\n\n", at + 4)
+        };
+        let run = |at: u32| format!("Trace 0: 0x7f00 [00000000/{at:016x}/00000000/00000000] f\n");
+        let mut log = String::new();
+        for (at, name) in [(0x100, "p"), (0x200, "c"), (0x300, "d"), (0x400, "k")] {
+            log += &block(at, name);
+        }
+        // poll, a frame that copies (closure, delivery, copy, closure), poll, a frame that
+        // does not (closure, delivery), poll; the closure run again without the poll before it
+        // (a second output of a flooded frame) belongs to the frame under way.
+        for at in [
+            0x100, 0x200, 0x300, 0x400, 0x400, 0x200, 0x100, 0x200, 0x300, 0x200, 0x100,
+        ] {
+            log += &run(at);
+        }
+        let symbols = vec![
+            ("<e1000::Port>::poll_rx".to_string(), 0x100, 0x10),
+            (
+                "vmm::ether::receive_from_ports::{closure#2}".to_string(),
+                0x200,
+                0x10,
+            ),
+            (
+                "vdevices::GuestDevices::veth_deliver".to_string(),
+                0x300,
+                0x10,
+            ),
+            ("guest_mem::copy::copy_long".to_string(), 0x400, 0x10),
+        ];
+        let split = analyse_frames(&log, &symbols);
+        assert_eq!(split.delivered.frames, 1);
+        assert_eq!(split.delivered.total, 10, "five blocks of two");
+        assert_eq!(split.delivered.copy, 4);
+        assert_eq!(split.other.frames, 1);
+        assert_eq!(split.other.total, 6);
+        assert_eq!(split.other.copy, 0);
+        assert_eq!(
+            split.delivered.functions[0],
+            ("guest_mem::copy::copy_long".to_string(), 4)
+        );
     }
 }

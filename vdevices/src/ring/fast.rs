@@ -1,5 +1,5 @@
 //! The frame path's fast lanes through a ring: the usual case of a TX peek, a TX completion and
-//! an RX fill, written without calls (so that a frame-path function using them needs no stack
+//! an RX fill (the buffer claimed, then filled), written without calls (so that a frame-path function using them needs no stack
 //! frame) and with every check made before anything is written. Each answers `None` / `false`,
 //! having changed nothing, where the full operation would do anything else (fault, find no
 //! buffer, refuse a frame); the caller then runs the full operation, which does that.
@@ -81,43 +81,47 @@ impl Ring {
         Descriptor::get_at_cursor(ram, self.cursor).is_some_and(|d| d.done() | (d.size == 0))
     }
 
-    /// [`Ring::rx_fill_prefixed`] with a two-byte prefix and one part, when the buffer at the
-    /// cursor is posted, large enough and inside the window, and its link is good; otherwise
-    /// `false`, with nothing done (the caller then takes the full path, which reports what
-    /// happened). The frame path's fast lane.
+    /// The first half of [`Ring::rx_fill_prefixed`] with a two-byte prefix and one part: when
+    /// the buffer at the cursor is posted, large enough for `total` bytes and inside the window,
+    /// and its link is good, hands it back as holding `total` bytes (its size written with
+    /// DONE, the cursor moved on) and answers where the bytes go; otherwise `None`, with nothing
+    /// done (the caller then takes the full path, which reports what happened). The caller
+    /// writes the bytes with [`fill_claimed`] before the guest runs again: the guest sees the
+    /// same ring as after `rx_fill_prefixed`. Claiming first means that nothing of the ring is
+    /// still needed once the copy starts (the frame path's fast lane keeps no values across
+    /// the copy's call).
     #[inline(always)]
-    pub(crate) fn rx_fill_fast(
-        &mut self,
-        ram: &mut GuestRam<'_>,
-        prefix: [u8; 2],
-        data: &[u8],
-    ) -> bool {
-        let Some(d) = Descriptor::get_at_cursor(ram, self.cursor) else {
-            return false;
-        };
+    pub(crate) fn rx_claim_fast(&mut self, ram: &mut GuestRam<'_>, total: usize) -> Option<Gva> {
+        let d = Descriptor::get_at_cursor(ram, self.cursor)?;
         // Posted (DONE clear, capacity not 0) and large enough.
-        let total = data.len().wrapping_add(prefix.len());
         if d.done() | (d.size == 0) | (total > d.size as usize) {
-            return false;
+            return None;
         }
-        let Some(position) = self.position_after(ram, d.next) else {
-            return false;
-        };
-        let Some(buf) = ram.get_mut(d.addr, total as u32) else {
-            return false;
-        };
-        let (head, body) = buf.split_at_mut(prefix.len());
-        head.copy_from_slice(&prefix);
-        guest_mem::copy(body, data);
-        // Cannot fail: the same descriptor was just read through the same RAM. If it did, the
-        // full path would do the same writes again, which is harmless.
+        let position = self.position_after(ram, d.next)?;
+        // `total` is at most the capacity, below 2^31.
+        ram.get_range(d.addr, total as u32)?;
+        // Cannot fail: the same descriptor was just read through the same RAM.
         if !Descriptor::put_size_at_cursor(ram, self.cursor, total as u32 | DONE) {
-            return false;
+            return None;
         }
         self.handed_back = self.handed_back.wrapping_add(1);
         self.cursor = d.next;
         self.position = position;
-        true
+        Some(d.addr)
+    }
+}
+
+/// The second half of [`Ring::rx_claim_fast`]: `prefix` then `data` into the buffer at `addr`
+/// that it claimed for `prefix.len() + data.len()` bytes.
+#[inline(always)]
+pub(crate) fn fill_claimed(ram: &mut GuestRam<'_>, addr: Gva, prefix: [u8; 2], data: &[u8]) {
+    let total = data.len().wrapping_add(prefix.len());
+    // Always there: `rx_claim_fast` checked this range through the same RAM, whose size and
+    // window do not change.
+    if let Some(buf) = ram.get_mut(addr, total as u32) {
+        let (head, body) = buf.split_at_mut(prefix.len());
+        head.copy_from_slice(&prefix);
+        guest_mem::copy(body, data);
     }
 }
 
@@ -131,6 +135,17 @@ mod tests {
     use std::vec::Vec;
 
     const BASE: u32 = 0xC000_0000;
+
+    /// The fast lane's fill: claim, then fill; whether the buffer was taken.
+    fn rx_fill_fast(rx: &mut Ring, ram: &mut GuestRam<'_>, prefix: [u8; 2], data: &[u8]) -> bool {
+        match rx.rx_claim_fast(ram, data.len() + prefix.len()) {
+            Some(addr) => {
+                fill_claimed(ram, addr, prefix, data);
+                true
+            }
+            None => false,
+        }
+    }
     const RAM: usize = 2048;
 
     /// What a descriptor's fields are set to.
@@ -224,7 +239,7 @@ mod tests {
                         let (mut fast, mut full) = (rx, rx);
                         let ok = {
                             let mut ram = GuestRam::new(&mut fast_mem[..view], MIPS_RAM_WINDOW).unwrap();
-                            fast.rx_fill_fast(&mut ram, [0, 1], &data[..len])
+                            rx_fill_fast(&mut fast, &mut ram, [0, 1], &data[..len])
                         };
                         let expected = {
                             let mut ram = GuestRam::new(&mut full_mem[..view], MIPS_RAM_WINDOW).unwrap();
@@ -302,7 +317,7 @@ mod tests {
         let mut ram = GuestRam::new(&mut mem, MIPS_RAM_WINDOW).unwrap();
         let mut rx = Ring::attach(&ram, head, 16).unwrap();
         for _ in 0..7 {
-            assert!(rx.rx_fill_fast(&mut ram, [0, 1], &[7; 100]));
+            assert!(rx_fill_fast(&mut rx, &mut ram, [0, 1], &[7; 100]));
             let at = rx.cursor();
             Descriptor::write_size(&mut ram, at, 160).unwrap();
         }

@@ -4,6 +4,7 @@
 //! the full operation would do anything else; the caller then runs the full operation.
 
 use super::{Delivery, Taken, TxToken, Veth, ID_LEN, MIN_TRANSFER};
+use crate::ring::fill_claimed;
 use guest_mem::GuestRam;
 
 impl Veth {
@@ -46,9 +47,11 @@ impl Veth {
     }
 
     /// [`Veth::deliver`] of one frame in the usual cases: it goes into the posted buffer
-    /// without anything unusual (see [`Ring::rx_fill_fast`](crate::ring::Ring)), or the guest
+    /// without anything unusual (see [`Ring::rx_claim_fast`](crate::ring::Ring)), or the guest
     /// has no buffer posted (dropped and counted, as `deliver` does); `None`, with nothing done,
-    /// otherwise.
+    /// otherwise. A delivered frame is noted in [`Veth::unraised`] (`deliver` raises virq 3
+    /// through its caller; here the caller may raise it once for several frames). The copy
+    /// comes last, so that nothing waits across its call.
     #[inline(always)]
     pub(crate) fn deliver_fast(
         &mut self,
@@ -60,8 +63,11 @@ impl Veth {
             return None;
         }
         let ch = self.slot.open_mut()?;
-        if ch.rx.rx_fill_fast(ram, iface.to_be_bytes(), frame) {
+        let total = frame.len().wrapping_add(ID_LEN as usize);
+        if let Some(buffer) = ch.rx.rx_claim_fast(ram, total) {
             self.stats.rx_frames += 1;
+            self.unraised = true;
+            fill_claimed(ram, buffer, iface.to_be_bytes(), frame);
             return Some(Delivery::Delivered);
         }
         if ch.rx.rx_unposted_fast(ram) {
