@@ -56,14 +56,14 @@ tasks:
         one guest-to-guest frame through the product's frame loop: ns on this
         host, or MIPS / e500v2 instructions counted under QEMU malta / ppce500
         (-icount shift=0)
-  bench net [FRAMES] [--icount | --rate | --trace [--vif | --routed]] [--machine ppce500]
+  bench net [FRAMES] [--icount | --rate | --trace [--vif | --routed]] [--machine ppce500 [--e1000]]
         hypervisor instructions per bridged frame, ether to ether and ether to
         vif, 64 and 1514 bytes, on QEMU malta (-icount shift=0) with two
         network namespaces as peers (needs root); then in real time the highest
         64-byte UDP rate under 1% loss and TCP throughput between them;
         --trace: where a 64-byte frame's instructions go, by function;
         --machine ppce500: the same on QEMU ppce500's eTSEC ports (ether to
-        ether and routed)
+        ether and routed); with --e1000 on two e1000 on its PCI bus
   bench net --guests [BYTES] [--real-time]
         TCP between two netguests through the switch (default 8 MiB, 3 runs,
         medians) against the same transfer over a loopback in one guest, and
@@ -219,7 +219,7 @@ fn bench(args: &[String]) -> Result<(), String> {
         Some((what, rest)) if what == "frames" => cargo_run("frames-bench", &["--release"], rest),
         Some((what, rest)) if what == "net" => cargo_run("net-bench", &["--release"], rest),
         Some((what, rest)) if what == "forward" => cargo_run("forward-bench", &["--release"], rest),
-        _ => Err("usage: ./x bench fib [--table FILE]... | ./x bench rib [--data DIR] [--quick] | ./x bench config [--routes N]... [--qemu] | ./x bench guest [--touches N] [--trace] [-- QEMU ARGS] | ./x bench frames [BATCHES] [--mips | --e500 [--opt-level L]] | ./x bench net [FRAMES] [--icount | --rate | --trace [--routed | --vif] [--icount]] [--machine ppce500] | ./x bench net --guests [BYTES] [--real-time] | ./x bench forward [--data DIR] [--packets N] [--ecmp | --round-robin] | ./x bench forward --mips [--data DIR] [--opt-level L] [--trace]".into()),
+        _ => Err("usage: ./x bench fib [--table FILE]... | ./x bench rib [--data DIR] [--quick] | ./x bench config [--routes N]... [--qemu] | ./x bench guest [--touches N] [--trace] [-- QEMU ARGS] | ./x bench frames [BATCHES] [--mips | --e500 [--opt-level L]] | ./x bench net [FRAMES] [--icount | --rate | --trace [--routed | --vif] [--icount]] [--machine ppce500 [--e1000]] | ./x bench net --guests [BYTES] [--real-time] | ./x bench forward [--data DIR] [--packets N] [--ecmp | --round-robin] | ./x bench forward --mips [--data DIR] [--opt-level L] [--trace]".into()),
     }
 }
 

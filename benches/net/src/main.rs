@@ -58,7 +58,7 @@ use qemu_tests::guests;
 use qemu_tests::image::{self, symbol, symbols};
 use qemu_tests::monitor::Monitor;
 use qemu_tests::netlab::NetLab;
-use qemu_tests::qemu::{Nic, QemuConfig};
+use qemu_tests::qemu::{Nic, NicModel, QemuConfig};
 use qemu_tests::session::{Session, PROMPT};
 
 const BOOT: Duration = Duration::from_secs(120);
@@ -199,7 +199,16 @@ fn main() {
         match machine {
             "malta" => Err("--machine malta is the default: leave it out".to_string()),
             "ppce500" if has("--trace") => Err("--trace runs on malta only".to_string()),
-            "ppce500" => ppce500::run(count, has("--icount"), has("--rate")),
+            "ppce500" => ppce500::run(
+                count,
+                has("--icount"),
+                has("--rate"),
+                if has("--e1000") {
+                    NicModel::E1000
+                } else {
+                    NicModel::Board
+                },
+            ),
             "" => Err("--machine needs a machine: ppce500 (malta is the default)".to_string()),
             other => Err(format!(
                 "--machine {other}: the machines are malta and ppce500"
@@ -270,12 +279,21 @@ impl Rig {
         extra: &[&str],
         routed: bool,
     ) -> Result<Rig, String> {
-        Rig::boot_on(Board::QemuMalta, tag, dir, files, extra, routed)
+        Rig::boot_on(
+            Board::QemuMalta,
+            NicModel::Board,
+            tag,
+            dir,
+            files,
+            extra,
+            routed,
+        )
     }
 
-    /// [`Rig::boot`] on `board` (qemu-malta or qemu-ppce500).
+    /// [`Rig::boot`] on `board` (qemu-malta or qemu-ppce500) with ports of `model`.
     fn boot_on(
         board: Board,
+        model: NicModel,
         tag: u8,
         dir: &Path,
         files: Option<PathBuf>,
@@ -294,6 +312,7 @@ impl Rig {
         config.extra = vec!["-name".into(), "mr,debug-threads=on".into()];
         config.no_reboot = true;
         config.nics = vec![Nic::Tap(tap_a.clone()), Nic::Tap(tap_b.clone())];
+        config.nic_model = model;
         config.files = files;
         config.extra.extend(Monitor::qemu_args(&socket));
         config.extra.extend(extra.iter().map(|a| a.to_string()));

@@ -1,6 +1,7 @@
-//! `net-bench --machine ppce500 [FRAMES] [--icount | --rate]`: the same measurements on
-//! qemu-ppce500, whose two ports are eTSEC controllers on QEMU's platform bus, against the same
-//! two namespaces.
+//! `net-bench --machine ppce500 [FRAMES] [--icount | --rate] [--e1000]`: the same
+//! measurements on qemu-ppce500, whose two ports are eTSEC controllers on QEMU's platform bus
+//! (with `--e1000`: two e1000 on its PCI bus, the driver malta uses), against the same two
+//! namespaces.
 //!
 //! - Instructions per frame (`--icount`): ether to ether (bridged) and routed, 64 and 1514
 //!   bytes, from the same kernel counters as on malta (`__hv_ether_*`, `__hv_route_ticks`),
@@ -12,14 +13,15 @@
 //!   vif is not measured here (the ppce500 guests are built apart, `guests::build_e500*`).
 //! - Real time (`--rate`, no `-icount`): the 64-byte UDP rate under 1% loss, bridged and
 //!   routed, with [`rate::trial`]s in a search of its own ([`search`]); TCP over [`TCP_BYTES`]
-//!   (not malta's 64 MiB, which can fill the ring). A rate past what the box carries may fill
-//!   the ring and end QEMU: the search then stops, says so, and what follows runs on a fresh
-//!   boot.
+//!   on eTSECs (not malta's 64 MiB, which can fill the ring), [`TCP_BYTES_E1000`] on e1000s.
+//!   A rate past what the box carries may fill an eTSEC's ring and end QEMU: the search then
+//!   stops, says so, and what follows runs on a fresh boot.
 
 use std::time::Duration;
 
 use qemu_tests::boards::Board;
 use qemu_tests::image;
+use qemu_tests::qemu::NicModel;
 
 use super::{
     kernel_counters, netpeer, rate, route_through_the_box, scratch_dir, Counters, Rig, ADDR_B,
@@ -34,20 +36,30 @@ const TIMEBASE_HZ: f64 = 400e6;
 const BURST: u64 = 1_000;
 /// The TCP transfer: 1 MiB, as the ppce500 port tests.
 const TCP_BYTES: u64 = 1 << 20;
+/// With e1000 ports, whose model has no such limit: malta's 64 MiB.
+const TCP_BYTES_E1000: u64 = 64 << 20;
 /// Where the rate search starts, and the most it tries.
 const START_PPS: u64 = 10_000;
 const MAX_PPS: u64 = 640_000;
 
-/// Run the instruction counts, the rates, or both.
-pub fn run(count: Option<u64>, icount: bool, rate: bool) -> Result<(), String> {
+/// Run the instruction counts, the rates, or both, with ports of `model`.
+pub fn run(count: Option<u64>, icount: bool, rate: bool, model: NicModel) -> Result<(), String> {
     if icount || !rate {
-        run_icount(count.unwrap_or(5_000))?;
+        run_icount(count.unwrap_or(5_000), model)?;
     }
     if rate || !icount {
-        rate_on(false)?;
-        rate_on(true)?;
+        rate_on(false, model)?;
+        rate_on(true, model)?;
     }
     Ok(())
+}
+
+/// The ports' device, as the output names it.
+fn device(model: NicModel) -> &'static str {
+    match model {
+        NicModel::Board => "eTSEC",
+        NicModel::E1000 => "e1000",
+    }
 }
 
 fn counters() -> Result<Counters, String> {
@@ -96,11 +108,12 @@ fn measure(rig: &mut Rig, counters: &mut Counters, path: &str, to: &str, count: 
     }
 }
 
-fn run_icount(count: u64) -> Result<(), String> {
+fn run_icount(count: u64, model: NicModel) -> Result<(), String> {
     let mut counters = counters()?;
     let dir = scratch_dir()?;
     let mut rig = Rig::boot_on(
         Board::QemuPpce500,
+        model,
         10,
         &dir,
         None,
@@ -108,8 +121,9 @@ fn run_icount(count: u64) -> Result<(), String> {
         false,
     )?;
     println!(
-        "net-bench: QEMU ppce500, -icount shift=0, two eTSEC on taps, {count} frames a run \
-         (bursts of {BURST})"
+        "net-bench: QEMU ppce500, -icount shift=0, two {} on taps, {count} frames a run \
+         (bursts of {BURST})",
+        device(model)
     );
     println!(
         "{:<14} {:>5} {:>7} {:>9} {:>8} {:>11} {:>12} {:>10}",
@@ -219,15 +233,17 @@ fn path_of<'a>(rig: &'a Rig, to: &'a str) -> rate::Path<'a> {
 }
 
 /// The highest 64-byte rate under 1% loss and TCP, bridged or `routed`.
-fn rate_on(routed: bool) -> Result<(), String> {
+fn rate_on(routed: bool, model: NicModel) -> Result<(), String> {
     let mut counters = counters()?;
     let dir = scratch_dir()?;
-    let mut rig = Rig::boot_on(Board::QemuPpce500, 11, &dir, None, &[], routed)?;
+    let boot = || Rig::boot_on(Board::QemuPpce500, model, 11, &dir, None, &[], routed);
+    let mut rig = boot()?;
     let to = if routed { ROUTED_B } else { ADDR_B };
     let how = if routed { "routed" } else { "bridged" };
     println!(
-        "\nnet-bench: QEMU ppce500, real time (no -icount), ether1 to ether2 {how} (eTSEC), \
-         64-byte UDP, 2 s a trial"
+        "\nnet-bench: QEMU ppce500, real time (no -icount), ether1 to ether2 {how} ({}), \
+         64-byte UDP, 2 s a trial",
+        device(model)
     );
     let (ns_a, ns_b, tap_b, pid) = (
         rig.ns_a.clone(),
@@ -251,7 +267,7 @@ fn rate_on(routed: bool) -> Result<(), String> {
              (boards/e500/src/ether.rs); a fresh boot for what follows"
         );
         drop(rig);
-        rig = Rig::boot_on(Board::QemuPpce500, 11, &dir, None, &[], routed)?;
+        rig = boot()?;
     } else if let Some(pps) = found.failed {
         println!("not carried: {pps} pps");
     }
@@ -279,16 +295,20 @@ fn rate_on(routed: bool) -> Result<(), String> {
         }
         None => println!("no rate kept loss under 1%"),
     }
+    let tcp_bytes = match model {
+        NicModel::Board => TCP_BYTES,
+        NicModel::E1000 => TCP_BYTES_E1000,
+    };
     if alive(rig.s.pid()) {
         let mut runs = Vec::new();
         for _ in 0..3 {
-            runs.push(rate::tcp(&rig.ns_a, &rig.ns_b, to, TCP_BYTES)?);
+            runs.push(rate::tcp(&rig.ns_a, &rig.ns_b, to, tcp_bytes)?);
         }
         let shown: Vec<String> = runs.iter().map(|m| format!("{m:.0}")).collect();
         runs.sort_by(f64::total_cmp);
         println!(
             "TCP {how}, {} MiB A to B, three runs: {} Mbit/s (median {:.0})",
-            TCP_BYTES >> 20,
+            tcp_bytes >> 20,
             shown.join(", "),
             runs[1]
         );

@@ -34,9 +34,9 @@ use drivers::etsec::{self, Etsec, PhyLink};
 use drivers::fsl_soc::{EthernetController, EthernetPhy, Interrupt, CCSR_LEN};
 use drivers::mmio::Mmio;
 use drivers::nic::{EthernetPort, Link, MacAddress, RingLayout, RingMemory, Speed};
-use hypervisor::arch::{self, mmu};
-use hypervisor::board::{EtherPort, PhysRange, PortCounters};
-use hypervisor::nic_port::port_counters;
+use hypervisor::arch::mmu;
+use hypervisor::board::{EtherPort, PhysRange};
+use hypervisor::nic_port::{FixedLink, NicPort, Phy, PolledLink};
 
 use crate::device_window::DeviceWindow;
 use crate::TimebaseDelay;
@@ -69,56 +69,17 @@ pub(crate) const DMA: CoherentDma = CoherentDma {
     len: mmu::RAM_MAPPED,
 };
 
-/// One eTSEC port, as the network sees it.
-pub struct Port {
-    nic: Etsec<Mmio, CoherentDma>,
-    /// Ring-full refusals followed by a second try (`EthernetPort::transmit_reclaiming`).
-    retried: u64,
-    /// Whether the link is read from a PHY (else it never changes).
-    phy: bool,
-    link: Link,
-    /// Time base ticks between PHY reads, and when the next is due.
-    link_period: u64,
-    next_link_check: u64,
-}
+type Nic = Etsec<Mmio, CoherentDma>;
 
-impl EtherPort for Port {
-    fn mac(&self) -> [u8; 6] {
-        self.nic.mac_address().0
+/// The PHY on the controller's own MDIO.
+struct OwnPhy;
+
+impl Phy<Nic> for OwnPhy {
+    fn read(&mut self, nic: &mut Nic) -> Link {
+        nic.link()
     }
-    fn link_up(&self) -> bool {
-        self.link.up
-    }
-    fn take_events(&mut self) -> bool {
-        // The eTSEC has no link interrupt: the PHY is asked now and then.
-        let _ = self.nic.take_events();
-        let now = arch::counter();
-        if !self.phy || now < self.next_link_check {
-            return false;
-        }
-        self.next_link_check = now + self.link_period;
-        let link = self.nic.link();
-        let changed = link.up != self.link.up;
-        if changed && link.up {
-            self.nic.configure_for(link);
-        }
-        self.link = link;
-        changed
-    }
-    fn poll_rx(&mut self, budget: usize, deliver: &mut dyn FnMut(&[u8])) -> usize {
-        self.nic.poll_rx(budget, deliver)
-    }
-    fn transmit(&mut self, frame: &[u8]) -> bool {
-        self.nic.transmit_reclaiming(frame, &mut self.retried)
-    }
-    fn flush_tx(&mut self) {
-        self.nic.flush_tx();
-    }
-    fn reclaim_tx(&mut self) {
-        self.nic.reclaim_tx();
-    }
-    fn counters(&self) -> PortCounters {
-        port_counters(&self.nic.counters(), self.retried)
+    fn configure(&mut self, nic: &mut Nic, link: Link) {
+        nic.configure_for(link);
     }
 }
 
@@ -143,8 +104,7 @@ pub fn start_ports(
     let delay = TimebaseDelay {
         hz: setup.timebase_hz,
     };
-    let area = (Etsec::<Mmio, CoherentDma>::buffer_bytes(LAYOUT)
-        + Etsec::<Mmio, CoherentDma>::descriptor_bytes(LAYOUT)) as u64;
+    let area = (Nic::buffer_bytes(LAYOUT) + Nic::descriptor_bytes(LAYOUT)) as u64;
     for c in controllers.iter().flatten() {
         let name = ports.len() + 1;
         let Some(regs) = registers(c.phys, &setup) else {
@@ -154,8 +114,8 @@ pub fn start_ports(
         let memory = (setup.dma_ram)(area, mmu::RAM_MAPPED as u64).and_then(|ram| {
             ring_memory(
                 ram,
-                Etsec::<Mmio, CoherentDma>::buffer_bytes(LAYOUT),
-                Etsec::<Mmio, CoherentDma>::descriptor_bytes(LAYOUT),
+                Nic::buffer_bytes(LAYOUT),
+                Nic::descriptor_bytes(LAYOUT),
             )
         });
         let Some(memory) = memory else {
@@ -183,20 +143,20 @@ pub fn start_ports(
         nic.set_interrupts(true);
         interrupts.extend(c.interrupts.iter().flatten().copied());
         let link_period = setup.timebase_hz * LINK_POLL_MS / 1000;
-        ports.push(Box::new(Port {
-            nic,
-            retried: 0,
-            phy: from_phy,
-            link,
-            link_period,
-            next_link_check: arch::counter() + link_period,
-        }));
+        if from_phy {
+            ports.push(Box::new(NicPort::new(
+                nic,
+                PolledLink::new(OwnPhy, link, link_period),
+            )));
+        } else {
+            ports.push(Box::new(NicPort::new(nic, FixedLink(link))));
+        }
     }
     (ports, interrupts)
 }
 
 /// The controller's 4 KiB of registers: in CCSR, or through the device window (mapped at the
-/// first device outside CCSR; every other one must lie in the same 1 MiB).
+/// first device outside CCSR; every other one must lie in the same 4 MiB).
 fn registers(phys: u64, setup: &PortSetup<'_>) -> Option<Mmio> {
     let len = etsec::REGISTER_WINDOW;
     if let Some(offset) = phys.checked_sub(setup.ccsr_phys) {

@@ -25,7 +25,7 @@ use drivers::nic::{EthernetPort, RingLayout};
 use drivers::pci::{self, Enable};
 use hypervisor::arch::mmu;
 use hypervisor::board::{EtherPort, PhysRange};
-use hypervisor::nic_port::NicPort;
+use hypervisor::nic_port::{DeviceLink, NicPort};
 
 use crate::ether::{ring_memory, DMA};
 use crate::pci_bus::PciBus;
@@ -95,6 +95,6 @@ pub fn start_ports(
                 "ether{name}: PCI device {slot}: no interrupt in the device tree's PCI map"
             ),
         }
-        ports.push(Box::new(NicPort::new(nic)));
+        ports.push(Box::new(NicPort::new(nic, DeviceLink)));
     }
 }

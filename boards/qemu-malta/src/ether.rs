@@ -24,7 +24,7 @@ use drivers::nic::{Delay, EthernetPort, RingLayout, RingMemory};
 use drivers::pci;
 use hypervisor::arch::dcache;
 use hypervisor::board::{EtherPort, PhysRange};
-use hypervisor::nic_port::NicPort;
+use hypervisor::nic_port::{DeviceLink, NicPort};
 
 /// kseg0 (cached) and kseg1 (uncached) views of low physical memory.
 const KSEG0: usize = 0x8000_0000;
@@ -157,7 +157,7 @@ pub fn start_ports(
             pci::set_interrupt_line(pci, f, irq);
             irqs |= 1 << irq;
         }
-        ports.push(Box::new(NicPort::new(nic)));
+        ports.push(Box::new(NicPort::new(nic, DeviceLink)));
     }
     (ports, irqs)
 }

@@ -35,7 +35,8 @@ use drivers::mii;
 use drivers::mmio::Mmio;
 use drivers::nic::{Delay, EthernetPort, Link, MacAddress, RingLayout, RingMemory};
 use hypervisor::arch::{self, dcache};
-use hypervisor::board::{EtherPort, PhysRange, PortCounters};
+use hypervisor::board::{EtherPort, PhysRange};
+use hypervisor::nic_port::{NicPort, Phy, PolledLink};
 
 const KSEG0: usize = 0x8000_0000;
 const KSEG1: usize = 0xA000_0000;
@@ -130,65 +131,20 @@ impl Delay for CounterDelay {
     }
 }
 
-/// One AG71xx port, as the network sees it.
-pub struct Port {
-    nic: Ag71xx<Mmio, Ar71xxDma>,
+type Nic = Ag71xx<Mmio, Ar71xxDma>;
+
+/// A port's PHY, on GE0's MDIO (GE1's PHY is on it too).
+struct Ge0Phy {
     mdio: Ag71xxMdio<Mmio>,
     phy: u8,
-    link: Link,
-    link_period: u64,
-    next_link_check: u64,
-    /// Ring-full refusals followed by a second try (`EthernetPort::transmit_reclaiming`).
-    retried: u64,
 }
 
-impl EtherPort for Port {
-    fn mac(&self) -> [u8; 6] {
-        self.nic.mac_address().0
+impl Phy<Nic> for Ge0Phy {
+    fn read(&mut self, _nic: &mut Nic) -> Link {
+        mii::link(&self.mdio, self.phy).unwrap_or(Link::DOWN)
     }
-    fn link_up(&self) -> bool {
-        self.link.up
-    }
-    fn take_events(&mut self) -> bool {
-        let _ = self.nic.take_events();
-        let now = arch::counter();
-        if now < self.next_link_check {
-            return false;
-        }
-        self.next_link_check = now + self.link_period;
-        let link = mii::link(&self.mdio, self.phy).unwrap_or(Link::DOWN);
-        let changed = link != self.link;
-        if changed && link.up {
-            self.nic.configure_for(link);
-        }
-        self.link = link;
-        changed
-    }
-    fn poll_rx(&mut self, budget: usize, deliver: &mut dyn FnMut(&[u8])) -> usize {
-        self.nic.poll_rx(budget, deliver)
-    }
-    fn transmit(&mut self, frame: &[u8]) -> bool {
-        self.nic.transmit_reclaiming(frame, &mut self.retried)
-    }
-    fn flush_tx(&mut self) {
-        self.nic.flush_tx();
-    }
-    fn reclaim_tx(&mut self) {
-        self.nic.reclaim_tx();
-    }
-    fn counters(&self) -> PortCounters {
-        let c = self.nic.counters();
-        PortCounters {
-            rx_frames: c.rx_frames,
-            rx_bytes: c.rx_bytes,
-            tx_frames: c.tx_frames,
-            tx_bytes: c.tx_bytes,
-            rx_drops: c.rx_dropped(),
-            tx_drops: c.tx_rejected,
-            tx_queue_drops: c.tx_queue_drops(self.retried),
-            rx_errors: c.rx_errors,
-            tx_errors: c.tx_errors,
-        }
+    fn configure(&mut self, nic: &mut Nic, link: Link) {
+        nic.configure_for(link);
     }
 }
 
@@ -272,15 +228,14 @@ pub fn start_ports(
             cpu_line: wiring.cpu_line,
             regs,
         });
-        ports.push(Box::new(Port {
-            nic,
+        let phy = Ge0Phy {
             mdio,
             phy: wiring.phy,
-            link,
-            link_period,
-            next_link_check: arch::counter() + link_period,
-            retried: 0,
-        }));
+        };
+        ports.push(Box::new(NicPort::new(
+            nic,
+            PolledLink::new(phy, link, link_period),
+        )));
     }
     (ports, interrupts)
 }
