@@ -75,7 +75,20 @@ impl Forwarder {
         N: Neighbors + ?Sized,
         S: Sink + ?Sized,
     {
-        let outcome = self.route(now, in_interface, frame, routes, neighbors, out);
+        let generation = Self::generation(routes, neighbors);
+        self.flows.sync(generation);
+        if let Some(generation) = generation {
+            if let Some(hit) = self.flows.lookup(generation, in_interface, frame) {
+                let frame = &mut frame[..hit.len];
+                frame[..hit.head.len()].copy_from_slice(&hit.head);
+                out.send(hit.interface, frame);
+                self.sent_cached(&hit);
+                return Outcome::Forwarded {
+                    interface: hit.interface,
+                };
+            }
+        }
+        let outcome = self.route(now, generation, in_interface, frame, routes, neighbors, out);
         match outcome {
             Outcome::Dropped(reason) => self.stats.count(reason),
             Outcome::ToHost => self.stats.to_host += 1,
@@ -84,9 +97,11 @@ impl Forwarder {
         outcome
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn route<R, N, S>(
         &mut self,
         now: Micros,
+        generation: Option<crate::fastpath::Generation>,
         in_interface: IfId,
         frame: &mut [u8],
         routes: &R,
@@ -265,6 +280,28 @@ impl Forwarder {
                 None => return self.wait(now, &ingress, &egress, hop, frame, neighbors),
             },
         };
+        // Sent in one piece by the forward branch: the flow's next packets may take the
+        // cache, if the decision and the lookup depended on nothing but the flow's key and
+        // the generations it is kept under (the lookup changed nothing).
+        if let Header::V4(h) = header {
+            let kept = self.config.ecmp == EcmpMode::PerFlowHash
+                && ip_len <= usize::from(egress.mtu)
+                && generation.is_some()
+                && Self::generation(routes, neighbors) == generation;
+            if kept {
+                self.flows.fill(
+                    in_interface,
+                    ingress.mac,
+                    &frame[ETH_LEN..],
+                    h.header_len,
+                    h.fragment,
+                    egress.id,
+                    egress.mac,
+                    egress.mtu,
+                    mac,
+                );
+            }
+        }
         self.transmit(frame, &egress, mac, out)
     }
 
@@ -489,7 +526,7 @@ impl Forwarder {
 
 /// Decrements the TTL of a valid IPv4 header and updates its checksum incrementally
 /// (RFC 1624): the word at offset 8 is TTL and protocol.
-fn decrement_ttl_v4(ip: &mut [u8]) {
+pub(crate) fn decrement_ttl_v4(ip: &mut [u8]) {
     let old = u16::from_be_bytes([ip[8], ip[9]]);
     ip[8] -= 1;
     let new = u16::from_be_bytes([ip[8], ip[9]]);
