@@ -106,3 +106,27 @@ impl vmm::RouteSource for RouteView<'_> {
         Some(self.rib.generation())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use vmm::RouteSource;
+
+    use crate::config::Config;
+    use crate::rib_state::RibState;
+
+    /// The data plane keeps decisions while the view's generation stays: rebuilding the map
+    /// of interface ids must change it, as a change of the RIB does.
+    #[test]
+    fn the_generation_changes_with_the_rib_and_with_the_interface_map() {
+        let mut state = RibState::empty();
+        let before = state.routes().generation().unwrap();
+        state.sync_host_index(&Config::new(2));
+        let after = state.routes().generation().unwrap();
+        assert_ne!(before, after);
+        assert_eq!(
+            after,
+            state.routes().generation().unwrap(),
+            "stable while unchanged"
+        );
+    }
+}

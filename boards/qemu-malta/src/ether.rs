@@ -134,6 +134,10 @@ impl EtherPort for Port {
     fn transmit(&mut self, frame: &[u8]) -> bool {
         self.nic.transmit_reclaiming(frame, &mut self.retried)
     }
+    fn transmit_parts(&mut self, head: &[u8], rest: &[u8]) -> bool {
+        self.nic
+            .transmit_parts_reclaiming(head, rest, &mut self.retried)
+    }
     fn flush_tx(&mut self) {
         self.nic.flush_tx();
     }
