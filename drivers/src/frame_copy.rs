@@ -79,7 +79,7 @@ pub fn copy_frame_parts(dst: &mut [u8], head: &[u8], rest: &[u8]) {
         "gathered copy of another length"
     );
     let (dst_head, dst_rest) = dst.split_at_mut(head.len());
-    dst_head.copy_from_slice(head);
+    copy_frame(dst_head, head);
     let lead = ((4 - head.len() % 4) % 4).min(rest.len());
     dst_rest[..lead].copy_from_slice(&rest[..lead]);
     copy_frame(&mut dst_rest[lead..], &rest[lead..]);

@@ -181,6 +181,8 @@ pub struct Forwarder {
     stats: Stats,
     scratch: [u8; FRAME_MAX],
     flows: fastpath::FlowCache,
+    /// The rewritten head of a frame the flow cache forwards.
+    head: fastpath::Head,
 }
 
 impl Forwarder {
@@ -195,6 +197,7 @@ impl Forwarder {
             stats: Stats::default(),
             scratch: [0; FRAME_MAX],
             flows: fastpath::FlowCache::new(),
+            head: fastpath::Head::default(),
         }
     }
 
@@ -286,17 +289,18 @@ impl Forwarder {
 
     /// The flow cache's decision for `frame` received on `in_interface`, under `generation`
     /// (what [`Forwarder::generation`] gives for the route source and neighbour table the
-    /// whole path would use now): the frame's rewritten head and where it goes. Nothing is
-    /// counted: a caller that sends it calls [`Forwarder::sent_cached`], one that does not
-    /// hands the frame to [`Forwarder::receive`] instead.
+    /// whole path would use now): where the frame goes, its rewritten head written to `head`.
+    /// Nothing is counted: a caller that sends it calls [`Forwarder::sent_cached`], one that
+    /// does not hands the frame to [`Forwarder::receive`] instead.
     #[inline]
     pub fn cached(
         &self,
         generation: fastpath::Generation,
         in_interface: IfId,
         frame: &[u8],
+        head: &mut fastpath::Head,
     ) -> Option<fastpath::Hit> {
-        self.flows.lookup(generation, in_interface, frame)
+        self.flows.lookup(generation, in_interface, frame, head)
     }
 
     /// A hit of [`Forwarder::cached`] was sent: counted as the whole path counts it.

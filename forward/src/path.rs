@@ -78,9 +78,10 @@ impl Forwarder {
         let generation = Self::generation(routes, neighbors);
         self.flows.sync(generation);
         if let Some(generation) = generation {
-            if let Some(hit) = self.flows.lookup(generation, in_interface, frame) {
+            let head = &mut self.head;
+            if let Some(hit) = self.flows.lookup(generation, in_interface, frame, head) {
                 let frame = &mut frame[..hit.len];
-                frame[..hit.head.len()].copy_from_slice(&hit.head);
+                frame[..crate::fastpath::HEAD_LEN].copy_from_slice(head.bytes());
                 out.send(hit.interface, frame);
                 self.sent_cached(&hit);
                 return Outcome::Forwarded {

@@ -271,7 +271,9 @@ impl Pair {
     fn packet(&mut self, on: IfId, bytes: &[u8]) {
         let generation = Forwarder::generation(&self.cached.rib, &self.cached.nbrs);
         if let Some(g) = generation {
-            self.hits += usize::from(self.cached.fwd.cached(g, on, bytes).is_some());
+            let mut head = forward::fastpath::Head::default();
+            let hit = self.cached.fwd.cached(g, on, bytes, &mut head).is_some();
+            self.hits += usize::from(hit);
         }
         let mut a = bytes.to_vec();
         let c = &mut self.cached;

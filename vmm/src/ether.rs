@@ -25,7 +25,7 @@ use alloc::boxed::Box;
 
 use vswitch::{Forward, PortId, Seconds};
 
-use crate::host_link::{Egress, HostLink};
+use crate::host_link::HostLink;
 use crate::net::{deliver_to_guest_unnoted, Net, Owner, SwitchedGuest};
 use crate::vlan_port::{Parent, VlanBuf, VlanList, VlanPorts};
 use crate::{GuestId, MAX_GUESTS};
@@ -309,8 +309,10 @@ pub fn receive_from_ports<G: SwitchedGuest>(
                         i,
                         delivered: 0,
                     };
+                    // The rewritten head of a frame the flow cache routes.
+                    let mut head = forward::fastpath::Head::default();
                     port.poll_rx(RX_BUDGET, &mut |frame| {
-                        if !out.route_cached(host, routes, iface, frame) {
+                        if !out.route_cached(host, routes, iface, frame, &mut head) {
                             host.receive(iface, frame);
                         }
                     })
@@ -400,7 +402,7 @@ impl Outputs<'_> {
     /// the forwarder's flow cache has its decision under the route source's generation
     /// `routes` and the host IP's neighbour generation, and the decision's egress is another
     /// port in no bridge: sent out of it, rewritten (its first `forward::fastpath::HEAD_LEN`
-    /// bytes from the cache's head), and counted as the routing step would. Returns whether
+    /// bytes from `head`, which the cache writes), and counted as the routing step would. Returns whether
     /// it was; otherwise nothing happened and the frame goes the whole way.
     #[inline(always)]
     fn route_cached(
@@ -409,6 +411,7 @@ impl Outputs<'_> {
         routes: u64,
         iface: hostip::IfaceId,
         frame: &[u8],
+        head: &mut forward::fastpath::Head,
     ) -> bool {
         let Some(routing) = host.routing.as_deref_mut() else {
             return false;
@@ -419,26 +422,21 @@ impl Outputs<'_> {
         };
         let Some(hit) = routing
             .fwd
-            .cached(generation, routing::IfId(iface.0), frame)
+            .cached(generation, routing::IfId(iface.0), frame, head)
         else {
             return false;
         };
-        let egress = host.places.egress(hostip::IfaceId(hit.interface.0));
-        let Some(Egress::Ether(j)) = egress.filter(|e| *e != Egress::Ether(self.i)) else {
+        let j = host.places.ether_port(hostip::IfaceId(hit.interface.0));
+        let Some(j) = j.filter(|j| *j != self.i) else {
             return false;
         };
         routing.fwd.sent_cached(&hit);
-        let rest = &frame[hit.head.len()..hit.len];
+        let rest = &frame[forward::fastpath::HEAD_LEN..hit.len];
+        let head = head.bytes();
         if j < self.i {
-            Ports::send_parts(self.before, self.state_before, j, &hit.head, rest);
+            Ports::send_parts(self.before, self.state_before, j, head, rest);
         } else {
-            Ports::send_parts(
-                self.after,
-                self.state_after,
-                j - self.i - 1,
-                &hit.head,
-                rest,
-            );
+            Ports::send_parts(self.after, self.state_after, j - self.i - 1, head, rest);
         }
         true
     }
