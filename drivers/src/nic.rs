@@ -255,13 +255,19 @@ pub trait EthernetPort {
     fn transmit_parts_reclaiming(&mut self, head: &[u8], rest: &[u8], retried: &mut u64) -> bool {
         match self.transmit_parts(head, rest) {
             Ok(()) => true,
-            Err(TxError::RingFull) => {
-                *retried += 1;
-                self.reclaim_tx();
-                self.transmit_parts(head, rest).is_ok()
-            }
+            Err(TxError::RingFull) => self.retry_parts_after_reclaim(head, rest, retried),
             Err(_) => false,
         }
+    }
+
+    /// The second try of [`Self::transmit_parts_reclaiming`], out of line (as
+    /// [`Self::retry_after_reclaim`]).
+    #[cold]
+    #[inline(never)]
+    fn retry_parts_after_reclaim(&mut self, head: &[u8], rest: &[u8], retried: &mut u64) -> bool {
+        *retried += 1;
+        self.reclaim_tx();
+        self.transmit_parts(head, rest).is_ok()
     }
 
     /// The second try of [`Self::transmit_reclaiming`], out of line: a driver's `transmit`

@@ -284,26 +284,62 @@ impl Forwarder {
         // Sent in one piece by the forward branch: the flow's next packets may take the
         // cache, if the decision and the lookup depended on nothing but the flow's key and
         // the generations it is kept under (the lookup changed nothing).
-        if let Header::V4(h) = header {
-            let kept = self.config.ecmp == EcmpMode::PerFlowHash
-                && ip_len <= usize::from(egress.mtu)
-                && generation.is_some()
-                && Self::generation(routes, neighbors) == generation;
-            if kept {
-                self.flows.fill(
-                    in_interface,
-                    ingress.mac,
-                    &frame[ETH_LEN..],
-                    h.header_len,
-                    h.fragment,
-                    egress.id,
-                    egress.mac,
-                    egress.mtu,
-                    mac,
-                );
-            }
+        if generation.is_some() {
+            self.keep(
+                generation,
+                in_interface,
+                &ingress,
+                &egress,
+                mac,
+                frame,
+                &header,
+                routes,
+                neighbors,
+            );
         }
         self.transmit(frame, &egress, mac, out)
+    }
+
+    /// The forward branch sent (is about to send) `frame` out of `egress` to `mac`: keep the
+    /// decision in the flow cache when it may stand for the flow's next packets (see
+    /// `fastpath`). Out of line: a path without generations never comes here.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn keep<R, N>(
+        &mut self,
+        generation: Option<crate::fastpath::Generation>,
+        in_interface: IfId,
+        ingress: &Interface,
+        egress: &Interface,
+        mac: Mac,
+        frame: &[u8],
+        header: &Header,
+        routes: &R,
+        neighbors: &N,
+    ) where
+        R: RouteSource + ?Sized,
+        N: Neighbors + ?Sized,
+    {
+        let Header::V4(h) = header else {
+            return;
+        };
+        let ip = &frame[ETH_LEN..];
+        let kept = self.config.ecmp == EcmpMode::PerFlowHash
+            && ip.len() <= usize::from(egress.mtu)
+            && Self::generation(routes, neighbors) == generation;
+        if kept {
+            self.flows.fill(
+                in_interface,
+                ingress.mac,
+                ip,
+                h.header_len,
+                h.fragment,
+                egress.id,
+                egress.mac,
+                egress.mtu,
+                mac,
+            );
+        }
     }
 
     /// Queues a frame for an unresolved next hop.
