@@ -141,14 +141,18 @@ pub fn run(tables: &Tables, fibs: &Fibs, clock: &mut Clock) {
     }
     let flows: Vec<_> = templates[..FLOWS]
         .iter()
-        .filter(|(t, len)| fwd.cached(generation, CLIENT, &t[..*len], &mut Head::default()).is_some())
+        .filter(|(t, len)| {
+            fwd.cached(generation, CLIENT, &t[..*len], &mut Head::default())
+                .is_some()
+        })
         .copied()
         .collect();
     let k = flows.len();
     let hit_misses = (0..PACKETS)
         .filter(|i| {
             let (t, len) = &flows[i % k];
-            fwd.cached(generation, CLIENT, &t[..*len], &mut Head::default()).is_none()
+            fwd.cached(generation, CLIENT, &t[..*len], &mut Head::default())
+                .is_none()
         })
         .count();
     let t0 = clock.now();
