@@ -66,6 +66,25 @@ pub fn copy_frame(dst: &mut [u8], src: &[u8]) {
     }
 }
 
+/// `head` then `rest` into `dst` (a gathered frame: a rewritten header from a small buffer and
+/// the rest of a received frame, as the routed fast path sends it). The bytes of `rest` up to
+/// the next word boundary after `head` go singly, so that the bulk of `rest` is copied word by
+/// word when `dst` and `rest` sit at the same offset from a word (both DMA buffers at
+/// `head.len()`). Panics if `dst` is not exactly as long as both.
+#[inline]
+pub fn copy_frame_parts(dst: &mut [u8], head: &[u8], rest: &[u8]) {
+    assert_eq!(
+        dst.len(),
+        head.len() + rest.len(),
+        "gathered copy of another length"
+    );
+    let (dst_head, dst_rest) = dst.split_at_mut(head.len());
+    copy_frame(dst_head, head);
+    let lead = ((4 - head.len() % 4) % 4).min(rest.len());
+    dst_rest[..lead].copy_from_slice(&rest[..lead]);
+    copy_frame(&mut dst_rest[lead..], &rest[lead..]);
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -110,5 +129,21 @@ mod tests {
     #[should_panic(expected = "different lengths")]
     fn different_lengths_panic() {
         copy_frame(&mut [0u8; 4], &[0u8; 5]);
+    }
+
+    #[test]
+    fn gathered_copies_equal_the_whole_frame_at_every_split_and_alignment() {
+        let frame: Vec<u8> = (0..300u32).map(|i| (i * 7 + 3) as u8).collect();
+        for len in [0usize, 1, 33, 34, 60, 64, 100, 300] {
+            for split in [0usize, 1, 14, 34, 35].into_iter().filter(|s| *s <= len) {
+                for off in 0..4 {
+                    let mut dst_all = vec![0u8; len + 8];
+                    let d = aligned_start(&dst_all) + off;
+                    let dst = &mut dst_all[d..d + len];
+                    copy_frame_parts(dst, &frame[..split], &frame[split..len]);
+                    assert_eq!(dst, &frame[..len], "len {len} split {split} offset {off}");
+                }
+            }
+        }
     }
 }

@@ -220,6 +220,9 @@ pub trait EthernetPort {
     fn poll_rx(&mut self, budget: usize, deliver: &mut dyn FnMut(&[u8])) -> usize;
     /// Queue `frame` for transmission. The device is told with [`Self::flush_tx`].
     fn transmit(&mut self, frame: &[u8]) -> Result<(), TxError>;
+    /// Queue the frame made of `head` followed by `rest`, gathered into one transmit buffer
+    /// (a rewritten header from a small buffer, the rest from where the frame was received).
+    fn transmit_parts(&mut self, head: &[u8], rest: &[u8]) -> Result<(), TxError>;
     /// Queue a frame of `len` bytes that `fill` writes straight into the transmit buffer.
     fn transmit_with(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8]))
         -> Result<(), TxError>;
@@ -245,6 +248,26 @@ pub trait EthernetPort {
             Err(TxError::RingFull) => self.retry_after_reclaim(frame, retried),
             Err(_) => false,
         }
+    }
+
+    /// [`Self::transmit_parts`], with [`Self::transmit_reclaiming`]'s second try.
+    #[inline]
+    fn transmit_parts_reclaiming(&mut self, head: &[u8], rest: &[u8], retried: &mut u64) -> bool {
+        match self.transmit_parts(head, rest) {
+            Ok(()) => true,
+            Err(TxError::RingFull) => self.retry_parts_after_reclaim(head, rest, retried),
+            Err(_) => false,
+        }
+    }
+
+    /// The second try of [`Self::transmit_parts_reclaiming`], out of line (as
+    /// [`Self::retry_after_reclaim`]).
+    #[cold]
+    #[inline(never)]
+    fn retry_parts_after_reclaim(&mut self, head: &[u8], rest: &[u8], retried: &mut u64) -> bool {
+        *retried += 1;
+        self.reclaim_tx();
+        self.transmit_parts(head, rest).is_ok()
     }
 
     /// The second try of [`Self::transmit_reclaiming`], out of line: a driver's `transmit`
@@ -381,6 +404,13 @@ mod tests {
             self.used += 1;
             self.counters.tx_frames += 1;
             Ok(())
+        }
+        fn transmit_parts(&mut self, head: &[u8], rest: &[u8]) -> Result<(), TxError> {
+            let mut frame = [0u8; 64];
+            let len = head.len() + rest.len();
+            frame[..head.len()].copy_from_slice(head);
+            frame[head.len()..len].copy_from_slice(rest);
+            self.transmit(&frame[..len])
         }
         fn transmit_with(
             &mut self,

@@ -9,7 +9,10 @@
 //!   interface's MTU;
 //! - every packet is accounted for once: handed to the host, forwarded, queued (then
 //!   released, dropped or still waiting) or dropped with a reason;
-//! - ICMP errors never exceed the rate limit's burst plus its rate over the time passed.
+//! - ICMP errors never exceed the rate limit's burst plus its rate over the time passed;
+//! - the flow cache ([`crate::fastpath`]) changes nothing: a twin forwarder whose route source
+//!   gives no generation (so it never keeps a decision) gets the same frames, gives the same
+//!   outcomes, sends the same bytes and counts the same.
 //!
 //! Input: records of one opcode byte: `0..=3` a raw frame follows (one length byte, then the
 //! bytes) on interface 1 or 2, sent to its MAC; `4` time passes (one byte of 10 ms steps) and
@@ -19,12 +22,14 @@
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use routing::{
-    AddressSpec, Gateway, IfId, InterfaceState, Prefix, Rib, RibConfig, RouteSpec, RouteType,
-    RuleAction, RuleSpec,
+    AddressSpec, Decision, EcmpChoice, Gateway, IfId, InterfaceState, Packet, Prefix, Rib,
+    RibConfig, RouteSpec, RouteType, RuleAction, RuleSpec,
 };
 
 use crate::parse::{self, ETH_LEN};
-use crate::{checksum, Config, Forwarder, Interface, Mac, Neighbors, Outcome, Sink, FRAME_MAX};
+use crate::{
+    checksum, Config, Forwarder, Interface, Mac, Neighbors, Outcome, RouteSource, Sink, FRAME_MAX,
+};
 
 const MACS: [Mac; 4] = [
     [2, 0, 0, 0, 0, 1],
@@ -66,8 +71,11 @@ const DESTINATIONS: [IpAddr; 14] = [
     IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0x55, 0, 0, 0, 0, 5)),
 ];
 
+#[derive(Clone)]
 struct Table {
     known: [bool; NEIGHBORS.len()],
+    /// Neighbours learnt (the table's generation).
+    changes: u64,
 }
 
 impl Neighbors for Table {
@@ -78,10 +86,24 @@ impl Neighbors for Table {
         self.known[i].then_some(PEER)
     }
     fn resolve(&mut self, _: IfId, _: IpAddr) {}
+    fn generation(&self) -> Option<u64> {
+        Some(self.changes)
+    }
+}
+
+/// The RIB without a generation: the twin that never keeps a decision.
+struct Uncached<'a>(&'a Rib);
+
+impl RouteSource for Uncached<'_> {
+    fn decide(&self, packet: &Packet, ecmp: EcmpChoice) -> Decision {
+        self.0.decide_ecmp(packet, ecmp)
+    }
 }
 
 struct Checker {
     sent: u64,
+    /// FNV-1a over every frame sent and its interface.
+    digest: u64,
 }
 
 impl Sink for Checker {
@@ -111,6 +133,9 @@ impl Sink for Checker {
             other => panic!("sent ethertype {other:#x}"),
         }
         self.sent += 1;
+        for b in interface.0.to_be_bytes().iter().chain(frame) {
+            self.digest = (self.digest ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+        }
     }
 }
 
@@ -265,9 +290,14 @@ pub fn run_counting(data: &[u8]) -> Summary {
     let mut fwd = forwarder();
     let mut table = Table {
         known: [false; NEIGHBORS.len()],
+        changes: 0,
     };
-    let mut out = Checker { sent: 0 };
+    let mut out = Checker { sent: 0, digest: 0 };
+    let mut twin = forwarder();
+    let mut twin_table = table.clone();
+    let mut twin_out = Checker { sent: 0, digest: 0 };
     let mut buf = [0u8; 1600];
+    let mut twin_buf = [0u8; 1600];
     let start = 1_000_000u64;
     let mut now = start;
     let (mut to_host, mut forwarded, mut queued, mut dropped) = (0u64, 0u64, 0u64, 0u64);
@@ -295,6 +325,7 @@ pub fn run_counting(data: &[u8]) -> Summary {
                 input = rest;
                 now += u64::from(steps) * 10_000;
                 fwd.poll(now, &mut table, &mut out);
+                twin.poll(now, &mut twin_table, &mut twin_out);
                 continue;
             }
             5 => {
@@ -302,8 +333,12 @@ pub fn run_counting(data: &[u8]) -> Summary {
                     break;
                 };
                 input = rest;
-                table.known[usize::from(pick) % NEIGHBORS.len()] = true;
+                for t in [&mut table, &mut twin_table] {
+                    t.known[usize::from(pick) % NEIGHBORS.len()] = true;
+                    t.changes += 1;
+                }
                 fwd.poll(now, &mut table, &mut out);
+                twin.poll(now, &mut twin_table, &mut twin_out);
                 continue;
             }
             _ => {
@@ -326,7 +361,23 @@ pub fn run_counting(data: &[u8]) -> Summary {
                 (n, IfId(1))
             }
         };
-        match fwd.receive(now, on, &mut buf[..len], &rib, &mut table, &mut out) {
+        twin_buf[..len].copy_from_slice(&buf[..len]);
+        let outcome = fwd.receive(now, on, &mut buf[..len], &rib, &mut table, &mut out);
+        let twin_outcome = twin.receive(
+            now,
+            on,
+            &mut twin_buf[..len],
+            &Uncached(&rib),
+            &mut twin_table,
+            &mut twin_out,
+        );
+        assert_eq!(outcome, twin_outcome, "the flow cache changed an outcome");
+        assert_eq!(
+            out.digest, twin_out.digest,
+            "the flow cache changed a frame"
+        );
+        assert_eq!(fwd.stats(), twin.stats(), "the flow cache changed a count");
+        match outcome {
             Outcome::ToHost => to_host += 1,
             Outcome::Forwarded { .. } => forwarded += 1,
             Outcome::Queued { .. } => queued += 1,

@@ -10,13 +10,14 @@
 //! frames go ([`Sink`]). See README.md for the walk of one routed packet.
 //!
 //! Modules: [`parse`] (header validation), [`checksum`] (RFC 1071 / RFC 1624), [`flow`] (the
-//! ECMP flow hash), [`icmp`] (error messages), [`frag`] (IPv4 fragmentation), [`pending`]
+//! ECMP flow hash), [`fastpath`] (the flow cache: a flow's decision kept for its next packets), [`icmp`] (error messages), [`frag`] (IPv4 fragmentation), [`pending`]
 //! (packets waiting for a neighbour), [`ratelimit`] (the ICMP token bucket), [`stats`]
 //! (counters), `path` (the forwarding path itself), [`fuzzing`] (the fuzz target's body).
 #![no_std]
 #![forbid(unsafe_code)]
 
 pub mod checksum;
+pub mod fastpath;
 pub mod flow;
 pub mod frag;
 pub mod fuzzing;
@@ -50,11 +51,21 @@ pub const MAX_MTU: u16 = (FRAME_MAX - parse::ETH_LEN) as u16;
 /// The routing decision for one packet. `ecmp` says how to pick among equal-cost next hops.
 pub trait RouteSource {
     fn decide(&self, packet: &Packet, ecmp: EcmpChoice) -> Decision;
+    /// A value that changes whenever any decision may change (routes, addresses,
+    /// interfaces, rules, tables; never the same for two different states), so that
+    /// decisions taken under it may be kept ([`fastpath`]). `None` (the default): decisions
+    /// are never kept.
+    fn generation(&self) -> Option<u64> {
+        None
+    }
 }
 
 impl RouteSource for Rib {
     fn decide(&self, packet: &Packet, ecmp: EcmpChoice) -> Decision {
         self.decide_ecmp(packet, ecmp)
+    }
+    fn generation(&self) -> Option<u64> {
+        Some(Rib::generation(self))
     }
 }
 
@@ -65,6 +76,14 @@ pub trait Neighbors {
     /// Ask for `addr` on `interface` to be resolved (an ARP request or neighbour
     /// solicitation, repeated by the neighbour table as it does for its own requests).
     fn resolve(&mut self, interface: IfId, addr: IpAddr);
+    /// A value that changes whenever what [`Neighbors::lookup`] answers or does may change
+    /// (an entry added, removed, given another MAC or state), read before and after a
+    /// lookup: a lookup that did something besides answering (asked for a confirmation)
+    /// must make it differ, or answer `None`. `None` (the default): lookups are never kept
+    /// ([`fastpath`]).
+    fn generation(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Where frames go.
@@ -148,19 +167,28 @@ pub enum Outcome {
     Dropped(Drop),
 }
 
-/// The forwarding path's state: interfaces, wait queues, the ICMP rate limit, counters, and a
-/// scratch buffer for the frames it builds.
+/// The forwarding path's state: interfaces, wait queues, the ICMP rate limit, counters, a
+/// scratch buffer for the frames it builds, and the flow cache.
+///
+/// Laid out in this order (`repr(C)`): the small fields every packet touches first, the large
+/// tables last, so that on MIPS the small ones stay within a load's 16-bit offset of the
+/// forwarder's address (the compiler's own order put the counters behind a table once the
+/// flow cache came, at about 118 instructions a packet more).
 #[derive(Clone)]
+#[repr(C)]
 pub struct Forwarder {
     config: Config,
-    interfaces: [Option<Interface>; MAX_INTERFACES],
-    waits: pending::WaitQueues,
-    icmp_bucket: ratelimit::TokenBucket,
-    icmp_peers: ratelimit::PeerLimits,
+    stats: Stats,
     /// The IPv4 identification of the next ICMP error.
     icmp_ident: u16,
-    stats: Stats,
+    /// The rewritten head of a frame the flow cache forwards.
+    head: fastpath::Head,
+    icmp_bucket: ratelimit::TokenBucket,
+    interfaces: [Option<Interface>; MAX_INTERFACES],
+    icmp_peers: ratelimit::PeerLimits,
     scratch: [u8; FRAME_MAX],
+    flows: fastpath::FlowCache,
+    waits: pending::WaitQueues,
 }
 
 impl Forwarder {
@@ -174,6 +202,8 @@ impl Forwarder {
             icmp_ident: 0,
             stats: Stats::default(),
             scratch: [0; FRAME_MAX],
+            flows: fastpath::FlowCache::new(),
+            head: fastpath::Head::default(),
         }
     }
 
@@ -191,6 +221,7 @@ impl Forwarder {
                 .ok_or(ConfigError::Full)?,
         };
         self.interfaces[slot] = Some(interface);
+        self.flows.clear();
         Ok(())
     }
 
@@ -198,6 +229,7 @@ impl Forwarder {
     pub fn remove_interface(&mut self, id: IfId) {
         if let Some(i) = self.slot(id) {
             self.interfaces[i] = None;
+            self.flows.clear();
         }
     }
 
@@ -235,11 +267,52 @@ impl Forwarder {
             self.icmp_peers = ratelimit::PeerLimits::new();
         }
         self.config = config;
+        self.flows.clear();
     }
 
     /// The counters.
     pub fn stats(&self) -> &Stats {
         &self.stats
+    }
+
+    /// The flow cache (how many flows it holds: [`fastpath::FlowCache::len`]).
+    pub fn flow_cache(&self) -> &fastpath::FlowCache {
+        &self.flows
+    }
+
+    /// The generation decisions are taken under with `routes` and `neighbors`, when both
+    /// give one (else nothing is cached).
+    pub fn generation<R, N>(routes: &R, neighbors: &N) -> Option<fastpath::Generation>
+    where
+        R: RouteSource + ?Sized,
+        N: Neighbors + ?Sized,
+    {
+        Some(fastpath::Generation {
+            routes: routes.generation()?,
+            neighbors: neighbors.generation()?,
+        })
+    }
+
+    /// The flow cache's decision for `frame` received on `in_interface`, under `generation`
+    /// (what [`Forwarder::generation`] gives for the route source and neighbour table the
+    /// whole path would use now): where the frame goes, its rewritten head written to `head`.
+    /// Nothing is counted: a caller that sends it calls [`Forwarder::sent_cached`], one that
+    /// does not hands the frame to [`Forwarder::receive`] instead.
+    #[inline]
+    pub fn cached(
+        &self,
+        generation: fastpath::Generation,
+        in_interface: IfId,
+        frame: &[u8],
+        head: &mut fastpath::Head,
+    ) -> Option<fastpath::Hit> {
+        self.flows.lookup(generation, in_interface, frame, head)
+    }
+
+    /// A hit of [`Forwarder::cached`] was sent: counted as the whole path counts it.
+    #[inline]
+    pub fn sent_cached(&mut self, _hit: &fastpath::Hit) {
+        self.stats.forwarded_v4 += 1;
     }
 
     /// How many next hops packets are waiting for.

@@ -75,7 +75,21 @@ impl Forwarder {
         N: Neighbors + ?Sized,
         S: Sink + ?Sized,
     {
-        let outcome = self.route(now, in_interface, frame, routes, neighbors, out);
+        let generation = Self::generation(routes, neighbors);
+        self.flows.sync(generation);
+        if let Some(generation) = generation {
+            let head = &mut self.head;
+            if let Some(hit) = self.flows.lookup(generation, in_interface, frame, head) {
+                let frame = &mut frame[..hit.len];
+                frame[..crate::fastpath::HEAD_LEN].copy_from_slice(head.bytes());
+                out.send(hit.interface, frame);
+                self.sent_cached(&hit);
+                return Outcome::Forwarded {
+                    interface: hit.interface,
+                };
+            }
+        }
+        let outcome = self.route(now, generation, in_interface, frame, routes, neighbors, out);
         match outcome {
             Outcome::Dropped(reason) => self.stats.count(reason),
             Outcome::ToHost => self.stats.to_host += 1,
@@ -84,9 +98,11 @@ impl Forwarder {
         outcome
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn route<R, N, S>(
         &mut self,
         now: Micros,
+        generation: Option<crate::fastpath::Generation>,
         in_interface: IfId,
         frame: &mut [u8],
         routes: &R,
@@ -265,7 +281,65 @@ impl Forwarder {
                 None => return self.wait(now, &ingress, &egress, hop, frame, neighbors),
             },
         };
+        // Sent in one piece by the forward branch: the flow's next packets may take the
+        // cache, if the decision and the lookup depended on nothing but the flow's key and
+        // the generations it is kept under (the lookup changed nothing).
+        if generation.is_some() {
+            self.keep(
+                generation,
+                in_interface,
+                &ingress,
+                &egress,
+                mac,
+                frame,
+                &header,
+                routes,
+                neighbors,
+            );
+        }
         self.transmit(frame, &egress, mac, out)
+    }
+
+    /// The forward branch sent (is about to send) `frame` out of `egress` to `mac`: keep the
+    /// decision in the flow cache when it may stand for the flow's next packets (see
+    /// `fastpath`). Out of line: a path without generations never comes here.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn keep<R, N>(
+        &mut self,
+        generation: Option<crate::fastpath::Generation>,
+        in_interface: IfId,
+        ingress: &Interface,
+        egress: &Interface,
+        mac: Mac,
+        frame: &[u8],
+        header: &Header,
+        routes: &R,
+        neighbors: &N,
+    ) where
+        R: RouteSource + ?Sized,
+        N: Neighbors + ?Sized,
+    {
+        let Header::V4(h) = header else {
+            return;
+        };
+        let ip = &frame[ETH_LEN..];
+        let kept = self.config.ecmp == EcmpMode::PerFlowHash
+            && ip.len() <= usize::from(egress.mtu)
+            && Self::generation(routes, neighbors) == generation;
+        if kept {
+            self.flows.fill(
+                in_interface,
+                ingress.mac,
+                ip,
+                h.header_len,
+                h.fragment,
+                egress.id,
+                egress.mac,
+                egress.mtu,
+                mac,
+            );
+        }
     }
 
     /// Queues a frame for an unresolved next hop.
@@ -489,7 +563,7 @@ impl Forwarder {
 
 /// Decrements the TTL of a valid IPv4 header and updates its checksum incrementally
 /// (RFC 1624): the word at offset 8 is TTL and protocol.
-fn decrement_ttl_v4(ip: &mut [u8]) {
+pub(crate) fn decrement_ttl_v4(ip: &mut [u8]) {
     let old = u16::from_be_bytes([ip[8], ip[9]]);
     ip[8] -= 1;
     let new = u16::from_be_bytes([ip[8], ip[9]]);

@@ -88,6 +88,14 @@ pub struct Neighbor<A> {
 pub struct NeighborTable<A, const N: usize> {
     slots: [Option<Neighbor<A>>; N],
     serial: u32,
+    /// Changes to what a forwarding lookup answers ([`NeighborTable::changes`]).
+    changes: u64,
+}
+
+/// What a forwarding lookup reads of an entry: its MAC, its state and whether it was asked
+/// to confirm.
+fn seen<A>(e: &Neighbor<A>) -> (Option<Mac>, NeighborState, bool) {
+    (e.mac, e.state, e.probes == 0)
 }
 
 /// Whether the table learned an address.
@@ -103,7 +111,16 @@ impl<A: Copy + PartialEq, const N: usize> NeighborTable<A, N> {
         NeighborTable {
             slots: [None; N],
             serial: 0,
+            changes: 0,
         }
+    }
+
+    /// How many times an entry was added or removed, or changed its MAC or state, or was
+    /// asked to confirm (what [`crate::HostIp::neighbor_for_forwarding`] answers may then
+    /// differ); other changes (times, the router flag, the probes of an incomplete entry) are
+    /// not counted.
+    pub fn changes(&self) -> u64 {
+        self.changes
     }
 
     /// The entries, oldest first.
@@ -140,6 +157,7 @@ impl<A: Copy + PartialEq, const N: usize> NeighborTable<A, N> {
         for slot in &mut self.slots {
             if slot.is_some_and(|e| !keep(e.iface)) {
                 *slot = None;
+                self.changes += 1;
             }
         }
     }
@@ -161,6 +179,7 @@ impl<A: Copy + PartialEq, const N: usize> NeighborTable<A, N> {
     }
 
     fn insert(&mut self, entry: Neighbor<A>) -> Learned {
+        self.changes += 1;
         self.serial = self.serial.wrapping_add(1);
         let serial = self.serial;
         match self.slot_for_new() {
@@ -192,12 +211,16 @@ impl<A: Copy + PartialEq, const N: usize> NeighborTable<A, N> {
             if e.state == NeighborState::Permanent {
                 return Learned::Yes;
             }
+            let before = seen(e);
             let changed = e.mac != Some(mac);
             e.mac = Some(mac);
             e.probes = 0;
             if confirmed || changed || e.state != NeighborState::Reachable {
                 e.state = state;
                 e.since = now;
+            }
+            if seen(e) != before {
+                self.changes += 1;
             }
             return Learned::Yes;
         }
@@ -216,6 +239,7 @@ impl<A: Copy + PartialEq, const N: usize> NeighborTable<A, N> {
     /// Replaces every static entry by `entries` (`(iface, addr, mac)`); a dynamic entry for
     /// the same address gives way. Returns how many did not fit.
     pub(crate) fn set_static(&mut self, entries: impl Iterator<Item = (IfaceId, A, Mac)>) -> usize {
+        self.changes += 1;
         for slot in &mut self.slots {
             if slot.is_some_and(|e| e.state == NeighborState::Permanent) {
                 *slot = None;
@@ -264,6 +288,7 @@ impl<A: Copy + PartialEq, const N: usize> NeighborTable<A, N> {
         match self.find_mut(iface, addr) {
             Some(e) if e.state == NeighborState::Stale && e.probes == 0 => {
                 e.probes = 1;
+                self.changes += 1;
                 true
             }
             _ => false,
@@ -319,11 +344,21 @@ impl<A: Copy + PartialEq, const N: usize> NeighborTable<A, N> {
             let Some(e) = slot else { continue };
             let age = now.saturating_sub(e.since);
             match e.state {
-                NeighborState::Reachable if age >= REACHABLE_US => e.state = NeighborState::Stale,
-                NeighborState::Stale if age >= STALE_US => *slot = None,
-                NeighborState::Failed if age >= FAILED_US => *slot = None,
+                NeighborState::Reachable if age >= REACHABLE_US => {
+                    e.state = NeighborState::Stale;
+                    self.changes += 1;
+                }
+                NeighborState::Stale if age >= STALE_US => {
+                    *slot = None;
+                    self.changes += 1;
+                }
+                NeighborState::Failed if age >= FAILED_US => {
+                    *slot = None;
+                    self.changes += 1;
+                }
                 NeighborState::Incomplete if age >= PROBE_US => {
                     if e.probes >= MAX_PROBES {
+                        self.changes += 1;
                         e.state = NeighborState::Failed;
                         e.since = now;
                     } else if let Some(d) = due.next() {

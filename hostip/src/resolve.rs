@@ -54,6 +54,14 @@ impl HostIp {
         }
     }
 
+    /// A value that grows whenever what [`HostIp::neighbor_for_forwarding`] answers may
+    /// change: an ARP or ND entry added, removed, given another MAC or state, or confirmed
+    /// ([`crate::neighbor::NeighborTable::changes`]). The forwarding path keeps its decisions
+    /// while it stays the same.
+    pub fn neighbor_generation(&self) -> u64 {
+        self.arp.changes() + self.nd.changes()
+    }
+
     /// Confirm a `stale` neighbour with one unicast request (after
     /// [`Lookup::Confirm`]); further lookups answer [`Lookup::Known`] until it is confirmed or
     /// forgotten.

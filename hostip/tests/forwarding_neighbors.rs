@@ -101,3 +101,53 @@ fn a_stale_next_hop_is_used_and_confirmed_once() {
         Lookup::Confirm(PEER_MAC)
     );
 }
+
+/// The forwarding path keeps its decisions while `neighbor_generation` stays: it must change
+/// with every change to what a lookup answers (learnt, stale, confirmed, a new MAC, gone) and
+/// may stay when nothing a lookup reads changed (the same answer again, time passing).
+#[test]
+fn the_neighbor_generation_follows_what_lookups_answer() {
+    let mut host = endpoint();
+    let mut out = Sent::default();
+    let peer = IpAddr::V4(PEER_V4);
+    let reply = |mac| {
+        arp(
+            ArpOperation::Reply,
+            (mac, PEER_V4),
+            (HOST_MAC, HOST_V4),
+            HOST_MAC,
+        )
+    };
+    let mut last = host.neighbor_generation();
+    let mut step = |host: &hostip::HostIp, changed: bool, what: &str| {
+        let now = host.neighbor_generation();
+        assert_eq!(now != last, changed, "{what}");
+        last = now;
+    };
+    host.resolve(0, VIF, peer, &mut out);
+    step(&host, true, "an incomplete entry");
+    host.receive(1, VIF, &reply(PEER_MAC), &mut out);
+    step(&host, true, "learnt");
+    host.receive(2, VIF, &reply(PEER_MAC), &mut out);
+    step(&host, false, "the same answer again");
+    host.poll(1000, &mut out);
+    step(&host, false, "time passing, still reachable");
+    let later = neighbor::REACHABLE_US + 200_000;
+    host.poll(later, &mut out);
+    step(&host, true, "reachable -> stale");
+    assert_eq!(
+        host.neighbor_for_forwarding(VIF, peer),
+        Lookup::Confirm(PEER_MAC)
+    );
+    host.confirm(VIF, peer, PEER_MAC, &mut out);
+    step(&host, true, "asked to confirm");
+    let other = [2, 0, 0, 0, 0x77, 0x77];
+    host.receive(later + 1, VIF, &reply(other), &mut out);
+    step(&host, true, "another MAC");
+    let stale = later + 2 * neighbor::REACHABLE_US;
+    host.poll(stale, &mut out);
+    step(&host, true, "stale again");
+    host.poll(stale + neighbor::STALE_US + 1, &mut out);
+    step(&host, true, "gone");
+    assert_eq!(host.neighbor_for_forwarding(VIF, peer), Lookup::Unknown);
+}

@@ -124,6 +124,10 @@ impl<N: EthernetPort, W: LinkWatch<N>> EtherPort for NicPort<N, W> {
     fn transmit(&mut self, frame: &[u8]) -> bool {
         self.nic.transmit_reclaiming(frame, &mut self.retried)
     }
+    fn transmit_parts(&mut self, head: &[u8], rest: &[u8]) -> bool {
+        self.nic
+            .transmit_parts_reclaiming(head, rest, &mut self.retried)
+    }
     fn flush_tx(&mut self) {
         self.nic.flush_tx();
     }

@@ -190,6 +190,8 @@ impl RibState {
     /// Rebuilds that map for `config`'s interfaces (after they changed).
     pub fn sync_host_index(&mut self, config: &Config) {
         self.host_index = HostIndex::build(config, |iface| self.if_id(iface));
+        // Decisions seen through the map may change: the data plane's kept ones go.
+        self.rib.bump_generation();
     }
 
     /// The RIB (for the route menus).

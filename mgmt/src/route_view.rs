@@ -6,7 +6,8 @@
 //! forwarding path); the RIB by its own stable ids ([`crate::rib_state`]). [`HostIndex`] maps
 //! between the two and is rebuilt whenever the interfaces change; a decision for an interface
 //! the host does not have (none in the list) names [`NOT_HOSTS`], which the forwarding path
-//! drops and counts.
+//! drops and counts. The view's generation is the RIB's, which the map's rebuilding bumps too,
+//! so the forwarding path's flow cache never outlives either.
 
 use alloc::vec::Vec;
 
@@ -97,5 +98,35 @@ impl vmm::RouteSource for RouteView<'_> {
             },
             other => other,
         }
+    }
+
+    /// The RIB's: it changes with every change to the RIB and whenever the map of interface
+    /// ids is rebuilt (`RibState::sync_host_index`).
+    fn generation(&self) -> Option<u64> {
+        Some(self.rib.generation())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use vmm::RouteSource;
+
+    use crate::config::Config;
+    use crate::rib_state::RibState;
+
+    /// The data plane keeps decisions while the view's generation stays: rebuilding the map
+    /// of interface ids must change it, as a change of the RIB does.
+    #[test]
+    fn the_generation_changes_with_the_rib_and_with_the_interface_map() {
+        let mut state = RibState::empty();
+        let before = state.routes().generation().unwrap();
+        state.sync_host_index(&Config::new(2));
+        let after = state.routes().generation().unwrap();
+        assert_ne!(before, after);
+        assert_eq!(
+            after,
+            state.routes().generation().unwrap(),
+            "stable while unchanged"
+        );
     }
 }

@@ -70,6 +70,10 @@ pub trait EtherPort {
     /// Queue `frame`; `false` if it was not queued (ring full even after reclaiming, or a
     /// length the device refuses; the driver counts it).
     fn transmit(&mut self, frame: &[u8]) -> bool;
+    /// Queue the frame made of `head` followed by `rest`, gathered into one transmit buffer
+    /// (the routed fast path: a rewritten header from a small buffer, the rest from the
+    /// receive buffer); `false` as for [`EtherPort::transmit`].
+    fn transmit_parts(&mut self, head: &[u8], rest: &[u8]) -> bool;
     /// Tell the device about the frames queued since the last call.
     fn flush_tx(&mut self);
     /// Take back the transmit slots the device is done with.
@@ -142,6 +146,27 @@ impl Ports {
         queued
     }
 
+    /// [`Ports::send`] of the frame `head` then `rest` ([`EtherPort::transmit_parts`]).
+    #[inline(always)]
+    pub fn send_parts(
+        drivers: &mut [Box<dyn EtherPort>],
+        state: &mut [PortState],
+        j: usize,
+        head: &[u8],
+        rest: &[u8],
+    ) -> bool {
+        let (Some(port), Some(st)) = (drivers.get_mut(j), state.get_mut(j)) else {
+            return false;
+        };
+        if !st.passes() {
+            st.tx_drops += 1;
+            return false;
+        }
+        let queued = port.transmit_parts(head, rest);
+        st.unflushed |= queued;
+        queued
+    }
+
     /// One doorbell for each port given frames in this pass; take back finished slots.
     pub fn flush(&mut self) {
         for (port, st) in self.drivers.iter_mut().zip(self.state.iter_mut()) {
@@ -173,11 +198,15 @@ pub struct Pass {
 
 /// Take up to [`RX_BUDGET`] frames from every port and move them through the switch (to other
 /// ports, into guests, to the host's port) or, from a port in no bridge, to the host, at time
-/// `now`.
+/// `now`. `routes` is the generation of the route source the routing step of this pass will
+/// use (`forward::RouteSource::generation`; `None`: no routing, or nothing may be kept): a
+/// frame from a port in no bridge that the forwarder's flow cache knows under it, routed out
+/// of another such port, is sent from here, without waiting in the host's inbox.
 pub fn receive_from_ports<G: SwitchedGuest>(
     net: &mut Net,
     guests: &mut [Option<G>],
     now: Seconds,
+    routes: Option<u64>,
 ) -> Pass {
     let Net {
         switch,
@@ -268,8 +297,29 @@ pub fn receive_from_ports<G: SwitchedGuest>(
             delivered |= out.delivered;
             taken
         } else if let Some(iface) = host.ether_iface(i) {
-            // A port in no bridge with an address of the host's: an interface of the host.
-            port.poll_rx(RX_BUDGET, &mut |frame| host.receive(iface, frame))
+            // A port in no bridge with an address of the host's: an interface of the host. A
+            // frame the flow cache routes out of another such port leaves from the receive
+            // buffer; the rest go to the host (routed frames by way of its inbox).
+            match routes.filter(|_| host.routing.is_some()) {
+                Some(routes) => {
+                    let mut out = Outputs {
+                        before,
+                        state_before,
+                        after,
+                        state_after,
+                        i,
+                        delivered: 0,
+                    };
+                    // The rewritten head of a frame the flow cache routes.
+                    let mut head = forward::fastpath::Head::default();
+                    port.poll_rx(RX_BUDGET, &mut |frame| {
+                        if !out.route_cached(host, routes, iface, frame, &mut head) {
+                            host.receive(iface, frame);
+                        }
+                    })
+                }
+                None => port.poll_rx(RX_BUDGET, &mut |frame| host.receive(iface, frame)),
+            }
         } else {
             // A port in no bridge and with no address: its frames go nowhere.
             port.poll_rx(RX_BUDGET, &mut |_| {})
@@ -348,6 +398,49 @@ impl Outputs<'_> {
         if deliver_to_guest_unraised(guests, guest, iface, frame) {
             self.delivered |= 1u32.checked_shl(u32::from(guest.0)).unwrap_or(0);
         }
+    }
+
+    /// The routed fast path: `frame`, received on host interface `iface` (this port), when
+    /// the forwarder's flow cache has its decision under the route source's generation
+    /// `routes` and the host IP's neighbour generation, and the decision's egress is another
+    /// port in no bridge: sent out of it, rewritten (its first `forward::fastpath::HEAD_LEN`
+    /// bytes from `head`, which the cache writes), and counted as the routing step would. Returns whether
+    /// it was; otherwise nothing happened and the frame goes the whole way.
+    #[inline(always)]
+    fn route_cached(
+        &mut self,
+        host: &mut HostLink,
+        routes: u64,
+        iface: hostip::IfaceId,
+        frame: &[u8],
+        head: &mut forward::fastpath::Head,
+    ) -> bool {
+        let Some(routing) = host.routing.as_deref_mut() else {
+            return false;
+        };
+        let generation = forward::fastpath::Generation {
+            routes,
+            neighbors: host.ip.neighbor_generation(),
+        };
+        let Some(hit) = routing
+            .fwd
+            .cached(generation, routing::IfId(iface.0), frame, head)
+        else {
+            return false;
+        };
+        let j = host.places.ether_port(hostip::IfaceId(hit.interface.0));
+        let Some(j) = j.filter(|j| *j != self.i) else {
+            return false;
+        };
+        routing.fwd.sent_cached(&hit);
+        let rest = &frame[forward::fastpath::HEAD_LEN..hit.len];
+        let head = head.bytes();
+        if j < self.i {
+            Ports::send_parts(self.before, self.state_before, j, head, rest);
+        } else {
+            Ports::send_parts(self.after, self.state_after, j - self.i - 1, head, rest);
+        }
+        true
     }
 
     /// Queue `frame` on physical port `j`, unless it is the receiving port.

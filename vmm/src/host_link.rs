@@ -126,12 +126,21 @@ pub(crate) struct Places {
     vif_iface: [[Option<IfaceId>; IFACES]; MAX_GUESTS],
     /// The host interface of each physical port that is one (in no bridge), in board order.
     ether_iface: Vec<Option<IfaceId>>,
+    /// The physical port of each host interface that is one, by interface index (the routed
+    /// fast path's egress, found without a search).
+    iface_ether: Vec<Option<usize>>,
     egress: Vec<(IfaceId, Egress)>,
     /// The VLAN interfaces: (parent, VLAN id, the VLAN's interface).
     vlans: Vec<(IfaceId, u16, IfaceId)>,
 }
 
 impl Places {
+    /// The physical port host interface `iface` is, when it is one (in no bridge, not a VLAN).
+    #[inline(always)]
+    pub(crate) fn ether_port(&self, iface: IfaceId) -> Option<usize> {
+        *self.iface_ether.get(usize::from(iface.0))?
+    }
+
     /// Where frames the host sends on `iface` go.
     pub(crate) fn egress(&self, iface: IfaceId) -> Option<Egress> {
         self.egress
@@ -215,6 +224,11 @@ impl HostLink {
             self.places.ether_iface.resize(port + 1, None);
         }
         self.places.ether_iface[port] = Some(iface);
+        let at = usize::from(iface.0);
+        if self.places.iface_ether.len() <= at {
+            self.places.iface_ether.resize(at + 1, None);
+        }
+        self.places.iface_ether[at] = Some(port);
         self.places.egress.push((iface, Egress::Ether(port)));
     }
 

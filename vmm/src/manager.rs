@@ -444,7 +444,10 @@ impl<M: Machine> Manager<M> {
         let now_us = self.now_us();
         self.net.host_mut().set_time(now_us);
         let start = self.machine.counter();
-        let pass = crate::ether::receive_from_ports(&mut self.net, &mut self.guests, seconds);
+        // The route source's generation, for the flow cache's frames sent from the pass.
+        let generation = routes.and_then(|r| r.generation());
+        let pass =
+            crate::ether::receive_from_ports(&mut self.net, &mut self.guests, seconds, generation);
         if pass.frames > 0 {
             self.port_work.passes += 1;
             self.port_work.frames += pass.frames as u64;

@@ -217,6 +217,12 @@ impl Neighbors for Tables<'_> {
     fn resolve(&mut self, interface: IfId, addr: IpAddr) {
         self.asks.push(Ask::Resolve(IfaceId(interface.0), addr));
     }
+
+    /// The host IP's; `None` while a request made during this call waits to be sent (a
+    /// lookup that asked for a confirmation is not one to keep).
+    fn generation(&self) -> Option<u64> {
+        (self.asks.len == 0).then(|| self.ip.neighbor_generation())
+    }
 }
 
 /// The forwarder's frames, delivered at once.

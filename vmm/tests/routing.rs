@@ -278,3 +278,70 @@ fn a_vlan_routes_both_ways_untagged_out_of_a_port_and_tagged_back() {
     );
     assert_eq!(out1[0][26], 63, "TTL decremented");
 }
+
+/// Once a flow's decision is in the forwarder's flow cache, its next packets leave from the
+/// receive pass in two pieces (the rewritten header, the rest of the receive buffer), byte for
+/// byte what the routing step sent, counted alike; a change of the RIB takes effect on the
+/// very next packet, and the cache fills again after it.
+#[test]
+fn a_flows_next_packets_leave_from_the_receive_pass_until_the_rib_changes() {
+    let mut n = Net::new(2, 0, &plan());
+    let mut rib = rib();
+    n.arrive(0, &from_peer1(PEER2, 64, 1));
+    n.m.service_routing(&rib);
+    take_sent(&n.wires[1]);
+    peer2_answers(&mut n, &rib);
+    assert_eq!(
+        take_sent(&n.wires[1]).len(),
+        1,
+        "the first packet, released"
+    );
+    // The whole way, filling the cache.
+    n.arrive(0, &from_peer1(PEER2, 64, 2));
+    n.m.service_routing(&rib);
+    let slow = take_sent(&n.wires[1]);
+    assert_eq!((slow.len(), n.wires[1].borrow().gathered), (1, 0));
+    // From the cache: the same bytes.
+    n.arrive(0, &from_peer1(PEER2, 64, 2));
+    n.m.service_routing(&rib);
+    let fast = take_sent(&n.wires[1]);
+    assert_eq!(
+        n.wires[1].borrow().gathered,
+        1,
+        "sent from the receive pass"
+    );
+    assert_eq!(fast, slow);
+    let fwd = n.m.net().host().forwarder().unwrap();
+    assert_eq!(fwd.stats().forwarded_v4, 3);
+    // A blackhole for peer 2: the next packet is dropped, not sent by an old decision.
+    let mut blackhole = routing::RouteSpec::new("10.2.0.2/32".parse().unwrap());
+    blackhole.route_type = routing::RouteType::Blackhole;
+    let id = rib.add_route(blackhole).unwrap();
+    n.arrive(0, &from_peer1(PEER2, 64, 3));
+    n.m.service_routing(&rib);
+    assert!(
+        take_sent(&n.wires[1]).is_empty(),
+        "the route change holds at once"
+    );
+    let fwd = n.m.net().host().forwarder().unwrap();
+    assert_eq!(fwd.stats().dropped(forward::Drop::Blackhole), 1);
+    // Taken back: the whole way once, then the cache again.
+    rib.remove_route(id).unwrap();
+    for seq in [4, 5] {
+        n.arrive(0, &from_peer1(PEER2, 64, seq));
+        n.m.service_routing(&rib);
+        assert_eq!(take_sent(&n.wires[1]).len(), 1);
+    }
+    assert_eq!(n.wires[1].borrow().gathered, 2);
+    // A new MAC for peer 2 (its ARP announcement, in a pass before): the next packet goes
+    // there. (Within one pass, a frame polled from ether1 before the announcement is polled
+    // from ether2 still goes to the old MAC: it is decided as it arrives.)
+    let moved = [0x02, 0, 0, 0, 0x22, 0x22];
+    n.arrive(1, &arp(2, (moved, PEER2), (MAC2, ADDR2), MAC2));
+    n.m.service_routing(&rib);
+    n.arrive(0, &from_peer1(PEER2, 64, 6));
+    n.m.service_routing(&rib);
+    let out = take_sent(&n.wires[1]);
+    assert_eq!(out.len(), 1);
+    assert_eq!(&out[0][..6], &moved);
+}

@@ -167,6 +167,14 @@ impl<R: Registers, D: DmaOps> EthernetPort for Ag71xx<R, D> {
         self.queue_tx(frame.len(), |buf| buf.copy_from_slice(frame))
     }
 
+    fn transmit_parts(&mut self, head: &[u8], rest: &[u8]) -> Result<(), TxError> {
+        self.queue_tx(head.len() + rest.len(), |buf| {
+            let (buf_head, buf_rest) = buf.split_at_mut(head.len());
+            buf_head.copy_from_slice(head);
+            buf_rest.copy_from_slice(rest);
+        })
+    }
+
     fn transmit_with(
         &mut self,
         len: usize,

@@ -181,6 +181,23 @@ fn frames_are_sent_intact_in_pieces_the_ar7100_takes() {
 }
 
 #[test]
+fn a_frame_gathered_from_two_pieces_leaves_as_one() {
+    let mem = memory(LAYOUT);
+    let dev = Ag71xxModel::new(&mem);
+    let mut p = port(&dev, &mem, LAYOUT);
+    let frames: Vec<_> = [60usize, 516, 1514]
+        .iter()
+        .map(|&n| frame(n, n as u8))
+        .collect();
+    for f in &frames {
+        p.transmit_parts(&f[..34], &f[34..]).unwrap();
+        p.flush_tx();
+        p.reclaim_tx();
+    }
+    assert_eq!(*dev.sent.borrow(), frames);
+}
+
+#[test]
 fn a_full_transmit_ring_refuses_until_reclaimed() {
     let mem = memory(LAYOUT);
     let dev = Ag71xxModel::new(&mem);

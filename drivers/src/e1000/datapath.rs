@@ -6,7 +6,7 @@ use core::sync::atomic::{fence, Ordering};
 use super::regs::*;
 use super::E1000;
 use crate::dma::DmaOps;
-use crate::frame_copy::copy_frame;
+use crate::frame_copy::{copy_frame, copy_frame_parts};
 use crate::mmio::Registers;
 use crate::nic::{
     Counters, EthernetPort, Events, Link, MacAddress, Speed, TxError, ETHERNET_HEADER,
@@ -178,6 +178,13 @@ impl<R: Registers, D: DmaOps> EthernetPort for E1000<R, D> {
     #[inline]
     fn transmit(&mut self, frame: &[u8]) -> Result<(), TxError> {
         self.queue_tx(frame.len(), |buf| copy_frame(buf, frame))
+    }
+
+    #[inline]
+    fn transmit_parts(&mut self, head: &[u8], rest: &[u8]) -> Result<(), TxError> {
+        self.queue_tx(head.len() + rest.len(), |buf| {
+            copy_frame_parts(buf, head, rest)
+        })
     }
 
     fn transmit_with(

@@ -309,6 +309,27 @@ fn frames_to_send_reach_the_wire_intact_and_their_slots_come_back() {
 }
 
 #[test]
+fn a_frame_gathered_from_two_pieces_leaves_as_one() {
+    let mem = memory(LAYOUT);
+    let dev = E1000Model::new(&mem, MAC);
+    let mut p = port(&dev, &mem, LAYOUT);
+    let frames: Vec<_> = [60usize, 64, 1514]
+        .iter()
+        .map(|&n| frame(n, n as u8))
+        .collect();
+    for f in &frames {
+        p.transmit_parts(&f[..34], &f[34..]).unwrap();
+    }
+    p.flush_tx();
+    assert_eq!(*dev.sent.borrow(), frames);
+    assert_eq!(p.counters().tx_frames, 3);
+    assert_eq!(
+        p.transmit_parts(&frame(34, 1), &frame(1 << 16, 1)),
+        Err(TxError::TooLong)
+    );
+}
+
+#[test]
 fn a_full_transmit_ring_refuses_frames_until_the_device_is_done() {
     let mem = memory(LAYOUT);
     let dev = E1000Model::new(&mem, MAC);

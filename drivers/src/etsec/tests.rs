@@ -261,6 +261,23 @@ fn frames_to_send_leave_intact_in_order_even_across_the_ring_end() {
 }
 
 #[test]
+fn a_frame_gathered_from_two_pieces_leaves_as_one() {
+    let mem = memory(LAYOUT);
+    let dev = EtsecModel::new(&mem);
+    let mut p = port(&dev, &mem, LAYOUT);
+    let frames: Vec<_> = [64usize, 100, 1514]
+        .iter()
+        .map(|&n| frame(n, n as u8))
+        .collect();
+    for f in &frames {
+        p.transmit_parts(&f[..34], &f[34..]).unwrap();
+        p.flush_tx();
+        p.reclaim_tx();
+    }
+    assert_eq!(*dev.sent.borrow(), frames);
+}
+
+#[test]
 fn a_full_transmit_ring_refuses_until_reclaimed_and_errors_are_counted() {
     let mem = memory(LAYOUT);
     let dev = EtsecModel::new(&mem);

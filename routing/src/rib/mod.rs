@@ -32,6 +32,7 @@ mod edit;
 #[cfg(test)]
 mod fib_full_tests;
 mod gateways;
+mod generation;
 mod hops;
 mod index;
 mod link;
@@ -193,6 +194,8 @@ pub struct Rib {
     txn: Txn,
     /// Inside [`Rib::batch`]: changes wait for the end of the batch.
     deferred: bool,
+    /// Changes with every change ([`Rib::generation`]).
+    generation: generation::Generation,
 }
 
 impl Rib {
@@ -228,6 +231,7 @@ impl Rib {
             work: Work::default(),
             txn: Txn::default(),
             deferred: false,
+            generation: generation::Generation::new(),
         };
         rib.match_tables();
         rib

@@ -73,6 +73,7 @@ impl Rib {
         &mut self,
         f: impl FnOnce(&mut Rib) -> Result<T, RibError>,
     ) -> Result<T, RibError> {
+        self.generation.bump();
         if self.deferred {
             return f(self);
         }
@@ -95,6 +96,7 @@ impl Rib {
         &mut self,
         f: impl FnOnce(&mut Rib) -> Result<T, RibError>,
     ) -> Result<T, RibError> {
+        self.generation.bump();
         if self.deferred {
             return f(self);
         }

@@ -22,6 +22,8 @@ pub struct Wire {
     pub link_changed: bool,
     pub tx_slots: Option<usize>,
     pub counters: PortCounters,
+    /// Frames queued in two pieces (`transmit_parts`: the routed fast path).
+    pub gathered: usize,
 }
 
 /// A port whose wire is a [`Wire`] the test holds too.
@@ -61,6 +63,12 @@ impl EtherPort for FakeNic {
         }
         w.queued.push(frame.to_vec());
         true
+    }
+    fn transmit_parts(&mut self, head: &[u8], rest: &[u8]) -> bool {
+        let frame = [head, rest].concat();
+        let queued = self.transmit(&frame);
+        self.0.borrow_mut().gathered += usize::from(queued);
+        queued
     }
     fn flush_tx(&mut self) {
         let mut w = self.0.borrow_mut();

@@ -14,6 +14,7 @@
 
 extern crate alloc;
 
+mod cache;
 mod heap;
 mod lookup;
 mod path;
@@ -117,6 +118,7 @@ extern "C" fn bench_main() -> ! {
     };
     let fibs = lookup::run(&tables, &mut clock);
     path::run(&tables, &fibs, &mut clock);
+    cache::run(&tables, &fibs, &mut clock);
     drop(fibs);
     rib::run(tables, &mut clock);
     exit()
