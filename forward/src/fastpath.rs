@@ -2,8 +2,9 @@
 //! packet of the flow is forwarded without the routing decision, the flow hash or the
 //! neighbour lookup, and with the same result the whole path would give.
 //!
-//! Direct-mapped, [`FLOW_CACHE_ENTRIES`] entries of 44 bytes (45,088 bytes with its epoch and
-//! generations on x86-64), owned by the [`crate::Forwarder`]. Keyed by what the whole path's
+//! Direct-mapped, [`FLOW_CACHE_ENTRIES`] entries of 44 bytes (45,056 bytes, allocated on the
+//! heap when the cache is made; 40 more for the pointer, epoch and generations on x86-64),
+//! owned by the [`crate::Forwarder`]. Keyed by what the whole path's
 //! decision for an IPv4 packet without options and not a fragment depends on: the ingress interface, source, destination,
 //! protocol and, for TCP, UDP, SCTP and UDP-Lite, the two ports (the flow hash that picks an
 //! ECMP next hop, [`crate::flow`], reads exactly those; the routing mark is never set by the
@@ -26,6 +27,8 @@
 //! goes the whole way. (The hit also needs the IPv4 total length to be at least 22, so that
 //! the rewritten head it gives, [`HEAD_LEN`] bytes, lies within the packet.)
 
+use alloc::boxed::Box;
+use alloc::vec;
 use routing::IfId;
 
 use crate::checksum;
@@ -97,7 +100,9 @@ pub struct Hit {
 /// The cache (see the module's doc).
 #[derive(Clone)]
 pub struct FlowCache {
-    entries: [Entry; FLOW_CACHE_ENTRIES],
+    /// On the heap: built there (never on the stack, where 45 KB would cost the hypervisor's
+    /// main stack its margin) and of a fixed size, so an index needs no bounds check.
+    entries: Box<[Entry; FLOW_CACHE_ENTRIES]>,
     epoch: u32,
     /// The generations the valid entries were made under.
     seen: Option<Generation>,
@@ -181,11 +186,22 @@ impl Default for FlowCache {
     }
 }
 
+/// Every entry empty, allocated on the heap directly.
+fn empty_entries() -> Box<[Entry; FLOW_CACHE_ENTRIES]> {
+    match vec![Entry::default(); FLOW_CACHE_ENTRIES]
+        .into_boxed_slice()
+        .try_into()
+    {
+        Ok(entries) => entries,
+        Err(_) => unreachable!("a vector of FLOW_CACHE_ENTRIES entries"),
+    }
+}
+
 impl FlowCache {
     /// Empty.
     pub fn new() -> Self {
         FlowCache {
-            entries: [Entry::default(); FLOW_CACHE_ENTRIES],
+            entries: empty_entries(),
             epoch: 1,
             seen: None,
         }
@@ -197,7 +213,7 @@ impl FlowCache {
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             // Entries of an epoch 2^32 changes ago would look valid again: wipe them.
-            self.entries = [Entry::default(); FLOW_CACHE_ENTRIES];
+            self.entries.fill(Entry::default());
             self.epoch = 1;
         }
     }
@@ -347,8 +363,9 @@ mod tests {
     fn an_entry_is_the_advertised_size() {
         assert_eq!(core::mem::size_of::<Entry>(), 44);
         assert_eq!(
-            core::mem::size_of::<FlowCache>(),
-            44 * FLOW_CACHE_ENTRIES + 32
+            core::mem::size_of::<[Entry; FLOW_CACHE_ENTRIES]>() + core::mem::size_of::<FlowCache>(),
+            44 * FLOW_CACHE_ENTRIES + 40,
+            "the entries on the heap, the rest in the forwarder"
         );
     }
 

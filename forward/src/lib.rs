@@ -16,6 +16,8 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+extern crate alloc;
+
 pub mod checksum;
 pub mod fastpath;
 pub mod flow;
