@@ -31,38 +31,74 @@ pub fn copy_frame(dst: &mut [u8], src: &[u8]) {
         // inside its slice; `dst` is a unique borrow, so the two do not overlap.
         unsafe {
             let (d, s) = (d.add(at).cast::<u32>(), s.add(at).cast::<u32>());
-            let w = [
+            // Eight loads, then eight stores, written out: a loop over an array of the words
+            // (as this was first written) stayed a loop on the e500, the words going through
+            // the stack (2.65 instructions a byte, against 0.6 on MIPS, where it was unrolled).
+            let (w0, w1, w2, w3) = (
                 s.read_volatile(),
                 s.add(1).read_volatile(),
                 s.add(2).read_volatile(),
                 s.add(3).read_volatile(),
+            );
+            let (w4, w5, w6, w7) = (
                 s.add(4).read_volatile(),
                 s.add(5).read_volatile(),
                 s.add(6).read_volatile(),
                 s.add(7).read_volatile(),
-            ];
-            for (k, word) in w.into_iter().enumerate() {
-                d.add(k).write_volatile(word);
-            }
+            );
+            d.write_volatile(w0);
+            d.add(1).write_volatile(w1);
+            d.add(2).write_volatile(w2);
+            d.add(3).write_volatile(w3);
+            d.add(4).write_volatile(w4);
+            d.add(5).write_volatile(w5);
+            d.add(6).write_volatile(w6);
+            d.add(7).write_volatile(w7);
         }
         at += BLOCK;
     }
-    // Under 32 bytes left: at most one step each of 16, 8 and 4 bytes, no loop.
-    for step in [16, 8, 4] {
-        if at + step <= len {
-            // SAFETY: as above, for the `step / 4` aligned words at `at`.
-            unsafe {
-                let (d, s) = (d.add(at).cast::<u32>(), s.add(at).cast::<u32>());
-                for k in 0..step / 4 {
-                    let word = s.add(k).read_volatile();
-                    d.add(k).write_volatile(word);
-                }
-            }
-            at += step;
-        }
+    // Under 32 bytes left: at most one step each of 16, 8 and 4 bytes, each written out (a loop
+    // over the three sizes stayed a loop on the e500).
+    if at + 16 <= len {
+        // SAFETY: as above, for the 4 aligned words at `at`, inside both slices.
+        unsafe { copy_words(d, s, at, 4) };
+        at += 16;
+    }
+    if at + 8 <= len {
+        // SAFETY: as above, for 2 words.
+        unsafe { copy_words(d, s, at, 2) };
+        at += 8;
+    }
+    if at + 4 <= len {
+        // SAFETY: as above, for 1 word.
+        unsafe { copy_words(d, s, at, 1) };
+        at += 4;
     }
     if at < len {
         dst[at..].copy_from_slice(&src[at..]);
+    }
+}
+
+/// Copy the `n` (1, 2 or 4) words at byte offset `at` from `s` to `d`, written out (a loop,
+/// even of a constant count, stayed a loop on the e500).
+///
+/// # Safety
+///
+/// `d` and `s` are word-aligned, `at` is a multiple of 4, and `at .. at + 4 * n` lies inside
+/// both (which do not overlap).
+#[inline(always)]
+unsafe fn copy_words(d: *mut u8, s: *const u8, at: usize, n: usize) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        let (d, s) = (d.add(at).cast::<u32>(), s.add(at).cast::<u32>());
+        d.write_volatile(s.read_volatile());
+        if n >= 2 {
+            d.add(1).write_volatile(s.add(1).read_volatile());
+        }
+        if n >= 4 {
+            d.add(2).write_volatile(s.add(2).read_volatile());
+            d.add(3).write_volatile(s.add(3).read_volatile());
+        }
     }
 }
 
