@@ -6,6 +6,7 @@ use core::sync::atomic::{fence, Ordering};
 use super::regs::*;
 use super::{Ag71xx, Ag71xxMdio, PhyLink};
 use crate::dma::DmaOps;
+use crate::frame_copy::{copy_frame, copy_frame_parts};
 use crate::mii;
 use crate::mmio::Registers;
 use crate::nic::{
@@ -164,14 +165,12 @@ impl<R: Registers, D: DmaOps> EthernetPort for Ag71xx<R, D> {
     }
 
     fn transmit(&mut self, frame: &[u8]) -> Result<(), TxError> {
-        self.queue_tx(frame.len(), |buf| buf.copy_from_slice(frame))
+        self.queue_tx(frame.len(), |buf| copy_frame(buf, frame))
     }
 
     fn transmit_parts(&mut self, head: &[u8], rest: &[u8]) -> Result<(), TxError> {
         self.queue_tx(head.len() + rest.len(), |buf| {
-            let (buf_head, buf_rest) = buf.split_at_mut(head.len());
-            buf_head.copy_from_slice(head);
-            buf_rest.copy_from_slice(rest);
+            copy_frame_parts(buf, head, rest)
         })
     }
 
